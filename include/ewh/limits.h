@@ -1,0 +1,46 @@
+/*
+ * limits.h — every limit ewhub enforces, in one place.
+ *
+ * Decoders check sizes and counts against these before they look at
+ * meaning, and a refusal names the limit.  Limits that an operator may
+ * tighten at run time (rates, queue sizes) have their defaults here and are
+ * set in the hub's config file; see docs/operations.md.
+ */
+#ifndef EWH_LIMITS_H
+#define EWH_LIMITS_H
+
+/* Wire */
+#define EWH_MAX_FRAME_BYTES    (256u * 1024u) /* one ZeroMQ message */
+#define EWH_MAX_ENVELOPE_BYTES (200u * 1024u) /* serialized Envelope */
+#define EWH_MAX_ROSTER_BYTES   (64u * 1024u)  /* serialized SignedRoster */
+#define EWH_MAX_PROOF_ENTRIES  1000u          /* audit entries per proof */
+#define EWH_MAX_CREDIT         4096u          /* deliveries in flight/node */
+
+/* Report and envelope */
+#define EWH_ID_BYTES           16u
+#define EWH_MAX_RECIPIENTS     32u
+#define EWH_MAX_REFERENCES     16u
+#define EWH_MAX_TITLE_BYTES    200u
+#define EWH_MAX_CATEGORY_BYTES 64u
+#define EWH_MAX_AUTHOR_BYTES   64u
+#define EWH_MAX_BODY_BYTES     (64u * 1024u)
+#define EWH_MAX_CAPWORD_BYTES  16u /* urgency, certainty */
+#define EWH_MAX_EXPIRY_S       (90 * 24 * 3600) /* 90 days */
+#define EWH_MAX_CLOCK_SKEW_S   300 /* created_at ahead of the hub's clock */
+
+/* Roster */
+#define EWH_MAX_ROSTER_ENTRIES 64u
+
+/* Text */
+#define EWH_MAX_REASON_BYTES 200u /* refusal reasons, incl. NUL */
+#define EWH_MAX_WHO_BYTES    64u  /* officer name on a receipt */
+#define EWH_MAX_PUBID_BYTES  1024u
+#define EWH_MAX_KEYFILE_BYTES 2048u
+
+/* Hub defaults, configurable in ewhub.conf */
+#define EWH_DEFAULT_MAX_INFLIGHT_SUBMITS 1000u /* per node */
+#define EWH_DEFAULT_SUBMITS_PER_S        2000u /* per node, token bucket */
+#define EWH_DEFAULT_MAX_QUEUE            200000u /* deliveries per node */
+#define EWH_DEFAULT_CREDIT               256u   /* node's delivery window */
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * roster.h — the signed list of enrolled countries.
+ *
+ * The hub publishes country -> public keys with revoked flags and a
+ * version, signed with its Ed25519 key.  Nodes accept only a correctly
+ * signed roster with a higher version than the one they hold.
+ */
+#ifndef EWH_ROSTER_H
+#define EWH_ROSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ewh/err.h"
+#include "ewh/identity.h"
+
+typedef struct ewh_roster ewh_roster_t;
+
+/* An empty roster of the given version.  Caller owns it. */
+EWH_MUST_CHECK ewh_roster_t *ewh_roster_new(uint64_t version);
+void ewh_roster_destroy(ewh_roster_t **r);
+
+/* Add or replace the entry for id->country (a node identity).  At most
+ * EWH_MAX_ROSTER_ENTRIES countries. */
+EWH_MUST_CHECK int ewh_roster_put(ewh_roster_t *r, const struct ewh_pubid *id,
+                                  bool revoked, struct ewh_err *err);
+
+uint64_t ewh_roster_version(const ewh_roster_t *r);
+size_t ewh_roster_count(const ewh_roster_t *r);
+
+/* The i-th entry (sorted by country), borrowed; *revoked gets its flag. */
+const struct ewh_pubid *ewh_roster_at(const ewh_roster_t *r, size_t i,
+                                      bool *revoked);
+
+/* The entry for cc, borrowed, or NULL; revoked may be NULL. */
+const struct ewh_pubid *ewh_roster_find(const ewh_roster_t *r, const char *cc,
+                                        bool *revoked);
+
+/* An ewh_lookup_fn over a roster (ctx is the roster): unrevoked only. */
+const struct ewh_pubid *ewh_roster_lookup(void *ctx, const char *cc);
+
+/* The hub's next keys during a rotation, if set (NULL otherwise). */
+const uint8_t *ewh_roster_next_hub_sign(const ewh_roster_t *r);
+const uint8_t *ewh_roster_next_hub_curve(const ewh_roster_t *r);
+void ewh_roster_set_next_hub(ewh_roster_t *r, const uint8_t sign[32],
+                             const uint8_t curve[32]);
+
+/* Serialize and sign as a SignedRoster with the hub's secret.  Caller owns
+ * *out (free()). */
+EWH_MUST_CHECK int ewh_roster_sign(const ewh_roster_t *r,
+                                   const ewh_secret_t *hub, uint8_t **out,
+                                   size_t *out_len, struct ewh_err *err);
+
+/* Verify a SignedRoster against the pinned hub signing key, check every
+ * entry, and return the roster.  Caller owns it. */
+EWH_MUST_CHECK ewh_roster_t *ewh_roster_open(const uint8_t *buf, size_t len,
+                                             const uint8_t hub_sign[32],
+                                             struct ewh_err *err);
+
+#endif

@@ -1,0 +1,279 @@
+/* roster.c — the hub-signed roster of enrolled countries. */
+#include "ewh/roster.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "ewh.pb-c.h"
+
+struct s_entry {
+    struct ewh_pubid id;
+    bool revoked;
+};
+
+struct ewh_roster {
+    uint64_t version;
+    struct s_entry e[EWH_MAX_ROSTER_ENTRIES];
+    size_t n;
+    uint8_t next_sign[32];
+    uint8_t next_curve[32];
+    bool has_next;
+};
+
+ewh_roster_t *
+ewh_roster_new(uint64_t version)
+{
+    ewh_roster_t *r = calloc(1, sizeof(*r));
+
+    if (r != NULL)
+        r->version = version;
+    return r;
+}
+
+void
+ewh_roster_destroy(ewh_roster_t **r)
+{
+    if (r == NULL || *r == NULL)
+        return;
+    free(*r);
+    *r = NULL;
+}
+
+int
+ewh_roster_put(ewh_roster_t *r, const struct ewh_pubid *id, bool revoked,
+               struct ewh_err *err)
+{
+    size_t i;
+
+    if (id->kind != EWH_KIND_NODE || !ewh_country_is_valid(id->country))
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "roster entries are node identities");
+    for (i = 0; i < r->n; i++) {
+        int c = strcmp(r->e[i].id.country, id->country);
+        if (c == 0) {
+            r->e[i].id = *id;
+            r->e[i].revoked = revoked;
+            return 0;
+        }
+        if (c > 0)
+            break;
+    }
+    if (r->n == EWH_MAX_ROSTER_ENTRIES)
+        return ewh_err_set(err, EWH_E_TOOBIG,
+                           "roster full: EWH_MAX_ROSTER_ENTRIES %u",
+                           EWH_MAX_ROSTER_ENTRIES);
+    memmove(&r->e[i + 1], &r->e[i], (r->n - i) * sizeof(r->e[0]));
+    r->e[i].id = *id;
+    r->e[i].revoked = revoked;
+    r->n++;
+    return 0;
+}
+
+uint64_t
+ewh_roster_version(const ewh_roster_t *r)
+{
+    return r->version;
+}
+
+size_t
+ewh_roster_count(const ewh_roster_t *r)
+{
+    return r->n;
+}
+
+const struct ewh_pubid *
+ewh_roster_at(const ewh_roster_t *r, size_t i, bool *revoked)
+{
+    if (i >= r->n)
+        return NULL;
+    if (revoked != NULL)
+        *revoked = r->e[i].revoked;
+    return &r->e[i].id;
+}
+
+const struct ewh_pubid *
+ewh_roster_find(const ewh_roster_t *r, const char *cc, bool *revoked)
+{
+    size_t i;
+
+    for (i = 0; i < r->n; i++)
+        if (strcmp(r->e[i].id.country, cc) == 0)
+            return ewh_roster_at(r, i, revoked);
+    return NULL;
+}
+
+const struct ewh_pubid *
+ewh_roster_lookup(void *ctx, const char *cc)
+{
+    bool revoked = false;
+    const struct ewh_pubid *id = ewh_roster_find(ctx, cc, &revoked);
+
+    return (id != NULL && !revoked) ? id : NULL;
+}
+
+const uint8_t *
+ewh_roster_next_hub_sign(const ewh_roster_t *r)
+{
+    return r->has_next ? r->next_sign : NULL;
+}
+
+const uint8_t *
+ewh_roster_next_hub_curve(const ewh_roster_t *r)
+{
+    return r->has_next ? r->next_curve : NULL;
+}
+
+void
+ewh_roster_set_next_hub(ewh_roster_t *r, const uint8_t sign[32],
+                        const uint8_t curve[32])
+{
+    if (sign == NULL || curve == NULL) {
+        r->has_next = false;
+        return;
+    }
+    memcpy(r->next_sign, sign, 32);
+    memcpy(r->next_curve, curve, 32);
+    r->has_next = true;
+}
+
+int
+ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
+                size_t *out_len, struct ewh_err *err)
+{
+    Ewh__RosterBody body = EWH__ROSTER_BODY__INIT;
+    Ewh__SignedRoster sr = EWH__SIGNED_ROSTER__INIT;
+    Ewh__RosterEntry ent[EWH_MAX_ROSTER_ENTRIES];
+    Ewh__RosterEntry *entp[EWH_MAX_ROSTER_ENTRIES];
+    uint8_t sig[EWH_SIG_BYTES], *bbuf = NULL, *obuf = NULL;
+    size_t i, blen, olen;
+
+    if (ewh_secret_pubid(hub)->kind != EWH_KIND_HUB)
+        return ewh_err_set(err, EWH_E_INVALID, "only the hub signs rosters");
+    for (i = 0; i < r->n; i++) {
+        ewh__roster_entry__init(&ent[i]);
+        ent[i].country = (char *)r->e[i].id.country;
+        ent[i].curve.data = (uint8_t *)r->e[i].id.curve;
+        ent[i].curve.len = 32;
+        ent[i].sign.data = (uint8_t *)r->e[i].id.sign;
+        ent[i].sign.len = 32;
+        ent[i].box.data = (uint8_t *)r->e[i].id.box;
+        ent[i].box.len = 32;
+        ent[i].revoked = r->e[i].revoked;
+        entp[i] = &ent[i];
+    }
+    body.version = r->version;
+    body.issued_at = ewh_now();
+    body.n_entries = r->n;
+    body.entries = entp;
+    body.hub_sign.data = (uint8_t *)ewh_secret_pubid(hub)->sign;
+    body.hub_sign.len = 32;
+    if (r->has_next) {
+        body.next_hub_sign.data = (uint8_t *)r->next_sign;
+        body.next_hub_sign.len = 32;
+        body.next_hub_curve.data = (uint8_t *)r->next_curve;
+        body.next_hub_curve.len = 32;
+    }
+    blen = ewh__roster_body__get_packed_size(&body);
+    if ((bbuf = malloc(blen)) == NULL)
+        return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+    ewh__roster_body__pack(&body, bbuf);
+    if (ewh_sign(EWH_CTX_ROSTER, bbuf, blen, ewh_secret_sign_sk(hub), sig,
+                 err) != 0) {
+        free(bbuf);
+        return -1;
+    }
+    sr.body.data = bbuf;
+    sr.body.len = blen;
+    sr.signature.data = sig;
+    sr.signature.len = sizeof(sig);
+    olen = ewh__signed_roster__get_packed_size(&sr);
+    if (olen > EWH_MAX_ROSTER_BYTES || (obuf = malloc(olen)) == NULL) {
+        free(bbuf);
+        return ewh_err_set(err, EWH_E_TOOBIG, "roster too large");
+    }
+    ewh__signed_roster__pack(&sr, obuf);
+    free(bbuf);
+    *out = obuf;
+    *out_len = olen;
+    return 0;
+}
+
+ewh_roster_t *
+ewh_roster_open(const uint8_t *buf, size_t len, const uint8_t hub_sign[32],
+                struct ewh_err *err)
+{
+    Ewh__SignedRoster *sr = NULL;
+    Ewh__RosterBody *b = NULL;
+    ewh_roster_t *r = NULL;
+    size_t i;
+
+    if (len > EWH_MAX_ROSTER_BYTES) {
+        ewh_err_set(err, EWH_E_TOOBIG,
+                    "roster of %zu bytes > EWH_MAX_ROSTER_BYTES %u", len,
+                    EWH_MAX_ROSTER_BYTES);
+        return NULL;
+    }
+    if ((sr = ewh__signed_roster__unpack(NULL, len, buf)) == NULL) {
+        ewh_err_set(err, EWH_E_INVALID, "malformed roster");
+        goto fail;
+    }
+    if (ewh_verify(EWH_CTX_ROSTER, sr->body.data, sr->body.len, hub_sign,
+                   sr->signature.data, sr->signature.len, err) != 0) {
+        ewh_err_set(err, EWH_E_SIGNATURE,
+                    "roster not signed by the pinned hub key");
+        goto fail;
+    }
+    if ((b = ewh__roster_body__unpack(NULL, sr->body.len, sr->body.data)) ==
+        NULL) {
+        ewh_err_set(err, EWH_E_INVALID, "malformed roster body");
+        goto fail;
+    }
+    if (b->hub_sign.len != 32 || memcmp(b->hub_sign.data, hub_sign, 32) != 0) {
+        ewh_err_set(err, EWH_E_INVALID, "roster names another hub key");
+        goto fail;
+    }
+    if (b->n_entries > EWH_MAX_ROSTER_ENTRIES) {
+        ewh_err_set(err, EWH_E_TOOBIG,
+                    "%zu roster entries > EWH_MAX_ROSTER_ENTRIES %u",
+                    b->n_entries, EWH_MAX_ROSTER_ENTRIES);
+        goto fail;
+    }
+    if ((r = ewh_roster_new(b->version)) == NULL) {
+        ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (i = 0; i < b->n_entries; i++) {
+        const Ewh__RosterEntry *e = b->entries[i];
+        struct ewh_pubid id = {.kind = EWH_KIND_NODE};
+        if (!ewh_country_is_valid(e->country) || e->curve.len != 32 ||
+            e->sign.len != 32 || e->box.len != 32 ||
+            ewh_roster_find(r, e->country, NULL) != NULL) {
+            ewh_err_set(err, EWH_E_INVALID, "bad roster entry %zu", i);
+            goto fail;
+        }
+        memcpy(id.country, e->country, 3);
+        memcpy(id.curve, e->curve.data, 32);
+        memcpy(id.sign, e->sign.data, 32);
+        memcpy(id.box, e->box.data, 32);
+        if (ewh_roster_put(r, &id, e->revoked, err) != 0)
+            goto fail;
+    }
+    if (b->next_hub_sign.len == 32 && b->next_hub_curve.len == 32)
+        ewh_roster_set_next_hub(r, b->next_hub_sign.data,
+                                b->next_hub_curve.data);
+    else if (b->next_hub_sign.len != 0 || b->next_hub_curve.len != 0) {
+        ewh_err_set(err, EWH_E_INVALID, "bad next hub keys");
+        goto fail;
+    }
+    ewh__roster_body__free_unpacked(b, NULL);
+    ewh__signed_roster__free_unpacked(sr, NULL);
+    return r;
+fail:
+    ewh_roster_destroy(&r);
+    if (b != NULL)
+        ewh__roster_body__free_unpacked(b, NULL);
+    if (sr != NULL)
+        ewh__signed_roster__free_unpacked(sr, NULL);
+    return NULL;
+}
