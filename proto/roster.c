@@ -1,6 +1,7 @@
 /* roster.c — the hub-signed roster of enrolled countries. */
 #include "ewh/roster.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -14,12 +15,98 @@ struct s_entry {
 
 struct ewh_roster {
     uint64_t version;
+    char cats[EWH_MAX_CATEGORIES][EWH_MAX_CATEGORY_BYTES + 1];
+    size_t n_cats;
     struct s_entry e[EWH_MAX_ROSTER_ENTRIES];
     size_t n;
     uint8_t next_sign[32];
     uint8_t next_curve[32];
     bool has_next;
 };
+
+const char *const ewh_default_categories[] = {
+    "early-warning", "terrorism", "organised-crime", "border-security",
+    "small-arms", "illegal-migration", "cyber", "disaster",
+    "dual-use-infrastructure", "other", NULL};
+
+const char *const ewh_default_category_help[] = {
+    "political-military early warning, conflict prevention, crisis "
+    "management",
+    "asymmetric threats: terrorism",
+    "asymmetric threats: organised crime",
+    "border security",
+    "small arms and light weapons",
+    "illegal migration",
+    "cyber threats",
+    "disasters and civil emergencies",
+    "infrastructure with dual-use potential",
+    "anything else",
+    NULL};
+
+static bool
+s_category_ok(const char *c)
+{
+    size_t i, n = strlen(c);
+
+    if (n == 0 || n > EWH_MAX_CATEGORY_BYTES)
+        return false;
+    for (i = 0; i < n; i++)
+        if (!((c[i] >= 'a' && c[i] <= 'z') || (c[i] >= '0' && c[i] <= '9') ||
+              c[i] == '-'))
+            return false;
+    return true;
+}
+
+int
+ewh_roster_set_categories(ewh_roster_t *r, const char *const *cats, size_t n,
+                          struct ewh_err *err)
+{
+    size_t i;
+
+    if (n > EWH_MAX_CATEGORIES)
+        return ewh_err_set(err, EWH_E_TOOBIG,
+                           "%zu categories > EWH_MAX_CATEGORIES %u", n,
+                           EWH_MAX_CATEGORIES);
+    for (i = 0; i < n; i++)
+        if (!s_category_ok(cats[i]))
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "bad category '%.64s' (lower-case letters, "
+                               "digits and '-', at most %u bytes)",
+                               cats[i], EWH_MAX_CATEGORY_BYTES);
+    for (i = 0; i < n; i++)
+        snprintf(r->cats[i], sizeof(r->cats[i]), "%s", cats[i]);
+    r->n_cats = n;
+    return 0;
+}
+
+size_t
+ewh_roster_category_count(const ewh_roster_t *r)
+{
+    return r->n_cats;
+}
+
+const char *
+ewh_roster_category(const ewh_roster_t *r, size_t i)
+{
+    return i < r->n_cats ? r->cats[i] : NULL;
+}
+
+bool
+ewh_roster_has_category(const ewh_roster_t *r, const char *cat)
+{
+    size_t i;
+
+    if (r == NULL || r->n_cats == 0) {
+        for (i = 0; ewh_default_categories[i] != NULL; i++)
+            if (strcmp(ewh_default_categories[i], cat) == 0)
+                return true;
+        return false;
+    }
+    for (i = 0; i < r->n_cats; i++)
+        if (strcmp(r->cats[i], cat) == 0)
+            return true;
+    return false;
+}
 
 ewh_roster_t *
 ewh_roster_new(uint64_t version)
@@ -145,6 +232,7 @@ ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
     Ewh__SignedRoster sr = EWH__SIGNED_ROSTER__INIT;
     Ewh__RosterEntry ent[EWH_MAX_ROSTER_ENTRIES];
     Ewh__RosterEntry *entp[EWH_MAX_ROSTER_ENTRIES];
+    char *cats[EWH_MAX_CATEGORIES];
     uint8_t sig[EWH_SIG_BYTES], *bbuf = NULL, *obuf = NULL;
     size_t i, blen, olen;
 
@@ -174,6 +262,10 @@ ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
         body.next_hub_curve.data = (uint8_t *)r->next_curve;
         body.next_hub_curve.len = 32;
     }
+    for (i = 0; i < r->n_cats; i++)
+        cats[i] = (char *)r->cats[i];
+    body.n_categories = r->n_cats;
+    body.categories = cats;
     blen = ewh__roster_body__get_packed_size(&body);
     if ((bbuf = malloc(blen)) == NULL)
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
@@ -259,6 +351,9 @@ ewh_roster_open(const uint8_t *buf, size_t len, const uint8_t hub_sign[32],
         if (ewh_roster_put(r, &id, e->revoked, err) != 0)
             goto fail;
     }
+    if (ewh_roster_set_categories(r, (const char *const *)b->categories,
+                                  b->n_categories, err) != 0)
+        goto fail;
     if (b->next_hub_sign.len == 32 && b->next_hub_curve.len == 32)
         ewh_roster_set_next_hub(r, b->next_hub_sign.data,
                                 b->next_hub_curve.data);

@@ -30,6 +30,7 @@
 
 /* Roster */
 #define EWH_MAX_ROSTER_ENTRIES 64u
+#define EWH_MAX_CATEGORIES     64u
 
 /* Text */
 #define EWH_MAX_REASON_BYTES 200u /* refusal reasons, incl. NUL */

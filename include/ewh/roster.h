@@ -46,6 +46,23 @@ const uint8_t *ewh_roster_next_hub_curve(const ewh_roster_t *r);
 void ewh_roster_set_next_hub(ewh_roster_t *r, const uint8_t sign[32],
                              const uint8_t curve[32]);
 
+/* The region's report categories, set by the hub operator (defaults:
+ * ewh_default_categories).  Each is 1..EWH_MAX_CATEGORY_BYTES of lower-case
+ * letters, digits and '-'; at most EWH_MAX_CATEGORIES. */
+EWH_MUST_CHECK int ewh_roster_set_categories(ewh_roster_t *r,
+                                             const char *const *cats,
+                                             size_t n, struct ewh_err *err);
+size_t ewh_roster_category_count(const ewh_roster_t *r);
+const char *ewh_roster_category(const ewh_roster_t *r, size_t i);
+/* True if cat is one of the roster's categories (or, for a roster with no
+ * categories, one of the defaults). */
+bool ewh_roster_has_category(const ewh_roster_t *r, const char *cat);
+
+/* The default category list of DESIGN.md, NULL-terminated, with a
+ * one-line description each (ewh_default_category_help). */
+extern const char *const ewh_default_categories[];
+extern const char *const ewh_default_category_help[];
+
 /* Serialize and sign as a SignedRoster with the hub's secret.  Caller owns
  * *out (free()). */
 EWH_MUST_CHECK int ewh_roster_sign(const ewh_roster_t *r,
