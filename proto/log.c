@@ -29,6 +29,9 @@ ewh_log_getlevel(void)
     return s_level;
 }
 
+static void s_vlog(enum ewh_loglevel level, const char *tag, int errnum,
+                   const char *fmt, va_list ap) EWH_PRINTF(4, 0);
+
 static void
 s_vlog(enum ewh_loglevel level, const char *tag, int errnum, const char *fmt,
        va_list ap)
