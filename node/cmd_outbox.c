@@ -1,0 +1,52 @@
+/* cmd_outbox.c — ewnode outbox: sent reports and each addressee's state. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cmd.h"
+#include "render.h"
+
+static int
+s_print(void *ctx, const struct node_msg *m)
+{
+    if (*(bool *)ctx)
+        return node_render_json_line(stdout, m, false);
+    node_render_outbox_line(stdout, m);
+    return 0;
+}
+
+int
+node_cmd_outbox(int argc, char **argv)
+{
+    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct node_filter f = {.outgoing = true};
+    struct node_dir d;
+    struct ewh_err err = {0};
+    const char *dir = NULL;
+    bool json = false;
+    int ch, rc;
+
+    while ((ch = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return node_cmd_usage("outbox", "bad option");
+        }
+    }
+    if (optind != argc)
+        return node_cmd_usage("outbox", "unexpected argument");
+    if (node_cmd_open_dir(&d, dir, false, "outbox") != 0)
+        return 1;
+    rc = node_store_msg_list(d.store, &f, s_print, &json, &err);
+    node_dir_close(&d);
+    if (rc != 0)
+        return node_cmd_fail("outbox", &err);
+    return fflush(stdout) == 0 ? 0 : 1;
+}

@@ -1,0 +1,98 @@
+/* cmd_peers.c — ewnode peers: the roster this node holds. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+
+int
+node_cmd_peers(int argc, char **argv)
+{
+    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL;
+    struct node_dir d;
+    struct ewh_err err = {0};
+    ewh_roster_t *ro = NULL;
+    char fp[EWH_FINGERPRINT_CHARS];
+    bool json = false, revoked;
+    size_t i;
+    int ch;
+
+    while ((ch = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return node_cmd_usage("peers", "bad option");
+        }
+    }
+    if (optind != argc)
+        return node_cmd_usage("peers", "unexpected argument");
+    if (node_cmd_open_dir(&d, dir, false, "peers") != 0)
+        return 1;
+    ewh_pubid_fingerprint(&d.hub, fp);
+    if ((ro = node_dir_roster(&d, &err)) == NULL) {
+        node_dir_close(&d);
+        if (err.code == EWH_E_NOTFOUND)
+            ewh_err_set(&err, EWH_E_NOTFOUND,
+                        "no roster yet: run `ewnode run` once connected to "
+                        "the hub");
+        return node_cmd_fail("peers", &err);
+    }
+    if (json) {
+        json_t *o = json_object(), *a = json_array(), *c = json_array();
+        char *s;
+        json_object_set_new(o, "version",
+                            json_integer((json_int_t)ewh_roster_version(ro)));
+        json_object_set_new(o, "hub_fingerprint", json_string(fp));
+        for (i = 0; i < ewh_roster_count(ro); i++) {
+            const struct ewh_pubid *id = ewh_roster_at(ro, i, &revoked);
+            json_t *e = json_object();
+            ewh_pubid_fingerprint(id, fp);
+            json_object_set_new(e, "country", json_string(id->country));
+            json_object_set_new(e, "fingerprint", json_string(fp));
+            json_object_set_new(e, "revoked", json_boolean(revoked));
+            json_object_set_new(
+                e, "self",
+                json_boolean(strcmp(id->country, d.cfg.country) == 0));
+            json_array_append_new(a, e);
+        }
+        json_object_set_new(o, "peers", a);
+        for (i = 0; i < ewh_roster_category_count(ro); i++)
+            json_array_append_new(c, json_string(ewh_roster_category(ro, i)));
+        json_object_set_new(o, "categories", c);
+        if ((s = json_dumps(o, JSON_COMPACT)) != NULL)
+            printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else {
+        printf("roster version %llu (hub fingerprint %s)\n",
+               (unsigned long long)ewh_roster_version(ro), fp);
+        for (i = 0; i < ewh_roster_count(ro); i++) {
+            const struct ewh_pubid *id = ewh_roster_at(ro, i, &revoked);
+            ewh_pubid_fingerprint(id, fp);
+            printf(
+                "  %s  %s%s%s\n", id->country, fp, revoked ? "  REVOKED" : "",
+                strcmp(id->country, d.cfg.country) == 0 ? "  (this node)" : "");
+        }
+        printf("categories:");
+        if (ewh_roster_category_count(ro) == 0)
+            for (i = 0; ewh_default_categories[i] != NULL; i++)
+                printf(" %s", ewh_default_categories[i]);
+        for (i = 0; i < ewh_roster_category_count(ro); i++)
+            printf(" %s", ewh_roster_category(ro, i));
+        printf("\n");
+    }
+    ewh_roster_destroy(&ro);
+    node_dir_close(&d);
+    return fflush(stdout) == 0 ? 0 : 1;
+}

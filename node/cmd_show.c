@@ -1,0 +1,76 @@
+/* cmd_show.c — ewnode show: one report in full, as text, JSON or CAP. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cap.h"
+#include "cmd.h"
+#include "render.h"
+
+int
+node_cmd_show(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"format", required_argument, NULL, 'f'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *fmt = "text";
+    struct node_dir d;
+    struct node_msg m;
+    struct ewh_err err = {0};
+    uint8_t bin[EWH_ID_BYTES];
+    char id[EWH_ID_HEX], *xml = NULL;
+    size_t len = 0;
+    int ch, rc = 1;
+
+    while ((ch = getopt_long(argc, argv, "d:f:jh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'f':
+            fmt = optarg;
+            break;
+        case 'j':
+            fmt = "json";
+            break;
+        default:
+            return node_cmd_usage("show", "bad option");
+        }
+    }
+    if (optind + 1 != argc)
+        return node_cmd_usage("show", "give one report ID");
+    if (strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0 &&
+        strcmp(fmt, "cap") != 0)
+        return node_cmd_usage("show", "--format is text, json or cap");
+    if (ewh_id_parse(argv[optind], bin, &err) != 0)
+        return node_cmd_fail("show", &err);
+    ewh_hex(bin, sizeof(bin), id, sizeof(id));
+    if (node_cmd_open_dir(&d, dir, false, "show") != 0)
+        return 1;
+    memset(&m, 0, sizeof(m));
+    if (node_store_msg_get(d.store, id, &m, &err) != 0)
+        goto fail;
+    if (strcmp(fmt, "json") == 0) {
+        if (node_render_json_line(stdout, &m, true) != 0) {
+            ewh_err_set(&err, EWH_E_IO, "cannot write JSON");
+            goto fail;
+        }
+    } else if (strcmp(fmt, "cap") == 0) {
+        if (node_cap_write(&m, d.store, &xml, &len, &err) != 0)
+            goto fail;
+        fwrite(xml, 1, len, stdout);
+    } else
+        node_render_text(stdout, &m);
+    rc = fflush(stdout) == 0 ? 0 : 1;
+    goto out;
+fail:
+    rc = node_cmd_fail("show", &err);
+out:
+    free(xml);
+    node_msg_clear(&m);
+    node_dir_close(&d);
+    return rc;
+}

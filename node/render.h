@@ -1,0 +1,33 @@
+/*
+ * render.h — reports as JSON (jansson), as text for people, and one-line
+ * summaries for inbox, watch and outbox.
+ */
+#ifndef NODE_RENDER_H
+#define NODE_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "store.h"
+
+/* The report as a JSON object; caller owns the reference.  with_body adds
+ * the body. */
+json_t *node_render_json(const struct node_msg *m, bool with_body);
+
+/* Print the JSON object on one line followed by '\n'.  Returns 0 or -1. */
+EWH_MUST_CHECK int node_render_json_line(FILE *f, const struct node_msg *m,
+                                         bool with_body);
+
+/* A report in full, for reading. */
+void node_render_text(FILE *f, const struct node_msg *m);
+
+/* One line for inbox and watch; high concern stands out ("!!! HIGH"), in
+ * bold red when color is true. */
+void node_render_line(FILE *f, const struct node_msg *m, bool color);
+
+/* One line per sent report with each addressee's state. */
+void node_render_outbox_line(FILE *f, const struct node_msg *m);
+
+#endif

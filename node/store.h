@@ -1,0 +1,237 @@
+/*
+ * store.h — the node's SQLite store: outbox, inbox, receipts, roster,
+ * audit checkpoints.  The only module of ewnode that speaks SQL.
+ *
+ * WAL mode with synchronous=FULL: a committed transaction survives SIGKILL
+ * and power loss.  Several processes share the file (the agent, submit,
+ * ack, watch); writers wait up to a busy timeout.
+ *
+ * Ids are kept as 32 lower-case hex characters.  The node's own disk holds
+ * the plaintext of the reports it sent and received (the hub's never does).
+ */
+#ifndef NODE_STORE_H
+#define NODE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ewh/envelope.h"
+#include "ewh/err.h"
+#include "ewh/identity.h"
+#include "ewh/receipt.h"
+#include "ewh/util.h"
+
+typedef struct node_store node_store_t;
+
+/* Per-addressee state of a sent report, in order of progress; expired and
+ * refused are final. */
+enum node_rstate {
+    NODE_R_QUEUED = 0,
+    NODE_R_ACCEPTED = 1,
+    NODE_R_DELIVERED = 2,
+    NODE_R_ACKNOWLEDGED = 3,
+    NODE_R_EXPIRED = 4,
+    NODE_R_REFUSED = 5,
+};
+
+const char *node_rstate_name(enum node_rstate s);
+
+struct node_rcpt {
+    char cc[EWH_CC_BYTES];
+    enum node_rstate state;
+    char reason[EWH_MAX_REASON_BYTES];
+    int64_t at;
+};
+
+/* One stored report, sent (outgoing) or received.  body is heap memory
+ * owned by the struct; node_msg_clear() wipes and frees it. */
+struct node_msg {
+    int64_t seq;
+    char id[EWH_ID_HEX];
+    bool outgoing;
+    enum ewh_type type;
+    char origin[EWH_CC_BYTES];
+    char author[EWH_MAX_AUTHOR_BYTES + 1];
+    enum ewh_level level;
+    char category[EWH_MAX_CATEGORY_BYTES + 1];
+    enum ewh_tlp tlp;
+    char title[EWH_MAX_TITLE_BYTES + 1];
+    char urgency[EWH_MAX_CAPWORD_BYTES + 1];
+    char certainty[EWH_MAX_CAPWORD_BYTES + 1];
+    char *body;
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t received_at; /* inbox: stored; outbox: queued */
+    char recipients[EWH_MAX_RECIPIENTS][EWH_CC_BYTES];
+    size_t n_recipients;
+    bool to_all;
+    char refs[EWH_MAX_REFERENCES][EWH_ID_HEX];
+    size_t n_refs;
+    /* inbox */
+    int64_t acked_at; /* 0: not acknowledged */
+    char acked_by[EWH_MAX_WHO_BYTES + 1];
+    /* the latest report of the same origin that references this one */
+    char superseded_by[EWH_ID_HEX];
+    enum ewh_type superseded_type;
+    /* outbox */
+    char state[16]; /* queued, accepted, refused */
+    char reason[EWH_MAX_REASON_BYTES];
+    struct node_rcpt rcpt[EWH_MAX_RECIPIENTS];
+    size_t n_rcpt;
+};
+
+/* Fill m from an opened report and its header. */
+void node_msg_from_report(struct node_msg *m, const struct ewh_report *r,
+                          const struct ewh_header *h, bool outgoing);
+void node_msg_clear(struct node_msg *m);
+
+/* Open (creating the schema when create is true) the store at path. */
+EWH_MUST_CHECK node_store_t *node_store_open(const char *path, bool create,
+                                             struct ewh_err *err);
+void node_store_close(node_store_t **s);
+
+/* Explicit transactions (BEGIN IMMEDIATE). */
+EWH_MUST_CHECK int node_store_begin(node_store_t *s, struct ewh_err *err);
+EWH_MUST_CHECK int node_store_commit(node_store_t *s, struct ewh_err *err);
+void node_store_rollback(node_store_t *s);
+
+/* PRAGMA data_version: changes when another connection commits. */
+EWH_MUST_CHECK int node_store_data_version(node_store_t *s, int64_t *out,
+                                           struct ewh_err *err);
+
+/* ---- roster ---- */
+
+/* The signed roster held (caller owns *buf, free()); EWH_E_NOTFOUND when
+ * none has arrived yet. */
+EWH_MUST_CHECK int node_store_roster_get(node_store_t *s, uint8_t **buf,
+                                         size_t *len, struct ewh_err *err);
+/* Replace the held roster; the caller has verified it. */
+EWH_MUST_CHECK int node_store_roster_put(node_store_t *s, const uint8_t *buf,
+                                         size_t len, uint64_t version,
+                                         struct ewh_err *err);
+
+/* ---- messages ---- */
+
+/* Insert a sent report: the sealed envelope, its plaintext fields and one
+ * queued row per addressee.  Call inside a transaction. */
+EWH_MUST_CHECK int node_store_outbox_add(node_store_t *s,
+                                         const struct node_msg *m,
+                                         const uint8_t *env, size_t len,
+                                         struct ewh_err *err);
+
+/* Insert a received report unless its id is already stored (*dup true). */
+EWH_MUST_CHECK int node_store_inbox_add(node_store_t *s,
+                                        const struct node_msg *m,
+                                        const uint8_t *env, size_t len,
+                                        bool *dup, struct ewh_err *err);
+
+/* Load one report, sent or received, by hex id.  EWH_E_NOTFOUND if none.
+ * Fills recipient states for sent reports and superseded_by. */
+EWH_MUST_CHECK int node_store_msg_get(node_store_t *s, const char *id,
+                                      struct node_msg *m, struct ewh_err *err);
+
+/* The stored envelope of a report (caller owns *env, free()). */
+EWH_MUST_CHECK int node_store_envelope_get(node_store_t *s, const char *id,
+                                           uint8_t **env, size_t *len,
+                                           struct ewh_err *err);
+
+/* created_at of a stored report (for CAP references); -1 if unknown. */
+int64_t node_store_created_at(node_store_t *s, const char *id);
+
+struct node_filter {
+    bool outgoing;
+    unsigned levels; /* bit (1 << level); 0 = all */
+    char from[EWH_CC_BYTES];
+    bool unacked;
+    int64_t after_seq; /* only seq > after_seq */
+    bool level_first;  /* order high first, then oldest first */
+    bool oldest_first; /* default: newest first */
+};
+
+/* Call fn for each report matching f (m is cleared after fn returns). */
+typedef int (*node_msg_fn)(void *ctx, const struct node_msg *m);
+EWH_MUST_CHECK int node_store_msg_list(node_store_t *s,
+                                       const struct node_filter *f,
+                                       node_msg_fn fn, void *ctx,
+                                       struct ewh_err *err);
+
+/* Highest seq stored (0 if empty). */
+EWH_MUST_CHECK int node_store_max_seq(node_store_t *s, int64_t *out,
+                                      struct ewh_err *err);
+
+/* Mark a received report acknowledged.  *already set if it was. */
+EWH_MUST_CHECK int node_store_inbox_ack(node_store_t *s, const char *id,
+                                        const char *who, int64_t at,
+                                        bool *already, struct ewh_err *err);
+
+/* ---- the agent's outbox work ---- */
+
+/* Queued outbox envelopes with rowid > after and next_try <= now_ms, in
+ * order; at most max.  fn gets the row's seq, id and envelope. */
+typedef int (*node_env_fn)(void *ctx, int64_t seq, const char *id,
+                           const uint8_t *env, size_t len);
+EWH_MUST_CHECK int node_store_outbox_pending(node_store_t *s, int64_t after,
+                                             int64_t now_ms, size_t max,
+                                             node_env_fn fn, void *ctx,
+                                             struct ewh_err *err);
+/* The hub accepted (or already had) the report. */
+EWH_MUST_CHECK int node_store_outbox_accepted(node_store_t *s, const char *id,
+                                              int64_t at, struct ewh_err *err);
+/* Permanent refusal: the report and every addressee become refused. */
+EWH_MUST_CHECK int node_store_outbox_refused(node_store_t *s, const char *id,
+                                             const char *reason, int64_t at,
+                                             struct ewh_err *err);
+/* Temporary refusal: try again at next_try_ms (wall clock). */
+EWH_MUST_CHECK int node_store_outbox_retry(node_store_t *s, const char *id,
+                                           int64_t next_try_ms,
+                                           const char *reason,
+                                           struct ewh_err *err);
+/* Earliest next_try after now_ms of queued reports (0 if none). */
+int64_t node_store_outbox_next_try(node_store_t *s, int64_t now_ms);
+
+/* Move one addressee forward (never backwards; final states stay). */
+EWH_MUST_CHECK int node_store_rcpt_update(node_store_t *s, const char *id,
+                                          const char *cc,
+                                          enum node_rstate state,
+                                          const char *reason, int64_t at,
+                                          struct ewh_err *err);
+
+/* ---- receipts ---- */
+
+/* Queue a receipt this node signed, to be sent by the agent. */
+EWH_MUST_CHECK int node_store_receipt_queue(node_store_t *s, const char *id,
+                                            enum ewh_receipt_kind kind,
+                                            const uint8_t *buf, size_t len,
+                                            struct ewh_err *err);
+/* Unsent receipts with rowid > after, in order. */
+EWH_MUST_CHECK int node_store_receipt_pending(node_store_t *s, int64_t after,
+                                              size_t max, node_env_fn fn,
+                                              void *ctx, struct ewh_err *err);
+/* The hub acknowledged our receipt. */
+EWH_MUST_CHECK int node_store_receipt_done(node_store_t *s, const char *id,
+                                           enum ewh_receipt_kind kind,
+                                           struct ewh_err *err);
+/* Store a verified receipt about one of our reports. */
+EWH_MUST_CHECK int node_store_receipt_add(node_store_t *s,
+                                          const struct ewh_receipt *rc,
+                                          const uint8_t *buf, size_t len,
+                                          struct ewh_err *err);
+
+/* ---- audit and refusals ---- */
+
+EWH_MUST_CHECK int node_store_checkpoint_put(node_store_t *s, uint64_t length,
+                                             const uint8_t head[32],
+                                             int64_t time, const uint8_t *raw,
+                                             size_t raw_len,
+                                             struct ewh_err *err);
+uint64_t node_store_checkpoint_length(node_store_t *s);
+
+/* Record a delivery that was acknowledged but not shown. */
+EWH_MUST_CHECK int node_store_refusal_add(node_store_t *s, const char *id,
+                                          const char *origin,
+                                          const char *reason, int64_t at,
+                                          struct ewh_err *err);
+int64_t node_store_refusal_count(node_store_t *s);
+
+#endif
