@@ -3,7 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "cmd.h"
 #include "ewh/log.h"
+#include "ewh/roster.h"
 
 static const char s_usage[] =
     "usage: ewhub COMMAND [--dir DIR] [options]\n"
@@ -13,30 +17,65 @@ static const char s_usage[] =
     "\n"
     "commands:\n"
     "  init      create the data dir, hub keys and config\n"
-    "  enroll    enrol (or re-key) a node from its public identity file\n"
-    "  revoke    revoke a country\n"
-    "  run       run the hub daemon\n"
-    "  status    show nodes, connections and queues\n"
-    "  traffic   show traffic events (metadata only)\n"
-    "  audit     verify the audit trail\n"
-    "  backup    take a consistent online copy of the store\n"
+    "  enroll    enrol (or re-key) a node from its public identity file:\n"
+    "              ewhub enroll [--dir DIR] node-RS.pub\n"
+    "  revoke    revoke a country: ewhub revoke [--dir DIR] CC\n"
+    "  run       run the hub daemon: ewhub run [--dir DIR] [--listen E] [-v]\n"
+    "  status    show nodes, connections and queues: [--json]\n"
+    "  traffic   show traffic events, metadata only (not yet available)\n"
+    "  audit     verify the audit trail (not yet available)\n"
+    "  backup    take a consistent online copy of the store (not yet\n"
+    "            available)\n"
     "\n"
     "options:\n"
+    "  --dir DIR   data dir (default $EWHUB_DIR, else " HUB_DEFAULT_DIR ")\n"
     "  --help      this text\n"
-    "  --version   print the version\n";
+    "  --version   print the version\n"
+    "\n"
+    "report categories (default list; set [roster] categories in\n"
+    "DIR/ewhub.conf):\n";
+
+static void
+s_help(FILE *f)
+{
+    size_t i;
+
+    fputs(s_usage, f);
+    for (i = 0; ewh_default_categories[i] != NULL; i++)
+        fprintf(f, "  %-24s %s\n", ewh_default_categories[i],
+                ewh_default_category_help[i]);
+}
 
 int
 main(int argc, char **argv)
 {
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"init", hub_cmd_init},     {"enroll", hub_cmd_enroll},
+        {"revoke", hub_cmd_revoke}, {"run", hub_cmd_run},
+        {"status", hub_cmd_status}, {NULL, NULL},
+    };
+    size_t i;
+
     ewh_log_init("ewhub", EWH_LOG_INFO);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-        strcmp(argv[1], "-h") == 0) {
-        fputs(s_usage, argc < 2 ? stderr : stdout);
+        strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        s_help(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("ewhub %s\n", EWH_VERSION);
         return 0;
     }
-    fatalx("command '%s' is not available yet", argv[1]);
+    if (sodium_init() < 0)
+        fatalx("sodium_init failed");
+    for (i = 0; cmds[i].name != NULL; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            return cmds[i].fn(argc - 1, argv + 1);
+    if (strcmp(argv[1], "traffic") == 0 || strcmp(argv[1], "audit") == 0 ||
+        strcmp(argv[1], "backup") == 0)
+        fatalx("command '%s' is not available yet", argv[1]);
+    fatalx("unknown command '%s' (see ewhub --help)", argv[1]);
 }

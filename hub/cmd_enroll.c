@@ -1,0 +1,127 @@
+/* cmd_enroll.c — ewhub enroll and ewhub revoke: change the roster.
+ *
+ * Both write the store directly (WAL lets them while the hub runs) and bump
+ * the roster version; the running hub notices within a quarter second,
+ * pushes the new signed roster and cuts revoked or re-keyed nodes. */
+#include "cmd.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
+#include "ewh/identity.h"
+#include "ewh/log.h"
+#include "ewh/util.h"
+
+static const char *
+s_parse(int argc, char **argv, const char *usage, const char **arg)
+{
+    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'h':
+            printf("%s", usage);
+            exit(0);
+        default:
+            exit(2);
+        }
+    }
+    if (optind + 1 != argc) {
+        fputs(usage, stderr);
+        exit(2);
+    }
+    *arg = argv[optind];
+    return hub_cmd_dir(dir);
+}
+
+static hub_store_t *
+s_open(const char *dir)
+{
+    struct ewh_err err = {0};
+    char path[4096];
+    hub_store_t *st;
+
+    hub_cmd_path(dir, "store.db", path, sizeof(path));
+    if ((st = hub_store_open(path, false, 0, &err)) == NULL)
+        fatalx("%s (run 'ewhub init --dir %s' first?)", err.reason, dir);
+    return st;
+}
+
+int
+hub_cmd_enroll(int argc, char **argv)
+{
+    struct ewh_err err = {0};
+    struct ewh_pubid id;
+    hub_store_t *st;
+    const char *file, *dir;
+    char fp[EWH_FINGERPRINT_CHARS];
+    bool was, changed, revoked = false;
+    uint64_t v = 0;
+    ewh_roster_t *r = NULL;
+
+    dir = s_parse(argc, argv, "usage: ewhub enroll [--dir DIR] FILE.pub\n",
+                  &file);
+    if (ewh_pubid_load(file, &id, &err) != 0)
+        fatalx("enroll: %s", err.reason);
+    if (id.kind != EWH_KIND_NODE)
+        fatalx("enroll: %s is not a node identity", file);
+    st = s_open(dir);
+    if (hub_store_roster_load(st, &r, &err) != 0)
+        fatalx("enroll: %s", err.reason);
+    was = ewh_roster_find(r, id.country, &revoked) != NULL;
+    ewh_roster_destroy(&r);
+    if (hub_store_node_put(st, &id, &changed, &err) != 0 ||
+        hub_store_roster_version(st, &v, &err) != 0)
+        fatalx("enroll: %s", err.reason);
+    hub_store_close(&st);
+    ewh_pubid_fingerprint(&id, fp);
+    if (!changed)
+        printf("%s already enrolled with these keys (fingerprint %s)\n",
+               id.country, fp);
+    else if (was)
+        printf("re-keyed %s%s: fingerprint %s, roster version %llu\n",
+               id.country, revoked ? " (revocation lifted)" : "", fp,
+               (unsigned long long)v);
+    else
+        printf("enrolled %s: fingerprint %s, roster version %llu\n", id.country,
+               fp, (unsigned long long)v);
+    if (changed)
+        ewh_log_info("enroll: %s %s fingerprint %s", id.country,
+                     was ? "re-keyed" : "enrolled", fp);
+    return 0;
+}
+
+int
+hub_cmd_revoke(int argc, char **argv)
+{
+    struct ewh_err err = {0};
+    hub_store_t *st;
+    const char *cc, *dir;
+    bool changed;
+    uint64_t v = 0;
+
+    dir = s_parse(argc, argv, "usage: ewhub revoke [--dir DIR] CC\n", &cc);
+    if (!ewh_country_is_valid(cc))
+        fatalx("revoke: '%s' is not an ISO 3166-1 alpha-2 code", cc);
+    st = s_open(dir);
+    if (hub_store_node_revoke(st, cc, &changed, &err) != 0 ||
+        hub_store_roster_version(st, &v, &err) != 0)
+        fatalx("revoke: %s", err.reason);
+    hub_store_close(&st);
+    if (changed) {
+        printf("revoked %s: roster version %llu\n", cc, (unsigned long long)v);
+        ewh_log_info("revoke: %s revoked", cc);
+    } else {
+        printf("%s was already revoked\n", cc);
+    }
+    return 0;
+}

@@ -1,0 +1,95 @@
+/* cmd_init.c — ewhub init: data dir, hub keys, config, store. */
+#include "cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "store.h"
+#include "ewh/identity.h"
+#include "ewh/keyfile.h"
+#include "ewh/log.h"
+
+const char *
+hub_cmd_dir(const char *opt)
+{
+    const char *env;
+
+    if (opt != NULL && opt[0] != '\0')
+        return opt;
+    env = getenv("EWHUB_DIR");
+    if (env != NULL && env[0] != '\0')
+        return env;
+    return HUB_DEFAULT_DIR;
+}
+
+void
+hub_cmd_path(const char *dir, const char *name, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+
+    if (n < 0 || (size_t)n >= cap)
+        fatalx("path too long: %s/%s", dir, name);
+}
+
+int
+hub_cmd_init(int argc, char **argv)
+{
+    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct ewh_err err = {0};
+    ewh_secret_t *key = NULL;
+    hub_store_t *st = NULL;
+    const char *dir = NULL;
+    char path[4096], fp[EWH_FINGERPRINT_CHARS];
+    int c;
+
+    while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'h':
+            printf("usage: ewhub init [--dir DIR]\n");
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    if (optind != argc)
+        fatalx("init: unexpected argument '%s'", argv[optind]);
+    dir = hub_cmd_dir(dir);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        fatal("init: mkdir %s", dir);
+    hub_cmd_path(dir, "hub.key", path, sizeof(path));
+    if (access(path, F_OK) == 0)
+        fatalx("init: %s already exists; this hub is initialised", path);
+    if ((key = ewh_secret_generate(EWH_KIND_HUB, NULL, &err)) == NULL ||
+        ewh_secret_save(key, path, &err) != 0)
+        fatalx("init: %s", err.reason);
+    hub_cmd_path(dir, "hub.pub", path, sizeof(path));
+    if (ewh_pubid_save(ewh_secret_pubid(key), path, &err) != 0)
+        fatalx("init: %s", err.reason);
+    hub_cmd_path(dir, "ewhub.conf", path, sizeof(path));
+    if (access(path, F_OK) != 0 &&
+        ewh_keyfile_write(path, hub_config_template(),
+                          strlen(hub_config_template()), 0644, &err) != 0)
+        fatalx("init: %s", err.reason);
+    hub_cmd_path(dir, "store.db", path, sizeof(path));
+    if ((st = hub_store_open(path, true, 0, &err)) == NULL)
+        fatalx("init: %s", err.reason);
+    hub_store_close(&st);
+    ewh_pubid_fingerprint(ewh_secret_pubid(key), fp);
+    ewh_secret_destroy(&key);
+    printf("initialised %s\n", dir);
+    printf("hub fingerprint: %s\n", fp);
+    printf("give %s/hub.pub to every node and compare the fingerprint by "
+           "telephone\n",
+           dir);
+    return 0;
+}

@@ -1,0 +1,140 @@
+/* config.c — DIR/ewhub.conf through ewh_config_load (libinih). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ewh/config.h"
+
+#define HUB_DEFAULT_LISTEN "tcp://127.0.0.1:7700"
+
+static const char s_template[] =
+    "# ewhub.conf — the hub's configuration.  Every key is optional; the\n"
+    "# values shown are the defaults.  Reload: restart the hub.\n"
+    "\n"
+    "[hub]\n"
+    "# ZeroMQ endpoint the ROUTER binds (--listen overrides).  Port '*'\n"
+    "# takes an ephemeral port; the bound endpoint is written to\n"
+    "# DIR/endpoint.\n"
+    "# listen = " HUB_DEFAULT_LISTEN "\n"
+    "\n"
+    "[limits]\n"
+    "# Largest ZeroMQ message accepted from a node, bytes (at most 262144,\n"
+    "# EWH_MAX_FRAME_BYTES).\n"
+    "# max_frame_bytes = 262144\n"
+    "# Submits of one node received but not yet acknowledged.\n"
+    "# max_inflight_submits = 1000\n"
+    "# Submits per second per node (token bucket, one second of burst).\n"
+    "# submits_per_second = 2000\n"
+    "# Deliveries waiting in one node's queue; beyond it submits addressed\n"
+    "# to that node are refused (retry later).\n"
+    "# max_queue = 200000\n"
+    "\n"
+    "[store]\n"
+    "# Quota of the store in database pages (SQLite max_page_count; pages\n"
+    "# are 4096 bytes).  0 means no quota.  Reaching it behaves like a full\n"
+    "# disk: new submits are refused, nothing stored is harmed.  Also the\n"
+    "# knob the tests use to simulate a full disk.\n"
+    "# max_pages = 0\n"
+    "\n"
+    "[roster]\n"
+    "# The region's report categories, comma-separated (lower-case letters,\n"
+    "# digits and '-').  Default: early-warning, terrorism, organised-crime,\n"
+    "# border-security, small-arms, illegal-migration, cyber, disaster,\n"
+    "# dual-use-infrastructure, other.\n"
+    "# categories = early-warning, terrorism, other\n";
+
+void
+hub_config_defaults(struct hub_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->listen, sizeof(c->listen), "%s", HUB_DEFAULT_LISTEN);
+    c->max_frame_bytes = EWH_MAX_FRAME_BYTES;
+    c->max_inflight_submits = EWH_DEFAULT_MAX_INFLIGHT_SUBMITS;
+    c->submits_per_s = EWH_DEFAULT_SUBMITS_PER_S;
+    c->max_queue = EWH_DEFAULT_MAX_QUEUE;
+}
+
+const char *
+hub_config_template(void)
+{
+    return s_template;
+}
+
+static int
+s_categories(struct hub_config *c, const char *value, struct ewh_err *err)
+{
+    char buf[4096], *save = NULL, *tok;
+    size_t n = 0;
+
+    if (strlen(value) >= sizeof(buf))
+        return ewh_err_set(err, EWH_E_TOOBIG, "categories too long");
+    snprintf(buf, sizeof(buf), "%s", value);
+    for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
+         tok = strtok_r(NULL, ", \t", &save)) {
+        if (n == EWH_MAX_CATEGORIES)
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "more than EWH_MAX_CATEGORIES %u categories",
+                               EWH_MAX_CATEGORIES);
+        if (strlen(tok) > EWH_MAX_CATEGORY_BYTES)
+            return ewh_err_set(err, EWH_E_TOOBIG, "category '%.64s' too long",
+                               tok);
+        snprintf(c->cats[n], sizeof(c->cats[n]), "%s", tok);
+        n++;
+    }
+    if (n == 0)
+        return ewh_err_set(err, EWH_E_INVALID, "categories: empty list");
+    c->n_cats = n;
+    return 0;
+}
+
+static int
+s_u32(const char *name, const char *value, uint64_t min, uint64_t max,
+      uint32_t *out, struct ewh_err *err)
+{
+    uint64_t v;
+
+    if (ewh_config_uint(name, value, min, max, &v, err) != 0)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int
+s_handler(void *ctx, const char *section, const char *name, const char *value,
+          struct ewh_err *err)
+{
+    struct hub_config *c = ctx;
+
+    if (strcmp(section, "hub") == 0 && strcmp(name, "listen") == 0) {
+        if (strlen(value) >= sizeof(c->listen) || value[0] == '\0')
+            return ewh_err_set(err, EWH_E_INVALID, "listen: bad endpoint");
+        snprintf(c->listen, sizeof(c->listen), "%s", value);
+        return 0;
+    }
+    if (strcmp(section, "limits") == 0) {
+        if (strcmp(name, "max_frame_bytes") == 0)
+            return s_u32(name, value, 1024, EWH_MAX_FRAME_BYTES,
+                         &c->max_frame_bytes, err);
+        if (strcmp(name, "max_inflight_submits") == 0)
+            return s_u32(name, value, 1, 1000000, &c->max_inflight_submits,
+                         err);
+        if (strcmp(name, "submits_per_second") == 0)
+            return s_u32(name, value, 1, 10000000, &c->submits_per_s, err);
+        if (strcmp(name, "max_queue") == 0)
+            return s_u32(name, value, 1, 100000000, &c->max_queue, err);
+    }
+    if (strcmp(section, "store") == 0 && strcmp(name, "max_pages") == 0)
+        return ewh_config_uint(name, value, 0, UINT32_MAX, &c->store_max_pages,
+                               err);
+    if (strcmp(section, "roster") == 0 && strcmp(name, "categories") == 0)
+        return s_categories(c, value, err);
+    return ewh_err_set(err, EWH_E_INVALID, "unknown key '%s' in [%s]", name,
+                       section);
+}
+
+int
+hub_config_load(const char *path, struct hub_config *c, struct ewh_err *err)
+{
+    return ewh_config_load(path, false, s_handler, c, err);
+}

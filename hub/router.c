@@ -1,0 +1,1398 @@
+/* router.c — hub_run(): the hub's zmq_poll() loop, group commit, relay. */
+#include "router.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "queue.h"
+#include "zap.h"
+#include "ewh/audit.h"
+#include "ewh/envelope.h"
+#include "ewh/frame.h"
+#include "ewh/keyfile.h"
+#include "ewh/log.h"
+#include "ewh/receipt.h"
+#include "ewh/roster.h"
+#include "ewh/util.h"
+
+#define S_TURN_BUDGET     2048 /* ROUTER messages read per loop turn */
+#define S_ROSTER_CHECK_MS 250  /* how often enroll/revoke are noticed */
+#define S_TICK_MS         1000 /* expiry sweep, status file */
+#define S_HWM             100000
+#define S_HEARTBEAT_MS    5000
+#define S_HEARTBEAT_TTL   15000
+#define S_CLOSE_LINGER_MS 200 /* flush final acks on close/re-bind */
+
+enum s_status {
+    S_PENDING = 0,
+    S_ACCEPTED = EWH__ACK_STATUS__ACK_ACCEPTED,
+    S_DUPLICATE = EWH__ACK_STATUS__ACK_DUPLICATE,
+    S_REFUSED = EWH__ACK_STATUS__ACK_REFUSED,
+};
+
+struct s_submit {
+    char cc[EWH_CC_BYTES];
+    uint8_t rid[HUB_MAX_RID];
+    size_t rid_len;
+    uint8_t *env;
+    size_t len;
+    struct ewh_header hdr;
+    uint8_t hash[EWH_HASH_BYTES];
+    enum s_status status;
+    struct ewh_err err;
+    bool retry;
+};
+
+struct s_dack {
+    char cc[EWH_CC_BYTES];
+    uint64_t seq;
+    uint8_t id[EWH_ID_BYTES];
+    bool done;
+};
+
+struct s_rack {
+    char cc[EWH_CC_BYTES];
+    uint64_t seq;
+};
+
+struct s_rcpt {
+    char cc[EWH_CC_BYTES];
+    uint8_t rid[HUB_MAX_RID];
+    size_t rid_len;
+    struct ewh_receipt rc;
+    char origin[EWH_CC_BYTES];
+    uint8_t *buf;
+    size_t len;
+    bool added;
+};
+
+struct s_batch {
+    struct s_submit *sub;
+    size_t n_sub, cap_sub;
+    struct s_dack *dack;
+    size_t n_dack, cap_dack;
+    struct s_rack *rack;
+    size_t n_rack, cap_rack;
+    struct s_rcpt *rcpt;
+    size_t n_rcpt, cap_rcpt;
+};
+
+struct hub {
+    const struct hub_run_args *a;
+    const struct hub_config *cfg;
+    void *zctx;
+    void *router;
+    void *zap;
+    void *mon;
+    unsigned mon_gen;
+    char endpoint[HUB_MAX_ENDPOINT];
+    hub_store_t *st;
+    ewh_roster_t *roster;
+    uint8_t *roster_buf;
+    size_t roster_len;
+    hub_queue_t *q;
+    struct s_batch b;
+    uint64_t pushed_version; /* roster version last pushed to nodes */
+    uint64_t audit_len;
+    uint8_t audit_head[EWH_HASH_BYTES];
+    bool stopping;
+    bool expire_due;
+    int64_t next_roster_ms;
+    int64_t next_tick_ms;
+    struct {
+        uint64_t accepted, duplicate, refused, delivered, expired;
+        uint64_t zap_refused, bad_frames, receipts, rebinds;
+    } n;
+};
+
+/* ---- small helpers ---- */
+
+static void *
+s_grow(void *p, size_t *cap, size_t need, size_t size)
+{
+    size_t ncap;
+    void *np;
+
+    if (need <= *cap)
+        return p;
+    ncap = *cap ? *cap * 2 : 64;
+    while (ncap < need)
+        ncap *= 2;
+    if ((np = realloc(p, ncap * size)) == NULL)
+        return NULL;
+    *cap = ncap;
+    return np;
+}
+
+static const char *
+s_idhex(const uint8_t *id, char out[EWH_ID_HEX])
+{
+    return ewh_hex(id, 4, out, EWH_ID_HEX);
+}
+
+/* Send one Frame to a routing id.  Returns 0, or -1 with errno-like
+ * zmq_errno() (EAGAIN, EHOSTUNREACH) when it could not be queued. */
+static int
+s_send_frame(struct hub *h, const uint8_t *rid, size_t rid_len,
+             const Ewh__Frame *f)
+{
+    struct ewh_err err = {0};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = -1;
+
+    if (rid_len == 0)
+        return -1;
+    if (ewh_frame_encode(f, &buf, &len, &err) != 0) {
+        ewh_log_warnx("router: cannot encode %s: %s", ewh_frame_name(f),
+                      err.reason);
+        return -1;
+    }
+    if (zmq_send(h->router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        goto out;
+    if (zmq_send(h->router, buf, len, ZMQ_DONTWAIT) < 0)
+        goto out;
+    rc = 0;
+out:
+    free(buf);
+    return rc;
+}
+
+static void
+s_send_error(struct hub *h, const uint8_t *rid, size_t rid_len,
+             enum ewh_errcode code, const char *reason)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__Error e = EWH__ERROR__INIT;
+
+    e.code = (uint32_t)code;
+    e.reason = (char *)reason;
+    f.msg_case = EWH__FRAME__MSG_ERROR;
+    f.error = &e;
+    (void)s_send_frame(h, rid, rid_len, &f);
+}
+
+static void
+s_send_ack(struct hub *h, const uint8_t *rid, size_t rid_len,
+           const uint8_t id[EWH_ID_BYTES], enum s_status st,
+           const struct ewh_err *err, bool retry, const uint8_t *cp,
+           size_t cp_len)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__SubmitAck a = EWH__SUBMIT_ACK__INIT;
+    Ewh__Checkpoint *c = NULL;
+
+    a.id.data = (uint8_t *)id;
+    a.id.len = EWH_ID_BYTES;
+    a.status = (Ewh__AckStatus)st;
+    if (st == S_REFUSED && err != NULL) {
+        a.code = (uint32_t)err->code;
+        a.reason = (char *)err->reason;
+        a.retry = retry;
+    }
+    if (cp != NULL && (c = ewh__checkpoint__unpack(NULL, cp_len, cp)) != NULL)
+        a.checkpoint = c;
+    f.msg_case = EWH__FRAME__MSG_SUBMIT_ACK;
+    f.submit_ack = &a;
+    (void)s_send_frame(h, rid, rid_len, &f);
+    if (c != NULL)
+        ewh__checkpoint__free_unpacked(c, NULL);
+}
+
+/* Refuse a submit at once: nothing was stored. */
+static void
+s_refuse(struct hub *h, const char *cc, const uint8_t *rid, size_t rid_len,
+         const uint8_t *id, const struct ewh_err *err, bool retry)
+{
+    static const uint8_t zero[EWH_ID_BYTES];
+    char hex[EWH_ID_HEX];
+
+    h->n.refused++;
+    ewh_log_warnx("router: refused submit from=%s id=%s reason=\"%s\"", cc,
+                  id != NULL ? s_idhex(id, hex) : "-", err->reason);
+    s_send_ack(h, rid, rid_len, id != NULL ? id : zero, S_REFUSED, err, retry,
+               NULL, 0);
+}
+
+/* ---- roster ---- */
+
+static int
+s_roster_refresh(struct hub *h, struct ewh_err *err)
+{
+    ewh_roster_t *r = NULL;
+    const char *cats[EWH_MAX_CATEGORIES];
+    uint8_t *buf = NULL;
+    size_t len = 0, i;
+
+    if (hub_store_roster_load(h->st, &r, err) != 0)
+        return -1;
+    if (h->cfg->n_cats > 0) {
+        for (i = 0; i < h->cfg->n_cats; i++)
+            cats[i] = h->cfg->cats[i];
+        if (ewh_roster_set_categories(r, cats, h->cfg->n_cats, err) != 0)
+            goto fail;
+    } else {
+        for (i = 0; ewh_default_categories[i] != NULL; i++)
+            cats[i] = ewh_default_categories[i];
+        if (ewh_roster_set_categories(r, cats, i, err) != 0)
+            goto fail;
+    }
+    if (ewh_roster_sign(r, h->a->key, &buf, &len, err) != 0)
+        goto fail;
+    ewh_roster_destroy(&h->roster);
+    free(h->roster_buf);
+    h->roster = r;
+    h->roster_buf = buf;
+    h->roster_len = len;
+    return 0;
+fail:
+    ewh_roster_destroy(&r);
+    return -1;
+}
+
+static const ewh_roster_t *
+s_zap_roster(void *ctx, bool refresh)
+{
+    struct hub *h = ctx;
+    struct ewh_err err = {0};
+    uint64_t v;
+
+    /* Only the keys are needed here; s_roster_check() pushes the roster
+     * and cuts connections when it sees the version it has not pushed. */
+    if (refresh && hub_store_roster_version(h->st, &v, &err) == 0 &&
+        v != ewh_roster_version(h->roster)) {
+        if (s_roster_refresh(h, &err) != 0)
+            ewh_log_warnx("zap: cannot reload roster: %s", err.reason);
+        h->next_roster_ms = 0;
+    }
+    return h->roster;
+}
+
+static void
+s_send_roster(struct hub *h, struct hub_node *n)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__SignedRoster *sr;
+
+    sr = ewh__signed_roster__unpack(NULL, h->roster_len, h->roster_buf);
+    if (sr == NULL)
+        return;
+    f.msg_case = EWH__FRAME__MSG_ROSTER;
+    f.roster = sr;
+    if (s_send_frame(h, n->rid, n->rid_len, &f) != 0)
+        ewh_log_warnx("router: cannot send roster to %s: %s", n->cc,
+                      zmq_strerror(zmq_errno()));
+    ewh__signed_roster__free_unpacked(sr, NULL);
+}
+
+/* ---- sockets ---- */
+
+static int
+s_router_open(struct hub *h, const char *endpoint, struct ewh_err *err)
+{
+    int one = 1, hwm = S_HWM, hb = S_HEARTBEAT_MS, ttl = S_HEARTBEAT_TTL;
+    int64_t maxmsg = EWH_MAX_FRAME_BYTES + 1024;
+    char monep[64];
+    size_t len;
+    int tries;
+
+    h->router = zmq_socket(h->zctx, ZMQ_ROUTER);
+    if (h->router == NULL)
+        return ewh_err_set(err, EWH_E_IO, "zmq_socket: %s",
+                           zmq_strerror(zmq_errno()));
+    if (zmq_setsockopt(h->router, ZMQ_CURVE_SERVER, &one, sizeof(one)) != 0 ||
+        zmq_setsockopt(h->router, ZMQ_CURVE_SECRETKEY,
+                       ewh_secret_curve_sk(h->a->key), 32) != 0 ||
+        zmq_setsockopt(h->router, ZMQ_ZAP_DOMAIN, "ewhub", 5) != 0 ||
+        zmq_setsockopt(h->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) !=
+            0 ||
+        zmq_setsockopt(h->router, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
+        zmq_setsockopt(h->router, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0 ||
+        zmq_setsockopt(h->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) !=
+            0 ||
+        zmq_setsockopt(h->router, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb)) != 0 ||
+        zmq_setsockopt(h->router, ZMQ_HEARTBEAT_TTL, &ttl, sizeof(ttl)) != 0 ||
+        zmq_setsockopt(h->router, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof(ttl)) !=
+            0)
+        return ewh_err_set(err, EWH_E_IO, "router options: %s",
+                           zmq_strerror(zmq_errno()));
+    /* A re-bind may race the old listener's close in the I/O thread. */
+    for (tries = 0; zmq_bind(h->router, endpoint) != 0; tries++) {
+        if (zmq_errno() != EADDRINUSE || tries >= 200)
+            return ewh_err_set(err, EWH_E_IO, "bind %s: %s", endpoint,
+                               zmq_strerror(zmq_errno()));
+        usleep(10 * 1000);
+    }
+    len = sizeof(h->endpoint);
+    if (zmq_getsockopt(h->router, ZMQ_LAST_ENDPOINT, h->endpoint, &len) != 0)
+        return ewh_err_set(err, EWH_E_IO, "last endpoint: %s",
+                           zmq_strerror(zmq_errno()));
+    snprintf(monep, sizeof(monep), "inproc://ewhub-monitor-%u", h->mon_gen++);
+    if (zmq_socket_monitor(h->router, monep,
+                           ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
+        (h->mon = zmq_socket(h->zctx, ZMQ_PAIR)) == NULL ||
+        zmq_connect(h->mon, monep) != 0)
+        return ewh_err_set(err, EWH_E_IO, "monitor: %s",
+                           zmq_strerror(zmq_errno()));
+    return 0;
+}
+
+static void
+s_router_close(struct hub *h, int linger)
+{
+    size_t i;
+
+    if (h->router != NULL) {
+        (void)zmq_socket_monitor(h->router, NULL, 0);
+        zmq_setsockopt(h->router, ZMQ_LINGER, &linger, sizeof(linger));
+        zmq_close(h->router);
+        h->router = NULL;
+    }
+    if (h->mon != NULL) {
+        int zero = 0;
+        zmq_setsockopt(h->mon, ZMQ_LINGER, &zero, sizeof(zero));
+        zmq_close(h->mon);
+        h->mon = NULL;
+    }
+    for (i = 0; i < hub_queue_count(h->q); i++)
+        hub_queue_disconnect(hub_queue_at(h->q, i));
+}
+
+static int
+s_write_endpoint(struct hub *h, struct ewh_err *err)
+{
+    char path[4096], line[HUB_MAX_ENDPOINT + 2];
+
+    snprintf(path, sizeof(path), "%s/endpoint", h->a->dir);
+    snprintf(line, sizeof(line), "%s\n", h->endpoint);
+    return ewh_keyfile_write(path, line, strlen(line), 0644, err);
+}
+
+/* ---- monitor ---- */
+
+static void
+s_on_monitor(struct hub *h)
+{
+    zmq_msg_t m;
+    uint16_t ev;
+    uint32_t val;
+    size_t i;
+    int more;
+
+    for (;;) {
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, h->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        more = zmq_msg_more(&m);
+        if (zmq_msg_size(&m) >= 6) {
+            memcpy(&ev, zmq_msg_data(&m), 2);
+            memcpy(&val, (uint8_t *)zmq_msg_data(&m) + 2, 4);
+            if (ev == ZMQ_EVENT_DISCONNECTED) {
+                for (i = 0; i < hub_queue_count(h->q); i++) {
+                    struct hub_node *n = hub_queue_at(h->q, i);
+                    if (n->connected && n->fd == (int)val) {
+                        ewh_log_info("router: %s disconnected", n->cc);
+                        hub_queue_disconnect(n);
+                    }
+                }
+            } else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
+                ewh_log_debug("router: handshake failed (event %u, %u)", ev,
+                              val);
+            }
+        }
+        zmq_msg_close(&m);
+        while (more) {
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, h->mon, 0) < 0) {
+                zmq_msg_close(&m);
+                return;
+            }
+            more = zmq_msg_more(&m);
+            zmq_msg_close(&m);
+        }
+    }
+}
+
+/* ---- frames from nodes ---- */
+
+static void
+s_on_hello(struct hub *h, struct hub_node *n, const uint8_t *rid,
+           size_t rid_len, int fd, const char *key, const Ewh__Hello *m)
+{
+    hub_queue_disconnect(n);
+    snprintf(n->key, sizeof(n->key), "%s", key);
+    memcpy(n->rid, rid, rid_len);
+    n->rid_len = rid_len;
+    n->fd = fd;
+    n->connected = true;
+    n->credit = m->credit;
+    n->want_fill = true;
+    ewh_log_info("router: %s connected (credit %u, roster %llu, queued %llu)",
+                 n->cc, m->credit, (unsigned long long)m->roster_version,
+                 (unsigned long long)hub_queue_total(n));
+    s_send_roster(h, n);
+}
+
+static void
+s_on_submit(struct hub *h, struct hub_node *n, const uint8_t *rid,
+            size_t rid_len, const Ewh__Submit *m)
+{
+    struct ewh_err err = {0};
+    struct ewh_header hdr;
+    struct s_submit *s;
+    uint8_t hash[EWH_HASH_BYTES];
+    int64_t now = ewh_now();
+    int found = 0;
+    size_t i;
+    bool revoked;
+
+    if (n->pending_submits >= h->cfg->max_inflight_submits) {
+        ewh_err_set(&err, EWH_E_RATE,
+                    "more than max_inflight_submits %u in flight",
+                    h->cfg->max_inflight_submits);
+        s_refuse(h, n->cc, rid, rid_len, NULL, &err, true);
+        return;
+    }
+    if (!hub_queue_take_token(n, h->cfg->submits_per_s, ewh_mono_ms())) {
+        ewh_err_set(&err, EWH_E_RATE, "over submits_per_second %u",
+                    h->cfg->submits_per_s);
+        /* Name the id when we can read it, so the node can match. */
+        if (ewh_envelope_peek(m->envelope.data, m->envelope.len, &hdr, NULL) ==
+            0)
+            s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, true);
+        else
+            s_refuse(h, n->cc, rid, rid_len, NULL, &err, true);
+        return;
+    }
+    if (ewh_envelope_verify(m->envelope.data, m->envelope.len, n->cc,
+                            ewh_roster_lookup, h->roster, &hdr, &err) != 0) {
+        struct ewh_header peek;
+        bool have = ewh_envelope_peek(m->envelope.data, m->envelope.len, &peek,
+                                      NULL) == 0;
+        s_refuse(h, n->cc, rid, rid_len, have ? peek.id : NULL, &err, false);
+        return;
+    }
+    ewh_audit_envelope_hash(m->envelope.data, m->envelope.len, hash);
+    if (hub_store_envelope_find(h->st, hdr.id, hash, &found, &err) != 0) {
+        s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, true);
+        return;
+    }
+    if (found == 1) {
+        char hex[EWH_ID_HEX];
+        h->n.duplicate++;
+        ewh_log_debug("router: duplicate submit from=%s id=%s", n->cc,
+                      s_idhex(hdr.id, hex));
+        s_send_ack(h, rid, rid_len, hdr.id, S_DUPLICATE, NULL, false, NULL, 0);
+        return;
+    }
+    if (found == 2) {
+        ewh_err_set(&err, EWH_E_INVALID,
+                    "id already used by a different envelope");
+        s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
+        return;
+    }
+    if (hdr.created_at > now + EWH_MAX_CLOCK_SKEW_S) {
+        ewh_err_set(&err, EWH_E_CLOCK,
+                    "created_at %llds ahead of the hub's clock "
+                    "(EWH_MAX_CLOCK_SKEW_S %d)",
+                    (long long)(hdr.created_at - now), EWH_MAX_CLOCK_SKEW_S);
+        s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
+        return;
+    }
+    if (hdr.expires_at != 0 && hdr.expires_at <= now) {
+        ewh_err_set(&err, EWH_E_EXPIRED, "already expired");
+        s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
+        return;
+    }
+    for (i = 0; i < hdr.n_recipients; i++) {
+        const char *rc = hdr.recipients[i];
+        struct hub_node *rn;
+        if (ewh_roster_find(h->roster, rc, &revoked) == NULL) {
+            ewh_err_set(&err, EWH_E_UNKNOWN, "recipient %s is not enrolled",
+                        rc);
+            s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
+            return;
+        }
+        if (revoked) {
+            ewh_err_set(&err, EWH_E_REVOKED, "recipient %s is revoked", rc);
+            s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
+            return;
+        }
+        rn = hub_queue_node(h->q, rc, true);
+        if (rn != NULL && hub_queue_total(rn) >= h->cfg->max_queue) {
+            ewh_err_set(&err, EWH_E_QUEUEFULL,
+                        "queue of %s is full (max_queue %u)", rc,
+                        h->cfg->max_queue);
+            s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, true);
+            return;
+        }
+    }
+    h->b.sub =
+        s_grow(h->b.sub, &h->b.cap_sub, h->b.n_sub + 1, sizeof(*h->b.sub));
+    if (h->b.sub == NULL)
+        fatalx("out of memory");
+    s = &h->b.sub[h->b.n_sub];
+    memset(s, 0, sizeof(*s));
+    if ((s->env = malloc(m->envelope.len)) == NULL)
+        fatalx("out of memory");
+    memcpy(s->env, m->envelope.data, m->envelope.len);
+    s->len = m->envelope.len;
+    memcpy(s->cc, n->cc, EWH_CC_BYTES);
+    memcpy(s->rid, rid, rid_len);
+    s->rid_len = rid_len;
+    s->hdr = hdr;
+    memcpy(s->hash, hash, sizeof(hash));
+    h->b.n_sub++;
+    n->pending_submits++;
+    /* Count the queue rows now, so that one batch cannot overfill. */
+    for (i = 0; i < hdr.n_recipients; i++) {
+        struct hub_node *rn = hub_queue_node(h->q, hdr.recipients[i], true);
+        if (rn != NULL)
+            rn->queued[hdr.level]++;
+    }
+}
+
+static void
+s_on_deliver_ack(struct hub *h, struct hub_node *n, const Ewh__DeliverAck *m)
+{
+    struct s_dack *d;
+
+    h->b.dack =
+        s_grow(h->b.dack, &h->b.cap_dack, h->b.n_dack + 1, sizeof(*h->b.dack));
+    if (h->b.dack == NULL)
+        fatalx("out of memory");
+    d = &h->b.dack[h->b.n_dack++];
+    memset(d, 0, sizeof(*d));
+    memcpy(d->cc, n->cc, EWH_CC_BYTES);
+    d->seq = m->seq;
+    memcpy(d->id, m->id.data, EWH_ID_BYTES);
+}
+
+static void
+s_on_relay_ack(struct hub *h, struct hub_node *n, uint64_t seq)
+{
+    struct s_rack *r;
+
+    h->b.rack =
+        s_grow(h->b.rack, &h->b.cap_rack, h->b.n_rack + 1, sizeof(*h->b.rack));
+    if (h->b.rack == NULL)
+        fatalx("out of memory");
+    r = &h->b.rack[h->b.n_rack++];
+    memcpy(r->cc, n->cc, EWH_CC_BYTES);
+    r->seq = seq;
+}
+
+static void
+s_on_receipt(struct hub *h, struct hub_node *n, const uint8_t *rid,
+             size_t rid_len, const Ewh__Receipt *m)
+{
+    struct ewh_err err = {0};
+    struct ewh_receipt rc;
+    struct s_rcpt *r;
+    uint8_t *buf;
+    size_t len = ewh__receipt__get_packed_size(m);
+    char origin[EWH_CC_BYTES] = "", hex[EWH_ID_HEX];
+    bool found = false;
+
+    if ((buf = malloc(len)) == NULL)
+        fatalx("out of memory");
+    ewh__receipt__pack(m, buf);
+    if (ewh_receipt_verify(buf, len, n->cc, ewh_roster_lookup, h->roster, &rc,
+                           &err) != 0)
+        goto refuse;
+    if (hub_store_recipient_of(h->st, rc.id, n->cc, &found, origin, &err) != 0)
+        goto refuse;
+    if (!found) {
+        ewh_err_set(&err, EWH_E_NOTFORME, "%s is not a recipient of %s", n->cc,
+                    s_idhex(rc.id, hex));
+        goto refuse;
+    }
+    if (strcmp(origin, rc.origin) != 0) {
+        ewh_err_set(&err, EWH_E_ORIGIN,
+                    "receipt names origin %s, report is "
+                    "from %s",
+                    rc.origin, origin);
+        goto refuse;
+    }
+    h->b.rcpt =
+        s_grow(h->b.rcpt, &h->b.cap_rcpt, h->b.n_rcpt + 1, sizeof(*h->b.rcpt));
+    if (h->b.rcpt == NULL)
+        fatalx("out of memory");
+    r = &h->b.rcpt[h->b.n_rcpt++];
+    memset(r, 0, sizeof(*r));
+    memcpy(r->cc, n->cc, EWH_CC_BYTES);
+    memcpy(r->rid, rid, rid_len);
+    r->rid_len = rid_len;
+    r->rc = rc;
+    memcpy(r->origin, origin, EWH_CC_BYTES);
+    r->buf = buf;
+    r->len = len;
+    return;
+refuse:
+    ewh_log_warnx("router: refused receipt from=%s reason=\"%s\"", n->cc,
+                  err.reason);
+    s_send_error(h, rid, rid_len, err.code, err.reason);
+    free(buf);
+}
+
+/* Read one message from the ROUTER.  Returns 1 when there was none. */
+static int
+s_on_router(struct hub *h)
+{
+    zmq_msg_t rid, body;
+    struct ewh_err err = {0};
+    ewh_frame_t *f = NULL;
+    struct hub_node *n;
+    const char *cc, *key;
+    const struct ewh_pubid *id;
+    char keyhex[65];
+    bool revoked;
+    int fd, rc = 0;
+
+    zmq_msg_init(&rid);
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&rid, h->router, ZMQ_DONTWAIT) < 0) {
+        rc = 1;
+        goto out;
+    }
+    if (!zmq_msg_more(&rid) || zmq_msg_size(&rid) > HUB_MAX_RID) {
+        goto out;
+    }
+    if (zmq_msg_recv(&body, h->router, 0) < 0)
+        goto out;
+    if (zmq_msg_more(&body)) {
+        /* One frame per message; drop the whole multipart message. */
+        zmq_msg_t extra;
+        int more = 1;
+        while (more) {
+            zmq_msg_init(&extra);
+            if (zmq_msg_recv(&extra, h->router, 0) < 0)
+                more = 0;
+            else
+                more = zmq_msg_more(&extra);
+            zmq_msg_close(&extra);
+        }
+        h->n.bad_frames++;
+        goto out;
+    }
+    cc = zmq_msg_gets(&body, "User-Id");
+    key = zmq_msg_gets(&body, HUB_ZAP_KEY_PROP);
+    if (cc == NULL || strlen(cc) != 2 || key == NULL) {
+        h->n.bad_frames++;
+        goto out;
+    }
+    /* The connection was admitted under the roster of that moment: check
+     * the country and its key against the roster of now. */
+    id = ewh_roster_find(h->roster, cc, &revoked);
+    if (id == NULL || revoked ||
+        strcmp(ewh_hex(id->curve, 32, keyhex, sizeof(keyhex)), key) != 0) {
+        h->n.bad_frames++;
+        ewh_log_warnx("router: dropped frame from=%s reason=\"%s\"", cc,
+                      id == NULL ? "not enrolled"
+                      : revoked  ? "revoked"
+                                 : "key replaced");
+        goto out;
+    }
+    n = hub_queue_node(h->q, cc, true);
+    if (n == NULL)
+        goto out;
+    n->last_seen = ewh_now();
+    fd = zmq_msg_get(&body, ZMQ_SRCFD);
+    if (zmq_msg_size(&body) > h->cfg->max_frame_bytes) {
+        h->n.bad_frames++;
+        ewh_err_set(&err, EWH_E_TOOBIG,
+                    "frame of %zu bytes > max_frame_bytes "
+                    "%u",
+                    zmq_msg_size(&body), h->cfg->max_frame_bytes);
+        ewh_log_warnx("router: refused frame from=%s reason=\"%s\"", cc,
+                      err.reason);
+        s_send_error(h, zmq_msg_data(&rid), zmq_msg_size(&rid), err.code,
+                     err.reason);
+        goto out;
+    }
+    if (ewh_frame_decode(zmq_msg_data(&body), zmq_msg_size(&body), &f, &err) !=
+        0) {
+        h->n.bad_frames++;
+        ewh_log_warnx("router: refused frame from=%s reason=\"%s\"", cc,
+                      err.reason);
+        s_send_error(h, zmq_msg_data(&rid), zmq_msg_size(&rid), err.code,
+                     err.reason);
+        goto out;
+    }
+    ewh_log_debug("router: %s from=%s size=%zu", ewh_frame_name(f), cc,
+                  zmq_msg_size(&body));
+    switch (f->msg_case) {
+    case EWH__FRAME__MSG_HELLO:
+        s_on_hello(h, n, zmq_msg_data(&rid), zmq_msg_size(&rid), fd, key,
+                   f->hello);
+        break;
+    case EWH__FRAME__MSG_SUBMIT:
+        if (h->stopping) {
+            ewh_err_set(&err, EWH_E_RATE, "hub is shutting down");
+            s_refuse(h, cc, zmq_msg_data(&rid), zmq_msg_size(&rid), NULL, &err,
+                     true);
+            break;
+        }
+        s_on_submit(h, n, zmq_msg_data(&rid), zmq_msg_size(&rid), f->submit);
+        break;
+    case EWH__FRAME__MSG_DELIVER_ACK:
+        s_on_deliver_ack(h, n, f->deliver_ack);
+        break;
+    case EWH__FRAME__MSG_RECEIPT:
+        s_on_receipt(h, n, zmq_msg_data(&rid), zmq_msg_size(&rid), f->receipt);
+        break;
+    case EWH__FRAME__MSG_RECEIPT_ACK:
+        s_on_relay_ack(h, n, f->receipt_ack->seq);
+        break;
+    case EWH__FRAME__MSG_NOTICE_ACK:
+        s_on_relay_ack(h, n, f->notice_ack->seq);
+        break;
+    default:
+        h->n.bad_frames++;
+        ewh_err_set(&err, EWH_E_INVALID, "unexpected %s frame",
+                    ewh_frame_name(f));
+        ewh_log_warnx("router: refused frame from=%s reason=\"%s\"", cc,
+                      err.reason);
+        s_send_error(h, zmq_msg_data(&rid), zmq_msg_size(&rid), err.code,
+                     err.reason);
+        break;
+    }
+out:
+    ewh_frame_destroy(&f);
+    zmq_msg_close(&body);
+    zmq_msg_close(&rid);
+    return rc;
+}
+
+/* ---- group commit ---- */
+
+/* Write the batch in one transaction.  With submits false, only the
+ * acknowledgements and receipts (after a failed full batch). */
+static int
+s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
+{
+    size_t i;
+    int found;
+
+    if (hub_store_begin(h->st, err) != 0)
+        return -1;
+    for (i = 0; submits && i < h->b.n_sub; i++) {
+        struct s_submit *s = &h->b.sub[i];
+        if (hub_store_envelope_find(h->st, s->hdr.id, s->hash, &found, err) !=
+            0)
+            goto fail;
+        if (found == 1) {
+            s->status = S_DUPLICATE;
+            continue;
+        }
+        if (found == 2) {
+            s->status = S_REFUSED;
+            ewh_err_set(&s->err, EWH_E_INVALID,
+                        "id already used by a different envelope");
+            continue;
+        }
+        if (hub_store_envelope_add(h->st, s->env, s->len, &s->hdr, s->hash, now,
+                                   err) != 0)
+            goto fail;
+        ewh_audit_next(h->audit_head, s->hdr.id, s->hash, s->hdr.origin, now,
+                       h->audit_head);
+        h->audit_len++;
+        if (hub_store_audit_append(h->st, h->audit_len, s->hdr.id, s->hash,
+                                   s->hdr.origin, now, h->audit_head, err) != 0)
+            goto fail;
+        s->status = S_ACCEPTED;
+    }
+    for (i = 0; i < h->b.n_dack; i++)
+        if (hub_store_queue_done(h->st, h->b.dack[i].cc, h->b.dack[i].seq,
+                                 h->b.dack[i].id, &h->b.dack[i].done, err) != 0)
+            goto fail;
+    for (i = 0; i < h->b.n_rack; i++) {
+        bool changed;
+        if (hub_store_relay_done(h->st, h->b.rack[i].cc, h->b.rack[i].seq,
+                                 &changed, err) != 0)
+            goto fail;
+    }
+    for (i = 0; i < h->b.n_rcpt; i++) {
+        struct s_rcpt *r = &h->b.rcpt[i];
+        if (hub_store_receipt_add(h->st, r->rc.id, r->cc, (int)r->rc.kind,
+                                  r->origin, r->rc.at, r->buf, r->len,
+                                  &r->added, err) != 0)
+            goto fail;
+    }
+    if (hub_store_commit(h->st, err) != 0)
+        goto fail;
+    return 0;
+fail:
+    hub_store_rollback(h->st);
+    return -1;
+}
+
+static void
+s_batch_clear(struct hub *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->b.n_sub; i++)
+        free(h->b.sub[i].env);
+    for (i = 0; i < h->b.n_rcpt; i++)
+        free(h->b.rcpt[i].buf);
+    h->b.n_sub = h->b.n_dack = h->b.n_rack = h->b.n_rcpt = 0;
+}
+
+static void
+s_commit(struct hub *h)
+{
+    struct ewh_err err = {0}, err2 = {0};
+    struct ewh_checkpoint cp;
+    uint8_t *cpbuf = NULL;
+    size_t cplen = 0, i, j, n_acc = 0;
+    uint64_t len0 = h->audit_len;
+    uint8_t head0[EWH_HASH_BYTES];
+    int64_t now = ewh_now();
+    bool ok, acks_ok = true;
+    char hex[EWH_ID_HEX];
+
+    if (h->b.n_sub + h->b.n_dack + h->b.n_rack + h->b.n_rcpt == 0)
+        return;
+    memcpy(head0, h->audit_head, sizeof(head0));
+    ok = s_write_batch(h, true, now, &err) == 0;
+    if (!ok) {
+        h->audit_len = len0;
+        memcpy(h->audit_head, head0, sizeof(head0));
+        ewh_log_warnx("router: batch of %zu submits not stored: %s", h->b.n_sub,
+                      err.reason);
+        if (err.code != EWH_E_DISKFULL)
+            err.code = EWH_E_STORE;
+        /* Keep the acknowledgements, which need little or no new space. */
+        acks_ok = false;
+        if (h->b.n_sub > 0 && h->b.n_dack + h->b.n_rack + h->b.n_rcpt > 0)
+            acks_ok = s_write_batch(h, false, now, &err2) == 0;
+        if (!acks_ok && h->b.n_dack + h->b.n_rack + h->b.n_rcpt > 0)
+            ewh_log_warnx("router: acknowledgements not stored: %s",
+                          err2.reason[0] ? err2.reason : err.reason);
+    }
+    if (ok && h->audit_len > len0) {
+        cp.length = h->audit_len;
+        memcpy(cp.head, h->audit_head, EWH_HASH_BYTES);
+        cp.time = now;
+        if (ewh_checkpoint_sign(&cp, h->a->key, &cpbuf, &cplen, &err2) != 0)
+            ewh_log_warnx("router: cannot sign checkpoint: %s", err2.reason);
+    }
+    /* Committed: now, and only now, acknowledge. */
+    for (i = 0; i < h->b.n_sub; i++) {
+        struct s_submit *s = &h->b.sub[i];
+        struct hub_node *on = hub_queue_node(h->q, s->cc, false);
+        if (on != NULL && on->pending_submits > 0)
+            on->pending_submits--;
+        if (!ok || s->status != S_ACCEPTED)
+            for (j = 0; j < s->hdr.n_recipients; j++) {
+                struct hub_node *rn =
+                    hub_queue_node(h->q, s->hdr.recipients[j], false);
+                if (rn != NULL && rn->queued[s->hdr.level] > 0)
+                    rn->queued[s->hdr.level]--;
+            }
+        if (!ok) {
+            s_refuse(h, s->cc, s->rid, s->rid_len, s->hdr.id, &err, true);
+            continue;
+        }
+        switch (s->status) {
+        case S_ACCEPTED:
+            n_acc++;
+            h->n.accepted++;
+            ewh_log_debug("router: accepted id=%s from=%s level=%s to=%zu "
+                          "size=%zu",
+                          s_idhex(s->hdr.id, hex), s->cc,
+                          ewh_level_name(s->hdr.level), s->hdr.n_recipients,
+                          s->len);
+            for (j = 0; j < s->hdr.n_recipients; j++) {
+                struct hub_node *rn =
+                    hub_queue_node(h->q, s->hdr.recipients[j], false);
+                if (rn != NULL)
+                    rn->want_fill = true;
+            }
+            s_send_ack(h, s->rid, s->rid_len, s->hdr.id, S_ACCEPTED, NULL,
+                       false, cpbuf, cplen);
+            break;
+        case S_DUPLICATE:
+            h->n.duplicate++;
+            s_send_ack(h, s->rid, s->rid_len, s->hdr.id, S_DUPLICATE, NULL,
+                       false, NULL, 0);
+            break;
+        default:
+            s_refuse(h, s->cc, s->rid, s->rid_len, s->hdr.id, &s->err, false);
+            break;
+        }
+    }
+    if (ok || acks_ok) {
+        for (i = 0; i < h->b.n_dack; i++) {
+            struct s_dack *d = &h->b.dack[i];
+            struct hub_node *n = hub_queue_node(h->q, d->cc, false);
+            unsigned lvl = 0;
+            if (n == NULL)
+                continue;
+            if (hub_seqset_del(&n->inflight, d->seq, &lvl) && d->done &&
+                n->queued[lvl] > 0)
+                n->queued[lvl]--;
+            if (d->done)
+                h->n.delivered++;
+            n->want_fill = true;
+        }
+        for (i = 0; i < h->b.n_rack; i++) {
+            struct hub_node *n = hub_queue_node(h->q, h->b.rack[i].cc, false);
+            if (n == NULL)
+                continue;
+            hub_seqset_del(&n->relays, h->b.rack[i].seq, NULL);
+            n->want_fill = true;
+        }
+        for (i = 0; i < h->b.n_rcpt; i++) {
+            struct s_rcpt *r = &h->b.rcpt[i];
+            Ewh__Frame f = EWH__FRAME__INIT;
+            Ewh__ReceiptAck ra = EWH__RECEIPT_ACK__INIT;
+            struct hub_node *on;
+            ra.id.data = r->rc.id;
+            ra.id.len = EWH_ID_BYTES;
+            ra.from = r->cc;
+            ra.kind = (Ewh__ReceiptKind)r->rc.kind;
+            f.msg_case = EWH__FRAME__MSG_RECEIPT_ACK;
+            f.receipt_ack = &ra;
+            (void)s_send_frame(h, r->rid, r->rid_len, &f);
+            if (r->added) {
+                h->n.receipts++;
+                if ((on = hub_queue_node(h->q, r->origin, true)) != NULL)
+                    on->want_fill = true;
+            }
+        }
+    }
+    if (n_acc > 0)
+        ewh_log_debug("router: committed %zu accepted, audit length %llu",
+                      n_acc, (unsigned long long)h->audit_len);
+    free(cpbuf);
+    s_batch_clear(h);
+}
+
+/* ---- delivery ---- */
+
+struct s_fill {
+    struct hub *h;
+    struct hub_node *n;
+    size_t free;
+    int64_t now;
+    bool stop;
+};
+
+static int
+s_fill_one(void *ctx, const struct hub_qrow *row)
+{
+    struct s_fill *c = ctx;
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__Deliver d = EWH__DELIVER__INIT;
+
+    if (c->free == 0)
+        return 1;
+    if (hub_seqset_has(&c->n->inflight, row->seq))
+        return 0;
+    if (row->expires_at != 0 && row->expires_at <= c->now) {
+        c->h->expire_due = true;
+        return 0;
+    }
+    d.seq = row->seq;
+    d.envelope.data = (uint8_t *)row->env;
+    d.envelope.len = row->env_len;
+    f.msg_case = EWH__FRAME__MSG_DELIVER;
+    f.deliver = &d;
+    if (s_send_frame(c->h, c->n->rid, c->n->rid_len, &f) != 0) {
+        if (zmq_errno() == EHOSTUNREACH) {
+            ewh_log_info("router: %s unreachable", c->n->cc);
+            hub_queue_disconnect(c->n);
+        }
+        c->stop = true;
+        return 1;
+    }
+    if (hub_seqset_add(&c->n->inflight, row->seq, (unsigned)row->level) != 0) {
+        c->stop = true;
+        return 1;
+    }
+    c->free--;
+    return 0;
+}
+
+static int
+s_relay_one(void *ctx, const struct hub_relay *r)
+{
+    struct s_fill *c = ctx;
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__ReceiptRelay rr = EWH__RECEIPT_RELAY__INIT;
+    Ewh__Receipt *rc = NULL;
+    Ewh__Notice *nt = NULL;
+    int sent;
+
+    if (c->free == 0)
+        return 1;
+    if (hub_seqset_has(&c->n->relays, r->seq))
+        return 0;
+    if (r->kind == HUB_RELAY_RECEIPT) {
+        if ((rc = ewh__receipt__unpack(NULL, r->len, r->payload)) == NULL)
+            return 0;
+        rr.seq = r->seq;
+        rr.receipt = rc;
+        f.msg_case = EWH__FRAME__MSG_RECEIPT_RELAY;
+        f.receipt_relay = &rr;
+    } else {
+        if ((nt = ewh__notice__unpack(NULL, r->len, r->payload)) == NULL)
+            return 0;
+        nt->seq = r->seq;
+        f.msg_case = EWH__FRAME__MSG_NOTICE;
+        f.notice = nt;
+    }
+    sent = s_send_frame(c->h, c->n->rid, c->n->rid_len, &f);
+    if (rc != NULL)
+        ewh__receipt__free_unpacked(rc, NULL);
+    if (nt != NULL)
+        ewh__notice__free_unpacked(nt, NULL);
+    if (sent != 0) {
+        c->stop = true;
+        return 1;
+    }
+    if (hub_seqset_add(&c->n->relays, r->seq, 0) != 0) {
+        c->stop = true;
+        return 1;
+    }
+    c->free--;
+    return 0;
+}
+
+static void
+s_fill(struct hub *h)
+{
+    struct ewh_err err = {0};
+    size_t i;
+
+    for (i = 0; i < hub_queue_count(h->q); i++) {
+        struct hub_node *n = hub_queue_at(h->q, i);
+        struct s_fill c = {.h = h, .n = n, .now = ewh_now()};
+        if (!n->connected || !n->want_fill)
+            continue;
+        n->want_fill = false;
+        if (n->credit > n->inflight.n && hub_queue_total(n) > n->inflight.n) {
+            c.free = n->credit - n->inflight.n;
+            if (hub_store_queue_walk(h->st, n->cc, n->inflight.n + c.free,
+                                     s_fill_one, &c, &err) != 0)
+                ewh_log_warnx("router: cannot read queue of %s: %s", n->cc,
+                              err.reason);
+        }
+        if (!n->connected || c.stop)
+            continue;
+        if (n->credit > n->relays.n) {
+            c.free = n->credit - n->relays.n;
+            if (hub_store_relay_walk(h->st, n->cc, n->relays.n + c.free,
+                                     s_relay_one, &c, &err) != 0)
+                ewh_log_warnx("router: cannot read relays of %s: %s", n->cc,
+                              err.reason);
+        }
+    }
+}
+
+/* ---- timers ---- */
+
+static void
+s_on_expired(void *ctx, const char *cc, const uint8_t id[EWH_ID_BYTES],
+             const char *origin)
+{
+    struct hub *h = ctx;
+    struct hub_node *on = hub_queue_node(h->q, origin, true);
+    char hex[EWH_ID_HEX];
+
+    h->n.expired++;
+    ewh_log_info("router: expired id=%s to=%s origin=%s", s_idhex(id, hex), cc,
+                 origin);
+    if (on != NULL)
+        on->want_fill = true;
+}
+
+static void
+s_expire(struct hub *h)
+{
+    struct ewh_err err = {0};
+    size_t n = 0;
+
+    h->expire_due = false;
+    if (hub_store_begin(h->st, &err) != 0 ||
+        hub_store_expire(h->st, ewh_now(), s_on_expired, h, &n, &err) != 0 ||
+        hub_store_commit(h->st, &err) != 0) {
+        hub_store_rollback(h->st);
+        ewh_log_warnx("router: expiry sweep failed: %s", err.reason);
+        return;
+    }
+    if (n == 1000)
+        h->expire_due = true;
+}
+
+static void
+s_count_cb(void *ctx, const char *cc, enum ewh_level level, uint64_t n)
+{
+    struct hub *h = ctx;
+    struct hub_node *nd = hub_queue_node(h->q, cc, true);
+
+    if (nd != NULL && level >= 1 && level <= 3)
+        nd->queued[level] = n;
+}
+
+static void
+s_recount(struct hub *h)
+{
+    struct ewh_err err = {0};
+    size_t i;
+
+    for (i = 0; i < hub_queue_count(h->q); i++)
+        memset(hub_queue_at(h->q, i)->queued, 0,
+               sizeof(hub_queue_at(h->q, i)->queued));
+    if (hub_store_queue_counts(h->st, s_count_cb, h, &err) != 0)
+        ewh_log_warnx("router: cannot count queues: %s", err.reason);
+}
+
+static void
+s_write_status(struct hub *h)
+{
+    char path[4096], *buf = NULL;
+    size_t len = 0, i;
+    FILE *f;
+    struct ewh_err err = {0};
+
+    if ((f = open_memstream(&buf, &len)) == NULL)
+        return;
+    fprintf(
+        f,
+        "{\"pid\": %ld, \"time\": %lld, \"endpoint\": \"%s\", "
+        "\"roster_version\": %llu, \"audit_length\": %llu, "
+        "\"accepted\": %llu, \"duplicate\": %llu, \"refused\": %llu, "
+        "\"delivered\": %llu, \"expired\": %llu, \"zap_refused\": %llu, "
+        "\"bad_frames\": %llu, \"receipts\": %llu, \"nodes\": {",
+        (long)getpid(), (long long)ewh_now(), h->endpoint,
+        (unsigned long long)ewh_roster_version(h->roster),
+        (unsigned long long)h->audit_len, (unsigned long long)h->n.accepted,
+        (unsigned long long)h->n.duplicate, (unsigned long long)h->n.refused,
+        (unsigned long long)h->n.delivered, (unsigned long long)h->n.expired,
+        (unsigned long long)h->n.zap_refused,
+        (unsigned long long)h->n.bad_frames, (unsigned long long)h->n.receipts);
+    for (i = 0; i < hub_queue_count(h->q); i++) {
+        struct hub_node *n = hub_queue_at(h->q, i);
+        fprintf(f,
+                "%s\"%s\": {\"connected\": %s, \"last_seen\": %lld, "
+                "\"in_flight\": %zu, \"credit\": %u}",
+                i ? ", " : "", n->cc, n->connected ? "true" : "false",
+                (long long)n->last_seen, n->inflight.n, n->credit);
+    }
+    fprintf(f, "}}\n");
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/status.json", h->a->dir);
+    if (ewh_keyfile_write(path, buf, len, 0644, &err) != 0)
+        ewh_log_debug("router: status file: %s", err.reason);
+    free(buf);
+}
+
+/* The roster changed in the store: re-sign, push to every node, and cut
+ * the connections of countries revoked or re-keyed. */
+static void
+s_roster_check(struct hub *h)
+{
+    struct ewh_err err = {0};
+    uint64_t v;
+    size_t i;
+    bool cut = false;
+
+    if (hub_store_roster_version(h->st, &v, &err) != 0) {
+        ewh_log_warnx("router: roster check: %s", err.reason);
+        return;
+    }
+    if (v == h->pushed_version)
+        return;
+    if (v != ewh_roster_version(h->roster) && s_roster_refresh(h, &err) != 0) {
+        ewh_log_err("router: cannot load roster: %s", err.reason);
+        return;
+    }
+    h->pushed_version = ewh_roster_version(h->roster);
+    ewh_log_info("roster: version %llu, %zu countries",
+                 (unsigned long long)h->pushed_version,
+                 ewh_roster_count(h->roster));
+    for (i = 0; i < hub_queue_count(h->q); i++) {
+        struct hub_node *n = hub_queue_at(h->q, i);
+        const struct ewh_pubid *id;
+        char hex[65];
+        bool rev = false;
+        if (!n->connected)
+            continue;
+        id = ewh_roster_find(h->roster, n->cc, &rev);
+        if (id == NULL || rev ||
+            strcmp(ewh_hex(id->curve, 32, hex, sizeof(hex)), n->key) != 0) {
+            ewh_log_info("router: cutting %s (%s)", n->cc,
+                         id == NULL || rev ? "revoked" : "re-keyed");
+            cut = true;
+        }
+    }
+    if (cut) {
+        /* libzmq cannot drop one ROUTER peer: re-bind.  The batch is
+         * committed and its acks sent; nodes reconnect and say hello. */
+        h->n.rebinds++;
+        s_router_close(h, S_CLOSE_LINGER_MS);
+        if (s_router_open(h, h->endpoint, &err) != 0)
+            fatalx("router: re-bind: %s", err.reason);
+        return;
+    }
+    for (i = 0; i < hub_queue_count(h->q); i++) {
+        struct hub_node *n = hub_queue_at(h->q, i);
+        if (n->connected)
+            s_send_roster(h, n);
+    }
+}
+
+static void
+s_on_signal(struct hub *h)
+{
+    struct signalfd_siginfo si;
+
+    while (read(h->a->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGHUP) {
+            ewh_log_info("SIGHUP: re-reading the roster");
+            h->next_roster_ms = 0;
+            continue;
+        }
+        ewh_log_info("%s: stopping", strsignal((int)si.ssi_signo));
+        h->stopping = true;
+    }
+}
+
+/* ---- the loop ---- */
+
+int
+hub_run(const struct hub_run_args *a, struct ewh_err *err)
+{
+    struct hub h;
+    int rc = -1, i;
+    int64_t now, timeout;
+
+    memset(&h, 0, sizeof(h));
+    h.a = a;
+    h.cfg = a->cfg;
+    h.st = a->store;
+    if ((h.q = hub_queue_new()) == NULL)
+        return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+    if (s_roster_refresh(&h, err) != 0)
+        goto out;
+    h.pushed_version = ewh_roster_version(h.roster);
+    if (hub_store_audit_head(h.st, &h.audit_len, h.audit_head, err) != 0)
+        goto out;
+    s_recount(&h);
+    if ((h.zctx = zmq_ctx_new()) == NULL) {
+        ewh_err_set(err, EWH_E_IO, "zmq_ctx_new: %s",
+                    zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    if ((h.zap = zmq_socket(h.zctx, ZMQ_REP)) == NULL ||
+        zmq_bind(h.zap, HUB_ZAP_ENDPOINT) != 0) {
+        ewh_err_set(err, EWH_E_IO, "zap: %s", zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    if (s_router_open(&h, a->cfg->listen, err) != 0 ||
+        s_write_endpoint(&h, err) != 0)
+        goto out;
+    ewh_log_info("listening on %s (roster version %llu, %zu countries, "
+                 "audit length %llu)",
+                 h.endpoint, (unsigned long long)ewh_roster_version(h.roster),
+                 ewh_roster_count(h.roster), (unsigned long long)h.audit_len);
+    s_expire(&h);
+    s_write_status(&h);
+    now = ewh_mono_ms();
+    h.next_roster_ms = now + S_ROSTER_CHECK_MS;
+    h.next_tick_ms = now + S_TICK_MS;
+
+    while (!h.stopping) {
+        zmq_pollitem_t items[4] = {
+            {h.router, 0, ZMQ_POLLIN, 0},
+            {h.zap, 0, ZMQ_POLLIN, 0},
+            {h.mon, 0, ZMQ_POLLIN, 0},
+            {NULL, a->sigfd, ZMQ_POLLIN, 0},
+        };
+        now = ewh_mono_ms();
+        timeout = h.next_roster_ms < h.next_tick_ms ? h.next_roster_ms
+                                                    : h.next_tick_ms;
+        timeout -= now;
+        if (timeout < 0 || h.expire_due)
+            timeout = 0;
+        if (zmq_poll(items, 4, (long)timeout) < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            ewh_err_set(err, EWH_E_IO, "zmq_poll: %s",
+                        zmq_strerror(zmq_errno()));
+            goto out;
+        }
+        if (items[3].revents & ZMQ_POLLIN)
+            s_on_signal(&h);
+        if (items[1].revents & ZMQ_POLLIN &&
+            hub_zap_handle(h.zap, s_zap_roster, &h, &h.n.zap_refused, err) != 0)
+            goto out;
+        if (items[2].revents & ZMQ_POLLIN)
+            s_on_monitor(&h);
+        if (items[0].revents & ZMQ_POLLIN && !h.stopping)
+            for (i = 0; i < S_TURN_BUDGET; i++)
+                if (s_on_router(&h) != 0)
+                    break;
+        /* Commit, then acknowledge, then deliver. */
+        s_commit(&h);
+        if (h.expire_due)
+            s_expire(&h);
+        s_fill(&h);
+        now = ewh_mono_ms();
+        if (now >= h.next_roster_ms) {
+            h.next_roster_ms = now + S_ROSTER_CHECK_MS;
+            s_roster_check(&h);
+        }
+        if (now >= h.next_tick_ms) {
+            h.next_tick_ms = now + S_TICK_MS;
+            s_expire(&h);
+            s_recount(&h);
+            for (i = 0; i < (int)hub_queue_count(h.q); i++)
+                hub_queue_at(h.q, i)->want_fill = true;
+            s_write_status(&h);
+        }
+    }
+    /* Orderly stop: whatever was read is committed and acknowledged. */
+    s_commit(&h);
+    rc = 0;
+out:
+    s_batch_clear(&h);
+    free(h.b.sub);
+    free(h.b.dack);
+    free(h.b.rack);
+    free(h.b.rcpt);
+    s_router_close(&h, S_CLOSE_LINGER_MS);
+    if (h.zap != NULL) {
+        int zero = 0;
+        zmq_setsockopt(h.zap, ZMQ_LINGER, &zero, sizeof(zero));
+        zmq_close(h.zap);
+    }
+    if (h.zctx != NULL)
+        zmq_ctx_term(h.zctx);
+    ewh_roster_destroy(&h.roster);
+    free(h.roster_buf);
+    hub_queue_destroy(&h.q);
+    if (rc == 0)
+        ewh_log_info("exiting (accepted %llu, delivered %llu)",
+                     (unsigned long long)h.n.accepted,
+                     (unsigned long long)h.n.delivered);
+    return rc;
+}

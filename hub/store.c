@@ -1,0 +1,833 @@
+/* store.c — the hub's SQLite store.  The only module that speaks SQL. */
+#include "store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "ewh.pb-c.h"
+#include "ewh/log.h"
+#include "ewh/util.h"
+
+static const char s_schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);"
+    "INSERT OR IGNORE INTO meta(k, v) VALUES('roster_version', 0);"
+    "CREATE TABLE IF NOT EXISTS nodes("
+    " country TEXT PRIMARY KEY, curve BLOB NOT NULL, sign BLOB NOT NULL,"
+    " box BLOB NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,"
+    " enrolled_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS envelopes("
+    " id BLOB PRIMARY KEY, origin TEXT NOT NULL, level INTEGER NOT NULL,"
+    " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+    " received_at INTEGER NOT NULL, hash BLOB NOT NULL, env BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS queue("
+    " seq INTEGER PRIMARY KEY, id BLOB NOT NULL REFERENCES envelopes(id),"
+    " country TEXT NOT NULL, level INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0,"
+    " queued_at INTEGER NOT NULL, done_at INTEGER);"
+    "CREATE INDEX IF NOT EXISTS queue_next ON queue(country, state,"
+    " level DESC, seq);"
+    "CREATE INDEX IF NOT EXISTS queue_id ON queue(id, country);"
+    "CREATE INDEX IF NOT EXISTS queue_exp ON queue(expires_at)"
+    " WHERE state = 0 AND expires_at > 0;"
+    "CREATE TABLE IF NOT EXISTS audit("
+    " n INTEGER PRIMARY KEY, id BLOB NOT NULL, envelope_hash BLOB NOT NULL,"
+    " origin TEXT NOT NULL, received_at INTEGER NOT NULL,"
+    " head BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS receipts("
+    " id BLOB NOT NULL, from_cc TEXT NOT NULL, kind INTEGER NOT NULL,"
+    " origin TEXT NOT NULL, at INTEGER NOT NULL, receipt BLOB NOT NULL,"
+    " PRIMARY KEY(id, from_cc, kind));"
+    "CREATE TABLE IF NOT EXISTS relay("
+    " seq INTEGER PRIMARY KEY, country TEXT NOT NULL,"
+    " kind INTEGER NOT NULL, payload BLOB NOT NULL,"
+    " done INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS relay_next ON relay(country, done, seq);";
+
+enum {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_VERSION,
+    S_BUMP,
+    S_NODE_GET,
+    S_NODE_INS,
+    S_NODE_UPD,
+    S_NODE_REVOKE,
+    S_NODES,
+    S_ENV_FIND,
+    S_ENV_INS,
+    S_Q_INS,
+    S_AUDIT_HEAD,
+    S_AUDIT_INS,
+    S_Q_WALK,
+    S_Q_DONE,
+    S_Q_COUNTS,
+    S_Q_EXPIRED,
+    S_Q_EXPIRE,
+    S_RECIPIENT,
+    S_RC_INS,
+    S_RELAY_INS,
+    S_RELAY_WALK,
+    S_RELAY_DONE,
+    S__COUNT
+};
+
+static const char *const s_sql[S__COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_VERSION] = "SELECT v FROM meta WHERE k = 'roster_version'",
+    [S_BUMP] = "UPDATE meta SET v = v + 1 WHERE k = 'roster_version'",
+    [S_NODE_GET] = "SELECT curve, sign, box, revoked FROM nodes"
+                   " WHERE country = ?1",
+    [S_NODE_INS] = "INSERT INTO nodes(country, curve, sign, box, revoked,"
+                   " enrolled_at, updated_at) VALUES(?1, ?2, ?3, ?4, 0, ?5,"
+                   " ?5)",
+    [S_NODE_UPD] = "UPDATE nodes SET curve = ?2, sign = ?3, box = ?4,"
+                   " revoked = 0, updated_at = ?5 WHERE country = ?1",
+    [S_NODE_REVOKE] = "UPDATE nodes SET revoked = 1, updated_at = ?2"
+                      " WHERE country = ?1 AND revoked = 0",
+    [S_NODES] = "SELECT country, curve, sign, box, revoked FROM nodes"
+                " ORDER BY country",
+    [S_ENV_FIND] = "SELECT hash FROM envelopes WHERE id = ?1",
+    [S_ENV_INS] = "INSERT INTO envelopes(id, origin, level, created_at,"
+                  " expires_at, received_at, hash, env)"
+                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_Q_INS] = "INSERT INTO queue(id, country, level, expires_at, state,"
+                " queued_at) VALUES(?1, ?2, ?3, ?4, 0, ?5)",
+    [S_AUDIT_HEAD] = "SELECT n, head FROM audit ORDER BY n DESC LIMIT 1",
+    [S_AUDIT_INS] = "INSERT INTO audit(n, id, envelope_hash, origin,"
+                    " received_at, head) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_Q_WALK] = "SELECT q.seq, q.id, q.level, q.expires_at, e.env"
+                 " FROM queue q JOIN envelopes e ON e.id = q.id"
+                 " WHERE q.country = ?1 AND q.state = 0"
+                 " ORDER BY q.level DESC, q.seq ASC LIMIT ?2",
+    [S_Q_DONE] = "UPDATE queue SET state = 1, done_at = ?4"
+                 " WHERE seq = ?1 AND country = ?2 AND id = ?3"
+                 " AND state = 0",
+    [S_Q_COUNTS] = "SELECT country, level, count(*) FROM queue"
+                   " WHERE state = 0 GROUP BY country, level",
+    [S_Q_EXPIRED] = "SELECT q.seq, q.id, q.country, e.origin FROM queue q"
+                    " JOIN envelopes e ON e.id = q.id"
+                    " WHERE q.state = 0 AND q.expires_at > 0"
+                    " AND q.expires_at <= ?1 LIMIT 1000",
+    [S_Q_EXPIRE] = "UPDATE queue SET state = 2, done_at = ?2"
+                   " WHERE seq = ?1 AND state = 0",
+    [S_RECIPIENT] = "SELECT e.origin FROM queue q JOIN envelopes e"
+                    " ON e.id = q.id WHERE q.id = ?1 AND q.country = ?2"
+                    " LIMIT 1",
+    [S_RC_INS] = "INSERT OR IGNORE INTO receipts(id, from_cc, kind, origin,"
+                 " at, receipt) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_RELAY_INS] = "INSERT INTO relay(country, kind, payload, created_at)"
+                    " VALUES(?1, ?2, ?3, ?4)",
+    [S_RELAY_WALK] = "SELECT seq, kind, payload FROM relay"
+                     " WHERE country = ?1 AND done = 0 ORDER BY seq LIMIT ?2",
+    [S_RELAY_DONE] = "UPDATE relay SET done = 1 WHERE seq = ?1"
+                     " AND country = ?2 AND done = 0",
+};
+
+struct hub_store {
+    sqlite3 *db;
+    sqlite3_stmt *st[S__COUNT];
+    bool in_tx;
+};
+
+static int
+s_dberr(hub_store_t *st, int rc, const char *what, struct ewh_err *err)
+{
+    int prim = rc & 0xff;
+
+    if (prim == SQLITE_FULL)
+        return ewh_err_set(err, EWH_E_DISKFULL, "store full (%s)", what);
+    if (prim == SQLITE_IOERR &&
+        (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC))
+        return ewh_err_set(err, EWH_E_DISKFULL, "store write failed (%s)",
+                           what);
+    return ewh_err_set(err, EWH_E_STORE, "store: %s: %s", what,
+                       st != NULL && st->db != NULL ? sqlite3_errmsg(st->db)
+                                                    : sqlite3_errstr(rc));
+}
+
+/* The cached statement k, reset and with bindings cleared. */
+static sqlite3_stmt *
+s_stmt(hub_store_t *st, int k, struct ewh_err *err)
+{
+    int rc;
+
+    if (st->st[k] == NULL) {
+        rc = sqlite3_prepare_v3(st->db, s_sql[k], -1, SQLITE_PREPARE_PERSISTENT,
+                                &st->st[k], NULL);
+        if (rc != SQLITE_OK) {
+            s_dberr(st, rc, "prepare", err);
+            return NULL;
+        }
+    }
+    sqlite3_reset(st->st[k]);
+    sqlite3_clear_bindings(st->st[k]);
+    return st->st[k];
+}
+
+/* Step a statement that returns no rows. */
+static int
+s_exec(hub_store_t *st, sqlite3_stmt *s, const char *what, struct ewh_err *err)
+{
+    int rc = sqlite3_step(s);
+
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, what, err);
+    return 0;
+}
+
+hub_store_t *
+hub_store_open(const char *path, bool create, uint64_t max_pages,
+               struct ewh_err *err)
+{
+    hub_store_t *st;
+    char *msg = NULL;
+    char pragma[64];
+    int rc, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+    if ((st = calloc(1, sizeof(*st))) == NULL) {
+        ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (create)
+        flags |= SQLITE_OPEN_CREATE;
+    rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        ewh_err_set(err, EWH_E_STORE, "%s: %s", path,
+                    st->db != NULL ? sqlite3_errmsg(st->db)
+                                   : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    rc = sqlite3_exec(st->db,
+                      "PRAGMA journal_mode = WAL;"
+                      "PRAGMA synchronous = FULL;"
+                      "PRAGMA foreign_keys = ON;",
+                      NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(st->db, s_schema, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && max_pages > 0) {
+        snprintf(pragma, sizeof(pragma), "PRAGMA max_page_count = %llu",
+                 (unsigned long long)max_pages);
+        rc = sqlite3_exec(st->db, pragma, NULL, NULL, &msg);
+    }
+    if (rc != SQLITE_OK) {
+        ewh_err_set(err, EWH_E_STORE, "%s: %s", path,
+                    msg != NULL ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        goto fail;
+    }
+    return st;
+fail:
+    hub_store_close(&st);
+    return NULL;
+}
+
+void
+hub_store_close(hub_store_t **stp)
+{
+    hub_store_t *st;
+    int i;
+
+    if (stp == NULL || *stp == NULL)
+        return;
+    st = *stp;
+    for (i = 0; i < S__COUNT; i++)
+        sqlite3_finalize(st->st[i]);
+    if (st->db != NULL)
+        sqlite3_close(st->db);
+    free(st);
+    *stp = NULL;
+}
+
+int
+hub_store_begin(hub_store_t *st, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_BEGIN, err);
+
+    if (s == NULL || s_exec(st, s, "begin", err) != 0)
+        return -1;
+    st->in_tx = true;
+    return 0;
+}
+
+int
+hub_store_commit(hub_store_t *st, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_COMMIT, err);
+
+    if (s == NULL || s_exec(st, s, "commit", err) != 0)
+        return -1;
+    st->in_tx = false;
+    return 0;
+}
+
+void
+hub_store_rollback(hub_store_t *st)
+{
+    /* After some errors SQLite has already rolled back; ask the
+     * connection rather than trust our flag. */
+    if (!sqlite3_get_autocommit(st->db))
+        (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->in_tx = false;
+}
+
+/* ---- roster ---- */
+
+static int
+s_bump(hub_store_t *st, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_BUMP, err);
+
+    return s == NULL ? -1 : s_exec(st, s, "bump roster version", err);
+}
+
+int
+hub_store_node_put(hub_store_t *st, const struct ewh_pubid *id, bool *changed,
+                   struct ewh_err *err)
+{
+    sqlite3_stmt *s;
+    bool exists = false, same = false;
+    int rc, k;
+
+    if (changed != NULL)
+        *changed = false;
+    if (id->kind != EWH_KIND_NODE)
+        return ewh_err_set(err, EWH_E_INVALID, "not a node identity");
+    if (hub_store_begin(st, err) != 0)
+        return -1;
+    if ((s = s_stmt(st, S_NODE_GET, err)) == NULL)
+        goto fail;
+    sqlite3_bind_text(s, 1, id->country, 2, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        exists = true;
+        same = sqlite3_column_bytes(s, 0) == 32 &&
+               memcmp(sqlite3_column_blob(s, 0), id->curve, 32) == 0 &&
+               sqlite3_column_bytes(s, 1) == 32 &&
+               memcmp(sqlite3_column_blob(s, 1), id->sign, 32) == 0 &&
+               sqlite3_column_bytes(s, 2) == 32 &&
+               memcmp(sqlite3_column_blob(s, 2), id->box, 32) == 0 &&
+               sqlite3_column_int(s, 3) == 0;
+    } else if (rc != SQLITE_DONE) {
+        s_dberr(st, rc, "read node", err);
+        goto fail;
+    }
+    sqlite3_reset(s);
+    if (same) {
+        hub_store_rollback(st);
+        return 0;
+    }
+    k = exists ? S_NODE_UPD : S_NODE_INS;
+    if ((s = s_stmt(st, k, err)) == NULL)
+        goto fail;
+    sqlite3_bind_text(s, 1, id->country, 2, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, id->curve, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, id->sign, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 4, id->box, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, ewh_now());
+    if (s_exec(st, s, "write node", err) != 0 || s_bump(st, err) != 0 ||
+        hub_store_commit(st, err) != 0)
+        goto fail;
+    if (changed != NULL)
+        *changed = true;
+    return 0;
+fail:
+    hub_store_rollback(st);
+    return -1;
+}
+
+int
+hub_store_node_revoke(hub_store_t *st, const char *cc, bool *changed,
+                      struct ewh_err *err)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (changed != NULL)
+        *changed = false;
+    if (hub_store_begin(st, err) != 0)
+        return -1;
+    if ((s = s_stmt(st, S_NODE_GET, err)) == NULL)
+        goto fail;
+    sqlite3_bind_text(s, 1, cc, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE) {
+        ewh_err_set(err, EWH_E_NOTFOUND, "%s is not enrolled", cc);
+        goto fail;
+    }
+    if (rc != SQLITE_ROW) {
+        s_dberr(st, rc, "read node", err);
+        goto fail;
+    }
+    if ((s = s_stmt(st, S_NODE_REVOKE, err)) == NULL)
+        goto fail;
+    sqlite3_bind_text(s, 1, cc, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, ewh_now());
+    if (s_exec(st, s, "revoke", err) != 0)
+        goto fail;
+    if (sqlite3_changes(st->db) == 0) {
+        hub_store_rollback(st);
+        return 0;
+    }
+    if (s_bump(st, err) != 0 || hub_store_commit(st, err) != 0)
+        goto fail;
+    if (changed != NULL)
+        *changed = true;
+    return 0;
+fail:
+    hub_store_rollback(st);
+    return -1;
+}
+
+int
+hub_store_roster_version(hub_store_t *st, uint64_t *v, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_VERSION, err);
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return s_dberr(st, rc, "roster version", err);
+    }
+    *v = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return 0;
+}
+
+int
+hub_store_roster_load(hub_store_t *st, ewh_roster_t **out, struct ewh_err *err)
+{
+    ewh_roster_t *r = NULL;
+    sqlite3_stmt *s;
+    struct ewh_pubid id;
+    uint64_t v;
+    int rc;
+
+    *out = NULL;
+    /* One read transaction, so the version matches the rows. */
+    if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return s_dberr(st, sqlite3_errcode(st->db), "begin read", err);
+    if (hub_store_roster_version(st, &v, err) != 0)
+        goto fail;
+    if ((r = ewh_roster_new(v)) == NULL) {
+        ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    if ((s = s_stmt(st, S_NODES, err)) == NULL)
+        goto fail;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        memset(&id, 0, sizeof(id));
+        id.kind = EWH_KIND_NODE;
+        snprintf(id.country, sizeof(id.country), "%.2s",
+                 (const char *)sqlite3_column_text(s, 0));
+        if (sqlite3_column_bytes(s, 1) != 32 ||
+            sqlite3_column_bytes(s, 2) != 32 ||
+            sqlite3_column_bytes(s, 3) != 32) {
+            sqlite3_reset(s);
+            ewh_err_set(err, EWH_E_STORE, "store: bad keys for %s", id.country);
+            goto fail;
+        }
+        memcpy(id.curve, sqlite3_column_blob(s, 1), 32);
+        memcpy(id.sign, sqlite3_column_blob(s, 2), 32);
+        memcpy(id.box, sqlite3_column_blob(s, 3), 32);
+        if (ewh_roster_put(r, &id, sqlite3_column_int(s, 4) != 0, err) != 0) {
+            sqlite3_reset(s);
+            goto fail;
+        }
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        s_dberr(st, rc, "read nodes", err);
+        goto fail;
+    }
+    (void)sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    *out = r;
+    return 0;
+fail:
+    (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    ewh_roster_destroy(&r);
+    return -1;
+}
+
+/* ---- envelopes, queue, audit ---- */
+
+int
+hub_store_envelope_find(hub_store_t *st, const uint8_t id[EWH_ID_BYTES],
+                        const uint8_t hash[EWH_HASH_BYTES], int *found,
+                        struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_ENV_FIND, err);
+    int rc;
+
+    *found = 0;
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_blob(s, 1, id, EWH_ID_BYTES, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *found =
+            sqlite3_column_bytes(s, 0) == EWH_HASH_BYTES &&
+                    memcmp(sqlite3_column_blob(s, 0), hash, EWH_HASH_BYTES) == 0
+                ? 1
+                : 2;
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_dberr(st, rc, "find envelope", err);
+    return 0;
+}
+
+int
+hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
+                       const struct ewh_header *hdr,
+                       const uint8_t hash[EWH_HASH_BYTES], int64_t received_at,
+                       struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_ENV_INS, err);
+    size_t i;
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_blob(s, 1, hdr->id, EWH_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, hdr->origin, 2, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, (int)hdr->level);
+    sqlite3_bind_int64(s, 4, hdr->created_at);
+    sqlite3_bind_int64(s, 5, hdr->expires_at);
+    sqlite3_bind_int64(s, 6, received_at);
+    sqlite3_bind_blob(s, 7, hash, EWH_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 8, env, (int)len, SQLITE_STATIC);
+    if (s_exec(st, s, "store envelope", err) != 0)
+        return -1;
+    for (i = 0; i < hdr->n_recipients; i++) {
+        if ((s = s_stmt(st, S_Q_INS, err)) == NULL)
+            return -1;
+        sqlite3_bind_blob(s, 1, hdr->id, EWH_ID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, hdr->recipients[i], 2, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, (int)hdr->level);
+        sqlite3_bind_int64(s, 4, hdr->expires_at);
+        sqlite3_bind_int64(s, 5, received_at);
+        if (s_exec(st, s, "queue delivery", err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+hub_store_audit_head(hub_store_t *st, uint64_t *length,
+                     uint8_t head[EWH_HASH_BYTES], struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_AUDIT_HEAD, err);
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    *length = 0;
+    memset(head, 0, EWH_HASH_BYTES);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *length = (uint64_t)sqlite3_column_int64(s, 0);
+        if (sqlite3_column_bytes(s, 1) == EWH_HASH_BYTES)
+            memcpy(head, sqlite3_column_blob(s, 1), EWH_HASH_BYTES);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_dberr(st, rc, "audit head", err);
+    return 0;
+}
+
+int
+hub_store_audit_append(hub_store_t *st, uint64_t n,
+                       const uint8_t id[EWH_ID_BYTES],
+                       const uint8_t hash[EWH_HASH_BYTES], const char *origin,
+                       int64_t at, const uint8_t head[EWH_HASH_BYTES],
+                       struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_AUDIT_INS, err);
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)n);
+    sqlite3_bind_blob(s, 2, id, EWH_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, hash, EWH_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, origin, 2, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, at);
+    sqlite3_bind_blob(s, 6, head, EWH_HASH_BYTES, SQLITE_STATIC);
+    return s_exec(st, s, "audit append", err);
+}
+
+int
+hub_store_queue_walk(hub_store_t *st, const char *cc, size_t limit,
+                     hub_qrow_fn fn, void *ctx, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_Q_WALK, err);
+    struct hub_qrow row;
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, cc, 2, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (int64_t)limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        memset(&row, 0, sizeof(row));
+        row.seq = (uint64_t)sqlite3_column_int64(s, 0);
+        if (sqlite3_column_bytes(s, 1) == EWH_ID_BYTES)
+            memcpy(row.id, sqlite3_column_blob(s, 1), EWH_ID_BYTES);
+        row.level = (enum ewh_level)sqlite3_column_int(s, 2);
+        row.expires_at = sqlite3_column_int64(s, 3);
+        row.env = sqlite3_column_blob(s, 4);
+        row.env_len = (size_t)sqlite3_column_bytes(s, 4);
+        if (fn(ctx, &row) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "walk queue", err);
+    return 0;
+}
+
+int
+hub_store_queue_done(hub_store_t *st, const char *cc, uint64_t seq,
+                     const uint8_t id[EWH_ID_BYTES], bool *changed,
+                     struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_Q_DONE, err);
+
+    *changed = false;
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)seq);
+    sqlite3_bind_text(s, 2, cc, 2, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, id, EWH_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, ewh_now());
+    if (s_exec(st, s, "mark delivered", err) != 0)
+        return -1;
+    *changed = sqlite3_changes(st->db) > 0;
+    return 0;
+}
+
+int
+hub_store_queue_counts(hub_store_t *st, hub_count_fn fn, void *ctx,
+                       struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_Q_COUNTS, err);
+    char cc[EWH_CC_BYTES];
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        snprintf(cc, sizeof(cc), "%.2s",
+                 (const char *)sqlite3_column_text(s, 0));
+        fn(ctx, cc, (enum ewh_level)sqlite3_column_int(s, 1),
+           (uint64_t)sqlite3_column_int64(s, 2));
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "count queues", err);
+    return 0;
+}
+
+static int
+s_relay_add(hub_store_t *st, const char *cc, enum hub_relay_kind kind,
+            const uint8_t *payload, size_t len, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_RELAY_INS, err);
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, cc, 2, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, (int)kind);
+    sqlite3_bind_blob(s, 3, payload, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, ewh_now());
+    return s_exec(st, s, "queue relay", err);
+}
+
+struct s_expired {
+    uint64_t seq;
+    uint8_t id[EWH_ID_BYTES];
+    char cc[EWH_CC_BYTES];
+    char origin[EWH_CC_BYTES];
+};
+
+int
+hub_store_expire(hub_store_t *st, int64_t now, hub_expired_fn fn, void *ctx,
+                 size_t *n_expired, struct ewh_err *err)
+{
+    struct s_expired *rows = NULL;
+    size_t n = 0, cap = 0, i;
+    sqlite3_stmt *s;
+    int rc, ret = -1;
+
+    *n_expired = 0;
+    if ((s = s_stmt(st, S_Q_EXPIRED, err)) == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, now);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            struct s_expired *nr = realloc(rows, ncap * sizeof(*rows));
+            if (nr == NULL) {
+                sqlite3_reset(s);
+                ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+                goto out;
+            }
+            rows = nr;
+            cap = ncap;
+        }
+        memset(&rows[n], 0, sizeof(rows[n]));
+        rows[n].seq = (uint64_t)sqlite3_column_int64(s, 0);
+        if (sqlite3_column_bytes(s, 1) == EWH_ID_BYTES)
+            memcpy(rows[n].id, sqlite3_column_blob(s, 1), EWH_ID_BYTES);
+        snprintf(rows[n].cc, 3, "%.2s",
+                 (const char *)sqlite3_column_text(s, 2));
+        snprintf(rows[n].origin, 3, "%.2s",
+                 (const char *)sqlite3_column_text(s, 3));
+        n++;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        s_dberr(st, rc, "find expired", err);
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        Ewh__Notice nt = EWH__NOTICE__INIT;
+        uint8_t buf[256];
+        size_t len;
+
+        if ((s = s_stmt(st, S_Q_EXPIRE, err)) == NULL)
+            goto out;
+        sqlite3_bind_int64(s, 1, (int64_t)rows[i].seq);
+        sqlite3_bind_int64(s, 2, now);
+        if (s_exec(st, s, "expire", err) != 0)
+            goto out;
+        nt.id.data = rows[i].id;
+        nt.id.len = EWH_ID_BYTES;
+        nt.country = rows[i].cc;
+        nt.kind = EWH__NOTICE_KIND__NOTICE_EXPIRED;
+        nt.at = now;
+        nt.reason = (char *)"expired before delivery";
+        len = ewh__notice__get_packed_size(&nt);
+        EWH_ASSERT(len <= sizeof(buf));
+        ewh__notice__pack(&nt, buf);
+        if (s_relay_add(st, rows[i].origin, HUB_RELAY_NOTICE, buf, len, err) !=
+            0)
+            goto out;
+        if (fn != NULL)
+            fn(ctx, rows[i].cc, rows[i].id, rows[i].origin);
+    }
+    *n_expired = n;
+    ret = 0;
+out:
+    free(rows);
+    return ret;
+}
+
+/* ---- receipts and relays ---- */
+
+int
+hub_store_recipient_of(hub_store_t *st, const uint8_t id[EWH_ID_BYTES],
+                       const char *cc, bool *found, char origin[EWH_CC_BYTES],
+                       struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_RECIPIENT, err);
+    int rc;
+
+    *found = false;
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_blob(s, 1, id, EWH_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, cc, 2, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *found = true;
+        snprintf(origin, EWH_CC_BYTES, "%.2s",
+                 (const char *)sqlite3_column_text(s, 0));
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_dberr(st, rc, "find recipient", err);
+    return 0;
+}
+
+int
+hub_store_receipt_add(hub_store_t *st, const uint8_t id[EWH_ID_BYTES],
+                      const char *from, int kind, const char *origin,
+                      int64_t at, const uint8_t *buf, size_t len, bool *added,
+                      struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_RC_INS, err);
+
+    *added = false;
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_blob(s, 1, id, EWH_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, from, 2, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, kind);
+    sqlite3_bind_text(s, 4, origin, 2, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, at);
+    sqlite3_bind_blob(s, 6, buf, (int)len, SQLITE_STATIC);
+    if (s_exec(st, s, "store receipt", err) != 0)
+        return -1;
+    if (sqlite3_changes(st->db) == 0)
+        return 0;
+    if (s_relay_add(st, origin, HUB_RELAY_RECEIPT, buf, len, err) != 0)
+        return -1;
+    *added = true;
+    return 0;
+}
+
+int
+hub_store_relay_walk(hub_store_t *st, const char *cc, size_t limit,
+                     hub_relay_fn fn, void *ctx, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_RELAY_WALK, err);
+    struct hub_relay r;
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, cc, 2, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (int64_t)limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        r.seq = (uint64_t)sqlite3_column_int64(s, 0);
+        r.kind = (enum hub_relay_kind)sqlite3_column_int(s, 1);
+        r.payload = sqlite3_column_blob(s, 2);
+        r.len = (size_t)sqlite3_column_bytes(s, 2);
+        if (fn(ctx, &r) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "walk relays", err);
+    return 0;
+}
+
+int
+hub_store_relay_done(hub_store_t *st, const char *cc, uint64_t seq,
+                     bool *changed, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_RELAY_DONE, err);
+
+    *changed = false;
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)seq);
+    sqlite3_bind_text(s, 2, cc, 2, SQLITE_STATIC);
+    if (s_exec(st, s, "relay done", err) != 0)
+        return -1;
+    *changed = sqlite3_changes(st->db) > 0;
+    return 0;
+}

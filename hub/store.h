@@ -1,0 +1,174 @@
+/*
+ * store.h — the hub's durable store.  The only module that speaks SQL, kept
+ * narrow so that it can be swapped for a replicated database.
+ *
+ * SQLite in WAL mode with synchronous=FULL and foreign keys.  Holds the
+ * roster (countries, keys, revoked flags, version), the envelopes as
+ * received (never anything decrypted), one queue row per recipient, the
+ * audit chain, receipts, and the relay queue of receipts and notices owed
+ * to origins.
+ *
+ * Writes happen inside hub_store_begin()/hub_store_commit(); a failed step
+ * (SQLITE_FULL, SQLITE_IOERR) is reported as EWH_E_DISKFULL or EWH_E_STORE
+ * and the caller rolls back.
+ */
+#ifndef HUB_STORE_H
+#define HUB_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ewh/audit.h"
+#include "ewh/envelope.h"
+#include "ewh/err.h"
+#include "ewh/identity.h"
+#include "ewh/roster.h"
+
+typedef struct hub_store hub_store_t;
+
+/* Queue row states (durable).  In flight is in memory only. */
+enum hub_qstate {
+    HUB_Q_QUEUED = 0,
+    HUB_Q_DELIVERED = 1,
+    HUB_Q_EXPIRED = 2,
+};
+
+/* Relay row kinds: what the hub owes an origin. */
+enum hub_relay_kind {
+    HUB_RELAY_RECEIPT = 1, /* payload: serialized Receipt */
+    HUB_RELAY_NOTICE = 2,  /* payload: serialized Notice (seq unset) */
+};
+
+/* Open (create if create) the store at path.  max_pages > 0 sets
+ * PRAGMA max_page_count (a quota).  Caller owns the result. */
+EWH_MUST_CHECK hub_store_t *hub_store_open(const char *path, bool create,
+                                           uint64_t max_pages,
+                                           struct ewh_err *err);
+void hub_store_close(hub_store_t **st);
+
+EWH_MUST_CHECK int hub_store_begin(hub_store_t *st, struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_commit(hub_store_t *st, struct ewh_err *err);
+void hub_store_rollback(hub_store_t *st);
+
+/* ---- roster ---- */
+
+/* Enrol id (a node identity), or replace its keys (re-key) and clear a
+ * revocation.  *changed (may be NULL) tells whether anything changed; the
+ * roster version is bumped when it did. */
+EWH_MUST_CHECK int hub_store_node_put(hub_store_t *st,
+                                      const struct ewh_pubid *id, bool *changed,
+                                      struct ewh_err *err);
+/* Revoke cc (EWH_E_NOTFOUND when not enrolled); bumps the version. */
+EWH_MUST_CHECK int hub_store_node_revoke(hub_store_t *st, const char *cc,
+                                         bool *changed, struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_roster_version(hub_store_t *st, uint64_t *v,
+                                            struct ewh_err *err);
+/* Build the roster (all countries, revoked flagged) at the stored version.
+ * Caller owns *out. */
+EWH_MUST_CHECK int hub_store_roster_load(hub_store_t *st, ewh_roster_t **out,
+                                         struct ewh_err *err);
+
+/* ---- envelopes, queue, audit ---- */
+
+/* Is id stored?  *found: 0 no, 1 yes with this hash, 2 yes but different
+ * envelope bytes. */
+EWH_MUST_CHECK int hub_store_envelope_find(hub_store_t *st,
+                                           const uint8_t id[EWH_ID_BYTES],
+                                           const uint8_t hash[EWH_HASH_BYTES],
+                                           int *found, struct ewh_err *err);
+/* Store an envelope (inside a transaction) with one queue row per
+ * recipient.  The caller has checked that id is new in this transaction
+ * (hub_store_envelope_find). */
+EWH_MUST_CHECK int hub_store_envelope_add(hub_store_t *st, const uint8_t *env,
+                                          size_t len,
+                                          const struct ewh_header *hdr,
+                                          const uint8_t hash[EWH_HASH_BYTES],
+                                          int64_t received_at,
+                                          struct ewh_err *err);
+/* Audit chain: the head now, and append entry n (1-based) with its head. */
+EWH_MUST_CHECK int hub_store_audit_head(hub_store_t *st, uint64_t *length,
+                                        uint8_t head[EWH_HASH_BYTES],
+                                        struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_audit_append(hub_store_t *st, uint64_t n,
+                                          const uint8_t id[EWH_ID_BYTES],
+                                          const uint8_t hash[EWH_HASH_BYTES],
+                                          const char *origin, int64_t at,
+                                          const uint8_t head[EWH_HASH_BYTES],
+                                          struct ewh_err *err);
+
+/* A queued delivery as fetched for sending; env is borrowed until the next
+ * call on the store. */
+struct hub_qrow {
+    uint64_t seq;
+    uint8_t id[EWH_ID_BYTES];
+    enum ewh_level level;
+    int64_t expires_at;
+    const uint8_t *env;
+    size_t env_len;
+};
+/* Return 0 to go on, 1 to stop. */
+typedef int (*hub_qrow_fn)(void *ctx, const struct hub_qrow *row);
+
+/* Walk cc's queued deliveries, high before medium before low, oldest
+ * first, at most limit rows. */
+EWH_MUST_CHECK int hub_store_queue_walk(hub_store_t *st, const char *cc,
+                                        size_t limit, hub_qrow_fn fn, void *ctx,
+                                        struct ewh_err *err);
+/* Mark seq delivered if it is cc's, carries id and is queued.  *changed
+ * says whether it was. */
+EWH_MUST_CHECK int hub_store_queue_done(hub_store_t *st, const char *cc,
+                                        uint64_t seq,
+                                        const uint8_t id[EWH_ID_BYTES],
+                                        bool *changed, struct ewh_err *err);
+/* Queued deliveries per country and level (level 1..3). */
+typedef void (*hub_count_fn)(void *ctx, const char *cc, enum ewh_level level,
+                             uint64_t n);
+EWH_MUST_CHECK int hub_store_queue_counts(hub_store_t *st, hub_count_fn fn,
+                                          void *ctx, struct ewh_err *err);
+
+/* Inside a transaction: mark queued rows past their expiry as expired and
+ * queue a Notice{EXPIRED} for each origin.  fn (may be NULL) is called per
+ * expired row with its country. */
+typedef void (*hub_expired_fn)(void *ctx, const char *cc,
+                               const uint8_t id[EWH_ID_BYTES],
+                               const char *origin);
+EWH_MUST_CHECK int hub_store_expire(hub_store_t *st, int64_t now,
+                                    hub_expired_fn fn, void *ctx,
+                                    size_t *n_expired, struct ewh_err *err);
+
+/* ---- receipts and relays ---- */
+
+/* The origin of report id if cc is among its recipients.  *found false
+ * otherwise. */
+EWH_MUST_CHECK int hub_store_recipient_of(hub_store_t *st,
+                                          const uint8_t id[EWH_ID_BYTES],
+                                          const char *cc, bool *found,
+                                          char origin[EWH_CC_BYTES],
+                                          struct ewh_err *err);
+/* Store a verified receipt (buf: serialized Receipt) and queue its relay
+ * to the origin; a receipt already stored (same id, from, kind) sets
+ * *added false and changes nothing. */
+EWH_MUST_CHECK int hub_store_receipt_add(hub_store_t *st,
+                                         const uint8_t id[EWH_ID_BYTES],
+                                         const char *from, int kind,
+                                         const char *origin, int64_t at,
+                                         const uint8_t *buf, size_t len,
+                                         bool *added, struct ewh_err *err);
+
+struct hub_relay {
+    uint64_t seq;
+    enum hub_relay_kind kind;
+    const uint8_t *payload; /* borrowed until the next call */
+    size_t len;
+};
+typedef int (*hub_relay_fn)(void *ctx, const struct hub_relay *r);
+/* Walk the relays owed to cc, oldest first, at most limit. */
+EWH_MUST_CHECK int hub_store_relay_walk(hub_store_t *st, const char *cc,
+                                        size_t limit, hub_relay_fn fn,
+                                        void *ctx, struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_relay_done(hub_store_t *st, const char *cc,
+                                        uint64_t seq, bool *changed,
+                                        struct ewh_err *err);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * zap.h — the ZAP handler (ZeroMQ RFC 27) for the hub's ROUTER.
+ *
+ * A REP socket bound at inproc://zeromq.zap.01 in the hub's own thread and
+ * polled by the event loop.  Admits only the CURVE mechanism with a client
+ * key that is the current key of an enrolled, unrevoked country; the reply
+ * sets the connection's User-Id to the country and the metadata property
+ * HUB_ZAP_KEY_PROP to the hex client key, so that every frame can be checked
+ * against the roster again (a re-keyed country's old connection is refused
+ * frame by frame until the socket is re-bound).
+ */
+#ifndef HUB_ZAP_H
+#define HUB_ZAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ewh/err.h"
+#include "ewh/roster.h"
+
+#define HUB_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define HUB_ZAP_KEY_PROP "X-Curve-Key"
+
+/* Return the current roster; refresh asks to re-read the store first
+ * (called when a key is unknown, so that a fresh enrolment is seen at
+ * once). */
+typedef const ewh_roster_t *(*hub_zap_roster_fn)(void *ctx, bool refresh);
+
+/* Answer every ZAP request waiting on sock.  *refused is incremented per
+ * refusal. */
+EWH_MUST_CHECK int hub_zap_handle(void *sock, hub_zap_roster_fn fn, void *ctx,
+                                  uint64_t *refused, struct ewh_err *err);
+
+/* The country whose current curve key is key (32 bytes), or NULL. */
+const char *hub_zap_country_of(const ewh_roster_t *r, const uint8_t key[32]);
+
+#endif

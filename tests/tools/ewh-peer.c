@@ -1,0 +1,844 @@
+/*
+ * ewh-peer.c — a raw-protocol test client for ewhub (built, not installed).
+ *
+ * Speaks docs/protocol.md directly over a CURVE DEALER so that hub tests do
+ * not depend on ewnode, and adversarial tests and benchmarks can reuse it.
+ * All crypto and framing go through libewh.  Every event is printed on
+ * stdout as one JSON line (flushed at once), so a test can read the output
+ * of a process it SIGKILLs.
+ *
+ *   ewh-peer keygen --country CC --out DIR
+ *       writes DIR/node.key (0600) and DIR/node-CC.pub
+ *
+ *   ewh-peer submit --key node.key --hub-pub hub.pub --endpoint E
+ *                   --to CC[,CC...] [--level high|medium|low] [--count N]
+ *                   [--expires SECONDS] [--body-bytes N] [--window N]
+ *                   [--seal-key other.key] [--created-offset SECONDS]
+ *                   [--env-out DIR] [--env-in FILE] [--junk N]
+ *                   [--resend SECONDS] [--timeout SECONDS]
+ *       Says hello, waits for the roster (the recipients' keys), seals N
+ *       real envelopes and submits them, at most --window unacknowledged.
+ *       --seal-key seals with another country's key (origin spoofing);
+ *       --env-out saves each envelope as DIR/<id>.env; --env-in submits a
+ *       saved envelope (--count times) instead of sealing; --junk sends N
+ *       undecodable frames first; --resend re-submits unacknowledged (and
+ *       retry-refused) envelopes every SECONDS, like a node's outbox.
+ *       Exits 0 when every submit got an ack, 1 on timeout.
+ *
+ *   ewh-peer recv --key node.key --hub-pub hub.pub --endpoint E
+ *                 [--credit N] [--count N] [--idle SECONDS]
+ *                 [--timeout SECONDS] [--no-ack] [--receipt KIND]
+ *       Says hello with the credit and prints every frame: roster, deliver
+ *       (opened with the node's key: the report's level and id must agree),
+ *       notice, receipt relays (verified against the roster), errors.
+ *       Acknowledges deliveries, notices and relays unless --no-ack;
+ *       --receipt delivered|acknowledged signs and sends a receipt for each
+ *       delivery.  Stops after --count deliveries, after --idle seconds
+ *       without a frame, or at --timeout (exit 1 if --count not reached).
+ *
+ * JSON lines: {"type":"roster","version":N,"countries":[...]},
+ * {"type":"ack","id":HEX,"status":"accepted|duplicate|refused","code":NAME,
+ * "reason":TEXT,"retry":BOOL,"checkpoint":N}, {"type":"deliver","seq":N,
+ * "id":HEX,"level":L,"origin":CC,"opened":BOOL}, {"type":"notice",...},
+ * {"type":"receipt","seq":N,"id":HEX,"from":CC,"kind":K,"verified":BOOL},
+ * {"type":"receipt_ack",...}, {"type":"error","code":N,"reason":TEXT},
+ * {"type":"timeout",...}.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+#include <zmq.h>
+
+#include "ewh.pb-c.h"
+#include "ewh/audit.h"
+#include "ewh/envelope.h"
+#include "ewh/frame.h"
+#include "ewh/identity.h"
+#include "ewh/keyfile.h"
+#include "ewh/log.h"
+#include "ewh/receipt.h"
+#include "ewh/roster.h"
+#include "ewh/util.h"
+
+#define S_MAX_SUBMITS 100000
+
+struct s_opts {
+    const char *key, *hub_pub, *endpoint, *to, *seal_key, *env_out, *env_in;
+    const char *country, *out, *receipt;
+    enum ewh_level level;
+    long count, window, body_bytes, junk, credit, created_offset;
+    double expires, resend, timeout, idle;
+    bool no_ack;
+};
+
+struct s_sub {
+    uint8_t id[EWH_ID_BYTES];
+    uint8_t *env;
+    size_t len;
+    int state; /* 0 unsent, 1 sent, 2 acked, 3 needs resend */
+    int64_t sent_ms;
+};
+
+struct s_peer {
+    struct s_opts o;
+    void *ctx, *sock;
+    ewh_secret_t *me, *sealer;
+    struct ewh_pubid hub;
+    ewh_roster_t *roster;
+    struct s_sub *subs;
+    long n_subs, n_acked, n_delivered, in_flight;
+    int64_t last_frame_ms;
+};
+
+static void
+s_emit(json_t *o)
+{
+    json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    fflush(stdout);
+    json_decref(o);
+}
+
+static const char *
+s_hex(const uint8_t *b, size_t n, char *out, size_t cap)
+{
+    return ewh_hex(b, n, out, cap);
+}
+
+static int
+s_send(struct s_peer *p, const Ewh__Frame *f)
+{
+    struct ewh_err err = {0};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (ewh_frame_encode(f, &buf, &len, &err) != 0)
+        fatalx("encode: %s", err.reason);
+    rc = zmq_send(p->sock, buf, len, 0) < 0 ? -1 : 0;
+    free(buf);
+    return rc;
+}
+
+static void
+s_connect(struct s_peer *p)
+{
+    const struct ewh_pubid *me = ewh_secret_pubid(p->me);
+    int linger = 2000, hb = 2000, ttl = 10000, ivl = 100;
+
+    p->ctx = zmq_ctx_new();
+    p->sock = zmq_socket(p->ctx, ZMQ_DEALER);
+    if (p->sock == NULL ||
+        zmq_setsockopt(p->sock, ZMQ_CURVE_SERVERKEY, p->hub.curve, 32) != 0 ||
+        zmq_setsockopt(p->sock, ZMQ_CURVE_PUBLICKEY, me->curve, 32) != 0 ||
+        zmq_setsockopt(p->sock, ZMQ_CURVE_SECRETKEY, ewh_secret_curve_sk(p->me),
+                       32) != 0 ||
+        zmq_setsockopt(p->sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_setsockopt(p->sock, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb)) != 0 ||
+        zmq_setsockopt(p->sock, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof(ttl)) !=
+            0 ||
+        zmq_setsockopt(p->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) != 0 ||
+        zmq_connect(p->sock, p->o.endpoint) != 0)
+        fatalx("connect %s: %s", p->o.endpoint, zmq_strerror(zmq_errno()));
+}
+
+static void
+s_hello(struct s_peer *p)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__Hello h = EWH__HELLO__INIT;
+
+    h.version = 1;
+    h.roster_version = p->roster != NULL ? ewh_roster_version(p->roster) : 0;
+    h.credit = (uint32_t)p->o.credit;
+    f.msg_case = EWH__FRAME__MSG_HELLO;
+    f.hello = &h;
+    (void)s_send(p, &f);
+}
+
+static void
+s_on_roster(struct s_peer *p, const Ewh__SignedRoster *sr)
+{
+    struct ewh_err err = {0};
+    size_t len = ewh__signed_roster__get_packed_size(sr), i;
+    uint8_t *buf = malloc(len);
+    ewh_roster_t *r;
+    json_t *o, *arr;
+
+    ewh__signed_roster__pack(sr, buf);
+    r = ewh_roster_open(buf, len, p->hub.sign, &err);
+    free(buf);
+    o = json_object();
+    json_object_set_new(o, "type", json_string("roster"));
+    if (r == NULL) {
+        json_object_set_new(o, "verified", json_false());
+        json_object_set_new(o, "reason", json_string(err.reason));
+        s_emit(o);
+        return;
+    }
+    json_object_set_new(o, "verified", json_true());
+    json_object_set_new(o, "version",
+                        json_integer((json_int_t)ewh_roster_version(r)));
+    arr = json_array();
+    for (i = 0; i < ewh_roster_count(r); i++) {
+        bool rev;
+        const struct ewh_pubid *id = ewh_roster_at(r, i, &rev);
+        json_t *e = json_object();
+        json_object_set_new(e, "country", json_string(id->country));
+        json_object_set_new(e, "revoked", json_boolean(rev));
+        json_array_append_new(arr, e);
+    }
+    json_object_set_new(o, "countries", arr);
+    s_emit(o);
+    if (p->roster == NULL ||
+        ewh_roster_version(r) > ewh_roster_version(p->roster)) {
+        ewh_roster_destroy(&p->roster);
+        p->roster = r;
+    } else {
+        ewh_roster_destroy(&r);
+    }
+}
+
+static void
+s_on_ack(struct s_peer *p, const Ewh__SubmitAck *a)
+{
+    static const char *const st[] = {"unspecified", "accepted", "duplicate",
+                                     "refused"};
+    char hex[EWH_ID_HEX];
+    json_t *o = json_object();
+    struct ewh_checkpoint cp = {0};
+    long i;
+
+    json_object_set_new(o, "type", json_string("ack"));
+    json_object_set_new(
+        o, "id", json_string(s_hex(a->id.data, a->id.len, hex, sizeof(hex))));
+    json_object_set_new(o, "status",
+                        json_string(a->status <= 3 ? st[a->status] : "?"));
+    if (a->status == EWH__ACK_STATUS__ACK_REFUSED) {
+        json_object_set_new(
+            o, "code",
+            json_string(ewh_errcode_name((enum ewh_errcode)a->code)));
+        json_object_set_new(o, "reason", json_string(a->reason));
+        json_object_set_new(o, "retry", json_boolean(a->retry));
+    }
+    if (a->checkpoint != NULL) {
+        size_t len = ewh__checkpoint__get_packed_size(a->checkpoint);
+        uint8_t *buf = malloc(len);
+        ewh__checkpoint__pack(a->checkpoint, buf);
+        if (ewh_checkpoint_verify(buf, len, p->hub.sign, &cp, NULL) == 0)
+            json_object_set_new(o, "checkpoint",
+                                json_integer((json_int_t)cp.length));
+        else
+            json_object_set_new(o, "checkpoint", json_string("bad"));
+        free(buf);
+    }
+    s_emit(o);
+    for (i = 0; i < p->n_subs; i++) {
+        struct s_sub *s = &p->subs[i];
+        if (a->id.len != EWH_ID_BYTES ||
+            memcmp(s->id, a->id.data, EWH_ID_BYTES) != 0 || s->state == 2)
+            continue;
+        if (s->state == 1)
+            p->in_flight--;
+        if (a->status == EWH__ACK_STATUS__ACK_REFUSED && a->retry &&
+            p->o.resend > 0) {
+            s->state = 3;
+        } else {
+            s->state = 2;
+            p->n_acked++;
+        }
+        break;
+    }
+}
+
+static void
+s_on_deliver(struct s_peer *p, const Ewh__Deliver *d)
+{
+    struct ewh_err err = {0};
+    struct ewh_header hdr;
+    struct ewh_report r;
+    char hex[EWH_ID_HEX];
+    json_t *o = json_object();
+    bool opened = false, have = false;
+
+    memset(&r, 0, sizeof(r));
+    if (p->roster != NULL &&
+        ewh_envelope_open(d->envelope.data, d->envelope.len, p->me,
+                          ewh_roster_lookup, p->roster, &r, &hdr, &err) == 0) {
+        opened =
+            r.level == hdr.level && memcmp(r.id, hdr.id, EWH_ID_BYTES) == 0;
+        have = true;
+    } else if (ewh_envelope_peek(d->envelope.data, d->envelope.len, &hdr,
+                                 NULL) == 0) {
+        have = true;
+    }
+    ewh_report_clear(&r);
+    json_object_set_new(o, "type", json_string("deliver"));
+    json_object_set_new(o, "seq", json_integer((json_int_t)d->seq));
+    if (have) {
+        json_object_set_new(
+            o, "id",
+            json_string(s_hex(hdr.id, EWH_ID_BYTES, hex, sizeof(hex))));
+        json_object_set_new(o, "level", json_string(ewh_level_name(hdr.level)));
+        json_object_set_new(o, "origin", json_string(hdr.origin));
+    }
+    json_object_set_new(o, "opened", json_boolean(opened));
+    if (!opened)
+        json_object_set_new(o, "reason", json_string(err.reason));
+    s_emit(o);
+    p->n_delivered++;
+    if (!p->o.no_ack && have) {
+        Ewh__Frame f = EWH__FRAME__INIT;
+        Ewh__DeliverAck a = EWH__DELIVER_ACK__INIT;
+        a.seq = d->seq;
+        a.id.data = hdr.id;
+        a.id.len = EWH_ID_BYTES;
+        f.msg_case = EWH__FRAME__MSG_DELIVER_ACK;
+        f.deliver_ack = &a;
+        (void)s_send(p, &f);
+    }
+    if (p->o.receipt != NULL && have) {
+        struct ewh_receipt rc;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        Ewh__Receipt *m;
+        Ewh__Frame f = EWH__FRAME__INIT;
+
+        memset(&rc, 0, sizeof(rc));
+        memcpy(rc.id, hdr.id, EWH_ID_BYTES);
+        memcpy(rc.origin, hdr.origin, EWH_CC_BYTES);
+        memcpy(rc.from, ewh_secret_pubid(p->me)->country, EWH_CC_BYTES);
+        rc.kind = strcmp(p->o.receipt, "acknowledged") == 0
+                      ? EWH_RECEIPT_ACKNOWLEDGED
+                      : EWH_RECEIPT_DELIVERED;
+        rc.at = ewh_now();
+        snprintf(rc.who, sizeof(rc.who), "duty officer");
+        if (ewh_receipt_sign(&rc, p->me, &buf, &len, &err) != 0)
+            fatalx("receipt: %s", err.reason);
+        m = ewh__receipt__unpack(NULL, len, buf);
+        f.msg_case = EWH__FRAME__MSG_RECEIPT;
+        f.receipt = m;
+        (void)s_send(p, &f);
+        ewh__receipt__free_unpacked(m, NULL);
+        free(buf);
+    }
+}
+
+static void
+s_on_notice(struct s_peer *p, const Ewh__Notice *n)
+{
+    static const char *const kinds[] = {"unspecified", "expired", "refused"};
+    char hex[EWH_ID_HEX];
+    json_t *o = json_object();
+
+    json_object_set_new(o, "type", json_string("notice"));
+    json_object_set_new(o, "seq", json_integer((json_int_t)n->seq));
+    json_object_set_new(
+        o, "id", json_string(s_hex(n->id.data, n->id.len, hex, sizeof(hex))));
+    json_object_set_new(o, "country", json_string(n->country));
+    json_object_set_new(o, "kind",
+                        json_string(n->kind <= 2 ? kinds[n->kind] : "?"));
+    json_object_set_new(o, "reason", json_string(n->reason));
+    s_emit(o);
+    if (!p->o.no_ack) {
+        Ewh__Frame f = EWH__FRAME__INIT;
+        Ewh__NoticeAck a = EWH__NOTICE_ACK__INIT;
+        a.seq = n->seq;
+        f.msg_case = EWH__FRAME__MSG_NOTICE_ACK;
+        f.notice_ack = &a;
+        (void)s_send(p, &f);
+    }
+}
+
+static void
+s_on_relay(struct s_peer *p, const Ewh__ReceiptRelay *rr)
+{
+    struct ewh_err err = {0};
+    struct ewh_receipt rc;
+    size_t len = ewh__receipt__get_packed_size(rr->receipt);
+    uint8_t *buf = malloc(len);
+    char hex[EWH_ID_HEX];
+    json_t *o = json_object();
+    bool ok;
+
+    ewh__receipt__pack(rr->receipt, buf);
+    ok = p->roster != NULL &&
+         ewh_receipt_verify(buf, len, NULL, ewh_roster_lookup, p->roster, &rc,
+                            &err) == 0;
+    free(buf);
+    json_object_set_new(o, "type", json_string("receipt"));
+    json_object_set_new(o, "seq", json_integer((json_int_t)rr->seq));
+    json_object_set_new(o, "verified", json_boolean(ok));
+    if (ok) {
+        json_object_set_new(
+            o, "id", json_string(s_hex(rc.id, EWH_ID_BYTES, hex, sizeof(hex))));
+        json_object_set_new(o, "from", json_string(rc.from));
+        json_object_set_new(o, "origin", json_string(rc.origin));
+        json_object_set_new(o, "kind",
+                            json_string(ewh_receipt_kind_name(rc.kind)));
+    } else {
+        json_object_set_new(o, "reason", json_string(err.reason));
+    }
+    s_emit(o);
+    if (!p->o.no_ack) {
+        Ewh__Frame f = EWH__FRAME__INIT;
+        Ewh__ReceiptAck a = EWH__RECEIPT_ACK__INIT;
+        a.seq = rr->seq;
+        if (ok) {
+            a.id.data = rc.id;
+            a.id.len = EWH_ID_BYTES;
+            a.from = rc.from;
+            a.kind = (Ewh__ReceiptKind)rc.kind;
+        } else {
+            static uint8_t zero[EWH_ID_BYTES];
+            a.id.data = zero;
+            a.id.len = EWH_ID_BYTES;
+        }
+        f.msg_case = EWH__FRAME__MSG_RECEIPT_ACK;
+        f.receipt_ack = &a;
+        (void)s_send(p, &f);
+    }
+}
+
+/* Read and handle every frame that arrives within timeout_ms. */
+static void
+s_pump(struct s_peer *p, long timeout_ms)
+{
+    zmq_pollitem_t it = {p->sock, 0, ZMQ_POLLIN, 0};
+    struct ewh_err err = {0};
+    ewh_frame_t *f;
+    zmq_msg_t m;
+
+    if (zmq_poll(&it, 1, timeout_ms) <= 0)
+        return;
+    for (;;) {
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, p->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        p->last_frame_ms = ewh_mono_ms();
+        if (ewh_frame_decode(zmq_msg_data(&m), zmq_msg_size(&m), &f, &err) !=
+            0) {
+            json_t *o = json_object();
+            json_object_set_new(o, "type", json_string("bad_frame"));
+            json_object_set_new(o, "reason", json_string(err.reason));
+            s_emit(o);
+            zmq_msg_close(&m);
+            continue;
+        }
+        zmq_msg_close(&m);
+        switch (f->msg_case) {
+        case EWH__FRAME__MSG_ROSTER:
+            s_on_roster(p, f->roster);
+            break;
+        case EWH__FRAME__MSG_SUBMIT_ACK:
+            s_on_ack(p, f->submit_ack);
+            break;
+        case EWH__FRAME__MSG_DELIVER:
+            s_on_deliver(p, f->deliver);
+            break;
+        case EWH__FRAME__MSG_NOTICE:
+            s_on_notice(p, f->notice);
+            break;
+        case EWH__FRAME__MSG_RECEIPT_RELAY:
+            s_on_relay(p, f->receipt_relay);
+            break;
+        case EWH__FRAME__MSG_RECEIPT_ACK: {
+            char hex[EWH_ID_HEX];
+            json_t *o = json_object();
+            json_object_set_new(o, "type", json_string("receipt_ack"));
+            json_object_set_new(
+                o, "id",
+                json_string(s_hex(f->receipt_ack->id.data,
+                                  f->receipt_ack->id.len, hex, sizeof(hex))));
+            json_object_set_new(o, "from", json_string(f->receipt_ack->from));
+            s_emit(o);
+            break;
+        }
+        case EWH__FRAME__MSG_ERROR: {
+            json_t *o = json_object();
+            json_object_set_new(o, "type", json_string("error"));
+            json_object_set_new(o, "code",
+                                json_integer((json_int_t)f->error->code));
+            json_object_set_new(o, "reason", json_string(f->error->reason));
+            s_emit(o);
+            break;
+        }
+        default:
+            break;
+        }
+        ewh_frame_destroy(&f);
+    }
+}
+
+static void
+s_timeout(const char *what, long done, long want)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "type", json_string("timeout"));
+    json_object_set_new(o, "what", json_string(what));
+    json_object_set_new(o, "done", json_integer(done));
+    json_object_set_new(o, "want", json_integer(want));
+    s_emit(o);
+}
+
+static void
+s_seal_all(struct s_peer *p)
+{
+    struct ewh_err err = {0};
+    const struct ewh_pubid *to[EWH_MAX_RECIPIENTS];
+    ewh_wrapcache_t *cache = ewh_wrapcache_new();
+    char list[256], *save = NULL, *tok, *body;
+    size_t n_to = 0;
+    long i;
+    int64_t now = ewh_now();
+
+    snprintf(list, sizeof(list), "%s", p->o.to);
+    for (tok = strtok_r(list, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (n_to == EWH_MAX_RECIPIENTS)
+            fatalx("too many recipients");
+        if ((to[n_to] = ewh_roster_find(p->roster, tok, NULL)) == NULL)
+            fatalx("recipient %s is not in the hub's roster", tok);
+        n_to++;
+    }
+    if ((body = malloc((size_t)p->o.body_bytes + 1)) == NULL)
+        fatalx("out of memory");
+    memset(body, 'x', (size_t)p->o.body_bytes);
+    for (i = 0; i < p->o.count; i++) {
+        struct ewh_report r;
+        struct s_sub *s = &p->subs[i];
+
+        memset(&r, 0, sizeof(r));
+        randombytes_buf(r.id, sizeof(r.id));
+        r.type = EWH_TYPE_ALERT;
+        memcpy(r.origin, ewh_secret_pubid(p->sealer)->country, EWH_CC_BYTES);
+        snprintf(r.author, sizeof(r.author), "ewh-peer");
+        r.created_at = now + p->o.created_offset;
+        r.expires_at = p->o.expires > 0 ? now + (int64_t)p->o.expires : 0;
+        r.level = p->o.level;
+        snprintf(r.category, sizeof(r.category), "other");
+        r.tlp = EWH_TLP_GREEN;
+        snprintf(r.title, sizeof(r.title), "ewh-peer test report %ld", i);
+        if (ewh_report_set_body(&r, body, (size_t)p->o.body_bytes, &err) != 0 ||
+            ewh_envelope_seal(&r, to, n_to, p->sealer, cache, &s->env, &s->len,
+                              &err) != 0)
+            fatalx("seal: %s", err.reason);
+        memcpy(s->id, r.id, EWH_ID_BYTES);
+        ewh_report_clear(&r);
+        if (p->o.env_out != NULL) {
+            char path[4096], hex[EWH_ID_HEX];
+            snprintf(path, sizeof(path), "%s/%s.env", p->o.env_out,
+                     s_hex(s->id, EWH_ID_BYTES, hex, sizeof(hex)));
+            if (ewh_keyfile_write(path, s->env, s->len, 0644, &err) != 0)
+                fatalx("%s", err.reason);
+        }
+    }
+    free(body);
+    ewh_wrapcache_destroy(&cache);
+}
+
+static void
+s_load_env(struct s_peer *p)
+{
+    struct ewh_err err = {0};
+    struct ewh_header hdr;
+    char *buf = NULL;
+    size_t len = 0;
+    long i;
+
+    if (ewh_file_read(p->o.env_in, EWH_MAX_ENVELOPE_BYTES, &buf, &len, &err) !=
+        0)
+        fatalx("%s", err.reason);
+    if (ewh_envelope_peek((uint8_t *)buf, len, &hdr, &err) != 0)
+        fatalx("%s: %s", p->o.env_in, err.reason);
+    for (i = 0; i < p->o.count; i++) {
+        p->subs[i].env = malloc(len);
+        memcpy(p->subs[i].env, buf, len);
+        p->subs[i].len = len;
+        memcpy(p->subs[i].id, hdr.id, EWH_ID_BYTES);
+    }
+    free(buf);
+}
+
+static void
+s_submit_one(struct s_peer *p, struct s_sub *s)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__Submit m = EWH__SUBMIT__INIT;
+
+    m.envelope.data = s->env;
+    m.envelope.len = s->len;
+    f.msg_case = EWH__FRAME__MSG_SUBMIT;
+    f.submit = &m;
+    if (s_send(p, &f) == 0) {
+        if (s->state != 1)
+            p->in_flight++;
+        s->state = 1;
+        s->sent_ms = ewh_mono_ms();
+    }
+}
+
+static int
+s_run_submit(struct s_peer *p)
+{
+    int64_t deadline = ewh_mono_ms() + (int64_t)(p->o.timeout * 1000);
+    long i;
+
+    s_hello(p);
+    while (p->roster == NULL && ewh_mono_ms() < deadline)
+        s_pump(p, 100);
+    if (p->roster == NULL) {
+        s_timeout("roster", 0, 1);
+        return 3;
+    }
+    if ((p->subs = calloc((size_t)p->o.count, sizeof(*p->subs))) == NULL)
+        fatalx("out of memory");
+    p->n_subs = p->o.count;
+    if (p->o.env_in != NULL)
+        s_load_env(p);
+    else
+        s_seal_all(p);
+    for (i = 0; i < p->o.junk; i++) {
+        uint8_t junk[64];
+        randombytes_buf(junk, sizeof(junk));
+        (void)zmq_send(p->sock, junk, sizeof(junk), 0);
+    }
+    while (p->n_acked < p->n_subs && ewh_mono_ms() < deadline) {
+        int64_t now = ewh_mono_ms();
+        for (i = 0; i < p->n_subs && p->in_flight < p->o.window; i++) {
+            struct s_sub *s = &p->subs[i];
+            if (s->state == 0 ||
+                (s->state == 3 &&
+                 now - s->sent_ms > (int64_t)(p->o.resend * 1000)))
+                s_submit_one(p, s);
+        }
+        if (p->o.resend > 0)
+            for (i = 0; i < p->n_subs; i++) {
+                struct s_sub *s = &p->subs[i];
+                if (s->state == 1 &&
+                    now - s->sent_ms > (int64_t)(p->o.resend * 1000))
+                    s_submit_one(p, s);
+            }
+        s_pump(p, 50);
+    }
+    /* Drain what else is already here (rosters, errors). */
+    s_pump(p, 100);
+    if (p->n_acked < p->n_subs) {
+        s_timeout("acks", p->n_acked, p->n_subs);
+        return 1;
+    }
+    return 0;
+}
+
+static int
+s_run_recv(struct s_peer *p)
+{
+    int64_t start = ewh_mono_ms();
+    int64_t deadline = start + (int64_t)(p->o.timeout * 1000);
+
+    s_hello(p);
+    p->last_frame_ms = start;
+    while (ewh_mono_ms() < deadline) {
+        if (p->o.count >= 0 && p->n_delivered >= p->o.count)
+            break;
+        if (p->o.idle > 0 &&
+            ewh_mono_ms() - p->last_frame_ms > (int64_t)(p->o.idle * 1000))
+            break;
+        s_pump(p, 50);
+    }
+    /* Give late frames (notices, relays) and our acks a moment. */
+    s_pump(p, 200);
+    if (p->o.count >= 0 && p->n_delivered < p->o.count) {
+        s_timeout("deliveries", p->n_delivered, p->o.count);
+        return 1;
+    }
+    return 0;
+}
+
+static int
+s_keygen(const struct s_opts *o)
+{
+    struct ewh_err err = {0};
+    ewh_secret_t *s;
+    char path[4096], fp[EWH_FINGERPRINT_CHARS];
+
+    if (o->country == NULL || o->out == NULL)
+        fatalx("keygen needs --country and --out");
+    if (mkdir(o->out, 0700) != 0 && errno != EEXIST)
+        fatal("mkdir %s", o->out);
+    if ((s = ewh_secret_generate(EWH_KIND_NODE, o->country, &err)) == NULL)
+        fatalx("keygen: %s", err.reason);
+    snprintf(path, sizeof(path), "%s/node.key", o->out);
+    if (ewh_secret_save(s, path, &err) != 0)
+        fatalx("keygen: %s", err.reason);
+    snprintf(path, sizeof(path), "%s/node-%s.pub", o->out, o->country);
+    if (ewh_pubid_save(ewh_secret_pubid(s), path, &err) != 0)
+        fatalx("keygen: %s", err.reason);
+    ewh_pubid_fingerprint(ewh_secret_pubid(s), fp);
+    printf("{\"type\":\"keygen\",\"country\":\"%s\",\"pub\":\"%s\","
+           "\"fingerprint\":\"%s\"}\n",
+           o->country, path, fp);
+    ewh_secret_destroy(&s);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"key", required_argument, NULL, 'k'},
+        {"hub-pub", required_argument, NULL, 'H'},
+        {"endpoint", required_argument, NULL, 'e'},
+        {"to", required_argument, NULL, 't'},
+        {"level", required_argument, NULL, 'l'},
+        {"count", required_argument, NULL, 'n'},
+        {"expires", required_argument, NULL, 'x'},
+        {"body-bytes", required_argument, NULL, 'b'},
+        {"window", required_argument, NULL, 'w'},
+        {"seal-key", required_argument, NULL, 'S'},
+        {"created-offset", required_argument, NULL, 'C'},
+        {"env-out", required_argument, NULL, 'O'},
+        {"env-in", required_argument, NULL, 'I'},
+        {"junk", required_argument, NULL, 'J'},
+        {"resend", required_argument, NULL, 'R'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"credit", required_argument, NULL, 'c'},
+        {"idle", required_argument, NULL, 'i'},
+        {"no-ack", no_argument, NULL, 'N'},
+        {"receipt", required_argument, NULL, 'r'},
+        {"country", required_argument, NULL, 'y'},
+        {"out", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0}};
+    struct s_peer p;
+    struct ewh_err err = {0};
+    const char *cmd;
+    int c, rc;
+
+    memset(&p, 0, sizeof(p));
+    p.o.level = EWH_LEVEL_MEDIUM;
+    p.o.count = -1;
+    p.o.window = 100;
+    p.o.body_bytes = 200;
+    p.o.credit = 64;
+    p.o.timeout = 30;
+    ewh_log_init("ewh-peer", EWH_LOG_WARN);
+    if (argc < 2)
+        fatalx("usage: ewh-peer keygen|submit|recv [options] (see the "
+               "header of tests/tools/ewh-peer.c)");
+    cmd = argv[1];
+    argc--;
+    argv++;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'k':
+            p.o.key = optarg;
+            break;
+        case 'H':
+            p.o.hub_pub = optarg;
+            break;
+        case 'e':
+            p.o.endpoint = optarg;
+            break;
+        case 't':
+            p.o.to = optarg;
+            break;
+        case 'l':
+            if ((p.o.level = ewh_level_parse(optarg)) == EWH_LEVEL_NONE)
+                fatalx("bad level '%s'", optarg);
+            break;
+        case 'n':
+            p.o.count = atol(optarg);
+            break;
+        case 'x':
+            p.o.expires = atof(optarg);
+            break;
+        case 'b':
+            p.o.body_bytes = atol(optarg);
+            break;
+        case 'w':
+            p.o.window = atol(optarg);
+            break;
+        case 'S':
+            p.o.seal_key = optarg;
+            break;
+        case 'C':
+            p.o.created_offset = atol(optarg);
+            break;
+        case 'O':
+            p.o.env_out = optarg;
+            break;
+        case 'I':
+            p.o.env_in = optarg;
+            break;
+        case 'J':
+            p.o.junk = atol(optarg);
+            break;
+        case 'R':
+            p.o.resend = atof(optarg);
+            break;
+        case 'T':
+            p.o.timeout = atof(optarg);
+            break;
+        case 'c':
+            p.o.credit = atol(optarg);
+            break;
+        case 'i':
+            p.o.idle = atof(optarg);
+            break;
+        case 'N':
+            p.o.no_ack = true;
+            break;
+        case 'r':
+            p.o.receipt = optarg;
+            break;
+        case 'y':
+            p.o.country = optarg;
+            break;
+        case 'o':
+            p.o.out = optarg;
+            break;
+        default:
+            return 2;
+        }
+    }
+    if (sodium_init() < 0)
+        fatalx("sodium_init failed");
+    if (strcmp(cmd, "keygen") == 0)
+        return s_keygen(&p.o);
+    if (p.o.key == NULL || p.o.hub_pub == NULL || p.o.endpoint == NULL)
+        fatalx("%s needs --key, --hub-pub and --endpoint", cmd);
+    if ((p.me = ewh_secret_load(p.o.key, &err)) == NULL ||
+        ewh_pubid_load(p.o.hub_pub, &p.hub, &err) != 0)
+        fatalx("%s", err.reason);
+    p.sealer = p.me;
+    if (p.o.seal_key != NULL &&
+        (p.sealer = ewh_secret_load(p.o.seal_key, &err)) == NULL)
+        fatalx("%s", err.reason);
+    s_connect(&p);
+    if (strcmp(cmd, "submit") == 0) {
+        if (p.o.to == NULL && p.o.env_in == NULL)
+            fatalx("submit needs --to or --env-in");
+        if (p.o.count < 0)
+            p.o.count = 1;
+        if (p.o.count > S_MAX_SUBMITS)
+            fatalx("--count at most %d", S_MAX_SUBMITS);
+        rc = s_run_submit(&p);
+    } else if (strcmp(cmd, "recv") == 0) {
+        rc = s_run_recv(&p);
+    } else {
+        fatalx("unknown command '%s'", cmd);
+    }
+    zmq_close(p.sock);
+    zmq_ctx_term(p.ctx);
+    return rc;
+}
