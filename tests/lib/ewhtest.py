@@ -190,3 +190,198 @@ class NodeCase(Case):
     def show_json(self, d, rid):
         return json.loads(self.ewnode("show", "--dir", d, rid, "--format",
                                       "json").stdout)
+
+    # -- a real hub and agents --
+
+    def hub_start(self, port=None, name="hub"):
+        """Start ewhub (init on first use); return its endpoint."""
+        hub = self.path("hub")
+        if not os.path.exists(os.path.join(hub, "hub.key")):
+            self.run_cmd([EWHUB, "init", "--dir", hub])
+        ep_file = os.path.join(hub, "endpoint")
+        if os.path.exists(ep_file):
+            os.unlink(ep_file)
+        listen = "tcp://127.0.0.1:%s" % (port if port else "*")
+        self.hub_proc = self.start([EWHUB, "run", "--dir", hub, "--listen",
+                                    listen], name)
+
+        def endpoint():
+            try:
+                with open(ep_file) as f:
+                    return f.read().strip()
+            except OSError:
+                return None
+        self.endpoint = wait_for(endpoint, what="hub endpoint")
+        return self.endpoint
+
+    def region(self, countries):
+        """Start a hub, init and enrol a node per country; return dirs."""
+        ep = self.hub_start()
+        hub = self.path("hub")
+        dirs = {}
+        for cc in countries:
+            d = self.node_init(cc, os.path.join(hub, "hub.pub"), ep)
+            with open(os.path.join(d, "ewnode.conf"), "a") as f:
+                f.write("reconnect_max_ms = 300\nheartbeat_ms = 500\n")
+            self.run_cmd([EWHUB, "enroll", "--dir", hub,
+                          os.path.join(d, "node-%s.pub" % cc)])
+            dirs[cc] = d
+        return dirs
+
+    def agent_start(self, d, name=None):
+        name = name or "agent-" + os.path.basename(d)
+        return self.start([EWNODE, "run", "--dir", d, "-v"], name)
+
+    def wait_ready(self, d, roster_version=None):
+        """Wait until the node holds a roster (optionally >= version)."""
+        def ok():
+            r = self.ewnode("peers", "--dir", d, "--json", ok=False)
+            if r.returncode != 0:
+                return None
+            v = json.loads(r.stdout)["version"]
+            return v if roster_version is None or v >= roster_version \
+                else None
+        return wait_for(ok, what="roster at " + d)
+
+    def wait_inbox(self, d, rid, timeout=30.0):
+        def got():
+            for m in self.inbox(d):
+                if m["id"] == rid:
+                    return m
+            return None
+        return wait_for(got, timeout=timeout, what="%s in %s" % (rid, d))
+
+    def wait_recipients(self, d, rid, want, timeout=30.0):
+        def got():
+            for m in self.outbox(d):
+                if m["id"] == rid and m["recipients"] == want:
+                    return m
+            return None
+        return wait_for(got, timeout=timeout,
+                        what="%s recipients %r" % (rid, want))
+
+
+# ---- hub helpers (issue 3) ----------------------------------------------
+
+EWH_PEER = os.environ.get("EWH_PEER", "ewh-peer")
+
+
+class PeerProc(Proc):
+    """An ewh-peer started in the background: JSON lines on stdout go to
+    NAME.out, stderr to NAME.log."""
+
+    def __init__(self, argv, log_path, out_path, env=None):
+        self.argv = argv
+        self.log_path = log_path
+        self.out_path = out_path
+        self.log = open(log_path, "ab")
+        self.out = open(out_path, "ab")
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                  stdout=self.out, stderr=self.log, env=env)
+        self.pid = self.p.pid
+
+    def wait(self, timeout=15):
+        try:
+            return self.p.wait(timeout)
+        finally:
+            if self.p.poll() is not None:
+                self.log.close()
+                self.out.close()
+
+    def lines(self):
+        """Every complete JSON line printed so far."""
+        with open(self.out_path, "rb") as f:
+            data = f.read().decode("utf-8", "replace")
+        out = []
+        for line in data.split("\n")[:-1]:
+            if line.strip():
+                out.append(json.loads(line))
+        return out
+
+    def of_type(self, t):
+        return [x for x in self.lines() if x.get("type") == t]
+
+
+class HubCase(Case):
+    """Helpers to drive ewhub and the raw-protocol client ewh-peer."""
+
+    def ewhub(self, *args, ok=True, timeout=60):
+        return self.run_cmd([EWHUB] + [str(a) for a in args], ok=ok,
+                            timeout=timeout)
+
+    def hub_init(self, name="hub", conf=""):
+        """ewhub init into a fresh dir; conf is appended to ewhub.conf."""
+        d = self.path(name)
+        r = self.ewhub("init", "--dir", d)
+        self.assertIn(b"fingerprint", r.stdout)
+        if conf:
+            with open(os.path.join(d, "ewhub.conf"), "a") as f:
+                f.write("\n" + conf + "\n")
+        return d
+
+    def hub_start(self, d, listen="tcp://127.0.0.1:*", name="hub",
+                  verbose=False):
+        """Start ewhub run; wait until it listens; return the Proc.  The
+        bound endpoint is in self.endpoint (and DIR/endpoint)."""
+        ep = os.path.join(d, "endpoint")
+        if os.path.exists(ep):
+            os.unlink(ep)
+        argv = [EWHUB, "run", "--dir", d, "--listen", listen]
+        if verbose:
+            argv.append("-v")
+        p = self.start(argv, name)
+        wait_for(lambda: os.path.exists(ep) or not p.alive(), 20,
+                 what="hub endpoint file")
+        self.assertTrue(p.alive(), "hub exited:\n" + p.logtext())
+        with open(ep) as f:
+            self.endpoint = f.read().strip()
+        self.assertRegex(self.endpoint, r"^tcp://127\.0\.0\.1:\d+$")
+        wait_for(lambda: "listening on " + self.endpoint in p.logtext(), 10,
+                 what="listening log line")
+        return p
+
+    def peer_keygen(self, cc, name=None):
+        d = self.path(name or ("peer-" + cc))
+        self.run_cmd([EWH_PEER, "keygen", "--country", cc, "--out", d])
+        return d
+
+    def enroll(self, hubdir, peerdir, cc):
+        return self.ewhub("enroll", "--dir", hubdir,
+                          os.path.join(peerdir, "node-%s.pub" % cc))
+
+    def peer_argv(self, cmd, peerdir, hubdir, *args, endpoint=None):
+        return [EWH_PEER, cmd, "--key", os.path.join(peerdir, "node.key"),
+                "--hub-pub", os.path.join(hubdir, "hub.pub"),
+                "--endpoint", endpoint or self.endpoint] + \
+            [str(a) for a in args]
+
+    def peer(self, cmd, peerdir, hubdir, *args, ok=True, endpoint=None,
+             timeout=120):
+        """Run ewh-peer to completion; return (returncode, JSON lines)."""
+        r = self.run_cmd(self.peer_argv(cmd, peerdir, hubdir, *args,
+                                        endpoint=endpoint),
+                         ok=ok, timeout=timeout)
+        lines = [json.loads(x) for x in r.stdout.decode().splitlines()
+                 if x.strip()]
+        return r.returncode, lines
+
+    def peer_start(self, cmd, peerdir, hubdir, *args, name, endpoint=None):
+        p = PeerProc(self.peer_argv(cmd, peerdir, hubdir, *args,
+                                    endpoint=endpoint),
+                     self.path(name + ".log"), self.path(name + ".out"))
+        self.procs.append(p)
+        return p
+
+    def status(self, hubdir):
+        return json.loads(self.ewhub("status", "--dir", hubdir,
+                                     "--json").stdout)
+
+    def node_status(self, hubdir, cc):
+        for n in self.status(hubdir)["nodes"]:
+            if n["country"] == cc:
+                return n
+        return None
+
+
+def of_type(lines, t):
+    return [x for x in lines if x.get("type") == t]

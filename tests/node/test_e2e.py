@@ -1,3 +1,150 @@
-from ewhtest import node_main
+"""End to end with real processes: a hub and three nodes (RS, HR, BG) on
+127.0.0.1.  Delivery, watch, acknowledgement and the sender's view; submit
+while the agent and while the hub is down; update and cancel linking; a
+report for HR alone never reaches BG's disk in a form BG can open."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+
+from ewhtest import EWNODE, NodeCase, node_main, wait_for, SHARED_DATA
+
+
+def watch_lines(proc):
+    return [json.loads(line) for line in proc.logtext().splitlines()
+            if line.startswith("{")]
+
+
+class E2ETest(NodeCase):
+
+    def test_region(self):
+        n = self.region(["RS", "HR", "BG"])
+        rs, hr, bg = n["RS"], n["HR"], n["BG"]
+        agents = {cc: self.agent_start(d) for cc, d in n.items()}
+        for d in n.values():
+            self.wait_ready(d, 3)
+        w_hr = self.start([EWNODE, "watch", "--dir", hr, "--json"],
+                          "watch-HR")
+        w_bg = self.start([EWNODE, "watch", "--dir", bg, "--json"],
+                          "watch-BG")
+
+        # -- a high report to all: inbox, watch, ack, outbox --
+        rid = self.submit(rs, level="high", to="all",
+                          category="border-security",
+                          title="Armed group massing at crossing",
+                          body="Seen at 05:00.\nAbout 40 people.")
+        for d in (hr, bg):
+            m = self.wait_inbox(d, rid)
+            self.assertEqual(m["level"], "high")
+            self.assertEqual(m["origin"], "RS")
+            self.assertEqual(m["type"], "alert")
+            self.assertEqual(m["title"], "Armed group massing at crossing")
+            self.assertFalse(m["acknowledged"])
+            for k in ("category", "tlp", "created_at", "received_at"):
+                self.assertIn(k, m)
+        for w in (w_hr, w_bg):
+            got = wait_for(lambda: [x for x in watch_lines(w)
+                                    if x["id"] == rid],
+                           what="watch shows " + rid)
+            self.assertEqual(len(got), 1)
+            self.assertEqual(got[0]["body"], "Seen at 05:00.\nAbout 40 people.")
+        self.ewnode("ack", "--dir", hr, rid, "--who", "officer on duty")
+        self.assertTrue(self.inbox(hr)[0]["acknowledged"])
+        self.wait_recipients(rs, rid, {"HR": "acknowledged",
+                                       "BG": "delivered"})
+
+        # -- submit while RS's agent is stopped --
+        self.assertEqual(agents["RS"].term(), 0)
+        r2 = self.submit(rs, level="medium", to="HR,BG", category="cyber",
+                         title="Agent down", body="queued offline")
+        self.assertEqual(self.outbox(rs)[0]["recipients"],
+                         {"HR": "queued", "BG": "queued"})
+        agents["RS"] = self.agent_start(rs, "agent-RS-2")
+        for d in (hr, bg):
+            self.wait_inbox(d, r2)
+        self.wait_recipients(rs, r2, {"HR": "delivered", "BG": "delivered"})
+
+        # -- submit while the hub is stopped --
+        port = self.endpoint.rsplit(":", 1)[1]
+        self.assertEqual(self.hub_proc.term(), 0)
+        r3 = self.submit(rs, level="low", to="all", category="disaster",
+                         title="Hub down", body="queued while hub stopped")
+        self.hub_start(port=port, name="hub-2")
+        for d in (hr, bg):
+            self.wait_inbox(d, r3, timeout=60)
+
+        # -- update and cancel, linked in the recipients' inboxes --
+        up = self.submit(rs, updates=rid, title="Group now 80 people",
+                         body="Numbers doubled.")
+        cn = self.submit(rs, cancels=up, body="False alarm: exercise.")
+        for d in (hr, bg):
+            mu = self.wait_inbox(d, up)
+            mc = self.wait_inbox(d, cn)
+            self.assertEqual(mu["type"], "update")
+            self.assertEqual(mu["references"], [rid])
+            self.assertEqual(mc["type"], "cancel")
+            self.assertEqual(mc["references"], [up, rid])
+            byid = {m["id"]: m for m in self.inbox(d)}
+            self.assertEqual(byid[rid]["superseded_by"], cn)
+            self.assertEqual(byid[rid]["superseded_type"], "cancel")
+            self.assertEqual(byid[up]["superseded_by"], cn)
+            self.assertIsNone(byid[cn]["superseded_by"])
+        # the recipient's CAP export of the update validates too
+        if SHARED_DATA:
+            xml = self.ewnode("show", "--dir", hr, up, "--format",
+                              "cap").stdout
+            r = subprocess.run(["xmllint", "--noout", "--schema",
+                                os.path.join(SHARED_DATA, "cap",
+                                             "CAP-v1.2.xsd"), "-"],
+                               input=xml, capture_output=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(b"<msgType>Update</msgType>", xml)
+
+        # -- a report for HR alone never reaches BG's disk --
+        title = "Only for Zagreb 7f3e"
+        secret = self.submit(rs, level="high", to="HR", category="terrorism",
+                             title=title, body="HR eyes only 9c1d")
+        after = self.submit(rs, level="low", to="BG", category="other",
+                            title="For BG", body="sent after")
+        self.wait_inbox(hr, secret)
+        self.wait_inbox(bg, after)  # BG has caught up past `secret`
+        self.assertNotIn(secret, [m["id"] for m in self.inbox(bg)])
+        needles = [secret.encode(), bytes.fromhex(secret), title.encode(),
+                   b"HR eyes only 9c1d"]
+        for root, _, files in os.walk(bg):
+            for f in files:
+                with open(os.path.join(root, f), "rb") as fh:
+                    data = fh.read()
+                for nd in needles:
+                    self.assertNotIn(nd, data, "%s found in %s" % (nd, f))
+        db = sqlite3.connect(os.path.join(rs, "store.db"))
+        env = db.execute("SELECT envelope FROM msg WHERE id = ?",
+                         (secret,)).fetchone()[0]
+        db.close()
+        r = self.ewnode("open", "--dir", bg, "-", input=env, ok=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"not addressed to BG", r.stderr)
+        self.assertEqual(json.loads(self.ewnode(
+            "open", "--dir", hr, "-", input=env).stdout)["title"], title)
+
+        # -- nothing shown twice; clean exits --
+        for d in (hr, bg):
+            ids = [m["id"] for m in self.inbox(d)]
+            self.assertEqual(len(ids), len(set(ids)))
+        for w in (w_hr, w_bg):
+            ids = [x["id"] for x in watch_lines(w)]
+            self.assertEqual(len(ids), len(set(ids)), ids)
+            w.signal(signal.SIGTERM)
+            self.assertEqual(w.wait(10), 0)
+        for a in agents.values():
+            self.assertEqual(a.term(), 0)
+            self.assertIn("exiting", a.logtext())
+            for nd in (b"Armed group", b"HR eyes only"):
+                self.assertNotIn(nd.decode(), a.logtext())
+        self.assertEqual(self.hub_proc.term(), 0)
+
+
 if __name__ == "__main__":
     node_main()
