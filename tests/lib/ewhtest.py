@@ -372,6 +372,17 @@ class HubCase(Case):
         self.procs.append(p)
         return p
 
+    def hub_with(self, ccs, conf="", start=True):
+        """A hub dir with a peer key dir enrolled per country; started
+        unless start is False.  Returns (hubdir, {cc: peerdir}, proc)."""
+        hubdir = self.hub_init(conf=conf)
+        peers = {}
+        for cc in ccs:
+            peers[cc] = self.peer_keygen(cc)
+            self.enroll(hubdir, peers[cc], cc)
+        proc = self.hub_start(hubdir) if start else None
+        return hubdir, peers, proc
+
     def status(self, hubdir):
         return json.loads(self.ewhub("status", "--dir", hubdir,
                                      "--json").stdout)

@@ -88,7 +88,8 @@ struct s_sub {
 
 struct s_peer {
     struct s_opts o;
-    void *ctx, *sock;
+    void *ctx, *sock, *mon;
+    long links; /* handshakes that succeeded */
     ewh_secret_t *me, *sealer;
     struct ewh_pubid hub;
     ewh_roster_t *roster;
@@ -145,8 +146,68 @@ s_connect(struct s_peer *p)
         zmq_setsockopt(p->sock, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof(ttl)) !=
             0 ||
         zmq_setsockopt(p->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) != 0 ||
+        zmq_socket_monitor(p->sock, "inproc://ewh-peer-monitor",
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                               ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0 ||
+        (p->mon = zmq_socket(p->ctx, ZMQ_PAIR)) == NULL ||
+        zmq_connect(p->mon, "inproc://ewh-peer-monitor") != 0 ||
         zmq_connect(p->sock, p->o.endpoint) != 0)
         fatalx("connect %s: %s", p->o.endpoint, zmq_strerror(zmq_errno()));
+}
+
+static void s_hello(struct s_peer *p);
+
+/* Link events: {"type":"link","event":"up|down|auth_failed|
+ * protocol_error"}.  A node says hello again after every reconnect. */
+static void
+s_on_monitor(struct s_peer *p)
+{
+    zmq_msg_t m;
+    uint16_t ev = 0;
+    uint32_t val = 0;
+    const char *what = NULL;
+    json_t *o;
+
+    for (;;) {
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, p->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        if (zmq_msg_size(&m) >= 6) {
+            memcpy(&ev, zmq_msg_data(&m), 2);
+            memcpy(&val, (uint8_t *)zmq_msg_data(&m) + 2, 4);
+        }
+        zmq_msg_close(&m);
+        zmq_msg_init(&m);
+        (void)zmq_msg_recv(&m, p->mon, 0); /* the endpoint frame */
+        zmq_msg_close(&m);
+        switch (ev) {
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+            what = "up";
+            break;
+        case ZMQ_EVENT_DISCONNECTED:
+            what = "down";
+            break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+            what = "auth_failed";
+            break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+            what = "protocol_error";
+            break;
+        default:
+            continue;
+        }
+        o = json_object();
+        json_object_set_new(o, "type", json_string("link"));
+        json_object_set_new(o, "event", json_string(what));
+        json_object_set_new(o, "value", json_integer(val));
+        s_emit(o);
+        if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && p->links++ > 0)
+            s_hello(p);
+    }
 }
 
 static void
@@ -411,13 +472,16 @@ s_on_relay(struct s_peer *p, const Ewh__ReceiptRelay *rr)
 static void
 s_pump(struct s_peer *p, long timeout_ms)
 {
-    zmq_pollitem_t it = {p->sock, 0, ZMQ_POLLIN, 0};
+    zmq_pollitem_t it[2] = {{p->sock, 0, ZMQ_POLLIN, 0},
+                            {p->mon, 0, ZMQ_POLLIN, 0}};
     struct ewh_err err = {0};
     ewh_frame_t *f;
     zmq_msg_t m;
 
-    if (zmq_poll(&it, 1, timeout_ms) <= 0)
+    if (zmq_poll(it, 2, timeout_ms) <= 0)
         return;
+    if (it[1].revents & ZMQ_POLLIN)
+        s_on_monitor(p);
     for (;;) {
         zmq_msg_init(&m);
         if (zmq_msg_recv(&m, p->sock, ZMQ_DONTWAIT) < 0) {
@@ -838,6 +902,8 @@ main(int argc, char **argv)
     } else {
         fatalx("unknown command '%s'", cmd);
     }
+    (void)zmq_socket_monitor(p.sock, NULL, 0);
+    zmq_close(p.mon);
     zmq_close(p.sock);
     zmq_ctx_term(p.ctx);
     return rc;

@@ -1,0 +1,3 @@
+from ewhtest import main
+if __name__ == "__main__":
+    main()
