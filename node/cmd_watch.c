@@ -118,15 +118,19 @@ s_hook(const struct s_watch *w, const struct node_msg *m)
     close(fds[1]);
     fds[1] = -1;
     while ((got = waitpid(pid, &status, WNOHANG)) == 0 &&
-           ewh_mono_ms() < deadline)
+           ewh_mono_ms() < deadline && !s_stop)
         s_sleep_ms(10);
     if (got == 0) {
         kill(-pid, SIGKILL);
         waitpid(pid, &status, 0);
-        fprintf(stderr,
-                "ewnode watch: hook for %s killed after %u s (report kept, "
-                "unacknowledged)\n",
-                m->id, w->timeout_s);
+        if (s_stop)
+            fprintf(stderr, "ewnode watch: hook for %s stopped with watch\n",
+                    m->id);
+        else
+            fprintf(stderr,
+                    "ewnode watch: hook for %s killed after %u s (report "
+                    "kept, unacknowledged)\n",
+                    m->id, w->timeout_s);
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFEXITED(status))
             fprintf(stderr,
