@@ -16,6 +16,7 @@
  *                   [--seal-key other.key] [--created-offset SECONDS]
  *                   [--env-out DIR] [--env-in FILE] [--junk N]
  *                   [--resend SECONDS] [--timeout SECONDS]
+ *                   [--title TEXT] [--dry-run]
  *       Says hello, waits for the roster (the recipients' keys), seals N
  *       real envelopes and submits them, at most --window unacknowledged.
  *       --seal-key seals with another country's key (origin spoofing);
@@ -23,6 +24,9 @@
  *       saved envelope (--count times) instead of sealing; --junk sends N
  *       undecodable frames first; --resend re-submits unacknowledged (and
  *       retry-refused) envelopes every SECONDS, like a node's outbox.
+ *       --expires is counted from created_at (created-offset + expires < 0
+ *       makes an already expired report); --dry-run seals (and saves with
+ *       --env-out) without submitting.
  *       Exits 0 when every submit got an ack, 1 on timeout.
  *
  *   ewh-peer recv --key node.key --hub-pub hub.pub --endpoint E
@@ -71,7 +75,8 @@
 
 struct s_opts {
     const char *key, *hub_pub, *endpoint, *to, *seal_key, *env_out, *env_in;
-    const char *country, *out, *receipt;
+    const char *country, *out, *receipt, *title;
+    bool dry_run;
     enum ewh_level level;
     long count, window, body_bytes, junk, credit, created_offset;
     double expires, resend, timeout, idle;
@@ -588,11 +593,13 @@ s_seal_all(struct s_peer *p)
         memcpy(r.origin, ewh_secret_pubid(p->sealer)->country, EWH_CC_BYTES);
         snprintf(r.author, sizeof(r.author), "ewh-peer");
         r.created_at = now + p->o.created_offset;
-        r.expires_at = p->o.expires > 0 ? now + (int64_t)p->o.expires : 0;
+        r.expires_at =
+            p->o.expires != 0 ? r.created_at + (int64_t)p->o.expires : 0;
         r.level = p->o.level;
         snprintf(r.category, sizeof(r.category), "other");
         r.tlp = EWH_TLP_GREEN;
-        snprintf(r.title, sizeof(r.title), "ewh-peer test report %ld", i);
+        snprintf(r.title, sizeof(r.title), "%s %ld",
+                 p->o.title != NULL ? p->o.title : "ewh-peer test report", i);
         if (ewh_report_set_body(&r, body, (size_t)p->o.body_bytes, &err) != 0 ||
             ewh_envelope_seal(&r, to, n_to, p->sealer, cache, &s->env, &s->len,
                               &err) != 0)
@@ -672,6 +679,8 @@ s_run_submit(struct s_peer *p)
         s_load_env(p);
     else
         s_seal_all(p);
+    if (p->o.dry_run)
+        return 0;
     for (i = 0; i < p->o.junk; i++) {
         uint8_t junk[64];
         randombytes_buf(junk, sizeof(junk));
@@ -782,6 +791,8 @@ main(int argc, char **argv)
         {"receipt", required_argument, NULL, 'r'},
         {"country", required_argument, NULL, 'y'},
         {"out", required_argument, NULL, 'o'},
+        {"title", required_argument, NULL, 'P'},
+        {"dry-run", no_argument, NULL, 'D'},
         {NULL, 0, NULL, 0}};
     struct s_peer p;
     struct ewh_err err = {0};
@@ -870,6 +881,12 @@ main(int argc, char **argv)
             break;
         case 'o':
             p.o.out = optarg;
+            break;
+        case 'P':
+            p.o.title = optarg;
+            break;
+        case 'D':
+            p.o.dry_run = true;
             break;
         default:
             return 2;
