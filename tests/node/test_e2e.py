@@ -129,6 +129,19 @@ class E2ETest(NodeCase):
         self.assertEqual(json.loads(self.ewnode(
             "open", "--dir", hr, "-", input=env).stdout)["title"], title)
 
+        # -- SIGKILL the receiving agent mid-flow: all arrive, once --
+        burst = [self.submit(rs, level=("high", "medium", "low")[i % 3],
+                             to="HR", category="cyber",
+                             title="burst %d" % i, body="b")
+                 for i in range(30)]
+        wait_for(lambda: len(self.inbox(hr)) >= 8, what="burst started")
+        agents["HR"].kill()
+        agents["HR"] = self.agent_start(hr, "agent-HR-2")
+        for rid_b in burst:
+            self.wait_inbox(hr, rid_b)
+        for rid_b in burst:
+            self.wait_recipients(rs, rid_b, {"HR": "delivered"})
+
         # -- nothing shown twice; clean exits --
         for d in (hr, bg):
             ids = [m["id"] for m in self.inbox(d)]
