@@ -142,6 +142,18 @@ class E2ETest(NodeCase):
         for rid_b in burst:
             self.wait_recipients(rs, rid_b, {"HR": "delivered"})
 
+        # -- expiry: BG's agent is down past the report's expiry --
+        self.assertEqual(agents["BG"].term(), 0)
+        gone = self.submit(rs, level="medium", to="BG", category="other",
+                           title="short-lived", body="b", expires="2s")
+        m = self.wait_recipients(rs, gone, {"BG": "expired"}, timeout=30)
+        self.assertIn("BG", m["reasons"])
+        agents["BG"] = self.agent_start(bg, "agent-BG-2")
+        late = self.submit(rs, level="low", to="BG", category="other",
+                           title="after expiry", body="b")
+        self.wait_inbox(bg, late)
+        self.assertNotIn(gone, [x["id"] for x in self.inbox(bg)])
+
         # -- nothing shown twice; clean exits --
         for d in (hr, bg):
             ids = [m["id"] for m in self.inbox(d)]
