@@ -1124,6 +1124,15 @@ s_on_expired(void *ctx, const char *cc, const uint8_t id[EWH_ID_BYTES],
         on->want_fill = true;
 }
 
+static bool
+s_in_flight(void *ctx, const char *cc, uint64_t seq)
+{
+    struct hub *h = ctx;
+    struct hub_node *n = hub_queue_node(h->q, cc, false);
+
+    return n != NULL && hub_seqset_has(&n->inflight, seq);
+}
+
 static void
 s_expire(struct hub *h)
 {
@@ -1132,7 +1141,8 @@ s_expire(struct hub *h)
 
     h->expire_due = false;
     if (hub_store_begin(h->st, &err) != 0 ||
-        hub_store_expire(h->st, ewh_now(), s_on_expired, h, &n, &err) != 0 ||
+        hub_store_expire(h->st, ewh_now(), s_in_flight, s_on_expired, h, &n,
+                         &err) != 0 ||
         hub_store_commit(h->st, &err) != 0) {
         hub_store_rollback(h->st);
         ewh_log_warnx("router: expiry sweep failed: %s", err.reason);

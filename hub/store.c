@@ -104,9 +104,11 @@ static const char *const s_sql[S__COUNT] = {
                  " FROM queue q JOIN envelopes e ON e.id = q.id"
                  " WHERE q.country = ?1 AND q.state = 0"
                  " ORDER BY q.level DESC, q.seq ASC LIMIT ?2",
+    /* An all-zero id: the node could not read the header (see
+     * docs/protocol.md); seq and country still identify the row. */
     [S_Q_DONE] = "UPDATE queue SET state = 1, done_at = ?4"
-                 " WHERE seq = ?1 AND country = ?2 AND id = ?3"
-                 " AND state = 0",
+                 " WHERE seq = ?1 AND country = ?2"
+                 " AND (id = ?3 OR ?3 = zeroblob(16)) AND state = 0",
     [S_Q_COUNTS] = "SELECT country, level, count(*) FROM queue"
                    " WHERE state = 0 GROUP BY country, level",
     [S_Q_EXPIRED] = "SELECT q.seq, q.id, q.country, e.origin FROM queue q"
@@ -661,8 +663,9 @@ struct s_expired {
 };
 
 int
-hub_store_expire(hub_store_t *st, int64_t now, hub_expired_fn fn, void *ctx,
-                 size_t *n_expired, struct ewh_err *err)
+hub_store_expire(hub_store_t *st, int64_t now, hub_skip_fn skip,
+                 hub_expired_fn fn, void *ctx, size_t *n_expired,
+                 struct ewh_err *err)
 {
     struct s_expired *rows = NULL;
     size_t n = 0, cap = 0, i;
@@ -705,6 +708,8 @@ hub_store_expire(hub_store_t *st, int64_t now, hub_expired_fn fn, void *ctx,
         uint8_t buf[256];
         size_t len;
 
+        if (skip != NULL && skip(ctx, rows[i].cc, rows[i].seq))
+            continue;
         if ((s = s_stmt(st, S_Q_EXPIRE, err)) == NULL)
             goto out;
         sqlite3_bind_int64(s, 1, (int64_t)rows[i].seq);
@@ -725,8 +730,8 @@ hub_store_expire(hub_store_t *st, int64_t now, hub_expired_fn fn, void *ctx,
             goto out;
         if (fn != NULL)
             fn(ctx, rows[i].cc, rows[i].id, rows[i].origin);
+        (*n_expired)++;
     }
-    *n_expired = n;
     ret = 0;
 out:
     free(rows);

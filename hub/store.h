@@ -128,14 +128,17 @@ EWH_MUST_CHECK int hub_store_queue_counts(hub_store_t *st, hub_count_fn fn,
                                           void *ctx, struct ewh_err *err);
 
 /* Inside a transaction: mark queued rows past their expiry as expired and
- * queue a Notice{EXPIRED} for each origin.  fn (may be NULL) is called per
- * expired row with its country. */
+ * queue a Notice{EXPIRED} for each origin.  skip (may be NULL) spares rows
+ * that are in flight (their recipient may acknowledge them yet); fn (may be
+ * NULL) is called per expired row. */
+typedef bool (*hub_skip_fn)(void *ctx, const char *cc, uint64_t seq);
 typedef void (*hub_expired_fn)(void *ctx, const char *cc,
                                const uint8_t id[EWH_ID_BYTES],
                                const char *origin);
 EWH_MUST_CHECK int hub_store_expire(hub_store_t *st, int64_t now,
-                                    hub_expired_fn fn, void *ctx,
-                                    size_t *n_expired, struct ewh_err *err);
+                                    hub_skip_fn skip, hub_expired_fn fn,
+                                    void *ctx, size_t *n_expired,
+                                    struct ewh_err *err);
 
 /* ---- receipts and relays ---- */
 
