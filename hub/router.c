@@ -1382,6 +1382,9 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
     }
     /* Orderly stop: whatever was read is committed and acknowledged. */
     s_commit(&h);
+    for (i = 0; i < (int)hub_queue_count(h.q); i++)
+        hub_queue_disconnect(hub_queue_at(h.q, i));
+    s_write_status(&h);
     rc = 0;
 out:
     s_batch_clear(&h);

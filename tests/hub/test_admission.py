@@ -34,6 +34,31 @@ class Admission(HubCase):
         r = self.ewhub("init", "--dir", d, ok=False)
         self.assertNotEqual(r.returncode, 0)
 
+    def test_dir_from_environment_and_status(self):
+        d = self.path("envhub")
+        env = dict(os.environ, EWHUB_DIR=d)
+        self.run_cmd([EWHUB, "init"], env=env)
+        self.assertTrue(os.path.exists(os.path.join(d, "hub.key")))
+        peer = self.peer_keygen("RS")
+        self.run_cmd([EWHUB, "enroll", os.path.join(peer, "node-RS.pub")],
+                     env=env)
+        hub = self.hub_start(d)
+        rc, lines = self.peer("recv", peer, d, "--idle", "1")
+        self.assertEqual(len(of_type(lines, "roster")), 1)
+        text = self.run_cmd([EWHUB, "status"], env=env).stdout.decode()
+        self.assertIn("hub: running", text)
+        self.assertRegex(text, r"RS\s+enrolled")
+        self.assertIn("total:", text)
+        self.assertEqual(hub.term(), 0)
+        st = self.status(d)
+        self.assertFalse(st["running"])
+        [rs] = st["nodes"]
+        self.assertEqual((rs["country"], rs["connected"], rs["revoked"]),
+                         ("RS", False, False))
+        self.assertIsInstance(rs["last_seen"], int)
+        self.assertEqual(rs["queued"], {"high": 0, "medium": 0, "low": 0,
+                                        "total": 0})
+
     def test_enrolled_node_admitted(self):
         hubdir, peers, hub = self.hub_with(["RS", "HR"])
         rc, lines = self.peer("recv", peers["RS"], hubdir, "--idle", "1",

@@ -923,5 +923,12 @@ main(int argc, char **argv)
     zmq_close(p.mon);
     zmq_close(p.sock);
     zmq_ctx_term(p.ctx);
+    for (long i = 0; i < p.n_subs; i++)
+        free(p.subs[i].env);
+    free(p.subs);
+    ewh_roster_destroy(&p.roster);
+    if (p.sealer != p.me)
+        ewh_secret_destroy(&p.sealer);
+    ewh_secret_destroy(&p.me);
     return rc;
 }
