@@ -10,7 +10,7 @@ import sqlite3
 
 from ewhtest import HubCase, main, of_type, wait_for
 
-N = 300
+N = 1500
 
 
 def stored_ids(hubdir):
@@ -32,7 +32,7 @@ class Crash(HubCase):
     def stream(self):
         return self.peer_start("submit", self.peers["RS"], self.hubdir,
                                "--to", "HR,BG", "--count", N, "--window",
-                               "20", "--resend", "1", "--body-bytes", "600",
+                               "10", "--resend", "1", "--body-bytes", "600",
                                "--timeout", "120", name="stream-RS")
 
     def acked(self, sub, statuses=("accepted", "duplicate")):
