@@ -43,7 +43,16 @@ static const char s_schema[] =
     " seq INTEGER PRIMARY KEY, country TEXT NOT NULL,"
     " kind INTEGER NOT NULL, payload BLOB NOT NULL,"
     " done INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS relay_next ON relay(country, done, seq);";
+    "CREATE INDEX IF NOT EXISTS relay_next ON relay(country, done, seq);"
+    /* Monitoring and audit (issue 5): traffic events (metadata only) and
+     * the signed checkpoints, one per batch that grew the chain. */
+    "CREATE TABLE IF NOT EXISTS events("
+    " seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind INTEGER NOT NULL,"
+    " id BLOB, origin TEXT, recipients TEXT, level INTEGER,"
+    " size INTEGER, code TEXT, reason TEXT);"
+    "CREATE TABLE IF NOT EXISTS checkpoints("
+    " length INTEGER PRIMARY KEY, head BLOB NOT NULL, time INTEGER NOT NULL,"
+    " cp BLOB NOT NULL);";
 
 enum {
     S_BEGIN,
@@ -71,6 +80,21 @@ enum {
     S_RELAY_INS,
     S_RELAY_WALK,
     S_RELAY_DONE,
+    S_EV_INS,
+    S_EV_DELIVERED,
+    S_EV_TRIM,
+    S_EV_WALK,
+    S_CP_INS,
+    S_CP_WALK,
+    S_AUDIT_WALK,
+    S_AUDIT_AT,
+    S_UNCHAINED,
+    S_META_GET,
+    S_ST_SENT,
+    S_ST_RECV,
+    S_ST_OLDEST,
+    S_ST_REFUSED,
+    S_ST_SIZE,
     S__COUNT
 };
 
@@ -128,6 +152,46 @@ static const char *const s_sql[S__COUNT] = {
                      " WHERE country = ?1 AND done = 0 ORDER BY seq LIMIT ?2",
     [S_RELAY_DONE] = "UPDATE relay SET done = 1 WHERE seq = ?1"
                      " AND country = ?2 AND done = 0",
+    /* level and size default to the stored envelope's, when there is one */
+    [S_EV_INS] = "INSERT INTO events(at, kind, id, origin, recipients, level,"
+                 " size, code, reason) VALUES(?1, ?2, ?3, ?4, ?5,"
+                 " coalesce(?6, (SELECT level FROM envelopes WHERE id = ?3)),"
+                 " coalesce(?7, (SELECT length(env) FROM envelopes"
+                 " WHERE id = ?3)), ?8, ?9)",
+    [S_EV_DELIVERED] = "INSERT INTO events(at, kind, id, origin, recipients,"
+                       " level, size) SELECT ?3, ?4, q.id, e.origin,"
+                       " q.country, q.level, length(e.env) FROM queue q"
+                       " LEFT JOIN envelopes e ON e.id = q.id"
+                       " WHERE q.seq = ?1 AND q.country = ?2",
+    [S_EV_TRIM] = "DELETE FROM events WHERE seq <= (SELECT max(seq) FROM"
+                  " events) - ?1",
+    [S_EV_WALK] = "SELECT seq, at, kind, id, origin, recipients, level, size,"
+                  " code, reason FROM events WHERE seq > ?1 AND at >= ?2"
+                  " ORDER BY seq LIMIT ?3",
+    [S_CP_INS] = "INSERT OR REPLACE INTO checkpoints(length, head, time, cp)"
+                 " VALUES(?1, ?2, ?3, ?4)",
+    [S_CP_WALK] = "SELECT length, cp FROM checkpoints ORDER BY length",
+    [S_AUDIT_WALK] = "SELECT a.n, a.id, a.envelope_hash, a.origin,"
+                     " a.received_at, a.head, e.env, e.origin, e.received_at"
+                     " FROM audit a LEFT JOIN envelopes e ON e.id = a.id"
+                     " WHERE a.n > ?1 ORDER BY a.n LIMIT ?2",
+    [S_AUDIT_AT] = "SELECT head FROM audit WHERE n = ?1",
+    [S_UNCHAINED] = "SELECT e.id, e.origin FROM envelopes e WHERE NOT EXISTS"
+                    " (SELECT 1 FROM audit a WHERE a.id = e.id)",
+    [S_META_GET] = "SELECT v FROM meta WHERE k = ?1",
+    [S_ST_SENT] = "SELECT origin, level, sum(received_at > ?1 - 3600),"
+                  " count(*) FROM envelopes WHERE received_at > ?1 - 86400"
+                  " GROUP BY origin, level",
+    [S_ST_RECV] = "SELECT country, level, sum(done_at > ?1 - 3600), count(*)"
+                  " FROM queue WHERE state = 1 AND done_at > ?1 - 86400"
+                  " GROUP BY country, level",
+    [S_ST_OLDEST] = "SELECT country, min(queued_at) FROM queue"
+                    " WHERE state = 0 GROUP BY country",
+    [S_ST_REFUSED] = "SELECT coalesce(code, '-'), sum(at > ?1 - 3600),"
+                     " sum(at > ?1 - 86400), count(*) FROM events"
+                     " WHERE kind = 2 GROUP BY 1 ORDER BY 1",
+    [S_ST_SIZE] = "SELECT page_count * page_size FROM pragma_page_count(),"
+                  " pragma_page_size()",
 };
 
 struct hub_store {
@@ -835,4 +899,418 @@ hub_store_relay_done(hub_store_t *st, const char *cc, uint64_t seq,
         return -1;
     *changed = sqlite3_changes(st->db) > 0;
     return 0;
+}
+
+/* ---- traffic events ---- */
+
+const char *
+hub_event_kind_name(int kind)
+{
+    static const char *const names[] = {
+        "unknown",      "accepted",     "refused",   "duplicate",
+        "delivered",    "acknowledged", "expired",   "connected",
+        "disconnected", "zap-refused",
+    };
+
+    if (kind < 1 || kind > HUB_EV__MAX)
+        return names[0];
+    return names[kind];
+}
+
+int
+hub_store_event_add(hub_store_t *st, const struct hub_event *ev,
+                    struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_EV_INS, err);
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, ev->at);
+    sqlite3_bind_int(s, 2, ev->kind);
+    if (ev->has_id)
+        sqlite3_bind_blob(s, 3, ev->id, EWH_ID_BYTES, SQLITE_STATIC);
+    if (ev->origin[0] != '\0')
+        sqlite3_bind_text(s, 4, ev->origin, -1, SQLITE_STATIC);
+    if (ev->recipients[0] != '\0')
+        sqlite3_bind_text(s, 5, ev->recipients, -1, SQLITE_STATIC);
+    if (ev->level > 0)
+        sqlite3_bind_int(s, 6, ev->level);
+    if (ev->size >= 0)
+        sqlite3_bind_int64(s, 7, ev->size);
+    if (ev->code[0] != '\0')
+        sqlite3_bind_text(s, 8, ev->code, -1, SQLITE_STATIC);
+    if (ev->reason[0] != '\0')
+        sqlite3_bind_text(s, 9, ev->reason, -1, SQLITE_STATIC);
+    return s_exec(st, s, "add event", err);
+}
+
+int
+hub_store_event_delivered(hub_store_t *st, const char *cc, uint64_t seq,
+                          int64_t at, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_EV_DELIVERED, err);
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)seq);
+    sqlite3_bind_text(s, 2, cc, 2, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, at);
+    sqlite3_bind_int(s, 4, HUB_EV_DELIVERED);
+    return s_exec(st, s, "add delivered event", err);
+}
+
+int
+hub_store_events_trim(hub_store_t *st, uint64_t keep, struct ewh_err *err)
+{
+    sqlite3_stmt *s;
+
+    if (keep == 0)
+        return 0;
+    if ((s = s_stmt(st, S_EV_TRIM, err)) == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)keep);
+    return s_exec(st, s, "trim events", err);
+}
+
+static void
+s_text(sqlite3_stmt *s, int col, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+
+    snprintf(out, cap, "%s", t != NULL ? (const char *)t : "");
+}
+
+int
+hub_store_event_walk(hub_store_t *st, int64_t after, int64_t since,
+                     size_t limit, hub_event_fn fn, void *ctx,
+                     struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_EV_WALK, err);
+    struct hub_event ev;
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, after);
+    sqlite3_bind_int64(s, 2, since);
+    sqlite3_bind_int64(s, 3, (int64_t)limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        memset(&ev, 0, sizeof(ev));
+        ev.seq = sqlite3_column_int64(s, 0);
+        ev.at = sqlite3_column_int64(s, 1);
+        ev.kind = sqlite3_column_int(s, 2);
+        if (sqlite3_column_bytes(s, 3) == EWH_ID_BYTES) {
+            ev.has_id = true;
+            memcpy(ev.id, sqlite3_column_blob(s, 3), EWH_ID_BYTES);
+        }
+        s_text(s, 4, ev.origin, sizeof(ev.origin));
+        s_text(s, 5, ev.recipients, sizeof(ev.recipients));
+        ev.level = sqlite3_column_int(s, 6);
+        ev.size = sqlite3_column_type(s, 7) == SQLITE_NULL
+                      ? -1
+                      : sqlite3_column_int64(s, 7);
+        s_text(s, 8, ev.code, sizeof(ev.code));
+        s_text(s, 9, ev.reason, sizeof(ev.reason));
+        if (fn(ctx, &ev) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "walk events", err);
+    return 0;
+}
+
+/* ---- statistics ---- */
+
+int
+hub_store_stats(hub_store_t *st, int64_t now, hub_stat_fn fn, void *ctx,
+                struct ewh_err *err)
+{
+    static const struct {
+        int k;
+        const char *what;
+    } q[] = {{S_ST_SENT, "sent"}, {S_ST_RECV, "received"}};
+    char cc[EWH_CC_BYTES];
+    sqlite3_stmt *s;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+        if ((s = s_stmt(st, q[i].k, err)) == NULL)
+            return -1;
+        sqlite3_bind_int64(s, 1, now);
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            s_text(s, 0, cc, sizeof(cc));
+            fn(ctx, q[i].what, cc, sqlite3_column_int(s, 1),
+               sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3));
+        }
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE)
+            return s_dberr(st, rc, "statistics", err);
+    }
+    if ((s = s_stmt(st, S_ST_OLDEST, err)) == NULL)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        s_text(s, 0, cc, sizeof(cc));
+        fn(ctx, "oldest", cc, 0, sqlite3_column_int64(s, 1), 0);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "oldest queued", err);
+    return 0;
+}
+
+int
+hub_store_refusals(hub_store_t *st, int64_t now, hub_refusal_fn fn, void *ctx,
+                   struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_ST_REFUSED, err);
+    char code[32];
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, now);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        s_text(s, 0, code, sizeof(code));
+        fn(ctx, code, sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
+           sqlite3_column_int64(s, 3));
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "refusals", err);
+    return 0;
+}
+
+int
+hub_store_size(hub_store_t *st, uint64_t *bytes, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_ST_SIZE, err);
+    int rc;
+
+    *bytes = 0;
+    if (s == NULL)
+        return -1;
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *bytes = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_dberr(st, rc, "store size", err);
+    return 0;
+}
+
+/* ---- audit trail ---- */
+
+int
+hub_store_checkpoint_add(hub_store_t *st, uint64_t length,
+                         const uint8_t head[EWH_HASH_BYTES], int64_t time,
+                         const uint8_t *cp, size_t cp_len, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_CP_INS, err);
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)length);
+    sqlite3_bind_blob(s, 2, head, EWH_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, time);
+    sqlite3_bind_blob(s, 4, cp, (int)cp_len, SQLITE_STATIC);
+    return s_exec(st, s, "store checkpoint", err);
+}
+
+int
+hub_store_checkpoint_walk(hub_store_t *st, hub_cp_fn fn, void *ctx,
+                          struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_CP_WALK, err);
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (fn(ctx, (uint64_t)sqlite3_column_int64(s, 0),
+               sqlite3_column_blob(s, 1),
+               (size_t)sqlite3_column_bytes(s, 1)) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "walk checkpoints", err);
+    return 0;
+}
+
+static bool
+s_blob(sqlite3_stmt *s, int col, uint8_t *out, size_t len)
+{
+    if (sqlite3_column_type(s, col) != SQLITE_BLOB ||
+        (size_t)sqlite3_column_bytes(s, col) != len)
+        return false;
+    memcpy(out, sqlite3_column_blob(s, col), len);
+    return true;
+}
+
+int
+hub_store_audit_walk(hub_store_t *st, uint64_t after, size_t limit,
+                     hub_audit_fn fn, void *ctx, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_AUDIT_WALK, err);
+    struct hub_audit_row row;
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)after);
+    sqlite3_bind_int64(s, 2, limit == 0 ? -1 : (int64_t)limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        memset(&row, 0, sizeof(row));
+        row.n = (uint64_t)sqlite3_column_int64(s, 0);
+        row.bad_row = !s_blob(s, 1, row.id, EWH_ID_BYTES) ||
+                      !s_blob(s, 2, row.hash, EWH_HASH_BYTES) ||
+                      !s_blob(s, 5, row.head, EWH_HASH_BYTES) ||
+                      sqlite3_column_bytes(s, 3) != 2;
+        s_text(s, 3, row.origin, sizeof(row.origin));
+        row.received_at = sqlite3_column_int64(s, 4);
+        if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
+            row.env = sqlite3_column_blob(s, 6);
+            row.env_len = (size_t)sqlite3_column_bytes(s, 6);
+            if (row.env == NULL)
+                row.env = (const uint8_t *)"";
+            s_text(s, 7, row.env_origin, sizeof(row.env_origin));
+            row.env_received_at = sqlite3_column_int64(s, 8);
+        }
+        if (fn(ctx, &row) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "walk audit", err);
+    return 0;
+}
+
+int
+hub_store_audit_head_at(hub_store_t *st, uint64_t n,
+                        uint8_t head[EWH_HASH_BYTES], bool *found,
+                        struct ewh_err *err)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    memset(head, 0, EWH_HASH_BYTES);
+    *found = n == 0;
+    if (n == 0)
+        return 0;
+    if ((s = s_stmt(st, S_AUDIT_AT, err)) == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)n);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *found = s_blob(s, 0, head, EWH_HASH_BYTES);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_dberr(st, rc, "audit head", err);
+    return 0;
+}
+
+int
+hub_store_unchained(hub_store_t *st, hub_unchained_fn fn, void *ctx,
+                    struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_UNCHAINED, err);
+    char origin[EWH_CC_BYTES];
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        s_text(s, 1, origin, sizeof(origin));
+        fn(ctx, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
+           origin);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "unchained envelopes", err);
+    return 0;
+}
+
+int
+hub_store_meta_get(hub_store_t *st, const char *k, int64_t *v,
+                   struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_META_GET, err);
+    int rc;
+
+    *v = 0;
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_dberr(st, rc, "meta", err);
+    return 0;
+}
+
+/* ---- backup ---- */
+
+int
+hub_store_backup(const char *src, const char *dst, struct ewh_err *err)
+{
+    sqlite3 *from = NULL, *to = NULL;
+    sqlite3_backup *b;
+    int rc, ret = -1;
+
+    rc = sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK) {
+        ewh_err_set(err, EWH_E_STORE, "%s: %s", src,
+                    from != NULL ? sqlite3_errmsg(from) : sqlite3_errstr(rc));
+        goto out;
+    }
+    sqlite3_busy_timeout(from, 10000);
+    rc = sqlite3_open_v2(dst, &to,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_EXCLUSIVE,
+                         NULL);
+    if (rc != SQLITE_OK) {
+        ewh_err_set(err, EWH_E_IO, "%s: %s", dst,
+                    to != NULL ? sqlite3_errmsg(to) : sqlite3_errstr(rc));
+        goto out;
+    }
+    if ((b = sqlite3_backup_init(to, "main", from, "main")) == NULL) {
+        ewh_err_set(err, EWH_E_STORE, "backup: %s", sqlite3_errmsg(to));
+        goto out;
+    }
+    /* All pages in one step: one read transaction on the source, so the
+     * copy is a consistent snapshot; in WAL mode the hub keeps writing. */
+    do {
+        rc = sqlite3_backup_step(b, -1);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            sqlite3_sleep(20);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) {
+        ewh_err_set(err, (rc & 0xff) == SQLITE_FULL ? EWH_E_DISKFULL
+                                                    : EWH_E_STORE,
+                    "backup: %s", sqlite3_errstr(rc));
+        goto out;
+    }
+    rc = sqlite3_exec(to, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        ewh_err_set(err, EWH_E_STORE, "backup: %s", sqlite3_errmsg(to));
+        goto out;
+    }
+    ret = 0;
+out:
+    if (to != NULL && sqlite3_close(to) != SQLITE_OK && ret == 0)
+        ret = ewh_err_set(err, EWH_E_IO, "%s: close failed", dst);
+    if (from != NULL)
+        sqlite3_close(from);
+    return ret;
 }

@@ -174,4 +174,132 @@ EWH_MUST_CHECK int hub_store_relay_done(hub_store_t *st, const char *cc,
                                         uint64_t seq, bool *changed,
                                         struct ewh_err *err);
 
+/* ---- traffic events (issue 5; metadata only) ----
+ *
+ * One row per event, written inside the batch transactions; `seq` grows,
+ * so `ewhub traffic --follow` polls by seq.  Trimmed to the newest
+ * [monitor] events_keep rows. */
+enum hub_event_kind {
+    HUB_EV_ACCEPTED = 1,     /* a submit stored and chained */
+    HUB_EV_REFUSED = 2,      /* a submit refused; code and reason */
+    HUB_EV_DUPLICATE = 3,    /* a submit already stored */
+    HUB_EV_DELIVERED = 4,    /* a recipient acknowledged a delivery */
+    HUB_EV_ACKNOWLEDGED = 5, /* a liaison officer acknowledged a report */
+    HUB_EV_EXPIRED = 6,      /* a delivery expired undelivered */
+    HUB_EV_CONNECTED = 7,    /* a node said hello */
+    HUB_EV_DISCONNECTED = 8, /* a node's connection dropped */
+    HUB_EV_ZAP_REFUSED = 9,  /* a connection refused at the handshake */
+};
+#define HUB_EV__MAX 9
+
+/* "accepted", "refused", ... ; "unknown" outside the range. */
+const char *hub_event_kind_name(int kind);
+
+struct hub_event {
+    int64_t seq; /* set by the walk; ignored when adding */
+    int64_t at;
+    int kind;    /* enum hub_event_kind */
+    bool has_id;
+    uint8_t id[EWH_ID_BYTES];
+    char origin[EWH_CC_BYTES];     /* submitter, or the node concerned */
+    char recipients[EWH_MAX_RECIPIENTS * 3 + 1]; /* "HR,BG", or "" */
+    int level;                     /* 0: the stored envelope's, if any */
+    int64_t size;                  /* bytes; -1: the stored envelope's */
+    char code[32];                 /* ewh_errcode_name(), refusals */
+    char reason[EWH_MAX_REASON_BYTES];
+};
+
+/* Inside a transaction. */
+EWH_MUST_CHECK int hub_store_event_add(hub_store_t *st,
+                                       const struct hub_event *ev,
+                                       struct ewh_err *err);
+/* A "delivered" event for cc's queue row seq (id, origin, level and size
+ * from the row). */
+EWH_MUST_CHECK int hub_store_event_delivered(hub_store_t *st, const char *cc,
+                                             uint64_t seq, int64_t at,
+                                             struct ewh_err *err);
+/* Keep only the newest keep events (0: keep all). */
+EWH_MUST_CHECK int hub_store_events_trim(hub_store_t *st, uint64_t keep,
+                                         struct ewh_err *err);
+/* Events with seq > after and at >= since, oldest first, at most limit.
+ * Return 0 to go on, 1 to stop. */
+typedef int (*hub_event_fn)(void *ctx, const struct hub_event *ev);
+EWH_MUST_CHECK int hub_store_event_walk(hub_store_t *st, int64_t after,
+                                        int64_t since, size_t limit,
+                                        hub_event_fn fn, void *ctx,
+                                        struct ewh_err *err);
+
+/* ---- statistics for ewhub status ---- */
+
+/* what: "sent" (by origin), "received" (deliveries done, by recipient),
+ * with counts over the last hour and day; "oldest" (level 0): the
+ * queued_at of cc's oldest undelivered row, in hour. */
+typedef void (*hub_stat_fn)(void *ctx, const char *what, const char *cc,
+                            int level, int64_t hour, int64_t day);
+EWH_MUST_CHECK int hub_store_stats(hub_store_t *st, int64_t now,
+                                   hub_stat_fn fn, void *ctx,
+                                   struct ewh_err *err);
+/* Refusals by error code name: last hour, last day, all retained. */
+typedef void (*hub_refusal_fn)(void *ctx, const char *code, int64_t hour,
+                               int64_t day, int64_t all);
+EWH_MUST_CHECK int hub_store_refusals(hub_store_t *st, int64_t now,
+                                      hub_refusal_fn fn, void *ctx,
+                                      struct ewh_err *err);
+/* Bytes in the main database file (pages in use and free). */
+EWH_MUST_CHECK int hub_store_size(hub_store_t *st, uint64_t *bytes,
+                                  struct ewh_err *err);
+
+/* ---- audit trail (issue 5) ---- */
+
+/* Store the signed checkpoint of (length, head) (inside the batch
+ * transaction). */
+EWH_MUST_CHECK int hub_store_checkpoint_add(hub_store_t *st, uint64_t length,
+                                            const uint8_t head[EWH_HASH_BYTES],
+                                            int64_t time, const uint8_t *cp,
+                                            size_t cp_len,
+                                            struct ewh_err *err);
+typedef int (*hub_cp_fn)(void *ctx, uint64_t length, const uint8_t *cp,
+                         size_t cp_len);
+EWH_MUST_CHECK int hub_store_checkpoint_walk(hub_store_t *st, hub_cp_fn fn,
+                                             void *ctx, struct ewh_err *err);
+
+/* One chain entry with the envelope it names, if still stored.  Pointers
+ * are borrowed until the callback returns. */
+struct hub_audit_row {
+    uint64_t n;
+    uint8_t id[EWH_ID_BYTES];
+    uint8_t hash[EWH_HASH_BYTES];
+    char origin[EWH_CC_BYTES];
+    int64_t received_at;
+    uint8_t head[EWH_HASH_BYTES];
+    bool bad_row; /* a column has the wrong size or type */
+    const uint8_t *env; /* NULL: the envelope is gone */
+    size_t env_len;
+    char env_origin[EWH_CC_BYTES];
+    int64_t env_received_at;
+};
+typedef int (*hub_audit_fn)(void *ctx, const struct hub_audit_row *row);
+/* Entries with n > after in order of n, at most limit (0: all). */
+EWH_MUST_CHECK int hub_store_audit_walk(hub_store_t *st, uint64_t after,
+                                        size_t limit, hub_audit_fn fn,
+                                        void *ctx, struct ewh_err *err);
+/* The stored head of entry n (n = 0: all zero).  *found false if absent. */
+EWH_MUST_CHECK int hub_store_audit_head_at(hub_store_t *st, uint64_t n,
+                                           uint8_t head[EWH_HASH_BYTES],
+                                           bool *found, struct ewh_err *err);
+/* Envelopes that no chain entry names. */
+typedef void (*hub_unchained_fn)(void *ctx, const uint8_t *id, size_t id_len,
+                                 const char *origin);
+EWH_MUST_CHECK int hub_store_unchained(hub_store_t *st, hub_unchained_fn fn,
+                                       void *ctx, struct ewh_err *err);
+/* meta value k (0 when absent).  "audit_pruned_through": entries 1..v may
+ * have lost their envelopes to retention (set by whoever prunes). */
+EWH_MUST_CHECK int hub_store_meta_get(hub_store_t *st, const char *k,
+                                      int64_t *v, struct ewh_err *err);
+
+/* Online copy of the store at src into the new file dst (SQLite backup
+ * API; the hub may be writing).  dst must not exist. */
+EWH_MUST_CHECK int hub_store_backup(const char *src, const char *dst,
+                                    struct ewh_err *err);
+
 #endif
