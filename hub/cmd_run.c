@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -22,11 +23,99 @@
 #include "ewh/log.h"
 
 static const char s_usage[] =
-    "usage: ewhub run [--dir DIR] [--listen ENDPOINT] [-v]\n"
-    "  --listen   ZeroMQ endpoint, e.g. tcp://127.0.0.1:7700 or\n"
-    "             tcp://127.0.0.1:* for an ephemeral port (written to\n"
-    "             DIR/endpoint)\n"
-    "  -v         log every frame (metadata only)\n";
+    "usage: ewhub run [--dir DIR] [--config FILE] [options] [-v]\n"
+    "Settings come from DIR/ewhub.conf (or --config FILE); each flag below\n"
+    "overrides the key named after it.  SIGHUP re-reads the file (flags\n"
+    "still win); --listen and --max-pages need a restart.\n"
+    "  --config FILE               config file (default DIR/ewhub.conf)\n"
+    "  --listen ENDPOINT           [hub] listen: ZeroMQ endpoint, e.g.\n"
+    "                              tcp://0.0.0.0:7700, or tcp://127.0.0.1:*\n"
+    "                              for an ephemeral port (written to\n"
+    "                              DIR/endpoint)\n"
+    "  --max-frame-bytes N         [limits] max_frame_bytes\n"
+    "  --max-inflight-submits N    [limits] max_inflight_submits\n"
+    "  --submits-per-second N      [limits] submits_per_second\n"
+    "  --max-queue N               [limits] max_queue\n"
+    "  --max-pages N               [store] max_pages (0: no quota)\n"
+    "  --categories LIST           [roster] categories, comma-separated\n"
+    "  --retention-delivered DUR   [retention] delivered (30d, 12h, never)\n"
+    "  --retention-expired DUR     [retention] expired\n"
+    "  -v, --verbose               log every frame (metadata only)\n";
+
+/* Long options that set a config key: index into s_keys by val - 256. */
+static const struct {
+    const char *flag, *section, *name;
+} s_keys[] = {
+    {"listen", "hub", "listen"},
+    {"max-frame-bytes", "limits", "max_frame_bytes"},
+    {"max-inflight-submits", "limits", "max_inflight_submits"},
+    {"submits-per-second", "limits", "submits_per_second"},
+    {"max-queue", "limits", "max_queue"},
+    {"max-pages", "store", "max_pages"},
+    {"categories", "roster", "categories"},
+    {"retention-delivered", "retention", "delivered"},
+    {"retention-expired", "retention", "expired"},
+};
+#define S_NKEYS (sizeof(s_keys) / sizeof(s_keys[0]))
+
+struct s_reload {
+    const char *path;
+    struct hub_config_override ov[S_NKEYS];
+    size_t n_ov;
+    struct hub_config *cfg;
+    hub_store_t *st;
+};
+
+static bool
+s_same_cats(const struct hub_config *a, const struct hub_config *b)
+{
+    size_t i;
+
+    if (a->n_cats != b->n_cats)
+        return false;
+    for (i = 0; i < a->n_cats; i++)
+        if (strcmp(a->cats[i], b->cats[i]) != 0)
+            return false;
+    return true;
+}
+
+/* SIGHUP: the file again, then the flags.  A bad file changes nothing. */
+static void
+s_reload(void *ctx)
+{
+    struct s_reload *r = ctx;
+    struct hub_config n;
+    struct ewh_err err = {0};
+    uint64_t v = 0;
+
+    if (hub_config_load_all(r->path, &n, r->ov, r->n_ov, &err) != 0) {
+        ewh_log_errx("reload: %s; keeping the running settings", err.reason);
+        return;
+    }
+    if (strcmp(n.listen, r->cfg->listen) != 0)
+        ewh_log_warnx("reload: listen changed to %s; takes effect at the "
+                      "next restart",
+                      n.listen);
+    if (n.store_max_pages != r->cfg->store_max_pages)
+        ewh_log_warnx("reload: max_pages changed; takes effect at the next "
+                      "restart");
+    snprintf(n.listen, sizeof(n.listen), "%s", r->cfg->listen);
+    n.store_max_pages = r->cfg->store_max_pages;
+    if (!s_same_cats(&n, r->cfg)) {
+        /* A new roster version carries the categories to the nodes. */
+        if (hub_store_roster_bump(r->st, &v, &err) != 0)
+            ewh_log_errx("reload: categories: %s", err.reason);
+        else
+            ewh_log_info("reload: categories changed (roster version %llu)",
+                         (unsigned long long)v);
+    }
+    *r->cfg = n;
+    ewh_log_info("reload: %s applied (max_queue %u, submits_per_second %u, "
+                 "retention delivered %llds expired %llds)",
+                 r->path, n.max_queue, n.submits_per_s,
+                 (long long)n.retention_delivered_s,
+                 (long long)n.retention_expired_s);
+}
 
 /* Refuse to start a second hub on the same dir; write our pid. */
 static void
@@ -52,30 +141,51 @@ s_pidfile(const char *path)
 int
 hub_cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dir", required_argument, NULL, 'd'},
-        {"listen", required_argument, NULL, 'l'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    struct option opts[S_NKEYS + 5];
+    struct s_reload rl_ctx;
     struct ewh_err err = {0};
     struct hub_config cfg;
     struct hub_run_args a;
     struct rlimit rl = {0, 0};
     ewh_secret_t *key = NULL;
     hub_store_t *st = NULL;
-    const char *dir = NULL, *listen = NULL;
-    char path[4096], pidpath[4096];
+    const char *dir = NULL, *conf = NULL;
+    char path[4096], pidpath[4096], confpath[4096];
     sigset_t mask;
+    size_t k;
     int c, sigfd, rc;
 
-    while ((c = getopt_long(argc, argv, "d:l:vh", opts, NULL)) != -1) {
+    memset(opts, 0, sizeof(opts));
+    memset(&rl_ctx, 0, sizeof(rl_ctx));
+    for (k = 0; k < S_NKEYS; k++)
+        opts[k] = (struct option){s_keys[k].flag, required_argument, NULL,
+                                  256 + (int)k};
+    opts[k++] = (struct option){"dir", required_argument, NULL, 'd'};
+    opts[k++] = (struct option){"config", required_argument, NULL, 'c'};
+    opts[k++] = (struct option){"verbose", no_argument, NULL, 'v'};
+    opts[k++] = (struct option){"help", no_argument, NULL, 'h'};
+    while ((c = getopt_long(argc, argv, "d:c:l:vh", opts, NULL)) != -1) {
+        if (c == 'l')
+            c = 256; /* -l: --listen */
+        if (c >= 256 && c < 256 + (int)S_NKEYS) {
+            struct hub_config_override *o = &rl_ctx.ov[rl_ctx.n_ov];
+            for (k = 0; k < rl_ctx.n_ov; k++)
+                if (strcmp(rl_ctx.ov[k].flag, s_keys[c - 256].flag) == 0)
+                    o = &rl_ctx.ov[k]; /* the last one wins */
+            if (o == &rl_ctx.ov[rl_ctx.n_ov])
+                rl_ctx.n_ov++;
+            o->flag = s_keys[c - 256].flag;
+            o->section = s_keys[c - 256].section;
+            o->name = s_keys[c - 256].name;
+            o->value = optarg;
+            continue;
+        }
         switch (c) {
         case 'd':
             dir = optarg;
             break;
-        case 'l':
-            listen = optarg;
+        case 'c':
+            conf = optarg;
             break;
         case 'v':
             ewh_log_setlevel(EWH_LOG_DEBUG);
@@ -109,15 +219,13 @@ hub_cmd_run(int argc, char **argv)
     if (sodium_init() < 0)
         fatalx("run: sodium_init failed");
 
-    hub_config_defaults(&cfg);
-    hub_cmd_path(dir, "ewhub.conf", path, sizeof(path));
-    if (hub_config_load(path, &cfg, &err) != 0)
+    if (conf != NULL)
+        snprintf(confpath, sizeof(confpath), "%s", conf);
+    else
+        hub_cmd_path(dir, "ewhub.conf", confpath, sizeof(confpath));
+    if (hub_config_load_all(confpath, &cfg, rl_ctx.ov, rl_ctx.n_ov, &err) !=
+        0)
         fatalx("run: %s", err.reason);
-    if (listen != NULL) {
-        if (strlen(listen) >= sizeof(cfg.listen))
-            fatalx("run: --listen too long");
-        snprintf(cfg.listen, sizeof(cfg.listen), "%s", listen);
-    }
     hub_cmd_path(dir, "hub.key", path, sizeof(path));
     if ((key = ewh_secret_load(path, &err)) == NULL)
         fatalx("run: %s", err.reason);
@@ -133,6 +241,11 @@ hub_cmd_run(int argc, char **argv)
     a.key = key;
     a.store = st;
     a.sigfd = sigfd;
+    rl_ctx.path = confpath;
+    rl_ctx.cfg = &cfg;
+    rl_ctx.st = st;
+    a.reload = s_reload;
+    a.reload_ctx = &rl_ctx;
     rc = hub_run(&a, &err);
     if (rc != 0)
         ewh_log_errx("run: %s", err.reason);

@@ -1,7 +1,9 @@
 /* config.c — DIR/ewhub.conf through ewh_config_load (libinih). */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ewh/config.h"
@@ -10,7 +12,15 @@
 
 static const char s_template[] =
     "# ewhub.conf — the hub's configuration.  Every key is optional; the\n"
-    "# values shown are the defaults.  Reload: restart the hub.\n"
+    "# values shown are the defaults.  Every key can also be given as a\n"
+    "# flag of `ewhub run` (the flag wins): [limits] max_queue is\n"
+    "# --max-queue, [retention] delivered is --retention-delivered, and so\n"
+    "# on (see `ewhub run --help`).  Unknown keys are refused.\n"
+    "#\n"
+    "# Reload: SIGHUP (systemctl reload ewhub) re-reads this file; [limits],\n"
+    "# [retention] and [roster] take effect at once, [hub] listen and\n"
+    "# [store] max_pages need a restart.  A bad file on reload is logged\n"
+    "# and the running settings stay.\n"
     "\n"
     "[hub]\n"
     "# ZeroMQ endpoint the ROUTER binds (--listen overrides).  Port '*'\n"
@@ -42,7 +52,21 @@ static const char s_template[] =
     "# digits and '-').  Default: early-warning, terrorism, organised-crime,\n"
     "# border-security, small-arms, illegal-migration, cyber, disaster,\n"
     "# dual-use-infrastructure, other.\n"
-    "# categories = early-warning, terrorism, other\n";
+    "# categories = early-warning, terrorism, other\n"
+    "\n"
+    "[retention]\n"
+    "# How long the hub keeps a report's envelope after it is final for\n"
+    "# every addressee.  Durations: N followed by s, m, h or d (\"30d\",\n"
+    "# \"12h\"); \"0\" or \"never\" keeps envelopes for ever.  The audit\n"
+    "# chain keeps each removed report's id, envelope hash, origin and\n"
+    "# time, so `ewhub audit verify` still passes; the id stays known, so a\n"
+    "# resend is still answered as a duplicate.\n"
+    "# Reports delivered to (or acknowledged by) every addressee, counted\n"
+    "# from the last delivery:\n"
+    "# delivered = 30d\n"
+    "# Reports that expired undelivered for at least one addressee,\n"
+    "# counted from the expiry:\n"
+    "# expired = 30d\n";
 
 void
 hub_config_defaults(struct hub_config *c)
@@ -53,6 +77,56 @@ hub_config_defaults(struct hub_config *c)
     c->max_inflight_submits = EWH_DEFAULT_MAX_INFLIGHT_SUBMITS;
     c->submits_per_s = EWH_DEFAULT_SUBMITS_PER_S;
     c->max_queue = EWH_DEFAULT_MAX_QUEUE;
+    c->retention_delivered_s = HUB_DEFAULT_RETENTION_S;
+    c->retention_expired_s = HUB_DEFAULT_RETENTION_S;
+}
+
+int
+hub_config_duration(const char *name, const char *value, int64_t *out,
+                    struct ewh_err *err)
+{
+    char *end = NULL;
+    unsigned long long v;
+    int64_t mul = 1;
+
+    if (strcmp(value, "never") == 0) {
+        *out = 0;
+        return 0;
+    }
+    if (value[0] < '0' || value[0] > '9')
+        goto bad;
+    errno = 0;
+    v = strtoull(value, &end, 10);
+    if (errno != 0)
+        goto bad;
+    switch (*end) {
+    case '\0':
+    case 's':
+        break;
+    case 'm':
+        mul = 60;
+        break;
+    case 'h':
+        mul = 3600;
+        break;
+    case 'd':
+        mul = 86400;
+        break;
+    default:
+        goto bad;
+    }
+    if (*end != '\0' && end[1] != '\0')
+        goto bad;
+    if (v > (unsigned long long)(100LL * 365 * 86400) / (unsigned long long)mul)
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "%s = %.32s: longer than 100 years", name, value);
+    *out = (int64_t)v * mul;
+    return 0;
+bad:
+    return ewh_err_set(err, EWH_E_INVALID,
+                       "%s = %.32s: expected a duration like 30d, 12h, 90m, "
+                       "45s, or 0/never",
+                       name, value);
 }
 
 const char *
@@ -100,12 +174,10 @@ s_u32(const char *name, const char *value, uint64_t min, uint64_t max,
     return 0;
 }
 
-static int
-s_handler(void *ctx, const char *section, const char *name, const char *value,
-          struct ewh_err *err)
+int
+hub_config_set(struct hub_config *c, const char *section, const char *name,
+               const char *value, struct ewh_err *err)
 {
-    struct hub_config *c = ctx;
-
     if (strcmp(section, "hub") == 0 && strcmp(name, "listen") == 0) {
         if (strlen(value) >= sizeof(c->listen) || value[0] == '\0')
             return ewh_err_set(err, EWH_E_INVALID, "listen: bad endpoint");
@@ -129,12 +201,45 @@ s_handler(void *ctx, const char *section, const char *name, const char *value,
                                err);
     if (strcmp(section, "roster") == 0 && strcmp(name, "categories") == 0)
         return s_categories(c, value, err);
-    return ewh_err_set(err, EWH_E_INVALID, "unknown key '%s' in [%s]", name,
-                       section);
+    if (strcmp(section, "retention") == 0 && strcmp(name, "delivered") == 0)
+        return hub_config_duration(name, value, &c->retention_delivered_s,
+                                   err);
+    if (strcmp(section, "retention") == 0 && strcmp(name, "expired") == 0)
+        return hub_config_duration(name, value, &c->retention_expired_s, err);
+    return ewh_err_set(err, EWH_E_INVALID, "unknown key '%.64s' in [%.32s]",
+                       name, section);
+}
+
+static int
+s_handler(void *ctx, const char *section, const char *name, const char *value,
+          struct ewh_err *err)
+{
+    return hub_config_set(ctx, section, name, value, err);
 }
 
 int
 hub_config_load(const char *path, struct hub_config *c, struct ewh_err *err)
 {
     return ewh_config_load(path, false, s_handler, c, err);
+}
+
+int
+hub_config_load_all(const char *path, struct hub_config *c,
+                    const struct hub_config_override *ov, size_t n,
+                    struct ewh_err *err)
+{
+    struct hub_config tmp;
+    struct ewh_err e2 = {0};
+    size_t i;
+
+    hub_config_defaults(&tmp);
+    if (hub_config_load(path, &tmp, err) != 0)
+        return -1;
+    for (i = 0; i < n; i++)
+        if (hub_config_set(&tmp, ov[i].section, ov[i].name, ov[i].value,
+                           &e2) != 0)
+            return ewh_err_set(err, e2.code, "--%s: %s", ov[i].flag,
+                               e2.reason);
+    *c = tmp;
+    return 0;
 }

@@ -25,6 +25,19 @@ struct hub_config {
     uint64_t store_max_pages;      /* [store] max_pages, 0: no limit */
     char cats[EWH_MAX_CATEGORIES][EWH_MAX_CATEGORY_BYTES + 1];
     size_t n_cats; /* [roster] categories, 0: defaults */
+    int64_t retention_delivered_s; /* [retention] delivered, 0: never */
+    int64_t retention_expired_s;   /* [retention] expired, 0: never */
+};
+
+#define HUB_DEFAULT_RETENTION_S (30 * 86400)
+
+/* A command-line override: one "section.name = value" applied after the
+ * file (flags win over the file). */
+struct hub_config_override {
+    const char *flag; /* for errors: "--flag: reason" */
+    const char *section;
+    const char *name;
+    const char *value;
 };
 
 /* Fill c with the defaults. */
@@ -33,6 +46,24 @@ void hub_config_defaults(struct hub_config *c);
 /* Load path into c (over the defaults).  A missing file is an error. */
 EWH_MUST_CHECK int hub_config_load(const char *path, struct hub_config *c,
                                    struct ewh_err *err);
+
+/* Set one key (the same checks as in the file).  -1 with err (no file or
+ * line) for an unknown key or a bad value. */
+EWH_MUST_CHECK int hub_config_set(struct hub_config *c, const char *section,
+                                  const char *name, const char *value,
+                                  struct ewh_err *err);
+
+/* Defaults, then path, then the n overrides; the whole result or nothing
+ * (c is untouched on error).  Errors: "FILE:LINE: reason" for the file,
+ * "--flag: reason" for an override. */
+EWH_MUST_CHECK int hub_config_load_all(const char *path, struct hub_config *c,
+                                       const struct hub_config_override *ov,
+                                       size_t n, struct ewh_err *err);
+
+/* Parse a duration: "0" or "never" (0), or N followed by s, m, h or d
+ * ("30d", "2s").  A bare number is seconds. */
+EWH_MUST_CHECK int hub_config_duration(const char *name, const char *value,
+                                       int64_t *out, struct ewh_err *err);
 
 /* The commented config file that `ewhub init` writes (static text). */
 const char *hub_config_template(void);

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "cmd.h"
+#include "rotate.h"
 #include "ewh/log.h"
 #include "ewh/roster.h"
 
@@ -20,7 +21,11 @@ static const char s_usage[] =
     "  enroll    enrol (or re-key) a node from its public identity file:\n"
     "              ewhub enroll [--dir DIR] node-RS.pub\n"
     "  revoke    revoke a country: ewhub revoke [--dir DIR] CC\n"
-    "  run       run the hub daemon: ewhub run [--dir DIR] [--listen E] [-v]\n"
+    "  run       run the hub daemon: ewhub run [--dir DIR] [--config FILE]\n"
+    "              [--listen E] [--max-queue N] [--retention-delivered D]\n"
+    "              [...] [-v]  (every config key has a flag; see run --help)\n"
+    "  rotate-keys  rotate the hub's own keys: announce, then --commit\n"
+    "              (or --abort); nodes accept keys the old key announced\n"
     "  status    show nodes, connections and queues: [--json]\n"
     "  traffic   show traffic events, metadata only (not yet available)\n"
     "  audit     verify the audit trail (not yet available)\n"
@@ -55,7 +60,8 @@ main(int argc, char **argv)
     } cmds[] = {
         {"init", hub_cmd_init},     {"enroll", hub_cmd_enroll},
         {"revoke", hub_cmd_revoke}, {"run", hub_cmd_run},
-        {"status", hub_cmd_status}, {NULL, NULL},
+        {"status", hub_cmd_status}, {"rotate-keys", hub_cmd_rotate},
+        {NULL, NULL},
     };
     size_t i;
 

@@ -13,6 +13,8 @@
 #include <zmq.h>
 
 #include "queue.h"
+#include "retention.h"
+#include "rotate.h"
 #include "zap.h"
 #include "ewh/audit.h"
 #include "ewh/envelope.h"
@@ -245,6 +247,8 @@ s_roster_refresh(struct hub *h, struct ewh_err *err)
         if (ewh_roster_set_categories(r, cats, i, err) != 0)
             goto fail;
     }
+    /* During a key rotation: announce the next keys (ewhub rotate-keys). */
+    hub_rotate_announce(h->a->dir, r);
     if (ewh_roster_sign(r, h->a->key, &buf, &len, err) != 0)
         goto fail;
     ewh_roster_destroy(&h->roster);
@@ -1277,7 +1281,9 @@ s_on_signal(struct hub *h)
 
     while (read(h->a->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGHUP) {
-            ewh_log_info("SIGHUP: re-reading the roster");
+            ewh_log_info("SIGHUP: re-reading the config and the roster");
+            if (h->a->reload != NULL)
+                h->a->reload(h->a->reload_ctx);
             h->next_roster_ms = 0;
             continue;
         }
@@ -1374,6 +1380,7 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
         if (now >= h.next_tick_ms) {
             h.next_tick_ms = now + S_TICK_MS;
             s_expire(&h);
+            hub_retention_tick(h.st, h.cfg, now);
             s_recount(&h);
             for (i = 0; i < (int)hub_queue_count(h.q); i++)
                 hub_queue_at(h.q, i)->want_fill = true;

@@ -20,6 +20,10 @@ struct hub_run_args {
     const ewh_secret_t *key;      /* hub keys, borrowed */
     hub_store_t *store;           /* borrowed */
     int sigfd;                    /* signalfd of SIGINT, SIGTERM, SIGHUP */
+    /* SIGHUP: re-read the config into *cfg (reloadable keys only); NULL
+     * to reload the roster alone. */
+    void (*reload)(void *ctx);
+    void *reload_ctx;
 };
 
 /* Run until SIGINT/SIGTERM.  Returns 0 on an orderly stop, -1 with err on

@@ -901,6 +901,55 @@ hub_store_relay_done(hub_store_t *st, const char *cc, uint64_t seq,
     return 0;
 }
 
+/* ---- retention and key rotation (issue 8) ---- */
+
+int
+hub_store_roster_bump(hub_store_t *st, uint64_t *v, struct ewh_err *err)
+{
+    if (s_bump(st, err) != 0)
+        return -1;
+    return v == NULL ? 0 : hub_store_roster_version(st, v, err);
+}
+
+/* A report is final when no queue row is still queued; it is removed
+ * (its envelope bytes emptied, the row kept) once its last row became
+ * final before the cutoff of its kind.  The row stays so that a resend of
+ * the id is still a duplicate and the audit chain entry keeps its id. */
+static const char s_sweep_sql[] =
+    "UPDATE envelopes SET env = X'' WHERE rowid IN ("
+    " SELECT e.rowid FROM envelopes e WHERE length(e.env) > 0"
+    " AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.id = e.id"
+    "  AND q.state = 0)"
+    " AND (CASE WHEN EXISTS (SELECT 1 FROM queue q WHERE q.id = e.id"
+    "  AND q.state = 2) THEN ?2 ELSE ?1 END) > 0"
+    " AND coalesce((SELECT max(q.done_at) FROM queue q WHERE q.id = e.id),"
+    "  e.received_at) <= (CASE WHEN EXISTS (SELECT 1 FROM queue q"
+    "  WHERE q.id = e.id AND q.state = 2) THEN ?2 ELSE ?1 END)"
+    " LIMIT ?3)";
+
+int
+hub_store_retention_sweep(hub_store_t *st, int64_t delivered_before,
+                          int64_t expired_before, size_t limit,
+                          size_t *n_removed, struct ewh_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    *n_removed = 0;
+    rc = sqlite3_prepare_v2(st->db, s_sweep_sql, -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return s_dberr(st, rc, "prepare retention", err);
+    sqlite3_bind_int64(s, 1, delivered_before);
+    sqlite3_bind_int64(s, 2, expired_before);
+    sqlite3_bind_int64(s, 3, (int64_t)limit);
+    rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "retention", err);
+    *n_removed = (size_t)sqlite3_changes(st->db);
+    return 0;
+}
+
 /* ---- traffic events ---- */
 
 const char *

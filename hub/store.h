@@ -174,6 +174,26 @@ EWH_MUST_CHECK int hub_store_relay_done(hub_store_t *st, const char *cc,
                                         uint64_t seq, bool *changed,
                                         struct ewh_err *err);
 
+/* ---- retention and key rotation ---- */
+
+/* Bump the roster version (the hub re-signs and pushes the roster: new
+ * categories, next hub keys).  *v (may be NULL) gets the new version. */
+EWH_MUST_CHECK int hub_store_roster_bump(hub_store_t *st, uint64_t *v,
+                                         struct ewh_err *err);
+
+/* Retention: empty the envelope bytes (env becomes a zero-length blob) of
+ * at most limit reports that are final for every addressee, and whose last
+ * delivery (all delivered) or expiry (some expired) happened at or before
+ * delivered_before / expired_before (wall seconds; 0 disables that kind).
+ * The envelopes row (id, origin, hash, received_at), the queue rows,
+ * receipts and the audit chain stay: `audit verify` treats an empty env as
+ * removed by retention and checks the chain link alone. */
+EWH_MUST_CHECK int hub_store_retention_sweep(hub_store_t *st,
+                                             int64_t delivered_before,
+                                             int64_t expired_before,
+                                             size_t limit, size_t *n_removed,
+                                             struct ewh_err *err);
+
 /* ---- traffic events (issue 5; metadata only) ----
  *
  * One row per event, written inside the batch transactions; `seq` grows,

@@ -796,10 +796,12 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
     s_reload_roster(&a);
     if (s_setup(&a, err) != 0)
         goto out;
-    ewh_log_info("agent: node %s connecting to %s (roster version %llu)", a.me,
-                 d->cfg.hub,
+    ewh_log_info("agent: node %s connecting to %s (roster version %llu, "
+                 "credit %u, heartbeat %ums)",
+                 a.me, d->cfg.hub,
                  a.roster ? (unsigned long long)ewh_roster_version(a.roster)
-                          : 0ULL);
+                          : 0ULL,
+                 d->cfg.credit, d->cfg.heartbeat_ms);
 
     while (!a.stop) {
         int64_t now = ewh_mono_ms(), dv = 0;

@@ -15,12 +15,25 @@
 int
 node_cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
-                                         {"hub", required_argument, NULL, 'H'},
-                                         {"verbose", no_argument, NULL, 'v'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *dir = NULL, *hub = NULL;
+    /* Flags that override a key of ewnode.conf: val - 256 indexes s_keys. */
+    static const char *const s_keys[] = {
+        "hub",          "credit",           "reconnect_ms",
+        "reconnect_max_ms", "heartbeat_ms", "hook_timeout",
+    };
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"hub", required_argument, NULL, 256},
+        {"credit", required_argument, NULL, 257},
+        {"reconnect-ms", required_argument, NULL, 258},
+        {"reconnect-max-ms", required_argument, NULL, 259},
+        {"heartbeat-ms", required_argument, NULL, 260},
+        {"hook-timeout", required_argument, NULL, 261},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *ov[6] = {NULL};
+    const char *dir = NULL;
+    size_t k;
     struct node_dir d;
     struct ewh_err err = {0};
     struct rlimit rl = {0, 0};
@@ -33,8 +46,24 @@ node_cmd_run(int argc, char **argv)
             dir = optarg;
             break;
         case 'H':
-            hub = optarg;
+            ov[0] = optarg;
             break;
+        case 256:
+        case 257:
+        case 258:
+        case 259:
+        case 260:
+        case 261:
+            ov[ch - 256] = optarg;
+            break;
+        case 'h':
+            fputs("usage: ewnode run [--dir DIR] [-v] [--hub tcp://HOST:PORT]\n"
+                  "  [--credit N] [--reconnect-ms MS] [--reconnect-max-ms MS]\n"
+                  "  [--heartbeat-ms MS] [--hook-timeout S]\n"
+                  "Each flag overrides the ewnode.conf key of the same name "
+                  "(- for _).\n",
+                  stdout);
+            return 0;
         case 'v':
             ewh_log_setlevel(EWH_LOG_DEBUG);
             break;
@@ -62,10 +91,13 @@ node_cmd_run(int argc, char **argv)
 
     if (node_dir_open(&d, node_dir_default(dir), true, &err) != 0)
         fatalx("%s", err.reason);
-    if (hub != NULL) {
-        if (strncmp(hub, "tcp://", 6) != 0 || strlen(hub) >= sizeof(d.cfg.hub))
-            fatalx("--hub must be tcp://HOST:PORT");
-        snprintf(d.cfg.hub, sizeof(d.cfg.hub), "%s", hub);
+    for (k = 0; k < sizeof(s_keys) / sizeof(s_keys[0]); k++) {
+        if (ov[k] == NULL)
+            continue;
+        if (node_config_set(&d.cfg, s_keys[k], ov[k], &err) != 0) {
+            node_dir_close(&d);
+            fatalx("--%s: %s", opts[k + 1].name, err.reason);
+        }
     }
     rc = node_run(&d, sfd, &err);
     node_dir_close(&d);

@@ -93,6 +93,13 @@ s_config_kv(void *ctx, const char *section, const char *name, const char *value,
 }
 
 int
+node_config_set(struct node_config *cfg, const char *name, const char *value,
+                struct ewh_err *err)
+{
+    return s_config_kv(cfg, "node", name, value, err);
+}
+
+int
 node_dir_write_config(const char *path, const struct node_config *cfg,
                       struct ewh_err *err)
 {

@@ -60,6 +60,11 @@ EWH_MUST_CHECK int node_dir_write_config(const char *path,
                                          struct ewh_err *err);
 void node_config_defaults(struct node_config *cfg);
 
+/* Set one [node] key with the same checks as the file (for flags that
+ * override it); -1 with err for an unknown key or a bad value. */
+EWH_MUST_CHECK int node_config_set(struct node_config *cfg, const char *name,
+                                   const char *value, struct ewh_err *err);
+
 /* The roster held in the store, verified against the pinned hub key.
  * EWH_E_NOTFOUND when none has arrived.  Caller owns it. */
 EWH_MUST_CHECK ewh_roster_t *node_dir_roster(struct node_dir *d,
