@@ -1,0 +1,472 @@
+#!/usr/bin/env python3
+"""bench.py — the ewhub benchmark (issue 6), driven by deploy/bench.
+
+Real processes on 127.0.0.1 in a temporary directory, each tracked by PID
+and killed at the end.  Binaries come from the environment (EWHUB, EWNODE,
+EWH_PEER, EWH_BENCH).  Prints the machine and a table; --json FILE writes
+exactly the eight figures of the issue; --details FILE writes everything.
+
+Phases (see docs/performance.md for what each one times):
+  accept   hub_accept_per_s, disk_bytes_per_report, ack_ms_p50/p99
+  backlog  high_ms_p50/p99 while a low backlog drains, hub_rss_mb_peak
+  flood    high latency while an enrolled node floods (table only)
+  e2e      e2e_per_s with three real ewnode agents
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+EWHUB = os.environ.get("EWHUB", "ewhub")
+EWNODE = os.environ.get("EWNODE", "ewnode")
+EWH_PEER = os.environ.get("EWH_PEER", "ewh-peer")
+EWH_BENCH = os.environ.get("EWH_BENCH", "ewh-bench")
+
+COUNTRIES = ["RS", "HR", "BA", "ME", "MK", "AL", "BG", "RO", "GR", "SI",
+             "HU", "MD"]
+
+KEYS = ["hub_accept_per_s", "e2e_per_s", "ack_ms_p50", "ack_ms_p99",
+        "high_ms_p50", "high_ms_p99", "hub_rss_mb_peak",
+        "disk_bytes_per_report"]
+
+# Sizes: (quick, full)
+SIZES = {
+    "accept": (6000, 40000),
+    "ack": (300, 2000),
+    "backlog": (10000, 100000),
+    "flood_s": (4, 10),
+    "e2e": (400, 4000),
+}
+
+
+def log(msg):
+    sys.stderr.write("bench: %s\n" % msg)
+    sys.stderr.flush()
+
+
+class Procs:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.procs = []
+
+    def start(self, argv, name, stdout=None):
+        logf = open(os.path.join(self.tmp, name + ".log"), "ab")
+        out = stdout if stdout is not None else logf
+        p = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
+                             stdout=out, stderr=logf)
+        p.name = name
+        p.logf = logf
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM, timeout=30):
+        if p.poll() is None:
+            os.kill(p.pid, sig)
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait(10)
+        p.logf.close()
+
+    def killall(self):
+        for p in self.procs:
+            if p.poll() is None:
+                try:
+                    os.kill(p.pid, signal.SIGKILL)
+                    p.wait(10)
+                except ProcessLookupError:
+                    pass
+            if not p.logf.closed:
+                p.logf.close()
+
+
+def run(argv, timeout=600):
+    r = subprocess.run([str(a) for a in argv], capture_output=True,
+                       timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError("%s exited %d:\n%s\n%s" % (
+            " ".join(str(a) for a in argv), r.returncode,
+            r.stdout.decode(errors="replace")[-2000:],
+            r.stderr.decode(errors="replace")[-2000:]))
+    return r.stdout.decode()
+
+
+def run_json(argv, timeout=600):
+    out = run(argv, timeout)
+    lines = [x for x in out.splitlines() if x.strip().startswith("{")]
+    return json.loads(lines[-1])
+
+
+def wait_for(pred, timeout, what, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(interval)
+    raise RuntimeError("timed out waiting for " + what)
+
+
+def vm_hwm_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+class Hub:
+    """An ewhub dir with peers enrolled, started and stopped by PID."""
+
+    def __init__(self, procs, tmp, name, ccs, conf):
+        self.procs = procs
+        self.dir = os.path.join(tmp, name)
+        self.name = name
+        self.peers = os.path.join(tmp, name + "-peers")
+        self.proc = None
+        os.makedirs(self.peers)
+        run([EWHUB, "init", "--dir", self.dir])
+        self.set_conf(conf)
+        for cc in ccs:
+            d = os.path.join(self.peers, cc)
+            run([EWH_PEER, "keygen", "--country", cc, "--out", d])
+            shutil.copy(os.path.join(d, "node-%s.pub" % cc), self.peers)
+            run([EWHUB, "enroll", "--dir", self.dir,
+                 os.path.join(d, "node-%s.pub" % cc)])
+        self.pub = os.path.join(self.dir, "hub.pub")
+
+    def set_conf(self, conf):
+        with open(os.path.join(self.dir, "ewhub.conf"), "w") as f:
+            f.write(conf)
+
+    def key(self, cc):
+        return os.path.join(self.peers, cc, "node.key")
+
+    def db(self):
+        return os.path.join(self.dir, "store.db")
+
+    def start(self):
+        ep = os.path.join(self.dir, "endpoint")
+        if os.path.exists(ep):
+            os.unlink(ep)
+        self.proc = self.procs.start([EWHUB, "run", "--dir", self.dir,
+                                      "--listen", "tcp://127.0.0.1:*"],
+                                     self.name)
+        wait_for(lambda: os.path.exists(ep) or self.proc.poll() is not None,
+                 30, "hub endpoint")
+        if self.proc.poll() is not None:
+            raise RuntimeError("hub exited: see %s.log" % self.name)
+        with open(ep) as f:
+            self.endpoint = f.read().strip()
+        return self.endpoint
+
+    def stop(self):
+        self.procs.stop(self.proc)
+
+    def disk_bytes(self):
+        """store.db after a full checkpoint (hub stopped)."""
+        c = sqlite3.connect(self.db())
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        c.close()
+        total = 0
+        for suffix in ("", "-wal"):
+            p = self.db() + suffix
+            if os.path.exists(p):
+                total += os.path.getsize(p)
+        return total
+
+    def bench(self, mode, cc, *args, timeout=900):
+        return run_json([EWH_BENCH, mode, "--key", self.key(cc), "--hub-pub",
+                         self.pub, "--endpoint", self.endpoint] + list(args),
+                        timeout=timeout)
+
+
+FAST_CONF = """[limits]
+# The benchmark measures the hub's capacity, not the per-node limits.
+submits_per_second = 10000000
+max_inflight_submits = 100000
+max_queue = 10000000
+"""
+
+
+def seal(hub, origin, to, count, level, out, body=2048):
+    return run_json([EWH_BENCH, "seal", "--key", hub.key(origin), "--pubs",
+                     hub.peers, "--to", ",".join(to), "--count", count,
+                     "--level", level, "--body-bytes", body, "--out", out])
+
+
+def phase_accept(procs, tmp, q, res):
+    n, n_ack = SIZES["accept"][q], SIZES["ack"][q]
+    hub = Hub(procs, tmp, "hub-accept", COUNTRIES, FAST_CONF)
+    origin, others = COUNTRIES[0], COUNTRIES[1:]
+    f = os.path.join(tmp, "accept.envs")
+    s = seal(hub, origin, others, n, "low", f)
+    fa = os.path.join(tmp, "ack.envs")
+    seal(hub, origin, others, n_ack, "medium", fa)
+    res["envelope_bytes"] = s["envelope_bytes"]
+    hub.start()
+    hub.stop()
+    before = hub.disk_bytes()
+    hub.start()
+    log("accept: %d envelopes of %d bytes to %d countries" %
+        (n, s["envelope_bytes"], len(others)))
+    r = hub.bench("submit", origin, "--in", f, "--window", 4000)
+    if r["accepted"] != n:
+        raise RuntimeError("accept: %r" % r)
+    res["hub_accept_per_s"] = r["per_s"]
+    res["accept_detail"] = r
+    log("ack latency: %d submits, one at a time" % n_ack)
+    r = hub.bench("submit", origin, "--in", fa, "--window", 1)
+    res["ack_ms_p50"] = r["lat_p50_ms"]
+    res["ack_ms_p99"] = r["lat_p99_ms"]
+    res["ack_detail"] = r
+    res["accept_hub_rss_mb"] = vm_hwm_mb(hub.proc.pid)
+    hub.stop()
+    after = hub.disk_bytes()
+    res["disk_bytes_per_report"] = (after - before) / float(n + n_ack)
+    res["disk_ratio"] = res["disk_bytes_per_report"] / s["envelope_bytes"]
+    shutil.rmtree(hub.dir)
+    os.unlink(f)
+
+
+def phase_backlog(procs, tmp, q, res):
+    n = SIZES["backlog"][q]
+    hub = Hub(procs, tmp, "hub-backlog", ["RS", "HR", "BG", "MK"], FAST_CONF)
+    fl = os.path.join(tmp, "low.envs")
+    fh = os.path.join(tmp, "high.envs")
+    seal(hub, "RS", ["HR"], n, "low", fl)
+    seal(hub, "BG", ["HR"], 2000, "high", fh)
+    hub.start()
+    log("backlog: %d low reports for HR" % n)
+    r = hub.bench("submit", "RS", "--in", fl, "--window", 4000)
+    if r["accepted"] != n:
+        raise RuntimeError("backlog fill: %r" % r)
+    log("backlog: draining, a high report every 20 ms")
+    r = run_json([EWH_BENCH, "high", "--key", hub.key("BG"), "--rkey",
+                  hub.key("HR"), "--hub-pub", hub.pub, "--endpoint",
+                  hub.endpoint, "--in", fh, "--db",
+                  os.path.join(tmp, "recv-HR.db"), "--backlog", n,
+                  "--interval-ms", 20, "--timeout", 600], timeout=900)
+    res["high_ms_p50"] = r["high_p50_ms"]
+    res["high_ms_p99"] = r["high_p99_ms"]
+    res["backlog_detail"] = r
+    res["hub_rss_mb_peak"] = vm_hwm_mb(hub.proc.pid)
+    hub.stop()
+
+    # Flood: default limits again; BG floods (addressed to MK, offline)
+    # far beyond submits_per_second while RS's highs go to HR.
+    hub.set_conf("")
+    hub.start()
+    secs = SIZES["flood_s"][q]
+    ff = os.path.join(tmp, "flood.envs")
+    seal(hub, "BG", ["MK"], 20000 if not q else 20000, "low", ff)
+    fh2 = os.path.join(tmp, "high2.envs")
+    seal(hub, "RS", ["HR"], 2000, "high", fh2)
+    log("flood: BG floods for %ds, RS sends highs to HR" % secs)
+    flood = procs.start([EWH_BENCH, "flood", "--key", hub.key("BG"),
+                         "--hub-pub", hub.pub, "--endpoint", hub.endpoint,
+                         "--in", ff, "--seconds", secs + 2], "flood",
+                        stdout=open(os.path.join(tmp, "flood.out"), "wb"))
+    time.sleep(1.0)
+    r = run_json([EWH_BENCH, "high", "--key", hub.key("RS"), "--rkey",
+                  hub.key("HR"), "--hub-pub", hub.pub, "--endpoint",
+                  hub.endpoint, "--in", fh2, "--db",
+                  os.path.join(tmp, "recv-HR2.db"), "--seconds", secs - 1,
+                  "--interval-ms", 20, "--timeout", 120], timeout=300)
+    flood.wait(60)
+    with open(os.path.join(tmp, "flood.out")) as f:
+        fo = [json.loads(x) for x in f if x.strip()]
+    res["high_flood_ms_p50"] = r["high_p50_ms"]
+    res["high_flood_ms_p99"] = r["high_p99_ms"]
+    res["flood_detail"] = {"high": r, "flood": fo[-1] if fo else None}
+    hub.stop()
+    shutil.rmtree(hub.dir)
+    for p in (fl, fh, ff, fh2):
+        os.unlink(p)
+
+
+def inbox_count(nodedir):
+    try:
+        c = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+            nodedir, "store.db"), uri=True, timeout=5)
+        try:
+            return c.execute("SELECT count(*) FROM msg WHERE dir = 'in'"
+                             ).fetchone()[0]
+        finally:
+            c.close()
+    except sqlite3.Error:
+        return -1
+
+
+def phase_e2e(procs, tmp, q, res):
+    n = SIZES["e2e"][q]
+    ccs = ["RS", "HR", "BG"]
+    hubdir = os.path.join(tmp, "hub-e2e")
+    run([EWHUB, "init", "--dir", hubdir])
+    with open(os.path.join(hubdir, "ewhub.conf"), "w") as f:
+        f.write("")
+    ep_file = os.path.join(hubdir, "endpoint")
+    hp = procs.start([EWHUB, "run", "--dir", hubdir, "--listen",
+                      "tcp://127.0.0.1:*"], "hub-e2e")
+    wait_for(lambda: os.path.exists(ep_file), 30, "hub endpoint")
+    with open(ep_file) as f:
+        ep = f.read().strip()
+    dirs = {}
+    for cc in ccs:
+        d = os.path.join(tmp, "node-" + cc)
+        run([EWNODE, "init", "--dir", d, "--country", cc, "--hub", ep,
+             "--hub-key", os.path.join(hubdir, "hub.pub")])
+        with open(os.path.join(d, "ewnode.conf"), "a") as f:
+            f.write("\nreconnect_max_ms = 300\n")
+        run([EWHUB, "enroll", "--dir", hubdir,
+             os.path.join(d, "node-%s.pub" % cc)])
+        dirs[cc] = d
+    # One agent run each to fetch the roster (the outbox needs it).
+    agents = [procs.start([EWNODE, "run", "--dir", dirs[cc]], "agent0-" + cc)
+              for cc in ccs]
+
+    def ready():
+        for cc in ccs:
+            r = subprocess.run([EWNODE, "peers", "--dir", dirs[cc], "--json"],
+                               capture_output=True)
+            if r.returncode != 0 or \
+                    len(json.loads(r.stdout).get("peers", [])) < 3:
+                return False
+        return True
+    wait_for(ready, 60, "node rosters", interval=0.2)
+    for a in agents:
+        procs.stop(a)
+    log("e2e: filling outboxes, %d reports per node to the other two" % n)
+    for cc in ccs:
+        to = [x for x in ccs if x != cc]
+        run([EWH_BENCH, "fill-outbox", "--dir", dirs[cc], "--to",
+             ",".join(to), "--count", n, "--level", "low"])
+    want = 2 * n
+    log("e2e: starting the agents")
+    t0 = time.monotonic()
+    agents = [procs.start([EWNODE, "run", "--dir", dirs[cc]], "agent-" + cc)
+              for cc in ccs]
+    deadline = t0 + 600
+    while True:
+        counts = [inbox_count(dirs[cc]) for cc in ccs]
+        if all(c >= want for c in counts):
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError("e2e: stored %r of %d" % (counts, want))
+        time.sleep(0.02)
+    t1 = time.monotonic()
+    res["e2e_per_s"] = 3 * n / (t1 - t0)
+    res["e2e_detail"] = {"reports": 3 * n, "deliveries": 6 * n,
+                         "secs": t1 - t0}
+    for a in agents:
+        procs.stop(a)
+    procs.stop(hp)
+
+
+def machine():
+    m = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+         "nproc": os.cpu_count(), "kernel": platform.release()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    m["cpu"] = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal"):
+                    m["mem_gb"] = round(int(line.split()[1]) / 1048576.0, 1)
+        with open("/proc/loadavg") as f:
+            m["load"] = " ".join(f.read().split()[:3])
+    except OSError:
+        pass
+    return m
+
+
+def table(res, m):
+    t = []
+    t.append("machine: %s, %s cores, %s GB, Linux %s" % (
+        m.get("cpu", "?"), m.get("nproc"), m.get("mem_gb"), m.get("kernel")))
+    t.append("date: %s   load before: %s   load after: %s" % (
+        m["date"], m.get("load"), m.get("load_after")))
+    t.append("envelope: %s bytes (2 KiB body, 11 recipients + origin)" %
+             res.get("envelope_bytes"))
+    t.append("")
+    rows = [
+        ("hub_accept_per_s", "%.0f", ">= 15000"),
+        ("e2e_per_s", "%.0f", ">= 3000"),
+        ("ack_ms_p50", "%.2f", "<= 1"),
+        ("ack_ms_p99", "%.2f", ""),
+        ("high_ms_p50", "%.2f", ""),
+        ("high_ms_p99", "%.2f", "<= 50"),
+        ("hub_rss_mb_peak", "%.1f", "<= 64"),
+        ("disk_bytes_per_report", "%.0f", "<= %.0f (1.5 x envelope)" %
+         (1.5 * res.get("envelope_bytes", 0))),
+        ("high_flood_ms_p50", "%.2f", "(flood, table only)"),
+        ("high_flood_ms_p99", "%.2f", "(flood, table only)"),
+    ]
+    t.append("| %-22s | %12s | %-28s |" % ("figure", "value", "target"))
+    t.append("|%s|%s|%s|" % ("-" * 24, "-" * 14, "-" * 30))
+    for k, fmt, tgt in rows:
+        v = res.get(k)
+        t.append("| %-22s | %12s | %-28s |" % (
+            k, fmt % v if v is not None else "-", tgt))
+    return "\n".join(t)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json")
+    ap.add_argument("--details")
+    ap.add_argument("--keep", action="store_true")
+    a = ap.parse_args()
+    q = 0 if a.quick else 1
+    m = machine()
+    tmp = tempfile.mkdtemp(prefix="ewh-bench-")
+    procs = Procs(tmp)
+    res = {}
+    t0 = time.monotonic()
+    ok = False
+    try:
+        phase_accept(procs, tmp, q, res)
+        phase_backlog(procs, tmp, q, res)
+        phase_e2e(procs, tmp, q, res)
+        ok = True
+    finally:
+        procs.killall()
+        if a.keep or not ok:
+            log("kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    with open("/proc/loadavg") as f:
+        m["load_after"] = " ".join(f.read().split()[:3])
+    res["wall_s"] = time.monotonic() - t0
+    print(table(res, m))
+    out = {k: res[k] for k in KEYS}
+    for k, v in out.items():
+        if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise SystemExit("bench: %s = %r is not plausible" % (k, v))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=2)
+            f.write("\n")
+    if a.details:
+        with open(a.details, "w") as f:
+            json.dump({"machine": m, "quick": a.quick, "results": res}, f,
+                      indent=2)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
