@@ -40,6 +40,11 @@ static const char s_usage[] =
     "  --categories LIST           [roster] categories, comma-separated\n"
     "  --retention-delivered DUR   [retention] delivered (30d, 12h, never)\n"
     "  --retention-expired DUR     [retention] expired\n"
+    "  --metrics HOST:PORT         [monitor] metrics: serve Prometheus text\n"
+    "                              on http://HOST:PORT/metrics (port 0:\n"
+    "                              ephemeral, written to\n"
+    "                              DIR/metrics_endpoint)\n"
+    "  --events-keep N             [monitor] events_keep\n"
     "  -v, --verbose               log every frame (metadata only)\n";
 
 /* Long options that set a config key: index into s_keys by val - 256. */
@@ -55,6 +60,8 @@ static const struct {
     {"categories", "roster", "categories"},
     {"retention-delivered", "retention", "delivered"},
     {"retention-expired", "retention", "expired"},
+    {"metrics", "monitor", "metrics"},
+    {"events-keep", "monitor", "events_keep"},
 };
 #define S_NKEYS (sizeof(s_keys) / sizeof(s_keys[0]))
 

@@ -66,7 +66,15 @@ static const char s_template[] =
     "# delivered = 30d\n"
     "# Reports that expired undelivered for at least one addressee,\n"
     "# counted from the expiry:\n"
-    "# expired = 30d\n";
+    "# expired = 30d\n"
+    "\n"
+    "[monitor]\n"
+    "# Serve Prometheus metrics on http://HOST:PORT/metrics (--metrics).\n"
+    "# Empty: off.  Bind to 127.0.0.1 unless a scraper elsewhere needs it.\n"
+    "# metrics = 127.0.0.1:9700\n"
+    "# Traffic events kept for `ewhub traffic` and `ewhub status` (the\n"
+    "# newest N; 0 keeps all).  Metadata only.\n"
+    "# events_keep = 100000\n";
 
 void
 hub_config_defaults(struct hub_config *c)
@@ -79,6 +87,7 @@ hub_config_defaults(struct hub_config *c)
     c->max_queue = EWH_DEFAULT_MAX_QUEUE;
     c->retention_delivered_s = HUB_DEFAULT_RETENTION_S;
     c->retention_expired_s = HUB_DEFAULT_RETENTION_S;
+    c->events_keep = HUB_DEFAULT_EVENTS_KEEP;
 }
 
 int
@@ -206,6 +215,15 @@ hub_config_set(struct hub_config *c, const char *section, const char *name,
                                    err);
     if (strcmp(section, "retention") == 0 && strcmp(name, "expired") == 0)
         return hub_config_duration(name, value, &c->retention_expired_s, err);
+    if (strcmp(section, "monitor") == 0 && strcmp(name, "metrics") == 0) {
+        if (strlen(value) >= sizeof(c->metrics))
+            return ewh_err_set(err, EWH_E_INVALID, "metrics: too long");
+        snprintf(c->metrics, sizeof(c->metrics), "%s", value);
+        return 0;
+    }
+    if (strcmp(section, "monitor") == 0 && strcmp(name, "events_keep") == 0)
+        return ewh_config_uint(name, value, 0, UINT32_MAX, &c->events_keep,
+                               err);
     return ewh_err_set(err, EWH_E_INVALID, "unknown key '%.64s' in [%.32s]",
                        name, section);
 }

@@ -27,9 +27,12 @@ struct hub_config {
     size_t n_cats; /* [roster] categories, 0: defaults */
     int64_t retention_delivered_s; /* [retention] delivered, 0: never */
     int64_t retention_expired_s;   /* [retention] expired, 0: never */
+    char metrics[HUB_MAX_ENDPOINT]; /* [monitor] metrics HOST:PORT, "": off */
+    uint64_t events_keep;           /* [monitor] events_keep, 0: keep all */
 };
 
 #define HUB_DEFAULT_RETENTION_S (30 * 86400)
+#define HUB_DEFAULT_EVENTS_KEEP 100000u /* [monitor] events_keep */
 
 /* A command-line override: one "section.name = value" applied after the
  * file (flags win over the file). */

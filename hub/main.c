@@ -27,10 +27,11 @@ static const char s_usage[] =
     "  rotate-keys  rotate the hub's own keys: announce, then --commit\n"
     "              (or --abort); nodes accept keys the old key announced\n"
     "  status    show nodes, connections and queues: [--json]\n"
-    "  traffic   show traffic events, metadata only (not yet available)\n"
-    "  audit     verify the audit trail (not yet available)\n"
-    "  backup    take a consistent online copy of the store (not yet\n"
-    "            available)\n"
+    "  traffic   traffic events, metadata only: [--follow] [--since T]\n"
+    "            [--json]\n"
+    "  audit     verify the audit trail: ewhub audit verify [--dir DIR]\n"
+    "  backup    take a consistent online copy of the store: ewhub backup\n"
+    "            [--dir DIR] FILE (restore: docs/operations.md)\n"
     "\n"
     "options:\n"
     "  --dir DIR   data dir (default $EWHUB_DIR, else " HUB_DEFAULT_DIR ")\n"
@@ -61,7 +62,8 @@ main(int argc, char **argv)
         {"init", hub_cmd_init},     {"enroll", hub_cmd_enroll},
         {"revoke", hub_cmd_revoke}, {"run", hub_cmd_run},
         {"status", hub_cmd_status}, {"rotate-keys", hub_cmd_rotate},
-        {NULL, NULL},
+        {"traffic", hub_cmd_traffic}, {"audit", hub_cmd_audit},
+        {"backup", hub_cmd_backup},   {NULL, NULL},
     };
     size_t i;
 
@@ -80,8 +82,5 @@ main(int argc, char **argv)
     for (i = 0; cmds[i].name != NULL; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);
-    if (strcmp(argv[1], "traffic") == 0 || strcmp(argv[1], "audit") == 0 ||
-        strcmp(argv[1], "backup") == 0)
-        fatalx("command '%s' is not available yet", argv[1]);
     fatalx("unknown command '%s' (see ewhub --help)", argv[1]);
 }

@@ -42,6 +42,7 @@ struct hub_node {
     int fd;                     /* connection fd (ZMQ_SRCFD), -1 unknown */
     char key[65];               /* hex CURVE key the connection used */
     int64_t last_seen;          /* unix seconds of the last frame, 0 never */
+    int64_t connected_at;       /* unix seconds of the latest hello */
     uint32_t credit;            /* from hello */
     struct hub_seqset inflight; /* deliveries sent, not acknowledged */
     struct hub_seqset relays;   /* receipt relays / notices sent */

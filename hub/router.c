@@ -8,10 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zmq.h>
 
+#include "audit.h"
+#include "metrics.h"
 #include "queue.h"
 #include "retention.h"
 #include "rotate.h"
@@ -109,6 +112,15 @@ struct hub {
     bool expire_due;
     int64_t next_roster_ms;
     int64_t next_tick_ms;
+    /* Monitoring (issue 5): counters for /metrics, traffic events waiting
+     * for the next batch, the batch's signed checkpoint. */
+    hub_metrics_t *m;
+    struct hub_event *ev;
+    size_t n_ev, cap_ev;
+    uint64_t ev_dropped;
+    uint8_t *cpbuf;
+    size_t cplen;
+    bool status_due;
     struct {
         uint64_t accepted, duplicate, refused, delivered, expired;
         uint64_t zap_refused, bad_frames, receipts, rebinds;
@@ -138,6 +150,62 @@ static const char *
 s_idhex(const uint8_t *id, char out[EWH_ID_HEX])
 {
     return ewh_hex(id, 4, out, EWH_ID_HEX);
+}
+
+/* ---- traffic events (metadata only) ---- */
+
+#define S_MAX_PENDING_EVENTS 10000
+
+/* A new event to be written with the next batch, or NULL when too many
+ * wait (counted).  The pointer is valid until the next call. */
+static struct hub_event *
+s_event(struct hub *h, int kind, const char *cc, const uint8_t *id)
+{
+    struct hub_event *e;
+
+    if (h->n_ev >= S_MAX_PENDING_EVENTS) {
+        h->ev_dropped++;
+        return NULL;
+    }
+    h->ev = s_grow(h->ev, &h->cap_ev, h->n_ev + 1, sizeof(*h->ev));
+    if (h->ev == NULL)
+        fatalx("out of memory");
+    e = &h->ev[h->n_ev++];
+    memset(e, 0, sizeof(*e));
+    e->at = ewh_now();
+    e->kind = kind;
+    e->size = -1;
+    if (cc != NULL)
+        snprintf(e->origin, sizeof(e->origin), "%.2s", cc);
+    if (id != NULL) {
+        e->has_id = true;
+        memcpy(e->id, id, EWH_ID_BYTES);
+    }
+    return e;
+}
+
+static void
+s_event_recipients(struct hub_event *e, const struct ewh_header *hdr)
+{
+    size_t i, off = 0;
+
+    for (i = 0; i < hdr->n_recipients && off + 3 < sizeof(e->recipients);
+         i++)
+        off += (size_t)snprintf(e->recipients + off,
+                                sizeof(e->recipients) - off, "%s%.2s",
+                                i ? "," : "", hdr->recipients[i]);
+}
+
+/* Write the waiting events (inside the batch transaction). */
+static int
+s_events_write(struct hub *h, struct ewh_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < h->n_ev; i++)
+        if (hub_store_event_add(h->st, &h->ev[i], err) != 0)
+            return -1;
+    return 0;
 }
 
 /* Send one Frame to a routing id.  Returns 0, or -1 with errno-like
@@ -218,6 +286,15 @@ s_refuse(struct hub *h, const char *cc, const uint8_t *rid, size_t rid_len,
     char hex[EWH_ID_HEX];
 
     h->n.refused++;
+    hub_metrics_refused(h->m, err->code);
+    {
+        struct hub_event *ev = s_event(h, HUB_EV_REFUSED, cc, id);
+        if (ev != NULL) {
+            snprintf(ev->code, sizeof(ev->code), "%s",
+                     ewh_errcode_name(err->code));
+            snprintf(ev->reason, sizeof(ev->reason), "%s", err->reason);
+        }
+    }
     ewh_log_warnx("router: refused submit from=%s id=%s reason=\"%s\"", cc,
                   id != NULL ? s_idhex(id, hex) : "-", err->reason);
     s_send_ack(h, rid, rid_len, id != NULL ? id : zero, S_REFUSED, err, retry,
@@ -410,6 +487,8 @@ s_on_monitor(struct hub *h)
                     if (n->connected && n->fd == (int)val) {
                         ewh_log_info("router: %s disconnected", n->cc);
                         hub_queue_disconnect(n);
+                        (void)s_event(h, HUB_EV_DISCONNECTED, n->cc, NULL);
+                        h->status_due = true;
                     }
                 }
             } else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
@@ -444,6 +523,9 @@ s_on_hello(struct hub *h, struct hub_node *n, const uint8_t *rid,
     n->rid_len = rid_len;
     n->fd = fd;
     n->connected = true;
+    n->connected_at = ewh_now();
+    (void)s_event(h, HUB_EV_CONNECTED, n->cc, NULL);
+    h->status_due = true;
     n->credit = m->credit;
     n->want_fill = true;
     ewh_log_info("router: %s connected (credit %u, roster %llu, queued %llu)",
@@ -499,6 +581,8 @@ s_on_submit(struct hub *h, struct hub_node *n, const uint8_t *rid,
     if (found == 1) {
         char hex[EWH_ID_HEX];
         h->n.duplicate++;
+        hub_metrics_duplicate(h->m);
+        (void)s_event(h, HUB_EV_DUPLICATE, n->cc, hdr.id);
         ewh_log_debug("router: duplicate submit from=%s id=%s", n->cc,
                       s_idhex(hdr.id, hex));
         s_send_ack(h, rid, rid_len, hdr.id, S_DUPLICATE, NULL, false, NULL, 0);
@@ -654,6 +738,31 @@ refuse:
     free(buf);
 }
 
+/* AuditRequest: answer on the connection that asked (ewnode audit may use
+ * a second connection of the same country; the agent's is untouched). */
+static void
+s_on_audit(struct hub *h, const char *cc, const uint8_t *rid, size_t rid_len,
+           const Ewh__AuditRequest *m)
+{
+    struct ewh_err err = {0};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    if (hub_audit_proof(h->st, h->a->key, h->audit_len, h->audit_head,
+                        m->from_length, m->max_entries, &buf, &len,
+                        &err) != 0) {
+        ewh_log_warnx("router: audit proof for %s: %s", cc, err.reason);
+        s_send_error(h, rid, rid_len, err.code, err.reason);
+        return;
+    }
+    ewh_log_debug("router: audit proof to=%s from_length=%llu size=%zu", cc,
+                  (unsigned long long)m->from_length, len);
+    if (zmq_send(h->router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(h->router, buf, len, ZMQ_DONTWAIT) < 0)
+        ewh_log_debug("router: audit proof to %s not sent", cc);
+    free(buf);
+}
+
 /* Read one message from the ROUTER.  Returns 1 when there was none. */
 static int
 s_on_router(struct hub *h)
@@ -766,6 +875,10 @@ s_on_router(struct hub *h)
     case EWH__FRAME__MSG_NOTICE_ACK:
         s_on_relay_ack(h, n, f->notice_ack->seq);
         break;
+    case EWH__FRAME__MSG_AUDIT_REQUEST:
+        s_on_audit(h, cc, zmq_msg_data(&rid), zmq_msg_size(&rid),
+                   f->audit_request);
+        break;
     default:
         h->n.bad_frames++;
         ewh_err_set(&err, EWH_E_INVALID, "unexpected %s frame",
@@ -792,6 +905,7 @@ s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
 {
     size_t i;
     int found;
+    uint64_t len0 = h->audit_len;
 
     if (hub_store_begin(h->st, err) != 0)
         return -1;
@@ -820,10 +934,43 @@ s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
                                    s->hdr.origin, now, h->audit_head, err) != 0)
             goto fail;
         s->status = S_ACCEPTED;
+        {
+            struct hub_event ev;
+            memset(&ev, 0, sizeof(ev));
+            ev.at = now;
+            ev.kind = HUB_EV_ACCEPTED;
+            ev.has_id = true;
+            memcpy(ev.id, s->hdr.id, EWH_ID_BYTES);
+            snprintf(ev.origin, sizeof(ev.origin), "%.2s", s->cc);
+            s_event_recipients(&ev, &s->hdr);
+            ev.level = (int)s->hdr.level;
+            ev.size = (int64_t)s->len;
+            if (hub_store_event_add(h->st, &ev, err) != 0)
+                goto fail;
+        }
+    }
+    /* Sign the new head and keep the checkpoint with the batch. */
+    if (submits && h->audit_len > len0) {
+        struct ewh_checkpoint cp;
+        cp.length = h->audit_len;
+        memcpy(cp.head, h->audit_head, EWH_HASH_BYTES);
+        cp.time = now;
+        free(h->cpbuf);
+        h->cpbuf = NULL;
+        if (ewh_checkpoint_sign(&cp, h->a->key, &h->cpbuf, &h->cplen, err) !=
+                0 ||
+            hub_store_checkpoint_add(h->st, cp.length, cp.head, cp.time,
+                                     h->cpbuf, h->cplen, err) != 0)
+            goto fail;
     }
     for (i = 0; i < h->b.n_dack; i++)
         if (hub_store_queue_done(h->st, h->b.dack[i].cc, h->b.dack[i].seq,
                                  h->b.dack[i].id, &h->b.dack[i].done, err) != 0)
+            goto fail;
+    for (i = 0; submits && i < h->b.n_dack; i++)
+        if (h->b.dack[i].done &&
+            hub_store_event_delivered(h->st, h->b.dack[i].cc,
+                                      h->b.dack[i].seq, now, err) != 0)
             goto fail;
     for (i = 0; i < h->b.n_rack; i++) {
         bool changed;
@@ -838,11 +985,28 @@ s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
                                   &r->added, err) != 0)
             goto fail;
     }
+    /* Events wait for a full batch: the acknowledgements-only retry after
+     * a full disk must not need new space. */
+    for (i = 0; submits && i < h->b.n_rcpt; i++) {
+        struct s_rcpt *r = &h->b.rcpt[i];
+        struct hub_event *ev;
+        if (!r->added || r->rc.kind != EWH_RECEIPT_ACKNOWLEDGED)
+            continue;
+        if ((ev = s_event(h, HUB_EV_ACKNOWLEDGED, r->origin, r->rc.id)) !=
+            NULL)
+            snprintf(ev->recipients, sizeof(ev->recipients), "%.2s", r->cc);
+    }
+    if (submits && s_events_write(h, err) != 0)
+        goto fail;
     if (hub_store_commit(h->st, err) != 0)
         goto fail;
+    if (submits)
+        h->n_ev = 0;
     return 0;
 fail:
     hub_store_rollback(h->st);
+    free(h->cpbuf);
+    h->cpbuf = NULL;
     return -1;
 }
 
@@ -862,7 +1026,6 @@ static void
 s_commit(struct hub *h)
 {
     struct ewh_err err = {0}, err2 = {0};
-    struct ewh_checkpoint cp;
     uint8_t *cpbuf = NULL;
     size_t cplen = 0, i, j, n_acc = 0;
     uint64_t len0 = h->audit_len;
@@ -874,7 +1037,17 @@ s_commit(struct hub *h)
     if (h->b.n_sub + h->b.n_dack + h->b.n_rack + h->b.n_rcpt == 0)
         return;
     memcpy(head0, h->audit_head, sizeof(head0));
-    ok = s_write_batch(h, true, now, &err) == 0;
+    {
+        struct timespec t0, t1;
+        size_t n_ev0 = h->n_ev;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        ok = s_write_batch(h, true, now, &err) == 0;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        hub_metrics_commit(h->m, (double)(t1.tv_sec - t0.tv_sec) +
+                                     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        if (!ok)
+            h->n_ev = n_ev0; /* acknowledged-receipt events of this batch */
+    }
     if (!ok) {
         h->audit_len = len0;
         memcpy(h->audit_head, head0, sizeof(head0));
@@ -884,18 +1057,18 @@ s_commit(struct hub *h)
             err.code = EWH_E_STORE;
         /* Keep the acknowledgements, which need little or no new space. */
         acks_ok = false;
-        if (h->b.n_sub > 0 && h->b.n_dack + h->b.n_rack + h->b.n_rcpt > 0)
+        /* (The full batch also carried traffic events, which need space.) */
+        if (h->b.n_dack + h->b.n_rack + h->b.n_rcpt > 0)
             acks_ok = s_write_batch(h, false, now, &err2) == 0;
         if (!acks_ok && h->b.n_dack + h->b.n_rack + h->b.n_rcpt > 0)
             ewh_log_warnx("router: acknowledgements not stored: %s",
                           err2.reason[0] ? err2.reason : err.reason);
     }
     if (ok && h->audit_len > len0) {
-        cp.length = h->audit_len;
-        memcpy(cp.head, h->audit_head, EWH_HASH_BYTES);
-        cp.time = now;
-        if (ewh_checkpoint_sign(&cp, h->a->key, &cpbuf, &cplen, &err2) != 0)
-            ewh_log_warnx("router: cannot sign checkpoint: %s", err2.reason);
+        /* Signed and stored in s_write_batch(). */
+        cpbuf = h->cpbuf;
+        cplen = h->cplen;
+        h->cpbuf = NULL;
     }
     /* Committed: now, and only now, acknowledge. */
     for (i = 0; i < h->b.n_sub; i++) {
@@ -918,6 +1091,7 @@ s_commit(struct hub *h)
         case S_ACCEPTED:
             n_acc++;
             h->n.accepted++;
+            hub_metrics_accepted(h->m, s->hdr.level);
             ewh_log_debug("router: accepted id=%s from=%s level=%s to=%zu "
                           "size=%zu",
                           s_idhex(s->hdr.id, hex), s->cc,
@@ -934,6 +1108,8 @@ s_commit(struct hub *h)
             break;
         case S_DUPLICATE:
             h->n.duplicate++;
+            hub_metrics_duplicate(h->m);
+            (void)s_event(h, HUB_EV_DUPLICATE, s->cc, s->hdr.id);
             s_send_ack(h, s->rid, s->rid_len, s->hdr.id, S_DUPLICATE, NULL,
                        false, NULL, 0);
             break;
@@ -952,8 +1128,10 @@ s_commit(struct hub *h)
             if (hub_seqset_del(&n->inflight, d->seq, &lvl) && d->done &&
                 n->queued[lvl] > 0)
                 n->queued[lvl]--;
-            if (d->done)
+            if (d->done) {
                 h->n.delivered++;
+                hub_metrics_delivered(h->m, (enum ewh_level)lvl);
+            }
             n->want_fill = true;
         }
         for (i = 0; i < h->b.n_rack; i++) {
@@ -977,6 +1155,8 @@ s_commit(struct hub *h)
             (void)s_send_frame(h, r->rid, r->rid_len, &f);
             if (r->added) {
                 h->n.receipts++;
+                if (r->rc.kind == EWH_RECEIPT_ACKNOWLEDGED)
+                    hub_metrics_acknowledged(h->m);
                 if ((on = hub_queue_node(h->q, r->origin, true)) != NULL)
                     on->want_fill = true;
             }
@@ -1122,6 +1302,12 @@ s_on_expired(void *ctx, const char *cc, const uint8_t id[EWH_ID_BYTES],
     char hex[EWH_ID_HEX];
 
     h->n.expired++;
+    hub_metrics_expired(h->m);
+    {
+        struct hub_event *ev = s_event(h, HUB_EV_EXPIRED, origin, id);
+        if (ev != NULL)
+            snprintf(ev->recipients, sizeof(ev->recipients), "%.2s", cc);
+    }
     ewh_log_info("router: expired id=%s to=%s origin=%s", s_idhex(id, hex), cc,
                  origin);
     if (on != NULL)
@@ -1207,9 +1393,11 @@ s_write_status(struct hub *h)
         struct hub_node *n = hub_queue_at(h->q, i);
         fprintf(f,
                 "%s\"%s\": {\"connected\": %s, \"last_seen\": %lld, "
-                "\"in_flight\": %zu, \"credit\": %u}",
+                "\"in_flight\": %zu, \"credit\": %u, "
+                "\"connected_since\": %lld}",
                 i ? ", " : "", n->cc, n->connected ? "true" : "false",
-                (long long)n->last_seen, n->inflight.n, n->credit);
+                (long long)n->last_seen, n->inflight.n, n->credit,
+                (long long)(n->connected ? n->connected_at : 0));
     }
     fprintf(f, "}}\n");
     fclose(f);
@@ -1217,6 +1405,47 @@ s_write_status(struct hub *h)
     if (ewh_keyfile_write(path, buf, len, 0644, &err) != 0)
         ewh_log_debug("router: status file: %s", err.reason);
     free(buf);
+}
+
+/* Once a tick: events that no batch carried (connections, expiries),
+ * the events cap, and the gauges for /metrics. */
+static void
+s_monitor_tick(struct hub *h)
+{
+    struct ewh_err err = {0};
+    unsigned conn = 0, enrolled = 0;
+    size_t i;
+
+    if (h->n_ev > 0) {
+        if (hub_store_begin(h->st, &err) != 0 ||
+            s_events_write(h, &err) != 0 ||
+            hub_store_events_trim(h->st, h->cfg->events_keep, &err) != 0 ||
+            hub_store_commit(h->st, &err) != 0) {
+            hub_store_rollback(h->st);
+            ewh_log_warnx("router: %zu traffic events not stored: %s",
+                          h->n_ev, err.reason);
+        }
+        h->n_ev = 0;
+    }
+    if (h->ev_dropped > 0) {
+        ewh_log_warnx("router: %llu traffic events dropped (more than %d "
+                      "waiting)",
+                      (unsigned long long)h->ev_dropped, S_MAX_PENDING_EVENTS);
+        h->ev_dropped = 0;
+    }
+    hub_metrics_queue_clear(h->m);
+    for (i = 0; i < hub_queue_count(h->q); i++) {
+        struct hub_node *n = hub_queue_at(h->q, i);
+        conn += n->connected;
+        hub_metrics_queue(h->m, n->cc, n->queued);
+    }
+    for (i = 0; i < ewh_roster_count(h->roster); i++) {
+        bool rev = false;
+        (void)ewh_roster_at(h->roster, i, &rev);
+        enrolled += !rev;
+    }
+    hub_metrics_nodes(h->m, conn, enrolled);
+    hub_metrics_audit_length(h->m, h->audit_len);
 }
 
 /* The roster changed in the store: re-sign, push to every node, and cut
@@ -1307,6 +1536,10 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
     h.st = a->store;
     if ((h.q = hub_queue_new()) == NULL)
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+    if ((h.m = hub_metrics_new()) == NULL) {
+        hub_queue_destroy(&h.q);
+        return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+    }
     if (s_roster_refresh(&h, err) != 0)
         goto out;
     h.pushed_version = ewh_roster_version(h.roster);
@@ -1326,6 +1559,17 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
     if (s_router_open(&h, a->cfg->listen, err) != 0 ||
         s_write_endpoint(&h, err) != 0)
         goto out;
+    if (a->cfg->metrics[0] != '\0') {
+        char bound[HUB_MAX_ENDPOINT], path[4096], line[HUB_MAX_ENDPOINT + 2];
+        if (hub_metrics_listen(h.m, a->cfg->metrics, bound, sizeof(bound),
+                               err) != 0)
+            goto out;
+        snprintf(path, sizeof(path), "%s/metrics_endpoint", a->dir);
+        snprintf(line, sizeof(line), "%s\n", bound);
+        if (ewh_keyfile_write(path, line, strlen(line), 0644, err) != 0)
+            goto out;
+        ewh_log_info("metrics on http://%s/metrics", bound);
+    }
     ewh_log_info("listening on %s (roster version %llu, %zu countries, "
                  "audit length %llu)",
                  h.endpoint, (unsigned long long)ewh_roster_version(h.roster),
@@ -1358,9 +1602,16 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
         }
         if (items[3].revents & ZMQ_POLLIN)
             s_on_signal(&h);
-        if (items[1].revents & ZMQ_POLLIN &&
-            hub_zap_handle(h.zap, s_zap_roster, &h, &h.n.zap_refused, err) != 0)
-            goto out;
+        if (items[1].revents & ZMQ_POLLIN) {
+            uint64_t z0 = h.n.zap_refused;
+            if (hub_zap_handle(h.zap, s_zap_roster, &h, &h.n.zap_refused,
+                               err) != 0)
+                goto out;
+            if (h.n.zap_refused > z0) {
+                hub_metrics_zap_refused(h.m, h.n.zap_refused - z0);
+                (void)s_event(&h, HUB_EV_ZAP_REFUSED, NULL, NULL);
+            }
+        }
         if (items[2].revents & ZMQ_POLLIN)
             s_on_monitor(&h);
         if (items[0].revents & ZMQ_POLLIN && !h.stopping)
@@ -1372,6 +1623,11 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
         if (h.expire_due)
             s_expire(&h);
         s_fill(&h);
+        if (h.status_due) {
+            /* Connection state shows in `ewhub status` at once. */
+            h.status_due = false;
+            s_write_status(&h);
+        }
         now = ewh_mono_ms();
         if (now >= h.next_roster_ms) {
             h.next_roster_ms = now + S_ROSTER_CHECK_MS;
@@ -1384,11 +1640,13 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
             s_recount(&h);
             for (i = 0; i < (int)hub_queue_count(h.q); i++)
                 hub_queue_at(h.q, i)->want_fill = true;
+            s_monitor_tick(&h);
             s_write_status(&h);
         }
     }
     /* Orderly stop: whatever was read is committed and acknowledged. */
     s_commit(&h);
+    s_monitor_tick(&h);
     for (i = 0; i < (int)hub_queue_count(h.q); i++)
         hub_queue_disconnect(hub_queue_at(h.q, i));
     s_write_status(&h);
@@ -1410,6 +1668,9 @@ out:
     ewh_roster_destroy(&h.roster);
     free(h.roster_buf);
     hub_queue_destroy(&h.q);
+    hub_metrics_destroy(&h.m);
+    free(h.ev);
+    free(h.cpbuf);
     if (rc == 0)
         ewh_log_info("exiting (accepted %llu, delivered %llu)",
                      (unsigned long long)h.n.accepted,

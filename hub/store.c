@@ -1307,6 +1307,20 @@ hub_store_meta_get(hub_store_t *st, const char *k, int64_t *v,
     return 0;
 }
 
+int
+hub_store_read_begin(hub_store_t *st, struct ewh_err *err)
+{
+    if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return s_dberr(st, sqlite3_errcode(st->db), "begin read", err);
+    return 0;
+}
+
+void
+hub_store_read_end(hub_store_t *st)
+{
+    (void)sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+}
+
 /* ---- backup ---- */
 
 int

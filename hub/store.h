@@ -317,6 +317,10 @@ EWH_MUST_CHECK int hub_store_unchained(hub_store_t *st, hub_unchained_fn fn,
 EWH_MUST_CHECK int hub_store_meta_get(hub_store_t *st, const char *k,
                                       int64_t *v, struct ewh_err *err);
 
+/* A read transaction around several reads (a consistent view). */
+EWH_MUST_CHECK int hub_store_read_begin(hub_store_t *st, struct ewh_err *err);
+void hub_store_read_end(hub_store_t *st);
+
 /* Online copy of the store at src into the new file dst (SQLite backup
  * API; the hub may be writing).  dst must not exist. */
 EWH_MUST_CHECK int hub_store_backup(const char *src, const char *dst,

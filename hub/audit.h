@@ -1,0 +1,54 @@
+/*
+ * audit.h — the hub's side of the audit trail: proofs for nodes
+ * (AuditRequest -> AuditProof) and the offline check behind
+ * `ewhub audit verify`.  The chain itself: include/ewh/audit.h.
+ *
+ * An entry's envelope hash in a proof is the hash of the envelope the hub
+ * holds now (the chain's stored hash once retention emptied the envelope),
+ * so a changed envelope, like a changed, missing or reordered entry, breaks
+ * the path to every checkpoint a node holds.
+ */
+#ifndef HUB_AUDIT_H
+#define HUB_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store.h"
+#include "ewh/audit.h"
+#include "ewh/err.h"
+#include "ewh/identity.h"
+
+/* Build the serialized Frame{AuditProof} answering a request for the
+ * entries after from_length (at most max_entries, capped at
+ * EWH_MAX_PROOF_ENTRIES; 0 means the cap), with a checkpoint of
+ * (length, head, now) freshly signed by key.  Caller owns *out. */
+EWH_MUST_CHECK int hub_audit_proof(hub_store_t *st, const ewh_secret_t *key,
+                                   uint64_t length,
+                                   const uint8_t head[EWH_HASH_BYTES],
+                                   uint64_t from_length, uint32_t max_entries,
+                                   uint8_t **out, size_t *out_len,
+                                   struct ewh_err *err);
+
+struct hub_audit_result {
+    uint64_t entries;     /* chain entries checked */
+    uint64_t envelopes;   /* envelopes whose hash was checked */
+    uint64_t pruned;      /* entries whose envelope retention emptied */
+    uint64_t checkpoints; /* signed checkpoints checked */
+    uint64_t problems;
+    char first[512];      /* the first mismatch, "" when none */
+};
+
+/* Recompute the chain from the genesis head, check every stored envelope
+ * and every stored signed checkpoint (against hub_sign).  Each problem is
+ * printed to out (may be NULL), one line each, up to max_lines.  Returns
+ * 0 when the walk ran (r->problems tells the verdict), -1 on a store
+ * error. */
+EWH_MUST_CHECK int hub_audit_verify(hub_store_t *st, const uint8_t hub_sign[32],
+                                    FILE *out, size_t max_lines,
+                                    struct hub_audit_result *r,
+                                    struct ewh_err *err);
+
+#endif

@@ -1,0 +1,425 @@
+/* metrics.c — Prometheus text on /metrics through libmicrohttpd. */
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "ewh/limits.h"
+#include "ewh/log.h"
+
+#if MHD_VERSION < 0x00097002
+#define S_RESULT int
+#else
+#define S_RESULT enum MHD_Result
+#endif
+
+#define S_MAX_COUNTRIES (EWH_MAX_ROSTER_ENTRIES * 2)
+
+/* Upper bounds of the commit latency histogram, seconds. */
+static const double s_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                   0.025,  0.05,  0.1,    0.25,  0.5,
+                                   1.0,    2.5,   5.0,    10.0};
+#define S_NBUCKETS (sizeof(s_buckets) / sizeof(s_buckets[0]))
+
+struct s_country {
+    char cc[EWH_CC_BYTES];
+    uint64_t q[4];
+};
+
+struct hub_metrics {
+    pthread_mutex_t mu;
+    struct MHD_Daemon *httpd;
+    uint64_t accepted[4];
+    uint64_t refused[EWH_E__COUNT];
+    uint64_t duplicate;
+    uint64_t delivered[4];
+    uint64_t acknowledged;
+    uint64_t expired;
+    uint64_t zap_refused;
+    uint64_t commit_bucket[S_NBUCKETS]; /* not cumulative; summed on render */
+    uint64_t commit_count;
+    double commit_sum;
+    unsigned connected, enrolled;
+    uint64_t audit_length;
+    struct s_country c[S_MAX_COUNTRIES];
+    size_t n_c;
+    int64_t started;
+};
+
+hub_metrics_t *
+hub_metrics_new(void)
+{
+    hub_metrics_t *m = calloc(1, sizeof(*m));
+
+    if (m == NULL)
+        return NULL;
+    if (pthread_mutex_init(&m->mu, NULL) != 0) {
+        free(m);
+        return NULL;
+    }
+    m->started = ewh_now();
+    return m;
+}
+
+void
+hub_metrics_destroy(hub_metrics_t **mp)
+{
+    hub_metrics_t *m;
+
+    if (mp == NULL || *mp == NULL)
+        return;
+    m = *mp;
+    if (m->httpd != NULL)
+        MHD_stop_daemon(m->httpd);
+    pthread_mutex_destroy(&m->mu);
+    free(m);
+    *mp = NULL;
+}
+
+#define S_LOCKED(m, stmt)                                                      \
+    do {                                                                       \
+        if ((m) == NULL)                                                       \
+            break;                                                             \
+        pthread_mutex_lock(&(m)->mu);                                          \
+        stmt;                                                                  \
+        pthread_mutex_unlock(&(m)->mu);                                        \
+    } while (0)
+
+static bool
+s_level_ok(enum ewh_level l)
+{
+    return l >= EWH_LEVEL_LOW && l <= EWH_LEVEL_HIGH;
+}
+
+void
+hub_metrics_accepted(hub_metrics_t *m, enum ewh_level level)
+{
+    if (s_level_ok(level))
+        S_LOCKED(m, m->accepted[level]++);
+}
+
+void
+hub_metrics_refused(hub_metrics_t *m, enum ewh_errcode code)
+{
+    if (code < EWH_E__COUNT)
+        S_LOCKED(m, m->refused[code]++);
+}
+
+void
+hub_metrics_duplicate(hub_metrics_t *m)
+{
+    S_LOCKED(m, m->duplicate++);
+}
+
+void
+hub_metrics_delivered(hub_metrics_t *m, enum ewh_level level)
+{
+    if (s_level_ok(level))
+        S_LOCKED(m, m->delivered[level]++);
+}
+
+void
+hub_metrics_acknowledged(hub_metrics_t *m)
+{
+    S_LOCKED(m, m->acknowledged++);
+}
+
+void
+hub_metrics_expired(hub_metrics_t *m)
+{
+    S_LOCKED(m, m->expired++);
+}
+
+void
+hub_metrics_zap_refused(hub_metrics_t *m, uint64_t n)
+{
+    S_LOCKED(m, m->zap_refused += n);
+}
+
+void
+hub_metrics_commit(hub_metrics_t *m, double seconds)
+{
+    size_t i;
+
+    for (i = 0; i < S_NBUCKETS && seconds > s_buckets[i]; i++)
+        ;
+    S_LOCKED(m, {
+        if (i < S_NBUCKETS)
+            m->commit_bucket[i]++;
+        m->commit_count++;
+        m->commit_sum += seconds;
+    });
+}
+
+void
+hub_metrics_nodes(hub_metrics_t *m, unsigned connected, unsigned enrolled)
+{
+    S_LOCKED(m, {
+        m->connected = connected;
+        m->enrolled = enrolled;
+    });
+}
+
+void
+hub_metrics_queue_clear(hub_metrics_t *m)
+{
+    S_LOCKED(m, {
+        size_t i;
+        for (i = 0; i < m->n_c; i++)
+            memset(m->c[i].q, 0, sizeof(m->c[i].q));
+    });
+}
+
+void
+hub_metrics_queue(hub_metrics_t *m, const char *cc, const uint64_t q[4])
+{
+    S_LOCKED(m, {
+        size_t i;
+        for (i = 0; i < m->n_c && strcmp(m->c[i].cc, cc) != 0; i++)
+            ;
+        if (i == m->n_c && m->n_c < S_MAX_COUNTRIES) {
+            snprintf(m->c[i].cc, sizeof(m->c[i].cc), "%.2s", cc);
+            m->n_c++;
+        }
+        if (i < m->n_c)
+            memcpy(m->c[i].q, q, sizeof(m->c[i].q));
+    });
+}
+
+void
+hub_metrics_audit_length(hub_metrics_t *m, uint64_t n)
+{
+    S_LOCKED(m, m->audit_length = n);
+}
+
+static void
+s_head(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+s_render(hub_metrics_t *m, FILE *f)
+{
+    static const char *const lv[] = {NULL, "low", "medium", "high"};
+    uint64_t cum = 0;
+    size_t i;
+    int l;
+
+    s_head(f, "ewhub_build_info", "gauge",
+           "Always 1; the version label names the build.");
+    fprintf(f, "ewhub_build_info{version=\"%s\"} 1\n", EWH_VERSION);
+    s_head(f, "ewhub_start_time_seconds", "gauge",
+           "Unix time the hub started.");
+    fprintf(f, "ewhub_start_time_seconds %lld\n", (long long)m->started);
+    s_head(f, "ewhub_reports_accepted_total", "counter",
+           "Reports stored and chained, by level.");
+    for (l = 3; l >= 1; l--)
+        fprintf(f, "ewhub_reports_accepted_total{level=\"%s\"} %llu\n", lv[l],
+                (unsigned long long)m->accepted[l]);
+    s_head(f, "ewhub_reports_refused_total", "counter",
+           "Submits refused, by reason (error code).");
+    for (i = 1; i < EWH_E__COUNT; i++)
+        fprintf(f, "ewhub_reports_refused_total{reason=\"%s\"} %llu\n",
+                ewh_errcode_name((enum ewh_errcode)i),
+                (unsigned long long)m->refused[i]);
+    s_head(f, "ewhub_reports_duplicate_total", "counter",
+           "Submits of a report already stored (acknowledged, not stored "
+           "again).");
+    fprintf(f, "ewhub_reports_duplicate_total %llu\n",
+            (unsigned long long)m->duplicate);
+    s_head(f, "ewhub_deliveries_total", "counter",
+           "Deliveries acknowledged by the recipient node, by level.");
+    for (l = 3; l >= 1; l--)
+        fprintf(f, "ewhub_deliveries_total{level=\"%s\"} %llu\n", lv[l],
+                (unsigned long long)m->delivered[l]);
+    s_head(f, "ewhub_acknowledgements_total", "counter",
+           "Reports acknowledged by a liaison officer (signed receipts).");
+    fprintf(f, "ewhub_acknowledgements_total %llu\n",
+            (unsigned long long)m->acknowledged);
+    s_head(f, "ewhub_deliveries_expired_total", "counter",
+           "Deliveries that expired before reaching their recipient.");
+    fprintf(f, "ewhub_deliveries_expired_total %llu\n",
+            (unsigned long long)m->expired);
+    s_head(f, "ewhub_connections_refused_total", "counter",
+           "Connections refused at the CURVE handshake (ZAP).");
+    fprintf(f, "ewhub_connections_refused_total %llu\n",
+            (unsigned long long)m->zap_refused);
+    s_head(f, "ewhub_nodes_connected", "gauge", "Nodes connected now.");
+    fprintf(f, "ewhub_nodes_connected %u\n", m->connected);
+    s_head(f, "ewhub_nodes_enrolled", "gauge",
+           "Countries enrolled and not revoked.");
+    fprintf(f, "ewhub_nodes_enrolled %u\n", m->enrolled);
+    s_head(f, "ewhub_queue_depth", "gauge",
+           "Deliveries waiting, by recipient country and level.");
+    for (i = 0; i < m->n_c; i++)
+        for (l = 3; l >= 1; l--)
+            fprintf(f,
+                    "ewhub_queue_depth{country=\"%s\",level=\"%s\"} %llu\n",
+                    m->c[i].cc, lv[l], (unsigned long long)m->c[i].q[l]);
+    s_head(f, "ewhub_audit_chain_length", "gauge",
+           "Entries in the audit hash chain.");
+    fprintf(f, "ewhub_audit_chain_length %llu\n",
+            (unsigned long long)m->audit_length);
+    s_head(f, "ewhub_store_commit_seconds", "histogram",
+           "Time to write and commit one batch (fsync included).");
+    for (i = 0; i < S_NBUCKETS; i++) {
+        cum += m->commit_bucket[i];
+        fprintf(f, "ewhub_store_commit_seconds_bucket{le=\"%g\"} %llu\n",
+                s_buckets[i], (unsigned long long)cum);
+    }
+    fprintf(f, "ewhub_store_commit_seconds_bucket{le=\"+Inf\"} %llu\n",
+            (unsigned long long)m->commit_count);
+    fprintf(f, "ewhub_store_commit_seconds_sum %.9f\n", m->commit_sum);
+    fprintf(f, "ewhub_store_commit_seconds_count %llu\n",
+            (unsigned long long)m->commit_count);
+}
+
+int
+hub_metrics_render(hub_metrics_t *m, char **out, size_t *len)
+{
+    FILE *f;
+
+    *out = NULL;
+    *len = 0;
+    if ((f = open_memstream(out, len)) == NULL)
+        return -1;
+    pthread_mutex_lock(&m->mu);
+    s_render(m, f);
+    pthread_mutex_unlock(&m->mu);
+    if (fclose(f) != 0) {
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static S_RESULT
+s_reply(struct MHD_Connection *c, unsigned status, const char *ctype,
+        char *body, size_t len, bool must_free)
+{
+    struct MHD_Response *r;
+    S_RESULT ret;
+
+    r = MHD_create_response_from_buffer(len, body,
+                                        must_free ? MHD_RESPMEM_MUST_FREE
+                                                  : MHD_RESPMEM_PERSISTENT);
+    if (r == NULL) {
+        if (must_free)
+            free(body);
+        return MHD_NO;
+    }
+    (void)MHD_add_response_header(r, "Content-Type", ctype);
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static S_RESULT
+s_handler(void *cls, struct MHD_Connection *c, const char *url,
+          const char *method, const char *version, const char *upload,
+          size_t *upload_len, void **state)
+{
+    static char notfound[] = "not found; try /metrics\n";
+    static char badmethod[] = "method not allowed\n";
+    static int first;
+    hub_metrics_t *m = cls;
+    char *body = NULL;
+    size_t len = 0;
+
+    (void)version;
+    (void)upload;
+    if (*state == NULL) {
+        /* Called once with the headers; answer on the second call. */
+        *state = &first;
+        return MHD_YES;
+    }
+    if (*upload_len != 0)
+        return MHD_NO;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return s_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
+                       badmethod, strlen(badmethod), false);
+    if (strcmp(url, "/metrics") != 0)
+        return s_reply(c, MHD_HTTP_NOT_FOUND, "text/plain", notfound,
+                       strlen(notfound), false);
+    if (hub_metrics_render(m, &body, &len) != 0)
+        return MHD_NO;
+    return s_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                   body, len, true);
+}
+
+int
+hub_metrics_listen(hub_metrics_t *m, const char *hostport, char *bound,
+                   size_t bound_cap, struct ewh_err *err)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    const union MHD_DaemonInfo *info;
+    char host[128];
+    const char *colon, *p;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+    unsigned long port;
+    char *end;
+    bool v6 = false;
+
+    memset(&ss, 0, sizeof(ss));
+    if (hostport[0] == '[') {
+        if ((p = strchr(hostport, ']')) == NULL || p[1] != ':')
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "metrics: '%s' is not [ADDR]:PORT", hostport);
+        snprintf(host, sizeof(host), "%.*s", (int)(p - hostport - 1),
+                 hostport + 1);
+        colon = p + 1;
+        v6 = true;
+    } else {
+        if ((colon = strrchr(hostport, ':')) == NULL ||
+            (size_t)(colon - hostport) >= sizeof(host))
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "metrics: '%s' is not HOST:PORT", hostport);
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport),
+                 hostport);
+        if (host[0] == '\0' || strcmp(host, "localhost") == 0)
+            snprintf(host, sizeof(host), "127.0.0.1");
+    }
+    port = strtoul(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || port > 65535)
+        return ewh_err_set(err, EWH_E_INVALID, "metrics: bad port in '%s'",
+                           hostport);
+    if (v6) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "metrics: bad IPv6 address '%s'", host);
+        flags |= MHD_USE_IPv6;
+    } else {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "metrics: bad IPv4 address '%s' (use an "
+                               "address, not a name)",
+                               host);
+    }
+    m->httpd = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, s_handler, m, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+    if (m->httpd == NULL)
+        return ewh_err_set(err, EWH_E_IO, "metrics: cannot listen on %s",
+                           hostport);
+    info = MHD_get_daemon_info(m->httpd, MHD_DAEMON_INFO_BIND_PORT);
+    if (info != NULL && info->port != 0)
+        port = info->port;
+    snprintf(bound, bound_cap, v6 ? "[%s]:%lu" : "%s:%lu", host, port);
+    return 0;
+}

@@ -1,0 +1,56 @@
+/*
+ * metrics.h — the hub's counters and gauges, served as Prometheus text on
+ * /metrics (libmicrohttpd, its own polling thread).
+ *
+ * The event loop updates the values through the hub_metrics_* calls; the
+ * HTTP thread renders them on each scrape.  Both sides hold one mutex for
+ * the few nanoseconds they touch the values, so a scrape sees a consistent
+ * snapshot.  Names and meanings: docs/operations.md, "Metrics".
+ */
+#ifndef HUB_METRICS_H
+#define HUB_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ewh/err.h"
+#include "ewh/util.h"
+
+typedef struct hub_metrics hub_metrics_t;
+
+/* Caller owns the result; NULL when out of memory. */
+EWH_MUST_CHECK hub_metrics_t *hub_metrics_new(void);
+/* Stop the HTTP server (if started) and free.  Accepts NULL. */
+void hub_metrics_destroy(hub_metrics_t **m);
+
+/* Serve /metrics on HOST:PORT (IPv4 address, "localhost" or "[v6]";
+ * port 0 takes an ephemeral port).  The bound "HOST:PORT" goes to bound.
+ * Signals must be blocked before: this starts a thread. */
+EWH_MUST_CHECK int hub_metrics_listen(hub_metrics_t *m, const char *hostport,
+                                      char *bound, size_t bound_cap,
+                                      struct ewh_err *err);
+
+/* Counters.  level is 1..3; other values are ignored. */
+void hub_metrics_accepted(hub_metrics_t *m, enum ewh_level level);
+void hub_metrics_refused(hub_metrics_t *m, enum ewh_errcode code);
+void hub_metrics_duplicate(hub_metrics_t *m);
+void hub_metrics_delivered(hub_metrics_t *m, enum ewh_level level);
+void hub_metrics_acknowledged(hub_metrics_t *m);
+void hub_metrics_expired(hub_metrics_t *m);
+void hub_metrics_zap_refused(hub_metrics_t *m, uint64_t n);
+void hub_metrics_commit(hub_metrics_t *m, double seconds);
+
+/* Gauges, set as a whole.  queue: depth by level (index 1..3). */
+void hub_metrics_nodes(hub_metrics_t *m, unsigned connected,
+                       unsigned enrolled);
+void hub_metrics_queue_clear(hub_metrics_t *m);
+void hub_metrics_queue(hub_metrics_t *m, const char *cc,
+                       const uint64_t q[4]);
+void hub_metrics_audit_length(hub_metrics_t *m, uint64_t n);
+
+/* The Prometheus text of now.  Caller owns *out (free()). */
+EWH_MUST_CHECK int hub_metrics_render(hub_metrics_t *m, char **out,
+                                      size_t *len);
+
+#endif
