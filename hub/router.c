@@ -909,6 +909,11 @@ s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
 
     if (hub_store_begin(h->st, err) != 0)
         return -1;
+    /* Events that waited (connections, refusals) come first, in order;
+     * they wait for a full batch: the acknowledgements-only retry after a
+     * full disk must not need new space. */
+    if (submits && s_events_write(h, err) != 0)
+        goto fail;
     for (i = 0; submits && i < h->b.n_sub; i++) {
         struct s_submit *s = &h->b.sub[i];
         if (hub_store_envelope_find(h->st, s->hdr.id, s->hash, &found, err) !=
@@ -985,19 +990,22 @@ s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
                                   &r->added, err) != 0)
             goto fail;
     }
-    /* Events wait for a full batch: the acknowledgements-only retry after
-     * a full disk must not need new space. */
     for (i = 0; submits && i < h->b.n_rcpt; i++) {
         struct s_rcpt *r = &h->b.rcpt[i];
-        struct hub_event *ev;
+        struct hub_event ev;
         if (!r->added || r->rc.kind != EWH_RECEIPT_ACKNOWLEDGED)
             continue;
-        if ((ev = s_event(h, HUB_EV_ACKNOWLEDGED, r->origin, r->rc.id)) !=
-            NULL)
-            snprintf(ev->recipients, sizeof(ev->recipients), "%.2s", r->cc);
+        memset(&ev, 0, sizeof(ev));
+        ev.at = now;
+        ev.kind = HUB_EV_ACKNOWLEDGED;
+        ev.has_id = true;
+        memcpy(ev.id, r->rc.id, EWH_ID_BYTES);
+        snprintf(ev.origin, sizeof(ev.origin), "%.2s", r->origin);
+        snprintf(ev.recipients, sizeof(ev.recipients), "%.2s", r->cc);
+        ev.size = -1;
+        if (hub_store_event_add(h->st, &ev, err) != 0)
+            goto fail;
     }
-    if (submits && s_events_write(h, err) != 0)
-        goto fail;
     if (hub_store_commit(h->st, err) != 0)
         goto fail;
     if (submits)
@@ -1039,14 +1047,11 @@ s_commit(struct hub *h)
     memcpy(head0, h->audit_head, sizeof(head0));
     {
         struct timespec t0, t1;
-        size_t n_ev0 = h->n_ev;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         ok = s_write_batch(h, true, now, &err) == 0;
         clock_gettime(CLOCK_MONOTONIC, &t1);
         hub_metrics_commit(h->m, (double)(t1.tv_sec - t0.tv_sec) +
                                      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-        if (!ok)
-            h->n_ev = n_ev0; /* acknowledged-receipt events of this batch */
     }
     if (!ok) {
         h->audit_len = len0;

@@ -57,6 +57,9 @@ static const struct s_cmd s_cmds[] = {
     {"import-roster", node_cmd_import_roster,
      "apply a hub-signed roster file (offline enrolment)\n"
      "            FILE"},
+    {"audit", node_cmd_audit,
+     "check that the audit checkpoints this node holds are a prefix of\n"
+     "            the hub's chain (reports any rewrite)"},
     {"open", node_cmd_open,
      "verify and open an envelope file with this node's key\n"
      "            FILE|-"},

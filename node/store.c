@@ -896,3 +896,28 @@ node_store_refusal_count(node_store_t *s)
 {
     return s_int(s, "SELECT count(*) FROM refusal", NULL, 0);
 }
+
+int
+node_store_checkpoint_walk(node_store_t *s, node_cp_fn fn, void *ctx,
+                           struct ewh_err *err)
+{
+    sqlite3_stmt *st = s_prep(
+        s, "SELECT length, head, time FROM checkpoint ORDER BY length", err);
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 1) != 32)
+            continue;
+        if (fn(ctx, (uint64_t)sqlite3_column_int64(st, 0),
+               sqlite3_column_blob(st, 1), sqlite3_column_int64(st, 2)) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return s_sqlerr(s, err, "walk checkpoints");
+    return 0;
+}

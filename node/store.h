@@ -226,6 +226,12 @@ EWH_MUST_CHECK int node_store_checkpoint_put(node_store_t *s, uint64_t length,
                                              size_t raw_len,
                                              struct ewh_err *err);
 uint64_t node_store_checkpoint_length(node_store_t *s);
+/* The audit checkpoints held, by length (issue 5, ewnode audit).
+ * Return 0 from fn to go on, 1 to stop. */
+typedef int (*node_cp_fn)(void *ctx, uint64_t length, const uint8_t head[32],
+                          int64_t time);
+EWH_MUST_CHECK int node_store_checkpoint_walk(node_store_t *s, node_cp_fn fn,
+                                              void *ctx, struct ewh_err *err);
 
 /* Record a delivery that was acknowledged but not shown. */
 EWH_MUST_CHECK int node_store_refusal_add(node_store_t *s, const char *id,

@@ -1,0 +1,256 @@
+/* cmd_audit.c — ewnode audit: are the checkpoints this node holds a prefix
+ * of the hub's chain now?
+ *
+ * A one-shot client: its own CURVE DEALER with the node's keys, beside the
+ * running agent (the hub answers an AuditRequest on the connection that
+ * asked; no hello is sent, so the agent's session is untouched).  It asks
+ * for the whole chain from the genesis head, page by page, recomputes
+ * every head, and checks that each held checkpoint lies on the path and
+ * that the path ends at the checkpoint the hub signs for this answer. */
+#include "cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "dir.h"
+#include "ewh.pb-c.h"
+#include "ewh/audit.h"
+#include "ewh/frame.h"
+#include "ewh/limits.h"
+#include "ewh/log.h"
+#include "ewh/util.h"
+
+#define S_TIMEOUT_MS 10000 /* per proof page */
+
+struct s_held {
+    uint64_t length;
+    uint8_t head[EWH_HASH_BYTES];
+};
+
+struct s_list {
+    struct s_held *v;
+    size_t n, cap;
+};
+
+static int
+s_collect(void *ctx, uint64_t length, const uint8_t head[32], int64_t time)
+{
+    struct s_list *l = ctx;
+
+    (void)time;
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 64;
+        struct s_held *nv = realloc(l->v, ncap * sizeof(*nv));
+        if (nv == NULL)
+            return 1;
+        l->v = nv;
+        l->cap = ncap;
+    }
+    l->v[l->n].length = length;
+    memcpy(l->v[l->n].head, head, EWH_HASH_BYTES);
+    l->n++;
+    return 0;
+}
+
+static void
+s_rewrite(const struct s_held *c, const char *why)
+{
+    char hex[2 * EWH_HASH_BYTES + 1];
+
+    printf("REWRITE: checkpoint length %llu head %s not a prefix of hub's "
+           "chain (%s)\n",
+           (unsigned long long)c->length,
+           ewh_hex(c->head, EWH_HASH_BYTES, hex, sizeof(hex)), why);
+}
+
+/* Send a request and read the answer.  Caller owns *out. */
+static int
+s_ask(void *sock, uint64_t from, ewh_frame_t **out, struct ewh_err *err)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__AuditRequest rq = EWH__AUDIT_REQUEST__INIT;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    zmq_msg_t m;
+    int rc;
+
+    rq.from_length = from;
+    rq.max_entries = EWH_MAX_PROOF_ENTRIES;
+    f.msg_case = EWH__FRAME__MSG_AUDIT_REQUEST;
+    f.audit_request = &rq;
+    if (ewh_frame_encode(&f, &buf, &len, err) != 0)
+        return -1;
+    rc = zmq_send(sock, buf, len, 0);
+    free(buf);
+    if (rc < 0)
+        return ewh_err_set(err, EWH_E_IO, "send: %s",
+                           zmq_strerror(zmq_errno()));
+    for (;;) {
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, 0) < 0) {
+            zmq_msg_close(&m);
+            return ewh_err_set(err, EWH_E_IO,
+                               "no answer from the hub within %d s (%s)",
+                               S_TIMEOUT_MS / 1000, zmq_strerror(zmq_errno()));
+        }
+        rc = ewh_frame_decode(zmq_msg_data(&m), zmq_msg_size(&m), out, err);
+        zmq_msg_close(&m);
+        if (rc != 0)
+            return -1;
+        if ((*out)->msg_case == EWH__FRAME__MSG_AUDIT_PROOF)
+            return 0;
+        if ((*out)->msg_case == EWH__FRAME__MSG_ERROR) {
+            ewh_err_set(err, EWH_E_INVALID, "hub: %s",
+                        (*out)->error->reason ? (*out)->error->reason : "");
+            ewh_frame_destroy(out);
+            return -1;
+        }
+        ewh_frame_destroy(out); /* not ours to handle (a roster push) */
+    }
+}
+
+int
+node_cmd_audit(int argc, char **argv)
+{
+    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct ewh_err err = {0};
+    struct node_dir d;
+    struct s_list held = {0};
+    struct ewh_checkpoint cp = {0};
+    ewh_frame_t *f = NULL;
+    void *ctx = NULL, *sock = NULL;
+    const char *dir = NULL;
+    uint8_t head[EWH_HASH_BYTES] = {0};
+    uint64_t len = 0;
+    size_t idx = 0, i, bad = 0;
+    int ch, zero = 0, tmo = S_TIMEOUT_MS, ret = 2;
+    bool complete = false, have_cp = false;
+    char hex[2 * EWH_HASH_BYTES + 1];
+
+    while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'h':
+            printf("usage: ewnode audit [--dir DIR]\n"
+                   "  Ask the hub for its audit chain and check that every "
+                   "checkpoint this\n  node holds is a prefix of it.  Exit 0: "
+                   "OK, 1: rewrite found, 2: error.\n");
+            return 0;
+        default:
+            return node_cmd_usage("audit", NULL);
+        }
+    }
+    if (optind != argc)
+        return node_cmd_usage("audit", "unexpected argument");
+    if (node_cmd_open_dir(&d, dir, true, "audit") != 0)
+        return 2;
+    if (node_store_checkpoint_walk(d.store, s_collect, &held, &err) != 0) {
+        node_cmd_fail("audit", &err);
+        goto out;
+    }
+    if ((ctx = zmq_ctx_new()) == NULL ||
+        (sock = zmq_socket(ctx, ZMQ_DEALER)) == NULL ||
+        zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, d.hub.curve, 32) ||
+        zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY,
+                       ewh_secret_pubid(d.secret)->curve, 32) ||
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY,
+                       ewh_secret_curve_sk(d.secret), 32) ||
+        zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero)) ||
+        zmq_setsockopt(sock, ZMQ_RCVTIMEO, &tmo, sizeof(tmo)) ||
+        zmq_setsockopt(sock, ZMQ_SNDTIMEO, &tmo, sizeof(tmo)) ||
+        zmq_connect(sock, d.cfg.hub) != 0) {
+        ewh_err_set(&err, EWH_E_IO, "zmq: %s", zmq_strerror(zmq_errno()));
+        node_cmd_fail("audit", &err);
+        goto out;
+    }
+    while (!complete) {
+        Ewh__AuditProof *p;
+        uint8_t *raw;
+        size_t rlen;
+
+        ewh_frame_destroy(&f);
+        if (s_ask(sock, len, &f, &err) != 0) {
+            node_cmd_fail("audit", &err);
+            goto out;
+        }
+        p = f->audit_proof;
+        if (p->checkpoint == NULL || p->from_length != len) {
+            fprintf(stderr, "ewnode audit: malformed proof from the hub\n");
+            goto out;
+        }
+        rlen = ewh__checkpoint__get_packed_size(p->checkpoint);
+        if ((raw = malloc(rlen)) == NULL)
+            fatalx("out of memory");
+        ewh__checkpoint__pack(p->checkpoint, raw);
+        if (ewh_checkpoint_verify(raw, rlen, d.hub.sign, &cp, &err) != 0) {
+            free(raw);
+            fprintf(stderr, "ewnode audit: hub checkpoint: %s\n", err.reason);
+            goto out;
+        }
+        free(raw);
+        have_cp = true;
+        for (i = 0; i < p->n_entries; i++) {
+            Ewh__AuditEntry *e = p->entries[i];
+            char origin[EWH_CC_BYTES];
+            if (e->id.len != EWH_ID_BYTES ||
+                e->envelope_hash.len != EWH_HASH_BYTES || e->origin == NULL ||
+                strlen(e->origin) != 2) {
+                fprintf(stderr, "ewnode audit: malformed entry %llu\n",
+                        (unsigned long long)(len + 1));
+                goto out;
+            }
+            snprintf(origin, sizeof(origin), "%s", e->origin);
+            ewh_audit_next(head, e->id.data, e->envelope_hash.data, origin,
+                           e->received_at, head);
+            len++;
+            for (; idx < held.n && held.v[idx].length <= len; idx++)
+                if (held.v[idx].length == len &&
+                    memcmp(held.v[idx].head, head, EWH_HASH_BYTES) != 0) {
+                    s_rewrite(&held.v[idx], "the hub's entries now lead to "
+                                            "another head");
+                    bad++;
+                }
+        }
+        complete = p->complete;
+        if (!complete && p->n_entries == 0) {
+            fprintf(stderr, "ewnode audit: the hub sent an empty page\n");
+            goto out;
+        }
+    }
+    for (; idx < held.n; idx++) {
+        s_rewrite(&held.v[idx], "beyond the end of the hub's chain");
+        bad++;
+    }
+    if (have_cp && (cp.length != len || memcmp(cp.head, head, EWH_HASH_BYTES)))
+    {
+        printf("REWRITE: the hub's entries (length %llu) do not lead to the "
+               "checkpoint it signs now (length %llu head %s)\n",
+               (unsigned long long)len, (unsigned long long)cp.length,
+               ewh_hex(cp.head, EWH_HASH_BYTES, hex, sizeof(hex)));
+        bad++;
+    }
+    if (bad == 0)
+        printf("audit: OK: %zu checkpoint(s) held, all on the hub's chain "
+               "(length %llu, head %s)\n",
+               held.n, (unsigned long long)len,
+               ewh_hex(head, EWH_HASH_BYTES, hex, sizeof(hex)));
+    ret = bad == 0 ? 0 : 1;
+out:
+    ewh_frame_destroy(&f);
+    if (sock != NULL)
+        zmq_close(sock);
+    if (ctx != NULL)
+        zmq_ctx_term(ctx);
+    free(held.v);
+    node_dir_close(&d);
+    return ret;
+}
