@@ -17,7 +17,9 @@
 #include "ewh/frame.h"
 #include "ewh/log.h"
 #include "ewh/receipt.h"
+#include "rekey.h"
 #include "roster.h"
+#include "ewh/keyfile.h"
 
 #define S_WINDOW            256   /* submits in flight */
 #define S_BUDGET            256   /* frames drained per turn */
@@ -26,7 +28,8 @@
 #define S_SUBMIT_TMO_MS     30000 /* resend a submit not acked by then */
 #define S_RECEIPT_RESEND_MS 30000
 #define S_RETRY_MS          5000 /* after a temporary refusal */
-#define S_MON_EP            "inproc://ewnode-monitor"
+#define S_MON_EP            "inproc://ewnode-monitor-%u"
+#define S_ALT_MS            1500 /* down this long: try announced keys */
 
 struct s_flight {
     char id[EWH_ID_HEX];
@@ -53,7 +56,22 @@ struct s_agent {
     bool in_tx;
     struct s_out *out; /* frames to send after the batch commits */
     size_t n_out, cap_out;
+    /* Key changes (docs/operations.md). */
+    ewh_secret_t *next;         /* node.key.new: a re-key not yet enrolled */
+    ewh_secret_t *prev;         /* node.key.old: opens deliveries sealed
+                                   for the keys before a re-key */
+    ewh_roster_t *prev_roster;  /* the roster before the last one: verifies
+                                   envelopes and receipts signed with a
+                                   peer's keys before its re-key */
+    unsigned try_idx;           /* which key pair the socket uses */
+    unsigned mon_gen;
+    int64_t down_since;
+    bool alt_now;
+    bool rekeyed;               /* switched keys in this run */
 };
+
+static int s_sock_open(struct s_agent *a, struct ewh_err *err);
+static void s_sock_close(struct s_agent *a);
 
 /* ---- sending ---- */
 
@@ -318,6 +336,118 @@ s_pump_receipts(struct s_agent *a)
         ewh_log_warnx("agent: receipts: %s", err.reason);
 }
 
+/* ---- key changes ---- */
+
+/* The roster that was held before the one just applied: kept (and saved
+ * as DIR/roster.prev) so that envelopes and receipts a peer signed before
+ * its re-key still verify. */
+static void
+s_keep_prev_roster(struct s_agent *a, const uint8_t *old, size_t len)
+{
+    struct ewh_err err = {0};
+    ewh_roster_t *r;
+    char f[1200];
+
+    if (old == NULL)
+        return;
+    if ((r = ewh_roster_open(old, len, a->d->hub.sign, &err)) == NULL)
+        return; /* signed by the hub's keys before a rotation */
+    ewh_roster_destroy(&a->prev_roster);
+    a->prev_roster = r;
+    node_dir_file(a->d, "roster.prev", f, sizeof(f));
+    if (ewh_keyfile_write(f, old, len, 0644, &err) != 0)
+        ewh_log_warnx("agent: %s", err.reason);
+}
+
+static void
+s_load_prev_roster(struct s_agent *a)
+{
+    struct ewh_err err = {0};
+    char f[1200], *buf = NULL;
+    size_t len = 0;
+
+    node_dir_file(a->d, "roster.prev", f, sizeof(f));
+    if (access(f, F_OK) != 0 ||
+        ewh_file_read(f, EWH_MAX_FRAME_BYTES, &buf, &len, &err) != 0)
+        return;
+    a->prev_roster = ewh_roster_open((uint8_t *)buf, len, a->d->hub.sign, &err);
+    free(buf);
+}
+
+/* The hub's roster names our new identity: the operator enrolled
+ * node-CC.pub.new.  Switch for good and reseal what is not yet accepted. */
+static void
+s_rekey_check(struct s_agent *a)
+{
+    struct ewh_err err = {0};
+    const struct ewh_pubid *mine;
+    size_t n_env = 0, n_rcpt = 0;
+    char fp[EWH_FINGERPRINT_CHARS];
+
+    if (a->next == NULL || a->roster == NULL)
+        return;
+    mine = ewh_roster_find(a->roster, a->me, NULL);
+    if (mine == NULL || !ewh_pubid_equal(mine, ewh_secret_pubid(a->next)))
+        return;
+    s_flush(a);
+    if (node_dir_rekey_commit(a->d, &err) != 0) {
+        ewh_log_errx("agent: re-key: %s", err.reason);
+        return;
+    }
+    ewh_secret_destroy(&a->prev);
+    a->prev = a->d->secret;
+    a->d->secret = a->next;
+    a->next = NULL;
+    a->rekeyed = true;
+    if (node_rekey_reseal(a->d, a->prev, a->roster, &n_env, &n_rcpt, &err) !=
+        0)
+        ewh_log_errx("agent: re-key: reseal: %s", err.reason);
+    ewh_pubid_fingerprint(ewh_secret_pubid(a->d->secret), fp);
+    ewh_log_info("agent: re-keyed: now using fingerprint %s (resealed %zu "
+                 "queued reports, re-signed %zu receipts)",
+                 fp, n_env, n_rcpt);
+    a->n_fl = 0;
+    a->outbox_dirty = true;
+    a->receipts_dirty = true;
+    a->rc_cursor = 0;
+    if (a->try_idx & 1) {
+        /* The socket already runs on the new key (it was the trial one):
+         * the new key is now the current one. */
+        a->try_idx &= ~1u;
+    } else if (a->ctx != NULL) {
+        struct ewh_err e2 = {0};
+        s_sock_close(a);
+        if (s_sock_open(a, &e2) != 0)
+            ewh_log_errx("agent: reconnect: %s", e2.reason);
+    }
+}
+
+/* Open a delivery: our keys, then the keys before a re-key; the roster,
+ * then the one before it. */
+static int
+s_open_env(struct s_agent *a, const uint8_t *env, size_t len,
+           struct ewh_report *r, struct ewh_header *h, struct ewh_err *err)
+{
+    const ewh_secret_t *keys[2] = {a->d->secret, a->prev};
+    ewh_roster_t *ros[2] = {a->roster, a->prev_roster};
+    struct ewh_err e2 = {0};
+    int i, j;
+
+    if (ewh_envelope_open(env, len, keys[0], ewh_roster_lookup, ros[0], r, h,
+                          err) == 0)
+        return 0;
+    for (i = 0; i < 2; i++)
+        for (j = 0; j < 2; j++) {
+            if ((i == 0 && j == 0) || keys[i] == NULL || ros[j] == NULL)
+                continue;
+            ewh_report_clear(r);
+            if (ewh_envelope_open(env, len, keys[i], ewh_roster_lookup, ros[j],
+                                  r, h, &e2) == 0)
+                return 0;
+        }
+    return -1;
+}
+
 /* ---- frames from the hub ---- */
 
 static void
@@ -325,22 +455,29 @@ s_on_roster(struct s_agent *a, const Ewh__SignedRoster *sr)
 {
     struct ewh_err err = {0};
     uint64_t v = 0;
-    size_t len = ewh__signed_roster__get_packed_size(sr);
-    uint8_t *buf = malloc(len > 0 ? len : 1);
+    size_t len = ewh__signed_roster__get_packed_size(sr), old_len = 0;
+    uint8_t *buf = malloc(len > 0 ? len : 1), *old = NULL;
 
     if (buf == NULL)
         return;
     ewh__signed_roster__pack(sr, buf);
     s_flush(a); /* the roster has its own transaction */
+    if (node_store_roster_get(a->d->store, &old, &old_len, &err) != 0)
+        old = NULL;
     if (node_roster_apply(a->d, buf, len, &v, &err) == 0) {
         ewh_log_info("agent: roster version %llu applied",
                      (unsigned long long)v);
+        s_keep_prev_roster(a, old, old_len);
         s_reload_roster(a);
+        if ((a->try_idx & 2) && !a->d->has_hub_next)
+            a->try_idx &= ~2u; /* the announced hub keys are pinned now */
+        s_rekey_check(a);
     } else if (err.code == EWH_E_VERSION)
         ewh_log_debug("agent: roster: %s", err.reason);
     else
         ewh_log_warnx("agent: refused roster: %s", err.reason);
     free(buf);
+    free(old);
     if (a->roster == NULL) {
         ewh_log_warnx("agent: no usable roster yet; waiting");
         return;
@@ -379,6 +516,14 @@ s_on_submit_ack(struct s_agent *a, const Ewh__SubmitAck *k)
             ewh_log_warnx("agent: hub deferred id=%.8s: %s", id, k->reason);
             rc = node_store_outbox_retry(
                 a->d->store, id, ewh_now_ms() + S_RETRY_MS, k->reason, &err);
+        } else if (a->rekeyed && k->reason != NULL &&
+                   strstr(k->reason, "already used by a different") != NULL) {
+            /* Resealed at the re-key, but the hub had already accepted
+             * the old-key envelope of the same report (its ack was lost
+             * when the connection was cut). */
+            ewh_log_info("agent: hub holds id=%.8s sealed with the old key",
+                         id);
+            rc = node_store_outbox_accepted(a->d->store, id, ewh_now(), &err);
         } else {
             ewh_log_warnx("agent: hub refused id=%.8s: %s", id, k->reason);
             rc = node_store_outbox_refused(a->d->store, id,
@@ -465,8 +610,8 @@ s_on_deliver(struct s_agent *a, const Ewh__Deliver *dv)
                       (unsigned long long)dv->seq);
         return;
     }
-    if (ewh_envelope_open(dv->envelope.data, dv->envelope.len, a->d->secret,
-                          ewh_roster_lookup, a->roster, &r, &h, &err) != 0 ||
+    if (s_open_env(a, dv->envelope.data, dv->envelope.len, &r, &h, &err) !=
+            0 ||
         (strcmp(h.origin, a->me) == 0 &&
          ewh_err_set(&err, EWH_E_ORIGIN, "report from this node") != 0)) {
         /* A bad envelope is acknowledged so it does not loop, recorded,
@@ -536,8 +681,11 @@ s_on_relay(struct s_agent *a, const Ewh__ReceiptRelay *rr)
     ewh__receipt__pack(rr->receipt, buf);
     memset(&rc, 0, sizeof(rc));
     if (a->roster == NULL ||
-        ewh_receipt_verify(buf, len, NULL, ewh_roster_lookup, a->roster, &rc,
-                           &err) != 0) {
+        (ewh_receipt_verify(buf, len, NULL, ewh_roster_lookup, a->roster, &rc,
+                            &err) != 0 &&
+         (a->prev_roster == NULL ||
+          ewh_receipt_verify(buf, len, NULL, ewh_roster_lookup,
+                             a->prev_roster, &rc, &err) != 0))) {
         ewh_log_warnx("agent: refused receipt relay seq=%llu: %s",
                       (unsigned long long)rr->seq,
                       a->roster ? err.reason : "no roster");
@@ -705,11 +853,14 @@ s_on_monitor(struct s_agent *a)
             case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
                 ewh_log_warnx("agent: hub refused this node (not enrolled "
                               "or revoked?); retrying");
+                a->alt_now = true;
                 break;
             case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
             case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
                 ewh_log_warnx("agent: handshake with hub failed (wrong hub "
-                              "key?); retrying");
+                              "key? only keys announced by the pinned hub "
+                              "key are accepted); retrying");
+                a->alt_now = true;
                 break;
             default:
                 break;
@@ -720,19 +871,64 @@ s_on_monitor(struct s_agent *a)
     }
 }
 
-static int
-s_setup(struct s_agent *a, struct ewh_err *err)
+static void
+s_sock_close(struct s_agent *a)
 {
-    const ewh_secret_t *sec = a->d->secret;
+    if (a->sock != NULL) {
+        zmq_socket_monitor(a->sock, NULL, 0);
+        zmq_close(a->sock);
+        a->sock = NULL;
+    }
+    if (a->mon != NULL) {
+        zmq_close(a->mon);
+        a->mon = NULL;
+    }
+    a->connected = false;
+    a->ready = false;
+    a->n_fl = 0;
+}
+
+/* The next combination of (node key, hub key) to try: current or, when
+ * one is pending, the new node key (bit 0) and the hub's announced key
+ * (bit 1). */
+static void
+s_next_try(struct s_agent *a)
+{
+    unsigned i, idx;
+
+    for (i = 1; i <= 4; i++) {
+        idx = (a->try_idx + i) % 4;
+        if ((idx & 1) && a->next == NULL)
+            continue;
+        if ((idx & 2) && !a->d->has_hub_next)
+            continue;
+        a->try_idx = idx;
+        return;
+    }
+}
+
+static int
+s_sock_open(struct s_agent *a, struct ewh_err *err)
+{
+    const ewh_secret_t *sec =
+        (a->try_idx & 1) && a->next != NULL ? a->next : a->d->secret;
+    const uint8_t *srv = (a->try_idx & 2) && a->d->has_hub_next
+                             ? a->d->hub_next.curve
+                             : a->d->hub.curve;
     const struct node_config *c = &a->d->cfg;
     int zero = 0, one = 1, hb = (int)c->heartbeat_ms, hbt = 3 * hb;
     int ivl = (int)c->reconnect_ms, ivlmax = (int)c->reconnect_max_ms;
     int64_t maxmsg = EWH_MAX_FRAME_BYTES + 1024;
+    char mon_ep[64];
 
-    if ((a->ctx = zmq_ctx_new()) == NULL ||
-        (a->sock = zmq_socket(a->ctx, ZMQ_DEALER)) == NULL)
+    snprintf(mon_ep, sizeof(mon_ep), S_MON_EP, a->mon_gen++);
+    if ((a->sock = zmq_socket(a->ctx, ZMQ_DEALER)) == NULL)
         return ewh_err_set(err, EWH_E_IO, "zmq: %s", zmq_strerror(errno));
-    if (zmq_setsockopt(a->sock, ZMQ_CURVE_SERVERKEY, a->d->hub.curve, 32) ||
+    if (a->try_idx != 0)
+        ewh_log_info("agent: trying %s node key and %s hub key",
+                     (a->try_idx & 1) ? "the new" : "the current",
+                     (a->try_idx & 2) ? "the announced" : "the pinned");
+    if (zmq_setsockopt(a->sock, ZMQ_CURVE_SERVERKEY, srv, 32) ||
         zmq_setsockopt(a->sock, ZMQ_CURVE_PUBLICKEY,
                        ewh_secret_pubid(sec)->curve, 32) ||
         zmq_setsockopt(a->sock, ZMQ_CURVE_SECRETKEY, ewh_secret_curve_sk(sec),
@@ -748,7 +944,7 @@ s_setup(struct s_agent *a, struct ewh_err *err)
         zmq_setsockopt(a->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)))
         return ewh_err_set(err, EWH_E_IO, "zmq setsockopt: %s",
                            zmq_strerror(errno));
-    if (zmq_socket_monitor(a->sock, S_MON_EP,
+    if (zmq_socket_monitor(a->sock, mon_ep,
                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                ZMQ_EVENT_DISCONNECTED |
                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
@@ -756,13 +952,21 @@ s_setup(struct s_agent *a, struct ewh_err *err)
                                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
         (a->mon = zmq_socket(a->ctx, ZMQ_PAIR)) == NULL ||
         zmq_setsockopt(a->mon, ZMQ_LINGER, &zero, sizeof(zero)) ||
-        zmq_connect(a->mon, S_MON_EP) != 0)
+        zmq_connect(a->mon, mon_ep) != 0)
         return ewh_err_set(err, EWH_E_IO, "zmq monitor: %s",
                            zmq_strerror(errno));
     if (zmq_connect(a->sock, c->hub) != 0)
         return ewh_err_set(err, EWH_E_INVALID, "hub endpoint %s: %s", c->hub,
                            zmq_strerror(errno));
     return 0;
+}
+
+static int
+s_setup(struct s_agent *a, struct ewh_err *err)
+{
+    if ((a->ctx = zmq_ctx_new()) == NULL)
+        return ewh_err_set(err, EWH_E_IO, "zmq: %s", zmq_strerror(errno));
+    return s_sock_open(a, err);
 }
 
 static void
@@ -781,6 +985,43 @@ s_on_signal(struct s_agent *a)
     }
 }
 
+/* Not connected for a while (or a handshake failed) and new keys are
+ * pending: try the next combination of keys.  A new node key is refused
+ * until the hub enrols it; a hub key works only if the pinned hub key
+ * announced it. */
+static void
+s_maybe_alternate(struct s_agent *a, struct ewh_err *err)
+{
+    int64_t now = ewh_mono_ms();
+    struct ewh_err e2 = {0};
+
+    (void)err;
+    if (a->connected) {
+        a->down_since = 0;
+        a->alt_now = false;
+        return;
+    }
+    if (a->down_since == 0)
+        a->down_since = now;
+    if (now - a->down_since < (a->alt_now ? 300 : S_ALT_MS))
+        return;
+    a->alt_now = false;
+    a->down_since = now;
+    if (a->next == NULL) {
+        /* `ewnode rekey` may have run since the agent started. */
+        if (node_dir_load_key(a->d, "node.key.new", &a->next, &e2) != 0)
+            ewh_log_warnx("agent: %s", e2.reason);
+        else if (a->next != NULL)
+            ewh_log_info("agent: found a pending re-key (node.key.new)");
+    }
+    if (a->next == NULL && !a->d->has_hub_next && a->try_idx == 0)
+        return;
+    s_next_try(a);
+    s_sock_close(a);
+    if (s_sock_open(a, &e2) != 0)
+        ewh_log_errx("agent: reconnect: %s", e2.reason);
+}
+
 int
 node_run(struct node_dir *d, int sfd, struct ewh_err *err)
 {
@@ -794,6 +1035,14 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
     a.sfd = sfd;
     a.receipts_at = ewh_mono_ms();
     s_reload_roster(&a);
+    s_load_prev_roster(&a);
+    if (node_dir_load_key(d, "node.key.new", &a.next, err) != 0 ||
+        node_dir_load_key(d, "node.key.old", &a.prev, err) != 0)
+        goto out;
+    if (a.next != NULL)
+        ewh_log_info("agent: a re-key is pending (node.key.new); switching "
+                     "once the hub enrols it");
+    s_rekey_check(&a);
     if (s_setup(&a, err) != 0)
         goto out;
     ewh_log_info("agent: node %s connecting to %s (roster version %llu, "
@@ -851,19 +1100,18 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
             s_hello(&a);
         s_pump_outbox(&a);
         s_pump_receipts(&a);
+        s_maybe_alternate(&a, err);
     }
     rc = 0;
 out:
     s_flush(&a);
     free(a.out);
-    if (a.mon != NULL)
-        zmq_close(a.mon);
-    if (a.sock != NULL) {
-        zmq_socket_monitor(a.sock, NULL, 0);
-        zmq_close(a.sock);
-    }
+    s_sock_close(&a);
     if (a.ctx != NULL)
         zmq_ctx_term(a.ctx);
     ewh_roster_destroy(&a.roster);
+    ewh_roster_destroy(&a.prev_roster);
+    ewh_secret_destroy(&a.next);
+    ewh_secret_destroy(&a.prev);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ewh/config.h"
 #include "ewh/keyfile.h"
@@ -158,6 +159,12 @@ node_dir_open(struct node_dir *d, const char *path, bool with_secret,
         return -1;
     if (d->hub.kind != EWH_KIND_HUB)
         return ewh_err_set(err, EWH_E_INVALID, "%s is not a hub identity", f);
+    node_dir_file(d, "hub.pub.next", f, sizeof(f));
+    if (access(f, F_OK) == 0) {
+        if (ewh_pubid_load(f, &d->hub_next, err) != 0)
+            return -1;
+        d->has_hub_next = d->hub_next.kind == EWH_KIND_HUB;
+    }
     if (with_secret) {
         node_dir_file(d, "node.key", f, sizeof(f));
         if ((d->secret = ewh_secret_load(f, err)) == NULL)
@@ -197,4 +204,123 @@ node_dir_roster(struct node_dir *d, struct ewh_err *err)
     r = ewh_roster_open(buf, len, d->hub.sign, err);
     free(buf);
     return r;
+}
+
+/* ---- key changes ---- */
+
+int
+node_dir_load_key(struct node_dir *d, const char *name, ewh_secret_t **out,
+                  struct ewh_err *err)
+{
+    char f[1200];
+
+    *out = NULL;
+    node_dir_file(d, name, f, sizeof(f));
+    if (access(f, F_OK) != 0)
+        return 0;
+    if ((*out = ewh_secret_load(f, err)) == NULL)
+        return -1;
+    if (strcmp(ewh_secret_pubid(*out)->country, d->cfg.country) != 0) {
+        ewh_err_set(err, EWH_E_INVALID, "%s is for %s, not %s", f,
+                    ewh_secret_pubid(*out)->country, d->cfg.country);
+        ewh_secret_destroy(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* from becomes to (replacing it); the previous to is kept as keep (a hard
+ * link), so that to exists at every moment. */
+static int
+s_rotate_file(struct node_dir *d, const char *from, const char *to,
+              const char *keep, struct ewh_err *err)
+{
+    char a[1200], b[1200], c[1200];
+
+    node_dir_file(d, from, a, sizeof(a));
+    node_dir_file(d, to, b, sizeof(b));
+    node_dir_file(d, keep, c, sizeof(c));
+    (void)unlink(c);
+    if (link(b, c) != 0 && errno != ENOENT)
+        return ewh_err_set(err, EWH_E_IO, "link %s %s: %s", b, c,
+                           strerror(errno));
+    if (rename(a, b) != 0)
+        return ewh_err_set(err, EWH_E_IO, "rename %s %s: %s", a, b,
+                           strerror(errno));
+    return 0;
+}
+
+static int
+s_sync_dir(struct node_dir *d)
+{
+    FILE *f = fopen(d->path, "re");
+
+    if (f == NULL)
+        return -1;
+    (void)fsync(fileno(f));
+    fclose(f);
+    return 0;
+}
+
+int
+node_dir_rekey_commit(struct node_dir *d, struct ewh_err *err)
+{
+    char pub[64], pubnew[64], pubold[64];
+
+    snprintf(pub, sizeof(pub), "node-%s.pub", d->cfg.country);
+    snprintf(pubnew, sizeof(pubnew), "node-%s.pub.new", d->cfg.country);
+    snprintf(pubold, sizeof(pubold), "node-%s.pub.old", d->cfg.country);
+    if (s_rotate_file(d, "node.key.new", "node.key", "node.key.old", err) != 0)
+        return -1;
+    if (s_rotate_file(d, pubnew, pub, pubold, err) != 0)
+        return -1;
+    (void)s_sync_dir(d);
+    return 0;
+}
+
+int
+node_dir_hub_announce(struct node_dir *d, const uint8_t sign[32],
+                      const uint8_t curve[32], struct ewh_err *err)
+{
+    struct ewh_pubid id;
+    char f[1200];
+
+    if (d->has_hub_next && memcmp(d->hub_next.sign, sign, 32) == 0 &&
+        memcmp(d->hub_next.curve, curve, 32) == 0)
+        return 0;
+    memset(&id, 0, sizeof(id));
+    id.kind = EWH_KIND_HUB;
+    memcpy(id.sign, sign, 32);
+    memcpy(id.curve, curve, 32);
+    node_dir_file(d, "hub.pub.next", f, sizeof(f));
+    if (ewh_pubid_save(&id, f, err) != 0)
+        return -1;
+    d->hub_next = id;
+    d->has_hub_next = true;
+    return 0;
+}
+
+int
+node_dir_hub_forget_next(struct node_dir *d)
+{
+    char f[1200];
+
+    if (!d->has_hub_next)
+        return 0;
+    node_dir_file(d, "hub.pub.next", f, sizeof(f));
+    d->has_hub_next = false;
+    return unlink(f);
+}
+
+int
+node_dir_hub_repin(struct node_dir *d, struct ewh_err *err)
+{
+    if (!d->has_hub_next)
+        return ewh_err_set(err, EWH_E_INVALID, "no announced hub keys");
+    if (s_rotate_file(d, "hub.pub.next", "hub.pub", "hub.pub.old", err) != 0)
+        return -1;
+    (void)s_sync_dir(d);
+    d->hub = d->hub_next;
+    d->has_hub_next = false;
+    return 0;
 }

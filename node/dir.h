@@ -37,7 +37,9 @@ struct node_config {
 struct node_dir {
     char path[1024];
     struct node_config cfg;
-    struct ewh_pubid hub; /* pinned */
+    struct ewh_pubid hub;      /* pinned */
+    struct ewh_pubid hub_next; /* announced by the pinned key (hub.pub.next) */
+    bool has_hub_next;
     ewh_secret_t *secret; /* NULL unless loaded */
     node_store_t *store;
 };
@@ -69,5 +71,30 @@ EWH_MUST_CHECK int node_config_set(struct node_config *cfg, const char *name,
  * EWH_E_NOTFOUND when none has arrived.  Caller owns it. */
 EWH_MUST_CHECK ewh_roster_t *node_dir_roster(struct node_dir *d,
                                              struct ewh_err *err);
+
+/* ---- key changes (docs/operations.md) ---- */
+
+/* Load DIR/name as a node secret of this country into *out; *out NULL
+ * (and 0) when the file does not exist. */
+EWH_MUST_CHECK int node_dir_load_key(struct node_dir *d, const char *name,
+                                     ewh_secret_t **out, struct ewh_err *err);
+
+/* Make node.key.new and node-CC.pub.new current: the old ones become
+ * node.key.old and node-CC.pub.old.  node.key is replaced by rename, so
+ * there is always a node.key. */
+EWH_MUST_CHECK int node_dir_rekey_commit(struct node_dir *d,
+                                         struct ewh_err *err);
+
+/* Hub key rotation.  Remember next keys announced in a roster signed by
+ * the pinned key (DIR/hub.pub.next); re-pin to them (hub.pub.next becomes
+ * hub.pub, the old one hub.pub.old) once a roster verifies with them. */
+EWH_MUST_CHECK int node_dir_hub_announce(struct node_dir *d,
+                                         const uint8_t sign[32],
+                                         const uint8_t curve[32],
+                                         struct ewh_err *err);
+EWH_MUST_CHECK int node_dir_hub_repin(struct node_dir *d, struct ewh_err *err);
+/* The rotation was aborted (a roster from the pinned key names no next
+ * keys): drop hub.pub.next. */
+int node_dir_hub_forget_next(struct node_dir *d);
 
 #endif

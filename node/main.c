@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "cmd.h"
+#include "rekey.h"
 #include "ewh/log.h"
 #include "ewh/roster.h"
 
@@ -57,6 +58,9 @@ static const struct s_cmd s_cmds[] = {
     {"import-roster", node_cmd_import_roster,
      "apply a hub-signed roster file (offline enrolment)\n"
      "            FILE"},
+    {"rekey", node_cmd_rekey,
+     "new keys beside the current ones; the agent switches once the hub\n"
+     "            enrols node-CC.pub.new (no gap)   [--abort]"},
     {"audit", node_cmd_audit,
      "check that the audit checkpoints this node holds are a prefix of\n"
      "            the hub's chain (reports any rewrite)"},

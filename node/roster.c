@@ -2,6 +2,9 @@
 #include "roster.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include "ewh/log.h"
 
 int
 node_roster_apply(struct node_dir *d, const uint8_t *buf, size_t len,
@@ -9,10 +12,17 @@ node_roster_apply(struct node_dir *d, const uint8_t *buf, size_t len,
 {
     ewh_roster_t *got = NULL, *held = NULL;
     struct ewh_err e2 = {0};
+    const uint8_t *ns, *nc;
+    bool repin = false;
     int rc = -1;
 
-    if ((got = ewh_roster_open(buf, len, d->hub.sign, err)) == NULL)
-        return -1;
+    if ((got = ewh_roster_open(buf, len, d->hub.sign, err)) == NULL) {
+        /* Hub key rotation: only keys that the pinned key announced. */
+        if (!d->has_hub_next ||
+            (got = ewh_roster_open(buf, len, d->hub_next.sign, &e2)) == NULL)
+            return -1;
+        repin = true;
+    }
     *version = ewh_roster_version(got);
     if (node_store_begin(d->store, err) != 0)
         goto out;
@@ -30,6 +40,25 @@ node_roster_apply(struct node_dir *d, const uint8_t *buf, size_t len,
         node_store_commit(d->store, err) != 0) {
         node_store_rollback(d->store);
         goto out;
+    }
+    if (repin) {
+        /* The new hub keys were announced by the old key: pin them. */
+        if (node_dir_hub_repin(d, err) != 0)
+            goto out;
+        ewh_log_info("roster: hub keys rotated as announced; pinned the "
+                     "new hub identity (roster version %llu)",
+                     (unsigned long long)*version);
+    } else if ((ns = ewh_roster_next_hub_sign(got)) != NULL &&
+               (nc = ewh_roster_next_hub_curve(got)) != NULL) {
+        bool had = d->has_hub_next;
+        if (node_dir_hub_announce(d, ns, nc, err) != 0)
+            goto out;
+        if (!had)
+            ewh_log_info("roster: the hub announced its next keys; kept "
+                         "in hub.pub.next");
+    } else if (d->has_hub_next) {
+        (void)node_dir_hub_forget_next(d);
+        ewh_log_info("roster: the hub's key rotation was called off");
     }
     rc = 0;
 out:

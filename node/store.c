@@ -897,6 +897,42 @@ node_store_refusal_count(node_store_t *s)
     return s_int(s, "SELECT count(*) FROM refusal", NULL, 0);
 }
 
+/* ---- re-key (issue 8) ---- */
+
+int
+node_store_outbox_set_envelope(node_store_t *s, const char *id,
+                               const uint8_t *env, size_t len,
+                               struct ewh_err *err)
+{
+    sqlite3_stmt *st = s_prep(s,
+                              "UPDATE msg SET envelope = ?, next_try = 0 "
+                              "WHERE id = ? AND dir = 'out' AND state = "
+                              "'queued'",
+                              err);
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_blob(st, 1, env, (int)len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    return s_done(s, st, err);
+}
+
+int
+node_store_receipt_set(node_store_t *s, int64_t seq, const uint8_t *buf,
+                       size_t len, struct ewh_err *err)
+{
+    sqlite3_stmt *st = s_prep(s,
+                              "UPDATE receipt_out SET receipt = ? WHERE seq = "
+                              "? AND done = 0",
+                              err);
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_blob(st, 1, buf, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seq);
+    return s_done(s, st, err);
+}
+
 int
 node_store_checkpoint_walk(node_store_t *s, node_cp_fn fn, void *ctx,
                            struct ewh_err *err)

@@ -240,4 +240,19 @@ EWH_MUST_CHECK int node_store_refusal_add(node_store_t *s, const char *id,
                                           struct ewh_err *err);
 int64_t node_store_refusal_count(node_store_t *s);
 
+/* ---- re-key ---- */
+
+/* Replace the envelope of a sent report still queued (not yet accepted by
+ * the hub): the same report resealed with new keys.  Inside a
+ * transaction. */
+EWH_MUST_CHECK int node_store_outbox_set_envelope(node_store_t *s,
+                                                  const char *id,
+                                                  const uint8_t *env,
+                                                  size_t len,
+                                                  struct ewh_err *err);
+/* Replace an unsent receipt (re-signed with new keys). */
+EWH_MUST_CHECK int node_store_receipt_set(node_store_t *s, int64_t seq,
+                                          const uint8_t *buf, size_t len,
+                                          struct ewh_err *err);
+
 #endif

@@ -1,0 +1,134 @@
+"""ewnode rekey with no gap in service: reports flow both ways without a
+pause while RS gets new keys; the old keys work until the operator enrols
+the new file, then the agent switches by itself.  Nothing is lost,
+nothing refused, nothing shown twice."""
+
+import os
+import re
+import threading
+import time
+
+from ewhtest import EWHUB, NodeCase, node_main, wait_for
+
+
+class Rekey(NodeCase):
+
+    def traffic(self, src, dst, out, stop):
+        """Submit reports from src to dst until stop is set."""
+        i = 0
+        while not stop.is_set():
+            r = self.ewnode("submit", "--dir", self.dirs[src], "--to", dst,
+                            "--level", ("high", "medium", "low")[i % 3],
+                            "--category", "other", "--title",
+                            "%s->%s %d" % (src, dst, i), "--body", "b",
+                            ok=False)
+            if r.returncode == 0:
+                out.append(r.stdout.decode().strip())
+            else:
+                self.errors.append(r.stderr.decode())
+            i += 1
+            time.sleep(0.03)
+
+    def test_rekey_no_gap(self):
+        hub = self.path("hub")
+        self.dirs = dirs = self.region(["RS", "HR"])
+        rs_agent = self.agent_start(dirs["RS"])
+        self.agent_start(dirs["HR"])
+        self.wait_ready(dirs["RS"])
+        self.wait_ready(dirs["HR"])
+        old_fp = [p for p in self.peers_of(dirs["HR"])
+                  if p["country"] == "RS"][0]["fingerprint"]
+        with open(os.path.join(dirs["RS"], "node.key"), "rb") as f:
+            old_key = f.read()
+
+        self.errors = []
+        sent = {"RS": [], "HR": []}
+        stop = threading.Event()
+        threads = [threading.Thread(target=self.traffic,
+                                    args=("RS", "HR", sent["RS"], stop)),
+                   threading.Thread(target=self.traffic,
+                                    args=("HR", "RS", sent["HR"], stop))]
+        for t in threads:
+            t.start()
+        try:
+            wait_for(lambda: len(sent["RS"]) >= 10, 30, what="traffic")
+            # New keys beside the old ones; nothing changes yet.
+            r = self.ewnode("rekey", "--dir", dirs["RS"])
+            new_fp = re.search(r"new fingerprint: (\S+)",
+                               r.stdout.decode()).group(1)
+            self.assertNotEqual(new_fp, old_fp)
+            with open(os.path.join(dirs["RS"], "node.key"), "rb") as f:
+                self.assertEqual(f.read(), old_key)
+            # A second rekey while one is pending is refused.
+            r2 = self.ewnode("rekey", "--dir", dirs["RS"], ok=False)
+            self.assertEqual(r2.returncode, 1)
+            self.assertIn("already pending", r2.stderr.decode())
+            # The old keys keep working until the operator enrols.
+            n = len(sent["RS"])
+            wait_for(lambda: len(sent["RS"]) >= n + 10, 30,
+                     what="traffic on the old keys")
+            wait_for(lambda: sent["RS"][n + 5] in
+                     [m["id"] for m in self.inbox(dirs["HR"])], 30,
+                     what="old-key report delivered after rekey")
+            self.run_cmd([EWHUB, "enroll", "--dir", hub,
+                          os.path.join(dirs["RS"], "node-RS.pub.new")])
+            wait_for(lambda: "re-keyed: now using fingerprint " + new_fp
+                     in rs_agent.logtext(), 30, what="agent switched")
+            n = len(sent["RS"])
+            wait_for(lambda: len(sent["RS"]) >= n + 10, 30,
+                     what="traffic on the new keys")
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(60)
+        self.assertEqual(self.errors, [])
+
+        # The switch is on disk: the new key in place, the old one kept.
+        with open(os.path.join(dirs["RS"], "node.key"), "rb") as f:
+            self.assertNotEqual(f.read(), old_key)
+        self.assertTrue(os.path.exists(os.path.join(dirs["RS"],
+                                                    "node.key.old")))
+        self.assertFalse(os.path.exists(os.path.join(dirs["RS"],
+                                                     "node.key.new")))
+        wait_for(lambda: [p for p in self.peers_of(dirs["HR"])
+                          if p["country"] == "RS"][0]["fingerprint"]
+                 == new_fp, 30, what="HR sees RS's new fingerprint")
+
+        # Every report arrives once, none refused, in both directions.
+        for src, dst in (("RS", "HR"), ("HR", "RS")):
+            want = set(sent[src])
+            self.assertEqual(len(want), len(sent[src]))
+
+            def arrived():
+                got = [m["id"] for m in self.inbox(dirs[dst])
+                       if m["origin"] == src]
+                return got if set(got) >= want else None
+            got = wait_for(arrived, 60, what="all %s->%s arrived" % (src,
+                                                                    dst))
+            self.assertEqual(len(got), len(set(got)), "shown twice")
+            self.assertEqual(set(got), want)
+            out = {m["id"]: m for m in self.outbox(dirs[src])}
+            for rid in want:
+                self.assertNotEqual(out[rid]["state"], "refused",
+                                    out[rid])
+
+            def all_delivered():
+                out = {m["id"]: m for m in self.outbox(dirs[src])}
+                return all(out[r]["recipients"] == {dst: "delivered"}
+                           for r in want)
+            wait_for(all_delivered, 60, what="%s sees all delivered" % src)
+        self.assertEqual(self.inbox(dirs["HR"], "--unacked")[0]["origin"],
+                         "RS")
+        # A report submitted by the CLI now is signed with the new key.
+        rid = self.submit(dirs["RS"], to="HR", level="low", category="other",
+                          title="after", body="b")
+        self.wait_inbox(dirs["HR"], rid)
+
+    def peers_of(self, d):
+        import json
+        return json.loads(self.ewnode("peers", "--dir", d,
+                                      "--json").stdout)["peers"]
+
+
+if __name__ == "__main__":
+    node_main()
