@@ -40,6 +40,32 @@
  *       delivery.  Stops after --count deliveries, after --idle seconds
  *       without a frame, or at --timeout (exit 1 if --count not reached).
  *
+ * Attacker features (issue 7, tests/adversarial; reusable by benchmarks):
+ *
+ *   submit ... --flood SECONDS
+ *       After sealing --count envelopes, keeps sending them round and
+ *       round for SECONDS, as fast as --window unacknowledged allows
+ *       (rate limits ignored), without printing each ack; ends with
+ *       {"type":"flood","seconds":S,"sent":N,"accepted":N,"duplicate":N,
+ *       "refused":N,"rate_limited":N}.  Exits 0.
+ *   submit ... --to-pub FILE
+ *       also seals for the public identity FILE (a country the hub does
+ *       not know, or a stale key).
+ *   recv ... --env-out DIR
+ *       saves each delivered envelope as DIR/<id>.env (to replay it).
+ *   recv ... --stall
+ *       says hello, then never reads (a slow-loris peer) until --timeout;
+ *       receive buffers are tiny, so the hub's sends back up at once.
+ *   forge --key node.key --hub-pub hub.pub --endpoint E
+ *         [--receipt-id HEX --origin CC [--kind delivered|acknowledged]
+ *          [--from CC] [--seal-key other.key]] [--ack-seq A:B]
+ *         [--idle SECONDS]
+ *       Sends frames a misbehaving node might: a Receipt for report HEX
+ *       (signed by --seal-key or the node's key, claiming to be from
+ *       --from, default the signer's country) and/or a DeliverAck with an
+ *       all-zero id for each seq A..B; prints the answers (errors,
+ *       receipt acks) until --idle seconds (default 2) pass without one.
+ *
  * JSON lines: {"type":"roster","version":N,"countries":[...]},
  * {"type":"ack","id":HEX,"status":"accepted|duplicate|refused","code":NAME,
  * "reason":TEXT,"retry":BOOL,"checkpoint":N}, {"type":"deliver","seq":N,
@@ -76,7 +102,9 @@
 struct s_opts {
     const char *key, *hub_pub, *endpoint, *to, *seal_key, *env_out, *env_in;
     const char *country, *out, *receipt, *title;
-    bool dry_run;
+    const char *to_pub, *receipt_id, *origin, *from, *kind, *ack_seq;
+    double flood;
+    bool dry_run, stall;
     enum ewh_level level;
     long count, window, body_bytes, junk, credit, created_offset;
     double expires, resend, timeout, idle;
@@ -100,7 +128,9 @@ struct s_peer {
     ewh_roster_t *roster;
     struct s_sub *subs;
     long n_subs, n_acked, n_delivered, in_flight;
+    long n_status[4], n_rate; /* flood counts per ack status */
     int64_t last_frame_ms;
+    struct ewh_pubid extra; /* --to-pub */
 };
 
 static void
@@ -137,7 +167,8 @@ static void
 s_connect(struct s_peer *p)
 {
     const struct ewh_pubid *me = ewh_secret_pubid(p->me);
-    int linger = 2000, hb = 2000, ttl = 10000, ivl = 100;
+    int linger = 2000, hb = 2000, ttl = 10000, ivl = 100, one = 1;
+    int rcvbuf = 4096;
 
     p->ctx = zmq_ctx_new();
     p->sock = zmq_socket(p->ctx, ZMQ_DEALER);
@@ -151,6 +182,10 @@ s_connect(struct s_peer *p)
         zmq_setsockopt(p->sock, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof(ttl)) !=
             0 ||
         zmq_setsockopt(p->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) != 0 ||
+        (p->o.stall &&
+         (zmq_setsockopt(p->sock, ZMQ_RCVHWM, &one, sizeof(one)) != 0 ||
+          zmq_setsockopt(p->sock, ZMQ_RCVBUF, &rcvbuf, sizeof(rcvbuf)) !=
+              0)) ||
         zmq_socket_monitor(p->sock, "inproc://ewh-peer-monitor",
                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                ZMQ_EVENT_DISCONNECTED |
@@ -282,6 +317,16 @@ s_on_ack(struct s_peer *p, const Ewh__SubmitAck *a)
     struct ewh_checkpoint cp = {0};
     long i;
 
+    if (a->status <= 3)
+        p->n_status[a->status]++;
+    if (a->status == EWH__ACK_STATUS__ACK_REFUSED && a->code == EWH_E_RATE)
+        p->n_rate++;
+    if (p->o.flood > 0) { /* counted, not printed */
+        json_decref(o);
+        if (p->in_flight > 0)
+            p->in_flight--;
+        return;
+    }
     json_object_set_new(o, "type", json_string("ack"));
     json_object_set_new(
         o, "id", json_string(s_hex(a->id.data, a->id.len, hex, sizeof(hex))));
@@ -346,6 +391,15 @@ s_on_deliver(struct s_peer *p, const Ewh__Deliver *d)
         have = true;
     }
     ewh_report_clear(&r);
+    if (have && p->o.env_out != NULL) {
+        char path[4096], hx[EWH_ID_HEX];
+        snprintf(path, sizeof(path), "%s/%s.env", p->o.env_out,
+                 s_hex(hdr.id, EWH_ID_BYTES, hx, sizeof(hx)));
+        (void)unlink(path);
+        if (ewh_keyfile_write(path, d->envelope.data, d->envelope.len, 0644,
+                              &err) != 0)
+            fatalx("%s", err.reason);
+    }
     json_object_set_new(o, "type", json_string("deliver"));
     json_object_set_new(o, "seq", json_integer((json_int_t)d->seq));
     if (have) {
@@ -580,6 +634,13 @@ s_seal_all(struct s_peer *p)
             fatalx("recipient %s is not in the hub's roster", tok);
         n_to++;
     }
+    if (p->o.to_pub != NULL) {
+        if (n_to == EWH_MAX_RECIPIENTS)
+            fatalx("too many recipients");
+        if (ewh_pubid_load(p->o.to_pub, &p->extra, &err) != 0)
+            fatalx("%s", err.reason);
+        to[n_to++] = &p->extra;
+    }
     if ((body = malloc((size_t)p->o.body_bytes + 1)) == NULL)
         fatalx("out of memory");
     memset(body, 'x', (size_t)p->o.body_bytes);
@@ -659,6 +720,49 @@ s_submit_one(struct s_peer *p, struct s_sub *s)
     }
 }
 
+/* --flood: send the sealed envelopes round and round, as fast as the
+ * window allows, for --flood seconds; then one summary line. */
+static int
+s_flood(struct s_peer *p)
+{
+    int64_t start = ewh_mono_ms();
+    int64_t end = start + (int64_t)(p->o.flood * 1000);
+    long i = 0, sent = 0;
+    json_t *o;
+
+    while (ewh_mono_ms() < end) {
+        while (p->in_flight < p->o.window) {
+            Ewh__Frame f = EWH__FRAME__INIT;
+            Ewh__Submit m = EWH__SUBMIT__INIT;
+            struct s_sub *s = &p->subs[i++ % p->n_subs];
+            m.envelope.data = s->env;
+            m.envelope.len = s->len;
+            f.msg_case = EWH__FRAME__MSG_SUBMIT;
+            f.submit = &m;
+            if (s_send(p, &f) != 0)
+                break;
+            p->in_flight++;
+            sent++;
+        }
+        s_pump(p, 5);
+        /* Lost acks (a reconnect) must not stop the flood. */
+        if (p->in_flight >= p->o.window &&
+            ewh_mono_ms() - p->last_frame_ms > 2000)
+            p->in_flight = 0;
+    }
+    s_pump(p, 200);
+    o = json_object();
+    json_object_set_new(o, "type", json_string("flood"));
+    json_object_set_new(o, "seconds", json_real(p->o.flood));
+    json_object_set_new(o, "sent", json_integer(sent));
+    json_object_set_new(o, "accepted", json_integer(p->n_status[1]));
+    json_object_set_new(o, "duplicate", json_integer(p->n_status[2]));
+    json_object_set_new(o, "refused", json_integer(p->n_status[3]));
+    json_object_set_new(o, "rate_limited", json_integer(p->n_rate));
+    s_emit(o);
+    return 0;
+}
+
 static int
 s_run_submit(struct s_peer *p)
 {
@@ -686,6 +790,8 @@ s_run_submit(struct s_peer *p)
         randombytes_buf(junk, sizeof(junk));
         (void)zmq_send(p->sock, junk, sizeof(junk), 0);
     }
+    if (p->o.flood > 0)
+        return s_flood(p);
     while (p->n_acked < p->n_subs && ewh_mono_ms() < deadline) {
         int64_t now = ewh_mono_ms();
         for (i = 0; i < p->n_subs && p->in_flight < p->o.window; i++) {
@@ -721,6 +827,12 @@ s_run_recv(struct s_peer *p)
 
     s_hello(p);
     p->last_frame_ms = start;
+    if (p->o.stall) {
+        /* Never read again: the hub's sends to us back up. */
+        while (ewh_mono_ms() < deadline)
+            usleep(50000);
+        return 0;
+    }
     while (ewh_mono_ms() < deadline) {
         if (p->o.count >= 0 && p->n_delivered >= p->o.count)
             break;
@@ -735,6 +847,83 @@ s_run_recv(struct s_peer *p)
         s_timeout("deliveries", p->n_delivered, p->o.count);
         return 1;
     }
+    return 0;
+}
+
+/* forge: frames a misbehaving node might send (see the header). */
+static int
+s_run_forge(struct s_peer *p)
+{
+    struct ewh_err err = {0};
+    int64_t deadline = ewh_mono_ms() + (int64_t)(p->o.timeout * 1000);
+    double idle = p->o.idle > 0 ? p->o.idle : 2;
+
+    s_hello(p);
+    while (p->roster == NULL && ewh_mono_ms() < deadline)
+        s_pump(p, 100);
+    if (p->roster == NULL) {
+        s_timeout("roster", 0, 1);
+        return 3;
+    }
+    if (p->o.receipt_id != NULL) {
+        Ewh__ReceiptBody b = EWH__RECEIPT_BODY__INIT;
+        Ewh__Receipt r = EWH__RECEIPT__INIT;
+        Ewh__Frame f = EWH__FRAME__INIT;
+        uint8_t id[EWH_ID_BYTES], sig[EWH_SIG_BYTES], *bbuf;
+        size_t blen;
+
+        if (ewh_id_parse(p->o.receipt_id, id, &err) != 0)
+            fatalx("--receipt-id: %s", err.reason);
+        if (p->o.origin == NULL)
+            fatalx("--receipt-id needs --origin");
+        b.id.data = id;
+        b.id.len = EWH_ID_BYTES;
+        b.origin = (char *)p->o.origin;
+        b.from = (char *)(p->o.from != NULL
+                              ? p->o.from
+                              : ewh_secret_pubid(p->sealer)->country);
+        b.kind = p->o.kind != NULL && strcmp(p->o.kind, "acknowledged") == 0
+                     ? EWH__RECEIPT_KIND__RECEIPT_ACKNOWLEDGED
+                     : EWH__RECEIPT_KIND__RECEIPT_DELIVERED;
+        b.at = ewh_now();
+        b.who = (char *)"forger";
+        blen = ewh__receipt_body__get_packed_size(&b);
+        if ((bbuf = malloc(blen)) == NULL)
+            fatalx("out of memory");
+        ewh__receipt_body__pack(&b, bbuf);
+        if (ewh_sign(EWH_CTX_RECEIPT, bbuf, blen, ewh_secret_sign_sk(p->sealer),
+                     sig, &err) != 0)
+            fatalx("sign: %s", err.reason);
+        r.body.data = bbuf;
+        r.body.len = blen;
+        r.signature.data = sig;
+        r.signature.len = sizeof(sig);
+        f.msg_case = EWH__FRAME__MSG_RECEIPT;
+        f.receipt = &r;
+        (void)s_send(p, &f);
+        free(bbuf);
+    }
+    if (p->o.ack_seq != NULL) {
+        static uint8_t zero[EWH_ID_BYTES];
+        unsigned long long a = 0, b = 0, q;
+        if (sscanf(p->o.ack_seq, "%llu:%llu", &a, &b) != 2 || b < a ||
+            b - a > 100000)
+            fatalx("--ack-seq A:B");
+        for (q = a; q <= b; q++) {
+            Ewh__Frame f = EWH__FRAME__INIT;
+            Ewh__DeliverAck m = EWH__DELIVER_ACK__INIT;
+            m.seq = q;
+            m.id.data = zero;
+            m.id.len = EWH_ID_BYTES;
+            f.msg_case = EWH__FRAME__MSG_DELIVER_ACK;
+            f.deliver_ack = &m;
+            (void)s_send(p, &f);
+        }
+    }
+    p->last_frame_ms = ewh_mono_ms();
+    while (ewh_mono_ms() < deadline &&
+           ewh_mono_ms() - p->last_frame_ms < (int64_t)(idle * 1000))
+        s_pump(p, 50);
     return 0;
 }
 
@@ -793,6 +982,14 @@ main(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},
         {"title", required_argument, NULL, 'P'},
         {"dry-run", no_argument, NULL, 'D'},
+        {"flood", required_argument, NULL, 'F'},
+        {"to-pub", required_argument, NULL, 'U'},
+        {"stall", no_argument, NULL, 'Z'},
+        {"receipt-id", required_argument, NULL, 'K'},
+        {"origin", required_argument, NULL, 'G'},
+        {"from", required_argument, NULL, 'f'},
+        {"kind", required_argument, NULL, 'd'},
+        {"ack-seq", required_argument, NULL, 'q'},
         {NULL, 0, NULL, 0}};
     struct s_peer p;
     struct ewh_err err = {0};
@@ -808,7 +1005,7 @@ main(int argc, char **argv)
     p.o.timeout = 30;
     ewh_log_init("ewh-peer", EWH_LOG_WARN);
     if (argc < 2)
-        fatalx("usage: ewh-peer keygen|submit|recv [options] (see the "
+        fatalx("usage: ewh-peer keygen|submit|recv|forge [options] (see the "
                "header of tests/tools/ewh-peer.c)");
     cmd = argv[1];
     argc--;
@@ -888,6 +1085,30 @@ main(int argc, char **argv)
         case 'D':
             p.o.dry_run = true;
             break;
+        case 'F':
+            p.o.flood = atof(optarg);
+            break;
+        case 'U':
+            p.o.to_pub = optarg;
+            break;
+        case 'Z':
+            p.o.stall = true;
+            break;
+        case 'K':
+            p.o.receipt_id = optarg;
+            break;
+        case 'G':
+            p.o.origin = optarg;
+            break;
+        case 'f':
+            p.o.from = optarg;
+            break;
+        case 'd':
+            p.o.kind = optarg;
+            break;
+        case 'q':
+            p.o.ack_seq = optarg;
+            break;
         default:
             return 2;
         }
@@ -916,6 +1137,8 @@ main(int argc, char **argv)
         rc = s_run_submit(&p);
     } else if (strcmp(cmd, "recv") == 0) {
         rc = s_run_recv(&p);
+    } else if (strcmp(cmd, "forge") == 0) {
+        rc = s_run_forge(&p);
     } else {
         fatalx("unknown command '%s'", cmd);
     }
