@@ -93,6 +93,21 @@ class Install(unittest.TestCase):
         doc = os.path.join(self.root, "share", "doc", "ewhub")
         self.assertTrue(os.path.exists(os.path.join(doc, "README.md")))
         self.assertTrue(os.path.exists(os.path.join(doc, "protocol.md")))
+        for ex in ("ewhub.conf", "ewnode.conf"):
+            self.assertTrue(os.path.exists(os.path.join(doc, "examples", ex)))
+
+    def test_man_pages(self):
+        if not shutil.which("help2man"):
+            self.skipTest("help2man not installed (deploy/setup installs it)")
+        for prog in ("ewhub", "ewnode"):
+            path = os.path.join(self.root, "share", "man", "man1",
+                                prog + ".1")
+            with open(path) as f:
+                text = f.read()
+            # Generated from --help: the commands are there.
+            self.assertIn(".SH NAME", text)
+            self.assertIn("rotate\\-keys" if prog == "ewhub" else "rekey",
+                          text)
 
 
 if __name__ == "__main__":
