@@ -326,4 +326,9 @@ void hub_store_read_end(hub_store_t *st);
 EWH_MUST_CHECK int hub_store_backup(const char *src, const char *dst,
                                     struct ewh_err *err);
 
+/* PRAGMA quick_check of the whole store, for the daemon at start: a
+ * damaged file (a bad disk, a stray write) is refused with the path and
+ * SQLite's first complaint, never run on with parts unreadable. */
+EWH_MUST_CHECK int hub_store_check(hub_store_t *st, struct ewh_err *err);
+
 #endif

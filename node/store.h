@@ -255,4 +255,8 @@ EWH_MUST_CHECK int node_store_receipt_set(node_store_t *s, int64_t seq,
                                           const uint8_t *buf, size_t len,
                                           struct ewh_err *err);
 
+/* PRAGMA quick_check of the whole store, for the agent at start: a
+ * damaged file is refused with the path and SQLite's first complaint. */
+EWH_MUST_CHECK int node_store_check(node_store_t *s, struct ewh_err *err);
+
 #endif
