@@ -472,7 +472,12 @@ s_on_roster(struct s_agent *a, const Ewh__SignedRoster *sr)
         if ((a->try_idx & 2) && !a->d->has_hub_next)
             a->try_idx &= ~2u; /* the announced hub keys are pinned now */
         s_rekey_check(a);
-    } else if (err.code == EWH_E_VERSION)
+    } else if (err.code == EWH_E_VERSION && a->roster != NULL &&
+               v < ewh_roster_version(a->roster))
+        /* Genuinely signed but older: a hub rolled back (restored from an
+         * old backup, or trying to bring back replaced keys). */
+        ewh_log_warnx("agent: refused roster: %s (a rollback?)", err.reason);
+    else if (err.code == EWH_E_VERSION)
         ewh_log_debug("agent: roster: %s", err.reason);
     else
         ewh_log_warnx("agent: refused roster: %s", err.reason);
