@@ -1,0 +1,181 @@
+"""A compromised hub, played by the real ewhub with a tampered key file or
+a tampered store, against real ewnode agents: a roster with a substituted
+key signed by another key is refused (peers unchanged); a genuinely signed
+but older roster (a rollback) is refused; an old delivery replayed (same or
+new seq) is shown once; a dropped report is revealed by the missing
+receipt (the sender's outbox never says delivered), and a dropped history
+entry by `ewnode audit`.  (Changed and reordered history:
+tests/monitor/test_audit.py.)"""
+
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+
+from ewhtest import EWHUB, NodeCase, main, wait_for
+
+
+def hubdb(hub):
+    return sqlite3.connect(os.path.join(hub, "store.db"), timeout=10)
+
+
+class Compromise(NodeCase):
+
+    def setUp(self):
+        super().setUp()
+        self.n = self.region(["RS", "HR"])
+        self.hub = self.path("hub")
+        self.port = self.endpoint.rsplit(":", 1)[1]
+        self.agents = {cc: self.agent_start(d) for cc, d in self.n.items()}
+        for d in self.n.values():
+            self.wait_ready(d)
+
+    def peers(self, cc):
+        return json.loads(self.ewnode("peers", "--dir", self.n[cc],
+                                      "--json").stdout)
+
+    def hub_again(self):
+        self.hub_start(port=self.port, name="hub-again")
+
+    def test_substituted_key_and_rollback(self):
+        rs = self.n["RS"]
+        before = self.peers("RS")
+        good_store = self.path("store.good")
+        self.assertEqual(self.hub_proc.term(), 0)
+        shutil.copy(os.path.join(self.hub, "store.db"), good_store)
+        good_key = self.path("hub.key.good")
+        shutil.copy(os.path.join(self.hub, "hub.key"), good_key)
+        # The attacker holds the hub's transport key but not its signing
+        # key: re-keys HR to a key of its own and signs with another key.
+        fake = self.path("fake-HR")
+        self.ewnode("init", "--dir", fake, "--country", "HR", "--hub",
+                    self.endpoint, "--hub-key",
+                    os.path.join(self.hub, "hub.pub"))
+        self.run_cmd([EWHUB, "enroll", "--dir", self.hub,
+                      os.path.join(fake, "node-HR.pub")])
+        keyf = os.path.join(self.hub, "hub.key")
+        with open(keyf) as f:
+            text = f.read()
+        lines = [("sign_seed = " + secrets.token_hex(32))
+                 if ln.startswith("sign_seed") else ln
+                 for ln in text.splitlines()]
+        os.unlink(keyf)
+        fd = os.open(keyf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, ("\n".join(lines) + "\n").encode())
+        os.close(fd)
+        log0 = len(self.agents["RS"].logtext())
+        self.hub_start(port=self.port, name="hub-bad-key")
+        wait_for(lambda: "refused roster" in
+                 self.agents["RS"].logtext()[log0:], 20,
+                 what="RS refusing the substituted roster")
+        after = self.peers("RS")
+        self.assertEqual(after, before)
+        # The genuine hub again (genuine key and store), then a genuine
+        # newer roster (BG enrolled) is taken.
+        self.assertEqual(self.hub_proc.term(), 0)
+        shutil.copy(good_key, keyf)
+        shutil.copy(good_store, os.path.join(self.hub, "store.db"))
+        for ext in ("-wal", "-shm"):
+            p = os.path.join(self.hub, "store.db" + ext)
+            if os.path.exists(p):
+                os.unlink(p)
+        self.hub_start(port=self.port, name="hub-genuine")
+        bg = self.node_init("BG", os.path.join(self.hub, "hub.pub"),
+                            self.endpoint)
+        self.run_cmd([EWHUB, "enroll", "--dir", self.hub,
+                      os.path.join(bg, "node-BG.pub")])
+        newer = before["version"] + 1
+        self.wait_ready(rs, newer)
+        # A rollback: the hub restored from the older store.
+        self.assertEqual(self.hub_proc.term(), 0)
+        shutil.copy(good_store, os.path.join(self.hub, "store.db"))
+        for ext in ("-wal", "-shm"):
+            p = os.path.join(self.hub, "store.db" + ext)
+            if os.path.exists(p):
+                os.unlink(p)
+        log0 = len(self.agents["RS"].logtext())
+        self.hub_start(port=self.port, name="hub-rolled-back")
+        wait_for(lambda: "refused roster: roster version %d is not newer" %
+                 before["version"] in self.agents["RS"].logtext()[log0:], 20,
+                 what="RS refusing the rolled-back roster")
+        p = self.peers("RS")
+        self.assertEqual(p["version"], newer)
+        self.assertIn("BG", json.dumps(p))
+
+    def test_replayed_delivery_shown_once(self):
+        rs, hr = self.n["RS"], self.n["HR"]
+        rid = self.submit(rs, level="high", to="HR", category="other",
+                          title="replay me", body="once")
+        self.wait_inbox(hr, rid)
+        self.ewnode("ack", "--dir", hr, rid, "--who", "duty")
+        self.wait_recipients(rs, rid, {"HR": "acknowledged"})
+        for how in ("same seq", "new seq"):
+            self.assertEqual(self.hub_proc.term(), 0)
+            con = hubdb(self.hub)
+            if how == "same seq":
+                con.execute("UPDATE queue SET state = 0, done_at = NULL")
+            else:
+                con.execute("INSERT INTO queue(id, country, level, "
+                            "expires_at, state, queued_at) SELECT id, "
+                            "country, level, expires_at, 0, queued_at "
+                            "FROM queue")
+            con.commit()
+            con.close()
+            self.hub_again()
+
+            def redelivered():
+                c = hubdb(self.hub)
+                try:
+                    return c.execute("SELECT count(*) FROM queue WHERE "
+                                     "state = 0").fetchone()[0] == 0
+                finally:
+                    c.close()
+            wait_for(redelivered, 20, what="replay delivered and acked "
+                     "(%s)" % how)
+            box = self.inbox(hr)
+            self.assertEqual([m["id"] for m in box], [rid], how)
+            self.assertTrue(box[0]["acknowledged"], how)
+            self.wait_recipients(rs, rid, {"HR": "acknowledged"})
+
+    def test_dropped_report_and_history(self):
+        rs, hr = self.n["RS"], self.n["HR"]
+        self.assertEqual(self.agents["HR"].term(), 0)
+        r1 = self.submit(rs, level="medium", to="HR", category="other",
+                         title="dropped", body="the hub drops this")
+        self.wait_recipients(rs, r1, {"HR": "accepted"})
+        # The hub drops the delivery (its store says nothing is owed).
+        self.assertEqual(self.hub_proc.term(), 0)
+        con = hubdb(self.hub)
+        con.execute("DELETE FROM queue WHERE id = ?", (bytes.fromhex(r1),))
+        con.commit()
+        con.close()
+        self.hub_again()
+        self.agents["HR"] = self.agent_start(hr, name="agent-HR-2")
+        r2 = self.submit(rs, level="medium", to="HR", category="other",
+                         title="after", body="this one arrives")
+        self.wait_recipients(rs, r2, {"HR": "delivered"})
+        # The sender sees it: r1 was accepted and never delivered.
+        [m1] = [m for m in self.outbox(rs) if m["id"] == r1]
+        self.assertEqual(m1["recipients"], {"HR": "accepted"})
+        self.assertNotIn(r1, [m["id"] for m in self.inbox(hr)])
+        # Dropping it from history too: the node's audit names the
+        # rewrite (RS holds a checkpoint that covers r1).
+        con = sqlite3.connect(os.path.join(rs, "store.db"), timeout=10)
+        wait_for(lambda: con.execute("SELECT max(length) FROM checkpoint")
+                 .fetchone()[0] == 2, what="RS holds checkpoint 2")
+        con.close()
+        self.assertIn(b"audit: OK", self.ewnode("audit", "--dir", rs).stdout)
+        con = hubdb(self.hub)
+        con.execute("DELETE FROM envelopes WHERE id = ?",
+                    (bytes.fromhex(r1),))
+        con.execute("DELETE FROM audit WHERE id = ?", (bytes.fromhex(r1),))
+        con.commit()
+        con.close()
+        r = self.ewnode("audit", "--dir", rs, ok=False)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn(b"REWRITE", r.stdout)
+
+
+if __name__ == "__main__":
+    main()
