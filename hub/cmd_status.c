@@ -218,8 +218,7 @@ hub_cmd_status(int argc, char **argv)
         json_int_t pid = json_integer_value(json_object_get(live, "pid"));
         json_int_t when = json_integer_value(json_object_get(live, "time"));
         /* EPERM: the hub runs as another user (the service account). */
-        running = pid > 0 &&
-                  (kill((pid_t)pid, 0) == 0 || errno == EPERM) &&
+        running = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM) &&
                   ewh_now() - when <= S_STALE_S;
         lnodes = json_object_get(live, "nodes");
     }
@@ -255,15 +254,13 @@ hub_cmd_status(int argc, char **argv)
                             seen > 0 ? json_integer(seen) : json_null());
         json_object_set_new(o, "connected_since",
                             since > 0 ? json_integer(since) : json_null());
-        json_object_set_new(o, "oldest_queued_age_s",
-                            row->oldest > 0
-                                ? json_integer(now > row->oldest
-                                                   ? now - row->oldest
-                                                   : 0)
-                                : json_null());
+        json_object_set_new(
+            o, "oldest_queued_age_s",
+            row->oldest > 0
+                ? json_integer(now > row->oldest ? now - row->oldest : 0)
+                : json_null());
         json_object_set_new(o, "sent", s_window(row->sent_h, row->sent_d));
-        json_object_set_new(o, "received",
-                            s_window(row->recv_h, row->recv_d));
+        json_object_set_new(o, "received", s_window(row->recv_h, row->recv_d));
         json_object_set_new(q, "high", json_integer((json_int_t)row->q[3]));
         json_object_set_new(q, "medium", json_integer((json_int_t)row->q[2]));
         json_object_set_new(q, "low", json_integer((json_int_t)row->q[1]));
@@ -327,7 +324,7 @@ hub_cmd_status(int argc, char **argv)
         else
             printf("hub: not running, roster version %llu\n",
                    (unsigned long long)ewh_roster_version(r));
-        printf("%-7s %-9s %-9s %-20s %-20s %6s %6s %6s %6s %-11s %-11s "
+        printf("%-7s %-9s %-9s %-25s %-25s %6s %6s %6s %6s %-11s %-11s "
                "%-11s %-11s\n",
                "COUNTRY", "STATE", "CONNECTED", "SINCE", "LAST SEEN", "HIGH",
                "MEDIUM", "LOW", "OLDEST", "SENT 1H", "SENT 24H", "RECV 1H",
@@ -343,7 +340,7 @@ hub_cmd_status(int argc, char **argv)
             json_t *cs = json_object_get(o, "connected_since");
             json_t *oa = json_object_get(o, "oldest_queued_age_s");
             char t2[32], age[32], w1[40], w2[40], w3[40], w4[40];
-            printf("%-7s %-9s %-9s %-20.20s %-20.20s %6lld %6lld %6lld %6s "
+            printf("%-7s %-9s %-9s %-25s %-25s %6lld %6lld %6lld %6s "
                    "%-11s %-11s %-11s %-11s\n",
                    json_string_value(json_object_get(o, "country")), state,
                    json_is_true(json_object_get(o, "connected")) ? "yes" : "no",
@@ -379,33 +376,30 @@ hub_cmd_status(int argc, char **argv)
                    s_hml(tot, "received", "last_day", w4, sizeof(w4)));
         }
         if (running)
-            printf("since start: accepted %lld, refused %lld, duplicate "
-                   "%lld, delivered %lld, expired %lld, handshake refused "
-                   "%lld\n",
-                   (long long)json_integer_value(json_object_get(tot,
-                                                                 "accepted")),
-                   (long long)json_integer_value(json_object_get(tot,
-                                                                 "refused")),
-                   (long long)json_integer_value(
-                       json_object_get(tot, "duplicate")),
-                   (long long)json_integer_value(
-                       json_object_get(tot, "delivered")),
-                   (long long)json_integer_value(json_object_get(tot,
-                                                                 "expired")),
-                   (long long)json_integer_value(
-                       json_object_get(tot, "zap_refused")));
+            printf(
+                "since start: accepted %lld, refused %lld, duplicate "
+                "%lld, delivered %lld, expired %lld, handshake refused "
+                "%lld\n",
+                (long long)json_integer_value(json_object_get(tot, "accepted")),
+                (long long)json_integer_value(json_object_get(tot, "refused")),
+                (long long)json_integer_value(
+                    json_object_get(tot, "duplicate")),
+                (long long)json_integer_value(
+                    json_object_get(tot, "delivered")),
+                (long long)json_integer_value(json_object_get(tot, "expired")),
+                (long long)json_integer_value(
+                    json_object_get(tot, "zap_refused")));
         printf("refusals (last hour / day / retained):");
         if (json_array_size(refusals) == 0)
             printf(" none");
         for (i = 0; i < json_array_size(refusals); i++) {
             json_t *x = json_array_get(refusals, i);
-            printf(" %s %lld/%lld/%lld",
-                   json_string_value(json_object_get(x, "reason")),
-                   (long long)json_integer_value(
-                       json_object_get(x, "last_hour")),
-                   (long long)json_integer_value(json_object_get(x, "last_day")),
-                   (long long)json_integer_value(
-                       json_object_get(x, "retained")));
+            printf(
+                " %s %lld/%lld/%lld",
+                json_string_value(json_object_get(x, "reason")),
+                (long long)json_integer_value(json_object_get(x, "last_hour")),
+                (long long)json_integer_value(json_object_get(x, "last_day")),
+                (long long)json_integer_value(json_object_get(x, "retained")));
         }
         printf("\nstore: %.1f MiB (+ %.1f MiB WAL)\n",
                (double)store_bytes / 1048576.0, (double)wal_bytes / 1048576.0);
