@@ -16,6 +16,7 @@
 #include "audit.h"
 #include "metrics.h"
 #include "queue.h"
+#include "verify.h"
 #include "retention.h"
 #include "rotate.h"
 #include "zap.h"
@@ -79,6 +80,15 @@ struct s_rcpt {
     bool added;
 };
 
+/* A submit read this turn, waiting for the verify pool. */
+struct s_pend {
+    char cc[EWH_CC_BYTES];
+    uint8_t rid[HUB_MAX_RID];
+    size_t rid_len;
+    uint8_t *env;
+    size_t len;
+};
+
 struct s_batch {
     struct s_submit *sub;
     size_t n_sub, cap_sub;
@@ -105,6 +115,11 @@ struct hub {
     size_t roster_len;
     hub_queue_t *q;
     struct s_batch b;
+    hub_verify_t *vpool;
+    struct s_pend *pend; /* submits of this turn, before verification */
+    size_t n_pend, cap_pend;
+    struct hub_verify_job *jobs;
+    size_t cap_jobs;
     uint64_t pushed_version; /* roster version last pushed to nodes */
     uint64_t audit_len;
     uint8_t audit_head[EWH_HASH_BYTES];
@@ -534,18 +549,15 @@ s_on_hello(struct hub *h, struct hub_node *n, const uint8_t *rid,
     s_send_roster(h, n);
 }
 
+/* A submit frame: the cheap checks (in flight, rate) at once, then it
+ * waits for the verify pool (s_verify_pending), which runs once a turn. */
 static void
 s_on_submit(struct hub *h, struct hub_node *n, const uint8_t *rid,
             size_t rid_len, const Ewh__Submit *m)
 {
     struct ewh_err err = {0};
     struct ewh_header hdr;
-    struct s_submit *s;
-    uint8_t hash[EWH_HASH_BYTES];
-    int64_t now = ewh_now();
-    int found = 0;
-    size_t i;
-    bool revoked;
+    struct s_pend *p;
 
     if (n->pending_submits >= h->cfg->max_inflight_submits) {
         ewh_err_set(&err, EWH_E_RATE,
@@ -565,18 +577,54 @@ s_on_submit(struct hub *h, struct hub_node *n, const uint8_t *rid,
             s_refuse(h, n->cc, rid, rid_len, NULL, &err, true);
         return;
     }
-    if (ewh_envelope_verify(m->envelope.data, m->envelope.len, n->cc,
-                            ewh_roster_lookup, h->roster, &hdr, &err) != 0) {
+    h->pend = s_grow(h->pend, &h->cap_pend, h->n_pend + 1, sizeof(*h->pend));
+    if (h->pend == NULL)
+        fatalx("out of memory");
+    p = &h->pend[h->n_pend++];
+    memcpy(p->cc, n->cc, EWH_CC_BYTES);
+    memcpy(p->rid, rid, rid_len);
+    p->rid_len = rid_len;
+    if ((p->env = malloc(m->envelope.len)) == NULL)
+        fatalx("out of memory");
+    memcpy(p->env, m->envelope.data, m->envelope.len);
+    p->len = m->envelope.len;
+    /* Counts against max_inflight_submits from now on. */
+    n->pending_submits++;
+}
+
+/* A submit after verification (j): the remaining checks in order, then
+ * into the batch.  Takes over p->env. */
+static void
+s_on_verified(struct hub *h, struct s_pend *p, const struct hub_verify_job *j)
+{
+    struct ewh_err err = {0};
+    struct ewh_header hdr;
+    struct hub_node *n;
+    struct s_submit *s;
+    const uint8_t *rid = p->rid;
+    size_t rid_len = p->rid_len;
+    uint8_t hash[EWH_HASH_BYTES];
+    int64_t now = ewh_now();
+    int found = 0;
+    size_t i;
+    bool revoked;
+
+    if ((n = hub_queue_node(h->q, p->cc, true)) == NULL)
+        goto out;
+    if (n->pending_submits > 0)
+        n->pending_submits--; /* taken again when it joins the batch */
+    if (j->rc != 0) {
         struct ewh_header peek;
-        bool have = ewh_envelope_peek(m->envelope.data, m->envelope.len, &peek,
-                                      NULL) == 0;
-        s_refuse(h, n->cc, rid, rid_len, have ? peek.id : NULL, &err, false);
-        return;
+        bool have = ewh_envelope_peek(p->env, p->len, &peek, NULL) == 0;
+        s_refuse(h, n->cc, rid, rid_len, have ? peek.id : NULL, &j->err,
+                 false);
+        goto out;
     }
-    ewh_audit_envelope_hash(m->envelope.data, m->envelope.len, hash);
+    hdr = j->hdr;
+    ewh_audit_envelope_hash(p->env, p->len, hash);
     if (hub_store_envelope_find(h->st, hdr.id, hash, &found, &err) != 0) {
         s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, true);
-        return;
+        goto out;
     }
     if (found == 1) {
         char hex[EWH_ID_HEX];
@@ -586,13 +634,13 @@ s_on_submit(struct hub *h, struct hub_node *n, const uint8_t *rid,
         ewh_log_debug("router: duplicate submit from=%s id=%s", n->cc,
                       s_idhex(hdr.id, hex));
         s_send_ack(h, rid, rid_len, hdr.id, S_DUPLICATE, NULL, false, NULL, 0);
-        return;
+        goto out;
     }
     if (found == 2) {
         ewh_err_set(&err, EWH_E_INVALID,
                     "id already used by a different envelope");
         s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
-        return;
+        goto out;
     }
     if (hdr.created_at > now + EWH_MAX_CLOCK_SKEW_S) {
         ewh_err_set(&err, EWH_E_CLOCK,
@@ -600,12 +648,12 @@ s_on_submit(struct hub *h, struct hub_node *n, const uint8_t *rid,
                     "(EWH_MAX_CLOCK_SKEW_S %d)",
                     (long long)(hdr.created_at - now), EWH_MAX_CLOCK_SKEW_S);
         s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
-        return;
+        goto out;
     }
     if (hdr.expires_at != 0 && hdr.expires_at <= now) {
         ewh_err_set(&err, EWH_E_EXPIRED, "already expired");
         s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
-        return;
+        goto out;
     }
     for (i = 0; i < hdr.n_recipients; i++) {
         const char *rc = hdr.recipients[i];
@@ -614,12 +662,12 @@ s_on_submit(struct hub *h, struct hub_node *n, const uint8_t *rid,
             ewh_err_set(&err, EWH_E_UNKNOWN, "recipient %s is not enrolled",
                         rc);
             s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
-            return;
+            goto out;
         }
         if (revoked) {
             ewh_err_set(&err, EWH_E_REVOKED, "recipient %s is revoked", rc);
             s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
-            return;
+            goto out;
         }
         rn = hub_queue_node(h->q, rc, true);
         if (rn != NULL && hub_queue_total(rn) >= h->cfg->max_queue) {
@@ -627,7 +675,7 @@ s_on_submit(struct hub *h, struct hub_node *n, const uint8_t *rid,
                         "queue of %s is full (max_queue %u)", rc,
                         h->cfg->max_queue);
             s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, true);
-            return;
+            goto out;
         }
     }
     h->b.sub =
@@ -636,10 +684,9 @@ s_on_submit(struct hub *h, struct hub_node *n, const uint8_t *rid,
         fatalx("out of memory");
     s = &h->b.sub[h->b.n_sub];
     memset(s, 0, sizeof(*s));
-    if ((s->env = malloc(m->envelope.len)) == NULL)
-        fatalx("out of memory");
-    memcpy(s->env, m->envelope.data, m->envelope.len);
-    s->len = m->envelope.len;
+    s->env = p->env;
+    p->env = NULL;
+    s->len = p->len;
     memcpy(s->cc, n->cc, EWH_CC_BYTES);
     memcpy(s->rid, rid, rid_len);
     s->rid_len = rid_len;
@@ -653,6 +700,32 @@ s_on_submit(struct hub *h, struct hub_node *n, const uint8_t *rid,
         if (rn != NULL)
             rn->queued[hdr.level]++;
     }
+out:
+    free(p->env);
+    p->env = NULL;
+}
+
+/* Verify this turn's submits on the pool, then take them in order. */
+static void
+s_verify_pending(struct hub *h)
+{
+    size_t i;
+
+    if (h->n_pend == 0)
+        return;
+    h->jobs = s_grow(h->jobs, &h->cap_jobs, h->n_pend, sizeof(*h->jobs));
+    if (h->jobs == NULL)
+        fatalx("out of memory");
+    for (i = 0; i < h->n_pend; i++) {
+        memset(&h->jobs[i], 0, sizeof(h->jobs[i]));
+        h->jobs[i].env = h->pend[i].env;
+        h->jobs[i].len = h->pend[i].len;
+        h->jobs[i].cc = h->pend[i].cc;
+    }
+    hub_verify_run(h->vpool, h->jobs, h->n_pend, ewh_roster_lookup, h->roster);
+    for (i = 0; i < h->n_pend; i++)
+        s_on_verified(h, &h->pend[i], &h->jobs[i]);
+    h->n_pend = 0;
 }
 
 static void
@@ -1551,6 +1624,9 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
     if (hub_store_audit_head(h.st, &h.audit_len, h.audit_head, err) != 0)
         goto out;
     s_recount(&h);
+    /* main() blocked the signals before any thread starts. */
+    if ((h.vpool = hub_verify_new(hub_verify_default_workers(), err)) == NULL)
+        goto out;
     if ((h.zctx = zmq_ctx_new()) == NULL) {
         ewh_err_set(err, EWH_E_IO, "zmq_ctx_new: %s",
                     zmq_strerror(zmq_errno()));
@@ -1623,7 +1699,9 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
             for (i = 0; i < S_TURN_BUDGET; i++)
                 if (s_on_router(&h) != 0)
                     break;
-        /* Commit, then acknowledge, then deliver. */
+        /* Verify (on every core), commit, then acknowledge, then
+         * deliver. */
+        s_verify_pending(&h);
         s_commit(&h);
         if (h.expire_due)
             s_expire(&h);
@@ -1650,6 +1728,7 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
         }
     }
     /* Orderly stop: whatever was read is committed and acknowledged. */
+    s_verify_pending(&h);
     s_commit(&h);
     s_monitor_tick(&h);
     for (i = 0; i < (int)hub_queue_count(h.q); i++)
@@ -1658,6 +1737,11 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
     rc = 0;
 out:
     s_batch_clear(&h);
+    for (i = 0; i < (int)h.n_pend; i++)
+        free(h.pend[i].env);
+    free(h.pend);
+    free(h.jobs);
+    hub_verify_destroy(&h.vpool);
     free(h.b.sub);
     free(h.b.dack);
     free(h.b.rack);
