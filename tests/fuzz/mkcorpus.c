@@ -1,5 +1,5 @@
 /* mkcorpus.c — write the seed corpus for the fuzz targets:
- *   mkcorpus DIR   creates DIR/{envelope,frame,roster,text}/seed-*.
+ *   mkcorpus DIR   creates DIR/{envelope,frame,roster,signed,text}/seed-*.
  * Seeds use the fixed test identities of fuzz_common.h, so valid envelopes
  * and rosters stay valid for the fuzzers. */
 #include <sys/stat.h>
@@ -27,6 +27,23 @@ s_put(const char *target, const void *data, size_t len)
         perror(path);
         exit(1);
     }
+}
+
+/* A seed for fuzz_signed: the kind byte, then the signed body of buf (an
+ * Envelope, SignedRoster, Receipt or Checkpoint: all {body, signature}). */
+static void
+s_signed(uint8_t kind, const uint8_t *buf, size_t len)
+{
+    Ewh__Envelope *e = ewh__envelope__unpack(NULL, len, buf);
+    uint8_t *out;
+
+    if (e == NULL || (out = malloc(e->body.len + 1)) == NULL)
+        abort();
+    out[0] = kind;
+    memcpy(out + 1, e->body.data, e->body.len);
+    s_put("signed", out, e->body.len + 1);
+    free(out);
+    ewh__envelope__free_unpacked(e, NULL);
 }
 
 static void
@@ -94,6 +111,7 @@ main(int argc, char **argv)
     /* Envelopes: alert to 2, update to 1, cancel to 2. */
     s_envelope(EWH_TYPE_ALERT, 2, &env, &len);
     s_put("envelope", env, len);
+    s_signed(0, env, len);
     {
         Ewh__Submit s = EWH__SUBMIT__INIT;
         Ewh__Deliver d = EWH__DELIVER__INIT;
@@ -111,9 +129,11 @@ main(int argc, char **argv)
     free(env);
     s_envelope(EWH_TYPE_UPDATE, 1, &env, &len);
     s_put("envelope", env, len);
+    s_signed(0, env, len);
     free(env);
     s_envelope(EWH_TYPE_CANCEL, 2, &env, &len);
     s_put("envelope", env, len);
+    s_signed(0, env, len);
     free(env);
 
     /* Roster, receipt, checkpoint. */
@@ -124,6 +144,7 @@ main(int argc, char **argv)
                 0)
             abort();
         s_put("roster", buf, blen);
+        s_signed(1, buf, blen);
         {
             Ewh__SignedRoster *sr =
                 ewh__signed_roster__unpack(NULL, blen, buf);
@@ -144,6 +165,7 @@ main(int argc, char **argv)
         if (ewh_receipt_sign(&rc, fz_sec[FZ_HR], &buf, &blen, &err) != 0)
             abort();
         s_put("roster", buf, blen);
+        s_signed(2, buf, blen);
         {
             Ewh__Receipt *r = ewh__receipt__unpack(NULL, blen, buf);
             Ewh__ReceiptRelay rr = EWH__RECEIPT_RELAY__INIT;
@@ -167,6 +189,7 @@ main(int argc, char **argv)
         if (ewh_checkpoint_sign(&cp, fz_sec[FZ_HUB], &buf, &blen, &err) != 0)
             abort();
         s_put("roster", buf, blen);
+        s_signed(3, buf, blen);
         c = ewh__checkpoint__unpack(NULL, blen, buf);
         sa.id.data = id;
         sa.id.len = 16;
