@@ -1249,13 +1249,23 @@ s_commit(struct hub *h)
 
 /* ---- delivery ---- */
 
+/* Deliveries of a level in flight to one node, at most: a new high report
+ * waits behind what is already in the node's pipe, so low and medium fill
+ * only part of a large credit window (docs/performance.md). */
+#define S_LOW_WINDOW    128 /* low */
+#define S_NONHIGH_WINDOW 192 /* low and medium */
+
 struct s_fill {
     struct hub *h;
     struct hub_node *n;
     size_t free;
+    size_t low, nonhigh;         /* in flight now */
+    size_t low_cap, nonhigh_cap; /* at most */
     int64_t now;
     bool stop;
 };
+
+static bool s_in_flight(void *ctx, const char *cc, uint64_t seq);
 
 static int
 s_fill_one(void *ctx, const struct hub_qrow *row)
@@ -1272,6 +1282,11 @@ s_fill_one(void *ctx, const struct hub_qrow *row)
         c->h->expire_due = true;
         return 0;
     }
+    /* Rows come high first: a full level window ends the walk. */
+    if (row->level != EWH_LEVEL_HIGH && c->nonhigh >= c->nonhigh_cap)
+        return 1;
+    if (row->level == EWH_LEVEL_LOW && c->low >= c->low_cap)
+        return 1;
     d.seq = row->seq;
     d.envelope.data = (uint8_t *)row->env;
     d.envelope.len = row->env_len;
@@ -1290,6 +1305,10 @@ s_fill_one(void *ctx, const struct hub_qrow *row)
         return 1;
     }
     c->free--;
+    if (row->level != EWH_LEVEL_HIGH)
+        c->nonhigh++;
+    if (row->level == EWH_LEVEL_LOW)
+        c->low++;
     return 0;
 }
 
@@ -1351,9 +1370,21 @@ s_fill(struct hub *h)
             continue;
         n->want_fill = false;
         if (n->credit > n->inflight.n && hub_queue_total(n) > n->inflight.n) {
+            size_t k;
             c.free = n->credit - n->inflight.n;
+            c.low_cap = n->credit < S_LOW_WINDOW ? n->credit : S_LOW_WINDOW;
+            c.nonhigh_cap =
+                n->credit < S_NONHIGH_WINDOW ? n->credit : S_NONHIGH_WINDOW;
+            for (k = 0; k < n->inflight.n; k++) {
+                unsigned lvl = (unsigned)(n->inflight.v[k] & 3);
+                if (lvl != EWH_LEVEL_HIGH)
+                    c.nonhigh++;
+                if (lvl == EWH_LEVEL_LOW)
+                    c.low++;
+            }
             if (hub_store_queue_walk(h->st, n->cc, n->inflight.n + c.free,
-                                     s_fill_one, &c, &err) != 0)
+                                     s_in_flight, h, s_fill_one, &c,
+                                     &err) != 0)
                 ewh_log_warnx("router: cannot read queue of %s: %s", n->cc,
                               err.reason);
         }

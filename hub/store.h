@@ -110,11 +110,15 @@ struct hub_qrow {
 /* Return 0 to go on, 1 to stop. */
 typedef int (*hub_qrow_fn)(void *ctx, const struct hub_qrow *row);
 
+typedef bool (*hub_skip_fn)(void *ctx, const char *cc, uint64_t seq);
+
 /* Walk cc's queued deliveries, high before medium before low, oldest
- * first, at most limit rows. */
+ * first, at most limit rows.  Rows for which skip (may be NULL) is true
+ * (in flight) are passed over without reading their envelope. */
 EWH_MUST_CHECK int hub_store_queue_walk(hub_store_t *st, const char *cc,
-                                        size_t limit, hub_qrow_fn fn, void *ctx,
-                                        struct ewh_err *err);
+                                        size_t limit, hub_skip_fn skip,
+                                        void *skip_ctx, hub_qrow_fn fn,
+                                        void *ctx, struct ewh_err *err);
 /* Mark seq delivered if it is cc's, carries id and is queued.  *changed
  * says whether it was. */
 EWH_MUST_CHECK int hub_store_queue_done(hub_store_t *st, const char *cc,
@@ -131,7 +135,6 @@ EWH_MUST_CHECK int hub_store_queue_counts(hub_store_t *st, hub_count_fn fn,
  * queue a Notice{EXPIRED} for each origin.  skip (may be NULL) spares rows
  * that are in flight (their recipient may acknowledge them yet); fn (may be
  * NULL) is called per expired row. */
-typedef bool (*hub_skip_fn)(void *ctx, const char *cc, uint64_t seq);
 typedef void (*hub_expired_fn)(void *ctx, const char *cc,
                                const uint8_t id[EWH_ID_BYTES],
                                const char *origin);
