@@ -68,6 +68,7 @@ struct s_agent {
     int64_t down_since;
     bool alt_now;
     bool rekeyed;               /* switched keys in this run */
+    bool reseal_due;            /* an old-key submit came back refused */
 };
 
 static int s_sock_open(struct s_agent *a, struct ewh_err *err);
@@ -422,6 +423,33 @@ s_rekey_check(struct s_agent *a)
     }
 }
 
+static const struct ewh_pubid *
+s_self_lookup(void *ctx, const char *cc)
+{
+    const struct ewh_pubid *id = ctx;
+
+    return strcmp(id->country, cc) == 0 ? id : NULL;
+}
+
+/* Is the outbox envelope of id signed with our keys before the re-key? */
+static bool
+s_sealed_with_prev(struct s_agent *a, const char *id)
+{
+    struct ewh_err err = {0};
+    struct ewh_header h;
+    uint8_t *env = NULL;
+    size_t len = 0;
+    bool yes;
+
+    if (node_store_envelope_get(a->d->store, id, &env, &len, &err) != 0)
+        return false;
+    yes = ewh_envelope_verify(env, len, a->me, s_self_lookup,
+                              (void *)ewh_secret_pubid(a->prev), &h,
+                              &err) == 0;
+    free(env);
+    return yes;
+}
+
 /* Open a delivery: our keys, then the keys before a re-key; the roster,
  * then the one before it. */
 static int
@@ -521,6 +549,14 @@ s_on_submit_ack(struct s_agent *a, const Ewh__SubmitAck *k)
             ewh_log_warnx("agent: hub deferred id=%.8s: %s", id, k->reason);
             rc = node_store_outbox_retry(
                 a->d->store, id, ewh_now_ms() + S_RETRY_MS, k->reason, &err);
+        } else if (a->prev != NULL && k->code == EWH_E_SIGNATURE &&
+                   s_sealed_with_prev(a, id)) {
+            /* Sealed with the old keys by a command that loaded them
+             * just before the switch: reseal, send again. */
+            ewh_log_info("agent: id=%.8s was sealed with the old keys; "
+                         "resealing",
+                         id);
+            a->reseal_due = true;
         } else if (a->rekeyed && k->reason != NULL &&
                    strstr(k->reason, "already used by a different") != NULL) {
             /* Resealed at the re-key, but the hub had already accepted
@@ -1088,6 +1124,14 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
             }
         }
         s_flush(&a);
+        if (a.reseal_due && a.prev != NULL && a.roster != NULL) {
+            size_t n_env = 0, n_rcpt = 0;
+            a.reseal_due = false;
+            if (node_rekey_reseal(d, a.prev, a.roster, &n_env, &n_rcpt,
+                                  err) != 0)
+                ewh_log_errx("agent: reseal: %s", err->reason);
+            a.outbox_dirty = true;
+        }
 
         now = ewh_mono_ms();
         if (now - a.store_at >= S_POLL_STORE_MS) {

@@ -91,8 +91,10 @@ s_reseal_one(struct node_dir *d, const ewh_secret_t *old,
 
     memset(&r, 0, sizeof(r));
     if (ewh_envelope_open(row->buf, row->len, old, s_self,
-                          (void *)ewh_secret_pubid(old), &r, &h, err) != 0)
+                          (void *)ewh_secret_pubid(old), &r, &h, err) != 0) {
+        rc = 1; /* not sealed with the old keys: already resealed */
         goto out;
+    }
     for (i = 0; i < h.n_recipients; i++) {
         if ((to[i] = ewh_roster_lookup((void *)roster, h.recipients[i])) ==
             NULL) {
@@ -132,12 +134,12 @@ node_rekey_reseal(struct node_dir *d, const ewh_secret_t *old,
         (rows.oom && ewh_err_set(err, EWH_E_NOMEM, "out of memory")))
         goto fail;
     for (i = 0; i < rows.n; i++) {
-        if (s_reseal_one(d, old, roster, &rows.v[i], &e2) != 0) {
+        int k = s_reseal_one(d, old, roster, &rows.v[i], &e2);
+        if (k < 0)
             ewh_log_warnx("rekey: id=%.8s left as sealed: %s", rows.v[i].id,
                           e2.reason);
-            continue;
-        }
-        (*n_env)++;
+        else if (k == 0)
+            (*n_env)++;
     }
     s_rows_free(&rows);
     if (node_store_receipt_pending(d->store, 0, S_MAX_ROWS, s_collect, &rows,
