@@ -25,6 +25,25 @@ hub_zap_country_of(const ewh_roster_t *r, const uint8_t key[32])
     return NULL;
 }
 
+/* Why a CURVE key is not admitted: the key of a revoked country (named,
+ * so the operator sees who keeps trying), else simply unknown. */
+static const char *
+s_why_refused(const ewh_roster_t *r, const uint8_t key[32], char *buf,
+              size_t cap)
+{
+    size_t i, n = r != NULL ? ewh_roster_count(r) : 0;
+    bool revoked;
+
+    for (i = 0; i < n; i++) {
+        const struct ewh_pubid *id = ewh_roster_at(r, i, &revoked);
+        if (revoked && id != NULL && memcmp(id->curve, key, 32) == 0) {
+            snprintf(buf, cap, "key of revoked country %s", id->country);
+            return buf;
+        }
+    }
+    return "unknown key";
+}
+
 static int
 s_send(void *sock, const void *data, size_t len, bool more)
 {
@@ -57,7 +76,7 @@ s_one(void *sock, hub_zap_roster_fn fn, void *ctx, uint64_t *refused,
     size_t n = 0, i;
     int more = 1, rc = -1;
     const char *cc = NULL, *why = "unknown key";
-    char keyhex[65] = "", mech[16] = "";
+    char keyhex[65] = "", mech[16] = "", revbuf[48];
     uint8_t meta[128];
     size_t meta_len = 0;
     const uint8_t *key = NULL;
@@ -103,6 +122,8 @@ s_one(void *sock, hub_zap_roster_fn fn, void *ctx, uint64_t *refused,
         cc = hub_zap_country_of(fn(ctx, true), key);
     if (cc != NULL)
         meta_len = s_meta(meta, HUB_ZAP_KEY_PROP, keyhex);
+    else
+        why = s_why_refused(fn(ctx, false), key, revbuf, sizeof(revbuf));
 reply:
     if (cc == NULL) {
         (*refused)++;
