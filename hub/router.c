@@ -32,6 +32,9 @@
 #define S_TURN_BUDGET     2048 /* ROUTER messages read per loop turn */
 #define S_ROSTER_CHECK_MS 250  /* how often enroll/revoke are noticed */
 #define S_TICK_MS         1000 /* expiry sweep, status file */
+/* Queue counts are kept in memory as reports come and go; recounting
+ * scans every queued row, so only after an expiry and as a safety net. */
+#define S_RECOUNT_MS 30000
 #define S_HWM             100000
 #define S_HEARTBEAT_MS    5000
 #define S_HEARTBEAT_TTL   15000
@@ -127,6 +130,8 @@ struct hub {
     bool expire_due;
     int64_t next_roster_ms;
     int64_t next_tick_ms;
+    int64_t next_recount_ms;
+    bool recount_due;
     /* Monitoring (issue 5): counters for /metrics, traffic events waiting
      * for the next batch, the batch's signed checkpoint. */
     hub_metrics_t *m;
@@ -1411,6 +1416,7 @@ s_on_expired(void *ctx, const char *cc, const uint8_t id[EWH_ID_BYTES],
     char hex[EWH_ID_HEX];
 
     h->n.expired++;
+    h->recount_due = true;
     hub_metrics_expired(h->m);
     {
         struct hub_event *ev = s_event(h, HUB_EV_EXPIRED, origin, id);
@@ -1751,7 +1757,11 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
             h.next_tick_ms = now + S_TICK_MS;
             s_expire(&h);
             hub_retention_tick(h.st, h.cfg, now);
-            s_recount(&h);
+            if (h.recount_due || now >= h.next_recount_ms) {
+                h.recount_due = false;
+                h.next_recount_ms = now + S_RECOUNT_MS;
+                s_recount(&h);
+            }
             for (i = 0; i < (int)hub_queue_count(h.q); i++)
                 hub_queue_at(h.q, i)->want_fill = true;
             s_monitor_tick(&h);
