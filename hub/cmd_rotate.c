@@ -199,8 +199,9 @@ hub_cmd_rotate(int argc, char **argv)
     printf("hub keys rotated: fingerprint %s (was %s), roster version %llu\n"
            "start the hub; nodes that saw the announcement switch by "
            "themselves.\n"
-           "A node that missed it needs the new %s/hub.pub by hand "
-           "(ewnode pin-hub).\n",
+           "A node that missed it needs the new %s/hub.pub by hand: stop "
+           "its agent,\nreplace its hub.pub (compare the fingerprint by "
+           "telephone), start it.\n",
            fp2, fp, (unsigned long long)v, dir);
     ewh_log_info("rotate-keys: committed hub fingerprint %s (was %s)", fp2,
                  fp);
