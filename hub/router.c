@@ -119,8 +119,10 @@ struct hub {
     hub_queue_t *q;
     struct s_batch b;
     hub_verify_t *vpool;
-    struct s_pend *pend; /* submits of this turn, before verification */
+    struct s_pend *pend; /* submits read, not yet handed to the pool */
     size_t n_pend, cap_pend;
+    struct s_pend *vpend; /* submits the pool verifies (jobs) */
+    size_t n_vpend, cap_vpend;
     struct hub_verify_job *jobs;
     size_t cap_jobs;
     uint64_t pushed_version; /* roster version last pushed to nodes */
@@ -331,6 +333,9 @@ s_roster_refresh(struct hub *h, struct ewh_err *err)
     uint8_t *buf = NULL;
     size_t len = 0, i;
 
+    /* The workers may be reading the roster that this replaces. */
+    if (h->vpool != NULL)
+        hub_verify_wait(h->vpool);
     if (hub_store_roster_load(h->st, &r, err) != 0)
         return -1;
     if (h->cfg->n_cats > 0) {
@@ -710,27 +715,72 @@ out:
     p->env = NULL;
 }
 
-/* Verify this turn's submits on the pool, then take them in order. */
+/* Below this many submits the loop thread verifies at once itself: a
+ * lone report (the common case) gets no hand-over latency. */
+#define S_VERIFY_INLINE 4
+
+/* The submits the pool has verified, in the order they came. */
 static void
-s_verify_pending(struct hub *h)
+s_verify_collect(struct hub *h)
 {
     size_t i;
 
-    if (h->n_pend == 0)
+    for (i = 0; i < h->n_vpend; i++)
+        s_on_verified(h, &h->vpend[i], &h->jobs[i]);
+    h->n_vpend = 0;
+}
+
+/* Hand this turn's submits to the pool if it is idle (else they wait for
+ * the next turn).  While the workers verify, the loop thread commits the
+ * previous batch and acknowledges it. */
+static void
+s_verify_start(struct hub *h)
+{
+    struct s_pend *tp;
+    size_t i, tc;
+
+    if (h->n_pend == 0 || h->n_vpend > 0)
         return;
-    h->jobs = s_grow(h->jobs, &h->cap_jobs, h->n_pend, sizeof(*h->jobs));
+    tp = h->vpend;
+    tc = h->cap_vpend;
+    h->vpend = h->pend;
+    h->cap_vpend = h->cap_pend;
+    h->n_vpend = h->n_pend;
+    h->pend = tp;
+    h->cap_pend = tc;
+    h->n_pend = 0;
+    h->jobs = s_grow(h->jobs, &h->cap_jobs, h->n_vpend, sizeof(*h->jobs));
     if (h->jobs == NULL)
         fatalx("out of memory");
-    for (i = 0; i < h->n_pend; i++) {
+    for (i = 0; i < h->n_vpend; i++) {
         memset(&h->jobs[i], 0, sizeof(h->jobs[i]));
-        h->jobs[i].env = h->pend[i].env;
-        h->jobs[i].len = h->pend[i].len;
-        h->jobs[i].cc = h->pend[i].cc;
+        h->jobs[i].env = h->vpend[i].env;
+        h->jobs[i].len = h->vpend[i].len;
+        h->jobs[i].cc = h->vpend[i].cc;
     }
-    hub_verify_run(h->vpool, h->jobs, h->n_pend, ewh_roster_lookup, h->roster);
-    for (i = 0; i < h->n_pend; i++)
-        s_on_verified(h, &h->pend[i], &h->jobs[i]);
-    h->n_pend = 0;
+    if (h->n_vpend < S_VERIFY_INLINE) {
+        hub_verify_run(NULL, h->jobs, h->n_vpend, ewh_roster_lookup,
+                       h->roster);
+        s_verify_collect(h);
+        return;
+    }
+    hub_verify_start(h->vpool, h->jobs, h->n_vpend, ewh_roster_lookup,
+                     h->roster);
+}
+
+/* Everything read so far verified and in the batch (shutdown). */
+static void
+s_verify_drain(struct hub *h)
+{
+    if (h->n_vpend > 0) {
+        hub_verify_wait(h->vpool);
+        s_verify_collect(h);
+    }
+    s_verify_start(h);
+    if (h->n_vpend > 0) {
+        hub_verify_wait(h->vpool);
+        s_verify_collect(h);
+    }
 }
 
 static void
@@ -1699,11 +1749,12 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
     h.next_tick_ms = now + S_TICK_MS;
 
     while (!h.stopping) {
-        zmq_pollitem_t items[4] = {
+        zmq_pollitem_t items[5] = {
             {h.router, 0, ZMQ_POLLIN, 0},
             {h.zap, 0, ZMQ_POLLIN, 0},
             {h.mon, 0, ZMQ_POLLIN, 0},
             {NULL, a->sigfd, ZMQ_POLLIN, 0},
+            {NULL, hub_verify_fd(h.vpool), ZMQ_POLLIN, 0},
         };
         now = ewh_mono_ms();
         timeout = h.next_roster_ms < h.next_tick_ms ? h.next_roster_ms
@@ -1711,7 +1762,7 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
         timeout -= now;
         if (timeout < 0 || h.expire_due)
             timeout = 0;
-        if (zmq_poll(items, 4, (long)timeout) < 0) {
+        if (zmq_poll(items, 5, (long)timeout) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             ewh_err_set(err, EWH_E_IO, "zmq_poll: %s",
@@ -1736,9 +1787,14 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
             for (i = 0; i < S_TURN_BUDGET; i++)
                 if (s_on_router(&h) != 0)
                     break;
-        /* Verify (on every core), commit, then acknowledge, then
-         * deliver. */
-        s_verify_pending(&h);
+        /* Take what the pool verified, hand it the next submits, commit,
+         * then acknowledge, then deliver. */
+        if (h.n_vpend > 0 &&
+            (items[4].revents & ZMQ_POLLIN || !hub_verify_busy(h.vpool))) {
+            hub_verify_wait(h.vpool);
+            s_verify_collect(&h);
+        }
+        s_verify_start(&h);
         s_commit(&h);
         if (h.expire_due)
             s_expire(&h);
@@ -1769,7 +1825,7 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
         }
     }
     /* Orderly stop: whatever was read is committed and acknowledged. */
-    s_verify_pending(&h);
+    s_verify_drain(&h);
     s_commit(&h);
     s_monitor_tick(&h);
     for (i = 0; i < (int)hub_queue_count(h.q); i++)
@@ -1778,9 +1834,14 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
     rc = 0;
 out:
     s_batch_clear(&h);
+    if (h.vpool != NULL)
+        hub_verify_wait(h.vpool);
     for (i = 0; i < (int)h.n_pend; i++)
         free(h.pend[i].env);
+    for (i = 0; i < (int)h.n_vpend; i++)
+        free(h.vpend[i].env);
     free(h.pend);
+    free(h.vpend);
     free(h.jobs);
     hub_verify_destroy(&h.vpool);
     free(h.b.sub);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 /* Below this many jobs the calling thread verifies alone: waking a worker
@@ -26,6 +27,8 @@ struct hub_verify {
     ewh_lookup_fn lookup;
     void *lookup_ctx;
     unsigned busy; /* workers inside the current run */
+    bool running;  /* a started run is not complete */
+    int efd;       /* eventfd: a started run completed */
 };
 
 static void
@@ -67,6 +70,13 @@ s_worker(void *arg)
         v->busy++;
         s_work(v);
         v->busy--;
+        if (v->running && v->busy == 0 && v->next >= v->n) {
+            uint64_t one = 1;
+            v->running = false;
+            if (write(v->efd, &one, sizeof(one)) < 0) {
+                /* cannot overflow at one write per run */
+            }
+        }
         pthread_cond_signal(&v->done);
     }
     pthread_mutex_unlock(&v->mu);
@@ -78,11 +88,11 @@ hub_verify_default_workers(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-    if (n < 2)
+    if (n < 1)
         return 1;
-    if (n - 1 > S_MAX_WORKERS)
+    if (n > S_MAX_WORKERS)
         return S_MAX_WORKERS;
-    return (unsigned)(n - 1);
+    return (unsigned)n;
 }
 
 hub_verify_t *
@@ -95,6 +105,11 @@ hub_verify_new(unsigned n_workers, struct ewh_err *err)
         n_workers = S_MAX_WORKERS;
     if ((v = calloc(1, sizeof(*v))) == NULL) {
         ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    if ((v->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+        ewh_err_set(err, EWH_E_IO, "eventfd failed");
+        free(v);
         return NULL;
     }
     pthread_mutex_init(&v->mu, NULL);
@@ -140,6 +155,64 @@ hub_verify_run(hub_verify_t *v, struct hub_verify_job *jobs, size_t n,
 }
 
 void
+hub_verify_start(hub_verify_t *v, struct hub_verify_job *jobs, size_t n,
+                 ewh_lookup_fn lookup, void *lookup_ctx)
+{
+    uint64_t one = 1;
+
+    if (v->n_th == 0 || n == 0) {
+        size_t i;
+        for (i = 0; i < n; i++)
+            s_verify_one(&jobs[i], lookup, lookup_ctx);
+        if (write(v->efd, &one, sizeof(one)) < 0) {
+            /* see s_worker */
+        }
+        return;
+    }
+    pthread_mutex_lock(&v->mu);
+    v->jobs = jobs;
+    v->n = n;
+    v->next = 0;
+    v->lookup = lookup;
+    v->lookup_ctx = lookup_ctx;
+    v->running = true;
+    v->gen++;
+    pthread_cond_broadcast(&v->go);
+    pthread_mutex_unlock(&v->mu);
+}
+
+int
+hub_verify_fd(const hub_verify_t *v)
+{
+    return v->efd;
+}
+
+bool
+hub_verify_busy(hub_verify_t *v)
+{
+    bool b;
+
+    pthread_mutex_lock(&v->mu);
+    b = v->running;
+    pthread_mutex_unlock(&v->mu);
+    return b;
+}
+
+void
+hub_verify_wait(hub_verify_t *v)
+{
+    uint64_t cnt;
+
+    pthread_mutex_lock(&v->mu);
+    while (v->running)
+        pthread_cond_wait(&v->done, &v->mu);
+    pthread_mutex_unlock(&v->mu);
+    if (read(v->efd, &cnt, sizeof(cnt)) < 0) {
+        /* EAGAIN: already cleared */
+    }
+}
+
+void
 hub_verify_destroy(hub_verify_t **vp)
 {
     struct hub_verify *v;
@@ -157,6 +230,7 @@ hub_verify_destroy(hub_verify_t **vp)
     pthread_cond_destroy(&v->go);
     pthread_cond_destroy(&v->done);
     pthread_mutex_destroy(&v->mu);
+    close(v->efd);
     free(v);
     *vp = NULL;
 }
