@@ -223,6 +223,16 @@ s_verify_row(void *ctx, const struct hub_audit_row *row)
         return 0;
     }
     if (row->env_len == 0) {
+        /* Retention empties an envelope only once every delivery of it is
+         * final; one emptied while still queued is a lost report. */
+        if (row->queued > 0) {
+            s_problem(v,
+                      "entry %llu id %s: envelope emptied while %llu "
+                      "deliveries are still queued (report lost)",
+                      (unsigned long long)row->n, hex,
+                      (unsigned long long)row->queued);
+            return 0;
+        }
         v->r->pruned++;
         return 0;
     }

@@ -175,7 +175,9 @@ static const char *const s_sql[S__COUNT] = {
                  " VALUES(?1, ?2, ?3, ?4)",
     [S_CP_WALK] = "SELECT length, cp FROM checkpoints ORDER BY length",
     [S_AUDIT_WALK] = "SELECT a.n, a.id, a.envelope_hash, a.origin,"
-                     " a.received_at, a.head, e.env, e.origin, e.received_at"
+                     " a.received_at, a.head, e.env, e.origin, e.received_at,"
+                     " (SELECT count(*) FROM queue q WHERE q.id = a.id"
+                     "  AND q.state = 0)"
                      " FROM audit a LEFT JOIN envelopes e ON e.id = a.id"
                      " WHERE a.n > ?1 ORDER BY a.n LIMIT ?2",
     [S_AUDIT_AT] = "SELECT head FROM audit WHERE n = ?1",
@@ -1253,6 +1255,7 @@ hub_store_audit_walk(hub_store_t *st, uint64_t after, size_t limit,
             s_text(s, 7, row.env_origin, sizeof(row.env_origin));
             row.env_received_at = sqlite3_column_int64(s, 8);
         }
+        row.queued = (uint64_t)sqlite3_column_int64(s, 9);
         if (fn(ctx, &row) != 0) {
             rc = SQLITE_DONE;
             break;

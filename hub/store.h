@@ -300,6 +300,7 @@ struct hub_audit_row {
     size_t env_len;
     char env_origin[EWH_CC_BYTES];
     int64_t env_received_at;
+    uint64_t queued; /* deliveries of this report still queued */
 };
 typedef int (*hub_audit_fn)(void *ctx, const struct hub_audit_row *row);
 /* Entries with n > after in order of n, at most limit (0: all). */

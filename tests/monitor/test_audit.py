@@ -40,6 +40,11 @@ def tamper(hubdir, how, n):
             con.execute("DELETE FROM queue WHERE id = ?", (rid,))
             con.execute("DELETE FROM envelopes WHERE id = ?", (rid,))
             con.execute("DELETE FROM audit WHERE n = ?", (n,))
+        elif how == "empty":
+            # Empty the envelope as retention would, but while its
+            # delivery is still queued.
+            con.execute("UPDATE envelopes SET env = X'' WHERE id = ?",
+                        (rid,))
         elif how == "reorder":
             # Swap entries n and n+1 (as rows, heads and all).
             con.execute("UPDATE audit SET n = -1 WHERE n = ?", (n,))
@@ -81,6 +86,15 @@ class HubAudit(HubCase):
         rc, out = self.verify(False)
         self.assertEqual(rc, 1)
         self.assertIn("first: entry 5: expected entry 4 next", out)
+
+    def test_emptied_while_queued(self):
+        # HR never connects here, so every delivery is still queued: an
+        # envelope emptied now cannot pass for retention.
+        rid = tamper(self.hubdir, "empty", 2)
+        rc, out = self.verify(False)
+        self.assertEqual(rc, 1)
+        self.assertIn("first: entry 2 id %s: envelope emptied while 1 "
+                      "deliveries are still queued" % rid, out)
 
     def test_reordered(self):
         ids = dict(audit_ids(self.hubdir))
