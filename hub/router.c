@@ -30,6 +30,7 @@
 #include "ewh/util.h"
 
 #define S_TURN_BUDGET     2048 /* ROUTER messages read per loop turn */
+#define S_TURN_MS         10   /* ... or for at most this long */
 #define S_ROSTER_CHECK_MS 250  /* how often enroll/revoke are noticed */
 #define S_TICK_MS         1000 /* expiry sweep, status file */
 /* Queue counts are kept in memory as reports come and go; recounting
@@ -134,6 +135,12 @@ struct hub {
     int64_t next_tick_ms;
     int64_t next_recount_ms;
     bool recount_due;
+    struct s_ratelog {
+        char cc[EWH_CC_BYTES];
+        int64_t at_ms;       /* last rate refusal logged */
+        uint64_t suppressed; /* rate refusals not logged since */
+    } ratelog[EWH_MAX_ROSTER_ENTRIES];
+    size_t n_ratelog;
     /* Monitoring (issue 5): counters for /metrics, traffic events waiting
      * for the next batch, the batch's signed checkpoint. */
     hub_metrics_t *m;
@@ -317,8 +324,35 @@ s_refuse(struct hub *h, const char *cc, const uint8_t *rid, size_t rid_len,
             snprintf(ev->reason, sizeof(ev->reason), "%s", err->reason);
         }
     }
+    /* A flooding node must not flood the log too: rate refusals are
+     * logged once a second with the number left out. */
+    if (err->code == EWH_E_RATE) {
+        struct s_ratelog *rl = NULL;
+        int64_t now = ewh_mono_ms();
+        size_t k;
+        for (k = 0; k < h->n_ratelog; k++)
+            if (strcmp(h->ratelog[k].cc, cc) == 0)
+                rl = &h->ratelog[k];
+        if (rl == NULL && h->n_ratelog < EWH_MAX_ROSTER_ENTRIES) {
+            rl = &h->ratelog[h->n_ratelog++];
+            snprintf(rl->cc, sizeof(rl->cc), "%.2s", cc);
+        }
+        if (rl != NULL) {
+            if (rl->at_ms != 0 && now - rl->at_ms < 1000) {
+                rl->suppressed++;
+                goto ack;
+            }
+            rl->at_ms = now;
+            if (rl->suppressed > 0)
+                ewh_log_warnx("router: %llu more rate-limit refusals from=%s "
+                              "not logged",
+                              (unsigned long long)rl->suppressed, cc);
+            rl->suppressed = 0;
+        }
+    }
     ewh_log_warnx("router: refused submit from=%s id=%s reason=\"%s\"", cc,
                   id != NULL ? s_idhex(id, hex) : "-", err->reason);
+ack:
     s_send_ack(h, rid, rid_len, id != NULL ? id : zero, S_REFUSED, err, retry,
                NULL, 0);
 }
@@ -1783,10 +1817,17 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
         }
         if (items[2].revents & ZMQ_POLLIN)
             s_on_monitor(&h);
-        if (items[0].revents & ZMQ_POLLIN && !h.stopping)
-            for (i = 0; i < S_TURN_BUDGET; i++)
+        if (items[0].revents & ZMQ_POLLIN && !h.stopping) {
+            /* A turn ends after S_TURN_MS too, so that a flood of cheap
+             * frames cannot delay the commit (and a high report) long. */
+            int64_t t_end = ewh_mono_ms() + S_TURN_MS;
+            for (i = 0; i < S_TURN_BUDGET; i++) {
                 if (s_on_router(&h) != 0)
                     break;
+                if ((i & 63) == 63 && ewh_mono_ms() >= t_end)
+                    break;
+            }
+        }
         /* Take what the pool verified, hand it the next submits, commit,
          * then acknowledge, then deliver. */
         if (h.n_vpend > 0 &&
