@@ -951,18 +951,30 @@ s_on_router(struct hub *h)
     if (zmq_msg_recv(&body, h->router, 0) < 0)
         goto out;
     if (zmq_msg_more(&body)) {
-        /* One frame per message; drop the whole multipart message. */
+        /* One frame per message; drop the whole multipart message.  (libzmq
+         * bounds each part by max_frame_bytes but buffers all parts before
+         * we see the first: see docs/reliability.md.) */
         zmq_msg_t extra;
         int more = 1;
+        size_t parts = 1, total = zmq_msg_size(&body);
+        const char *who = zmq_msg_gets(&body, "User-Id");
+        char from[3];
+        snprintf(from, sizeof(from), "%s", who != NULL ? who : "-");
         while (more) {
             zmq_msg_init(&extra);
             if (zmq_msg_recv(&extra, h->router, 0) < 0)
                 more = 0;
-            else
+            else {
                 more = zmq_msg_more(&extra);
+                parts++;
+                total += zmq_msg_size(&extra);
+            }
             zmq_msg_close(&extra);
         }
         h->n.bad_frames++;
+        ewh_log_warnx("router: refused frame from=%s reason=\"multipart "
+                      "message of %zu parts, %zu bytes\"",
+                      from, parts, total);
         goto out;
     }
     cc = zmq_msg_gets(&body, "User-Id");
