@@ -3,7 +3,8 @@ ewhub: replays another country's envelope as its own, resubmits an old
 envelope, sends receipts for reports not addressed to it or on behalf of
 another country, acknowledges another country's deliveries, floods far
 beyond its rate limit while another country's high reports still arrive,
-and addresses a country the hub does not know.  (Forged origin, a revoked
+sends one huge multipart message, and addresses a country the hub does
+not know.  (Forged origin, a revoked
 recipient, duplicates and the rate-limit refusal itself are in
 tests/hub/test_submit.py.)"""
 
@@ -144,6 +145,20 @@ class Misbehave(HubCase):
                             "3")
         self.assertEqual(sorted(d["id"] for d in of_type(got, "deliver")),
                          sorted(ids))
+
+    def test_multipart_message(self):
+        # Each part under max_frame_bytes, 10 MB in all: dropped whole,
+        # counted and logged; the hub goes on serving everyone.
+        lines = self.forge("RS", "--multipart", "50", "--part-bytes",
+                           "200000", "--idle", "1")
+        self.assertEqual(len(of_type(lines, "multipart_sent")), 1)
+        wait_for(lambda: "multipart message of 50 parts, 10000000 bytes" in
+                 self.hub.logtext(), 20, what="multipart refusal logged")
+        self.assertRegex(self.hub.logtext(),
+                         r"refused frame from=RS reason=\"multipart")
+        [ack] = of_type(self.submit("RS", "--to", "HR"), "ack")
+        self.assertEqual(ack["status"], "accepted")
+        self.assertTrue(self.hub.alive())
 
     def test_unknown_recipient(self):
         stranger = self.peer_keygen("MK")  # never enrolled

@@ -59,11 +59,12 @@
  *   forge --key node.key --hub-pub hub.pub --endpoint E
  *         [--receipt-id HEX --origin CC [--kind delivered|acknowledged]
  *          [--from CC] [--seal-key other.key]] [--ack-seq A:B]
- *         [--idle SECONDS]
+ *         [--multipart N [--part-bytes B]] [--idle SECONDS]
  *       Sends frames a misbehaving node might: a Receipt for report HEX
  *       (signed by --seal-key or the node's key, claiming to be from
  *       --from, default the signer's country) and/or a DeliverAck with an
- *       all-zero id for each seq A..B; prints the answers (errors,
+ *       all-zero id for each seq A..B, and/or one message of N parts of B
+ *       bytes (default 65536); prints the answers (errors,
  *       receipt acks) until --idle seconds (default 2) pass without one.
  *
  * JSON lines: {"type":"roster","version":N,"countries":[...]},
@@ -103,6 +104,7 @@ struct s_opts {
     const char *key, *hub_pub, *endpoint, *to, *seal_key, *env_out, *env_in;
     const char *country, *out, *receipt, *title;
     const char *to_pub, *receipt_id, *origin, *from, *kind, *ack_seq;
+    long multipart, part_bytes;
     double flood;
     bool dry_run, stall;
     enum ewh_level level;
@@ -903,6 +905,23 @@ s_run_forge(struct s_peer *p)
         (void)s_send(p, &f);
         free(bbuf);
     }
+    if (p->o.multipart > 0) {
+        /* One message of many parts (the hub takes one part): the parts
+         * stay below max_frame_bytes, the whole does not. */
+        size_t plen = p->o.part_bytes > 0 ? (size_t)p->o.part_bytes : 65536;
+        uint8_t *part = calloc(1, plen);
+        long k;
+        if (part == NULL)
+            fatalx("out of memory");
+        for (k = 0; k < p->o.multipart; k++)
+            if (zmq_send(p->sock, part, plen,
+                         k + 1 < p->o.multipart ? ZMQ_SNDMORE : 0) < 0)
+                fatalx("send part %ld: %s", k, zmq_strerror(zmq_errno()));
+        free(part);
+        s_emit(json_pack("{s:s,s:i,s:i}", "type", "multipart_sent", "parts",
+                         (json_int_t)p->o.multipart, "part_bytes",
+                         (json_int_t)plen));
+    }
     if (p->o.ack_seq != NULL) {
         static uint8_t zero[EWH_ID_BYTES];
         unsigned long long a = 0, b = 0, q;
@@ -990,6 +1009,8 @@ main(int argc, char **argv)
         {"from", required_argument, NULL, 'f'},
         {"kind", required_argument, NULL, 'd'},
         {"ack-seq", required_argument, NULL, 'q'},
+        {"multipart", required_argument, NULL, 'M'},
+        {"part-bytes", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0}};
     struct s_peer p;
     struct ewh_err err = {0};
@@ -1108,6 +1129,12 @@ main(int argc, char **argv)
             break;
         case 'q':
             p.o.ack_seq = optarg;
+            break;
+        case 'M':
+            p.o.multipart = atol(optarg);
+            break;
+        case 'B':
+            p.o.part_bytes = atol(optarg);
             break;
         default:
             return 2;
