@@ -176,6 +176,29 @@ class Misbehave(HubCase):
         self.assertIn("refused submit from=RS", self.hub.logtext())
 
 
+class OldEnvelope(HubCase):
+
+    def test_resubmits_after_retention_removed_it(self):
+        hubdir, peers, hub = self.hub_with(
+            ["RS", "HR"], conf="[retention]\ndelivered = 2s\nexpired = 2s")
+        envdir = self.path("env-ret")
+        os.makedirs(envdir)
+        self.peer("submit", peers["RS"], hubdir, "--to", "HR", "--env-out",
+                  envdir)
+        [env] = glob.glob(os.path.join(envdir, "*.env"))
+        self.peer("recv", peers["HR"], hubdir, "--count", "1")
+        wait_for(lambda: db_count(hubdir, "SELECT count(*) FROM envelopes "
+                                  "WHERE length(env) = 0") == 1, 30,
+                 what="retention removing the delivered envelope")
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--env-in", env,
+                              "--count", "3")
+        self.assertEqual([a["status"] for a in of_type(lines, "ack")],
+                         ["duplicate"] * 3)
+        rc, got = self.peer("recv", peers["HR"], hubdir, "--idle", "1.5")
+        self.assertEqual(of_type(got, "deliver"), [])
+        self.assertEqual(db_count(hubdir, "SELECT count(*) FROM audit"), 1)
+
+
 class Flood(HubCase):
 
     def test_flood_beyond_rate_limit(self):
