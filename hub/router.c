@@ -37,6 +37,10 @@
  * scans every queued row, so only after an expiry and as a safety net. */
 #define S_RECOUNT_MS 30000
 #define S_HWM             100000
+/* Messages queued from one node before libzmq stops reading its socket
+ * (TCP pushes back): more than max_inflight_submits of a well-behaved node,
+ * few enough that a flooding node cannot fill the hub's memory. */
+#define S_RCVHWM 4096
 #define S_HEARTBEAT_MS    5000
 #define S_HEARTBEAT_TTL   15000
 #define S_CLOSE_LINGER_MS 200 /* flush final acks on close/re-bind */
@@ -438,7 +442,8 @@ s_send_roster(struct hub *h, struct hub_node *n)
 static int
 s_router_open(struct hub *h, const char *endpoint, struct ewh_err *err)
 {
-    int one = 1, hwm = S_HWM, hb = S_HEARTBEAT_MS, ttl = S_HEARTBEAT_TTL;
+    int one = 1, hwm = S_HWM, rcvhwm = S_RCVHWM, hb = S_HEARTBEAT_MS;
+    int ttl = S_HEARTBEAT_TTL;
     int64_t maxmsg = EWH_MAX_FRAME_BYTES + 1024;
     char monep[64];
     size_t len;
@@ -455,7 +460,8 @@ s_router_open(struct hub *h, const char *endpoint, struct ewh_err *err)
         zmq_setsockopt(h->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) !=
             0 ||
         zmq_setsockopt(h->router, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
-        zmq_setsockopt(h->router, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0 ||
+        zmq_setsockopt(h->router, ZMQ_RCVHWM, &rcvhwm, sizeof(rcvhwm)) !=
+            0 ||
         zmq_setsockopt(h->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) !=
             0 ||
         zmq_setsockopt(h->router, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb)) != 0 ||

@@ -220,7 +220,7 @@ def phase_accept(procs, tmp, q, res):
     hub.start()
     log("accept: %d envelopes of %d bytes to %d countries" %
         (n, s["envelope_bytes"], len(others)))
-    r = hub.bench("submit", origin, "--in", f, "--window", 4000)
+    r = hub.bench("submit", origin, "--in", f, "--window", 2000)
     if r["accepted"] != n:
         raise RuntimeError("accept: %r" % r)
     res["hub_accept_per_s"] = r["per_s"]
@@ -248,7 +248,7 @@ def phase_backlog(procs, tmp, q, res):
     seal(hub, "BG", ["HR"], 2000, "high", fh)
     hub.start()
     log("backlog: %d low reports for HR" % n)
-    r = hub.bench("submit", "RS", "--in", fl, "--window", 4000)
+    r = hub.bench("submit", "RS", "--in", fl, "--window", 2000)
     if r["accepted"] != n:
         raise RuntimeError("backlog fill: %r" % r)
     log("backlog: draining, a high report every 20 ms")
