@@ -2,7 +2,9 @@
 a tampered store, against real ewnode agents: a roster with a substituted
 key signed by another key is refused (peers unchanged); a genuinely signed
 but older roster (a rollback) is refused; an old delivery replayed (same or
-new seq) is shown once; a dropped report is revealed by the missing
+new seq) is shown once; junk, truncated and misrouted deliveries are
+refused (acknowledged so they do not loop) and never shown; a dropped
+report is revealed by the missing
 receipt (the sender's outbox never says delivered), and a dropped history
 entry by `ewnode audit`.  (Changed and reordered history:
 tests/monitor/test_audit.py.)"""
@@ -12,6 +14,7 @@ import os
 import secrets
 import shutil
 import sqlite3
+import time
 
 from ewhtest import EWHUB, NodeCase, main, wait_for
 
@@ -137,6 +140,73 @@ class Compromise(NodeCase):
             self.assertEqual([m["id"] for m in box], [rid], how)
             self.assertTrue(box[0]["acknowledged"], how)
             self.wait_recipients(rs, rid, {"HR": "acknowledged"})
+
+    def test_junk_and_misrouted_deliveries(self):
+        # The hub serves HR a report addressed to BG alone, junk bytes and a
+        # truncated envelope: HR shows none of them, acknowledges each so
+        # it does not loop, stays up, and still gets a genuine report.
+        bg = self.node_init("BG", os.path.join(self.hub, "hub.pub"),
+                            self.endpoint)
+        with open(os.path.join(bg, "ewnode.conf"), "a") as f:
+            f.write("reconnect_max_ms = 300\nheartbeat_ms = 500\n")
+        self.run_cmd([EWHUB, "enroll", "--dir", self.hub,
+                      os.path.join(bg, "node-BG.pub")])
+        self.n["BG"] = bg
+        self.agents["BG"] = self.agent_start(bg)
+        self.wait_ready(bg)
+        rs, hr = self.n["RS"], self.n["HR"]
+        self.wait_ready(rs, 3)
+        secret = self.submit(rs, level="high", to="BG", category="other",
+                             title="for BG only", body="not for HR")
+        self.wait_inbox(bg, secret)
+        self.assertEqual(self.hub_proc.term(), 0)
+        con = hubdb(self.hub)
+        rid = bytes.fromhex(secret)
+        (env,) = con.execute("SELECT env FROM envelopes WHERE id = ?",
+                             (rid,)).fetchone()
+        now = int(time.time())
+        junk = {os.urandom(16): os.urandom(500),
+                os.urandom(16): bytes(env)[:len(env) // 2],
+                os.urandom(16): b""}
+        for jid, blob in junk.items():
+            con.execute("INSERT INTO envelopes(id, origin, level, "
+                        "created_at, expires_at, received_at, hash, env) "
+                        "VALUES(?, 'RS', 3, ?, 0, ?, ?, ?)",
+                        (jid, now, now, os.urandom(32), blob))
+        for jid in [rid] + list(junk):
+            con.execute("INSERT INTO queue(id, country, level, expires_at, "
+                        "state, queued_at) VALUES(?, 'HR', 3, 0, 0, ?)",
+                        (jid, now))
+        con.commit()
+        con.close()
+        log0 = len(self.agents["HR"].logtext())
+        self.hub_again()
+
+        def acked():
+            c = hubdb(self.hub)
+            try:
+                # The empty envelope fails the frame decoder itself (no seq
+                # to acknowledge): it stays in flight, costing one credit
+                # of this session, and is refused again after a reconnect.
+                return c.execute("SELECT count(*) FROM queue WHERE "
+                                 "country = 'HR' AND state = 0")\
+                    .fetchone()[0] == 1
+            finally:
+                c.close()
+        wait_for(acked, 30, what="HR acknowledging the bad deliveries")
+        log = self.agents["HR"].logtext()[log0:]
+        self.assertEqual(log.count("agent: refused delivery"), 3, log)
+        self.assertIn('reason="envelope not addressed to HR"', log)
+        self.assertIn("refused frame from hub: bad delivered envelope size",
+                      log)
+        self.assertEqual(self.inbox(hr), [])
+        r = self.ewnode("show", "--dir", hr, secret, ok=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertNotIn(b"not for HR", r.stdout)
+        self.assertTrue(self.agents["HR"].alive())
+        good = self.submit(rs, level="low", to="HR", category="other",
+                           title="genuine", body="b")
+        self.assertEqual(self.wait_inbox(hr, good)["title"], "genuine")
 
     def test_dropped_report_and_history(self):
         rs, hr = self.n["RS"], self.n["HR"]
