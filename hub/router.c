@@ -1359,8 +1359,8 @@ s_commit(struct hub *h)
 /* Deliveries of a level in flight to one node, at most: a new high report
  * waits behind what is already in the node's pipe, so low and medium fill
  * only part of a large credit window (docs/performance.md). */
-#define S_LOW_WINDOW    128 /* low */
-#define S_NONHIGH_WINDOW 192 /* low and medium */
+#define S_LOW_WINDOW     64 /* low */
+#define S_NONHIGH_WINDOW 96 /* low and medium */
 
 struct s_fill {
     struct hub *h;
