@@ -1,4 +1,7 @@
-"""bench-quick: run the benchmark's quick version so that it cannot rot.
+"""bench-quick: run ./deploy/bench --quick so that it cannot rot.
+
+It uses the build under test (EWH_BENCH_BUILD), not a release build of its
+own.
 
 Asserts only that every figure of the issue is there and plausible
 (positive and finite), never a speed: the machine may be loaded.
@@ -12,6 +15,7 @@ import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.join(HERE, "..", "..", "deploy", "bench")
 KEYS = ["hub_accept_per_s", "e2e_per_s", "ack_ms_p50", "ack_ms_p99",
         "high_ms_p50", "high_ms_p99", "hub_rss_mb_peak",
         "disk_bytes_per_report"]
@@ -21,8 +25,7 @@ class BenchQuick(unittest.TestCase):
     def test_quick(self):
         with tempfile.TemporaryDirectory(prefix="ewh-benchq-") as d:
             out = os.path.join(d, "out.json")
-            r = subprocess.run([sys.executable, os.path.join(HERE, "bench.py"),
-                                "--quick", "--json", out],
+            r = subprocess.run([BENCH, "--quick", "--json", out],
                                capture_output=True, timeout=280)
             sys.stdout.write(r.stdout.decode(errors="replace"))
             self.assertEqual(r.returncode, 0,
