@@ -117,6 +117,13 @@ def wait_for(pred, timeout, what, interval=0.05):
     raise RuntimeError("timed out waiting for " + what)
 
 
+def cpu_s(pid):
+    """User + system CPU seconds of a live process (all threads)."""
+    with open("/proc/%d/stat" % pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return (int(v[11]) + int(v[12])) / float(os.sysconf("SC_CLK_TCK"))
+
+
 def vm_hwm_mb(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -220,7 +227,9 @@ def phase_accept(procs, tmp, q, res):
     hub.start()
     log("accept: %d envelopes of %d bytes to %d countries" %
         (n, s["envelope_bytes"], len(others)))
+    c0 = cpu_s(hub.proc.pid)
     r = hub.bench("submit", origin, "--in", f, "--window", 2000)
+    res["accept_hub_cpu_us_per_report"] = (cpu_s(hub.proc.pid) - c0) / n * 1e6
     if r["accepted"] != n:
         raise RuntimeError("accept: %r" % r)
     res["hub_accept_per_s"] = r["per_s"]
@@ -365,6 +374,9 @@ def phase_e2e(procs, tmp, q, res):
             raise RuntimeError("e2e: stored %r of %d" % (counts, want))
         time.sleep(0.02)
     t1 = time.monotonic()
+    res["e2e_cpu_us_per_report"] = {
+        "hub": cpu_s(hp.pid) / (3 * n) * 1e6,
+        "agents": sum(cpu_s(a.pid) for a in agents) / (3 * n) * 1e6}
     res["e2e_per_s"] = 3 * n / (t1 - t0)
     res["e2e_detail"] = {"reports": 3 * n, "deliveries": 6 * n,
                          "secs": t1 - t0}
@@ -401,6 +413,13 @@ def table(res, m):
         m["date"], m.get("load"), m.get("load_after")))
     t.append("envelope: %s bytes (2 KiB body, 11 recipients + origin)" %
              res.get("envelope_bytes"))
+    if "accept_hub_cpu_us_per_report" in res:
+        t.append("hub CPU per accepted report: %.0f us (all threads)" %
+                 res["accept_hub_cpu_us_per_report"])
+    if "e2e_cpu_us_per_report" in res:
+        t.append("e2e CPU per report: hub %.0f us, agents %.0f us" % (
+            res["e2e_cpu_us_per_report"]["hub"],
+            res["e2e_cpu_us_per_report"]["agents"]))
     t.append("")
     rows = [
         ("hub_accept_per_s", "%.0f", ">= 15000"),
