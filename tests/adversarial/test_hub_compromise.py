@@ -3,7 +3,8 @@ a tampered store, against real ewnode agents: a roster with a substituted
 key signed by another key is refused (peers unchanged); a genuinely signed
 but older roster (a rollback) is refused; an old delivery replayed (same or
 new seq) is shown once; junk, truncated and misrouted deliveries are
-refused (acknowledged so they do not loop) and never shown; a dropped
+refused (acknowledged so they do not loop) and never shown; forged
+(unsigned) notices cannot move a delivered addressee back; a dropped
 report is revealed by the missing
 receipt (the sender's outbox never says delivered), and a dropped history
 entry by `ewnode audit`.  (Changed and reordered history:
@@ -207,6 +208,57 @@ class Compromise(NodeCase):
         good = self.submit(rs, level="low", to="HR", category="other",
                            title="genuine", body="b")
         self.assertEqual(self.wait_inbox(hr, good)["title"], "genuine")
+
+    def test_forged_notices(self):
+        # Notices are not signed: a compromised hub may claim that a report
+        # expired for an addressee.  A delivered addressee stays delivered
+        # (states only move forward); a notice about another country's
+        # report, or naming a country that is not an addressee, changes
+        # nothing.
+        rs, hr = self.n["RS"], self.n["HR"]
+        r1 = self.submit(rs, level="high", to="HR", category="other",
+                         title="delivered", body="b")
+        self.wait_recipients(rs, r1, {"HR": "delivered"})
+        before = [m for m in self.outbox(rs) if m["id"] == r1]
+        self.assertEqual(self.hub_proc.term(), 0)
+
+        def varint(n):
+            out = b""
+            while True:
+                b, n = n & 0x7f, n >> 7
+                out += bytes([b | (0x80 if n else 0)])
+                if not n:
+                    return out
+
+        def notice(rid, cc, kind=1):
+            body = b"\x0a\x10" + rid + b"\x12\x02" + cc.encode() + \
+                b"\x18" + varint(kind) + b"\x20" + varint(int(time.time()))
+            reason = b"forged by the hub"
+            return body + b"\x2a" + bytes([len(reason)]) + reason
+        con = hubdb(self.hub)
+        for payload in (notice(bytes.fromhex(r1), "HR"),
+                        notice(bytes.fromhex(r1), "HR", kind=2),
+                        notice(bytes.fromhex(r1), "BG"),
+                        notice(os.urandom(16), "HR")):
+            con.execute("INSERT INTO relay(country, kind, payload, "
+                        "created_at) VALUES('RS', 2, ?, ?)",
+                        (payload, int(time.time())))
+        con.commit()
+        con.close()
+        self.hub_again()
+
+        def acked():
+            c = hubdb(self.hub)
+            try:
+                return c.execute("SELECT count(*) FROM relay WHERE "
+                                 "done = 0").fetchone()[0] == 0
+            finally:
+                c.close()
+        wait_for(acked, 20, what="RS acknowledging the notices")
+        after = [m for m in self.outbox(rs) if m["id"] == r1]
+        self.assertEqual(after[0]["recipients"], {"HR": "delivered"})
+        self.assertEqual(after, before)
+        self.assertEqual(len(self.outbox(rs)), 1)
 
     def test_dropped_report_and_history(self):
         rs, hr = self.n["RS"], self.n["HR"]
