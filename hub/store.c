@@ -941,36 +941,54 @@ hub_store_roster_bump(hub_store_t *st, uint64_t *v, struct ewh_err *err)
  * the id is still a duplicate and the audit chain entry keeps its id. */
 static const char s_sweep_sql[] =
     "UPDATE envelopes SET env = X'' WHERE rowid IN ("
-    " SELECT e.rowid FROM envelopes e WHERE length(e.env) > 0"
+    " SELECT e.rowid FROM envelopes e WHERE e.rowid > ?3 AND e.rowid <= ?4"
+    " AND length(e.env) > 0"
     " AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.id = e.id"
     "  AND q.state = 0)"
     " AND (CASE WHEN EXISTS (SELECT 1 FROM queue q WHERE q.id = e.id"
     "  AND q.state = 2) THEN ?2 ELSE ?1 END) > 0"
     " AND coalesce((SELECT max(q.done_at) FROM queue q WHERE q.id = e.id),"
     "  e.received_at) <= (CASE WHEN EXISTS (SELECT 1 FROM queue q"
-    "  WHERE q.id = e.id AND q.state = 2) THEN ?2 ELSE ?1 END)"
-    " LIMIT ?3)";
+    "  WHERE q.id = e.id AND q.state = 2) THEN ?2 ELSE ?1 END))";
 
 int
 hub_store_retention_sweep(hub_store_t *st, int64_t delivered_before,
-                          int64_t expired_before, size_t limit,
-                          size_t *n_removed, struct ewh_err *err)
+                          int64_t expired_before, int64_t after, int64_t span,
+                          int64_t *next, size_t *n_removed,
+                          struct ewh_err *err)
 {
     sqlite3_stmt *s = NULL;
+    int64_t max_rowid = 0;
     int rc;
 
     *n_removed = 0;
+    *next = 0;
+    /* max(rowid) is a single b-tree descent, not a scan. */
+    rc = sqlite3_prepare_v2(st->db, "SELECT max(rowid) FROM envelopes", -1,
+                            &s, NULL);
+    if (rc != SQLITE_OK)
+        return s_dberr(st, rc, "prepare retention", err);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        max_rowid = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        return s_dberr(st, rc, "retention", err);
+    if (after >= max_rowid)
+        return 0;
     rc = sqlite3_prepare_v2(st->db, s_sweep_sql, -1, &s, NULL);
     if (rc != SQLITE_OK)
         return s_dberr(st, rc, "prepare retention", err);
     sqlite3_bind_int64(s, 1, delivered_before);
     sqlite3_bind_int64(s, 2, expired_before);
-    sqlite3_bind_int64(s, 3, (int64_t)limit);
+    sqlite3_bind_int64(s, 3, after);
+    sqlite3_bind_int64(s, 4, after + span);
     rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
         return s_dberr(st, rc, "retention", err);
     *n_removed = (size_t)sqlite3_changes(st->db);
+    *next = after + span < max_rowid ? after + span : 0;
     return 0;
 }
 

@@ -185,16 +185,20 @@ EWH_MUST_CHECK int hub_store_roster_bump(hub_store_t *st, uint64_t *v,
                                          struct ewh_err *err);
 
 /* Retention: empty the envelope bytes (env becomes a zero-length blob) of
- * at most limit reports that are final for every addressee, and whose last
- * delivery (all delivered) or expiry (some expired) happened at or before
+ * reports that are final for every addressee, and whose last delivery (all
+ * delivered) or expiry (some expired) happened at or before
  * delivered_before / expired_before (wall seconds; 0 disables that kind).
- * The envelopes row (id, origin, hash, received_at), the queue rows,
- * receipts and the audit chain stay: `audit verify` treats an empty env as
- * removed by retention and checks the chain link alone. */
+ * One call examines only the envelopes with rowid in (after, after + span],
+ * so that it costs the loop a bounded, small amount of work however large
+ * the store; *next gets where the next call starts (0: the end was reached,
+ * start a new pass).  The envelopes row (id, origin, hash, received_at), the
+ * queue rows, receipts and the audit chain stay: `audit verify` treats an
+ * empty env as removed by retention and checks the chain link alone. */
 EWH_MUST_CHECK int hub_store_retention_sweep(hub_store_t *st,
                                              int64_t delivered_before,
                                              int64_t expired_before,
-                                             size_t limit, size_t *n_removed,
+                                             int64_t after, int64_t span,
+                                             int64_t *next, size_t *n_removed,
                                              struct ewh_err *err);
 
 /* ---- traffic events (issue 5; metadata only) ----
