@@ -89,8 +89,7 @@ hub_audit_proof(hub_store_t *st, const ewh_secret_t *key, uint64_t length,
         goto out;
     p.last = from_length;
     if (from_length < length &&
-        hub_store_audit_walk(st, from_length, p.cap, s_proof_row, &p, err) !=
-            0)
+        hub_store_audit_walk(st, from_length, p.cap, s_proof_row, &p, err) != 0)
         goto out;
     cp.length = length;
     memcpy(cp.head, head, EWH_HASH_BYTES);
@@ -192,8 +191,7 @@ s_verify_row(void *ctx, const struct hub_audit_row *row)
         s_problem(v,
                   "entry %llu: expected entry %llu next (an entry is missing "
                   "or moved)",
-                  (unsigned long long)row->n,
-                  (unsigned long long)v->expect_n);
+                  (unsigned long long)row->n, (unsigned long long)v->expect_n);
         v->broken = true;
     }
     v->expect_n = row->n + 1;

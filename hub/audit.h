@@ -38,7 +38,7 @@ struct hub_audit_result {
     uint64_t pruned;      /* entries whose envelope retention emptied */
     uint64_t checkpoints; /* signed checkpoints checked */
     uint64_t problems;
-    char first[512];      /* the first mismatch, "" when none */
+    char first[512]; /* the first mismatch, "" when none */
 };
 
 /* Recompute the chain from the genesis head, check every stored envelope

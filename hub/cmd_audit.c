@@ -39,8 +39,8 @@ hub_cmd_audit(int argc, char **argv)
     int c;
 
     if (argc < 2 || strcmp(argv[1], "verify") != 0) {
-        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-                          strcmp(argv[1], "-h") == 0)) {
+        if (argc >= 2 &&
+            (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
             fputs(s_usage, stdout);
             return 0;
         }
@@ -100,9 +100,8 @@ hub_cmd_audit(int argc, char **argv)
     } else if (r.problems == 0) {
         printf("audit: OK: %llu entries, %llu envelopes checked, %llu "
                "removed by retention, %llu signed checkpoints\n",
-               (unsigned long long)r.entries,
-               (unsigned long long)r.envelopes, (unsigned long long)r.pruned,
-               (unsigned long long)r.checkpoints);
+               (unsigned long long)r.entries, (unsigned long long)r.envelopes,
+               (unsigned long long)r.pruned, (unsigned long long)r.checkpoints);
     } else {
         printf("audit: FAILED: %llu problem(s) in %llu entries; first: %s\n",
                (unsigned long long)r.problems, (unsigned long long)r.entries,

@@ -203,7 +203,6 @@ hub_cmd_rotate(int argc, char **argv)
            "its agent,\nreplace its hub.pub (compare the fingerprint by "
            "telephone), start it.\n",
            fp2, fp, (unsigned long long)v, dir);
-    ewh_log_info("rotate-keys: committed hub fingerprint %s (was %s)", fp2,
-                 fp);
+    ewh_log_info("rotate-keys: committed hub fingerprint %s (was %s)", fp2, fp);
     return 0;
 }

@@ -230,8 +230,7 @@ hub_cmd_run(int argc, char **argv)
         snprintf(confpath, sizeof(confpath), "%s", conf);
     else
         hub_cmd_path(dir, "ewhub.conf", confpath, sizeof(confpath));
-    if (hub_config_load_all(confpath, &cfg, rl_ctx.ov, rl_ctx.n_ov, &err) !=
-        0)
+    if (hub_config_load_all(confpath, &cfg, rl_ctx.ov, rl_ctx.n_ov, &err) != 0)
         fatalx("run: %s", err.reason);
     hub_cmd_path(dir, "hub.key", path, sizeof(path));
     if ((key = ewh_secret_load(path, &err)) == NULL)

@@ -48,11 +48,10 @@ s_print(void *ctx, const struct hub_event *ev)
         json_object_set_new(o, "time", json_integer(ev->at));
         json_object_set_new(o, "event",
                             json_string(hub_event_kind_name(ev->kind)));
-        json_object_set_new(o, "id", ev->has_id ? json_string(idhex)
-                                                : json_null());
-        json_object_set_new(o, "origin", ev->origin[0]
-                                             ? json_string(ev->origin)
-                                             : json_null());
+        json_object_set_new(o, "id",
+                            ev->has_id ? json_string(idhex) : json_null());
+        json_object_set_new(
+            o, "origin", ev->origin[0] ? json_string(ev->origin) : json_null());
         snprintf(buf, sizeof(buf), "%s", ev->recipients);
         for (tok = strtok_r(buf, ",", &save); tok != NULL;
              tok = strtok_r(NULL, ",", &save))
@@ -62,13 +61,12 @@ s_print(void *ctx, const struct hub_event *ev)
                             ev->level >= 1 && ev->level <= 3
                                 ? json_string(ewh_level_name(ev->level))
                                 : json_null());
-        json_object_set_new(o, "size", ev->size >= 0 ? json_integer(ev->size)
-                                                     : json_null());
+        json_object_set_new(
+            o, "size", ev->size >= 0 ? json_integer(ev->size) : json_null());
         json_object_set_new(o, "code",
                             ev->code[0] ? json_string(ev->code) : json_null());
-        json_object_set_new(o, "reason", ev->reason[0]
-                                             ? json_string(ev->reason)
-                                             : json_null());
+        json_object_set_new(
+            o, "reason", ev->reason[0] ? json_string(ev->reason) : json_null());
         json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
         putchar('\n');
         json_decref(o);
@@ -109,12 +107,13 @@ s_since(const char *arg)
 int
 hub_cmd_traffic(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
-                                         {"follow", no_argument, NULL, 'f'},
-                                         {"since", required_argument, NULL, 's'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"follow", no_argument, NULL, 'f'},
+        {"since", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     struct ewh_err err = {0};
     struct s_ctx c = {0};
     hub_store_t *st;

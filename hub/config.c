@@ -211,8 +211,7 @@ hub_config_set(struct hub_config *c, const char *section, const char *name,
     if (strcmp(section, "roster") == 0 && strcmp(name, "categories") == 0)
         return s_categories(c, value, err);
     if (strcmp(section, "retention") == 0 && strcmp(name, "delivered") == 0)
-        return hub_config_duration(name, value, &c->retention_delivered_s,
-                                   err);
+        return hub_config_duration(name, value, &c->retention_delivered_s, err);
     if (strcmp(section, "retention") == 0 && strcmp(name, "expired") == 0)
         return hub_config_duration(name, value, &c->retention_expired_s, err);
     if (strcmp(section, "monitor") == 0 && strcmp(name, "metrics") == 0) {
@@ -254,10 +253,9 @@ hub_config_load_all(const char *path, struct hub_config *c,
     if (hub_config_load(path, &tmp, err) != 0)
         return -1;
     for (i = 0; i < n; i++)
-        if (hub_config_set(&tmp, ov[i].section, ov[i].name, ov[i].value,
-                           &e2) != 0)
-            return ewh_err_set(err, e2.code, "--%s: %s", ov[i].flag,
-                               e2.reason);
+        if (hub_config_set(&tmp, ov[i].section, ov[i].name, ov[i].value, &e2) !=
+            0)
+            return ewh_err_set(err, e2.code, "--%s: %s", ov[i].flag, e2.reason);
     *c = tmp;
     return 0;
 }

@@ -24,9 +24,9 @@ struct hub_config {
     uint32_t max_queue;            /* [limits] max_queue */
     uint64_t store_max_pages;      /* [store] max_pages, 0: no limit */
     char cats[EWH_MAX_CATEGORIES][EWH_MAX_CATEGORY_BYTES + 1];
-    size_t n_cats; /* [roster] categories, 0: defaults */
-    int64_t retention_delivered_s; /* [retention] delivered, 0: never */
-    int64_t retention_expired_s;   /* [retention] expired, 0: never */
+    size_t n_cats;                  /* [roster] categories, 0: defaults */
+    int64_t retention_delivered_s;  /* [retention] delivered, 0: never */
+    int64_t retention_expired_s;    /* [retention] expired, 0: never */
     char metrics[HUB_MAX_ENDPOINT]; /* [monitor] metrics HOST:PORT, "": off */
     uint64_t events_keep;           /* [monitor] events_keep, 0: keep all */
 };

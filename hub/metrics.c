@@ -261,8 +261,7 @@ s_render(hub_metrics_t *m, FILE *f)
            "Deliveries waiting, by recipient country and level.");
     for (i = 0; i < m->n_c; i++)
         for (l = 3; l >= 1; l--)
-            fprintf(f,
-                    "ewhub_queue_depth{country=\"%s\",level=\"%s\"} %llu\n",
+            fprintf(f, "ewhub_queue_depth{country=\"%s\",level=\"%s\"} %llu\n",
                     m->c[i].cc, lv[l], (unsigned long long)m->c[i].q[l]);
     s_head(f, "ewhub_audit_chain_length", "gauge",
            "Entries in the audit hash chain.");
@@ -309,9 +308,8 @@ s_reply(struct MHD_Connection *c, unsigned status, const char *ctype,
     struct MHD_Response *r;
     S_RESULT ret;
 
-    r = MHD_create_response_from_buffer(len, body,
-                                        must_free ? MHD_RESPMEM_MUST_FREE
-                                                  : MHD_RESPMEM_PERSISTENT);
+    r = MHD_create_response_from_buffer(
+        len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (r == NULL) {
         if (must_free)
             free(body);
@@ -345,8 +343,8 @@ s_handler(void *cls, struct MHD_Connection *c, const char *url,
     if (*upload_len != 0)
         return MHD_NO;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return s_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
-                       badmethod, strlen(badmethod), false);
+        return s_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", badmethod,
+                       strlen(badmethod), false);
     if (strcmp(url, "/metrics") != 0)
         return s_reply(c, MHD_HTTP_NOT_FOUND, "text/plain", notfound,
                        strlen(notfound), false);
@@ -385,8 +383,7 @@ hub_metrics_listen(hub_metrics_t *m, const char *hostport, char *bound,
             (size_t)(colon - hostport) >= sizeof(host))
             return ewh_err_set(err, EWH_E_INVALID,
                                "metrics: '%s' is not HOST:PORT", hostport);
-        snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport),
-                 hostport);
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport), hostport);
         if (host[0] == '\0' || strcmp(host, "localhost") == 0)
             snprintf(host, sizeof(host), "127.0.0.1");
     }

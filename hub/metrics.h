@@ -42,11 +42,9 @@ void hub_metrics_zap_refused(hub_metrics_t *m, uint64_t n);
 void hub_metrics_commit(hub_metrics_t *m, double seconds);
 
 /* Gauges, set as a whole.  queue: depth by level (index 1..3). */
-void hub_metrics_nodes(hub_metrics_t *m, unsigned connected,
-                       unsigned enrolled);
+void hub_metrics_nodes(hub_metrics_t *m, unsigned connected, unsigned enrolled);
 void hub_metrics_queue_clear(hub_metrics_t *m);
-void hub_metrics_queue(hub_metrics_t *m, const char *cc,
-                       const uint64_t q[4]);
+void hub_metrics_queue(hub_metrics_t *m, const char *cc, const uint64_t q[4]);
 void hub_metrics_audit_length(hub_metrics_t *m, uint64_t n);
 
 /* The Prometheus text of now.  Caller owns *out (free()). */

@@ -36,11 +36,11 @@
 /* Queue counts are kept in memory as reports come and go; recounting
  * scans every queued row, so only after an expiry and as a safety net. */
 #define S_RECOUNT_MS 30000
-#define S_HWM             100000
+#define S_HWM        100000
 /* Messages queued from one node before libzmq stops reading its socket
  * (TCP pushes back): more than max_inflight_submits of a well-behaved node,
  * few enough that a flooding node cannot fill the hub's memory. */
-#define S_RCVHWM 4096
+#define S_RCVHWM          4096
 #define S_HEARTBEAT_MS    5000
 #define S_HEARTBEAT_TTL   15000
 #define S_CLOSE_LINGER_MS 200 /* flush final acks on close/re-bind */
@@ -222,11 +222,10 @@ s_event_recipients(struct hub_event *e, const struct ewh_header *hdr)
 {
     size_t i, off = 0;
 
-    for (i = 0; i < hdr->n_recipients && off + 3 < sizeof(e->recipients);
-         i++)
-        off += (size_t)snprintf(e->recipients + off,
-                                sizeof(e->recipients) - off, "%s%.2s",
-                                i ? "," : "", hdr->recipients[i]);
+    for (i = 0; i < hdr->n_recipients && off + 3 < sizeof(e->recipients); i++)
+        off +=
+            (size_t)snprintf(e->recipients + off, sizeof(e->recipients) - off,
+                             "%s%.2s", i ? "," : "", hdr->recipients[i]);
 }
 
 /* Write the waiting events (inside the batch transaction). */
@@ -460,8 +459,7 @@ s_router_open(struct hub *h, const char *endpoint, struct ewh_err *err)
         zmq_setsockopt(h->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) !=
             0 ||
         zmq_setsockopt(h->router, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
-        zmq_setsockopt(h->router, ZMQ_RCVHWM, &rcvhwm, sizeof(rcvhwm)) !=
-            0 ||
+        zmq_setsockopt(h->router, ZMQ_RCVHWM, &rcvhwm, sizeof(rcvhwm)) != 0 ||
         zmq_setsockopt(h->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) !=
             0 ||
         zmq_setsockopt(h->router, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb)) != 0 ||
@@ -666,8 +664,7 @@ s_on_verified(struct hub *h, struct s_pend *p, const struct hub_verify_job *j)
     if (j->rc != 0) {
         struct ewh_header peek;
         bool have = ewh_envelope_peek(p->env, p->len, &peek, NULL) == 0;
-        s_refuse(h, n->cc, rid, rid_len, have ? peek.id : NULL, &j->err,
-                 false);
+        s_refuse(h, n->cc, rid, rid_len, have ? peek.id : NULL, &j->err, false);
         goto out;
     }
     hdr = j->hdr;
@@ -799,8 +796,7 @@ s_verify_start(struct hub *h)
         h->jobs[i].cc = h->vpend[i].cc;
     }
     if (h->n_vpend < S_VERIFY_INLINE) {
-        hub_verify_run(NULL, h->jobs, h->n_vpend, ewh_roster_lookup,
-                       h->roster);
+        hub_verify_run(NULL, h->jobs, h->n_vpend, ewh_roster_lookup, h->roster);
         s_verify_collect(h);
         return;
     }
@@ -1154,8 +1150,8 @@ s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
             goto fail;
     for (i = 0; submits && i < h->b.n_dack; i++)
         if (h->b.dack[i].done &&
-            hub_store_event_delivered(h->st, h->b.dack[i].cc,
-                                      h->b.dack[i].seq, now, err) != 0)
+            hub_store_event_delivered(h->st, h->b.dack[i].cc, h->b.dack[i].seq,
+                                      now, err) != 0)
             goto fail;
     for (i = 0; i < h->b.n_rack; i++) {
         bool changed;
@@ -1490,8 +1486,7 @@ s_fill(struct hub *h)
                     c.low++;
             }
             if (hub_store_queue_walk(h->st, n->cc, n->inflight.n + c.free,
-                                     s_in_flight, h, s_fill_one, &c,
-                                     &err) != 0)
+                                     s_in_flight, h, s_fill_one, &c, &err) != 0)
                 ewh_log_warnx("router: cannot read queue of %s: %s", n->cc,
                               err.reason);
         }
@@ -1634,13 +1629,12 @@ s_monitor_tick(struct hub *h)
     size_t i;
 
     if (h->n_ev > 0) {
-        if (hub_store_begin(h->st, &err) != 0 ||
-            s_events_write(h, &err) != 0 ||
+        if (hub_store_begin(h->st, &err) != 0 || s_events_write(h, &err) != 0 ||
             hub_store_events_trim(h->st, h->cfg->events_keep, &err) != 0 ||
             hub_store_commit(h->st, &err) != 0) {
             hub_store_rollback(h->st);
-            ewh_log_warnx("router: %zu traffic events not stored: %s",
-                          h->n_ev, err.reason);
+            ewh_log_warnx("router: %zu traffic events not stored: %s", h->n_ev,
+                          err.reason);
         }
         h->n_ev = 0;
     }

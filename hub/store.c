@@ -954,8 +954,7 @@ static const char s_sweep_sql[] =
 int
 hub_store_retention_sweep(hub_store_t *st, int64_t delivered_before,
                           int64_t expired_before, int64_t after, int64_t span,
-                          int64_t *next, size_t *n_removed,
-                          struct ewh_err *err)
+                          int64_t *next, size_t *n_removed, struct ewh_err *err)
 {
     sqlite3_stmt *s = NULL;
     int64_t max_rowid = 0;
@@ -964,8 +963,8 @@ hub_store_retention_sweep(hub_store_t *st, int64_t delivered_before,
     *n_removed = 0;
     *next = 0;
     /* max(rowid) is a single b-tree descent, not a scan. */
-    rc = sqlite3_prepare_v2(st->db, "SELECT max(rowid) FROM envelopes", -1,
-                            &s, NULL);
+    rc = sqlite3_prepare_v2(st->db, "SELECT max(rowid) FROM envelopes", -1, &s,
+                            NULL);
     if (rc != SQLITE_OK)
         return s_dberr(st, rc, "prepare retention", err);
     rc = sqlite3_step(s);
@@ -998,9 +997,8 @@ const char *
 hub_event_kind_name(int kind)
 {
     static const char *const names[] = {
-        "unknown",      "accepted",     "refused",   "duplicate",
-        "delivered",    "acknowledged", "expired",   "connected",
-        "disconnected", "zap-refused",
+        "unknown",      "accepted", "refused",   "duplicate",    "delivered",
+        "acknowledged", "expired",  "connected", "disconnected", "zap-refused",
     };
 
     if (kind < 1 || kind > HUB_EV__MAX)
@@ -1402,8 +1400,8 @@ hub_store_backup(const char *src, const char *dst, struct ewh_err *err)
     } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
     sqlite3_backup_finish(b);
     if (rc != SQLITE_DONE) {
-        ewh_err_set(err, (rc & 0xff) == SQLITE_FULL ? EWH_E_DISKFULL
-                                                    : EWH_E_STORE,
+        ewh_err_set(err,
+                    (rc & 0xff) == SQLITE_FULL ? EWH_E_DISKFULL : EWH_E_STORE,
                     "backup: %s", sqlite3_errstr(rc));
         goto out;
     }

@@ -225,14 +225,14 @@ const char *hub_event_kind_name(int kind);
 struct hub_event {
     int64_t seq; /* set by the walk; ignored when adding */
     int64_t at;
-    int kind;    /* enum hub_event_kind */
+    int kind; /* enum hub_event_kind */
     bool has_id;
     uint8_t id[EWH_ID_BYTES];
-    char origin[EWH_CC_BYTES];     /* submitter, or the node concerned */
+    char origin[EWH_CC_BYTES]; /* submitter, or the node concerned */
     char recipients[EWH_MAX_RECIPIENTS * 3 + 1]; /* "HR,BG", or "" */
-    int level;                     /* 0: the stored envelope's, if any */
-    int64_t size;                  /* bytes; -1: the stored envelope's */
-    char code[32];                 /* ewh_errcode_name(), refusals */
+    int level;     /* 0: the stored envelope's, if any */
+    int64_t size;  /* bytes; -1: the stored envelope's */
+    char code[32]; /* ewh_errcode_name(), refusals */
     char reason[EWH_MAX_REASON_BYTES];
 };
 
@@ -263,9 +263,8 @@ EWH_MUST_CHECK int hub_store_event_walk(hub_store_t *st, int64_t after,
  * queued_at of cc's oldest undelivered row, in hour. */
 typedef void (*hub_stat_fn)(void *ctx, const char *what, const char *cc,
                             int level, int64_t hour, int64_t day);
-EWH_MUST_CHECK int hub_store_stats(hub_store_t *st, int64_t now,
-                                   hub_stat_fn fn, void *ctx,
-                                   struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_stats(hub_store_t *st, int64_t now, hub_stat_fn fn,
+                                   void *ctx, struct ewh_err *err);
 /* Refusals by error code name: last hour, last day, all retained. */
 typedef void (*hub_refusal_fn)(void *ctx, const char *code, int64_t hour,
                                int64_t day, int64_t all);
@@ -283,8 +282,7 @@ EWH_MUST_CHECK int hub_store_size(hub_store_t *st, uint64_t *bytes,
 EWH_MUST_CHECK int hub_store_checkpoint_add(hub_store_t *st, uint64_t length,
                                             const uint8_t head[EWH_HASH_BYTES],
                                             int64_t time, const uint8_t *cp,
-                                            size_t cp_len,
-                                            struct ewh_err *err);
+                                            size_t cp_len, struct ewh_err *err);
 typedef int (*hub_cp_fn)(void *ctx, uint64_t length, const uint8_t *cp,
                          size_t cp_len);
 EWH_MUST_CHECK int hub_store_checkpoint_walk(hub_store_t *st, hub_cp_fn fn,
@@ -299,7 +297,7 @@ struct hub_audit_row {
     char origin[EWH_CC_BYTES];
     int64_t received_at;
     uint8_t head[EWH_HASH_BYTES];
-    bool bad_row; /* a column has the wrong size or type */
+    bool bad_row;       /* a column has the wrong size or type */
     const uint8_t *env; /* NULL: the envelope is gone */
     size_t env_len;
     char env_origin[EWH_CC_BYTES];

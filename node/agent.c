@@ -57,18 +57,18 @@ struct s_agent {
     struct s_out *out; /* frames to send after the batch commits */
     size_t n_out, cap_out;
     /* Key changes (docs/operations.md). */
-    ewh_secret_t *next;         /* node.key.new: a re-key not yet enrolled */
-    ewh_secret_t *prev;         /* node.key.old: opens deliveries sealed
-                                   for the keys before a re-key */
-    ewh_roster_t *prev_roster;  /* the roster before the last one: verifies
-                                   envelopes and receipts signed with a
-                                   peer's keys before its re-key */
-    unsigned try_idx;           /* which key pair the socket uses */
+    ewh_secret_t *next;        /* node.key.new: a re-key not yet enrolled */
+    ewh_secret_t *prev;        /* node.key.old: opens deliveries sealed
+                                  for the keys before a re-key */
+    ewh_roster_t *prev_roster; /* the roster before the last one: verifies
+                                  envelopes and receipts signed with a
+                                  peer's keys before its re-key */
+    unsigned try_idx;          /* which key pair the socket uses */
     unsigned mon_gen;
     int64_t down_since;
     bool alt_now;
-    bool rekeyed;               /* switched keys in this run */
-    bool reseal_due;            /* an old-key submit came back refused */
+    bool rekeyed;    /* switched keys in this run */
+    bool reseal_due; /* an old-key submit came back refused */
 };
 
 static int s_sock_open(struct s_agent *a, struct ewh_err *err);
@@ -400,8 +400,7 @@ s_rekey_check(struct s_agent *a)
     a->d->secret = a->next;
     a->next = NULL;
     a->rekeyed = true;
-    if (node_rekey_reseal(a->d, a->prev, a->roster, &n_env, &n_rcpt, &err) !=
-        0)
+    if (node_rekey_reseal(a->d, a->prev, a->roster, &n_env, &n_rcpt, &err) != 0)
         ewh_log_errx("agent: re-key: reseal: %s", err.reason);
     ewh_pubid_fingerprint(ewh_secret_pubid(a->d->secret), fp);
     ewh_log_info("agent: re-keyed: now using fingerprint %s (resealed %zu "
@@ -444,8 +443,7 @@ s_sealed_with_prev(struct s_agent *a, const char *id)
     if (node_store_envelope_get(a->d->store, id, &env, &len, &err) != 0)
         return false;
     yes = ewh_envelope_verify(env, len, a->me, s_self_lookup,
-                              (void *)ewh_secret_pubid(a->prev), &h,
-                              &err) == 0;
+                              (void *)ewh_secret_pubid(a->prev), &h, &err) == 0;
     free(env);
     return yes;
 }
@@ -651,8 +649,7 @@ s_on_deliver(struct s_agent *a, const Ewh__Deliver *dv)
                       (unsigned long long)dv->seq);
         return;
     }
-    if (s_open_env(a, dv->envelope.data, dv->envelope.len, &r, &h, &err) !=
-            0 ||
+    if (s_open_env(a, dv->envelope.data, dv->envelope.len, &r, &h, &err) != 0 ||
         (strcmp(h.origin, a->me) == 0 &&
          ewh_err_set(&err, EWH_E_ORIGIN, "report from this node") != 0)) {
         /* A bad envelope is acknowledged so it does not loop, recorded,
@@ -725,8 +722,8 @@ s_on_relay(struct s_agent *a, const Ewh__ReceiptRelay *rr)
         (ewh_receipt_verify(buf, len, NULL, ewh_roster_lookup, a->roster, &rc,
                             &err) != 0 &&
          (a->prev_roster == NULL ||
-          ewh_receipt_verify(buf, len, NULL, ewh_roster_lookup,
-                             a->prev_roster, &rc, &err) != 0))) {
+          ewh_receipt_verify(buf, len, NULL, ewh_roster_lookup, a->prev_roster,
+                             &rc, &err) != 0))) {
         ewh_log_warnx("agent: refused receipt relay seq=%llu: %s",
                       (unsigned long long)rr->seq,
                       a->roster ? err.reason : "no roster");
@@ -1127,8 +1124,8 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
         if (a.reseal_due && a.prev != NULL && a.roster != NULL) {
             size_t n_env = 0, n_rcpt = 0;
             a.reseal_due = false;
-            if (node_rekey_reseal(d, a.prev, a.roster, &n_env, &n_rcpt,
-                                  err) != 0)
+            if (node_rekey_reseal(d, a.prev, a.roster, &n_env, &n_rcpt, err) !=
+                0)
                 ewh_log_errx("agent: reseal: %s", err->reason);
             a.outbox_dirty = true;
         }

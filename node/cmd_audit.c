@@ -162,8 +162,8 @@ node_cmd_audit(int argc, char **argv)
         zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, d.hub.curve, 32) ||
         zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY,
                        ewh_secret_pubid(d.secret)->curve, 32) ||
-        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY,
-                       ewh_secret_curve_sk(d.secret), 32) ||
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, ewh_secret_curve_sk(d.secret),
+                       32) ||
         zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero)) ||
         zmq_setsockopt(sock, ZMQ_RCVTIMEO, &tmo, sizeof(tmo)) ||
         zmq_setsockopt(sock, ZMQ_SNDTIMEO, &tmo, sizeof(tmo)) ||
@@ -230,8 +230,8 @@ node_cmd_audit(int argc, char **argv)
         s_rewrite(&held.v[idx], "beyond the end of the hub's chain");
         bad++;
     }
-    if (have_cp && (cp.length != len || memcmp(cp.head, head, EWH_HASH_BYTES)))
-    {
+    if (have_cp &&
+        (cp.length != len || memcmp(cp.head, head, EWH_HASH_BYTES))) {
         printf("REWRITE: the hub's entries (length %llu) do not lead to the "
                "checkpoint it signs now (length %llu head %s)\n",
                (unsigned long long)len, (unsigned long long)cp.length,

@@ -129,8 +129,8 @@ node_rekey_reseal(struct node_dir *d, const ewh_secret_t *old,
     *n_env = *n_rcpt = 0;
     if (node_store_begin(d->store, err) != 0)
         return -1;
-    if (node_store_outbox_pending(d->store, 0, INT64_MAX, S_MAX_ROWS,
-                                  s_collect, &rows, err) < 0 ||
+    if (node_store_outbox_pending(d->store, 0, INT64_MAX, S_MAX_ROWS, s_collect,
+                                  &rows, err) < 0 ||
         (rows.oom && ewh_err_set(err, EWH_E_NOMEM, "out of memory")))
         goto fail;
     for (i = 0; i < rows.n; i++) {
@@ -148,13 +148,12 @@ node_rekey_reseal(struct node_dir *d, const ewh_secret_t *old,
         goto fail;
     for (i = 0; i < rows.n; i++) {
         memset(&rc, 0, sizeof(rc));
-        if (ewh_receipt_verify(rows.v[i].buf, rows.v[i].len,
-                               d->cfg.country, s_self,
-                               (void *)ewh_secret_pubid(old), &rc, &e2) != 0)
+        if (ewh_receipt_verify(rows.v[i].buf, rows.v[i].len, d->cfg.country,
+                               s_self, (void *)ewh_secret_pubid(old), &rc,
+                               &e2) != 0)
             continue; /* not signed with the old key: leave it */
         if (ewh_receipt_sign(&rc, d->secret, &buf, &len, err) != 0 ||
-            node_store_receipt_set(d->store, rows.v[i].seq, buf, len, err) !=
-                0)
+            node_store_receipt_set(d->store, rows.v[i].seq, buf, len, err) != 0)
             goto fail;
         free(buf);
         buf = NULL;

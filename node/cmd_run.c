@@ -17,8 +17,8 @@ node_cmd_run(int argc, char **argv)
 {
     /* Flags that override a key of ewnode.conf: val - 256 indexes s_keys. */
     static const char *const s_keys[] = {
-        "hub",          "credit",           "reconnect_ms",
-        "reconnect_max_ms", "heartbeat_ms", "hook_timeout",
+        "hub",          "credit",       "reconnect_ms", "reconnect_max_ms",
+        "heartbeat_ms", "hook_timeout",
     };
     static const struct option opts[] = {
         {"dir", required_argument, NULL, 'd'},

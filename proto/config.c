@@ -17,8 +17,7 @@ struct s_ctx {
 };
 
 static int
-s_handler(void *user, const char *section, const char *name,
-          const char *value)
+s_handler(void *user, const char *section, const char *name, const char *value)
 {
     struct s_ctx *c = user;
 
@@ -66,8 +65,8 @@ ewh_config_load(const char *path, bool optional, ewh_config_fn fn, void *ctx,
 }
 
 int
-ewh_config_uint(const char *name, const char *value, uint64_t min,
-                uint64_t max, uint64_t *out, struct ewh_err *err)
+ewh_config_uint(const char *name, const char *value, uint64_t min, uint64_t max,
+                uint64_t *out, struct ewh_err *err)
 {
     char *end = NULL;
     unsigned long long v;
@@ -79,9 +78,9 @@ ewh_config_uint(const char *name, const char *value, uint64_t min,
     if (errno != 0 || *end != '\0')
         goto bad;
     if (v < min || v > max)
-        return ewh_err_set(err, EWH_E_INVALID,
-                           "%s = %llu outside %llu..%llu", name, v,
-                           (unsigned long long)min, (unsigned long long)max);
+        return ewh_err_set(err, EWH_E_INVALID, "%s = %llu outside %llu..%llu",
+                           name, v, (unsigned long long)min,
+                           (unsigned long long)max);
     *out = v;
     return 0;
 bad:

@@ -99,8 +99,8 @@ s_check_str(const char *what, const char *s, size_t min, size_t max,
     if (n < min)
         return ewh_err_set(err, EWH_E_INVALID, "%s is empty", what);
     if (!ewh_text_is_valid(s, n, newline))
-        return ewh_err_set(err, EWH_E_INVALID,
-                           "%s is not valid UTF-8 text", what);
+        return ewh_err_set(err, EWH_E_INVALID, "%s is not valid UTF-8 text",
+                           what);
     return 0;
 }
 
@@ -118,8 +118,8 @@ ewh_report_check(const struct ewh_report *r, struct ewh_err *err)
         return ewh_err_set(err, EWH_E_INVALID, "bad origin country");
     if (r->n_refs > EWH_MAX_REFERENCES)
         return ewh_err_set(err, EWH_E_TOOBIG,
-                           "%zu references > EWH_MAX_REFERENCES %u",
-                           r->n_refs, EWH_MAX_REFERENCES);
+                           "%zu references > EWH_MAX_REFERENCES %u", r->n_refs,
+                           EWH_MAX_REFERENCES);
     if (r->type == EWH_TYPE_ALERT && r->n_refs != 0)
         return ewh_err_set(err, EWH_E_INVALID,
                            "an alert cannot reference other reports");
@@ -138,14 +138,14 @@ ewh_report_check(const struct ewh_report *r, struct ewh_err *err)
                            EWH_MAX_EXPIRY_S);
     if (s_check_str("title", r->title, 1, EWH_MAX_TITLE_BYTES, false,
                     "EWH_MAX_TITLE_BYTES", err) != 0 ||
-        s_check_str("category", r->category, 1, EWH_MAX_CATEGORY_BYTES,
-                    false, "EWH_MAX_CATEGORY_BYTES", err) != 0 ||
+        s_check_str("category", r->category, 1, EWH_MAX_CATEGORY_BYTES, false,
+                    "EWH_MAX_CATEGORY_BYTES", err) != 0 ||
         s_check_str("author", r->author, 0, EWH_MAX_AUTHOR_BYTES, false,
                     "EWH_MAX_AUTHOR_BYTES", err) != 0 ||
         s_check_str("urgency", r->urgency, 0, EWH_MAX_CAPWORD_BYTES, false,
                     "EWH_MAX_CAPWORD_BYTES", err) != 0 ||
-        s_check_str("certainty", r->certainty, 0, EWH_MAX_CAPWORD_BYTES,
-                    false, "EWH_MAX_CAPWORD_BYTES", err) != 0)
+        s_check_str("certainty", r->certainty, 0, EWH_MAX_CAPWORD_BYTES, false,
+                    "EWH_MAX_CAPWORD_BYTES", err) != 0)
         return -1;
     if (r->body_len > EWH_MAX_BODY_BYTES)
         return ewh_err_set(err, EWH_E_TOOBIG,
@@ -153,8 +153,7 @@ ewh_report_check(const struct ewh_report *r, struct ewh_err *err)
                            r->body_len, EWH_MAX_BODY_BYTES);
     if (r->body_len > 0 &&
         (r->body == NULL || !ewh_text_is_valid(r->body, r->body_len, true)))
-        return ewh_err_set(err, EWH_E_INVALID,
-                           "body is not valid UTF-8 text");
+        return ewh_err_set(err, EWH_E_INVALID, "body is not valid UTF-8 text");
     return 0;
 }
 
@@ -245,8 +244,7 @@ s_pair_key(const uint8_t my_sk[32], const uint8_t my_pk[32],
 }
 
 static void
-s_wrap_ad(const uint8_t id[EWH_ID_BYTES], const char *cc,
-          uint8_t ad[S_WRAPAD])
+s_wrap_ad(const uint8_t id[EWH_ID_BYTES], const char *cc, uint8_t ad[S_WRAPAD])
 {
     memcpy(ad, "ewh-wrap-v1", sizeof("ewh-wrap-v1"));
     memcpy(ad + sizeof("ewh-wrap-v1"), id, EWH_ID_BYTES);
@@ -282,7 +280,7 @@ ewh_envelope_seal(const struct ewh_report *r, const struct ewh_pubid *const *to,
     uint8_t wrapped[EWH_MAX_RECIPIENTS + 1][S_KEY + S_TAG];
     char *rcpt[EWH_MAX_RECIPIENTS];
     ProtobufCBinaryData refs[EWH_MAX_REFERENCES];
-    uint8_t (*rrefs)[EWH_ID_BYTES] = (uint8_t (*)[EWH_ID_BYTES])r->refs;
+    uint8_t(*rrefs)[EWH_ID_BYTES] = (uint8_t(*)[EWH_ID_BYTES])r->refs;
     uint8_t ck[S_KEY], pk[S_KEY], nonce[S_NONCE], sig[EWH_SIG_BYTES];
     uint8_t *hdr_buf = NULL, *pt = NULL, *ct = NULL, *body_buf = NULL;
     uint8_t *env_buf = NULL;
@@ -296,8 +294,8 @@ ewh_envelope_seal(const struct ewh_report *r, const struct ewh_pubid *const *to,
         return -1;
     if (strcmp(r->origin, me->country) != 0)
         return ewh_err_set(err, EWH_E_ORIGIN,
-                           "report origin %s is not this node (%s)",
-                           r->origin, me->country);
+                           "report origin %s is not this node (%s)", r->origin,
+                           me->country);
     if (n == 0)
         return ewh_err_set(err, EWH_E_INVALID, "no recipients");
     if (n > EWH_MAX_RECIPIENTS)
@@ -314,8 +312,7 @@ ewh_envelope_seal(const struct ewh_report *r, const struct ewh_pubid *const *to,
         for (j = 0; j < i; j++)
             if (strcmp(to[i]->country, to[j]->country) == 0)
                 return ewh_err_set(err, EWH_E_INVALID,
-                                   "recipient %s given twice",
-                                   to[i]->country);
+                                   "recipient %s given twice", to[i]->country);
         rcpt[i] = (char *)to[i]->country;
     }
 
@@ -363,23 +360,21 @@ ewh_envelope_seal(const struct ewh_report *r, const struct ewh_pubid *const *to,
         goto nomem;
     crypto_aead_xchacha20poly1305_ietf_keygen(ck);
     randombytes_buf(nonce, sizeof(nonce));
-    crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ct_len, pt, pt_len,
-                                               hdr_buf, hdr_len, NULL, nonce,
-                                               ck);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ct_len, pt, pt_len, hdr_buf,
+                                               hdr_len, NULL, nonce, ck);
 
     /* Content key, wrapped for each recipient and for the origin. */
     for (i = 0; i <= n; i++) {
         const struct ewh_pubid *peer = i < n ? to[i] : me;
         uint8_t ad[S_WRAPAD];
         ewh__wrapped_key__init(&wk[i]);
-        if (s_pair_key(ewh_secret_box_sk(origin), me->box, peer->box, cache,
-                       pk, err) != 0)
+        if (s_pair_key(ewh_secret_box_sk(origin), me->box, peer->box, cache, pk,
+                       err) != 0)
             goto out;
         randombytes_buf(wnonce[i], S_NONCE);
         s_wrap_ad(r->id, peer->country, ad);
-        crypto_aead_xchacha20poly1305_ietf_encrypt(wrapped[i], NULL, ck,
-                                                   S_KEY, ad, sizeof(ad),
-                                                   NULL, wnonce[i], pk);
+        crypto_aead_xchacha20poly1305_ietf_encrypt(
+            wrapped[i], NULL, ck, S_KEY, ad, sizeof(ad), NULL, wnonce[i], pk);
         wk[i].recipient = (char *)peer->country;
         wk[i].nonce.data = wnonce[i];
         wk[i].nonce.len = S_NONCE;
@@ -549,22 +544,21 @@ s_parse(const uint8_t *buf, size_t len, struct s_parsed *p,
         return ewh_err_set(err, EWH_E_INVALID, "malformed envelope");
     if (p->env->signature.len != EWH_SIG_BYTES)
         goto bad_sig;
-    p->body = ewh__envelope_body__unpack(NULL, p->env->body.len,
-                                         p->env->body.data);
+    p->body =
+        ewh__envelope_body__unpack(NULL, p->env->body.len, p->env->body.data);
     if (p->body == NULL) {
         ewh_err_set(err, EWH_E_INVALID, "malformed envelope body");
         goto fail;
     }
-    p->hdr = ewh__header__unpack(NULL, p->body->header.len,
-                                 p->body->header.data);
+    p->hdr =
+        ewh__header__unpack(NULL, p->body->header.len, p->body->header.data);
     if (p->hdr == NULL) {
         ewh_err_set(err, EWH_E_INVALID, "malformed envelope header");
         goto fail;
     }
     if (s_header_from_pb(p->hdr, hdr, err) != 0)
         goto fail;
-    if (p->body->nonce.len != S_NONCE ||
-        p->body->ciphertext.len < S_TAG) {
+    if (p->body->nonce.len != S_NONCE || p->body->ciphertext.len < S_TAG) {
         ewh_err_set(err, EWH_E_INVALID, "bad nonce or ciphertext length");
         goto fail;
     }
@@ -658,11 +652,10 @@ s_report_from_pb(const Ewh__Report *pb, const struct ewh_header *h,
 
     /* The report must say exactly what the signed header says. */
     if (pb->id.len != EWH_ID_BYTES ||
-        memcmp(pb->id.data, h->id, EWH_ID_BYTES) != 0 ||
-        pb->origin == NULL || strcmp(pb->origin, h->origin) != 0 ||
-        (int)pb->level != (int)h->level || (int)pb->type != (int)h->type ||
-        pb->created_at != h->created_at || pb->expires_at != h->expires_at ||
-        pb->n_references != h->n_refs)
+        memcmp(pb->id.data, h->id, EWH_ID_BYTES) != 0 || pb->origin == NULL ||
+        strcmp(pb->origin, h->origin) != 0 || (int)pb->level != (int)h->level ||
+        (int)pb->type != (int)h->type || pb->created_at != h->created_at ||
+        pb->expires_at != h->expires_at || pb->n_references != h->n_refs)
         return ewh_err_set(err, EWH_E_INVALID,
                            "report disagrees with its header");
     for (i = 0; i < h->n_refs; i++)
@@ -700,9 +693,8 @@ s_report_from_pb(const Ewh__Report *pb, const struct ewh_header *h,
 
 int
 ewh_envelope_open(const uint8_t *env, size_t len, const ewh_secret_t *me,
-                  ewh_lookup_fn lookup, void *lookup_ctx,
-                  struct ewh_report *r, struct ewh_header *hdr_out,
-                  struct ewh_err *err)
+                  ewh_lookup_fn lookup, void *lookup_ctx, struct ewh_report *r,
+                  struct ewh_header *hdr_out, struct ewh_err *err)
 {
     const struct ewh_pubid *self = ewh_secret_pubid(me), *o = NULL;
     struct ewh_header hdr;

@@ -35,8 +35,7 @@ s_check(const Ewh__Frame *f, struct ewh_err *err)
             return ewh_err_set(err, EWH_E_TOOBIG,
                                "envelope of %zu bytes > "
                                "EWH_MAX_ENVELOPE_BYTES %u",
-                               f->submit->envelope.len,
-                               EWH_MAX_ENVELOPE_BYTES);
+                               f->submit->envelope.len, EWH_MAX_ENVELOPE_BYTES);
         return 0;
     case EWH__FRAME__MSG_SUBMIT_ACK:
         if (!s_id_ok(&f->submit_ack->id) ||
@@ -48,8 +47,9 @@ s_check(const Ewh__Frame *f, struct ewh_err *err)
     case EWH__FRAME__MSG_DELIVER:
         if (f->deliver->envelope.len == 0 ||
             f->deliver->envelope.len > EWH_MAX_ENVELOPE_BYTES)
-            return ewh_err_set(err, EWH_E_TOOBIG, "bad delivered envelope "
-                                                  "size");
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "bad delivered envelope "
+                               "size");
         return 0;
     case EWH__FRAME__MSG_DELIVER_ACK:
         if (!s_id_ok(&f->deliver_ack->id))

@@ -265,8 +265,7 @@ ewh_secret_load(const char *path, struct ewh_err *err)
     if (!(c.seen & S_KIND) || !(c.seen & S_CURVE) || !(c.seen & S_SIGN) ||
         (s->pub.kind == EWH_KIND_NODE &&
          (!(c.seen & S_BOX) || !ewh_country_is_valid(s->pub.country)))) {
-        ewh_err_set(err, EWH_E_INVALID, "%s: incomplete secret key file",
-                    path);
+        ewh_err_set(err, EWH_E_INVALID, "%s: incomplete secret key file", path);
         goto fail;
     }
     if (s_derive_public(s, err) != 0)
@@ -314,8 +313,7 @@ ewh_pubid_equal(const struct ewh_pubid *a, const struct ewh_pubid *b)
 {
     return a->kind == b->kind && strcmp(a->country, b->country) == 0 &&
            memcmp(a->curve, b->curve, 32) == 0 &&
-           memcmp(a->sign, b->sign, 32) == 0 &&
-           memcmp(a->box, b->box, 32) == 0;
+           memcmp(a->sign, b->sign, 32) == 0 && memcmp(a->box, b->box, 32) == 0;
 }
 
 int

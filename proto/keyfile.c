@@ -98,8 +98,7 @@ s_read_fd(int fd, const char *path, void *buf, size_t cap, size_t *len,
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return ewh_err_set(err, EWH_E_IO, "%s: %s", path,
-                               strerror(errno));
+            return ewh_err_set(err, EWH_E_IO, "%s: %s", path, strerror(errno));
         }
         if (n == 0)
             break;

@@ -77,8 +77,8 @@ ewh_receipt_verify(const uint8_t *buf, size_t len, const char *expect_from,
 
     memset(rc, 0, sizeof(*rc));
     if (len > S_MAX_RECEIPT_BYTES)
-        return ewh_err_set(err, EWH_E_TOOBIG, "receipt of %zu bytes > %u",
-                           len, S_MAX_RECEIPT_BYTES);
+        return ewh_err_set(err, EWH_E_TOOBIG, "receipt of %zu bytes > %u", len,
+                           S_MAX_RECEIPT_BYTES);
     if ((r = ewh__receipt__unpack(NULL, len, buf)) == NULL ||
         (b = ewh__receipt_body__unpack(NULL, r->body.len, r->body.data)) ==
             NULL) {
@@ -96,8 +96,8 @@ ewh_receipt_verify(const uint8_t *buf, size_t len, const char *expect_from,
     }
     if (expect_from != NULL && strcmp(b->from, expect_from) != 0) {
         ewh_err_set(err, EWH_E_ORIGIN,
-                    "receipt from %s sent by authenticated country %s",
-                    b->from, expect_from);
+                    "receipt from %s sent by authenticated country %s", b->from,
+                    expect_from);
         goto out;
     }
     if ((signer = lookup(lookup_ctx, b->from)) == NULL) {

@@ -25,9 +25,10 @@ struct ewh_roster {
 };
 
 const char *const ewh_default_categories[] = {
-    "early-warning", "terrorism", "organised-crime", "border-security",
-    "small-arms", "illegal-migration", "cyber", "disaster",
-    "dual-use-infrastructure", "other", NULL};
+    "early-warning",   "terrorism",  "organised-crime",
+    "border-security", "small-arms", "illegal-migration",
+    "cyber",           "disaster",   "dual-use-infrastructure",
+    "other",           NULL};
 
 const char *const ewh_default_category_help[] = {
     "political-military early warning, conflict prevention, crisis "

@@ -75,8 +75,7 @@ ewh_country_is_valid(const char *cc)
 
 static const char *const s_levels[] = {"none", "low", "medium", "high"};
 static const char *const s_types[] = {"none", "alert", "update", "cancel"};
-static const char *const s_tlps[] = {"none", "clear", "green", "amber",
-                                     "red"};
+static const char *const s_tlps[] = {"none", "clear", "green", "amber", "red"};
 
 static int
 s_parse(const char *s, const char *const *names, int n)

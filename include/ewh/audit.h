@@ -22,9 +22,8 @@ void ewh_audit_envelope_hash(const uint8_t *env, size_t len,
 
 void ewh_audit_next(const uint8_t prev[EWH_HASH_BYTES],
                     const uint8_t id[EWH_ID_BYTES],
-                    const uint8_t env_hash[EWH_HASH_BYTES],
-                    const char *origin, int64_t received_at,
-                    uint8_t out[EWH_HASH_BYTES]);
+                    const uint8_t env_hash[EWH_HASH_BYTES], const char *origin,
+                    int64_t received_at, uint8_t out[EWH_HASH_BYTES]);
 
 struct ewh_checkpoint {
     uint64_t length;

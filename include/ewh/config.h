@@ -12,9 +12,8 @@
 
 /* Called for each name = value; return 0 to accept, or -1 with err set to
  * refuse (the loader adds file and line). */
-typedef int (*ewh_config_fn)(void *ctx, const char *section,
-                             const char *name, const char *value,
-                             struct ewh_err *err);
+typedef int (*ewh_config_fn)(void *ctx, const char *section, const char *name,
+                             const char *value, struct ewh_err *err);
 
 /* Parse path.  A missing file is an error unless optional.  Errors read
  * "FILE:LINE: reason". */

@@ -112,11 +112,9 @@ EWH_MUST_CHECK int ewh_envelope_peek(const uint8_t *env, size_t len,
  * key, decrypt and check that the report agrees with the header.  r gets
  * the report (clear it with ewh_report_clear); hdr may be NULL.  A node to
  * which env is not addressed gets EWH_E_NOTFORME. */
-EWH_MUST_CHECK int ewh_envelope_open(const uint8_t *env, size_t len,
-                                     const ewh_secret_t *me,
-                                     ewh_lookup_fn lookup, void *lookup_ctx,
-                                     struct ewh_report *r,
-                                     struct ewh_header *hdr,
-                                     struct ewh_err *err);
+EWH_MUST_CHECK int
+ewh_envelope_open(const uint8_t *env, size_t len, const ewh_secret_t *me,
+                  ewh_lookup_fn lookup, void *lookup_ctx, struct ewh_report *r,
+                  struct ewh_header *hdr, struct ewh_err *err);
 
 #endif

@@ -74,11 +74,10 @@ EWH_MUST_CHECK int ewh_pubid_format(const struct ewh_pubid *id, char *out,
  * is checked: kind, country code, key lengths, and a fingerprint line if
  * present must match the keys. */
 EWH_MUST_CHECK int ewh_pubid_parse(const char *text, size_t len,
-                                   struct ewh_pubid *out,
-                                   struct ewh_err *err);
+                                   struct ewh_pubid *out, struct ewh_err *err);
 
-EWH_MUST_CHECK int ewh_pubid_save(const struct ewh_pubid *id,
-                                  const char *path, struct ewh_err *err);
+EWH_MUST_CHECK int ewh_pubid_save(const struct ewh_pubid *id, const char *path,
+                                  struct ewh_err *err);
 EWH_MUST_CHECK int ewh_pubid_load(const char *path, struct ewh_pubid *out,
                                   struct ewh_err *err);
 

@@ -24,7 +24,7 @@
 #define EWH_MAX_CATEGORY_BYTES 64u
 #define EWH_MAX_AUTHOR_BYTES   64u
 #define EWH_MAX_BODY_BYTES     (64u * 1024u)
-#define EWH_MAX_CAPWORD_BYTES  16u /* urgency, certainty */
+#define EWH_MAX_CAPWORD_BYTES  16u              /* urgency, certainty */
 #define EWH_MAX_EXPIRY_S       (90 * 24 * 3600) /* 90 days */
 #define EWH_MAX_CLOCK_SKEW_S   300 /* created_at ahead of the hub's clock */
 
@@ -33,15 +33,15 @@
 #define EWH_MAX_CATEGORIES     64u
 
 /* Text */
-#define EWH_MAX_REASON_BYTES 200u /* refusal reasons, incl. NUL */
-#define EWH_MAX_WHO_BYTES    64u  /* officer name on a receipt */
-#define EWH_MAX_PUBID_BYTES  1024u
+#define EWH_MAX_REASON_BYTES  200u /* refusal reasons, incl. NUL */
+#define EWH_MAX_WHO_BYTES     64u  /* officer name on a receipt */
+#define EWH_MAX_PUBID_BYTES   1024u
 #define EWH_MAX_KEYFILE_BYTES 2048u
 
 /* Hub defaults, configurable in ewhub.conf */
-#define EWH_DEFAULT_MAX_INFLIGHT_SUBMITS 1000u /* per node */
-#define EWH_DEFAULT_SUBMITS_PER_S        2000u /* per node, token bucket */
+#define EWH_DEFAULT_MAX_INFLIGHT_SUBMITS 1000u   /* per node */
+#define EWH_DEFAULT_SUBMITS_PER_S        2000u   /* per node, token bucket */
 #define EWH_DEFAULT_MAX_QUEUE            200000u /* deliveries per node */
-#define EWH_DEFAULT_CREDIT               256u   /* node's delivery window */
+#define EWH_DEFAULT_CREDIT               256u    /* node's delivery window */
 
 #endif

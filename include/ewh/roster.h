@@ -50,8 +50,8 @@ void ewh_roster_set_next_hub(ewh_roster_t *r, const uint8_t sign[32],
  * ewh_default_categories).  Each is 1..EWH_MAX_CATEGORY_BYTES of lower-case
  * letters, digits and '-'; at most EWH_MAX_CATEGORIES. */
 EWH_MUST_CHECK int ewh_roster_set_categories(ewh_roster_t *r,
-                                             const char *const *cats,
-                                             size_t n, struct ewh_err *err);
+                                             const char *const *cats, size_t n,
+                                             struct ewh_err *err);
 size_t ewh_roster_category_count(const ewh_roster_t *r);
 const char *ewh_roster_category(const ewh_roster_t *r, size_t i);
 /* True if cat is one of the roster's categories (or, for a roster with no

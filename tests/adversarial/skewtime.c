@@ -34,7 +34,7 @@ clock_gettime(clockid_t id, struct timespec *ts)
 
     if (real == NULL)
         real = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT,
-                                                             "clock_gettime");
+                                                            "clock_gettime");
     rc = real(id, ts);
     if (rc == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE))
         ts->tv_sec += s_skew();

@@ -278,8 +278,8 @@ s_conn_open(void *ctx, struct s_conn *c, const char *keypath,
     if (c->sock == NULL ||
         zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, hub->curve, 32) != 0 ||
         zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, me->curve, 32) != 0 ||
-        zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY,
-                       ewh_secret_curve_sk(c->me), 32) != 0 ||
+        zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, ewh_secret_curve_sk(c->me),
+                       32) != 0 ||
         zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
         zmq_setsockopt(c->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0 ||
@@ -456,8 +456,7 @@ s_submit(const struct s_opts *o, const struct ewh_pubid *hub)
                     e->acked = true;
                     lat[acked++] = s_us() - e->sent_us;
                     in_flight--;
-                    if (fr->submit_ack->status ==
-                        EWH__ACK_STATUS__ACK_ACCEPTED)
+                    if (fr->submit_ack->status == EWH__ACK_STATUS__ACK_ACCEPTED)
                         accepted++;
                     else if (fr->submit_ack->status ==
                              EWH__ACK_STATUS__ACK_DUPLICATE)
@@ -729,8 +728,7 @@ s_high(const struct s_opts *o, const struct ewh_pubid *hub)
                 last_ms = now;
         /* Stop sending when the backlog is drained (or time is up); wait
          * a little for the highs still on their way. */
-        if (last_ms != 0 &&
-            (h.n_lat >= h.next || now - last_ms > 5000))
+        if (last_ms != 0 && (h.n_lat >= h.next || now - last_ms > 5000))
             break;
         if ((s_us() - t0) / 1000 > (int64_t)(o->timeout * 1000))
             break;
@@ -898,29 +896,66 @@ main(int argc, char **argv)
     argv++;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': o.key = optarg; break;
-        case 'K': o.rkey = optarg; break;
-        case 'H': o.hub_pub = optarg; break;
-        case 'e': o.endpoint = optarg; break;
-        case 'i': o.in = optarg; break;
-        case 'o': o.out = optarg; break;
-        case 'p': o.pubs = optarg; break;
-        case 't': o.to = optarg; break;
-        case 'd': o.db = optarg; break;
-        case 'D': o.dir = optarg; break;
+        case 'k':
+            o.key = optarg;
+            break;
+        case 'K':
+            o.rkey = optarg;
+            break;
+        case 'H':
+            o.hub_pub = optarg;
+            break;
+        case 'e':
+            o.endpoint = optarg;
+            break;
+        case 'i':
+            o.in = optarg;
+            break;
+        case 'o':
+            o.out = optarg;
+            break;
+        case 'p':
+            o.pubs = optarg;
+            break;
+        case 't':
+            o.to = optarg;
+            break;
+        case 'd':
+            o.db = optarg;
+            break;
+        case 'D':
+            o.dir = optarg;
+            break;
         case 'l':
             if ((o.level = ewh_level_parse(optarg)) == EWH_LEVEL_NONE)
                 fatalx("bad level '%s'", optarg);
             break;
-        case 'n': o.count = atol(optarg); break;
-        case 'b': o.body_bytes = atol(optarg); break;
-        case 'w': o.window = atol(optarg); break;
-        case 'c': o.credit = atol(optarg); break;
-        case 'B': o.backlog = atol(optarg); break;
-        case 'I': o.interval_ms = atol(optarg); break;
-        case 'T': o.timeout = atof(optarg); break;
-        case 's': o.seconds = atof(optarg); break;
-        default: return 2;
+        case 'n':
+            o.count = atol(optarg);
+            break;
+        case 'b':
+            o.body_bytes = atol(optarg);
+            break;
+        case 'w':
+            o.window = atol(optarg);
+            break;
+        case 'c':
+            o.credit = atol(optarg);
+            break;
+        case 'B':
+            o.backlog = atol(optarg);
+            break;
+        case 'I':
+            o.interval_ms = atol(optarg);
+            break;
+        case 'T':
+            o.timeout = atof(optarg);
+            break;
+        case 's':
+            o.seconds = atof(optarg);
+            break;
+        default:
+            return 2;
         }
     }
     if (sodium_init() < 0)

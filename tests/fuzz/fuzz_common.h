@@ -20,14 +20,17 @@
 #define S_HEX32(c)                                                             \
     c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
 static const char *const s_fz_keys[] = {
-    "[secret]\nkind = hub\ncountry = \ncurve_secret = " S_HEX32("01")
-    "\nsign_seed = " S_HEX32("02") "\n",
-    "[secret]\nkind = node\ncountry = RS\ncurve_secret = " S_HEX32("11")
-    "\nsign_seed = " S_HEX32("12") "\nbox_secret = " S_HEX32("13") "\n",
-    "[secret]\nkind = node\ncountry = HR\ncurve_secret = " S_HEX32("21")
-    "\nsign_seed = " S_HEX32("22") "\nbox_secret = " S_HEX32("23") "\n",
-    "[secret]\nkind = node\ncountry = BG\ncurve_secret = " S_HEX32("31")
-    "\nsign_seed = " S_HEX32("32") "\nbox_secret = " S_HEX32("33") "\n",
+    "[secret]\nkind = hub\ncountry = \ncurve_secret = " S_HEX32(
+        "01") "\nsign_seed = " S_HEX32("02") "\n",
+    "[secret]\nkind = node\ncountry = RS\ncurve_secret "
+    "= " S_HEX32("11") "\nsign_seed = " S_HEX32("12") "\nbox_secret = " S_HEX32(
+        "13") "\n",
+    "[secret]\nkind = node\ncountry = HR\ncurve_secret "
+    "= " S_HEX32("21") "\nsign_seed = " S_HEX32("22") "\nbox_secret = " S_HEX32(
+        "23") "\n",
+    "[secret]\nkind = node\ncountry = BG\ncurve_secret "
+    "= " S_HEX32("31") "\nsign_seed = " S_HEX32("32") "\nbox_secret = " S_HEX32(
+        "33") "\n",
 };
 #define FZ_HUB 0
 #define FZ_RS  1

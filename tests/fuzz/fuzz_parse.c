@@ -67,8 +67,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     if (size <= 2 * EWH_MAX_KEYFILE_BYTES &&
-        (fd = open(s_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
-                   0600)) >= 0) {
+        (fd = open(s_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600)) >=
+            0) {
         if (write(fd, data, size) == (ssize_t)size) {
             close(fd);
             s = ewh_secret_load(s_path, &err);

@@ -62,10 +62,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     switch (data[0] % 4) {
     case 0:
-        buf = s_signed(EWH_CTX_ENVELOPE, fz_sec[FZ_RS], data + 1, size - 1,
-                       &len);
-        (void)ewh_envelope_verify(buf, len, "RS", ewh_roster_lookup,
-                                  fz_roster, &hdr, &err);
+        buf =
+            s_signed(EWH_CTX_ENVELOPE, fz_sec[FZ_RS], data + 1, size - 1, &len);
+        (void)ewh_envelope_verify(buf, len, "RS", ewh_roster_lookup, fz_roster,
+                                  &hdr, &err);
         if (ewh_envelope_open(buf, len, fz_sec[FZ_HR], ewh_roster_lookup,
                               fz_roster, &r, &hdr, &err) == 0) {
             if (ewh_report_check(&r, &err) != 0 ||
@@ -75,8 +75,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     case 1:
-        buf = s_signed(EWH_CTX_ROSTER, fz_sec[FZ_HUB], data + 1, size - 1,
-                       &len);
+        buf =
+            s_signed(EWH_CTX_ROSTER, fz_sec[FZ_HUB], data + 1, size - 1, &len);
         if ((ro = ewh_roster_open(buf, len, hub, &err)) != NULL) {
             for (size_t i = 0; i < ewh_roster_count(ro); i++) {
                 const struct ewh_pubid *id = ewh_roster_at(ro, i, NULL);
@@ -88,16 +88,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     case 2:
-        buf = s_signed(EWH_CTX_RECEIPT, fz_sec[FZ_HR], data + 1, size - 1,
-                       &len);
+        buf =
+            s_signed(EWH_CTX_RECEIPT, fz_sec[FZ_HR], data + 1, size - 1, &len);
         if (ewh_receipt_verify(buf, len, "HR", ewh_roster_lookup, fz_roster,
                                &rc, &err) == 0 &&
             strcmp(rc.from, "HR") != 0)
             abort();
         break;
     default:
-        buf = s_signed(EWH_CTX_CHECKPOINT, fz_sec[FZ_HUB], data + 1,
-                       size - 1, &len);
+        buf = s_signed(EWH_CTX_CHECKPOINT, fz_sec[FZ_HUB], data + 1, size - 1,
+                       &len);
         (void)ewh_checkpoint_verify(buf, len, hub, &cp, &err);
         break;
     }

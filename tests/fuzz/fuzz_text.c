@@ -18,8 +18,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     fz_init();
-    snprintf(s_path, sizeof(s_path), "/tmp/ewh-fuzz-text-%ld",
-             (long)getpid());
+    snprintf(s_path, sizeof(s_path), "/tmp/ewh-fuzz-text-%ld", (long)getpid());
     return 0;
 }
 

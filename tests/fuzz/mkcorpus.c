@@ -83,8 +83,8 @@ s_envelope(enum ewh_type type, size_t n_to, uint8_t **env, size_t *len)
     r.tlp = EWH_TLP_AMBER;
     snprintf(r.title, sizeof(r.title), "Seed report");
     if (ewh_report_set_body(&r, "Body\nline two", 13, &err) != 0 ||
-        ewh_envelope_seal(&r, to, n_to, fz_sec[FZ_RS], NULL, env, len,
-                          &err) != 0) {
+        ewh_envelope_seal(&r, to, n_to, fz_sec[FZ_RS], NULL, env, len, &err) !=
+            0) {
         fprintf(stderr, "seal: %s\n", err.reason);
         exit(1);
     }
@@ -140,14 +140,12 @@ main(int argc, char **argv)
     {
         const char *cats[] = {"terrorism", "cyber", "other"};
         if (ewh_roster_set_categories(fz_roster, cats, 3, &err) != 0 ||
-            ewh_roster_sign(fz_roster, fz_sec[FZ_HUB], &buf, &blen, &err) !=
-                0)
+            ewh_roster_sign(fz_roster, fz_sec[FZ_HUB], &buf, &blen, &err) != 0)
             abort();
         s_put("roster", buf, blen);
         s_signed(1, buf, blen);
         {
-            Ewh__SignedRoster *sr =
-                ewh__signed_roster__unpack(NULL, blen, buf);
+            Ewh__SignedRoster *sr = ewh__signed_roster__unpack(NULL, blen, buf);
             f.msg_case = EWH__FRAME__MSG_ROSTER;
             f.roster = sr;
             s_frame(&f);

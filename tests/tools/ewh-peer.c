@@ -186,8 +186,7 @@ s_connect(struct s_peer *p)
         zmq_setsockopt(p->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) != 0 ||
         (p->o.stall &&
          (zmq_setsockopt(p->sock, ZMQ_RCVHWM, &one, sizeof(one)) != 0 ||
-          zmq_setsockopt(p->sock, ZMQ_RCVBUF, &rcvbuf, sizeof(rcvbuf)) !=
-              0)) ||
+          zmq_setsockopt(p->sock, ZMQ_RCVBUF, &rcvbuf, sizeof(rcvbuf)) != 0)) ||
         zmq_socket_monitor(p->sock, "inproc://ewh-peer-monitor",
                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                ZMQ_EVENT_DISCONNECTED |
@@ -881,9 +880,9 @@ s_run_forge(struct s_peer *p)
         b.id.data = id;
         b.id.len = EWH_ID_BYTES;
         b.origin = (char *)p->o.origin;
-        b.from = (char *)(p->o.from != NULL
-                              ? p->o.from
-                              : ewh_secret_pubid(p->sealer)->country);
+        b.from =
+            (char *)(p->o.from != NULL ? p->o.from
+                                       : ewh_secret_pubid(p->sealer)->country);
         b.kind = p->o.kind != NULL && strcmp(p->o.kind, "acknowledged") == 0
                      ? EWH__RECEIPT_KIND__RECEIPT_ACKNOWLEDGED
                      : EWH__RECEIPT_KIND__RECEIPT_DELIVERED;

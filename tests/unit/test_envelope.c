@@ -27,9 +27,9 @@ s_setup(void)
     for (i = 0; i < N_NODES; i++) {
         s_sec[i] = ewh_secret_generate(EWH_KIND_NODE, s_cc[i], &err);
         CHECK(s_sec[i] != NULL);
-        CHECK_OK(ewh_roster_put(s_roster, ewh_secret_pubid(s_sec[i]), false,
-                                &err),
-                 &err);
+        CHECK_OK(
+            ewh_roster_put(s_roster, ewh_secret_pubid(s_sec[i]), false, &err),
+            &err);
     }
 }
 
@@ -215,8 +215,8 @@ test_truncate_every_length(void)
         memcpy(copy, env, i);
         CHECK(ewh_envelope_verify(copy, i, "RS", ewh_roster_lookup, s_roster,
                                   &hdr, &err) != 0);
-        CHECK(ewh_envelope_open(copy, i, s_sec[1], ewh_roster_lookup,
-                                s_roster, &got, NULL, &err) != 0);
+        CHECK(ewh_envelope_open(copy, i, s_sec[1], ewh_roster_lookup, s_roster,
+                                &got, NULL, &err) != 0);
         free(copy);
     }
     free(env);
@@ -238,8 +238,8 @@ test_origin_spoofing(void)
     /* HR signs its own report, but arrives on RS's authenticated link. */
     s_report(&r, "HR", "from HR");
     s_seal(1, idx, 1, &r, &env, &len);
-    CHECK_FAILS(ewh_envelope_verify(env, len, "RS", ewh_roster_lookup,
-                                    s_roster, &hdr, &err),
+    CHECK_FAILS(ewh_envelope_verify(env, len, "RS", ewh_roster_lookup, s_roster,
+                                    &hdr, &err),
                 &err, EWH_E_ORIGIN, "differs from authenticated country RS");
     free(env);
     ewh_report_clear(&r);
@@ -251,8 +251,8 @@ test_origin_spoofing(void)
     s_report(&r, "RS", "forged");
     CHECK_OK(ewh_envelope_seal(&r, to, 1, impostor, NULL, &env, &len, &err),
              &err);
-    CHECK_FAILS(ewh_envelope_verify(env, len, "RS", ewh_roster_lookup,
-                                    s_roster, &hdr, &err),
+    CHECK_FAILS(ewh_envelope_verify(env, len, "RS", ewh_roster_lookup, s_roster,
+                                    &hdr, &err),
                 &err, EWH_E_SIGNATURE, "bad signature");
     CHECK_FAILS(ewh_envelope_open(env, len, s_sec[2], ewh_roster_lookup,
                                   s_roster, &got, NULL, &err),
@@ -277,15 +277,13 @@ test_revoked_origin_refused(void)
     size_t len;
     ewh_roster_t *ro = ewh_roster_new(2);
 
-    CHECK_OK(ewh_roster_put(ro, ewh_secret_pubid(s_sec[0]), true, &err),
-             &err);
-    CHECK_OK(ewh_roster_put(ro, ewh_secret_pubid(s_sec[1]), false, &err),
-             &err);
+    CHECK_OK(ewh_roster_put(ro, ewh_secret_pubid(s_sec[0]), true, &err), &err);
+    CHECK_OK(ewh_roster_put(ro, ewh_secret_pubid(s_sec[1]), false, &err), &err);
     s_report(&r, "RS", "revoked");
     s_seal(0, idx, 1, &r, &env, &len);
-    CHECK_FAILS(ewh_envelope_verify(env, len, "RS", ewh_roster_lookup, ro,
-                                    &hdr, &err),
-                &err, EWH_E_UNKNOWN, "revoked");
+    CHECK_FAILS(
+        ewh_envelope_verify(env, len, "RS", ewh_roster_lookup, ro, &hdr, &err),
+        &err, EWH_E_UNKNOWN, "revoked");
     free(env);
     ewh_report_clear(&r);
     ewh_roster_destroy(&ro);
@@ -317,8 +315,8 @@ test_seal_limits(void)
         n++;
     }
     s_report(&r, "RS", "limits");
-    CHECK_OK(ewh_envelope_seal(&r, to, EWH_MAX_RECIPIENTS, s_sec[0], NULL,
-                               &env, &len, &err),
+    CHECK_OK(ewh_envelope_seal(&r, to, EWH_MAX_RECIPIENTS, s_sec[0], NULL, &env,
+                               &len, &err),
              &err);
     free(env);
     CHECK_FAILS(ewh_envelope_seal(&r, to, EWH_MAX_RECIPIENTS + 1, s_sec[0],
@@ -409,8 +407,8 @@ s_raw(size_t n, size_t n_refs, uint8_t **out, size_t *out_len)
     h.created_at = ewh_now();
     h.recipients = rc;
     h.n_recipients = n;
-    h.type = n_refs ? EWH__REPORT_TYPE__TYPE_UPDATE
-                    : EWH__REPORT_TYPE__TYPE_ALERT;
+    h.type =
+        n_refs ? EWH__REPORT_TYPE__TYPE_UPDATE : EWH__REPORT_TYPE__TYPE_ALERT;
     h.references = refs;
     h.n_references = n_refs;
     hl = ewh__header__get_packed_size(&h);
@@ -464,8 +462,8 @@ test_verify_limits(void)
              &err);
     free(env);
     s_raw(EWH_MAX_RECIPIENTS + 1, 0, &env, &len);
-    CHECK_FAILS(ewh_envelope_verify(env, len, "RS", ewh_roster_lookup,
-                                    s_roster, &hdr, &err),
+    CHECK_FAILS(ewh_envelope_verify(env, len, "RS", ewh_roster_lookup, s_roster,
+                                    &hdr, &err),
                 &err, EWH_E_TOOBIG, "EWH_MAX_RECIPIENTS");
     free(env);
     s_raw(2, EWH_MAX_REFERENCES, &env, &len);
@@ -474,8 +472,8 @@ test_verify_limits(void)
              &err);
     free(env);
     s_raw(2, EWH_MAX_REFERENCES + 1, &env, &len);
-    CHECK_FAILS(ewh_envelope_verify(env, len, "RS", ewh_roster_lookup,
-                                    s_roster, &hdr, &err),
+    CHECK_FAILS(ewh_envelope_verify(env, len, "RS", ewh_roster_lookup, s_roster,
+                                    &hdr, &err),
                 &err, EWH_E_TOOBIG, "EWH_MAX_REFERENCES");
     free(env);
 

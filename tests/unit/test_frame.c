@@ -116,8 +116,8 @@ test_empty_and_junk(void)
         f.msg_case = EWH__FRAME__MSG_ERROR;
         f.error = &e;
         s_encode(&f, &buf, &len);
-        CHECK_FAILS(ewh_frame_decode(buf, len, &got, &err), &err,
-                    EWH_E_TOOBIG, "reason");
+        CHECK_FAILS(ewh_frame_decode(buf, len, &got, &err), &err, EWH_E_TOOBIG,
+                    "reason");
         free(buf);
     }
 }

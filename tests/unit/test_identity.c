@@ -145,9 +145,9 @@ test_bad_secret_files(void)
 
     s_path(path, sizeof(path), "bad.key");
     for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-        CHECK_OK(ewh_keyfile_write(path, texts[i], strlen(texts[i]), 0600,
-                                   &err),
-                 &err);
+        CHECK_OK(
+            ewh_keyfile_write(path, texts[i], strlen(texts[i]), 0600, &err),
+            &err);
         CHECK(ewh_secret_load(path, &err) == NULL);
         CHECK(err.code == EWH_E_INVALID);
     }
@@ -155,9 +155,9 @@ test_bad_secret_files(void)
     {
         char *big = malloc(EWH_MAX_KEYFILE_BYTES + 1);
         memset(big, '#', EWH_MAX_KEYFILE_BYTES + 1);
-        CHECK_OK(ewh_keyfile_write(path, big, EWH_MAX_KEYFILE_BYTES + 1,
-                                   0600, &err),
-                 &err);
+        CHECK_OK(
+            ewh_keyfile_write(path, big, EWH_MAX_KEYFILE_BYTES + 1, 0600, &err),
+            &err);
         CHECK(ewh_secret_load(path, &err) == NULL);
         CHECK(err.code == EWH_E_TOOBIG);
         free(big);
@@ -245,8 +245,8 @@ test_pubid_refusals(void)
     /* Size limit: at the limit parsed (and refused for content), above it
      * refused for size. */
     memset(bad, '#', sizeof(bad));
-    CHECK_FAILS(ewh_pubid_parse(bad, EWH_MAX_PUBID_BYTES + 1, &got, &err),
-                &err, EWH_E_TOOBIG, "EWH_MAX_PUBID_BYTES");
+    CHECK_FAILS(ewh_pubid_parse(bad, EWH_MAX_PUBID_BYTES + 1, &got, &err), &err,
+                EWH_E_TOOBIG, "EWH_MAX_PUBID_BYTES");
     CHECK_FAILS(ewh_pubid_parse(bad, EWH_MAX_PUBID_BYTES, &got, &err), &err,
                 EWH_E_INVALID, "lacks");
     /* Every truncation of a valid identity is refused or parses to a
@@ -303,8 +303,8 @@ test_domain_separation(void)
     uint8_t sig[64];
     const uint8_t msg[] = "same bytes";
 
-    CHECK_OK(ewh_sign(EWH_CTX_RECEIPT, msg, sizeof(msg),
-                      ewh_secret_sign_sk(a), sig, &err),
+    CHECK_OK(ewh_sign(EWH_CTX_RECEIPT, msg, sizeof(msg), ewh_secret_sign_sk(a),
+                      sig, &err),
              &err);
     CHECK_OK(ewh_verify(EWH_CTX_RECEIPT, msg, sizeof(msg),
                         ewh_secret_pubid(a)->sign, sig, 64, &err),

@@ -29,15 +29,15 @@ test_receipt_roundtrip_and_refusals(void)
     rc.at = ewh_now();
     snprintf(rc.who, sizeof(rc.who), "duty officer");
     CHECK_OK(ewh_receipt_sign(&rc, hr, &buf, &len, &err), &err);
-    CHECK_OK(ewh_receipt_verify(buf, len, "HR", ewh_roster_lookup, r, &got,
-                                &err),
-             &err);
+    CHECK_OK(
+        ewh_receipt_verify(buf, len, "HR", ewh_roster_lookup, r, &got, &err),
+        &err);
     CHECK(memcmp(got.id, rc.id, 16) == 0 && got.kind == rc.kind);
     CHECK(strcmp(got.who, "duty officer") == 0);
     /* BG relaying HR's receipt as its own link: refused. */
-    CHECK_FAILS(ewh_receipt_verify(buf, len, "BG", ewh_roster_lookup, r, &got,
-                                   &err),
-                &err, EWH_E_ORIGIN, "authenticated country BG");
+    CHECK_FAILS(
+        ewh_receipt_verify(buf, len, "BG", ewh_roster_lookup, r, &got, &err),
+        &err, EWH_E_ORIGIN, "authenticated country BG");
     for (i = 0; i < len; i++) {
         buf[i] ^= 0x10;
         CHECK(ewh_receipt_verify(buf, len, "HR", ewh_roster_lookup, r, &got,
@@ -46,8 +46,8 @@ test_receipt_roundtrip_and_refusals(void)
     }
     free(buf);
     /* BG cannot sign a receipt in HR's name. */
-    CHECK_FAILS(ewh_receipt_sign(&rc, bg, &buf, &len, &err), &err,
-                EWH_E_ORIGIN, "another country");
+    CHECK_FAILS(ewh_receipt_sign(&rc, bg, &buf, &len, &err), &err, EWH_E_ORIGIN,
+                "another country");
     ewh_roster_destroy(&r);
     ewh_secret_destroy(&hr);
     ewh_secret_destroy(&bg);
@@ -80,16 +80,16 @@ test_chain_and_checkpoint(void)
     memcpy(cp.head, head, 32);
     cp.time = ewh_now();
     CHECK_OK(ewh_checkpoint_sign(&cp, hub, &buf, &len, &err), &err);
-    CHECK_OK(ewh_checkpoint_verify(buf, len, ewh_secret_pubid(hub)->sign,
-                                   &got, &err),
+    CHECK_OK(ewh_checkpoint_verify(buf, len, ewh_secret_pubid(hub)->sign, &got,
+                                   &err),
              &err);
     CHECK(got.length == 10 && memcmp(got.head, head, 32) == 0);
     CHECK(ewh_checkpoint_verify(buf, len, ewh_secret_pubid(evil)->sign, &got,
                                 &err) != 0);
     for (i = 0; i < len; i++) {
         buf[i] ^= 1;
-        CHECK(ewh_checkpoint_verify(buf, len, ewh_secret_pubid(hub)->sign,
-                                    &got, &err) != 0);
+        CHECK(ewh_checkpoint_verify(buf, len, ewh_secret_pubid(hub)->sign, &got,
+                                    &err) != 0);
         buf[i] ^= 1;
     }
     free(buf);

@@ -44,8 +44,7 @@ test_sign_open_roundtrip(void)
     /* Re-keying replaces in place. */
     {
         ewh_secret_t *rs2 = ewh_secret_generate(EWH_KIND_NODE, "RS", &err);
-        CHECK_OK(ewh_roster_put(got, ewh_secret_pubid(rs2), false, &err),
-                 &err);
+        CHECK_OK(ewh_roster_put(got, ewh_secret_pubid(rs2), false, &err), &err);
         CHECK(ewh_roster_count(got) == 2);
         CHECK(ewh_pubid_equal(ewh_roster_find(got, "RS", NULL),
                               ewh_secret_pubid(rs2)));
@@ -81,13 +80,12 @@ test_substituted_key_refused(void)
     CHECK_OK(ewh_roster_put(r, ewh_secret_pubid(rs), false, &err), &err);
     /* Signed by another hub key: refused by nodes pinning the real one. */
     CHECK_OK(ewh_roster_sign(r, evil, &buf, &len, &err), &err);
-    CHECK(ewh_roster_open(buf, len, ewh_secret_pubid(hub)->sign, &err) ==
-          NULL);
+    CHECK(ewh_roster_open(buf, len, ewh_secret_pubid(hub)->sign, &err) == NULL);
     CHECK(err.code == EWH_E_SIGNATURE);
     free(buf);
     /* Nodes cannot sign rosters. */
-    CHECK_FAILS(ewh_roster_sign(r, rs, &buf, &len, &err), &err,
-                EWH_E_INVALID, "only the hub");
+    CHECK_FAILS(ewh_roster_sign(r, rs, &buf, &len, &err), &err, EWH_E_INVALID,
+                "only the hub");
     ewh_roster_destroy(&r);
     ewh_secret_destroy(&hub);
     ewh_secret_destroy(&evil);
@@ -114,8 +112,8 @@ test_limits(void)
         if (n < EWH_MAX_ROSTER_ENTRIES)
             CHECK_OK(ewh_roster_put(r, &id, false, &err), &err);
         else
-            CHECK_FAILS(ewh_roster_put(r, &id, false, &err), &err,
-                        EWH_E_TOOBIG, "EWH_MAX_ROSTER_ENTRIES");
+            CHECK_FAILS(ewh_roster_put(r, &id, false, &err), &err, EWH_E_TOOBIG,
+                        "EWH_MAX_ROSTER_ENTRIES");
         n++;
     }
     CHECK(ewh_roster_count(r) == EWH_MAX_ROSTER_ENTRIES);
@@ -123,11 +121,11 @@ test_limits(void)
         many[i] = "other";
     CHECK_OK(ewh_roster_set_categories(r, many, EWH_MAX_CATEGORIES, &err),
              &err);
-    CHECK_FAILS(ewh_roster_set_categories(r, many, EWH_MAX_CATEGORIES + 1,
-                                          &err),
-                &err, EWH_E_TOOBIG, "EWH_MAX_CATEGORIES");
-    CHECK_FAILS(ewh_roster_set_categories(r, bad, 1, &err), &err,
-                EWH_E_INVALID, "bad category");
+    CHECK_FAILS(
+        ewh_roster_set_categories(r, many, EWH_MAX_CATEGORIES + 1, &err), &err,
+        EWH_E_TOOBIG, "EWH_MAX_CATEGORIES");
+    CHECK_FAILS(ewh_roster_set_categories(r, bad, 1, &err), &err, EWH_E_INVALID,
+                "bad category");
     CHECK(ewh_roster_open((const uint8_t *)"x", EWH_MAX_ROSTER_BYTES + 1,
                           id.sign, &err) == NULL);
     CHECK(err.code == EWH_E_TOOBIG);

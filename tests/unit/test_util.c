@@ -21,16 +21,16 @@ test_durations(void)
     CHECK_OK(ewh_duration_parse("45", 100, &v, &err), &err);
     CHECK(v == 45);
     CHECK_OK(ewh_duration_parse("100s", 100, &v, &err), &err);
-    CHECK_FAILS(ewh_duration_parse("101s", 100, &v, &err), &err,
-                EWH_E_TOOBIG, "limit");
+    CHECK_FAILS(ewh_duration_parse("101s", 100, &v, &err), &err, EWH_E_TOOBIG,
+                "limit");
     CHECK_FAILS(ewh_duration_parse("1w", 1000000, &v, &err), &err,
                 EWH_E_INVALID, "unit");
-    CHECK_FAILS(ewh_duration_parse("-5m", 100, &v, &err), &err,
-                EWH_E_INVALID, "number");
+    CHECK_FAILS(ewh_duration_parse("-5m", 100, &v, &err), &err, EWH_E_INVALID,
+                "number");
     CHECK_FAILS(ewh_duration_parse("0", 100, &v, &err), &err, EWH_E_INVALID,
                 "positive");
-    CHECK_FAILS(ewh_duration_parse("5mm", 1000, &v, &err), &err,
-                EWH_E_INVALID, "trailing");
+    CHECK_FAILS(ewh_duration_parse("5mm", 1000, &v, &err), &err, EWH_E_INVALID,
+                "trailing");
     CHECK_FAILS(ewh_duration_parse("99999999999999999999d", 1000, &v, &err),
                 &err, EWH_E_INVALID, "positive");
     CHECK_FAILS(ewh_duration_parse("9223372036854775807d", 1000, &v, &err),
@@ -62,8 +62,7 @@ test_names_and_codes(void)
     CHECK(ewh_country_is_valid("RS") && ewh_country_is_valid("ZW"));
     CHECK(ewh_country_is_valid("AD"));
     CHECK(!ewh_country_is_valid("XK") && !ewh_country_is_valid("EU"));
-    CHECK_OK(ewh_id_parse("00112233445566778899aabbccddeeff", id, &err),
-             &err);
+    CHECK_OK(ewh_id_parse("00112233445566778899aabbccddeeff", id, &err), &err);
     CHECK(id[15] == 0xff);
     CHECK_FAILS(ewh_id_parse("0011", id, &err), &err, EWH_E_INVALID, "32");
     CHECK_FAILS(ewh_id_parse("g0112233445566778899aabbccddeeff", id, &err),
@@ -81,14 +80,13 @@ struct s_conf {
 };
 
 static int
-s_handler(void *ctx, const char *section, const char *name,
-          const char *value, struct ewh_err *err)
+s_handler(void *ctx, const char *section, const char *name, const char *value,
+          struct ewh_err *err)
 {
     struct s_conf *c = ctx;
 
     if (strcmp(section, "node") != 0)
-        return ewh_err_set(err, EWH_E_INVALID, "unknown section [%s]",
-                           section);
+        return ewh_err_set(err, EWH_E_INVALID, "unknown section [%s]", section);
     if (strcmp(name, "credit") == 0)
         return ewh_config_uint(name, value, 1, 4096, &c->credit, err);
     if (strcmp(name, "flag") == 0)
