@@ -1,8 +1,9 @@
-/* fuzz_parse.c — the same text parsers as fuzz_text (public identity
+/* fuzz_parse.c — the text parsers that see outside input (public identity
  * files, secret key files, config files, durations and times given on the
  * command line, ids, country codes, levels, TLP), at full speed: the file
  * parsers read from a tmpfs file written without fsync, so the fuzzer
- * makes thousands of runs a second instead of about a hundred. */
+ * makes thousands of runs a second (an earlier fuzz_text wrote each input
+ * with ewh_keyfile_write's fsync and made about a hundred). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>

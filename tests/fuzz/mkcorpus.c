@@ -270,14 +270,14 @@ main(int argc, char **argv)
         const char *conf = "# c\n[hub]\nn = 5\nb = yes\n[limits]\nx = 1\n";
         const char *words[] = {"90m", "2d", "3600",
                                "00112233445566778899aabbccddeeff"};
-        s_put("text", text, (size_t)n);
+        s_put("parse", text, (size_t)n);
         n = ewh_pubid_format(ewh_secret_pubid(fz_sec[FZ_HUB]), text,
                              sizeof(text), &err);
-        s_put("text", text, (size_t)n);
-        s_put("text", s_fz_keys[FZ_BG], strlen(s_fz_keys[FZ_BG]));
-        s_put("text", conf, strlen(conf));
+        s_put("parse", text, (size_t)n);
+        s_put("parse", s_fz_keys[FZ_BG], strlen(s_fz_keys[FZ_BG]));
+        s_put("parse", conf, strlen(conf));
         for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-            s_put("text", words[i], strlen(words[i]));
+            s_put("parse", words[i], strlen(words[i]));
     }
     printf("%d seeds in %s\n", s_n, s_out);
     return 0;
