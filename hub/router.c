@@ -755,6 +755,8 @@ out:
 /* Below this many submits the loop thread verifies at once itself: a
  * lone report (the common case) gets no hand-over latency. */
 #define S_VERIFY_INLINE 4
+/* At most this many submits per verification run (see s_verify_start). */
+#define S_VERIFY_RUN 1024
 
 /* The submits the pool has verified, in the order they came. */
 static void
@@ -778,14 +780,29 @@ s_verify_start(struct hub *h)
 
     if (h->n_pend == 0 || h->n_vpend > 0)
         return;
-    tp = h->vpend;
-    tc = h->cap_vpend;
-    h->vpend = h->pend;
-    h->cap_vpend = h->cap_pend;
-    h->n_vpend = h->n_pend;
-    h->pend = tp;
-    h->cap_pend = tc;
-    h->n_pend = 0;
+    if (h->n_pend > S_VERIFY_RUN) {
+        /* The rest waits for the next run: small runs keep verification
+         * and the commit of the previous run overlapping, and the acks
+         * (which free the senders' windows) flowing. */
+        h->vpend = s_grow(h->vpend, &h->cap_vpend, S_VERIFY_RUN,
+                          sizeof(*h->vpend));
+        if (h->vpend == NULL)
+            fatalx("out of memory");
+        memcpy(h->vpend, h->pend, S_VERIFY_RUN * sizeof(*h->pend));
+        memmove(h->pend, h->pend + S_VERIFY_RUN,
+                (h->n_pend - S_VERIFY_RUN) * sizeof(*h->pend));
+        h->n_vpend = S_VERIFY_RUN;
+        h->n_pend -= S_VERIFY_RUN;
+    } else {
+        tp = h->vpend;
+        tc = h->cap_vpend;
+        h->vpend = h->pend;
+        h->cap_vpend = h->cap_pend;
+        h->n_vpend = h->n_pend;
+        h->pend = tp;
+        h->cap_pend = tc;
+        h->n_pend = 0;
+    }
     h->jobs = s_grow(h->jobs, &h->cap_jobs, h->n_vpend, sizeof(*h->jobs));
     if (h->jobs == NULL)
         fatalx("out of memory");

@@ -11,6 +11,13 @@
 #include "ewh/log.h"
 #include "ewh/util.h"
 
+/* Queue rows per envelope rowid (see the queue table); the SQL below
+ * spells it S_SPAN. */
+#define HUB_SEQ_SPAN 32
+#define S_SPAN       "32"
+_Static_assert(HUB_SEQ_SPAN >= EWH_MAX_RECIPIENTS,
+               "a report's queue rows must fit its seq range");
+
 static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);"
     "INSERT OR IGNORE INTO meta(k, v) VALUES('roster_version', 0);"
@@ -22,6 +29,10 @@ static const char s_schema[] =
     " id BLOB PRIMARY KEY, origin TEXT NOT NULL, level INTEGER NOT NULL,"
     " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
     " received_at INTEGER NOT NULL, hash BLOB NOT NULL, env BLOB NOT NULL);"
+    /* A report's queue rows are numbered from its envelope's rowid:
+     * seq = rowid * HUB_SEQ_SPAN + i for its i-th recipient, so that
+     * "the rows of this report" is a range of the queue's own b-tree
+     * instead of an index over random 16-byte ids (docs/performance.md). */
     "CREATE TABLE IF NOT EXISTS queue("
     " seq INTEGER PRIMARY KEY, id BLOB NOT NULL REFERENCES envelopes(id),"
     " country TEXT NOT NULL, level INTEGER NOT NULL,"
@@ -29,7 +40,6 @@ static const char s_schema[] =
     " queued_at INTEGER NOT NULL, done_at INTEGER);"
     "CREATE INDEX IF NOT EXISTS queue_next ON queue(country, state,"
     " level DESC, seq);"
-    "CREATE INDEX IF NOT EXISTS queue_id ON queue(id, country);"
     "CREATE INDEX IF NOT EXISTS queue_exp ON queue(expires_at)"
     " WHERE state = 0 AND expires_at > 0;"
     "CREATE TABLE IF NOT EXISTS audit("
@@ -121,8 +131,8 @@ static const char *const s_sql[S__COUNT] = {
     [S_ENV_INS] = "INSERT INTO envelopes(id, origin, level, created_at,"
                   " expires_at, received_at, hash, env)"
                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [S_Q_INS] = "INSERT INTO queue(id, country, level, expires_at, state,"
-                " queued_at) VALUES(?1, ?2, ?3, ?4, 0, ?5)",
+    [S_Q_INS] = "INSERT INTO queue(seq, id, country, level, expires_at,"
+                " state, queued_at) VALUES(?6, ?1, ?2, ?3, ?4, 0, ?5)",
     [S_AUDIT_HEAD] = "SELECT n, head FROM audit ORDER BY n DESC LIMIT 1",
     [S_AUDIT_INS] = "INSERT INTO audit(n, id, envelope_hash, origin,"
                     " received_at, head) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
@@ -145,8 +155,9 @@ static const char *const s_sql[S__COUNT] = {
                     " AND q.expires_at <= ?1 LIMIT 1000",
     [S_Q_EXPIRE] = "UPDATE queue SET state = 2, done_at = ?2"
                    " WHERE seq = ?1 AND state = 0",
-    [S_RECIPIENT] = "SELECT e.origin FROM queue q JOIN envelopes e"
-                    " ON e.id = q.id WHERE q.id = ?1 AND q.country = ?2"
+    [S_RECIPIENT] = "SELECT e.origin FROM envelopes e JOIN queue q"
+                    " ON q.seq >= e.rowid * " S_SPAN " AND q.seq < (e.rowid + 1) * " S_SPAN
+                    " WHERE e.id = ?1 AND +q.country = ?2 AND q.id = ?1"
                     " LIMIT 1",
     [S_RC_INS] = "INSERT OR IGNORE INTO receipts(id, from_cc, kind, origin,"
                  " at, receipt) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
@@ -177,8 +188,10 @@ static const char *const s_sql[S__COUNT] = {
     [S_CP_WALK] = "SELECT length, cp FROM checkpoints ORDER BY length",
     [S_AUDIT_WALK] = "SELECT a.n, a.id, a.envelope_hash, a.origin,"
                      " a.received_at, a.head, e.env, e.origin, e.received_at,"
-                     " (SELECT count(*) FROM queue q WHERE q.id = a.id"
-                     "  AND q.state = 0)"
+                     " (SELECT count(*) FROM queue q"
+                     "  WHERE q.seq >= e.rowid * " S_SPAN
+                     "  AND q.seq < (e.rowid + 1) * " S_SPAN
+                     "  AND q.id = a.id AND q.state = 0)"
                      " FROM audit a LEFT JOIN envelopes e ON e.id = a.id"
                      " WHERE a.n > ?1 ORDER BY a.n LIMIT ?2",
     [S_AUDIT_AT] = "SELECT head FROM audit WHERE n = ?1",
@@ -253,6 +266,114 @@ s_exec(hub_store_t *st, sqlite3_stmt *s, const char *what, struct ewh_err *err)
     return 0;
 }
 
+/* The store's layout, in meta('layout').  Layout 1 (before 2026-11-22,
+ * no meta row) numbered queue rows in arrival order and indexed them by
+ * id; layout 2 numbers them from the envelope's rowid (see the queue
+ * table).  An older store is upgraded in place, in one transaction. */
+#define S_LAYOUT 2
+
+static const char s_upgrade_1[] =
+    "DROP INDEX IF EXISTS queue_id;"
+    "DROP INDEX IF EXISTS queue_next;"
+    "DROP INDEX IF EXISTS queue_exp;"
+    "ALTER TABLE queue RENAME TO queue_v1;";
+static const char s_upgrade_1_copy[] =
+    "INSERT INTO queue(seq, id, country, level, expires_at, state,"
+    " queued_at, done_at) SELECT e.rowid * " S_SPAN " + row_number() OVER"
+    " (PARTITION BY q.id ORDER BY q.seq) - 1, q.id, q.country, q.level,"
+    " q.expires_at, q.state, q.queued_at, q.done_at"
+    " FROM queue_v1 q JOIN envelopes e ON e.id = q.id;";
+
+static int64_t
+s_count(hub_store_t *st, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t n = -1;
+
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
+static int
+s_layout(hub_store_t *st, const char *path, struct ewh_err *err)
+{
+    char *msg = NULL;
+    int64_t had, layout, n1, n2;
+    char sql[96];
+    int rc;
+
+    had = s_count(st, "SELECT count(*) FROM sqlite_master"
+                      " WHERE type = 'table' AND name = 'queue'");
+    if ((rc = sqlite3_exec(st->db, s_schema, NULL, NULL, &msg)) != SQLITE_OK)
+        goto dberr;
+    layout = s_count(st, "SELECT coalesce((SELECT v FROM meta"
+                         " WHERE k = 'layout'), 0)");
+    if (had < 0 || layout < 0) {
+        rc = sqlite3_errcode(st->db);
+        goto dberr;
+    }
+    if (layout == S_LAYOUT)
+        return 0;
+    if (layout > S_LAYOUT)
+        return ewh_err_set(err, EWH_E_STORE,
+                           "%s: store layout %lld is newer than this ewhub's "
+                           "(%d): run the ewhub that wrote it",
+                           path, (long long)layout, S_LAYOUT);
+    snprintf(sql, sizeof(sql),
+             "INSERT OR REPLACE INTO meta(k, v) VALUES('layout', %d)",
+             S_LAYOUT);
+    if (had == 0) { /* a new store */
+        if ((rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg)) != SQLITE_OK)
+            goto dberr;
+        return 0;
+    }
+    /* Layout 1: renumber the queue. */
+    if ((rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg)) !=
+        SQLITE_OK)
+        goto dberr;
+    if (s_count(st, "SELECT count(*) FROM (SELECT 1 FROM queue GROUP BY id"
+                    " HAVING count(*) > " S_SPAN ")") != 0) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return ewh_err_set(err, EWH_E_STORE,
+                           "%s: cannot upgrade store layout 1: a report has "
+                           "more than %d queue rows",
+                           path, HUB_SEQ_SPAN);
+    }
+    n1 = s_count(st, "SELECT count(*) FROM queue");
+    if ((rc = sqlite3_exec(st->db, s_upgrade_1, NULL, NULL, &msg)) !=
+            SQLITE_OK ||
+        (rc = sqlite3_exec(st->db, s_schema, NULL, NULL, &msg)) != SQLITE_OK ||
+        (rc = sqlite3_exec(st->db, s_upgrade_1_copy, NULL, NULL, &msg)) !=
+            SQLITE_OK)
+        goto rollback;
+    n2 = s_count(st, "SELECT count(*) FROM queue");
+    if (n1 != n2) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return ewh_err_set(err, EWH_E_STORE,
+                           "%s: cannot upgrade store layout 1: %lld of %lld "
+                           "queue rows have no envelope",
+                           path, (long long)(n1 - n2), (long long)n1);
+    }
+    if ((rc = sqlite3_exec(st->db, "DROP TABLE queue_v1", NULL, NULL, &msg)) !=
+            SQLITE_OK ||
+        (rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg)) != SQLITE_OK ||
+        (rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg)) != SQLITE_OK)
+        goto rollback;
+    ewh_log_info("store: upgraded %s from layout 1 to %d (%lld queue rows)",
+                 path, S_LAYOUT, (long long)n2);
+    return 0;
+rollback:
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+dberr:
+    ewh_err_set(err, EWH_E_STORE, "%s: %s", path,
+                msg != NULL ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return -1;
+}
+
 hub_store_t *
 hub_store_open(const char *path, bool create, uint64_t max_pages,
                struct ewh_err *err)
@@ -290,8 +411,8 @@ hub_store_open(const char *path, bool create, uint64_t max_pages,
                       "PRAGMA wal_autocheckpoint = 4096;"
                       "PRAGMA journal_size_limit = 16777216;",
                       NULL, NULL, &msg);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(st->db, s_schema, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && s_layout(st, path, err) != 0)
+        goto fail;
     if (rc == SQLITE_OK && max_pages > 0) {
         snprintf(pragma, sizeof(pragma), "PRAGMA max_page_count = %llu",
                  (unsigned long long)max_pages);
@@ -491,7 +612,7 @@ hub_store_roster_load(hub_store_t *st, ewh_roster_t **out, struct ewh_err *err)
     ewh_roster_t *r = NULL;
     sqlite3_stmt *s;
     struct ewh_pubid id;
-    uint64_t v;
+    uint64_t v = 0;
     int rc;
 
     *out = NULL;
@@ -574,6 +695,7 @@ hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
                        struct ewh_err *err)
 {
     sqlite3_stmt *s = s_stmt(st, S_ENV_INS, err);
+    int64_t base;
     size_t i;
 
     if (s == NULL)
@@ -588,6 +710,8 @@ hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
     sqlite3_bind_blob(s, 8, env, (int)len, SQLITE_STATIC);
     if (s_exec(st, s, "store envelope", err) != 0)
         return -1;
+    base = sqlite3_last_insert_rowid(st->db) * HUB_SEQ_SPAN;
+    EWH_ASSERT(hdr->n_recipients <= HUB_SEQ_SPAN);
     for (i = 0; i < hdr->n_recipients; i++) {
         if ((s = s_stmt(st, S_Q_INS, err)) == NULL)
             return -1;
@@ -596,6 +720,7 @@ hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
         sqlite3_bind_int(s, 3, (int)hdr->level);
         sqlite3_bind_int64(s, 4, hdr->expires_at);
         sqlite3_bind_int64(s, 5, received_at);
+        sqlite3_bind_int64(s, 6, base + (int64_t)i);
         if (s_exec(st, s, "queue delivery", err) != 0)
             return -1;
     }
@@ -940,17 +1065,20 @@ hub_store_roster_bump(hub_store_t *st, uint64_t *v, struct ewh_err *err)
  * (its envelope bytes emptied, the row kept) once its last row became
  * final before the cutoff of its kind.  The row stays so that a resend of
  * the id is still a duplicate and the audit chain entry keeps its id. */
+#define S_ROWS_OF_E                                                            \
+    "q.seq >= e.rowid * " S_SPAN " AND q.seq < (e.rowid + 1) * " S_SPAN       \
+    " AND q.id = e.id"
 static const char s_sweep_sql[] =
     "UPDATE envelopes SET env = X'' WHERE rowid IN ("
     " SELECT e.rowid FROM envelopes e WHERE e.rowid > ?3 AND e.rowid <= ?4"
     " AND length(e.env) > 0"
-    " AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.id = e.id"
+    " AND NOT EXISTS (SELECT 1 FROM queue q WHERE " S_ROWS_OF_E
     "  AND q.state = 0)"
-    " AND (CASE WHEN EXISTS (SELECT 1 FROM queue q WHERE q.id = e.id"
+    " AND (CASE WHEN EXISTS (SELECT 1 FROM queue q WHERE " S_ROWS_OF_E
     "  AND q.state = 2) THEN ?2 ELSE ?1 END) > 0"
-    " AND coalesce((SELECT max(q.done_at) FROM queue q WHERE q.id = e.id),"
-    "  e.received_at) <= (CASE WHEN EXISTS (SELECT 1 FROM queue q"
-    "  WHERE q.id = e.id AND q.state = 2) THEN ?2 ELSE ?1 END))";
+    " AND coalesce((SELECT max(q.done_at) FROM queue q WHERE " S_ROWS_OF_E
+    "),  e.received_at) <= (CASE WHEN EXISTS (SELECT 1 FROM queue q"
+    "  WHERE " S_ROWS_OF_E " AND q.state = 2) THEN ?2 ELSE ?1 END))";
 
 int
 hub_store_retention_sweep(hub_store_t *st, int64_t delivered_before,
