@@ -169,7 +169,7 @@ s_build(const struct s_args *a, const struct node_dir *d,
     const char *v;
     int64_t secs = 0;
 
-    randombytes_buf(r->id, sizeof(r->id));
+    ewh_id_new(r->id);
     r->type = a->updates   ? EWH_TYPE_UPDATE
               : a->cancels ? EWH_TYPE_CANCEL
                            : EWH_TYPE_ALERT;

@@ -153,6 +153,19 @@ ewh_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void
+ewh_id_new(uint8_t id[EWH_ID_BYTES])
+{
+    uint64_t ms = (uint64_t)ewh_now_ms();
+    int i;
+
+    randombytes_buf(id, EWH_ID_BYTES);
+    for (i = 0; i < 6; i++)
+        id[i] = (uint8_t)(ms >> (40 - 8 * i));
+    id[6] = (uint8_t)(0x70 | (id[6] & 0x0f)); /* version 7 */
+    id[8] = (uint8_t)(0x80 | (id[8] & 0x3f)); /* variant 10 */
+}
+
 int
 ewh_duration_parse(const char *s, int64_t max_s, int64_t *out,
                    struct ewh_err *err)

@@ -61,6 +61,13 @@ int64_t ewh_now(void);
 int64_t ewh_now_ms(void);
 int64_t ewh_mono_ms(void);
 
+/* A new report id: a UUIDv7 (RFC 9562), the creation time in milliseconds
+ * followed by 74 random bits.  Ids in time order keep the hub's id index
+ * appending instead of touching a random page per report
+ * (docs/performance.md); the time in it is the created_at every reader of
+ * the header already sees. */
+void ewh_id_new(uint8_t id[EWH_ID_BYTES]);
+
 /* Parse a duration: a positive integer followed by s, m, h or d ("90m",
  * "2d"); a bare number means seconds.  At most max_s seconds. */
 EWH_MUST_CHECK int ewh_duration_parse(const char *s, int64_t max_s,

@@ -172,7 +172,7 @@ s_report_fill(struct ewh_report *r, const char *origin, enum ewh_level level,
     struct ewh_err err = {0};
 
     memset(r, 0, sizeof(*r));
-    randombytes_buf(r->id, sizeof(r->id));
+    ewh_id_new(r->id);
     r->type = EWH_TYPE_ALERT;
     memcpy(r->origin, origin, EWH_CC_BYTES);
     snprintf(r->author, sizeof(r->author), "ewh-bench");

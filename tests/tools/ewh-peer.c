@@ -650,7 +650,7 @@ s_seal_all(struct s_peer *p)
         struct s_sub *s = &p->subs[i];
 
         memset(&r, 0, sizeof(r));
-        randombytes_buf(r.id, sizeof(r.id));
+        ewh_id_new(r.id);
         r.type = EWH_TYPE_ALERT;
         memcpy(r.origin, ewh_secret_pubid(p->sealer)->country, EWH_CC_BYTES);
         snprintf(r.author, sizeof(r.author), "ewh-peer");

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "check.h"
 #include "ewh/config.h"
 #include "ewh/keyfile.h"
@@ -133,6 +135,33 @@ test_config(void)
     CHECK(err.code == EWH_E_IO);
 }
 
+/* Report ids: UUIDv7 bits, the creation time in front, in time order,
+ * and 74 random bits (no two alike). */
+static void
+test_ids(void)
+{
+    enum { N = 2000 };
+    static uint8_t ids[N][EWH_ID_BYTES];
+    int64_t t0 = ewh_now_ms(), t1, ms;
+    int i, j, k;
+
+    CHECK(sodium_init() >= 0);
+    for (i = 0; i < N; i++)
+        ewh_id_new(ids[i]);
+    t1 = ewh_now_ms();
+    for (i = 0; i < N; i++) {
+        CHECK((ids[i][6] >> 4) == 7);
+        CHECK((ids[i][8] >> 6) == 2);
+        for (ms = 0, k = 0; k < 6; k++)
+            ms = (ms << 8) | ids[i][k];
+        CHECK(ms >= t0 && ms <= t1);
+        if (i > 0)
+            CHECK(memcmp(ids[i - 1], ids[i], 6) <= 0);
+        for (j = 0; j < i; j++)
+            CHECK(memcmp(ids[j], ids[i], EWH_ID_BYTES) != 0);
+    }
+}
+
 int
 main(void)
 {
@@ -140,5 +169,6 @@ main(void)
     RUN(test_time_format);
     RUN(test_names_and_codes);
     RUN(test_config);
+    RUN(test_ids);
     return 0;
 }
