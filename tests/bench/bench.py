@@ -449,6 +449,8 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--details")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--only", choices=["accept", "backlog", "e2e"],
+                    help="run one phase (for profiling; no --json)")
     a = ap.parse_args()
     q = 0 if a.quick else 1
     m = machine()
@@ -458,9 +460,10 @@ def main():
     t0 = time.monotonic()
     ok = False
     try:
-        phase_accept(procs, tmp, q, res)
-        phase_backlog(procs, tmp, q, res)
-        phase_e2e(procs, tmp, q, res)
+        for name, fn in (("accept", phase_accept),
+                         ("backlog", phase_backlog), ("e2e", phase_e2e)):
+            if a.only in (None, name):
+                fn(procs, tmp, q, res)
         ok = True
     finally:
         procs.killall()
@@ -471,6 +474,9 @@ def main():
     with open("/proc/loadavg") as f:
         m["load_after"] = " ".join(f.read().split()[:3])
     res["wall_s"] = time.monotonic() - t0
+    if a.only:
+        print(json.dumps(res, indent=2, default=str))
+        return
     print(table(res, m))
     out = {k: res[k] for k in KEYS}
     for k, v in out.items():
