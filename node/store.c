@@ -10,8 +10,21 @@
 
 #include "ewh/dbcheck.h"
 
+/* Prepared statements are kept for the life of the connection: the agent
+ * runs the same few dozen statements for every report, and preparing one
+ * costs more than running it (docs/performance.md). */
+#define S_STMT_CACHE 48
+
+struct s_cached {
+    char *sql;
+    sqlite3_stmt *st;
+    bool busy; /* handed out and not yet given back with s_fin() */
+};
+
 struct node_store {
     sqlite3 *db;
+    struct s_cached cache[S_STMT_CACHE];
+    size_t n_cache;
 };
 
 #define S_BUSY_MS 10000
@@ -82,12 +95,49 @@ static sqlite3_stmt *
 s_prep(node_store_t *s, const char *sql, struct ewh_err *err)
 {
     sqlite3_stmt *st = NULL;
+    struct s_cached *c = NULL;
+    size_t i;
 
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    for (i = 0; i < s->n_cache; i++)
+        if (!s->cache[i].busy && strcmp(s->cache[i].sql, sql) == 0) {
+            s->cache[i].busy = true;
+            return s->cache[i].st;
+        }
+    if (sqlite3_prepare_v3(s->db, sql, -1,
+                           s->n_cache < S_STMT_CACHE
+                               ? SQLITE_PREPARE_PERSISTENT
+                               : 0,
+                           &st, NULL) != SQLITE_OK) {
         s_sqlerr(s, err, "prepare");
         return NULL;
     }
+    /* A statement still in use (a walk whose callback runs the same SQL)
+     * or a full cache: this one is finalized by s_fin(). */
+    if (s->n_cache < S_STMT_CACHE) {
+        c = &s->cache[s->n_cache];
+        if ((c->sql = strdup(sql)) == NULL)
+            return st;
+        c->st = st;
+        c->busy = true;
+        s->n_cache++;
+    }
     return st;
+}
+
+/* Give back a statement from s_prep(). */
+static void
+s_fin(node_store_t *s, sqlite3_stmt *st)
+{
+    size_t i;
+
+    for (i = 0; i < s->n_cache; i++)
+        if (s->cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            s->cache[i].busy = false;
+            return;
+        }
+    sqlite3_finalize(st);
 }
 
 static int
@@ -106,10 +156,10 @@ s_done(node_store_t *s, sqlite3_stmt *st, struct ewh_err *err)
 
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         s_sqlerr(s, err, "step");
-        sqlite3_finalize(st);
+        s_fin(s, st);
         return -1;
     }
-    sqlite3_finalize(st);
+    s_fin(s, st);
     return 0;
 }
 
@@ -153,8 +203,14 @@ fail:
 void
 node_store_close(node_store_t **s)
 {
+    size_t i;
+
     if (s == NULL || *s == NULL)
         return;
+    for (i = 0; i < (*s)->n_cache; i++) {
+        sqlite3_finalize((*s)->cache[i].st);
+        free((*s)->cache[i].sql);
+    }
     sqlite3_close((*s)->db);
     free(*s);
     *s = NULL;
@@ -196,7 +252,7 @@ s_int(node_store_t *s, const char *sql, const char *arg, int64_t dflt)
     if (sqlite3_step(st) == SQLITE_ROW &&
         sqlite3_column_type(st, 0) != SQLITE_NULL)
         v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    s_fin(s, st);
     return v;
 }
 
@@ -208,11 +264,11 @@ node_store_data_version(node_store_t *s, int64_t *out, struct ewh_err *err)
     if (st == NULL)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        s_fin(s, st);
         return s_sqlerr(s, err, "data_version");
     }
     *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    s_fin(s, st);
     return 0;
 }
 
@@ -230,7 +286,7 @@ node_store_roster_get(node_store_t *s, uint8_t **buf, size_t *len,
         return -1;
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        s_fin(s, st);
         if (rc == SQLITE_DONE)
             return ewh_err_set(err, EWH_E_NOTFOUND, "no roster yet");
         return s_sqlerr(s, err, "roster");
@@ -238,11 +294,11 @@ node_store_roster_get(node_store_t *s, uint8_t **buf, size_t *len,
     *len = (size_t)sqlite3_column_bytes(st, 0);
     *buf = malloc(*len > 0 ? *len : 1);
     if (*buf == NULL) {
-        sqlite3_finalize(st);
+        s_fin(s, st);
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
     }
     memcpy(*buf, sqlite3_column_blob(st, 0), *len);
-    sqlite3_finalize(st);
+    s_fin(s, st);
     return 0;
 }
 
@@ -471,7 +527,7 @@ s_msg_fill(node_store_t *s, sqlite3_stmt *st, struct node_msg *m,
     sqlite3_bind_text(q, 1, m->id, -1, SQLITE_STATIC);
     while (sqlite3_step(q) == SQLITE_ROW && m->n_refs < EWH_MAX_REFERENCES)
         s_text(q, 0, m->refs[m->n_refs++], EWH_ID_HEX);
-    sqlite3_finalize(q);
+    s_fin(s, q);
 
     /* the latest report of the same origin that references this one */
     if ((q = s_prep(s,
@@ -486,7 +542,7 @@ s_msg_fill(node_store_t *s, sqlite3_stmt *st, struct node_msg *m,
         s_text(q, 0, m->superseded_by, sizeof(m->superseded_by));
         m->superseded_type = (enum ewh_type)sqlite3_column_int(q, 1);
     }
-    sqlite3_finalize(q);
+    s_fin(s, q);
 
     if (!m->outgoing)
         return 0;
@@ -503,7 +559,7 @@ s_msg_fill(node_store_t *s, sqlite3_stmt *st, struct node_msg *m,
         s_text(q, 2, r->reason, sizeof(r->reason));
         r->at = sqlite3_column_int64(q, 3);
     }
-    sqlite3_finalize(q);
+    s_fin(s, q);
     return 0;
 }
 
@@ -520,13 +576,13 @@ node_store_msg_get(node_store_t *s, const char *id, struct node_msg *m,
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        s_fin(s, st);
         if (rc == SQLITE_DONE)
             return ewh_err_set(err, EWH_E_NOTFOUND, "no report %s", id);
         return s_sqlerr(s, err, "get");
     }
     rc = s_msg_fill(s, st, m, err);
-    sqlite3_finalize(st);
+    s_fin(s, st);
     return rc;
 }
 
@@ -540,16 +596,16 @@ node_store_envelope_get(node_store_t *s, const char *id, uint8_t **env,
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        s_fin(s, st);
         return ewh_err_set(err, EWH_E_NOTFOUND, "no report %s", id);
     }
     *len = (size_t)sqlite3_column_bytes(st, 0);
     if ((*env = malloc(*len > 0 ? *len : 1)) == NULL) {
-        sqlite3_finalize(st);
+        s_fin(s, st);
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
     }
     memcpy(*env, sqlite3_column_blob(st, 0), *len);
-    sqlite3_finalize(st);
+    s_fin(s, st);
     return 0;
 }
 
@@ -599,7 +655,7 @@ node_store_msg_list(node_store_t *s, const struct node_filter *f,
     }
     if (rc == 0 && step != SQLITE_DONE)
         rc = s_sqlerr(s, err, "list");
-    sqlite3_finalize(st);
+    s_fin(s, st);
     return rc;
 }
 
@@ -660,7 +716,7 @@ node_store_outbox_pending(node_store_t *s, int64_t after, int64_t now_ms,
             fn(ctx, sqlite3_column_int64(st, 0), id, sqlite3_column_blob(st, 2),
                (size_t)sqlite3_column_bytes(st, 2));
     }
-    sqlite3_finalize(st);
+    s_fin(s, st);
     return rc;
 }
 
@@ -807,7 +863,7 @@ node_store_receipt_pending(node_store_t *s, int64_t after, size_t max,
             fn(ctx, sqlite3_column_int64(st, 0), id, sqlite3_column_blob(st, 2),
                (size_t)sqlite3_column_bytes(st, 2));
     }
-    sqlite3_finalize(st);
+    s_fin(s, st);
     return rc;
 }
 
@@ -954,7 +1010,7 @@ node_store_checkpoint_walk(node_store_t *s, node_cp_fn fn, void *ctx,
             break;
         }
     }
-    sqlite3_finalize(st);
+    s_fin(s, st);
     if (rc != SQLITE_DONE)
         return s_sqlerr(s, err, "walk checkpoints");
     return 0;
