@@ -49,6 +49,15 @@ struct s_agent {
     ewh_roster_t *roster;
     bool connected, ready, need_hello, stop;
     int64_t hello_at, store_at, dv, receipts_at, retry_at;
+    /* The outbox is read from after out_cursor, the last seq sent (or
+     * found in flight) since the last full rescan, so that a turn does not
+     * read again the envelopes already in flight. */
+    int64_t out_cursor;
+    ewh_wrapcache_t *wc; /* pair keys for opening deliveries */
+    /* The last audit checkpoint verified: a batch's acks all carry the
+     * same one, verified once. */
+    uint8_t *cp_raw;
+    size_t cp_len;
     bool outbox_dirty, receipts_dirty;
     int64_t rc_cursor;
     struct s_flight fl[S_WINDOW];
@@ -158,6 +167,8 @@ s_flush(struct s_agent *a)
         if (node_store_commit(a->d->store, &err) != 0) {
             ewh_log_errx("agent: store commit failed: %s", err.reason);
             ok = false;
+            free(a->cp_raw); /* its checkpoint row was not stored */
+            a->cp_raw = NULL;
         }
     }
     for (i = 0; i < a->n_out; i++) {
@@ -228,6 +239,15 @@ s_land(struct s_agent *a, const char *id)
         a->fl[i] = a->fl[--a->n_fl];
 }
 
+/* Something other than an acknowledgement changed what may be sent: read
+ * the outbox from its start on the next turn. */
+static void
+s_outbox_rescan(struct s_agent *a)
+{
+    a->outbox_dirty = true;
+    a->out_cursor = 0;
+}
+
 static int
 s_submit_one(void *ctx, int64_t seq, const char *id, const uint8_t *env,
              size_t len)
@@ -236,11 +256,12 @@ s_submit_one(void *ctx, int64_t seq, const char *id, const uint8_t *env,
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__Submit s = EWH__SUBMIT__INIT;
 
-    (void)seq;
     if (a->n_fl == S_WINDOW)
         return 1;
-    if (s_in_flight(a, id, NULL))
+    if (s_in_flight(a, id, NULL)) {
+        a->out_cursor = seq;
         return 0;
+    }
     s.envelope.data = (uint8_t *)env;
     s.envelope.len = len;
     f.msg_case = EWH__FRAME__MSG_SUBMIT;
@@ -252,6 +273,7 @@ s_submit_one(void *ctx, int64_t seq, const char *id, const uint8_t *env,
     snprintf(a->fl[a->n_fl].id, EWH_ID_HEX, "%s", id);
     a->fl[a->n_fl].at = ewh_mono_ms();
     a->n_fl++;
+    a->out_cursor = seq;
     ewh_log_debug("agent: submit id=%.8s", id);
     return 0;
 }
@@ -270,18 +292,19 @@ s_pump_outbox(struct s_agent *a)
             ewh_log_warnx("agent: no submit-ack for id=%.8s, sending again",
                           a->fl[i].id);
             a->fl[i] = a->fl[--a->n_fl];
-            a->outbox_dirty = true;
+            s_outbox_rescan(a);
         } else
             i++;
     }
     if (a->retry_at > 0 && wall >= a->retry_at) {
         a->retry_at = 0;
-        a->outbox_dirty = true;
+        s_outbox_rescan(a);
     }
     if (!a->outbox_dirty || a->n_fl == S_WINDOW)
         return;
     a->outbox_dirty = false;
-    if (node_store_outbox_pending(a->d->store, 0, wall, S_WINDOW + a->n_fl,
+    if (node_store_outbox_pending(a->d->store, a->out_cursor, wall,
+                                  S_WINDOW + a->n_fl,
                                   s_submit_one, a, &err) < 0)
         ewh_log_warnx("agent: outbox: %s", err.reason);
     a->retry_at = node_store_outbox_next_try(a->d->store, wall);
@@ -407,7 +430,7 @@ s_rekey_check(struct s_agent *a)
                  "queued reports, re-signed %zu receipts)",
                  fp, n_env, n_rcpt);
     a->n_fl = 0;
-    a->outbox_dirty = true;
+    s_outbox_rescan(a);
     a->receipts_dirty = true;
     a->rc_cursor = 0;
     if (a->try_idx & 1) {
@@ -459,8 +482,8 @@ s_open_env(struct s_agent *a, const uint8_t *env, size_t len,
     struct ewh_err e2 = {0};
     int i, j;
 
-    if (ewh_envelope_open(env, len, keys[0], ewh_roster_lookup, ros[0], r, h,
-                          err) == 0)
+    if (ewh_envelope_open_cached(env, len, keys[0], a->wc, ewh_roster_lookup,
+                                 ros[0], r, h, err) == 0)
         return 0;
     for (i = 0; i < 2; i++)
         for (j = 0; j < 2; j++) {
@@ -517,7 +540,7 @@ s_on_roster(struct s_agent *a, const Ewh__SignedRoster *sr)
         ewh_log_info("agent: session ready (roster version %llu)",
                      (unsigned long long)ewh_roster_version(a->roster));
     a->ready = true;
-    a->outbox_dirty = true;
+    s_outbox_rescan(a);
     a->receipts_dirty = true;
 }
 
@@ -579,12 +602,23 @@ s_on_submit_ack(struct s_agent *a, const Ewh__SubmitAck *k)
         if (raw == NULL)
             return;
         ewh__checkpoint__pack(k->checkpoint, raw);
+        if (a->cp_raw != NULL && a->cp_len == len &&
+            memcmp(a->cp_raw, raw, len) == 0) {
+            free(raw); /* verified and stored with an earlier ack */
+            return;
+        }
         if (ewh_checkpoint_verify(raw, len, a->d->hub.sign, &cp, &err) != 0)
             ewh_log_warnx("agent: bad audit checkpoint with id=%.8s: %s", id,
                           err.reason);
         else if (node_store_checkpoint_put(a->d->store, cp.length, cp.head,
                                            cp.time, raw, len, &err) != 0)
             ewh_log_warnx("agent: checkpoint: %s", err.reason);
+        else {
+            free(a->cp_raw);
+            a->cp_raw = raw;
+            a->cp_len = len;
+            raw = NULL;
+        }
         free(raw);
     }
     return;
@@ -877,6 +911,7 @@ s_on_monitor(struct s_agent *a)
                 a->connected = true;
                 a->ready = false;
                 a->n_fl = 0;
+                a->out_cursor = 0;
                 a->rc_cursor = 0;
                 s_hello(a);
                 break;
@@ -887,6 +922,7 @@ s_on_monitor(struct s_agent *a)
                 a->connected = false;
                 a->ready = false;
                 a->n_fl = 0;
+                a->out_cursor = 0;
                 break;
             case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
                 ewh_log_warnx("agent: hub refused this node (not enrolled "
@@ -924,6 +960,7 @@ s_sock_close(struct s_agent *a)
     a->connected = false;
     a->ready = false;
     a->n_fl = 0;
+    a->out_cursor = 0;
 }
 
 /* The next combination of (node key, hub key) to try: current or, when
@@ -1072,6 +1109,10 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
     a.me = d->cfg.country;
     a.sfd = sfd;
     a.receipts_at = ewh_mono_ms();
+    if ((a.wc = ewh_wrapcache_new()) == NULL) {
+        ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+        goto out;
+    }
     s_reload_roster(&a);
     s_load_prev_roster(&a);
     if (node_dir_load_key(d, "node.key.new", &a.next, err) != 0 ||
@@ -1127,7 +1168,7 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
             if (node_rekey_reseal(d, a.prev, a.roster, &n_env, &n_rcpt, err) !=
                 0)
                 ewh_log_errx("agent: reseal: %s", err->reason);
-            a.outbox_dirty = true;
+            s_outbox_rescan(&a);
         }
 
         now = ewh_mono_ms();
@@ -1137,7 +1178,7 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
                 dv != a.dv) {
                 /* submit or ack committed something */
                 a.dv = dv;
-                a.outbox_dirty = true;
+                s_outbox_rescan(&a);
                 a.receipts_dirty = true;
             }
         }
@@ -1152,6 +1193,8 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
 out:
     s_flush(&a);
     free(a.out);
+    free(a.cp_raw);
+    ewh_wrapcache_destroy(&a.wc);
     s_sock_close(&a);
     if (a.ctx != NULL)
         zmq_ctx_term(a.ctx);

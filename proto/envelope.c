@@ -696,6 +696,17 @@ ewh_envelope_open(const uint8_t *env, size_t len, const ewh_secret_t *me,
                   ewh_lookup_fn lookup, void *lookup_ctx, struct ewh_report *r,
                   struct ewh_header *hdr_out, struct ewh_err *err)
 {
+    return ewh_envelope_open_cached(env, len, me, NULL, lookup, lookup_ctx, r,
+                                    hdr_out, err);
+}
+
+int
+ewh_envelope_open_cached(const uint8_t *env, size_t len,
+                         const ewh_secret_t *me, ewh_wrapcache_t *cache,
+                         ewh_lookup_fn lookup, void *lookup_ctx,
+                         struct ewh_report *r, struct ewh_header *hdr_out,
+                         struct ewh_err *err)
+{
     const struct ewh_pubid *self = ewh_secret_pubid(me), *o = NULL;
     struct ewh_header hdr;
     struct s_parsed p;
@@ -720,7 +731,7 @@ ewh_envelope_open(const uint8_t *env, size_t len, const ewh_secret_t *me,
                     self->country);
         goto out;
     }
-    if (s_pair_key(ewh_secret_box_sk(me), self->box, o->box, NULL, pk, err) !=
+    if (s_pair_key(ewh_secret_box_sk(me), self->box, o->box, cache, pk, err) !=
         0)
         goto out;
     s_wrap_ad(hdr.id, self->country, ad);
