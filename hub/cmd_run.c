@@ -238,7 +238,8 @@ hub_cmd_run(int argc, char **argv)
     hub_cmd_path(dir, "store.db", path, sizeof(path));
     if ((st = hub_store_open(path, false, cfg.store_max_pages, &err)) == NULL)
         fatalx("run: %s (run 'ewhub init --dir %s' first?)", err.reason, dir);
-    if (hub_store_check(st, &err) != 0)
+    if (hub_store_check(st, &err) != 0 ||
+        hub_store_checkpointer_start(st, path, &err) != 0)
         fatalx("run: %s", err.reason);
     hub_cmd_path(dir, "ewhub.pid", pidpath, sizeof(pidpath));
     s_pidfile(pidpath);

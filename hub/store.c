@@ -1,6 +1,7 @@
 /* store.c — the hub's SQLite store.  The only module that speaks SQL. */
 #include "store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -216,8 +217,24 @@ static const char *const s_sql[S__COUNT] = {
                   " pragma_page_size()",
 };
 
+/* The checkpointer (hub_store_checkpointer_start): a thread with its own
+ * connection copies the WAL back into the database, so that the loop
+ * thread's commits never do it. */
+#define S_CKPT_PAGES  4096       /* WAL pages that start a checkpoint */
+#define S_CKPT_INLINE (8 * 4096) /* ... and that make the writer do one */
+
+struct s_ckpt {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sqlite3 *db;
+    bool due, stop, started;
+    int last_rc; /* of the last checkpoint, for one warning per change */
+};
+
 struct hub_store {
     sqlite3 *db;
+    struct s_ckpt ck;
     sqlite3_stmt *st[S__COUNT];
     bool in_tx;
 };
@@ -433,6 +450,121 @@ fail:
     return NULL;
 }
 
+static void *
+s_ckpt_main(void *arg)
+{
+    struct s_ckpt *ck = arg;
+    int rc;
+
+    pthread_mutex_lock(&ck->mu);
+    for (;;) {
+        while (!ck->stop && !ck->due)
+            pthread_cond_wait(&ck->cv, &ck->mu);
+        if (ck->stop)
+            break;
+        ck->due = false;
+        pthread_mutex_unlock(&ck->mu);
+        /* PASSIVE: copies what it can without waiting for the writer or
+         * blocking it; the writer restarts the WAL from its start once
+         * everything in it is copied. */
+        rc = sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                       NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != ck->last_rc)
+            ewh_log_warnx("store: checkpoint: %s", sqlite3_errmsg(ck->db));
+        pthread_mutex_lock(&ck->mu);
+        ck->last_rc = rc;
+    }
+    pthread_mutex_unlock(&ck->mu);
+    return NULL;
+}
+
+/* After each commit of the writer's connection: n pages in the WAL. */
+static int
+s_wal_hook(void *arg, sqlite3 *db, const char *name, int n)
+{
+    hub_store_t *st = arg;
+
+    (void)db;
+    (void)name;
+    if (n >= S_CKPT_INLINE) {
+        /* The checkpointer has fallen far behind: do one here rather
+         * than let the WAL grow without bound. */
+        (void)sqlite3_wal_checkpoint_v2(st->db, NULL,
+                                        SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    } else if (n >= S_CKPT_PAGES) {
+        pthread_mutex_lock(&st->ck.mu);
+        st->ck.due = true;
+        pthread_cond_signal(&st->ck.cv);
+        pthread_mutex_unlock(&st->ck.mu);
+    }
+    return SQLITE_OK;
+}
+
+int
+hub_store_checkpointer_start(hub_store_t *st, const char *path,
+                             struct ewh_err *err)
+{
+    struct s_ckpt *ck = &st->ck;
+    int rc;
+
+    if (ck->started)
+        return 0;
+    rc = sqlite3_open_v2(path, &ck->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        ewh_err_set(err, EWH_E_STORE, "%s: checkpointer: %s", path,
+                    ck->db != NULL ? sqlite3_errmsg(ck->db)
+                                   : sqlite3_errstr(rc));
+        sqlite3_close(ck->db);
+        ck->db = NULL;
+        return -1;
+    }
+    sqlite3_busy_timeout(ck->db, 10000);
+    /* A connection learns that the database is in WAL mode when it first
+     * reads it; until then a checkpoint is a no-op. */
+    if ((rc = sqlite3_exec(ck->db, "PRAGMA journal_mode = WAL", NULL, NULL,
+                           NULL)) != SQLITE_OK) {
+        ewh_err_set(err, EWH_E_STORE, "%s: checkpointer: %s", path,
+                    sqlite3_errmsg(ck->db));
+        sqlite3_close(ck->db);
+        ck->db = NULL;
+        return -1;
+    }
+    pthread_mutex_init(&ck->mu, NULL);
+    pthread_cond_init(&ck->cv, NULL);
+    if (pthread_create(&ck->th, NULL, s_ckpt_main, ck) != 0) {
+        pthread_cond_destroy(&ck->cv);
+        pthread_mutex_destroy(&ck->mu);
+        sqlite3_close(ck->db);
+        ck->db = NULL;
+        return ewh_err_set(err, EWH_E_NOMEM, "cannot start checkpointer");
+    }
+    ck->started = true;
+    /* Replaces the automatic checkpoint on the writer's commits. */
+    sqlite3_wal_hook(st->db, s_wal_hook, st);
+    return 0;
+}
+
+static void
+s_ckpt_stop(hub_store_t *st)
+{
+    struct s_ckpt *ck = &st->ck;
+
+    if (!ck->started)
+        return;
+    sqlite3_wal_hook(st->db, NULL, NULL);
+    pthread_mutex_lock(&ck->mu);
+    ck->stop = true;
+    pthread_cond_signal(&ck->cv);
+    pthread_mutex_unlock(&ck->mu);
+    pthread_join(ck->th, NULL);
+    pthread_cond_destroy(&ck->cv);
+    pthread_mutex_destroy(&ck->mu);
+    sqlite3_close(ck->db);
+    ck->db = NULL;
+    ck->started = false;
+}
+
 void
 hub_store_close(hub_store_t **stp)
 {
@@ -442,6 +574,7 @@ hub_store_close(hub_store_t **stp)
     if (stp == NULL || *stp == NULL)
         return;
     st = *stp;
+    s_ckpt_stop(st);
     for (i = 0; i < S__COUNT; i++)
         sqlite3_finalize(st->st[i]);
     if (st->db != NULL)

@@ -47,6 +47,15 @@ EWH_MUST_CHECK hub_store_t *hub_store_open(const char *path, bool create,
                                            struct ewh_err *err);
 void hub_store_close(hub_store_t **st);
 
+/* ewhub run: checkpoint the WAL on a thread of its own (with its own
+ * connection to path) instead of in the commits of st, which then only
+ * signal it; a commit that finds the WAL eight times over the threshold
+ * checkpoints itself.  Start it after the signals are blocked; close()
+ * stops it. */
+EWH_MUST_CHECK int hub_store_checkpointer_start(hub_store_t *st,
+                                               const char *path,
+                                               struct ewh_err *err);
+
 EWH_MUST_CHECK int hub_store_begin(hub_store_t *st, struct ewh_err *err);
 EWH_MUST_CHECK int hub_store_commit(hub_store_t *st, struct ewh_err *err);
 void hub_store_rollback(hub_store_t *st);
