@@ -220,8 +220,8 @@ static const char *const s_sql[S__COUNT] = {
 /* The checkpointer (hub_store_checkpointer_start): a thread with its own
  * connection copies the WAL back into the database, so that the loop
  * thread's commits never do it. */
-#define S_CKPT_PAGES  4096       /* WAL pages that start a checkpoint */
-#define S_CKPT_INLINE (8 * 4096) /* ... and that make the writer do one */
+#define S_CKPT_PAGES  1024  /* WAL pages that start a checkpoint */
+#define S_CKPT_INLINE 16384 /* ... and that make the writer do one */
 
 struct s_ckpt {
     pthread_t th;
@@ -423,10 +423,10 @@ hub_store_open(const char *path, bool create, uint64_t max_pages,
                       "PRAGMA foreign_keys = ON;"
                       /* Performance (docs/performance.md): a page cache
                        * that holds the hot index pages (bounded, for the
-                       * RSS budget), and checkpoints every 16 MiB of WAL
-                       * rather than every 4 MiB, so that index pages
-                       * dirtied by successive batches are copied once;
-                       * the WAL file is truncated back after them. */
+                       * RSS budget); commands other than run checkpoint
+                       * every 16 MiB of WAL themselves (run hands it to
+                       * its checkpointer thread); the WAL file is
+                       * truncated back to 16 MiB after a checkpoint. */
                       "PRAGMA cache_size = -16384;"
                       "PRAGMA wal_autocheckpoint = 4096;"
                       "PRAGMA journal_size_limit = 16777216;",

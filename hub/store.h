@@ -49,9 +49,10 @@ void hub_store_close(hub_store_t **st);
 
 /* ewhub run: checkpoint the WAL on a thread of its own (with its own
  * connection to path) instead of in the commits of st, which then only
- * signal it; a commit that finds the WAL eight times over the threshold
- * checkpoints itself.  Start it after the signals are blocked; close()
- * stops it. */
+ * signal it once the WAL holds 1,024 pages (4 MiB: small checkpoints,
+ * short bursts of I/O next to the commits).  A commit that finds 16,384
+ * pages (the thread fell far behind) checkpoints itself.  Start it after
+ * the signals are blocked; close() stops it. */
 EWH_MUST_CHECK int hub_store_checkpointer_start(hub_store_t *st,
                                                const char *path,
                                                struct ewh_err *err);

@@ -26,7 +26,7 @@ class Wal(HubCase):
                if a["status"] == "accepted"}
         self.assertEqual(len(ids), N)
         # Still running: the data is in store.db, the WAL did not grow
-        # with it (its threshold is 16 MiB; the writer restarts it once
+        # with it (its threshold is 4 MiB; the writer restarts it once
         # everything in it is copied).
         wal = os.path.getsize(db + "-wal")
         size = os.path.getsize(db)
