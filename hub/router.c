@@ -97,9 +97,17 @@ struct s_pend {
     size_t len;
 };
 
+/* The ids of a batch's submits, for the duplicates within one batch (the
+ * store already has every earlier one): open addressing over
+ * S_BATCH_IDS slots holding index + 1.  A batch with more submits than
+ * half of it checks in the store instead (ids_full). */
+#define S_BATCH_IDS 4096
+
 struct s_batch {
     struct s_submit *sub;
     size_t n_sub, cap_sub;
+    uint32_t ids[S_BATCH_IDS];
+    bool ids_full;
     struct s_dack *dack;
     size_t n_dack, cap_dack;
     struct s_rack *rack;
@@ -640,6 +648,37 @@ s_on_submit(struct hub *h, struct hub_node *n, const uint8_t *rid,
     n->pending_submits++;
 }
 
+/* Mark s (just added to the batch as sub[n_sub - 1]) a duplicate, or an
+ * id used by a different envelope, if an earlier submit of this batch has
+ * its id.  Acknowledged after the commit, like the rest of the batch. */
+static void
+s_batch_id(struct s_batch *b, struct s_submit *s)
+{
+    uint64_t k;
+    size_t i;
+
+    if (b->ids_full || b->n_sub > S_BATCH_IDS / 2) {
+        b->ids_full = true;
+        return;
+    }
+    memcpy(&k, s->hdr.id + EWH_ID_BYTES - sizeof(k), sizeof(k));
+    for (i = (size_t)(k % S_BATCH_IDS); b->ids[i] != 0;
+         i = (i + 1) % S_BATCH_IDS) {
+        const struct s_submit *o = &b->sub[b->ids[i] - 1];
+        if (memcmp(o->hdr.id, s->hdr.id, EWH_ID_BYTES) != 0)
+            continue;
+        if (memcmp(o->hash, s->hash, EWH_HASH_BYTES) == 0)
+            s->status = S_DUPLICATE;
+        else {
+            s->status = S_REFUSED;
+            ewh_err_set(&s->err, EWH_E_INVALID,
+                        "id already used by a different envelope");
+        }
+        return;
+    }
+    b->ids[i] = (uint32_t)b->n_sub;
+}
+
 /* A submit after verification (j): the remaining checks in order, then
  * into the batch.  Takes over p->env. */
 static void
@@ -668,7 +707,7 @@ s_on_verified(struct hub *h, struct s_pend *p, const struct hub_verify_job *j)
         goto out;
     }
     hdr = j->hdr;
-    ewh_audit_envelope_hash(p->env, p->len, hash);
+    memcpy(hash, j->hash, sizeof(hash));
     if (hub_store_envelope_find(h->st, hdr.id, hash, &found, &err) != 0) {
         s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, true);
         goto out;
@@ -740,6 +779,7 @@ s_on_verified(struct hub *h, struct s_pend *p, const struct hub_verify_job *j)
     s->hdr = hdr;
     memcpy(s->hash, hash, sizeof(hash));
     h->b.n_sub++;
+    s_batch_id(&h->b, s);
     n->pending_submits++;
     /* Count the queue rows now, so that one batch cannot overfill. */
     for (i = 0; i < hdr.n_recipients; i++) {
@@ -1109,8 +1149,14 @@ s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
         goto fail;
     for (i = 0; submits && i < h->b.n_sub; i++) {
         struct s_submit *s = &h->b.sub[i];
-        if (hub_store_envelope_find(h->st, s->hdr.id, s->hash, &found, err) !=
-            0)
+        /* Earlier batches were looked up in s_on_verified(); within this
+         * one, s_batch_id() marked the duplicates, unless it was full. */
+        if (s->status != S_PENDING)
+            continue;
+        found = 0;
+        if (h->b.ids_full &&
+            hub_store_envelope_find(h->st, s->hdr.id, s->hash, &found, err) !=
+                0)
             goto fail;
         if (found == 1) {
             s->status = S_DUPLICATE;
@@ -1221,6 +1267,8 @@ s_batch_clear(struct hub *h)
     for (i = 0; i < h->b.n_rcpt; i++)
         free(h->b.rcpt[i].buf);
     h->b.n_sub = h->b.n_dack = h->b.n_rack = h->b.n_rcpt = 0;
+    memset(h->b.ids, 0, sizeof(h->b.ids));
+    h->b.ids_full = false;
 }
 
 static void

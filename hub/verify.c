@@ -37,6 +37,9 @@ s_verify_one(struct hub_verify_job *j, ewh_lookup_fn lookup, void *ctx)
     memset(&j->err, 0, sizeof(j->err));
     j->rc = ewh_envelope_verify(j->env, j->len, j->cc, lookup, ctx, &j->hdr,
                                 &j->err);
+    /* The audit chain's hash of the envelope, off the loop thread too. */
+    if (j->rc == 0)
+        ewh_audit_envelope_hash(j->env, j->len, j->hash);
 }
 
 /* Take jobs one by one until none is left.  Called with mu held; returns

@@ -21,17 +21,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ewh/audit.h"
 #include "ewh/envelope.h"
 #include "ewh/err.h"
 
 /* One envelope to verify: inputs env, len, cc (the authenticated
- * country); outputs rc (0 verified), hdr and err. */
+ * country); outputs rc (0 verified), hdr, hash and err. */
 struct hub_verify_job {
     const uint8_t *env;
     size_t len;
     const char *cc;
     int rc;
     struct ewh_header hdr;
+    uint8_t hash[EWH_HASH_BYTES]; /* the audit hash of env, when rc == 0 */
     struct ewh_err err;
 };
 

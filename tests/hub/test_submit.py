@@ -79,6 +79,27 @@ class Submit(HubCase):
         self.assertEqual(db_count(self.hubdir,
                                   "SELECT count(*) FROM envelopes"), 0)
 
+    def test_id_reused_by_another_envelope(self):
+        # Two different envelopes under one id: the first is accepted, the
+        # second refused, whether they meet in one batch (window 2) or the
+        # first is already stored (window 1).  Only the first is kept.
+        for window, rid in (("2", "0190f0f0f0f07000800000000000000a"),
+                            ("1", "0190f0f0f0f07000800000000000000b")):
+            lines = self.submit("RS", "--to", "HR", "--count", "2", "--id",
+                                rid, "--window", window, ok=False)
+            acks = of_type(lines, "ack")
+            self.assertEqual([a["status"] for a in acks],
+                             ["accepted", "refused"], (window, lines))
+            self.assertIn("id already used by a different envelope",
+                          acks[1].get("reason", ""), acks[1])
+            blob = bytes.fromhex(rid)
+            self.assertEqual(db_count(self.hubdir, "SELECT count(*) FROM "
+                                      "envelopes WHERE id = ?", blob), 1)
+            self.assertEqual(db_count(self.hubdir, "SELECT count(*) FROM "
+                                      "queue WHERE id = ?", blob), 1)
+            self.assertEqual(db_count(self.hubdir, "SELECT count(*) FROM "
+                                      "audit WHERE id = ?", blob), 1)
+
     def test_duplicate_stored_once(self):
         envdir = self.path("env")
         os.makedirs(envdir)

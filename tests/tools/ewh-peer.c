@@ -48,6 +48,9 @@
  *       (rate limits ignored), without printing each ack; ends with
  *       {"type":"flood","seconds":S,"sent":N,"accepted":N,"duplicate":N,
  *       "refused":N,"rate_limited":N}.  Exits 0.
+ *   submit ... --id HEX
+ *       gives every report this id (with --count 2 or more: different
+ *       envelopes under one id).
  *   submit ... --to-pub FILE
  *       also seals for the public identity FILE (a country the hub does
  *       not know, or a stale key).
@@ -104,6 +107,7 @@ struct s_opts {
     const char *key, *hub_pub, *endpoint, *to, *seal_key, *env_out, *env_in;
     const char *country, *out, *receipt, *title;
     const char *to_pub, *receipt_id, *origin, *from, *kind, *ack_seq;
+    const char *report_id;
     long multipart, part_bytes;
     double flood;
     bool dry_run, stall;
@@ -651,6 +655,9 @@ s_seal_all(struct s_peer *p)
 
         memset(&r, 0, sizeof(r));
         ewh_id_new(r.id);
+        if (p->o.report_id != NULL &&
+            ewh_id_parse(p->o.report_id, r.id, &err) != 0)
+            fatalx("--id: %s", err.reason);
         r.type = EWH_TYPE_ALERT;
         memcpy(r.origin, ewh_secret_pubid(p->sealer)->country, EWH_CC_BYTES);
         snprintf(r.author, sizeof(r.author), "ewh-peer");
@@ -1004,6 +1011,7 @@ main(int argc, char **argv)
         {"to-pub", required_argument, NULL, 'U'},
         {"stall", no_argument, NULL, 'Z'},
         {"receipt-id", required_argument, NULL, 'K'},
+        {"id", required_argument, NULL, 'X'},
         {"origin", required_argument, NULL, 'G'},
         {"from", required_argument, NULL, 'f'},
         {"kind", required_argument, NULL, 'd'},
@@ -1116,6 +1124,9 @@ main(int argc, char **argv)
             break;
         case 'K':
             p.o.receipt_id = optarg;
+            break;
+        case 'X':
+            p.o.report_id = optarg;
             break;
         case 'G':
             p.o.origin = optarg;
