@@ -824,8 +824,8 @@ s_verify_start(struct hub *h)
         /* The rest waits for the next run: small runs keep verification
          * and the commit of the previous run overlapping, and the acks
          * (which free the senders' windows) flowing. */
-        h->vpend = s_grow(h->vpend, &h->cap_vpend, S_VERIFY_RUN,
-                          sizeof(*h->vpend));
+        h->vpend =
+            s_grow(h->vpend, &h->cap_vpend, S_VERIFY_RUN, sizeof(*h->vpend));
         if (h->vpend == NULL)
             fatalx("out of memory");
         memcpy(h->vpend, h->pend, S_VERIFY_RUN * sizeof(*h->pend));
@@ -1154,9 +1154,8 @@ s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
         if (s->status != S_PENDING)
             continue;
         found = 0;
-        if (h->b.ids_full &&
-            hub_store_envelope_find(h->st, s->hdr.id, s->hash, &found, err) !=
-                0)
+        if (h->b.ids_full && hub_store_envelope_find(h->st, s->hdr.id, s->hash,
+                                                     &found, err) != 0)
             goto fail;
         if (found == 1) {
             s->status = S_DUPLICATE;

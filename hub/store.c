@@ -159,10 +159,11 @@ static const char *const s_sql[S__COUNT] = {
                     " AND q.expires_at <= ?1 LIMIT 1000",
     [S_Q_EXPIRE] = "UPDATE queue SET state = 2, done_at = ?2"
                    " WHERE seq = ?1 AND state = 0",
-    [S_RECIPIENT] = "SELECT e.origin FROM envelopes e JOIN queue q"
-                    " ON q.seq >= e.rowid * " S_SPAN " AND q.seq < (e.rowid + 1) * " S_SPAN
-                    " WHERE e.id = ?1 AND +q.country = ?2 AND q.id = ?1"
-                    " LIMIT 1",
+    [S_RECIPIENT] =
+        "SELECT e.origin FROM envelopes e JOIN queue q"
+        " ON q.seq >= e.rowid * " S_SPAN " AND q.seq < (e.rowid + 1) * " S_SPAN
+        " WHERE e.id = ?1 AND +q.country = ?2 AND q.id = ?1"
+        " LIMIT 1",
     [S_RC_INS] = "INSERT OR IGNORE INTO receipts(id, from_cc, kind, origin,"
                  " at, receipt) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [S_RELAY_INS] = "INSERT INTO relay(country, kind, payload, created_at)"
@@ -292,11 +293,10 @@ s_exec(hub_store_t *st, sqlite3_stmt *s, const char *what, struct ewh_err *err)
  * table).  An older store is upgraded in place, in one transaction. */
 #define S_LAYOUT 2
 
-static const char s_upgrade_1[] =
-    "DROP INDEX IF EXISTS queue_id;"
-    "DROP INDEX IF EXISTS queue_next;"
-    "DROP INDEX IF EXISTS queue_exp;"
-    "ALTER TABLE queue RENAME TO queue_v1;";
+static const char s_upgrade_1[] = "DROP INDEX IF EXISTS queue_id;"
+                                  "DROP INDEX IF EXISTS queue_next;"
+                                  "DROP INDEX IF EXISTS queue_exp;"
+                                  "ALTER TABLE queue RENAME TO queue_v1;";
 static const char s_upgrade_1_copy[] =
     "INSERT INTO queue(seq, id, country, level, expires_at, state,"
     " queued_at, done_at) SELECT e.rowid * " S_SPAN " + row_number() OVER"
@@ -489,8 +489,8 @@ s_wal_hook(void *arg, sqlite3 *db, const char *name, int n)
     if (n >= S_CKPT_INLINE) {
         /* The checkpointer has fallen far behind: do one here rather
          * than let the WAL grow without bound. */
-        (void)sqlite3_wal_checkpoint_v2(st->db, NULL,
-                                        SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        (void)sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                        NULL, NULL);
     } else if (n >= S_CKPT_PAGES) {
         pthread_mutex_lock(&st->ck.mu);
         st->ck.due = true;
@@ -1202,7 +1202,7 @@ hub_store_roster_bump(hub_store_t *st, uint64_t *v, struct ewh_err *err)
  * final before the cutoff of its kind.  The row stays so that a resend of
  * the id is still a duplicate and the audit chain entry keeps its id. */
 #define S_ROWS_OF_E                                                            \
-    "q.seq >= e.rowid * " S_SPAN " AND q.seq < (e.rowid + 1) * " S_SPAN       \
+    "q.seq >= e.rowid * " S_SPAN " AND q.seq < (e.rowid + 1) * " S_SPAN        \
     " AND q.id = e.id"
 static const char s_sweep_sql[] =
     "UPDATE envelopes SET env = X'' WHERE rowid IN ("

@@ -54,8 +54,8 @@ void hub_store_close(hub_store_t **st);
  * pages (the thread fell far behind) checkpoints itself.  Start it after
  * the signals are blocked; close() stops it. */
 EWH_MUST_CHECK int hub_store_checkpointer_start(hub_store_t *st,
-                                               const char *path,
-                                               struct ewh_err *err);
+                                                const char *path,
+                                                struct ewh_err *err);
 
 EWH_MUST_CHECK int hub_store_begin(hub_store_t *st, struct ewh_err *err);
 EWH_MUST_CHECK int hub_store_commit(hub_store_t *st, struct ewh_err *err);

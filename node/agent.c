@@ -304,8 +304,8 @@ s_pump_outbox(struct s_agent *a)
         return;
     a->outbox_dirty = false;
     if (node_store_outbox_pending(a->d->store, a->out_cursor, wall,
-                                  S_WINDOW + a->n_fl,
-                                  s_submit_one, a, &err) < 0)
+                                  S_WINDOW + a->n_fl, s_submit_one, a,
+                                  &err) < 0)
         ewh_log_warnx("agent: outbox: %s", err.reason);
     a->retry_at = node_store_outbox_next_try(a->d->store, wall);
 }

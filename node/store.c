@@ -104,9 +104,8 @@ s_prep(node_store_t *s, const char *sql, struct ewh_err *err)
             return s->cache[i].st;
         }
     if (sqlite3_prepare_v3(s->db, sql, -1,
-                           s->n_cache < S_STMT_CACHE
-                               ? SQLITE_PREPARE_PERSISTENT
-                               : 0,
+                           s->n_cache < S_STMT_CACHE ? SQLITE_PREPARE_PERSISTENT
+                                                     : 0,
                            &st, NULL) != SQLITE_OK) {
         s_sqlerr(s, err, "prepare");
         return NULL;

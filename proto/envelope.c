@@ -701,11 +701,10 @@ ewh_envelope_open(const uint8_t *env, size_t len, const ewh_secret_t *me,
 }
 
 int
-ewh_envelope_open_cached(const uint8_t *env, size_t len,
-                         const ewh_secret_t *me, ewh_wrapcache_t *cache,
-                         ewh_lookup_fn lookup, void *lookup_ctx,
-                         struct ewh_report *r, struct ewh_header *hdr_out,
-                         struct ewh_err *err)
+ewh_envelope_open_cached(const uint8_t *env, size_t len, const ewh_secret_t *me,
+                         ewh_wrapcache_t *cache, ewh_lookup_fn lookup,
+                         void *lookup_ctx, struct ewh_report *r,
+                         struct ewh_header *hdr_out, struct ewh_err *err)
 {
     const struct ewh_pubid *self = ewh_secret_pubid(me), *o = NULL;
     struct ewh_header hdr;

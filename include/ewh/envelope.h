@@ -120,9 +120,10 @@ ewh_envelope_open(const uint8_t *env, size_t len, const ewh_secret_t *me,
 /* The same, keeping the pair keys it derives in cache (which may be NULL):
  * a node opening many reports from the same origins derives each pair key
  * once. */
-EWH_MUST_CHECK int ewh_envelope_open_cached(
-    const uint8_t *env, size_t len, const ewh_secret_t *me,
-    ewh_wrapcache_t *cache, ewh_lookup_fn lookup, void *lookup_ctx,
-    struct ewh_report *r, struct ewh_header *hdr, struct ewh_err *err);
+EWH_MUST_CHECK int
+ewh_envelope_open_cached(const uint8_t *env, size_t len, const ewh_secret_t *me,
+                         ewh_wrapcache_t *cache, ewh_lookup_fn lookup,
+                         void *lookup_ctx, struct ewh_report *r,
+                         struct ewh_header *hdr, struct ewh_err *err);
 
 #endif
