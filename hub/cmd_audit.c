@@ -72,7 +72,7 @@ hub_cmd_audit(int argc, char **argv)
     if (ewh_pubid_load(path, &hub, &err) != 0)
         fatalx("audit: %s", err.reason);
     hub_cmd_path(dir, "store.db", path, sizeof(path));
-    if ((st = hub_store_open(path, false, 0, &err)) == NULL)
+    if ((st = hub_store_open(path, 0, 0, &err)) == NULL)
         fatalx("audit: %s", err.reason);
     /* One read transaction: a consistent view while the hub writes. */
     if (hub_store_read_begin(st, &err) != 0 ||

@@ -51,7 +51,7 @@ s_open(const char *dir)
     hub_store_t *st;
 
     hub_cmd_path(dir, "store.db", path, sizeof(path));
-    if ((st = hub_store_open(path, false, 0, &err)) == NULL)
+    if ((st = hub_store_open(path, 0, 0, &err)) == NULL)
         fatalx("%s (run 'ewhub init --dir %s' first?)", err.reason, dir);
     return st;
 }

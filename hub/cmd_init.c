@@ -81,7 +81,7 @@ hub_cmd_init(int argc, char **argv)
                           strlen(hub_config_template()), 0644, &err) != 0)
         fatalx("init: %s", err.reason);
     hub_cmd_path(dir, "store.db", path, sizeof(path));
-    if ((st = hub_store_open(path, true, 0, &err)) == NULL)
+    if ((st = hub_store_open(path, HUB_STORE_CREATE, 0, &err)) == NULL)
         fatalx("init: %s", err.reason);
     hub_store_close(&st);
     ewh_pubid_fingerprint(ewh_secret_pubid(key), fp);

@@ -71,7 +71,7 @@ s_bump(const char *dir)
     uint64_t v = 0;
 
     hub_cmd_path(dir, "store.db", path, sizeof(path));
-    if ((st = hub_store_open(path, false, 0, &err)) == NULL ||
+    if ((st = hub_store_open(path, 0, 0, &err)) == NULL ||
         hub_store_roster_bump(st, &v, &err) != 0)
         fatalx("rotate-keys: %s", err.reason);
     hub_store_close(&st);

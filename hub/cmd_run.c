@@ -236,7 +236,8 @@ hub_cmd_run(int argc, char **argv)
     if ((key = ewh_secret_load(path, &err)) == NULL)
         fatalx("run: %s", err.reason);
     hub_cmd_path(dir, "store.db", path, sizeof(path));
-    if ((st = hub_store_open(path, false, cfg.store_max_pages, &err)) == NULL)
+    if ((st = hub_store_open(path, HUB_STORE_UPGRADE, cfg.store_max_pages,
+                             &err)) == NULL)
         fatalx("run: %s (run 'ewhub init --dir %s' first?)", err.reason, dir);
     if (hub_store_check(st, &err) != 0 ||
         hub_store_checkpointer_start(st, path, &err) != 0)

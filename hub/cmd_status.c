@@ -187,7 +187,7 @@ hub_cmd_status(int argc, char **argv)
     dir = hub_cmd_dir(dir);
     memset(&s, 0, sizeof(s));
     hub_cmd_path(dir, "store.db", path, sizeof(path));
-    if ((st = hub_store_open(path, false, 0, &err)) == NULL)
+    if ((st = hub_store_open(path, 0, 0, &err)) == NULL)
         fatalx("status: %s", err.reason);
     if (hub_store_roster_load(st, &r, &err) != 0 ||
         hub_store_read_begin(st, &err) != 0 ||

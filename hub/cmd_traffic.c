@@ -150,7 +150,7 @@ hub_cmd_traffic(int argc, char **argv)
     dir = hub_cmd_dir(dir);
     signal(SIGPIPE, SIG_DFL);
     hub_cmd_path(dir, "store.db", path, sizeof(path));
-    if ((st = hub_store_open(path, false, 0, &err)) == NULL)
+    if ((st = hub_store_open(path, 0, 0, &err)) == NULL)
         fatalx("traffic: %s", err.reason);
     for (;;) {
         before = c.last;

@@ -318,7 +318,7 @@ s_count(hub_store_t *st, const char *sql)
 }
 
 static int
-s_layout(hub_store_t *st, const char *path, struct ewh_err *err)
+s_layout(hub_store_t *st, const char *path, bool upgrade, struct ewh_err *err)
 {
     char *msg = NULL;
     int64_t had, layout, n1, n2;
@@ -335,6 +335,8 @@ s_layout(hub_store_t *st, const char *path, struct ewh_err *err)
         rc = sqlite3_errcode(st->db);
         goto dberr;
     }
+    if (layout == 0 && had > 0)
+        layout = 1; /* before meta('layout') */
     if (layout == S_LAYOUT)
         return 0;
     if (layout > S_LAYOUT)
@@ -350,7 +352,14 @@ s_layout(hub_store_t *st, const char *path, struct ewh_err *err)
             goto dberr;
         return 0;
     }
-    /* Layout 1: renumber the queue. */
+    /* Layout 1: renumber the queue, in ewhub run only (another command
+     * may be run by hand while an older ewhub still serves the store). */
+    if (!upgrade)
+        return ewh_err_set(err, EWH_E_STORE,
+                           "%s: store layout %lld is older than this ewhub's "
+                           "(%d): start this version's 'ewhub run' once to "
+                           "upgrade it",
+                           path, (long long)layout, S_LAYOUT);
     if ((rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg)) !=
         SQLITE_OK)
         goto dberr;
@@ -395,21 +404,21 @@ dberr:
 }
 
 hub_store_t *
-hub_store_open(const char *path, bool create, uint64_t max_pages,
+hub_store_open(const char *path, unsigned flags, uint64_t max_pages,
                struct ewh_err *err)
 {
     hub_store_t *st;
     char *msg = NULL;
     char pragma[64];
-    int rc, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    int rc, oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
     if ((st = calloc(1, sizeof(*st))) == NULL) {
         ewh_err_set(err, EWH_E_NOMEM, "out of memory");
         return NULL;
     }
-    if (create)
-        flags |= SQLITE_OPEN_CREATE;
-    rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+    if (flags & HUB_STORE_CREATE)
+        oflags |= SQLITE_OPEN_CREATE;
+    rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
     if (rc != SQLITE_OK) {
         ewh_err_set(err, EWH_E_STORE, "%s: %s", path,
                     st->db != NULL ? sqlite3_errmsg(st->db)
@@ -431,7 +440,8 @@ hub_store_open(const char *path, bool create, uint64_t max_pages,
                       "PRAGMA wal_autocheckpoint = 4096;"
                       "PRAGMA journal_size_limit = 16777216;",
                       NULL, NULL, &msg);
-    if (rc == SQLITE_OK && s_layout(st, path, err) != 0)
+    if (rc == SQLITE_OK &&
+        s_layout(st, path, (flags & HUB_STORE_UPGRADE) != 0, err) != 0)
         goto fail;
     if (rc == SQLITE_OK && max_pages > 0) {
         snprintf(pragma, sizeof(pragma), "PRAGMA max_page_count = %llu",

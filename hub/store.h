@@ -40,9 +40,14 @@ enum hub_relay_kind {
     HUB_RELAY_NOTICE = 2,  /* payload: serialized Notice (seq unset) */
 };
 
-/* Open (create if create) the store at path.  max_pages > 0 sets
- * PRAGMA max_page_count (a quota).  Caller owns the result. */
-EWH_MUST_CHECK hub_store_t *hub_store_open(const char *path, bool create,
+/* hub_store_open() flags. */
+#define HUB_STORE_CREATE  1u /* create the file if missing */
+#define HUB_STORE_UPGRADE 2u /* convert an older layout (ewhub run only) */
+
+/* Open the store at path.  max_pages > 0 sets PRAGMA max_page_count (a
+ * quota).  A store of an older layout is refused unless
+ * HUB_STORE_UPGRADE; a newer one always.  Caller owns the result. */
+EWH_MUST_CHECK hub_store_t *hub_store_open(const char *path, unsigned flags,
                                            uint64_t max_pages,
                                            struct ewh_err *err);
 void hub_store_close(hub_store_t **st);

@@ -65,6 +65,19 @@ class Upgrade(HubCase):
                          .fetchone()[0], 2 * N)
         con.close()
 
+        # Other commands leave it alone (an older ewhub may still be
+        # serving it while the new one is installed).
+        r = self.ewhub("status", "--dir", self.hubdir, ok=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"store layout 1 is older than this ewhub's (2): "
+                      b"start this version's 'ewhub run' once", r.stderr)
+        con = self.db()
+        self.assertIn("queue_id", {r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master")})
+        self.assertIsNone(con.execute("SELECT v FROM meta WHERE k ="
+                                      " 'layout'").fetchone())
+        con.close()
+
         hub = self.hub_start(self.hubdir, name="hub-2")
         self.assertIn("upgraded", hub.logtext())
         self.assertIn("from layout 1 to 2 (%d queue rows)" % (2 * N),
