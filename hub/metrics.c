@@ -48,6 +48,7 @@ struct hub_metrics {
     double commit_sum;
     unsigned connected, enrolled;
     uint64_t audit_length;
+    uint64_t checkpoints, checkpoints_failed, wal_pages;
     struct s_country c[S_MAX_COUNTRIES];
     size_t n_c;
     int64_t started;
@@ -199,6 +200,17 @@ hub_metrics_audit_length(hub_metrics_t *m, uint64_t n)
     S_LOCKED(m, m->audit_length = n);
 }
 
+void
+hub_metrics_wal(hub_metrics_t *m, uint64_t checkpoints, uint64_t failed,
+                uint64_t pages)
+{
+    S_LOCKED(m, {
+        m->checkpoints = checkpoints;
+        m->checkpoints_failed = failed;
+        m->wal_pages = pages;
+    });
+}
+
 static void
 s_head(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -267,6 +279,19 @@ s_render(hub_metrics_t *m, FILE *f)
            "Entries in the audit hash chain.");
     fprintf(f, "ewhub_audit_chain_length %llu\n",
             (unsigned long long)m->audit_length);
+    s_head(f, "ewhub_store_checkpoints_total", "counter",
+           "WAL checkpoints run by the checkpointer thread.");
+    fprintf(f, "ewhub_store_checkpoints_total %llu\n",
+            (unsigned long long)m->checkpoints);
+    s_head(f, "ewhub_store_checkpoints_failed_total", "counter",
+           "WAL checkpoints that failed (disk full, I/O error): the WAL "
+           "keeps growing until one succeeds.");
+    fprintf(f, "ewhub_store_checkpoints_failed_total %llu\n",
+            (unsigned long long)m->checkpoints_failed);
+    s_head(f, "ewhub_store_wal_pages", "gauge",
+           "Pages in the store's write-ahead log after the last commit.");
+    fprintf(f, "ewhub_store_wal_pages %llu\n",
+            (unsigned long long)m->wal_pages);
     s_head(f, "ewhub_store_commit_seconds", "histogram",
            "Time to write and commit one batch (fsync included).");
     for (i = 0; i < S_NBUCKETS; i++) {

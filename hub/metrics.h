@@ -46,6 +46,9 @@ void hub_metrics_nodes(hub_metrics_t *m, unsigned connected, unsigned enrolled);
 void hub_metrics_queue_clear(hub_metrics_t *m);
 void hub_metrics_queue(hub_metrics_t *m, const char *cc, const uint64_t q[4]);
 void hub_metrics_audit_length(hub_metrics_t *m, uint64_t n);
+/* The store's WAL: checkpoints run, failed, pages in it now. */
+void hub_metrics_wal(hub_metrics_t *m, uint64_t checkpoints, uint64_t failed,
+                     uint64_t pages);
 
 /* The Prometheus text of now.  Caller owns *out (free()). */
 EWH_MUST_CHECK int hub_metrics_render(hub_metrics_t *m, char **out,

@@ -1690,6 +1690,7 @@ s_monitor_tick(struct hub *h)
 {
     struct ewh_err err = {0};
     unsigned conn = 0, enrolled = 0;
+    struct hub_wal_stats ws;
     size_t i;
 
     if (h->n_ev > 0) {
@@ -1721,6 +1722,8 @@ s_monitor_tick(struct hub *h)
     }
     hub_metrics_nodes(h->m, conn, enrolled);
     hub_metrics_audit_length(h->m, h->audit_len);
+    hub_store_wal_stats(h->st, &ws);
+    hub_metrics_wal(h->m, ws.checkpoints, ws.failed, ws.wal_pages);
 }
 
 /* The roster changed in the store: re-sign, push to every node, and cut

@@ -231,6 +231,7 @@ struct s_ckpt {
     sqlite3 *db;
     bool due, stop, started;
     int last_rc; /* of the last checkpoint, for one warning per change */
+    uint64_t runs, failed, wal_pages; /* under mu */
 };
 
 struct hub_store {
@@ -483,6 +484,9 @@ s_ckpt_main(void *arg)
             ewh_log_warnx("store: checkpoint: %s", sqlite3_errmsg(ck->db));
         pthread_mutex_lock(&ck->mu);
         ck->last_rc = rc;
+        ck->runs++;
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            ck->failed++;
     }
     pthread_mutex_unlock(&ck->mu);
     return NULL;
@@ -496,6 +500,9 @@ s_wal_hook(void *arg, sqlite3 *db, const char *name, int n)
 
     (void)db;
     (void)name;
+    pthread_mutex_lock(&st->ck.mu);
+    st->ck.wal_pages = (uint64_t)n;
+    pthread_mutex_unlock(&st->ck.mu);
     if (n >= S_CKPT_INLINE) {
         /* The checkpointer has fallen far behind: do one here rather
          * than let the WAL grow without bound. */
@@ -553,6 +560,19 @@ hub_store_checkpointer_start(hub_store_t *st, const char *path,
     /* Replaces the automatic checkpoint on the writer's commits. */
     sqlite3_wal_hook(st->db, s_wal_hook, st);
     return 0;
+}
+
+void
+hub_store_wal_stats(hub_store_t *st, struct hub_wal_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!st->ck.started)
+        return;
+    pthread_mutex_lock(&st->ck.mu);
+    out->checkpoints = st->ck.runs;
+    out->failed = st->ck.failed;
+    out->wal_pages = st->ck.wal_pages;
+    pthread_mutex_unlock(&st->ck.mu);
 }
 
 static void

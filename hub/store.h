@@ -58,6 +58,14 @@ void hub_store_close(hub_store_t **st);
  * short bursts of I/O next to the commits).  A commit that finds 16,384
  * pages (the thread fell far behind) checkpoints itself.  Start it after
  * the signals are blocked; close() stops it. */
+/* The checkpointer's figures: checkpoints run (and of them failed, disk
+ * full for one), WAL pages after the last commit.  Zero before start. */
+struct hub_wal_stats {
+    uint64_t checkpoints, failed;
+    uint64_t wal_pages;
+};
+void hub_store_wal_stats(hub_store_t *st, struct hub_wal_stats *out);
+
 EWH_MUST_CHECK int hub_store_checkpointer_start(hub_store_t *st,
                                                 const char *path,
                                                 struct ewh_err *err);

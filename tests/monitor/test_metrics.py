@@ -72,6 +72,10 @@ class Metrics(HubCase):
         self.assertRegex(self.ep, r"^127\.0\.0\.1:\d+$")
         s0, types = self.scrape()
         self.assertEqual(types["ewhub_store_commit_seconds"], "histogram")
+        self.assertEqual(types["ewhub_store_checkpoints_total"], "counter")
+        self.assertEqual(types["ewhub_store_checkpoints_failed_total"],
+                         "counter")
+        self.assertEqual(types["ewhub_store_wal_pages"], "gauge")
         [bi] = [v for k, v in s0.items() if k[0] == "ewhub_build_info"]
         self.assertEqual(bi, 1.0)
         self.peer("submit", peers["RS"], hubdir, "--to", "HR", "--count", 4,
