@@ -217,6 +217,14 @@ s_head(FILE *f, const char *name, const char *type, const char *help)
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A metric with one unlabelled sample. */
+static void
+s_one(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
+{
+    s_head(f, name, type, help);
+    fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+}
+
 static void
 s_render(hub_metrics_t *m, FILE *f)
 {
@@ -242,56 +250,44 @@ s_render(hub_metrics_t *m, FILE *f)
         fprintf(f, "ewhub_reports_refused_total{reason=\"%s\"} %llu\n",
                 ewh_errcode_name((enum ewh_errcode)i),
                 (unsigned long long)m->refused[i]);
-    s_head(f, "ewhub_reports_duplicate_total", "counter",
-           "Submits of a report already stored (acknowledged, not stored "
-           "again).");
-    fprintf(f, "ewhub_reports_duplicate_total %llu\n",
-            (unsigned long long)m->duplicate);
+    s_one(f, "ewhub_reports_duplicate_total", "counter",
+          "Submits of a report already stored (acknowledged, not stored "
+          "again).",
+          m->duplicate);
     s_head(f, "ewhub_deliveries_total", "counter",
            "Deliveries acknowledged by the recipient node, by level.");
     for (l = 3; l >= 1; l--)
         fprintf(f, "ewhub_deliveries_total{level=\"%s\"} %llu\n", lv[l],
                 (unsigned long long)m->delivered[l]);
-    s_head(f, "ewhub_acknowledgements_total", "counter",
-           "Reports acknowledged by a liaison officer (signed receipts).");
-    fprintf(f, "ewhub_acknowledgements_total %llu\n",
-            (unsigned long long)m->acknowledged);
-    s_head(f, "ewhub_deliveries_expired_total", "counter",
-           "Deliveries that expired before reaching their recipient.");
-    fprintf(f, "ewhub_deliveries_expired_total %llu\n",
-            (unsigned long long)m->expired);
-    s_head(f, "ewhub_connections_refused_total", "counter",
-           "Connections refused at the CURVE handshake (ZAP).");
-    fprintf(f, "ewhub_connections_refused_total %llu\n",
-            (unsigned long long)m->zap_refused);
-    s_head(f, "ewhub_nodes_connected", "gauge", "Nodes connected now.");
-    fprintf(f, "ewhub_nodes_connected %u\n", m->connected);
-    s_head(f, "ewhub_nodes_enrolled", "gauge",
-           "Countries enrolled and not revoked.");
-    fprintf(f, "ewhub_nodes_enrolled %u\n", m->enrolled);
+    s_one(f, "ewhub_acknowledgements_total", "counter",
+          "Reports acknowledged by a liaison officer (signed receipts).",
+          m->acknowledged);
+    s_one(f, "ewhub_deliveries_expired_total", "counter",
+          "Deliveries that expired before reaching their recipient.",
+          m->expired);
+    s_one(f, "ewhub_connections_refused_total", "counter",
+          "Connections refused at the CURVE handshake (ZAP).", m->zap_refused);
+    s_one(f, "ewhub_nodes_connected", "gauge", "Nodes connected now.",
+          m->connected);
+    s_one(f, "ewhub_nodes_enrolled", "gauge",
+          "Countries enrolled and not revoked.", m->enrolled);
     s_head(f, "ewhub_queue_depth", "gauge",
            "Deliveries waiting, by recipient country and level.");
     for (i = 0; i < m->n_c; i++)
         for (l = 3; l >= 1; l--)
             fprintf(f, "ewhub_queue_depth{country=\"%s\",level=\"%s\"} %llu\n",
                     m->c[i].cc, lv[l], (unsigned long long)m->c[i].q[l]);
-    s_head(f, "ewhub_audit_chain_length", "gauge",
-           "Entries in the audit hash chain.");
-    fprintf(f, "ewhub_audit_chain_length %llu\n",
-            (unsigned long long)m->audit_length);
-    s_head(f, "ewhub_store_checkpoints_total", "counter",
-           "WAL checkpoints run by the checkpointer thread.");
-    fprintf(f, "ewhub_store_checkpoints_total %llu\n",
-            (unsigned long long)m->checkpoints);
-    s_head(f, "ewhub_store_checkpoints_failed_total", "counter",
-           "WAL checkpoints that failed (disk full, I/O error): the WAL "
-           "keeps growing until one succeeds.");
-    fprintf(f, "ewhub_store_checkpoints_failed_total %llu\n",
-            (unsigned long long)m->checkpoints_failed);
-    s_head(f, "ewhub_store_wal_pages", "gauge",
-           "Pages in the store's write-ahead log after the last commit.");
-    fprintf(f, "ewhub_store_wal_pages %llu\n",
-            (unsigned long long)m->wal_pages);
+    s_one(f, "ewhub_audit_chain_length", "gauge",
+          "Entries in the audit hash chain.", m->audit_length);
+    s_one(f, "ewhub_store_checkpoints_total", "counter",
+          "WAL checkpoints run by the checkpointer thread.", m->checkpoints);
+    s_one(f, "ewhub_store_checkpoints_failed_total", "counter",
+          "WAL checkpoints that failed (disk full, I/O error): the WAL "
+          "keeps growing until one succeeds.",
+          m->checkpoints_failed);
+    s_one(f, "ewhub_store_wal_pages", "gauge",
+          "Pages in the store's write-ahead log after the last commit.",
+          m->wal_pages);
     s_head(f, "ewhub_store_commit_seconds", "histogram",
            "Time to write and commit one batch (fsync included).");
     for (i = 0; i < S_NBUCKETS; i++) {
