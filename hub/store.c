@@ -12,10 +12,13 @@
 #include "ewh/log.h"
 #include "ewh/util.h"
 
+#define S_STR_(x) #x
+#define S_STR(x)  S_STR_(x)
+
 /* Queue rows per envelope rowid (see the queue table); the SQL below
  * spells it S_SPAN. */
 #define HUB_SEQ_SPAN 32
-#define S_SPAN       "32"
+#define S_SPAN       S_STR(HUB_SEQ_SPAN)
 _Static_assert(HUB_SEQ_SPAN >= EWH_MAX_RECIPIENTS,
                "a report's queue rows must fit its seq range");
 
@@ -321,9 +324,10 @@ s_count(hub_store_t *st, const char *sql)
 static int
 s_layout(hub_store_t *st, const char *path, bool upgrade, struct ewh_err *err)
 {
+    static const char sql[] = "INSERT OR REPLACE INTO meta(k, v)"
+                              " VALUES('layout', " S_STR(S_LAYOUT) ")";
     char *msg = NULL;
     int64_t had, layout, n1, n2;
-    char sql[96];
     int rc;
 
     had = s_count(st, "SELECT count(*) FROM sqlite_master"
@@ -345,9 +349,6 @@ s_layout(hub_store_t *st, const char *path, bool upgrade, struct ewh_err *err)
                            "%s: store layout %lld is newer than this ewhub's "
                            "(%d): run the ewhub that wrote it",
                            path, (long long)layout, S_LAYOUT);
-    snprintf(sql, sizeof(sql),
-             "INSERT OR REPLACE INTO meta(k, v) VALUES('layout', %d)",
-             S_LAYOUT);
     if (had == 0) { /* a new store */
         if ((rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg)) != SQLITE_OK)
             goto dberr;
