@@ -1265,8 +1265,9 @@ s_batch_clear(struct hub *h)
         free(h->b.sub[i].env);
     for (i = 0; i < h->b.n_rcpt; i++)
         free(h->b.rcpt[i].buf);
+    if (h->b.n_sub > 0) /* a batch of acks alone left the set empty */
+        memset(h->b.ids, 0, sizeof(h->b.ids));
     h->b.n_sub = h->b.n_dack = h->b.n_rack = h->b.n_rcpt = 0;
-    memset(h->b.ids, 0, sizeof(h->b.ids));
     h->b.ids_full = false;
 }
 
