@@ -190,7 +190,7 @@ s_grow(void *p, size_t *cap, size_t need, size_t size)
 static const char *
 s_idhex(const uint8_t *id, char out[EWH_ID_HEX])
 {
-    return ewh_hex(id, 4, out, EWH_ID_HEX);
+    return ewh_hex(id, EWH_ID_BYTES, out, EWH_ID_HEX);
 }
 
 /* ---- traffic events (metadata only) ---- */

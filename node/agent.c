@@ -274,7 +274,7 @@ s_submit_one(void *ctx, int64_t seq, const char *id, const uint8_t *env,
     a->fl[a->n_fl].at = ewh_mono_ms();
     a->n_fl++;
     a->out_cursor = seq;
-    ewh_log_debug("agent: submit id=%.8s", id);
+    ewh_log_debug("agent: submit id=%s", id);
     return 0;
 }
 
@@ -289,7 +289,7 @@ s_pump_outbox(struct s_agent *a)
         return;
     for (i = 0; i < a->n_fl;) {
         if (now - a->fl[i].at > S_SUBMIT_TMO_MS) {
-            ewh_log_warnx("agent: no submit-ack for id=%.8s, sending again",
+            ewh_log_warnx("agent: no submit-ack for id=%s, sending again",
                           a->fl[i].id);
             a->fl[i] = a->fl[--a->n_fl];
             s_outbox_rescan(a);
@@ -322,7 +322,7 @@ s_receipt_one(void *ctx, int64_t seq, const char *id, const uint8_t *buf,
     int rc;
 
     if (r == NULL) {
-        ewh_log_warnx("agent: stored receipt for id=%.8s unreadable", id);
+        ewh_log_warnx("agent: stored receipt for id=%s unreadable", id);
         a->rc_cursor = seq;
         return 0;
     }
@@ -333,7 +333,7 @@ s_receipt_one(void *ctx, int64_t seq, const char *id, const uint8_t *buf,
     if (rc != 0)
         return 1;
     a->rc_cursor = seq;
-    ewh_log_debug("agent: receipt id=%.8s", id);
+    ewh_log_debug("agent: receipt id=%s", id);
     return 0;
 }
 
@@ -561,20 +561,20 @@ s_on_submit_ack(struct s_agent *a, const Ewh__SubmitAck *k)
     case EWH__ACK_STATUS__ACK_ACCEPTED:
     case EWH__ACK_STATUS__ACK_DUPLICATE:
         ewh_log_info(
-            "agent: hub accepted id=%.8s%s", id,
+            "agent: hub accepted id=%s%s", id,
             k->status == EWH__ACK_STATUS__ACK_DUPLICATE ? " (duplicate)" : "");
         rc = node_store_outbox_accepted(a->d->store, id, ewh_now(), &err);
         break;
     default:
         if (k->retry) {
-            ewh_log_warnx("agent: hub deferred id=%.8s: %s", id, k->reason);
+            ewh_log_warnx("agent: hub deferred id=%s: %s", id, k->reason);
             rc = node_store_outbox_retry(
                 a->d->store, id, ewh_now_ms() + S_RETRY_MS, k->reason, &err);
         } else if (a->prev != NULL && k->code == EWH_E_SIGNATURE &&
                    s_sealed_with_prev(a, id)) {
             /* Sealed with the old keys by a command that loaded them
              * just before the switch: reseal, send again. */
-            ewh_log_info("agent: id=%.8s was sealed with the old keys; "
+            ewh_log_info("agent: id=%s was sealed with the old keys; "
                          "resealing",
                          id);
             a->reseal_due = true;
@@ -583,11 +583,11 @@ s_on_submit_ack(struct s_agent *a, const Ewh__SubmitAck *k)
             /* Resealed at the re-key, but the hub had already accepted
              * the old-key envelope of the same report (its ack was lost
              * when the connection was cut). */
-            ewh_log_info("agent: hub holds id=%.8s sealed with the old key",
+            ewh_log_info("agent: hub holds id=%s sealed with the old key",
                          id);
             rc = node_store_outbox_accepted(a->d->store, id, ewh_now(), &err);
         } else {
-            ewh_log_warnx("agent: hub refused id=%.8s: %s", id, k->reason);
+            ewh_log_warnx("agent: hub refused id=%s: %s", id, k->reason);
             rc = node_store_outbox_refused(a->d->store, id,
                                            k->reason[0] ? k->reason : "refused",
                                            ewh_now(), &err);
@@ -608,7 +608,7 @@ s_on_submit_ack(struct s_agent *a, const Ewh__SubmitAck *k)
             return;
         }
         if (ewh_checkpoint_verify(raw, len, a->d->hub.sign, &cp, &err) != 0)
-            ewh_log_warnx("agent: bad audit checkpoint with id=%.8s: %s", id,
+            ewh_log_warnx("agent: bad audit checkpoint with id=%s: %s", id,
                           err.reason);
         else if (node_store_checkpoint_put(a->d->store, cp.length, cp.head,
                                            cp.time, raw, len, &err) != 0)
@@ -623,7 +623,7 @@ s_on_submit_ack(struct s_agent *a, const Ewh__SubmitAck *k)
     }
     return;
 fail:
-    ewh_log_errx("agent: submit-ack id=%.8s: %s", id, err.reason);
+    ewh_log_errx("agent: submit-ack id=%s: %s", id, err.reason);
 }
 
 static bool
@@ -693,7 +693,7 @@ s_on_deliver(struct s_agent *a, const Ewh__Deliver *dv)
                                       &e2) == 0;
         if (have)
             ewh_hex(ph.id, EWH_ID_BYTES, id, sizeof(id));
-        ewh_log_warnx("agent: refused delivery seq=%llu id=%.8s reason=\"%s\"",
+        ewh_log_warnx("agent: refused delivery seq=%llu id=%s reason=\"%s\"",
                       (unsigned long long)dv->seq, id, err.reason);
         if (s_begin(a, &e2) == 0 &&
             node_store_refusal_add(a->d->store, id, have ? ph.origin : "",
@@ -708,7 +708,7 @@ s_on_deliver(struct s_agent *a, const Ewh__Deliver *dv)
     if (m.body == NULL || s_begin(a, &err) != 0 ||
         node_store_inbox_add(a->d->store, &m, dv->envelope.data,
                              dv->envelope.len, &dup, &err) != 0) {
-        ewh_log_errx("agent: cannot store delivery id=%.8s: %s", m.id,
+        ewh_log_errx("agent: cannot store delivery id=%s: %s", m.id,
                      err.reason[0] ? err.reason : "out of memory");
         goto out; /* not acknowledged: the hub sends it again */
     }
@@ -722,13 +722,13 @@ s_on_deliver(struct s_agent *a, const Ewh__Deliver *dv)
         if (ewh_receipt_sign(&rc, a->d->secret, &rbuf, &rlen, &err) != 0 ||
             node_store_receipt_queue(a->d->store, m.id, EWH_RECEIPT_DELIVERED,
                                      rbuf, rlen, &err) != 0)
-            ewh_log_errx("agent: delivered receipt id=%.8s: %s", m.id,
+            ewh_log_errx("agent: delivered receipt id=%s: %s", m.id,
                          err.reason);
         a->receipts_dirty = true;
-        ewh_log_info("agent: stored id=%.8s from=%s level=%s type=%s", m.id,
+        ewh_log_info("agent: stored id=%s from=%s level=%s type=%s", m.id,
                      m.origin, ewh_level_name(m.level), ewh_type_name(m.type));
     } else
-        ewh_log_info("agent: redelivery id=%.8s from=%s (stored once)", m.id,
+        ewh_log_info("agent: redelivery id=%s from=%s (stored once)", m.id,
                      m.origin);
     s_deliver_ack(a, dv->seq, h.id);
 out:
@@ -774,11 +774,11 @@ s_on_relay(struct s_agent *a, const Ewh__ReceiptRelay *rr)
                                        ? NODE_R_ACKNOWLEDGED
                                        : NODE_R_DELIVERED,
                                    rc.who, rc.at, &err) != 0) {
-            ewh_log_errx("agent: receipt id=%.8s: %s", id, err.reason);
+            ewh_log_errx("agent: receipt id=%s: %s", id, err.reason);
             free(buf);
             return; /* not acknowledged: relayed again */
         }
-        ewh_log_info("agent: receipt id=%.8s from=%s %s", id, rc.from,
+        ewh_log_info("agent: receipt id=%s from=%s %s", id, rc.from,
                      ewh_receipt_kind_name(rc.kind));
         k.id.data = rc.id;
         k.id.len = EWH_ID_BYTES;
@@ -811,7 +811,7 @@ s_on_receipt_ack(struct s_agent *a, const Ewh__ReceiptAck *k)
     if (s_begin(a, &err) != 0 ||
         node_store_receipt_done(a->d->store, id, (enum ewh_receipt_kind)k->kind,
                                 &err) != 0)
-        ewh_log_errx("agent: receipt-ack id=%.8s: %s", id, err.reason);
+        ewh_log_errx("agent: receipt-ack id=%s: %s", id, err.reason);
 }
 
 static void
@@ -826,13 +826,13 @@ s_on_notice(struct s_agent *a, const Ewh__Notice *n)
                               : NODE_R_REFUSED;
 
     ewh_hex(n->id.data, EWH_ID_BYTES, id, sizeof(id));
-    ewh_log_warnx("agent: notice id=%.8s country=%s %s: %s", id, n->country,
+    ewh_log_warnx("agent: notice id=%s country=%s %s: %s", id, n->country,
                   node_rstate_name(st), n->reason);
     if (s_begin(a, &err) != 0 ||
         node_store_rcpt_update(a->d->store, id, n->country, st,
                                n->reason[0] ? n->reason : node_rstate_name(st),
                                n->at > 0 ? n->at : ewh_now(), &err) != 0) {
-        ewh_log_errx("agent: notice id=%.8s: %s", id, err.reason);
+        ewh_log_errx("agent: notice id=%s: %s", id, err.reason);
         return;
     }
     k.seq = n->seq;

@@ -136,7 +136,7 @@ node_rekey_reseal(struct node_dir *d, const ewh_secret_t *old,
     for (i = 0; i < rows.n; i++) {
         int k = s_reseal_one(d, old, roster, &rows.v[i], &e2);
         if (k < 0)
-            ewh_log_warnx("rekey: id=%.8s left as sealed: %s", rows.v[i].id,
+            ewh_log_warnx("rekey: id=%s left as sealed: %s", rows.v[i].id,
                           e2.reason);
         else if (k == 0)
             (*n_env)++;

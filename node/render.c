@@ -175,7 +175,7 @@ node_render_line(FILE *f, const struct node_msg *m, bool color)
             ewh_time_format(m->created_at, t, sizeof(t)), m->origin,
             ewh_type_name(m->type), m->category, m->title);
     if (m->superseded_by[0])
-        fprintf(f, " (%s by %.8s)",
+        fprintf(f, " (%s by %s)",
                 m->superseded_type == EWH_TYPE_CANCEL ? "cancelled" : "updated",
                 m->superseded_by);
     if (!m->outgoing && m->acked_at == 0)
