@@ -127,9 +127,9 @@ hub_metrics_delivered(hub_metrics_t *m, enum ewh_level level)
 }
 
 void
-hub_metrics_acknowledged(hub_metrics_t *m)
+hub_metrics_acknowledged(hub_metrics_t *m, uint64_t n)
 {
-    S_LOCKED(m, m->acknowledged++);
+    S_LOCKED(m, m->acknowledged += n);
 }
 
 void

@@ -36,7 +36,7 @@ void hub_metrics_accepted(hub_metrics_t *m, enum ewh_level level);
 void hub_metrics_refused(hub_metrics_t *m, enum ewh_errcode code);
 void hub_metrics_duplicate(hub_metrics_t *m);
 void hub_metrics_delivered(hub_metrics_t *m, enum ewh_level level);
-void hub_metrics_acknowledged(hub_metrics_t *m);
+void hub_metrics_acknowledged(hub_metrics_t *m, uint64_t n);
 void hub_metrics_expired(hub_metrics_t *m);
 void hub_metrics_zap_refused(hub_metrics_t *m, uint64_t n);
 void hub_metrics_commit(hub_metrics_t *m, double seconds);

@@ -85,7 +85,7 @@ struct s_rcpt {
     char origin[EWH_CC_BYTES];
     uint8_t *buf;
     size_t len;
-    bool added;
+    size_t added; /* reports that had no such receipt yet */
 };
 
 /* A submit read this turn, waiting for the verify pool. */
@@ -906,51 +906,53 @@ s_on_relay_ack(struct hub *h, struct hub_node *n, uint64_t seq)
     r->seq = seq;
 }
 
+/* A Receipt: verified once, then each report it names must be addressed
+ * to the sender and come from the origin it names; otherwise the whole
+ * receipt is refused and nothing of it stored. */
 static void
 s_on_receipt(struct hub *h, struct hub_node *n, const uint8_t *rid,
              size_t rid_len, const Ewh__Receipt *m)
 {
     struct ewh_err err = {0};
-    struct ewh_receipt rc;
     struct s_rcpt *r;
     uint8_t *buf;
-    size_t len = ewh__receipt__get_packed_size(m);
+    size_t i, len = ewh__receipt__get_packed_size(m);
     char origin[EWH_CC_BYTES] = "", hex[EWH_ID_HEX];
     bool found = false;
 
-    if ((buf = malloc(len)) == NULL)
-        fatalx("out of memory");
-    ewh__receipt__pack(m, buf);
-    if (ewh_receipt_verify(buf, len, n->cc, ewh_roster_lookup, h->roster, &rc,
-                           &err) != 0)
-        goto refuse;
-    if (hub_store_recipient_of(h->st, rc.id, n->cc, &found, origin, &err) != 0)
-        goto refuse;
-    if (!found) {
-        ewh_err_set(&err, EWH_E_NOTFORME, "%s is not a recipient of %s", n->cc,
-                    s_idhex(rc.id, hex));
-        goto refuse;
-    }
-    if (strcmp(origin, rc.origin) != 0) {
-        ewh_err_set(&err, EWH_E_ORIGIN,
-                    "receipt names origin %s, report is "
-                    "from %s",
-                    rc.origin, origin);
-        goto refuse;
-    }
     h->b.rcpt =
         s_grow(h->b.rcpt, &h->b.cap_rcpt, h->b.n_rcpt + 1, sizeof(*h->b.rcpt));
-    if (h->b.rcpt == NULL)
+    if (h->b.rcpt == NULL || (buf = malloc(len)) == NULL)
         fatalx("out of memory");
-    r = &h->b.rcpt[h->b.n_rcpt++];
-    memset(r, 0, sizeof(*r));
+    r = &h->b.rcpt[h->b.n_rcpt];
+    ewh__receipt__pack(m, buf);
+    if (ewh_receipt_verify(buf, len, n->cc, ewh_roster_lookup, h->roster,
+                           &r->rc, &err) != 0)
+        goto refuse;
+    for (i = 0; i < r->rc.n_ids; i++) {
+        if (hub_store_recipient_of(h->st, r->rc.ids[i], n->cc, &found, origin,
+                                   &err) != 0)
+            goto refuse;
+        if (!found) {
+            ewh_err_set(&err, EWH_E_NOTFORME, "%s is not a recipient of %s",
+                        n->cc, s_idhex(r->rc.ids[i], hex));
+            goto refuse;
+        }
+        if (strcmp(origin, r->rc.origin) != 0) {
+            ewh_err_set(&err, EWH_E_ORIGIN,
+                        "receipt names origin %s, report %s is from %s",
+                        r->rc.origin, s_idhex(r->rc.ids[i], hex), origin);
+            goto refuse;
+        }
+    }
+    h->b.n_rcpt++;
     memcpy(r->cc, n->cc, EWH_CC_BYTES);
     memcpy(r->rid, rid, rid_len);
     r->rid_len = rid_len;
-    r->rc = rc;
     memcpy(r->origin, origin, EWH_CC_BYTES);
     r->buf = buf;
     r->len = len;
+    r->added = 0;
     return;
 refuse:
     ewh_log_warnx("router: refused receipt from=%s reason=\"%s\"", n->cc,
@@ -1223,26 +1225,32 @@ s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
     }
     for (i = 0; i < h->b.n_rcpt; i++) {
         struct s_rcpt *r = &h->b.rcpt[i];
-        if (hub_store_receipt_add(h->st, r->rc.id, r->cc, (int)r->rc.kind,
-                                  r->origin, r->rc.at, r->buf, r->len,
-                                  &r->added, err) != 0)
+        if (hub_store_receipt_add(
+                h->st, (const uint8_t (*)[EWH_ID_BYTES])r->rc.ids,
+                r->rc.n_ids, r->cc, (int)r->rc.kind, r->origin, r->rc.at,
+                r->buf, r->len, &r->added, err) != 0)
             goto fail;
     }
     for (i = 0; submits && i < h->b.n_rcpt; i++) {
         struct s_rcpt *r = &h->b.rcpt[i];
         struct hub_event ev;
-        if (!r->added || r->rc.kind != EWH_RECEIPT_ACKNOWLEDGED)
+        size_t j;
+        if (r->added == 0 || r->rc.kind != EWH_RECEIPT_ACKNOWLEDGED)
             continue;
-        memset(&ev, 0, sizeof(ev));
-        ev.at = now;
-        ev.kind = HUB_EV_ACKNOWLEDGED;
-        ev.has_id = true;
-        memcpy(ev.id, r->rc.id, EWH_ID_BYTES);
-        snprintf(ev.origin, sizeof(ev.origin), "%.2s", r->origin);
-        snprintf(ev.recipients, sizeof(ev.recipients), "%.2s", r->cc);
-        ev.size = -1;
-        if (hub_store_event_add(h->st, &ev, err) != 0)
-            goto fail;
+        /* An acknowledged receipt names one report (ewnode ack); an event
+         * for each report it names all the same. */
+        for (j = 0; j < r->rc.n_ids; j++) {
+            memset(&ev, 0, sizeof(ev));
+            ev.at = now;
+            ev.kind = HUB_EV_ACKNOWLEDGED;
+            ev.has_id = true;
+            memcpy(ev.id, r->rc.ids[j], EWH_ID_BYTES);
+            snprintf(ev.origin, sizeof(ev.origin), "%.2s", r->origin);
+            snprintf(ev.recipients, sizeof(ev.recipients), "%.2s", r->cc);
+            ev.size = -1;
+            if (hub_store_event_add(h->st, &ev, err) != 0)
+                goto fail;
+        }
     }
     if (hub_store_commit(h->st, err) != 0)
         goto fail;
@@ -1391,18 +1399,23 @@ s_commit(struct hub *h)
             struct s_rcpt *r = &h->b.rcpt[i];
             Ewh__Frame f = EWH__FRAME__INIT;
             Ewh__ReceiptAck ra = EWH__RECEIPT_ACK__INIT;
+            ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS];
             struct hub_node *on;
-            ra.id.data = r->rc.id;
-            ra.id.len = EWH_ID_BYTES;
+            for (j = 0; j < r->rc.n_ids; j++) {
+                ids[j].data = r->rc.ids[j];
+                ids[j].len = EWH_ID_BYTES;
+            }
+            ra.n_ids = r->rc.n_ids;
+            ra.ids = ids;
             ra.from = r->cc;
             ra.kind = (Ewh__ReceiptKind)r->rc.kind;
             f.msg_case = EWH__FRAME__MSG_RECEIPT_ACK;
             f.receipt_ack = &ra;
             (void)s_send_frame(h, r->rid, r->rid_len, &f);
-            if (r->added) {
-                h->n.receipts++;
+            if (r->added > 0) {
+                h->n.receipts += r->added;
                 if (r->rc.kind == EWH_RECEIPT_ACKNOWLEDGED)
-                    hub_metrics_acknowledged(h->m);
+                    hub_metrics_acknowledged(h->m, r->added);
                 if ((on = hub_queue_node(h->q, r->origin, true)) != NULL)
                     on->want_fill = true;
             }

@@ -1147,30 +1147,31 @@ hub_store_recipient_of(hub_store_t *st, const uint8_t id[EWH_ID_BYTES],
 }
 
 int
-hub_store_receipt_add(hub_store_t *st, const uint8_t id[EWH_ID_BYTES],
-                      const char *from, int kind, const char *origin,
-                      int64_t at, const uint8_t *buf, size_t len, bool *added,
-                      struct ewh_err *err)
+hub_store_receipt_add(hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES],
+                      size_t n_ids, const char *from, int kind,
+                      const char *origin, int64_t at, const uint8_t *buf,
+                      size_t len, size_t *added, struct ewh_err *err)
 {
     sqlite3_stmt *s = s_stmt(st, S_RC_INS, err);
+    size_t i;
 
-    *added = false;
+    *added = 0;
     if (s == NULL)
         return -1;
-    sqlite3_bind_blob(s, 1, id, EWH_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, from, 2, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, kind);
-    sqlite3_bind_text(s, 4, origin, 2, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, at);
-    sqlite3_bind_blob(s, 6, buf, (int)len, SQLITE_STATIC);
-    if (s_exec(st, s, "store receipt", err) != 0)
-        return -1;
-    if (sqlite3_changes(st->db) == 0)
+    for (i = 0; i < n_ids; i++) {
+        sqlite3_bind_blob(s, 1, ids[i], EWH_ID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, from, 2, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, kind);
+        sqlite3_bind_text(s, 4, origin, 2, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, at);
+        sqlite3_bind_blob(s, 6, buf, i == 0 ? (int)len : 0, SQLITE_STATIC);
+        if (s_exec(st, s, "store receipt", err) != 0)
+            return -1;
+        *added += (size_t)sqlite3_changes(st->db);
+    }
+    if (*added == 0)
         return 0;
-    if (s_relay_add(st, origin, HUB_RELAY_RECEIPT, buf, len, err) != 0)
-        return -1;
-    *added = true;
-    return 0;
+    return s_relay_add(st, origin, HUB_RELAY_RECEIPT, buf, len, err);
 }
 
 int

@@ -175,15 +175,16 @@ EWH_MUST_CHECK int hub_store_recipient_of(hub_store_t *st,
                                           const char *cc, bool *found,
                                           char origin[EWH_CC_BYTES],
                                           struct ewh_err *err);
-/* Store a verified receipt (buf: serialized Receipt) and queue its relay
- * to the origin; a receipt already stored (same id, from, kind) sets
- * *added false and changes nothing. */
-EWH_MUST_CHECK int hub_store_receipt_add(hub_store_t *st,
-                                         const uint8_t id[EWH_ID_BYTES],
-                                         const char *from, int kind,
-                                         const char *origin, int64_t at,
-                                         const uint8_t *buf, size_t len,
-                                         bool *added, struct ewh_err *err);
+/* Store a verified receipt (buf: serialized Receipt) for each of its
+ * n_ids reports and queue one relay of it to the origin.  A report that
+ * already has this receipt (same id, from, kind) is left as it is; *added
+ * counts the others, and with none the receipt is not relayed again.  The
+ * signed receipt is kept once per relay and once in the receipts row of
+ * its first report; the rows of its other reports hold an empty blob. */
+EWH_MUST_CHECK int hub_store_receipt_add(
+    hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES], size_t n_ids,
+    const char *from, int kind, const char *origin, int64_t at,
+    const uint8_t *buf, size_t len, size_t *added, struct ewh_err *err);
 
 struct hub_relay {
     uint64_t seq;

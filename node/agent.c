@@ -41,6 +41,12 @@ struct s_out {
     size_t len;
 };
 
+/* A report stored this turn whose delivered receipt is not signed yet. */
+struct s_owed {
+    uint8_t id[EWH_ID_BYTES];
+    char origin[EWH_CC_BYTES];
+};
+
 struct s_agent {
     struct node_dir *d;
     const char *me;
@@ -65,6 +71,10 @@ struct s_agent {
     bool in_tx;
     struct s_out *out; /* frames to send after the batch commits */
     size_t n_out, cap_out;
+    /* Delivered receipts owed for this turn's reports: signed at the end
+     * of the turn, one receipt per origin, in the turn's transaction. */
+    struct s_owed owed[S_BUDGET];
+    size_t n_owed;
     /* Key changes (docs/operations.md). */
     ewh_secret_t *next;        /* node.key.new: a re-key not yet enrolled */
     ewh_secret_t *prev;        /* node.key.old: opens deliveries sealed
@@ -153,6 +163,48 @@ s_begin(struct s_agent *a, struct ewh_err *err)
     return 0;
 }
 
+/* Sign the delivered receipts owed: one receipt per origin for all the
+ * reports of that origin stored this turn (at most S_BUDGET, within
+ * EWH_MAX_RECEIPT_IDS), queued in the turn's transaction.  One signature
+ * per origin per turn instead of one per report: the recipient signs, and
+ * the hub and the origin verify, once per receipt. */
+static void
+s_sign_owed(struct s_agent *a)
+{
+    struct ewh_err err = {0};
+    struct ewh_receipt rc;
+    uint8_t *buf = NULL;
+    size_t i, j, len = 0;
+    char id[EWH_ID_HEX];
+    bool taken[S_BUDGET] = {false};
+
+    for (i = 0; i < a->n_owed; i++) {
+        if (taken[i])
+            continue;
+        memset(&rc, 0, sizeof(rc));
+        memcpy(rc.origin, a->owed[i].origin, EWH_CC_BYTES);
+        memcpy(rc.from, a->me, EWH_CC_BYTES);
+        rc.kind = EWH_RECEIPT_DELIVERED;
+        rc.at = ewh_now();
+        for (j = i; j < a->n_owed && rc.n_ids < EWH_MAX_RECEIPT_IDS; j++) {
+            if (taken[j] || strcmp(a->owed[j].origin, rc.origin) != 0)
+                continue;
+            memcpy(rc.ids[rc.n_ids++], a->owed[j].id, EWH_ID_BYTES);
+            taken[j] = true;
+        }
+        ewh_hex(rc.ids[0], EWH_ID_BYTES, id, sizeof(id));
+        if (ewh_receipt_sign(&rc, a->d->secret, &buf, &len, &err) != 0 ||
+            node_store_receipt_queue(a->d->store, id, EWH_RECEIPT_DELIVERED,
+                                     buf, len, &err) != 0)
+            ewh_log_errx("agent: delivered receipt id=%s (+%zu): %s", id,
+                         rc.n_ids - 1, err.reason);
+        free(buf);
+        buf = NULL;
+        a->receipts_dirty = true;
+    }
+    a->n_owed = 0;
+}
+
 /* Commit the batch, then send what depended on it.  If the commit fails,
  * nothing is acknowledged: the hub sends the deliveries again. */
 static void
@@ -162,6 +214,8 @@ s_flush(struct s_agent *a)
     bool ok = true;
     size_t i;
 
+    if (a->n_owed > 0)
+        s_sign_owed(a);
     if (a->in_tx) {
         a->in_tx = false;
         if (node_store_commit(a->d->store, &err) != 0) {
@@ -666,10 +720,8 @@ s_on_deliver(struct s_agent *a, const Ewh__Deliver *dv)
     struct ewh_err err = {0}, e2 = {0};
     struct ewh_report r;
     struct ewh_header h;
-    struct ewh_receipt rc;
     struct node_msg m;
-    uint8_t zero[EWH_ID_BYTES] = {0}, *rbuf = NULL;
-    size_t rlen = 0;
+    uint8_t zero[EWH_ID_BYTES] = {0};
     char id[EWH_ID_HEX] = "?";
     bool dup = false;
 
@@ -713,18 +765,11 @@ s_on_deliver(struct s_agent *a, const Ewh__Deliver *dv)
         goto out; /* not acknowledged: the hub sends it again */
     }
     if (!dup) {
-        memset(&rc, 0, sizeof(rc));
-        memcpy(rc.id, h.id, EWH_ID_BYTES);
-        memcpy(rc.origin, h.origin, EWH_CC_BYTES);
-        memcpy(rc.from, a->me, EWH_CC_BYTES);
-        rc.kind = EWH_RECEIPT_DELIVERED;
-        rc.at = m.received_at;
-        if (ewh_receipt_sign(&rc, a->d->secret, &rbuf, &rlen, &err) != 0 ||
-            node_store_receipt_queue(a->d->store, m.id, EWH_RECEIPT_DELIVERED,
-                                     rbuf, rlen, &err) != 0)
-            ewh_log_errx("agent: delivered receipt id=%s: %s", m.id,
-                         err.reason);
-        a->receipts_dirty = true;
+        if (a->n_owed == S_BUDGET)
+            s_sign_owed(a);
+        memcpy(a->owed[a->n_owed].id, h.id, EWH_ID_BYTES);
+        memcpy(a->owed[a->n_owed].origin, h.origin, EWH_CC_BYTES);
+        a->n_owed++;
         ewh_log_info("agent: stored id=%s from=%s level=%s type=%s", m.id,
                      m.origin, ewh_level_name(m.level), ewh_type_name(m.type));
     } else
@@ -732,7 +777,6 @@ s_on_deliver(struct s_agent *a, const Ewh__Deliver *dv)
                      m.origin);
     s_deliver_ack(a, dv->seq, h.id);
 out:
-    free(rbuf);
     node_msg_clear(&m);
     ewh_report_clear(&r);
 }
@@ -744,14 +788,14 @@ s_on_relay(struct s_agent *a, const Ewh__ReceiptRelay *rr)
     struct ewh_receipt rc;
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__ReceiptAck k = EWH__RECEIPT_ACK__INIT;
-    size_t len = ewh__receipt__get_packed_size(rr->receipt);
+    ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS];
+    size_t i, len = ewh__receipt__get_packed_size(rr->receipt);
     uint8_t *buf = malloc(len > 0 ? len : 1);
     char id[EWH_ID_HEX];
 
     if (buf == NULL)
         return;
     ewh__receipt__pack(rr->receipt, buf);
-    memset(&rc, 0, sizeof(rc));
     if (a->roster == NULL ||
         (ewh_receipt_verify(buf, len, NULL, ewh_roster_lookup, a->roster, &rc,
                             &err) != 0 &&
@@ -766,36 +810,41 @@ s_on_relay(struct s_agent *a, const Ewh__ReceiptRelay *rr)
                       "%s",
                       (unsigned long long)rr->seq, rc.origin);
     } else {
-        ewh_hex(rc.id, EWH_ID_BYTES, id, sizeof(id));
-        if (s_begin(a, &err) != 0 ||
-            node_store_receipt_add(a->d->store, &rc, buf, len, &err) != 0 ||
-            node_store_rcpt_update(a->d->store, id, rc.from,
-                                   rc.kind == EWH_RECEIPT_ACKNOWLEDGED
-                                       ? NODE_R_ACKNOWLEDGED
-                                       : NODE_R_DELIVERED,
-                                   rc.who, rc.at, &err) != 0) {
-            ewh_log_errx("agent: receipt id=%s: %s", id, err.reason);
-            free(buf);
-            return; /* not acknowledged: relayed again */
+        if (s_begin(a, &err) != 0)
+            goto fail;
+        for (i = 0; i < rc.n_ids; i++) {
+            ewh_hex(rc.ids[i], EWH_ID_BYTES, id, sizeof(id));
+            if (node_store_receipt_add(a->d->store, &rc, i, buf, len, &err) !=
+                    0 ||
+                node_store_rcpt_update(a->d->store, id, rc.from,
+                                       rc.kind == EWH_RECEIPT_ACKNOWLEDGED
+                                           ? NODE_R_ACKNOWLEDGED
+                                           : NODE_R_DELIVERED,
+                                       rc.who, rc.at, &err) != 0)
+                goto fail;
+            ewh_log_info("agent: receipt id=%s from=%s %s", id, rc.from,
+                         ewh_receipt_kind_name(rc.kind));
+            ids[i].data = rc.ids[i];
+            ids[i].len = EWH_ID_BYTES;
         }
-        ewh_log_info("agent: receipt id=%s from=%s %s", id, rc.from,
-                     ewh_receipt_kind_name(rc.kind));
-        k.id.data = rc.id;
-        k.id.len = EWH_ID_BYTES;
+        k.n_ids = rc.n_ids;
+        k.ids = ids;
         k.from = rc.from;
         k.kind = (Ewh__ReceiptKind)rc.kind;
     }
+    /* A refused relay is acknowledged too (by seq alone), so that it does
+     * not loop; it was logged. */
     k.seq = rr->seq;
-    if (k.id.len == 0) {
-        /* ReceiptAck needs an id; echo the relayed one if readable. */
-        static uint8_t s_zero[EWH_ID_BYTES];
-        k.id.data = s_zero;
-        k.id.len = EWH_ID_BYTES;
-        k.from = (char *)"";
-    }
     f.msg_case = EWH__FRAME__MSG_RECEIPT_ACK;
     f.receipt_ack = &k;
     s_send_later(a, &f);
+    free(buf);
+    return;
+fail:
+    /* Not acknowledged: the hub relays it again, and storing it again
+     * changes nothing already stored. */
+    ewh_log_errx("agent: receipt relay seq=%llu: %s",
+                 (unsigned long long)rr->seq, err.reason);
     free(buf);
 }
 
@@ -805,9 +854,9 @@ s_on_receipt_ack(struct s_agent *a, const Ewh__ReceiptAck *k)
     struct ewh_err err = {0};
     char id[EWH_ID_HEX];
 
-    if (strcmp(k->from, a->me) != 0)
+    if (strcmp(k->from, a->me) != 0 || k->n_ids == 0)
         return;
-    ewh_hex(k->id.data, EWH_ID_BYTES, id, sizeof(id));
+    ewh_hex(k->ids[0].data, EWH_ID_BYTES, id, sizeof(id));
     if (s_begin(a, &err) != 0 ||
         node_store_receipt_done(a->d->store, id, (enum ewh_receipt_kind)k->kind,
                                 &err) != 0)

@@ -47,9 +47,10 @@ node_cmd_ack(int argc, char **argv)
         return 1;
     }
     memset(&rc, 0, sizeof(rc));
-    if (ewh_id_parse(argv[optind], rc.id, &err) != 0)
+    if (ewh_id_parse(argv[optind], rc.ids[0], &err) != 0)
         return node_cmd_fail("ack", &err);
-    ewh_hex(rc.id, EWH_ID_BYTES, id, sizeof(id));
+    rc.n_ids = 1;
+    ewh_hex(rc.ids[0], EWH_ID_BYTES, id, sizeof(id));
     if (node_cmd_open_dir(&d, dir, true, "ack") != 0)
         return 1;
     memset(&m, 0, sizeof(m));

@@ -881,7 +881,7 @@ node_store_receipt_done(node_store_t *s, const char *id,
 }
 
 int
-node_store_receipt_add(node_store_t *s, const struct ewh_receipt *rc,
+node_store_receipt_add(node_store_t *s, const struct ewh_receipt *rc, size_t i,
                        const uint8_t *buf, size_t len, struct ewh_err *err)
 {
     char id[EWH_ID_HEX];
@@ -892,13 +892,13 @@ node_store_receipt_add(node_store_t *s, const struct ewh_receipt *rc,
 
     if (st == NULL)
         return -1;
-    ewh_hex(rc->id, EWH_ID_BYTES, id, sizeof(id));
+    ewh_hex(rc->ids[i], EWH_ID_BYTES, id, sizeof(id));
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, rc->from, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, (int)rc->kind);
     sqlite3_bind_int64(st, 4, rc->at);
     sqlite3_bind_text(st, 5, rc->who, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 6, buf, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 6, buf, i == 0 ? (int)len : 0, SQLITE_STATIC);
     return s_done(s, st, err);
 }
 

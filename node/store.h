@@ -199,7 +199,9 @@ EWH_MUST_CHECK int node_store_rcpt_update(node_store_t *s, const char *id,
 
 /* ---- receipts ---- */
 
-/* Queue a receipt this node signed, to be sent by the agent. */
+/* Queue a receipt this node signed, to be sent by the agent.  id is the
+ * first report it names: the hub's ReceiptAck lists the receipt's reports
+ * in order, and the first finds the row (node_store_receipt_done()). */
 EWH_MUST_CHECK int node_store_receipt_queue(node_store_t *s, const char *id,
                                             enum ewh_receipt_kind kind,
                                             const uint8_t *buf, size_t len,
@@ -208,15 +210,17 @@ EWH_MUST_CHECK int node_store_receipt_queue(node_store_t *s, const char *id,
 EWH_MUST_CHECK int node_store_receipt_pending(node_store_t *s, int64_t after,
                                               size_t max, node_env_fn fn,
                                               void *ctx, struct ewh_err *err);
-/* The hub acknowledged our receipt. */
+/* The hub acknowledged our receipt whose first report is id. */
 EWH_MUST_CHECK int node_store_receipt_done(node_store_t *s, const char *id,
                                            enum ewh_receipt_kind kind,
                                            struct ewh_err *err);
-/* Store a verified receipt about one of our reports. */
+/* Store a verified receipt for its i-th report (one of ours).  The signed
+ * receipt (buf) is kept once, with its first report (i == 0); the rows of
+ * its other reports hold an empty blob. */
 EWH_MUST_CHECK int node_store_receipt_add(node_store_t *s,
                                           const struct ewh_receipt *rc,
-                                          const uint8_t *buf, size_t len,
-                                          struct ewh_err *err);
+                                          size_t i, const uint8_t *buf,
+                                          size_t len, struct ewh_err *err);
 
 /* ---- audit and refusals ---- */
 

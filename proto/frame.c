@@ -56,7 +56,8 @@ s_check(const Ewh__Frame *f, struct ewh_err *err)
             return ewh_err_set(err, EWH_E_INVALID, "bad deliver-ack id");
         return 0;
     case EWH__FRAME__MSG_RECEIPT:
-        if (f->receipt->body.len == 0 || f->receipt->body.len > 512)
+        if (f->receipt->body.len == 0 ||
+            f->receipt->body.len > EWH_MAX_RECEIPT_BYTES)
             return ewh_err_set(err, EWH_E_INVALID, "bad receipt size");
         return 0;
     case EWH__FRAME__MSG_ROSTER:
@@ -95,12 +96,16 @@ s_check(const Ewh__Frame *f, struct ewh_err *err)
         return 0;
     case EWH__FRAME__MSG_RECEIPT_RELAY:
         if (f->receipt_relay->receipt == NULL ||
-            f->receipt_relay->receipt->body.len > 512)
+            f->receipt_relay->receipt->body.len > EWH_MAX_RECEIPT_BYTES)
             return ewh_err_set(err, EWH_E_INVALID, "bad receipt relay");
         return 0;
     case EWH__FRAME__MSG_RECEIPT_ACK:
-        if (!s_id_ok(&f->receipt_ack->id))
-            return ewh_err_set(err, EWH_E_INVALID, "bad receipt-ack");
+        if (f->receipt_ack->n_ids > EWH_MAX_RECEIPT_IDS)
+            return ewh_err_set(err, EWH_E_TOOBIG, "receipt-ack of %zu ids",
+                               f->receipt_ack->n_ids);
+        for (size_t i = 0; i < f->receipt_ack->n_ids; i++)
+            if (!s_id_ok(&f->receipt_ack->ids[i]))
+                return ewh_err_set(err, EWH_E_INVALID, "bad receipt-ack");
         return 0;
     case EWH__FRAME__MSG_NOTICE_ACK:
         return 0;

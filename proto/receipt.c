@@ -2,11 +2,33 @@
 #include "ewh/receipt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ewh.pb-c.h"
 
-#define S_MAX_RECEIPT_BYTES 512u
+static int
+s_idcmp(const void *a, const void *b)
+{
+    return memcmp(a, b, EWH_ID_BYTES);
+}
+
+/* 1..EWH_MAX_RECEIPT_IDS ids, none twice. */
+static bool
+s_ids_ok(const uint8_t (*ids)[EWH_ID_BYTES], size_t n)
+{
+    uint8_t sorted[EWH_MAX_RECEIPT_IDS][EWH_ID_BYTES];
+    size_t i;
+
+    if (n == 0 || n > EWH_MAX_RECEIPT_IDS)
+        return false;
+    memcpy(sorted, ids, n * EWH_ID_BYTES);
+    qsort(sorted, n, EWH_ID_BYTES, s_idcmp);
+    for (i = 1; i < n; i++)
+        if (memcmp(sorted[i - 1], sorted[i], EWH_ID_BYTES) == 0)
+            return false;
+    return true;
+}
 
 const char *
 ewh_receipt_kind_name(enum ewh_receipt_kind k)
@@ -26,15 +48,24 @@ ewh_receipt_sign(const struct ewh_receipt *rc, const ewh_secret_t *me,
 {
     Ewh__ReceiptBody b = EWH__RECEIPT_BODY__INIT;
     Ewh__Receipt r = EWH__RECEIPT__INIT;
+    ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS];
     uint8_t sig[EWH_SIG_BYTES], *bbuf, *obuf;
-    size_t blen, olen;
+    size_t blen, olen, i;
 
     if (strcmp(rc->from, ewh_secret_pubid(me)->country) != 0)
         return ewh_err_set(err, EWH_E_ORIGIN, "receipt from another country");
     if (!ewh_text_is_valid(rc->who, strlen(rc->who), false))
         return ewh_err_set(err, EWH_E_INVALID, "bad officer name");
-    b.id.data = (uint8_t *)rc->id;
-    b.id.len = EWH_ID_BYTES;
+    if (!s_ids_ok(rc->ids, rc->n_ids))
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "a receipt names 1 to %u distinct reports",
+                           EWH_MAX_RECEIPT_IDS);
+    for (i = 0; i < rc->n_ids; i++) {
+        ids[i].data = (uint8_t *)rc->ids[i];
+        ids[i].len = EWH_ID_BYTES;
+    }
+    b.n_ids = rc->n_ids;
+    b.ids = ids;
     b.origin = (char *)rc->origin;
     b.from = (char *)rc->from;
     b.kind = (Ewh__ReceiptKind)rc->kind;
@@ -73,19 +104,36 @@ ewh_receipt_verify(const uint8_t *buf, size_t len, const char *expect_from,
     Ewh__Receipt *r = NULL;
     Ewh__ReceiptBody *b = NULL;
     const struct ewh_pubid *signer;
+    size_t i;
     int rv = -1;
 
     memset(rc, 0, sizeof(*rc));
-    if (len > S_MAX_RECEIPT_BYTES)
+    if (len > EWH_MAX_RECEIPT_BYTES)
         return ewh_err_set(err, EWH_E_TOOBIG, "receipt of %zu bytes > %u", len,
-                           S_MAX_RECEIPT_BYTES);
+                           EWH_MAX_RECEIPT_BYTES);
     if ((r = ewh__receipt__unpack(NULL, len, buf)) == NULL ||
         (b = ewh__receipt_body__unpack(NULL, r->body.len, r->body.data)) ==
             NULL) {
         ewh_err_set(err, EWH_E_INVALID, "malformed receipt");
         goto out;
     }
-    if (b->id.len != EWH_ID_BYTES || !ewh_country_is_valid(b->origin) ||
+    if (b->n_ids == 0 || b->n_ids > EWH_MAX_RECEIPT_IDS) {
+        ewh_err_set(err, EWH_E_INVALID, "a receipt names 1 to %u reports",
+                    EWH_MAX_RECEIPT_IDS);
+        goto out;
+    }
+    for (i = 0; i < b->n_ids; i++) {
+        if (b->ids[i].len != EWH_ID_BYTES) {
+            ewh_err_set(err, EWH_E_INVALID, "bad receipt fields");
+            goto out;
+        }
+        memcpy(rc->ids[i], b->ids[i].data, EWH_ID_BYTES);
+    }
+    if (!s_ids_ok((const uint8_t (*)[EWH_ID_BYTES])rc->ids, b->n_ids)) {
+        ewh_err_set(err, EWH_E_INVALID, "receipt names a report twice");
+        goto out;
+    }
+    if (!ewh_country_is_valid(b->origin) ||
         !ewh_country_is_valid(b->from) ||
         (b->kind != EWH__RECEIPT_KIND__RECEIPT_DELIVERED &&
          b->kind != EWH__RECEIPT_KIND__RECEIPT_ACKNOWLEDGED) ||
@@ -108,7 +156,7 @@ ewh_receipt_verify(const uint8_t *buf, size_t len, const char *expect_from,
     if (ewh_verify(EWH_CTX_RECEIPT, r->body.data, r->body.len, signer->sign,
                    r->signature.data, r->signature.len, err) != 0)
         goto out;
-    memcpy(rc->id, b->id.data, EWH_ID_BYTES);
+    rc->n_ids = b->n_ids;
     memcpy(rc->origin, b->origin, 3);
     memcpy(rc->from, b->from, 3);
     rc->kind = (enum ewh_receipt_kind)b->kind;

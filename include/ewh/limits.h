@@ -38,6 +38,11 @@
 #define EWH_MAX_PUBID_BYTES   1024u
 #define EWH_MAX_KEYFILE_BYTES 2048u
 
+/* Receipts: one signed receipt speaks for up to this many reports of one
+ * origin; its serialized form (ids, fields, signature) fits in the bytes. */
+#define EWH_MAX_RECEIPT_IDS   256u
+#define EWH_MAX_RECEIPT_BYTES 8192u
+
 /* Hub defaults, configurable in ewhub.conf */
 #define EWH_DEFAULT_MAX_INFLIGHT_SUBMITS 1000u   /* per node */
 #define EWH_DEFAULT_SUBMITS_PER_S        2000u   /* per node, token bucket */

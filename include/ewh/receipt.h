@@ -1,10 +1,12 @@
 /*
  * receipt.h — signed delivery and acknowledgement receipts.
  *
- * A recipient node signs "I stored report ID from ORIGIN" (delivered) and
- * "our liaison officer acknowledged it" (acknowledged).  The hub checks the
- * signer is the authenticated country and relays the receipt to the origin,
- * which verifies it again against its roster.
+ * A recipient node signs "I stored reports IDS from ORIGIN" (delivered) and
+ * "our liaison officer acknowledged it" (acknowledged).  One receipt speaks
+ * for 1 to EWH_MAX_RECEIPT_IDS reports of one origin, so a node that
+ * stored many reports in one turn signs once.  The hub checks the signer is
+ * the authenticated country and relays the receipt to the origin, which
+ * verifies it again against its roster.
  */
 #ifndef EWH_RECEIPT_H
 #define EWH_RECEIPT_H
@@ -21,7 +23,8 @@ enum ewh_receipt_kind {
 };
 
 struct ewh_receipt {
-    uint8_t id[EWH_ID_BYTES];
+    uint8_t ids[EWH_MAX_RECEIPT_IDS][EWH_ID_BYTES]; /* distinct */
+    size_t n_ids;                                   /* 1..MAX_RECEIPT_IDS */
     char origin[EWH_CC_BYTES];
     char from[EWH_CC_BYTES];
     enum ewh_receipt_kind kind;
@@ -35,8 +38,9 @@ EWH_MUST_CHECK int ewh_receipt_sign(const struct ewh_receipt *rc,
                                     const ewh_secret_t *me, uint8_t **out,
                                     size_t *out_len, struct ewh_err *err);
 
-/* Parse a serialized Receipt, check its fields, check that from equals
- * expect_from (NULL skips), and verify the signature of `from`. */
+/* Parse a serialized Receipt, check its fields (1..EWH_MAX_RECEIPT_IDS
+ * distinct ids among them), check that from equals expect_from (NULL
+ * skips), and verify the signature of `from`. */
 EWH_MUST_CHECK int ewh_receipt_verify(const uint8_t *buf, size_t len,
                                       const char *expect_from,
                                       ewh_lookup_fn lookup, void *lookup_ctx,

@@ -110,7 +110,7 @@ class Misbehave(HubCase):
         # HR (a real recipient) naming the wrong origin: refused.
         [e] = of_type(self.forge("HR", "--receipt-id", rid, "--origin",
                                  "BG"), "error")
-        self.assertIn("report is from RS", e["reason"])
+        self.assertIn("is from RS", e["reason"])
         # A receipt signed by BG's key for HR's id over HR's connection
         # (a stolen receipt key is not HR's): bad signature.
         [e] = of_type(self.forge("HR", "--receipt-id", rid, "--origin", "RS",
@@ -126,6 +126,54 @@ class Misbehave(HubCase):
                             "2")
         self.assertEqual(of_type(got, "receipt"), [])
         self.assertTrue(self.hub.alive())
+
+    def test_receipt_for_several_reports(self):
+        """One receipt names several reports (agents sign one per origin
+        per turn): each must be addressed to the sender and come from the
+        origin it names, or nothing of it is stored."""
+        [a1] = of_type(self.submit("RS", "--to", "HR"), "ack")
+        [a2] = of_type(self.submit("RS", "--to", "HR,BG"), "ack")
+        [a3] = of_type(self.submit("RS", "--to", "BG"), "ack")
+        [b1] = of_type(self.submit("BG", "--to", "HR"), "ack")
+        ids = lambda *acks: ",".join(a["id"] for a in acks)
+        # One of three not addressed to HR: the whole receipt refused.
+        [e] = of_type(self.forge("HR", "--receipt-id", ids(a1, a2, a3),
+                                 "--origin", "RS"), "error")
+        self.assertIn("HR is not a recipient of " + a3["id"], e["reason"])
+        # One from another origin: refused.
+        [e] = of_type(self.forge("HR", "--receipt-id", ids(a1, b1),
+                                 "--origin", "RS"), "error")
+        self.assertIn("%s is from BG" % b1["id"], e["reason"])
+        # A report named twice: refused as malformed.
+        [e] = of_type(self.forge("HR", "--receipt-id", ids(a1, a2, a1),
+                                 "--origin", "RS"), "error")
+        self.assertIn("names a report twice", e["reason"])
+        self.assertEqual(db_count(self.hubdir,
+                                  "SELECT count(*) FROM receipts"), 0)
+        # Both of HR's reports from RS: stored for each, acknowledged with
+        # both ids, relayed to RS once as the one signed receipt.
+        got = self.forge("HR", "--receipt-id", ids(a1, a2), "--origin", "RS")
+        self.assertEqual(of_type(got, "error"), [])
+        [k] = of_type(got, "receipt_ack")
+        self.assertEqual(k["ids"], [a1["id"], a2["id"]])
+        self.assertEqual(db_count(self.hubdir,
+                                  "SELECT count(*) FROM receipts WHERE "
+                                  "from_cc = 'HR'"), 2)
+        # Sent again (a resend after a lost ack): acknowledged, nothing new.
+        [k] = of_type(self.forge("HR", "--receipt-id", ids(a2, a1),
+                                 "--origin", "RS"), "receipt_ack")
+        self.assertEqual(k["ids"], [a2["id"], a1["id"]])
+        self.assertEqual(db_count(self.hubdir,
+                                  "SELECT count(*) FROM receipts"), 2)
+        self.assertEqual(db_count(self.hubdir,
+                                  "SELECT count(*) FROM relay WHERE "
+                                  "kind = 1"), 1)
+        rc, got = self.peer("recv", self.peers["RS"], self.hubdir, "--idle",
+                            "2")
+        [r] = of_type(got, "receipt")
+        self.assertTrue(r["verified"], r)
+        self.assertEqual((r["ids"], r["from"], r["kind"]),
+                         ([a1["id"], a2["id"]], "HR", "delivered"))
 
     def test_acknowledges_another_countrys_deliveries(self):
         acks = of_type(self.submit("RS", "--to", "HR", "--count", "3"),

@@ -155,7 +155,9 @@ main(int argc, char **argv)
     }
     {
         struct ewh_receipt rc = {0};
-        memcpy(rc.id, id, 16);
+        memcpy(rc.ids[0], id, 16);
+        memset(rc.ids[1], 7, 16); /* a second report: a batched receipt */
+        rc.n_ids = 2;
         memcpy(rc.origin, "RS", 3);
         memcpy(rc.from, "HR", 3);
         rc.kind = EWH_RECEIPT_ACKNOWLEDGED;
@@ -251,7 +253,8 @@ main(int argc, char **argv)
         f.msg_case = EWH__FRAME__MSG_AUDIT_PROOF;
         f.audit_proof = &ap;
         s_frame(&f);
-        ra.id = da.id;
+        ra.ids = &da.id;
+        ra.n_ids = 1;
         ra.from = (char *)"HR";
         ra.seq = 4;
         f.msg_case = EWH__FRAME__MSG_RECEIPT_ACK;

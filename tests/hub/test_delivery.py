@@ -103,7 +103,7 @@ class Delivery(HubCase):
             for r in of_type(self.recv("RS", "--idle", "1", "--timeout",
                                        "10"), "receipt"):
                 self.assertTrue(r["verified"], r)
-                got.add((r["id"], r["from"], r["kind"]))
+                got.update((i, r["from"], r["kind"]) for i in r["ids"])
             return got >= want
         wait_for(relayed, 20, what="all receipts relayed")
         self.assertEqual(got, want)

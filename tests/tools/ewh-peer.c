@@ -60,11 +60,12 @@
  *       says hello, then never reads (a slow-loris peer) until --timeout;
  *       receive buffers are tiny, so the hub's sends back up at once.
  *   forge --key node.key --hub-pub hub.pub --endpoint E
- *         [--receipt-id HEX --origin CC [--kind delivered|acknowledged]
+ *         [--receipt-id HEX[,HEX...] --origin CC
+ *          [--kind delivered|acknowledged]
  *          [--from CC] [--seal-key other.key]] [--ack-seq A:B]
  *         [--multipart N [--part-bytes B]] [--idle SECONDS]
- *       Sends frames a misbehaving node might: a Receipt for report HEX
- *       (signed by --seal-key or the node's key, claiming to be from
+ *       Sends frames a misbehaving node might: a Receipt for the reports
+ *       HEX,... (signed by --seal-key or the node's key, claiming to be from
  *       --from, default the signer's country) and/or a DeliverAck with an
  *       all-zero id for each seq A..B, and/or one message of N parts of B
  *       bytes (default 65536); prints the answers (errors,
@@ -74,8 +75,8 @@
  * {"type":"ack","id":HEX,"status":"accepted|duplicate|refused","code":NAME,
  * "reason":TEXT,"retry":BOOL,"checkpoint":N}, {"type":"deliver","seq":N,
  * "id":HEX,"level":L,"origin":CC,"opened":BOOL}, {"type":"notice",...},
- * {"type":"receipt","seq":N,"id":HEX,"from":CC,"kind":K,"verified":BOOL},
- * {"type":"receipt_ack",...}, {"type":"error","code":N,"reason":TEXT},
+ * {"type":"receipt","seq":N,"ids":[HEX...],"from":CC,"kind":K,
+ * "verified":BOOL}, {"type":"receipt_ack","ids":[HEX...],"from":CC}, {"type":"error","code":N,"reason":TEXT},
  * {"type":"timeout",...}.
  */
 #include <errno.h>
@@ -437,7 +438,8 @@ s_on_deliver(struct s_peer *p, const Ewh__Deliver *d)
         Ewh__Frame f = EWH__FRAME__INIT;
 
         memset(&rc, 0, sizeof(rc));
-        memcpy(rc.id, hdr.id, EWH_ID_BYTES);
+        memcpy(rc.ids[0], hdr.id, EWH_ID_BYTES);
+        rc.n_ids = 1;
         memcpy(rc.origin, hdr.origin, EWH_CC_BYTES);
         memcpy(rc.from, ewh_secret_pubid(p->me)->country, EWH_CC_BYTES);
         rc.kind = strcmp(p->o.receipt, "acknowledged") == 0
@@ -502,8 +504,12 @@ s_on_relay(struct s_peer *p, const Ewh__ReceiptRelay *rr)
     json_object_set_new(o, "seq", json_integer((json_int_t)rr->seq));
     json_object_set_new(o, "verified", json_boolean(ok));
     if (ok) {
-        json_object_set_new(
-            o, "id", json_string(s_hex(rc.id, EWH_ID_BYTES, hex, sizeof(hex))));
+        json_t *ids = json_array();
+        for (size_t i = 0; i < rc.n_ids; i++)
+            json_array_append_new(
+                ids, json_string(s_hex(rc.ids[i], EWH_ID_BYTES, hex,
+                                       sizeof(hex))));
+        json_object_set_new(o, "ids", ids);
         json_object_set_new(o, "from", json_string(rc.from));
         json_object_set_new(o, "origin", json_string(rc.origin));
         json_object_set_new(o, "kind",
@@ -515,16 +521,17 @@ s_on_relay(struct s_peer *p, const Ewh__ReceiptRelay *rr)
     if (!p->o.no_ack) {
         Ewh__Frame f = EWH__FRAME__INIT;
         Ewh__ReceiptAck a = EWH__RECEIPT_ACK__INIT;
+        ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS];
         a.seq = rr->seq;
         if (ok) {
-            a.id.data = rc.id;
-            a.id.len = EWH_ID_BYTES;
+            for (size_t i = 0; i < rc.n_ids; i++) {
+                ids[i].data = rc.ids[i];
+                ids[i].len = EWH_ID_BYTES;
+            }
+            a.n_ids = rc.n_ids;
+            a.ids = ids;
             a.from = rc.from;
             a.kind = (Ewh__ReceiptKind)rc.kind;
-        } else {
-            static uint8_t zero[EWH_ID_BYTES];
-            a.id.data = zero;
-            a.id.len = EWH_ID_BYTES;
         }
         f.msg_case = EWH__FRAME__MSG_RECEIPT_ACK;
         f.receipt_ack = &a;
@@ -581,12 +588,14 @@ s_pump(struct s_peer *p, long timeout_ms)
             break;
         case EWH__FRAME__MSG_RECEIPT_ACK: {
             char hex[EWH_ID_HEX];
-            json_t *o = json_object();
+            json_t *o = json_object(), *ids = json_array();
             json_object_set_new(o, "type", json_string("receipt_ack"));
-            json_object_set_new(
-                o, "id",
-                json_string(s_hex(f->receipt_ack->id.data,
-                                  f->receipt_ack->id.len, hex, sizeof(hex))));
+            for (size_t i = 0; i < f->receipt_ack->n_ids; i++)
+                json_array_append_new(
+                    ids, json_string(s_hex(f->receipt_ack->ids[i].data,
+                                           f->receipt_ack->ids[i].len, hex,
+                                           sizeof(hex))));
+            json_object_set_new(o, "ids", ids);
             json_object_set_new(o, "from", json_string(f->receipt_ack->from));
             s_emit(o);
             break;
@@ -877,15 +886,27 @@ s_run_forge(struct s_peer *p)
         Ewh__ReceiptBody b = EWH__RECEIPT_BODY__INIT;
         Ewh__Receipt r = EWH__RECEIPT__INIT;
         Ewh__Frame f = EWH__FRAME__INIT;
-        uint8_t id[EWH_ID_BYTES], sig[EWH_SIG_BYTES], *bbuf;
+        uint8_t id[EWH_MAX_RECEIPT_IDS][EWH_ID_BYTES], sig[EWH_SIG_BYTES];
+        ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS];
+        char list[EWH_MAX_RECEIPT_IDS * EWH_ID_HEX], *one, *save = NULL;
+        uint8_t *bbuf;
         size_t blen;
 
-        if (ewh_id_parse(p->o.receipt_id, id, &err) != 0)
-            fatalx("--receipt-id: %s", err.reason);
+        /* HEX[,HEX...]: one receipt for several reports, as agents sign. */
+        snprintf(list, sizeof(list), "%s", p->o.receipt_id);
+        for (one = strtok_r(list, ",", &save); one != NULL;
+             one = strtok_r(NULL, ",", &save)) {
+            if (b.n_ids == EWH_MAX_RECEIPT_IDS)
+                fatalx("--receipt-id: more than %u ids", EWH_MAX_RECEIPT_IDS);
+            if (ewh_id_parse(one, id[b.n_ids], &err) != 0)
+                fatalx("--receipt-id: %s", err.reason);
+            ids[b.n_ids].data = id[b.n_ids];
+            ids[b.n_ids].len = EWH_ID_BYTES;
+            b.n_ids++;
+        }
+        b.ids = ids;
         if (p->o.origin == NULL)
             fatalx("--receipt-id needs --origin");
-        b.id.data = id;
-        b.id.len = EWH_ID_BYTES;
         b.origin = (char *)p->o.origin;
         b.from =
             (char *)(p->o.from != NULL ? p->o.from
