@@ -66,7 +66,7 @@ struct ewh_header {
     size_t n_refs;
 };
 
-/* Copy len bytes of body into r (replacing any), locked while in use. */
+/* Copy len bytes of body into r (replacing any); wiped when freed. */
 EWH_MUST_CHECK int ewh_report_set_body(struct ewh_report *r, const char *body,
                                        size_t len, struct ewh_err *err);
 /* Wipe the whole struct and free its body. */
