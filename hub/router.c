@@ -290,6 +290,34 @@ s_send_error(struct hub *h, const uint8_t *rid, size_t rid_len,
     (void)s_send_frame(h, rid, rid_len, &f);
 }
 
+/* ReceiptAck{ids, from, kind} for a receipt stored (refused NULL) or
+ * refused for good (its code and reason: the node stops sending it). */
+static void
+s_send_receipt_ack(struct hub *h, const uint8_t *rid, size_t rid_len,
+                   const struct ewh_receipt *rc, const struct ewh_err *refused)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__ReceiptAck ra = EWH__RECEIPT_ACK__INIT;
+    ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS];
+    size_t i;
+
+    for (i = 0; i < rc->n_ids; i++) {
+        ids[i].data = (uint8_t *)rc->ids[i];
+        ids[i].len = EWH_ID_BYTES;
+    }
+    ra.n_ids = rc->n_ids;
+    ra.ids = ids;
+    ra.from = (char *)rc->from;
+    ra.kind = (Ewh__ReceiptKind)rc->kind;
+    if (refused != NULL) {
+        ra.refused_code = (uint32_t)refused->code;
+        ra.refused = (char *)refused->reason;
+    }
+    f.msg_case = EWH__FRAME__MSG_RECEIPT_ACK;
+    f.receipt_ack = &ra;
+    (void)s_send_frame(h, rid, rid_len, &f);
+}
+
 static void
 s_send_ack(struct hub *h, const uint8_t *rid, size_t rid_len,
            const uint8_t id[EWH_ID_BYTES], enum s_status st,
@@ -936,13 +964,13 @@ s_on_receipt(struct hub *h, struct hub_node *n, const uint8_t *rid,
         if (!found) {
             ewh_err_set(&err, EWH_E_NOTFORME, "%s is not a recipient of %s",
                         n->cc, s_idhex(r->rc.ids[i], hex));
-            goto refuse;
+            goto refuse_for_good;
         }
         if (strcmp(origin, r->rc.origin) != 0) {
             ewh_err_set(&err, EWH_E_ORIGIN,
                         "receipt names origin %s, report %s is from %s",
                         r->rc.origin, s_idhex(r->rc.ids[i], hex), origin);
-            goto refuse;
+            goto refuse_for_good;
         }
     }
     h->b.n_rcpt++;
@@ -954,7 +982,18 @@ s_on_receipt(struct hub *h, struct hub_node *n, const uint8_t *rid,
     r->len = len;
     r->added = 0;
     return;
+refuse_for_good:
+    /* Signed by the sender, about reports this hub does not hold for it
+     * (a report lost with a restore from an old backup, or a node that
+     * misbehaves): answered with the receipt's ids, so that an honest
+     * node stops sending it rather than resend it every 30 s forever. */
+    ewh_log_warnx("router: refused receipt from=%s reason=\"%s\"", n->cc,
+                  err.reason);
+    s_send_receipt_ack(h, rid, rid_len, &r->rc, &err);
+    free(buf);
+    return;
 refuse:
+    /* Unreadable, or not signed by the sender: nothing to name it by. */
     ewh_log_warnx("router: refused receipt from=%s reason=\"%s\"", n->cc,
                   err.reason);
     s_send_error(h, rid, rid_len, err.code, err.reason);
@@ -1397,21 +1436,8 @@ s_commit(struct hub *h)
         }
         for (i = 0; i < h->b.n_rcpt; i++) {
             struct s_rcpt *r = &h->b.rcpt[i];
-            Ewh__Frame f = EWH__FRAME__INIT;
-            Ewh__ReceiptAck ra = EWH__RECEIPT_ACK__INIT;
-            ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS];
             struct hub_node *on;
-            for (j = 0; j < r->rc.n_ids; j++) {
-                ids[j].data = r->rc.ids[j];
-                ids[j].len = EWH_ID_BYTES;
-            }
-            ra.n_ids = r->rc.n_ids;
-            ra.ids = ids;
-            ra.from = r->cc;
-            ra.kind = (Ewh__ReceiptKind)r->rc.kind;
-            f.msg_case = EWH__FRAME__MSG_RECEIPT_ACK;
-            f.receipt_ack = &ra;
-            (void)s_send_frame(h, r->rid, r->rid_len, &f);
+            s_send_receipt_ack(h, r->rid, r->rid_len, &r->rc, NULL);
             if (r->added > 0) {
                 h->n.receipts += r->added;
                 if (r->rc.kind == EWH_RECEIPT_ACKNOWLEDGED)

@@ -857,6 +857,14 @@ s_on_receipt_ack(struct s_agent *a, const Ewh__ReceiptAck *k)
     if (strcmp(k->from, a->me) != 0 || k->n_ids == 0)
         return;
     ewh_hex(k->ids[0].data, EWH_ID_BYTES, id, sizeof(id));
+    if (k->refused[0] != '\0')
+        /* Refused for good: sending it again cannot help. */
+        ewh_log_warnx("agent: hub refused %s receipt id=%s (+%zu) code=%s: "
+                      "%s; not sent again",
+                      ewh_receipt_kind_name((enum ewh_receipt_kind)k->kind), id,
+                      k->n_ids - 1,
+                      ewh_errcode_name((enum ewh_errcode)k->refused_code),
+                      k->refused);
     if (s_begin(a, &err) != 0 ||
         node_store_receipt_done(a->d->store, id, (enum ewh_receipt_kind)k->kind,
                                 &err) != 0)

@@ -106,6 +106,8 @@ s_check(const Ewh__Frame *f, struct ewh_err *err)
         for (size_t i = 0; i < f->receipt_ack->n_ids; i++)
             if (!s_id_ok(&f->receipt_ack->ids[i]))
                 return ewh_err_set(err, EWH_E_INVALID, "bad receipt-ack");
+        if (!s_reason_ok(f->receipt_ack->refused))
+            return ewh_err_set(err, EWH_E_INVALID, "bad receipt-ack reason");
         return 0;
     case EWH__FRAME__MSG_NOTICE_ACK:
         return 0;

@@ -94,10 +94,15 @@ class Misbehave(HubCase):
         rid = ack["id"]
         bg_key = os.path.join(self.peers["BG"], "node.key")
         hr_key = os.path.join(self.peers["HR"], "node.key")
-        # BG acknowledges a report that was not addressed to it.
-        [e] = of_type(self.forge("BG", "--receipt-id", rid, "--origin", "RS",
-                                 "--kind", "acknowledged"), "error")
-        self.assertIn("BG is not a recipient", e["reason"])
+        # BG acknowledges a report that was not addressed to it: refused
+        # for good, named by its ids (so an honest node would stop
+        # resending it), not an anonymous error.
+        got = self.forge("BG", "--receipt-id", rid, "--origin", "RS",
+                         "--kind", "acknowledged")
+        self.assertEqual(of_type(got, "error"), [])
+        [e] = of_type(got, "receipt_ack")
+        self.assertEqual((e["ids"], e["code"]), ([rid], "not-addressed"))
+        self.assertIn("BG is not a recipient", e["refused"])
         # BG claims to be HR (signed with BG's key): refused.
         [e] = of_type(self.forge("BG", "--receipt-id", rid, "--origin", "RS",
                                  "--from", "HR"), "error")
@@ -109,8 +114,9 @@ class Misbehave(HubCase):
         self.assertIn("sent by authenticated country BG", e["reason"])
         # HR (a real recipient) naming the wrong origin: refused.
         [e] = of_type(self.forge("HR", "--receipt-id", rid, "--origin",
-                                 "BG"), "error")
-        self.assertIn("is from RS", e["reason"])
+                                 "BG"), "receipt_ack")
+        self.assertEqual(e["code"], "wrong-origin")
+        self.assertIn("is from RS", e["refused"])
         # A receipt signed by BG's key for HR's id over HR's connection
         # (a stolen receipt key is not HR's): bad signature.
         [e] = of_type(self.forge("HR", "--receipt-id", rid, "--origin", "RS",
@@ -136,14 +142,16 @@ class Misbehave(HubCase):
         [a3] = of_type(self.submit("RS", "--to", "BG"), "ack")
         [b1] = of_type(self.submit("BG", "--to", "HR"), "ack")
         ids = lambda *acks: ",".join(a["id"] for a in acks)
-        # One of three not addressed to HR: the whole receipt refused.
+        # One of three not addressed to HR: the whole receipt refused, for
+        # good, named by all its ids.
         [e] = of_type(self.forge("HR", "--receipt-id", ids(a1, a2, a3),
-                                 "--origin", "RS"), "error")
-        self.assertIn("HR is not a recipient of " + a3["id"], e["reason"])
+                                 "--origin", "RS"), "receipt_ack")
+        self.assertEqual(e["ids"], [a1["id"], a2["id"], a3["id"]])
+        self.assertIn("HR is not a recipient of " + a3["id"], e["refused"])
         # One from another origin: refused.
         [e] = of_type(self.forge("HR", "--receipt-id", ids(a1, b1),
-                                 "--origin", "RS"), "error")
-        self.assertIn("%s is from BG" % b1["id"], e["reason"])
+                                 "--origin", "RS"), "receipt_ack")
+        self.assertIn("%s is from BG" % b1["id"], e["refused"])
         # A report named twice: refused as malformed.
         [e] = of_type(self.forge("HR", "--receipt-id", ids(a1, a2, a1),
                                  "--origin", "RS"), "error")
@@ -156,6 +164,7 @@ class Misbehave(HubCase):
         self.assertEqual(of_type(got, "error"), [])
         [k] = of_type(got, "receipt_ack")
         self.assertEqual(k["ids"], [a1["id"], a2["id"]])
+        self.assertNotIn("refused", k)
         self.assertEqual(db_count(self.hubdir,
                                   "SELECT count(*) FROM receipts WHERE "
                                   "from_cc = 'HR'"), 2)

@@ -9,7 +9,8 @@ import signal
 import sqlite3
 import subprocess
 
-from ewhtest import EWNODE, NodeCase, node_main, wait_for, SHARED_DATA
+from ewhtest import (EWHUB, EWNODE, NodeCase, node_main, wait_for,
+                     SHARED_DATA)
 
 
 def watch_lines(proc):
@@ -168,6 +169,66 @@ class E2ETest(NodeCase):
             self.assertIn("exiting", a.logtext())
             for nd in (b"Armed group", b"HR eyes only"):
                 self.assertNotIn(nd.decode(), a.logtext())
+        self.assertEqual(self.hub_proc.term(), 0)
+
+    def test_receipt_refused_for_good_is_not_resent(self):
+        """A hub restored from a backup taken before a report was accepted
+        no longer knows the report, so it refuses the recipient's receipt
+        for it: the agent stops sending that receipt instead of sending it
+        again on every session and every 30 s."""
+        n = self.region(["RS", "HR"])
+        rs, hr = n["RS"], n["HR"]
+        hub = self.path("hub")
+        agents = {cc: self.agent_start(d) for cc, d in n.items()}
+        for d in n.values():
+            self.wait_ready(d, 2)
+        backup = self.path("before.db")
+        self.run_cmd([EWHUB, "backup", "--dir", hub, backup])
+        rid = self.submit(rs, level="high", to="HR", category="cyber",
+                          title="After the backup", body="lost at the hub")
+        self.wait_inbox(hr, rid)
+        self.wait_recipients(rs, rid, {"HR": "delivered"})
+        # Restore the backup, as docs/operations.md says.
+        port = self.endpoint.rsplit(":", 1)[1]
+        self.assertEqual(self.hub_proc.term(), 0)
+        for sfx in ("", "-wal", "-shm"):
+            if os.path.exists(os.path.join(hub, "store.db" + sfx)):
+                os.rename(os.path.join(hub, "store.db" + sfx),
+                          os.path.join(hub, "old.db" + sfx))
+        os.rename(backup, os.path.join(hub, "store.db"))
+        self.hub_start(port=port, name="hub-2")
+        self.ewnode("ack", "--dir", hr, rid, "--who", "officer on duty")
+
+        def sent(kind):
+            con = sqlite3.connect("file:%s?mode=ro" %
+                                  os.path.join(hr, "store.db"), uri=True,
+                                  timeout=10)
+            try:
+                return con.execute("SELECT done FROM receipt_out WHERE id = ?"
+                                   " AND kind = ?", (rid, kind)).fetchone()
+            finally:
+                con.close()
+        wait_for(lambda: sent(2) == (1,), 20,
+                 what="acknowledged receipt marked done")
+        refusal = "refused receipt from=HR"
+        self.assertEqual(self.hub_proc.logtext().count(refusal), 1)
+        self.assertIn("hub refused acknowledged receipt id=" + rid,
+                      agents["HR"].logtext())
+        # A new session sends every receipt not yet done: not this one.
+        self.assertEqual(agents["HR"].term(), 0)
+        agents["HR"] = self.agent_start(hr, "agent-HR-2")
+        # HR's receipt for r2 comes after, on the same session, whatever it
+        # sent again when the session began.
+        r2 = self.submit(rs, level="low", to="HR", category="cyber",
+                         title="After the restore", body="delivered")
+        self.wait_recipients(rs, r2, {"HR": "delivered"})
+        self.assertEqual(self.hub_proc.logtext().count(refusal), 1)
+        # RS never heard of the acknowledgement: the hub had nothing to
+        # relay.
+        [m] = [m for m in self.outbox(rs) if m["id"] == rid]
+        self.assertEqual(m["recipients"], {"HR": "delivered"})
+        for a in agents.values():
+            self.assertEqual(a.term(), 0)
         self.assertEqual(self.hub_proc.term(), 0)
 
 

@@ -76,7 +76,8 @@
  * "reason":TEXT,"retry":BOOL,"checkpoint":N}, {"type":"deliver","seq":N,
  * "id":HEX,"level":L,"origin":CC,"opened":BOOL}, {"type":"notice",...},
  * {"type":"receipt","seq":N,"ids":[HEX...],"from":CC,"kind":K,
- * "verified":BOOL}, {"type":"receipt_ack","ids":[HEX...],"from":CC}, {"type":"error","code":N,"reason":TEXT},
+ * "verified":BOOL}, {"type":"receipt_ack","ids":[HEX...],"from":CC
+ * [,"code":NAME,"refused":TEXT]}, {"type":"error","code":N,"reason":TEXT},
  * {"type":"timeout",...}.
  */
 #include <errno.h>
@@ -596,6 +597,14 @@ s_pump(struct s_peer *p, long timeout_ms)
                                            f->receipt_ack->ids[i].len, hex,
                                            sizeof(hex))));
             json_object_set_new(o, "ids", ids);
+            if (f->receipt_ack->refused[0] != '\0') {
+                json_object_set_new(
+                    o, "code",
+                    json_string(ewh_errcode_name(
+                        (enum ewh_errcode)f->receipt_ack->refused_code)));
+                json_object_set_new(o, "refused",
+                                    json_string(f->receipt_ack->refused));
+            }
             json_object_set_new(o, "from", json_string(f->receipt_ack->from));
             s_emit(o);
             break;
