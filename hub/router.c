@@ -1265,9 +1265,9 @@ s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
     for (i = 0; i < h->b.n_rcpt; i++) {
         struct s_rcpt *r = &h->b.rcpt[i];
         if (hub_store_receipt_add(
-                h->st, (const uint8_t (*)[EWH_ID_BYTES])r->rc.ids,
-                r->rc.n_ids, r->cc, (int)r->rc.kind, r->origin, r->rc.at,
-                r->buf, r->len, &r->added, err) != 0)
+                h->st, (const uint8_t(*)[EWH_ID_BYTES])r->rc.ids, r->rc.n_ids,
+                r->cc, (int)r->rc.kind, r->origin, r->rc.at, r->buf, r->len,
+                &r->added, err) != 0)
             goto fail;
     }
     for (i = 0; submits && i < h->b.n_rcpt; i++) {

@@ -181,10 +181,11 @@ EWH_MUST_CHECK int hub_store_recipient_of(hub_store_t *st,
  * counts the others, and with none the receipt is not relayed again.  The
  * signed receipt is kept once per relay and once in the receipts row of
  * its first report; the rows of its other reports hold an empty blob. */
-EWH_MUST_CHECK int hub_store_receipt_add(
-    hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES], size_t n_ids,
-    const char *from, int kind, const char *origin, int64_t at,
-    const uint8_t *buf, size_t len, size_t *added, struct ewh_err *err);
+EWH_MUST_CHECK int
+hub_store_receipt_add(hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES],
+                      size_t n_ids, const char *from, int kind,
+                      const char *origin, int64_t at, const uint8_t *buf,
+                      size_t len, size_t *added, struct ewh_err *err);
 
 struct hub_relay {
     uint64_t seq;

@@ -637,8 +637,7 @@ s_on_submit_ack(struct s_agent *a, const Ewh__SubmitAck *k)
             /* Resealed at the re-key, but the hub had already accepted
              * the old-key envelope of the same report (its ack was lost
              * when the connection was cut). */
-            ewh_log_info("agent: hub holds id=%s sealed with the old key",
-                         id);
+            ewh_log_info("agent: hub holds id=%s sealed with the old key", id);
             rc = node_store_outbox_accepted(a->d->store, id, ewh_now(), &err);
         } else {
             ewh_log_warnx("agent: hub refused id=%s: %s", id, k->reason);

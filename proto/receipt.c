@@ -129,12 +129,11 @@ ewh_receipt_verify(const uint8_t *buf, size_t len, const char *expect_from,
         }
         memcpy(rc->ids[i], b->ids[i].data, EWH_ID_BYTES);
     }
-    if (!s_ids_ok((const uint8_t (*)[EWH_ID_BYTES])rc->ids, b->n_ids)) {
+    if (!s_ids_ok((const uint8_t(*)[EWH_ID_BYTES])rc->ids, b->n_ids)) {
         ewh_err_set(err, EWH_E_INVALID, "receipt names a report twice");
         goto out;
     }
-    if (!ewh_country_is_valid(b->origin) ||
-        !ewh_country_is_valid(b->from) ||
+    if (!ewh_country_is_valid(b->origin) || !ewh_country_is_valid(b->from) ||
         (b->kind != EWH__RECEIPT_KIND__RECEIPT_DELIVERED &&
          b->kind != EWH__RECEIPT_KIND__RECEIPT_ACKNOWLEDGED) ||
         b->at <= 0 || strlen(b->who) > EWH_MAX_WHO_BYTES ||

@@ -508,8 +508,8 @@ s_on_relay(struct s_peer *p, const Ewh__ReceiptRelay *rr)
         json_t *ids = json_array();
         for (size_t i = 0; i < rc.n_ids; i++)
             json_array_append_new(
-                ids, json_string(s_hex(rc.ids[i], EWH_ID_BYTES, hex,
-                                       sizeof(hex))));
+                ids,
+                json_string(s_hex(rc.ids[i], EWH_ID_BYTES, hex, sizeof(hex))));
         json_object_set_new(o, "ids", ids);
         json_object_set_new(o, "from", json_string(rc.from));
         json_object_set_new(o, "origin", json_string(rc.origin));

@@ -81,9 +81,9 @@ s_forge(const ewh_secret_t *k, size_t n, const uint8_t *fill, size_t *len)
     b.kind = EWH__RECEIPT_KIND__RECEIPT_DELIVERED;
     b.at = ewh_now();
     blen = ewh__receipt_body__pack(&b, body);
-    CHECK_OK(ewh_sign(EWH_CTX_RECEIPT, body, blen, ewh_secret_sign_sk(k), sig,
-                      &err),
-             &err);
+    CHECK_OK(
+        ewh_sign(EWH_CTX_RECEIPT, body, blen, ewh_secret_sign_sk(k), sig, &err),
+        &err);
     r.body.data = body;
     r.body.len = blen;
     r.signature.data = sig;
