@@ -299,16 +299,8 @@ s_send_receipt_ack(struct hub *h, const uint8_t *rid, size_t rid_len,
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__ReceiptAck ra = EWH__RECEIPT_ACK__INIT;
     ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS];
-    size_t i;
 
-    for (i = 0; i < rc->n_ids; i++) {
-        ids[i].data = (uint8_t *)rc->ids[i];
-        ids[i].len = EWH_ID_BYTES;
-    }
-    ra.n_ids = rc->n_ids;
-    ra.ids = ids;
-    ra.from = (char *)rc->from;
-    ra.kind = (Ewh__ReceiptKind)rc->kind;
+    ewh_receipt_ack_fill(&ra, rc, ids);
     if (refused != NULL) {
         ra.refused_code = (uint32_t)refused->code;
         ra.refused = (char *)refused->reason;

@@ -1158,12 +1158,13 @@ hub_store_receipt_add(hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES],
     *added = 0;
     if (s == NULL)
         return -1;
+    /* Bindings outlive the reset after each row: only id and blob vary. */
+    sqlite3_bind_text(s, 2, from, 2, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, kind);
+    sqlite3_bind_text(s, 4, origin, 2, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, at);
     for (i = 0; i < n_ids; i++) {
         sqlite3_bind_blob(s, 1, ids[i], EWH_ID_BYTES, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, from, 2, SQLITE_STATIC);
-        sqlite3_bind_int(s, 3, kind);
-        sqlite3_bind_text(s, 4, origin, 2, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, at);
         sqlite3_bind_blob(s, 6, buf, i == 0 ? (int)len : 0, SQLITE_STATIC);
         if (s_exec(st, s, "store receipt", err) != 0)
             return -1;

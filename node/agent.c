@@ -823,13 +823,8 @@ s_on_relay(struct s_agent *a, const Ewh__ReceiptRelay *rr)
                 goto fail;
             ewh_log_info("agent: receipt id=%s from=%s %s", id, rc.from,
                          ewh_receipt_kind_name(rc.kind));
-            ids[i].data = rc.ids[i];
-            ids[i].len = EWH_ID_BYTES;
         }
-        k.n_ids = rc.n_ids;
-        k.ids = ids;
-        k.from = rc.from;
-        k.kind = (Ewh__ReceiptKind)rc.kind;
+        ewh_receipt_ack_fill(&k, &rc, ids);
     }
     /* A refused relay is acknowledged too (by seq alone), so that it does
      * not loop; it was logged. */

@@ -13,6 +13,29 @@ s_idcmp(const void *a, const void *b)
     return memcmp(a, b, EWH_ID_BYTES);
 }
 
+/* rc's ids as protobuf bytes fields pointing into rc. */
+static void
+s_ids_pb(const struct ewh_receipt *rc, ProtobufCBinaryData *ids)
+{
+    size_t i;
+
+    for (i = 0; i < rc->n_ids; i++) {
+        ids[i].data = (uint8_t *)rc->ids[i];
+        ids[i].len = EWH_ID_BYTES;
+    }
+}
+
+void
+ewh_receipt_ack_fill(Ewh__ReceiptAck *ack, const struct ewh_receipt *rc,
+                     ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS])
+{
+    s_ids_pb(rc, ids);
+    ack->n_ids = rc->n_ids;
+    ack->ids = ids;
+    ack->from = (char *)rc->from;
+    ack->kind = (Ewh__ReceiptKind)rc->kind;
+}
+
 /* 1..EWH_MAX_RECEIPT_IDS ids, none twice. */
 static bool
 s_ids_ok(const uint8_t (*ids)[EWH_ID_BYTES], size_t n)
@@ -50,7 +73,7 @@ ewh_receipt_sign(const struct ewh_receipt *rc, const ewh_secret_t *me,
     Ewh__Receipt r = EWH__RECEIPT__INIT;
     ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS];
     uint8_t sig[EWH_SIG_BYTES], *bbuf, *obuf;
-    size_t blen, olen, i;
+    size_t blen, olen;
 
     if (strcmp(rc->from, ewh_secret_pubid(me)->country) != 0)
         return ewh_err_set(err, EWH_E_ORIGIN, "receipt from another country");
@@ -60,10 +83,7 @@ ewh_receipt_sign(const struct ewh_receipt *rc, const ewh_secret_t *me,
         return ewh_err_set(err, EWH_E_INVALID,
                            "a receipt names 1 to %u distinct reports",
                            EWH_MAX_RECEIPT_IDS);
-    for (i = 0; i < rc->n_ids; i++) {
-        ids[i].data = (uint8_t *)rc->ids[i];
-        ids[i].len = EWH_ID_BYTES;
-    }
+    s_ids_pb(rc, ids);
     b.n_ids = rc->n_ids;
     b.ids = ids;
     b.origin = (char *)rc->origin;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ewh.pb-c.h"
 #include "ewh/err.h"
 #include "ewh/identity.h"
 
@@ -46,6 +47,12 @@ EWH_MUST_CHECK int ewh_receipt_verify(const uint8_t *buf, size_t len,
                                       ewh_lookup_fn lookup, void *lookup_ctx,
                                       struct ewh_receipt *rc,
                                       struct ewh_err *err);
+
+/* Fill ack (from EWH__RECEIPT_ACK__INIT) with rc's ids, from and kind:
+ * the answer to rc.  ids is room for the ids' fields, which point into
+ * rc; both must outlive ack. */
+void ewh_receipt_ack_fill(Ewh__ReceiptAck *ack, const struct ewh_receipt *rc,
+                          ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS]);
 
 const char *ewh_receipt_kind_name(enum ewh_receipt_kind k);
 

@@ -524,16 +524,8 @@ s_on_relay(struct s_peer *p, const Ewh__ReceiptRelay *rr)
         Ewh__ReceiptAck a = EWH__RECEIPT_ACK__INIT;
         ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS];
         a.seq = rr->seq;
-        if (ok) {
-            for (size_t i = 0; i < rc.n_ids; i++) {
-                ids[i].data = rc.ids[i];
-                ids[i].len = EWH_ID_BYTES;
-            }
-            a.n_ids = rc.n_ids;
-            a.ids = ids;
-            a.from = rc.from;
-            a.kind = (Ewh__ReceiptKind)rc.kind;
-        }
+        if (ok)
+            ewh_receipt_ack_fill(&a, &rc, ids);
         f.msg_case = EWH__FRAME__MSG_RECEIPT_ACK;
         f.receipt_ack = &a;
         (void)s_send(p, &f);
