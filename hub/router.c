@@ -1646,7 +1646,7 @@ s_expire(struct hub *h)
         ewh_log_warnx("router: expiry sweep failed: %s", err.reason);
         return;
     }
-    if (n == 1000)
+    if (n >= HUB_EXPIRE_ROWS)
         h->expire_due = true;
 }
 

@@ -11,16 +11,17 @@
 #include "ewh/dbcheck.h"
 #include "ewh/log.h"
 #include "ewh/util.h"
+#include "lanes.h"
 
 #define S_STR_(x) #x
 #define S_STR(x)  S_STR_(x)
 
-/* Queue rows per envelope rowid (see the queue table); the SQL below
+/* Delivery slots per envelope rowid (see the fanout table); the SQL below
  * spells it S_SPAN. */
 #define HUB_SEQ_SPAN 32
 #define S_SPAN       S_STR(HUB_SEQ_SPAN)
 _Static_assert(HUB_SEQ_SPAN >= EWH_MAX_RECIPIENTS,
-               "a report's queue rows must fit its seq range");
+               "a report's recipients must fit its seq range");
 
 static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);"
@@ -33,22 +34,39 @@ static const char s_schema[] =
     " id BLOB PRIMARY KEY, origin TEXT NOT NULL, level INTEGER NOT NULL,"
     " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
     " received_at INTEGER NOT NULL, hash BLOB NOT NULL, env BLOB NOT NULL);"
-    /* A report's queue rows are numbered from its envelope's rowid:
-     * seq = rowid * HUB_SEQ_SPAN + i for its i-th recipient, so that
-     * "the rows of this report" is a range of the queue's own b-tree
-     * instead of an index over random 16-byte ids (docs/performance.md).
-     * No foreign key: hub_store_envelope_add() writes the envelope and its
-     * rows in one transaction, and the key's parent lookup per row cost
-     * a quarter of the queue insert. */
-    "CREATE TABLE IF NOT EXISTS queue("
-    " seq INTEGER PRIMARY KEY, id BLOB NOT NULL,"
-    " country TEXT NOT NULL, level INTEGER NOT NULL,"
-    " expires_at INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0,"
-    " queued_at INTEGER NOT NULL, done_at INTEGER);"
-    "CREATE INDEX IF NOT EXISTS queue_next ON queue(country, state,"
-    " level DESC, seq);"
-    "CREATE INDEX IF NOT EXISTS queue_exp ON queue(expires_at)"
-    " WHERE state = 0 AND expires_at > 0;"
+    /* Delivery state, one fan-out row per report (layout 3): seq is the
+     * envelope's rowid, rcpts its recipients in header order (two letters
+     * each), and bit i of waiting is set while rcpts' i-th has not had it.
+     * A delivery is named by seq * HUB_SEQ_SPAN + i.  The order of each
+     * country's queued deliveries is kept in memory (lanes.h), so that an
+     * accepted report costs one row here instead of one row and one index
+     * entry per recipient (docs/performance.md).  No foreign key: see
+     * hub_store_envelope_add(). */
+    "CREATE TABLE IF NOT EXISTS fanout("
+    " seq INTEGER PRIMARY KEY, rcpts TEXT NOT NULL, level INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL, queued_at INTEGER NOT NULL,"
+    " waiting INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS fanout_exp ON fanout(expires_at)"
+    " WHERE waiting != 0 AND expires_at > 0;"
+    /* A delivery that is over: state 1 delivered, 2 expired. */
+    "CREATE TABLE IF NOT EXISTS deliveries("
+    " seq INTEGER PRIMARY KEY, country TEXT NOT NULL, state INTEGER NOT NULL,"
+    " done_at INTEGER NOT NULL);"
+    /* 0 .. HUB_SEQ_SPAN - 1, to spell a report's slots in SQL. */
+    "CREATE TABLE IF NOT EXISTS slots(i INTEGER PRIMARY KEY);"
+    "INSERT OR IGNORE INTO slots(i) WITH RECURSIVE n(i) AS (SELECT 0"
+    " UNION ALL SELECT i + 1 FROM n WHERE i + 1 < " S_SPAN ") SELECT i FROM n;"
+    /* One row per delivery, as layout 2 stored them, for operators' SQL:
+     * state 0 queued, 1 delivered, 2 expired. */
+    "CREATE VIEW IF NOT EXISTS queue(seq, id, country, level, expires_at,"
+    " state, queued_at, done_at) AS"
+    " SELECT f.seq * " S_SPAN " + s.i, e.id, substr(f.rcpts, 2 * s.i + 1, 2),"
+    " f.level, f.expires_at,"
+    " CASE WHEN (f.waiting >> s.i) & 1 THEN 0 ELSE d.state END,"
+    " f.queued_at, d.done_at"
+    " FROM fanout f JOIN slots s ON s.i < length(f.rcpts) / 2"
+    " JOIN envelopes e ON e.rowid = f.seq"
+    " LEFT JOIN deliveries d ON d.seq = f.seq * " S_SPAN " + s.i;"
     "CREATE TABLE IF NOT EXISTS audit("
     " n INTEGER PRIMARY KEY, id BLOB NOT NULL, envelope_hash BLOB NOT NULL,"
     " origin TEXT NOT NULL, received_at INTEGER NOT NULL,"
@@ -88,10 +106,11 @@ enum {
     S_Q_INS,
     S_AUDIT_HEAD,
     S_AUDIT_INS,
-    S_Q_WALK,
     S_ENV_GET,
     S_Q_DONE,
+    S_DLV_INS,
     S_Q_COUNTS,
+    S_Q_LOAD,
     S_Q_EXPIRED,
     S_Q_EXPIRE,
     S_RECIPIENT,
@@ -138,35 +157,42 @@ static const char *const s_sql[S__COUNT] = {
     [S_ENV_INS] = "INSERT INTO envelopes(id, origin, level, created_at,"
                   " expires_at, received_at, hash, env)"
                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [S_Q_INS] = "INSERT INTO queue(seq, id, country, level, expires_at,"
-                " state, queued_at) VALUES(?6, ?1, ?2, ?3, ?4, 0, ?5)",
+    [S_Q_INS] = "INSERT INTO fanout(seq, rcpts, level, expires_at,"
+                " queued_at, waiting) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [S_AUDIT_HEAD] = "SELECT n, head FROM audit ORDER BY n DESC LIMIT 1",
     [S_AUDIT_INS] = "INSERT INTO audit(n, id, envelope_hash, origin,"
                     " received_at, head) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-    /* The envelope is read (S_ENV_GET) only for rows sent now, not for
-     * the ones in flight that every walk passes over. */
-    [S_Q_WALK] = "SELECT seq, id, level, expires_at FROM queue"
-                 " WHERE country = ?1 AND state = 0"
-                 " ORDER BY level DESC, seq ASC LIMIT ?2",
-    [S_ENV_GET] = "SELECT env FROM envelopes WHERE id = ?1",
-    /* An all-zero id: the node could not read the header (see
-     * docs/protocol.md); seq and country still identify the row. */
-    [S_Q_DONE] = "UPDATE queue SET state = 1, done_at = ?4"
-                 " WHERE seq = ?1 AND country = ?2"
-                 " AND (id = ?3 OR ?3 = zeroblob(16)) AND state = 0",
-    [S_Q_COUNTS] = "SELECT country, level, count(*) FROM queue"
-                   " WHERE state = 0 GROUP BY country, level",
-    [S_Q_EXPIRED] = "SELECT q.seq, q.id, q.country, e.origin FROM queue q"
-                    " JOIN envelopes e ON e.id = q.id"
-                    " WHERE q.state = 0 AND q.expires_at > 0"
-                    " AND q.expires_at <= ?1 LIMIT 1000",
-    [S_Q_EXPIRE] = "UPDATE queue SET state = 2, done_at = ?2"
-                   " WHERE seq = ?1 AND state = 0",
-    [S_RECIPIENT] =
-        "SELECT e.origin FROM envelopes e JOIN queue q"
-        " ON q.seq >= e.rowid * " S_SPAN " AND q.seq < (e.rowid + 1) * " S_SPAN
-        " WHERE e.id = ?1 AND +q.country = ?2 AND q.id = ?1"
-        " LIMIT 1",
+    /* The walk's order comes from the lanes; the envelope is read only
+     * for deliveries sent now, not for the ones in flight. */
+    [S_ENV_GET] = "SELECT id, env, expires_at FROM envelopes"
+                  " WHERE rowid = ?1",
+    /* Clear delivery ?1's bit if it is cc ?2's and still waiting.  An
+     * all-zero id: the node could not read the header (see
+     * docs/protocol.md); seq and country still identify the delivery. */
+    [S_Q_DONE] =
+        "UPDATE fanout SET waiting = waiting & ~(1 << (?1 % " S_SPAN
+        ")) WHERE seq = ?1 / " S_SPAN " AND (waiting >> (?1 % " S_SPAN
+        ")) & 1 AND substr(rcpts, 2 * (?1 % " S_SPAN ") + 1, 2) = ?2"
+        " AND (?3 = zeroblob(16)"
+        " OR ?3 = (SELECT id FROM envelopes WHERE rowid = ?1 / " S_SPAN "))",
+    [S_DLV_INS] = "INSERT OR REPLACE INTO deliveries(seq, country, state,"
+                  " done_at) VALUES(?1, ?2, ?3, ?4)",
+    [S_Q_COUNTS] = "SELECT substr(f.rcpts, 2 * s.i + 1, 2), f.level,"
+                   " count(*) FROM fanout f"
+                   " JOIN slots s ON s.i < length(f.rcpts) / 2"
+                   " WHERE f.waiting != 0 AND (f.waiting >> s.i) & 1"
+                   " GROUP BY 1, 2",
+    [S_Q_LOAD] = "SELECT seq, rcpts, level, waiting FROM fanout"
+                 " WHERE waiting != 0 ORDER BY seq",
+    [S_Q_EXPIRED] = "SELECT f.seq, f.rcpts, f.waiting, e.id, e.origin"
+                    " FROM fanout f JOIN envelopes e ON e.rowid = f.seq"
+                    " WHERE f.waiting != 0 AND f.expires_at > 0"
+                    " AND f.expires_at <= ?1 LIMIT " S_STR(HUB_EXPIRE_ROWS),
+    [S_Q_EXPIRE] =
+        "UPDATE fanout SET waiting = waiting & ~(1 << (?1 % " S_SPAN
+        ")) WHERE seq = ?1 / " S_SPAN " AND (waiting >> (?1 % " S_SPAN ")) & 1",
+    [S_RECIPIENT] = "SELECT e.origin, f.rcpts FROM envelopes e"
+                    " JOIN fanout f ON f.seq = e.rowid WHERE e.id = ?1",
     [S_RC_INS] = "INSERT OR IGNORE INTO receipts(id, from_cc, kind, origin,"
                  " at, receipt) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [S_RELAY_INS] = "INSERT INTO relay(country, kind, payload, created_at)"
@@ -182,10 +208,10 @@ static const char *const s_sql[S__COUNT] = {
                  " coalesce(?7, (SELECT length(env) FROM envelopes"
                  " WHERE id = ?3)), ?8, ?9)",
     [S_EV_DELIVERED] = "INSERT INTO events(at, kind, id, origin, recipients,"
-                       " level, size) SELECT ?3, ?4, q.id, e.origin,"
-                       " q.country, q.level, length(e.env) FROM queue q"
-                       " LEFT JOIN envelopes e ON e.id = q.id"
-                       " WHERE q.seq = ?1 AND q.country = ?2",
+                       " level, size) SELECT ?3, ?4, e.id, e.origin, ?2,"
+                       " f.level, length(e.env) FROM fanout f"
+                       " JOIN envelopes e ON e.rowid = f.seq"
+                       " WHERE f.seq = ?1 / " S_SPAN,
     [S_EV_TRIM] = "DELETE FROM events WHERE seq <= (SELECT max(seq) FROM"
                   " events) - ?1",
     [S_EV_WALK] = "SELECT seq, at, kind, id, origin, recipients, level, size,"
@@ -196,10 +222,8 @@ static const char *const s_sql[S__COUNT] = {
     [S_CP_WALK] = "SELECT length, cp FROM checkpoints ORDER BY length",
     [S_AUDIT_WALK] = "SELECT a.n, a.id, a.envelope_hash, a.origin,"
                      " a.received_at, a.head, e.env, e.origin, e.received_at,"
-                     " (SELECT count(*) FROM queue q"
-                     "  WHERE q.seq >= e.rowid * " S_SPAN
-                     "  AND q.seq < (e.rowid + 1) * " S_SPAN
-                     "  AND q.id = a.id AND q.state = 0)"
+                     " (SELECT f.waiting FROM fanout f"
+                     "  WHERE f.seq = e.rowid AND e.id = a.id)"
                      " FROM audit a LEFT JOIN envelopes e ON e.id = a.id"
                      " WHERE a.n > ?1 ORDER BY a.n LIMIT ?2",
     [S_AUDIT_AT] = "SELECT head FROM audit WHERE n = ?1",
@@ -209,11 +233,16 @@ static const char *const s_sql[S__COUNT] = {
     [S_ST_SENT] = "SELECT origin, level, sum(received_at > ?1 - 3600),"
                   " count(*) FROM envelopes WHERE received_at > ?1 - 86400"
                   " GROUP BY origin, level",
-    [S_ST_RECV] = "SELECT country, level, sum(done_at > ?1 - 3600), count(*)"
-                  " FROM queue WHERE state = 1 AND done_at > ?1 - 86400"
-                  " GROUP BY country, level",
-    [S_ST_OLDEST] = "SELECT country, min(queued_at) FROM queue"
-                    " WHERE state = 0 GROUP BY country",
+    [S_ST_RECV] = "SELECT d.country, f.level, sum(d.done_at > ?1 - 3600),"
+                  " count(*) FROM deliveries d"
+                  " JOIN fanout f ON f.seq = d.seq / " S_SPAN
+                  " WHERE d.state = 1 AND d.done_at > ?1 - 86400"
+                  " GROUP BY d.country, f.level",
+    [S_ST_OLDEST] = "SELECT substr(f.rcpts, 2 * s.i + 1, 2),"
+                    " min(f.queued_at) FROM fanout f"
+                    " JOIN slots s ON s.i < length(f.rcpts) / 2"
+                    " WHERE f.waiting != 0 AND (f.waiting >> s.i) & 1"
+                    " GROUP BY 1",
     [S_ST_REFUSED] = "SELECT coalesce(code, '-'), sum(at > ?1 - 3600),"
                      " sum(at > ?1 - 86400), count(*) FROM events"
                      " WHERE kind = 2 GROUP BY 1 ORDER BY 1",
@@ -237,11 +266,25 @@ struct s_ckpt {
     uint64_t runs, failed, wal_pages; /* under mu */
 };
 
+/* A change to the lanes, made when the transaction that wrote it
+ * commits. */
+struct s_lane_op {
+    uint64_t seq;
+    char cc[2];
+    uint8_t level; /* 1..3 to add; 0 to remove */
+};
+
 struct hub_store {
     sqlite3 *db;
     struct s_ckpt ck;
     sqlite3_stmt *st[S__COUNT];
     bool in_tx;
+    /* The queued deliveries' order, loaded by the first walk (ewhub run
+     * only); NULL in the other commands. */
+    hub_lanes_t *lanes;
+    bool lanes_stale; /* rebuild before the next use */
+    struct s_lane_op *ops;
+    size_t n_ops, cap_ops;
 };
 
 static int
@@ -293,20 +336,33 @@ s_exec(hub_store_t *st, sqlite3_stmt *s, const char *what, struct ewh_err *err)
 
 /* The store's layout, in meta('layout').  Layout 1 (before 2026-11-22,
  * no meta row) numbered queue rows in arrival order and indexed them by
- * id; layout 2 numbers them from the envelope's rowid (see the queue
- * table).  An older store is upgraded in place, in one transaction. */
-#define S_LAYOUT 2
+ * id; layout 2 numbered them from the envelope's rowid, one row per
+ * recipient; layout 3 keeps one fan-out row per report and a deliveries
+ * row per delivery that is over (see the fanout table).  An older store is
+ * upgraded in place, in one transaction. */
+#define S_LAYOUT 3
 
-static const char s_upgrade_1[] = "DROP INDEX IF EXISTS queue_id;"
-                                  "DROP INDEX IF EXISTS queue_next;"
-                                  "DROP INDEX IF EXISTS queue_exp;"
-                                  "ALTER TABLE queue RENAME TO queue_v1;";
+static const char s_upgrade_1[] =
+    "DROP INDEX IF EXISTS queue_id;"
+    "DROP INDEX IF EXISTS queue_next;"
+    "DROP INDEX IF EXISTS queue_exp;"
+    "ALTER TABLE queue RENAME TO queue_v1;"
+    "CREATE TABLE queue(seq INTEGER PRIMARY KEY, id BLOB NOT NULL,"
+    " country TEXT NOT NULL, level INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0,"
+    " queued_at INTEGER NOT NULL, done_at INTEGER);";
 static const char s_upgrade_1_copy[] =
     "INSERT INTO queue(seq, id, country, level, expires_at, state,"
     " queued_at, done_at) SELECT e.rowid * " S_SPAN " + row_number() OVER"
     " (PARTITION BY q.id ORDER BY q.seq) - 1, q.id, q.country, q.level,"
     " q.expires_at, q.state, q.queued_at, q.done_at"
     " FROM queue_v1 q JOIN envelopes e ON e.id = q.id;";
+static const char s_upgrade_2_read[] =
+    "SELECT seq, country, level, expires_at, state, queued_at, done_at"
+    " FROM queue ORDER BY seq";
+static const char s_upgrade_2_drop[] = "DROP INDEX IF EXISTS queue_next;"
+                                       "DROP INDEX IF EXISTS queue_exp;"
+                                       "DROP TABLE queue;";
 
 static int64_t
 s_count(hub_store_t *st, const char *sql)
@@ -321,41 +377,144 @@ s_count(hub_store_t *st, const char *sql)
     return n;
 }
 
+/* One report's rows while converting layout 2. */
+struct s_fan {
+    int64_t rowid;
+    char rcpts[2 * HUB_SEQ_SPAN];
+    size_t n;
+    int level;
+    int64_t expires_at, queued_at;
+    uint64_t waiting;
+};
+
+static int
+s_fan_write(hub_store_t *st, const struct s_fan *f)
+{
+    sqlite3_stmt *s = st->st[S_Q_INS];
+
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, f->rowid);
+    sqlite3_bind_text(s, 2, f->rcpts, (int)(2 * f->n), SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, f->level);
+    sqlite3_bind_int64(s, 4, f->expires_at);
+    sqlite3_bind_int64(s, 5, f->queued_at);
+    sqlite3_bind_int64(s, 6, (int64_t)f->waiting);
+    return sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(st->db);
+}
+
+/* Layout 2 to 3 (inside the upgrade's transaction): a fan-out row per
+ * report, a deliveries row per row delivered or expired.  *why explains a
+ * refusal (rows that layout 3 cannot say). */
+static int
+s_upgrade_2(hub_store_t *st, int64_t *n_rows, const char **why)
+{
+    struct s_fan f = {.rowid = -1};
+    sqlite3_stmt *r = NULL;
+    struct ewh_err e2 = {0};
+    int rc;
+
+    *n_rows = 0;
+    if (s_stmt(st, S_Q_INS, &e2) == NULL || s_stmt(st, S_DLV_INS, &e2) == NULL)
+        return sqlite3_errcode(st->db);
+    if ((rc = sqlite3_prepare_v2(st->db, s_upgrade_2_read, -1, &r, NULL)) !=
+        SQLITE_OK)
+        return rc;
+    while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(r, 0);
+        int64_t rowid = seq / HUB_SEQ_SPAN;
+        size_t slot = (size_t)(seq % HUB_SEQ_SPAN);
+        int state = sqlite3_column_int(r, 4);
+        if (seq < 0 || sqlite3_column_bytes(r, 1) != 2) {
+            *why = "a queue row has a bad seq or country";
+            rc = SQLITE_CONSTRAINT;
+            break;
+        }
+        if (rowid != f.rowid) {
+            if (f.rowid >= 0 && (rc = s_fan_write(st, &f)) != SQLITE_OK)
+                break;
+            memset(&f, 0, sizeof(f));
+            f.rowid = rowid;
+            f.level = sqlite3_column_int(r, 2);
+            f.expires_at = sqlite3_column_int64(r, 3);
+            f.queued_at = sqlite3_column_int64(r, 5);
+        }
+        if (slot != f.n) {
+            *why = "a report's queue rows are not numbered 0, 1, 2, ...";
+            rc = SQLITE_CONSTRAINT;
+            break;
+        }
+        memcpy(&f.rcpts[2 * slot], sqlite3_column_text(r, 1), 2);
+        f.n++;
+        if (state == 0) {
+            f.waiting |= UINT64_C(1) << slot;
+        } else {
+            sqlite3_stmt *d = st->st[S_DLV_INS];
+            sqlite3_reset(d);
+            sqlite3_bind_int64(d, 1, seq);
+            sqlite3_bind_text(d, 2, (const char *)sqlite3_column_text(r, 1), 2,
+                              SQLITE_TRANSIENT);
+            sqlite3_bind_int(d, 3, state);
+            sqlite3_bind_int64(d, 4,
+                               sqlite3_column_type(r, 6) == SQLITE_NULL
+                                   ? f.queued_at
+                                   : sqlite3_column_int64(r, 6));
+            if (sqlite3_step(d) != SQLITE_DONE) {
+                rc = sqlite3_errcode(st->db);
+                break;
+            }
+        }
+        (*n_rows)++;
+    }
+    if (rc == SQLITE_DONE && f.rowid >= 0)
+        rc = s_fan_write(st, &f);
+    else if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    sqlite3_finalize(r);
+    sqlite3_reset(st->st[S_Q_INS]);
+    sqlite3_reset(st->st[S_DLV_INS]);
+    return rc;
+}
+
 static int
 s_layout(hub_store_t *st, const char *path, bool upgrade, struct ewh_err *err)
 {
     static const char sql[] = "INSERT OR REPLACE INTO meta(k, v)"
                               " VALUES('layout', " S_STR(S_LAYOUT) ")";
+    const char *why = NULL;
     char *msg = NULL;
     int64_t had, layout, n1, n2;
     int rc;
 
+    /* The layout is read before anything is created, so that a store
+     * this ewhub does not upgrade is left as it is. */
     had = s_count(st, "SELECT count(*) FROM sqlite_master"
                       " WHERE type = 'table' AND name = 'queue'");
-    if ((rc = sqlite3_exec(st->db, s_schema, NULL, NULL, &msg)) != SQLITE_OK)
-        goto dberr;
-    layout = s_count(st, "SELECT coalesce((SELECT v FROM meta"
-                         " WHERE k = 'layout'), 0)");
+    layout = s_count(st, "SELECT count(*) FROM sqlite_master"
+                         " WHERE type = 'table' AND name = 'meta'");
+    if (layout > 0)
+        layout = s_count(st, "SELECT coalesce((SELECT v FROM meta"
+                             " WHERE k = 'layout'), 0)");
     if (had < 0 || layout < 0) {
         rc = sqlite3_errcode(st->db);
         goto dberr;
     }
     if (layout == 0 && had > 0)
         layout = 1; /* before meta('layout') */
-    if (layout == S_LAYOUT)
-        return 0;
     if (layout > S_LAYOUT)
         return ewh_err_set(err, EWH_E_STORE,
                            "%s: store layout %lld is newer than this ewhub's "
                            "(%d): run the ewhub that wrote it",
                            path, (long long)layout, S_LAYOUT);
-    if (had == 0) { /* a new store */
-        if ((rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg)) != SQLITE_OK)
+    if (layout == S_LAYOUT || (layout == 0 && had == 0)) {
+        if ((rc = sqlite3_exec(st->db, s_schema, NULL, NULL, &msg)) !=
+                SQLITE_OK ||
+            (layout == 0 &&
+             (rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg)) != SQLITE_OK))
             goto dberr;
         return 0;
     }
-    /* Layout 1: renumber the queue, in ewhub run only (another command
-     * may be run by hand while an older ewhub still serves the store). */
+    /* An older layout: convert it, in ewhub run only (another command may
+     * be run by hand while an older ewhub still serves the store). */
     if (!upgrade)
         return ewh_err_set(err, EWH_E_STORE,
                            "%s: store layout %lld is older than this ewhub's "
@@ -365,36 +524,62 @@ s_layout(hub_store_t *st, const char *path, bool upgrade, struct ewh_err *err)
     if ((rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg)) !=
         SQLITE_OK)
         goto dberr;
-    if (s_count(st, "SELECT count(*) FROM (SELECT 1 FROM queue GROUP BY id"
-                    " HAVING count(*) > " S_SPAN ")") != 0) {
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-        return ewh_err_set(err, EWH_E_STORE,
-                           "%s: cannot upgrade store layout 1: a report has "
-                           "more than %d queue rows",
-                           path, HUB_SEQ_SPAN);
-    }
+    if ((rc = sqlite3_exec(st->db, s_schema, NULL, NULL, &msg)) != SQLITE_OK)
+        goto rollback;
     n1 = s_count(st, "SELECT count(*) FROM queue");
-    if ((rc = sqlite3_exec(st->db, s_upgrade_1, NULL, NULL, &msg)) !=
+    if (layout == 1) {
+        /* Renumber the rows from their envelope's rowid (layout 2). */
+        if (s_count(st, "SELECT count(*) FROM (SELECT 1 FROM queue GROUP BY id"
+                        " HAVING count(*) > " S_SPAN ")") != 0) {
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return ewh_err_set(err, EWH_E_STORE,
+                               "%s: cannot upgrade store layout 1: a report "
+                               "has more than %d queue rows",
+                               path, HUB_SEQ_SPAN);
+        }
+        if ((rc = sqlite3_exec(st->db, s_upgrade_1, NULL, NULL, &msg)) !=
+                SQLITE_OK ||
+            (rc = sqlite3_exec(st->db, s_upgrade_1_copy, NULL, NULL, &msg)) !=
+                SQLITE_OK)
+            goto rollback;
+        n2 = s_count(st, "SELECT count(*) FROM queue");
+        if (n1 != n2) {
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return ewh_err_set(err, EWH_E_STORE,
+                               "%s: cannot upgrade store layout 1: %lld of "
+                               "%lld queue rows have no envelope",
+                               path, (long long)(n1 - n2), (long long)n1);
+        }
+        if ((rc = sqlite3_exec(st->db, "DROP TABLE queue_v1", NULL, NULL,
+                               &msg)) != SQLITE_OK)
+            goto rollback;
+    }
+    /* One fan-out row per report (layout 3); the queue becomes a view. */
+    if ((rc = s_upgrade_2(st, &n2, &why)) != SQLITE_OK) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        if (why != NULL)
+            return ewh_err_set(err, EWH_E_STORE,
+                               "%s: cannot upgrade store layout %lld: %s", path,
+                               (long long)layout, why);
+        goto dberr;
+    }
+    if ((rc = sqlite3_exec(st->db, s_upgrade_2_drop, NULL, NULL, &msg)) !=
             SQLITE_OK ||
         (rc = sqlite3_exec(st->db, s_schema, NULL, NULL, &msg)) != SQLITE_OK ||
-        (rc = sqlite3_exec(st->db, s_upgrade_1_copy, NULL, NULL, &msg)) !=
-            SQLITE_OK)
+        (rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg)) != SQLITE_OK)
         goto rollback;
-    n2 = s_count(st, "SELECT count(*) FROM queue");
-    if (n1 != n2) {
+    if ((n1 = s_count(st, "SELECT count(*) FROM queue")) != n2) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         return ewh_err_set(err, EWH_E_STORE,
-                           "%s: cannot upgrade store layout 1: %lld of %lld "
-                           "queue rows have no envelope",
-                           path, (long long)(n1 - n2), (long long)n1);
+                           "%s: cannot upgrade store layout %lld: %lld of "
+                           "%lld queue rows have no envelope",
+                           path, (long long)layout, (long long)(n2 - n1),
+                           (long long)n2);
     }
-    if ((rc = sqlite3_exec(st->db, "DROP TABLE queue_v1", NULL, NULL, &msg)) !=
-            SQLITE_OK ||
-        (rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg)) != SQLITE_OK ||
-        (rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg)) != SQLITE_OK)
+    if ((rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg)) != SQLITE_OK)
         goto rollback;
-    ewh_log_info("store: upgraded %s from layout 1 to %d (%lld queue rows)",
-                 path, S_LAYOUT, (long long)n2);
+    ewh_log_info("store: upgraded %s from layout %lld to %d (%lld queue rows)",
+                 path, (long long)layout, S_LAYOUT, (long long)n2);
     return 0;
 rollback:
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -606,6 +791,8 @@ hub_store_close(hub_store_t **stp)
         return;
     st = *stp;
     s_ckpt_stop(st);
+    hub_lanes_destroy(&st->lanes);
+    free(st->ops);
     for (i = 0; i < S__COUNT; i++)
         sqlite3_finalize(st->st[i]);
     if (st->db != NULL)
@@ -625,14 +812,45 @@ hub_store_begin(hub_store_t *st, struct ewh_err *err)
     return 0;
 }
 
+/* Record a lane change for the commit (only when the lanes are loaded). */
+static void
+s_lane_op(hub_store_t *st, const char *cc, int level, uint64_t seq)
+{
+    if (st->lanes == NULL || st->lanes_stale)
+        return;
+    if (st->n_ops == st->cap_ops) {
+        size_t ncap = st->cap_ops ? st->cap_ops * 2 : 256;
+        struct s_lane_op *n = realloc(st->ops, ncap * sizeof(*n));
+        if (n == NULL) {
+            st->lanes_stale = true; /* rebuilt from the database */
+            return;
+        }
+        st->ops = n;
+        st->cap_ops = ncap;
+    }
+    st->ops[st->n_ops].seq = seq;
+    memcpy(st->ops[st->n_ops].cc, cc, 2);
+    st->ops[st->n_ops].level = (uint8_t)level;
+    st->n_ops++;
+}
+
 int
 hub_store_commit(hub_store_t *st, struct ewh_err *err)
 {
     sqlite3_stmt *s = s_stmt(st, S_COMMIT, err);
+    size_t i;
 
     if (s == NULL || s_exec(st, s, "commit", err) != 0)
         return -1;
     st->in_tx = false;
+    for (i = 0; i < st->n_ops && !st->lanes_stale; i++) {
+        const struct s_lane_op *o = &st->ops[i];
+        if (o->level == 0)
+            (void)hub_lanes_del(st->lanes, o->cc, o->seq);
+        else if (hub_lanes_add(st->lanes, o->cc, o->level, o->seq) != 0)
+            st->lanes_stale = true;
+    }
+    st->n_ops = 0;
     return 0;
 }
 
@@ -644,6 +862,7 @@ hub_store_rollback(hub_store_t *st)
     if (!sqlite3_get_autocommit(st->db))
         (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_tx = false;
+    st->n_ops = 0;
 }
 
 /* ---- roster ---- */
@@ -862,7 +1081,8 @@ hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
                        struct ewh_err *err)
 {
     sqlite3_stmt *s = s_stmt(st, S_ENV_INS, err);
-    int64_t base;
+    char rcpts[2 * HUB_SEQ_SPAN];
+    int64_t rowid;
     size_t i;
 
     if (s == NULL)
@@ -877,20 +1097,23 @@ hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
     sqlite3_bind_blob(s, 8, env, (int)len, SQLITE_STATIC);
     if (s_exec(st, s, "store envelope", err) != 0)
         return -1;
-    base = sqlite3_last_insert_rowid(st->db) * HUB_SEQ_SPAN;
-    EWH_ASSERT(hdr->n_recipients <= HUB_SEQ_SPAN);
-    for (i = 0; i < hdr->n_recipients; i++) {
-        if ((s = s_stmt(st, S_Q_INS, err)) == NULL)
-            return -1;
-        sqlite3_bind_blob(s, 1, hdr->id, EWH_ID_BYTES, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, hdr->recipients[i], 2, SQLITE_STATIC);
-        sqlite3_bind_int(s, 3, (int)hdr->level);
-        sqlite3_bind_int64(s, 4, hdr->expires_at);
-        sqlite3_bind_int64(s, 5, received_at);
-        sqlite3_bind_int64(s, 6, base + (int64_t)i);
-        if (s_exec(st, s, "queue delivery", err) != 0)
-            return -1;
-    }
+    rowid = sqlite3_last_insert_rowid(st->db);
+    EWH_ASSERT(hdr->n_recipients >= 1 && hdr->n_recipients <= HUB_SEQ_SPAN);
+    for (i = 0; i < hdr->n_recipients; i++)
+        memcpy(&rcpts[2 * i], hdr->recipients[i], 2);
+    if ((s = s_stmt(st, S_Q_INS, err)) == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, rowid);
+    sqlite3_bind_text(s, 2, rcpts, (int)(2 * hdr->n_recipients), SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, (int)hdr->level);
+    sqlite3_bind_int64(s, 4, hdr->expires_at);
+    sqlite3_bind_int64(s, 5, received_at);
+    sqlite3_bind_int64(s, 6, (int64_t)((UINT64_C(1) << hdr->n_recipients) - 1));
+    if (s_exec(st, s, "queue deliveries", err) != 0)
+        return -1;
+    for (i = 0; i < hdr->n_recipients; i++)
+        s_lane_op(st, hdr->recipients[i], (int)hdr->level,
+                  (uint64_t)rowid * HUB_SEQ_SPAN + i);
     return 0;
 }
 
@@ -937,45 +1160,130 @@ hub_store_audit_append(hub_store_t *st, uint64_t n,
     return s_exec(st, s, "audit append", err);
 }
 
+/* (Re)build the lanes from the fan-out rows: once per ewhub run, and
+ * after a change could not be applied in memory. */
+static int
+s_lanes_load(hub_store_t *st, struct ewh_err *err)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (st->lanes != NULL && !st->lanes_stale)
+        return 0;
+    EWH_ASSERT(!st->in_tx);
+    if (st->lanes == NULL && (st->lanes = hub_lanes_new()) == NULL)
+        return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+    hub_lanes_clear(st->lanes);
+    st->lanes_stale = true;
+    if ((s = s_stmt(st, S_Q_LOAD, err)) == NULL)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t)sqlite3_column_int64(s, 0);
+        const char *rcpts = (const char *)sqlite3_column_text(s, 1);
+        size_t n = (size_t)sqlite3_column_bytes(s, 1) / 2, i;
+        int level = sqlite3_column_int(s, 2);
+        uint64_t waiting = (uint64_t)sqlite3_column_int64(s, 3);
+        for (i = 0; i < n && i < HUB_SEQ_SPAN; i++) {
+            if (((waiting >> i) & 1) == 0)
+                continue;
+            if (hub_lanes_add(st->lanes, &rcpts[2 * i], level,
+                              seq * HUB_SEQ_SPAN + i) != 0) {
+                sqlite3_reset(s);
+                return ewh_err_set(err, EWH_E_NOMEM,
+                                   "cannot order the queue in memory");
+            }
+        }
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "load queue", err);
+    st->lanes_stale = false;
+    return 0;
+}
+
+struct s_walk {
+    hub_store_t *st;
+    const char *cc;
+    int level;
+    size_t left;
+    hub_skip_fn skip;
+    void *skip_ctx;
+    hub_qrow_fn fn;
+    void *ctx;
+    int rc; /* SQLite's, on a failed read */
+};
+
+static int
+s_walk_one(void *arg, uint64_t seq)
+{
+    struct s_walk *w = arg;
+    sqlite3_stmt *e = w->st->st[S_ENV_GET];
+    struct hub_qrow row;
+
+    if (w->left == 0)
+        return 1;
+    w->left--;
+    if (w->skip != NULL && w->skip(w->skip_ctx, w->cc, seq))
+        return 0;
+    sqlite3_reset(e);
+    sqlite3_bind_int64(e, 1, (int64_t)(seq / HUB_SEQ_SPAN));
+    if ((w->rc = sqlite3_step(e)) != SQLITE_ROW) {
+        if (w->rc == SQLITE_DONE)
+            w->rc = SQLITE_CORRUPT;
+        return 1;
+    }
+    w->rc = SQLITE_OK;
+    memset(&row, 0, sizeof(row));
+    row.seq = seq;
+    if (sqlite3_column_bytes(e, 0) == EWH_ID_BYTES)
+        memcpy(row.id, sqlite3_column_blob(e, 0), EWH_ID_BYTES);
+    row.level = (enum ewh_level)w->level;
+    row.env = sqlite3_column_blob(e, 1);
+    row.env_len = (size_t)sqlite3_column_bytes(e, 1);
+    row.expires_at = sqlite3_column_int64(e, 2);
+    return w->fn(w->ctx, &row) != 0 ? 1 : 0;
+}
+
 int
 hub_store_queue_walk(hub_store_t *st, const char *cc, size_t limit,
                      hub_skip_fn skip, void *skip_ctx, hub_qrow_fn fn,
                      void *ctx, struct ewh_err *err)
 {
-    sqlite3_stmt *s = s_stmt(st, S_Q_WALK, err), *e;
-    struct hub_qrow row;
-    int rc, erc;
+    struct s_walk w = {.st = st,
+                       .cc = cc,
+                       .left = limit,
+                       .skip = skip,
+                       .skip_ctx = skip_ctx,
+                       .fn = fn,
+                       .ctx = ctx,
+                       .rc = SQLITE_OK};
+    int stop = 0;
 
-    if (s == NULL || (e = s_stmt(st, S_ENV_GET, err)) == NULL)
+    if (s_lanes_load(st, err) != 0 || s_stmt(st, S_ENV_GET, err) == NULL)
         return -1;
-    sqlite3_bind_text(s, 1, cc, 2, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (int64_t)limit);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        memset(&row, 0, sizeof(row));
-        row.seq = (uint64_t)sqlite3_column_int64(s, 0);
-        if (sqlite3_column_bytes(s, 1) == EWH_ID_BYTES)
-            memcpy(row.id, sqlite3_column_blob(s, 1), EWH_ID_BYTES);
-        row.level = (enum ewh_level)sqlite3_column_int(s, 2);
-        row.expires_at = sqlite3_column_int64(s, 3);
-        if (skip != NULL && skip(skip_ctx, cc, row.seq))
-            continue;
-        sqlite3_reset(e);
-        sqlite3_bind_blob(e, 1, row.id, EWH_ID_BYTES, SQLITE_STATIC);
-        if ((erc = sqlite3_step(e)) != SQLITE_ROW) {
-            rc = erc == SQLITE_DONE ? SQLITE_CORRUPT : erc;
-            break;
-        }
-        row.env = sqlite3_column_blob(e, 0);
-        row.env_len = (size_t)sqlite3_column_bytes(e, 0);
-        if (fn(ctx, &row) != 0) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    sqlite3_reset(e);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
-        return s_dberr(st, rc, "walk queue", err);
+    for (w.level = EWH_LEVEL_HIGH; w.level >= EWH_LEVEL_LOW && !stop; w.level--)
+        stop = hub_lanes_walk(st->lanes, cc, w.level, s_walk_one, &w);
+    sqlite3_reset(st->st[S_ENV_GET]);
+    if (w.rc != SQLITE_OK)
+        return s_dberr(st, w.rc, "walk queue", err);
+    return 0;
+}
+
+static int
+s_delivery_add(hub_store_t *st, const char *cc, uint64_t seq, int state,
+               int64_t at, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_DLV_INS, err);
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)seq);
+    sqlite3_bind_text(s, 2, cc, 2, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, state);
+    sqlite3_bind_int64(s, 4, at);
+    if (s_exec(st, s, "record delivery", err) != 0)
+        return -1;
+    s_lane_op(st, cc, 0, seq);
     return 0;
 }
 
@@ -989,25 +1297,48 @@ hub_store_queue_done(hub_store_t *st, const char *cc, uint64_t seq,
     *changed = false;
     if (s == NULL)
         return -1;
+    if (seq > (uint64_t)INT64_MAX)
+        return 0; /* no such delivery */
     sqlite3_bind_int64(s, 1, (int64_t)seq);
     sqlite3_bind_text(s, 2, cc, 2, SQLITE_STATIC);
     sqlite3_bind_blob(s, 3, id, EWH_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, ewh_now());
     if (s_exec(st, s, "mark delivered", err) != 0)
         return -1;
-    *changed = sqlite3_changes(st->db) > 0;
+    if (sqlite3_changes(st->db) == 0)
+        return 0;
+    if (s_delivery_add(st, cc, seq, 1, ewh_now(), err) != 0)
+        return -1;
+    *changed = true;
     return 0;
+}
+
+struct s_count {
+    hub_count_fn fn;
+    void *ctx;
+};
+
+static void
+s_count_lane(void *arg, const char *cc, int level, uint64_t n)
+{
+    struct s_count *c = arg;
+
+    c->fn(c->ctx, cc, (enum ewh_level)level, n);
 }
 
 int
 hub_store_queue_counts(hub_store_t *st, hub_count_fn fn, void *ctx,
                        struct ewh_err *err)
 {
-    sqlite3_stmt *s = s_stmt(st, S_Q_COUNTS, err);
+    sqlite3_stmt *s;
     char cc[EWH_CC_BYTES];
     int rc;
 
-    if (s == NULL)
+    if (st->lanes != NULL && !st->lanes_stale && !st->in_tx) {
+        struct s_count c = {fn, ctx};
+        hub_lanes_counts(st->lanes, s_count_lane, &c);
+        return 0;
+    }
+    if ((s = s_stmt(st, S_Q_COUNTS, err)) == NULL)
         return -1;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         snprintf(cc, sizeof(cc), "%.2s",
@@ -1037,11 +1368,43 @@ s_relay_add(hub_store_t *st, const char *cc, enum hub_relay_kind kind,
 }
 
 struct s_expired {
-    uint64_t seq;
+    uint64_t seq; /* the fan-out row's */
+    uint64_t waiting;
+    char rcpts[2 * HUB_SEQ_SPAN];
+    size_t n_rcpts;
     uint8_t id[EWH_ID_BYTES];
-    char cc[EWH_CC_BYTES];
     char origin[EWH_CC_BYTES];
 };
+
+static int
+s_expire_one(hub_store_t *st, const struct s_expired *r, size_t i, int64_t now,
+             struct ewh_err *err)
+{
+    Ewh__Notice nt = EWH__NOTICE__INIT;
+    uint64_t seq = r->seq * HUB_SEQ_SPAN + i;
+    char cc[EWH_CC_BYTES];
+    uint8_t buf[256];
+    sqlite3_stmt *s;
+    size_t len;
+
+    snprintf(cc, sizeof(cc), "%.2s", &r->rcpts[2 * i]);
+    if ((s = s_stmt(st, S_Q_EXPIRE, err)) == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)seq);
+    if (s_exec(st, s, "expire", err) != 0 ||
+        s_delivery_add(st, cc, seq, 2, now, err) != 0)
+        return -1;
+    nt.id.data = (uint8_t *)r->id;
+    nt.id.len = EWH_ID_BYTES;
+    nt.country = cc;
+    nt.kind = EWH__NOTICE_KIND__NOTICE_EXPIRED;
+    nt.at = now;
+    nt.reason = (char *)"expired before delivery";
+    len = ewh__notice__get_packed_size(&nt);
+    EWH_ASSERT(len <= sizeof(buf));
+    ewh__notice__pack(&nt, buf);
+    return s_relay_add(st, r->origin, HUB_RELAY_NOTICE, buf, len, err);
+}
 
 int
 hub_store_expire(hub_store_t *st, int64_t now, hub_skip_fn skip,
@@ -1049,70 +1412,50 @@ hub_store_expire(hub_store_t *st, int64_t now, hub_skip_fn skip,
                  struct ewh_err *err)
 {
     struct s_expired *rows = NULL;
-    size_t n = 0, cap = 0, i;
+    size_t n = 0, i, k;
     sqlite3_stmt *s;
-    int rc, ret = -1;
+    int rc = SQLITE_DONE, ret = -1;
 
     *n_expired = 0;
     if ((s = s_stmt(st, S_Q_EXPIRED, err)) == NULL)
         return -1;
+    if ((rows = calloc(HUB_EXPIRE_ROWS, sizeof(*rows))) == NULL)
+        return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
     sqlite3_bind_int64(s, 1, now);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            struct s_expired *nr = realloc(rows, ncap * sizeof(*rows));
-            if (nr == NULL) {
-                sqlite3_reset(s);
-                ewh_err_set(err, EWH_E_NOMEM, "out of memory");
-                goto out;
-            }
-            rows = nr;
-            cap = ncap;
-        }
-        memset(&rows[n], 0, sizeof(rows[n]));
-        rows[n].seq = (uint64_t)sqlite3_column_int64(s, 0);
-        if (sqlite3_column_bytes(s, 1) == EWH_ID_BYTES)
-            memcpy(rows[n].id, sqlite3_column_blob(s, 1), EWH_ID_BYTES);
-        snprintf(rows[n].cc, 3, "%.2s",
-                 (const char *)sqlite3_column_text(s, 2));
-        snprintf(rows[n].origin, 3, "%.2s",
-                 (const char *)sqlite3_column_text(s, 3));
+    while (n < HUB_EXPIRE_ROWS && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct s_expired *r = &rows[n];
+        r->seq = (uint64_t)sqlite3_column_int64(s, 0);
+        r->n_rcpts = (size_t)sqlite3_column_bytes(s, 1) / 2;
+        if (r->n_rcpts > HUB_SEQ_SPAN)
+            r->n_rcpts = HUB_SEQ_SPAN;
+        memcpy(r->rcpts, sqlite3_column_text(s, 1), 2 * r->n_rcpts);
+        r->waiting = (uint64_t)sqlite3_column_int64(s, 2);
+        if (sqlite3_column_bytes(s, 3) == EWH_ID_BYTES)
+            memcpy(r->id, sqlite3_column_blob(s, 3), EWH_ID_BYTES);
+        snprintf(r->origin, sizeof(r->origin), "%.2s",
+                 (const char *)sqlite3_column_text(s, 4));
         n++;
     }
     sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
+    if (n < HUB_EXPIRE_ROWS && rc != SQLITE_DONE) {
         s_dberr(st, rc, "find expired", err);
         goto out;
     }
-    for (i = 0; i < n; i++) {
-        Ewh__Notice nt = EWH__NOTICE__INIT;
-        uint8_t buf[256];
-        size_t len;
-
-        if (skip != NULL && skip(ctx, rows[i].cc, rows[i].seq))
-            continue;
-        if ((s = s_stmt(st, S_Q_EXPIRE, err)) == NULL)
-            goto out;
-        sqlite3_bind_int64(s, 1, (int64_t)rows[i].seq);
-        sqlite3_bind_int64(s, 2, now);
-        if (s_exec(st, s, "expire", err) != 0)
-            goto out;
-        nt.id.data = rows[i].id;
-        nt.id.len = EWH_ID_BYTES;
-        nt.country = rows[i].cc;
-        nt.kind = EWH__NOTICE_KIND__NOTICE_EXPIRED;
-        nt.at = now;
-        nt.reason = (char *)"expired before delivery";
-        len = ewh__notice__get_packed_size(&nt);
-        EWH_ASSERT(len <= sizeof(buf));
-        ewh__notice__pack(&nt, buf);
-        if (s_relay_add(st, rows[i].origin, HUB_RELAY_NOTICE, buf, len, err) !=
-            0)
-            goto out;
-        if (fn != NULL)
-            fn(ctx, rows[i].cc, rows[i].id, rows[i].origin);
-        (*n_expired)++;
-    }
+    for (i = 0; i < n; i++)
+        for (k = 0; k < rows[i].n_rcpts; k++) {
+            uint64_t seq = rows[i].seq * HUB_SEQ_SPAN + k;
+            char cc[EWH_CC_BYTES];
+            if (((rows[i].waiting >> k) & 1) == 0)
+                continue;
+            snprintf(cc, sizeof(cc), "%.2s", &rows[i].rcpts[2 * k]);
+            if (skip != NULL && skip(ctx, cc, seq))
+                continue;
+            if (s_expire_one(st, &rows[i], k, now, err) != 0)
+                goto out;
+            if (fn != NULL)
+                fn(ctx, cc, rows[i].id, rows[i].origin);
+            (*n_expired)++;
+        }
     ret = 0;
 out:
     free(rows);
@@ -1133,10 +1476,12 @@ hub_store_recipient_of(hub_store_t *st, const uint8_t id[EWH_ID_BYTES],
     if (s == NULL)
         return -1;
     sqlite3_bind_blob(s, 1, id, EWH_ID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, cc, 2, SQLITE_STATIC);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        *found = true;
+        const char *rcpts = (const char *)sqlite3_column_text(s, 1);
+        int i, n = sqlite3_column_bytes(s, 1) / 2;
+        for (i = 0; i < n && !*found; i++)
+            *found = memcmp(&rcpts[2 * i], cc, 2) == 0;
         snprintf(origin, EWH_CC_BYTES, "%.2s",
                  (const char *)sqlite3_column_text(s, 0));
     }
@@ -1230,24 +1575,23 @@ hub_store_roster_bump(hub_store_t *st, uint64_t *v, struct ewh_err *err)
     return v == NULL ? 0 : hub_store_roster_version(st, v, err);
 }
 
-/* A report is final when no queue row is still queued; it is removed
- * (its envelope bytes emptied, the row kept) once its last row became
- * final before the cutoff of its kind.  The row stays so that a resend of
- * the id is still a duplicate and the audit chain entry keeps its id. */
-#define S_ROWS_OF_E                                                            \
-    "q.seq >= e.rowid * " S_SPAN " AND q.seq < (e.rowid + 1) * " S_SPAN        \
-    " AND q.id = e.id"
+/* A report is final when none of its deliveries is still waiting; it is
+ * removed (its envelope bytes emptied, the row kept) once its last
+ * delivery became final before the cutoff of its kind.  The row stays so
+ * that a resend of the id is still a duplicate and the audit chain entry
+ * keeps its id. */
+#define S_DLV_OF_E                                                             \
+    "d.seq >= e.rowid * " S_SPAN " AND d.seq < (e.rowid + 1) * " S_SPAN
+#define S_CUTOFF                                                               \
+    "(CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE " S_DLV_OF_E          \
+    " AND d.state = 2) THEN ?2 ELSE ?1 END)"
 static const char s_sweep_sql[] =
     "UPDATE envelopes SET env = X'' WHERE rowid IN ("
-    " SELECT e.rowid FROM envelopes e WHERE e.rowid > ?3 AND e.rowid <= ?4"
-    " AND length(e.env) > 0"
-    " AND NOT EXISTS (SELECT 1 FROM queue q WHERE " S_ROWS_OF_E
-    "  AND q.state = 0)"
-    " AND (CASE WHEN EXISTS (SELECT 1 FROM queue q WHERE " S_ROWS_OF_E
-    "  AND q.state = 2) THEN ?2 ELSE ?1 END) > 0"
-    " AND coalesce((SELECT max(q.done_at) FROM queue q WHERE " S_ROWS_OF_E
-    "),  e.received_at) <= (CASE WHEN EXISTS (SELECT 1 FROM queue q"
-    "  WHERE " S_ROWS_OF_E " AND q.state = 2) THEN ?2 ELSE ?1 END))";
+    " SELECT e.rowid FROM envelopes e LEFT JOIN fanout f ON f.seq = e.rowid"
+    " WHERE e.rowid > ?3 AND e.rowid <= ?4 AND length(e.env) > 0"
+    " AND coalesce(f.waiting, 0) = 0 AND " S_CUTOFF " > 0"
+    " AND coalesce((SELECT max(d.done_at) FROM deliveries d WHERE " S_DLV_OF_E
+    "), e.received_at) <= " S_CUTOFF ")";
 
 int
 hub_store_retention_sweep(hub_store_t *st, int64_t delivered_before,
@@ -1569,7 +1913,8 @@ hub_store_audit_walk(hub_store_t *st, uint64_t after, size_t limit,
             s_text(s, 7, row.env_origin, sizeof(row.env_origin));
             row.env_received_at = sqlite3_column_int64(s, 8);
         }
-        row.queued = (uint64_t)sqlite3_column_int64(s, 9);
+        row.queued = (uint64_t)__builtin_popcountll(
+            (unsigned long long)sqlite3_column_int64(s, 9));
         if (fn(ctx, &row) != 0) {
             rc = SQLITE_DONE;
             break;

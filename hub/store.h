@@ -100,9 +100,9 @@ EWH_MUST_CHECK int hub_store_envelope_find(hub_store_t *st,
                                            const uint8_t id[EWH_ID_BYTES],
                                            const uint8_t hash[EWH_HASH_BYTES],
                                            int *found, struct ewh_err *err);
-/* Store an envelope (inside a transaction) with one queue row per
- * recipient.  The caller has checked that id is new in this transaction
- * (hub_store_envelope_find). */
+/* Store an envelope (inside a transaction) with its fan-out row: one
+ * queued delivery per recipient.  The caller has checked that id is new in this
+ * transaction (hub_store_envelope_find). */
 EWH_MUST_CHECK int hub_store_envelope_add(hub_store_t *st, const uint8_t *env,
                                           size_t len,
                                           const struct ewh_header *hdr,
@@ -136,8 +136,9 @@ typedef int (*hub_qrow_fn)(void *ctx, const struct hub_qrow *row);
 typedef bool (*hub_skip_fn)(void *ctx, const char *cc, uint64_t seq);
 
 /* Walk cc's queued deliveries, high before medium before low, oldest
- * first, at most limit rows.  Rows for which skip (may be NULL) is true
- * (in flight) are passed over without reading their envelope. */
+ * first, at most limit rows (outside a transaction: the order is read
+ * from the lanes, which follow the last commit).  Rows for which skip (may be
+ * NULL) is true (in flight) are passed over without reading their envelope. */
 EWH_MUST_CHECK int hub_store_queue_walk(hub_store_t *st, const char *cc,
                                         size_t limit, hub_skip_fn skip,
                                         void *skip_ctx, hub_qrow_fn fn,
@@ -154,6 +155,9 @@ typedef void (*hub_count_fn)(void *ctx, const char *cc, enum ewh_level level,
 EWH_MUST_CHECK int hub_store_queue_counts(hub_store_t *st, hub_count_fn fn,
                                           void *ctx, struct ewh_err *err);
 
+/* Reports one expiry sweep looks at, at most: when *n_expired reaches it
+ * there may be more. */
+#define HUB_EXPIRE_ROWS 1000
 /* Inside a transaction: mark queued rows past their expiry as expired and
  * queue a Notice{EXPIRED} for each origin.  skip (may be NULL) spares rows
  * that are in flight (their recipient may acknowledge them yet); fn (may be

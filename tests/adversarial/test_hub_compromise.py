@@ -117,13 +117,14 @@ class Compromise(NodeCase):
         for how in ("same seq", "new seq"):
             self.assertEqual(self.hub_proc.term(), 0)
             con = hubdb(self.hub)
-            if how == "same seq":
-                con.execute("UPDATE queue SET state = 0, done_at = NULL")
-            else:
-                con.execute("INSERT INTO queue(id, country, level, "
-                            "expires_at, state, queued_at) SELECT id, "
-                            "country, level, expires_at, 0, queued_at "
-                            "FROM queue")
+            # Every delivery waits again: under the seq it had, or under
+            # a new one (the report moved to a new row).
+            con.execute("UPDATE fanout SET waiting ="
+                        " (1 << (length(rcpts) / 2)) - 1")
+            con.execute("DELETE FROM deliveries")
+            if how == "new seq":
+                con.execute("UPDATE envelopes SET rowid = rowid + 1000")
+                con.execute("UPDATE fanout SET seq = seq + 1000")
             con.commit()
             con.close()
             self.hub_again()
@@ -174,10 +175,16 @@ class Compromise(NodeCase):
                         "created_at, expires_at, received_at, hash, env) "
                         "VALUES(?, 'RS', 3, ?, 0, ?, ?, ?)",
                         (jid, now, now, os.urandom(32), blob))
-        for jid in [rid] + list(junk):
-            con.execute("INSERT INTO queue(id, country, level, expires_at, "
-                        "state, queued_at) VALUES(?, 'HR', 3, 0, 0, ?)",
-                        (jid, now))
+        # HR added to the recipients of BG's report, and a delivery to HR
+        # of each junk envelope.
+        con.execute("UPDATE fanout SET rcpts = rcpts || 'HR',"
+                    " waiting = waiting | (1 << (length(rcpts) / 2))"
+                    " WHERE seq = (SELECT rowid FROM envelopes WHERE id = ?)",
+                    (rid,))
+        for jid in junk:
+            con.execute("INSERT INTO fanout(seq, rcpts, level, expires_at,"
+                        " queued_at, waiting) SELECT rowid, 'HR', 3, 0, ?, 1"
+                        " FROM envelopes WHERE id = ?", (now, jid))
         con.commit()
         con.close()
         log0 = len(self.agents["HR"].logtext())
@@ -269,7 +276,8 @@ class Compromise(NodeCase):
         # The hub drops the delivery (its store says nothing is owed).
         self.assertEqual(self.hub_proc.term(), 0)
         con = hubdb(self.hub)
-        con.execute("DELETE FROM queue WHERE id = ?", (bytes.fromhex(r1),))
+        con.execute("DELETE FROM fanout WHERE seq = (SELECT rowid FROM"
+                    " envelopes WHERE id = ?)", (bytes.fromhex(r1),))
         con.commit()
         con.close()
         self.hub_again()

@@ -36,8 +36,12 @@ def tamper(hubdir, how, n):
             con.execute("UPDATE envelopes SET env = ? WHERE id = ?",
                         (bytes(env), rid))
         elif how == "delete":
-            # Remove the report entirely: queue rows, envelope, chain entry.
-            con.execute("DELETE FROM queue WHERE id = ?", (rid,))
+            # Remove the report entirely: its deliveries, envelope and
+            # chain entry.
+            (row,) = con.execute("SELECT rowid FROM envelopes WHERE id = ?",
+                                 (rid,)).fetchone()
+            con.execute("DELETE FROM fanout WHERE seq = ?", (row,))
+            con.execute("DELETE FROM deliveries WHERE seq / 32 = ?", (row,))
             con.execute("DELETE FROM envelopes WHERE id = ?", (rid,))
             con.execute("DELETE FROM audit WHERE n = ?", (n,))
         elif how == "empty":
