@@ -70,6 +70,7 @@ struct s_dack {
     uint64_t seq;
     uint8_t id[EWH_ID_BYTES];
     bool done;
+    enum ewh_level level; /* the report's, when done */
 };
 
 struct s_rack {
@@ -1241,7 +1242,8 @@ s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
     }
     for (i = 0; i < h->b.n_dack; i++)
         if (hub_store_queue_done(h->st, h->b.dack[i].cc, h->b.dack[i].seq,
-                                 h->b.dack[i].id, &h->b.dack[i].done, err) != 0)
+                                 h->b.dack[i].id, &h->b.dack[i].done,
+                                 &h->b.dack[i].level, err) != 0)
             goto fail;
     for (i = 0; submits && i < h->b.n_dack; i++)
         if (h->b.dack[i].done &&
@@ -1407,15 +1409,16 @@ s_commit(struct hub *h)
         for (i = 0; i < h->b.n_dack; i++) {
             struct s_dack *d = &h->b.dack[i];
             struct hub_node *n = hub_queue_node(h->q, d->cc, false);
-            unsigned lvl = 0;
             if (n == NULL)
                 continue;
-            if (hub_seqset_del(&n->inflight, d->seq, &lvl) && d->done &&
-                n->queued[lvl] > 0)
-                n->queued[lvl]--;
+            /* The level from the store: a disconnect in the same turn has
+             * already emptied the node's in-flight set. */
+            (void)hub_seqset_del(&n->inflight, d->seq, NULL);
             if (d->done) {
+                if (n->queued[d->level] > 0)
+                    n->queued[d->level]--;
                 h->n.delivered++;
-                hub_metrics_delivered(h->m, (enum ewh_level)lvl);
+                hub_metrics_delivered(h->m, d->level);
             }
             n->want_fill = true;
         }

@@ -40,8 +40,9 @@ static const char s_schema[] =
      * A delivery is named by seq * HUB_SEQ_SPAN + i.  The order of each
      * country's queued deliveries is kept in memory (lanes.h), so that an
      * accepted report costs one row here instead of one row and one index
-     * entry per recipient (docs/performance.md).  No foreign key: see
-     * hub_store_envelope_add(). */
+     * entry per recipient (docs/performance.md).  No foreign key:
+     * hub_store_envelope_add() writes the envelope and its fan-out row in
+     * one transaction. */
     "CREATE TABLE IF NOT EXISTS fanout("
     " seq INTEGER PRIMARY KEY, rcpts TEXT NOT NULL, level INTEGER NOT NULL,"
     " expires_at INTEGER NOT NULL, queued_at INTEGER NOT NULL,"
@@ -174,7 +175,8 @@ static const char *const s_sql[S__COUNT] = {
         ")) WHERE seq = ?1 / " S_SPAN " AND (waiting >> (?1 % " S_SPAN
         ")) & 1 AND substr(rcpts, 2 * (?1 % " S_SPAN ") + 1, 2) = ?2"
         " AND (?3 = zeroblob(16)"
-        " OR ?3 = (SELECT id FROM envelopes WHERE rowid = ?1 / " S_SPAN "))",
+        " OR ?3 = (SELECT id FROM envelopes WHERE rowid = ?1 / " S_SPAN "))"
+        " RETURNING level",
     [S_DLV_INS] = "INSERT OR REPLACE INTO deliveries(seq, country, state,"
                   " done_at) VALUES(?1, ?2, ?3, ?4)",
     [S_Q_COUNTS] = "SELECT substr(f.rcpts, 2 * s.i + 1, 2), f.level,"
@@ -377,7 +379,47 @@ s_count(hub_store_t *st, const char *sql)
     return n;
 }
 
-/* One report's rows while converting layout 2. */
+/* Record a lane change for the commit (only when the lanes are loaded). */
+static void
+s_lane_op(hub_store_t *st, const char *cc, int level, uint64_t seq)
+{
+    if (st->lanes == NULL || st->lanes_stale)
+        return;
+    if (st->n_ops == st->cap_ops) {
+        size_t ncap = st->cap_ops ? st->cap_ops * 2 : 256;
+        struct s_lane_op *n = realloc(st->ops, ncap * sizeof(*n));
+        if (n == NULL) {
+            st->lanes_stale = true; /* rebuilt from the database */
+            return;
+        }
+        st->ops = n;
+        st->cap_ops = ncap;
+    }
+    st->ops[st->n_ops].seq = seq;
+    memcpy(st->ops[st->n_ops].cc, cc, 2);
+    st->ops[st->n_ops].level = (uint8_t)level;
+    st->n_ops++;
+}
+
+static int
+s_delivery_add(hub_store_t *st, const char *cc, uint64_t seq, int state,
+               int64_t at, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_DLV_INS, err);
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)seq);
+    sqlite3_bind_text(s, 2, cc, 2, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, state);
+    sqlite3_bind_int64(s, 4, at);
+    if (s_exec(st, s, "record delivery", err) != 0)
+        return -1;
+    s_lane_op(st, cc, 0, seq);
+    return 0;
+}
+
+/* A report's fan-out row. */
 struct s_fan {
     int64_t rowid;
     char rcpts[2 * HUB_SEQ_SPAN];
@@ -388,91 +430,79 @@ struct s_fan {
 };
 
 static int
-s_fan_write(hub_store_t *st, const struct s_fan *f)
+s_fan_add(hub_store_t *st, const struct s_fan *f, struct ewh_err *err)
 {
-    sqlite3_stmt *s = st->st[S_Q_INS];
+    sqlite3_stmt *s = s_stmt(st, S_Q_INS, err);
 
-    sqlite3_reset(s);
+    if (s == NULL)
+        return -1;
     sqlite3_bind_int64(s, 1, f->rowid);
     sqlite3_bind_text(s, 2, f->rcpts, (int)(2 * f->n), SQLITE_STATIC);
     sqlite3_bind_int(s, 3, f->level);
     sqlite3_bind_int64(s, 4, f->expires_at);
     sqlite3_bind_int64(s, 5, f->queued_at);
     sqlite3_bind_int64(s, 6, (int64_t)f->waiting);
-    return sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(st->db);
+    return s_exec(st, s, "queue deliveries", err);
 }
 
 /* Layout 2 to 3 (inside the upgrade's transaction): a fan-out row per
  * report, a deliveries row per row delivered or expired.  *why explains a
  * refusal (rows that layout 3 cannot say). */
 static int
-s_upgrade_2(hub_store_t *st, int64_t *n_rows, const char **why)
+s_upgrade_2(hub_store_t *st, int64_t *n_rows, const char **why,
+            struct ewh_err *err)
 {
     struct s_fan f = {.rowid = -1};
     sqlite3_stmt *r = NULL;
-    struct ewh_err e2 = {0};
     int rc;
 
     *n_rows = 0;
-    if (s_stmt(st, S_Q_INS, &e2) == NULL || s_stmt(st, S_DLV_INS, &e2) == NULL)
-        return sqlite3_errcode(st->db);
     if ((rc = sqlite3_prepare_v2(st->db, s_upgrade_2_read, -1, &r, NULL)) !=
         SQLITE_OK)
-        return rc;
+        return s_dberr(st, rc, "upgrade", err);
     while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(r, 0);
-        int64_t rowid = seq / HUB_SEQ_SPAN;
+        const char *cc = (const char *)sqlite3_column_text(r, 1);
         size_t slot = (size_t)(seq % HUB_SEQ_SPAN);
         int state = sqlite3_column_int(r, 4);
-        if (seq < 0 || sqlite3_column_bytes(r, 1) != 2) {
+        if (seq < 0 || cc == NULL || sqlite3_column_bytes(r, 1) != 2) {
             *why = "a queue row has a bad seq or country";
-            rc = SQLITE_CONSTRAINT;
-            break;
+            goto fail;
         }
-        if (rowid != f.rowid) {
-            if (f.rowid >= 0 && (rc = s_fan_write(st, &f)) != SQLITE_OK)
-                break;
+        if (seq / HUB_SEQ_SPAN != f.rowid) {
+            if (f.rowid >= 0 && s_fan_add(st, &f, err) != 0)
+                goto fail;
             memset(&f, 0, sizeof(f));
-            f.rowid = rowid;
+            f.rowid = seq / HUB_SEQ_SPAN;
             f.level = sqlite3_column_int(r, 2);
             f.expires_at = sqlite3_column_int64(r, 3);
             f.queued_at = sqlite3_column_int64(r, 5);
         }
         if (slot != f.n) {
             *why = "a report's queue rows are not numbered 0, 1, 2, ...";
-            rc = SQLITE_CONSTRAINT;
-            break;
+            goto fail;
         }
-        memcpy(&f.rcpts[2 * slot], sqlite3_column_text(r, 1), 2);
+        memcpy(&f.rcpts[2 * slot], cc, 2);
         f.n++;
-        if (state == 0) {
+        if (state == 0)
             f.waiting |= UINT64_C(1) << slot;
-        } else {
-            sqlite3_stmt *d = st->st[S_DLV_INS];
-            sqlite3_reset(d);
-            sqlite3_bind_int64(d, 1, seq);
-            sqlite3_bind_text(d, 2, (const char *)sqlite3_column_text(r, 1), 2,
-                              SQLITE_TRANSIENT);
-            sqlite3_bind_int(d, 3, state);
-            sqlite3_bind_int64(d, 4,
-                               sqlite3_column_type(r, 6) == SQLITE_NULL
-                                   ? f.queued_at
-                                   : sqlite3_column_int64(r, 6));
-            if (sqlite3_step(d) != SQLITE_DONE) {
-                rc = sqlite3_errcode(st->db);
-                break;
-            }
-        }
+        else if (s_delivery_add(st, cc, (uint64_t)seq, state,
+                                sqlite3_column_type(r, 6) == SQLITE_NULL
+                                    ? f.queued_at
+                                    : sqlite3_column_int64(r, 6),
+                                err) != 0)
+            goto fail;
         (*n_rows)++;
     }
-    if (rc == SQLITE_DONE && f.rowid >= 0)
-        rc = s_fan_write(st, &f);
-    else if (rc == SQLITE_DONE)
-        rc = SQLITE_OK;
+    if (rc != SQLITE_DONE) {
+        s_dberr(st, rc, "upgrade", err);
+        goto fail;
+    }
     sqlite3_finalize(r);
-    sqlite3_reset(st->st[S_Q_INS]);
-    sqlite3_reset(st->st[S_DLV_INS]);
-    return rc;
+    return f.rowid >= 0 ? s_fan_add(st, &f, err) : 0;
+fail:
+    sqlite3_finalize(r);
+    return -1;
 }
 
 static int
@@ -480,6 +510,7 @@ s_layout(hub_store_t *st, const char *path, bool upgrade, struct ewh_err *err)
 {
     static const char sql[] = "INSERT OR REPLACE INTO meta(k, v)"
                               " VALUES('layout', " S_STR(S_LAYOUT) ")";
+    struct ewh_err e2 = {0};
     const char *why = NULL;
     char *msg = NULL;
     int64_t had, layout, n1, n2;
@@ -555,13 +586,11 @@ s_layout(hub_store_t *st, const char *path, bool upgrade, struct ewh_err *err)
             goto rollback;
     }
     /* One fan-out row per report (layout 3); the queue becomes a view. */
-    if ((rc = s_upgrade_2(st, &n2, &why)) != SQLITE_OK) {
+    if (s_upgrade_2(st, &n2, &why, &e2) != 0) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-        if (why != NULL)
-            return ewh_err_set(err, EWH_E_STORE,
-                               "%s: cannot upgrade store layout %lld: %s", path,
-                               (long long)layout, why);
-        goto dberr;
+        return ewh_err_set(err, EWH_E_STORE,
+                           "%s: cannot upgrade store layout %lld: %s", path,
+                           (long long)layout, why != NULL ? why : e2.reason);
     }
     if ((rc = sqlite3_exec(st->db, s_upgrade_2_drop, NULL, NULL, &msg)) !=
             SQLITE_OK ||
@@ -812,28 +841,6 @@ hub_store_begin(hub_store_t *st, struct ewh_err *err)
     return 0;
 }
 
-/* Record a lane change for the commit (only when the lanes are loaded). */
-static void
-s_lane_op(hub_store_t *st, const char *cc, int level, uint64_t seq)
-{
-    if (st->lanes == NULL || st->lanes_stale)
-        return;
-    if (st->n_ops == st->cap_ops) {
-        size_t ncap = st->cap_ops ? st->cap_ops * 2 : 256;
-        struct s_lane_op *n = realloc(st->ops, ncap * sizeof(*n));
-        if (n == NULL) {
-            st->lanes_stale = true; /* rebuilt from the database */
-            return;
-        }
-        st->ops = n;
-        st->cap_ops = ncap;
-    }
-    st->ops[st->n_ops].seq = seq;
-    memcpy(st->ops[st->n_ops].cc, cc, 2);
-    st->ops[st->n_ops].level = (uint8_t)level;
-    st->n_ops++;
-}
-
 int
 hub_store_commit(hub_store_t *st, struct ewh_err *err)
 {
@@ -1081,8 +1088,7 @@ hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
                        struct ewh_err *err)
 {
     sqlite3_stmt *s = s_stmt(st, S_ENV_INS, err);
-    char rcpts[2 * HUB_SEQ_SPAN];
-    int64_t rowid;
+    struct s_fan f;
     size_t i;
 
     if (s == NULL)
@@ -1097,23 +1103,19 @@ hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
     sqlite3_bind_blob(s, 8, env, (int)len, SQLITE_STATIC);
     if (s_exec(st, s, "store envelope", err) != 0)
         return -1;
-    rowid = sqlite3_last_insert_rowid(st->db);
+    f.rowid = sqlite3_last_insert_rowid(st->db);
     EWH_ASSERT(hdr->n_recipients >= 1 && hdr->n_recipients <= HUB_SEQ_SPAN);
-    for (i = 0; i < hdr->n_recipients; i++)
-        memcpy(&rcpts[2 * i], hdr->recipients[i], 2);
-    if ((s = s_stmt(st, S_Q_INS, err)) == NULL)
+    for (f.n = 0; f.n < hdr->n_recipients; f.n++)
+        memcpy(&f.rcpts[2 * f.n], hdr->recipients[f.n], 2);
+    f.level = (int)hdr->level;
+    f.expires_at = hdr->expires_at;
+    f.queued_at = received_at;
+    f.waiting = (UINT64_C(1) << f.n) - 1;
+    if (s_fan_add(st, &f, err) != 0)
         return -1;
-    sqlite3_bind_int64(s, 1, rowid);
-    sqlite3_bind_text(s, 2, rcpts, (int)(2 * hdr->n_recipients), SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, (int)hdr->level);
-    sqlite3_bind_int64(s, 4, hdr->expires_at);
-    sqlite3_bind_int64(s, 5, received_at);
-    sqlite3_bind_int64(s, 6, (int64_t)((UINT64_C(1) << hdr->n_recipients) - 1));
-    if (s_exec(st, s, "queue deliveries", err) != 0)
-        return -1;
-    for (i = 0; i < hdr->n_recipients; i++)
-        s_lane_op(st, hdr->recipients[i], (int)hdr->level,
-                  (uint64_t)rowid * HUB_SEQ_SPAN + i);
+    for (i = 0; i < f.n; i++)
+        s_lane_op(st, hdr->recipients[i], f.level,
+                  (uint64_t)f.rowid * HUB_SEQ_SPAN + i);
     return 0;
 }
 
@@ -1269,32 +1271,16 @@ hub_store_queue_walk(hub_store_t *st, const char *cc, size_t limit,
     return 0;
 }
 
-static int
-s_delivery_add(hub_store_t *st, const char *cc, uint64_t seq, int state,
-               int64_t at, struct ewh_err *err)
-{
-    sqlite3_stmt *s = s_stmt(st, S_DLV_INS, err);
-
-    if (s == NULL)
-        return -1;
-    sqlite3_bind_int64(s, 1, (int64_t)seq);
-    sqlite3_bind_text(s, 2, cc, 2, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, state);
-    sqlite3_bind_int64(s, 4, at);
-    if (s_exec(st, s, "record delivery", err) != 0)
-        return -1;
-    s_lane_op(st, cc, 0, seq);
-    return 0;
-}
-
 int
 hub_store_queue_done(hub_store_t *st, const char *cc, uint64_t seq,
                      const uint8_t id[EWH_ID_BYTES], bool *changed,
-                     struct ewh_err *err)
+                     enum ewh_level *level, struct ewh_err *err)
 {
     sqlite3_stmt *s = s_stmt(st, S_Q_DONE, err);
+    int rc;
 
     *changed = false;
+    *level = EWH_LEVEL_NONE;
     if (s == NULL)
         return -1;
     if (seq > (uint64_t)INT64_MAX)
@@ -1302,13 +1288,24 @@ hub_store_queue_done(hub_store_t *st, const char *cc, uint64_t seq,
     sqlite3_bind_int64(s, 1, (int64_t)seq);
     sqlite3_bind_text(s, 2, cc, 2, SQLITE_STATIC);
     sqlite3_bind_blob(s, 3, id, EWH_ID_BYTES, SQLITE_STATIC);
-    if (s_exec(st, s, "mark delivered", err) != 0)
-        return -1;
-    if (sqlite3_changes(st->db) == 0)
+    if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int v = sqlite3_column_int(s, 0);
+        *level = v >= EWH_LEVEL_LOW && v <= EWH_LEVEL_HIGH ? (enum ewh_level)v
+                                                           : EWH_LEVEL_NONE;
+        *changed = true;
+        rc = sqlite3_step(s);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        *changed = false;
+        return s_dberr(st, rc, "mark delivered", err);
+    }
+    if (!*changed)
         return 0;
-    if (s_delivery_add(st, cc, seq, 1, ewh_now(), err) != 0)
+    if (s_delivery_add(st, cc, seq, 1, ewh_now(), err) != 0) {
+        *changed = false;
         return -1;
-    *changed = true;
+    }
     return 0;
 }
 

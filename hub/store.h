@@ -144,11 +144,14 @@ EWH_MUST_CHECK int hub_store_queue_walk(hub_store_t *st, const char *cc,
                                         void *skip_ctx, hub_qrow_fn fn,
                                         void *ctx, struct ewh_err *err);
 /* Mark seq delivered if it is cc's, carries id and is queued.  *changed
- * says whether it was. */
+ * says whether it was, and *level then gives the report's level (from the
+ * store: the node's connection, and what was in flight on it, may be gone
+ * by the time the acknowledgement commits). */
 EWH_MUST_CHECK int hub_store_queue_done(hub_store_t *st, const char *cc,
                                         uint64_t seq,
                                         const uint8_t id[EWH_ID_BYTES],
-                                        bool *changed, struct ewh_err *err);
+                                        bool *changed, enum ewh_level *level,
+                                        struct ewh_err *err);
 /* Queued deliveries per country and level (level 1..3). */
 typedef void (*hub_count_fn)(void *ctx, const char *cc, enum ewh_level level,
                              uint64_t n);

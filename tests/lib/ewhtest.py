@@ -226,6 +226,7 @@ class NodeCase(Case):
             self.run_cmd([EWHUB, "enroll", "--dir", hub,
                           os.path.join(d, "node-%s.pub" % cc)])
             dirs[cc] = d
+        self.enrolled = list(countries)
         return dirs
 
     def agent_start(self, d, name=None):
@@ -233,12 +234,19 @@ class NodeCase(Case):
         return self.start([EWNODE, "run", "--dir", d, "-v"], name)
 
     def wait_ready(self, d, roster_version=None):
-        """Wait until the node holds a roster (optionally >= version)."""
+        """Wait until the node holds a roster (optionally >= version) that
+        lists every country region() enrolled: the hub may push a roster
+        from before the last enrolment first."""
+        want = set(getattr(self, "enrolled", ()))
+
         def ok():
             r = self.ewnode("peers", "--dir", d, "--json", ok=False)
             if r.returncode != 0:
                 return None
-            v = json.loads(r.stdout)["version"]
+            j = json.loads(r.stdout)
+            if want - {p["country"] for p in j["peers"]}:
+                return None
+            v = j["version"]
             return v if roster_version is None or v >= roster_version \
                 else None
         return wait_for(ok, what="roster at " + d)

@@ -3,6 +3,7 @@ exactly the scripted amounts, histogram buckets cumulative."""
 
 import os
 import re
+import signal
 import urllib.request
 
 from ewhtest import HubCase, main, of_type, wait_for
@@ -59,6 +60,43 @@ class Metrics(HubCase):
             self.assertTrue(r.headers["Content-Type"].startswith(
                 "text/plain; version=0.0.4"))
             return parse(r.read().decode())
+
+    def test_ack_from_a_node_that_left(self):
+        # A node acknowledges its last delivery and disconnects at once.
+        # Here the hub is stopped meanwhile, so that it reads the
+        # disconnect (which empties the node's in-flight set) in the same
+        # turn as the acknowledgement, before it commits it.  The delivery
+        # still counts at its level, and the queue depth (which also feeds
+        # max_queue) comes back to zero.
+        hubdir = self.hub_init(conf="[monitor]\nmetrics = 127.0.0.1:0")
+        peers = {}
+        for cc in ("RS", "HR"):
+            peers[cc] = self.peer_keygen(cc)
+            self.enroll(hubdir, peers[cc], cc)
+        hub = self.hub_start(hubdir)
+        with open(os.path.join(hubdir, "metrics_endpoint")) as f:
+            self.ep = f.read().strip()
+        rounds = 3
+        for i in range(1, rounds + 1):
+            self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                      "--level", "high")
+            p = self.peer_start("recv", peers["HR"], hubdir, "--count", 1,
+                                "--ack-delay", 300, name="recv-%d" % i)
+            wait_for(lambda: of_type(p.lines(), "deliver"), 10,
+                     what="delivery %d" % i)
+            os.kill(hub.pid, signal.SIGSTOP)
+            try:
+                self.assertEqual(p.wait(10), 0)
+            finally:
+                os.kill(hub.pid, signal.SIGCONT)
+            wait_for(lambda: get(self.scrape()[0], "ewhub_deliveries_total",
+                                 level="high") == i, 5,
+                     what="delivery %d counted as high" % i)
+            # (Gauges are refreshed at the hub's once-a-second tick; a
+            # full recount, which would hide a wrong count, every 30 s.)
+            wait_for(lambda: get(self.scrape()[0], "ewhub_queue_depth",
+                                 country="HR", level="high") == 0, 5,
+                     what="HR's queue depth back to 0 (%d)" % i)
 
     def test_counters_move_exactly(self):
         hubdir = self.hub_init(conf="[monitor]\nmetrics = 127.0.0.1:0")

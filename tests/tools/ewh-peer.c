@@ -32,12 +32,15 @@
  *   ewh-peer recv --key node.key --hub-pub hub.pub --endpoint E
  *                 [--credit N] [--count N] [--idle SECONDS]
  *                 [--timeout SECONDS] [--no-ack] [--receipt KIND]
+ *                 [--ack-delay MS]
  *       Says hello with the credit and prints every frame: roster, deliver
  *       (opened with the node's key: the report's level and id must agree),
  *       notice, receipt relays (verified against the roster), errors.
  *       Acknowledges deliveries, notices and relays unless --no-ack;
  *       --receipt delivered|acknowledged signs and sends a receipt for each
- *       delivery.  Stops after --count deliveries, after --idle seconds
+ *       delivery.  --ack-delay waits MS after printing a delivery before
+ *       acknowledging it (a test stops the hub in between).
+ *       Stops after --count deliveries, after --idle seconds
  *       without a frame, or at --timeout (exit 1 if --count not reached).
  *
  * Attacker features (issue 7, tests/adversarial; reusable by benchmarks):
@@ -117,6 +120,7 @@ struct s_opts {
     long count, window, body_bytes, junk, credit, created_offset;
     double expires, resend, timeout, idle;
     bool no_ack;
+    long ack_delay_ms;
 };
 
 struct s_sub {
@@ -421,6 +425,8 @@ s_on_deliver(struct s_peer *p, const Ewh__Deliver *d)
         json_object_set_new(o, "reason", json_string(err.reason));
     s_emit(o);
     p->n_delivered++;
+    if (p->o.ack_delay_ms > 0)
+        usleep((useconds_t)p->o.ack_delay_ms * 1000);
     if (!p->o.no_ack && have) {
         Ewh__Frame f = EWH__FRAME__INIT;
         Ewh__DeliverAck a = EWH__DELIVER_ACK__INIT;
@@ -1024,6 +1030,7 @@ main(int argc, char **argv)
         {"credit", required_argument, NULL, 'c'},
         {"idle", required_argument, NULL, 'i'},
         {"no-ack", no_argument, NULL, 'N'},
+        {"ack-delay", required_argument, NULL, 'j'},
         {"receipt", required_argument, NULL, 'r'},
         {"country", required_argument, NULL, 'y'},
         {"out", required_argument, NULL, 'o'},
@@ -1119,6 +1126,9 @@ main(int argc, char **argv)
             break;
         case 'N':
             p.o.no_ack = true;
+            break;
+        case 'j':
+            p.o.ack_delay_ms = atol(optarg);
             break;
         case 'r':
             p.o.receipt = optarg;
