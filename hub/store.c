@@ -1185,6 +1185,12 @@ s_lanes_load(hub_store_t *st, struct ewh_err *err)
         size_t n = (size_t)sqlite3_column_bytes(s, 1) / 2, i;
         int level = sqlite3_column_int(s, 2);
         uint64_t waiting = (uint64_t)sqlite3_column_int64(s, 3);
+        if (level < EWH_LEVEL_LOW || level > EWH_LEVEL_HIGH) {
+            /* Not written by ewhub: left out, the others still go. */
+            ewh_log_warnx("store: report row %llu has level %d: not queued",
+                          (unsigned long long)seq, level);
+            continue;
+        }
         for (i = 0; i < n && i < HUB_SEQ_SPAN; i++) {
             if (((waiting >> i) & 1) == 0)
                 continue;
@@ -1192,7 +1198,9 @@ s_lanes_load(hub_store_t *st, struct ewh_err *err)
                               seq * HUB_SEQ_SPAN + i) != 0) {
                 sqlite3_reset(s);
                 return ewh_err_set(err, EWH_E_NOMEM,
-                                   "cannot order the queue in memory");
+                                   "cannot order the queue in memory (out "
+                                   "of memory, or more than %u countries)",
+                                   EWH_MAX_ROSTER_ENTRIES);
             }
         }
     }

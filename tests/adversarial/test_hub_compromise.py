@@ -143,6 +143,31 @@ class Compromise(NodeCase):
             self.assertTrue(box[0]["acknowledged"], how)
             self.wait_recipients(rs, rid, {"HR": "acknowledged"})
 
+    def test_delivery_row_with_a_bad_level(self):
+        # A delivery row ewhub did not write (level 9) is left out of the
+        # queue with a warning; it does not stop the others.
+        rs, hr = self.n["RS"], self.n["HR"]
+        self.assertEqual(self.hub_proc.term(), 0)
+        con = hubdb(self.hub)
+        now = int(time.time())
+        jid = os.urandom(16)
+        con.execute("INSERT INTO envelopes(id, origin, level, created_at,"
+                    " expires_at, received_at, hash, env)"
+                    " VALUES(?, 'RS', 9, ?, 0, ?, ?, ?)",
+                    (jid, now, now, os.urandom(32), os.urandom(500)))
+        con.execute("INSERT INTO fanout(seq, rcpts, level, expires_at,"
+                    " queued_at, waiting) SELECT rowid, 'HR', 9, 0, ?, 1"
+                    " FROM envelopes WHERE id = ?", (now, jid))
+        con.commit()
+        con.close()
+        self.hub_again()
+        rid = self.submit(rs, level="high", to="HR", category="other",
+                          title="after the bad row", body="arrives")
+        self.wait_inbox(hr, rid)
+        self.assertEqual([m["id"] for m in self.inbox(hr)], [rid])
+        wait_for(lambda: "has level 9: not queued" in
+                 self.hub_proc.logtext(), 10, what="the hub's warning")
+
     def test_junk_and_misrouted_deliveries(self):
         # The hub serves HR a report addressed to BG alone, junk bytes and a
         # truncated envelope: HR shows none of them, acknowledges each so
