@@ -137,6 +137,16 @@ enum {
     S__COUNT
 };
 
+/* Clear the bit of delivery ?1 (seq) in its fan-out row, if it waits. */
+#define S_CLEAR_WAITING                                                        \
+    "UPDATE fanout SET waiting = waiting & ~(1 << (?1 % " S_SPAN "))"          \
+    " WHERE seq = ?1 / " S_SPAN " AND (waiting >> (?1 % " S_SPAN ")) & 1"
+/* The deliveries still waiting, a row each: their country is S_SLOT_CC. */
+#define S_SLOT_CC "substr(f.rcpts, 2 * s.i + 1, 2)"
+#define S_WAITING_ROWS                                                         \
+    " FROM fanout f JOIN slots s ON s.i < length(f.rcpts) / 2"                 \
+    " WHERE f.waiting != 0 AND (f.waiting >> s.i) & 1"
+
 static const char *const s_sql[S__COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
@@ -170,19 +180,14 @@ static const char *const s_sql[S__COUNT] = {
     /* Clear delivery ?1's bit if it is cc ?2's and still waiting.  An
      * all-zero id: the node could not read the header (see
      * docs/protocol.md); seq and country still identify the delivery. */
-    [S_Q_DONE] =
-        "UPDATE fanout SET waiting = waiting & ~(1 << (?1 % " S_SPAN
-        ")) WHERE seq = ?1 / " S_SPAN " AND (waiting >> (?1 % " S_SPAN
-        ")) & 1 AND substr(rcpts, 2 * (?1 % " S_SPAN ") + 1, 2) = ?2"
-        " AND (?3 = zeroblob(16)"
-        " OR ?3 = (SELECT id FROM envelopes WHERE rowid = ?1 / " S_SPAN "))"
-        " RETURNING level",
+    [S_Q_DONE] = S_CLEAR_WAITING
+    " AND substr(rcpts, 2 * (?1 % " S_SPAN ") + 1, 2) = ?2"
+    " AND (?3 = zeroblob(16)"
+    " OR ?3 = (SELECT id FROM envelopes WHERE rowid = ?1 / " S_SPAN "))"
+    " RETURNING level",
     [S_DLV_INS] = "INSERT OR REPLACE INTO deliveries(seq, country, state,"
                   " done_at) VALUES(?1, ?2, ?3, ?4)",
-    [S_Q_COUNTS] = "SELECT substr(f.rcpts, 2 * s.i + 1, 2), f.level,"
-                   " count(*) FROM fanout f"
-                   " JOIN slots s ON s.i < length(f.rcpts) / 2"
-                   " WHERE f.waiting != 0 AND (f.waiting >> s.i) & 1"
+    [S_Q_COUNTS] = "SELECT " S_SLOT_CC ", f.level, count(*)" S_WAITING_ROWS
                    " GROUP BY 1, 2",
     [S_Q_LOAD] = "SELECT seq, rcpts, level, waiting FROM fanout"
                  " WHERE waiting != 0 ORDER BY seq",
@@ -190,9 +195,7 @@ static const char *const s_sql[S__COUNT] = {
                     " FROM fanout f JOIN envelopes e ON e.rowid = f.seq"
                     " WHERE f.waiting != 0 AND f.expires_at > 0"
                     " AND f.expires_at <= ?1 LIMIT " S_STR(HUB_EXPIRE_ROWS),
-    [S_Q_EXPIRE] =
-        "UPDATE fanout SET waiting = waiting & ~(1 << (?1 % " S_SPAN
-        ")) WHERE seq = ?1 / " S_SPAN " AND (waiting >> (?1 % " S_SPAN ")) & 1",
+    [S_Q_EXPIRE] = S_CLEAR_WAITING,
     [S_RECIPIENT] = "SELECT e.origin, f.rcpts FROM envelopes e"
                     " JOIN fanout f ON f.seq = e.rowid WHERE e.id = ?1",
     [S_RC_INS] = "INSERT OR IGNORE INTO receipts(id, from_cc, kind, origin,"
@@ -240,11 +243,8 @@ static const char *const s_sql[S__COUNT] = {
                   " JOIN fanout f ON f.seq = d.seq / " S_SPAN
                   " WHERE d.state = 1 AND d.done_at > ?1 - 86400"
                   " GROUP BY d.country, f.level",
-    [S_ST_OLDEST] = "SELECT substr(f.rcpts, 2 * s.i + 1, 2),"
-                    " min(f.queued_at) FROM fanout f"
-                    " JOIN slots s ON s.i < length(f.rcpts) / 2"
-                    " WHERE f.waiting != 0 AND (f.waiting >> s.i) & 1"
-                    " GROUP BY 1",
+    [S_ST_OLDEST] =
+        "SELECT " S_SLOT_CC ", min(f.queued_at)" S_WAITING_ROWS " GROUP BY 1",
     [S_ST_REFUSED] = "SELECT coalesce(code, '-'), sum(at > ?1 - 3600),"
                      " sum(at > ?1 - 86400), count(*) FROM events"
                      " WHERE kind = 2 GROUP BY 1 ORDER BY 1",
