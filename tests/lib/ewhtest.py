@@ -2,8 +2,9 @@
 
 Real processes on 127.0.0.1, a fresh temporary directory per test, every
 process started here tracked by PID and killed at the end.  Binaries come
-from the environment that meson sets (EWHUB, EWNODE); tests read real data
-from ../shared/data when SHARED_DATA is set.
+from the environment that meson sets (EWHUB, EWNODE); tests read the real
+data they need from tests/data inside the repository (TEST_DATA), never from
+outside it.
 """
 
 import json
@@ -18,7 +19,8 @@ import unittest
 
 EWHUB = os.environ.get("EWHUB", "ewhub")
 EWNODE = os.environ.get("EWNODE", "ewnode")
-SHARED_DATA = os.environ.get("SHARED_DATA", "")
+TEST_DATA = os.environ.get(
+    "TEST_DATA", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))
 
 
 def wait_for(pred, timeout=20.0, interval=0.05, what="condition"):

@@ -7,10 +7,10 @@ import re
 import subprocess
 import xml.etree.ElementTree as ET
 
-from ewhtest import NodeCase, node_main, SHARED_DATA
+from ewhtest import NodeCase, node_main, TEST_DATA
 
 NS = {"c": "urn:oasis:names:tc:emergency:cap:1.2"}
-XSD = os.path.join(SHARED_DATA, "cap", "CAP-v1.2.xsd")
+XSD = os.path.join(TEST_DATA, "cap", "CAP-v1.2.xsd")
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
 SEVERITY = {"high": "Severe", "medium": "Moderate", "low": "Minor"}
 MSGTYPE = {"alert": "Alert", "update": "Update", "cancel": "Cancel"}
@@ -20,7 +20,7 @@ class CapTest(NodeCase):
 
     def setUp(self):
         super().setUp()
-        self.assertTrue(os.path.exists(XSD), "SHARED_DATA/cap missing")
+        self.assertTrue(os.path.exists(XSD), "TEST_DATA/cap missing")
         self.hub = self.fake_hub()
         pub = os.path.join(self.hub, "hub.pub")
         self.rs = self.node_init("RS", pub)
@@ -121,7 +121,7 @@ class CapTest(NodeCase):
 
     def test_real_alerts_validate(self):
         # the schema and xmllint as used above accept the real alerts
-        d = os.path.join(SHARED_DATA, "cap")
+        d = os.path.join(TEST_DATA, "cap")
         for f in sorted(os.listdir(d)):
             if f.endswith(".xml"):
                 r = subprocess.run(["xmllint", "--noout", "--schema", XSD,

@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 
 from ewhtest import (EWHUB, EWNODE, NodeCase, node_main, wait_for,
-                     SHARED_DATA)
+                     TEST_DATA)
 
 
 def watch_lines(proc):
@@ -93,15 +93,14 @@ class E2ETest(NodeCase):
             self.assertEqual(byid[up]["superseded_by"], cn)
             self.assertIsNone(byid[cn]["superseded_by"])
         # the recipient's CAP export of the update validates too
-        if SHARED_DATA:
-            xml = self.ewnode("show", "--dir", hr, up, "--format",
-                              "cap").stdout
-            r = subprocess.run(["xmllint", "--noout", "--schema",
-                                os.path.join(SHARED_DATA, "cap",
-                                             "CAP-v1.2.xsd"), "-"],
-                               input=xml, capture_output=True)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn(b"<msgType>Update</msgType>", xml)
+        xml = self.ewnode("show", "--dir", hr, up, "--format",
+                          "cap").stdout
+        r = subprocess.run(["xmllint", "--noout", "--schema",
+                            os.path.join(TEST_DATA, "cap",
+                                         "CAP-v1.2.xsd"), "-"],
+                           input=xml, capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"<msgType>Update</msgType>", xml)
 
         # -- a report for HR alone never reaches BG's disk --
         title = "Only for Zagreb 7f3e"
