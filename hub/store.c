@@ -89,7 +89,22 @@ static const char s_schema[] =
     " size INTEGER, code TEXT, reason TEXT);"
     "CREATE TABLE IF NOT EXISTS checkpoints("
     " length INTEGER PRIMARY KEY, head BLOB NOT NULL, time INTEGER NOT NULL,"
-    " cp BLOB NOT NULL);";
+    " cp BLOB NOT NULL);"
+    /* Counters of events since the store's creation (or since the ewhub
+     * that added them first opened it: meta 'counters_since'), kept by a
+     * trigger in the transaction that writes the event, so that they
+     * survive restarts and the events cap and agree with the rest of the
+     * store at every moment (issue 20).  No layout change: an older ewhub
+     * of this layout leaves them be and the trigger keeps counting. */
+    "CREATE TABLE IF NOT EXISTS counters("
+    " kind INTEGER NOT NULL, level INTEGER NOT NULL, code TEXT NOT NULL,"
+    " n INTEGER NOT NULL, PRIMARY KEY(kind, level, code));"
+    "INSERT OR IGNORE INTO meta(k, v)"
+    " VALUES('counters_since', CAST(strftime('%s', 'now') AS INTEGER));"
+    "CREATE TRIGGER IF NOT EXISTS events_count AFTER INSERT ON events BEGIN"
+    " INSERT INTO counters(kind, level, code, n) VALUES(NEW.kind,"
+    " coalesce(NEW.level, 0), coalesce(NEW.code, ''), 1)"
+    " ON CONFLICT(kind, level, code) DO UPDATE SET n = n + 1; END;";
 
 enum {
     S_BEGIN,
@@ -134,6 +149,12 @@ enum {
     S_ST_OLDEST,
     S_ST_REFUSED,
     S_ST_SIZE,
+    S_ST_COUNTERS,
+    S_ST_RELAYS,
+    S_ST_NODE_REFUSED,
+    S_ST_QUEUED_AT,
+    S_ST_RELAYS_OF,
+    S_META_SET,
     S__COUNT
 };
 
@@ -208,10 +229,10 @@ static const char *const s_sql[S__COUNT] = {
                      " AND country = ?2 AND done = 0",
     /* level and size default to the stored envelope's, when there is one */
     [S_EV_INS] = "INSERT INTO events(at, kind, id, origin, recipients, level,"
-                 " size, code, reason) VALUES(?1, ?2, ?3, ?4, ?5,"
+                 " size, code, reason, peer_key) VALUES(?1, ?2, ?3, ?4, ?5,"
                  " coalesce(?6, (SELECT level FROM envelopes WHERE id = ?3)),"
                  " coalesce(?7, (SELECT length(env) FROM envelopes"
-                 " WHERE id = ?3)), ?8, ?9)",
+                 " WHERE id = ?3)), ?8, ?9, ?10)",
     [S_EV_DELIVERED] = "INSERT INTO events(at, kind, id, origin, recipients,"
                        " level, size) SELECT ?3, ?4, e.id, e.origin, ?2,"
                        " f.level, length(e.env) FROM fanout f"
@@ -220,8 +241,8 @@ static const char *const s_sql[S__COUNT] = {
     [S_EV_TRIM] = "DELETE FROM events WHERE seq <= (SELECT max(seq) FROM"
                   " events) - ?1",
     [S_EV_WALK] = "SELECT seq, at, kind, id, origin, recipients, level, size,"
-                  " code, reason FROM events WHERE seq > ?1 AND at >= ?2"
-                  " ORDER BY seq LIMIT ?3",
+                  " code, reason, peer_key FROM events WHERE seq > ?1"
+                  " AND at >= ?2 ORDER BY seq LIMIT ?3",
     [S_CP_INS] = "INSERT OR REPLACE INTO checkpoints(length, head, time, cp)"
                  " VALUES(?1, ?2, ?3, ?4)",
     [S_CP_WALK] = "SELECT length, cp FROM checkpoints ORDER BY length",
@@ -244,12 +265,25 @@ static const char *const s_sql[S__COUNT] = {
                   " WHERE d.state = 1 AND d.done_at > ?1 - 86400"
                   " GROUP BY d.country, f.level",
     [S_ST_OLDEST] =
-        "SELECT " S_SLOT_CC ", min(f.queued_at)" S_WAITING_ROWS " GROUP BY 1",
+        "SELECT " S_SLOT_CC ", f.level, min(f.queued_at)" S_WAITING_ROWS
+        " GROUP BY 1, 2",
     [S_ST_REFUSED] = "SELECT coalesce(code, '-'), sum(at > ?1 - 3600),"
                      " sum(at > ?1 - 86400), count(*) FROM events"
                      " WHERE kind = 2 GROUP BY 1 ORDER BY 1",
     [S_ST_SIZE] = "SELECT page_count * page_size FROM pragma_page_count(),"
                   " pragma_page_size()",
+    [S_ST_COUNTERS] = "SELECT kind, level, code, n FROM counters"
+                      " ORDER BY kind, level, code",
+    [S_ST_RELAYS] = "SELECT country, kind, count(*) FROM relay WHERE done = 0"
+                    " GROUP BY country, kind",
+    [S_ST_NODE_REFUSED] = "SELECT origin, kind, coalesce(code, '-'), count(*)"
+                          " FROM events WHERE kind IN (2, 9)"
+                          " AND origin IS NOT NULL AND at > ?1 - 3600"
+                          " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    [S_ST_QUEUED_AT] = "SELECT queued_at FROM fanout WHERE seq = ?1 / " S_SPAN,
+    [S_ST_RELAYS_OF] = "SELECT count(*) FROM relay WHERE country = ?1"
+                       " AND done = 0 AND kind = ?2",
+    [S_META_SET] = "INSERT OR REPLACE INTO meta(k, v) VALUES(?1, ?2)",
 };
 
 /* The checkpointer (hub_store_checkpointer_start): a thread with its own
@@ -659,6 +693,13 @@ hub_store_open(const char *path, unsigned flags, uint64_t max_pages,
     if (rc == SQLITE_OK &&
         s_layout(st, path, (flags & HUB_STORE_UPGRADE) != 0, err) != 0)
         goto fail;
+    /* The CURVE key of a refused handshake (issue 20): a column added to
+     * the events of stores made before it, same layout. */
+    if (rc == SQLITE_OK &&
+        s_count(st, "SELECT count(*) FROM pragma_table_info('events')"
+                    " WHERE name = 'peer_key'") == 0)
+        rc = sqlite3_exec(st->db, "ALTER TABLE events ADD COLUMN peer_key TEXT",
+                          NULL, NULL, &msg);
     if (rc == SQLITE_OK && max_pages > 0) {
         snprintf(pragma, sizeof(pragma), "PRAGMA max_page_count = %llu",
                  (unsigned long long)max_pages);
@@ -1677,6 +1718,8 @@ hub_store_event_add(hub_store_t *st, const struct hub_event *ev,
         sqlite3_bind_text(s, 8, ev->code, -1, SQLITE_STATIC);
     if (ev->reason[0] != '\0')
         sqlite3_bind_text(s, 9, ev->reason, -1, SQLITE_STATIC);
+    if (ev->key[0] != '\0')
+        sqlite3_bind_text(s, 10, ev->key, -1, SQLITE_STATIC);
     return s_exec(st, s, "add event", err);
 }
 
@@ -1747,6 +1790,7 @@ hub_store_event_walk(hub_store_t *st, int64_t after, int64_t since,
                       : sqlite3_column_int64(s, 7);
         s_text(s, 8, ev.code, sizeof(ev.code));
         s_text(s, 9, ev.reason, sizeof(ev.reason));
+        s_text(s, 10, ev.key, sizeof(ev.key));
         if (fn(ctx, &ev) != 0) {
             rc = SQLITE_DONE;
             break;
@@ -1790,7 +1834,8 @@ hub_store_stats(hub_store_t *st, int64_t now, hub_stat_fn fn, void *ctx,
         return -1;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         s_text(s, 0, cc, sizeof(cc));
-        fn(ctx, "oldest", cc, 0, sqlite3_column_int64(s, 1), 0);
+        fn(ctx, "oldest", cc, sqlite3_column_int(s, 1),
+           sqlite3_column_int64(s, 2), 0);
     }
     sqlite3_reset(s);
     if (rc != SQLITE_DONE)
@@ -1818,6 +1863,131 @@ hub_store_refusals(hub_store_t *st, int64_t now, hub_refusal_fn fn, void *ctx,
     if (rc != SQLITE_DONE)
         return s_dberr(st, rc, "refusals", err);
     return 0;
+}
+
+int
+hub_store_counters(hub_store_t *st, hub_counter_fn fn, void *ctx,
+                   struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_ST_COUNTERS, err);
+    char code[32];
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        s_text(s, 2, code, sizeof(code));
+        fn(ctx, sqlite3_column_int(s, 0), sqlite3_column_int(s, 1), code,
+           (uint64_t)sqlite3_column_int64(s, 3));
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "counters", err);
+    return 0;
+}
+
+int
+hub_store_node_stats(hub_store_t *st, int64_t now, hub_node_stat_fn fn,
+                     void *ctx, struct ewh_err *err)
+{
+    char cc[EWH_CC_BYTES], code[32];
+    sqlite3_stmt *s;
+    int rc;
+
+    if ((s = s_stmt(st, S_ST_RELAYS, err)) == NULL)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        s_text(s, 0, cc, sizeof(cc));
+        fn(ctx, cc,
+           sqlite3_column_int(s, 1) == HUB_RELAY_RECEIPT ? "receipts"
+                                                         : "notices",
+           NULL, (uint64_t)sqlite3_column_int64(s, 2));
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "relays waiting", err);
+    if ((s = s_stmt(st, S_ST_NODE_REFUSED, err)) == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, now);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        s_text(s, 0, cc, sizeof(cc));
+        s_text(s, 2, code, sizeof(code));
+        fn(ctx, cc,
+           sqlite3_column_int(s, 1) == HUB_EV_ZAP_REFUSED ? "zap_refused"
+                                                          : "refused",
+           code, (uint64_t)sqlite3_column_int64(s, 3));
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "refusals by node", err);
+    return 0;
+}
+
+static int
+s_first_seq(void *ctx, uint64_t seq)
+{
+    *(uint64_t *)ctx = seq + 1;
+    return 1;
+}
+
+int
+hub_store_queue_oldest(hub_store_t *st, const char *cc, int level,
+                       int64_t *queued_at, struct ewh_err *err)
+{
+    sqlite3_stmt *s;
+    uint64_t first = 0;
+    int rc;
+
+    *queued_at = 0;
+    if (s_lanes_load(st, err) != 0)
+        return -1;
+    (void)hub_lanes_walk(st->lanes, cc, level, s_first_seq, &first);
+    if (first == 0)
+        return 0;
+    if ((s = s_stmt(st, S_ST_QUEUED_AT, err)) == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)(first - 1));
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *queued_at = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_dberr(st, rc, "oldest queued", err);
+    return 0;
+}
+
+int
+hub_store_receipts_waiting(hub_store_t *st, const char *cc, uint64_t *n,
+                           struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_ST_RELAYS_OF, err);
+    int rc;
+
+    *n = 0;
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, cc, 2, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, HUB_RELAY_RECEIPT);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *n = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return s_dberr(st, rc, "receipts waiting", err);
+    return 0;
+}
+
+int
+hub_store_meta_set(hub_store_t *st, const char *k, int64_t v,
+                   struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_META_SET, err);
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, v);
+    return s_exec(st, s, "set meta", err);
 }
 
 int

@@ -266,6 +266,7 @@ struct hub_event {
     int64_t size;  /* bytes; -1: the stored envelope's */
     char code[32]; /* ewh_errcode_name(), refusals */
     char reason[EWH_MAX_REASON_BYTES];
+    char key[65]; /* hex CURVE key of a refused handshake, or "" */
 };
 
 /* Inside a transaction. */
@@ -291,8 +292,8 @@ EWH_MUST_CHECK int hub_store_event_walk(hub_store_t *st, int64_t after,
 /* ---- statistics for ewhub status ---- */
 
 /* what: "sent" (by origin), "received" (deliveries done, by recipient),
- * with counts over the last hour and day; "oldest" (level 0): the
- * queued_at of cc's oldest undelivered row, in hour. */
+ * with counts over the last hour and day; "oldest": the queued_at of cc's
+ * oldest undelivered row of that level, in hour. */
 typedef void (*hub_stat_fn)(void *ctx, const char *what, const char *cc,
                             int level, int64_t hour, int64_t day);
 EWH_MUST_CHECK int hub_store_stats(hub_store_t *st, int64_t now, hub_stat_fn fn,
@@ -303,6 +304,28 @@ typedef void (*hub_refusal_fn)(void *ctx, const char *code, int64_t hour,
 EWH_MUST_CHECK int hub_store_refusals(hub_store_t *st, int64_t now,
                                       hub_refusal_fn fn, void *ctx,
                                       struct ewh_err *err);
+/* The event counters (table counters, kept by a trigger on events): one
+ * call per (kind, level, code) seen, n since meta 'counters_since'. */
+typedef void (*hub_counter_fn)(void *ctx, int kind, int level, const char *code,
+                               uint64_t n);
+EWH_MUST_CHECK int hub_store_counters(hub_store_t *st, hub_counter_fn fn,
+                                      void *ctx, struct ewh_err *err);
+/* Per country: what "receipts" / "notices" (relays owed to it, n), and
+ * "refused" / "zap_refused" with code (its submits and handshakes refused
+ * in the last hour, by code, from the retained events). */
+typedef void (*hub_node_stat_fn)(void *ctx, const char *cc, const char *what,
+                                 const char *code, uint64_t n);
+EWH_MUST_CHECK int hub_store_node_stats(hub_store_t *st, int64_t now,
+                                        hub_node_stat_fn fn, void *ctx,
+                                        struct ewh_err *err);
+/* ewhub run: the queued_at of cc's oldest waiting delivery of level (from
+ * the lanes, one row read; 0 when none waits). */
+EWH_MUST_CHECK int hub_store_queue_oldest(hub_store_t *st, const char *cc,
+                                          int level, int64_t *queued_at,
+                                          struct ewh_err *err);
+/* Receipts waiting to be relayed to cc (its origin). */
+EWH_MUST_CHECK int hub_store_receipts_waiting(hub_store_t *st, const char *cc,
+                                              uint64_t *n, struct ewh_err *err);
 /* Bytes in the main database file (pages in use and free). */
 EWH_MUST_CHECK int hub_store_size(hub_store_t *st, uint64_t *bytes,
                                   struct ewh_err *err);
@@ -354,6 +377,10 @@ EWH_MUST_CHECK int hub_store_unchained(hub_store_t *st, hub_unchained_fn fn,
  * have lost their envelopes to retention (set by whoever prunes). */
 EWH_MUST_CHECK int hub_store_meta_get(hub_store_t *st, const char *k,
                                       int64_t *v, struct ewh_err *err);
+/* Set meta value k (its own statement; outside or inside a transaction).
+ * "audit_verified_at" / "audit_verified_ok": the last `audit verify`. */
+EWH_MUST_CHECK int hub_store_meta_set(hub_store_t *st, const char *k, int64_t v,
+                                      struct ewh_err *err);
 
 /* A read transaction around several reads (a consistent view). */
 EWH_MUST_CHECK int hub_store_read_begin(hub_store_t *st, struct ewh_err *err);
