@@ -44,6 +44,8 @@ struct hub_node {
     int64_t last_seen;          /* unix seconds of the last frame, 0 never */
     int64_t connected_at;       /* unix seconds of the latest hello */
     uint32_t credit;            /* from hello */
+    bool roster_known;          /* roster_version was said (hello) */
+    uint64_t roster_version;    /* roster it holds (hello, heartbeat) */
     struct hub_seqset inflight; /* deliveries sent, not acknowledged */
     struct hub_seqset relays;   /* receipt relays / notices sent */
     bool want_fill;             /* something new may be sendable */

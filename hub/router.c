@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "audit.h"
+#include "gauges.h"
 #include "metrics.h"
 #include "queue.h"
 #include "verify.h"
@@ -448,6 +449,21 @@ s_zap_roster(void *ctx, bool refresh)
     return h->roster;
 }
 
+/* A traffic event per refused handshake, naming the key and, when the
+ * roster knows it, the country. */
+static void
+s_zap_refused(void *ctx, const char *keyhex, const char *country,
+              enum ewh_errcode code, const char *why)
+{
+    struct hub_event *ev = s_event(ctx, HUB_EV_ZAP_REFUSED, country, NULL);
+
+    if (ev == NULL)
+        return;
+    snprintf(ev->key, sizeof(ev->key), "%s", keyhex);
+    snprintf(ev->code, sizeof(ev->code), "%s", ewh_errcode_name(code));
+    snprintf(ev->reason, sizeof(ev->reason), "%s", why);
+}
+
 static void
 s_send_roster(struct hub *h, struct hub_node *n)
 {
@@ -619,6 +635,8 @@ s_on_hello(struct hub *h, struct hub_node *n, const uint8_t *rid,
     (void)s_event(h, HUB_EV_CONNECTED, n->cc, NULL);
     h->status_due = true;
     n->credit = m->credit;
+    n->roster_known = true;
+    n->roster_version = m->roster_version;
     n->want_fill = true;
     ewh_log_info("router: %s connected (credit %u, roster %llu, queued %llu)",
                  n->cc, m->credit, (unsigned long long)m->roster_version,
@@ -1145,6 +1163,13 @@ s_on_router(struct hub *h)
     case EWH__FRAME__MSG_AUDIT_REQUEST:
         s_on_audit(h, cc, zmq_msg_data(&rid), zmq_msg_size(&rid),
                    f->audit_request);
+        break;
+    case EWH__FRAME__MSG_HEARTBEAT:
+        /* last_seen is set above, for every frame. */
+        if (n->connected) {
+            n->roster_known = true;
+            n->roster_version = f->heartbeat->roster_version;
+        }
         break;
     default:
         h->n.bad_frames++;
@@ -1705,10 +1730,11 @@ s_write_status(struct hub *h)
         fprintf(f,
                 "%s\"%s\": {\"connected\": %s, \"last_seen\": %lld, "
                 "\"in_flight\": %zu, \"credit\": %u, "
-                "\"connected_since\": %lld}",
+                "\"connected_since\": %lld, \"roster_version\": %lld}",
                 i ? ", " : "", n->cc, n->connected ? "true" : "false",
                 (long long)n->last_seen, n->inflight.n, n->credit,
-                (long long)(n->connected ? n->connected_at : 0));
+                (long long)(n->connected ? n->connected_at : 0),
+                n->roster_known ? (long long)n->roster_version : -1LL);
     }
     fprintf(f, "}}\n");
     fclose(f);
@@ -1749,6 +1775,11 @@ s_monitor_tick(struct hub *h)
         struct hub_node *n = hub_queue_at(h->q, i);
         conn += n->connected;
         hub_metrics_queue(h->m, n->cc, n->queued);
+    }
+    {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/store.db", h->a->dir);
+        hub_gauges_refresh(h->m, h->q, h->roster, h->st, path);
     }
     for (i = 0; i < ewh_roster_count(h->roster); i++) {
         bool rev = false;
@@ -1859,6 +1890,8 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
     if (hub_store_audit_head(h.st, &h.audit_len, h.audit_head, err) != 0)
         goto out;
     s_recount(&h);
+    if (hub_gauges_seed(h.m, h.st, err) != 0)
+        goto out;
     /* main() blocked the signals before any thread starts. */
     if ((h.vpool = hub_verify_new(hub_verify_default_workers(), err)) == NULL)
         goto out;
@@ -1921,13 +1954,11 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
             s_on_signal(&h);
         if (items[1].revents & ZMQ_POLLIN) {
             uint64_t z0 = h.n.zap_refused;
-            if (hub_zap_handle(h.zap, s_zap_roster, &h, &h.n.zap_refused,
-                               err) != 0)
+            if (hub_zap_handle(h.zap, s_zap_roster, s_zap_refused, &h,
+                               &h.n.zap_refused, err) != 0)
                 goto out;
-            if (h.n.zap_refused > z0) {
+            if (h.n.zap_refused > z0)
                 hub_metrics_zap_refused(h.m, h.n.zap_refused - z0);
-                (void)s_event(&h, HUB_EV_ZAP_REFUSED, NULL, NULL);
-            }
         }
         if (items[2].revents & ZMQ_POLLIN)
             s_on_monitor(&h);
