@@ -17,6 +17,7 @@
 #include "ewh/frame.h"
 #include "ewh/log.h"
 #include "ewh/receipt.h"
+#include "metrics.h"
 #include "rekey.h"
 #include "roster.h"
 #include "ewh/keyfile.h"
@@ -88,6 +89,11 @@ struct s_agent {
     bool alt_now;
     bool rekeyed;    /* switched keys in this run */
     bool reseal_due; /* an old-key submit came back refused */
+    /* Monitoring (issue 20): the application heartbeat that tells the
+     * hub we are alive and which roster we hold, and our /metrics. */
+    int64_t beat_at, figures_at;
+    int64_t last_frame; /* unix seconds of the last frame from the hub */
+    node_metrics_t *metrics;
 };
 
 static int s_sock_open(struct s_agent *a, struct ewh_err *err);
@@ -251,6 +257,52 @@ s_hello(struct s_agent *a)
     if (!a->need_hello)
         ewh_log_debug("agent: hello roster_version=%llu",
                       (unsigned long long)h.roster_version);
+}
+
+/* Tell the hub we are alive and which roster we hold (a pushed roster is
+ * applied without a new Hello): every heartbeat interval once ready, and
+ * after each roster. */
+static void
+s_heartbeat(struct s_agent *a)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__Heartbeat hb = EWH__HEARTBEAT__INIT;
+
+    if (!a->connected || !a->ready)
+        return;
+    hb.roster_version = a->roster != NULL ? ewh_roster_version(a->roster) : 0;
+    f.msg_case = EWH__FRAME__MSG_HEARTBEAT;
+    f.heartbeat = &hb;
+    a->beat_at = ewh_mono_ms();
+    (void)s_send(a, &f);
+}
+
+/* Once a second, when /metrics is served: the figures as a whole. */
+static void
+s_figures(struct s_agent *a)
+{
+    struct node_metrics_state ms;
+    struct node_store_figures fg;
+    struct ewh_err err = {0};
+
+    memset(&ms, 0, sizeof(ms));
+    snprintf(ms.hub, sizeof(ms.hub), "%s", a->d->cfg.hub);
+    ms.hub_key = (a->try_idx & 2) ? "announced" : "pinned";
+    ms.connected = a->connected;
+    ms.ready = a->ready;
+    ms.roster_version = a->roster != NULL ? ewh_roster_version(a->roster) : 0;
+    ms.last_frame = a->last_frame;
+    ms.in_flight = a->n_fl;
+    ms.now = ewh_now();
+    if (node_store_figures(a->d->store, &fg, &err) != 0) {
+        ewh_log_debug("agent: figures: %s", err.reason);
+        return;
+    }
+    ms.outbox = fg.outbox;
+    ms.outbox_oldest = fg.outbox_oldest;
+    ms.unacked_high = fg.unacked_high;
+    ms.unacked_high_oldest = fg.unacked_high_oldest;
+    node_metrics_set(a->metrics, &ms);
 }
 
 static void
@@ -594,6 +646,7 @@ s_on_roster(struct s_agent *a, const Ewh__SignedRoster *sr)
         ewh_log_info("agent: session ready (roster version %llu)",
                      (unsigned long long)ewh_roster_version(a->roster));
     a->ready = true;
+    s_heartbeat(a);
     s_outbox_rescan(a);
     a->receipts_dirty = true;
 }
@@ -903,6 +956,7 @@ s_on_frame(struct s_agent *a, const uint8_t *buf, size_t len)
         return;
     }
     ewh_log_debug("agent: got %s", ewh_frame_name(f));
+    a->last_frame = ewh_now();
     switch (f->msg_case) {
     case EWH__FRAME__MSG_ROSTER:
         s_on_roster(a, f->roster);
@@ -1175,6 +1229,22 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
     s_rekey_check(&a);
     if (s_setup(&a, err) != 0)
         goto out;
+    if (d->cfg.metrics[0] != '\0') {
+        char bound[160], path[1100], line[170];
+        if ((a.metrics = node_metrics_new(a.me)) == NULL) {
+            ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+            goto out;
+        }
+        if (node_metrics_listen(a.metrics, d->cfg.metrics, bound, sizeof(bound),
+                                err) != 0)
+            goto out;
+        node_dir_file(d, "metrics_endpoint", path, sizeof(path));
+        snprintf(line, sizeof(line), "%s\n", bound);
+        if (ewh_keyfile_write(path, line, strlen(line), 0644, err) != 0)
+            goto out;
+        s_figures(&a);
+        ewh_log_info("agent: metrics on http://%s/metrics", bound);
+    }
     ewh_log_info("agent: node %s connecting to %s (roster version %llu, "
                  "credit %u, heartbeat %ums)",
                  a.me, d->cfg.hub,
@@ -1239,6 +1309,12 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
         s_pump_outbox(&a);
         s_pump_receipts(&a);
         s_maybe_alternate(&a, err);
+        if (a.ready && now - a.beat_at >= (int64_t)d->cfg.heartbeat_ms)
+            s_heartbeat(&a);
+        if (a.metrics != NULL && now - a.figures_at >= 1000) {
+            a.figures_at = now;
+            s_figures(&a);
+        }
     }
     rc = 0;
 out:
@@ -1247,6 +1323,7 @@ out:
     free(a.cp_raw);
     ewh_wrapcache_destroy(&a.wc);
     s_sock_close(&a);
+    node_metrics_destroy(&a.metrics);
     if (a.ctx != NULL)
         zmq_ctx_term(a.ctx);
     ewh_roster_destroy(&a.roster);

@@ -32,6 +32,7 @@ struct node_config {
     uint32_t heartbeat_ms;
     uint32_t hook_timeout_s;
     char author[EWH_MAX_AUTHOR_BYTES + 1];
+    char metrics[128]; /* HOST:PORT of the agent's /metrics, "" none */
 };
 
 struct node_dir {

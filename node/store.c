@@ -774,6 +774,35 @@ node_store_outbox_retry(node_store_t *s, const char *id, int64_t next_try_ms,
                         id, reason, next_try_ms, err);
 }
 
+int
+node_store_figures(node_store_t *s, struct node_store_figures *f,
+                   struct ewh_err *err)
+{
+    static const char *const sql[2] = {
+        "SELECT count(*), coalesce(min(created_at), 0) FROM msg"
+        " WHERE dir = 'out' AND state = 'queued'",
+        "SELECT count(*), coalesce(min(received_at), 0) FROM msg"
+        " WHERE dir = 'in' AND level = 3 AND acked_at = 0"};
+    int64_t *out[2][2] = {{&f->outbox, &f->outbox_oldest},
+                          {&f->unacked_high, &f->unacked_high_oldest}};
+    sqlite3_stmt *st;
+    int i;
+
+    memset(f, 0, sizeof(*f));
+    for (i = 0; i < 2; i++) {
+        if ((st = s_prep(s, sql[i], err)) == NULL)
+            return -1;
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            s_fin(s, st);
+            return s_sqlerr(s, err, "figures");
+        }
+        *out[i][0] = sqlite3_column_int64(st, 0);
+        *out[i][1] = sqlite3_column_int64(st, 1);
+        s_fin(s, st);
+    }
+    return 0;
+}
+
 int64_t
 node_store_outbox_next_try(node_store_t *s, int64_t now_ms)
 {

@@ -188,6 +188,17 @@ EWH_MUST_CHECK int node_store_outbox_retry(node_store_t *s, const char *id,
                                            const char *reason,
                                            struct ewh_err *err);
 /* Earliest next_try after now_ms of queued reports (0 if none). */
+/* For the agent's /metrics: reports queued in the outbox (not yet
+ * accepted by the hub) and the created_at of the oldest; high reports
+ * received and not acknowledged by a liaison officer and the received_at
+ * of the oldest (unix seconds, 0 when none). */
+struct node_store_figures {
+    int64_t outbox, outbox_oldest;
+    int64_t unacked_high, unacked_high_oldest;
+};
+EWH_MUST_CHECK int node_store_figures(node_store_t *s,
+                                      struct node_store_figures *f,
+                                      struct ewh_err *err);
 int64_t node_store_outbox_next_try(node_store_t *s, int64_t now_ms);
 
 /* Move one addressee forward (never backwards; final states stay). */
