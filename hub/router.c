@@ -164,6 +164,7 @@ struct hub {
     uint8_t *cpbuf;
     size_t cplen;
     bool status_due;
+    int64_t started; /* unix seconds, for status.json */
     struct {
         uint64_t accepted, duplicate, refused, delivered, expired;
         uint64_t zap_refused, bad_frames, receipts, rebinds;
@@ -1713,13 +1714,14 @@ s_write_status(struct hub *h)
         return;
     fprintf(
         f,
-        "{\"pid\": %ld, \"time\": %lld, \"endpoint\": \"%s\", "
+        "{\"pid\": %ld, \"time\": %lld, \"started\": %lld, "
+        "\"endpoint\": \"%s\", "
         "\"roster_version\": %llu, \"audit_length\": %llu, "
         "\"accepted\": %llu, \"duplicate\": %llu, \"refused\": %llu, "
         "\"delivered\": %llu, \"expired\": %llu, \"zap_refused\": %llu, "
         "\"bad_frames\": %llu, \"receipts\": %llu, \"nodes\": {",
-        (long)getpid(), (long long)ewh_now(), h->endpoint,
-        (unsigned long long)ewh_roster_version(h->roster),
+        (long)getpid(), (long long)ewh_now(), (long long)h->started,
+        h->endpoint, (unsigned long long)ewh_roster_version(h->roster),
         (unsigned long long)h->audit_len, (unsigned long long)h->n.accepted,
         (unsigned long long)h->n.duplicate, (unsigned long long)h->n.refused,
         (unsigned long long)h->n.delivered, (unsigned long long)h->n.expired,
@@ -1878,6 +1880,7 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
     h.a = a;
     h.cfg = a->cfg;
     h.st = a->store;
+    h.started = ewh_now();
     if ((h.q = hub_queue_new()) == NULL)
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
     if ((h.m = hub_metrics_new()) == NULL) {

@@ -90,21 +90,67 @@ static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS checkpoints("
     " length INTEGER PRIMARY KEY, head BLOB NOT NULL, time INTEGER NOT NULL,"
     " cp BLOB NOT NULL);"
-    /* Counters of events since the store's creation (or since the ewhub
-     * that added them first opened it: meta 'counters_since'), kept by a
-     * trigger in the transaction that writes the event, so that they
-     * survive restarts and the events cap and agree with the rest of the
-     * store at every moment (issue 20).  No layout change: an older ewhub
-     * of this layout leaves them be and the trigger keeps counting. */
+    /* Counters since the store's creation (issue 20), keyed like the
+     * events (kind, level, refusal code) and kept by triggers in the
+     * transaction that writes what they count: reports accepted
+     * (envelopes), deliveries done and expired (deliveries), reports
+     * acknowledged by an officer (receipts), and refusals, duplicates and
+     * refused handshakes (events).  They survive restarts and the events
+     * cap, and agree with the rest of the store at every moment.  A store
+     * made before them is counted once from its tables (s_counters_seed).
+     * No layout change: an older ewhub of this layout leaves them be. */
     "CREATE TABLE IF NOT EXISTS counters("
     " kind INTEGER NOT NULL, level INTEGER NOT NULL, code TEXT NOT NULL,"
     " n INTEGER NOT NULL, PRIMARY KEY(kind, level, code));"
-    "INSERT OR IGNORE INTO meta(k, v)"
-    " VALUES('counters_since', CAST(strftime('%s', 'now') AS INTEGER));"
-    "CREATE TRIGGER IF NOT EXISTS events_count AFTER INSERT ON events BEGIN"
-    " INSERT INTO counters(kind, level, code, n) VALUES(NEW.kind,"
-    " coalesce(NEW.level, 0), coalesce(NEW.code, ''), 1)"
+    "CREATE TRIGGER IF NOT EXISTS count_events AFTER INSERT ON events"
+    " WHEN NEW.kind IN (2, 3, 9) BEGIN"
+    " INSERT INTO counters(kind, level, code, n)"
+    " VALUES(NEW.kind, 0, coalesce(NEW.code, ''), 1)"
+    " ON CONFLICT(kind, level, code) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS count_envelopes AFTER INSERT ON envelopes"
+    " BEGIN INSERT INTO counters(kind, level, code, n)"
+    " VALUES(1, NEW.level, '', 1)"
+    " ON CONFLICT(kind, level, code) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS count_deliveries AFTER INSERT ON deliveries"
+    " WHEN NEW.state IN (1, 2) BEGIN"
+    " INSERT INTO counters(kind, level, code, n)"
+    " VALUES(CASE NEW.state WHEN 1 THEN 4 ELSE 6 END, coalesce((SELECT level"
+    " FROM fanout WHERE seq = NEW.seq / " S_SPAN "), 0), '', 1)"
+    " ON CONFLICT(kind, level, code) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS count_receipts AFTER INSERT ON receipts"
+    " WHEN NEW.kind = 2 BEGIN INSERT INTO counters(kind, level, code, n)"
+    " VALUES(5, 0, '', 1)"
     " ON CONFLICT(kind, level, code) DO UPDATE SET n = n + 1; END;";
+
+/* Count a store made before the counters from what it holds: accepted,
+ * delivered, expired and acknowledged exactly (retention keeps those rows),
+ * refusals, duplicates and refused handshakes as far as the events go
+ * back.  They count from the first enrolment or report. */
+static const char s_counters_seed[] =
+    "BEGIN IMMEDIATE;"
+    "DELETE FROM counters WHERE NOT EXISTS"
+    " (SELECT 1 FROM meta WHERE k = 'counters_since');"
+    "INSERT INTO counters(kind, level, code, n)"
+    " SELECT 1, level, '', count(*) FROM envelopes"
+    " WHERE NOT EXISTS (SELECT 1 FROM meta WHERE k = 'counters_since')"
+    " GROUP BY level;"
+    "INSERT INTO counters(kind, level, code, n)"
+    " SELECT CASE d.state WHEN 1 THEN 4 ELSE 6 END, coalesce(f.level, 0), '',"
+    " count(*) FROM deliveries d LEFT JOIN fanout f"
+    " ON f.seq = d.seq / " S_SPAN " WHERE d.state IN (1, 2) AND NOT EXISTS"
+    " (SELECT 1 FROM meta WHERE k = 'counters_since') GROUP BY 1, 2;"
+    "INSERT INTO counters(kind, level, code, n)"
+    " SELECT 5, 0, '', count(*) FROM receipts WHERE kind = 2 AND NOT EXISTS"
+    " (SELECT 1 FROM meta WHERE k = 'counters_since') HAVING count(*) > 0;"
+    "INSERT INTO counters(kind, level, code, n)"
+    " SELECT kind, 0, coalesce(code, ''), count(*) FROM events"
+    " WHERE kind IN (2, 3, 9) AND NOT EXISTS"
+    " (SELECT 1 FROM meta WHERE k = 'counters_since') GROUP BY 1, 3;"
+    "INSERT OR IGNORE INTO meta(k, v) SELECT 'counters_since',"
+    " min(coalesce((SELECT min(enrolled_at) FROM nodes), 1e18),"
+    " coalesce((SELECT min(received_at) FROM envelopes), 1e18),"
+    " CAST(strftime('%s', 'now') AS INTEGER));"
+    "COMMIT;";
 
 enum {
     S_BEGIN,
@@ -694,12 +740,19 @@ hub_store_open(const char *path, unsigned flags, uint64_t max_pages,
         s_layout(st, path, (flags & HUB_STORE_UPGRADE) != 0, err) != 0)
         goto fail;
     /* The CURVE key of a refused handshake (issue 20): a column added to
-     * the events of stores made before it, same layout. */
+     * the events of stores made before it, same layout; and the counters
+     * of a store made before them. */
     if (rc == SQLITE_OK &&
         s_count(st, "SELECT count(*) FROM pragma_table_info('events')"
                     " WHERE name = 'peer_key'") == 0)
         rc = sqlite3_exec(st->db, "ALTER TABLE events ADD COLUMN peer_key TEXT",
                           NULL, NULL, &msg);
+    if (rc == SQLITE_OK && s_count(st, "SELECT count(*) FROM meta"
+                                       " WHERE k = 'counters_since'") == 0) {
+        rc = sqlite3_exec(st->db, s_counters_seed, NULL, NULL, &msg);
+        if (rc != SQLITE_OK)
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    }
     if (rc == SQLITE_OK && max_pages > 0) {
         snprintf(pragma, sizeof(pragma), "PRAGMA max_page_count = %llu",
                  (unsigned long long)max_pages);
