@@ -77,6 +77,12 @@ hub_metrics_new(void)
     return m;
 }
 
+int64_t
+hub_metrics_started(const hub_metrics_t *m)
+{
+    return m->started;
+}
+
 void
 hub_metrics_destroy(hub_metrics_t **mp)
 {

@@ -22,6 +22,8 @@ typedef struct hub_metrics hub_metrics_t;
 
 /* Caller owns the result; NULL when out of memory. */
 EWH_MUST_CHECK hub_metrics_t *hub_metrics_new(void);
+/* The unix time hub_metrics_new() ran (ewhub_start_time_seconds). */
+int64_t hub_metrics_started(const hub_metrics_t *m);
 /* Stop the HTTP server (if started) and free.  Accepts NULL. */
 void hub_metrics_destroy(hub_metrics_t **m);
 

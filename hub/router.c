@@ -1880,13 +1880,13 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
     h.a = a;
     h.cfg = a->cfg;
     h.st = a->store;
-    h.started = ewh_now();
     if ((h.q = hub_queue_new()) == NULL)
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
     if ((h.m = hub_metrics_new()) == NULL) {
         hub_queue_destroy(&h.q);
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
     }
+    h.started = hub_metrics_started(h.m);
     if (s_roster_refresh(&h, err) != 0)
         goto out;
     h.pushed_version = ewh_roster_version(h.roster);
