@@ -161,6 +161,15 @@ struct hub {
     struct hub_event *ev;
     size_t n_ev, cap_ev;
     uint64_t ev_dropped;
+    /* Counted events (refusals, duplicates, refused handshakes) dropped
+     * from the full list above: still added to the store's counters with
+     * the next events written, so that the counters stay exact. */
+    struct s_lost {
+        int kind;
+        char code[32];
+        uint64_t n;
+    } lost[2 * EWH_E__COUNT + 2];
+    size_t n_lost;
     uint8_t *cpbuf;
     size_t cplen;
     bool status_due;
@@ -201,14 +210,32 @@ s_idhex(const uint8_t *id, char out[EWH_ID_HEX])
 #define S_MAX_PENDING_EVENTS 10000
 
 /* A new event to be written with the next batch, or NULL when too many
- * wait (counted).  The pointer is valid until the next call. */
+ * wait (counted; one the store's counters count is remembered by kind and
+ * code, see s_lost).  code (may be NULL) is the refusal's.  The pointer is
+ * valid until the next call. */
 static struct hub_event *
-s_event(struct hub *h, int kind, const char *cc, const uint8_t *id)
+s_event_code(struct hub *h, int kind, const char *cc, const uint8_t *id,
+             const char *code)
 {
     struct hub_event *e;
+    size_t i;
 
     if (h->n_ev >= S_MAX_PENDING_EVENTS) {
         h->ev_dropped++;
+        if (code == NULL)
+            code = "";
+        for (i = 0; i < h->n_lost && (h->lost[i].kind != kind ||
+                                      strcmp(h->lost[i].code, code) != 0);
+             i++)
+            ;
+        if (i == h->n_lost && i < sizeof(h->lost) / sizeof(h->lost[0])) {
+            h->lost[i].kind = kind;
+            snprintf(h->lost[i].code, sizeof(h->lost[i].code), "%s", code);
+            h->lost[i].n = 0;
+            h->n_lost++;
+        }
+        if (i < h->n_lost)
+            h->lost[i].n++;
         return NULL;
     }
     h->ev = s_grow(h->ev, &h->cap_ev, h->n_ev + 1, sizeof(*h->ev));
@@ -225,7 +252,23 @@ s_event(struct hub *h, int kind, const char *cc, const uint8_t *id)
         e->has_id = true;
         memcpy(e->id, id, EWH_ID_BYTES);
     }
+    if (code != NULL)
+        snprintf(e->code, sizeof(e->code), "%s", code);
     return e;
+}
+
+static struct hub_event *
+s_event(struct hub *h, int kind, const char *cc, const uint8_t *id)
+{
+    return s_event_code(h, kind, cc, id, NULL);
+}
+
+/* The waiting events are stored (committed) or given up. */
+static void
+s_events_done(struct hub *h)
+{
+    h->n_ev = 0;
+    h->n_lost = 0;
 }
 
 static void
@@ -247,6 +290,10 @@ s_events_write(struct hub *h, struct ewh_err *err)
 
     for (i = 0; i < h->n_ev; i++)
         if (hub_store_event_add(h->st, &h->ev[i], err) != 0)
+            return -1;
+    for (i = 0; i < h->n_lost; i++)
+        if (hub_store_counter_add(h->st, h->lost[i].kind, 0, h->lost[i].code,
+                                  h->lost[i].n, err) != 0)
             return -1;
     return 0;
 }
@@ -351,12 +398,10 @@ s_refuse(struct hub *h, const char *cc, const uint8_t *rid, size_t rid_len,
     h->n.refused++;
     hub_metrics_refused(h->m, err->code);
     {
-        struct hub_event *ev = s_event(h, HUB_EV_REFUSED, cc, id);
-        if (ev != NULL) {
-            snprintf(ev->code, sizeof(ev->code), "%s",
-                     ewh_errcode_name(err->code));
+        struct hub_event *ev = s_event_code(h, HUB_EV_REFUSED, cc, id,
+                                            ewh_errcode_name(err->code));
+        if (ev != NULL)
             snprintf(ev->reason, sizeof(ev->reason), "%s", err->reason);
-        }
     }
     /* A flooding node must not flood the log too: rate refusals are
      * logged once a second with the number left out. */
@@ -456,12 +501,12 @@ static void
 s_zap_refused(void *ctx, const char *keyhex, const char *country,
               enum ewh_errcode code, const char *why)
 {
-    struct hub_event *ev = s_event(ctx, HUB_EV_ZAP_REFUSED, country, NULL);
+    struct hub_event *ev = s_event_code(ctx, HUB_EV_ZAP_REFUSED, country, NULL,
+                                        ewh_errcode_name(code));
 
     if (ev == NULL)
         return;
     snprintf(ev->key, sizeof(ev->key), "%s", keyhex);
-    snprintf(ev->code, sizeof(ev->code), "%s", ewh_errcode_name(code));
     snprintf(ev->reason, sizeof(ev->reason), "%s", why);
 }
 
@@ -1314,7 +1359,7 @@ s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
     if (hub_store_commit(h->st, err) != 0)
         goto fail;
     if (submits)
-        h->n_ev = 0;
+        s_events_done(h);
     return 0;
 fail:
     hub_store_rollback(h->st);
@@ -1764,7 +1809,7 @@ s_monitor_tick(struct hub *h)
             ewh_log_warnx("router: %zu traffic events not stored: %s", h->n_ev,
                           err.reason);
         }
-        h->n_ev = 0;
+        s_events_done(h);
     }
     if (h->ev_dropped > 0) {
         ewh_log_warnx("router: %llu traffic events dropped (more than %d "

@@ -201,6 +201,7 @@ enum {
     S_ST_QUEUED_AT,
     S_ST_RELAYS_OF,
     S_META_SET,
+    S_COUNTER_ADD,
     S__COUNT
 };
 
@@ -330,6 +331,9 @@ static const char *const s_sql[S__COUNT] = {
     [S_ST_RELAYS_OF] = "SELECT count(*) FROM relay WHERE country = ?1"
                        " AND done = 0 AND kind = ?2",
     [S_META_SET] = "INSERT OR REPLACE INTO meta(k, v) VALUES(?1, ?2)",
+    [S_COUNTER_ADD] = "INSERT INTO counters(kind, level, code, n)"
+                      " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(kind, level, code)"
+                      " DO UPDATE SET n = n + ?4",
 };
 
 /* The checkpointer (hub_store_checkpointer_start): a thread with its own
@@ -2028,6 +2032,21 @@ hub_store_receipts_waiting(hub_store_t *st, const char *cc, uint64_t *n,
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return s_dberr(st, rc, "receipts waiting", err);
     return 0;
+}
+
+int
+hub_store_counter_add(hub_store_t *st, int kind, int level, const char *code,
+                      uint64_t n, struct ewh_err *err)
+{
+    sqlite3_stmt *s = s_stmt(st, S_COUNTER_ADD, err);
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int(s, 1, kind);
+    sqlite3_bind_int(s, 2, level);
+    sqlite3_bind_text(s, 3, code, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, (int64_t)n);
+    return s_exec(st, s, "add to counter", err);
 }
 
 int

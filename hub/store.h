@@ -310,6 +310,11 @@ typedef void (*hub_counter_fn)(void *ctx, int kind, int level, const char *code,
                                uint64_t n);
 EWH_MUST_CHECK int hub_store_counters(hub_store_t *st, hub_counter_fn fn,
                                       void *ctx, struct ewh_err *err);
+/* Inside a transaction: add n to a counter, for events counted but not
+ * stored (the router's list of waiting events was full). */
+EWH_MUST_CHECK int hub_store_counter_add(hub_store_t *st, int kind, int level,
+                                         const char *code, uint64_t n,
+                                         struct ewh_err *err);
 /* Per country: what "receipts" / "notices" (relays owed to it, n), and
  * "refused" / "zap_refused" with code (its submits and handshakes refused
  * in the last hour, by code, from the retained events). */
