@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -37,6 +38,12 @@ struct s_status {
         zap_refused, refused;
     json_t *refused_by; /* {code: n} */
 };
+
+static int
+s_row_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct s_row *)a)->cc, ((const struct s_row *)b)->cc);
+}
 
 static struct s_row *
 s_row(struct s_status *s, const char *cc)
@@ -271,16 +278,22 @@ s_print_text(json_t *out, json_t *arr, json_t *tot, json_t *refusals,
         printf("hub: not running, roster version %llu\n",
                (unsigned long long)roster_version);
     if (json_array_size(behind) == 0) {
-        printf("roster: every connected node holds version %llu\n",
+        printf("roster: every enrolled node holds version %llu\n",
                (unsigned long long)roster_version);
     } else {
-        printf("roster: connected nodes on an older version:");
+        printf("roster: version %llu not yet held by:",
+               (unsigned long long)roster_version);
         for (i = 0; i < json_array_size(behind); i++) {
             json_t *b = json_array_get(behind, i);
-            printf(" %s (%lld)",
-                   json_string_value(json_object_get(b, "country")),
-                   (long long)json_integer_value(
-                       json_object_get(b, "roster_version")));
+            json_t *v = json_object_get(b, "roster_version");
+            bool on = json_is_true(json_object_get(b, "connected"));
+            printf("%s %s (", i ? "," : "",
+                   json_string_value(json_object_get(b, "country")));
+            if (json_is_integer(v))
+                printf("%lld%s)", (long long)json_integer_value(v),
+                       on ? "" : ", not connected");
+            else
+                printf("%s)", on ? "not said" : "not seen");
         }
         printf("\n");
     }
@@ -489,6 +502,7 @@ hub_cmd_status(int argc, char **argv)
         if (row != NULL)
             row->revoked = rev;
     }
+    qsort(s.rows, s.n, sizeof(s.rows[0]), s_row_cmp); /* by country */
     /* Live state from the daemon's status file, if it is fresh. */
     hub_cmd_path(dir, "status.json", path, sizeof(path));
     live = json_load_file(path, 0, &jerr);
@@ -542,21 +556,28 @@ hub_cmd_status(int argc, char **argv)
          * while idle); last_seen is its older name. */
         json_object_set_new(o, "last_frame_at", s_time_or_null(seen));
         json_object_set_new(o, "last_seen", s_time_or_null(seen));
-        /* What the node said it holds (hello, heartbeat); -1: never said. */
+        /* What the node said it holds (hello, heartbeat) since the hub
+         * started; -1: never said. */
         if (jrv != NULL && json_integer_value(jrv) >= 0) {
             json_object_set(o, "roster_version", jrv);
             json_object_set_new(
                 o, "roster_current",
                 json_boolean((uint64_t)json_integer_value(jrv) >= rv));
-            if (conn && (uint64_t)json_integer_value(jrv) < rv) {
-                json_t *b = json_object();
-                json_object_set_new(b, "country", json_string(row->cc));
-                json_object_set(b, "roster_version", jrv);
-                json_array_append_new(behind, b);
-            }
         } else {
+            jrv = NULL;
             json_object_set_new(o, "roster_version", json_null());
             json_object_set_new(o, "roster_current", json_null());
+        }
+        /* Every enrolled node must hold the roster before rotate-keys
+         * --commit: the ones not known to (connected or not). */
+        if (ewh_roster_find(r, row->cc, NULL) != NULL && !row->revoked &&
+            (jrv == NULL || (uint64_t)json_integer_value(jrv) < rv)) {
+            json_t *b = json_object();
+            json_object_set_new(b, "country", json_string(row->cc));
+            json_object_set_new(b, "roster_version",
+                                jrv != NULL ? json_incref(jrv) : json_null());
+            json_object_set_new(b, "connected", json_boolean(conn));
+            json_array_append_new(behind, b);
         }
         json_object_set_new(o, "queued", s_levels_u(row->q));
         json_object_set_new(o, "oldest_queued_age_s", s_age_of(now, oldest));

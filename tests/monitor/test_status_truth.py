@@ -153,6 +153,8 @@ class StatusNodes(NodeCase):
         n = self.nodes(s)
         self.assertTrue(n["RS"]["roster_current"])
         self.assertEqual(s["nodes_behind"], [])
+        self.assertIn("roster: every enrolled node holds version %d\n" % v,
+                      self.ewhub("status", "--dir", self.hub).stdout.decode())
         # Idle, connected: the last frame moves on (heartbeats), well past
         # the connect time.
         since = n["HR"]["connected_since"]
@@ -174,8 +176,12 @@ class StatusNodes(NodeCase):
         self.assertEqual(n["HR"]["connected_since"], since)
         self.assertIsNone(n["BG"]["roster_version"])
         self.assertFalse(n["BG"]["connected"])
+        # BG is enrolled but never came: not known to hold it.
+        self.assertEqual(s["nodes_behind"], [{"country": "BG",
+                                              "roster_version": None,
+                                              "connected": False}])
         text = self.ewhub("status", "--dir", self.hub).stdout.decode()
-        self.assertIn("roster: every connected node holds version %d"
+        self.assertIn("roster: version %d not yet held by: BG (not seen)\n"
                       % s["roster_version"], text)
         row = [x for x in text.splitlines() if x.startswith("HR ")][0]
         self.assertIn(" %d " % s["roster_version"], row)
@@ -268,11 +274,16 @@ class StatusPeers(HubCase):
         hr = {x["country"]: x for x in s["nodes"]}["HR"]
         self.assertEqual(hr["roster_version"], 0)
         self.assertFalse(hr["roster_current"])
-        self.assertEqual(s["nodes_behind"], [{"country": "HR",
-                                              "roster_version": 0}])
+        # RS said roster 0 too (when it submitted) and is gone; BG never
+        # came.
+        self.assertEqual(s["nodes_behind"], [
+            {"country": "BG", "roster_version": None, "connected": False},
+            {"country": "HR", "roster_version": 0, "connected": True},
+            {"country": "RS", "roster_version": 0, "connected": False}])
         text = self.ewhub("status", "--dir", hubdir).stdout.decode()
-        self.assertIn("roster: connected nodes on an older version: HR (0)",
-                      text)
+        self.assertIn("roster: version %d not yet held by: BG (not seen), "
+                      "HR (0), RS (0, not connected)\n"
+                      % s["roster_version"], text)
         wait_for(lambda: get(scrape(ep), "ewhub_node_deliveries_unacknowledged",
                              country="HR") == 3, what="in flight in /metrics")
         p.kill()
