@@ -504,10 +504,21 @@ s_zap_refused(void *ctx, const char *keyhex, const char *country,
     struct hub_event *ev = s_event_code(ctx, HUB_EV_ZAP_REFUSED, country, NULL,
                                         ewh_errcode_name(code));
 
+    const struct ewh_pubid *id;
+    struct hub *h = ctx;
+    char fp[EWH_FINGERPRINT_CHARS];
+
     if (ev == NULL)
         return;
     snprintf(ev->key, sizeof(ev->key), "%s", keyhex);
     snprintf(ev->reason, sizeof(ev->reason), "%s", why);
+    /* A known identity's fingerprint, as compared by telephone. */
+    if (country != NULL &&
+        (id = ewh_roster_find(h->roster, country, NULL)) != NULL) {
+        ewh_pubid_fingerprint(id, fp);
+        snprintf(ev->reason, sizeof(ev->reason), "%s (fingerprint %s)", why,
+                 fp);
+    }
 }
 
 static void

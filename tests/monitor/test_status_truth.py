@@ -328,8 +328,11 @@ class StatusPeers(HubCase):
         bg = by[curve_of(os.path.join(peers["BG"], "node-BG.pub"))]
         self.assertEqual((si["origin"], si["code"], si["reason"]),
                          (None, "unknown", "unknown key"))
+        fp = re.search(r"^fingerprint = (\S+)$", read(os.path.join(
+            peers["BG"], "node-BG.pub")), re.M).group(1)
         self.assertEqual((bg["origin"], bg["code"], bg["reason"]),
-                         ("BG", "revoked", "key of revoked country BG"))
+                         ("BG", "revoked", "key of revoked country BG "
+                          "(fingerprint %s)" % fp))
         text = self.ewhub("traffic", "--dir", hubdir).stdout.decode()
         self.assertRegex(text, r"zap-refused +- +BG +code=revoked key=%s"
                          % bg["key"])
