@@ -7,7 +7,8 @@ deploy/monitoring/ewhub.rules.yml whose `for:` durations are cut to a few
 seconds.  A node is stopped: the "country disconnected" alert fires
 (through /api/v1/alerts) for that country only, and resolves once the node
 is back.  Every query of deploy/monitoring/ewhub.dashboard.json returns
-data from that Prometheus (/api/v1/query)."""
+data from that Prometheus (/api/v1/query).  Then the hub stops: the
+hub-down alert fires, and the agent's lost-session alert."""
 
 import json
 import os
@@ -179,6 +180,17 @@ class Prometheus(NodeCase):
         self.assertEqual(v["value"][1], "1")
         [v] = self.query("ewnode_hub_connected")
         self.assertEqual((v["metric"]["key"], v["value"][1]), ("pinned", "1"))
+        # The hub goes away: the hub-down rule fires, and so does the
+        # agent's lost-session rule.
+        self.assertEqual(self.alerts("EwhubDown"), [])
+        self.assertEqual(self.hub_proc.term(), 0)
+        [down] = wait_for(lambda: self.alerts("EwhubDown", "firing"), 60,
+                          interval=0.5, what="EwhubDown firing")
+        self.assertEqual(down["labels"]["instance"], hub_ep)
+        [lost] = wait_for(lambda: self.alerts("EwnodeHubDisconnected",
+                                              "firing"), 60, interval=0.5,
+                          what="EwnodeHubDisconnected firing")
+        self.assertEqual(lost["labels"]["instance"], node_ep)
         os.kill(prom.pid, signal.SIGTERM)
         self.assertEqual(prom.wait(30), 0)
 
