@@ -297,7 +297,7 @@ s_print_text(json_t *out, json_t *arr, json_t *tot, json_t *refusals,
         }
         printf("\n");
     }
-    printf("%-7s %-8s %-4s %-20s %-20s %6s %5s %5s %5s %6s %6s %6s %5s "
+    printf("%-7s %-8s %-4s %-25s %-25s %6s %5s %5s %5s %6s %6s %6s %5s "
            "%-11s %-11s %-11s %-11s %s\n",
            "COUNTRY", "STATE", "CONN", "SINCE", "LAST FRAME", "ROSTER", "HIGH",
            "MED", "LOW", "OLDEST", "HIGH@", "UNACK", "RCPTS", "SENT 1H",
@@ -323,7 +323,7 @@ s_print_text(json_t *out, json_t *arr, json_t *tot, json_t *refusals,
             snprintf(refs, sizeof(refs), "%s", ref);
         else
             snprintf(refs, sizeof(refs), "%s; handshake %s", ref, zap);
-        printf("%-7s %-8s %-4s %-20s %-20s %6s %5lld %5lld %5lld %6s %6s "
+        printf("%-7s %-8s %-4s %-25s %-25s %6s %5lld %5lld %5lld %6s %6s "
                "%6lld %5lld %-11s %-11s %-11s %-11s %s\n",
                json_string_value(json_object_get(o, "country")), state,
                json_is_true(json_object_get(o, "connected")) ? "yes" : "no",
