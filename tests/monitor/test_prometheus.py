@@ -7,7 +7,8 @@ deploy/monitoring/ewhub.rules.yml whose `for:` durations are cut to a few
 seconds.  A node is stopped: the "country disconnected" alert fires
 (through /api/v1/alerts) for that country only, and resolves once the node
 is back.  Every query of deploy/monitoring/ewhub.dashboard.json returns
-data from that Prometheus (/api/v1/query).  Then the hub stops: the
+data from that Prometheus (/api/v1/query), and every metric the rules
+name is served.  Then the hub stops: the
 hub-down alert fires, and the agent's lost-session alert."""
 
 import json
@@ -173,6 +174,14 @@ class Prometheus(NodeCase):
             if not r:
                 empty.append((title, q))
         self.assertEqual(empty, [], "dashboard queries without data")
+        # Every metric the alert rules name is one the hub or agent serves
+        # (a misspelt name would make its alert never fire).
+        with open(os.path.join(MON, "ewhub.rules.yml")) as f:
+            names = set(re.findall(r"\b(ew(?:hub|node)_[a-z_]+)\b", f.read()))
+        self.assertGreater(len(names), 10)
+        missing = sorted(n for n in names
+                         if not self.query('count({__name__="%s"})' % n))
+        self.assertEqual(missing, [], "rule metrics no target serves")
         # A few of them say what this run did.
         [v] = self.query('ewhub_reports_accepted_total{level="high"}')
         self.assertEqual(v["value"][1], "1")
