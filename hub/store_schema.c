@@ -180,44 +180,138 @@ fail:
     return -1;
 }
 
+/* The layout of the file as opened: 0 for a new file, 1 for a store
+ * from before meta('layout').  Read before anything is created, so that
+ * a store this ewhub does not upgrade is left as it is. */
+static int
+s_layout_of(hub_store_t *st, const char *path, int64_t *layout,
+            struct ewh_err *err)
+{
+    int64_t had = s_count(st, "SELECT count(*) FROM sqlite_master"
+                              " WHERE type = 'table' AND name = 'queue'");
+
+    *layout = s_count(st, "SELECT count(*) FROM sqlite_master"
+                          " WHERE type = 'table' AND name = 'meta'");
+    if (*layout > 0)
+        *layout = s_count(st, "SELECT coalesce((SELECT v FROM meta"
+                              " WHERE k = 'layout'), 0)");
+    if (had < 0 || *layout < 0)
+        return ewh_err_set(err, EWH_E_STORE, "%s: %s", path,
+                           sqlite3_errmsg(hub_store__sql(st)));
+    if (*layout == 0 && had > 0)
+        *layout = 1; /* before meta('layout') */
+    return 0;
+}
+
+/* Inside the upgrade's transaction: renumber layout 1's queue rows from
+ * their envelope's rowid (layout 2).  *why explains a refusal. */
+static int
+s_renumber_1(hub_store_t *st, const char **why, char **msg)
+{
+    int64_t n1 = s_count(st, "SELECT count(*) FROM queue"), n2;
+
+    if (s_count(st, "SELECT count(*) FROM (SELECT 1 FROM queue GROUP BY id"
+                    " HAVING count(*) > " S_SPAN ")") != 0) {
+        *why = "a report has more than " S_SPAN " queue rows";
+        return -1;
+    }
+    if (sqlite3_exec(hub_store__sql(st), s_upgrade_1, NULL, NULL, msg) !=
+            SQLITE_OK ||
+        sqlite3_exec(hub_store__sql(st), s_upgrade_1_copy, NULL, NULL, msg) !=
+            SQLITE_OK)
+        return -1;
+    n2 = s_count(st, "SELECT count(*) FROM queue");
+    if (n1 != n2) {
+        static char buf[128];
+        snprintf(buf, sizeof(buf), "%lld of %lld queue rows have no envelope",
+                 (long long)(n1 - n2), (long long)n1);
+        *why = buf;
+        return -1;
+    }
+    return sqlite3_exec(hub_store__sql(st), "DROP TABLE queue_v1", NULL, NULL,
+                        msg) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
+/* Convert an older layout in one transaction (ewhub run only). */
+static int
+s_upgrade(hub_store_t *st, const char *path, int64_t layout,
+          struct ewh_err *err)
+{
+    static const char mark[] = "INSERT OR REPLACE INTO meta(k, v)"
+                               " VALUES('layout', " S_STR(S_LAYOUT) ")";
+    struct ewh_err e2 = {0};
+    const char *why = NULL;
+    char *msg = NULL;
+    int64_t n1, n2 = 0;
+    sqlite3 *db = hub_store__sql(st);
+
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+        goto dberr;
+    if (sqlite3_exec(db, s_schema, NULL, NULL, &msg) != SQLITE_OK ||
+        (layout == 1 && s_renumber_1(st, &why, &msg) != 0) ||
+        s_upgrade_2(st, &n2, &why, &e2) != 0)
+        goto refuse;
+    /* One fan-out row per report (layout 3); the queue becomes a view. */
+    if (sqlite3_exec(db, s_upgrade_2_drop, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, s_schema, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, mark, NULL, NULL, &msg) != SQLITE_OK)
+        goto refuse;
+    if ((n1 = s_count(st, "SELECT count(*) FROM queue")) != n2) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return ewh_err_set(err, EWH_E_STORE,
+                           "%s: cannot upgrade store layout %lld: %lld of "
+                           "%lld queue rows have no envelope",
+                           path, (long long)layout, (long long)(n2 - n1),
+                           (long long)n2);
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+        goto refuse;
+    ewh_log_info("store: upgraded %s from layout %lld to %d (%lld queue rows)",
+                 path, (long long)layout, S_LAYOUT, (long long)n2);
+    return 0;
+refuse:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (why != NULL || e2.reason[0] != '\0') {
+        sqlite3_free(msg);
+        return ewh_err_set(err, EWH_E_STORE,
+                           "%s: cannot upgrade store layout %lld: %s", path,
+                           (long long)layout, why != NULL ? why : e2.reason);
+    }
+dberr:
+    ewh_err_set(err, EWH_E_STORE, "%s: %s", path,
+                msg != NULL ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return -1;
+}
+
 int
 hub_store__layout(hub_store_t *st, const char *path, bool upgrade,
                   struct ewh_err *err)
 {
-    static const char sql[] = "INSERT OR REPLACE INTO meta(k, v)"
-                              " VALUES('layout', " S_STR(S_LAYOUT) ")";
-    struct ewh_err e2 = {0};
-    const char *why = NULL;
+    static const char mark[] = "INSERT OR REPLACE INTO meta(k, v)"
+                               " VALUES('layout', " S_STR(S_LAYOUT) ")";
     char *msg = NULL;
-    int64_t had, layout, n1, n2;
-    int rc;
+    int64_t layout;
 
-    /* The layout is read before anything is created, so that a store
-     * this ewhub does not upgrade is left as it is. */
-    had = s_count(st, "SELECT count(*) FROM sqlite_master"
-                      " WHERE type = 'table' AND name = 'queue'");
-    layout = s_count(st, "SELECT count(*) FROM sqlite_master"
-                         " WHERE type = 'table' AND name = 'meta'");
-    if (layout > 0)
-        layout = s_count(st, "SELECT coalesce((SELECT v FROM meta"
-                             " WHERE k = 'layout'), 0)");
-    if (had < 0 || layout < 0) {
-        rc = sqlite3_errcode(hub_store__sql(st));
-        goto dberr;
-    }
-    if (layout == 0 && had > 0)
-        layout = 1; /* before meta('layout') */
+    if (s_layout_of(st, path, &layout, err) != 0)
+        return -1;
     if (layout > S_LAYOUT)
         return ewh_err_set(err, EWH_E_STORE,
                            "%s: store layout %lld is newer than this ewhub's "
                            "(%d): run the ewhub that wrote it",
                            path, (long long)layout, S_LAYOUT);
-    if (layout == S_LAYOUT || (layout == 0 && had == 0)) {
-        if ((rc = sqlite3_exec(hub_store__sql(st), s_schema, NULL, NULL,
-                               &msg)) != SQLITE_OK ||
-            (layout == 0 && (rc = sqlite3_exec(hub_store__sql(st), sql, NULL,
-                                               NULL, &msg)) != SQLITE_OK))
-            goto dberr;
+    if (layout == S_LAYOUT || layout == 0) {
+        if (sqlite3_exec(hub_store__sql(st), s_schema, NULL, NULL, &msg) !=
+                SQLITE_OK ||
+            (layout == 0 && sqlite3_exec(hub_store__sql(st), mark, NULL, NULL,
+                                         &msg) != SQLITE_OK)) {
+            ewh_err_set(err, EWH_E_STORE, "%s: %s", path,
+                        msg != NULL ? msg : sqlite3_errmsg(hub_store__sql(st)));
+            sqlite3_free(msg);
+            return -1;
+        }
         return 0;
     }
     /* An older layout: convert it, in ewhub run only (another command may
@@ -228,73 +322,5 @@ hub_store__layout(hub_store_t *st, const char *path, bool upgrade,
                            "(%d): start this version's 'ewhub run' once to "
                            "upgrade it",
                            path, (long long)layout, S_LAYOUT);
-    if ((rc = sqlite3_exec(hub_store__sql(st), "BEGIN IMMEDIATE", NULL, NULL,
-                           &msg)) != SQLITE_OK)
-        goto dberr;
-    if ((rc = sqlite3_exec(hub_store__sql(st), s_schema, NULL, NULL, &msg)) !=
-        SQLITE_OK)
-        goto rollback;
-    n1 = s_count(st, "SELECT count(*) FROM queue");
-    if (layout == 1) {
-        /* Renumber the rows from their envelope's rowid (layout 2). */
-        if (s_count(st, "SELECT count(*) FROM (SELECT 1 FROM queue GROUP BY id"
-                        " HAVING count(*) > " S_SPAN ")") != 0) {
-            sqlite3_exec(hub_store__sql(st), "ROLLBACK", NULL, NULL, NULL);
-            return ewh_err_set(err, EWH_E_STORE,
-                               "%s: cannot upgrade store layout 1: a report "
-                               "has more than %d queue rows",
-                               path, HUB_SEQ_SPAN);
-        }
-        if ((rc = sqlite3_exec(hub_store__sql(st), s_upgrade_1, NULL, NULL,
-                               &msg)) != SQLITE_OK ||
-            (rc = sqlite3_exec(hub_store__sql(st), s_upgrade_1_copy, NULL, NULL,
-                               &msg)) != SQLITE_OK)
-            goto rollback;
-        n2 = s_count(st, "SELECT count(*) FROM queue");
-        if (n1 != n2) {
-            sqlite3_exec(hub_store__sql(st), "ROLLBACK", NULL, NULL, NULL);
-            return ewh_err_set(err, EWH_E_STORE,
-                               "%s: cannot upgrade store layout 1: %lld of "
-                               "%lld queue rows have no envelope",
-                               path, (long long)(n1 - n2), (long long)n1);
-        }
-        if ((rc = sqlite3_exec(hub_store__sql(st), "DROP TABLE queue_v1", NULL,
-                               NULL, &msg)) != SQLITE_OK)
-            goto rollback;
-    }
-    /* One fan-out row per report (layout 3); the queue becomes a view. */
-    if (s_upgrade_2(st, &n2, &why, &e2) != 0) {
-        sqlite3_exec(hub_store__sql(st), "ROLLBACK", NULL, NULL, NULL);
-        return ewh_err_set(err, EWH_E_STORE,
-                           "%s: cannot upgrade store layout %lld: %s", path,
-                           (long long)layout, why != NULL ? why : e2.reason);
-    }
-    if ((rc = sqlite3_exec(hub_store__sql(st), s_upgrade_2_drop, NULL, NULL,
-                           &msg)) != SQLITE_OK ||
-        (rc = sqlite3_exec(hub_store__sql(st), s_schema, NULL, NULL, &msg)) !=
-            SQLITE_OK ||
-        (rc = sqlite3_exec(hub_store__sql(st), sql, NULL, NULL, &msg)) !=
-            SQLITE_OK)
-        goto rollback;
-    if ((n1 = s_count(st, "SELECT count(*) FROM queue")) != n2) {
-        sqlite3_exec(hub_store__sql(st), "ROLLBACK", NULL, NULL, NULL);
-        return ewh_err_set(err, EWH_E_STORE,
-                           "%s: cannot upgrade store layout %lld: %lld of "
-                           "%lld queue rows have no envelope",
-                           path, (long long)layout, (long long)(n2 - n1),
-                           (long long)n2);
-    }
-    if ((rc = sqlite3_exec(hub_store__sql(st), "COMMIT", NULL, NULL, &msg)) !=
-        SQLITE_OK)
-        goto rollback;
-    ewh_log_info("store: upgraded %s from layout %lld to %d (%lld queue rows)",
-                 path, (long long)layout, S_LAYOUT, (long long)n2);
-    return 0;
-rollback:
-    sqlite3_exec(hub_store__sql(st), "ROLLBACK", NULL, NULL, NULL);
-dberr:
-    ewh_err_set(err, EWH_E_STORE, "%s: %s", path,
-                msg != NULL ? msg : sqlite3_errstr(rc));
-    sqlite3_free(msg);
-    return -1;
+    return s_upgrade(st, path, layout, err);
 }
