@@ -14,27 +14,39 @@
 
 /* ---- filling the batch ---- */
 
-static struct hub_reserve *
-s_reserve(struct hub_batch *b, const char *cc, bool create)
+static size_t
+s_reserve_find(const struct hub_batch *b, const char *cc)
 {
     size_t i;
 
-    for (i = 0; i < b->n_resv; i++)
-        if (memcmp(b->resv[i].cc, cc, 2) == 0)
-            return &b->resv[i];
-    if (!create || b->n_resv == EWH_MAX_ROSTER_ENTRIES)
-        return NULL;
-    memset(&b->resv[b->n_resv], 0, sizeof(b->resv[0]));
-    memcpy(b->resv[b->n_resv].cc, cc, 2);
-    return &b->resv[b->n_resv++];
+    for (i = 0; i < b->n_resv && memcmp(b->resv[i].cc, cc, 2) != 0; i++)
+        ;
+    return i;
+}
+
+/* Count one delivery to cc in the batch.  (A country beyond the roster's
+ * size cannot be enrolled, so the table cannot be full of others.) */
+static void
+s_reserve(struct hub_batch *b, const char *cc)
+{
+    size_t i = s_reserve_find(b, cc);
+
+    if (i == b->n_resv) {
+        if (b->n_resv == EWH_MAX_ROSTER_ENTRIES)
+            return;
+        memset(&b->resv[i], 0, sizeof(b->resv[i]));
+        memcpy(b->resv[i].cc, cc, 2);
+        b->n_resv++;
+    }
+    b->resv[i].n++;
 }
 
 uint64_t
 hub_batch_reserved(const struct hub *h, const char *cc)
 {
-    struct hub_reserve *r = s_reserve((struct hub_batch *)&h->b, cc, false);
+    size_t i = s_reserve_find(&h->b, cc);
 
-    return r != NULL ? r->n : 0;
+    return i < h->b.n_resv ? h->b.resv[i].n : 0;
 }
 
 /* Mark s (just added as sub[n_sub - 1]) a duplicate, or an id used by a
@@ -75,7 +87,6 @@ hub_batch_add_submit(struct hub *h, const struct hub_from *from, uint8_t **env,
 {
     struct hub_batch *b = &h->b;
     struct hub_submit *s, *ns;
-    struct hub_reserve *r;
     size_t i;
 
     ns = hub_grow(b->sub, &b->cap_sub, b->n_sub + 1, sizeof(*b->sub));
@@ -93,10 +104,9 @@ hub_batch_add_submit(struct hub *h, const struct hub_from *from, uint8_t **env,
     b->n_sub++;
     s_batch_id(b, s);
     /* Count its deliveries now, so that one batch cannot overfill a
-     * queue.  (A country beyond the roster's size cannot be enrolled.) */
+     * queue. */
     for (i = 0; i < hdr->n_recipients; i++)
-        if ((r = s_reserve(b, hdr->recipients[i], true)) != NULL)
-            r->n++;
+        s_reserve(b, hdr->recipients[i]);
     return 0;
 }
 
