@@ -30,7 +30,7 @@
 
 typedef struct hub_store hub_store_t;
 
-/* Relay row kinds: what the hub owes an origin. */
+/* Relay kinds: what the hub owes an origin. */
 enum hub_relay_kind {
     HUB_RELAY_RECEIPT = 1, /* payload: serialized Receipt */
     HUB_RELAY_NOTICE = 2,  /* payload: serialized Notice (seq unset) */
@@ -202,8 +202,8 @@ EWH_MUST_CHECK int hub_store_recipient_of(hub_store_t *st,
  * n_ids reports and queue one relay of it to the origin.  A report that
  * already has this receipt (same id, from, kind) is left as it is; *added
  * counts the others, and with none the receipt is not relayed again.  The
- * signed receipt is kept once per relay and once in the receipts row of
- * its first report; the rows of its other reports hold an empty blob. */
+ * signed receipt is kept once per relay and once with its first report;
+ * its other reports keep an empty copy. */
 EWH_MUST_CHECK int
 hub_store_receipt_add(hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES],
                       size_t n_ids, const char *from, int kind,
@@ -259,9 +259,9 @@ EWH_MUST_CHECK int hub_store_retention_sweep(hub_store_t *st,
 
 /* ---- traffic events (issue 5; metadata only) ----
  *
- * One row per event, written inside the batch transactions; `seq` grows,
+ * One record per event, written inside the batch transactions; `seq` grows,
  * so `ewhub traffic --follow` polls by seq.  Trimmed to the newest
- * [monitor] events_keep rows. */
+ * [monitor] events_keep events. */
 enum hub_event_kind {
     HUB_EV_ACCEPTED = 1,     /* a submit stored and chained */
     HUB_EV_REFUSED = 2,      /* a submit refused; code and reason */
@@ -296,8 +296,8 @@ struct hub_event {
 EWH_MUST_CHECK int hub_store_event_add(hub_store_t *st,
                                        const struct hub_event *ev,
                                        struct ewh_err *err);
-/* A "delivered" event for cc's queue row seq (id, origin, level and size
- * from the row). */
+/* A "delivered" event for cc's delivery seq (id, origin, level and size
+ * from its report). */
 EWH_MUST_CHECK int hub_store_event_delivered(hub_store_t *st, const char *cc,
                                              uint64_t seq, int64_t at,
                                              struct ewh_err *err);
@@ -316,7 +316,7 @@ EWH_MUST_CHECK int hub_store_event_walk(hub_store_t *st, int64_t after,
 
 /* what: "sent" (by origin), "received" (deliveries done, by recipient),
  * with counts over the last hour and day; "oldest" (level 0): the
- * queued_at of cc's oldest undelivered row, in hour. */
+ * queue time of cc's oldest undelivered delivery, in hour. */
 typedef void (*hub_stat_fn)(void *ctx, const char *what, const char *cc,
                             int level, int64_t hour, int64_t day);
 EWH_MUST_CHECK int hub_store_stats(hub_store_t *st, int64_t now, hub_stat_fn fn,
