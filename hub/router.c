@@ -341,7 +341,7 @@ s_send_ack(struct hub *h, const uint8_t *rid, size_t rid_len,
 /* Refuse a submit at once: nothing was stored. */
 static void
 s_refuse(struct hub *h, const char *cc, const uint8_t *rid, size_t rid_len,
-         const uint8_t *id, const struct ewh_err *err, bool retry)
+         const uint8_t *id, const struct ewh_err *err)
 {
     static const uint8_t zero[EWH_ID_BYTES];
     char hex[EWH_ID_HEX];
@@ -358,7 +358,7 @@ s_refuse(struct hub *h, const char *cc, const uint8_t *rid, size_t rid_len,
     }
     /* A flooding node must not flood the log too: rate refusals are
      * logged once a second with the number left out. */
-    if (err->code == EWH_E_RATE) {
+    if (err->code == EWH_E_RATE || err->code == EWH_E_SHUTDOWN) {
         struct s_ratelog *rl = NULL;
         int64_t now = ewh_mono_ms();
         size_t k;
@@ -385,8 +385,8 @@ s_refuse(struct hub *h, const char *cc, const uint8_t *rid, size_t rid_len,
     ewh_log_warnx("router: refused submit from=%s id=%s reason=\"%s\"", cc,
                   id != NULL ? s_idhex(id, hex) : "-", err->reason);
 ack:
-    s_send_ack(h, rid, rid_len, id != NULL ? id : zero, S_REFUSED, err, retry,
-               NULL, 0);
+    s_send_ack(h, rid, rid_len, id != NULL ? id : zero, S_REFUSED, err,
+               ewh_errcode_is_retryable(err->code), NULL, 0);
 }
 
 /* ---- roster ---- */
@@ -640,7 +640,7 @@ s_on_submit(struct hub *h, struct hub_node *n, const uint8_t *rid,
         ewh_err_set(&err, EWH_E_RATE,
                     "more than max_inflight_submits %u in flight",
                     h->cfg->max_inflight_submits);
-        s_refuse(h, n->cc, rid, rid_len, NULL, &err, true);
+        s_refuse(h, n->cc, rid, rid_len, NULL, &err);
         return;
     }
     if (!hub_queue_take_token(n, h->cfg->submits_per_s, ewh_mono_ms())) {
@@ -649,9 +649,9 @@ s_on_submit(struct hub *h, struct hub_node *n, const uint8_t *rid,
         /* Name the id when we can read it, so the node can match. */
         if (ewh_envelope_peek(m->envelope.data, m->envelope.len, &hdr, NULL) ==
             0)
-            s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, true);
+            s_refuse(h, n->cc, rid, rid_len, hdr.id, &err);
         else
-            s_refuse(h, n->cc, rid, rid_len, NULL, &err, true);
+            s_refuse(h, n->cc, rid, rid_len, NULL, &err);
         return;
     }
     h->pend = s_grow(h->pend, &h->cap_pend, h->n_pend + 1, sizeof(*h->pend));
@@ -692,7 +692,7 @@ s_batch_id(struct s_batch *b, struct s_submit *s)
             s->status = S_DUPLICATE;
         else {
             s->status = S_REFUSED;
-            ewh_err_set(&s->err, EWH_E_INVALID,
+            ewh_err_set(&s->err, EWH_E_IDREUSED,
                         "id already used by a different envelope");
         }
         return;
@@ -724,13 +724,13 @@ s_on_verified(struct hub *h, struct s_pend *p, const struct hub_verify_job *j)
     if (j->rc != 0) {
         struct ewh_header peek;
         bool have = ewh_envelope_peek(p->env, p->len, &peek, NULL) == 0;
-        s_refuse(h, n->cc, rid, rid_len, have ? peek.id : NULL, &j->err, false);
+        s_refuse(h, n->cc, rid, rid_len, have ? peek.id : NULL, &j->err);
         goto out;
     }
     hdr = j->hdr;
     memcpy(hash, j->hash, sizeof(hash));
     if (hub_store_envelope_find(h->st, hdr.id, hash, &found, &err) != 0) {
-        s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, true);
+        s_refuse(h, n->cc, rid, rid_len, hdr.id, &err);
         goto out;
     }
     if (found == 1) {
@@ -744,9 +744,9 @@ s_on_verified(struct hub *h, struct s_pend *p, const struct hub_verify_job *j)
         goto out;
     }
     if (found == 2) {
-        ewh_err_set(&err, EWH_E_INVALID,
+        ewh_err_set(&err, EWH_E_IDREUSED,
                     "id already used by a different envelope");
-        s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
+        s_refuse(h, n->cc, rid, rid_len, hdr.id, &err);
         goto out;
     }
     if (hdr.created_at > now + EWH_MAX_CLOCK_SKEW_S) {
@@ -754,12 +754,12 @@ s_on_verified(struct hub *h, struct s_pend *p, const struct hub_verify_job *j)
                     "created_at %llds ahead of the hub's clock "
                     "(EWH_MAX_CLOCK_SKEW_S %d)",
                     (long long)(hdr.created_at - now), EWH_MAX_CLOCK_SKEW_S);
-        s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
+        s_refuse(h, n->cc, rid, rid_len, hdr.id, &err);
         goto out;
     }
     if (hdr.expires_at != 0 && hdr.expires_at <= now) {
         ewh_err_set(&err, EWH_E_EXPIRED, "already expired");
-        s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
+        s_refuse(h, n->cc, rid, rid_len, hdr.id, &err);
         goto out;
     }
     for (i = 0; i < hdr.n_recipients; i++) {
@@ -768,12 +768,12 @@ s_on_verified(struct hub *h, struct s_pend *p, const struct hub_verify_job *j)
         if (ewh_roster_find(h->roster, rc, &revoked) == NULL) {
             ewh_err_set(&err, EWH_E_UNKNOWN, "recipient %s is not enrolled",
                         rc);
-            s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
+            s_refuse(h, n->cc, rid, rid_len, hdr.id, &err);
             goto out;
         }
         if (revoked) {
             ewh_err_set(&err, EWH_E_REVOKED, "recipient %s is revoked", rc);
-            s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, false);
+            s_refuse(h, n->cc, rid, rid_len, hdr.id, &err);
             goto out;
         }
         rn = hub_queue_node(h->q, rc, true);
@@ -781,7 +781,7 @@ s_on_verified(struct hub *h, struct s_pend *p, const struct hub_verify_job *j)
             ewh_err_set(&err, EWH_E_QUEUEFULL,
                         "queue of %s is full (max_queue %u)", rc,
                         h->cfg->max_queue);
-            s_refuse(h, n->cc, rid, rid_len, hdr.id, &err, true);
+            s_refuse(h, n->cc, rid, rid_len, hdr.id, &err);
             goto out;
         }
     }
@@ -1123,9 +1123,8 @@ s_on_router(struct hub *h)
         break;
     case EWH__FRAME__MSG_SUBMIT:
         if (h->stopping) {
-            ewh_err_set(&err, EWH_E_RATE, "hub is shutting down");
-            s_refuse(h, cc, zmq_msg_data(&rid), zmq_msg_size(&rid), NULL, &err,
-                     true);
+            ewh_err_set(&err, EWH_E_SHUTDOWN, "hub is shutting down");
+            s_refuse(h, cc, zmq_msg_data(&rid), zmq_msg_size(&rid), NULL, &err);
             break;
         }
         s_on_submit(h, n, zmq_msg_data(&rid), zmq_msg_size(&rid), f->submit);
@@ -1197,7 +1196,7 @@ s_write_batch(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
         }
         if (found == 2) {
             s->status = S_REFUSED;
-            ewh_err_set(&s->err, EWH_E_INVALID,
+            ewh_err_set(&s->err, EWH_E_IDREUSED,
                         "id already used by a different envelope");
             continue;
         }
@@ -1371,7 +1370,7 @@ s_commit(struct hub *h)
                     rn->queued[s->hdr.level]--;
             }
         if (!ok) {
-            s_refuse(h, s->cc, s->rid, s->rid_len, s->hdr.id, &err, true);
+            s_refuse(h, s->cc, s->rid, s->rid_len, s->hdr.id, &err);
             continue;
         }
         switch (s->status) {
@@ -1401,7 +1400,7 @@ s_commit(struct hub *h)
                        false, NULL, 0);
             break;
         default:
-            s_refuse(h, s->cc, s->rid, s->rid_len, s->hdr.id, &s->err, false);
+            s_refuse(h, s->cc, s->rid, s->rid_len, s->hdr.id, &s->err);
             break;
         }
     }

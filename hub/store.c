@@ -8,7 +8,7 @@
 #include <sqlite3.h>
 
 #include "ewh.pb-c.h"
-#include "ewh/dbcheck.h"
+#include "ewh/db.h"
 #include "ewh/log.h"
 #include "ewh/util.h"
 #include "lanes.h"

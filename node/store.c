@@ -8,7 +8,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-#include "ewh/dbcheck.h"
+#include "ewh/db.h"
 
 /* Prepared statements are kept for the life of the connection: the agent
  * runs the same few dozen statements for every report, and preparing one

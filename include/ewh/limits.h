@@ -43,6 +43,10 @@
 #define EWH_MAX_RECEIPT_IDS   256u
 #define EWH_MAX_RECEIPT_BYTES 8192u
 
+/* Stores: how long a connection waits for another's lock before the
+ * store reports EWH_E_BUSY (include/ewh/db.h). */
+#define EWH_DB_BUSY_MS 10000
+
 /* Hub defaults, configurable in ewhub.conf */
 #define EWH_DEFAULT_MAX_INFLIGHT_SUBMITS 1000u   /* per node */
 #define EWH_DEFAULT_SUBMITS_PER_S        2000u   /* per node, token bucket */
