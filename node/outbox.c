@@ -188,13 +188,16 @@ s_on_refusal(struct node_agent *a, const Ewh__SubmitAck *k, const char *id,
              struct ewh_err *err)
 {
     node_store_t *st = a->d->store;
+    enum ewh_errcode code = (enum ewh_errcode)k->code;
 
-    if (k->retry) {
+    /* Decided on the code and the one table of retryable codes; the
+     * reason is for people and logs. */
+    if (ewh_errcode_is_retryable(code)) {
         ewh_log_warnx("agent: hub deferred id=%s: %s", id, k->reason);
         return node_store_outbox_retry(st, id, ewh_now_ms() + NODE_RETRY_MS,
                                        k->reason, err);
     }
-    if (a->key.prev != NULL && k->code == EWH_E_SIGNATURE &&
+    if (a->key.prev != NULL && code == EWH_E_SIGNATURE &&
         node_rekey_sealed_with_prev(a, id)) {
         /* Sealed with the old keys by a command that loaded them just
          * before the switch: reseal, send again. */
@@ -203,8 +206,7 @@ s_on_refusal(struct node_agent *a, const Ewh__SubmitAck *k, const char *id,
         a->key.reseal_due = true;
         return 0;
     }
-    if (a->key.rekeyed && k->reason != NULL &&
-        strstr(k->reason, "already used by a different") != NULL) {
+    if (a->key.rekeyed && code == EWH_E_IDREUSED) {
         /* Resealed at the re-key, but the hub had already accepted the
          * old-key envelope of the same report (its ack was lost when the
          * connection was cut). */
