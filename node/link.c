@@ -111,11 +111,18 @@ s_hello(struct node_agent *a)
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__Hello h = EWH__HELLO__INIT;
     struct node_link *l = &a->link;
+    struct ewh_err err = {0};
 
     h.version = EWH_ENVELOPE_VERSION;
     h.roster_version = l->roster != NULL ? ewh_roster_version(l->roster) : 0;
     h.credit = a->d->cfg.credit;
-    h.checkpoint_length = node_store_checkpoint_length(a->d->store);
+    if (node_store_checkpoint_length(a->d->store, &h.checkpoint_length, &err) !=
+        0) {
+        /* Said, and tried again next turn: Hello must carry it. */
+        ewh_log_warnx("agent: hello: %s", err.reason);
+        l->need_hello = true;
+        return;
+    }
     f.msg_case = EWH__FRAME__MSG_HELLO;
     f.hello = &h;
     l->hello_at = ewh_mono_ms();

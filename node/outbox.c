@@ -135,9 +135,13 @@ node_outbox_pump(struct node_agent *a)
     q->dirty = false;
     if (node_store_outbox_pending(a->d->store, q->cursor, wall,
                                   NODE_WINDOW + q->n_fl, s_submit_one, a,
-                                  &err) < 0)
+                                  &err) < 0 ||
+        node_store_outbox_next_try(a->d->store, wall, &q->retry_at, &err) !=
+            0) {
+        /* A busy or failing store: said, and read again next turn. */
         ewh_log_warnx("agent: outbox: %s", err.reason);
-    q->retry_at = node_store_outbox_next_try(a->d->store, wall);
+        q->dirty = true;
+    }
 }
 
 /* ---- SubmitAck ---- */

@@ -131,8 +131,11 @@ node_receipts_pump(struct node_agent *a)
         return;
     q->dirty = false;
     if (node_store_receipt_pending(a->d->store, q->cursor, NODE_WINDOW,
-                                   s_receipt_one, a, &err) < 0)
+                                   s_receipt_one, a, &err) < 0) {
+        /* A busy or failing store: said, and read again next turn. */
         ewh_log_warnx("agent: receipts: %s", err.reason);
+        q->dirty = true;
+    }
 }
 
 void
