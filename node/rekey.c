@@ -122,9 +122,36 @@ out:
     return rc;
 }
 
-int
-node_rekey_reseal(struct node_dir *d, const ewh_secret_t *old,
-                  const ewh_roster_t *roster, size_t *n_env, size_t *n_rcpt,
+/* Every queued report sealed with old: sealed again with d->secret. */
+static int
+s_reseal_reports(struct node_dir *d, const ewh_secret_t *old,
+                 const ewh_roster_t *roster, size_t *n, struct ewh_err *err)
+{
+    struct s_rows rows = {0};
+    struct ewh_err e2 = {0};
+    size_t i;
+
+    if (node_store_outbox_pending(d->store, 0, INT64_MAX, S_MAX_ROWS, s_collect,
+                                  &rows, err) < 0 ||
+        (rows.oom && ewh_err_set(err, EWH_E_NOMEM, "out of memory"))) {
+        s_rows_free(&rows);
+        return -1;
+    }
+    for (i = 0; i < rows.n; i++) {
+        int k = s_reseal_one(d, old, roster, &rows.v[i], &e2);
+        if (k < 0)
+            ewh_log_warnx("rekey: id=%s left as sealed: %s", rows.v[i].id,
+                          e2.reason);
+        else if (k == 0)
+            (*n)++;
+    }
+    s_rows_free(&rows);
+    return 0;
+}
+
+/* Every unsent receipt signed with old: signed again with d->secret. */
+static int
+s_resign_receipts(struct node_dir *d, const ewh_secret_t *old, size_t *n,
                   struct ewh_err *err)
 {
     struct s_rows rows = {0};
@@ -132,27 +159,12 @@ node_rekey_reseal(struct node_dir *d, const ewh_secret_t *old,
     struct ewh_receipt rc;
     uint8_t *buf = NULL;
     size_t i, len = 0;
+    int ret = -1;
 
-    *n_env = *n_rcpt = 0;
-    if (node_store_begin(d->store, err) != 0)
-        return -1;
-    if (node_store_outbox_pending(d->store, 0, INT64_MAX, S_MAX_ROWS, s_collect,
-                                  &rows, err) < 0 ||
-        (rows.oom && ewh_err_set(err, EWH_E_NOMEM, "out of memory")))
-        goto fail;
-    for (i = 0; i < rows.n; i++) {
-        int k = s_reseal_one(d, old, roster, &rows.v[i], &e2);
-        if (k < 0)
-            ewh_log_warnx("rekey: id=%s left as sealed: %s", rows.v[i].id,
-                          e2.reason);
-        else if (k == 0)
-            (*n_env)++;
-    }
-    s_rows_free(&rows);
     if (node_store_receipt_pending(d->store, 0, S_MAX_ROWS, s_collect, &rows,
                                    err) < 0 ||
         (rows.oom && ewh_err_set(err, EWH_E_NOMEM, "out of memory")))
-        goto fail;
+        goto out;
     for (i = 0; i < rows.n; i++) {
         memset(&rc, 0, sizeof(rc));
         if (ewh_receipt_verify(rows.v[i].buf, rows.v[i].len, d->cfg.country,
@@ -161,20 +173,33 @@ node_rekey_reseal(struct node_dir *d, const ewh_secret_t *old,
             continue; /* not signed with the old key: leave it */
         if (ewh_receipt_sign(&rc, d->secret, &buf, &len, err) != 0 ||
             node_store_receipt_set(d->store, rows.v[i].seq, buf, len, err) != 0)
-            goto fail;
+            goto out;
         free(buf);
         buf = NULL;
-        (*n_rcpt)++;
+        (*n)++;
     }
-    s_rows_free(&rows);
-    if (node_store_commit(d->store, err) != 0)
-        goto fail;
-    return 0;
-fail:
+    ret = 0;
+out:
     free(buf);
     s_rows_free(&rows);
-    node_store_rollback(d->store);
-    return -1;
+    return ret;
+}
+
+int
+node_rekey_reseal(struct node_dir *d, const ewh_secret_t *old,
+                  const ewh_roster_t *roster, size_t *n_env, size_t *n_rcpt,
+                  struct ewh_err *err)
+{
+    *n_env = *n_rcpt = 0;
+    if (node_store_begin(d->store, err) != 0)
+        return -1;
+    if (s_reseal_reports(d, old, roster, n_env, err) != 0 ||
+        s_resign_receipts(d, old, n_rcpt, err) != 0 ||
+        node_store_commit(d->store, err) != 0) {
+        node_store_rollback(d->store);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- the agent's side ---- */
