@@ -96,7 +96,7 @@ s_on_frame(struct node_agent *a, const uint8_t *buf, size_t len)
 static void
 s_drain(struct node_agent *a)
 {
-    int i;
+    size_t i;
 
     for (i = 0; i < NODE_BUDGET && a->link.sock != NULL; i++) {
         zmq_msg_t msg;

@@ -31,12 +31,14 @@
 
 #include "ewh/envelope.h"
 #include "ewh/frame.h"
+#include "ewh/limits.h"
 #include "ewh/roster.h"
 #include "agent.h"
 
-/* Tuning of the agent (docs/performance.md). */
-#define NODE_WINDOW         256   /* submits in flight */
-#define NODE_BUDGET         256   /* frames drained per turn */
+/* Tuning of the agent (docs/performance.md); its two limits are named in
+ * limits.h. */
+#define NODE_WINDOW         ((size_t)EWH_NODE_SUBMIT_WINDOW)
+#define NODE_BUDGET         ((size_t)EWH_NODE_TURN_FRAMES)
 #define NODE_POLL_STORE_MS  150   /* PRAGMA data_version */
 #define NODE_HELLO_RETRY_MS 3000  /* resend Hello until the roster comes */
 #define NODE_SUBMIT_TMO_MS  30000 /* resend a submit not acked by then */
