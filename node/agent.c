@@ -139,9 +139,18 @@ s_poll_store(struct node_agent *a)
     if (now - a->store_at < NODE_POLL_STORE_MS)
         return;
     a->store_at = now;
-    if (node_store_data_version(a->d->store, &dv, &err) != 0)
-        ewh_log_warnx("agent: %s", err.reason);
-    else if (dv != a->dv) {
+    if (node_store_data_version(a->d->store, &dv, &err) != 0) {
+        /* Said when it starts failing and when it works again, not every
+         * NODE_POLL_STORE_MS. */
+        if (!a->dv_failing)
+            ewh_log_warnx("agent: %s", err.reason);
+        a->dv_failing = true;
+        return;
+    }
+    if (a->dv_failing)
+        ewh_log_info("agent: store readable again");
+    a->dv_failing = false;
+    if (dv != a->dv) {
         a->dv = dv;
         node_outbox_rescan(a);
         node_receipts_rescan(a);

@@ -84,7 +84,8 @@ struct node_outq {
      * again the envelopes already in flight. */
     int64_t cursor;
     bool dirty;
-    int64_t retry_at; /* wall ms of the earliest deferred submit */
+    int64_t retry_at; /* wall ms of the earliest deferred submit, or of
+                         reading again after a store error */
     struct node_flight fl[NODE_WINDOW];
     size_t n_fl;
     /* The last audit checkpoint verified: a batch's acks all carry the
@@ -103,6 +104,7 @@ struct node_rcq {
     int64_t cursor;
     bool dirty;
     int64_t resend_at; /* mono ms of the last full resend */
+    int64_t retry_at;  /* > 0: mono ms to read again after a store error */
     /* Delivered receipts owed for this turn's reports: signed at the end
      * of the turn, one receipt per origin, in the turn's transaction. */
     struct node_owed owed[NODE_BUDGET];
@@ -127,6 +129,7 @@ struct node_agent {
     bool stop;
     bool in_tx;           /* the turn's transaction is open (agent.c) */
     int64_t store_at, dv; /* PRAGMA data_version polled (agent.c) */
+    bool dv_failing;      /* ... and failing: said once */
     struct node_link link;
     struct node_outq out;
     struct node_rcq rc;

@@ -116,16 +116,17 @@ s_hello(struct node_agent *a)
     h.version = EWH_ENVELOPE_VERSION;
     h.roster_version = l->roster != NULL ? ewh_roster_version(l->roster) : 0;
     h.credit = a->d->cfg.credit;
+    l->hello_at = ewh_mono_ms();
     if (node_store_checkpoint_length(a->d->store, &h.checkpoint_length, &err) !=
         0) {
-        /* Said, and tried again next turn: Hello must carry it. */
+        /* Hello must carry it: said, and tried again with the Hello
+         * resend (NODE_HELLO_RETRY_MS). */
         ewh_log_warnx("agent: hello: %s", err.reason);
-        l->need_hello = true;
+        l->need_hello = false;
         return;
     }
     f.msg_case = EWH__FRAME__MSG_HELLO;
     f.hello = &h;
-    l->hello_at = ewh_mono_ms();
     l->need_hello = node_link_send(a, &f) != 0;
     if (!l->need_hello)
         ewh_log_debug("agent: hello roster_version=%llu",
@@ -177,6 +178,10 @@ s_apply_roster(struct node_agent *a, const uint8_t *buf, size_t len)
         ewh_log_warnx("agent: refused roster: %s (a rollback?)", err.reason);
     else if (err.code == EWH_E_VERSION)
         ewh_log_debug("agent: roster: %s", err.reason);
+    else if (ewh_errcode_is_retryable(err.code))
+        /* Our store failed, not the roster: the hub sends it again with
+         * the next change and at the next session. */
+        ewh_log_errx("agent: roster not stored: %s", err.reason);
     else
         ewh_log_warnx("agent: refused roster: %s", err.reason);
     free(old);

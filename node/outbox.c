@@ -65,6 +65,10 @@ node_outbox_commit_failed(struct node_agent *a)
 {
     free(a->out.cp_raw); /* its checkpoint row was not stored */
     a->out.cp_raw = NULL;
+    /* The acks of this turn were rolled back: their reports are queued
+     * again behind the cursor.  Send them again (the hub answers
+     * "duplicate"). */
+    node_outbox_rescan(a);
 }
 
 static int
@@ -138,9 +142,10 @@ node_outbox_pump(struct node_agent *a)
                                   &err) < 0 ||
         node_store_outbox_next_try(a->d->store, wall, &q->retry_at, &err) !=
             0) {
-        /* A busy or failing store: said, and read again next turn. */
+        /* A busy or failing store: said, and read again after
+         * NODE_RETRY_MS (not every turn: one line per try). */
         ewh_log_warnx("agent: outbox: %s", err.reason);
-        q->dirty = true;
+        q->retry_at = wall + NODE_RETRY_MS;
     }
 }
 
@@ -252,7 +257,10 @@ node_outbox_on_ack(struct node_agent *a, const Ewh__SubmitAck *k)
         s_keep_checkpoint(a, k->checkpoint, id);
     return;
 fail:
+    /* Not stored: the report is still queued, behind the cursor.  Send
+     * it again; the hub answers "duplicate". */
     ewh_log_errx("agent: submit-ack id=%s: %s", id, err.reason);
+    node_outbox_rescan(a);
 }
 
 /* ---- Notice: one addressee expired or refused ---- */

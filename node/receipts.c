@@ -127,14 +127,19 @@ node_receipts_pump(struct node_agent *a)
         q->dirty = true;
         q->resend_at = now;
     }
+    if (q->retry_at > 0 && now >= q->retry_at) {
+        q->retry_at = 0;
+        q->dirty = true;
+    }
     if (!q->dirty)
         return;
     q->dirty = false;
     if (node_store_receipt_pending(a->d->store, q->cursor, NODE_WINDOW,
                                    s_receipt_one, a, &err) < 0) {
-        /* A busy or failing store: said, and read again next turn. */
+        /* A busy or failing store: said, and read again after
+         * NODE_RETRY_MS (not every turn: one line per try). */
         ewh_log_warnx("agent: receipts: %s", err.reason);
-        q->dirty = true;
+        q->retry_at = now + NODE_RETRY_MS;
     }
 }
 
