@@ -82,5 +82,7 @@ main(int argc, char **argv)
     for (i = 0; cmds[i].name != NULL; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);
-    fatalx("unknown command '%s' (see ewhub --help)", argv[1]);
+    fprintf(stderr, "ewhub: unknown command '%s' (see ewhub --help)\n",
+            argv[1]);
+    return 2;
 }
