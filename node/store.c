@@ -528,11 +528,13 @@ s_msg_fill(node_store_t *s, sqlite3_stmt *st, struct node_msg *m,
         s_text(q, 0, m->refs[m->n_refs++], EWH_ID_HEX);
     s_fin(s, q);
 
-    /* the latest report of the same origin that references this one */
+    /* the latest report of the same origin that references this one; a
+     * cancellation first, since it ends the whole chain */
     if ((q = s_prep(s,
-                    "SELECT m.id, m.type FROM refs r JOIN msg m ON m.id = "
-                    "r.id WHERE r.ref = ? AND m.origin = ? ORDER BY "
-                    "m.created_at DESC, m.seq DESC LIMIT 1",
+                    "SELECT m.id, m.type, m.author, m.created_at FROM refs r "
+                    "JOIN msg m ON m.id = r.id WHERE r.ref = ? AND m.origin = "
+                    "? ORDER BY m.type = 3 DESC, m.created_at DESC, m.seq "
+                    "DESC LIMIT 1",
                     err)) == NULL)
         return -1;
     sqlite3_bind_text(q, 1, m->id, -1, SQLITE_STATIC);
@@ -540,8 +542,26 @@ s_msg_fill(node_store_t *s, sqlite3_stmt *st, struct node_msg *m,
     if (sqlite3_step(q) == SQLITE_ROW) {
         s_text(q, 0, m->superseded_by, sizeof(m->superseded_by));
         m->superseded_type = (enum ewh_type)sqlite3_column_int(q, 1);
+        s_text(q, 2, m->superseded_author, sizeof(m->superseded_author));
+        m->superseded_at = sqlite3_column_int64(q, 3);
     }
     s_fin(s, q);
+
+    /* what this report replaces or cancels, when stored here */
+    if (m->n_refs > 0) {
+        if ((q = s_prep(s,
+                        "SELECT title, created_at FROM msg WHERE id = ? AND "
+                        "origin = ?",
+                        err)) == NULL)
+            return -1;
+        sqlite3_bind_text(q, 1, m->refs[0], -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, m->origin, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            s_text(q, 0, m->ref_title, sizeof(m->ref_title));
+            m->ref_created_at = sqlite3_column_int64(q, 1);
+        }
+        s_fin(s, q);
+    }
 
     if (!m->outgoing)
         return 0;

@@ -71,9 +71,15 @@ struct node_msg {
     /* inbox */
     int64_t acked_at; /* 0: not acknowledged */
     char acked_by[EWH_MAX_WHO_BYTES + 1];
-    /* the latest report of the same origin that references this one */
+    /* the latest report of the same origin that references this one (a
+     * cancellation first: it ends the chain), its author and creation */
     char superseded_by[EWH_ID_HEX];
     enum ewh_type superseded_type;
+    char superseded_author[EWH_MAX_AUTHOR_BYTES + 1];
+    int64_t superseded_at;
+    /* the report refs[0] names, when stored here: its title, creation */
+    char ref_title[EWH_MAX_TITLE_BYTES + 1];
+    int64_t ref_created_at;
     /* outbox */
     char state[16]; /* queued, accepted, refused */
     char reason[EWH_MAX_REASON_BYTES];
