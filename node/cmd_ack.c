@@ -35,6 +35,8 @@ node_cmd_ack(int argc, char **argv)
         case 'w':
             who = optarg;
             break;
+        case 'h':
+            return node_cmd_help("ack");
         default:
             return node_cmd_usage("ack", "bad option");
         }

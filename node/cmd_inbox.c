@@ -63,6 +63,8 @@ node_cmd_inbox(int argc, char **argv)
         case 'j':
             c.json = true;
             break;
+        case 'h':
+            return node_cmd_help("inbox");
         default:
             return node_cmd_usage("inbox", "bad option");
         }

@@ -36,6 +36,8 @@ node_cmd_show(int argc, char **argv)
         case 'j':
             fmt = "json";
             break;
+        case 'h':
+            return node_cmd_help("show");
         default:
             return node_cmd_usage("show", "bad option");
         }

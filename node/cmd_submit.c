@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -53,10 +54,24 @@ s_recipients(const ewh_roster_t *ro, const char *me, const char *to,
     snprintf(buf, sizeof(buf), "%s", to);
     for (tok = strtok_r(buf, ",", &save); tok != NULL;
          tok = strtok_r(NULL, ",", &save)) {
+        /* "HR, bg": spaces around a code and its case do not matter */
+        char *end;
+        while (*tok == ' ' || *tok == '\t')
+            tok++;
+        end = tok + strlen(tok);
+        while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+            *--end = '\0';
+        if (*tok == '\0')
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "an empty addressee in --to '%.64s'", to);
+        for (end = tok; *end != '\0'; end++)
+            if (*end >= 'a' && *end <= 'z')
+                *end = (char)(*end - 'a' + 'A');
         if (!ewh_country_is_valid(tok))
             return ewh_err_set(err, EWH_E_INVALID,
-                               "unknown addressee '%.8s': not an ISO 3166-1 "
-                               "alpha-2 country code",
+                               "unknown addressee '%.8s': not a country code "
+                               "(two letters, ISO 3166-1 alpha-2, e.g. HR; "
+                               "see `ewnode peers`)",
                                tok);
         if (strcmp(tok, me) == 0)
             return ewh_err_set(err, EWH_E_INVALID, "addressee %s is this node",
@@ -152,11 +167,25 @@ s_parse(int argc, char **argv, struct s_args *a)
         case 'x':
             a->cancels = optarg;
             break;
+        case 'h':
+            return 1;
         default:
             return -1;
         }
     }
     return optind == argc ? 0 : -1;
+}
+
+/* Characters (code points) of a UTF-8 string, for messages. */
+static size_t
+s_utf8_chars(const char *v)
+{
+    size_t n = 0;
+
+    for (; *v != '\0'; v++)
+        if (((unsigned char)*v & 0xC0) != 0x80)
+            n++;
+    return n;
 }
 
 /* Fill the report from the arguments, taking what an update or cancel
@@ -193,6 +222,11 @@ s_build(const struct s_args *a, const struct node_dir *d,
                                "bad TLP '%.16s': use red, amber, green or "
                                "clear",
                                a->tlp);
+        /* TLP 2.0 renamed WHITE to CLEAR: accepted, and said */
+        if (strcasecmp(a->tlp, "white") == 0)
+            fprintf(stderr, "ewnode submit: note: TLP:WHITE is TLP:CLEAR "
+                            "since TLP 2.0; the report is marked "
+                            "TLP:CLEAR\n");
     } else
         r->tlp = orig != NULL ? orig->tlp : EWH_TLP_AMBER;
 
@@ -211,12 +245,17 @@ s_build(const struct s_args *a, const struct node_dir *d,
         v = "Cancelled"; /* the reference says which one */
     else
         return ewh_err_set(err, EWH_E_INVALID, "missing --title");
-    if (v[0] == '\0')
-        return ewh_err_set(err, EWH_E_INVALID, "the title is empty");
+    if (strspn(v, " \t\r\n") == strlen(v))
+        return ewh_err_set(err, EWH_E_INVALID,
+                           v[0] == '\0' ? "the title is empty"
+                                        : "the title is only spaces");
     if (strlen(v) > EWH_MAX_TITLE_BYTES)
         return ewh_err_set(err, EWH_E_TOOBIG,
-                           "title of %zu bytes > EWH_MAX_TITLE_BYTES %u",
-                           strlen(v), EWH_MAX_TITLE_BYTES);
+                           "the title is %zu bytes (%zu characters); the "
+                           "limit is %u bytes of UTF-8 (%u Latin letters, "
+                           "about %u Cyrillic or Greek letters)",
+                           strlen(v), s_utf8_chars(v), EWH_MAX_TITLE_BYTES,
+                           EWH_MAX_TITLE_BYTES, EWH_MAX_TITLE_BYTES / 2);
     snprintf(r->title, sizeof(r->title), "%s", v);
 
     v = a->author != NULL ? a->author : d->cfg.author;
@@ -284,8 +323,9 @@ s_body(const struct s_args *a, const struct node_msg *orig,
         len = strlen(a->body);
         if (len > EWH_MAX_BODY_BYTES)
             return ewh_err_set(err, EWH_E_TOOBIG,
-                               "body of %zu bytes > EWH_MAX_BODY_BYTES %u", len,
-                               EWH_MAX_BODY_BYTES);
+                               "the body is %zu bytes; the limit is %u bytes "
+                               "(64 KiB) of UTF-8 text",
+                               len, EWH_MAX_BODY_BYTES);
         if ((buf = strdup(a->body)) == NULL)
             return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
     } else if (orig != NULL && r->type == EWH_TYPE_CANCEL) {
@@ -332,8 +372,16 @@ node_cmd_submit(int argc, char **argv)
     memset(&r, 0, sizeof(r));
     memset(&m, 0, sizeof(m));
     memset(&orig, 0, sizeof(orig));
-    if (s_parse(argc, argv, &a) != 0)
-        return node_cmd_usage("submit", "bad arguments");
+    switch (s_parse(argc, argv, &a)) {
+    case 0:
+        break;
+    case 1:
+        return node_cmd_help("submit");
+    default:
+        return node_cmd_usage("submit", optind < argc && argv[optind][0] != '-'
+                                            ? "unexpected argument"
+                                            : "bad option");
+    }
     if (a.updates != NULL && a.cancels != NULL)
         return node_cmd_usage("submit", "--updates and --cancels exclude "
                                         "each other");

@@ -166,7 +166,7 @@ s_show(void *ctx, const struct node_msg *m)
             return -1;
     } else {
         node_render_line(stdout, m, w->color);
-        if (m->level == EWH_LEVEL_HIGH && w->color)
+        if (node_render_is_alarm(m) && w->color)
             fputc('\a', stdout);
     }
     fflush(stdout);
@@ -217,6 +217,8 @@ node_cmd_watch(int argc, char **argv)
                 return node_cmd_usage("watch",
                                       "--exec-timeout is 1..3600 seconds");
             break;
+        case 'h':
+            return node_cmd_help("watch");
         default:
             return node_cmd_usage("watch", "bad option");
         }
