@@ -29,6 +29,13 @@ struct node_store {
 
 #define S_BUSY_MS 10000
 
+/* `watch --exec` runs (issue 15); also created on first use in stores
+ * made before it existed. */
+#define S_HOOK_SCHEMA                                                          \
+    "CREATE TABLE IF NOT EXISTS hook_run(id TEXT NOT NULL, hook TEXT NOT "     \
+    "NULL, at INTEGER NOT NULL, status INTEGER NOT NULL, PRIMARY KEY(id, "     \
+    "hook));"
+
 static const char s_schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v);"
     "CREATE TABLE IF NOT EXISTS roster("
@@ -69,7 +76,7 @@ static const char s_schema[] =
     "  head BLOB NOT NULL, time INTEGER NOT NULL, raw BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS refusal(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  id TEXT NOT NULL, origin TEXT NOT NULL, reason TEXT NOT NULL,"
-    "  at INTEGER NOT NULL);";
+    "  at INTEGER NOT NULL);" S_HOOK_SCHEMA;
 
 static const char *const s_rstates[] = {"queued",       "accepted", "delivered",
                                         "acknowledged", "expired",  "refused"};
@@ -634,26 +641,83 @@ node_store_created_at(node_store_t *s, const char *id)
     return s_int(s, "SELECT created_at FROM msg WHERE id = ?", id, -1);
 }
 
+/* Split a search into LIKE patterns "%word%", with %, _ and \ escaped. */
+static int
+s_search_words(const char *q, char (*out)[EWH_MAX_TITLE_BYTES + 3], size_t *n,
+               struct ewh_err *err)
+{
+    size_t len, o;
+
+    *n = 0;
+    if (q == NULL)
+        return 0;
+    while (*q != '\0') {
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q == '\0')
+            break;
+        len = strcspn(q, " \t");
+        if (*n == EWH_MAX_SEARCH_WORDS)
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "more than %u words to search for",
+                               EWH_MAX_SEARCH_WORDS);
+        if (2 * len + 3 > sizeof(out[0]))
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "a search word longer than %u bytes",
+                               (EWH_MAX_TITLE_BYTES - 1) / 2);
+        o = 0;
+        out[*n][o++] = '%';
+        for (; len > 0; len--, q++) {
+            if (*q == '%' || *q == '_' || *q == '\\')
+                out[*n][o++] = '\\';
+            out[*n][o++] = *q;
+        }
+        out[*n][o++] = '%';
+        out[*n][o] = '\0';
+        (*n)++;
+    }
+    return 0;
+}
+
 int
 node_store_msg_list(node_store_t *s, const struct node_filter *f,
                     node_msg_fn fn, void *ctx, struct ewh_err *err)
 {
-    char sql[512];
+    char sql[1536], words[EWH_MAX_SEARCH_WORDS][EWH_MAX_TITLE_BYTES + 3];
+    size_t n_words = 0, off, i;
     sqlite3_stmt *st;
     struct node_msg m;
     int rc = 0, step;
 
-    snprintf(sql, sizeof(sql),
-             "SELECT " S_MSG_COLS " FROM msg WHERE dir = ? AND seq > ?"
-             " AND (? = 0 OR ((1 << level) & ?) != 0)"
-             " AND (? = '' OR origin = ?)"
-             " AND (? = 0 OR acked_at = 0)"
-             " ORDER BY %s",
+    if (s_search_words(f->search, words, &n_words, err) != 0)
+        return -1;
+    off = (size_t)snprintf(sql, sizeof(sql),
+                           "SELECT " S_MSG_COLS
+                           " FROM msg WHERE dir = ? AND seq > ?"
+                           " AND (? = 0 OR ((1 << level) & ?) != 0)"
+                           " AND (? = '' OR origin = ?)"
+                           " AND (? = 0 OR acked_at = 0)"
+                           " AND (?8 = '' OR category = ?8)"
+                           " AND (?9 = 0 OR created_at >= ?9)"
+                           " AND (?10 = 0 OR created_at < ?10)");
+    for (i = 0; i < n_words; i++)
+        off += (size_t)snprintf(sql + off, sizeof(sql) - off,
+                                " AND (title LIKE ?%zu ESCAPE '\\' OR body "
+                                "LIKE ?%zu ESCAPE '\\')",
+                                13 + i, 13 + i);
+    snprintf(sql + off, sizeof(sql) - off, " ORDER BY %s LIMIT ?11 OFFSET ?12",
              f->level_first    ? "level DESC, seq ASC"
              : f->oldest_first ? "seq ASC"
                                : "created_at DESC, seq DESC");
     if ((st = s_prep(s, sql, err)) == NULL)
         return -1;
+    sqlite3_bind_text(st, 8, f->category, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, f->since);
+    sqlite3_bind_int64(st, 10, f->until);
+    sqlite3_bind_int64(st, 11, f->limit > 0 ? f->limit : -1);
+    sqlite3_bind_int64(st, 12, f->offset > 0 ? f->offset : 0);
+    for (i = 0; i < n_words; i++)
+        sqlite3_bind_text(st, 13 + (int)i, words[i], -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 1, f->outgoing ? "out" : "in", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, f->after_seq);
     sqlite3_bind_int(st, 3, (int)f->levels);
@@ -1039,4 +1103,134 @@ int
 node_store_check(node_store_t *s, struct ewh_err *err)
 {
     return ewh_db_quick_check(s->db, err);
+}
+
+/* ---- finding reports, chains, hooks (issue 15) --------------------- */
+
+int
+node_store_id_resolve(node_store_t *s, const char *abbrev, char out[EWH_ID_HEX],
+                      struct ewh_err *err)
+{
+    char want[EWH_ID_HEX], found[4][EWH_ID_HEX];
+    size_t len = strlen(abbrev), i, n = 0;
+    sqlite3_stmt *st;
+    int step;
+
+    if (len < EWH_MIN_ID_ABBREV || len > EWH_ID_HEX - 1)
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "bad report id '%.40s': give the id or at least %u "
+                           "of its hex digits (from its start or its end)",
+                           abbrev, EWH_MIN_ID_ABBREV);
+    for (i = 0; i < len; i++) {
+        char c = abbrev[i];
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "bad report id '%.40s': ids are hex digits "
+                               "(0-9, a-f)",
+                               abbrev);
+        want[i] = c;
+    }
+    want[len] = '\0';
+    st = s_prep(s,
+                "SELECT id FROM msg WHERE substr(id, 1, length(?1)) = ?1 OR "
+                "substr(id, -length(?1)) = ?1 ORDER BY seq LIMIT 4",
+                err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, want, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && n < 4)
+        s_text(st, 0, found[n++], EWH_ID_HEX);
+    s_fin(s, st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return s_sqlerr(s, err, "resolve");
+    if (n == 0)
+        return ewh_err_set(err, EWH_E_NOTFOUND, "no report %s", want);
+    if (n > 1)
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "%s is ambiguous: %s, %s%s%s%s; give more digits",
+                           want, found[0], found[1], n > 2 ? ", " : "",
+                           n > 2 ? found[2] : "", n > 3 ? " and more" : "");
+    memcpy(out, found[0], EWH_ID_HEX);
+    return 0;
+}
+
+int
+node_store_chain(node_store_t *s, const char *id, char (*ids)[EWH_ID_HEX],
+                 size_t max, size_t *n, struct ewh_err *err)
+{
+    sqlite3_stmt *st;
+    int step;
+
+    *n = 0;
+    /* refs hold the replaced report first and the chain's first report
+     * last (submit writes them so) */
+    st = s_prep(s,
+                "WITH root(r) AS (SELECT coalesce((SELECT ref FROM refs "
+                "WHERE id = ?1 ORDER BY rowid DESC LIMIT 1), ?1)), "
+                "o(cc) AS (SELECT origin FROM msg WHERE id = ?1) "
+                "SELECT m.id FROM msg m, root, o WHERE m.origin = o.cc AND "
+                "(m.id = root.r OR m.id IN (SELECT id FROM refs WHERE ref = "
+                "root.r)) ORDER BY m.created_at, m.seq",
+                err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n < max)
+            s_text(st, 0, ids[*n], EWH_ID_HEX);
+        (*n)++;
+    }
+    s_fin(s, st);
+    if (step != SQLITE_DONE)
+        return s_sqlerr(s, err, "chain");
+    return 0;
+}
+
+int
+node_store_hook_has_run(node_store_t *s, const char *id, const char *hook,
+                        bool *ran, struct ewh_err *err)
+{
+    sqlite3_stmt *st;
+    int step;
+
+    *ran = false;
+    if (s_exec(s, S_HOOK_SCHEMA, err) != 0)
+        return -1;
+    st = s_prep(s,
+                "SELECT status FROM hook_run WHERE id = ? AND hook = ? AND "
+                "status = 0",
+                err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hook, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    *ran = step == SQLITE_ROW;
+    s_fin(s, st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return s_sqlerr(s, err, "hook");
+    return 0;
+}
+
+int
+node_store_hook_record(node_store_t *s, const char *id, const char *hook,
+                       int64_t at, int status, struct ewh_err *err)
+{
+    sqlite3_stmt *st;
+
+    if (s_exec(s, S_HOOK_SCHEMA, err) != 0)
+        return -1;
+    st = s_prep(s,
+                "INSERT OR REPLACE INTO hook_run(id, hook, at, status) "
+                "VALUES(?, ?, ?, ?)",
+                err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hook, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, at);
+    sqlite3_bind_int(st, 4, status);
+    return s_done(s, st, err);
 }

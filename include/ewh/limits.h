@@ -43,6 +43,11 @@
 #define EWH_MAX_RECEIPT_IDS   256u
 #define EWH_MAX_RECEIPT_BYTES 8192u
 
+/* Node commands */
+#define EWH_MAX_SEARCH_WORDS  8u  /* words of `ewnode inbox --search` */
+#define EWH_MAX_HOOKS_RUNNING 4u  /* `watch --exec` hooks at once */
+#define EWH_MIN_ID_ABBREV     4u  /* hex digits of an abbreviated id */
+
 /* Hub defaults, configurable in ewhub.conf */
 #define EWH_DEFAULT_MAX_INFLIGHT_SUBMITS 1000u   /* per node */
 #define EWH_DEFAULT_SUBMITS_PER_S        2000u   /* per node, token bucket */
