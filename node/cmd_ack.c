@@ -49,15 +49,14 @@ node_cmd_ack(int argc, char **argv)
         return 1;
     }
     memset(&rc, 0, sizeof(rc));
-    if (ewh_id_parse(argv[optind], rc.ids[0], &err) != 0)
-        return node_cmd_fail("ack", &err);
-    rc.n_ids = 1;
-    ewh_hex(rc.ids[0], EWH_ID_BYTES, id, sizeof(id));
     if (node_cmd_open_dir(&d, dir, true, "ack") != 0)
         return 1;
     memset(&m, 0, sizeof(m));
-    if (node_store_msg_get(d.store, id, &m, &err) != 0)
+    if (node_store_id_resolve(d.store, argv[optind], id, &err) != 0 ||
+        ewh_id_parse(id, rc.ids[0], &err) != 0 ||
+        node_store_msg_get(d.store, id, &m, &err) != 0)
         goto fail;
+    rc.n_ids = 1;
     if (m.outgoing) {
         ewh_err_set(&err, EWH_E_INVALID,
                     "%s was sent by this node; only recipients acknowledge",

@@ -176,6 +176,176 @@ s_parse(int argc, char **argv, struct s_args *a)
     return optind == argc ? 0 : -1;
 }
 
+/*
+ * The chain of an update or cancellation (docs/usage.md, "Updates and
+ * cancellations"):
+ *
+ * - a chain is a first report and every update or cancel of it; each new
+ *   one references the report it names first, then the rest of the chain,
+ *   newest first, the first report last;
+ * - a cancellation ends the whole chain, whichever member it names: it
+ *   references every member, so each shows as cancelled at every node;
+ * - nothing follows a cancellation: a cancelled chain cannot be updated
+ *   or cancelled again;
+ * - an update names the latest report of its chain;
+ * - both go to every addressee of every report in the chain unless --to
+ *   narrows them, which is allowed with a warning naming who keeps a live
+ *   report.
+ */
+struct s_chain {
+    char ids[EWH_MAX_REFERENCES + 1][EWH_ID_HEX]; /* oldest first */
+    size_t n;
+    char cc[EWH_MAX_ROSTER_ENTRIES][EWH_CC_BYTES]; /* every addressee */
+    size_t n_cc;
+    bool all_to_all;
+};
+
+static void
+s_chain_add_cc(struct s_chain *c, const char *cc)
+{
+    size_t i;
+
+    for (i = 0; i < c->n_cc; i++)
+        if (strcmp(c->cc[i], cc) == 0)
+            return;
+    if (c->n_cc < EWH_MAX_ROSTER_ENTRIES)
+        memcpy(c->cc[c->n_cc++], cc, EWH_CC_BYTES);
+}
+
+/* Load the chain of orig and apply its rules for a new update
+ * (is_cancel false) or cancellation. */
+static int
+s_chain_check(node_store_t *st, const struct node_msg *orig, bool is_cancel,
+              struct s_chain *c, struct ewh_err *err)
+{
+    struct node_msg m;
+    char t[32];
+    size_t i;
+
+    memset(c, 0, sizeof(*c));
+    c->all_to_all = true;
+    if (node_store_chain(st, orig->id, c->ids, EWH_MAX_REFERENCES + 1, &c->n,
+                         err) != 0)
+        return -1;
+    if (c->n > EWH_MAX_REFERENCES)
+        return ewh_err_set(err, EWH_E_TOOBIG,
+                           "the chain of %s holds %zu reports, the most one "
+                           "report can reference is %u (EWH_MAX_REFERENCES): "
+                           "send a new alert",
+                           orig->id, c->n, EWH_MAX_REFERENCES);
+    for (i = 0; i < c->n; i++) {
+        size_t j;
+        memset(&m, 0, sizeof(m));
+        if (node_store_msg_get(st, c->ids[i], &m, err) != 0) {
+            node_msg_clear(&m);
+            return -1;
+        }
+        if (m.type == EWH_TYPE_CANCEL) {
+            ewh_err_set(err, EWH_E_INVALID,
+                        "%s was cancelled by %s at %s: a cancelled report "
+                        "cannot be updated or cancelled again (send a new "
+                        "alert)",
+                        orig->id, m.id,
+                        ewh_time_format(m.created_at, t, sizeof(t)));
+            node_msg_clear(&m);
+            return -1;
+        }
+        for (j = 0; j < m.n_recipients; j++)
+            s_chain_add_cc(c, m.recipients[j]);
+        c->all_to_all = c->all_to_all && m.to_all;
+        node_msg_clear(&m);
+    }
+    if (!is_cancel && c->n > 0 && strcmp(c->ids[c->n - 1], orig->id) != 0)
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "%s was already updated by %s: update the latest "
+                           "report of the chain (--updates %s)",
+                           orig->id, c->ids[c->n - 1], c->ids[c->n - 1]);
+    return 0;
+}
+
+/* The new report's references: the named report, then the rest of the
+ * chain newest first. */
+static int
+s_chain_refs(const struct s_chain *c, const struct node_msg *orig,
+             struct ewh_report *r, struct ewh_err *err)
+{
+    size_t i;
+
+    if (ewh_id_parse(orig->id, r->refs[0], err) != 0)
+        return -1;
+    r->n_refs = 1;
+    for (i = c->n; i-- > 0;) {
+        if (strcmp(c->ids[i], orig->id) == 0)
+            continue;
+        if (r->n_refs == EWH_MAX_REFERENCES)
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "more than EWH_MAX_REFERENCES %u references",
+                               EWH_MAX_REFERENCES);
+        if (ewh_id_parse(c->ids[i], r->refs[r->n_refs], err) != 0)
+            return -1;
+        r->n_refs++;
+    }
+    return 0;
+}
+
+/* --to left out of an update or cancel: every addressee of the chain that
+ * the roster still lists unrevoked ("all" when every report went to
+ * all).  out holds "CC,CC,...". */
+static void
+s_chain_to(const struct s_chain *c, const ewh_roster_t *ro, const char *me,
+           char *out, size_t cap)
+{
+    size_t i, off = 0;
+    bool revoked;
+
+    out[0] = '\0';
+    if (c->all_to_all) {
+        snprintf(out, cap, "all");
+        return;
+    }
+    for (i = 0; i < c->n_cc; i++) {
+        if (strcmp(c->cc[i], me) == 0)
+            continue;
+        if (ewh_roster_find(ro, c->cc[i], &revoked) == NULL || revoked) {
+            fprintf(stderr,
+                    "ewnode submit: note: %s had the earlier report but is "
+                    "no longer an unrevoked country of the roster; it is "
+                    "left out\n",
+                    c->cc[i]);
+            continue;
+        }
+        off += (size_t)snprintf(out + off, cap - off, "%s%s", off ? "," : "",
+                                c->cc[i]);
+    }
+}
+
+/* --to given for an update or cancel: warn about every addressee of the
+ * chain it leaves out, whose copy stays live. */
+static void
+s_chain_warn(const struct s_chain *c, bool is_cancel, const char *me,
+             const struct ewh_pubid *const *to, size_t n)
+{
+    char left[EWH_MAX_ROSTER_ENTRIES * 3 + 1];
+    size_t i, j, off = 0;
+
+    left[0] = '\0';
+    for (i = 0; i < c->n_cc; i++) {
+        bool in = strcmp(c->cc[i], me) == 0;
+        for (j = 0; j < n && !in; j++)
+            in = strcmp(to[j]->country, c->cc[i]) == 0;
+        if (!in)
+            off += (size_t)snprintf(left + off, sizeof(left) - off, "%s%s",
+                                    off ? ", " : "", c->cc[i]);
+    }
+    if (off > 0)
+        fprintf(stderr,
+                "ewnode submit: warning: --to leaves out %s, who had the "
+                "earlier report%s: there it stays %s.  Leave out --to to "
+                "reach every addressee of the chain.\n",
+                left, c->n > 1 ? "s" : "",
+                is_cancel ? "live (not cancelled)" : "as it was (not updated)");
+}
+
 /* Characters (code points) of a UTF-8 string, for messages. */
 static size_t
 s_utf8_chars(const char *v)
@@ -289,17 +459,7 @@ s_build(const struct s_args *a, const struct node_dir *d,
         r->expires_at = r->created_at + secs;
     }
 
-    /* References: the replaced report and every report it replaced, so
-     * that a recipient can list the whole chain (CAP references). */
-    if (orig != NULL) {
-        size_t i;
-        if (ewh_id_parse(orig->id, r->refs[0], err) != 0)
-            return -1;
-        r->n_refs = 1;
-        for (i = 0; i < orig->n_refs && r->n_refs < EWH_MAX_REFERENCES; i++)
-            if (ewh_id_parse(orig->refs[i], r->refs[r->n_refs], err) == 0)
-                r->n_refs++;
-    }
+    /* The references are the chain's (s_chain_refs()). */
     *to = a->to;
     return 0;
 }
@@ -360,6 +520,8 @@ node_cmd_submit(int argc, char **argv)
     struct ewh_report r;
     struct ewh_header hdr;
     struct node_msg m, orig;
+    struct s_chain chain;
+    char chain_to[EWH_MAX_ROSTER_ENTRIES * 3 + 8];
     struct ewh_err err = {0};
     const struct ewh_pubid *to_ids[EWH_MAX_RECIPIENTS];
     ewh_roster_t *ro = NULL;
@@ -390,11 +552,9 @@ node_cmd_submit(int argc, char **argv)
 
     ref = a.updates != NULL ? a.updates : a.cancels;
     if (ref != NULL) {
-        uint8_t bin[EWH_ID_BYTES];
         char hex[EWH_ID_HEX];
-        if (ewh_id_parse(ref, bin, &err) != 0)
+        if (node_store_id_resolve(d.store, ref, hex, &err) != 0)
             goto fail;
-        ewh_hex(bin, sizeof(bin), hex, sizeof(hex));
         if (node_store_msg_get(d.store, hex, &orig, &err) != 0 ||
             !orig.outgoing) {
             ewh_err_set(&err, EWH_E_NOTFOUND,
@@ -404,9 +564,12 @@ node_cmd_submit(int argc, char **argv)
             goto fail;
         }
         have_orig = true;
+        if (s_chain_check(d.store, &orig, a.cancels != NULL, &chain, &err) != 0)
+            goto fail;
     }
     if (s_build(&a, &d, have_orig ? &orig : NULL, &r, &to, &err) != 0 ||
-        s_body(&a, have_orig ? &orig : NULL, &r, &err) != 0)
+        s_body(&a, have_orig ? &orig : NULL, &r, &err) != 0 ||
+        (have_orig && s_chain_refs(&chain, &orig, &r, &err) != 0))
         goto fail;
 
     if ((ro = node_dir_roster(&d, &err)) == NULL) {
@@ -424,13 +587,9 @@ node_cmd_submit(int argc, char **argv)
         goto fail;
     }
     if (to == NULL && have_orig) {
-        /* An update or cancel goes to whoever got the original. */
-        static char s_to[EWH_MAX_RECIPIENTS * 3 + 1];
-        size_t off = 0;
-        for (i = 0; i < orig.n_recipients; i++)
-            off += (size_t)snprintf(s_to + off, sizeof(s_to) - off, "%s%s",
-                                    i ? "," : "", orig.recipients[i]);
-        to = orig.to_all ? "all" : s_to;
+        /* An update or cancel goes to whoever got the chain. */
+        s_chain_to(&chain, ro, d.cfg.country, chain_to, sizeof(chain_to));
+        to = chain_to;
     }
     if (to == NULL) {
         ewh_err_set(&err, EWH_E_INVALID, "missing --to (all or CC[,CC...])");
@@ -438,6 +597,8 @@ node_cmd_submit(int argc, char **argv)
     }
     if (s_recipients(ro, d.cfg.country, to, to_ids, &n, &to_all, &err) != 0)
         goto fail;
+    if (have_orig && a.to != NULL)
+        s_chain_warn(&chain, a.cancels != NULL, d.cfg.country, to_ids, n);
     if (ewh_envelope_seal(&r, to_ids, n, d.secret, NULL, &env, &env_len,
                           &err) != 0)
         goto fail;

@@ -123,6 +123,88 @@ class NewUserCliTest(NodeCase):
         self.assertEqual(len(cols), 1, head)  # every value in one column
         self.assertTrue(any(l.startswith("updated by:") for l in head), head)
 
+    # ---- item 7: the chain's rules, at the sender --------------------
+
+    def test_chain_rules(self):
+        self.import_roster()
+        h = self.submit(self.rs, level="high", to="HR,BG", category="cyber",
+                        title="Original", body="b1")
+        u = self.submit(self.rs, updates=h, title="Update", body="b2")
+        self.assertEqual(sorted(self.show_json(self.rs, u)["to"]), ["BG", "HR"])
+        # an update names the latest report of its chain
+        r = self.submit(self.rs, ok=False, updates=h, title="x", body="y")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(("already updated by %s" % u).encode(), r.stderr)
+        # cancelling the first report ends the whole chain
+        c = self.submit(self.rs, cancels=h)
+        jc = self.show_json(self.rs, c)
+        self.assertEqual(jc["references"], [h, u])
+        self.assertEqual(sorted(jc["to"]), ["BG", "HR"])
+        for old in (h, u):
+            j = self.show_json(self.rs, old)
+            self.assertEqual((j["superseded_by"], j["superseded_type"]),
+                             (c, "cancel"), old)
+            self.assertIsNotNone(j["superseded_at"])
+        # nothing follows a cancellation
+        for kw in (dict(updates=u, title="x", body="y"), dict(cancels=u),
+                   dict(updates=c, title="x", body="y")):
+            r = self.submit(self.rs, ok=False, **kw)
+            self.assertEqual(r.returncode, 1, kw)
+            self.assertIn(b"cannot be updated or cancelled again", r.stderr)
+        # a cancel narrowed by --to is sent, with a warning naming who
+        # keeps a live report
+        a = self.submit(self.rs, level="medium", to="HR,BG",
+                        category="cyber", title="Another", body="b")
+        r = self.ewnode("submit", "--dir", self.rs, "--cancels", a, "--to",
+                        "HR")
+        self.assertIn(b"warning: --to leaves out BG", r.stderr)
+        self.assertEqual(self.show_json(self.rs, r.stdout.decode().strip())
+                         ["to"], ["HR"])
+        text = self.ewnode("show", "--dir", self.rs, h).stdout.decode()
+        self.assertRegex(text, r"cancelled by: %s by RS" % c)
+
+    # ---- item 8: ids by abbreviation ---------------------------------
+
+    def test_ids_by_abbreviation(self):
+        self.import_roster()
+        ids = [self.submit(self.rs, level="low", to="HR", category="cyber",
+                           title="t%d" % i, body="b") for i in range(3)]
+        # the end of an id is its random part: 8 digits are plenty
+        j = json.loads(self.ewnode("show", "--dir", self.rs, ids[1][-8:],
+                                   "--format", "json").stdout)
+        self.assertEqual(j["id"], ids[1])
+        j = json.loads(self.ewnode("show", "--dir", self.rs,
+                                   ids[2][:20].upper(), "--format",
+                                   "json").stdout)
+        self.assertEqual(j["id"], ids[2])
+        # ids made within a minute share their first digits
+        r = self.ewnode("show", "--dir", self.rs, ids[0][:6], ok=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"ambiguous", r.stderr)
+        self.assertIn(ids[0].encode(), r.stderr)
+        r = self.ewnode("show", "--dir", self.rs, "abc", ok=False)
+        self.assertIn(b"at least 4", r.stderr)
+        r = self.ewnode("show", "--dir", self.rs, "ffffffff", ok=False)
+        self.assertIn(b"no report", r.stderr)
+        u = self.submit(self.rs, updates=ids[2][-8:], title="u", body="b")
+        self.assertEqual(self.show_json(self.rs, u)["references"], [ids[2]])
+
+    def test_local_times_for_people_utc_in_json(self):
+        self.import_roster()
+        rid = self.submit(self.rs, level="low", to="HR", category="cyber",
+                          title="t", body="b")
+        env = dict(os.environ, TZ="EET-2")  # POSIX TZ: no tzdata needed
+        out = subprocess.run([EWNODE, "outbox", "--dir", self.rs],
+                             capture_output=True, env=env).stdout.decode()
+        self.assertRegex(out, r"T\d\d:\d\d:\d\d\+02:00")
+        out = subprocess.run([EWNODE, "show", "--dir", self.rs, rid],
+                             capture_output=True, env=env).stdout.decode()
+        self.assertIn("+02:00", out)
+        out = subprocess.run([EWNODE, "outbox", "--dir", self.rs, "--json"],
+                             capture_output=True, env=env).stdout.decode()
+        self.assertIn("+00:00", out)
+        self.assertNotIn("+02:00", out)
+
     # ---- item 9: input ------------------------------------------------
 
     def test_title_of_spaces_refused(self):
