@@ -1,13 +1,14 @@
 /* cmd_ack.c — ewnode ack: the liaison officer acknowledges a report.  The
  * signed receipt is queued in the store in the same transaction and the
- * agent sends it, so this works while the agent or the hub is down. */
+ * agent sends it, so this works while the agent or the hub is down
+ * (node_compose_ack(), compose.c). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
-#include "ewh/receipt.h"
+#include "compose.h"
 
 int
 node_cmd_ack(int argc, char **argv)
@@ -18,12 +19,8 @@ node_cmd_ack(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *dir = NULL, *who = "";
     struct node_dir d;
-    struct node_msg m;
-    struct ewh_receipt rc;
     struct ewh_err err = {0};
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    char id[EWH_ID_HEX];
+    char id[EWH_ID_HEX], origin[EWH_CC_BYTES];
     bool already = false;
     int ch, rv = 1;
 
@@ -43,54 +40,19 @@ node_cmd_ack(int argc, char **argv)
     }
     if (optind + 1 != argc)
         return node_cmd_usage("ack", "give one report ID");
-    if (strlen(who) > EWH_MAX_WHO_BYTES) {
-        fprintf(stderr, "ewnode ack: --who longer than %u bytes\n",
-                EWH_MAX_WHO_BYTES);
-        return 1;
-    }
-    memset(&rc, 0, sizeof(rc));
     if (node_cmd_open_dir(&d, dir, true, "ack") != 0)
         return 1;
-    memset(&m, 0, sizeof(m));
-    if (node_store_id_resolve(d.store, argv[optind], id, &err) != 0 ||
-        ewh_id_parse(id, rc.ids[0], &err) != 0 ||
-        node_store_msg_get(d.store, id, &m, &err) != 0)
-        goto fail;
-    rc.n_ids = 1;
-    if (m.outgoing) {
-        ewh_err_set(&err, EWH_E_INVALID,
-                    "%s was sent by this node; only recipients acknowledge",
-                    id);
-        goto fail;
-    }
-    memcpy(rc.origin, m.origin, EWH_CC_BYTES);
-    memcpy(rc.from, d.cfg.country, EWH_CC_BYTES);
-    rc.kind = EWH_RECEIPT_ACKNOWLEDGED;
-    rc.at = ewh_now();
-    snprintf(rc.who, sizeof(rc.who), "%s", who);
-    if (ewh_receipt_sign(&rc, d.secret, &buf, &len, &err) != 0)
-        goto fail;
-    if (node_store_begin(d.store, &err) != 0)
-        goto fail;
-    if (node_store_inbox_ack(d.store, id, who, rc.at, &already, &err) != 0 ||
-        (!already &&
-         node_store_receipt_queue(d.store, id, EWH_RECEIPT_ACKNOWLEDGED, buf,
-                                  len, &err) != 0) ||
-        node_store_commit(d.store, &err) != 0) {
-        node_store_rollback(d.store);
-        goto fail;
+    if (node_compose_ack(&d, argv[optind], who, id, origin, &already, &err) !=
+        0) {
+        rv = node_cmd_fail("ack", &err);
+        goto out;
     }
     if (already)
         printf("%s was already acknowledged\n", id);
     else
-        printf("acknowledged %s; a signed receipt goes to %s\n", id, m.origin);
+        printf("acknowledged %s; a signed receipt goes to %s\n", id, origin);
     rv = 0;
-    goto out;
-fail:
-    rv = node_cmd_fail("ack", &err);
 out:
-    free(buf);
-    node_msg_clear(&m);
     node_dir_close(&d);
     return rv;
 }
