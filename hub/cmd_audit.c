@@ -19,7 +19,8 @@ static const char s_usage[] =
     "  Recompute the audit hash chain from the genesis head, check every\n"
     "  stored envelope against its entry and every stored signed\n"
     "  checkpoint against the recomputed head.  Names the first entry\n"
-    "  that does not match.  Exit 0: intact, 1: mismatch, 2: usage/error.\n"
+    "  that does not match.  Exit 0: intact, 1: a mismatch or an error\n"
+    "  (the message says which), 2: usage error.\n"
     "  Safe while the hub runs (a read transaction).\n";
 
 int
