@@ -12,6 +12,9 @@
 #include "ewh/err.h"
 
 #define HUB_DEFAULT_DIR "/var/lib/ewhub"
+/* The longest data dir accepted (main() refuses a longer --dir or
+ * EWHUB_DIR as a usage error), so that DIR/name always fits a path. */
+#define HUB_MAX_DIR_CHARS 3900
 
 int hub_cmd_init(int argc, char **argv);
 int hub_cmd_enroll(int argc, char **argv);
@@ -34,7 +37,8 @@ int hub_cmd_fail(const char *fmt, ...) EWH_PRINTF(1, 2);
  * stderr and return 2, the exit status. */
 int hub_cmd_usage(const char *usage, const char *fmt, ...) EWH_PRINTF(2, 3);
 
-/* DIR/name into out (fatalx when it does not fit). */
+/* DIR/name into out.  Always fits: main() refuses a dir longer than
+ * HUB_MAX_DIR_CHARS, and names are short constants (asserted). */
 void hub_cmd_path(const char *dir, const char *name, char *out, size_t cap);
 
 #endif

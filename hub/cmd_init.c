@@ -60,8 +60,7 @@ hub_cmd_path(const char *dir, const char *name, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "%s/%s", dir, name);
 
-    if (n < 0 || (size_t)n >= cap)
-        fatalx("path too long: %s/%s", dir, name);
+    EWH_ASSERT(n >= 0 && (size_t)n < cap);
 }
 
 static const char s_usage[] =

@@ -1,5 +1,7 @@
 /* main.c — ewhub: the hub daemon and the operator's subcommands. */
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,6 +54,29 @@ s_help(FILE *f)
                 ewh_default_category_help[i]);
 }
 
+/* No data dir longer than HUB_MAX_DIR_CHARS, so every DIR/name fits. */
+static bool
+s_dir_fits(int argc, char **argv)
+{
+    const char *env = getenv("EWHUB_DIR");
+    int i;
+
+    if (env != NULL && strlen(env) > HUB_MAX_DIR_CHARS)
+        return false;
+    for (i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--dir=", 6) == 0 &&
+            strlen(argv[i] + 6) > HUB_MAX_DIR_CHARS)
+            return false;
+        if ((strcmp(argv[i], "--dir") == 0 || strcmp(argv[i], "-d") == 0) &&
+            i + 1 < argc && strlen(argv[i + 1]) > HUB_MAX_DIR_CHARS)
+            return false;
+        if (strncmp(argv[i], "-d", 2) == 0 && argv[i][2] != '\0' &&
+            argv[i][2] != '-' && strlen(argv[i] + 2) > HUB_MAX_DIR_CHARS)
+            return false;
+    }
+    return true;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -76,6 +101,13 @@ main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0) {
         printf("ewhub %s\n", EWH_VERSION);
         return 0;
+    }
+    if (!s_dir_fits(argc, argv)) {
+        fprintf(stderr,
+                "ewhub: the data dir (--dir or $EWHUB_DIR) is longer "
+                "than %d characters\n",
+                HUB_MAX_DIR_CHARS);
+        return 2;
     }
     if (sodium_init() < 0)
         fatalx("sodium_init failed");

@@ -77,7 +77,8 @@ class NewUserCliTest(NodeCase):
                      ["traffic", "--dir", hubdir, "extra"],
                      ["audit", "verify", "--dir", hubdir, "extra"],
                      ["revoke", "--dir", hubdir],
-                     ["init", "--dir", hubdir, "extra"]):
+                     ["init", "--dir", hubdir, "extra"],
+                     ["status", "--dir", "x" * 4000]):
             r = self.rc([EWHUB] + argv)
             self.assertEqual(r.returncode, 2, (argv, r.stderr))
 
