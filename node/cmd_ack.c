@@ -1,14 +1,13 @@
 /* cmd_ack.c — ewnode ack: the liaison officer acknowledges a report.  The
  * signed receipt is queued in the store in the same transaction and the
- * agent sends it, so this works while the agent or the hub is down
- * (node_compose_ack(), compose.c). */
+ * agent sends it, so this works while the agent or the hub is down. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "action.h"
 #include "cmd.h"
-#include "compose.h"
 
 int
 node_cmd_ack(int argc, char **argv)
@@ -20,7 +19,8 @@ node_cmd_ack(int argc, char **argv)
     const char *dir = NULL, *who = "";
     struct node_dir d;
     struct ewh_err err = {0};
-    char id[EWH_ID_HEX], origin[EWH_CC_BYTES];
+    char origin[EWH_CC_BYTES] = "";
+    char id[EWH_ID_HEX];
     bool already = false;
     int ch, rv = 1;
 
@@ -40,18 +40,25 @@ node_cmd_ack(int argc, char **argv)
     }
     if (optind + 1 != argc)
         return node_cmd_usage("ack", "give one report ID");
+    if (strlen(who) > EWH_MAX_WHO_BYTES) {
+        fprintf(stderr, "ewnode ack: --who longer than %u bytes\n",
+                EWH_MAX_WHO_BYTES);
+        return 1;
+    }
     if (node_cmd_open_dir(&d, dir, true, "ack") != 0)
         return 1;
-    if (node_compose_ack(&d, argv[optind], who, id, origin, &already, &err) !=
-        0) {
-        rv = node_cmd_fail("ack", &err);
-        goto out;
-    }
+    /* the full id of an abbreviation, to print */
+    if (node_store_id_resolve(d.store, argv[optind], id, &err) != 0 ||
+        node_action_ack(&d, id, who, &already, origin, &err) != 0)
+        goto fail;
     if (already)
         printf("%s was already acknowledged\n", id);
     else
         printf("acknowledged %s; a signed receipt goes to %s\n", id, origin);
     rv = 0;
+    goto out;
+fail:
+    rv = node_cmd_fail("ack", &err);
 out:
     node_dir_close(&d);
     return rv;

@@ -1,16 +1,13 @@
-/* cmd_submit.c — ewnode submit: seal a report into the durable outbox.
- * The checks and the chain rules are compose.c's; this is the command
- * line around them. */
+/* cmd_submit.c — ewnode submit: seal a report into the durable outbox. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <sodium.h>
 
+#include "action.h"
 #include "cmd.h"
-#include "compose.h"
-#include "ewh/log.h"
 
 struct s_args {
     const char *dir, *level, *to, *category, *title, *body, *body_file;
@@ -99,13 +96,13 @@ int
 node_cmd_submit(int argc, char **argv)
 {
     struct s_args a;
-    struct node_compose_in in;
-    struct node_compose_notes notes;
+    struct node_submit_req q;
+    struct node_action_notes notes;
     struct node_dir d = {0};
     struct ewh_err err = {0};
     char id[EWH_ID_HEX], *body = NULL;
     size_t body_len = 0;
-    int rc;
+    int rc = 1;
 
     switch (s_parse(argc, argv, &a)) {
     case 0:
@@ -123,30 +120,32 @@ node_cmd_submit(int argc, char **argv)
     if (a.body != NULL && a.body_file != NULL)
         return node_cmd_usage("submit", "give --body or --body-file, not "
                                         "both");
-    if (a.body_file != NULL &&
-        node_cmd_read_file(a.body_file, EWH_MAX_BODY_BYTES, &body, &body_len,
-                           &err) != 0)
-        return node_cmd_fail("submit", &err);
-    if (node_cmd_open_dir(&d, a.dir, true, "submit") != 0) {
-        rc = 1;
-        goto out;
+    if (node_cmd_open_dir(&d, a.dir, true, "submit") != 0)
+        return 1;
+    memset(&q, 0, sizeof(q));
+    if (a.body_file != NULL) {
+        if (node_cmd_read_file(a.body_file, EWH_MAX_BODY_BYTES, &body,
+                               &body_len, &err) != 0)
+            goto fail;
+        q.body = body;
+        q.body_len = body_len;
+    } else if (a.body != NULL) {
+        q.body = a.body;
+        q.body_len = strlen(a.body);
     }
-    memset(&in, 0, sizeof(in));
+    q.level = a.level;
+    q.to = a.to;
+    q.category = a.category;
+    q.title = a.title;
+    q.tlp = a.tlp;
+    q.expires = a.expires;
+    q.author = a.author;
+    q.urgency = a.urgency;
+    q.certainty = a.certainty;
+    q.updates = a.updates;
+    q.cancels = a.cancels;
     memset(&notes, 0, sizeof(notes));
-    in.level = a.level;
-    in.to = a.to;
-    in.category = a.category;
-    in.title = a.title;
-    in.body = body != NULL ? body : a.body;
-    in.body_len = body != NULL ? body_len : a.body ? strlen(a.body) : 0;
-    in.tlp = a.tlp;
-    in.expires = a.expires;
-    in.author = a.author;
-    in.urgency = a.urgency;
-    in.certainty = a.certainty;
-    in.updates = a.updates;
-    in.cancels = a.cancels;
-    rc = node_compose_submit(&d, &in, id, &notes, &err);
+    rc = node_action_submit_noted(&d, &q, id, NULL, &notes, &err);
     if (notes.len > 0) {
         /* each line of the notes, as "ewnode submit: ..." */
         char *line = notes.text, *nl;
@@ -156,14 +155,17 @@ node_cmd_submit(int argc, char **argv)
         }
     }
     if (rc != 0)
-        rc = node_cmd_fail("submit", &err);
-    else
-        printf("%s\n", id);
-    node_dir_close(&d);
+        goto fail;
+    printf("%s\n", id);
+    rc = 0;
+    goto out;
+fail:
+    rc = node_cmd_fail("submit", &err);
 out:
     if (body != NULL) {
         sodium_memzero(body, body_len);
         free(body);
     }
+    node_dir_close(&d);
     return rc;
 }

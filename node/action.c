@@ -1,7 +1,6 @@
-/* compose.c — a report from an analyst's input, and an acknowledgement
- * (compose.h).  Moved here from cmd_submit.c and cmd_ack.c so that every
- * front end applies the same checks and the same chain rules. */
-#include "compose.h"
+/* action.c — submit and acknowledge: the library behind `ewnode submit`,
+ * `ewnode ack` and the desk (action.h). */
+#include "action.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,11 +16,11 @@
 #include "ewh/roster.h"
 
 /* Add one line to the notes (silently cut when they are full). */
-static void s_note(struct node_compose_notes *n, const char *fmt, ...)
+static void s_note(struct node_action_notes *n, const char *fmt, ...)
     EWH_PRINTF(2, 3);
 
 static void
-s_note(struct node_compose_notes *n, const char *fmt, ...)
+s_note(struct node_action_notes *n, const char *fmt, ...)
 {
     va_list ap;
     int w;
@@ -38,6 +37,14 @@ s_note(struct node_compose_notes *n, const char *fmt, ...)
         n->len = sizeof(n->text) - 2;
     n->text[n->len++] = '\n';
     n->text[n->len] = '\0';
+}
+
+static int
+s_field(const char **field, const char *name)
+{
+    if (field != NULL)
+        *field = name;
+    return 0;
 }
 
 /* Resolve --to into roster identities.  "all": every unrevoked country
@@ -239,7 +246,7 @@ s_chain_refs(const struct s_chain *c, const struct node_msg *orig,
  * all).  out holds "CC,CC,...". */
 static void
 s_chain_to(const struct s_chain *c, const ewh_roster_t *ro, const char *me,
-           char *out, size_t cap, struct node_compose_notes *notes)
+           char *out, size_t cap, struct node_action_notes *notes)
 {
     size_t i, off = 0;
     bool revoked;
@@ -269,7 +276,7 @@ s_chain_to(const struct s_chain *c, const ewh_roster_t *ro, const char *me,
 static void
 s_chain_warn(const struct s_chain *c, bool is_cancel, const char *me,
              const struct ewh_pubid *const *to, size_t n,
-             struct node_compose_notes *notes)
+             struct node_action_notes *notes)
 {
     char left[EWH_MAX_ROSTER_ENTRIES * 3 + 1];
     size_t i, j, off = 0;
@@ -307,9 +314,10 @@ s_utf8_chars(const char *v)
 /* Fill the report from the arguments, taking what an update or cancel
  * leaves out from the report it replaces (orig, may be NULL). */
 static int
-s_build(const struct node_compose_in *a, const struct node_dir *d,
+s_build(const struct node_submit_req *a, const struct node_dir *d,
         const struct node_msg *orig, struct ewh_report *r, const char **to,
-        struct node_compose_notes *notes, struct ewh_err *err)
+        const char **field, struct node_action_notes *notes,
+        struct ewh_err *err)
 {
     const char *v;
     int64_t secs = 0;
@@ -323,18 +331,21 @@ s_build(const struct node_compose_in *a, const struct node_dir *d,
 
     if (a->level != NULL) {
         if ((r->level = ewh_level_parse(a->level)) == EWH_LEVEL_NONE)
-            return ewh_err_set(err, EWH_E_INVALID,
+            return s_field(field, "level"),
+                   ewh_err_set(err, EWH_E_INVALID,
                                "bad level '%.16s': use high, medium or low",
                                a->level);
     } else if (orig != NULL)
         r->level = orig->level;
     else
-        return ewh_err_set(err, EWH_E_INVALID,
+        return s_field(field, "level"),
+               ewh_err_set(err, EWH_E_INVALID,
                            "missing --level (high, medium or low)");
 
     if (a->tlp != NULL) {
         if ((r->tlp = ewh_tlp_parse(a->tlp)) == EWH_TLP_NONE)
-            return ewh_err_set(err, EWH_E_INVALID,
+            return s_field(field, "tlp"),
+                   ewh_err_set(err, EWH_E_INVALID,
                                "bad TLP '%.16s': use red, amber, green or "
                                "clear",
                                a->tlp);
@@ -347,10 +358,12 @@ s_build(const struct node_compose_in *a, const struct node_dir *d,
 
     v = a->category != NULL ? a->category : orig ? orig->category : NULL;
     if (v == NULL)
-        return ewh_err_set(err, EWH_E_INVALID,
+        return s_field(field, "category"),
+               ewh_err_set(err, EWH_E_INVALID,
                            "missing --category (see ewnode --help)");
     if (strlen(v) > EWH_MAX_CATEGORY_BYTES)
-        return ewh_err_set(err, EWH_E_TOOBIG, "category longer than %u bytes",
+        return s_field(field, "category"),
+               ewh_err_set(err, EWH_E_TOOBIG, "category longer than %u bytes",
                            EWH_MAX_CATEGORY_BYTES);
     snprintf(r->category, sizeof(r->category), "%s", v);
 
@@ -359,13 +372,16 @@ s_build(const struct node_compose_in *a, const struct node_dir *d,
     else if (orig != NULL && r->type == EWH_TYPE_CANCEL)
         v = "Cancelled"; /* the reference says which one */
     else
-        return ewh_err_set(err, EWH_E_INVALID, "missing --title");
+        return s_field(field, "title"),
+               ewh_err_set(err, EWH_E_INVALID, "missing --title");
     if (strspn(v, " \t\r\n") == strlen(v))
-        return ewh_err_set(err, EWH_E_INVALID,
+        return s_field(field, "title"),
+               ewh_err_set(err, EWH_E_INVALID,
                            v[0] == '\0' ? "the title is empty"
                                         : "the title is only spaces");
     if (strlen(v) > EWH_MAX_TITLE_BYTES)
-        return ewh_err_set(err, EWH_E_TOOBIG,
+        return s_field(field, "title"),
+               ewh_err_set(err, EWH_E_TOOBIG,
                            "the title is %zu bytes (%zu characters); the "
                            "limit is %u bytes of UTF-8 (%u Latin letters, "
                            "about %u Cyrillic or Greek letters)",
@@ -375,13 +391,15 @@ s_build(const struct node_compose_in *a, const struct node_dir *d,
 
     v = a->author != NULL ? a->author : d->cfg.author;
     if (strlen(v) > EWH_MAX_AUTHOR_BYTES)
-        return ewh_err_set(err, EWH_E_TOOBIG, "author longer than %u bytes",
+        return s_field(field, "author"),
+               ewh_err_set(err, EWH_E_TOOBIG, "author longer than %u bytes",
                            EWH_MAX_AUTHOR_BYTES);
     snprintf(r->author, sizeof(r->author), "%s", v);
 
     if (a->urgency != NULL) {
         if ((v = node_cap_urgency(a->urgency)) == NULL)
-            return ewh_err_set(err, EWH_E_INVALID,
+            return s_field(field, "urgency"),
+                   ewh_err_set(err, EWH_E_INVALID,
                                "bad urgency '%.16s': Immediate, Expected, "
                                "Future, Past or Unknown",
                                a->urgency);
@@ -390,7 +408,8 @@ s_build(const struct node_compose_in *a, const struct node_dir *d,
     snprintf(r->urgency, sizeof(r->urgency), "%s", v);
     if (a->certainty != NULL) {
         if ((v = node_cap_certainty(a->certainty)) == NULL)
-            return ewh_err_set(err, EWH_E_INVALID,
+            return s_field(field, "certainty"),
+                   ewh_err_set(err, EWH_E_INVALID,
                                "bad certainty '%.16s': Observed, Likely, "
                                "Possible, Unlikely or Unknown",
                                a->certainty);
@@ -400,7 +419,7 @@ s_build(const struct node_compose_in *a, const struct node_dir *d,
 
     if (a->expires != NULL) {
         if (ewh_duration_parse(a->expires, EWH_MAX_EXPIRY_S, &secs, err) != 0)
-            return -1;
+            return s_field(field, "expires"), -1;
         r->expires_at = r->created_at + secs;
     }
 
@@ -410,7 +429,7 @@ s_build(const struct node_compose_in *a, const struct node_dir *d,
 }
 
 static int
-s_body(const struct node_compose_in *a, const struct node_msg *orig,
+s_body(const struct node_submit_req *a, const struct node_msg *orig,
        struct ewh_report *r, struct ewh_err *err)
 {
     char *buf = NULL;
@@ -441,7 +460,8 @@ s_body(const struct node_compose_in *a, const struct node_msg *orig,
                            "the body is empty (give --body TEXT or "
                            "--body-file FILE|-)");
     }
-    if (!ewh_text_is_valid(buf, len, true)) {
+    if (memchr(buf, '\0', len) != NULL || !ewh_text_is_valid(buf, len, true)) {
+        sodium_memzero(buf, len);
         free(buf);
         return ewh_err_set(err, EWH_E_INVALID,
                            "the body is not valid UTF-8 text");
@@ -453,66 +473,87 @@ s_body(const struct node_compose_in *a, const struct node_msg *orig,
 }
 
 int
-node_compose_submit(struct node_dir *d, const struct node_compose_in *in,
-                    char id[EWH_ID_HEX], struct node_compose_notes *notes,
-                    struct ewh_err *err)
+node_action_submit(struct node_dir *d, const struct node_submit_req *req,
+                   char id_out[EWH_ID_HEX], const char **field,
+                   struct ewh_err *err)
+{
+    return node_action_submit_noted(d, req, id_out, field, NULL, err);
+}
+
+int
+node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
+                         char id_out[EWH_ID_HEX], const char **field,
+                         struct node_action_notes *notes, struct ewh_err *err)
 {
     struct ewh_report r;
     struct ewh_header hdr;
     struct node_msg m, orig;
-    struct s_chain chain;
-    char chain_to[EWH_MAX_ROSTER_ENTRIES * 3 + 8];
     const struct ewh_pubid *to_ids[EWH_MAX_RECIPIENTS];
     ewh_roster_t *ro = NULL;
     const char *to = NULL, *ref = NULL;
+    struct s_chain chain;
+    char chain_to[EWH_MAX_ROSTER_ENTRIES * 3 + 8];
     uint8_t *env = NULL;
     size_t env_len = 0, n = 0, i;
     bool to_all = false, have_orig = false;
     int rc = -1;
 
+    s_field(field, "");
     memset(&r, 0, sizeof(r));
     memset(&m, 0, sizeof(m));
     memset(&orig, 0, sizeof(orig));
-    if (in->updates != NULL && in->cancels != NULL)
+    EWH_ASSERT(d->secret != NULL);
+    if (req->updates != NULL && req->cancels != NULL) {
+        s_field(field, "updates");
         return ewh_err_set(err, EWH_E_INVALID,
                            "--updates and --cancels exclude each other");
-
-    ref = in->updates != NULL ? in->updates : in->cancels;
+    }
+    ref = req->updates != NULL ? req->updates : req->cancels;
     if (ref != NULL) {
         char hex[EWH_ID_HEX];
+        s_field(field, req->updates != NULL ? "updates" : "cancels");
         if (node_store_id_resolve(d->store, ref, hex, err) != 0)
-            goto fail;
+            goto out;
         if (node_store_msg_get(d->store, hex, &orig, err) != 0 ||
             !orig.outgoing) {
             ewh_err_set(err, EWH_E_NOTFOUND,
                         "%s is not a report sent from this node (only the "
                         "origin updates or cancels a report)",
                         hex);
-            goto fail;
+            goto out;
         }
         have_orig = true;
-        if (s_chain_check(d->store, &orig, in->cancels != NULL, &chain, err) !=
+        if (s_chain_check(d->store, &orig, req->cancels != NULL, &chain, err) !=
             0)
-            goto fail;
+            goto out;
+        s_field(field, "");
     }
-    if (s_build(in, d, have_orig ? &orig : NULL, &r, &to, notes, err) != 0 ||
-        s_body(in, have_orig ? &orig : NULL, &r, err) != 0 ||
-        (have_orig && s_chain_refs(&chain, &orig, &r, err) != 0))
-        goto fail;
+    if (s_build(req, d, have_orig ? &orig : NULL, &r, &to, field, notes, err) !=
+        0)
+        goto out;
+    if (s_body(req, have_orig ? &orig : NULL, &r, err) != 0) {
+        s_field(field, "body");
+        goto out;
+    }
+    if (have_orig && s_chain_refs(&chain, &orig, &r, err) != 0) {
+        s_field(field, req->updates != NULL ? "updates" : "cancels");
+        goto out;
+    }
 
     if ((ro = node_dir_roster(d, err)) == NULL) {
         if (err != NULL && err->code == EWH_E_NOTFOUND)
             ewh_err_set(err, EWH_E_NOTFOUND,
                         "no roster yet: run `ewnode run` once connected to "
                         "the hub (the roster says who can be addressed)");
-        goto fail;
+        goto out;
     }
     if (!ewh_roster_has_category(ro, r.category)) {
+        s_field(field, "category");
         ewh_err_set(err, EWH_E_INVALID,
                     "unknown category '%.64s' (see `ewnode --help` or "
                     "`ewnode peers`)",
                     r.category);
-        goto fail;
+        goto out;
     }
     if (to == NULL && have_orig) {
         /* An update or cancel goes to whoever got the chain. */
@@ -521,17 +562,20 @@ node_compose_submit(struct node_dir *d, const struct node_compose_in *in,
         to = chain_to;
     }
     if (to == NULL) {
+        s_field(field, "to");
         ewh_err_set(err, EWH_E_INVALID, "missing --to (all or CC[,CC...])");
-        goto fail;
+        goto out;
     }
-    if (s_recipients(ro, d->cfg.country, to, to_ids, &n, &to_all, err) != 0)
-        goto fail;
-    if (have_orig && in->to != NULL)
-        s_chain_warn(&chain, in->cancels != NULL, d->cfg.country, to_ids, n,
+    if (s_recipients(ro, d->cfg.country, to, to_ids, &n, &to_all, err) != 0) {
+        s_field(field, "to");
+        goto out;
+    }
+    if (have_orig && req->to != NULL)
+        s_chain_warn(&chain, req->cancels != NULL, d->cfg.country, to_ids, n,
                      notes);
     if (ewh_envelope_seal(&r, to_ids, n, d->secret, NULL, &env, &env_len,
                           err) != 0)
-        goto fail;
+        goto out;
 
     memset(&hdr, 0, sizeof(hdr));
     for (i = 0; i < n; i++)
@@ -542,18 +586,18 @@ node_compose_submit(struct node_dir *d, const struct node_compose_in *in,
     m.received_at = ewh_now();
     if (m.body == NULL) {
         ewh_err_set(err, EWH_E_NOMEM, "out of memory");
-        goto fail;
+        goto out;
     }
     if (node_store_begin(d->store, err) != 0)
-        goto fail;
+        goto out;
     if (node_store_outbox_add(d->store, &m, env, env_len, err) != 0 ||
         node_store_commit(d->store, err) != 0) {
         node_store_rollback(d->store);
-        goto fail;
+        goto out;
     }
-    memcpy(id, m.id, EWH_ID_HEX);
+    snprintf(id_out, EWH_ID_HEX, "%s", m.id);
     rc = 0;
-fail:
+out:
     free(env);
     ewh_roster_destroy(&ro);
     node_msg_clear(&m);
@@ -563,40 +607,38 @@ fail:
 }
 
 int
-node_compose_ack(struct node_dir *d, const char *ref, const char *who,
-                 char id[EWH_ID_HEX], char origin[EWH_CC_BYTES], bool *already,
-                 struct ewh_err *err)
+node_action_ack(struct node_dir *d, const char *id, const char *who,
+                bool *already, char origin_out[EWH_CC_BYTES],
+                struct ewh_err *err)
 {
     struct node_msg m;
     struct ewh_receipt rc;
     uint8_t *buf = NULL;
     size_t len = 0;
+    char hex[EWH_ID_HEX];
     int rv = -1;
 
+    EWH_ASSERT(d->secret != NULL);
     *already = false;
-    memset(&m, 0, sizeof(m));
-    memset(&rc, 0, sizeof(rc));
-    if (who == NULL)
-        who = "";
     if (strlen(who) > EWH_MAX_WHO_BYTES)
-        return ewh_err_set(err, EWH_E_TOOBIG, "--who longer than %u bytes",
+        return ewh_err_set(err, EWH_E_TOOBIG, "who: longer than %u bytes",
                            EWH_MAX_WHO_BYTES);
-    if (!ewh_text_is_valid(who, strlen(who), false))
-        return ewh_err_set(err, EWH_E_INVALID,
-                           "--who is not valid UTF-8 text on one line");
-    if (node_store_id_resolve(d->store, ref, id, err) != 0 ||
-        ewh_id_parse(id, rc.ids[0], err) != 0 ||
-        node_store_msg_get(d->store, id, &m, err) != 0)
-        goto out;
+    memset(&rc, 0, sizeof(rc));
+    memset(&m, 0, sizeof(m));
+    if (node_store_id_resolve(d->store, id, hex, err) != 0 ||
+        ewh_id_parse(hex, rc.ids[0], err) != 0)
+        return -1;
     rc.n_ids = 1;
+    if (node_store_msg_get(d->store, hex, &m, err) != 0)
+        goto out;
     if (m.outgoing) {
         ewh_err_set(err, EWH_E_INVALID,
                     "%s was sent by this node; only recipients acknowledge",
-                    id);
+                    hex);
         goto out;
     }
-    if (origin != NULL)
-        memcpy(origin, m.origin, EWH_CC_BYTES);
+    if (origin_out != NULL)
+        memcpy(origin_out, m.origin, EWH_CC_BYTES);
     memcpy(rc.origin, m.origin, EWH_CC_BYTES);
     memcpy(rc.from, d->cfg.country, EWH_CC_BYTES);
     rc.kind = EWH_RECEIPT_ACKNOWLEDGED;
@@ -606,9 +648,9 @@ node_compose_ack(struct node_dir *d, const char *ref, const char *who,
         goto out;
     if (node_store_begin(d->store, err) != 0)
         goto out;
-    if (node_store_inbox_ack(d->store, id, who, rc.at, already, err) != 0 ||
+    if (node_store_inbox_ack(d->store, hex, who, rc.at, already, err) != 0 ||
         (!*already &&
-         node_store_receipt_queue(d->store, id, EWH_RECEIPT_ACKNOWLEDGED, buf,
+         node_store_receipt_queue(d->store, hex, EWH_RECEIPT_ACKNOWLEDGED, buf,
                                   len, err) != 0) ||
         node_store_commit(d->store, err) != 0) {
         node_store_rollback(d->store);
