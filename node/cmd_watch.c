@@ -284,6 +284,11 @@ s_hooks_stop(struct s_watch *w)
         struct s_hook *h = &w->hooks[i];
         if (h->pid == 0)
             continue;
+        /* one that has finished meanwhile counts as run */
+        if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
+            s_hook_end(w, h, status, false);
+            continue;
+        }
         kill(-h->pid, SIGKILL);
         waitpid(h->pid, &status, 0);
         fprintf(stderr, "ewnode watch: hook for %s stopped with watch\n",

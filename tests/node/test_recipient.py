@@ -7,6 +7,7 @@ when in outbox --json (item 11)."""
 import json
 import os
 import signal
+import sqlite3
 import time
 
 from ewhtest import EWNODE, NodeCase, node_main, wait_for
@@ -151,6 +152,17 @@ class RecipientTest(NodeCase):
                         got.append(json.loads(txt)["id"])
             return sorted(got) if len(got) == 2 else None
         self.assertEqual(wait_for(done, what="hooks done"), sorted([a, b]))
+
+        def recorded():
+            db = sqlite3.connect(os.path.join(self.hr, "store.db"))
+            try:
+                return db.execute("SELECT count(*) FROM hook_run WHERE "
+                                  "status = 0").fetchone()[0] == 2
+            except sqlite3.OperationalError:
+                return False
+            finally:
+                db.close()
+        wait_for(recorded, what="both hooks recorded in the store")
         w.signal(signal.SIGTERM)
         self.assertEqual(w.wait(10), 0)
 
