@@ -37,8 +37,11 @@ static const char s_usage[] =
     "\n"
     "options:\n"
     "  --dir DIR   data dir (default $EWHUB_DIR, else " HUB_DEFAULT_DIR ")\n"
-    "  --help      this text\n"
+    "  --help      this text (COMMAND --help: that command's)\n"
     "  --version   print the version\n"
+    "\n"
+    "exit status: 0 success, 1 failure (the reason on stderr), 2 usage "
+    "error\n"
     "\n"
     "report categories (default list; set [roster] categories in\n"
     "DIR/ewhub.conf):\n";

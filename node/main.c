@@ -192,8 +192,13 @@ s_usage(FILE *f, const char *dir)
         fprintf(f, "  %-9s %s\n", s_cmds[i].name, s_cmds[i].help);
     s_categories(f, dir);
     fputs("\noptions:\n"
-          "  --help      this text\n"
-          "  --version   print the version\n",
+          "  --help      this text (COMMAND --help: that command's)\n"
+          "  --version   print the version\n"
+          "\nids: the full id or a unique abbreviation (4+ hex digits from "
+          "its start or end)\n"
+          "times: local time zone (TZ) for people, UTC in --json\n"
+          "exit status: 0 success, 1 failure (the reason on stderr), 2 usage "
+          "error\n",
           f);
 }
 
