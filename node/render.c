@@ -46,6 +46,9 @@ node_render_json(const struct node_msg *m, bool with_body)
     json_object_set_new(o, "origin", json_string(m->origin));
     json_object_set_new(o, "author", json_string(m->author));
     json_object_set_new(o, "level", json_string(ewh_level_name(m->level)));
+    /* what watch rings the bell for: a live high alert or update (a hook
+     * pages on this, not on level alone) */
+    json_object_set_new(o, "alarm", json_boolean(node_render_is_alarm(m)));
     json_object_set_new(o, "category", json_string(m->category));
     json_object_set_new(o, "tlp", json_string(ewh_tlp_name(m->tlp)));
     json_object_set_new(o, "title", json_string(m->title));

@@ -64,6 +64,10 @@ class RecipientTest(NodeCase):
             self.assertIsNotNone(box[old]["superseded_at"])
         self.assertEqual(box[c]["replaces_title"],
                          "Armed group at crossing 7")
+        # what a hook sees: only a live high report alarms
+        self.assertEqual([box[x]["alarm"] for x in (h, u, c)],
+                         [False, False, False])
+        self.assertEqual(box[c]["level"], "high")
         text = self.ewnode("inbox", "--dir", self.hr).stdout.decode()
         for l in text.splitlines():
             if u in l.split()[:3] or h in l.split()[:3]:
@@ -99,6 +103,8 @@ class RecipientTest(NodeCase):
 
         def ids(*extra):
             return [m["id"] for m in self.inbox(self.hr, *extra)]
+        alarm = {m["id"]: m["alarm"] for m in self.inbox(self.hr)}
+        self.assertEqual((alarm[a], alarm[b], alarm[c]), (False, False, True))
         self.assertEqual(ids("--search", "ministry"), [b, a])
         self.assertEqual(ids("--search", "finance stadium"), [b])
         self.assertEqual(ids("--search", "100%"), [c])
