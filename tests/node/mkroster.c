@@ -49,8 +49,9 @@ main(int argc, char **argv)
         return 0;
     }
     if (argc < 5 || strcmp(argv[1], "sign") != 0) {
-        fprintf(stderr, "usage: mkroster init HUBDIR | mkroster sign HUBDIR "
-                        "VERSION OUT [-r CC]... [-c CATEGORY]... node.pub...\n");
+        fprintf(stderr,
+                "usage: mkroster init HUBDIR | mkroster sign HUBDIR "
+                "VERSION OUT [-r CC]... [-c CATEGORY]... node.pub...\n");
         return 2;
     }
     snprintf(path, sizeof(path), "%s/hub.key", argv[2]);
@@ -62,8 +63,8 @@ main(int argc, char **argv)
         struct ewh_pubid id;
         if (strcmp(argv[i], "-r") == 0 || strcmp(argv[i], "-c") == 0)
             continue;
-        if (i > 5 && (strcmp(argv[i - 1], "-r") == 0 ||
-                      strcmp(argv[i - 1], "-c") == 0))
+        if (i > 5 &&
+            (strcmp(argv[i - 1], "-r") == 0 || strcmp(argv[i - 1], "-c") == 0))
             continue;
         if (ewh_pubid_load(argv[i], &id, &err) != 0)
             return s_die(argv[i], &err);
