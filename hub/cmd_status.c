@@ -426,6 +426,27 @@ s_print_text(json_t *out, json_t *arr, json_t *tot, json_t *refusals,
     }
 }
 
+static const char s_usage[] =
+    "usage: ewhub status [--dir DIR] [--json]\n"
+    "  Nodes (connection, roster held, last frame, queues, deliveries\n"
+    "  unacknowledged, receipts waiting, refusals), traffic by level, the\n"
+    "  counters since the store's creation (metadata only).\n";
+
+/* The rows' JSON objects (built while reading). */
+static void
+s_status_clear(struct s_status *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->n; i++) {
+        json_decref(s->rows[i].refused);
+        json_decref(s->rows[i].zap);
+        s->rows[i].refused = s->rows[i].zap = NULL;
+    }
+    json_decref(s->refused_by);
+    s->refused_by = NULL;
+}
+
 int
 hub_cmd_status(int argc, char **argv)
 {
@@ -459,18 +480,28 @@ hub_cmd_status(int argc, char **argv)
             json = true;
             break;
         case 'h':
-            printf("usage: ewhub status [--dir DIR] [--json]\n");
+            fputs(s_usage, stdout);
+            json_decref(refusals);
             return 0;
         default:
+            fputs(s_usage, stderr);
+            json_decref(refusals);
             return 2;
         }
     }
+    if (optind != argc) {
+        json_decref(refusals);
+        return hub_cmd_usage(s_usage, "status: unexpected argument '%s'",
+                             argv[optind]);
+    }
     dir = hub_cmd_dir(dir);
     memset(&s, 0, sizeof(s));
-    s.refused_by = json_object();
     hub_cmd_path(dir, "store.db", path, sizeof(path));
-    if ((st = hub_store_open(path, 0, 0, &err)) == NULL)
-        fatalx("status: %s", err.reason);
+    if ((st = hub_store_open(path, 0, 0, &err)) == NULL) {
+        json_decref(refusals);
+        return hub_cmd_fail("status: %s", err.reason);
+    }
+    s.refused_by = json_object();
     /* Every figure from the store in one read transaction: counters,
      * queues and hour/day counts of one moment (issue 20).  (The roster
      * is read just before, in its own.) */
@@ -484,8 +515,14 @@ hub_cmd_status(int argc, char **argv)
         hub_store_meta_get(st, "counters_since", &since, &err) != 0 ||
         hub_store_meta_get(st, "audit_verified_at", &v_at, &err) != 0 ||
         hub_store_meta_get(st, "audit_verified_ok", &v_ok, &err) != 0 ||
-        hub_store_size(st, &store_bytes, &err) != 0)
-        fatalx("status: %s", err.reason);
+        hub_store_size(st, &store_bytes, &err) != 0) {
+        hub_store_read_end(st);
+        hub_store_close(&st);
+        ewh_roster_destroy(&r);
+        json_decref(refusals);
+        s_status_clear(&s);
+        return hub_cmd_fail("status: %s", err.reason);
+    }
     hub_store_read_end(st);
     {
         char wal[4096 + 8];
@@ -615,6 +652,7 @@ hub_cmd_status(int argc, char **argv)
         json_object_set_new(co, "accepted", s_levels_u(s.accepted));
         json_object_set_new(co, "delivered", s_levels_u(s.delivered));
         json_object_set_new(co, "refused", s.refused_by);
+        s.refused_by = NULL;
         json_object_set_new(tot, "counters", co);
         json_object_set_new(
             tot, "accepted",
@@ -673,10 +711,7 @@ hub_cmd_status(int argc, char **argv)
     } else {
         s_print_text(out, arr, tot, refusals, rv);
     }
-    for (i = 0; i < s.n; i++) {
-        json_decref(s.rows[i].refused);
-        json_decref(s.rows[i].zap);
-    }
+    s_status_clear(&s);
     json_decref(out);
     json_decref(live);
     ewh_roster_destroy(&r);

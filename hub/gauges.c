@@ -11,10 +11,11 @@
 
 static void
 s_node(hub_metrics_t *m, hub_store_t *st, const ewh_roster_t *r,
-       struct hub_node *n, const char *cc)
+       struct hub_peer *n, const char *cc)
 {
     struct hub_metrics_node mn;
     struct ewh_err err = {0};
+    uint64_t q[4] = {0};
     bool rev = false;
     int l;
 
@@ -26,10 +27,12 @@ s_node(hub_metrics_t *m, hub_store_t *st, const ewh_roster_t *r,
         mn.roster_known = n->roster_known;
         mn.roster_version = n->roster_version;
         mn.last_frame = n->last_seen;
-        mn.in_flight = n->inflight.n;
+        mn.in_flight = hub_seqset_size(n->inflight);
     }
+    if (hub_store_queued_levels(st, cc, q, &err) != 0)
+        ewh_log_debug("gauges: %s: %s", cc, err.reason);
     for (l = 1; l <= 3; l++)
-        if (n != NULL && n->queued[l] > 0 &&
+        if (q[l] > 0 &&
             hub_store_queue_oldest(st, cc, l, &mn.oldest[l], &err) != 0)
             ewh_log_debug("gauges: %s: %s", cc, err.reason);
     if (hub_store_receipts_waiting(st, cc, &mn.receipts, &err) != 0)
@@ -38,7 +41,7 @@ s_node(hub_metrics_t *m, hub_store_t *st, const ewh_roster_t *r,
 }
 
 void
-hub_gauges_refresh(hub_metrics_t *m, hub_queue_t *q, const ewh_roster_t *r,
+hub_gauges_refresh(hub_metrics_t *m, hub_peers_t *p, const ewh_roster_t *r,
                    hub_store_t *st, const char *path)
 {
     struct ewh_err err = {0};
@@ -51,13 +54,13 @@ hub_gauges_refresh(hub_metrics_t *m, hub_queue_t *q, const ewh_roster_t *r,
 
     hub_metrics_hub(m, ewh_now(), ewh_roster_version(r));
     /* Every country of the roster (a node that never connected is as
-     * disconnected as one that left), and any other with a queue. */
+     * disconnected as one that left), and any other the loop knows. */
     for (i = 0; i < ewh_roster_count(r); i++) {
         const struct ewh_pubid *id = ewh_roster_at(r, i, NULL);
-        s_node(m, st, r, hub_queue_node(q, id->country, false), id->country);
+        s_node(m, st, r, hub_peers_get(p, id->country, false), id->country);
     }
-    for (i = 0; i < hub_queue_count(q); i++) {
-        struct hub_node *n = hub_queue_at(q, i);
+    for (i = 0; i < hub_peers_count(p); i++) {
+        struct hub_peer *n = hub_peers_at(p, i);
         if (ewh_roster_find(r, n->cc, NULL) == NULL)
             s_node(m, st, r, n, n->cc);
     }

@@ -13,13 +13,13 @@
 #define HUB_GAUGES_H
 
 #include "metrics.h"
-#include "queue.h"
+#include "peers.h"
 #include "store.h"
 #include "ewh/roster.h"
 
-/* Refresh m from q (the loop's per-node state), the roster r and st, whose
- * file is path (for its size and its file system). */
-void hub_gauges_refresh(hub_metrics_t *m, hub_queue_t *q, const ewh_roster_t *r,
+/* Refresh m from p (the loop's per-country state), the roster r and st,
+ * whose file is path (for its size and its file system). */
+void hub_gauges_refresh(hub_metrics_t *m, hub_peers_t *p, const ewh_roster_t *r,
                         hub_store_t *st, const char *path);
 
 /* Before the loop: the counters kept in the store (since its creation). */
