@@ -449,7 +449,8 @@ s_zap_roster(void *ctx, bool refresh)
 }
 
 static void
-s_send_roster(struct hub *h, struct hub_node *n)
+s_send_roster_to(struct hub *h, const char *cc, const uint8_t *rid,
+                 size_t rid_len)
 {
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__SignedRoster *sr;
@@ -459,10 +460,16 @@ s_send_roster(struct hub *h, struct hub_node *n)
         return;
     f.msg_case = EWH__FRAME__MSG_ROSTER;
     f.roster = sr;
-    if (s_send_frame(h, n->rid, n->rid_len, &f) != 0)
-        ewh_log_warnx("router: cannot send roster to %s: %s", n->cc,
+    if (s_send_frame(h, rid, rid_len, &f) != 0)
+        ewh_log_warnx("router: cannot send roster to %s: %s", cc,
                       zmq_strerror(zmq_errno()));
     ewh__signed_roster__free_unpacked(sr, NULL);
+}
+
+static void
+s_send_roster(struct hub *h, struct hub_node *n)
+{
+    s_send_roster_to(h, n->cc, n->rid, n->rid_len);
 }
 
 /* ---- sockets ---- */
@@ -539,7 +546,7 @@ s_router_close(struct hub *h, int linger)
         h->mon = NULL;
     }
     for (i = 0; i < hub_queue_count(h->q); i++)
-        hub_queue_disconnect(hub_queue_at(h->q, i));
+        hub_queue_conn_clear(hub_queue_at(h->q, i));
 }
 
 static int
@@ -574,13 +581,29 @@ s_on_monitor(struct hub *h)
             memcpy(&ev, zmq_msg_data(&m), 2);
             memcpy(&val, (uint8_t *)zmq_msg_data(&m) + 2, 4);
             if (ev == ZMQ_EVENT_DISCONNECTED) {
+                /* That one connection: another of the same country keeps
+                 * (or takes over) the session. */
                 for (i = 0; i < hub_queue_count(h->q); i++) {
                     struct hub_node *n = hub_queue_at(h->q, i);
-                    if (n->connected && n->fd == (int)val) {
+                    switch (hub_queue_conn_gone(n, (int)val, NULL, 0)) {
+                    case 1:
+                        ewh_log_info("router: %s: a second connection went "
+                                     "away; the session stays",
+                                     n->cc);
+                        break;
+                    case 2:
+                        ewh_log_info("router: %s: session moved to its other "
+                                     "connection",
+                                     n->cc);
+                        s_send_roster(h, n);
+                        break;
+                    case 3:
                         ewh_log_info("router: %s disconnected", n->cc);
-                        hub_queue_disconnect(n);
                         (void)s_event(h, HUB_EV_DISCONNECTED, n->cc, NULL);
                         h->status_due = true;
+                        break;
+                    default:
+                        break;
                     }
                 }
             } else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
@@ -609,17 +632,15 @@ static void
 s_on_hello(struct hub *h, struct hub_node *n, const uint8_t *rid,
            size_t rid_len, int fd, const char *key, const Ewh__Hello *m)
 {
-    hub_queue_disconnect(n);
-    snprintf(n->key, sizeof(n->key), "%s", key);
-    memcpy(n->rid, rid, rid_len);
-    n->rid_len = rid_len;
-    n->fd = fd;
-    n->connected = true;
-    n->connected_at = ewh_now();
+    /* A closed connection's fd may be this one's now: take its
+     * DISCONNECTED event first, so that it cannot end this session. */
+    s_on_monitor(h);
+    if (n->n_conns > 0)
+        ewh_log_info("router: %s: another connection (%zu already)", n->cc,
+                     n->n_conns);
+    (void)hub_queue_conn_hello(n, rid, rid_len, fd, key, m->credit, ewh_now());
     (void)s_event(h, HUB_EV_CONNECTED, n->cc, NULL);
     h->status_due = true;
-    n->credit = m->credit;
-    n->want_fill = true;
     ewh_log_info("router: %s connected (credit %u, roster %llu, queued %llu)",
                  n->cc, m->credit, (unsigned long long)m->roster_version,
                  (unsigned long long)hub_queue_total(n));
@@ -1497,7 +1518,8 @@ s_fill_one(void *ctx, const struct hub_qrow *row)
     if (s_send_frame(c->h, c->n->rid, c->n->rid_len, &f) != 0) {
         if (zmq_errno() == EHOSTUNREACH) {
             ewh_log_info("router: %s unreachable", c->n->cc);
-            hub_queue_disconnect(c->n);
+            if (hub_queue_conn_gone(c->n, -1, c->n->rid, c->n->rid_len) == 0)
+                hub_queue_disconnect(c->n);
         }
         c->stop = true;
         return 1;
