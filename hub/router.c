@@ -1103,10 +1103,15 @@ s_on_router(struct hub *h)
     if (id == NULL || revoked ||
         strcmp(ewh_hex(id->curve, 32, keyhex, sizeof(keyhex)), key) != 0) {
         h->n.bad_frames++;
-        ewh_log_warnx("router: dropped frame from=%s reason=\"%s\"", cc,
-                      id == NULL ? "not enrolled"
-                      : revoked  ? "revoked"
-                                 : "key replaced");
+        ewh_err_set(&err, id == NULL || revoked ? EWH_E_REVOKED : EWH_E_UNKNOWN,
+                    "%s",
+                    id == NULL ? "this node is not enrolled"
+                    : revoked  ? "this node is revoked"
+                               : "this node's key was replaced");
+        ewh_log_warnx("router: refused frame from=%s reason=\"%s\"", cc,
+                      err.reason);
+        s_send_error(h, zmq_msg_data(&rid), zmq_msg_size(&rid), err.code,
+                     err.reason);
         goto out;
     }
     n = hub_queue_node(h->q, cc, true);
@@ -1783,16 +1788,99 @@ s_monitor_tick(struct hub *h)
     hub_metrics_wal(h->m, ws.checkpoints, ws.failed, ws.wal_pages);
 }
 
+/* Connections marked to be cut (their Error sent S_CLOSE_LINGER_MS ago):
+ * shut each down alone.  Returns false if one could not be (its fd is
+ * unknown), and the caller falls back to a re-bind. */
+static bool
+s_cut_due(struct hub *h, bool all)
+{
+    int64_t now = ewh_mono_ms();
+    bool ok = true;
+    size_t i, k;
+
+    for (i = 0; i < hub_queue_count(h->q); i++) {
+        struct hub_node *n = hub_queue_at(h->q, i);
+        for (k = 0; k < n->n_conns; k++) {
+            struct hub_conn c = n->conns[k];
+            if (c.cut_at_ms == 0 || (!all && now < c.cut_at_ms))
+                continue;
+            if (!hub_queue_conn_cut(&c) && c.peer_len == 0)
+                ok = false;
+            /* Not the session any more (s_cut_mark). */
+            (void)hub_queue_conn_gone(n, -1, c.rid, c.rid_len);
+            k--;
+        }
+    }
+    return ok;
+}
+
+/* Mark n's connections that the roster no longer admits (revoked, or a
+ * key the roster replaced) to be cut, and tell each why.  True if any. */
+static bool
+s_cut_mark(struct hub *h, struct hub_node *n)
+{
+    const struct ewh_pubid *id;
+    struct ewh_err err = {0};
+    char hex[65];
+    bool rev = false, any = false, session = false;
+    size_t k;
+
+    id = ewh_roster_find(h->roster, n->cc, &rev);
+    if (id != NULL)
+        ewh_hex(id->curve, 32, hex, sizeof(hex));
+    for (k = 0; k < n->n_conns; k++) {
+        struct hub_conn *c = &n->conns[k];
+        if (c->cut_at_ms != 0 ||
+            (id != NULL && !rev && strcmp(hex, c->key) == 0))
+            continue;
+        ewh_err_set(&err, id == NULL || rev ? EWH_E_REVOKED : EWH_E_UNKNOWN,
+                    "%s",
+                    id == NULL || rev ? "this node is revoked"
+                                      : "this node's key was replaced");
+        ewh_log_info("router: cutting %s's connection (%s)", n->cc,
+                     id == NULL || rev ? "revoked" : "re-keyed");
+        s_send_error(h, c->rid, c->rid_len, err.code, err.reason);
+        c->cut_at_ms = ewh_mono_ms() + S_CLOSE_LINGER_MS;
+        session |= n->connected && n->rid_len == c->rid_len &&
+                   memcmp(n->rid, c->rid, c->rid_len) == 0;
+        any = true;
+    }
+    if (session) {
+        /* Nothing more goes to it: the newest connection still admitted
+         * takes the session, or the country is disconnected now. */
+        for (k = n->n_conns; k > 0; k--)
+            if (n->conns[k - 1].cut_at_ms == 0)
+                break;
+        if (k > 0) {
+            hub_queue_conn_use(n, &n->conns[k - 1]);
+        } else {
+            hub_queue_disconnect(n);
+            ewh_log_info("router: %s disconnected", n->cc);
+            (void)s_event(h, HUB_EV_DISCONNECTED, n->cc, NULL);
+            h->status_due = true;
+        }
+    }
+    return any;
+}
+
 /* The roster changed in the store: re-sign, push to every node, and cut
- * the connections of countries revoked or re-keyed. */
+ * the connections of countries revoked or re-keyed, each alone: the
+ * others keep their sessions. */
 static void
 s_roster_check(struct hub *h)
 {
     struct ewh_err err = {0};
     uint64_t v;
-    size_t i;
-    bool cut = false;
+    size_t i, k;
 
+    if (!s_cut_due(h, false)) {
+        /* A connection whose fd libzmq did not tell: the old way. */
+        h->n.rebinds++;
+        s_router_close(h, S_CLOSE_LINGER_MS);
+        if (s_router_open(h, h->endpoint, &err) != 0)
+            fatalx("router: re-bind: %s", err.reason);
+        return;
+    }
     if (hub_store_roster_version(h->st, &v, &err) != 0) {
         ewh_log_warnx("router: roster check: %s", err.reason);
         return;
@@ -1807,34 +1895,18 @@ s_roster_check(struct hub *h)
     ewh_log_info("roster: version %llu, %zu countries",
                  (unsigned long long)h->pushed_version,
                  ewh_roster_count(h->roster));
+    /* libzmq 4.3 has no call to drop one ROUTER peer: each connection
+     * the roster no longer admits is told why, then its TCP connection is
+     * shut down (s_cut_due, S_CLOSE_LINGER_MS later) and the ZAP handler
+     * refuses its reconnects.  Every other connection keeps its session
+     * and gets the new roster. */
     for (i = 0; i < hub_queue_count(h->q); i++) {
         struct hub_node *n = hub_queue_at(h->q, i);
-        const struct ewh_pubid *id;
-        char hex[65];
-        bool rev = false;
-        if (!n->connected)
-            continue;
-        id = ewh_roster_find(h->roster, n->cc, &rev);
-        if (id == NULL || rev ||
-            strcmp(ewh_hex(id->curve, 32, hex, sizeof(hex)), n->key) != 0) {
-            ewh_log_info("router: cutting %s (%s)", n->cc,
-                         id == NULL || rev ? "revoked" : "re-keyed");
-            cut = true;
-        }
-    }
-    if (cut) {
-        /* libzmq cannot drop one ROUTER peer: re-bind.  The batch is
-         * committed and its acks sent; nodes reconnect and say hello. */
-        h->n.rebinds++;
-        s_router_close(h, S_CLOSE_LINGER_MS);
-        if (s_router_open(h, h->endpoint, &err) != 0)
-            fatalx("router: re-bind: %s", err.reason);
-        return;
-    }
-    for (i = 0; i < hub_queue_count(h->q); i++) {
-        struct hub_node *n = hub_queue_at(h->q, i);
-        if (n->connected)
-            s_send_roster(h, n);
+        (void)s_cut_mark(h, n);
+        for (k = 0; k < n->n_conns; k++)
+            if (n->conns[k].cut_at_ms == 0)
+                s_send_roster_to(h, n->cc, n->conns[k].rid,
+                                 n->conns[k].rid_len);
     }
 }
 
