@@ -1,5 +1,6 @@
 /* agent.c — the node agent's event loop. */
 #include "agent.h"
+#include "linkstate.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -88,6 +89,10 @@ struct s_agent {
     bool alt_now;
     bool rekeyed;    /* switched keys in this run */
     bool reseal_due; /* an old-key submit came back refused */
+    /* The link as the commands see it (linkstate.h). */
+    struct node_linkstate ls;
+    int64_t link_down_ms; /* monotonic: not connected since; 0 connected */
+    bool link_warned, tcp_seen;
 };
 
 static int s_sock_open(struct s_agent *a, struct ewh_err *err);
@@ -926,6 +931,9 @@ s_on_frame(struct s_agent *a, const uint8_t *buf, size_t len)
         ewh_log_warnx("agent: hub error %s: %s",
                       ewh_errcode_name((enum ewh_errcode)f->error->code),
                       f->error->reason);
+        if (f->error->code == EWH_E_REVOKED)
+            node_linkstate_set(a->d, &a->ls, NODE_LINK_REFUSED,
+                               f->error->reason);
         break;
     default:
         ewh_log_debug("agent: ignored %s", ewh_frame_name(f));
@@ -957,8 +965,15 @@ s_on_monitor(struct s_agent *a)
             memcpy(&val, (uint8_t *)zmq_msg_data(&m1) + 2, 4);
             (void)val;
             switch (ev) {
+            case ZMQ_EVENT_CONNECTED:
+                a->tcp_seen = true;
+                break;
             case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
                 ewh_log_info("agent: connected to hub %s", a->d->cfg.hub);
+                node_linkstate_set(a->d, &a->ls, NODE_LINK_CONNECTED, NULL);
+                a->link_down_ms = 0;
+                a->link_warned = false;
+                a->tcp_seen = false;
                 a->connected = true;
                 a->ready = false;
                 a->n_fl = 0;
@@ -967,9 +982,13 @@ s_on_monitor(struct s_agent *a)
                 s_hello(a);
                 break;
             case ZMQ_EVENT_DISCONNECTED:
-                if (a->connected)
+                if (a->connected) {
                     ewh_log_info("agent: disconnected from hub; "
                                  "reconnecting");
+                    if (a->ls.state != NODE_LINK_REFUSED)
+                        node_linkstate_set(a->d, &a->ls, NODE_LINK_DISCONNECTED,
+                                           "connection lost; reconnecting");
+                }
                 a->connected = false;
                 a->ready = false;
                 a->n_fl = 0;
@@ -978,6 +997,12 @@ s_on_monitor(struct s_agent *a)
             case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
                 ewh_log_warnx("agent: hub refused this node (not enrolled "
                               "or revoked?); retrying");
+                /* A new key is refused until enrolled: not a verdict. */
+                if ((a->try_idx & 1) == 0)
+                    node_linkstate_set(a->d, &a->ls, NODE_LINK_REFUSED,
+                                       "the hub refused this node's key in "
+                                       "the handshake (revoked, or not "
+                                       "enrolled)");
                 a->alt_now = true;
                 break;
             case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
@@ -985,6 +1010,10 @@ s_on_monitor(struct s_agent *a)
                 ewh_log_warnx("agent: handshake with hub failed (wrong hub "
                               "key? only keys announced by the pinned hub "
                               "key are accepted); retrying");
+                if ((a->try_idx & 2) == 0 && a->ls.state != NODE_LINK_REFUSED)
+                    node_linkstate_set(a->d, &a->ls, NODE_LINK_HANDSHAKE,
+                                       "the CURVE handshake with the hub "
+                                       "fails (wrong hub key in hub.pub?)");
                 a->alt_now = true;
                 break;
             default:
@@ -1071,7 +1100,7 @@ s_sock_open(struct s_agent *a, struct ewh_err *err)
         return ewh_err_set(err, EWH_E_IO, "zmq setsockopt: %s",
                            zmq_strerror(errno));
     if (zmq_socket_monitor(a->sock, mon_ep,
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                ZMQ_EVENT_DISCONNECTED |
                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
@@ -1148,6 +1177,38 @@ s_maybe_alternate(struct s_agent *a, struct ewh_err *err)
         ewh_log_errx("agent: reconnect: %s", e2.reason);
 }
 
+/* Not connected for NODE_LINK_WARN_MS: say so once, and why if the
+ * monitor told (linkstate.h). */
+static void
+s_link_tick(struct s_agent *a)
+{
+    int64_t now = ewh_mono_ms();
+    const char *why;
+
+    if (a->connected)
+        return;
+    if (a->link_down_ms == 0) {
+        a->link_down_ms = now;
+        return;
+    }
+    if (a->link_warned || now - a->link_down_ms < NODE_LINK_WARN_MS)
+        return;
+    a->link_warned = true;
+    if (a->ls.state == NODE_LINK_REFUSED || a->ls.state == NODE_LINK_HANDSHAKE)
+        why = a->ls.reason;
+    else if (a->tcp_seen)
+        why = "TCP connects but no handshake completes (is it an ewhub?)";
+    else
+        why = "no TCP connection: nothing listening there, connection "
+              "refused, or no route";
+    ewh_log_warnx("agent: cannot reach the hub at %s for %lld s: %s; "
+                  "retrying (at most every %u ms)",
+                  a->d->cfg.hub, (long long)(now - a->link_down_ms) / 1000, why,
+                  a->d->cfg.reconnect_max_ms);
+    if (a->ls.state != NODE_LINK_REFUSED && a->ls.state != NODE_LINK_HANDSHAKE)
+        node_linkstate_set(a->d, &a->ls, NODE_LINK_UNREACHABLE, why);
+}
+
 int
 node_run(struct node_dir *d, int sfd, struct ewh_err *err)
 {
@@ -1175,6 +1236,7 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
     s_rekey_check(&a);
     if (s_setup(&a, err) != 0)
         goto out;
+    node_linkstate_set(d, &a.ls, NODE_LINK_CONNECTING, NULL);
     ewh_log_info("agent: node %s connecting to %s (roster version %llu, "
                  "credit %u, heartbeat %ums)",
                  a.me, d->cfg.hub,
@@ -1239,7 +1301,9 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
         s_pump_outbox(&a);
         s_pump_receipts(&a);
         s_maybe_alternate(&a, err);
+        s_link_tick(&a);
     }
+    node_linkstate_set(d, &a.ls, NODE_LINK_STOPPED, "the agent stopped");
     rc = 0;
 out:
     s_flush(&a);

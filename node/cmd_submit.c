@@ -7,6 +7,7 @@
 
 #include "cap.h"
 #include "cmd.h"
+#include "linkstate.h"
 #include "ewh/envelope.h"
 #include "ewh/log.h"
 
@@ -403,6 +404,12 @@ node_cmd_submit(int argc, char **argv)
     m.received_at = ewh_now();
     if (m.body == NULL) {
         ewh_err_set(&err, EWH_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    /* Say what keeps it from leaving; a node the hub refuses queues
+     * nothing (linkstate.h). */
+    if (node_linkstate_hint(&d, "submit", stderr) == NODE_LINK_REFUSED) {
+        ewh_err_set(&err, EWH_E_REVOKED, "nothing queued");
         goto fail;
     }
     if (node_store_begin(d.store, &err) != 0)
