@@ -1103,7 +1103,10 @@ s_on_router(struct hub *h)
     if (id == NULL || revoked ||
         strcmp(ewh_hex(id->curve, 32, keyhex, sizeof(keyhex)), key) != 0) {
         h->n.bad_frames++;
-        ewh_err_set(&err, EWH_E_REVOKED, "%s",
+        /* revoked: the country is refused; unknown: this key is (a
+         * re-key), the node's new key is not. */
+        ewh_err_set(&err, id == NULL || revoked ? EWH_E_REVOKED : EWH_E_UNKNOWN,
+                    "%s",
                     id == NULL ? "this node is not enrolled"
                     : revoked  ? "this node is revoked"
                                : "this node's key was replaced");
@@ -1832,7 +1835,8 @@ s_cut_mark(struct hub *h, struct hub_node *n)
         if (c->cut_at_ms != 0 ||
             (id != NULL && !rev && strcmp(hex, c->key) == 0))
             continue;
-        ewh_err_set(&err, EWH_E_REVOKED, "%s",
+        ewh_err_set(&err, id == NULL || rev ? EWH_E_REVOKED : EWH_E_UNKNOWN,
+                    "%s",
                     id == NULL || rev ? "this node is revoked"
                                       : "this node's key was replaced");
         ewh_log_info("router: cutting %s's connection (%s)", n->cc,
