@@ -944,6 +944,17 @@ s_on_frame(struct s_agent *a, const uint8_t *buf, size_t len)
 
 /* ---- connection events ---- */
 
+/* node.key.new exists (loaded or not yet): the hub may refuse the
+ * current key because it enrolled the new one. */
+static bool
+s_rekey_pending(const struct s_agent *a)
+{
+    char f[1200];
+
+    node_dir_file(a->d, "node.key.new", f, sizeof(f));
+    return a->next != NULL || access(f, F_OK) == 0;
+}
+
 static void
 s_on_monitor(struct s_agent *a)
 {
@@ -997,8 +1008,9 @@ s_on_monitor(struct s_agent *a)
             case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
                 ewh_log_warnx("agent: hub refused this node (not enrolled "
                               "or revoked?); retrying");
-                /* A new key is refused until enrolled: not a verdict. */
-                if ((a->try_idx & 1) == 0)
+                /* A new key is refused until enrolled, and the current one
+                 * once the new one is: neither is a verdict on the node. */
+                if ((a->try_idx & 1) == 0 && !s_rekey_pending(a))
                     node_linkstate_set(a->d, &a->ls, NODE_LINK_REFUSED,
                                        "the hub refused this node's key in "
                                        "the handshake (revoked, or not "
@@ -1010,7 +1022,7 @@ s_on_monitor(struct s_agent *a)
                 ewh_log_warnx("agent: handshake with hub failed (wrong hub "
                               "key? only keys announced by the pinned hub "
                               "key are accepted); retrying");
-                if ((a->try_idx & 2) == 0 && a->ls.state != NODE_LINK_REFUSED)
+                if (!a->d->has_hub_next && a->ls.state != NODE_LINK_REFUSED)
                     node_linkstate_set(a->d, &a->ls, NODE_LINK_HANDSHAKE,
                                        "the CURVE handshake with the hub "
                                        "fails (wrong hub key in hub.pub?)");
