@@ -1010,7 +1010,8 @@ s_on_monitor(struct s_agent *a)
                               "or revoked?); retrying");
                 /* A new key is refused until enrolled, and the current one
                  * once the new one is: neither is a verdict on the node. */
-                if ((a->try_idx & 1) == 0 && !s_rekey_pending(a))
+                if ((a->try_idx & 1) == 0 && !s_rekey_pending(a) &&
+                    a->ls.state != NODE_LINK_REFUSED)
                     node_linkstate_set(a->d, &a->ls, NODE_LINK_REFUSED,
                                        "the hub refused this node's key in "
                                        "the handshake (revoked, or not "
@@ -1248,6 +1249,10 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
     s_rekey_check(&a);
     if (s_setup(&a, err) != 0)
         goto out;
+    /* Keep when the link was last up, from the previous run. */
+    node_linkstate_read(d, &a.ls);
+    a.ls.state = NODE_LINK_UNKNOWN;
+    a.ls.started = 0;
     node_linkstate_set(d, &a.ls, NODE_LINK_CONNECTING, NULL);
     ewh_log_info("agent: node %s connecting to %s (roster version %llu, "
                  "credit %u, heartbeat %ums)",
