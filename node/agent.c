@@ -1,6 +1,7 @@
 /* agent.c — the node agent's event loop. */
 #include "agent.h"
 #include "linkstate.h"
+#include "probe.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -92,7 +93,9 @@ struct s_agent {
     /* The link as the commands see it (linkstate.h). */
     struct node_linkstate ls;
     int64_t link_down_ms; /* monotonic: not connected since; 0 connected */
-    bool link_warned, tcp_seen;
+    bool link_warned, tcp_seen, probed;
+    int probe_fd; /* our own TCP connect to the hub (probe.h) */
+    char probe_why[128];
 };
 
 static int s_sock_open(struct s_agent *a, struct ewh_err *err);
@@ -1197,21 +1200,37 @@ s_link_tick(struct s_agent *a)
 {
     int64_t now = ewh_mono_ms();
     const char *why;
+    char buf[200];
 
-    if (a->connected)
+    if (a->connected) {
+        a->probed = false;
         return;
+    }
     if (a->link_down_ms == 0) {
         a->link_down_ms = now;
         return;
     }
+    if (!a->probed && now - a->link_down_ms >= NODE_LINK_WARN_MS / 3) {
+        a->probed = true;
+        a->probe_fd =
+            node_probe_start(a->d->cfg.hub, a->probe_why, sizeof(a->probe_why));
+    }
     if (a->link_warned || now - a->link_down_ms < NODE_LINK_WARN_MS)
         return;
     a->link_warned = true;
+    if (a->probe_fd >= 0) {
+        node_probe_result(a->probe_fd, a->probe_why, sizeof(a->probe_why));
+        a->probe_fd = -1;
+    }
     if (a->ls.state == NODE_LINK_REFUSED || a->ls.state == NODE_LINK_HANDSHAKE)
         why = a->ls.reason;
     else if (a->tcp_seen)
         why = "TCP connects but no handshake completes (is it an ewhub?)";
-    else
+    else if (a->probe_why[0] != '\0' &&
+             strcmp(a->probe_why, "TCP connects") != 0) {
+        snprintf(buf, sizeof(buf), "no TCP connection: %s", a->probe_why);
+        why = buf;
+    } else
         why = "no TCP connection: nothing listening there, connection "
               "refused, or no route";
     ewh_log_warnx("agent: cannot reach the hub at %s for %lld s: %s; "
@@ -1230,6 +1249,7 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
     int rc = -1, n, i;
 
     memset(&a, 0, sizeof(a));
+    a.probe_fd = -1;
     a.d = d;
     a.me = d->cfg.country;
     a.sfd = sfd;
@@ -1328,6 +1348,8 @@ out:
     free(a.cp_raw);
     ewh_wrapcache_destroy(&a.wc);
     s_sock_close(&a);
+    if (a.probe_fd >= 0)
+        close(a.probe_fd);
     if (a.ctx != NULL)
         zmq_ctx_term(a.ctx);
     ewh_roster_destroy(&a.roster);

@@ -51,7 +51,8 @@ class LinkState(NodeCase):
         agent = self.agent_start(d)
         wait_for(lambda: "cannot reach the hub at tcp://127.0.0.1:1" in
                  agent.logtext(), what="the agent says it cannot reach")
-        self.assertIn("no TCP connection", agent.logtext())
+        self.assertIn("no TCP connection: Connection refused",
+                      agent.logtext())
         wait_for(lambda: self.link(d)["state"] == "unreachable",
                  what="link state unreachable")
         r = self.ewnode("outbox", "--dir", d)
