@@ -1204,6 +1204,9 @@ s_link_tick(struct s_agent *a)
 
     if (a->connected) {
         a->probed = false;
+        if (a->probe_fd >= 0)
+            close(a->probe_fd);
+        a->probe_fd = -1;
         return;
     }
     if (a->link_down_ms == 0) {
