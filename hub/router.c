@@ -1791,10 +1791,10 @@ s_monitor_tick(struct hub *h)
 }
 
 /* Connections marked to be cut (their Error sent S_CLOSE_LINGER_MS ago):
- * shut each down alone.  Returns false if one could not be (its fd is
- * unknown), and the caller falls back to a re-bind. */
+ * shut each down alone.  Returns false if one could not be (libzmq gave
+ * no fd for it), and the caller falls back to a re-bind. */
 static bool
-s_cut_due(struct hub *h, bool all)
+s_cut_due(struct hub *h)
 {
     int64_t now = ewh_mono_ms();
     bool ok = true;
@@ -1804,9 +1804,10 @@ s_cut_due(struct hub *h, bool all)
         struct hub_node *n = hub_queue_at(h->q, i);
         for (k = 0; k < n->n_conns; k++) {
             struct hub_conn c = n->conns[k];
-            if (c.cut_at_ms == 0 || (!all && now < c.cut_at_ms))
+            if (c.cut_at_ms == 0 || now < c.cut_at_ms)
                 continue;
-            if (!hub_queue_conn_cut(&c) && c.peer_len == 0)
+            /* Not cut when its fd is another peer's by now: it is gone. */
+            if (!hub_queue_conn_cut(&c) && c.fd < 0)
                 ok = false;
             /* Not the session any more (s_cut_mark). */
             (void)hub_queue_conn_gone(n, -1, c.rid, c.rid_len);
@@ -1817,14 +1818,14 @@ s_cut_due(struct hub *h, bool all)
 }
 
 /* Mark n's connections that the roster no longer admits (revoked, or a
- * key the roster replaced) to be cut, and tell each why.  True if any. */
-static bool
+ * key the roster replaced) to be cut, and tell each why. */
+static void
 s_cut_mark(struct hub *h, struct hub_node *n)
 {
     const struct ewh_pubid *id;
     struct ewh_err err = {0};
     char hex[65];
-    bool rev = false, any = false, session = false;
+    bool rev = false, session = false;
     size_t k;
 
     id = ewh_roster_find(h->roster, n->cc, &rev);
@@ -1845,7 +1846,6 @@ s_cut_mark(struct hub *h, struct hub_node *n)
         c->cut_at_ms = ewh_mono_ms() + S_CLOSE_LINGER_MS;
         session |= n->connected && n->rid_len == c->rid_len &&
                    memcmp(n->rid, c->rid, c->rid_len) == 0;
-        any = true;
     }
     if (session) {
         /* Nothing more goes to it: the newest connection still admitted
@@ -1862,7 +1862,6 @@ s_cut_mark(struct hub *h, struct hub_node *n)
             h->status_due = true;
         }
     }
-    return any;
 }
 
 /* The roster changed in the store: re-sign, push to every node, and cut
@@ -1875,7 +1874,7 @@ s_roster_check(struct hub *h)
     uint64_t v;
     size_t i, k;
 
-    if (!s_cut_due(h, false)) {
+    if (!s_cut_due(h)) {
         /* A connection whose fd libzmq did not tell: the old way. */
         h->n.rebinds++;
         s_router_close(h, S_CLOSE_LINGER_MS);
@@ -1904,7 +1903,7 @@ s_roster_check(struct hub *h)
      * and gets the new roster. */
     for (i = 0; i < hub_queue_count(h->q); i++) {
         struct hub_node *n = hub_queue_at(h->q, i);
-        (void)s_cut_mark(h, n);
+        s_cut_mark(h, n);
         for (k = 0; k < n->n_conns; k++)
             if (n->conns[k].cut_at_ms == 0)
                 s_send_roster_to(h, n->cc, n->conns[k].rid,
