@@ -1,7 +1,5 @@
 /* agent.c — the node agent's event loop. */
 #include "agent.h"
-#include "linkstate.h"
-#include "probe.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -19,6 +17,8 @@
 #include "ewh/frame.h"
 #include "ewh/log.h"
 #include "ewh/receipt.h"
+#include "linkstate.h"
+#include "probe.h"
 #include "rekey.h"
 #include "roster.h"
 #include "ewh/keyfile.h"
