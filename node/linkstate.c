@@ -168,7 +168,9 @@ s_hint(const struct node_dir *d, const char *cmd, FILE *out)
                 cmd, s_time(ls.since, t1, sizeof(t1)), ls.reason);
         return NODE_LINK_REFUSED;
     case NODE_LINK_CONNECTING:
-        /* Just started: say so only once it has taken a while. */
+    case NODE_LINK_DISCONNECTED:
+        /* Just started, or a reconnect under way: say so only once it
+         * has taken a while. */
         if (ewh_now() - ls.since < NODE_LINK_WARN_MS / 1000)
             return NODE_LINK_UNKNOWN;
         /* fall through */
