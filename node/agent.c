@@ -935,8 +935,7 @@ s_on_frame(struct s_agent *a, const uint8_t *buf, size_t len)
                       ewh_errcode_name((enum ewh_errcode)f->error->code),
                       f->error->reason);
         if (f->error->code == EWH_E_REVOKED)
-            node_linkstate_set(a->d, &a->ls, NODE_LINK_REFUSED,
-                               f->error->reason);
+            node_linkstate_set(a->d, &a->ls, NODE_LS_REFUSED, f->error->reason);
         break;
     default:
         ewh_log_debug("agent: ignored %s", ewh_frame_name(f));
@@ -984,7 +983,7 @@ s_on_monitor(struct s_agent *a)
                 break;
             case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
                 ewh_log_info("agent: connected to hub %s", a->d->cfg.hub);
-                node_linkstate_set(a->d, &a->ls, NODE_LINK_CONNECTED, NULL);
+                node_linkstate_set(a->d, &a->ls, NODE_LS_CONNECTED, NULL);
                 a->link_down_ms = 0;
                 a->link_warned = false;
                 a->tcp_seen = false;
@@ -999,8 +998,8 @@ s_on_monitor(struct s_agent *a)
                 if (a->connected) {
                     ewh_log_info("agent: disconnected from hub; "
                                  "reconnecting");
-                    if (a->ls.state != NODE_LINK_REFUSED)
-                        node_linkstate_set(a->d, &a->ls, NODE_LINK_DISCONNECTED,
+                    if (a->ls.state != NODE_LS_REFUSED)
+                        node_linkstate_set(a->d, &a->ls, NODE_LS_DISCONNECTED,
                                            "connection lost; reconnecting");
                 }
                 a->connected = false;
@@ -1014,8 +1013,8 @@ s_on_monitor(struct s_agent *a)
                 /* A new key is refused until enrolled, and the current one
                  * once the new one is: neither is a verdict on the node. */
                 if ((a->try_idx & 1) == 0 && !s_rekey_pending(a) &&
-                    a->ls.state != NODE_LINK_REFUSED)
-                    node_linkstate_set(a->d, &a->ls, NODE_LINK_REFUSED,
+                    a->ls.state != NODE_LS_REFUSED)
+                    node_linkstate_set(a->d, &a->ls, NODE_LS_REFUSED,
                                        "the hub refused this node's key in "
                                        "the handshake (revoked, or not "
                                        "enrolled)");
@@ -1026,8 +1025,8 @@ s_on_monitor(struct s_agent *a)
                 ewh_log_warnx("agent: handshake with hub failed (wrong hub "
                               "key? only keys announced by the pinned hub "
                               "key are accepted); retrying");
-                if (!a->d->has_hub_next && a->ls.state != NODE_LINK_REFUSED)
-                    node_linkstate_set(a->d, &a->ls, NODE_LINK_HANDSHAKE,
+                if (!a->d->has_hub_next && a->ls.state != NODE_LS_REFUSED)
+                    node_linkstate_set(a->d, &a->ls, NODE_LS_HANDSHAKE,
                                        "the CURVE handshake with the hub "
                                        "fails (wrong hub key in hub.pub?)");
                 a->alt_now = true;
@@ -1193,7 +1192,7 @@ s_maybe_alternate(struct s_agent *a, struct ewh_err *err)
         ewh_log_errx("agent: reconnect: %s", e2.reason);
 }
 
-/* Not connected for NODE_LINK_WARN_MS: say so once, and why if the
+/* Not connected for NODE_LS_WARN_MS: say so once, and why if the
  * monitor told (linkstate.h). */
 static void
 s_link_tick(struct s_agent *a)
@@ -1213,19 +1212,19 @@ s_link_tick(struct s_agent *a)
         a->link_down_ms = now;
         return;
     }
-    if (!a->probed && now - a->link_down_ms >= NODE_LINK_WARN_MS / 3) {
+    if (!a->probed && now - a->link_down_ms >= NODE_LS_WARN_MS / 3) {
         a->probed = true;
         a->probe_fd =
             node_probe_start(a->d->cfg.hub, a->probe_why, sizeof(a->probe_why));
     }
-    if (a->link_warned || now - a->link_down_ms < NODE_LINK_WARN_MS)
+    if (a->link_warned || now - a->link_down_ms < NODE_LS_WARN_MS)
         return;
     a->link_warned = true;
     if (a->probe_fd >= 0) {
         node_probe_result(a->probe_fd, a->probe_why, sizeof(a->probe_why));
         a->probe_fd = -1;
     }
-    if (a->ls.state == NODE_LINK_REFUSED || a->ls.state == NODE_LINK_HANDSHAKE)
+    if (a->ls.state == NODE_LS_REFUSED || a->ls.state == NODE_LS_HANDSHAKE)
         why = a->ls.reason;
     else if (a->tcp_seen)
         why = "TCP connects but no handshake completes (is it an ewhub?)";
@@ -1240,8 +1239,8 @@ s_link_tick(struct s_agent *a)
                   "retrying (at most every %u ms)",
                   a->d->cfg.hub, (long long)(now - a->link_down_ms) / 1000, why,
                   a->d->cfg.reconnect_max_ms);
-    if (a->ls.state != NODE_LINK_REFUSED && a->ls.state != NODE_LINK_HANDSHAKE)
-        node_linkstate_set(a->d, &a->ls, NODE_LINK_UNREACHABLE, why);
+    if (a->ls.state != NODE_LS_REFUSED && a->ls.state != NODE_LS_HANDSHAKE)
+        node_linkstate_set(a->d, &a->ls, NODE_LS_UNREACHABLE, why);
 }
 
 int
@@ -1274,9 +1273,9 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
         goto out;
     /* Keep when the link was last up, from the previous run. */
     node_linkstate_read(d, &a.ls);
-    a.ls.state = NODE_LINK_UNKNOWN;
+    a.ls.state = NODE_LS_UNKNOWN;
     a.ls.started = 0;
-    node_linkstate_set(d, &a.ls, NODE_LINK_CONNECTING, NULL);
+    node_linkstate_set(d, &a.ls, NODE_LS_CONNECTING, NULL);
     ewh_log_info("agent: node %s connecting to %s (roster version %llu, "
                  "credit %u, heartbeat %ums)",
                  a.me, d->cfg.hub,
@@ -1343,7 +1342,7 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
         s_maybe_alternate(&a, err);
         s_link_tick(&a);
     }
-    node_linkstate_set(d, &a.ls, NODE_LINK_STOPPED, "the agent stopped");
+    node_linkstate_set(d, &a.ls, NODE_LS_STOPPED, "the agent stopped");
     rc = 0;
 out:
     s_flush(&a);

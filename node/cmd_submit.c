@@ -408,7 +408,7 @@ node_cmd_submit(int argc, char **argv)
     }
     /* Say what keeps it from leaving; a node the hub refuses queues
      * nothing (linkstate.h). */
-    if (node_linkstate_hint(&d, "submit", stderr) == NODE_LINK_REFUSED) {
+    if (node_linkstate_hint(&d, "submit", stderr) == NODE_LS_REFUSED) {
         ewh_err_set(&err, EWH_E_REVOKED, "nothing queued");
         goto fail;
     }

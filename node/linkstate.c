@@ -15,37 +15,37 @@
 #define S_MAX_BYTES 4096
 
 static const char *const s_names[] = {
-    [NODE_LINK_UNKNOWN] = "unknown",
-    [NODE_LINK_CONNECTING] = "connecting",
-    [NODE_LINK_CONNECTED] = "connected",
-    [NODE_LINK_DISCONNECTED] = "disconnected",
-    [NODE_LINK_UNREACHABLE] = "unreachable",
-    [NODE_LINK_HANDSHAKE] = "handshake-failed",
-    [NODE_LINK_REFUSED] = "refused",
-    [NODE_LINK_STOPPED] = "stopped",
+    [NODE_LS_UNKNOWN] = "unknown",
+    [NODE_LS_CONNECTING] = "connecting",
+    [NODE_LS_CONNECTED] = "connected",
+    [NODE_LS_DISCONNECTED] = "disconnected",
+    [NODE_LS_UNREACHABLE] = "unreachable",
+    [NODE_LS_HANDSHAKE] = "handshake-failed",
+    [NODE_LS_REFUSED] = "refused",
+    [NODE_LS_STOPPED] = "stopped",
 };
 
 const char *
-node_link_name(enum node_link s)
+node_linkstate_name(enum node_link_state s)
 {
     return (unsigned)s < sizeof(s_names) / sizeof(s_names[0]) ? s_names[s]
                                                               : "unknown";
 }
 
-static enum node_link
+static enum node_link_state
 s_from_name(const char *n)
 {
     size_t i;
 
     for (i = 0; n != NULL && i < sizeof(s_names) / sizeof(s_names[0]); i++)
         if (strcmp(n, s_names[i]) == 0)
-            return (enum node_link)i;
-    return NODE_LINK_UNKNOWN;
+            return (enum node_link_state)i;
+    return NODE_LS_UNKNOWN;
 }
 
 void
 node_linkstate_set(const struct node_dir *d, struct node_linkstate *ls,
-                   enum node_link state, const char *reason)
+                   enum node_link_state state, const char *reason)
 {
     struct ewh_err err = {0};
     char path[1200], *text;
@@ -56,7 +56,7 @@ node_linkstate_set(const struct node_dir *d, struct node_linkstate *ls,
         reason = "";
     if (state == ls->state && strcmp(reason, ls->reason) == 0)
         return;
-    if (ls->state == NODE_LINK_CONNECTED || state == NODE_LINK_CONNECTED)
+    if (ls->state == NODE_LS_CONNECTED || state == NODE_LS_CONNECTED)
         ls->last_connected = now;
     if (state != ls->state)
         ls->since = now;
@@ -68,7 +68,7 @@ node_linkstate_set(const struct node_dir *d, struct node_linkstate *ls,
     snprintf(ls->reason, sizeof(ls->reason), "%s", reason);
 
     o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s}", "state",
-                  node_link_name(state), "since", (json_int_t)ls->since,
+                  node_linkstate_name(state), "since", (json_int_t)ls->since,
                   "last_connected", (json_int_t)ls->last_connected, "started",
                   (json_int_t)ls->started, "pid", (json_int_t)ls->pid, "hub",
                   ls->hub, "reason", ls->reason);
@@ -130,7 +130,7 @@ s_time(int64_t t, char *buf, size_t cap)
 }
 
 /* The hint, printed to out unless out is NULL. */
-static enum node_link
+static enum node_link_state
 s_hint(const struct node_dir *d, const char *cmd, FILE *out)
 {
     struct node_linkstate ls;
@@ -140,7 +140,7 @@ s_hint(const struct node_dir *d, const char *cmd, FILE *out)
     node_linkstate_read(d, &ls);
     if (pid == 0) {
         if (out == NULL)
-            return NODE_LINK_STOPPED;
+            return NODE_LS_STOPPED;
         fprintf(out,
                 "ewnode %s: the agent is not running on %s: nothing is sent "
                 "or received until it runs (ewnode run --dir %s, or "
@@ -150,29 +150,29 @@ s_hint(const struct node_dir *d, const char *cmd, FILE *out)
             fprintf(out, "; last connected to the hub %s",
                     s_time(ls.last_connected, t1, sizeof(t1)));
         fputc('\n', out);
-        return NODE_LINK_STOPPED;
+        return NODE_LS_STOPPED;
     }
     /* The file is the running agent's only if it wrote its pid there. */
     if (ls.pid != pid)
-        return NODE_LINK_UNKNOWN;
+        return NODE_LS_UNKNOWN;
     switch (ls.state) {
-    case NODE_LINK_CONNECTED:
-        return NODE_LINK_CONNECTED;
-    case NODE_LINK_REFUSED:
+    case NODE_LS_CONNECTED:
+        return NODE_LS_CONNECTED;
+    case NODE_LS_REFUSED:
         if (out == NULL)
-            return NODE_LINK_REFUSED;
+            return NODE_LS_REFUSED;
         fprintf(out,
                 "ewnode %s: the hub refuses this node since %s (%s): "
                 "nothing is sent or received; ask the hub operator "
                 "(ewhub status shows the roster)\n",
                 cmd, s_time(ls.since, t1, sizeof(t1)), ls.reason);
-        return NODE_LINK_REFUSED;
-    case NODE_LINK_CONNECTING:
-    case NODE_LINK_DISCONNECTED:
+        return NODE_LS_REFUSED;
+    case NODE_LS_CONNECTING:
+    case NODE_LS_DISCONNECTED:
         /* Just started, or a reconnect under way: say so only once it
          * has taken a while. */
-        if (ewh_now() - ls.since < NODE_LINK_WARN_MS / 1000)
-            return NODE_LINK_UNKNOWN;
+        if (ewh_now() - ls.since < NODE_LS_WARN_MS / 1000)
+            return NODE_LS_UNKNOWN;
         /* fall through */
     default:
         if (out == NULL)
@@ -185,13 +185,13 @@ s_hint(const struct node_dir *d, const char *cmd, FILE *out)
                 ls.last_connected > 0
                     ? s_time(ls.last_connected, t1, sizeof(t1))
                     : "it started",
-                node_link_name(ls.state), s_time(ls.since, t2, sizeof(t2)),
+                node_linkstate_name(ls.state), s_time(ls.since, t2, sizeof(t2)),
                 ls.reason[0] ? ": " : "", ls.reason);
         return ls.state;
     }
 }
 
-enum node_link
+enum node_link_state
 node_linkstate_hint(const struct node_dir *d, const char *cmd, FILE *out)
 {
     return s_hint(d, cmd, out);
@@ -201,14 +201,14 @@ int
 node_linkstate_follow(const struct node_dir *d, const char *cmd, int last,
                       FILE *out)
 {
-    enum node_link now = s_hint(d, cmd, NULL);
+    enum node_link_state now = s_hint(d, cmd, NULL);
 
     if ((int)now == last)
         return last;
-    if (now == NODE_LINK_CONNECTED) {
+    if (now == NODE_LS_CONNECTED) {
         if (last != -1)
             fprintf(out, "ewnode %s: the agent is connected to the hub\n", cmd);
-    } else if (now != NODE_LINK_UNKNOWN)
+    } else if (now != NODE_LS_UNKNOWN)
         (void)s_hint(d, cmd, out);
     return (int)now;
 }
@@ -225,7 +225,7 @@ node_linkstate_json(const struct node_dir *d)
     return json_pack(
         "{s:b, s:s, s:o, s:o, s:s}", "agent_running", pid != 0, "state",
         pid == 0 ? "stopped"
-        : mine   ? node_link_name(ls.state)
+        : mine   ? node_linkstate_name(ls.state)
                  : "connecting",
         "since", mine && ls.since ? json_integer(ls.since) : json_null(),
         "last_connected",

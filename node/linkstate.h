@@ -19,23 +19,23 @@
 
 #include "dir.h"
 
-enum node_link {
-    NODE_LINK_UNKNOWN = 0,  /* no file (no agent ever ran here) */
-    NODE_LINK_CONNECTING,   /* started, no session yet */
-    NODE_LINK_CONNECTED,    /* CURVE handshake done, hello sent */
-    NODE_LINK_DISCONNECTED, /* was connected; reconnecting */
-    NODE_LINK_UNREACHABLE,  /* TCP connection fails for a while */
-    NODE_LINK_HANDSHAKE,    /* handshake fails: wrong hub key? */
-    NODE_LINK_REFUSED,      /* the hub refuses this node (revoked...) */
-    NODE_LINK_STOPPED,      /* the agent stopped in order */
+enum node_link_state {
+    NODE_LS_UNKNOWN = 0,  /* no file (no agent ever ran here) */
+    NODE_LS_CONNECTING,   /* started, no session yet */
+    NODE_LS_CONNECTED,    /* CURVE handshake done, hello sent */
+    NODE_LS_DISCONNECTED, /* was connected; reconnecting */
+    NODE_LS_UNREACHABLE,  /* TCP connection fails for a while */
+    NODE_LS_HANDSHAKE,    /* handshake fails: wrong hub key? */
+    NODE_LS_REFUSED,      /* the hub refuses this node (revoked...) */
+    NODE_LS_STOPPED,      /* the agent stopped in order */
 };
 
 /* After this long without a session the agent logs that the hub cannot be
  * reached and says why if it can tell. */
-#define NODE_LINK_WARN_MS 3000
+#define NODE_LS_WARN_MS 3000
 
 struct node_linkstate {
-    enum node_link state;
+    enum node_link_state state;
     int64_t since;          /* unix seconds: this state began */
     int64_t last_connected; /* unix seconds the link was last up, 0 never */
     int64_t started;        /* unix seconds the agent started */
@@ -44,27 +44,27 @@ struct node_linkstate {
     char reason[256];       /* why, for people; "" when connected */
 };
 
-const char *node_link_name(enum node_link s);
+const char *node_linkstate_name(enum node_link_state s);
 
 /* Agent side: set the state (and reason, may be NULL) and rewrite
  * DIR/link.json when either changed.  Errors are logged, never fatal:
  * the link works without the file. */
 void node_linkstate_set(const struct node_dir *d, struct node_linkstate *ls,
-                        enum node_link state, const char *reason);
+                        enum node_link_state state, const char *reason);
 
-/* Read DIR/link.json into *ls; state NODE_LINK_UNKNOWN when absent or
+/* Read DIR/link.json into *ls; state NODE_LS_UNKNOWN when absent or
  * unreadable. */
 void node_linkstate_read(const struct node_dir *d, struct node_linkstate *ls);
 
 /* Commands: print to out ("ewnode CMD: ...") what the user must know
  * about the link (agent not running; not connected since T and why; the
  * hub refuses this node), nothing when the agent is connected or has just
- * started.  Returns the state as a code: NODE_LINK_CONNECTED when the
- * agent runs and is connected, NODE_LINK_STOPPED when no agent runs,
- * NODE_LINK_UNKNOWN when it has just started (nothing said), else the
+ * started.  Returns the state as a code: NODE_LS_CONNECTED when the
+ * agent runs and is connected, NODE_LS_STOPPED when no agent runs,
+ * NODE_LS_UNKNOWN when it has just started (nothing said), else the
  * agent's state. */
-enum node_link node_linkstate_hint(const struct node_dir *d, const char *cmd,
-                                   FILE *out);
+enum node_link_state node_linkstate_hint(const struct node_dir *d,
+                                         const char *cmd, FILE *out);
 
 /* For a command that waits (watch): print the hint when the state
  * differs from last (-1 at first, saying nothing when connected), and "the
