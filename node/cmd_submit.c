@@ -340,6 +340,12 @@ node_cmd_submit(int argc, char **argv)
                                         "each other");
     if (node_cmd_open_dir(&d, a.dir, true, "submit") != 0)
         return 1;
+    /* Say what keeps it from leaving; a node the hub refuses queues
+     * nothing (linkstate.h). */
+    if (node_linkstate_hint(&d, "submit", stderr) == NODE_LS_REFUSED) {
+        ewh_err_set(&err, EWH_E_REVOKED, "nothing queued");
+        goto fail;
+    }
 
     ref = a.updates != NULL ? a.updates : a.cancels;
     if (ref != NULL) {
@@ -404,12 +410,6 @@ node_cmd_submit(int argc, char **argv)
     m.received_at = ewh_now();
     if (m.body == NULL) {
         ewh_err_set(&err, EWH_E_NOMEM, "out of memory");
-        goto fail;
-    }
-    /* Say what keeps it from leaving; a node the hub refuses queues
-     * nothing (linkstate.h). */
-    if (node_linkstate_hint(&d, "submit", stderr) == NODE_LS_REFUSED) {
-        ewh_err_set(&err, EWH_E_REVOKED, "nothing queued");
         goto fail;
     }
     if (node_store_begin(d.store, &err) != 0)
