@@ -81,6 +81,12 @@ class StatusNodes(NodeCase):
         with open(os.path.join(self.hub, "ewhub.conf"), "a") as f:
             f.write("\n[monitor]\nmetrics = 127.0.0.1:0\n")
         dirs = self.region(countries)
+        # region() asks for 500 ms heartbeats (ZeroMQ gives up after 3x):
+        # a loaded machine could drop an idle session, and this test wants
+        # to see one session stay.  The last key of the file wins.
+        for d in dirs.values():
+            with open(os.path.join(d, "ewnode.conf"), "a") as f:
+                f.write("heartbeat_ms = 1000\n")
         for cc in agent_metrics:
             with open(os.path.join(dirs[cc], "ewnode.conf"), "a") as f:
                 f.write("metrics = 127.0.0.1:0\n")
