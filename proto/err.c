@@ -29,6 +29,9 @@ static const char *const s_names[EWH_E__COUNT] = {
     [EWH_E_NOMEM] = "no-memory",
     [EWH_E_CRYPTO] = "crypto",
     [EWH_E_NOTFOUND] = "not-found",
+    [EWH_E_AUTH] = "auth",
+    [EWH_E_LOCKED] = "locked",
+    [EWH_E_FORBIDDEN] = "forbidden",
 };
 
 int

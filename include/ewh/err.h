@@ -37,6 +37,9 @@ enum ewh_errcode {
     EWH_E_NOMEM,     /* out of memory */
     EWH_E_CRYPTO,    /* a crypto primitive failed */
     EWH_E_NOTFOUND,  /* no such object */
+    EWH_E_AUTH,      /* bad credentials or no valid session (desk) */
+    EWH_E_LOCKED,    /* account locked after failed sign-ins (desk) */
+    EWH_E_FORBIDDEN, /* the signed-in person's roles do not allow it */
     EWH_E__COUNT
 };
 
