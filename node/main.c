@@ -64,6 +64,13 @@ static const struct s_cmd s_cmds[] = {
     {"audit", node_cmd_audit,
      "check that the audit checkpoints this node holds are a prefix of\n"
      "            the hub's chain (reports any rewrite)"},
+    {"desk", node_cmd_desk,
+     "serve the web console for analysts and liaison officers\n"
+     "            [--listen 127.0.0.1:PORT] [-v]   (docs/desk.md)"},
+    {"user", node_cmd_user,
+     "the desk's accounts: add|del|passwd|role|list\n"
+     "            add NAME --role analyst|liaison|admin[,...] "
+     "[--password-file F]"},
     {"open", node_cmd_open,
      "verify and open an envelope file with this node's key\n"
      "            FILE|-"},

@@ -51,6 +51,9 @@ static const char s_schema[] =
     "  state TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',"
     "  next_try INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS msg_dir ON msg(dir, state, seq);"
+    /* Pages of the inbox newest first, and the unacknowledged (desk). */
+    "CREATE INDEX IF NOT EXISTS msg_created ON msg(dir, created_at, seq);"
+    "CREATE INDEX IF NOT EXISTS msg_unacked ON msg(dir, acked_at, level, seq);"
     "CREATE TABLE IF NOT EXISTS refs(id TEXT NOT NULL, ref TEXT NOT NULL,"
     "  PRIMARY KEY(id, ref));"
     "CREATE INDEX IF NOT EXISTS refs_ref ON refs(ref);"
@@ -618,20 +621,26 @@ int
 node_store_msg_list(node_store_t *s, const struct node_filter *f,
                     node_msg_fn fn, void *ctx, struct ewh_err *err)
 {
-    char sql[512];
+    char sql[640];
     sqlite3_stmt *st;
     struct node_msg m;
     int rc = 0, step;
 
+    /* "acked_at = 0" as a literal, not "(? = 0 OR ...)", so that the
+     * msg_unacked index serves it. */
     snprintf(sql, sizeof(sql),
              "SELECT " S_MSG_COLS " FROM msg WHERE dir = ? AND seq > ?"
              " AND (? = 0 OR ((1 << level) & ?) != 0)"
              " AND (? = '' OR origin = ?)"
-             " AND (? = 0 OR acked_at = 0)"
-             " ORDER BY %s",
-             f->level_first    ? "level DESC, seq ASC"
+             " AND (? = 0 OR 1)%s"
+             " ORDER BY %s LIMIT %lld OFFSET %lld",
+             f->unacked ? " AND acked_at = 0" : "",
+             f->level_newest   ? "level DESC, seq DESC"
+             : f->level_first  ? "level DESC, seq ASC"
              : f->oldest_first ? "seq ASC"
-                               : "created_at DESC, seq DESC");
+                               : "created_at DESC, seq DESC",
+             f->limit > 0 ? (long long)f->limit : -1LL,
+             (long long)f->offset);
     if ((st = s_prep(s, sql, err)) == NULL)
         return -1;
     sqlite3_bind_text(st, 1, f->outgoing ? "out" : "in", -1, SQLITE_STATIC);

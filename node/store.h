@@ -147,6 +147,9 @@ struct node_filter {
     int64_t after_seq; /* only seq > after_seq */
     bool level_first;  /* order high first, then oldest first */
     bool oldest_first; /* default: newest first */
+    bool level_newest; /* order high first, then newest first */
+    size_t limit;      /* at most this many (0: no limit) */
+    size_t offset;     /* after skipping this many (pages) */
 };
 
 /* Call fn for each report matching f (m is cleared after fn returns). */
