@@ -626,6 +626,7 @@ s_inbox_html(struct node_buf *b, const struct s_query *q, struct ewh_err *err)
         f.level_newest = true;
         f.limit = EWH_DESK_PAGE_ROWS + 1;
         rc = node_store_msg_list(s_g.d->store, &f, s_inbox_row, &pend, err);
+        rc = rc > 0 ? 0 : rc; /* 1: the row callback stopped at a page */
     }
     f = q->f;
     if (f.unacked)
@@ -634,6 +635,7 @@ s_inbox_html(struct node_buf *b, const struct s_query *q, struct ewh_err *err)
     f.offset = (size_t)(q->page - 1) * EWH_DESK_PAGE_ROWS;
     if (rc == 0)
         rc = node_store_msg_list(s_g.d->store, &f, s_inbox_row, &all, err);
+    rc = rc > 0 ? 0 : rc;
     pthread_mutex_unlock(&s_g.store_lock);
     if (rc == 0) {
         s_pager(&pager, "/inbox", q, all.more);
@@ -803,6 +805,7 @@ s_outbox(struct s_req *r, bool fragment)
     node_buf_init(&pager);
     pthread_mutex_lock(&s_g.store_lock);
     rc = node_store_msg_list(s_g.d->store, &q.f, s_outbox_row, &l, &err);
+    rc = rc > 0 ? 0 : rc; /* 1: the row callback stopped at a page */
     pthread_mutex_unlock(&s_g.store_lock);
     if (rc != 0) {
         node_buf_free(&l.rows);

@@ -207,6 +207,36 @@ class DeskTest(DeskCase):
         # the audit row names the analyst
         self.wait_inbox(self.nodes["HR"], up)
 
+    def test_pages_and_filters(self):
+        self.setup_region()
+        ids = [self.submit(self.nodes["RS"], level=("low", "medium")[i % 2],
+                           to="HR", category="cyber", title="r%02d" % i,
+                           body="b") for i in range(51)]
+        ana = self.rs.login("ana")
+        st, _, body = self.rs.get("/outbox", ana)
+        self.assertEqual(st, 200)
+        self.assertEqual(body.count("<tr class="), 50)
+        self.assertIn("id=older", body)
+        st, _, body = self.rs.get("/outbox?page=2", ana)
+        self.assertEqual(body.count("<tr class="), 1)
+        self.assertIn(ids[0], body)
+        self.assertEqual(self.rs.get("/outbox?page=0", ana)[0], 400)
+        self.assertEqual(self.rs.get("/outbox?page=x", ana)[0], 400)
+        wait_for(lambda: len(self.inbox(self.nodes["HR"])) == 51,
+                 timeout=60, what="51 reports at HR")
+        lia = self.hr.login("lia")
+        st, _, body = self.hr.get("/inbox?level=medium", lia)
+        self.assertEqual(st, 200)
+        self.assertNotIn("lvl-low", body)
+        self.assertIn("lvl-medium", body)
+        st, _, body = self.hr.get("/live/inbox?unacked=1&page=2", lia)
+        self.assertEqual(st, 200)
+        self.assertEqual(body.count("<tr class="), 1)
+        self.assertEqual(self.hr.get("/inbox?from=XYZ", lia)[0], 400)
+        self.assertEqual(self.hr.get("/inbox?level=urgent", lia)[0], 400)
+        self.assertEqual(self.hr.get("/inbox?from=" + "A" * 200, lia)[0],
+                         400)
+
     def test_lockout(self):
         self.setup_region("lockout_failures = 3\nlockout = 10m\n")
         hr = self.hr
