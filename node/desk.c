@@ -603,9 +603,13 @@ s_pager(struct node_buf *b, const char *base, const struct s_query *q,
                   base, q->qs, (long long)(q->page + 1));
 }
 
-static const char s_inbox_head[] =
-    "<thead><tr><th>level</th><th>received</th><th>from</th><th>type</th>"
-    "<th>category</th><th>title</th><th>acknowledged</th></tr></thead>";
+static void
+s_inbox_head(struct node_buf *b)
+{
+    node_html(b, "<thead><tr><th>level</th><th>received</th><th>from</th>"
+                 "<th>type</th><th>category</th><th>title</th>"
+                 "<th>acknowledged</th></tr></thead>");
+}
 
 static int
 s_inbox_html(struct node_buf *b, const struct s_query *q, struct ewh_err *err)
@@ -613,9 +617,11 @@ s_inbox_html(struct node_buf *b, const struct s_query *q, struct ewh_err *err)
     struct s_list pend = {.max = EWH_DESK_PAGE_ROWS},
                   all = {.max = EWH_DESK_PAGE_ROWS};
     struct node_filter f = q->f;
-    struct node_buf pager;
+    struct node_buf pager, head;
     int rc = 0;
 
+    node_buf_init(&head);
+    s_inbox_head(&head);
     node_buf_init(&pend.rows);
     node_buf_init(&all.rows);
     node_buf_init(&pager);
@@ -642,21 +648,21 @@ s_inbox_html(struct node_buf *b, const struct s_query *q, struct ewh_err *err)
         if (pend.n > 0)
             node_html(b,
                       "<h2>Awaiting acknowledgement, high first{s}</h2>"
-                      "<table id=pending>{s}<tbody>{h}</tbody></table>",
-                      pend.more ? " (the first ones)" : "", s_inbox_head,
-                      &pend.rows);
+                      "<table id=pending>{h}<tbody>{h}</tbody></table>",
+                      pend.more ? " (the first ones)" : "", &head, &pend.rows);
         node_html(b,
-                  "<h2>{s}</h2><table id=reports>{s}<tbody>{h}</tbody>"
+                  "<h2>{s}</h2><table id=reports>{h}<tbody>{h}</tbody>"
                   "</table><p class=pager>{h}</p>",
                   q->f.unacked ? "Unacknowledged, high first"
                                : "All received, newest first",
-                  s_inbox_head, &all.rows, &pager);
+                  &head, &all.rows, &pager);
         if (all.n == 0)
             node_html(b, "<p id=empty>No report matches.</p>");
     }
     node_buf_free(&pend.rows);
     node_buf_free(&all.rows);
     node_buf_free(&pager);
+    node_buf_free(&head);
     return rc;
 }
 
@@ -870,12 +876,20 @@ s_report_page(struct s_req *r, const char *hex)
 {
     struct node_msg m;
     struct node_buf b, refs, acts, st;
+    char addr[EWH_MAX_RECIPIENTS * 4 + 8];
     enum MHD_Result res;
     size_t i;
 
     if (s_report_load(r, hex, &m, &res) != 0)
         return res;
     s_audit(r->s.name, "read", m.id, m.outgoing ? "outbox" : "inbox");
+    {
+        size_t off =
+            (size_t)snprintf(addr, sizeof(addr), "%s", m.to_all ? "all: " : "");
+        for (i = 0; i < m.n_recipients && off < sizeof(addr); i++)
+            off += (size_t)snprintf(addr + off, sizeof(addr) - off, "%s%s",
+                                    i ? ", " : "", m.recipients[i]);
+    }
     node_buf_init(&b);
     node_buf_init(&refs);
     node_buf_init(&acts);
@@ -937,7 +951,7 @@ s_report_page(struct s_req *r, const char *hex)
               "<dt>addressees</dt><dd>{s}</dd>"
               "<dt>state</dt><dd>{h}</dd>"
               "<dt>chain</dt><dd><ul>{h}</ul></dd></dl>"
-              "<h2 id=title>{s}</h2><pre class=body id=body>{s}</pre>{h}"
+              "<pre class=body id=body>{s}</pre>{h}"
               "</div>",
               m.outgoing ? "" : " data-live-none", NULL, m.id,
               ewh_level_name(m.level), ewh_level_name(m.level),
@@ -945,8 +959,7 @@ s_report_page(struct s_req *r, const char *hex)
               ewh_tlp_name(m.tlp), m.urgency, m.certainty,
               (long long)m.created_at, (long long)m.expires_at,
               m.outgoing ? "queued" : "received", (long long)m.received_at,
-              m.to_all ? "all" : "chosen countries", &st, &refs, m.title,
-              m.body ? m.body : "", &acts);
+              addr, &st, &refs, m.body ? m.body : "", &acts);
     s_page(r, m.title, &b);
     node_buf_free(&b);
     node_buf_free(&refs);

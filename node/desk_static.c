@@ -34,6 +34,8 @@ static const char s_css[] =
     ".error{color:#c1121f;font-weight:600;margin:.2em 0}"
     ".ok{color:#2a9d8f;font-weight:600}"
     "form.stack label{display:block;margin-top:.8em;font-weight:600}"
+    "form.stack label.cc{display:inline-block;font-weight:400;"
+    "margin-right:1.2em}"
     "form.stack input[type=text],form.stack input[type=password],"
     "form.stack select,form.stack textarea{width:100%;max-width:40em;"
     "padding:.35em;font:inherit}"

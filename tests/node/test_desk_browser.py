@@ -17,6 +17,17 @@ from ewhtest import node_main, wait_for
 MISSING = browser_missing()
 
 
+def texts(drv, sel):
+    """The text of every element matching sel, read in one script: live
+    updates and navigations replace elements, so handles go stale."""
+    try:
+        return drv.execute_script(
+            "return Array.from(document.querySelectorAll(arguments[0]))"
+            ".map(function (e) { return e.textContent; });", sel)
+    except Exception:  # the page is being replaced
+        return []
+
+
 @unittest.skipIf(MISSING, "no browser: %s" % MISSING)
 class DeskBrowserTest(DeskCase):
 
@@ -80,6 +91,9 @@ class DeskBrowserTest(DeskCase):
             "trucks.")
         Select(b_rs.find_element(By.ID, "tlp")).select_by_visible_text("red")
         b_rs.find_element(By.ID, "expires").send_keys("12h")
+        if os.environ.get("EWH_DESK_SCREENSHOTS"):
+            b_rs.set_window_size(1280, 1500)
+            b_rs.execute_script("window.scrollTo(0, 0);")
         self.shot(b_rs, "desk-submit.png")
         b_rs.find_element(By.ID, "send").click()
         rid = wait_for(lambda: b_rs.find_elements(By.ID, "rid"),
@@ -87,14 +101,18 @@ class DeskBrowserTest(DeskCase):
         self.assertRegex(rid, r"^[0-9a-f]{32}$")
 
         # HR: the report appears without a reload, high, with the banner
-        row = wait_for(lambda: b_hr.find_elements(
-            By.CSS_SELECTOR, "#reports tr[data-id='%s']" % rid),
-            timeout=60, what="report in HR's open inbox")[0]
-        self.assertIn("Armed group massing", row.text)
-        self.assertIn("high", row.get_attribute("class"))
-        banner = wait_for(lambda: b_hr.find_elements(
-            By.CSS_SELECTOR, ".banner[data-alert]"), what="banner")[0]
-        self.assertIn("Armed group massing", banner.text)
+        sel = "#reports tr[data-id='%s']" % rid
+        wait_for(lambda: b_hr.find_elements(By.CSS_SELECTOR, sel),
+                 timeout=60, what="report in HR's open inbox")
+        text, cls = b_hr.execute_script(
+            "var r = document.querySelector(arguments[0]);"
+            "return [r.textContent, r.className];", sel)
+        self.assertIn("Armed group massing", text)
+        self.assertEqual(cls, "high")
+        banner = wait_for(lambda: b_hr.execute_script(
+            "var b = document.querySelector('.banner[data-alert]');"
+            "return b ? b.textContent : null;"), what="banner")
+        self.assertIn("Armed group massing", banner)
         self.assertEqual(b_hr.execute_script("return window.__noReload;"),
                          "still here")
         # the alert sound was fetched and is playing
@@ -105,26 +123,27 @@ class DeskBrowserTest(DeskCase):
         self.shot(b_hr, "desk-inbox-alert.png")
 
         # acknowledge from the report page
-        row.find_element(By.TAG_NAME, "a").click()
+        b_hr.get(hr.url + "/report/" + rid)
         wait_for(lambda: b_hr.find_elements(By.ID, "ack"), what="ack button")
         self.assertIn("Seen at 05:00", b_hr.find_element(By.ID, "body").text)
+        if os.environ.get("EWH_DESK_SCREENSHOTS"):
+            b_hr.set_window_size(1280, 1150)
         self.shot(b_hr, "desk-report.png")
         b_hr.find_element(By.ID, "ack").click()
-        state = wait_for(lambda: [e for e in b_hr.find_elements(
-            By.ID, "ack-state") if "acknowledged by" in e.text],
-            what="acknowledged at HR")[0]
-        self.assertIn("acknowledged by lia", state.text)
-        self.assertFalse(b_hr.find_elements(By.CSS_SELECTOR,
-                                            ".banner[data-alert]"))
+        state = wait_for(lambda: [t for t in texts(b_hr, "#ack-state")
+                                  if "acknowledged by" in t],
+                         what="acknowledged at HR")[0]
+        self.assertIn("acknowledged by lia", state)
+        self.assertEqual(texts(b_hr, ".banner[data-alert]"), [])
 
         # RS: the outbox says who acknowledged and when
         b_rs.get(rs.url + "/outbox")
 
         def acked():
-            for li in b_rs.find_elements(
-                    By.CSS_SELECTOR, "tr[data-id='%s'] li[data-cc=HR]" % rid):
-                if "acknowledged by lia" in li.text:
-                    return li.text
+            # the live outbox replaces its rows: read them in one script
+            for t in texts(b_rs, "tr[data-id='%s'] li[data-cc=HR]" % rid):
+                if "acknowledged by lia" in t:
+                    return t
             return None
         text = wait_for(acked, timeout=60, what="acknowledged by lia at RS")
         self.assertRegex(text, r"HR: acknowledged by lia at "
