@@ -204,8 +204,23 @@ class DeskTest(DeskCase):
         up = hd["location"][0].rsplit("/", 1)[1]
         self.assertEqual(self.show_json(self.nodes["RS"], up)["type"],
                          "update")
-        # the audit row names the analyst
-        self.wait_inbox(self.nodes["HR"], up)
+        # the update form starts from the earlier report
+        st, _, body = rs.get("/submit?cancels=" + up, ana)
+        self.assertEqual(st, 200)
+        self.assertIn('name=cancels value="%s"' % up, body)
+        st, hd, _ = rs.post("/submit", {"csrf": tok, "cancels": up,
+                                        "to": "same"}, ana)
+        self.assertEqual(st, 303)
+        cx = hd["location"][0].rsplit("/", 1)[1]
+        self.assertEqual(self.show_json(self.nodes["RS"], cx)["type"],
+                         "cancel")
+        # an update of a report that is not ours is refused, at its field
+        m = self.wait_inbox(self.nodes["HR"], cx)
+        self.assertEqual(m["type"], "cancel")
+        st, _, body = rs.post("/submit", {"csrf": tok, "updates": "0" * 32,
+                                          "title": "x", "body": "y"}, ana)
+        self.assertEqual(st, 422)
+        self.assertIn('id="err-updates"', body)
 
     def test_pages_and_filters(self):
         self.setup_region()
