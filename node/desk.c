@@ -26,7 +26,8 @@
 #include "html.h"
 #include "render.h"
 
-#define S_MAX_FIELDS 64
+#define S_MAX_FIELDS  64
+#define S_SSE_BEAT_MS 2000
 
 struct s_desk {
     struct node_dir *d;
@@ -1585,7 +1586,10 @@ s_sse_cb(void *cls, uint64_t pos, char *buf, size_t max)
                                    false, &s, &err) != 0)
                 return MHD_CONTENT_READER_END_OF_STREAM;
         }
-        if (now - st->beat > 15000) {
+        /* A closed stream is noticed only when something is written to
+         * it: a comment every S_SSE_BEAT_MS frees its thread soon after
+         * the page is left. */
+        if (now - st->beat > S_SSE_BEAT_MS) {
             st->beat = now;
             return snprintf(buf, max, ": keep-alive\n\n");
         }
