@@ -1898,6 +1898,35 @@ node_desk_http_run(struct node_dir *d, const struct node_desk_config *c, int fd)
         s_g.tls = true;
     }
     s_g.cookie = s_g.tls ? "__Host-ewh_session" : "ewh_session";
+    /* desk.url is opened now: after confinement no file can be made. */
+    node_dir_file(d, "desk.url", f, sizeof(f));
+    if ((uf = fopen(f, "w")) == NULL) {
+        ewh_log_err("desk: %s: %s", f, strerror(errno));
+        return 1;
+    }
+    {
+        /* Touch both databases so that their -wal and -shm files exist
+         * when the rules are made. */
+        int64_t v = 0;
+        pthread_mutex_lock(&s_g.store_lock);
+        if (node_store_data_version(d->store, &v, &err) != 0)
+            ewh_log_warnx("desk: %s", err.reason);
+        pthread_mutex_unlock(&s_g.store_lock);
+        (void)node_users_data_version(s_g.u);
+    }
+    switch (node_desk_confine(d->path, &err)) {
+    case -1:
+        ewh_log_err("desk: cannot confine the http part: %s", err.reason);
+        fclose(uf);
+        return 1;
+    case 0:
+        ewh_log_warnx("desk: no Landlock in this kernel: the http part is "
+                      "not confined to its files");
+        break;
+    default:
+        ewh_log_info("desk: http part confined by Landlock: node.key out of "
+                     "reach");
+    }
     /* Signals go to this thread alone (sigwait below). */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -1926,16 +1955,14 @@ node_desk_http_run(struct node_dir *d, const struct node_desk_config *c, int fd)
     free(cert);
     if (daemon == NULL) {
         ewh_log_err("desk: cannot listen on %s", c->listen);
+        fclose(uf);
         return 1;
     }
     info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
     snprintf(url, sizeof(url), "%s://%s:%u/", s_g.tls ? "https" : "http", host,
              info ? (unsigned)info->port : (unsigned)port);
-    node_dir_file(d, "desk.url", f, sizeof(f));
-    if ((uf = fopen(f, "w")) != NULL) {
-        fprintf(uf, "%s\n", url);
-        fclose(uf);
-    }
+    fprintf(uf, "%s\n", url);
+    fclose(uf);
     ewh_log_info("desk: listening on %s", url);
     while (sigwait(&set, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
         ;

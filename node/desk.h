@@ -63,6 +63,12 @@ int node_desk_priv_run(struct node_dir *d, const struct node_desk_config *c,
 EWH_MUST_CHECK int node_desk_send(int fd, json_t *msg, struct ewh_err *err);
 EWH_MUST_CHECK json_t *node_desk_recv(int fd, struct ewh_err *err);
 
+/* Confine the calling process, before it starts any thread, to the
+ * store's and desk.db's files in dir (Landlock, desk_sandbox.c).  Returns
+ * the Landlock ABI version in force, 0 when the kernel has none, -1 with
+ * err when confinement failed. */
+EWH_MUST_CHECK int node_desk_confine(const char *dir, struct ewh_err *err);
+
 /* Static files served from the binary (desk_static.c). */
 struct node_desk_file {
     const char *path; /* "/static/desk.js" */

@@ -314,6 +314,28 @@ class DeskTest(DeskCase):
         self.assertEqual(len(hook_lines(hook1)), 2)
         self.assertEqual(len(hook_lines(hook2)), 1)
 
+    def test_http_part_confined(self):
+        """The HTTP part holds no key and, where the kernel has Landlock,
+        cannot open node.key (the desk checks it at start and refuses to
+        serve otherwise)."""
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        # landlock_create_ruleset(NULL, 0, VERSION) on x86_64 / aarch64
+        nr = {"x86_64": 444, "aarch64": 444}.get(os.uname().machine)
+        abi = libc.syscall(nr, None, 0, 1) if nr else -1
+        self.desk_region(["RS", "HR"])
+        self.add_user("HR", "lia", "liaison")
+        hr = self.desk_start("HR")
+        log = wait_for(lambda: "desk: listening" in hr.proc.logtext() and
+                       hr.proc.logtext(), what="desk log")
+        if abi >= 1:
+            self.assertIn("http part confined by Landlock", log)
+        else:
+            self.assertIn("no Landlock in this kernel", log)
+        self.assertEqual(hr.get("/login")[0], 200)
+        self.assertTrue(os.path.isdir(os.path.join(self.nodes["HR"],
+                                                   "desk-tmp")))
+
     def test_users_cli(self):
         self.desk_region(["RS", "HR"])
         d = self.nodes["HR"]
