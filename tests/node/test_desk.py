@@ -32,6 +32,7 @@ class DeskTest(DeskCase):
     def setup_region(self, hr_conf="", rs_conf=""):
         self.desk_region(["RS", "HR"], {"HR": hr_conf, "RS": rs_conf})
         self.add_user("RS", "ana", "analyst")
+        self.add_user("RS", "rsadmin", "admin")
         self.add_user("HR", "lia", "liaison")
         self.add_user("HR", "hra", "analyst")
         self.add_user("HR", "boss", "admin,liaison")
@@ -221,6 +222,12 @@ class DeskTest(DeskCase):
                                           "title": "x", "body": "y"}, ana)
         self.assertEqual(st, 422)
         self.assertIn('id="err-updates"', body)
+        # the audit log names the analyst for each
+        adm = rs.login("rsadmin")
+        st, _, body = rs.get("/admin", adm)
+        for what, rid_ in (("submit", rid), ("update", up), ("cancel", cx)):
+            self.assertIn("<td>ana</td><td>%s</td><td>%s</td>" % (what, rid_),
+                          body)
 
     def test_pages_and_filters(self):
         self.setup_region()
