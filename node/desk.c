@@ -293,6 +293,67 @@ s_alerts_html(struct node_buf *b)
     node_buf_free(&a.items);
 }
 
+/* For analysts: their reports at a watched level that an addressee has
+ * had longer than escalate_after without acknowledging ("not
+ * acknowledged at HR after 15 min"), among the newest sent ones. */
+struct s_late {
+    struct node_buf items;
+    size_t n;
+    int64_t now;
+};
+
+static int
+s_late_one(void *ctx, const struct node_msg *m)
+{
+    struct s_late *l = ctx;
+    size_t i;
+
+    if ((s_g.c->escalate_levels & (1u << m->level)) == 0 ||
+        (m->expires_at > 0 && l->now > m->expires_at) ||
+        m->type == EWH_TYPE_CANCEL)
+        return 0;
+    for (i = 0; i < m->n_rcpt; i++) {
+        const struct node_rcpt *rc = &m->rcpt[i];
+        int64_t late = l->now - rc->at;
+        if (rc->state != NODE_R_DELIVERED ||
+            late < s_g.c->escalate_after_s[0] || l->n == EWH_DESK_MAX_ALERTS)
+            continue;
+        l->n++;
+        node_html(&l->items,
+                  "<li><a href=\"/report/{s}\">{s}</a>: not acknowledged "
+                  "at {s} after {d} {s}</li>",
+                  m->id, m->title, rc->cc,
+                  (long long)(late >= 60 ? late / 60 : late),
+                  late >= 60 ? "min" : "s");
+    }
+    return 0;
+}
+
+static void
+s_late_html(struct node_buf *b)
+{
+    struct node_filter f = {0};
+    struct s_late l = {0};
+    struct ewh_err err = {0};
+    int rc;
+
+    f.outgoing = true;
+    f.limit = 200;
+    l.now = ewh_now();
+    node_buf_init(&l.items);
+    pthread_mutex_lock(&s_g.store_lock);
+    rc = node_store_msg_list(s_g.d->store, &f, s_late_one, &l, &err);
+    pthread_mutex_unlock(&s_g.store_lock);
+    if (rc < 0)
+        node_html(b, "<p class=error>{s}</p>", err.reason);
+    else if (l.n > 0)
+        node_html(b,
+                  "<div class=notice id=late>Sent reports still "
+                  "unacknowledged:<ul>{h}</ul></div>",
+                  &l.items);
+    node_buf_free(&l.items);
+}
+
 static void
 s_page(struct s_req *r, const char *title, const struct node_buf *body)
 {
@@ -319,6 +380,16 @@ s_page(struct s_req *r, const char *title, const struct node_buf *body)
                   "type=hidden name=csrf value=\"{s}\"><button>Sign "
                   "out</button></form></span>",
                   r->s.name, roles, r->s.csrf);
+    }
+    if (s_has(r, NODE_ROLE_ANALYST)) {
+        struct node_buf inner;
+        node_buf_init(&inner);
+        s_late_html(&inner);
+        node_html(&alerts,
+                  "<div id=late-live data-live=\"/live/late\">{h}"
+                  "</div>",
+                  &inner);
+        node_buf_free(&inner);
     }
     if (s_has(r, NODE_ROLE_LIAISON)) {
         struct node_buf inner;
@@ -1713,6 +1784,11 @@ s_route(struct s_req *r)
         return s_inbox(r, true);
     if (strcmp(u, "/live/alerts") == 0)
         return s_alerts(r);
+    if (strcmp(u, "/live/late") == 0) {
+        NEED(r, NODE_ROLE_ANALYST, false);
+        s_late_html(&r->out);
+        return s_send(r);
+    }
     if (strcmp(u, "/outbox") == 0)
         return s_outbox(r, false);
     if (strcmp(u, "/live/outbox") == 0)

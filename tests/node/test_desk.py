@@ -307,6 +307,11 @@ class DeskTest(DeskCase):
         ana = self.rs.login("ana")
         wait_for(lambda: "not acknowledged at HR after" in
                  self.rs.get("/outbox", ana)[2], what="late at RS")
+        # ... and on every page of the analyst's console
+        st, _, body = self.rs.get("/live/late", ana)
+        self.assertEqual(st, 200)
+        self.assertRegex(body, r"first</a>: not acknowledged at HR after "
+                               r"\d+ (s|min)")
         time.sleep(max(0, 8 + 3 - (time.monotonic() - t_ack)))
         l1, l2 = hook_lines(hook1), hook_lines(hook2)
         self.assertEqual(sorted(x[1] for x in l1), sorted([a, b]))
