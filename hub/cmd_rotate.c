@@ -28,24 +28,6 @@ static const char s_usage[] =
     "               start the hub.  Nodes switch to the announced keys.\n"
     "  --abort      forget the next keys before --commit.\n";
 
-void
-hub_rotate_announce(const char *dir, ewh_roster_t *r)
-{
-    struct ewh_err err = {0};
-    struct ewh_pubid id;
-    char path[4096];
-
-    hub_cmd_path(dir, "hub.pub.next", path, sizeof(path));
-    if (access(path, F_OK) != 0)
-        return;
-    if (ewh_pubid_load(path, &id, &err) != 0 || id.kind != EWH_KIND_HUB) {
-        ewh_log_errx("rotate: %s: %s", path,
-                     err.reason[0] ? err.reason : "not a hub identity");
-        return;
-    }
-    ewh_roster_set_next_hub(r, id.sign, id.curve);
-}
-
 static bool
 s_hub_running(const char *dir)
 {

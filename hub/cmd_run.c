@@ -16,7 +16,7 @@
 #include <sodium.h>
 
 #include "config.h"
-#include "router.h"
+#include "hub.h"
 #include "store.h"
 #include "ewh/identity.h"
 #include "ewh/keyfile.h"
