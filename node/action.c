@@ -2,15 +2,42 @@
  * `ewnode ack` and the desk (action.h). */
 #include "action.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
 #include "cap.h"
 #include "ewh/envelope.h"
 #include "ewh/receipt.h"
+#include "ewh/roster.h"
+
+/* Add one line to the notes (silently cut when they are full). */
+static void s_note(struct node_action_notes *n, const char *fmt, ...)
+    EWH_PRINTF(2, 3);
+
+static void
+s_note(struct node_action_notes *n, const char *fmt, ...)
+{
+    va_list ap;
+    int w;
+
+    if (n == NULL || n->len + 2 >= sizeof(n->text))
+        return;
+    va_start(ap, fmt);
+    w = vsnprintf(n->text + n->len, sizeof(n->text) - n->len - 1, fmt, ap);
+    va_end(ap);
+    if (w < 0)
+        return;
+    n->len += (size_t)w;
+    if (n->len > sizeof(n->text) - 2)
+        n->len = sizeof(n->text) - 2;
+    n->text[n->len++] = '\n';
+    n->text[n->len] = '\0';
+}
 
 static int
 s_field(const char **field, const char *name)
@@ -57,10 +84,24 @@ s_recipients(const ewh_roster_t *ro, const char *me, const char *to,
     snprintf(buf, sizeof(buf), "%s", to);
     for (tok = strtok_r(buf, ",", &save); tok != NULL;
          tok = strtok_r(NULL, ",", &save)) {
+        /* "HR, bg": spaces around a code and its case do not matter */
+        char *end;
+        while (*tok == ' ' || *tok == '\t')
+            tok++;
+        end = tok + strlen(tok);
+        while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+            *--end = '\0';
+        if (*tok == '\0')
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "an empty addressee in --to '%.64s'", to);
+        for (end = tok; *end != '\0'; end++)
+            if (*end >= 'a' && *end <= 'z')
+                *end = (char)(*end - 'a' + 'A');
         if (!ewh_country_is_valid(tok))
             return ewh_err_set(err, EWH_E_INVALID,
-                               "unknown addressee '%.8s': not an ISO 3166-1 "
-                               "alpha-2 country code",
+                               "unknown addressee '%.8s': not a country code "
+                               "(two letters, ISO 3166-1 alpha-2, e.g. HR; "
+                               "see `ewnode peers`)",
                                tok);
         if (strcmp(tok, me) == 0)
             return ewh_err_set(err, EWH_E_INVALID, "addressee %s is this node",
@@ -88,12 +129,195 @@ s_recipients(const ewh_roster_t *ro, const char *me, const char *to,
     return 0;
 }
 
+/*
+ * The chain of an update or cancellation (docs/usage.md, "Updates and
+ * cancellations"):
+ *
+ * - a chain is a first report and every update or cancel of it; each new
+ *   one references the report it names first, then the rest of the chain,
+ *   newest first, the first report last;
+ * - a cancellation ends the whole chain, whichever member it names: it
+ *   references every member, so each shows as cancelled at every node;
+ * - nothing follows a cancellation: a cancelled chain cannot be updated
+ *   or cancelled again;
+ * - an update names the latest report of its chain;
+ * - both go to every addressee of every report in the chain unless --to
+ *   narrows them, which is allowed with a warning naming who keeps a live
+ *   report.
+ */
+struct s_chain {
+    char ids[EWH_MAX_REFERENCES + 1][EWH_ID_HEX]; /* oldest first */
+    size_t n;
+    char cc[EWH_MAX_ROSTER_ENTRIES][EWH_CC_BYTES]; /* every addressee */
+    size_t n_cc;
+    bool all_to_all;
+};
+
+static void
+s_chain_add_cc(struct s_chain *c, const char *cc)
+{
+    size_t i;
+
+    for (i = 0; i < c->n_cc; i++)
+        if (strcmp(c->cc[i], cc) == 0)
+            return;
+    if (c->n_cc < EWH_MAX_ROSTER_ENTRIES)
+        memcpy(c->cc[c->n_cc++], cc, EWH_CC_BYTES);
+}
+
+/* Load the chain of orig and apply its rules for a new update
+ * (is_cancel false) or cancellation. */
+static int
+s_chain_check(node_store_t *st, const struct node_msg *orig, bool is_cancel,
+              struct s_chain *c, struct ewh_err *err)
+{
+    struct node_msg m;
+    char t[32];
+    size_t i;
+
+    memset(c, 0, sizeof(*c));
+    c->all_to_all = true;
+    if (node_store_chain(st, orig->id, c->ids, EWH_MAX_REFERENCES + 1, &c->n,
+                         err) != 0)
+        return -1;
+    if (c->n > EWH_MAX_REFERENCES)
+        return ewh_err_set(err, EWH_E_TOOBIG,
+                           "the chain of %s holds %zu reports, the most one "
+                           "report can reference is %u (EWH_MAX_REFERENCES): "
+                           "send a new alert",
+                           orig->id, c->n, EWH_MAX_REFERENCES);
+    for (i = 0; i < c->n; i++) {
+        size_t j;
+        memset(&m, 0, sizeof(m));
+        if (node_store_msg_get(st, c->ids[i], &m, err) != 0) {
+            node_msg_clear(&m);
+            return -1;
+        }
+        if (m.type == EWH_TYPE_CANCEL) {
+            ewh_err_set(err, EWH_E_INVALID,
+                        "%s was cancelled by %s at %s: a cancelled report "
+                        "cannot be updated or cancelled again (send a new "
+                        "alert)",
+                        orig->id, m.id,
+                        ewh_time_format(m.created_at, t, sizeof(t)));
+            node_msg_clear(&m);
+            return -1;
+        }
+        for (j = 0; j < m.n_recipients; j++)
+            s_chain_add_cc(c, m.recipients[j]);
+        c->all_to_all = c->all_to_all && m.to_all;
+        node_msg_clear(&m);
+    }
+    if (!is_cancel && c->n > 0 && strcmp(c->ids[c->n - 1], orig->id) != 0)
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "%s was already updated by %s: update the latest "
+                           "report of the chain (--updates %s)",
+                           orig->id, c->ids[c->n - 1], c->ids[c->n - 1]);
+    return 0;
+}
+
+/* The new report's references: the named report, then the rest of the
+ * chain newest first. */
+static int
+s_chain_refs(const struct s_chain *c, const struct node_msg *orig,
+             struct ewh_report *r, struct ewh_err *err)
+{
+    size_t i;
+
+    if (ewh_id_parse(orig->id, r->refs[0], err) != 0)
+        return -1;
+    r->n_refs = 1;
+    for (i = c->n; i-- > 0;) {
+        if (strcmp(c->ids[i], orig->id) == 0)
+            continue;
+        if (r->n_refs == EWH_MAX_REFERENCES)
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "more than EWH_MAX_REFERENCES %u references",
+                               EWH_MAX_REFERENCES);
+        if (ewh_id_parse(c->ids[i], r->refs[r->n_refs], err) != 0)
+            return -1;
+        r->n_refs++;
+    }
+    return 0;
+}
+
+/* --to left out of an update or cancel: every addressee of the chain that
+ * the roster still lists unrevoked ("all" when every report went to
+ * all).  out holds "CC,CC,...". */
+static void
+s_chain_to(const struct s_chain *c, const ewh_roster_t *ro, const char *me,
+           char *out, size_t cap, struct node_action_notes *notes)
+{
+    size_t i, off = 0;
+    bool revoked;
+
+    out[0] = '\0';
+    if (c->all_to_all) {
+        snprintf(out, cap, "all");
+        return;
+    }
+    for (i = 0; i < c->n_cc; i++) {
+        if (strcmp(c->cc[i], me) == 0)
+            continue;
+        if (ewh_roster_find(ro, c->cc[i], &revoked) == NULL || revoked) {
+            s_note(notes,
+                   "note: %s had the earlier report but is no longer an "
+                   "unrevoked country of the roster; it is left out",
+                   c->cc[i]);
+            continue;
+        }
+        off += (size_t)snprintf(out + off, cap - off, "%s%s", off ? "," : "",
+                                c->cc[i]);
+    }
+}
+
+/* --to given for an update or cancel: warn about every addressee of the
+ * chain it leaves out, whose copy stays live. */
+static void
+s_chain_warn(const struct s_chain *c, bool is_cancel, const char *me,
+             const struct ewh_pubid *const *to, size_t n,
+             struct node_action_notes *notes)
+{
+    char left[EWH_MAX_ROSTER_ENTRIES * 3 + 1];
+    size_t i, j, off = 0;
+
+    left[0] = '\0';
+    for (i = 0; i < c->n_cc; i++) {
+        bool in = strcmp(c->cc[i], me) == 0;
+        for (j = 0; j < n && !in; j++)
+            in = strcmp(to[j]->country, c->cc[i]) == 0;
+        if (!in)
+            off += (size_t)snprintf(left + off, sizeof(left) - off, "%s%s",
+                                    off ? ", " : "", c->cc[i]);
+    }
+    if (off > 0)
+        s_note(notes,
+               "warning: --to leaves out %s, who had the earlier report%s: "
+               "there it stays %s.  Leave out --to to reach every addressee "
+               "of the chain.",
+               left, c->n > 1 ? "s" : "",
+               is_cancel ? "live (not cancelled)" : "as it was (not updated)");
+}
+
+/* Characters (code points) of a UTF-8 string, for messages. */
+static size_t
+s_utf8_chars(const char *v)
+{
+    size_t n = 0;
+
+    for (; *v != '\0'; v++)
+        if (((unsigned char)*v & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
 /* Fill the report from the arguments, taking what an update or cancel
  * leaves out from the report it replaces (orig, may be NULL). */
 static int
 s_build(const struct node_submit_req *a, const struct node_dir *d,
         const struct node_msg *orig, struct ewh_report *r, const char **to,
-        const char **field, struct ewh_err *err)
+        const char **field, struct node_action_notes *notes,
+        struct ewh_err *err)
 {
     const char *v;
     int64_t secs = 0;
@@ -125,6 +349,10 @@ s_build(const struct node_submit_req *a, const struct node_dir *d,
                                "bad TLP '%.16s': use red, amber, green or "
                                "clear",
                                a->tlp);
+        /* TLP 2.0 renamed WHITE to CLEAR: accepted, and said */
+        if (strcasecmp(a->tlp, "white") == 0)
+            s_note(notes, "note: TLP:WHITE is TLP:CLEAR since TLP 2.0; "
+                          "the report is marked TLP:CLEAR");
     } else
         r->tlp = orig != NULL ? orig->tlp : EWH_TLP_AMBER;
 
@@ -146,14 +374,19 @@ s_build(const struct node_submit_req *a, const struct node_dir *d,
     else
         return s_field(field, "title"),
                ewh_err_set(err, EWH_E_INVALID, "missing --title");
-    if (v[0] == '\0')
+    if (strspn(v, " \t\r\n") == strlen(v))
         return s_field(field, "title"),
-               ewh_err_set(err, EWH_E_INVALID, "the title is empty");
+               ewh_err_set(err, EWH_E_INVALID,
+                           v[0] == '\0' ? "the title is empty"
+                                        : "the title is only spaces");
     if (strlen(v) > EWH_MAX_TITLE_BYTES)
         return s_field(field, "title"),
                ewh_err_set(err, EWH_E_TOOBIG,
-                           "title of %zu bytes > EWH_MAX_TITLE_BYTES %u",
-                           strlen(v), EWH_MAX_TITLE_BYTES);
+                           "the title is %zu bytes (%zu characters); the "
+                           "limit is %u bytes of UTF-8 (%u Latin letters, "
+                           "about %u Cyrillic or Greek letters)",
+                           strlen(v), s_utf8_chars(v), EWH_MAX_TITLE_BYTES,
+                           EWH_MAX_TITLE_BYTES, EWH_MAX_TITLE_BYTES / 2);
     snprintf(r->title, sizeof(r->title), "%s", v);
 
     v = a->author != NULL ? a->author : d->cfg.author;
@@ -190,17 +423,7 @@ s_build(const struct node_submit_req *a, const struct node_dir *d,
         r->expires_at = r->created_at + secs;
     }
 
-    /* References: the replaced report and every report it replaced, so
-     * that a recipient can list the whole chain (CAP references). */
-    if (orig != NULL) {
-        size_t i;
-        if (ewh_id_parse(orig->id, r->refs[0], err) != 0)
-            return -1;
-        r->n_refs = 1;
-        for (i = 0; i < orig->n_refs && r->n_refs < EWH_MAX_REFERENCES; i++)
-            if (ewh_id_parse(orig->refs[i], r->refs[r->n_refs], err) == 0)
-                r->n_refs++;
-    }
+    /* The references are the chain's (s_chain_refs()). */
     *to = a->to;
     return 0;
 }
@@ -217,8 +440,9 @@ s_body(const struct node_submit_req *a, const struct node_msg *orig,
         len = a->body_len;
         if (len > EWH_MAX_BODY_BYTES)
             return ewh_err_set(err, EWH_E_TOOBIG,
-                               "body of %zu bytes > EWH_MAX_BODY_BYTES %u", len,
-                               EWH_MAX_BODY_BYTES);
+                               "the body is %zu bytes; the limit is %u bytes "
+                               "(64 KiB) of UTF-8 text",
+                               len, EWH_MAX_BODY_BYTES);
         if ((buf = malloc(len + 1)) == NULL)
             return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
         memcpy(buf, a->body, len);
@@ -253,13 +477,22 @@ node_action_submit(struct node_dir *d, const struct node_submit_req *req,
                    char id_out[EWH_ID_HEX], const char **field,
                    struct ewh_err *err)
 {
+    return node_action_submit_noted(d, req, id_out, field, NULL, err);
+}
+
+int
+node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
+                         char id_out[EWH_ID_HEX], const char **field,
+                         struct node_action_notes *notes, struct ewh_err *err)
+{
     struct ewh_report r;
     struct ewh_header hdr;
     struct node_msg m, orig;
     const struct ewh_pubid *to_ids[EWH_MAX_RECIPIENTS];
     ewh_roster_t *ro = NULL;
     const char *to = NULL, *ref = NULL;
-    char s_to[EWH_MAX_RECIPIENTS * 3 + 1];
+    struct s_chain chain;
+    char chain_to[EWH_MAX_ROSTER_ENTRIES * 3 + 8];
     uint8_t *env = NULL;
     size_t env_len = 0, n = 0, i;
     bool to_all = false, have_orig = false;
@@ -277,12 +510,10 @@ node_action_submit(struct node_dir *d, const struct node_submit_req *req,
     }
     ref = req->updates != NULL ? req->updates : req->cancels;
     if (ref != NULL) {
-        uint8_t bin[EWH_ID_BYTES];
         char hex[EWH_ID_HEX];
         s_field(field, req->updates != NULL ? "updates" : "cancels");
-        if (ewh_id_parse(ref, bin, err) != 0)
+        if (node_store_id_resolve(d->store, ref, hex, err) != 0)
             goto out;
-        ewh_hex(bin, sizeof(bin), hex, sizeof(hex));
         if (node_store_msg_get(d->store, hex, &orig, err) != 0 ||
             !orig.outgoing) {
             ewh_err_set(err, EWH_E_NOTFOUND,
@@ -292,12 +523,20 @@ node_action_submit(struct node_dir *d, const struct node_submit_req *req,
             goto out;
         }
         have_orig = true;
+        if (s_chain_check(d->store, &orig, req->cancels != NULL, &chain, err) !=
+            0)
+            goto out;
         s_field(field, "");
     }
-    if (s_build(req, d, have_orig ? &orig : NULL, &r, &to, field, err) != 0)
+    if (s_build(req, d, have_orig ? &orig : NULL, &r, &to, field, notes, err) !=
+        0)
         goto out;
     if (s_body(req, have_orig ? &orig : NULL, &r, err) != 0) {
         s_field(field, "body");
+        goto out;
+    }
+    if (have_orig && s_chain_refs(&chain, &orig, &r, err) != 0) {
+        s_field(field, req->updates != NULL ? "updates" : "cancels");
         goto out;
     }
 
@@ -317,13 +556,10 @@ node_action_submit(struct node_dir *d, const struct node_submit_req *req,
         goto out;
     }
     if (to == NULL && have_orig) {
-        /* An update or cancel goes to whoever got the original. */
-        size_t off = 0;
-        s_to[0] = '\0';
-        for (i = 0; i < orig.n_recipients; i++)
-            off += (size_t)snprintf(s_to + off, sizeof(s_to) - off, "%s%s",
-                                    i ? "," : "", orig.recipients[i]);
-        to = orig.to_all ? "all" : s_to;
+        /* An update or cancel goes to whoever got the chain. */
+        s_chain_to(&chain, ro, d->cfg.country, chain_to, sizeof(chain_to),
+                   notes);
+        to = chain_to;
     }
     if (to == NULL) {
         s_field(field, "to");
@@ -334,6 +570,9 @@ node_action_submit(struct node_dir *d, const struct node_submit_req *req,
         s_field(field, "to");
         goto out;
     }
+    if (have_orig && req->to != NULL)
+        s_chain_warn(&chain, req->cancels != NULL, d->cfg.country, to_ids, n,
+                     notes);
     if (ewh_envelope_seal(&r, to_ids, n, d->secret, NULL, &env, &env_len,
                           err) != 0)
         goto out;
@@ -386,10 +625,10 @@ node_action_ack(struct node_dir *d, const char *id, const char *who,
                            EWH_MAX_WHO_BYTES);
     memset(&rc, 0, sizeof(rc));
     memset(&m, 0, sizeof(m));
-    if (ewh_id_parse(id, rc.ids[0], err) != 0)
+    if (node_store_id_resolve(d->store, id, hex, err) != 0 ||
+        ewh_id_parse(hex, rc.ids[0], err) != 0)
         return -1;
     rc.n_ids = 1;
-    ewh_hex(rc.ids[0], EWH_ID_BYTES, hex, sizeof(hex));
     if (node_store_msg_get(d->store, hex, &m, err) != 0)
         goto out;
     if (m.outgoing) {

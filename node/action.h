@@ -20,7 +20,7 @@ struct node_submit_req {
     const char *body;
     size_t body_len;
     const char *tlp, *expires, *author, *urgency, *certainty;
-    const char *updates, *cancels; /* hex id of an earlier report of ours */
+    const char *updates, *cancels; /* id (or abbreviation) of our report */
 };
 
 /* Validate req, seal the report for its addressees and store it in the
@@ -34,10 +34,29 @@ EWH_MUST_CHECK int node_action_submit(struct node_dir *d,
                                       char id_out[EWH_ID_HEX],
                                       const char **field, struct ewh_err *err);
 
-/* Acknowledge the received report id (hex) as who: the inbox row and a
- * signed receipt naming who are stored in one transaction.  *already is
- * set (and nothing changes) when it was acknowledged before.  origin_out
- * (may be NULL) gets the report's origin. */
+/* What the person should read besides the id: notes and warnings, one
+ * per line, e.g. "warning: --to leaves out BG, who had the earlier
+ * report: there it stays live (not cancelled). ..." */
+struct node_action_notes {
+    char text[2048];
+    size_t len;
+};
+
+/* node_action_submit(), and the notes (may be NULL) for the person.  An
+ * update or cancellation follows the chain's rules (docs/usage.md): a
+ * cancel ends the whole chain, nothing follows it, an update names the
+ * latest report, both reach every addressee of the chain unless req->to
+ * narrows them (a warning in the notes).  updates and cancels take an id
+ * or any unique abbreviation of one (node_store_id_resolve()). */
+EWH_MUST_CHECK int
+node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
+                         char id_out[EWH_ID_HEX], const char **field,
+                         struct node_action_notes *notes, struct ewh_err *err);
+
+/* Acknowledge the received report id (hex, or a unique abbreviation) as who:
+ * the inbox row and a signed receipt naming who are stored in one transaction.
+ * *already is set (and nothing changes) when it was acknowledged before.
+ * origin_out (may be NULL) gets the report's origin. */
 EWH_MUST_CHECK int node_action_ack(struct node_dir *d, const char *id,
                                    const char *who, bool *already,
                                    char origin_out[EWH_CC_BYTES],

@@ -20,7 +20,6 @@ node_cmd_ack(int argc, char **argv)
     struct node_dir d;
     struct ewh_err err = {0};
     char origin[EWH_CC_BYTES] = "";
-    uint8_t bin[EWH_ID_BYTES];
     char id[EWH_ID_HEX];
     bool already = false;
     int ch, rv = 1;
@@ -33,6 +32,8 @@ node_cmd_ack(int argc, char **argv)
         case 'w':
             who = optarg;
             break;
+        case 'h':
+            return node_cmd_help("ack");
         default:
             return node_cmd_usage("ack", "bad option");
         }
@@ -44,12 +45,11 @@ node_cmd_ack(int argc, char **argv)
                 EWH_MAX_WHO_BYTES);
         return 1;
     }
-    if (ewh_id_parse(argv[optind], bin, &err) != 0)
-        return node_cmd_fail("ack", &err);
-    ewh_hex(bin, sizeof(bin), id, sizeof(id));
     if (node_cmd_open_dir(&d, dir, true, "ack") != 0)
         return 1;
-    if (node_action_ack(&d, id, who, &already, origin, &err) != 0)
+    /* the full id of an abbreviation, to print */
+    if (node_store_id_resolve(d.store, argv[optind], id, &err) != 0 ||
+        node_action_ack(&d, id, who, &already, origin, &err) != 0)
         goto fail;
     if (already)
         printf("%s was already acknowledged\n", id);

@@ -143,6 +143,8 @@ node_cmd_desk(int argc, char **argv)
         case 'v':
             ewh_log_init("ewnode", EWH_LOG_DEBUG);
             break;
+        case 'h':
+            return node_cmd_help("desk");
         default:
             return node_cmd_usage("desk", "bad option");
         }

@@ -48,7 +48,7 @@ node_cmd_init(int argc, char **argv)
             author = optarg;
             break;
         case 'h':
-            return node_cmd_usage("init", "create a node directory");
+            return node_cmd_help("init");
         default:
             return node_cmd_usage("init", "bad option");
         }

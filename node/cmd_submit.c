@@ -83,6 +83,8 @@ s_parse(int argc, char **argv, struct s_args *a)
         case 'x':
             a->cancels = optarg;
             break;
+        case 'h':
+            return 1;
         default:
             return -1;
         }
@@ -95,14 +97,23 @@ node_cmd_submit(int argc, char **argv)
 {
     struct s_args a;
     struct node_submit_req q;
+    struct node_action_notes notes;
     struct node_dir d = {0};
     struct ewh_err err = {0};
     char id[EWH_ID_HEX], *body = NULL;
     size_t body_len = 0;
     int rc = 1;
 
-    if (s_parse(argc, argv, &a) != 0)
-        return node_cmd_usage("submit", "bad arguments");
+    switch (s_parse(argc, argv, &a)) {
+    case 0:
+        break;
+    case 1:
+        return node_cmd_help("submit");
+    default:
+        return node_cmd_usage("submit", optind < argc && argv[optind][0] != '-'
+                                            ? "unexpected argument"
+                                            : "bad option");
+    }
     if (a.updates != NULL && a.cancels != NULL)
         return node_cmd_usage("submit", "--updates and --cancels exclude "
                                         "each other");
@@ -133,7 +144,17 @@ node_cmd_submit(int argc, char **argv)
     q.certainty = a.certainty;
     q.updates = a.updates;
     q.cancels = a.cancels;
-    if (node_action_submit(&d, &q, id, NULL, &err) != 0)
+    memset(&notes, 0, sizeof(notes));
+    rc = node_action_submit_noted(&d, &q, id, NULL, &notes, &err);
+    if (notes.len > 0) {
+        /* each line of the notes, as "ewnode submit: ..." */
+        char *line = notes.text, *nl;
+        while ((nl = strchr(line, '\n')) != NULL) {
+            fprintf(stderr, "ewnode submit: %.*s\n", (int)(nl - line), line);
+            line = nl + 1;
+        }
+    }
+    if (rc != 0)
         goto fail;
     printf("%s\n", id);
     rc = 0;

@@ -114,6 +114,9 @@ node_cmd_user(int argc, char **argv)
     unsigned roles = 0;
     int ch, rc = 1;
 
+    if (argc >= 2 &&
+        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+        return node_cmd_help("user");
     if (argc < 2)
         return node_cmd_usage("user", "give add, del, passwd, role or list");
     sub = argv[1];
@@ -133,6 +136,8 @@ node_cmd_user(int argc, char **argv)
         case 'j':
             l.json = true;
             break;
+        case 'h':
+            return node_cmd_help("user");
         default:
             return node_cmd_usage("user", "bad option");
         }

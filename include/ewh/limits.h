@@ -43,6 +43,11 @@
 #define EWH_MAX_RECEIPT_IDS   256u
 #define EWH_MAX_RECEIPT_BYTES 8192u
 
+/* Node commands */
+#define EWH_MAX_SEARCH_WORDS  8u /* words of `ewnode inbox --search` */
+#define EWH_MAX_HOOKS_RUNNING 4u /* `watch --exec` hooks at once */
+#define EWH_MIN_ID_ABBREV     4u /* hex digits of an abbreviated id */
+
 /* Stores: how long a connection waits for another's lock before the
  * store reports EWH_E_BUSY (include/ewh/db.h). */
 #define EWH_DB_BUSY_MS 10000
