@@ -608,27 +608,61 @@ s_inbox_row(void *ctx, const struct node_msg *m)
 struct s_query {
     struct node_filter f;
     unsigned page;
-    char qs[200]; /* the filters again, for links */
+    char search[EWH_DESK_MAX_QUERY_BYTES + 1];
+    char within[16];
+    char qs[900]; /* the filters again, for links */
 };
 
 static int
 s_query(struct s_req *r, struct s_query *q, bool outgoing, const char **bad)
 {
     const char *level = s_arg(r, "level"), *from = s_arg(r, "from"),
-               *unacked = s_arg(r, "unacked"), *page = s_arg(r, "page");
+               *unacked = s_arg(r, "unacked"), *page = s_arg(r, "page"),
+               *search = s_arg(r, "q"), *cat = s_arg(r, "category"),
+               *within = s_arg(r, "within");
     struct ewh_err err = {0};
     struct node_buf qs;
     char *end = NULL;
     unsigned long pg = 1;
+    int64_t secs = 0;
 
     memset(q, 0, sizeof(*q));
     q->f.outgoing = outgoing;
     *bad = NULL;
     if ((level && strlen(level) > EWH_DESK_MAX_QUERY_BYTES) ||
         (from && strlen(from) > EWH_DESK_MAX_QUERY_BYTES) ||
-        (page && strlen(page) > 8)) {
+        (search && strlen(search) > EWH_DESK_MAX_QUERY_BYTES) ||
+        (cat && strlen(cat) > EWH_MAX_CATEGORY_BYTES) ||
+        (within && strlen(within) > 8) || (page && strlen(page) > 8)) {
         *bad = "a filter is too long";
         return -1;
+    }
+    /* As `ewnode inbox --search --category --since`: words in the title
+     * or body (the store checks their number and length), one category,
+     * a time back from now. */
+    if (search != NULL && search[0] != '\0') {
+        if (!ewh_text_is_valid(search, strlen(search), false)) {
+            *bad = "bad search: not UTF-8 text";
+            return -1;
+        }
+        q->f.search = search;
+        snprintf(q->search, sizeof(q->search), "%s", search);
+    }
+    if (cat != NULL && cat[0] != '\0' && strcmp(cat, "all") != 0) {
+        if (strspn(cat, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+            strlen(cat)) {
+            *bad = "bad category";
+            return -1;
+        }
+        snprintf(q->f.category, sizeof(q->f.category), "%s", cat);
+    }
+    if (within != NULL && within[0] != '\0' && strcmp(within, "any") != 0) {
+        if (ewh_duration_parse(within, 366LL * 86400, &secs, &err) != 0) {
+            *bad = "bad time span (24h, 7d, 30d)";
+            return -1;
+        }
+        q->f.since = ewh_now() - secs;
+        snprintf(q->within, sizeof(q->within), "%s", within);
     }
     if (level != NULL && level[0] != '\0' && strcmp(level, "all") != 0 &&
         node_cmd_levels(level, &q->f.levels, &err) != 0) {
@@ -652,9 +686,11 @@ s_query(struct s_req *r, struct s_query *q, bool outgoing, const char **bad)
     }
     q->page = (unsigned)pg;
     node_buf_init(&qs);
-    node_html(&qs, "level={u}&from={u}&unacked={s}",
+    node_html(&qs,
+              "level={u}&from={u}&unacked={s}&q={u}&category={u}"
+              "&within={u}",
               level && q->f.levels ? level : "", q->f.from,
-              q->f.unacked ? "1" : "");
+              q->f.unacked ? "1" : "", q->search, q->f.category, q->within);
     snprintf(q->qs, sizeof(q->qs), "%s", qs.p ? qs.p : "");
     node_buf_free(&qs);
     return 0;
@@ -746,6 +782,7 @@ s_inbox(struct s_req *r, bool fragment)
     struct node_buf b, list;
     const char *bad = NULL, *lv;
     static const char *const levels[] = {"all", "high", "medium", "low"};
+    static const char *const withins[] = {"any", "24h", "7d", "30d"};
     size_t i;
 
     NEED(r, NODE_ROLE_LIAISON, !fragment);
@@ -757,6 +794,10 @@ s_inbox(struct s_req *r, bool fragment)
     if (s_inbox_html(&list, &q, &err) != 0) {
         node_buf_free(&list);
         node_buf_free(&b);
+        /* the store refuses too many or too long search words */
+        if (err.code == EWH_E_TOOBIG || err.code == EWH_E_INVALID)
+            return fragment ? s_text(r, MHD_HTTP_BAD_REQUEST, err.reason)
+                            : s_error_page(r, MHD_HTTP_BAD_REQUEST, err.reason);
         return s_text(r, MHD_HTTP_INTERNAL_SERVER_ERROR, err.reason);
     }
     if (fragment) {
@@ -773,13 +814,47 @@ s_inbox(struct s_req *r, bool fragment)
                   levels[i]);
     node_html(&b,
               "</select></label><label>from <input type=text name=from "
-              "size=3 maxlength=2 value=\"{s}\"></label><label><input "
-              "type=checkbox name=unacked value=1{s}> unacknowledged "
+              "size=3 maxlength=2 value=\"{s}\"></label>"
+              "<label>category <select name=category><option>all</option>",
+              q.f.from);
+    {
+        struct ewh_err rerr = {0};
+        ewh_roster_t *ro;
+        pthread_mutex_lock(&s_g.store_lock);
+        ro = node_dir_roster(s_g.d, &rerr);
+        pthread_mutex_unlock(&s_g.store_lock);
+        if (ro != NULL && ewh_roster_category_count(ro) > 0)
+            for (i = 0; i < ewh_roster_category_count(ro); i++)
+                node_html(&b, "<option{s}>{s}</option>",
+                          strcmp(q.f.category, ewh_roster_category(ro, i)) == 0
+                              ? " selected"
+                              : "",
+                          ewh_roster_category(ro, i));
+        else
+            for (i = 0; ewh_default_categories[i] != NULL; i++)
+                node_html(&b, "<option{s}>{s}</option>",
+                          strcmp(q.f.category, ewh_default_categories[i]) == 0
+                              ? " selected"
+                              : "",
+                          ewh_default_categories[i]);
+        ewh_roster_destroy(&ro);
+    }
+    node_html(&b, "</select></label><label>sent within <select name=within>");
+    for (i = 0; i < 4; i++)
+        node_html(&b, "<option{s}>{s}</option>",
+                  strcmp(q.within[0] ? q.within : "any", withins[i]) == 0
+                      ? " selected"
+                      : "",
+                  withins[i]);
+    node_html(&b,
+              "</select></label><label>search <input type=search name=q "
+              "id=q size=24 maxlength={d} value=\"{s}\"></label><label>"
+              "<input type=checkbox name=unacked value=1{s}> unacknowledged "
               "only</label><button>Filter</button></form>"
               "<div id=inbox data-live=\"/live/inbox?{s}&page={d}\">{h}"
               "</div>",
-              q.f.from, q.f.unacked ? " checked" : "", q.qs, (long long)q.page,
-              &list);
+              (long long)EWH_DESK_MAX_QUERY_BYTES, q.search,
+              q.f.unacked ? " checked" : "", q.qs, (long long)q.page, &list);
     s_page(r, "Inbox", &b);
     node_buf_free(&b);
     node_buf_free(&list);

@@ -254,6 +254,24 @@ class DeskTest(DeskCase):
         st, _, body = self.hr.get("/live/inbox?unacked=1&page=2", lia)
         self.assertEqual(st, 200)
         self.assertEqual(body.count("<tr class="), 1)
+        # search, category and time as `ewnode inbox`
+        st, _, body = self.hr.get("/live/inbox?q=r07", lia)
+        self.assertEqual(st, 200)
+        # (in both tables: awaiting acknowledgement, and all)
+        self.assertEqual(set(re.findall(r'data-id="([0-9a-f]{32})"', body)),
+                         {ids[7]})
+        st, _, body = self.hr.get("/live/inbox?category=disaster", lia)
+        self.assertIn("id=empty", body)
+        st, _, body = self.hr.get("/live/inbox?category=cyber&within=24h"
+                                  "&page=2", lia)
+        self.assertEqual(body.count("<tr class="), 1)
+        st, _, body = self.hr.get("/inbox?q=r07&level=low", lia)
+        self.assertIn('value="r07"', body)
+        self.assertIn("q=r07", body)  # kept in the live URL and pager
+        self.assertEqual(self.hr.get("/inbox?within=forever", lia)[0], 400)
+        self.assertEqual(self.hr.get("/inbox?q=" + "+".join("abcdefghi"),
+                                     lia)[0], 400)
+        self.assertEqual(self.hr.get("/inbox?category=Bad!", lia)[0], 400)
         self.assertEqual(self.hr.get("/inbox?from=XYZ", lia)[0], 400)
         self.assertEqual(self.hr.get("/inbox?level=urgent", lia)[0], 400)
         self.assertEqual(self.hr.get("/inbox?from=" + "A" * 200, lia)[0],
