@@ -35,6 +35,7 @@ struct s_desk {
     node_users_t *u;
     pthread_mutex_t store_lock;
     pthread_mutex_t priv_lock;
+    pthread_mutex_t login_lock; /* one Argon2id at a time (64 MiB each) */
     int priv_fd;
     bool tls;
     atomic_uint streams;
@@ -495,6 +496,7 @@ s_login(struct s_req *r)
     struct node_session s;
     struct ewh_err err = {0};
     const char *name, *pw;
+    int rc;
 
     if (!r->post) {
         if (r->signed_in)
@@ -509,8 +511,13 @@ s_login(struct s_req *r)
         s_login_form(r, "Give a name and a password.");
         return s_send(r);
     }
-    if (node_users_login(s_g.u, name, pw, strlen(pw), ewh_now(), &s_g.c->policy,
-                         &s, &err) != 0) {
+    /* Password hashing is serialized: each costs EWH_DESK_PWHASH_MEMLIMIT
+     * of memory, and many sign-ins at once must not exhaust it. */
+    pthread_mutex_lock(&s_g.login_lock);
+    rc = node_users_login(s_g.u, name, pw, strlen(pw), ewh_now(),
+                          &s_g.c->policy, &s, &err);
+    pthread_mutex_unlock(&s_g.login_lock);
+    if (rc != 0) {
         ewh_log_info("desk: sign-in refused name=%.32s code=%s", name,
                      ewh_errcode_name(err.code));
         if (node_user_name_is_valid(name))
@@ -2017,6 +2024,7 @@ node_desk_http_run(struct node_dir *d, const struct node_desk_config *c, int fd)
     s_g.priv_fd = fd;
     pthread_mutex_init(&s_g.store_lock, NULL);
     pthread_mutex_init(&s_g.priv_lock, NULL);
+    pthread_mutex_init(&s_g.login_lock, NULL);
     if ((s_g.u = node_users_open(d->path, false, &err)) == NULL) {
         ewh_log_err("desk: %s", err.reason);
         return 1;
