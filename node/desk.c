@@ -1641,15 +1641,53 @@ s_peers(struct s_req *r)
     return s_send(r);
 }
 
+struct s_admin_ctx {
+    struct node_buf *rows;
+    const struct s_req *r;
+};
+
+static void
+s_role_boxes(struct node_buf *b, unsigned roles)
+{
+    node_html(b,
+              "<label class=cc><input type=checkbox name=role "
+              "value=analyst{s}> analyst</label><label class=cc><input "
+              "type=checkbox name=role value=liaison{s}> liaison</label>"
+              "<label class=cc><input type=checkbox name=role value=admin{s}>"
+              " admin</label>",
+              roles & NODE_ROLE_ANALYST ? " checked" : "",
+              roles & NODE_ROLE_LIAISON ? " checked" : "",
+              roles & NODE_ROLE_ADMIN ? " checked" : "");
+}
+
 static int
 s_admin_user(void *ctx, const struct node_user *a)
 {
+    struct s_admin_ctx *c = ctx;
+    struct node_buf boxes;
     char roles[48];
 
     node_roles_format(a->roles, roles, sizeof(roles));
-    node_html(ctx, "<tr><td>{s}</td><td>{s}</td><td>{t}</td><td>{s}</td></tr>",
-              a->name, roles, (long long)a->last_login,
-              a->locked_until > ewh_now() ? "locked" : "");
+    node_buf_init(&boxes);
+    s_role_boxes(&boxes, a->roles);
+    node_html(c->rows,
+              "<tr data-user=\"{s}\"><td>{s}</td><td>{s}</td><td>{t}</td>"
+              "<td>{s}</td><td><form method=post action=\"/admin/user\">"
+              "<input type=hidden name=csrf value=\"{s}\"><input "
+              "type=hidden name=name value=\"{s}\">{h}<button name=action "
+              "value=role>set roles</button></form><form method=post "
+              "action=\"/admin/user\"><input type=hidden name=csrf "
+              "value=\"{s}\"><input type=hidden name=name value=\"{s}\">"
+              "<input type=password name=password maxlength={d} "
+              "autocomplete=new-password placeholder=\"new password\">"
+              "<button name=action value=passwd>set password (and "
+              "unlock)</button> <button name=action value=del>delete"
+              "</button></form></td></tr>",
+              a->name, a->name, roles, (long long)a->last_login,
+              a->locked_until > ewh_now() ? "locked" : "", c->r->s.csrf,
+              a->name, &boxes, c->r->s.csrf, a->name,
+              (long long)EWH_DESK_MAX_PASSWORD_BYTES);
+    node_buf_free(&boxes);
     return 0;
 }
 
@@ -1664,34 +1702,118 @@ s_admin_audit(void *ctx, const struct node_audit_row *a)
 }
 
 static enum MHD_Result
-s_admin(struct s_req *r)
+s_admin(struct s_req *r, const char *msg, bool ok)
 {
     struct ewh_err err = {0};
-    struct node_buf b, users, audit;
+    struct node_buf b, users, audit, boxes;
+    struct s_admin_ctx actx;
 
     NEED(r, NODE_ROLE_ADMIN, true);
     node_buf_init(&b);
     node_buf_init(&users);
     node_buf_init(&audit);
-    if (node_users_list(s_g.u, s_admin_user, &users, &err) != 0 ||
+    node_buf_init(&boxes);
+    s_role_boxes(&boxes, 0);
+    actx.rows = &users;
+    actx.r = r;
+    if (msg != NULL)
+        node_html(&b, "<p class=\"{s}\" id=admin-msg>{s}</p>",
+                  ok ? "ok" : "error", msg);
+    if (node_users_list(s_g.u, s_admin_user, &actx, &err) != 0 ||
         node_users_audit_list(s_g.u, EWH_DESK_MAX_AUDIT_ROWS, s_admin_audit,
                               &audit, &err) != 0)
         node_html(&b, "<p class=error>{s}</p>", err.reason);
     node_html(&b,
-              "<p>Accounts are managed on the node with <code>ewnode "
-              "user</code> (add, del, passwd, role, list).</p>"
               "<h2>Accounts</h2><table id=accounts><thead><tr><th>name</th>"
-              "<th>roles</th><th>last sign-in</th><th></th></tr></thead>"
-              "<tbody>{h}</tbody></table><h2>Audit log (newest first)</h2>"
+              "<th>roles</th><th>last sign-in</th><th></th><th>change"
+              "</th></tr></thead><tbody>{h}</tbody></table>"
+              "<h3>New account</h3><form method=post action=\"/admin/user\" "
+              "class=stack><input type=hidden name=csrf value=\"{s}\">"
+              "<label for=new-name>Name</label><input type=text id=new-name "
+              "name=name maxlength={d}><label>Roles</label>{h}<label "
+              "for=new-password>Password (at least {d} bytes)</label><input "
+              "type=password id=new-password name=password maxlength={d} "
+              "autocomplete=new-password><p><button name=action value=add "
+              "id=add-user>Add</button></p></form>"
+              "<p>The same with <code>ewnode user</code> on the node.</p>"
+              "<h2>Audit log (newest first)</h2>"
               "<table id=audit><thead><tr><th>when</th><th>who</th>"
               "<th>what</th><th>report</th><th>detail</th></tr></thead>"
               "<tbody>{h}</tbody></table>",
-              &users, &audit);
+              &users, r->s.csrf, (long long)EWH_DESK_MAX_NAME_BYTES, &boxes,
+              (long long)EWH_DESK_MIN_PASSWORD_BYTES,
+              (long long)EWH_DESK_MAX_PASSWORD_BYTES, &audit);
     s_page(r, "Accounts and audit", &b);
     node_buf_free(&b);
     node_buf_free(&users);
     node_buf_free(&audit);
+    node_buf_free(&boxes);
     return s_send(r);
+}
+
+/* POST /admin/user: add, del, role, passwd, done by the privileged part
+ * after it checked the admin's session. */
+static enum MHD_Result
+s_admin_user_post(struct s_req *r)
+{
+    struct ewh_err err = {0};
+    const char *action = s_form(r, "action"), *name = s_form(r, "name"),
+               *pw = s_form(r, "password");
+    char msg[EWH_MAX_REASON_BYTES + 64];
+    unsigned roles = 0;
+    json_t *req, *rep;
+    bool ok;
+    size_t i;
+
+    NEED(r, NODE_ROLE_ADMIN, true);
+    if (!s_csrf_ok(r))
+        return s_error_page(r, MHD_HTTP_FORBIDDEN,
+                            "Refused: the form's CSRF token is missing or "
+                            "wrong. Reload the page and try again.");
+    if (action == NULL || name == NULL || strlen(action) > 8 ||
+        !node_user_name_is_valid(name) ||
+        (pw != NULL && strlen(pw) > EWH_DESK_MAX_PASSWORD_BYTES)) {
+        r->status = MHD_HTTP_BAD_REQUEST;
+        return s_admin(r, "Give a valid name (A-Z a-z 0-9 . _ -).", false);
+    }
+    for (i = 0; i < r->cn->n; i++)
+        if (strcmp(r->cn->f[i].name, "role") == 0) {
+            unsigned one = 0;
+            if (node_roles_parse(r->cn->f[i].val.p ? r->cn->f[i].val.p : "",
+                                 &one, &err) != 0) {
+                r->status = MHD_HTTP_BAD_REQUEST;
+                return s_admin(r, err.reason, false);
+            }
+            roles |= one;
+        }
+    if ((strcmp(action, "add") == 0 || strcmp(action, "role") == 0) &&
+        roles == 0) {
+        r->status = 422;
+        return s_admin(r, "Tick at least one role.", false);
+    }
+    req = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "op", "user", "token",
+                    r->token, "action", action, "name", name, "roles",
+                    (int)roles, "password", pw ? pw : "");
+    rep = req ? s_priv(req, &err) : NULL;
+    json_decref(req);
+    if (rep == NULL)
+        return s_error_page(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                            err.reason[0] ? err.reason : "out of memory");
+    ok = json_is_true(json_object_get(rep, "ok"));
+    if (ok)
+        snprintf(msg, sizeof(msg), "Done: %s %s.", action, name);
+    else
+        snprintf(msg, sizeof(msg), "Refused: %s",
+                 json_string_value(json_object_get(rep, "reason"))
+                     ? json_string_value(json_object_get(rep, "reason"))
+                     : "?");
+    if (!ok)
+        r->status = (int)json_integer_value(json_object_get(rep, "code")) ==
+                            EWH_E_FORBIDDEN
+                        ? MHD_HTTP_FORBIDDEN
+                        : 422;
+    json_decref(rep);
+    return s_admin(r, msg, ok);
 }
 
 /* ---- live updates (server-sent events) ------------------------------ */
@@ -1851,7 +1973,8 @@ s_route(struct s_req *r)
         return s_login(r);
     if (strcmp(u, "/logout") == 0)
         return s_logout(r);
-    if (r->post && strcmp(u, "/submit") != 0 && strncmp(u, "/report/", 8) != 0)
+    if (r->post && strcmp(u, "/submit") != 0 && strcmp(u, "/admin/user") != 0 &&
+        strncmp(u, "/report/", 8) != 0)
         return s_text(r, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only");
     if (strcmp(u, "/") == 0) {
         if (!r->signed_in)
@@ -1880,7 +2003,12 @@ s_route(struct s_req *r)
     if (strcmp(u, "/peers") == 0)
         return s_peers(r);
     if (strcmp(u, "/admin") == 0)
-        return s_admin(r);
+        return s_admin(r, NULL, false);
+    if (strcmp(u, "/admin/user") == 0) {
+        if (!r->post)
+            return s_redirect(r, "/admin");
+        return s_admin_user_post(r);
+    }
     if (strcmp(u, "/events") == 0)
         return s_events(r);
     if (strncmp(u, "/report/", 8) == 0) {

@@ -194,6 +194,56 @@ s_do_ack(struct s_priv *p, json_t *req)
     return json_pack("{s:b, s:b}", "ok", 1, "already", already);
 }
 
+/* Account changes from the admin page: the privileged part checks the
+ * admin's session itself, as for submits.  An admin does not delete or
+ * change their own account here (the CLI can), so that no one locks the
+ * desk's last admin out by a slip. */
+static json_t *
+s_do_user(struct s_priv *p, json_t *req)
+{
+    struct node_session s;
+    struct ewh_err err = {0};
+    const char *action = s_str(req, "action"), *name = s_str(req, "name"),
+               *pw = s_str(req, "password");
+    json_int_t roles = json_integer_value(json_object_get(req, "roles"));
+    char detail[64];
+    int rc;
+
+    if (s_session(p, req, NODE_ROLE_ADMIN, &s, &err) != 0)
+        return s_refusal(&err, "");
+    if (action == NULL || name == NULL) {
+        ewh_err_set(&err, EWH_E_INVALID, "no action or name");
+        return s_refusal(&err, "");
+    }
+    if (strcmp(name, s.name) == 0 && strcmp(action, "passwd") != 0) {
+        ewh_err_set(&err, EWH_E_INVALID,
+                    "you cannot delete or change the roles of your own "
+                    "account here (ewnode user on the node can)");
+        return s_refusal(&err, "name");
+    }
+    if (strcmp(action, "add") == 0)
+        rc = node_users_add(p->u, name, (unsigned)roles, pw ? pw : "",
+                            pw ? strlen(pw) : 0, &err);
+    else if (strcmp(action, "del") == 0)
+        rc = node_users_del(p->u, name, &err);
+    else if (strcmp(action, "role") == 0)
+        rc = node_users_set_roles(p->u, name, (unsigned)roles, &err);
+    else if (strcmp(action, "passwd") == 0)
+        rc = node_users_passwd(p->u, name, pw ? pw : "", pw ? strlen(pw) : 0,
+                               &err);
+    else
+        rc = ewh_err_set(&err, EWH_E_INVALID, "unknown action");
+    if (rc != 0)
+        return s_refusal(
+            &err, strstr(err.reason, "password") != NULL ? "password" : "name");
+    snprintf(detail, sizeof(detail), "%.8s %.32s", action, name);
+    if (node_users_audit(p->u, ewh_now(), s.name, "account", "", detail,
+                         &err) != 0)
+        ewh_log_warnx("desk: audit: %s", err.reason);
+    ewh_log_info("desk: account %s name=%s by=%s", action, name, s.name);
+    return json_pack("{s:b}", "ok", 1);
+}
+
 static int
 s_request(struct s_priv *p, int fd)
 {
@@ -212,6 +262,8 @@ s_request(struct s_priv *p, int fd)
         rep = s_do_submit(p, req);
     else if (op != NULL && strcmp(op, "ack") == 0)
         rep = s_do_ack(p, req);
+    else if (op != NULL && strcmp(op, "user") == 0)
+        rep = s_do_user(p, req);
     else {
         ewh_err_set(&err, EWH_E_INVALID, "unknown op");
         rep = s_refusal(&err, "");

@@ -344,6 +344,53 @@ class DeskTest(DeskCase):
         self.assertEqual(len(hook_lines(hook1)), 2)
         self.assertEqual(len(hook_lines(hook2)), 1)
 
+    def test_admin_accounts(self):
+        self.setup_region()
+        hr = self.hr
+        boss = hr.login("boss")
+        tok = hr.csrf(boss)
+        form = {"csrf": tok, "action": "add", "name": "newbie",
+                "role": ["liaison"], "password": "a new long password"}
+        # only an admin, only with the CSRF token
+        lia = hr.login("lia")
+        self.assertEqual(hr.post("/admin/user", dict(form, csrf=hr.csrf(lia)),
+                                 lia)[0], 403)
+        self.assertEqual(hr.post("/admin/user", dict(form, csrf="x" * 43),
+                                 boss)[0], 403)
+        st, _, body = hr.post("/admin/user", dict(form, password="short"),
+                              boss)
+        self.assertEqual(st, 422)
+        self.assertIn("shorter", body)
+        st, _, body = hr.post("/admin/user", form, boss)
+        self.assertEqual(st, 200, body[:500])
+        self.assertIn("Done: add newbie", body)
+        nb = hr.login("newbie", "a new long password")
+        self.assertEqual(hr.get("/inbox", nb)[0], 200)
+        # new roles end the account's sessions
+        st, _, _ = hr.post("/admin/user", {"csrf": tok, "action": "role",
+                                           "name": "newbie",
+                                           "role": ["analyst"]}, boss)
+        self.assertEqual(st, 200)
+        self.assertEqual(hr.get("/inbox", nb)[0], 303)
+        nb = hr.login("newbie", "a new long password")
+        self.assertEqual(hr.get("/inbox", nb)[0], 403)
+        self.assertEqual(hr.get("/submit", nb)[0], 200)
+        # no one removes their own account here
+        st, _, body = hr.post("/admin/user", {"csrf": tok, "action": "del",
+                                              "name": "boss"}, boss)
+        self.assertEqual(st, 422)
+        self.assertIn("own account", body)
+        st, _, _ = hr.post("/admin/user", {"csrf": tok, "action": "del",
+                                           "name": "newbie"}, boss)
+        self.assertEqual(st, 200)
+        self.assertEqual(hr.get("/submit", nb)[0], 303)
+        users = json.loads(self.ewnode("user", "list", "--dir",
+                                       self.nodes["HR"], "--json").stdout)
+        self.assertNotIn("newbie", [u["name"] for u in users])
+        st, _, body = hr.get("/admin", boss)
+        self.assertRegex(body, r"<td>boss</td><td>account</td><td></td>"
+                               r"<td>add newbie</td>")
+
     def test_http_part_confined(self):
         """The HTTP part holds no key and, where the kernel has Landlock,
         cannot open node.key (the desk checks it at start and refuses to
