@@ -239,6 +239,7 @@ struct s_alerts {
     struct node_buf items;
     size_t n;
     int max_step;
+    struct ewh_err err; /* desk.db's, from the row callback */
 };
 
 static int
@@ -249,7 +250,8 @@ s_alert_one(void *ctx, const struct node_msg *m)
 
     if (m->superseded_by[0] && m->superseded_type == EWH_TYPE_CANCEL)
         return 0;
-    step = node_users_escalation_step(s_g.u, m->id);
+    if (node_users_escalation_step(s_g.u, m->id, &step, &a->err) != 0)
+        return -1;
     if (step > a->max_step)
         a->max_step = step;
     a->n++;
@@ -282,7 +284,8 @@ s_alerts_html(struct node_buf *b)
     rc = node_store_msg_list(s_g.d->store, &f, s_alert_one, &a, &err);
     pthread_mutex_unlock(&s_g.store_lock);
     if (rc != 0)
-        node_html(b, "<p class=error>{s}</p>", err.reason);
+        node_html(b, "<p class=error>{s}</p>",
+                  a.err.reason[0] ? a.err.reason : err.reason);
     else if (a.n > 0)
         node_html(b,
                   "<div class=\"banner{s}\" data-alert=\"1\" role=alert>"
@@ -1847,7 +1850,8 @@ s_sse_cb(void *cls, uint64_t pos, char *buf, size_t max)
         if (node_store_data_version(s_g.d->store, &vs, &err) != 0)
             vs = st->v_store;
         pthread_mutex_unlock(&s_g.store_lock);
-        vu = node_users_data_version(s_g.u);
+        if (node_users_data_version(s_g.u, &vu, &err) != 0)
+            vu = st->v_users; /* try again at the next poll */
         if (vs != st->v_store || vu != st->v_users) {
             st->v_store = vs;
             st->v_users = vu;
@@ -1905,7 +1909,8 @@ s_events(struct s_req *r)
     if (node_store_data_version(s_g.d->store, &st->v_store, &err) != 0)
         st->v_store = 0;
     pthread_mutex_unlock(&s_g.store_lock);
-    st->v_users = node_users_data_version(s_g.u);
+    if (node_users_data_version(s_g.u, &st->v_users, &err) != 0)
+        st->v_users = 0;
     st->beat = st->check = ewh_mono_ms();
     resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, s_sse_cb,
                                              st, s_sse_free);
@@ -2199,7 +2204,8 @@ node_desk_http_run(struct node_dir *d, const struct node_desk_config *c, int fd)
         if (node_store_data_version(d->store, &v, &err) != 0)
             ewh_log_warnx("desk: %s", err.reason);
         pthread_mutex_unlock(&s_g.store_lock);
-        (void)node_users_data_version(s_g.u);
+        if (node_users_data_version(s_g.u, &v, &err) != 0)
+            ewh_log_warnx("desk: %s", err.reason);
     }
     switch (node_desk_confine(d->path, &err)) {
     case -1:

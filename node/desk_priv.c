@@ -375,13 +375,21 @@ s_escalate_one(void *ctx, const struct node_msg *m)
     struct ewh_err err = {0};
     int64_t now = ewh_now(), age = now - m->received_at;
     bool fresh = false;
-    int step;
+    int step, done;
 
     if (m->expires_at > 0 && now > m->expires_at)
         return 0;
     if (m->superseded_by[0] && m->superseded_type == EWH_TYPE_CANCEL)
         return 0;
-    for (step = 1; step <= 2; step++) {
+    if (age < p->c->escalate_after_s[0])
+        return 0;
+    /* A read first: the scan runs every second, and an old unacknowledged
+     * report must not cost a write (an fsync) each time. */
+    if (node_users_escalation_step(p->u, m->id, &done, &err) != 0) {
+        ewh_log_warnx("desk: escalation: %s", err.reason);
+        return 0;
+    }
+    for (step = done + 1; step <= 2; step++) {
         if (p->c->escalate_after_s[step - 1] <= 0 ||
             age < p->c->escalate_after_s[step - 1])
             break;

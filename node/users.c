@@ -711,31 +711,34 @@ node_users_escalation_mark(node_users_t *u, const char *id, int step,
 }
 
 int
-node_users_escalation_step(node_users_t *u, const char *id)
+node_users_escalation_step(node_users_t *u, const char *id, int *out,
+                           struct ewh_err *err)
 {
-    sqlite3_stmt *st =
-        s_prep(u, "SELECT max(step) FROM escalation WHERE id = ?", NULL);
-    int step = 0;
+    sqlite3_stmt *st = s_prep(
+        u, "SELECT coalesce(max(step), 0) FROM escalation WHERE id = ?", err);
+    int rc;
 
     if (st == NULL)
-        return 0;
+        return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        step = sqlite3_column_int(st, 0);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    return step;
+    return rc == SQLITE_ROW ? 0 : s_sqlerr(u, err, "escalation step");
 }
 
-int64_t
-node_users_data_version(node_users_t *u)
+int
+node_users_data_version(node_users_t *u, int64_t *out, struct ewh_err *err)
 {
-    sqlite3_stmt *st = s_prep(u, "PRAGMA data_version", NULL);
-    int64_t v = 0;
+    sqlite3_stmt *st = s_prep(u, "PRAGMA data_version", err);
+    int rc;
 
     if (st == NULL)
-        return 0;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
+        return -1;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    return v;
+    return rc == SQLITE_ROW ? 0 : s_sqlerr(u, err, "data_version");
 }

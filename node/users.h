@@ -148,10 +148,12 @@ EWH_MUST_CHECK int node_users_audit_list(node_users_t *u, size_t max,
 EWH_MUST_CHECK int node_users_escalation_mark(node_users_t *u, const char *id,
                                               int step, int64_t at, bool *fresh,
                                               struct ewh_err *err);
-/* The highest step recorded for id (0 when none). */
-int node_users_escalation_step(node_users_t *u, const char *id);
+/* The highest step recorded for id into *out (0 when none). */
+EWH_MUST_CHECK int node_users_escalation_step(node_users_t *u, const char *id,
+                                              int *out, struct ewh_err *err);
 /* A number that changes whenever another connection commits to desk.db
  * (PRAGMA data_version), for live updates. */
-int64_t node_users_data_version(node_users_t *u);
+EWH_MUST_CHECK int node_users_data_version(node_users_t *u, int64_t *out,
+                                           struct ewh_err *err);
 
 #endif

@@ -21,8 +21,8 @@ test_escape(void)
     node_buf_init(&b);
     node_buf_init(&f);
     node_html(&f, "<i>{s}</i>", "a<b");
-    node_html(&b, "<p title=\"{s}\">{s} {d} {h} {{x}</p>",
-              "\"'><script>", "<&>", -42LL, &f);
+    node_html(&b, "<p title=\"{s}\">{s} {d} {h} {{x}</p>", "\"'><script>",
+              "<&>", -42LL, &f);
     CHECK(!b.oom);
     CHECK(strcmp(b.p, "<p title=\"&quot;&#39;&gt;&lt;script&gt;\">&lt;&amp;"
                       "&gt; -42 <i>a&lt;b</i> {x}</p>") == 0);
@@ -98,12 +98,12 @@ test_accounts(void)
     node_users_policy_defaults(&p);
     p.lockout_failures = 3;
 
-    CHECK_OK(node_users_add(u, "lia", NODE_ROLE_LIAISON, "0123456789", 10,
-                            &err),
-             &err);
-    CHECK_FAILS(node_users_add(u, "lia", NODE_ROLE_ADMIN, "0123456789", 10,
-                               &err),
-                &err, EWH_E_INVALID, "exists");
+    CHECK_OK(
+        node_users_add(u, "lia", NODE_ROLE_LIAISON, "0123456789", 10, &err),
+        &err);
+    CHECK_FAILS(
+        node_users_add(u, "lia", NODE_ROLE_ADMIN, "0123456789", 10, &err), &err,
+        EWH_E_INVALID, "exists");
     CHECK_FAILS(node_users_add(u, "bob", NODE_ROLE_ADMIN, "short", 5, &err),
                 &err, EWH_E_INVALID, "shorter");
 
@@ -112,14 +112,13 @@ test_accounts(void)
              &err);
     CHECK(strlen(s.token) == NODE_TOKEN_CHARS - 1 && s.csrf[0] != '\0');
     snprintf(token, sizeof(token), "%s", s.token);
-    CHECK_OK(node_users_session(u, token, 1000 + p.idle_s, &p, true, &s2,
-                                &err),
+    CHECK_OK(node_users_session(u, token, 1000 + p.idle_s, &p, true, &s2, &err),
              &err);
     CHECK(strcmp(s2.name, "lia") == 0 && s2.roles == NODE_ROLE_LIAISON);
     CHECK(strcmp(s2.csrf, s.csrf) == 0 && s2.token[0] == '\0');
-    CHECK_FAILS(node_users_session(u, token, 1001 + 2 * p.idle_s, &p, true,
-                                   &s2, &err),
-                &err, EWH_E_AUTH, "expired");
+    CHECK_FAILS(
+        node_users_session(u, token, 1001 + 2 * p.idle_s, &p, true, &s2, &err),
+        &err, EWH_E_AUTH, "expired");
     CHECK_FAILS(node_users_session(u, token, 1000, &p, true, &s2, &err), &err,
                 EWH_E_AUTH, "no session");
     token[0] = token[0] == 'A' ? 'B' : 'A';
@@ -130,29 +129,29 @@ test_accounts(void)
     CHECK_OK(node_users_login(u, "lia", "0123456789", 10, 2000, &p, &s, &err),
              &err);
     CHECK_OK(node_users_set_roles(u, "lia", NODE_ROLE_ANALYST, &err), &err);
-    CHECK_FAILS(node_users_session(u, s.token, 2000, &p, true, &s2, &err),
-                &err, EWH_E_AUTH, "no session");
+    CHECK_FAILS(node_users_session(u, s.token, 2000, &p, true, &s2, &err), &err,
+                EWH_E_AUTH, "no session");
 
     /* lock-out: the third bad password locks, then even the good one is
      * refused until the lock ends */
     for (i = 0; i < 2; i++)
-        CHECK_FAILS(node_users_login(u, "lia", "wrongwrong", 10, 3000, &p, &s,
-                                     &err),
-                    &err, EWH_E_AUTH, "bad password");
-    CHECK_FAILS(node_users_login(u, "lia", "wrongwrong", 10, 3000, &p, &s,
-                                 &err),
-                &err, EWH_E_LOCKED, "locked");
-    CHECK_FAILS(node_users_login(u, "lia", "0123456789", 10, 3001, &p, &s,
-                                 &err),
-                &err, EWH_E_LOCKED, "locked");
+        CHECK_FAILS(
+            node_users_login(u, "lia", "wrongwrong", 10, 3000, &p, &s, &err),
+            &err, EWH_E_AUTH, "bad password");
+    CHECK_FAILS(
+        node_users_login(u, "lia", "wrongwrong", 10, 3000, &p, &s, &err), &err,
+        EWH_E_LOCKED, "locked");
+    CHECK_FAILS(
+        node_users_login(u, "lia", "0123456789", 10, 3001, &p, &s, &err), &err,
+        EWH_E_LOCKED, "locked");
     CHECK_OK(node_users_get(u, "lia", &a, &err), &err);
     CHECK(a.locked_until == 3000 + p.lockout_s);
     CHECK_OK(node_users_login(u, "lia", "0123456789", 10,
                               3000 + p.lockout_s + 1, &p, &s, &err),
              &err);
-    CHECK_FAILS(node_users_login(u, "nobody", "0123456789", 10, 3000, &p, &s,
-                                 &err),
-                &err, EWH_E_AUTH, "unknown name or bad password");
+    CHECK_FAILS(
+        node_users_login(u, "nobody", "0123456789", 10, 3000, &p, &s, &err),
+        &err, EWH_E_AUTH, "unknown name or bad password");
 
     /* escalation steps are recorded once */
     {
@@ -163,8 +162,11 @@ test_accounts(void)
         CHECK_OK(node_users_escalation_mark(u, "00ff", 1, 6, &fresh, &err),
                  &err);
         CHECK(!fresh);
-        CHECK(node_users_escalation_step(u, "00ff") == 1);
-        CHECK(node_users_escalation_step(u, "00fe") == 0);
+        int step = -1;
+        CHECK_OK(node_users_escalation_step(u, "00ff", &step, &err), &err);
+        CHECK(step == 1);
+        CHECK_OK(node_users_escalation_step(u, "00fe", &step, &err), &err);
+        CHECK(step == 0);
     }
     CHECK_OK(node_users_del(u, "lia", &err), &err);
     CHECK_FAILS(node_users_del(u, "lia", &err), &err, EWH_E_NOTFOUND, "no");
@@ -172,8 +174,7 @@ test_accounts(void)
 
     /* a desk.db that others may read is refused */
     CHECK(chmod(path, 0644) == 0);
-    CHECK(node_users_open(dir, false, &err) == NULL &&
-          err.code == EWH_E_PERM);
+    CHECK(node_users_open(dir, false, &err) == NULL && err.code == EWH_E_PERM);
     unlink(path);
     snprintf(path, sizeof(path), "%s/desk.db-wal", dir);
     unlink(path);
