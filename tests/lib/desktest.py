@@ -119,7 +119,7 @@ class DeskCase(NodeCase):
                     return f.read().strip() or None
             except OSError:
                 return None
-        desk = Desk(wait_for(url, what="desk.url of " + cc))
+        desk = Desk(wait_for(url, timeout=60, what="desk.url of " + cc))
         desk.proc = p
         self.desks[cc] = desk
         return desk
@@ -167,5 +167,5 @@ def browser_login(drv, desk, name, password=PASSWORD):
     drv.find_element(By.ID, "name").send_keys(name)
     drv.find_element(By.ID, "password").send_keys(password)
     drv.find_element(By.ID, "signin").click()
-    wait_for(lambda: drv.find_elements(By.ID, "me"),
+    wait_for(lambda: drv.find_elements(By.ID, "me"), timeout=60,
              what="signed in as " + name)

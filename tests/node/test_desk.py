@@ -324,7 +324,8 @@ class DeskTest(DeskCase):
         # the origin sees who has not acknowledged, and for how long
         ana = self.rs.login("ana")
         wait_for(lambda: "not acknowledged at HR after" in
-                 self.rs.get("/outbox", ana)[2], what="late at RS")
+                 self.rs.get("/outbox", ana)[2], timeout=60,
+                 what="late at RS")
         # ... and on every page of the analyst's console
         st, _, body = self.rs.get("/live/late", ana)
         self.assertEqual(st, 200)

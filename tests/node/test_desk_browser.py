@@ -67,7 +67,7 @@ class DeskBrowserTest(DeskCase):
         b_hr = self.browser()
         browser_login(b_hr, hr, "lia")
         b_hr.get(hr.url + "/inbox")
-        wait_for(lambda: b_hr.find_elements(By.ID, "reports"),
+        wait_for(lambda: b_hr.find_elements(By.ID, "reports"), timeout=60,
                  what="HR inbox")
         self.assertFalse(b_hr.find_elements(By.CSS_SELECTOR,
                                             ".banner[data-alert]"))
@@ -96,7 +96,7 @@ class DeskBrowserTest(DeskCase):
             b_rs.execute_script("window.scrollTo(0, 0);")
         self.shot(b_rs, "desk-submit.png")
         b_rs.find_element(By.ID, "send").click()
-        rid = wait_for(lambda: b_rs.find_elements(By.ID, "rid"),
+        rid = wait_for(lambda: b_rs.find_elements(By.ID, "rid"), timeout=60,
                        what="report page at RS")[0].text
         self.assertRegex(rid, r"^[0-9a-f]{32}$")
 
@@ -111,7 +111,7 @@ class DeskBrowserTest(DeskCase):
         self.assertEqual(cls, "high")
         banner = wait_for(lambda: b_hr.execute_script(
             "var b = document.querySelector('.banner[data-alert]');"
-            "return b ? b.textContent : null;"), what="banner")
+            "return b ? b.textContent : null;"), timeout=60, what="banner")
         self.assertIn("Armed group massing", banner)
         self.assertEqual(b_hr.execute_script("return window.__noReload;"),
                          "still here")
@@ -119,12 +119,13 @@ class DeskBrowserTest(DeskCase):
         wait_for(lambda: b_hr.execute_script(
             "return performance.getEntriesByType('resource').some("
             "function (e) { return e.name.endsWith('/static/alert.wav'); });"),
-            what="alert sound fetched")
+            timeout=60, what="alert sound fetched")
         self.shot(b_hr, "desk-inbox-alert.png")
 
         # acknowledge from the report page
         b_hr.get(hr.url + "/report/" + rid)
-        wait_for(lambda: b_hr.find_elements(By.ID, "ack"), what="ack button")
+        wait_for(lambda: b_hr.find_elements(By.ID, "ack"), timeout=60,
+                 what="ack button")
         self.assertIn("Seen at 05:00", b_hr.find_element(By.ID, "body").text)
         if os.environ.get("EWH_DESK_SCREENSHOTS"):
             b_hr.set_window_size(1280, 1150)
@@ -132,7 +133,7 @@ class DeskBrowserTest(DeskCase):
         b_hr.find_element(By.ID, "ack").click()
         state = wait_for(lambda: [t for t in texts(b_hr, "#ack-state")
                                   if "acknowledged by" in t],
-                         what="acknowledged at HR")[0]
+                         timeout=60, what="acknowledged at HR")[0]
         self.assertIn("acknowledged by lia", state)
         self.assertEqual(texts(b_hr, ".banner[data-alert]"), [])
 
