@@ -53,4 +53,8 @@
 #define EWH_DEFAULT_MAX_QUEUE            200000u /* deliveries per node */
 #define EWH_DEFAULT_CREDIT               256u    /* node's delivery window */
 
+/* Node agent (node/agent_int.h has its timers) */
+#define EWH_NODE_SUBMIT_WINDOW 256u /* submits in flight, unacknowledged */
+#define EWH_NODE_TURN_FRAMES   256u /* frames read from the hub per turn */
+
 #endif

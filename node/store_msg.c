@@ -1,0 +1,359 @@
+/*
+ * store_msg.c — reports of both directions in the node store: the rows
+ * of table msg with their references, lookups by id and listings.
+ */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+void
+node_msg_from_report(struct node_msg *m, const struct ewh_report *r,
+                     const struct ewh_header *h, bool outgoing)
+{
+    size_t i;
+
+    memset(m, 0, sizeof(*m));
+    ewh_hex(r->id, EWH_ID_BYTES, m->id, sizeof(m->id));
+    m->outgoing = outgoing;
+    m->type = r->type;
+    memcpy(m->origin, r->origin, EWH_CC_BYTES);
+    snprintf(m->author, sizeof(m->author), "%s", r->author);
+    m->level = r->level;
+    snprintf(m->category, sizeof(m->category), "%s", r->category);
+    m->tlp = r->tlp;
+    snprintf(m->title, sizeof(m->title), "%s", r->title);
+    snprintf(m->urgency, sizeof(m->urgency), "%s", r->urgency);
+    snprintf(m->certainty, sizeof(m->certainty), "%s", r->certainty);
+    m->body = strndup(r->body != NULL ? r->body : "", r->body_len);
+    m->created_at = r->created_at;
+    m->expires_at = r->expires_at;
+    for (i = 0; i < r->n_refs; i++)
+        ewh_hex(r->refs[i], EWH_ID_BYTES, m->refs[i], EWH_ID_HEX);
+    m->n_refs = r->n_refs;
+    if (h != NULL) {
+        for (i = 0; i < h->n_recipients; i++)
+            memcpy(m->recipients[i], h->recipients[i], EWH_CC_BYTES);
+        m->n_recipients = h->n_recipients;
+    }
+}
+
+void
+node_msg_clear(struct node_msg *m)
+{
+    if (m->body != NULL) {
+        sodium_memzero(m->body, strlen(m->body));
+        free(m->body);
+    }
+    sodium_memzero(m, sizeof(*m));
+}
+
+static void
+s_join_recipients(const struct node_msg *m, char *out, size_t cap)
+{
+    size_t i, off = 0;
+
+    out[0] = '\0';
+    for (i = 0; i < m->n_recipients && off + 4 < cap; i++)
+        off += (size_t)snprintf(out + off, cap - off, "%s%s", i ? " " : "",
+                                m->recipients[i]);
+}
+
+int
+node_store_msg_insert(node_store_t *s, const struct node_msg *m,
+                      const uint8_t *env, size_t len, const char *state,
+                      struct ewh_err *err)
+{
+    char rcpts[EWH_MAX_RECIPIENTS * 3 + 1];
+    sqlite3_stmt *st;
+    size_t i;
+
+    s_join_recipients(m, rcpts, sizeof(rcpts));
+    st = ewh_db_stmt(s->db,
+                     "INSERT INTO msg(id, dir, envelope, type, origin, author, "
+                     "level, category, tlp, title, body, urgency, certainty, "
+                     "created_at, expires_at, recipients, to_all, received_at, "
+                     "state) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, m->outgoing ? "out" : "in", -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, env, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, (int)m->type);
+    sqlite3_bind_text(st, 5, m->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, m->author, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, (int)m->level);
+    sqlite3_bind_text(st, 8, m->category, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, (int)m->tlp);
+    sqlite3_bind_text(st, 10, m->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, m->body != NULL ? m->body : "", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, m->urgency, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 13, m->certainty, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 14, m->created_at);
+    sqlite3_bind_int64(st, 15, m->expires_at);
+    sqlite3_bind_text(st, 16, rcpts, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 17, m->to_all ? 1 : 0);
+    sqlite3_bind_int64(st, 18, m->received_at);
+    sqlite3_bind_text(st, 19, state, -1, SQLITE_STATIC);
+    if (ewh_db_done(s->db, st, "store a report", err) != 0)
+        return -1;
+    for (i = 0; i < m->n_refs; i++) {
+        st = ewh_db_stmt(
+            s->db, "INSERT OR IGNORE INTO refs(id, ref) VALUES(?, ?)", err);
+        if (st == NULL)
+            return -1;
+        sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, m->refs[i], -1, SQLITE_STATIC);
+        if (ewh_db_done(s->db, st, "store a reference", err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void
+s_split_cc(const char *list, char (*out)[EWH_CC_BYTES], size_t max, size_t *n)
+{
+    const char *p = list;
+
+    *n = 0;
+    while (*p != '\0' && *n < max) {
+        while (*p == ' ')
+            p++;
+        if (p[0] == '\0' || p[1] == '\0')
+            break;
+        out[*n][0] = p[0];
+        out[*n][1] = p[1];
+        out[*n][2] = '\0';
+        (*n)++;
+        p += 2;
+    }
+}
+
+/* The columns of msg itself. */
+static int
+s_fill_row(sqlite3_stmt *st, struct node_msg *m, struct ewh_err *err)
+{
+    char rcpts[EWH_MAX_RECIPIENTS * 3 + 1], dir[4];
+    const unsigned char *body;
+
+    m->seq = sqlite3_column_int64(st, 0);
+    (void)ewh_db_text(st, 1, m->id, sizeof(m->id));
+    (void)ewh_db_text(st, 2, dir, sizeof(dir));
+    m->outgoing = strcmp(dir, "out") == 0;
+    m->type = (enum ewh_type)sqlite3_column_int(st, 3);
+    (void)ewh_db_text(st, 4, m->origin, sizeof(m->origin));
+    (void)ewh_db_text(st, 5, m->author, sizeof(m->author));
+    m->level = (enum ewh_level)sqlite3_column_int(st, 6);
+    (void)ewh_db_text(st, 7, m->category, sizeof(m->category));
+    m->tlp = (enum ewh_tlp)sqlite3_column_int(st, 8);
+    (void)ewh_db_text(st, 9, m->title, sizeof(m->title));
+    body = sqlite3_column_text(st, 10);
+    m->body = strdup(body != NULL ? (const char *)body : "");
+    if (m->body == NULL)
+        return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+    (void)ewh_db_text(st, 11, m->urgency, sizeof(m->urgency));
+    (void)ewh_db_text(st, 12, m->certainty, sizeof(m->certainty));
+    m->created_at = sqlite3_column_int64(st, 13);
+    m->expires_at = sqlite3_column_int64(st, 14);
+    (void)ewh_db_text(st, 15, rcpts, sizeof(rcpts));
+    s_split_cc(rcpts, m->recipients, EWH_MAX_RECIPIENTS, &m->n_recipients);
+    m->to_all = sqlite3_column_int(st, 16) != 0;
+    m->received_at = sqlite3_column_int64(st, 17);
+    m->acked_at = sqlite3_column_int64(st, 18);
+    (void)ewh_db_text(st, 19, m->acked_by, sizeof(m->acked_by));
+    (void)ewh_db_text(st, 20, m->state, sizeof(m->state));
+    (void)ewh_db_text(st, 21, m->reason, sizeof(m->reason));
+    return 0;
+}
+
+/* References, in the order they were stored. */
+static int
+s_fill_refs(node_store_t *s, struct node_msg *m, struct ewh_err *err)
+{
+    sqlite3_stmt *q = ewh_db_stmt(
+        s->db, "SELECT ref FROM refs WHERE id = ? ORDER BY rowid", err);
+    int rc;
+
+    if (q == NULL)
+        return -1;
+    sqlite3_bind_text(q, 1, m->id, -1, SQLITE_STATIC);
+    while ((rc = ewh_db_step(s->db, q, "read references", err)) == 1 &&
+           m->n_refs < EWH_MAX_REFERENCES)
+        (void)ewh_db_text(q, 0, m->refs[m->n_refs++], EWH_ID_HEX);
+    if (rc == 1)
+        sqlite3_reset(q);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The latest report of the same origin that references this one. */
+static int
+s_fill_superseded(node_store_t *s, struct node_msg *m, struct ewh_err *err)
+{
+    sqlite3_stmt *q = ewh_db_stmt(
+        s->db,
+        "SELECT m.id, m.type FROM refs r JOIN msg m ON m.id = r.id WHERE "
+        "r.ref = ? AND m.origin = ? ORDER BY m.created_at DESC, m.seq DESC "
+        "LIMIT 1",
+        err);
+    int rc;
+
+    if (q == NULL)
+        return -1;
+    sqlite3_bind_text(q, 1, m->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, m->origin, -1, SQLITE_STATIC);
+    if ((rc = ewh_db_step(s->db, q, "read what supersedes", err)) == 1) {
+        (void)ewh_db_text(q, 0, m->superseded_by, sizeof(m->superseded_by));
+        m->superseded_type = (enum ewh_type)sqlite3_column_int(q, 1);
+        sqlite3_reset(q);
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+/* Our report's addressees and how far each got. */
+static int
+s_fill_rcpts(node_store_t *s, struct node_msg *m, struct ewh_err *err)
+{
+    sqlite3_stmt *q = ewh_db_stmt(s->db,
+                                  "SELECT country, state, reason, at FROM "
+                                  "rcpt WHERE id = ? ORDER BY country",
+                                  err);
+    int rc;
+
+    if (q == NULL)
+        return -1;
+    sqlite3_bind_text(q, 1, m->id, -1, SQLITE_STATIC);
+    while ((rc = ewh_db_step(s->db, q, "read addressees", err)) == 1 &&
+           m->n_rcpt < EWH_MAX_RECIPIENTS) {
+        struct node_rcpt *r = &m->rcpt[m->n_rcpt++];
+        (void)ewh_db_text(q, 0, r->cc, sizeof(r->cc));
+        r->state = (enum node_rstate)sqlite3_column_int(q, 1);
+        (void)ewh_db_text(q, 2, r->reason, sizeof(r->reason));
+        r->at = sqlite3_column_int64(q, 3);
+    }
+    if (rc == 1)
+        sqlite3_reset(q);
+    return rc < 0 ? -1 : 0;
+}
+
+int
+node_store_msg_fill(node_store_t *s, sqlite3_stmt *st, struct node_msg *m,
+                    struct ewh_err *err)
+{
+    memset(m, 0, sizeof(*m));
+    if (s_fill_row(st, m, err) != 0 || s_fill_refs(s, m, err) != 0 ||
+        s_fill_superseded(s, m, err) != 0)
+        return -1;
+    if (!m->outgoing)
+        return 0;
+    return s_fill_rcpts(s, m, err);
+}
+
+int
+node_store_msg_get(node_store_t *s, const char *id, struct node_msg *m,
+                   struct ewh_err *err)
+{
+    sqlite3_stmt *st = ewh_db_stmt(
+        s->db, "SELECT " NODE_MSG_COLS " FROM msg WHERE id = ?", err);
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if ((rc = ewh_db_step(s->db, st, "read a report", err)) <= 0)
+        return rc < 0 ? -1
+                      : ewh_err_set(err, EWH_E_NOTFOUND, "no report %s", id);
+    rc = node_store_msg_fill(s, st, m, err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int
+node_store_envelope_get(node_store_t *s, const char *id, uint8_t **env,
+                        size_t *len, struct ewh_err *err)
+{
+    sqlite3_stmt *st =
+        ewh_db_stmt(s->db, "SELECT envelope FROM msg WHERE id = ?", err);
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if ((rc = ewh_db_step(s->db, st, "read an envelope", err)) <= 0)
+        return rc < 0 ? -1
+                      : ewh_err_set(err, EWH_E_NOTFOUND, "no report %s", id);
+    rc = node_store_blob_dup(st, 0, env, len, err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int
+node_store_created_at(node_store_t *s, const char *id, int64_t *out,
+                      struct ewh_err *err)
+{
+    sqlite3_stmt *st =
+        ewh_db_stmt(s->db, "SELECT created_at FROM msg WHERE id = ?", err);
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (ewh_db_int(s->db, st, "read created_at", out, err) != 0) {
+        if (err != NULL && err->code == EWH_E_NOTFOUND)
+            ewh_err_set(err, EWH_E_NOTFOUND, "no report %s", id);
+        return -1;
+    }
+    return 0;
+}
+
+/* One statement per order, so that each stays in the cache. */
+#define S_LIST                                                                 \
+    "SELECT " NODE_MSG_COLS " FROM msg WHERE dir = ? AND seq > ?"              \
+    " AND (? = 0 OR ((1 << level) & ?) != 0)"                                  \
+    " AND (? = '' OR origin = ?)"                                              \
+    " AND (? = 0 OR acked_at = 0)"                                             \
+    " ORDER BY "
+static const char s_list_level[] = S_LIST "level DESC, seq ASC";
+static const char s_list_oldest[] = S_LIST "seq ASC";
+static const char s_list_newest[] = S_LIST "created_at DESC, seq DESC";
+
+int
+node_store_msg_list(node_store_t *s, const struct node_filter *f,
+                    node_msg_fn fn, void *ctx, struct ewh_err *err)
+{
+    const char *sql = f->level_first    ? s_list_level
+                      : f->oldest_first ? s_list_oldest
+                                        : s_list_newest;
+    sqlite3_stmt *st = ewh_db_stmt(s->db, sql, err);
+    struct node_msg m;
+    int rc = 0, step;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, f->outgoing ? "out" : "in", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, f->after_seq);
+    sqlite3_bind_int(st, 3, (int)f->levels);
+    sqlite3_bind_int(st, 4, (int)f->levels);
+    sqlite3_bind_text(st, 5, f->from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, f->from, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, f->unacked ? 1 : 0);
+    while ((step = ewh_db_step(s->db, st, "list reports", err)) == 1) {
+        if (node_store_msg_fill(s, st, &m, err) != 0) {
+            node_msg_clear(&m);
+            rc = -1;
+            break;
+        }
+        rc = fn(ctx, &m);
+        node_msg_clear(&m);
+        if (rc != 0)
+            break;
+    }
+    if (step == 1)
+        sqlite3_reset(st); /* stopped early: end the read */
+    else if (step < 0)
+        rc = -1;
+    return rc;
+}
