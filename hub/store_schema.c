@@ -371,14 +371,20 @@ s_monitoring(hub_store_t *st, const char *path, struct ewh_err *err)
 {
     sqlite3 *db = hub_store__sql(st);
     char *msg = NULL;
+    int64_t has_key = 0, has_since = 0;
 
-    if (s_count(st, "SELECT count(*) FROM pragma_table_info('events')"
-                    " WHERE name = 'peer_key'") == 0 &&
+    if (s_count(st,
+                "SELECT count(*) FROM pragma_table_info('events')"
+                " WHERE name = 'peer_key'",
+                &has_key, err) != 0 ||
+        s_count(st, "SELECT count(*) FROM meta WHERE k = 'counters_since'",
+                &has_since, err) != 0)
+        return -1;
+    if (has_key == 0 &&
         sqlite3_exec(db, "ALTER TABLE events ADD COLUMN peer_key TEXT", NULL,
                      NULL, &msg) != SQLITE_OK)
         goto fail;
-    if (s_count(st, "SELECT count(*) FROM meta"
-                    " WHERE k = 'counters_since'") == 0 &&
+    if (has_since == 0 &&
         sqlite3_exec(db, s_counters_seed, NULL, NULL, &msg) != SQLITE_OK) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         goto fail;
