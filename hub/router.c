@@ -27,6 +27,7 @@
 #include "ewh/log.h"
 #include "ewh/receipt.h"
 #include "ewh/roster.h"
+#include "catalogue.h"
 #include "ewh/util.h"
 
 #define S_TURN_BUDGET     2048 /* ROUTER messages read per loop turn */
@@ -130,6 +131,7 @@ struct hub {
     ewh_roster_t *roster;
     uint8_t *roster_buf;
     size_t roster_len;
+    hub_catalogue_t *cat; /* the catalogue of concern (catalogue.h) */
     hub_queue_t *q;
     struct s_batch b;
     hub_verify_t *vpool;
@@ -465,6 +467,27 @@ s_send_roster(struct hub *h, struct hub_node *n)
     ewh__signed_roster__free_unpacked(sr, NULL);
 }
 
+/* The catalogue of concern, on hello and when a new version is published
+ * (hub/catalogue.c). */
+static void
+s_send_catalogue(struct hub *h, struct hub_node *n)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__SignedCatalogue *sc;
+    const uint8_t *buf;
+    size_t len;
+
+    hub_catalogue_bytes(h->cat, &buf, &len);
+    if ((sc = ewh__signed_catalogue__unpack(NULL, len, buf)) == NULL)
+        return;
+    f.msg_case = EWH__FRAME__MSG_CATALOGUE;
+    f.catalogue = sc;
+    if (s_send_frame(h, n->rid, n->rid_len, &f) != 0)
+        ewh_log_warnx("router: cannot send catalogue to %s: %s", n->cc,
+                      zmq_strerror(zmq_errno()));
+    ewh__signed_catalogue__free_unpacked(sc, NULL);
+}
+
 /* ---- sockets ---- */
 
 static int
@@ -624,6 +647,7 @@ s_on_hello(struct hub *h, struct hub_node *n, const uint8_t *rid,
                  n->cc, m->credit, (unsigned long long)m->roster_version,
                  (unsigned long long)hub_queue_total(n));
     s_send_roster(h, n);
+    s_send_catalogue(h, n);
 }
 
 /* A submit frame: the cheap checks (in flight, rate) at once, then it
@@ -1771,6 +1795,10 @@ s_roster_check(struct hub *h)
     size_t i;
     bool cut = false;
 
+    if (hub_catalogue_poll(h->cat))
+        for (i = 0; i < hub_queue_count(h->q); i++)
+            if (hub_queue_at(h->q, i)->connected)
+                s_send_catalogue(h, hub_queue_at(h->q, i));
     if (hub_store_roster_version(h->st, &v, &err) != 0) {
         ewh_log_warnx("router: roster check: %s", err.reason);
         return;
@@ -1856,6 +1884,14 @@ hub_run(const struct hub_run_args *a, struct ewh_err *err)
     if (s_roster_refresh(&h, err) != 0)
         goto out;
     h.pushed_version = ewh_roster_version(h.roster);
+    {
+        const char *cats[EWH_MAX_CATEGORIES];
+        size_t k;
+        for (k = 0; k < ewh_roster_category_count(h.roster); k++)
+            cats[k] = ewh_roster_category(h.roster, k);
+        if ((h.cat = hub_catalogue_new(a->dir, a->key, cats, k, err)) == NULL)
+            goto out;
+    }
     if (hub_store_audit_head(h.st, &h.audit_len, h.audit_head, err) != 0)
         goto out;
     s_recount(&h);
@@ -2013,6 +2049,7 @@ out:
         zmq_ctx_term(h.zctx);
     ewh_roster_destroy(&h.roster);
     free(h.roster_buf);
+    hub_catalogue_destroy(&h.cat);
     hub_queue_destroy(&h.q);
     hub_metrics_destroy(&h.m);
     free(h.ev);

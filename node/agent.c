@@ -17,6 +17,7 @@
 #include "ewh/frame.h"
 #include "ewh/log.h"
 #include "ewh/receipt.h"
+#include "catalogue.h"
 #include "rekey.h"
 #include "roster.h"
 #include "ewh/keyfile.h"
@@ -921,6 +922,9 @@ s_on_frame(struct s_agent *a, const uint8_t *buf, size_t len)
         break;
     case EWH__FRAME__MSG_NOTICE:
         s_on_notice(a, f->notice);
+        break;
+    case EWH__FRAME__MSG_CATALOGUE:
+        node_catalogue_receive(a->d, f->catalogue);
         break;
     case EWH__FRAME__MSG_ERROR:
         ewh_log_warnx("agent: hub error %s: %s",

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "cap.h"
+#include "catalogue.h"
 #include "cmd.h"
 #include "ewh/envelope.h"
 #include "ewh/log.h"
@@ -13,7 +14,7 @@
 struct s_args {
     const char *dir, *level, *to, *category, *title, *body, *body_file;
     const char *tlp, *expires, *author, *urgency, *certainty;
-    const char *updates, *cancels;
+    const char *updates, *cancels, *reason;
 };
 
 /* Resolve --to into roster identities.  "all": every unrevoked country
@@ -102,12 +103,13 @@ s_parse(int argc, char **argv, struct s_args *a)
         {"certainty", required_argument, NULL, 'C'},
         {"updates", required_argument, NULL, 'u'},
         {"cancels", required_argument, NULL, 'x'},
+        {"reason", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
 
     memset(a, 0, sizeof(*a));
-    while ((c = getopt_long(argc, argv, "d:l:t:c:T:b:B:p:e:a:U:C:u:x:h", opts,
+    while ((c = getopt_long(argc, argv, "d:l:t:c:T:b:B:p:e:a:U:C:u:x:R:h", opts,
                             NULL)) != -1) {
         switch (c) {
         case 'd':
@@ -151,6 +153,9 @@ s_parse(int argc, char **argv, struct s_args *a)
             break;
         case 'x':
             a->cancels = optarg;
+            break;
+        case 'R':
+            a->reason = optarg;
             break;
         default:
             return -1;
@@ -204,6 +209,14 @@ s_build(const struct s_args *a, const struct node_dir *d,
         return ewh_err_set(err, EWH_E_TOOBIG, "category longer than %u bytes",
                            EWH_MAX_CATEGORY_BYTES);
     snprintf(r->category, sizeof(r->category), "%s", v);
+    if (a->reason != NULL) {
+        if (strlen(a->reason) > EWH_MAX_LEVEL_REASON_BYTES)
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "--reason longer than "
+                               "EWH_MAX_LEVEL_REASON_BYTES %u bytes",
+                               EWH_MAX_LEVEL_REASON_BYTES);
+        snprintf(r->level_reason, sizeof(r->level_reason), "%s", a->reason);
+    }
 
     if (a->title != NULL)
         v = a->title;
@@ -375,6 +388,11 @@ node_cmd_submit(int argc, char **argv)
                     r.category);
         goto fail;
     }
+    /* The catalogue of concern: its guidance, and a warning when the level
+     * departs from the category's default without a reason (catalogue.h). */
+    if (r.type != EWH_TYPE_CANCEL)
+        (void)node_catalogue_guide(&d, r.category, r.level, r.level_reason,
+                                   stderr);
     if (to == NULL && have_orig) {
         /* An update or cancel goes to whoever got the original. */
         static char s_to[EWH_MAX_RECIPIENTS * 3 + 1];

@@ -34,7 +34,9 @@ static const struct s_cmd s_cmds[] = {
      "            --title TEXT (--body TEXT | --body-file FILE|-)\n"
      "            [--tlp red|amber|green|clear] [--expires 90m|12h|3d]\n"
      "            [--author NAME] [--urgency U] [--certainty C]\n"
-     "            [--updates ID | --cancels ID]"},
+     "            [--updates ID | --cancels ID] [--reason TEXT]\n"
+     "            (shows the catalogue's guidance for the category and\n"
+     "            level; --reason: why the level departs from its default)"},
     {"inbox", node_cmd_inbox,
      "list received reports, newest first\n"
      "            [--level L[,L]] [--from CC] [--unacked] [--json]"},
@@ -64,6 +66,13 @@ static const struct s_cmd s_cmds[] = {
     {"audit", node_cmd_audit,
      "check that the audit checkpoints this node holds are a prefix of\n"
      "            the hub's chain (reports any rewrite)"},
+    {"catalogue", node_cmd_catalogue,
+     "the catalogue of concern: what high, medium and low mean per\n"
+     "            category   [--json] [AREA]"},
+    {"exchange", node_cmd_exchange,
+     "the annual exchange on security forces (docs/exchange.md)\n"
+     "            template|import|validate|submit|list|show|compare|table|"
+     "export"},
     {"open", node_cmd_open,
      "verify and open an envelope file with this node's key\n"
      "            FILE|-"},

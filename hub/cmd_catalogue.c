@@ -1,0 +1,232 @@
+/* cmd_catalogue.c — ewhub catalogue: export the catalogue of concern as a
+ * file a person can review, and publish an edited one as a new version
+ * (docs/catalogue.md). */
+#include "cmd.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalogue.h"
+#include "config.h"
+#include "ewh/catalogue.h"
+#include "ewh/keyfile.h"
+#include "ewh/log.h"
+#include "ewh/roster.h"
+
+static const char s_usage[] =
+    "usage: ewhub catalogue export [--dir DIR]          > catalogue.json\n"
+    "       ewhub catalogue publish [--dir DIR] [--yes] catalogue.json\n"
+    "\n"
+    "The catalogue of concern: for each area (each report category of\n"
+    "[roster] categories) what counts as high, medium and low concern, its\n"
+    "indicators and its default level.  export prints the current version\n"
+    "as JSON; edit it, then publish: the changes are shown, the version is\n"
+    "bumped, the hub signs and stores it, and the running hub pushes it to\n"
+    "every node.  --yes publishes without asking.\n";
+
+static void
+s_categories(const char *dir, const char **cats, size_t *n)
+{
+    static struct hub_config cfg;
+    struct ewh_err err = {0};
+    char path[4096];
+    size_t i;
+
+    hub_cmd_path(dir, "ewhub.conf", path, sizeof(path));
+    if (hub_config_load_all(path, &cfg, NULL, 0, &err) != 0)
+        fatalx("catalogue: %s", err.reason);
+    *n = 0;
+    if (cfg.n_cats > 0)
+        for (i = 0; i < cfg.n_cats; i++)
+            cats[(*n)++] = cfg.cats[i];
+    else
+        for (i = 0; ewh_default_categories[i] != NULL; i++)
+            cats[(*n)++] = ewh_default_categories[i];
+}
+
+/* The current catalogue, or (none published yet) the built-in one as
+ * version 0. */
+static ewh_catalogue_t *
+s_current(const char *dir, const ewh_secret_t *key, const char **cats, size_t n)
+{
+    struct ewh_err err = {0};
+    ewh_catalogue_t *c = NULL;
+
+    if (hub_catalogue_load(dir, ewh_secret_pubid(key)->sign, &c, NULL, NULL,
+                           &err) == 0)
+        return c;
+    if (err.code != EWH_E_NOTFOUND)
+        fatalx("catalogue: %s", err.reason);
+    if ((c = ewh_catalogue_builtin(cats, n, &err)) == NULL)
+        fatalx("catalogue: %s", err.reason);
+    ewh_catalogue_set_version(c, 0);
+    return c;
+}
+
+static void
+s_indicators(const struct ewh_catalogue_area *a, char *out, size_t cap)
+{
+    size_t i, off = 0;
+
+    out[0] = '\0';
+    for (i = 0; i < a->n_ind && off < cap; i++)
+        off += (size_t)snprintf(out + off, cap - off, "%s%s", i ? "; " : "",
+                                a->ind[i]);
+}
+
+static void
+s_field(const char *area, const char *name, const char *o, const char *n,
+        size_t *changes)
+{
+    if (strcmp(o, n) == 0)
+        return;
+    printf("area %s, %s:\n  - %s\n  + %s\n", area, name, o[0] ? o : "(none)",
+           n[0] ? n : "(none)");
+    (*changes)++;
+}
+
+/* Print what changes from old to new; returns the number of changes. */
+static size_t
+s_diff(const ewh_catalogue_t *old, const ewh_catalogue_t *new)
+{
+    static char io[EWH_MAX_INDICATORS * (EWH_MAX_INDICATOR_BYTES + 2) + 1];
+    static char in[sizeof(io)];
+    static const char *const lv[] = {"", "low", "medium", "high"};
+    size_t i, changes = 0;
+    int l;
+
+    for (i = 0; i < ewh_catalogue_count(new); i++) {
+        const struct ewh_catalogue_area *b = ewh_catalogue_at(new, i);
+        const struct ewh_catalogue_area *a = ewh_catalogue_find(old, b->area);
+        if (a == NULL) {
+            printf("area %s: new\n", b->area);
+            changes++;
+            continue;
+        }
+        s_field(b->area, "title", a->title, b->title, &changes);
+        s_field(b->area, "default_level", ewh_level_name(a->default_level),
+                ewh_level_name(b->default_level), &changes);
+        for (l = EWH_LEVEL_HIGH; l >= EWH_LEVEL_LOW; l--)
+            s_field(b->area, lv[l], a->guide[l], b->guide[l], &changes);
+        s_indicators(a, io, sizeof(io));
+        s_indicators(b, in, sizeof(in));
+        s_field(b->area, "indicators", io, in, &changes);
+    }
+    for (i = 0; i < ewh_catalogue_count(old); i++)
+        if (ewh_catalogue_find(new, ewh_catalogue_at(old, i)->area) == NULL) {
+            printf("area %s: removed\n", ewh_catalogue_at(old, i)->area);
+            changes++;
+        }
+    return changes;
+}
+
+int
+hub_cmd_catalogue(int argc, char **argv)
+{
+    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                         {"yes", no_argument, NULL, 'y'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct ewh_err err = {0};
+    const char *dir = NULL, *verb, *cats[EWH_MAX_CATEGORIES];
+    ewh_catalogue_t *cur = NULL, *next = NULL;
+    ewh_secret_t *key = NULL;
+    char path[4096], *text = NULL;
+    size_t n_cats = 0, len = 0, changes;
+    uint64_t based_on = 0;
+    bool yes = false;
+    int c;
+
+    if (argc < 2 || argv[1][0] == '-') {
+        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+            fputs(s_usage, stdout);
+            return 0;
+        }
+        fputs(s_usage, stderr);
+        return 2;
+    }
+    verb = argv[1];
+    argc--;
+    argv++;
+    while ((c = getopt_long(argc, argv, "d:yh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'y':
+            yes = true;
+            break;
+        case 'h':
+            fputs(s_usage, stdout);
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    dir = hub_cmd_dir(dir);
+    hub_cmd_path(dir, "hub.key", path, sizeof(path));
+    if ((key = ewh_secret_load(path, &err)) == NULL)
+        fatalx("catalogue: %s", err.reason);
+    s_categories(dir, cats, &n_cats);
+    cur = s_current(dir, key, cats, n_cats);
+
+    if (strcmp(verb, "export") == 0 && optind == argc) {
+        if ((text = ewh_catalogue_to_json(cur, &err)) == NULL)
+            fatalx("catalogue: %s", err.reason);
+        printf("%s\n", text);
+        goto done;
+    }
+    if (strcmp(verb, "publish") != 0 || optind + 1 != argc) {
+        fputs(s_usage, stderr);
+        ewh_catalogue_destroy(&cur);
+        ewh_secret_destroy(&key);
+        return 2;
+    }
+    if (ewh_file_read(argv[optind], EWH_MAX_CATALOGUE_BYTES, &text, &len,
+                      &err) != 0)
+        fatalx("catalogue publish: %s", err.reason);
+    if ((next = ewh_catalogue_from_json(text, len, &based_on, &err)) == NULL)
+        fatalx("catalogue publish: %s: %s", argv[optind], err.reason);
+    if (ewh_catalogue_check_areas(next, cats, n_cats, &err) != 0)
+        fatalx("catalogue publish: %s: %s", argv[optind], err.reason);
+    if (based_on != 0 && based_on != ewh_catalogue_version(cur))
+        fatalx("catalogue publish: %s was exported from version %llu but "
+               "version %llu is current: export again and redo the edit",
+               argv[optind], (unsigned long long)based_on,
+               (unsigned long long)ewh_catalogue_version(cur));
+    changes = s_diff(cur, next);
+    if (changes == 0 && ewh_catalogue_version(cur) > 0) {
+        printf("no change from version %llu: nothing published\n",
+               (unsigned long long)ewh_catalogue_version(cur));
+        goto done;
+    }
+    ewh_catalogue_set_version(next, ewh_catalogue_version(cur) + 1);
+    if (!yes) {
+        char line[16];
+        if (!isatty(STDIN_FILENO))
+            fatalx("catalogue publish: not a terminal; review the changes "
+                   "above and run again with --yes");
+        printf("publish these %zu changes as version %llu? [y/N] ", changes,
+               (unsigned long long)ewh_catalogue_version(next));
+        fflush(stdout);
+        if (fgets(line, sizeof(line), stdin) == NULL ||
+            (line[0] != 'y' && line[0] != 'Y')) {
+            printf("nothing published\n");
+            goto done;
+        }
+    }
+    if (hub_catalogue_store(dir, next, key, &err) != 0)
+        fatalx("catalogue publish: %s", err.reason);
+    printf("published catalogue version %llu (%zu changes); the running hub "
+           "pushes it to every node\n",
+           (unsigned long long)ewh_catalogue_version(next), changes);
+done:
+    free(text);
+    ewh_catalogue_destroy(&next);
+    ewh_catalogue_destroy(&cur);
+    ewh_secret_destroy(&key);
+    return 0;
+}
