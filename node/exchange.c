@@ -74,6 +74,32 @@ s_cmp(const void *a, const void *b)
     return c != 0 ? c : (x->year > y->year) - (x->year < y->year);
 }
 
+static bool
+s_refs(const char (*refs)[EWH_ID_HEX], size_t n, const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(refs[i], id) == 0)
+            return true;
+    return false;
+}
+
+/* Does m replace r?  The update chain says so first (a return references
+ * the ones it replaces); else the later creation, and within one second
+ * the later id (ids are UUIDv7: in time order to the millisecond). */
+static bool
+s_newer(const struct node_msg *m, const struct node_return *r)
+{
+    if (s_refs(m->refs, m->n_refs, r->id))
+        return true;
+    if (s_refs(r->refs, r->n_refs, m->id))
+        return false;
+    if (m->created_at != r->created_at)
+        return m->created_at > r->created_at;
+    return strcmp(m->id, r->id) > 0;
+}
+
 static int
 s_one(void *ctx, const struct node_msg *m)
 {
@@ -111,7 +137,7 @@ s_one(void *ctx, const struct node_msg *m)
             break;
     if (i < rs->n) {
         rs->r[i].replaced++;
-        if (rs->r[i].created_at >= m->created_at) {
+        if (!s_newer(m, &rs->r[i])) {
             json_decref(j);
             return 0;
         }
@@ -135,6 +161,8 @@ s_one(void *ctx, const struct node_msg *m)
     memcpy(rs->r[i].id, m->id, EWH_ID_HEX);
     rs->r[i].created_at = m->created_at;
     rs->r[i].outgoing = m->outgoing;
+    memcpy(rs->r[i].refs, m->refs, sizeof(rs->r[i].refs));
+    rs->r[i].n_refs = m->n_refs;
     rs->r[i].doc = j;
     return 0;
 }

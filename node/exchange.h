@@ -48,7 +48,9 @@ struct node_return {
     int64_t created_at;
     bool outgoing;
     size_t replaced; /* earlier returns for the same year it replaced */
-    json_t *doc;     /* the return (owned) */
+    char refs[EWH_MAX_REFERENCES][EWH_ID_HEX]; /* the returns it replaces */
+    size_t n_refs;
+    json_t *doc; /* the return (owned) */
 };
 
 struct node_returns {

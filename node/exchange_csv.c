@@ -450,6 +450,12 @@ node_exchange_from_csv(const char *csv, size_t len, json_t **out,
                     "CSV: no \"#section return\" with country, year, date");
         goto out;
     }
+    {
+        /* agencies last, after the return's own fields */
+        json_t *ag = json_incref(json_object_get(ret, "agencies"));
+        json_object_del(ret, "agencies");
+        json_object_set_new(ret, "agencies", ag);
+    }
     *out = ret;
     ret = NULL;
     rc = 0;

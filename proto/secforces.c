@@ -279,7 +279,7 @@ s_money(struct s_v *v, const json_t *j)
     }
     if (json_is_real(j))
         s_fail(v, "anyOf",
-               "%g is a float: give an integer of the currency's minor unit "
+               "%.15g is a float: give an integer of the currency's minor unit "
                "or a decimal string",
                json_real_value(j));
     else
