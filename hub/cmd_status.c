@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "cmd_status_exchange.h"
 #include "store.h"
 #include "ewh/log.h"
 #include "ewh/roster.h"
@@ -157,7 +158,7 @@ hub_cmd_status(int argc, char **argv)
     hub_store_t *st;
     ewh_roster_t *r = NULL;
     json_t *live = NULL, *lnodes = NULL, *out, *arr, *tot;
-    json_t *refusals = json_array();
+    json_t *refusals = json_array(), *returns = NULL;
     uint64_t store_bytes = 0, wal_bytes = 0;
     int64_t now = ewh_now();
     struct stat sb;
@@ -203,6 +204,8 @@ hub_cmd_status(int argc, char **argv)
         if (stat(wal, &sb) == 0)
             wal_bytes = (uint64_t)sb.st_size;
     }
+    if ((returns = hub_status_returns(st, r, now, &err)) == NULL)
+        fatalx("status: %s", err.reason);
     hub_store_close(&st);
     for (i = 0; i < ewh_roster_count(r); i++) {
         bool rev;
@@ -311,6 +314,7 @@ hub_cmd_status(int argc, char **argv)
                             json_integer((json_int_t)wal_bytes));
         json_object_set_new(out, "store", so);
     }
+    json_object_set_new(out, "returns", returns);
 
     if (json) {
         json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -403,6 +407,7 @@ hub_cmd_status(int argc, char **argv)
         }
         printf("\nstore: %.1f MiB (+ %.1f MiB WAL)\n",
                (double)store_bytes / 1048576.0, (double)wal_bytes / 1048576.0);
+        hub_status_returns_print(json_object_get(out, "returns"));
     }
     json_decref(out);
     json_decref(live);

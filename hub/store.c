@@ -87,6 +87,11 @@ static const char s_schema[] =
     " seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind INTEGER NOT NULL,"
     " id BLOB, origin TEXT, recipients TEXT, level INTEGER,"
     " size INTEGER, code TEXT, reason TEXT);"
+    /* Annual exchange (docs/exchange.md): which origin sent a return for
+     * which year, from the clear routing header; metadata only. */
+    "CREATE TABLE IF NOT EXISTS returns("
+    " origin TEXT NOT NULL, year INTEGER NOT NULL, id BLOB NOT NULL,"
+    " received_at INTEGER NOT NULL, PRIMARY KEY(origin, year, id));"
     "CREATE TABLE IF NOT EXISTS checkpoints("
     " length INTEGER PRIMARY KEY, head BLOB NOT NULL, time INTEGER NOT NULL,"
     " cp BLOB NOT NULL);";
@@ -1081,6 +1086,55 @@ hub_store_envelope_find(hub_store_t *st, const uint8_t id[EWH_ID_BYTES],
     return 0;
 }
 
+/* The annual exchange's ledger (returns table); rare, so prepared here. */
+static int
+s_return_note(hub_store_t *st, const struct ewh_header *hdr,
+              int64_t received_at, struct ewh_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    rc = sqlite3_prepare_v2(st->db,
+                            "INSERT OR IGNORE INTO returns(origin, year, id,"
+                            " received_at) VALUES(?, ?, ?, ?)",
+                            -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return s_dberr(st, rc, "note return", err);
+    sqlite3_bind_text(s, 1, hdr->origin, 2, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, (int)hdr->return_year);
+    sqlite3_bind_blob(s, 3, hdr->id, EWH_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, received_at);
+    rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "note return", err);
+    return 0;
+}
+
+int
+hub_store_returns_walk(hub_store_t *st, hub_return_fn fn, void *ctx,
+                       struct ewh_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT origin, year, count(*), max(received_at)"
+                            " FROM returns GROUP BY origin, year"
+                            " ORDER BY year, origin",
+                            -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return s_dberr(st, rc, "returns", err);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        fn(ctx, (const char *)sqlite3_column_text(s, 0),
+           (unsigned)sqlite3_column_int(s, 1),
+           (uint64_t)sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3));
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return s_dberr(st, rc, "returns", err);
+    return 0;
+}
+
 int
 hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
                        const struct ewh_header *hdr,
@@ -1104,6 +1158,9 @@ hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
     if (s_exec(st, s, "store envelope", err) != 0)
         return -1;
     f.rowid = sqlite3_last_insert_rowid(st->db);
+    if (hdr->type == EWH_TYPE_RETURN &&
+        s_return_note(st, hdr, received_at, err) != 0)
+        return -1;
     EWH_ASSERT(hdr->n_recipients >= 1 && hdr->n_recipients <= HUB_SEQ_SPAN);
     for (f.n = 0; f.n < hdr->n_recipients; f.n++)
         memcpy(&f.rcpts[2 * f.n], hdr->recipients[f.n], 2);

@@ -209,6 +209,16 @@ EWH_MUST_CHECK int hub_store_relay_done(hub_store_t *st, const char *cc,
                                         uint64_t seq, bool *changed,
                                         struct ewh_err *err);
 
+/* ---- annual exchange (docs/exchange.md) ---- */
+
+/* Returns seen per origin and reporting year (from the clear header of
+ * TYPE_RETURN envelopes, noted by hub_store_envelope_add): how many, the
+ * last received.  Ordered by year, origin. */
+typedef void (*hub_return_fn)(void *ctx, const char *origin, unsigned year,
+                              uint64_t n, int64_t last_at);
+EWH_MUST_CHECK int hub_store_returns_walk(hub_store_t *st, hub_return_fn fn,
+                                          void *ctx, struct ewh_err *err);
+
 /* ---- retention and key rotation ---- */
 
 /* Bump the roster version (the hub re-signs and pushes the roster: new

@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-from ewhtest import EWNODE, NodeCase, TEST_DATA, main, wait_for
+from ewhtest import EWHUB, EWNODE, NodeCase, TEST_DATA, main, wait_for
 
 SAMPLES = os.path.join(TEST_DATA, "exchange")
 
@@ -160,6 +160,22 @@ class ExchangeTest(NodeCase):
             self.assertRegex(c, r"category I battle tanks\s+224 -> 210")
             m = self.wait_inbox(d, r26b)
             self.assertEqual(m["references"], [r26])
+
+        # -- the hub: who has sent which year, metadata only --
+        st = json.loads(self.run_cmd([EWHUB, "status", "--dir",
+                                      self.path("hub"), "--json"]).stdout)
+        got = {(e["country"], e["year"]): e["returns"]
+               for e in st["returns"]["sent"]}
+        self.assertEqual(got, {("RS", 2025): 1, ("RS", 2026): 2,
+                               ("HR", 2026): 1, ("BG", 2026): 1})
+        if st["returns"]["year"] == 2026:
+            self.assertEqual(st["returns"]["missing"], [])
+        text = self.run_cmd([EWHUB, "status", "--dir", self.path("hub")]) \
+            .stdout.decode()
+        self.assertIn("2026: BG HR RS (2 versions)", text)
+        # the hub's disk holds no figure of any return
+        with open(os.path.join(self.path("hub"), "store.db"), "rb") as f:
+            self.assertNotIn(b"Serbian Armed Forces", f.read())
 
     def test_bad_returns_refused(self):
         n = self.region(["RS", "HR"])
