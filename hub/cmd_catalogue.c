@@ -25,7 +25,9 @@ static const char s_usage[] =
     "indicators and its default level.  export prints the current version\n"
     "as JSON; edit it, then publish: the changes are shown, the version is\n"
     "bumped, the hub signs and stores it, and the running hub pushes it to\n"
-    "every node.  --yes publishes without asking.\n";
+    "every node.  --yes publishes without asking.  --version N publishes\n"
+    "as version N at least (after restoring an old backup: nodes accept\n"
+    "only a version higher than the one they hold).\n";
 
 static void
 s_categories(const char *dir, const char **cats, size_t *n)
@@ -126,10 +128,12 @@ s_diff(const ewh_catalogue_t *old, const ewh_catalogue_t *new)
 int
 hub_cmd_catalogue(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
-                                         {"yes", no_argument, NULL, 'y'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"yes", no_argument, NULL, 'y'},
+        {"version", required_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     struct ewh_err err = {0};
     const char *dir = NULL, *verb, *cats[EWH_MAX_CATEGORIES];
     ewh_catalogue_t *cur = NULL, *next = NULL;
@@ -138,6 +142,8 @@ hub_cmd_catalogue(int argc, char **argv)
     size_t n_cats = 0, len = 0, changes;
     uint64_t based_on = 0;
     bool yes = false;
+    unsigned long long min_version = 0;
+    char *end;
     int c;
 
     if (argc < 2 || argv[1][0] == '-') {
@@ -151,13 +157,18 @@ hub_cmd_catalogue(int argc, char **argv)
     verb = argv[1];
     argc--;
     argv++;
-    while ((c = getopt_long(argc, argv, "d:yh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:yV:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             dir = optarg;
             break;
         case 'y':
             yes = true;
+            break;
+        case 'V':
+            min_version = strtoull(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || min_version == 0)
+                fatalx("catalogue: --version takes a positive number");
             break;
         case 'h':
             fputs(s_usage, stdout);
@@ -198,12 +209,15 @@ hub_cmd_catalogue(int argc, char **argv)
                argv[optind], (unsigned long long)based_on,
                (unsigned long long)ewh_catalogue_version(cur));
     changes = s_diff(cur, next);
-    if (changes == 0 && ewh_catalogue_version(cur) > 0) {
+    if (changes == 0 && ewh_catalogue_version(cur) > 0 &&
+        min_version <= ewh_catalogue_version(cur)) {
         printf("no change from version %llu: nothing published\n",
                (unsigned long long)ewh_catalogue_version(cur));
         goto done;
     }
     ewh_catalogue_set_version(next, ewh_catalogue_version(cur) + 1);
+    if (min_version > ewh_catalogue_version(next))
+        ewh_catalogue_set_version(next, min_version);
     if (!yes) {
         char line[16];
         if (!isatty(STDIN_FILENO))
