@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ewh/envelope.h"
 #include "ewh/keyfile.h"
 #include "ewh/log.h"
 
@@ -130,4 +131,36 @@ node_catalogue_guide(struct node_dir *d, const char *area, enum ewh_level level,
     }
     ewh_catalogue_destroy(&c);
     return warned;
+}
+
+int
+node_catalogue_level_reason(struct node_dir *d, const char *id, char *out,
+                            size_t cap, struct ewh_err *err)
+{
+    ewh_secret_t *me = NULL;
+    ewh_roster_t *ro = NULL;
+    struct ewh_report r;
+    uint8_t *env = NULL;
+    size_t len = 0;
+    int rc = -1;
+
+    memset(&r, 0, sizeof(r));
+    out[0] = '\0';
+    if (node_dir_load_key(d, "node.key", &me, err) != 0)
+        return -1;
+    if (me == NULL)
+        return ewh_err_set(err, EWH_E_NOTFOUND, "no node.key");
+    if ((ro = node_dir_roster(d, err)) == NULL ||
+        node_store_envelope_get(d->store, id, &env, &len, err) != 0 ||
+        ewh_envelope_open(env, len, me, ewh_roster_lookup, ro, &r, NULL, err) !=
+            0)
+        goto out;
+    snprintf(out, cap, "%s", r.level_reason);
+    rc = 0;
+out:
+    ewh_report_clear(&r);
+    free(env);
+    ewh_roster_destroy(&ro);
+    ewh_secret_destroy(&me);
+    return rc;
 }

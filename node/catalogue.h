@@ -40,4 +40,12 @@ EWH_MUST_CHECK ewh_catalogue_t *node_catalogue_load(struct node_dir *d,
 bool node_catalogue_guide(struct node_dir *d, const char *area,
                           enum ewh_level level, const char *reason, FILE *out);
 
+/* The level's reason sealed in stored report id (Report.level_reason,
+ * which the store does not keep in clear): the envelope opened again with
+ * this node's key.  out gets "" when the report gives none.  Fails when
+ * the envelope cannot be opened (e.g. sealed for keys replaced since). */
+EWH_MUST_CHECK int node_catalogue_level_reason(struct node_dir *d,
+                                               const char *id, char *out,
+                                               size_t cap, struct ewh_err *err);
+
 #endif

@@ -107,6 +107,16 @@ class CatalogueTest(NodeCase):
         self.assertEqual(r.returncode, 0)
         self.assertNotIn("warning", r.stderr.decode())
         self.assertIn("reason given", r.stderr.decode())
+        # the reason travels sealed, and the addressee sees it
+        rid = r.stdout.decode().strip()
+        hr = n["HR"]
+        self.wait_inbox(hr, rid)
+        j = self.show_json(hr, rid)
+        self.assertEqual(j["level_reason"], "old material, no group active")
+        t = self.ewnode("show", "--dir", hr, rid).stdout.decode()
+        self.assertIn("level reason: old material, no group active", t)
+        with open(os.path.join(self.path("hub"), "store.db"), "rb") as fh:
+            self.assertNotIn(b"old material", fh.read())
         r = self.submit(rs, ok=False, level="high", to="all",
                         category="terrorism", title="Attack planned",
                         body="Details follow.")
