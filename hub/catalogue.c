@@ -122,8 +122,14 @@ hub_catalogue_new(const char *dir, const ewh_secret_t *key,
         char p[4096];
         snprintf(p, sizeof(p), "%s/hub.pub.old", dir);
         if (ewh_pubid_load(p, &old, NULL) != 0 ||
-            hub_catalogue_load(dir, old.sign, &cat, NULL, NULL, NULL) != 0)
-            goto fail;
+            hub_catalogue_load(dir, old.sign, &cat, NULL, NULL, NULL) != 0) {
+            /* Damaged, or signed by a key that is not ours: serve none
+             * (nodes keep what they hold) rather than refuse to start. */
+            ewh_log_err("catalogue: %s: serving no catalogue until `ewhub "
+                        "catalogue publish`",
+                        err->reason);
+            return c;
+        }
         ewh_catalogue_set_version(cat, ewh_catalogue_version(cat) + 1);
         if (hub_catalogue_store(dir, cat, key, err) != 0 || s_read(c, err) != 0)
             goto fail;

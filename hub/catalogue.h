@@ -46,7 +46,8 @@ void hub_catalogue_destroy(hub_catalogue_t **c);
 /* Re-read the file if it changed; true when a new version was taken (push
  * it).  A bad file is logged and the version held is kept. */
 bool hub_catalogue_poll(hub_catalogue_t *c);
-/* The signed bytes held (borrowed). */
+/* The signed bytes held (borrowed); *len 0 when the file was unusable at
+ * start and nothing was published since. */
 void hub_catalogue_bytes(const hub_catalogue_t *c, const uint8_t **buf,
                          size_t *len);
 uint64_t hub_catalogue_version(const hub_catalogue_t *c);

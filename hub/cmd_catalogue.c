@@ -61,7 +61,10 @@ s_current(const char *dir, const ewh_secret_t *key, const char **cats, size_t n)
                            &err) == 0)
         return c;
     if (err.code != EWH_E_NOTFOUND)
-        fatalx("catalogue: %s", err.reason);
+        ewh_log_warnx("catalogue: the current catalogue is unusable (%s); "
+                      "starting from the built-in text as version 0: publish "
+                      "with --version N above the version the nodes hold",
+                      err.reason);
     if ((c = ewh_catalogue_builtin(cats, n, &err)) == NULL)
         fatalx("catalogue: %s", err.reason);
     ewh_catalogue_set_version(c, 0);

@@ -478,6 +478,8 @@ s_send_catalogue(struct hub *h, struct hub_node *n)
     size_t len;
 
     hub_catalogue_bytes(h->cat, &buf, &len);
+    if (len == 0)
+        return; /* none usable (catalogue.c) */
     if ((sc = ewh__signed_catalogue__unpack(NULL, len, buf)) == NULL)
         return;
     f.msg_case = EWH__FRAME__MSG_CATALOGUE;
