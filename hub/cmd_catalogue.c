@@ -71,6 +71,46 @@ s_current(const char *dir, const ewh_secret_t *key, const char **cats, size_t n)
     return c;
 }
 
+/* The catalogue to export: the current one's areas for the configured
+ * categories, in their order; a category it lacks gets the built-in (or
+ * generic) text, an area no longer a category is left out.  Both are
+ * said on stderr.  Caller owns it. */
+static ewh_catalogue_t *
+s_for_categories(const ewh_catalogue_t *cur, const char **cats, size_t n)
+{
+    struct ewh_err err = {0};
+    ewh_catalogue_t *out = ewh_catalogue_new(ewh_catalogue_version(cur));
+    size_t i;
+
+    if (out == NULL)
+        fatalx("catalogue: out of memory");
+    for (i = 0; i < n; i++) {
+        const struct ewh_catalogue_area *a = ewh_catalogue_find(cur, cats[i]);
+        ewh_catalogue_t *one = NULL;
+        if (a == NULL) {
+            if ((one = ewh_catalogue_builtin(&cats[i], 1, &err)) == NULL)
+                fatalx("catalogue: %s", err.reason);
+            a = ewh_catalogue_at(one, 0);
+            fprintf(stderr,
+                    "catalogue: area %s is new (a category of the config): "
+                    "review its text\n",
+                    cats[i]);
+        }
+        if (ewh_catalogue_put(out, a, &err) != 0)
+            fatalx("catalogue: %s", err.reason);
+        ewh_catalogue_destroy(&one);
+    }
+    for (i = 0; i < ewh_catalogue_count(cur); i++) {
+        const char *area = ewh_catalogue_at(cur, i)->area;
+        if (ewh_catalogue_find(out, area) == NULL)
+            fprintf(stderr,
+                    "catalogue: area %s left out: no longer a category of "
+                    "the config\n",
+                    area);
+    }
+    return out;
+}
+
 static void
 s_indicators(const struct ewh_catalogue_area *a, char *out, size_t cap)
 {
@@ -188,7 +228,8 @@ hub_cmd_catalogue(int argc, char **argv)
     cur = s_current(dir, key, cats, n_cats);
 
     if (strcmp(verb, "export") == 0 && optind == argc) {
-        if ((text = ewh_catalogue_to_json(cur, &err)) == NULL)
+        if ((next = s_for_categories(cur, cats, n_cats)) == NULL ||
+            (text = ewh_catalogue_to_json(next, &err)) == NULL)
             fatalx("catalogue: %s", err.reason);
         printf("%s\n", text);
         goto done;

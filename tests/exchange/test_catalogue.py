@@ -122,10 +122,39 @@ class CatalogueTest(NodeCase):
                         body="Details follow.")
         self.assertNotIn("warning", r.stderr.decode())
 
-        # -- a restarted hub keeps serving version 2 --
+        # -- one owner for the areas: a category added to the hub's config
+        #    appears in the export with generic text; one removed is gone --
+        with open(os.path.join(hub, "ewhub.conf"), "a") as fh:
+            fh.write("\n[roster]\ncategories = early-warning, terrorism, "
+                     "organised-crime, border-security, small-arms, "
+                     "illegal-migration, cyber, disaster, other, weather\n")
+        exp = self.run_cmd([EWHUB, "catalogue", "export", "--dir", hub])
+        self.assertIn(b"area weather is new", exp.stderr)
+        self.assertIn(b"area dual-use-infrastructure left out", exp.stderr)
+        doc = json.loads(exp.stdout)
+        names = [a["area"] for a in doc["areas"]]
+        self.assertEqual(names[-1], "weather")
+        self.assertNotIn("dual-use-infrastructure", names)
+        t = [a for a in doc["areas"] if a["area"] == "terrorism"][0]
+        self.assertEqual(t["default_level"], "high")  # the edit is kept
+        with open(f, "w") as fh:
+            json.dump(doc, fh)
+        r = self.run_cmd([EWHUB, "catalogue", "publish", "--dir", hub,
+                          "--yes", f])
+        self.assertIn(b"area weather: new", r.stdout)
+        self.assertIn(b"area dual-use-infrastructure: removed", r.stdout)
+        for d in n.values():
+            c = self.wait_version(d, 3)
+            self.assertIn("weather", [a["area"] for a in c["areas"]])
+
+        # -- a restarted hub keeps serving version 3 --
         self.hub_proc.term()
         self.hub_start()
-        self.assertEqual(self.cat(rs)["version"], 2)
+        exp = self.run_cmd([EWHUB, "catalogue", "export", "--dir", hub])
+        self.assertEqual(json.loads(exp.stdout)["version"], 3)
+        with open(self.path("hub.log")) as fh:  # both runs log here
+            self.assertEqual(fh.read().count("published the built-in"), 1)
+        self.assertEqual(self.cat(rs)["version"], 3)
 
 
 if __name__ == "__main__":
