@@ -97,6 +97,116 @@ class SchemaAgreement(NodeCase):
             self.assertIn("%s: " % path, err, name)
             self.assertIn("(rule: %s)" % rule, err, name)
 
+    def test_limits_agree(self):
+        """Each limit at its value and one past it, and the edge cases of
+        JSON numbers and strings: both validators give the same verdict,
+        and it is the expected one."""
+        with open(os.path.join(SAMPLES, "good", "minimal.json")) as f:
+            base = json.load(f)
+        unit = {"designation": "B", "subordination": "A", "location": "L",
+                "authorised": 1, "actual": 1}
+
+        def ag(d):
+            return d["agencies"][0]
+
+        def money(v):
+            def f(d):
+                ag(d)["budget"] = {"currency": "EUR", "minor_unit": 2,
+                                   "matrix": {"personnel": {"land": v}}}
+            return f
+
+        def setk(key, v):
+            return lambda d: d.__setitem__(key, v)
+
+        def unit_set(key, v):
+            return lambda d: ag(d).__setitem__(
+                "units", [dict(unit, **{key: v})])
+        cases = [
+            ("year 1990", True, setk("year", 1990)),
+            ("year 1989", False, setk("year", 1989)),
+            ("year 2100", True, setk("year", 2100)),
+            ("year 2101", False, setk("year", 2101)),
+            ("year 2026.0", True, setk("year", 2026.0)),
+            ("year as text", False, setk("year", "2026")),
+            ("text 200 code points", True,
+             unit_set("location", "\u010d" * 200)),
+            ("text 201 code points", False,
+             unit_set("location", "\u010d" * 201)),
+            ("empty text", False, unit_set("location", "")),
+            ("count 1e9", True, unit_set("actual", 1000000000)),
+            ("count 1e9+1", False, unit_set("actual", 1000000001)),
+            ("count 3.0", True, unit_set("actual", 3.0)),
+            ("count 3.5", False, unit_set("actual", 3.5)),
+            ("count true", False, unit_set("actual", True)),
+            ("count null", False, unit_set("actual", None)),
+            ("256 units", True,
+             lambda d: ag(d).__setitem__("units", [unit] * 256)),
+            ("257 units", False,
+             lambda d: ag(d).__setitem__("units", [unit] * 257)),
+            ("16 agencies", True,
+             lambda d: d.__setitem__("agencies", [ag(d)] * 16)),
+            ("17 agencies", False,
+             lambda d: d.__setitem__("agencies", [ag(d)] * 17)),
+            ("money max int", True, money(99999999999999)),
+            ("money max int + 1", False, money(100000000000000)),
+            ("money negative", False, money(-1)),
+            ("money 12.0", True, money(12.0)),
+            ("money float", False, money(12.5)),
+            ("money 14 digits", True, money("99999999999999.9999")),
+            ("money 15 digits", False, money("999999999999999")),
+            ("money 5 decimals", False, money("1.12345")),
+            ("money leading zero", False, money("01")),
+            ("money zero", True, money("0")),
+            ("money with sign", False, money("-1.00")),
+            ("money with space", False, money(" 1.00")),
+            ("money as object", False, money({"v": 1})),
+            ("minor unit 4", True,
+             lambda d: (money(1)(d),
+                        ag(d)["budget"].__setitem__("minor_unit", 4))),
+            ("minor unit 5", False,
+             lambda d: (money(1)(d),
+                        ag(d)["budget"].__setitem__("minor_unit", 5))),
+            ("currency lower case", False,
+             lambda d: (money(1)(d),
+                        ag(d)["budget"].__setitem__("currency", "eur"))),
+            ("no matrix", False,
+             lambda d: ag(d).__setitem__("budget", {"currency": "EUR",
+                                                    "minor_unit": 2})),
+            ("unknown row", False,
+             lambda d: ag(d).__setitem__("budget", {
+                 "currency": "EUR", "minor_unit": 2,
+                 "matrix": {"pensions": {}}})),
+            ("unknown column", False,
+             lambda d: ag(d).__setitem__("budget", {
+                 "currency": "EUR", "minor_unit": 2,
+                 "matrix": {"personnel": {"space": "1"}}})),
+            ("salw type", True,
+             lambda d: ag(d).__setitem__("holdings", {
+                 "salw": {"mortars_under_75mm": 4}})),
+            ("unknown salw type", False,
+             lambda d: ag(d).__setitem__("holdings", {
+                 "salw": {"bows": 4}})),
+            ("date 2026-02-31", True, setk("date", "2026-02-31")),
+            ("date 2026-12-32", False, setk("date", "2026-12-32")),
+            ("country XK", True, setk("country", "XK")),
+            ("country R5", False, setk("country", "R5")),
+            ("notes empty", False, setk("notes", "")),
+            ("not an object", False, lambda d: d.clear() or d.update(
+                {"schema": "security-forces-return-1"})),
+        ]
+        for name, want, mutate in cases:
+            d = json.loads(json.dumps(base))
+            mutate(d)
+            p = self.path("case.json")
+            with open(p, "w") as f:
+                json.dump(d, f, ensure_ascii=False)
+            c_ok, err = self.c_verdict(p)
+            py_ok = self.py.is_valid(d)
+            self.assertEqual(py_ok, want, "%s: jsonschema says %s" %
+                             (name, py_ok))
+            self.assertEqual(c_ok, want, "%s: C says %s: %s" %
+                             (name, c_ok, err))
+
     def test_csv_samples_agree(self):
         """The CSV samples, imported, are valid for both."""
         for n in sorted(os.listdir(SAMPLES)):
