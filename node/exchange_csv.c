@@ -383,6 +383,11 @@ node_exchange_from_csv(const char *csv, size_t len, json_t **out,
         return ewh_err_set(err, EWH_E_TOOBIG,
                            "CSV of %zu bytes > EWH_MAX_RETURN_CSV_BYTES %u",
                            len, EWH_MAX_RETURN_CSV_BYTES);
+    /* A spreadsheet's "CSV UTF-8" starts with a byte order mark. */
+    if (len >= 3 && memcmp(csv, "\xef\xbb\xbf", 3) == 0) {
+        csv += 3;
+        len -= 3;
+    }
     if (csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
     if (csv_parse(&cp, csv, len, s_field, s_record, &p) != len ||

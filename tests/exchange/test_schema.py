@@ -217,6 +217,32 @@ class SchemaAgreement(NodeCase):
                         "--out", out)
             self.assertTrue(self.py_verdict(out), n)
 
+    def test_csv_from_a_spreadsheet(self):
+        """A byte order mark and CRLF line ends, as spreadsheets write
+        them, import to the same return; a CSV error names the record."""
+        with open(os.path.join(SAMPLES, "rs-2026.csv"), "rb") as f:
+            raw = f.read()
+        want = json.loads(self.ewnode("exchange", "import",
+                                      os.path.join(SAMPLES, "rs-2026.csv"))
+                          .stdout)
+        p = self.path("excel.csv")
+        with open(p, "wb") as f:
+            f.write(b"\xef\xbb\xbf" + raw.replace(b"\n", b"\r\n"))
+        self.assertEqual(json.loads(self.ewnode("exchange", "import", p)
+                                    .stdout), want)
+        bad = raw.replace(b"Gendarmerie,un_register,II,64",
+                          b"Special Police,un_register,II,64")
+        with open(p, "wb") as f:
+            f.write(bad)
+        r = self.ewnode("exchange", "import", p, ok=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr.decode(), r"CSV record \d+: agency "
+                         r"\"Special Police\" is not in the agencies")
+        with open(p, "wb") as f:
+            f.write(raw.replace(b"#section holdings", b"#section weapons"))
+        r = self.ewnode("exchange", "import", p, ok=False)
+        self.assertIn("unknown section \"weapons\"", r.stderr.decode())
+
     def test_csv_export_round_trip(self):
         src = os.path.join(SAMPLES, "good", "rs-2026.json")
         # export needs a stored return; the CSV writer is also reached by
