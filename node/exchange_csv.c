@@ -10,8 +10,8 @@
 
 #include "ewh/limits.h"
 
-#define S_MAX_FIELDS 32
-#define S_MAX_CELL   2048
+#define S_MAX_FIELDS EWH_MAX_RETURN_CSV_FIELDS
+#define S_MAX_CELL   EWH_MAX_RETURN_CSV_CELL
 
 struct s_row {
     char *f[S_MAX_FIELDS];
@@ -398,9 +398,13 @@ node_exchange_from_csv(const char *csv, size_t len, json_t **out,
     }
     if (p.failed) {
         ewh_err_set(err, p.failed == 3 ? EWH_E_NOMEM : EWH_E_TOOBIG,
-                    p.failed == 1   ? "CSV: more than %d fields in a record"
-                    : p.failed == 2 ? "CSV: a cell longer than %d bytes"
-                                    : "out of memory%.0d",
+                    p.failed == 1
+                        ? "CSV: more than EWH_MAX_RETURN_CSV_FIELDS %u cells "
+                          "in a record"
+                    : p.failed == 2
+                        ? "CSV: a cell longer than EWH_MAX_RETURN_CSV_CELL %u "
+                          "bytes"
+                        : "out of memory%.0u",
                     p.failed == 1 ? S_MAX_FIELDS : S_MAX_CELL);
         goto out;
     }

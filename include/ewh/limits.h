@@ -17,30 +17,34 @@
 #define EWH_MAX_CREDIT         4096u          /* deliveries in flight/node */
 
 /* Report and envelope */
-#define EWH_ID_BYTES               16u
-#define EWH_MAX_RECIPIENTS         32u
-#define EWH_MAX_REFERENCES         16u
-#define EWH_MAX_TITLE_BYTES        200u
-#define EWH_MAX_CATEGORY_BYTES     64u
-#define EWH_MAX_AUTHOR_BYTES       64u
-#define EWH_MAX_BODY_BYTES         (64u * 1024u)
-#define EWH_MAX_CAPWORD_BYTES      16u  /* urgency, certainty */
-#define EWH_MAX_LEVEL_REASON_BYTES 500u /* why a level departs (catalogue) */
-#define EWH_MAX_EXPIRY_S           (90 * 24 * 3600) /* 90 days */
-#define EWH_MAX_CLOCK_SKEW_S       300 /* created_at ahead of the hub's clock */
+#define EWH_ID_BYTES           16u
+#define EWH_MAX_RECIPIENTS     32u
+#define EWH_MAX_REFERENCES     16u
+#define EWH_MAX_TITLE_BYTES    200u
+#define EWH_MAX_CATEGORY_BYTES 64u
+#define EWH_MAX_AUTHOR_BYTES   64u
+#define EWH_MAX_BODY_BYTES     (64u * 1024u)
+#define EWH_MAX_CAPWORD_BYTES  16u              /* urgency, certainty */
+#define EWH_MAX_EXPIRY_S       (90 * 24 * 3600) /* 90 days */
+#define EWH_MAX_CLOCK_SKEW_S   300 /* created_at ahead of the hub's clock */
+
+/* Why a report's level departs from the catalogue's default (sealed) */
+#define EWH_MAX_LEVEL_REASON_BYTES 500u
 
 /* Annual exchange on security forces (docs/exchange.md).  A return is the
  * body of a report, so it fits in one. */
-#define EWH_MIN_RETURN_YEAR      1990u
-#define EWH_MAX_RETURN_YEAR      2100u
-#define EWH_MAX_RETURN_BYTES     EWH_MAX_BODY_BYTES /* the JSON file */
-#define EWH_MAX_RETURN_CSV_BYTES (256u * 1024u)     /* an import's CSV */
-#define EWH_MAX_RETURN_AGENCIES  16u
-#define EWH_MAX_RETURN_UNITS     256u /* per agency */
-#define EWH_MAX_RETURN_TEXT      200u /* names, designations (code points) */
-#define EWH_MAX_RETURN_NOTES     2000u
-#define EWH_MAX_RETURN_COUNT     1000000000u      /* personnel, holdings */
-#define EWH_MAX_RETURN_MINOR     99999999999999LL /* budget cell, minor units */
+#define EWH_MIN_RETURN_YEAR       1990u
+#define EWH_MAX_RETURN_YEAR       2100u
+#define EWH_MAX_RETURN_BYTES      EWH_MAX_BODY_BYTES /* the JSON file */
+#define EWH_MAX_RETURN_CSV_BYTES  (256u * 1024u)     /* an import's CSV */
+#define EWH_MAX_RETURN_CSV_FIELDS 32u                /* cells per CSV record */
+#define EWH_MAX_RETURN_CSV_CELL   2048u              /* bytes per CSV cell */
+#define EWH_MAX_RETURN_AGENCIES   16u
+#define EWH_MAX_RETURN_UNITS      256u /* per agency */
+#define EWH_MAX_RETURN_TEXT       200u /* names, designations (code points) */
+#define EWH_MAX_RETURN_NOTES      2000u
+#define EWH_MAX_RETURN_COUNT      1000000000u      /* personnel, holdings */
+#define EWH_MAX_RETURN_MINOR      99999999999999LL /* budget cell, minor units */
 
 /* Catalogue of concern (docs/catalogue.md) */
 #define EWH_MAX_CATALOGUE_BYTES  (64u * 1024u) /* serialized, signed */
