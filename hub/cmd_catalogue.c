@@ -17,27 +17,33 @@
 #include "ewh/roster.h"
 
 static const char s_usage[] =
-    "usage: ewhub catalogue export [--dir DIR]          > catalogue.json\n"
-    "       ewhub catalogue publish [--dir DIR] [--yes] catalogue.json\n"
+    "usage: ewhub catalogue export [--dir DIR] [--config FILE] > cat.json\n"
+    "       ewhub catalogue publish [--dir DIR] [--config FILE] [--yes]\n"
+    "                               [--version N] cat.json\n"
     "\n"
     "The catalogue of concern: for each area (each report category of\n"
     "[roster] categories) what counts as high, medium and low concern, its\n"
     "indicators and its default level.  export prints the current version\n"
     "as JSON; edit it, then publish: the changes are shown, the version is\n"
     "bumped, the hub signs and stores it, and the running hub pushes it to\n"
-    "every node.  --yes publishes without asking.  --version N publishes\n"
+    "every node.  The categories are those of DIR/ewhub.conf (or --config\n"
+    "FILE: the file `ewhub run` reads).  --yes publishes without asking.  "
+    "--version N publishes\n"
     "as version N at least (after restoring an old backup: nodes accept\n"
     "only a version higher than the one they hold).\n";
 
 static void
-s_categories(const char *dir, const char **cats, size_t *n)
+s_categories(const char *dir, const char *conf, const char **cats, size_t *n)
 {
     static struct hub_config cfg;
     struct ewh_err err = {0};
     char path[4096];
     size_t i;
 
-    hub_cmd_path(dir, "ewhub.conf", path, sizeof(path));
+    if (conf != NULL)
+        snprintf(path, sizeof(path), "%s", conf);
+    else
+        hub_cmd_path(dir, "ewhub.conf", path, sizeof(path));
     if (hub_config_load_all(path, &cfg, NULL, 0, &err) != 0)
         fatalx("catalogue: %s", err.reason);
     *n = 0;
@@ -174,11 +180,12 @@ hub_cmd_catalogue(int argc, char **argv)
     static const struct option opts[] = {
         {"dir", required_argument, NULL, 'd'},
         {"yes", no_argument, NULL, 'y'},
+        {"config", required_argument, NULL, 'c'},
         {"version", required_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct ewh_err err = {0};
-    const char *dir = NULL, *verb, *cats[EWH_MAX_CATEGORIES];
+    const char *dir = NULL, *conf = NULL, *verb, *cats[EWH_MAX_CATEGORIES];
     ewh_catalogue_t *cur = NULL, *next = NULL;
     ewh_secret_t *key = NULL;
     char path[4096], *text = NULL;
@@ -200,13 +207,16 @@ hub_cmd_catalogue(int argc, char **argv)
     verb = argv[1];
     argc--;
     argv++;
-    while ((c = getopt_long(argc, argv, "d:yV:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:c:yV:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             dir = optarg;
             break;
         case 'y':
             yes = true;
+            break;
+        case 'c':
+            conf = optarg;
             break;
         case 'V':
             min_version = strtoull(optarg, &end, 10);
@@ -224,7 +234,7 @@ hub_cmd_catalogue(int argc, char **argv)
     hub_cmd_path(dir, "hub.key", path, sizeof(path));
     if ((key = ewh_secret_load(path, &err)) == NULL)
         fatalx("catalogue: %s", err.reason);
-    s_categories(dir, cats, &n_cats);
+    s_categories(dir, conf, cats, &n_cats);
     cur = s_current(dir, key, cats, n_cats);
 
     if (strcmp(verb, "export") == 0 && optind == argc) {
