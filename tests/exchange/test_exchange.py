@@ -91,6 +91,18 @@ class ExchangeTest(NodeCase):
         self.wait_return(hr, "BG", 2026, b26)
         self.wait_return(bg, "HR", 2026, h26)
 
+        # addressed to some: HR's 2025 return to RS alone
+        with open(sample("hr-2026.csv")) as f:
+            hr25 = f.read().replace("HR,2026,2026-12-04", "HR,2025,2025-12-03")
+        p25 = self.path("hr-2025.csv")
+        with open(p25, "w") as f:
+            f.write(hr25)
+        h25 = self.submit_return(hr, p25, to="RS")
+        self.wait_return(rs, "HR", 2025, h25)
+        self.wait_recipients(hr, h25, {"RS": "delivered"})
+        self.assertNotIn(("HR", 2025), [(e["country"], e["year"])
+                                        for e in self.listing(bg)])
+
         # the report: a return, low concern by default, sealed end to end
         m = self.wait_inbox(hr, r26)
         self.assertEqual(m["type"], "return")
@@ -167,7 +179,8 @@ class ExchangeTest(NodeCase):
         got = {(e["country"], e["year"]): e["returns"]
                for e in st["returns"]["sent"]}
         self.assertEqual(got, {("RS", 2025): 1, ("RS", 2026): 2,
-                               ("HR", 2026): 1, ("BG", 2026): 1})
+                               ("HR", 2025): 1, ("HR", 2026): 1,
+                               ("BG", 2026): 1})
         if st["returns"]["year"] == 2026:
             self.assertEqual(st["returns"]["missing"], [])
         text = self.run_cmd([EWHUB, "status", "--dir", self.path("hub")]) \
