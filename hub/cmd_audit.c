@@ -19,7 +19,8 @@ static const char s_usage[] =
     "  Recompute the audit hash chain from the genesis head, check every\n"
     "  stored envelope against its entry and every stored signed\n"
     "  checkpoint against the recomputed head.  Names the first entry\n"
-    "  that does not match.  Exit 0: intact, 1: mismatch, 2: usage/error.\n"
+    "  that does not match.  Exit 0: intact, 1: a mismatch or an error\n"
+    "  (the message says which), 2: usage error.\n"
     "  Safe while the hub runs (a read transaction).\n";
 
 int
@@ -36,7 +37,7 @@ hub_cmd_audit(int argc, char **argv)
     const char *dir = NULL;
     char path[4096];
     bool json = false;
-    int c;
+    int c, rc;
 
     if (argc < 2 || strcmp(argv[1], "verify") != 0) {
         if (argc >= 2 &&
@@ -66,21 +67,25 @@ hub_cmd_audit(int argc, char **argv)
         }
     }
     if (optind != argc)
-        fatalx("audit: unexpected argument '%s'", argv[optind]);
+        return hub_cmd_usage(s_usage, "audit: unexpected argument '%s'",
+                             argv[optind]);
     dir = hub_cmd_dir(dir);
     hub_cmd_path(dir, "hub.pub", path, sizeof(path));
     if (ewh_pubid_load(path, &hub, &err) != 0)
-        fatalx("audit: %s", err.reason);
+        return hub_cmd_fail("audit: %s", err.reason);
     hub_cmd_path(dir, "store.db", path, sizeof(path));
     if ((st = hub_store_open(path, 0, 0, &err)) == NULL)
-        fatalx("audit: %s", err.reason);
+        return hub_cmd_fail("audit: %s", err.reason);
     /* One read transaction: a consistent view while the hub writes. */
-    if (hub_store_read_begin(st, &err) != 0 ||
-        hub_audit_verify(st, hub.sign, json ? NULL : stdout, S_MAX_LINES, &r,
-                         &err) != 0)
-        fatalx("audit: %s", err.reason);
+    rc = hub_store_read_begin(st, &err) != 0 ||
+                 hub_audit_verify(st, hub.sign, json ? NULL : stdout,
+                                  S_MAX_LINES, &r, &err) != 0
+             ? -1
+             : 0;
     hub_store_read_end(st);
     hub_store_close(&st);
+    if (rc != 0)
+        return hub_cmd_fail("audit: %s", err.reason);
     if (json) {
         json_t *o = json_object();
         json_object_set_new(o, "ok", json_boolean(r.problems == 0));

@@ -28,24 +28,6 @@ static const char s_usage[] =
     "               start the hub.  Nodes switch to the announced keys.\n"
     "  --abort      forget the next keys before --commit.\n";
 
-void
-hub_rotate_announce(const char *dir, ewh_roster_t *r)
-{
-    struct ewh_err err = {0};
-    struct ewh_pubid id;
-    char path[4096];
-
-    hub_cmd_path(dir, "hub.pub.next", path, sizeof(path));
-    if (access(path, F_OK) != 0)
-        return;
-    if (ewh_pubid_load(path, &id, &err) != 0 || id.kind != EWH_KIND_HUB) {
-        ewh_log_errx("rotate: %s: %s", path,
-                     err.reason[0] ? err.reason : "not a hub identity");
-        return;
-    }
-    ewh_roster_set_next_hub(r, id.sign, id.curve);
-}
-
 static bool
 s_hub_running(const char *dir)
 {
@@ -62,31 +44,38 @@ s_hub_running(const char *dir)
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
-static uint64_t
-s_bump(const char *dir)
+/* Bump the roster version into *v; prints the failure and returns -1. */
+static int
+s_bump(const char *dir, uint64_t *v)
 {
     struct ewh_err err = {0};
     char path[4096];
     hub_store_t *st;
-    uint64_t v = 0;
+    int rc = 0;
 
+    *v = 0;
     hub_cmd_path(dir, "store.db", path, sizeof(path));
     if ((st = hub_store_open(path, 0, 0, &err)) == NULL ||
-        hub_store_roster_bump(st, &v, &err) != 0)
-        fatalx("rotate-keys: %s", err.reason);
+        hub_store_roster_bump(st, v, &err) != 0)
+        rc = -1;
     hub_store_close(&st);
-    return v;
+    if (rc != 0)
+        hub_cmd_fail("rotate-keys: %s", err.reason);
+    return rc;
 }
 
-static void
+static int
 s_rename(const char *dir, const char *from, const char *to)
 {
     char a[4096], b[4096];
 
     hub_cmd_path(dir, from, a, sizeof(a));
     hub_cmd_path(dir, to, b, sizeof(b));
-    if (rename(a, b) != 0)
-        fatal("rotate-keys: rename %s %s", a, b);
+    if (rename(a, b) != 0) {
+        hub_cmd_fail("rotate-keys: rename %s %s: %s", a, b, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -125,30 +114,33 @@ hub_cmd_rotate(int argc, char **argv)
         }
     }
     if (optind != argc)
-        fatalx("rotate-keys: unexpected argument '%s'", argv[optind]);
+        return hub_cmd_usage(s_usage, "rotate-keys: unexpected argument '%s'",
+                             argv[optind]);
     dir = hub_cmd_dir(dir);
     hub_cmd_path(dir, "hub.pub", path, sizeof(path));
     if (ewh_pubid_load(path, &cur, &err) != 0)
-        fatalx("rotate-keys: %s", err.reason);
+        return hub_cmd_fail("rotate-keys: %s", err.reason);
     ewh_pubid_fingerprint(&cur, fp);
     hub_cmd_path(dir, "hub.pub.next", path, sizeof(path));
 
     if (mode == 0) {
         if (access(path, F_OK) == 0)
-            fatalx("rotate-keys: a rotation is already announced (%s); "
-                   "finish it with --commit or undo it with --abort",
-                   path);
+            return hub_cmd_fail("rotate-keys: a rotation is already "
+                                "announced (%s); finish it with --commit or "
+                                "undo it with --abort",
+                                path);
         if ((key = ewh_secret_generate(EWH_KIND_HUB, NULL, &err)) == NULL)
-            fatalx("rotate-keys: %s", err.reason);
+            return hub_cmd_fail("rotate-keys: %s", err.reason);
         hub_cmd_path(dir, "hub.key.next", path, sizeof(path));
         if (ewh_secret_save(key, path, &err) != 0)
-            fatalx("rotate-keys: %s", err.reason);
+            goto fail;
         hub_cmd_path(dir, "hub.pub.next", path, sizeof(path));
         if (ewh_pubid_save(ewh_secret_pubid(key), path, &err) != 0)
-            fatalx("rotate-keys: %s", err.reason);
+            goto fail;
         ewh_pubid_fingerprint(ewh_secret_pubid(key), fp2);
         ewh_secret_destroy(&key);
-        v = s_bump(dir);
+        if (s_bump(dir, &v) != 0)
+            return 1;
         printf("next hub keys written to %s/hub.key.next and hub.pub.next\n"
                "current fingerprint: %s\n"
                "next fingerprint:    %s\n"
@@ -163,38 +155,43 @@ hub_cmd_rotate(int argc, char **argv)
         return 0;
     }
     if (access(path, F_OK) != 0)
-        fatalx("rotate-keys: no rotation announced (run 'ewhub rotate-keys' "
-               "first)");
+        return hub_cmd_fail("rotate-keys: no rotation announced (run "
+                            "'ewhub rotate-keys' first)");
     if (mode == 2) {
         hub_cmd_path(dir, "hub.key.next", path, sizeof(path));
         (void)unlink(path);
         hub_cmd_path(dir, "hub.pub.next", path, sizeof(path));
         if (unlink(path) != 0)
-            fatal("rotate-keys: unlink %s", path);
-        v = s_bump(dir);
+            return hub_cmd_fail("rotate-keys: unlink %s: %s", path,
+                                strerror(errno));
+        if (s_bump(dir, &v) != 0)
+            return 1;
         printf("rotation aborted; roster version %llu no longer names next "
                "keys\n",
                (unsigned long long)v);
         return 0;
     }
     if (s_hub_running(dir))
-        fatalx("rotate-keys --commit: the hub is running on %s; stop it "
-               "first (systemctl stop ewhub)",
-               dir);
+        return hub_cmd_fail("rotate-keys --commit: the hub is running on %s; "
+                            "stop it first (systemctl stop ewhub)",
+                            dir);
     hub_cmd_path(dir, "hub.key.next", path, sizeof(path));
     if ((key = ewh_secret_load(path, &err)) == NULL)
-        fatalx("rotate-keys: %s", err.reason);
+        return hub_cmd_fail("rotate-keys: %s", err.reason);
     hub_cmd_path(dir, "hub.pub.next", path, sizeof(path));
     if (ewh_pubid_load(path, &next, &err) != 0)
-        fatalx("rotate-keys: %s", err.reason);
-    if (!ewh_pubid_equal(&next, ewh_secret_pubid(key)))
-        fatalx("rotate-keys: hub.key.next does not match hub.pub.next");
+        goto fail;
+    if (!ewh_pubid_equal(&next, ewh_secret_pubid(key))) {
+        ewh_secret_destroy(&key);
+        return hub_cmd_fail("rotate-keys: hub.key.next does not match "
+                            "hub.pub.next");
+    }
     ewh_secret_destroy(&key);
-    s_rename(dir, "hub.key", "hub.key.old");
-    s_rename(dir, "hub.pub", "hub.pub.old");
-    s_rename(dir, "hub.key.next", "hub.key");
-    s_rename(dir, "hub.pub.next", "hub.pub");
-    v = s_bump(dir);
+    if (s_rename(dir, "hub.key", "hub.key.old") != 0 ||
+        s_rename(dir, "hub.pub", "hub.pub.old") != 0 ||
+        s_rename(dir, "hub.key.next", "hub.key") != 0 ||
+        s_rename(dir, "hub.pub.next", "hub.pub") != 0 || s_bump(dir, &v) != 0)
+        return 1;
     ewh_pubid_fingerprint(&next, fp2);
     printf("hub keys rotated: fingerprint %s (was %s), roster version %llu\n"
            "start the hub; nodes that saw the announcement switch by "
@@ -205,4 +202,7 @@ hub_cmd_rotate(int argc, char **argv)
            fp2, fp, (unsigned long long)v, dir);
     ewh_log_info("rotate-keys: committed hub fingerprint %s (was %s)", fp2, fp);
     return 0;
+fail:
+    ewh_secret_destroy(&key);
+    return hub_cmd_fail("rotate-keys: %s", err.reason);
 }

@@ -1,16 +1,19 @@
 /*
- * store.h — the hub's durable store.  The only module that speaks SQL, kept
- * narrow so that it can be swapped for a replicated database.
+ * store.h — the hub's durable store, kept narrow so that it can be swapped
+ * for a replicated database.  Its files (store*.c, storeint.h) alone
+ * speak SQL; nothing here names a table, a statement or a row id.
  *
- * SQLite in WAL mode with synchronous=FULL and foreign keys.  Holds the
- * roster (countries, keys, revoked flags, version), the envelopes as
- * received (never anything decrypted), one queue row per recipient, the
- * audit chain, receipts, and the relay queue of receipts and notices owed
- * to origins.
+ * Holds the roster (countries, keys, revoked flags, version), the
+ * envelopes as received (never anything decrypted), which recipients of
+ * each still wait for it, the audit chain, receipts, and the relays of
+ * receipts and notices owed to origins.  In ewhub run it also owns the
+ * depth and order of every country's queue (hub_store_queue_open()).
  *
- * Writes happen inside hub_store_begin()/hub_store_commit(); a failed step
- * (SQLITE_FULL, SQLITE_IOERR) is reported as EWH_E_DISKFULL or EWH_E_STORE
- * and the caller rolls back.
+ * Writes happen inside hub_store_begin()/hub_store_commit(), all or
+ * nothing.  Failures carry a code (include/ewh/db.h): EWH_E_DISKFULL for
+ * a full disk or a failed write, EWH_E_IO, EWH_E_BUSY when another
+ * process holds the store's lock too long, EWH_E_STORE otherwise; the
+ * caller rolls back.
  */
 #ifndef HUB_STORE_H
 #define HUB_STORE_H
@@ -27,14 +30,7 @@
 
 typedef struct hub_store hub_store_t;
 
-/* Queue row states (durable).  In flight is in memory only. */
-enum hub_qstate {
-    HUB_Q_QUEUED = 0,
-    HUB_Q_DELIVERED = 1,
-    HUB_Q_EXPIRED = 2,
-};
-
-/* Relay row kinds: what the hub owes an origin. */
+/* Relay kinds: what the hub owes an origin. */
 enum hub_relay_kind {
     HUB_RELAY_RECEIPT = 1, /* payload: serialized Receipt */
     HUB_RELAY_NOTICE = 2,  /* payload: serialized Notice (seq unset) */
@@ -44,9 +40,10 @@ enum hub_relay_kind {
 #define HUB_STORE_CREATE  1u /* create the file if missing */
 #define HUB_STORE_UPGRADE 2u /* convert an older layout (ewhub run only) */
 
-/* Open the store at path.  max_pages > 0 sets PRAGMA max_page_count (a
- * quota).  A store of an older layout is refused unless
- * HUB_STORE_UPGRADE; a newer one always.  Caller owns the result. */
+/* Open the store at path.  max_pages > 0 caps its size at that many
+ * pages of 4 KiB (a quota; beyond it writes fail with EWH_E_DISKFULL).  A store
+ * of an older layout is refused unless HUB_STORE_UPGRADE; a newer one always.
+ * Caller owns the result. */
 EWH_MUST_CHECK hub_store_t *hub_store_open(const char *path, unsigned flags,
                                            uint64_t max_pages,
                                            struct ewh_err *err);
@@ -94,15 +91,20 @@ EWH_MUST_CHECK int hub_store_roster_load(hub_store_t *st, ewh_roster_t **out,
 
 /* ---- envelopes, queue, audit ---- */
 
-/* Is id stored?  *found: 0 no, 1 yes with this hash, 2 yes but different
- * envelope bytes. */
+/* Is id stored? */
+enum hub_env_match {
+    HUB_ENV_NEW = 0,   /* no */
+    HUB_ENV_SAME = 1,  /* yes, with this hash: a duplicate */
+    HUB_ENV_OTHER = 2, /* yes, but other envelope bytes */
+};
 EWH_MUST_CHECK int hub_store_envelope_find(hub_store_t *st,
                                            const uint8_t id[EWH_ID_BYTES],
                                            const uint8_t hash[EWH_HASH_BYTES],
-                                           int *found, struct ewh_err *err);
-/* Store an envelope (inside a transaction) with its fan-out row: one
- * queued delivery per recipient.  The caller has checked that id is new in this
- * transaction (hub_store_envelope_find). */
+                                           enum hub_env_match *found,
+                                           struct ewh_err *err);
+/* Store an envelope (inside a transaction) with one queued delivery per
+ * recipient.  The caller has checked that id is new in this transaction
+ * (hub_store_envelope_find). */
 EWH_MUST_CHECK int hub_store_envelope_add(hub_store_t *st, const uint8_t *env,
                                           size_t len,
                                           const struct ewh_header *hdr,
@@ -135,10 +137,22 @@ typedef int (*hub_qrow_fn)(void *ctx, const struct hub_qrow *row);
 
 typedef bool (*hub_skip_fn)(void *ctx, const char *cc, uint64_t seq);
 
+/* ewhub run: keep every country's queue (order and depth) in memory from
+ * now on, loaded here and changed by each commit.  Without it the other
+ * commands count in the database. */
+EWH_MUST_CHECK int hub_store_queue_open(hub_store_t *st, struct ewh_err *err);
+/* Deliveries waiting for cc as of the last commit (the one owner of queue
+ * depth: the hub keeps no count of its own): in all, and by level
+ * (q[1..3]; q[0] is 0). */
+EWH_MUST_CHECK int hub_store_queued(hub_store_t *st, const char *cc,
+                                    uint64_t *n, struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_queued_levels(hub_store_t *st, const char *cc,
+                                           uint64_t q[4], struct ewh_err *err);
+
 /* Walk cc's queued deliveries, high before medium before low, oldest
- * first, at most limit rows (outside a transaction: the order is read
- * from the lanes, which follow the last commit).  Rows for which skip (may be
- * NULL) is true (in flight) are passed over without reading their envelope. */
+ * first, at most limit (outside a transaction: as of the last commit).  Rows
+ * for which skip (may be NULL) is true (in flight) are passed over without
+ * reading their envelope. */
 EWH_MUST_CHECK int hub_store_queue_walk(hub_store_t *st, const char *cc,
                                         size_t limit, hub_skip_fn skip,
                                         void *skip_ctx, hub_qrow_fn fn,
@@ -161,13 +175,15 @@ EWH_MUST_CHECK int hub_store_queue_counts(hub_store_t *st, hub_count_fn fn,
 /* Reports one expiry sweep looks at, at most: when *n_expired reaches it
  * there may be more. */
 #define HUB_EXPIRE_ROWS 1000
-/* Inside a transaction: mark queued rows past their expiry as expired and
- * queue a Notice{EXPIRED} for each origin.  skip (may be NULL) spares rows
- * that are in flight (their recipient may acknowledge them yet); fn (may be
- * NULL) is called per expired row. */
-typedef void (*hub_expired_fn)(void *ctx, const char *cc,
-                               const uint8_t id[EWH_ID_BYTES],
-                               const char *origin);
+/* Inside a transaction: mark queued deliveries past their expiry as
+ * expired.  skip (may be NULL) spares deliveries in flight (their
+ * recipient may acknowledge them yet); fn (may be NULL) is called, in the
+ * same transaction, per delivery expired (the caller queues the origin's
+ * notice there with hub_store_relay_add()); its -1 fails the sweep. */
+typedef int (*hub_expired_fn)(void *ctx, const char *cc,
+                              const uint8_t id[EWH_ID_BYTES],
+                              const char *origin, int64_t now,
+                              struct ewh_err *err);
 EWH_MUST_CHECK int hub_store_expire(hub_store_t *st, int64_t now,
                                     hub_skip_fn skip, hub_expired_fn fn,
                                     void *ctx, size_t *n_expired,
@@ -186,13 +202,20 @@ EWH_MUST_CHECK int hub_store_recipient_of(hub_store_t *st,
  * n_ids reports and queue one relay of it to the origin.  A report that
  * already has this receipt (same id, from, kind) is left as it is; *added
  * counts the others, and with none the receipt is not relayed again.  The
- * signed receipt is kept once per relay and once in the receipts row of
- * its first report; the rows of its other reports hold an empty blob. */
+ * signed receipt is kept once per relay and once with its first report;
+ * its other reports keep an empty copy. */
 EWH_MUST_CHECK int
 hub_store_receipt_add(hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES],
                       size_t n_ids, const char *from, int kind,
                       const char *origin, int64_t at, const uint8_t *buf,
                       size_t len, size_t *added, struct ewh_err *err);
+
+/* Queue a relay owed to cc (inside a transaction): payload as the kind
+ * says. */
+EWH_MUST_CHECK int hub_store_relay_add(hub_store_t *st, const char *cc,
+                                       enum hub_relay_kind kind,
+                                       const uint8_t *payload, size_t len,
+                                       struct ewh_err *err);
 
 struct hub_relay {
     uint64_t seq;
@@ -230,11 +253,12 @@ EWH_MUST_CHECK int hub_store_roster_bump(hub_store_t *st, uint64_t *v,
  * reports that are final for every addressee, and whose last delivery (all
  * delivered) or expiry (some expired) happened at or before
  * delivered_before / expired_before (wall seconds; 0 disables that kind).
- * One call examines only the envelopes with rowid in (after, after + span],
- * so that it costs the loop a bounded, small amount of work however large
- * the store; *next gets where the next call starts (0: the end was reached,
- * start a new pass).  The envelopes row (id, origin, hash, received_at), the
- * queue rows, receipts and the audit chain stay: `audit verify` treats an
+ * One call examines only the span reports after the cursor `after` (in
+ * arrival order), so that it costs the loop a bounded, small amount of
+ * work however large the store; *next gets the cursor of the next call
+ * (0: the end was reached, start a new pass).  The report's record (id,
+ * origin, hash, received_at), its deliveries, receipts and the audit chain
+ * stay: `audit verify` treats an
  * empty env as removed by retention and checks the chain link alone. */
 EWH_MUST_CHECK int hub_store_retention_sweep(hub_store_t *st,
                                              int64_t delivered_before,
@@ -245,9 +269,9 @@ EWH_MUST_CHECK int hub_store_retention_sweep(hub_store_t *st,
 
 /* ---- traffic events (issue 5; metadata only) ----
  *
- * One row per event, written inside the batch transactions; `seq` grows,
+ * One record per event, written inside the batch transactions; `seq` grows,
  * so `ewhub traffic --follow` polls by seq.  Trimmed to the newest
- * [monitor] events_keep rows. */
+ * [monitor] events_keep events. */
 enum hub_event_kind {
     HUB_EV_ACCEPTED = 1,     /* a submit stored and chained */
     HUB_EV_REFUSED = 2,      /* a submit refused; code and reason */
@@ -282,8 +306,8 @@ struct hub_event {
 EWH_MUST_CHECK int hub_store_event_add(hub_store_t *st,
                                        const struct hub_event *ev,
                                        struct ewh_err *err);
-/* A "delivered" event for cc's queue row seq (id, origin, level and size
- * from the row). */
+/* A "delivered" event for cc's delivery seq (id, origin, level and size
+ * from its report). */
 EWH_MUST_CHECK int hub_store_event_delivered(hub_store_t *st, const char *cc,
                                              uint64_t seq, int64_t at,
                                              struct ewh_err *err);
@@ -302,7 +326,7 @@ EWH_MUST_CHECK int hub_store_event_walk(hub_store_t *st, int64_t after,
 
 /* what: "sent" (by origin), "received" (deliveries done, by recipient),
  * with counts over the last hour and day; "oldest" (level 0): the
- * queued_at of cc's oldest undelivered row, in hour. */
+ * queue time of cc's oldest undelivered delivery, in hour. */
 typedef void (*hub_stat_fn)(void *ctx, const char *what, const char *cc,
                             int level, int64_t hour, int64_t day);
 EWH_MUST_CHECK int hub_store_stats(hub_store_t *st, int64_t now, hub_stat_fn fn,
@@ -360,12 +384,7 @@ typedef void (*hub_unchained_fn)(void *ctx, const uint8_t *id, size_t id_len,
                                  const char *origin);
 EWH_MUST_CHECK int hub_store_unchained(hub_store_t *st, hub_unchained_fn fn,
                                        void *ctx, struct ewh_err *err);
-/* meta value k (0 when absent).  "audit_pruned_through": entries 1..v may
- * have lost their envelopes to retention (set by whoever prunes). */
-EWH_MUST_CHECK int hub_store_meta_get(hub_store_t *st, const char *k,
-                                      int64_t *v, struct ewh_err *err);
-
-/* A read transaction around several reads (a consistent view). */
+/* A consistent view around several reads (a read snapshot). */
 EWH_MUST_CHECK int hub_store_read_begin(hub_store_t *st, struct ewh_err *err);
 void hub_store_read_end(hub_store_t *st);
 
@@ -374,7 +393,7 @@ void hub_store_read_end(hub_store_t *st);
 EWH_MUST_CHECK int hub_store_backup(const char *src, const char *dst,
                                     struct ewh_err *err);
 
-/* PRAGMA quick_check of the whole store, for the daemon at start: a
+/* An integrity check of the whole store, for the daemon at start: a
  * damaged file (a bad disk, a stray write) is refused with the path and
  * SQLite's first complaint, never run on with parts unreadable. */
 EWH_MUST_CHECK int hub_store_check(hub_store_t *st, struct ewh_err *err);

@@ -5,9 +5,12 @@
  * reconnects with backoff and heartbeats detect a dead hub.  A socket
  * monitor reports each completed handshake: the agent then sends Hello,
  * and once the hub answers with the roster it sends the outbox (at most
- * S_WINDOW in flight) and the receipts not yet acknowledged.  Deliveries
- * are stored, committed, then acknowledged.  SIGTERM/SIGINT end the loop;
- * SIGHUP reloads the roster from the store.
+ * EWH_NODE_SUBMIT_WINDOW in flight) and the receipts not yet
+ * acknowledged.  Deliveries are stored, committed, then acknowledged.
+ * SIGTERM/SIGINT end the loop; SIGHUP reloads the roster from the store.
+ *
+ * Its files share agent_int.h: agent.c (the loop), link.c, outbox.c,
+ * inbox.c, receipts.c, rekey.c (docs/architecture.md).
  */
 #ifndef NODE_AGENT_H
 #define NODE_AGENT_H

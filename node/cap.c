@@ -96,13 +96,21 @@ s_references(const struct node_msg *m, node_store_t *s, char *out, size_t cap,
     char sender[32], t[32];
     size_t i, off = 0, known = 0;
     int64_t sent;
+    struct ewh_err e2 = {0};
 
     out[0] = '\0';
     node_cap_sender(m->origin, sender, sizeof(sender));
     for (i = 0; i < m->n_refs; i++) {
-        sent = node_store_created_at(s, m->refs[i]);
-        if (sent <= 0)
+        if (node_store_created_at(s, m->refs[i], &sent, &e2) != 0) {
+            if (e2.code != EWH_E_NOTFOUND) {
+                if (err != NULL)
+                    *err = e2;
+                return -1;
+            }
             continue; /* not stored here: its sent time is unknown */
+        }
+        if (sent <= 0)
+            continue;
         off += (size_t)snprintf(out + off, cap - off, "%s%s,%s,%s",
                                 known ? " " : "", sender, m->refs[i],
                                 ewh_time_format(sent, t, sizeof(t)));

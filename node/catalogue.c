@@ -1,6 +1,7 @@
 /* catalogue.c — the catalogue of concern held at the node. */
 #include "catalogue.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,47 +88,74 @@ node_catalogue_load(struct node_dir *d, struct ewh_err *err)
     return s_open_file(d, err);
 }
 
+/* Append one line to out (cut when full). */
+static void s_line(char *out, size_t cap, size_t *len, const char *fmt, ...)
+    EWH_PRINTF(4, 5);
+
+static void
+s_line(char *out, size_t cap, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    int w;
+
+    if (*len + 2 > cap)
+        return;
+    va_start(ap, fmt);
+    w = vsnprintf(out + *len, cap - *len - 1, fmt, ap);
+    va_end(ap);
+    if (w < 0) {
+        out[*len] = '\0';
+        return;
+    }
+    *len += (size_t)w;
+    if (*len > cap - 2)
+        *len = cap - 2;
+    out[(*len)++] = '\n';
+    out[*len] = '\0';
+}
+
 bool
 node_catalogue_guide(struct node_dir *d, const char *area, enum ewh_level level,
-                     const char *reason, FILE *out)
+                     const char *reason, char *out, size_t cap)
 {
     struct ewh_err err = {0};
-    ewh_catalogue_t *c = s_open_file(d, &err);
+    ewh_catalogue_t *c;
     const struct ewh_catalogue_area *a;
     bool warned = false;
+    size_t len = 0;
 
-    if (c == NULL) {
-        fprintf(out,
-                "ewnode submit: note: no catalogue of concern to "
-                "check the level against (%s)\n",
-                err.reason);
+    EWH_ASSERT(cap > 0);
+    out[0] = '\0';
+    if ((c = s_open_file(d, &err)) == NULL) {
+        s_line(out, cap, &len,
+               "note: no catalogue of concern to check the level against "
+               "(%s)",
+               err.reason);
         return false;
     }
     if ((a = ewh_catalogue_find(c, area)) == NULL) {
-        fprintf(out,
-                "ewnode submit: note: the catalogue (version %llu) has no "
-                "area '%s'\n",
-                (unsigned long long)ewh_catalogue_version(c), area);
+        s_line(out, cap, &len,
+               "note: the catalogue (version %llu) has no area '%s'",
+               (unsigned long long)ewh_catalogue_version(c), area);
         ewh_catalogue_destroy(&c);
         return false;
     }
-    fprintf(out, "catalogue v%llu, %s, %s concern: %s\n",
-            (unsigned long long)ewh_catalogue_version(c), a->title,
-            ewh_level_name(level), a->guide[level]);
+    s_line(out, cap, &len, "catalogue v%llu, %s, %s concern: %s",
+           (unsigned long long)ewh_catalogue_version(c), a->title,
+           ewh_level_name(level), a->guide[level]);
     if (level != a->default_level) {
         if (reason == NULL || reason[0] == '\0') {
-            fprintf(out,
-                    "ewnode submit: warning: level %s departs from the "
-                    "catalogue's default (%s) for %s and no --reason was "
-                    "given; the report is sent as it is\n",
-                    ewh_level_name(level), ewh_level_name(a->default_level),
-                    area);
+            s_line(out, cap, &len,
+                   "warning: level %s departs from the catalogue's default "
+                   "(%s) for %s and no --reason was given; the report is "
+                   "sent as it is",
+                   ewh_level_name(level), ewh_level_name(a->default_level),
+                   area);
             warned = true;
         } else
-            fprintf(out,
-                    "level %s departs from the default (%s): reason "
-                    "given\n",
-                    ewh_level_name(level), ewh_level_name(a->default_level));
+            s_line(out, cap, &len,
+                   "level %s departs from the default (%s): reason given",
+                   ewh_level_name(level), ewh_level_name(a->default_level));
     }
     ewh_catalogue_destroy(&c);
     return warned;

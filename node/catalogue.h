@@ -33,12 +33,15 @@ void node_catalogue_receive(struct node_dir *d, const Ewh__SignedCatalogue *sc);
 EWH_MUST_CHECK ewh_catalogue_t *node_catalogue_load(struct node_dir *d,
                                                     struct ewh_err *err);
 
-/* ewnode submit: print to out the catalogue's guidance for the area and
- * level chosen, and a warning when the level departs from the area's
- * default and reason is empty.  Returns true when it warned.  No catalogue
- * held, or an area it does not list: a one-line note, no warning. */
+/* A submit (action.c): the catalogue's guidance for the area and level
+ * chosen, and a warning when the level departs from the area's default
+ * and reason is empty, as lines ending in '\n' into out (cap bytes, always
+ * NUL-terminated; cut when it does not fit).  Returns true when it warned.
+ * No catalogue held, or an area it does not list: a one-line note, no
+ * warning. */
 bool node_catalogue_guide(struct node_dir *d, const char *area,
-                          enum ewh_level level, const char *reason, FILE *out);
+                          enum ewh_level level, const char *reason, char *out,
+                          size_t cap);
 
 /* The level's reason sealed in stored report id (Report.level_reason,
  * which the store does not keep in clear): the envelope opened again with

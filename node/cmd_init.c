@@ -48,7 +48,7 @@ node_cmd_init(int argc, char **argv)
             author = optarg;
             break;
         case 'h':
-            return node_cmd_usage("init", "create a node directory");
+            return node_cmd_help("init");
         default:
             return node_cmd_usage("init", "bad option");
         }
@@ -109,7 +109,7 @@ node_cmd_init(int argc, char **argv)
     if (author != NULL)
         snprintf(cfg.author, sizeof(cfg.author), "%s", author);
     node_dir_file(&d, "ewnode.conf", f, sizeof(f));
-    if (node_dir_write_config(f, &cfg, &err) != 0)
+    if (node_config_write(f, &cfg, &err) != 0)
         goto fail;
     node_dir_file(&d, "store.db", f, sizeof(f));
     if ((st = node_store_open(f, true, &err)) == NULL)

@@ -36,6 +36,8 @@ node_cmd_outbox(int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'h':
+            return node_cmd_help("outbox");
         default:
             return node_cmd_usage("outbox", "bad option");
         }

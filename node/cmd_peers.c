@@ -31,6 +31,8 @@ node_cmd_peers(int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'h':
+            return node_cmd_help("peers");
         default:
             return node_cmd_usage("peers", "bad option");
         }

@@ -1,10 +1,16 @@
 /*
  * store.h — the node's SQLite store: outbox, inbox, receipts, roster,
- * audit checkpoints.  The only module of ewnode that speaks SQL.
+ * audit checkpoints.  The only module of ewnode that speaks SQL (its
+ * files: store_int.h).
  *
  * WAL mode with synchronous=FULL: a committed transaction survives SIGKILL
  * and power loss.  Several processes share the file (the agent, submit,
- * ack, watch); writers wait up to a busy timeout.
+ * ack, watch); writers wait up to a busy timeout (EWH_DB_BUSY_MS).
+ *
+ * Every function returns 0 or -1 with err: a full disk or a failing write
+ * is EWH_E_DISKFULL, a database still locked after the busy timeout
+ * EWH_E_BUSY (both retryable), other failures EWH_E_STORE or EWH_E_IO.
+ * No error is turned into a default value or into "no rows".
  *
  * Ids are kept as 32 lower-case hex characters.  The node's own disk holds
  * the plaintext of the reports it sent and received (the hub's never does).
@@ -71,9 +77,15 @@ struct node_msg {
     /* inbox */
     int64_t acked_at; /* 0: not acknowledged */
     char acked_by[EWH_MAX_WHO_BYTES + 1];
-    /* the latest report of the same origin that references this one */
+    /* the latest report of the same origin that references this one (a
+     * cancellation first: it ends the chain), its author and creation */
     char superseded_by[EWH_ID_HEX];
     enum ewh_type superseded_type;
+    char superseded_author[EWH_MAX_AUTHOR_BYTES + 1];
+    int64_t superseded_at;
+    /* the report refs[0] names, when stored here: its title, creation */
+    char ref_title[EWH_MAX_TITLE_BYTES + 1];
+    int64_t ref_created_at;
     /* outbox */
     char state[16]; /* queued, accepted, refused */
     char reason[EWH_MAX_REASON_BYTES];
@@ -136,17 +148,26 @@ EWH_MUST_CHECK int node_store_envelope_get(node_store_t *s, const char *id,
                                            uint8_t **env, size_t *len,
                                            struct ewh_err *err);
 
-/* created_at of a stored report (for CAP references); -1 if unknown. */
-int64_t node_store_created_at(node_store_t *s, const char *id);
+/* created_at of a stored report (for CAP references); EWH_E_NOTFOUND if
+ * it is not stored here. */
+EWH_MUST_CHECK int node_store_created_at(node_store_t *s, const char *id,
+                                         int64_t *out, struct ewh_err *err);
 
 struct node_filter {
     bool outgoing;
     unsigned levels; /* bit (1 << level); 0 = all */
     char from[EWH_CC_BYTES];
     bool unacked;
-    int64_t after_seq; /* only seq > after_seq */
-    bool level_first;  /* order high first, then oldest first */
-    bool oldest_first; /* default: newest first */
+    /* every word (space-separated, at most EWH_MAX_SEARCH_WORDS) appears
+     * in the title or the body; SQL LIKE, so case-insensitive for ASCII
+     * letters only.  NULL or "": no search. */
+    const char *search;
+    char category[EWH_MAX_CATEGORY_BYTES + 1]; /* "" = all */
+    int64_t since, until;  /* created_at >= since, < until; 0 = open */
+    int64_t limit, offset; /* limit 0 = no limit */
+    int64_t after_seq;     /* only seq > after_seq */
+    bool level_first;      /* order high first, then oldest first */
+    bool oldest_first;     /* default: newest first */
 };
 
 /* Call fn for each report matching f (m is cleared after fn returns). */
@@ -155,6 +176,33 @@ EWH_MUST_CHECK int node_store_msg_list(node_store_t *s,
                                        const struct node_filter *f,
                                        node_msg_fn fn, void *ctx,
                                        struct ewh_err *err);
+
+/* The full id of a stored report from an abbreviation: the whole id, or
+ * at least EWH_MIN_ID_ABBREV hex digits from its start or its end.
+ * EWH_E_NOTFOUND when none matches, EWH_E_INVALID (naming a few of the
+ * matches) when several do. */
+EWH_MUST_CHECK int node_store_id_resolve(node_store_t *s, const char *abbrev,
+                                         char out[EWH_ID_HEX],
+                                         struct ewh_err *err);
+
+/* The chain of report id: its first report (the last one id references,
+ * or id itself) and every stored report of the same origin that
+ * references that first one, oldest first.  At most max ids; *n may
+ * exceed max (the chain is longer than ids holds). */
+EWH_MUST_CHECK int node_store_chain(node_store_t *s, const char *id,
+                                    char (*ids)[EWH_ID_HEX], size_t max,
+                                    size_t *n, struct ewh_err *err);
+
+/* `watch --exec`: has the hook command run to success for report id?
+ * Recorded with node_store_hook_record() so that a restart of watch does
+ * not run it again. */
+EWH_MUST_CHECK int node_store_hook_has_run(node_store_t *s, const char *id,
+                                           const char *hook, bool *ran,
+                                           struct ewh_err *err);
+/* Record that hook ran for id at time at, with its exit status (0 ok). */
+EWH_MUST_CHECK int node_store_hook_record(node_store_t *s, const char *id,
+                                          const char *hook, int64_t at,
+                                          int status, struct ewh_err *err);
 
 /* Highest seq stored (0 if empty). */
 EWH_MUST_CHECK int node_store_max_seq(node_store_t *s, int64_t *out,
@@ -168,7 +216,9 @@ EWH_MUST_CHECK int node_store_inbox_ack(node_store_t *s, const char *id,
 /* ---- the agent's outbox work ---- */
 
 /* Queued outbox envelopes with rowid > after and next_try <= now_ms, in
- * order; at most max.  fn gets the row's seq, id and envelope. */
+ * order; at most max.  fn gets the row's seq, id and envelope and returns
+ * 0 to go on, non-zero to stop.  Returns 0 (or fn's stop value), -1 on a
+ * store error. */
 typedef int (*node_env_fn)(void *ctx, int64_t seq, const char *id,
                            const uint8_t *env, size_t len);
 EWH_MUST_CHECK int node_store_outbox_pending(node_store_t *s, int64_t after,
@@ -187,8 +237,11 @@ EWH_MUST_CHECK int node_store_outbox_retry(node_store_t *s, const char *id,
                                            int64_t next_try_ms,
                                            const char *reason,
                                            struct ewh_err *err);
-/* Earliest next_try after now_ms of queued reports (0 if none). */
-int64_t node_store_outbox_next_try(node_store_t *s, int64_t now_ms);
+/* Earliest next_try after now_ms of queued reports into *out (0 if
+ * none). */
+EWH_MUST_CHECK int node_store_outbox_next_try(node_store_t *s, int64_t now_ms,
+                                              int64_t *out,
+                                              struct ewh_err *err);
 
 /* Move one addressee forward (never backwards; final states stay). */
 EWH_MUST_CHECK int node_store_rcpt_update(node_store_t *s, const char *id,
@@ -206,7 +259,8 @@ EWH_MUST_CHECK int node_store_receipt_queue(node_store_t *s, const char *id,
                                             enum ewh_receipt_kind kind,
                                             const uint8_t *buf, size_t len,
                                             struct ewh_err *err);
-/* Unsent receipts with rowid > after, in order. */
+/* Unsent receipts with rowid > after, in order; at most max.  fn and the
+ * result as for node_store_outbox_pending(). */
 EWH_MUST_CHECK int node_store_receipt_pending(node_store_t *s, int64_t after,
                                               size_t max, node_env_fn fn,
                                               void *ctx, struct ewh_err *err);
@@ -229,7 +283,9 @@ EWH_MUST_CHECK int node_store_checkpoint_put(node_store_t *s, uint64_t length,
                                              int64_t time, const uint8_t *raw,
                                              size_t raw_len,
                                              struct ewh_err *err);
-uint64_t node_store_checkpoint_length(node_store_t *s);
+/* The length of the longest checkpoint held into *out (0 if none). */
+EWH_MUST_CHECK int node_store_checkpoint_length(node_store_t *s, uint64_t *out,
+                                                struct ewh_err *err);
 /* The audit checkpoints held, by length (issue 5, ewnode audit).
  * Return 0 from fn to go on, 1 to stop. */
 typedef int (*node_cp_fn)(void *ctx, uint64_t length, const uint8_t head[32],
@@ -242,7 +298,8 @@ EWH_MUST_CHECK int node_store_refusal_add(node_store_t *s, const char *id,
                                           const char *origin,
                                           const char *reason, int64_t at,
                                           struct ewh_err *err);
-int64_t node_store_refusal_count(node_store_t *s);
+EWH_MUST_CHECK int node_store_refusal_count(node_store_t *s, int64_t *out,
+                                            struct ewh_err *err);
 
 /* ---- re-key ---- */
 

@@ -29,6 +29,18 @@ static const char *const s_names[EWH_E__COUNT] = {
     [EWH_E_NOMEM] = "no-memory",
     [EWH_E_CRYPTO] = "crypto",
     [EWH_E_NOTFOUND] = "not-found",
+    [EWH_E_IDREUSED] = "id-reused",
+    [EWH_E_SHUTDOWN] = "shutting-down",
+    [EWH_E_BUSY] = "busy",
+};
+
+/* May a submit refused with this code be sent again, unchanged, later?
+ * Yes when the cause is the hub's passing state, no when it is the input.
+ * Codes not listed are false. */
+static const bool s_retryable[EWH_E__COUNT] = {
+    [EWH_E_RATE] = true,     [EWH_E_QUEUEFULL] = true, [EWH_E_DISKFULL] = true,
+    [EWH_E_STORE] = true,    [EWH_E_IO] = true,        [EWH_E_NOMEM] = true,
+    [EWH_E_SHUTDOWN] = true, [EWH_E_BUSY] = true,
 };
 
 int
@@ -60,6 +72,14 @@ ewh_errcode_name(enum ewh_errcode code)
     if ((unsigned)code >= EWH_E__COUNT || s_names[code] == NULL)
         return "unknown-error";
     return s_names[code];
+}
+
+bool
+ewh_errcode_is_retryable(enum ewh_errcode code)
+{
+    if ((unsigned)code >= EWH_E__COUNT)
+        return false;
+    return s_retryable[code];
 }
 
 void

@@ -8,6 +8,7 @@
 #ifndef EWH_ERR_H
 #define EWH_ERR_H
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "ewh/limits.h"
@@ -37,6 +38,9 @@ enum ewh_errcode {
     EWH_E_NOMEM,     /* out of memory */
     EWH_E_CRYPTO,    /* a crypto primitive failed */
     EWH_E_NOTFOUND,  /* no such object */
+    EWH_E_IDREUSED,  /* the id is already used by a different envelope */
+    EWH_E_SHUTDOWN,  /* the hub is shutting down */
+    EWH_E_BUSY,      /* the store is locked by another connection */
     EWH_E__COUNT
 };
 
@@ -56,6 +60,13 @@ void ewh_err_clear(struct ewh_err *err);
 /* A stable lower-case name for code ("bad-signature", "too-big", ...),
  * used in metrics labels and logs.  Never NULL. */
 const char *ewh_errcode_name(enum ewh_errcode code);
+
+/* Whether a refusal with this code may be retried unchanged later (the
+ * `retry` flag of a SubmitAck): true for a passing condition of the hub
+ * (rate, full queue, full or failing store, shutdown), false for a fault
+ * of the input itself.  One table in err.c decides; EWH_E_OK and unknown
+ * codes are not retryable. */
+bool ewh_errcode_is_retryable(enum ewh_errcode code);
 
 /* Internal invariant, kept in release builds. */
 #define EWH_ASSERT(x)                                                          \

@@ -68,10 +68,23 @@
 #define EWH_MAX_RECEIPT_IDS   256u
 #define EWH_MAX_RECEIPT_BYTES 8192u
 
+/* Node commands */
+#define EWH_MAX_SEARCH_WORDS  8u /* words of `ewnode inbox --search` */
+#define EWH_MAX_HOOKS_RUNNING 4u /* `watch --exec` hooks at once */
+#define EWH_MIN_ID_ABBREV     4u /* hex digits of an abbreviated id */
+
+/* Stores: how long a connection waits for another's lock before the
+ * store reports EWH_E_BUSY (include/ewh/db.h). */
+#define EWH_DB_BUSY_MS 10000
+
 /* Hub defaults, configurable in ewhub.conf */
 #define EWH_DEFAULT_MAX_INFLIGHT_SUBMITS 1000u   /* per node */
 #define EWH_DEFAULT_SUBMITS_PER_S        2000u   /* per node, token bucket */
 #define EWH_DEFAULT_MAX_QUEUE            200000u /* deliveries per node */
 #define EWH_DEFAULT_CREDIT               256u    /* node's delivery window */
+
+/* Node agent (node/agent_int.h has its timers) */
+#define EWH_NODE_SUBMIT_WINDOW 256u /* submits in flight, unacknowledged */
+#define EWH_NODE_TURN_FRAMES   256u /* frames read from the hub per turn */
 
 #endif

@@ -94,7 +94,7 @@ class Faults(NodeCase):
                 rid = self.submit(self.n[origin], level=rng.choice(
                     ["high", "medium", "low"]), to=",".join(to),
                     category="other", title="round %d #%d" % (rnd, i),
-                    body="x" * rng.randint(0, 4000))
+                    body="x" * rng.randint(1, 4000))
                 sent[rid] = (origin, to)
                 if i == n_before:
                     time.sleep(rng.uniform(0, 0.3))

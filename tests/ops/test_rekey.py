@@ -124,6 +124,84 @@ class Rekey(NodeCase):
                           title="after", body="b")
         self.wait_inbox(dirs["HR"], rid)
 
+    def test_lost_ack_before_rekey(self):
+        """The hub accepted a report but its SubmitAck was lost, then RS
+        re-keys: the resealed report comes back as id-reused
+        (EWH_E_IDREUSED), which the agent takes as accepted — by the code,
+        not the reason's text."""
+        import sqlite3
+        hub = self.path("hub")
+        dirs = self.region(["RS", "HR"])  # HR stays offline
+        agent = self.agent_start(dirs["RS"])
+        self.wait_ready(dirs["RS"])
+        rid = self.submit(dirs["RS"], to="HR", level="high",
+                          category="other", title="before", body="b")
+        self.wait_recipients(dirs["RS"], rid, {"HR": "accepted"})
+        agent.term()
+        # The ack "never arrived": the report is queued again, as it was
+        # when the hub committed it.
+        db = sqlite3.connect(os.path.join(dirs["RS"], "store.db"))
+        with db:
+            db.execute("UPDATE msg SET state = 'queued' WHERE id = ?",
+                       (rid,))
+            db.execute("UPDATE rcpt SET state = 0 WHERE id = ?", (rid,))
+        db.close()
+        self.assertEqual({m["id"]: m["state"]
+                          for m in self.outbox(dirs["RS"])}[rid], "queued")
+
+        self.ewnode("rekey", "--dir", dirs["RS"])
+        rosters = self.hub_proc.logtext().count("roster: version")
+        self.run_cmd([EWHUB, "enroll", "--dir", hub,
+                      os.path.join(dirs["RS"], "node-RS.pub.new")])
+        # Start the agent once the hub holds the new key: an old-key
+        # session would resend the old envelope and simply be told
+        # "duplicate".
+        wait_for(lambda: self.hub_proc.logtext().count("roster: version")
+                 > rosters, 30, what="hub took the new key")
+        agent = self.agent_start(dirs["RS"], name="agent-RS-2")
+        wait_for(lambda: "re-keyed: now using fingerprint" in
+                 agent.logtext(), 30, what="agent switched")
+        wait_for(lambda: "hub holds id=%s sealed with the old key" % rid
+                 in agent.logtext(), 30, what="id-reused taken as accepted")
+        m = self.wait_recipients(dirs["RS"], rid, {"HR": "accepted"})
+        self.assertEqual(m["state"], "accepted")
+
+    def test_socket_reopen_fails_then_works(self):
+        """When the hub refuses the current key the agent opens its socket
+        again with the pending new one.  If that fails (here: no file
+        descriptor left, RLIMIT_NOFILE lowered on the running agent) the
+        agent says so, lives on and tries again until it works: then it
+        re-keys and delivers as usual."""
+        import resource
+        hub = self.path("hub")
+        dirs = self.region(["RS", "HR"])
+        self.ewnode("rekey", "--dir", dirs["RS"])
+        agent = self.agent_start(dirs["RS"])  # holds node.key.new from start
+        self.agent_start(dirs["HR"])
+        self.wait_ready(dirs["RS"])
+        self.wait_ready(dirs["HR"])
+        self.assertIn("re-key is pending", agent.logtext())
+        limits = resource.prlimit(agent.pid, resource.RLIMIT_NOFILE)
+        # No new descriptor for the agent: fds 0-2 exist, 3 is the limit.
+        resource.prlimit(agent.pid, resource.RLIMIT_NOFILE, (3, limits[1]))
+        try:
+            self.run_cmd([EWHUB, "enroll", "--dir", hub,
+                          os.path.join(dirs["RS"], "node-RS.pub.new")])
+            wait_for(lambda: "agent: reconnect:" in agent.logtext(), 60,
+                     what="failed re-open reported")
+            n = agent.logtext().count("agent: reconnect:")
+            wait_for(lambda: agent.logtext().count("agent: reconnect:") > n,
+                     30, what="re-open tried again")
+            self.assertTrue(agent.alive())
+        finally:
+            resource.prlimit(agent.pid, resource.RLIMIT_NOFILE, limits)
+        wait_for(lambda: "re-keyed: now using fingerprint" in
+                 agent.logtext(), 60, what="agent switched")
+        rid = self.submit(dirs["RS"], to="HR", level="high",
+                          category="other", title="after", body="b")
+        self.wait_inbox(dirs["HR"], rid, timeout=60)
+        self.assertTrue(agent.alive())
+
     def peers_of(self, d):
         import json
         return json.loads(self.ewnode("peers", "--dir", d,

@@ -1,13 +1,15 @@
 /*
- * router.h — the hub daemon's event loop: one thread, one zmq_poll().
+ * hub.h — the hub daemon's event loop: one thread, one zmq_poll().
  *
- * Polls the CURVE ROUTER, the ZAP handler, the ROUTER's monitor socket and
- * a signalfd.  Each turn drains the ROUTER up to a budget, commits the
- * batch of accepted submits and acknowledgements in one transaction, and
- * only then sends the SubmitAcks, then deliveries.  See docs/protocol.md.
+ * Polls the CURVE ROUTER, the ZAP handler, the ROUTER's monitor socket,
+ * the verify pool and a signalfd.  Each turn drains the ROUTER up to a
+ * budget, commits the batch of accepted submits and acknowledgements in
+ * one transaction, and only then sends the SubmitAcks, then deliveries.
+ * See docs/protocol.md; the files of the loop are listed in hubint.h and
+ * docs/architecture.md.
  */
-#ifndef HUB_ROUTER_H
-#define HUB_ROUTER_H
+#ifndef HUB_HUB_H
+#define HUB_HUB_H
 
 #include "config.h"
 #include "store.h"

@@ -1,0 +1,371 @@
+/* admit.c — a submit's admission: the cheap limits at once (in flight,
+ * rate), the hand-off to the verify pool, the checks after it in order
+ * (stored already, clock, expiry, recipients, queue room), refusals.
+ * A refused submit changes no state. */
+#include "hubint.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ewh/log.h"
+
+int
+hub_admit_init(struct hub *h, struct ewh_err *err)
+{
+    /* main() blocked the signals before any thread starts. */
+    h->adm.vpool = hub_verify_new(hub_verify_default_workers(), err);
+    return h->adm.vpool == NULL ? -1 : 0;
+}
+
+void
+hub_admit_free(struct hub *h)
+{
+    struct hub_admit *a = &h->adm;
+    size_t i;
+
+    if (a->vpool != NULL)
+        hub_verify_wait(a->vpool);
+    for (i = 0; i < a->n_pend; i++)
+        free(a->pend[i].env);
+    for (i = 0; i < a->n_vpend; i++)
+        free(a->vpend[i].env);
+    free(a->pend);
+    free(a->vpend);
+    free(a->jobs);
+    hub_verify_destroy(&a->vpool);
+    memset(a, 0, sizeof(*a));
+}
+
+/* ---- refusals ---- */
+
+/* A flooding node must not flood the log too: rate (and shutdown)
+ * refusals are logged once a second per country, with the number left
+ * out.  True when this one is to be left out. */
+static bool
+s_ratelog_quiet(struct hub *h, const char *cc)
+{
+    struct hub_admit *a = &h->adm;
+    struct hub_ratelog *rl = NULL;
+    int64_t now = ewh_mono_ms();
+    size_t k;
+
+    for (k = 0; k < a->n_ratelog; k++)
+        if (strcmp(a->ratelog[k].cc, cc) == 0)
+            rl = &a->ratelog[k];
+    if (rl == NULL && a->n_ratelog < EWH_MAX_ROSTER_ENTRIES) {
+        rl = &a->ratelog[a->n_ratelog++];
+        snprintf(rl->cc, sizeof(rl->cc), "%.2s", cc);
+    }
+    if (rl == NULL)
+        return false;
+    if (rl->at_ms != 0 && now - rl->at_ms < 1000) {
+        rl->suppressed++;
+        return true;
+    }
+    rl->at_ms = now;
+    if (rl->suppressed > 0)
+        ewh_log_warnx("router: %llu more rate-limit refusals from=%s "
+                      "not logged",
+                      (unsigned long long)rl->suppressed, cc);
+    rl->suppressed = 0;
+    return false;
+}
+
+void
+hub_admit_refuse(struct hub *h, const struct hub_from *to, const uint8_t *id,
+                 const struct ewh_err *err)
+{
+    static const uint8_t zero[EWH_ID_BYTES];
+    struct hub_event *ev;
+    char hex[EWH_ID_HEX];
+
+    h->n.refused++;
+    hub_metrics_refused(h->m, err->code);
+    if ((ev = hub_event_new(h, HUB_EV_REFUSED, to->cc, id)) != NULL) {
+        snprintf(ev->code, sizeof(ev->code), "%s", ewh_errcode_name(err->code));
+        snprintf(ev->reason, sizeof(ev->reason), "%s", err->reason);
+    }
+    if ((err->code != EWH_E_RATE && err->code != EWH_E_SHUTDOWN) ||
+        !s_ratelog_quiet(h, to->cc))
+        ewh_log_warnx("router: refused submit from=%s id=%s reason=\"%s\"",
+                      to->cc, id != NULL ? hub_idhex(id, hex) : "-",
+                      err->reason);
+    hub_conn_send_ack(h, to, id != NULL ? id : zero, HUB_REFUSED, err, NULL, 0);
+}
+
+/* ---- before verification ---- */
+
+void
+hub_admit_submit(struct hub *h, struct hub_peer *n, const struct hub_from *from,
+                 const Ewh__Submit *m)
+{
+    struct hub_admit *a = &h->adm;
+    struct ewh_err err = {0};
+    struct ewh_header hdr;
+    struct hub_pend *p, *np;
+    uint8_t *env;
+
+    if (n->pending_submits >= h->cfg->max_inflight_submits) {
+        ewh_err_set(&err, EWH_E_RATE,
+                    "more than max_inflight_submits %u in flight",
+                    h->cfg->max_inflight_submits);
+        hub_admit_refuse(h, from, NULL, &err);
+        return;
+    }
+    if (!hub_bucket_take(&n->bucket, h->cfg->submits_per_s, ewh_mono_ms())) {
+        ewh_err_set(&err, EWH_E_RATE, "over submits_per_second %u",
+                    h->cfg->submits_per_s);
+        /* Name the id when we can read it, so the node can match. */
+        hub_admit_refuse(h, from,
+                         ewh_envelope_peek(m->envelope.data, m->envelope.len,
+                                           &hdr, NULL) == 0
+                             ? hdr.id
+                             : NULL,
+                         &err);
+        return;
+    }
+    np = hub_grow(a->pend, &a->cap_pend, a->n_pend + 1, sizeof(*a->pend));
+    env = np != NULL ? malloc(m->envelope.len) : NULL;
+    if (np != NULL)
+        a->pend = np;
+    if (env == NULL) {
+        ewh_err_set(&err, EWH_E_NOMEM, "out of memory");
+        hub_admit_refuse(h, from, NULL, &err);
+        return;
+    }
+    p = &a->pend[a->n_pend++];
+    p->from = *from;
+    p->env = env;
+    memcpy(p->env, m->envelope.data, m->envelope.len);
+    p->len = m->envelope.len;
+    /* Counts against max_inflight_submits from now on. */
+    n->pending_submits++;
+}
+
+/* ---- after verification ---- */
+
+/* Stored already?  A duplicate is acknowledged at once; an id used by
+ * another envelope refused.  0 when new. */
+static int
+s_check_stored(struct hub *h, const struct hub_from *from,
+               const struct ewh_header *hdr, const uint8_t *hash)
+{
+    struct ewh_err err = {0};
+    enum hub_env_match found;
+    char hex[EWH_ID_HEX];
+
+    if (hub_store_envelope_find(h->st, hdr->id, hash, &found, &err) != 0) {
+        hub_admit_refuse(h, from, hdr->id, &err);
+        return -1;
+    }
+    if (found == HUB_ENV_SAME) {
+        h->n.duplicate++;
+        hub_metrics_duplicate(h->m);
+        (void)hub_event_new(h, HUB_EV_DUPLICATE, from->cc, hdr->id);
+        ewh_log_debug("router: duplicate submit from=%s id=%s", from->cc,
+                      hub_idhex(hdr->id, hex));
+        hub_conn_send_ack(h, from, hdr->id, HUB_DUPLICATE, NULL, NULL, 0);
+        return -1;
+    }
+    if (found == HUB_ENV_OTHER) {
+        ewh_err_set(&err, EWH_E_IDREUSED,
+                    "id already used by a different envelope");
+        hub_admit_refuse(h, from, hdr->id, &err);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_check_time(const struct ewh_header *hdr, int64_t now, struct ewh_err *err)
+{
+    if (hdr->created_at > now + EWH_MAX_CLOCK_SKEW_S)
+        return ewh_err_set(err, EWH_E_CLOCK,
+                           "created_at %llds ahead of the hub's clock "
+                           "(EWH_MAX_CLOCK_SKEW_S %d)",
+                           (long long)(hdr->created_at - now),
+                           EWH_MAX_CLOCK_SKEW_S);
+    if (hdr->expires_at != 0 && hdr->expires_at <= now)
+        return ewh_err_set(err, EWH_E_EXPIRED, "already expired");
+    return 0;
+}
+
+/* Every recipient enrolled, not revoked, with room in its queue (the
+ * store's depth plus what the open batch adds). */
+static int
+s_check_recipients(struct hub *h, const struct ewh_header *hdr,
+                   struct ewh_err *err)
+{
+    uint64_t queued;
+    bool revoked;
+    size_t i;
+
+    for (i = 0; i < hdr->n_recipients; i++) {
+        const char *rc = hdr->recipients[i];
+        if (ewh_roster_find(h->ros.roster, rc, &revoked) == NULL)
+            return ewh_err_set(err, EWH_E_UNKNOWN,
+                               "recipient %s is not enrolled", rc);
+        if (revoked)
+            return ewh_err_set(err, EWH_E_REVOKED, "recipient %s is revoked",
+                               rc);
+        /* From its first report on, a recipient has a peer entry
+         * (status.json and the gauges list it). */
+        (void)hub_peers_get(h->peers, rc, true);
+        if (hub_store_queued(h->st, rc, &queued, err) != 0)
+            return -1;
+        if (queued + hub_batch_reserved(h, rc) >= h->cfg->max_queue)
+            return ewh_err_set(err, EWH_E_QUEUEFULL,
+                               "queue of %s is full (max_queue %u)", rc,
+                               h->cfg->max_queue);
+    }
+    return 0;
+}
+
+/* A submit after verification (j): the remaining checks in order, then
+ * into the batch.  Takes over p->env. */
+static void
+s_on_verified(struct hub *h, struct hub_pend *p, const struct hub_verify_job *j)
+{
+    struct ewh_err err = {0};
+    struct hub_peer *n;
+
+    if ((n = hub_peers_get(h->peers, p->from.cc, true)) == NULL)
+        goto out;
+    if (n->pending_submits > 0)
+        n->pending_submits--; /* taken again when it joins the batch */
+    if (j->rc != 0) {
+        struct ewh_header peek;
+        bool have = ewh_envelope_peek(p->env, p->len, &peek, NULL) == 0;
+        hub_admit_refuse(h, &p->from, have ? peek.id : NULL, &j->err);
+        goto out;
+    }
+    if (s_check_stored(h, &p->from, &j->hdr, j->hash) != 0)
+        goto out;
+    if (s_check_time(&j->hdr, ewh_now(), &err) != 0 ||
+        s_check_recipients(h, &j->hdr, &err) != 0 ||
+        hub_batch_add_submit(h, &p->from, &p->env, p->len, &j->hdr, j->hash,
+                             &err) != 0) {
+        hub_admit_refuse(h, &p->from, j->hdr.id, &err);
+        goto out;
+    }
+    n->pending_submits++;
+out:
+    free(p->env);
+    p->env = NULL;
+}
+
+/* ---- the verify pool ---- */
+
+/* The submits the pool has verified, in the order they came. */
+static void
+s_collect(struct hub *h)
+{
+    struct hub_admit *a = &h->adm;
+    size_t i;
+
+    for (i = 0; i < a->n_vpend; i++)
+        s_on_verified(h, &a->vpend[i], &a->jobs[i]);
+    a->n_vpend = 0;
+}
+
+/* Move the submits read into the run to verify: all, or the first
+ * HUB_VERIFY_RUN.  -1 when out of memory (they wait for the next turn). */
+static int
+s_take_run(struct hub_admit *a)
+{
+    struct hub_pend *tp;
+    size_t tc;
+
+    if (a->n_pend > HUB_VERIFY_RUN) {
+        /* The rest waits for the next run: small runs keep verification
+         * and the commit of the previous run overlapping, and the acks
+         * (which free the senders' windows) flowing. */
+        tp = hub_grow(a->vpend, &a->cap_vpend, HUB_VERIFY_RUN,
+                      sizeof(*a->vpend));
+        if (tp == NULL)
+            return -1;
+        a->vpend = tp;
+        memcpy(a->vpend, a->pend, HUB_VERIFY_RUN * sizeof(*a->pend));
+        memmove(a->pend, a->pend + HUB_VERIFY_RUN,
+                (a->n_pend - HUB_VERIFY_RUN) * sizeof(*a->pend));
+        a->n_vpend = HUB_VERIFY_RUN;
+        a->n_pend -= HUB_VERIFY_RUN;
+        return 0;
+    }
+    tp = a->vpend;
+    tc = a->cap_vpend;
+    a->vpend = a->pend;
+    a->cap_vpend = a->cap_pend;
+    a->n_vpend = a->n_pend;
+    a->pend = tp;
+    a->cap_pend = tc;
+    a->n_pend = 0;
+    return 0;
+}
+
+/* Hand this turn's submits to the pool if it is idle (else they wait for
+ * the next turn).  While the workers verify, the loop thread commits the
+ * previous batch and acknowledges it. */
+static void
+s_start(struct hub *h)
+{
+    struct hub_admit *a = &h->adm;
+    struct hub_verify_job *nj;
+    size_t i;
+
+    if (a->n_pend == 0 || a->n_vpend > 0)
+        return;
+    nj = hub_grow(a->jobs, &a->cap_jobs,
+                  a->n_pend < HUB_VERIFY_RUN ? a->n_pend : HUB_VERIFY_RUN,
+                  sizeof(*a->jobs));
+    if (nj == NULL || s_take_run(a) != 0) {
+        ewh_log_warnx("router: out of memory: %zu submits wait a turn",
+                      a->n_pend);
+        if (nj != NULL)
+            a->jobs = nj;
+        return;
+    }
+    a->jobs = nj;
+    for (i = 0; i < a->n_vpend; i++) {
+        memset(&a->jobs[i], 0, sizeof(a->jobs[i]));
+        a->jobs[i].env = a->vpend[i].env;
+        a->jobs[i].len = a->vpend[i].len;
+        a->jobs[i].cc = a->vpend[i].from.cc;
+    }
+    if (a->n_vpend < HUB_VERIFY_INLINE) {
+        hub_verify_run(NULL, a->jobs, a->n_vpend, ewh_roster_lookup,
+                       h->ros.roster);
+        s_collect(h);
+        return;
+    }
+    hub_verify_start(a->vpool, a->jobs, a->n_vpend, ewh_roster_lookup,
+                     h->ros.roster);
+}
+
+void
+hub_admit_turn(struct hub *h, bool pool_ready)
+{
+    struct hub_admit *a = &h->adm;
+
+    if (a->n_vpend > 0 && (pool_ready || !hub_verify_busy(a->vpool))) {
+        hub_verify_wait(a->vpool);
+        s_collect(h);
+    }
+    s_start(h);
+}
+
+void
+hub_admit_drain(struct hub *h)
+{
+    struct hub_admit *a = &h->adm;
+
+    if (a->n_vpend > 0) {
+        hub_verify_wait(a->vpool);
+        s_collect(h);
+    }
+    s_start(h);
+    if (a->n_vpend > 0) {
+        hub_verify_wait(a->vpool);
+        s_collect(h);
+    }
+}

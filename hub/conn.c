@@ -1,0 +1,511 @@
+/* conn.c — the ROUTER socket: bind, re-bind, monitor, read one message,
+ * check who sent it, dispatch it to its module; every send. */
+#include "hubint.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "audit.h"
+#include "zap.h"
+#include "ewh/frame.h"
+#include "ewh/keyfile.h"
+#include "ewh/log.h"
+
+/* ---- the socket ---- */
+
+static int
+s_options(struct hub *h)
+{
+    void *r = h->conn.router;
+    int one = 1, hwm = HUB_SNDHWM, rcvhwm = HUB_RCVHWM, hb = HUB_HEARTBEAT_MS;
+    int ttl = HUB_HEARTBEAT_TTL;
+    int64_t maxmsg = EWH_MAX_FRAME_BYTES + 1024;
+
+    if (zmq_setsockopt(r, ZMQ_CURVE_SERVER, &one, sizeof(one)) != 0 ||
+        zmq_setsockopt(r, ZMQ_CURVE_SECRETKEY, ewh_secret_curve_sk(h->a->key),
+                       32) != 0 ||
+        zmq_setsockopt(r, ZMQ_ZAP_DOMAIN, "ewhub", 5) != 0 ||
+        zmq_setsockopt(r, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) != 0 ||
+        zmq_setsockopt(r, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
+        zmq_setsockopt(r, ZMQ_RCVHWM, &rcvhwm, sizeof(rcvhwm)) != 0 ||
+        zmq_setsockopt(r, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
+        zmq_setsockopt(r, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb)) != 0 ||
+        zmq_setsockopt(r, ZMQ_HEARTBEAT_TTL, &ttl, sizeof(ttl)) != 0 ||
+        zmq_setsockopt(r, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof(ttl)) != 0)
+        return -1;
+    return 0;
+}
+
+int
+hub_conn_open(struct hub *h, const char *endpoint, struct ewh_err *err)
+{
+    struct hub_conn *c = &h->conn;
+    char monep[64];
+    size_t len;
+    int tries;
+
+    c->router = zmq_socket(h->zctx, ZMQ_ROUTER);
+    if (c->router == NULL)
+        return ewh_err_set(err, EWH_E_IO, "zmq_socket: %s",
+                           zmq_strerror(zmq_errno()));
+    if (s_options(h) != 0)
+        return ewh_err_set(err, EWH_E_IO, "router options: %s",
+                           zmq_strerror(zmq_errno()));
+    /* A re-bind may race the old listener's close in the I/O thread. */
+    for (tries = 0; zmq_bind(c->router, endpoint) != 0; tries++) {
+        if (zmq_errno() != EADDRINUSE || tries >= 200)
+            return ewh_err_set(err, EWH_E_IO, "bind %s: %s", endpoint,
+                               zmq_strerror(zmq_errno()));
+        usleep(10 * 1000);
+    }
+    len = sizeof(c->endpoint);
+    if (zmq_getsockopt(c->router, ZMQ_LAST_ENDPOINT, c->endpoint, &len) != 0)
+        return ewh_err_set(err, EWH_E_IO, "last endpoint: %s",
+                           zmq_strerror(zmq_errno()));
+    snprintf(monep, sizeof(monep), "inproc://ewhub-monitor-%u", c->mon_gen++);
+    if (zmq_socket_monitor(c->router, monep,
+                           ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
+        (c->mon = zmq_socket(h->zctx, ZMQ_PAIR)) == NULL ||
+        zmq_connect(c->mon, monep) != 0)
+        return ewh_err_set(err, EWH_E_IO, "monitor: %s",
+                           zmq_strerror(zmq_errno()));
+    return 0;
+}
+
+void
+hub_conn_close(struct hub *h, int linger)
+{
+    struct hub_conn *c = &h->conn;
+    size_t i;
+
+    if (c->router != NULL) {
+        (void)zmq_socket_monitor(c->router, NULL, 0);
+        zmq_setsockopt(c->router, ZMQ_LINGER, &linger, sizeof(linger));
+        zmq_close(c->router);
+        c->router = NULL;
+    }
+    if (c->mon != NULL) {
+        int zero = 0;
+        zmq_setsockopt(c->mon, ZMQ_LINGER, &zero, sizeof(zero));
+        zmq_close(c->mon);
+        c->mon = NULL;
+    }
+    for (i = 0; h->peers != NULL && i < hub_peers_count(h->peers); i++)
+        hub_peer_disconnect(hub_peers_at(h->peers, i));
+}
+
+int
+hub_conn_rebind(struct hub *h)
+{
+    struct ewh_err err = {0};
+
+    h->n.rebinds++;
+    hub_conn_close(h, HUB_CLOSE_LINGER_MS);
+    if (hub_conn_open(h, h->conn.endpoint, &err) != 0) {
+        /* Survived: no peer can reach the hub until a retry binds. */
+        ewh_log_err("router: re-bind: %s (retrying)", err.reason);
+        hub_conn_close(h, 0);
+        h->conn.rebind_due = true;
+        return -1;
+    }
+    h->conn.rebind_due = false;
+    return 0;
+}
+
+void
+hub_conn_retry(struct hub *h)
+{
+    if (!h->conn.rebind_due)
+        return;
+    if (hub_conn_rebind(h) == 0)
+        ewh_log_info("router: listening again on %s", h->conn.endpoint);
+}
+
+int
+hub_conn_write_endpoint(struct hub *h, struct ewh_err *err)
+{
+    char path[4096], line[HUB_MAX_ENDPOINT + 2];
+
+    snprintf(path, sizeof(path), "%s/endpoint", h->a->dir);
+    snprintf(line, sizeof(line), "%s\n", h->conn.endpoint);
+    return ewh_keyfile_write(path, line, strlen(line), 0644, err);
+}
+
+/* ---- the monitor: disconnects ---- */
+
+static void
+s_on_disconnect(struct hub *h, int fd)
+{
+    size_t i;
+
+    for (i = 0; i < hub_peers_count(h->peers); i++) {
+        struct hub_peer *n = hub_peers_at(h->peers, i);
+        if (n->connected && n->fd == fd) {
+            ewh_log_info("router: %s disconnected", n->cc);
+            hub_peer_disconnect(n);
+            (void)hub_event_new(h, HUB_EV_DISCONNECTED, n->cc, NULL);
+            h->status_due = true;
+        }
+    }
+}
+
+void
+hub_conn_on_monitor(struct hub *h)
+{
+    zmq_msg_t m;
+    uint16_t ev;
+    uint32_t val;
+    int more;
+
+    for (;;) {
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, h->conn.mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        more = zmq_msg_more(&m);
+        if (zmq_msg_size(&m) >= 6) {
+            memcpy(&ev, zmq_msg_data(&m), 2);
+            memcpy(&val, (uint8_t *)zmq_msg_data(&m) + 2, 4);
+            if (ev == ZMQ_EVENT_DISCONNECTED)
+                s_on_disconnect(h, (int)val);
+            else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
+                ewh_log_debug("router: handshake failed (event %u, %u)", ev,
+                              val);
+        }
+        zmq_msg_close(&m);
+        while (more) {
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, h->conn.mon, 0) < 0) {
+                zmq_msg_close(&m);
+                return;
+            }
+            more = zmq_msg_more(&m);
+            zmq_msg_close(&m);
+        }
+    }
+}
+
+/* ---- sending ---- */
+
+int
+hub_conn_send(struct hub *h, const uint8_t *rid, size_t rid_len,
+              const Ewh__Frame *f)
+{
+    struct ewh_err err = {0};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = -1;
+
+    if (rid_len == 0 || h->conn.router == NULL)
+        return -1;
+    if (ewh_frame_encode(f, &buf, &len, &err) != 0) {
+        ewh_log_warnx("router: cannot encode %s: %s", ewh_frame_name(f),
+                      err.reason);
+        return -1;
+    }
+    if (zmq_send(h->conn.router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        goto out;
+    if (zmq_send(h->conn.router, buf, len, ZMQ_DONTWAIT) < 0)
+        goto out;
+    rc = 0;
+out:
+    free(buf);
+    return rc;
+}
+
+void
+hub_conn_send_error(struct hub *h, const uint8_t *rid, size_t rid_len,
+                    enum ewh_errcode code, const char *reason)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__Error e = EWH__ERROR__INIT;
+
+    e.code = (uint32_t)code;
+    e.reason = (char *)reason;
+    f.msg_case = EWH__FRAME__MSG_ERROR;
+    f.error = &e;
+    (void)hub_conn_send(h, rid, rid_len, &f);
+}
+
+void
+hub_conn_send_receipt_ack(struct hub *h, const struct hub_from *to,
+                          const struct ewh_receipt *rc,
+                          const struct ewh_err *refused)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__ReceiptAck ra = EWH__RECEIPT_ACK__INIT;
+    ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS];
+
+    ewh_receipt_ack_fill(&ra, rc, ids);
+    if (refused != NULL) {
+        ra.refused_code = (uint32_t)refused->code;
+        ra.refused = (char *)refused->reason;
+    }
+    f.msg_case = EWH__FRAME__MSG_RECEIPT_ACK;
+    f.receipt_ack = &ra;
+    (void)hub_conn_send(h, to->rid, to->rid_len, &f);
+}
+
+void
+hub_conn_send_ack(struct hub *h, const struct hub_from *to,
+                  const uint8_t id[EWH_ID_BYTES], enum hub_status st,
+                  const struct ewh_err *err, const uint8_t *cp, size_t cp_len)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__SubmitAck a = EWH__SUBMIT_ACK__INIT;
+    Ewh__Checkpoint *c = NULL;
+
+    a.id.data = (uint8_t *)id;
+    a.id.len = EWH_ID_BYTES;
+    a.status = (Ewh__AckStatus)st;
+    if (st == HUB_REFUSED && err != NULL) {
+        a.code = (uint32_t)err->code;
+        a.reason = (char *)err->reason;
+        a.retry = ewh_errcode_is_retryable(err->code);
+    }
+    if (cp != NULL && (c = ewh__checkpoint__unpack(NULL, cp_len, cp)) != NULL)
+        a.checkpoint = c;
+    f.msg_case = EWH__FRAME__MSG_SUBMIT_ACK;
+    f.submit_ack = &a;
+    (void)hub_conn_send(h, to->rid, to->rid_len, &f);
+    if (c != NULL)
+        ewh__checkpoint__free_unpacked(c, NULL);
+}
+
+/* ---- frames from nodes ---- */
+
+static void
+s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
+           int fd, const char *key, const Ewh__Hello *m)
+{
+    struct ewh_err err = {0};
+    uint64_t queued = 0;
+
+    hub_peer_disconnect(n);
+    snprintf(n->key, sizeof(n->key), "%s", key);
+    memcpy(n->rid, from->rid, from->rid_len);
+    n->rid_len = from->rid_len;
+    n->fd = fd;
+    n->connected = true;
+    n->connected_at = ewh_now();
+    (void)hub_event_new(h, HUB_EV_CONNECTED, n->cc, NULL);
+    h->status_due = true;
+    n->credit = m->credit;
+    n->want_fill = true;
+    if (hub_store_queued(h->st, n->cc, &queued, &err) != 0)
+        ewh_log_warnx("router: queue of %s: %s", n->cc, err.reason);
+    ewh_log_info("router: %s connected (credit %u, roster %llu, queued %llu)",
+                 n->cc, m->credit, (unsigned long long)m->roster_version,
+                 (unsigned long long)queued);
+    hub_roster_send(h, n);
+    hub_catalogue_send(h, n);
+}
+
+/* AuditRequest: answer on the connection that asked (ewnode audit may use
+ * a second connection of the same country; the agent's is untouched). */
+static void
+s_on_audit(struct hub *h, const struct hub_from *from,
+           const Ewh__AuditRequest *m)
+{
+    struct ewh_err err = {0};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    if (hub_audit_proof(h->st, h->a->key, h->chain.len, h->chain.head,
+                        m->from_length, m->max_entries, &buf, &len,
+                        &err) != 0) {
+        ewh_log_warnx("router: audit proof for %s: %s", from->cc, err.reason);
+        hub_conn_send_error(h, from->rid, from->rid_len, err.code, err.reason);
+        return;
+    }
+    ewh_log_debug("router: audit proof to=%s from_length=%llu size=%zu",
+                  from->cc, (unsigned long long)m->from_length, len);
+    if (zmq_send(h->conn.router, from->rid, from->rid_len,
+                 ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(h->conn.router, buf, len, ZMQ_DONTWAIT) < 0)
+        ewh_log_debug("router: audit proof to %s not sent", from->cc);
+    free(buf);
+}
+
+static void
+s_refuse_frame(struct hub *h, const struct hub_from *from,
+               const struct ewh_err *err)
+{
+    h->n.bad_frames++;
+    ewh_log_warnx("router: refused frame from=%s reason=\"%s\"", from->cc,
+                  err->reason);
+    hub_conn_send_error(h, from->rid, from->rid_len, err->code, err->reason);
+}
+
+static void
+s_dispatch(struct hub *h, struct hub_peer *n, const struct hub_from *from,
+           int fd, const char *key, const ewh_frame_t *f)
+{
+    struct ewh_err err = {0};
+
+    switch (f->msg_case) {
+    case EWH__FRAME__MSG_HELLO:
+        s_on_hello(h, n, from, fd, key, f->hello);
+        break;
+    case EWH__FRAME__MSG_SUBMIT:
+        if (h->stopping) {
+            ewh_err_set(&err, EWH_E_SHUTDOWN, "hub is shutting down");
+            hub_admit_refuse(h, from, NULL, &err);
+            break;
+        }
+        hub_admit_submit(h, n, from, f->submit);
+        break;
+    case EWH__FRAME__MSG_DELIVER_ACK:
+        hub_batch_add_dack(h, n->cc, f->deliver_ack);
+        break;
+    case EWH__FRAME__MSG_RECEIPT:
+        hub_receipt_on(h, n, from, f->receipt);
+        break;
+    case EWH__FRAME__MSG_RECEIPT_ACK:
+        hub_batch_add_rack(h, n->cc, f->receipt_ack->seq);
+        break;
+    case EWH__FRAME__MSG_NOTICE_ACK:
+        hub_batch_add_rack(h, n->cc, f->notice_ack->seq);
+        break;
+    case EWH__FRAME__MSG_AUDIT_REQUEST:
+        s_on_audit(h, from, f->audit_request);
+        break;
+    default:
+        ewh_err_set(&err, EWH_E_INVALID, "unexpected %s frame",
+                    ewh_frame_name(f));
+        s_refuse_frame(h, from, &err);
+        break;
+    }
+}
+
+/* One frame per message: drop the whole multipart message.  (libzmq
+ * bounds each part by max_frame_bytes but buffers all parts before we see
+ * the first: see docs/reliability.md.) */
+static void
+s_drop_multipart(struct hub *h, zmq_msg_t *body)
+{
+    zmq_msg_t extra;
+    int more = 1;
+    size_t parts = 1, total = zmq_msg_size(body);
+    const char *who = zmq_msg_gets(body, "User-Id");
+    char from[3];
+
+    snprintf(from, sizeof(from), "%s", who != NULL ? who : "-");
+    while (more) {
+        zmq_msg_init(&extra);
+        if (zmq_msg_recv(&extra, h->conn.router, 0) < 0)
+            more = 0;
+        else {
+            more = zmq_msg_more(&extra);
+            parts++;
+            total += zmq_msg_size(&extra);
+        }
+        zmq_msg_close(&extra);
+    }
+    h->n.bad_frames++;
+    ewh_log_warnx("router: refused frame from=%s reason=\"multipart "
+                  "message of %zu parts, %zu bytes\"",
+                  from, parts, total);
+}
+
+/* The connection was admitted under the roster of that moment: check the
+ * country and its key against the roster of now. */
+static bool
+s_sender_ok(struct hub *h, const char *cc, const char *key)
+{
+    const struct ewh_pubid *id;
+    char keyhex[65];
+    bool revoked;
+
+    id = ewh_roster_find(h->ros.roster, cc, &revoked);
+    if (id != NULL && !revoked &&
+        strcmp(ewh_hex(id->curve, 32, keyhex, sizeof(keyhex)), key) == 0)
+        return true;
+    h->n.bad_frames++;
+    ewh_log_warnx("router: dropped frame from=%s reason=\"%s\"", cc,
+                  id == NULL ? "not enrolled"
+                  : revoked  ? "revoked"
+                             : "key replaced");
+    return false;
+}
+
+/* The sender is known (s_sender_ok): size, decode, dispatch. */
+static void
+s_on_frame(struct hub *h, zmq_msg_t *rid, zmq_msg_t *body, const char *cc,
+           const char *key)
+{
+    struct ewh_err err = {0};
+    struct hub_from from;
+    ewh_frame_t *f = NULL;
+    struct hub_peer *n;
+
+    if ((n = hub_peers_get(h->peers, cc, true)) == NULL)
+        return;
+    n->last_seen = ewh_now();
+    memcpy(from.cc, n->cc, EWH_CC_BYTES);
+    memcpy(from.rid, zmq_msg_data(rid), zmq_msg_size(rid));
+    from.rid_len = zmq_msg_size(rid);
+    if (zmq_msg_size(body) > h->cfg->max_frame_bytes) {
+        ewh_err_set(&err, EWH_E_TOOBIG,
+                    "frame of %zu bytes > max_frame_bytes "
+                    "%u",
+                    zmq_msg_size(body), h->cfg->max_frame_bytes);
+        s_refuse_frame(h, &from, &err);
+        return;
+    }
+    if (ewh_frame_decode(zmq_msg_data(body), zmq_msg_size(body), &f, &err) !=
+        0) {
+        s_refuse_frame(h, &from, &err);
+        return;
+    }
+    ewh_log_debug("router: %s from=%s size=%zu", ewh_frame_name(f), cc,
+                  zmq_msg_size(body));
+    s_dispatch(h, n, &from, zmq_msg_get(body, ZMQ_SRCFD), key, f);
+    ewh_frame_destroy(&f);
+}
+
+int
+hub_conn_read(struct hub *h)
+{
+    zmq_msg_t rid, body;
+    const char *cc, *key;
+    int rc = 0;
+
+    if (h->conn.router == NULL)
+        return 1;
+    zmq_msg_init(&rid);
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&rid, h->conn.router, ZMQ_DONTWAIT) < 0) {
+        rc = 1;
+        goto out;
+    }
+    if (!zmq_msg_more(&rid) || zmq_msg_size(&rid) > HUB_MAX_RID ||
+        zmq_msg_recv(&body, h->conn.router, 0) < 0)
+        goto out;
+    if (zmq_msg_more(&body)) {
+        s_drop_multipart(h, &body);
+        goto out;
+    }
+    cc = zmq_msg_gets(&body, "User-Id");
+    key = zmq_msg_gets(&body, HUB_ZAP_KEY_PROP);
+    if (cc == NULL || strlen(cc) != 2 || key == NULL) {
+        h->n.bad_frames++;
+        goto out;
+    }
+    if (s_sender_ok(h, cc, key))
+        s_on_frame(h, &rid, &body, cc, key);
+out:
+    zmq_msg_close(&body);
+    zmq_msg_close(&rid);
+    return rc;
+}

@@ -1,0 +1,365 @@
+/*
+ * hubint.h — what the files of the hub's loop share, the way SQLite's
+ * sqliteInt.h serves the files of one library.  Not a public header: only
+ * hub.c, conn.c, admit.c, batch.c, receipts.c, deliver.c, rosterpush.c,
+ * events.c and status.c include it.
+ *
+ * struct hub is the loop's whole state.  Each module's part is a
+ * sub-struct that module alone changes (the owner is named on each);
+ * the others read it through the functions declared below.  Everything
+ * here is touched by the loop thread only (docs/architecture.md,
+ * "Threads").
+ *
+ *   hub.c        setup, the zmq_poll() loop, timers, signals, shutdown
+ *   conn.c       the ROUTER socket: bind, re-bind, monitor, read one
+ *                message, check who sent it, dispatch; every send
+ *   admit.c      a submit's admission: in-flight and rate limits, the
+ *                verify pool hand-off, the checks after it, refusals
+ *   batch.c      the group commit: submits, acknowledgements and receipts
+ *                of one turn in one transaction; in-batch duplicates; the
+ *                audit chain's head; the acks sent after the commit
+ *   receipts.c   a receipt from a recipient: verified, checked, batched
+ *   deliver.c    delivery windows, relays to origins, expiry
+ *   rosterpush.c the signed roster: load, sign, push, cut revoked peers;
+ *                the catalogue of concern pushed beside it
+ *   events.c     traffic events waiting for the next transaction
+ *   status.c     status.json and the /metrics gauges
+ */
+#ifndef HUB_HUBINT_H
+#define HUB_HUBINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ewh.pb-c.h"
+#include "catalogue.h"
+#include "hub.h"
+#include "metrics.h"
+#include "peers.h"
+#include "store.h"
+#include "verify.h"
+#include "ewh/envelope.h"
+#include "ewh/err.h"
+#include "ewh/receipt.h"
+#include "ewh/roster.h"
+#include "ewh/util.h"
+
+/* ---- tuning (see docs/performance.md) ---- */
+
+#define HUB_TURN_BUDGET     2048 /* ROUTER messages read per loop turn */
+#define HUB_TURN_MS         10   /* ... or for at most this long */
+#define HUB_ROSTER_CHECK_MS 250  /* how often enroll/revoke are noticed */
+#define HUB_TICK_MS         1000 /* expiry sweep, status file, gauges */
+#define HUB_SNDHWM          100000
+/* Messages queued from one node before libzmq stops reading its socket
+ * (TCP pushes back): more than max_inflight_submits of a well-behaved node,
+ * few enough that a flooding node cannot fill the hub's memory. */
+#define HUB_RCVHWM          4096
+#define HUB_HEARTBEAT_MS    5000
+#define HUB_HEARTBEAT_TTL   15000
+#define HUB_CLOSE_LINGER_MS 200 /* flush final acks on close/re-bind */
+/* Below this many submits the loop thread verifies them itself: a lone
+ * report (the common case) gets no hand-over latency. */
+#define HUB_VERIFY_INLINE 4
+/* At most this many submits per verification run (admit.c). */
+#define HUB_VERIFY_RUN 1024
+/* The ids of a batch's submits, for the duplicates within one batch:
+ * open addressing over this many slots; a batch with more submits than
+ * half of it checks in the store instead. */
+#define HUB_BATCH_IDS 4096
+/* Deliveries of a level in flight to one node, at most: a new high report
+ * waits behind what is already in the node's pipe, so low and medium fill
+ * only part of a large credit window (docs/performance.md). */
+#define HUB_LOW_WINDOW     64 /* low */
+#define HUB_NONHIGH_WINDOW 96 /* low and medium */
+/* Traffic events waiting for a transaction, at most (more are counted
+ * and dropped). */
+#define HUB_MAX_PENDING_EVENTS 10000
+
+/* A submit's fate in the batch; the values are the wire's AckStatus. */
+enum hub_status {
+    HUB_PENDING = 0,
+    HUB_ACCEPTED = EWH__ACK_STATUS__ACK_ACCEPTED,
+    HUB_DUPLICATE = EWH__ACK_STATUS__ACK_DUPLICATE,
+    HUB_REFUSED = EWH__ACK_STATUS__ACK_REFUSED,
+};
+
+/* Who sent a frame and where the answer goes. */
+struct hub_from {
+    char cc[EWH_CC_BYTES];
+    uint8_t rid[HUB_MAX_RID];
+    size_t rid_len;
+};
+
+/* ---- conn.c ---- */
+
+struct hub_conn {
+    void *router; /* NULL while a failed re-bind waits for its retry */
+    void *mon;    /* the ROUTER's monitor (disconnects) */
+    unsigned mon_gen;
+    char endpoint[HUB_MAX_ENDPOINT];
+    bool rebind_due; /* the last re-bind failed: try again */
+};
+
+/* ---- admit.c ---- */
+
+/* A submit read, waiting for (or in) the verify pool. */
+struct hub_pend {
+    struct hub_from from;
+    uint8_t *env;
+    size_t len;
+};
+
+struct hub_admit {
+    hub_verify_t *vpool;
+    struct hub_pend *pend; /* read, not yet handed to the pool */
+    size_t n_pend, cap_pend;
+    struct hub_pend *vpend; /* the pool verifies these (jobs) */
+    size_t n_vpend, cap_vpend;
+    struct hub_verify_job *jobs;
+    size_t cap_jobs;
+    struct hub_ratelog {
+        char cc[EWH_CC_BYTES];
+        int64_t at_ms;       /* last rate refusal logged */
+        uint64_t suppressed; /* rate refusals not logged since */
+    } ratelog[EWH_MAX_ROSTER_ENTRIES];
+    size_t n_ratelog;
+};
+
+/* ---- batch.c ---- */
+
+struct hub_submit {
+    struct hub_from from;
+    uint8_t *env;
+    size_t len;
+    struct ewh_header hdr;
+    uint8_t hash[EWH_HASH_BYTES];
+    enum hub_status status;
+    struct ewh_err err;
+};
+
+struct hub_dack {
+    char cc[EWH_CC_BYTES];
+    uint64_t seq;
+    uint8_t id[EWH_ID_BYTES];
+    bool done;
+    enum ewh_level level; /* the report's, when done */
+};
+
+struct hub_rack {
+    char cc[EWH_CC_BYTES];
+    uint64_t seq;
+};
+
+struct hub_rcpt {
+    struct hub_from from;
+    struct ewh_receipt rc;
+    char origin[EWH_CC_BYTES];
+    uint8_t *buf;
+    size_t len;
+    size_t added; /* reports that had no such receipt yet */
+};
+
+struct hub_batch {
+    struct hub_submit *sub;
+    size_t n_sub, cap_sub;
+    uint32_t ids[HUB_BATCH_IDS]; /* index + 1 into sub */
+    bool ids_full;
+    struct hub_dack *dack;
+    size_t n_dack, cap_dack;
+    struct hub_rack *rack;
+    size_t n_rack, cap_rack;
+    struct hub_rcpt *rcpt;
+    size_t n_rcpt, cap_rcpt;
+    /* Deliveries the batch's submits add per country, until it commits
+     * (admission counts them with the store's queue depth). */
+    struct hub_reserve {
+        char cc[EWH_CC_BYTES];
+        uint64_t n;
+    } resv[EWH_MAX_ROSTER_ENTRIES];
+    size_t n_resv;
+};
+
+/* The audit chain as the loop extends it (owner: batch.c). */
+struct hub_chain {
+    uint64_t len;
+    uint8_t head[EWH_HASH_BYTES];
+    uint8_t *cpbuf; /* the last batch's signed checkpoint */
+    size_t cplen;
+};
+
+/* ---- rosterpush.c ---- */
+
+struct hub_rpush {
+    ewh_roster_t *roster; /* the roster of now (verify pool reads it) */
+    uint8_t *buf;         /* ... signed, as pushed */
+    size_t len;
+    uint64_t pushed_version; /* roster version last pushed to nodes */
+    int64_t next_check_ms;
+    hub_catalogue_t *cat; /* the catalogue of concern (catalogue.h) */
+};
+
+/* ---- events.c ---- */
+
+struct hub_evq {
+    struct hub_event *ev;
+    size_t n, cap;
+    uint64_t dropped;
+};
+
+/* Counters for status.json and the exit line; each module counts its own. */
+struct hub_counts {
+    uint64_t accepted, duplicate, refused, delivered, expired;
+    uint64_t zap_refused, bad_frames, receipts, rebinds;
+};
+
+struct hub {
+    const struct hub_run_args *a;
+    const struct hub_config *cfg;
+    void *zctx;
+    void *zap;
+    hub_store_t *st;
+    hub_peers_t *peers;
+    hub_metrics_t *m;
+    struct hub_conn conn;   /* conn.c */
+    struct hub_admit adm;   /* admit.c */
+    struct hub_batch b;     /* batch.c */
+    struct hub_chain chain; /* batch.c */
+    struct hub_rpush ros;   /* rosterpush.c */
+    struct hub_evq evq;     /* events.c */
+    struct hub_counts n;
+    bool stopping;   /* hub.c: a signal asked to stop */
+    bool expire_due; /* deliver.c: a sweep found more, or a row expired */
+    bool status_due; /* status.c: connection state changed */
+    int64_t next_tick_ms;
+};
+
+/* ---- small helpers (hub.c) ---- */
+
+/* p grown to hold need elements of size (doubling); NULL when out of
+ * memory (p is then still valid and *cap unchanged). */
+void *hub_grow(void *p, size_t *cap, size_t need, size_t size);
+const char *hub_idhex(const uint8_t *id, char out[EWH_ID_HEX]);
+
+/* ---- conn.c ---- */
+
+EWH_MUST_CHECK int hub_conn_open(struct hub *h, const char *endpoint,
+                                 struct ewh_err *err);
+/* Close the ROUTER (linger ms for the last acks); every peer is
+ * disconnected. */
+void hub_conn_close(struct hub *h, int linger);
+/* Close and bind again (the only way to drop one ROUTER peer).  A failed
+ * bind is logged and retried by hub_conn_retry(); -1 then. */
+int hub_conn_rebind(struct hub *h);
+/* After a failed re-bind: try again (called on the roster timer). */
+void hub_conn_retry(struct hub *h);
+EWH_MUST_CHECK int hub_conn_write_endpoint(struct hub *h, struct ewh_err *err);
+/* Drain the monitor socket: disconnected peers. */
+void hub_conn_on_monitor(struct hub *h);
+/* Read and dispatch one message from the ROUTER.  1 when there was none. */
+int hub_conn_read(struct hub *h);
+/* Send one Frame to a routing id.  0, or -1 (zmq_errno(): EAGAIN,
+ * EHOSTUNREACH) when it could not be queued. */
+int hub_conn_send(struct hub *h, const uint8_t *rid, size_t rid_len,
+                  const Ewh__Frame *f);
+void hub_conn_send_error(struct hub *h, const uint8_t *rid, size_t rid_len,
+                         enum ewh_errcode code, const char *reason);
+/* SubmitAck; for HUB_REFUSED err gives code and reason, and `retry` comes
+ * from ewh_errcode_is_retryable(); cp (may be NULL) a signed checkpoint. */
+void hub_conn_send_ack(struct hub *h, const struct hub_from *to,
+                       const uint8_t id[EWH_ID_BYTES], enum hub_status st,
+                       const struct ewh_err *err, const uint8_t *cp,
+                       size_t cp_len);
+/* ReceiptAck for a receipt stored (refused NULL) or refused for good. */
+void hub_conn_send_receipt_ack(struct hub *h, const struct hub_from *to,
+                               const struct ewh_receipt *rc,
+                               const struct ewh_err *refused);
+
+/* ---- admit.c ---- */
+
+EWH_MUST_CHECK int hub_admit_init(struct hub *h, struct ewh_err *err);
+void hub_admit_free(struct hub *h);
+/* A Submit frame from peer n. */
+void hub_admit_submit(struct hub *h, struct hub_peer *n,
+                      const struct hub_from *from, const Ewh__Submit *m);
+/* Refuse a submit at once (nothing stored): count, event, log (rate
+ * refusals at most once a second per country), SubmitAck. */
+void hub_admit_refuse(struct hub *h, const struct hub_from *to,
+                      const uint8_t *id, const struct ewh_err *err);
+/* Once a turn: take what the pool verified (when it is done or ready)
+ * and hand it the next submits. */
+void hub_admit_turn(struct hub *h, bool pool_ready);
+/* Everything read so far verified and in the batch (shutdown). */
+void hub_admit_drain(struct hub *h);
+
+/* ---- batch.c ---- */
+
+/* Add a verified submit (takes *env) to the batch.  -1 (err: NOMEM) when
+ * it cannot: the caller refuses it. */
+EWH_MUST_CHECK int
+hub_batch_add_submit(struct hub *h, const struct hub_from *from, uint8_t **env,
+                     size_t len, const struct ewh_header *hdr,
+                     const uint8_t hash[EWH_HASH_BYTES], struct ewh_err *err);
+/* Deliveries to cc that the open batch adds. */
+uint64_t hub_batch_reserved(const struct hub *h, const char *cc);
+void hub_batch_add_dack(struct hub *h, const char *cc,
+                        const Ewh__DeliverAck *m);
+void hub_batch_add_rack(struct hub *h, const char *cc, uint64_t seq);
+/* A checked receipt (takes *r's buffer); -1 when out of memory. */
+EWH_MUST_CHECK int hub_batch_add_receipt(struct hub *h, struct hub_rcpt *r);
+/* Write the batch in one transaction, then (only then) acknowledge. */
+void hub_batch_commit(struct hub *h);
+void hub_batch_free(struct hub *h);
+
+/* ---- receipts.c ---- */
+
+void hub_receipt_on(struct hub *h, struct hub_peer *n,
+                    const struct hub_from *from, const Ewh__Receipt *m);
+
+/* ---- deliver.c ---- */
+
+/* Send what the windows allow to every peer that wants it. */
+void hub_deliver_fill(struct hub *h);
+/* One expiry sweep (its own transaction). */
+void hub_deliver_expire(struct hub *h);
+
+/* ---- rosterpush.c ---- */
+
+/* Load the roster from the store, sign it, make it the roster of now. */
+EWH_MUST_CHECK int hub_roster_refresh(struct hub *h, struct ewh_err *err);
+/* For the ZAP handler (hub_zap_roster_fn). */
+const ewh_roster_t *hub_roster_zap(void *ctx, bool refresh);
+void hub_roster_send(struct hub *h, struct hub_peer *n);
+/* The roster changed in the store: re-sign, push, cut revoked/re-keyed.
+ * Also pushes a newly published catalogue of concern. */
+void hub_roster_check(struct hub *h);
+/* The catalogue of concern for the roster's categories (publishing the
+ * built-in one as version 1 if DIR holds none); after hub_roster_refresh.
+ * Destroyed with hub_catalogue_destroy(&h->ros.cat). */
+EWH_MUST_CHECK int hub_catalogue_open(struct hub *h, struct ewh_err *err);
+/* The catalogue held, to one peer (on hello and when a new one is
+ * published); nothing when none is usable. */
+void hub_catalogue_send(struct hub *h, struct hub_peer *n);
+
+/* ---- events.c ---- */
+
+/* A new event to be written with the next batch, or NULL when too many
+ * wait or out of memory (counted).  Valid until the next call. */
+struct hub_event *hub_event_new(struct hub *h, int kind, const char *cc,
+                                const uint8_t *id);
+void hub_event_recipients(struct hub_event *e, const struct ewh_header *hdr);
+/* Write the waiting events (inside the batch transaction). */
+EWH_MUST_CHECK int hub_events_write(struct hub *h, struct ewh_err *err);
+/* After a transaction that wrote them. */
+void hub_events_written(struct hub *h);
+/* Once a tick: the events no batch carried, the cap, dropped ones. */
+void hub_events_tick(struct hub *h);
+void hub_events_free(struct hub *h);
+
+/* ---- status.c ---- */
+
+void hub_status_write(struct hub *h);
+void hub_status_gauges(struct hub *h);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * agent_int.h — the private header shared by the files of the node agent
+ * (the way SQLite's sqliteInt.h is shared by its files).  Nothing outside
+ * the agent includes it; the agent's one public function is node_run()
+ * (agent.h).
+ *
+ * The agent is one loop thread (agent.c) that calls these modules:
+ *
+ *   link.c      the DEALER socket to the hub, its monitor, Hello, the
+ *               roster that makes a session ready, the trial of new node
+ *               and hub keys, sending now or after the turn commits
+ *   outbox.c    our reports to the hub: the submit window, SubmitAck,
+ *               Notice about an addressee, audit checkpoints
+ *   inbox.c     deliveries from the hub: open, store, DeliverAck
+ *   receipts.c  receipts we owe (signed at the end of a turn), relays of
+ *               receipts about our reports, ReceiptAck
+ *   rekey.c     switching to node.key.new once the hub enrols it,
+ *               resealing, the keys and roster from before a re-key
+ *
+ * Every piece of struct node_agent has one owner: the module whose name
+ * the sub-struct carries writes it; others read it, or ask the owner
+ * through a function (node_outbox_reset(), node_receipts_rescan()).  All
+ * of it belongs to the loop thread; no other thread exists in ewnode run.
+ */
+#ifndef NODE_AGENT_INT_H
+#define NODE_AGENT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ewh/envelope.h"
+#include "ewh/frame.h"
+#include "ewh/limits.h"
+#include "ewh/roster.h"
+#include "agent.h"
+
+/* Tuning of the agent (docs/performance.md); its two limits are named in
+ * limits.h. */
+#define NODE_WINDOW         ((size_t)EWH_NODE_SUBMIT_WINDOW)
+#define NODE_BUDGET         ((size_t)EWH_NODE_TURN_FRAMES)
+#define NODE_POLL_STORE_MS  150   /* PRAGMA data_version */
+#define NODE_HELLO_RETRY_MS 3000  /* resend Hello until the roster comes */
+#define NODE_SUBMIT_TMO_MS  30000 /* resend a submit not acked by then */
+#define NODE_RECEIPT_RESEND 30000 /* ms: resend receipts not acked */
+#define NODE_RETRY_MS       5000  /* after a temporary refusal */
+#define NODE_ALT_MS         1500  /* down this long: try announced keys */
+#define NODE_ALT_FAILED_MS  300   /* ... after a failed handshake */
+#define NODE_REOPEN_MS      1000  /* a failed socket re-open: retry */
+#define NODE_FAST_POLL_MS   20    /* Hello or submits waiting to go */
+
+/* ---- state, by owner ---- */
+
+/* A frame encoded during a turn, sent once the turn has committed. */
+struct node_deferred {
+    uint8_t *buf;
+    size_t len;
+};
+
+struct node_link {
+    void *ctx, *sock, *mon; /* sock and mon NULL while a re-open waits */
+    ewh_roster_t *roster;   /* the hub's latest signed roster */
+    bool connected, ready, need_hello;
+    int64_t hello_at;
+    struct node_deferred *later; /* frames to send after the commit */
+    size_t n_later, cap_later;
+    /* Key trial: which (node key, hub key) pair the socket uses; bit 0
+     * the new node key, bit 1 the hub's announced key. */
+    unsigned try_idx;
+    unsigned mon_gen;
+    int64_t down_since;
+    bool alt_now;
+    int64_t reopen_at; /* > 0: the socket is closed; open it again then */
+};
+
+struct node_flight {
+    char id[EWH_ID_HEX];
+    int64_t at;
+};
+
+struct node_outq {
+    /* The outbox is read from after cursor, the last seq sent (or found
+     * in flight) since the last full rescan, so that a turn does not read
+     * again the envelopes already in flight. */
+    int64_t cursor;
+    bool dirty;
+    int64_t retry_at; /* wall ms of the earliest deferred submit, or of
+                         reading again after a store error */
+    struct node_flight fl[NODE_WINDOW];
+    size_t n_fl;
+    /* The last audit checkpoint verified: a batch's acks all carry the
+     * same one, verified once. */
+    uint8_t *cp_raw;
+    size_t cp_len;
+};
+
+/* A report stored this turn whose delivered receipt is not signed yet. */
+struct node_owed {
+    uint8_t id[EWH_ID_BYTES];
+    char origin[EWH_CC_BYTES];
+};
+
+struct node_rcq {
+    int64_t cursor;
+    bool dirty;
+    int64_t resend_at; /* mono ms of the last full resend */
+    int64_t retry_at;  /* > 0: mono ms to read again after a store error */
+    /* Delivered receipts owed for this turn's reports: signed at the end
+     * of the turn, one receipt per origin, in the turn's transaction. */
+    struct node_owed owed[NODE_BUDGET];
+    size_t n_owed;
+};
+
+struct node_keys {
+    ewh_secret_t *next;        /* node.key.new: a re-key not yet enrolled */
+    ewh_secret_t *prev;        /* node.key.old: opens deliveries sealed
+                                  for the keys before a re-key */
+    ewh_roster_t *prev_roster; /* the roster before the last one: verifies
+                                  envelopes and receipts signed with a
+                                  peer's keys before its re-key */
+    bool rekeyed;              /* switched keys in this run */
+    bool reseal_due;           /* an old-key submit came back refused */
+};
+
+struct node_agent {
+    struct node_dir *d;
+    const char *me;
+    int sfd;
+    bool stop;
+    bool in_tx;           /* the turn's transaction is open (agent.c) */
+    int64_t store_at, dv; /* PRAGMA data_version polled (agent.c) */
+    bool dv_failing;      /* ... and failing: said once */
+    struct node_link link;
+    struct node_outq out;
+    struct node_rcq rc;
+    struct node_keys key;
+    ewh_wrapcache_t *wc; /* pair keys for opening deliveries (inbox.c) */
+};
+
+/* ---- agent.c: the turn ---- */
+
+/* Open the turn's transaction if it is not open yet. */
+EWH_MUST_CHECK int node_agent_begin(struct node_agent *a, struct ewh_err *err);
+/* Sign the receipts owed, commit the turn, then send what depended on it.
+ * If the commit fails nothing is acknowledged: the hub sends again. */
+void node_agent_flush(struct node_agent *a);
+
+/* ---- link.c ---- */
+
+/* Create the zmq context and the socket.  Before the loop only. */
+EWH_MUST_CHECK int node_link_open(struct node_agent *a, struct ewh_err *err);
+/* Close the socket and end the context. */
+void node_link_close(struct node_agent *a);
+/* Close and open the socket again (new keys).  A failure is logged and
+ * retried every NODE_REOPEN_MS; the loop goes on meanwhile. */
+void node_link_reopen(struct node_agent *a);
+/* Encode and send now.  -1 if the hub is not reachable (EAGAIN). */
+int node_link_send(struct node_agent *a, const Ewh__Frame *f);
+/* Send f once the turn's transaction has committed (now if none). */
+void node_link_send_later(struct node_agent *a, const Ewh__Frame *f);
+/* Send (ok) or drop the frames kept by node_link_send_later(). */
+void node_link_send_deferred(struct node_agent *a, bool ok);
+/* Socket monitor events: handshake done, disconnected, refused. */
+void node_link_on_monitor(struct node_agent *a);
+/* Timers: Hello until the roster comes, a socket re-open. */
+void node_link_tick(struct node_agent *a);
+/* Down for a while (or a handshake failed) and new keys are pending: try
+ * the next combination of keys. */
+void node_link_try_keys(struct node_agent *a);
+/* A roster from the hub: apply it, the session becomes ready. */
+void node_link_on_roster(struct node_agent *a, const Ewh__SignedRoster *sr);
+/* Read the roster again from the store (start, SIGHUP). */
+void node_link_reload_roster(struct node_agent *a);
+
+/* ---- outbox.c ---- */
+
+/* A new session or a closed socket: nothing is in flight any more. */
+void node_outbox_reset(struct node_agent *a);
+/* Something other than an acknowledgement changed what may be sent: read
+ * the outbox from its start on the next turn. */
+void node_outbox_rescan(struct node_agent *a);
+/* Resend timed-out submits, send queued reports up to the window. */
+void node_outbox_pump(struct node_agent *a);
+/* Is the loop waiting to send submits (poll sooner)? */
+bool node_outbox_wants_send(const struct node_agent *a);
+void node_outbox_on_ack(struct node_agent *a, const Ewh__SubmitAck *k);
+void node_outbox_on_notice(struct node_agent *a, const Ewh__Notice *n);
+/* The turn did not commit: the checkpoint kept with it was not stored. */
+void node_outbox_commit_failed(struct node_agent *a);
+
+/* ---- inbox.c ---- */
+
+void node_inbox_on_deliver(struct node_agent *a, const Ewh__Deliver *dv);
+
+/* ---- receipts.c ---- */
+
+/* Owe a delivered receipt for report id of origin (signed at the end of
+ * the turn by node_receipts_sign_owed()). */
+void node_receipts_owe(struct node_agent *a, const uint8_t id[EWH_ID_BYTES],
+                       const char *origin);
+void node_receipts_sign_owed(struct node_agent *a);
+/* The store changed: look for unsent receipts on the next pump. */
+void node_receipts_rescan(struct node_agent *a);
+/* ... from the first one (a new session, a re-key). */
+void node_receipts_reset(struct node_agent *a);
+void node_receipts_pump(struct node_agent *a);
+void node_receipts_on_relay(struct node_agent *a, const Ewh__ReceiptRelay *rr);
+void node_receipts_on_ack(struct node_agent *a, const Ewh__ReceiptAck *k);
+
+/* ---- rekey.c ---- */
+
+/* At start: node.key.new, node.key.old and DIR/roster.prev. */
+EWH_MUST_CHECK int node_rekey_load(struct node_agent *a, struct ewh_err *err);
+/* `ewnode rekey` may have run since the agent started. */
+void node_rekey_find_pending(struct node_agent *a);
+/* The roster names our new identity: switch keys and reseal. */
+void node_rekey_check(struct node_agent *a);
+/* Keep the roster held before the one just applied. */
+void node_rekey_keep_prev_roster(struct node_agent *a, const uint8_t *old,
+                                 size_t len);
+/* Is our outbox envelope of id sealed with the keys before the re-key? */
+bool node_rekey_sealed_with_prev(struct node_agent *a, const char *id);
+/* Reseal if an old-key submit came back refused (end of a turn). */
+void node_rekey_reseal_if_due(struct node_agent *a);
+void node_rekey_free(struct node_agent *a);
+
+#endif

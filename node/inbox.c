@@ -1,0 +1,152 @@
+/*
+ * inbox.c — deliveries from the hub: opened (our keys and the roster, or
+ * the ones from before a re-key), stored in the turn's transaction, and
+ * acknowledged once it commits.  A delivered receipt is owed for each new
+ * report (receipts.c signs them at the end of the turn).
+ */
+#include "agent_int.h"
+
+#include <string.h>
+
+#include "ewh/log.h"
+
+/* Is the report addressed to every other country the roster names? */
+static bool
+s_to_all(const ewh_roster_t *ro, const struct ewh_header *h)
+{
+    size_t i, j, n = 0;
+    bool revoked, found;
+
+    for (i = 0; i < ewh_roster_count(ro); i++) {
+        const struct ewh_pubid *id = ewh_roster_at(ro, i, &revoked);
+        if (revoked || strcmp(id->country, h->origin) == 0)
+            continue;
+        n++;
+        found = false;
+        for (j = 0; j < h->n_recipients && !found; j++)
+            found = strcmp(h->recipients[j], id->country) == 0;
+        if (!found)
+            return false;
+    }
+    return n > 0 && n == h->n_recipients;
+}
+
+/* Open a delivery: our keys, then the keys before a re-key; the roster,
+ * then the one before it. */
+static int
+s_open_env(struct node_agent *a, const uint8_t *env, size_t len,
+           struct ewh_report *r, struct ewh_header *h, struct ewh_err *err)
+{
+    const ewh_secret_t *keys[2] = {a->d->secret, a->key.prev};
+    ewh_roster_t *ros[2] = {a->link.roster, a->key.prev_roster};
+    struct ewh_err e2 = {0};
+    int i, j;
+
+    if (ewh_envelope_open_cached(env, len, keys[0], a->wc, ewh_roster_lookup,
+                                 ros[0], r, h, err) == 0)
+        return 0;
+    for (i = 0; i < 2; i++)
+        for (j = 0; j < 2; j++) {
+            if ((i == 0 && j == 0) || keys[i] == NULL || ros[j] == NULL)
+                continue;
+            ewh_report_clear(r);
+            if (ewh_envelope_open(env, len, keys[i], ewh_roster_lookup, ros[j],
+                                  r, h, &e2) == 0)
+                return 0;
+        }
+    return -1;
+}
+
+static void
+s_deliver_ack(struct node_agent *a, uint64_t seq, const uint8_t *id)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__DeliverAck k = EWH__DELIVER_ACK__INIT;
+
+    k.seq = seq;
+    k.id.data = (uint8_t *)id;
+    k.id.len = EWH_ID_BYTES;
+    f.msg_case = EWH__FRAME__MSG_DELIVER_ACK;
+    f.deliver_ack = &k;
+    node_link_send_later(a, &f);
+}
+
+/* A bad envelope is acknowledged so it does not loop, recorded, and never
+ * shown. */
+static void
+s_refuse(struct node_agent *a, const Ewh__Deliver *dv, const char *reason)
+{
+    struct ewh_err e2 = {0};
+    struct ewh_header ph;
+    uint8_t zero[EWH_ID_BYTES] = {0};
+    char id[EWH_ID_HEX] = "?";
+    bool have =
+        ewh_envelope_peek(dv->envelope.data, dv->envelope.len, &ph, &e2) == 0;
+
+    if (have)
+        ewh_hex(ph.id, EWH_ID_BYTES, id, sizeof(id));
+    ewh_log_warnx("agent: refused delivery seq=%llu id=%s reason=\"%s\"",
+                  (unsigned long long)dv->seq, id, reason);
+    if (node_agent_begin(a, &e2) == 0 &&
+        node_store_refusal_add(a->d->store, id, have ? ph.origin : "", reason,
+                               ewh_now(), &e2) != 0)
+        ewh_log_errx("agent: %s", e2.reason);
+    s_deliver_ack(a, dv->seq, have ? ph.id : zero);
+}
+
+/* Store an opened report; not acknowledged if it cannot be stored (the
+ * hub sends it again). */
+static void
+s_store(struct node_agent *a, const Ewh__Deliver *dv,
+        const struct ewh_report *r, const struct ewh_header *h)
+{
+    struct ewh_err err = {0};
+    struct node_msg m;
+    bool dup = false;
+
+    node_msg_from_report(&m, r, h, false);
+    m.to_all = s_to_all(a->link.roster, h);
+    m.received_at = ewh_now();
+    if (m.body == NULL || node_agent_begin(a, &err) != 0 ||
+        node_store_inbox_add(a->d->store, &m, dv->envelope.data,
+                             dv->envelope.len, &dup, &err) != 0) {
+        ewh_log_errx("agent: cannot store delivery id=%s: %s", m.id,
+                     err.reason[0] ? err.reason : "out of memory");
+        goto out;
+    }
+    if (!dup) {
+        node_receipts_owe(a, h->id, h->origin);
+        ewh_log_info("agent: stored id=%s from=%s level=%s type=%s", m.id,
+                     m.origin, ewh_level_name(m.level), ewh_type_name(m.type));
+    } else
+        ewh_log_info("agent: redelivery id=%s from=%s (stored once)", m.id,
+                     m.origin);
+    s_deliver_ack(a, dv->seq, h->id);
+out:
+    node_msg_clear(&m);
+}
+
+void
+node_inbox_on_deliver(struct node_agent *a, const Ewh__Deliver *dv)
+{
+    struct ewh_err err = {0};
+    struct ewh_report r;
+    struct ewh_header h;
+
+    memset(&r, 0, sizeof(r));
+    memset(&h, 0, sizeof(h));
+    if (a->link.roster == NULL) {
+        /* Cannot judge it yet: no ack, the hub sends it again. */
+        ewh_log_warnx("agent: delivery seq=%llu before any roster; not "
+                      "acknowledged",
+                      (unsigned long long)dv->seq);
+        return;
+    }
+    if (s_open_env(a, dv->envelope.data, dv->envelope.len, &r, &h, &err) != 0 ||
+        (strcmp(h.origin, a->me) == 0 &&
+         ewh_err_set(&err, EWH_E_ORIGIN, "report from this node") != 0))
+        s_refuse(a, dv, err.reason);
+    else
+        s_store(a, dv, &r, &h);
+    ewh_report_clear(&r);
+}

@@ -1,0 +1,483 @@
+/*
+ * link.c — the agent's link to the hub: the DEALER socket with CURVE
+ * client keys, its monitor, Hello, the roster that makes a session ready,
+ * the trial of new node and hub keys, and the frames that wait for the
+ * turn's commit.
+ *
+ * ZeroMQ reconnects with backoff and heartbeats detect a dead hub.  The
+ * monitor reports each completed handshake: the agent then sends Hello,
+ * and once the hub answers with the roster the session is ready (the
+ * outbox and the receipts go).
+ */
+#include "agent_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "ewh/log.h"
+#include "roster.h"
+
+#define S_MON_EP "inproc://ewnode-monitor-%u"
+
+/* ---- sending ---- */
+
+int
+node_link_send(struct node_agent *a, const Ewh__Frame *f)
+{
+    struct ewh_err err = {0};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (a->link.sock == NULL)
+        return -1; /* a re-open is pending */
+    if (ewh_frame_encode(f, &buf, &len, &err) != 0) {
+        ewh_log_warnx("agent: cannot encode %s: %s", ewh_frame_name(f),
+                      err.reason);
+        return -1;
+    }
+    rc = zmq_send(a->link.sock, buf, len, ZMQ_DONTWAIT);
+    free(buf);
+    if (rc < 0) {
+        if (errno != EAGAIN)
+            ewh_log_warn("agent: send %s", ewh_frame_name(f));
+        return -1;
+    }
+    ewh_log_debug("agent: sent %s (%zu bytes)", ewh_frame_name(f), len);
+    return 0;
+}
+
+void
+node_link_send_later(struct node_agent *a, const Ewh__Frame *f)
+{
+    struct node_link *l = &a->link;
+    struct ewh_err err = {0};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    if (!a->in_tx) {
+        (void)node_link_send(a, f);
+        return;
+    }
+    if (ewh_frame_encode(f, &buf, &len, &err) != 0) {
+        ewh_log_warnx("agent: cannot encode %s: %s", ewh_frame_name(f),
+                      err.reason);
+        return;
+    }
+    if (l->n_later == l->cap_later) {
+        size_t cap = l->cap_later ? l->cap_later * 2 : 64;
+        struct node_deferred *o = realloc(l->later, cap * sizeof(*o));
+        if (o == NULL) {
+            /* The hub sends again what is not acknowledged: nothing is
+             * lost. */
+            ewh_log_errx("agent: out of memory: %s not sent",
+                         ewh_frame_name(f));
+            free(buf);
+            return;
+        }
+        l->later = o;
+        l->cap_later = cap;
+    }
+    l->later[l->n_later].buf = buf;
+    l->later[l->n_later].len = len;
+    l->n_later++;
+}
+
+void
+node_link_send_deferred(struct node_agent *a, bool ok)
+{
+    struct node_link *l = &a->link;
+    size_t i;
+
+    for (i = 0; i < l->n_later; i++) {
+        if (ok && l->sock != NULL &&
+            zmq_send(l->sock, l->later[i].buf, l->later[i].len, ZMQ_DONTWAIT) <
+                0)
+            ewh_log_debug("agent: deferred send failed");
+        free(l->later[i].buf);
+    }
+    l->n_later = 0;
+}
+
+/* ---- the session ---- */
+
+static void
+s_hello(struct node_agent *a)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__Hello h = EWH__HELLO__INIT;
+    struct node_link *l = &a->link;
+    struct ewh_err err = {0};
+
+    h.version = EWH_ENVELOPE_VERSION;
+    h.roster_version = l->roster != NULL ? ewh_roster_version(l->roster) : 0;
+    h.credit = a->d->cfg.credit;
+    l->hello_at = ewh_mono_ms();
+    if (node_store_checkpoint_length(a->d->store, &h.checkpoint_length, &err) !=
+        0) {
+        /* Hello must carry it: said, and tried again with the Hello
+         * resend (NODE_HELLO_RETRY_MS). */
+        ewh_log_warnx("agent: hello: %s", err.reason);
+        l->need_hello = false;
+        return;
+    }
+    f.msg_case = EWH__FRAME__MSG_HELLO;
+    f.hello = &h;
+    l->need_hello = node_link_send(a, &f) != 0;
+    if (!l->need_hello)
+        ewh_log_debug("agent: hello roster_version=%llu",
+                      (unsigned long long)h.roster_version);
+}
+
+void
+node_link_reload_roster(struct node_agent *a)
+{
+    struct ewh_err err = {0};
+    ewh_roster_t *r = node_dir_roster(a->d, &err);
+
+    if (r == NULL) {
+        if (err.code != EWH_E_NOTFOUND)
+            ewh_log_warnx("agent: stored roster unusable: %s", err.reason);
+        return;
+    }
+    ewh_roster_destroy(&a->link.roster);
+    a->link.roster = r;
+}
+
+/* Apply a roster frame; keep the one it replaces for the re-key. */
+static void
+s_apply_roster(struct node_agent *a, const uint8_t *buf, size_t len)
+{
+    struct ewh_err err = {0};
+    struct node_link *l = &a->link;
+    uint64_t v = 0;
+    uint8_t *old = NULL;
+    size_t old_len = 0;
+
+    if (node_store_roster_get(a->d->store, &old, &old_len, &err) != 0) {
+        if (err.code != EWH_E_NOTFOUND)
+            ewh_log_warnx("agent: roster held: %s", err.reason);
+        old = NULL;
+    }
+    if (node_roster_apply(a->d, buf, len, &v, &err) == 0) {
+        ewh_log_info("agent: roster version %llu applied",
+                     (unsigned long long)v);
+        node_rekey_keep_prev_roster(a, old, old_len);
+        node_link_reload_roster(a);
+        if ((l->try_idx & 2) && !a->d->has_hub_next)
+            l->try_idx &= ~2u; /* the announced hub keys are pinned now */
+        node_rekey_check(a);
+    } else if (err.code == EWH_E_VERSION && l->roster != NULL &&
+               v < ewh_roster_version(l->roster))
+        /* Genuinely signed but older: a hub rolled back (restored from an
+         * old backup, or trying to bring back replaced keys). */
+        ewh_log_warnx("agent: refused roster: %s (a rollback?)", err.reason);
+    else if (err.code == EWH_E_VERSION)
+        ewh_log_debug("agent: roster: %s", err.reason);
+    else if (ewh_errcode_is_retryable(err.code))
+        /* Our store failed, not the roster: the hub sends it again with
+         * the next change and at the next session. */
+        ewh_log_errx("agent: roster not stored: %s", err.reason);
+    else
+        ewh_log_warnx("agent: refused roster: %s", err.reason);
+    free(old);
+}
+
+void
+node_link_on_roster(struct node_agent *a, const Ewh__SignedRoster *sr)
+{
+    struct node_link *l = &a->link;
+    size_t len = ewh__signed_roster__get_packed_size(sr);
+    uint8_t *buf = malloc(len > 0 ? len : 1);
+
+    if (buf == NULL) {
+        /* Hello goes again until a roster is taken. */
+        ewh_log_errx("agent: out of memory: roster not applied");
+        return;
+    }
+    ewh__signed_roster__pack(sr, buf);
+    node_agent_flush(a); /* the roster has its own transaction */
+    s_apply_roster(a, buf, len);
+    free(buf);
+    if (l->roster == NULL) {
+        ewh_log_warnx("agent: no usable roster yet; waiting");
+        return;
+    }
+    if (!l->ready)
+        ewh_log_info("agent: session ready (roster version %llu)",
+                     (unsigned long long)ewh_roster_version(l->roster));
+    l->ready = true;
+    node_outbox_rescan(a);
+    node_receipts_rescan(a);
+}
+
+/* ---- connection events ---- */
+
+static void
+s_on_event(struct node_agent *a, uint16_t ev)
+{
+    struct node_link *l = &a->link;
+
+    switch (ev) {
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+        ewh_log_info("agent: connected to hub %s", a->d->cfg.hub);
+        l->connected = true;
+        l->ready = false;
+        node_outbox_reset(a);
+        node_receipts_reset(a);
+        s_hello(a);
+        break;
+    case ZMQ_EVENT_DISCONNECTED:
+        if (l->connected)
+            ewh_log_info("agent: disconnected from hub; reconnecting");
+        l->connected = false;
+        l->ready = false;
+        node_outbox_reset(a);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        ewh_log_warnx("agent: hub refused this node (not enrolled or "
+                      "revoked?); retrying");
+        l->alt_now = true;
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        ewh_log_warnx("agent: handshake with hub failed (wrong hub key? "
+                      "only keys announced by the pinned hub key are "
+                      "accepted); retrying");
+        l->alt_now = true;
+        break;
+    default:
+        break;
+    }
+}
+
+void
+node_link_on_monitor(struct node_agent *a)
+{
+    zmq_msg_t m1, m2;
+    uint16_t ev;
+
+    while (a->link.mon != NULL) {
+        zmq_msg_init(&m1);
+        zmq_msg_init(&m2);
+        if (zmq_msg_recv(&m1, a->link.mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m1);
+            zmq_msg_close(&m2);
+            return;
+        }
+        (void)zmq_msg_recv(&m2, a->link.mon, 0);
+        if (zmq_msg_size(&m1) >= 6) {
+            memcpy(&ev, zmq_msg_data(&m1), 2);
+            s_on_event(a, ev);
+        }
+        zmq_msg_close(&m1);
+        zmq_msg_close(&m2);
+    }
+}
+
+/* ---- the socket ---- */
+
+static void
+s_sock_close(struct node_agent *a)
+{
+    struct node_link *l = &a->link;
+
+    if (l->sock != NULL) {
+        zmq_socket_monitor(l->sock, NULL, 0);
+        zmq_close(l->sock);
+        l->sock = NULL;
+    }
+    if (l->mon != NULL) {
+        zmq_close(l->mon);
+        l->mon = NULL;
+    }
+    l->connected = false;
+    l->ready = false;
+    node_outbox_reset(a);
+}
+
+static int
+s_sock_options(void *sock, const struct node_config *c, const uint8_t *srv,
+               const ewh_secret_t *sec)
+{
+    int zero = 0, one = 1, hb = (int)c->heartbeat_ms, hbt = 3 * hb;
+    int ivl = (int)c->reconnect_ms, ivlmax = (int)c->reconnect_max_ms;
+    int64_t maxmsg = EWH_MAX_FRAME_BYTES + 1024;
+
+    if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, srv, 32) ||
+        zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, ewh_secret_pubid(sec)->curve,
+                       32) ||
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, ewh_secret_curve_sk(sec),
+                       32) ||
+        zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero)) ||
+        zmq_setsockopt(sock, ZMQ_IMMEDIATE, &one, sizeof(one)) ||
+        zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) ||
+        zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof(ivlmax)) ||
+        zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb)) ||
+        zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &hbt, sizeof(hbt)) ||
+        zmq_setsockopt(sock, ZMQ_HEARTBEAT_TTL, &hbt, sizeof(hbt)) ||
+        zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)))
+        return -1;
+    return 0;
+}
+
+/* Watch the socket's handshakes through an inproc PAIR. */
+static int
+s_sock_monitor(struct node_agent *a, struct ewh_err *err)
+{
+    struct node_link *l = &a->link;
+    char ep[64];
+    int zero = 0;
+
+    snprintf(ep, sizeof(ep), S_MON_EP, l->mon_gen++);
+    if (zmq_socket_monitor(l->sock, ep,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                               ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
+        (l->mon = zmq_socket(l->ctx, ZMQ_PAIR)) == NULL ||
+        zmq_setsockopt(l->mon, ZMQ_LINGER, &zero, sizeof(zero)) ||
+        zmq_connect(l->mon, ep) != 0)
+        return ewh_err_set(err, EWH_E_IO, "zmq monitor: %s",
+                           zmq_strerror(errno));
+    return 0;
+}
+
+/* Open the socket with the key pair try_idx names.  On failure the
+ * caller closes what was opened. */
+static int
+s_sock_open(struct node_agent *a, struct ewh_err *err)
+{
+    struct node_link *l = &a->link;
+    const ewh_secret_t *sec =
+        (l->try_idx & 1) && a->key.next != NULL ? a->key.next : a->d->secret;
+    const uint8_t *srv = (l->try_idx & 2) && a->d->has_hub_next
+                             ? a->d->hub_next.curve
+                             : a->d->hub.curve;
+
+    if ((l->sock = zmq_socket(l->ctx, ZMQ_DEALER)) == NULL)
+        return ewh_err_set(err, EWH_E_IO, "zmq: %s", zmq_strerror(errno));
+    if (l->try_idx != 0)
+        ewh_log_info("agent: trying %s node key and %s hub key",
+                     (l->try_idx & 1) ? "the new" : "the current",
+                     (l->try_idx & 2) ? "the announced" : "the pinned");
+    if (s_sock_options(l->sock, &a->d->cfg, srv, sec) != 0)
+        return ewh_err_set(err, EWH_E_IO, "zmq setsockopt: %s",
+                           zmq_strerror(errno));
+    if (s_sock_monitor(a, err) != 0)
+        return -1;
+    if (zmq_connect(l->sock, a->d->cfg.hub) != 0)
+        return ewh_err_set(err, EWH_E_INVALID, "hub endpoint %s: %s",
+                           a->d->cfg.hub, zmq_strerror(errno));
+    return 0;
+}
+
+int
+node_link_open(struct node_agent *a, struct ewh_err *err)
+{
+    if ((a->link.ctx = zmq_ctx_new()) == NULL)
+        return ewh_err_set(err, EWH_E_IO, "zmq: %s", zmq_strerror(errno));
+    return s_sock_open(a, err);
+}
+
+void
+node_link_close(struct node_agent *a)
+{
+    struct node_link *l = &a->link;
+
+    s_sock_close(a);
+    if (l->ctx != NULL)
+        zmq_ctx_term(l->ctx);
+    l->ctx = NULL;
+    free(l->later);
+    l->later = NULL;
+    l->n_later = l->cap_later = 0;
+    ewh_roster_destroy(&l->roster);
+}
+
+void
+node_link_reopen(struct node_agent *a)
+{
+    struct ewh_err err = {0};
+    struct node_link *l = &a->link;
+
+    if (l->ctx == NULL)
+        return; /* before node_link_open(): it opens with the keys now set */
+    s_sock_close(a);
+    l->reopen_at = 0;
+    if (s_sock_open(a, &err) == 0)
+        return;
+    /* Survived: without a socket the loop waits on its signals and
+     * timers, and tries again. */
+    ewh_log_errx("agent: reconnect: %s; trying again in %d ms", err.reason,
+                 NODE_REOPEN_MS);
+    s_sock_close(a);
+    l->reopen_at = ewh_mono_ms() + NODE_REOPEN_MS;
+}
+
+/* ---- timers ---- */
+
+void
+node_link_tick(struct node_agent *a)
+{
+    struct node_link *l = &a->link;
+    int64_t now = ewh_mono_ms();
+
+    if (l->reopen_at > 0 && now >= l->reopen_at)
+        node_link_reopen(a);
+    if (l->connected &&
+        (l->need_hello ||
+         (!l->ready && now - l->hello_at > NODE_HELLO_RETRY_MS)))
+        s_hello(a);
+}
+
+/* The next combination of (node key, hub key) to try: current or, when
+ * one is pending, the new node key (bit 0) and the hub's announced key
+ * (bit 1). */
+static void
+s_next_try(struct node_agent *a)
+{
+    struct node_link *l = &a->link;
+    unsigned i, idx;
+
+    for (i = 1; i <= 4; i++) {
+        idx = (l->try_idx + i) % 4;
+        if ((idx & 1) && a->key.next == NULL)
+            continue;
+        if ((idx & 2) && !a->d->has_hub_next)
+            continue;
+        l->try_idx = idx;
+        return;
+    }
+}
+
+/* A new node key is refused until the hub enrols it; a hub key works only
+ * if the pinned hub key announced it. */
+void
+node_link_try_keys(struct node_agent *a)
+{
+    struct node_link *l = &a->link;
+    int64_t now = ewh_mono_ms();
+
+    if (l->connected) {
+        l->down_since = 0;
+        l->alt_now = false;
+        return;
+    }
+    if (l->down_since == 0)
+        l->down_since = now;
+    if (now - l->down_since < (l->alt_now ? NODE_ALT_FAILED_MS : NODE_ALT_MS))
+        return;
+    l->alt_now = false;
+    l->down_since = now;
+    node_rekey_find_pending(a);
+    if (a->key.next == NULL && !a->d->has_hub_next && l->try_idx == 0)
+        return;
+    s_next_try(a);
+    node_link_reopen(a);
+}

@@ -1,0 +1,293 @@
+/*
+ * outbox.c — our reports on their way to the hub: the submit window (at
+ * most NODE_WINDOW in flight), SubmitAck (accepted, deferred, refused),
+ * the audit checkpoint an ack carries, and Notice about one addressee.
+ *
+ * `ewnode submit` stores a report as queued (store: outbox_add); this
+ * module sends what is queued and moves it on when the hub answers.
+ */
+#include "agent_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ewh/audit.h"
+#include "ewh/log.h"
+
+/* ---- the window ---- */
+
+static bool
+s_in_flight(struct node_outq *q, const char *id, size_t *at)
+{
+    size_t i;
+
+    for (i = 0; i < q->n_fl; i++)
+        if (strcmp(q->fl[i].id, id) == 0) {
+            if (at != NULL)
+                *at = i;
+            return true;
+        }
+    return false;
+}
+
+static void
+s_land(struct node_outq *q, const char *id)
+{
+    size_t i;
+
+    if (s_in_flight(q, id, &i))
+        q->fl[i] = q->fl[--q->n_fl];
+}
+
+void
+node_outbox_reset(struct node_agent *a)
+{
+    a->out.n_fl = 0;
+    a->out.cursor = 0;
+}
+
+void
+node_outbox_rescan(struct node_agent *a)
+{
+    a->out.dirty = true;
+    a->out.cursor = 0;
+}
+
+bool
+node_outbox_wants_send(const struct node_agent *a)
+{
+    return a->link.ready && a->out.dirty && a->out.n_fl < NODE_WINDOW;
+}
+
+void
+node_outbox_commit_failed(struct node_agent *a)
+{
+    free(a->out.cp_raw); /* its checkpoint row was not stored */
+    a->out.cp_raw = NULL;
+    /* The acks of this turn were rolled back: their reports are queued
+     * again behind the cursor.  Send them again (the hub answers
+     * "duplicate"). */
+    node_outbox_rescan(a);
+}
+
+static int
+s_submit_one(void *ctx, int64_t seq, const char *id, const uint8_t *env,
+             size_t len)
+{
+    struct node_agent *a = ctx;
+    struct node_outq *q = &a->out;
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__Submit s = EWH__SUBMIT__INIT;
+
+    if (q->n_fl == NODE_WINDOW)
+        return 1;
+    if (s_in_flight(q, id, NULL)) {
+        q->cursor = seq;
+        return 0;
+    }
+    s.envelope.data = (uint8_t *)env;
+    s.envelope.len = len;
+    f.msg_case = EWH__FRAME__MSG_SUBMIT;
+    f.submit = &s;
+    if (node_link_send(a, &f) != 0) {
+        q->dirty = true; /* try again next turn */
+        return 1;
+    }
+    snprintf(q->fl[q->n_fl].id, EWH_ID_HEX, "%s", id);
+    q->fl[q->n_fl].at = ewh_mono_ms();
+    q->n_fl++;
+    q->cursor = seq;
+    ewh_log_debug("agent: submit id=%s", id);
+    return 0;
+}
+
+/* Submits the hub has not answered in NODE_SUBMIT_TMO_MS go again. */
+static void
+s_expire_flights(struct node_agent *a, int64_t now)
+{
+    struct node_outq *q = &a->out;
+    size_t i;
+
+    for (i = 0; i < q->n_fl;) {
+        if (now - q->fl[i].at > NODE_SUBMIT_TMO_MS) {
+            ewh_log_warnx("agent: no submit-ack for id=%s, sending again",
+                          q->fl[i].id);
+            q->fl[i] = q->fl[--q->n_fl];
+            node_outbox_rescan(a);
+        } else
+            i++;
+    }
+}
+
+void
+node_outbox_pump(struct node_agent *a)
+{
+    struct ewh_err err = {0};
+    struct node_outq *q = &a->out;
+    int64_t wall = ewh_now_ms();
+
+    if (!a->link.ready)
+        return;
+    s_expire_flights(a, ewh_mono_ms());
+    if (q->retry_at > 0 && wall >= q->retry_at) {
+        q->retry_at = 0;
+        node_outbox_rescan(a);
+    }
+    if (!q->dirty || q->n_fl == NODE_WINDOW)
+        return;
+    q->dirty = false;
+    if (node_store_outbox_pending(a->d->store, q->cursor, wall,
+                                  NODE_WINDOW + q->n_fl, s_submit_one, a,
+                                  &err) < 0 ||
+        node_store_outbox_next_try(a->d->store, wall, &q->retry_at, &err) !=
+            0) {
+        /* A busy or failing store: said, and read again after
+         * NODE_RETRY_MS (not every turn: one line per try). */
+        ewh_log_warnx("agent: outbox: %s", err.reason);
+        q->retry_at = wall + NODE_RETRY_MS;
+    }
+}
+
+/* ---- SubmitAck ---- */
+
+/* The audit checkpoint an ack carries: verified against the pinned hub
+ * key and stored once (a batch's acks all carry the same one). */
+static void
+s_keep_checkpoint(struct node_agent *a, const Ewh__Checkpoint *c,
+                  const char *id)
+{
+    struct ewh_err err = {0};
+    struct ewh_checkpoint cp;
+    struct node_outq *q = &a->out;
+    size_t len = ewh__checkpoint__get_packed_size(c);
+    uint8_t *raw = malloc(len > 0 ? len : 1);
+
+    if (raw == NULL) {
+        /* The next ack carries one again. */
+        ewh_log_errx("agent: out of memory: checkpoint with id=%s not kept",
+                     id);
+        return;
+    }
+    ewh__checkpoint__pack(c, raw);
+    if (q->cp_raw != NULL && q->cp_len == len &&
+        memcmp(q->cp_raw, raw, len) == 0) {
+        free(raw); /* verified and stored with an earlier ack */
+        return;
+    }
+    if (ewh_checkpoint_verify(raw, len, a->d->hub.sign, &cp, &err) != 0)
+        ewh_log_warnx("agent: bad audit checkpoint with id=%s: %s", id,
+                      err.reason);
+    else if (node_store_checkpoint_put(a->d->store, cp.length, cp.head, cp.time,
+                                       raw, len, &err) != 0)
+        ewh_log_warnx("agent: checkpoint: %s", err.reason);
+    else {
+        free(q->cp_raw);
+        q->cp_raw = raw;
+        q->cp_len = len;
+        raw = NULL;
+    }
+    free(raw);
+}
+
+/* A refusal: deferred (try again later), an old-key envelope (reseal),
+ * the old-key twin the hub already holds (accepted), or final. */
+static int
+s_on_refusal(struct node_agent *a, const Ewh__SubmitAck *k, const char *id,
+             struct ewh_err *err)
+{
+    node_store_t *st = a->d->store;
+    enum ewh_errcode code = (enum ewh_errcode)k->code;
+
+    /* Decided on the code and the one table of retryable codes; the
+     * reason is for people and logs. */
+    if (ewh_errcode_is_retryable(code)) {
+        ewh_log_warnx("agent: hub deferred id=%s: %s", id, k->reason);
+        return node_store_outbox_retry(st, id, ewh_now_ms() + NODE_RETRY_MS,
+                                       k->reason, err);
+    }
+    if (a->key.prev != NULL && code == EWH_E_SIGNATURE &&
+        node_rekey_sealed_with_prev(a, id)) {
+        /* Sealed with the old keys by a command that loaded them just
+         * before the switch: reseal, send again. */
+        ewh_log_info("agent: id=%s was sealed with the old keys; resealing",
+                     id);
+        a->key.reseal_due = true;
+        return 0;
+    }
+    if (a->key.rekeyed && code == EWH_E_IDREUSED) {
+        /* Resealed at the re-key, but the hub had already accepted the
+         * old-key envelope of the same report (its ack was lost when the
+         * connection was cut). */
+        ewh_log_info("agent: hub holds id=%s sealed with the old key", id);
+        return node_store_outbox_accepted(st, id, ewh_now(), err);
+    }
+    ewh_log_warnx("agent: hub refused id=%s: %s", id, k->reason);
+    return node_store_outbox_refused(
+        st, id, k->reason[0] ? k->reason : "refused", ewh_now(), err);
+}
+
+void
+node_outbox_on_ack(struct node_agent *a, const Ewh__SubmitAck *k)
+{
+    struct ewh_err err = {0};
+    char id[EWH_ID_HEX];
+    int rc;
+
+    ewh_hex(k->id.data, EWH_ID_BYTES, id, sizeof(id));
+    s_land(&a->out, id);
+    a->out.dirty = true;
+    if (node_agent_begin(a, &err) != 0)
+        goto fail;
+    switch (k->status) {
+    case EWH__ACK_STATUS__ACK_ACCEPTED:
+    case EWH__ACK_STATUS__ACK_DUPLICATE:
+        ewh_log_info(
+            "agent: hub accepted id=%s%s", id,
+            k->status == EWH__ACK_STATUS__ACK_DUPLICATE ? " (duplicate)" : "");
+        rc = node_store_outbox_accepted(a->d->store, id, ewh_now(), &err);
+        break;
+    default:
+        rc = s_on_refusal(a, k, id, &err);
+        break;
+    }
+    if (rc != 0)
+        goto fail;
+    if (k->checkpoint != NULL && k->checkpoint->body.len > 0)
+        s_keep_checkpoint(a, k->checkpoint, id);
+    return;
+fail:
+    /* Not stored: the report is still queued, behind the cursor.  Send
+     * it again; the hub answers "duplicate". */
+    ewh_log_errx("agent: submit-ack id=%s: %s", id, err.reason);
+    node_outbox_rescan(a);
+}
+
+/* ---- Notice: one addressee expired or refused ---- */
+
+void
+node_outbox_on_notice(struct node_agent *a, const Ewh__Notice *n)
+{
+    struct ewh_err err = {0};
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__NoticeAck k = EWH__NOTICE_ACK__INIT;
+    char id[EWH_ID_HEX];
+    enum node_rstate st = n->kind == EWH__NOTICE_KIND__NOTICE_EXPIRED
+                              ? NODE_R_EXPIRED
+                              : NODE_R_REFUSED;
+
+    ewh_hex(n->id.data, EWH_ID_BYTES, id, sizeof(id));
+    ewh_log_warnx("agent: notice id=%s country=%s %s: %s", id, n->country,
+                  node_rstate_name(st), n->reason);
+    if (node_agent_begin(a, &err) != 0 ||
+        node_store_rcpt_update(a->d->store, id, n->country, st,
+                               n->reason[0] ? n->reason : node_rstate_name(st),
+                               n->at > 0 ? n->at : ewh_now(), &err) != 0) {
+        ewh_log_errx("agent: notice id=%s: %s", id, err.reason);
+        return;
+    }
+    k.seq = n->seq;
+    f.msg_case = EWH__FRAME__MSG_NOTICE_ACK;
+    f.notice_ack = &k;
+    node_link_send_later(a, &f);
+}
