@@ -543,6 +543,30 @@ ewh_sf_validate(const char *text, size_t len, struct ewh_sf_result *res,
                        res->e[0].msg, res->e[0].rule);
 }
 
+int
+ewh_sf_year(const char *text, size_t len, unsigned *year, struct ewh_err *err)
+{
+    json_t *j;
+    double d = 0;
+    bool ok;
+
+    if (len > EWH_MAX_RETURN_BYTES)
+        return ewh_err_set(err, EWH_E_TOOBIG,
+                           "return of %zu bytes > EWH_MAX_RETURN_BYTES %u", len,
+                           EWH_MAX_RETURN_BYTES);
+    /* The same parse as ewh_sf_validate(), so both read the same year. */
+    if ((j = json_loadb(text, len, 0, NULL)) == NULL)
+        return ewh_err_set(err, EWH_E_INVALID, "the return is not JSON");
+    ok = json_is_object(j) && s_integer(json_object_get(j, "year"), &d) &&
+         d >= EWH_MIN_RETURN_YEAR && d <= EWH_MAX_RETURN_YEAR;
+    json_decref(j);
+    if (!ok)
+        return ewh_err_set(err, EWH_E_INVALID, "$.year: not a year %u..%u",
+                           EWH_MIN_RETURN_YEAR, EWH_MAX_RETURN_YEAR);
+    *year = (unsigned)d;
+    return 0;
+}
+
 int64_t
 ewh_sf_money(const void *json_value, int minor_unit)
 {

@@ -50,6 +50,15 @@ EWH_MUST_CHECK int ewh_sf_validate(const char *text, size_t len,
                                    struct ewh_sf_result *res,
                                    struct ewh_err *err);
 
+/* The reporting year a return names ($.year: an integer in JSON Schema's
+ * sense, EWH_MIN_RETURN_YEAR..EWH_MAX_RETURN_YEAR) into *year, the rest of
+ * the return unchecked.  For the receiving node, which compares it with
+ * the clear Header.return_year.  -1 (EWH_E_TOOBIG over
+ * EWH_MAX_RETURN_BYTES, else EWH_E_INVALID) when text is not a JSON
+ * object with such a year. */
+EWH_MUST_CHECK int ewh_sf_year(const char *text, size_t len, unsigned *year,
+                               struct ewh_err *err);
+
 /* A budget figure as a fixed-point number of 1/10,000 of the currency's
  * major unit (minor_unit: the currency's decimal places, 0..4).  The
  * figure must have passed validation. */

@@ -3,14 +3,19 @@ three nodes (RS, HR, BG).  RS imports its return from CSV, validates and
 sends it to all; HR and BG show it, compare it with last year's and table
 it with their own.  A new return for the same year replaces the earlier.
 Bad returns are refused with the JSON path and the rule, and nothing is
-sent.  The reminder before the due date names who has not sent theirs."""
+sent.  The reminder before the due date names who has not sent theirs.
+A return whose clear header names another year than the sealed return
+(sent with ewh-peer, as a faulty or hostile node could) is refused by the
+recipient and recorded against its sender."""
 
 import datetime
 import json
 import os
+import sqlite3
 import time
 
-from ewhtest import EWHUB, EWNODE, NodeCase, TEST_DATA, main, wait_for
+from ewhtest import EWH_PEER, EWHUB, EWNODE, NodeCase, TEST_DATA, main, \
+    wait_for
 
 SAMPLES = os.path.join(TEST_DATA, "exchange")
 
@@ -244,6 +249,58 @@ class ExchangeTest(NodeCase):
         # nothing was sent
         self.assertEqual(self.outbox(rs), [])
         self.assertEqual(self.listing(rs), [])
+
+    def test_header_year_differs_refused(self):
+        n = self.region(["RS", "HR"])
+        rs, hr = n["RS"], n["HR"]
+        agent = self.agent_start(hr)
+        self.wait_ready(hr, 2)
+        body = sample("good/rs-2026.json")  # "year": 2026
+
+        def send(header_year):
+            # RS's own key, so the hub and HR take it as RS's
+            r = self.run_cmd([
+                EWH_PEER, "submit", "--key", os.path.join(rs, "node.key"),
+                "--hub-pub", os.path.join(self.path("hub"), "hub.pub"),
+                "--endpoint", self.endpoint, "--to", "HR", "--count", "1",
+                "--level", "low", "--return-year", str(header_year),
+                "--body-file", body])
+            acks = [j for j in (json.loads(x) for x in
+                                r.stdout.decode().splitlines() if x.strip())
+                    if j["type"] == "ack"]
+            self.assertEqual([a["status"] for a in acks], ["accepted"])
+            return acks[0]["id"]
+
+        # the header says 2025, the sealed return 2026: refused at HR
+        bad = send(2025)
+        wait_for(lambda: "refused delivery" in agent.logtext() and
+                 bad in agent.logtext(), timeout=30,
+                 what="HR refuses the return")
+        self.assertIn("return year 2025 in the routing header differs from "
+                      "the sealed return's", agent.logtext())
+        # recorded against its sender, counted
+        db = sqlite3.connect("file:%s?mode=ro" %
+                             os.path.join(hr, "store.db"), uri=True)
+        try:
+            rows = db.execute("SELECT id, origin FROM refusal").fetchall()
+        finally:
+            db.close()
+        self.assertEqual(rows, [(bad, "RS")])
+        # never shown, never held as a return
+        self.assertNotIn(bad, [m["id"] for m in self.inbox(hr)])
+        self.assertEqual(self.listing(hr), [])
+        # the hub can only count the clear header (it cannot open returns)
+        st = json.loads(self.run_cmd([EWHUB, "status", "--dir",
+                                      self.path("hub"), "--json"]).stdout)
+        self.assertEqual({(e["country"], e["year"])
+                          for e in st["returns"]["sent"]}, {("RS", 2025)})
+
+        # the same return with the right year in the header is taken
+        good = send(2026)
+        self.wait_return(hr, "RS", 2026, good)
+        self.assertEqual([(r["country"], r["year"], r["id"])
+                          for r in self.listing(hr)], [("RS", 2026, good)])
+        self.assertEqual(agent.logtext().count("refused delivery"), 1)
 
 
 if __name__ == "__main__":

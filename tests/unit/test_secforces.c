@@ -2,6 +2,7 @@
  * past it, its error paths and rules, budget figures, and a return sealed
  * as a report (TYPE_RETURN and its year in the clear header). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -323,6 +324,59 @@ test_sealed_return(void)
     ewh_secret_destroy(&keys[1]);
 }
 
+/* ewh_sf_year: the year a receiving node compares with the header's. */
+static void
+test_year(void)
+{
+    static const struct {
+        const char *json;
+        unsigned want; /* 0: refused */
+    } cases[] = {
+        {"{\"year\": 2026}", 2026},
+        {"{\"year\": 2026.0, \"country\": \"RS\"}", 2026},
+        {"{\"year\": 1990}", EWH_MIN_RETURN_YEAR},
+        {"{\"year\": 2100}", EWH_MAX_RETURN_YEAR},
+        {"{\"year\": 1989}", 0},
+        {"{\"year\": 2101}", 0},
+        {"{\"year\": 2026.5}", 0},
+        {"{\"year\": \"2026\"}", 0},
+        {"{\"country\": \"RS\"}", 0},
+        {"[2026]", 0},
+        {"{\"year\": 2026", 0},
+        {"", 0},
+    };
+    struct ewh_err err = {0};
+    size_t i;
+    unsigned y;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        y = 7;
+        if (cases[i].want != 0) {
+            CHECK_OK(
+                ewh_sf_year(cases[i].json, strlen(cases[i].json), &y, &err),
+                &err);
+            CHECK(y == cases[i].want);
+        } else {
+            CHECK_FAILS(
+                ewh_sf_year(cases[i].json, strlen(cases[i].json), &y, &err),
+                &err, EWH_E_INVALID, "");
+            CHECK(y == 7); /* untouched */
+        }
+    }
+    /* The file limit: padded with spaces to the byte at max, and one past */
+    {
+        char *big = malloc(EWH_MAX_RETURN_BYTES + 2);
+        CHECK(big != NULL);
+        memset(big, ' ', EWH_MAX_RETURN_BYTES + 1);
+        memcpy(big, "{\"year\": 2026}", 14);
+        CHECK_OK(ewh_sf_year(big, EWH_MAX_RETURN_BYTES, &y, &err), &err);
+        CHECK(y == 2026);
+        CHECK_FAILS(ewh_sf_year(big, EWH_MAX_RETURN_BYTES + 1, &y, &err), &err,
+                    EWH_E_TOOBIG, "EWH_MAX_RETURN_BYTES");
+        free(big);
+    }
+}
+
 int
 main(void)
 {
@@ -332,5 +386,6 @@ main(void)
     RUN(test_limits);
     RUN(test_money);
     RUN(test_sealed_return);
+    RUN(test_year);
     return 0;
 }
