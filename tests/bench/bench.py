@@ -36,7 +36,11 @@ COUNTRIES = ["RS", "HR", "BA", "ME", "MK", "AL", "BG", "RO", "GR", "SI",
 
 KEYS = ["hub_accept_per_s", "e2e_per_s", "ack_ms_p50", "ack_ms_p99",
         "high_ms_p50", "high_ms_p99", "hub_rss_mb_peak",
-        "disk_bytes_per_report"]
+        "disk_bytes_per_report",
+        # Issue 19: same-run ceilings and their ratios, high under a flood.
+        "hub_verify_ceiling_per_s", "accept_vs_ceiling",
+        "e2e_ceiling_per_s", "e2e_vs_ceiling",
+        "high_flood_ms_p50", "high_flood_ms_p99"]
 
 # Sizes: (quick, full)
 SIZES = {
@@ -212,6 +216,16 @@ def seal(hub, origin, to, count, level, out, body=2048):
                      "--level", level, "--body-bytes", body, "--out", out])
 
 
+def ceiling(hub, origin, rcpt, to, secs, ids=1):
+    """ewh-bench ceiling: verifications per second on one and on every
+    core, and each crypto step's microseconds, on envelopes sealed like
+    the phase's own (same recipients, 2 KiB body)."""
+    return run_json([EWH_BENCH, "ceiling", "--key", hub.key(origin),
+                     "--rkey", hub.key(rcpt), "--pubs", hub.peers,
+                     "--to", ",".join(to), "--seconds", secs,
+                     "--count", ids])
+
+
 def phase_accept(procs, tmp, q, res):
     n, n_ack = SIZES["accept"][q], SIZES["ack"][q]
     hub = Hub(procs, tmp, "hub-accept", COUNTRIES, FAST_CONF)
@@ -221,6 +235,12 @@ def phase_accept(procs, tmp, q, res):
     fa = os.path.join(tmp, "ack.envs")
     seal(hub, origin, others, n_ack, "medium", fa)
     res["envelope_bytes"] = s["envelope_bytes"]
+    # The hub's ceiling: each accepted report costs one Ed25519
+    # verification, so no hub can accept more than the machine verifies on
+    # all its cores.  Measured just before the accept timing.
+    c = ceiling(hub, origin, others[0], others, 1 if q else 2)
+    res["ceiling_accept_detail"] = c
+    res["hub_verify_ceiling_per_s"] = c["verify_per_s_all"]
     hub.start()
     hub.stop()
     before = hub.disk_bytes()
@@ -233,6 +253,7 @@ def phase_accept(procs, tmp, q, res):
     if r["accepted"] != n:
         raise RuntimeError("accept: %r" % r)
     res["hub_accept_per_s"] = r["per_s"]
+    res["accept_vs_ceiling"] = r["per_s"] / res["hub_verify_ceiling_per_s"]
     res["accept_detail"] = r
     log("ack latency: %d submits, one at a time" % n_ack)
     r = hub.bench("submit", origin, "--in", fa, "--window", 1)
@@ -271,16 +292,36 @@ def phase_backlog(procs, tmp, q, res):
     res["backlog_detail"] = r
     res["hub_rss_mb_peak"] = vm_hwm_mb(hub.proc.pid)
     hub.stop()
+    shutil.rmtree(hub.dir)
+    for p in (fl, fh):
+        os.unlink(p)
 
-    # Flood: default limits again; BG floods (addressed to MK, offline)
-    # far beyond submits_per_second while RS's highs go to HR.
-    hub.set_conf("")
+
+def phase_flood(procs, tmp, q, res):
+    """BG, enrolled, floods far beyond its submits_per_second (default
+    limits), its reports addressed to MK (offline), while RS sends a high
+    report to HR every 20 ms."""
+    hub = Hub(procs, tmp, "hub-flood", ["RS", "HR", "BG", "MK"], "")
     hub.start()
     secs = SIZES["flood_s"][q]
     ff = os.path.join(tmp, "flood.envs")
     seal(hub, "BG", ["MK"], 20000 if not q else 20000, "low", ff)
     fh2 = os.path.join(tmp, "high2.envs")
     seal(hub, "RS", ["HR"], 2000, "high", fh2)
+    # The same highs with nothing else running first: what this machine
+    # gives a high report right now, for comparison in the same run.
+    fh3 = os.path.join(tmp, "high3.envs")
+    seal(hub, "RS", ["HR"], 500, "high", fh3)
+    r = run_json([EWH_BENCH, "high", "--key", hub.key("RS"), "--rkey",
+                  hub.key("HR"), "--hub-pub", hub.pub, "--endpoint",
+                  hub.endpoint, "--in", fh3, "--db",
+                  os.path.join(tmp, "recv-HR3.db"), "--seconds",
+                  2 if q else 4, "--interval-ms", 20, "--timeout", 120],
+                 timeout=300)
+    res["high_calm_ms_p50"] = r["high_p50_ms"]
+    res["high_calm_ms_p99"] = r["high_p99_ms"]
+    res["calm_detail"] = r
+    os.unlink(fh3)
     log("flood: BG floods for %ds, RS sends highs to HR" % secs)
     flood = procs.start([EWH_BENCH, "flood", "--key", hub.key("BG"),
                          "--hub-pub", hub.pub, "--endpoint", hub.endpoint,
@@ -300,7 +341,7 @@ def phase_backlog(procs, tmp, q, res):
     res["flood_detail"] = {"high": r, "flood": fo[-1] if fo else None}
     hub.stop()
     shutil.rmtree(hub.dir)
-    for p in (fl, fh, ff, fh2):
+    for p in (ff, fh2):
         os.unlink(p)
 
 
@@ -397,6 +438,40 @@ def phase_e2e(procs, tmp, q, res):
     for a in agents:
         procs.stop(a)
     procs.stop(hp)
+    e2e_ceiling(procs, tmp, hubdir, ccs, n, q, res)
+
+
+def e2e_ceiling(procs, tmp, hubdir, ccs, n, q, res):
+    """The crypto of one report end to end, as the e2e run batched it: the
+    origin seals (signs, wraps for 2), the hub verifies, each of the 2
+    recipients opens (verifies, unwraps, decrypts); each delivered receipt
+    is signed by its recipient and verified by the hub and by the origin,
+    and covers (deliveries / receipts) reports.  The ceiling is the
+    machine's parallel verify throughput divided by that work:
+      e2e_ceiling = (verify_per_s_all / verify_per_s_1) * 1e6 / work_us."""
+    c = sqlite3.connect(os.path.join(hubdir, "store.db"))
+    receipts = c.execute("SELECT count(DISTINCT receipt) FROM receipts"
+                         " WHERE kind = 1").fetchone()[0]
+    c.close()
+    reports, deliveries = 3 * n, 6 * n
+    receipts = max(receipts, 1)
+    ids = max(1, min(256, round(deliveries / receipts)))
+    # Keys: the e2e nodes' own keys are in their dirs; a throwaway pair is
+    # as good for timing, so use a small hub of the same shape.
+    h = Hub(procs, tmp, "hub-ceiling", ccs, "")
+    cc = ceiling(h, ccs[0], ccs[1], ccs[1:], 1 if q else 2, ids)
+    work = (cc["seal_us"] + cc["verify_us"] + 2 * cc["open_us"] +
+            receipts / float(reports) *
+            (cc["receipt_sign_us"] + 2 * cc["receipt_verify_us"]))
+    scale = cc["verify_per_s_all"] / cc["verify_per_s_1"]
+    res["e2e_ceiling_detail"] = dict(cc, receipts=receipts,
+                                     receipts_per_report=receipts /
+                                     float(reports),
+                                     work_us_per_report=work,
+                                     parallel_scale=scale)
+    res["e2e_ceiling_per_s"] = scale * 1e6 / work
+    res["e2e_vs_ceiling"] = res["e2e_per_s"] / res["e2e_ceiling_per_s"]
+    shutil.rmtree(h.dir)
 
 
 def machine():
@@ -463,7 +538,7 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--details")
     ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--only", choices=["accept", "backlog", "e2e"],
+    ap.add_argument("--only", choices=["accept", "backlog", "flood", "e2e"],
                     help="run one phase (for profiling; no --json)")
     a = ap.parse_args()
     q = 0 if a.quick else 1
@@ -475,7 +550,8 @@ def main():
     ok = False
     try:
         for name, fn in (("accept", phase_accept),
-                         ("backlog", phase_backlog), ("e2e", phase_e2e)):
+                         ("backlog", phase_backlog), ("flood", phase_flood),
+                         ("e2e", phase_e2e)):
             if a.only in (None, name):
                 fn(procs, tmp, q, res)
         ok = True
