@@ -38,11 +38,13 @@ hub_admit_free(struct hub *h)
 
 /* ---- refusals ---- */
 
-/* A flooding node must not flood the log too: rate (and shutdown)
- * refusals are logged once a second per country, with the number left
- * out.  True when this one is to be left out. */
+/* A flooding node must not flood the log, nor the traffic events (a row
+ * each in the next commit, which a high report waits for): rate (and
+ * shutdown) refusals are logged and recorded once a second per country,
+ * with the number left out.  True when this one is to be left out;
+ * *left_out gets the number left out before this one otherwise. */
 static bool
-s_ratelog_quiet(struct hub *h, const char *cc)
+s_ratelog_quiet(struct hub *h, const char *cc, uint64_t *left_out)
 {
     struct hub_admit *a = &h->adm;
     struct hub_ratelog *rl = NULL;
@@ -63,6 +65,7 @@ s_ratelog_quiet(struct hub *h, const char *cc)
         return true;
     }
     rl->at_ms = now;
+    *left_out = rl->suppressed;
     if (rl->suppressed > 0)
         ewh_log_warnx("router: %llu more rate-limit refusals from=%s "
                       "not logged",
@@ -78,18 +81,27 @@ hub_admit_refuse(struct hub *h, const struct hub_from *to, const uint8_t *id,
     static const uint8_t zero[EWH_ID_BYTES];
     struct hub_event *ev;
     char hex[EWH_ID_HEX];
+    uint64_t left_out = 0;
 
     h->n.refused++;
     hub_metrics_refused(h->m, err->code);
+    if ((err->code == EWH_E_RATE || err->code == EWH_E_SHUTDOWN) &&
+        s_ratelog_quiet(h, to->cc, &left_out)) {
+        hub_conn_send_ack(h, to, id != NULL ? id : zero, HUB_REFUSED, err, NULL,
+                          0);
+        return;
+    }
     if ((ev = hub_event_new(h, HUB_EV_REFUSED, to->cc, id)) != NULL) {
         snprintf(ev->code, sizeof(ev->code), "%s", ewh_errcode_name(err->code));
-        snprintf(ev->reason, sizeof(ev->reason), "%s", err->reason);
+        if (left_out > 0)
+            snprintf(ev->reason, sizeof(ev->reason),
+                     "%.150s (and %llu more not recorded)", err->reason,
+                     (unsigned long long)left_out);
+        else
+            snprintf(ev->reason, sizeof(ev->reason), "%s", err->reason);
     }
-    if ((err->code != EWH_E_RATE && err->code != EWH_E_SHUTDOWN) ||
-        !s_ratelog_quiet(h, to->cc))
-        ewh_log_warnx("router: refused submit from=%s id=%s reason=\"%s\"",
-                      to->cc, id != NULL ? hub_idhex(id, hex) : "-",
-                      err->reason);
+    ewh_log_warnx("router: refused submit from=%s id=%s reason=\"%s\"", to->cc,
+                  id != NULL ? hub_idhex(id, hex) : "-", err->reason);
     hub_conn_send_ack(h, to, id != NULL ? id : zero, HUB_REFUSED, err, NULL, 0);
 }
 
