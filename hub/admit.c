@@ -146,6 +146,13 @@ hub_admit_submit(struct hub *h, struct hub_peer *n, const struct hub_from *from,
         return;
     }
     p = &a->pend[a->n_pend++];
+    /* The level decides the queue only: the signature over it is checked
+     * before anything is stored, and a forged "high" gains a sender no
+     * more than its own rate limit allows. */
+    p->high =
+        ewh_envelope_peek(m->envelope.data, m->envelope.len, &hdr, NULL) == 0 &&
+        hdr.level == EWH_LEVEL_HIGH;
+    a->n_high += p->high;
     p->from = *from;
     p->env = env;
     memcpy(p->env, m->envelope.data, m->envelope.len);
@@ -315,6 +322,38 @@ s_take_run(struct hub_admit *a)
     return 0;
 }
 
+/* High submits first: verified here on the loop thread, at most
+ * HUB_VERIFY_HIGH_INLINE a turn, and into this turn's batch, so that a
+ * high report waits neither for the pool's run of other countries' (or
+ * a flooder's) submits nor for its own turn in the pending list.  The
+ * rest of pend keeps its order. */
+static void
+s_start_high(struct hub *h)
+{
+    struct hub_admit *a = &h->adm;
+    struct hub_verify_job job;
+    size_t i, k = 0, done = 0;
+
+    if (a->n_high == 0)
+        return;
+    for (i = 0; i < a->n_pend; i++) {
+        struct hub_pend p = a->pend[i];
+        if (!p.high || done == HUB_VERIFY_HIGH_INLINE) {
+            a->pend[k++] = p;
+            continue;
+        }
+        memset(&job, 0, sizeof(job));
+        job.env = p.env;
+        job.len = p.len;
+        job.cc = p.from.cc;
+        hub_verify_run(NULL, &job, 1, ewh_roster_lookup, h->ros.roster);
+        s_on_verified(h, &p, &job);
+        done++;
+    }
+    a->n_pend = k;
+    a->n_high -= done;
+}
+
 /* Hand this turn's submits to the pool if it is idle (else they wait for
  * the next turn).  While the workers verify, the loop thread commits the
  * previous batch and acknowledges it. */
@@ -325,6 +364,7 @@ s_start(struct hub *h)
     struct hub_verify_job *nj;
     size_t i;
 
+    s_start_high(h);
     if (a->n_pend == 0 || a->n_vpend > 0)
         return;
     nj = hub_grow(a->jobs, &a->cap_jobs,
@@ -338,6 +378,9 @@ s_start(struct hub *h)
         return;
     }
     a->jobs = nj;
+    a->n_high = 0;
+    for (i = 0; i < a->n_pend; i++)
+        a->n_high += a->pend[i].high;
     for (i = 0; i < a->n_vpend; i++) {
         memset(&a->jobs[i], 0, sizeof(a->jobs[i]));
         a->jobs[i].env = a->vpend[i].env;

@@ -160,7 +160,8 @@ s_on_zap(struct hub *h, struct ewh_err *err)
 }
 
 /* Drain the ROUTER.  A turn ends after HUB_TURN_MS too, so that a flood
- * of cheap frames cannot delay the commit (and a high report) long. */
+ * of cheap frames cannot delay the commit (and a high report) long, and
+ * at once after a high submit. */
 static void
 s_on_router(struct hub *h)
 {
@@ -169,6 +170,10 @@ s_on_router(struct hub *h)
 
     for (i = 0; i < HUB_TURN_BUDGET; i++) {
         if (hub_conn_read(h) != 0)
+            break;
+        /* A high submit ends the turn: verified, committed and
+         * acknowledged now, not after the rest of a flood is read. */
+        if (h->adm.n_high > 0)
             break;
         if ((i & 63) == 63 && ewh_mono_ms() >= t_end)
             break;

@@ -62,6 +62,10 @@
 #define HUB_VERIFY_INLINE 4
 /* At most this many submits per verification run (admit.c). */
 #define HUB_VERIFY_RUN 1024
+/* High submits read while the pool is busy are verified on the loop
+ * thread at once, at most this many a turn (docs/performance.md, "High
+ * under a flood"). */
+#define HUB_VERIFY_HIGH_INLINE 64
 /* The ids of a batch's submits, for the duplicates within one batch:
  * open addressing over this many slots; a batch with more submits than
  * half of it checks in the store instead. */
@@ -107,6 +111,7 @@ struct hub_pend {
     struct hub_from from;
     uint8_t *env;
     size_t len;
+    bool high; /* level high in its (unverified) header */
 };
 
 struct hub_admit {
@@ -117,6 +122,7 @@ struct hub_admit {
     size_t n_vpend, cap_vpend;
     struct hub_verify_job *jobs;
     size_t cap_jobs;
+    size_t n_high; /* high submits in pend: they jump the queue */
     struct hub_ratelog {
         char cc[EWH_CC_BYTES];
         int64_t at_ms;       /* last rate refusal logged */
