@@ -54,6 +54,7 @@
  * (TCP pushes back): more than max_inflight_submits of a well-behaved node,
  * few enough that a flooding node cannot fill the hub's memory. */
 #define HUB_RCVHWM          4096
+#define HUB_IO_THREADS      2 /* libzmq I/O threads (CURVE en/decryption) */
 #define HUB_HEARTBEAT_MS    5000
 #define HUB_HEARTBEAT_TTL   15000
 #define HUB_CLOSE_LINGER_MS 200 /* flush final acks on close/re-bind */
