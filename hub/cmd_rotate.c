@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "store.h"
 #include "ewh/identity.h"
 #include "ewh/keyfile.h"
+#include "ewh/limits.h"
 #include "ewh/log.h"
 
 static const char s_usage[] =
@@ -24,7 +26,9 @@ static const char s_usage[] =
     "               key.  Wait until every node has it (ewhub status shows\n"
     "               each node's roster version).\n"
     "  --commit     with the hub stopped: make the next keys current (the\n"
-    "               old ones are kept as hub.key.old, hub.pub.old), then\n"
+    "               old ones are kept as hub.key.old, hub.pub.old, and the\n"
+    "               old public key in the chain hub.pub.retired-N that\n"
+    "               `ewhub audit verify` follows), then\n"
     "               start the hub.  Nodes switch to the announced keys.\n"
     "  --abort      forget the next keys before --commit.\n";
 
@@ -62,6 +66,82 @@ s_bump(const char *dir, uint64_t *v)
     if (rc != 0)
         hub_cmd_fail("rotate-keys: %s", err.reason);
     return rc;
+}
+
+static int
+s_chain_add(const char *path, uint8_t (*keys)[32], size_t cap, size_t *n,
+            bool skip_dup, struct ewh_err *err)
+{
+    struct ewh_pubid id;
+    size_t i;
+
+    if (ewh_pubid_load(path, &id, err) != 0)
+        return -1;
+    if (id.kind != EWH_KIND_HUB)
+        return ewh_err_set(err, EWH_E_INVALID, "%s is not a hub identity",
+                           path);
+    for (i = 0; skip_dup && i < *n; i++)
+        if (memcmp(keys[i], id.sign, 32) == 0)
+            return 0;
+    if (*n >= cap)
+        return ewh_err_set(err, EWH_E_TOOBIG,
+                           "more than %zu hub keys in the rotation chain "
+                           "(EWH_MAX_HUB_KEYS)",
+                           cap);
+    memcpy(keys[(*n)++], id.sign, 32);
+    return 0;
+}
+
+int
+hub_rotate_chain(const char *dir, uint8_t (*keys)[32], size_t cap, size_t *n,
+                 struct ewh_err *err)
+{
+    char path[4096], name[64];
+    unsigned i;
+
+    *n = 0;
+    for (i = 1;; i++) {
+        snprintf(name, sizeof(name), "hub.pub.retired-%u", i);
+        hub_cmd_path(dir, name, path, sizeof(path));
+        if (access(path, F_OK) != 0)
+            break;
+        if (s_chain_add(path, keys, cap, n, false, err) != 0)
+            return -1;
+    }
+    hub_cmd_path(dir, "hub.pub.old", path, sizeof(path));
+    if (access(path, F_OK) == 0 &&
+        s_chain_add(path, keys, cap, n, true, err) != 0)
+        return -1;
+    hub_cmd_path(dir, "hub.pub", path, sizeof(path));
+    return s_chain_add(path, keys, cap, n, false, err);
+}
+
+/* Keep the retiring public key in the chain: DIR/hub.pub.retired-N, N
+ * the first free number.  -1 (said) when it cannot be written. */
+static int
+s_retire(const char *dir, const struct ewh_pubid *cur)
+{
+    struct ewh_err err = {0};
+    char path[4096], name[64];
+    unsigned i;
+
+    for (i = 1; i <= EWH_MAX_HUB_KEYS; i++) {
+        snprintf(name, sizeof(name), "hub.pub.retired-%u", i);
+        hub_cmd_path(dir, name, path, sizeof(path));
+        if (access(path, F_OK) != 0)
+            break;
+    }
+    if (i > EWH_MAX_HUB_KEYS) {
+        hub_cmd_fail("rotate-keys: %u hub keys retired already "
+                     "(EWH_MAX_HUB_KEYS)",
+                     EWH_MAX_HUB_KEYS);
+        return -1;
+    }
+    if (ewh_pubid_save(cur, path, &err) != 0) {
+        hub_cmd_fail("rotate-keys: %s", err.reason);
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -187,7 +267,8 @@ hub_cmd_rotate(int argc, char **argv)
                             "hub.pub.next");
     }
     ewh_secret_destroy(&key);
-    if (s_rename(dir, "hub.key", "hub.key.old") != 0 ||
+    if (s_retire(dir, &cur) != 0 ||
+        s_rename(dir, "hub.key", "hub.key.old") != 0 ||
         s_rename(dir, "hub.pub", "hub.pub.old") != 0 ||
         s_rename(dir, "hub.key.next", "hub.key") != 0 ||
         s_rename(dir, "hub.pub.next", "hub.pub") != 0 || s_bump(dir, &v) != 0)

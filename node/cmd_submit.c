@@ -8,6 +8,7 @@
 
 #include "action.h"
 #include "cmd.h"
+#include "linkstate.h"
 
 struct s_args {
     const char *dir, *level, *to, *category, *title, *body, *body_file;
@@ -122,6 +123,12 @@ node_cmd_submit(int argc, char **argv)
                                         "both");
     if (node_cmd_open_dir(&d, a.dir, true, "submit") != 0)
         return 1;
+    /* Say what keeps it from leaving; a node the hub refuses queues
+     * nothing (linkstate.h). */
+    if (node_linkstate_hint(&d, "submit", stderr) == NODE_LS_REFUSED) {
+        ewh_err_set(&err, EWH_E_REVOKED, "nothing queued");
+        goto fail;
+    }
     memset(&q, 0, sizeof(q));
     if (a.body_file != NULL) {
         if (node_cmd_read_file(a.body_file, EWH_MAX_BODY_BYTES, &body,

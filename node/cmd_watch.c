@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "linkstate.h"
 #include "render.h"
 #include "ewh/limits.h"
 
@@ -342,7 +343,7 @@ node_cmd_watch(int argc, char **argv)
     const char *dir = NULL;
     int64_t start = 0, dv = 0, last_dv = -1;
     long tmo = 0;
-    int ch, rc = 0;
+    int ch, rc = 0, link;
 
     while ((ch = getopt_long(argc, argv, "d:l:je:t:h", opts, NULL)) != -1) {
         switch (ch) {
@@ -396,7 +397,9 @@ node_cmd_watch(int argc, char **argv)
 
     /* New arrivals. */
     f.unacked = false;
+    link = node_linkstate_follow(&d, "watch", -1, stderr);
     while (!s_stop) {
+        link = node_linkstate_follow(&d, "watch", link, stderr);
         if (node_store_data_version(d.store, &dv, &err) != 0)
             goto fail;
         if (dv != last_dv) {

@@ -31,6 +31,12 @@
 /* Roster */
 #define EWH_MAX_ROSTER_ENTRIES 64u
 #define EWH_MAX_CATEGORIES     64u
+/* Hub keys kept in the rotation chain (DIR/hub.pub.retired-N, hub.pub):
+ * rotations `ewhub audit verify` can follow. */
+#define EWH_MAX_HUB_KEYS 256u
+/* Connections one country may hold at once that the hub keeps track of
+ * (an agent, a reconnect not yet noticed as dead, a stray second client). */
+#define EWH_MAX_NODE_CONNS 8u
 
 /* Text */
 #define EWH_MAX_REASON_BYTES  200u /* refusal reasons, incl. NUL */
