@@ -40,7 +40,8 @@ KEYS = ["hub_accept_per_s", "e2e_per_s", "ack_ms_p50", "ack_ms_p99",
         # Issue 19: same-run ceilings and their ratios, high under a flood.
         "hub_verify_ceiling_per_s", "accept_vs_ceiling",
         "e2e_ceiling_per_s", "e2e_vs_ceiling",
-        "high_flood_ms_p50", "high_flood_ms_p99"]
+        "high_flood_ms_p50", "high_flood_ms_p99",
+        "startup_ms_1m", "status_ms_1m"]
 
 # Sizes: (quick, full)
 SIZES = {
@@ -166,13 +167,12 @@ class Hub:
     def db(self):
         return os.path.join(self.dir, "store.db")
 
-    def start(self):
+    def start(self, listen="tcp://127.0.0.1:*"):
         ep = os.path.join(self.dir, "endpoint")
         if os.path.exists(ep):
             os.unlink(ep)
         self.proc = self.procs.start([EWHUB, "run", "--dir", self.dir,
-                                      "--listen", "tcp://127.0.0.1:*"],
-                                     self.name)
+                                      "--listen", listen], self.name)
         wait_for(lambda: os.path.exists(ep) or self.proc.poll() is not None,
                  30, "hub endpoint")
         if self.proc.poll() is not None:
@@ -342,6 +342,104 @@ def phase_flood(procs, tmp, q, res):
     hub.stop()
     shutil.rmtree(hub.dir)
     for p in (ff, fh2):
+        os.unlink(p)
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def make_backlog(db, deliveries, per_row):
+    """Setup step (not timed): the store's rows of a big backlog written
+    directly, as accepted reports leave them (envelope, fan-out row with
+    every recipient waiting), by copying the one real report the hub
+    accepted with fresh ids.  Copies carry the original's envelope bytes
+    (their ids inside do not match: nothing here opens them)."""
+    rows = -(-deliveries // per_row) - 1
+    c = sqlite3.connect(db, timeout=30)
+    c.execute("PRAGMA journal_mode=WAL")
+    c.execute("PRAGMA synchronous=OFF")
+    with c:
+        c.execute("INSERT INTO envelopes(id, origin, level, created_at,"
+                  " expires_at, received_at, hash, env)"
+                  " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+                  " FROM n WHERE i < ?1)"
+                  " SELECT randomblob(16), e.origin, e.level, e.created_at,"
+                  " e.expires_at, e.received_at, e.hash, e.env"
+                  " FROM n, (SELECT * FROM envelopes ORDER BY rowid LIMIT 1) e",
+                  (rows,))
+        c.execute("INSERT INTO fanout(seq, rcpts, level, expires_at,"
+                  " queued_at, waiting)"
+                  " SELECT e.rowid, f.rcpts, f.level, f.expires_at,"
+                  " f.queued_at, f.waiting FROM envelopes e,"
+                  " (SELECT * FROM fanout ORDER BY seq LIMIT 1) f"
+                  " WHERE e.rowid > (SELECT max(seq) FROM fanout)")
+    c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    c.close()
+    return (rows + 1) * per_row
+
+
+def phase_restart(procs, tmp, q, res):
+    """A hub restarted with 1,000,000 queued deliveries (100,000 with
+    --quick): time from `ewhub run` to HR's first high delivery (HR
+    connecting as the hub starts), and `ewhub status` with it running."""
+    want = 1000000
+    hub = Hub(procs, tmp, "hub-restart", COUNTRIES, FAST_CONF)
+    origin, others = COUNTRIES[0], COUNTRIES[1:]
+    f1 = os.path.join(tmp, "restart-low.envs")
+    fh = os.path.join(tmp, "restart-high.envs")
+    seal(hub, origin, others, 1, "low", f1, body=256)
+    seal(hub, "BG", ["HR"], 1, "high", fh)
+    hub.start()
+    hub.bench("submit", origin, "--in", f1, "--window", 1)
+    hub.stop()
+    t = time.monotonic()
+    n = make_backlog(hub.db(), want, len(others))
+    res["restart_setup_s"] = time.monotonic() - t
+    # The high report comes last: the newest row of the store.
+    hub.start()
+    hub.bench("submit", "BG", "--in", fh, "--window", 1)
+    hub.stop()
+    res["restart_deliveries"] = n + 1
+    log("restart: %d queued deliveries (setup %.1fs)" %
+        (n + 1, res["restart_setup_s"]))
+    port = free_port()
+    ep = "tcp://127.0.0.1:%d" % port
+    out = os.path.join(tmp, "first.out")
+    first = procs.start([EWH_BENCH, "first", "--key", hub.key("HR"),
+                         "--hub-pub", hub.pub, "--endpoint", ep,
+                         "--timeout", 120], "first",
+                        stdout=open(out, "wb"))
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    hub.start(listen=ep)
+    first.wait(150)
+    with open(out) as f:
+        r = json.loads([x for x in f if x.strip()][-1])
+    res["startup_ms_1m"] = (r["first_high_us"] / 1e6 - t0) * 1000
+    res["restart_detail"] = r
+    times = []
+    for _ in range(5):
+        t = time.monotonic()
+        run([EWHUB, "status", "--dir", hub.dir, "--json"])
+        times.append((time.monotonic() - t) * 1000)
+    times.sort()
+    res["status_ms_1m"] = times[len(times) // 2]
+    res["status_ms_all"] = times
+    st = json.loads(run([EWHUB, "status", "--dir", hub.dir, "--json"]))
+    res["restart_status_running"] = st.get("running")
+    res["restart_status_queued"] = st.get("totals", {}).get("queued")
+    hub.stop()
+    if os.environ.get("EWH_BENCH_KEEP_RESTART"):
+        log("kept %s" % hub.dir)
+        return
+    shutil.rmtree(hub.dir)
+    for p in (f1, fh):
         os.unlink(p)
 
 
@@ -538,7 +636,8 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--details")
     ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--only", choices=["accept", "backlog", "flood", "e2e"],
+    ap.add_argument("--only", choices=["accept", "backlog", "flood", "e2e",
+                                       "restart"],
                     help="run one phase (for profiling; no --json)")
     a = ap.parse_args()
     q = 0 if a.quick else 1
@@ -551,7 +650,7 @@ def main():
     try:
         for name, fn in (("accept", phase_accept),
                          ("backlog", phase_backlog), ("flood", phase_flood),
-                         ("e2e", phase_e2e)):
+                         ("e2e", phase_e2e), ("restart", phase_restart)):
             if a.only in (None, name):
                 fn(procs, tmp, q, res)
         ok = True

@@ -32,6 +32,12 @@
  *                         [--body-bytes B] [--level L]
  *       Bulk `ewnode submit`: seals N reports with the node's key and puts
  *       them in its outbox through node/store.c, 1000 per transaction. *
+ *   ewh-bench first --key RECIPIENT --hub-pub P --endpoint E [--timeout S]
+ *       Connects (re-trying every 10 ms, so it may start before the hub)
+ *       and waits for the first delivery of a high report; prints the
+ *       CLOCK_MONOTONIC microsecond it came at and how many deliveries
+ *       came before it.  --in is not needed.
+ *
  *   ewh-bench ceiling --key ORIGIN --rkey RECIPIENT --pubs DIR --to CC,...
  *                     [--body-bytes B] [--seconds S] [--threads N]
  *                     [--count IDS]
@@ -1008,6 +1014,48 @@ s_high(const struct s_opts *o, const struct ewh_pubid *hub)
     return h.n_lat > 0 ? 0 : 1;
 }
 
+/* ---- first: the first high delivery after a hub starts ---- */
+
+static int
+s_first(const struct s_opts *o, const struct ewh_pubid *hub)
+{
+    void *ctx = zmq_ctx_new();
+    struct s_conn c;
+    int ivl = 10;
+    int64_t deadline = ewh_mono_ms() + (int64_t)(o->timeout * 1000);
+    uint64_t before = 0;
+    ewh_frame_t *f;
+
+    s_conn_open(ctx, &c, o->key, hub, o->endpoint);
+    if (zmq_setsockopt(c.sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) != 0)
+        fatalx("reconnect: %s", zmq_strerror(zmq_errno()));
+    s_hello(&c, (uint32_t)o->credit);
+    while (ewh_mono_ms() < deadline) {
+        zmq_pollitem_t it = {c.sock, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, 100) <= 0)
+            continue;
+        while ((f = s_recv(c.sock)) != NULL) {
+            struct ewh_header hdr;
+            if (f->msg_case == EWH__FRAME__MSG_DELIVER &&
+                ewh_envelope_peek(f->deliver->envelope.data,
+                                  f->deliver->envelope.len, &hdr, NULL) == 0) {
+                if (hdr.level == EWH_LEVEL_HIGH) {
+                    printf("{\"mode\":\"first\",\"first_high_us\":%lld,"
+                           "\"delivered_before\":%llu}\n",
+                           (long long)s_us(), (unsigned long long)before);
+                    ewh_frame_destroy(&f);
+                    s_conn_close(&c);
+                    zmq_ctx_term(ctx);
+                    return 0;
+                }
+                before++;
+            }
+            ewh_frame_destroy(&f);
+        }
+    }
+    fatalx("no high delivery within %.0fs", o->timeout);
+}
+
 /* ---- fill-outbox: bulk ewnode submit ---- */
 
 static int
@@ -1116,9 +1164,9 @@ main(int argc, char **argv)
     o.seconds = 5;
     ewh_log_init("ewh-bench", EWH_LOG_WARN);
     if (argc < 2)
-        fatalx(
-            "usage: ewh-bench seal|submit|flood|high|fill-outbox|ceiling ... "
-            "(see tests/bench/ewh-bench.c)");
+        fatalx("usage: ewh-bench "
+               "seal|submit|flood|high|first|fill-outbox|ceiling ... "
+               "(see tests/bench/ewh-bench.c)");
     cmd = argv[1];
     argc--;
     argv++;
@@ -1197,6 +1245,12 @@ main(int argc, char **argv)
         return s_fill_outbox(&o);
     if (strcmp(cmd, "ceiling") == 0)
         return s_ceiling(&o);
+    if (strcmp(cmd, "first") == 0 && o.key != NULL && o.hub_pub != NULL &&
+        o.endpoint != NULL) {
+        if (ewh_pubid_load(o.hub_pub, &hub, &err) != 0)
+            fatalx("%s", err.reason);
+        return s_first(&o, &hub);
+    }
     if (o.key == NULL || o.hub_pub == NULL || o.endpoint == NULL ||
         o.in == NULL)
         fatalx("%s needs --key, --hub-pub, --endpoint and --in", cmd);
