@@ -41,7 +41,9 @@ KEYS = ["hub_accept_per_s", "e2e_per_s", "ack_ms_p50", "ack_ms_p99",
         "hub_verify_ceiling_per_s", "accept_vs_ceiling",
         "e2e_ceiling_per_s", "e2e_vs_ceiling",
         "high_flood_ms_p50", "high_flood_ms_p99",
-        "startup_ms_1m", "status_ms_1m"]
+        "startup_ms_1m", "status_ms_1m",
+        "slow_link_high_ms_p50", "slow_link_high_ms_p99",
+        "slow_link_target_ms"]
 
 # Sizes: (quick, full)
 SIZES = {
@@ -443,6 +445,54 @@ def phase_restart(procs, tmp, q, res):
         os.unlink(p)
 
 
+SLOW_RATE_BPS = 1000000
+SLOW_DELAY_MS = 50  # one way: RTT 100 ms
+
+
+def phase_slowlink(procs, tmp, q, res):
+    """HR on a 1 Mbit/s link with 100 ms RTT (tests/bench/slowlink.py)
+    while a backlog of low reports drains to it; BG sends HR a high report
+    every 500 ms.  Figure: BG's submit sent -> the high stored at HR."""
+    n_low = 3000
+    secs = 8 if q == 0 else 20
+    hub = Hub(procs, tmp, "hub-slow", ["RS", "HR", "BG"], FAST_CONF)
+    fl = os.path.join(tmp, "slow-low.envs")
+    fh = os.path.join(tmp, "slow-high.envs")
+    seal(hub, "RS", ["HR"], n_low, "low", fl)
+    s = seal(hub, "BG", ["HR"], 200, "high", fh)
+    hub.start()
+    r = hub.bench("submit", "RS", "--in", fl, "--window", 2000)
+    if r["accepted"] != n_low:
+        raise RuntimeError("slowlink fill: %r" % r)
+    port = free_port()
+    link = procs.start([sys.executable, os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "slowlink.py"), port,
+        hub.endpoint.rsplit(":", 1)[1], SLOW_RATE_BPS, SLOW_DELAY_MS],
+        "slowlink", stdout=subprocess.PIPE)
+    link.stdout.readline()
+    log("slowlink: %d lows of %d bytes queued for HR behind 1 Mbit/s, "
+        "RTT %d ms; a high every 500 ms for %ds" %
+        (n_low, s["envelope_bytes"], 2 * SLOW_DELAY_MS, secs))
+    r = run_json([EWH_BENCH, "high", "--key", hub.key("BG"), "--rkey",
+                  hub.key("HR"), "--hub-pub", hub.pub, "--endpoint",
+                  hub.endpoint, "--rendpoint", "tcp://127.0.0.1:%d" % port,
+                  "--in", fh, "--db", os.path.join(tmp, "recv-slow.db"),
+                  "--seconds", secs, "--interval-ms", 500, "--timeout",
+                  secs + 60], timeout=secs + 120)
+    rtt = 2 * SLOW_DELAY_MS
+    tx_ms = s["envelope_bytes"] * 8.0 / SLOW_RATE_BPS * 1000
+    res["slow_link_high_ms_p50"] = r["high_p50_ms"]
+    res["slow_link_high_ms_p99"] = r["high_p99_ms"]
+    res["slow_link_target_ms"] = 2 * rtt + tx_ms + 50
+    res["slow_link_detail"] = dict(r, rtt_ms=rtt, rate_bps=SLOW_RATE_BPS,
+                                   high_tx_ms=tx_ms)
+    procs.stop(link)
+    hub.stop()
+    shutil.rmtree(hub.dir)
+    for p in (fl, fh):
+        os.unlink(p)
+
+
 class InboxCounter:
     """Counts a node's stored incoming reports, polled while the agents
     run.  The read-only connection stays open between polls: opening one
@@ -637,7 +687,7 @@ def main():
     ap.add_argument("--details")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--only", choices=["accept", "backlog", "flood", "e2e",
-                                       "restart"],
+                                       "restart", "slowlink"],
                     help="run one phase (for profiling; no --json)")
     a = ap.parse_args()
     q = 0 if a.quick else 1
@@ -650,7 +700,8 @@ def main():
     try:
         for name, fn in (("accept", phase_accept),
                          ("backlog", phase_backlog), ("flood", phase_flood),
-                         ("e2e", phase_e2e), ("restart", phase_restart)):
+                         ("e2e", phase_e2e), ("restart", phase_restart),
+                         ("slowlink", phase_slowlink)):
             if a.only in (None, name):
                 fn(procs, tmp, q, res)
         ok = True

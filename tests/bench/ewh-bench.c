@@ -20,13 +20,14 @@
  *
  *   ewh-bench high --key SENDER --rkey RECIPIENT --hub-pub P --endpoint E
  *                  --in HIGHFILE --db PATH [--credit N] [--backlog M]
- *                  [--interval-ms I] [--seconds S]
+ *                  [--interval-ms I] [--seconds S] [--rendpoint E2]
  *       The recipient connects with credit N, verifies and opens every
  *       delivery, stores it in SQLite (WAL, synchronous=FULL, one commit
  *       per poll turn) and acknowledges after the commit, like ewnode's
  *       agent.  Meanwhile the sender submits one high report of HIGHFILE
  *       every I ms, until M other (low) deliveries have been stored, or for
  *       S seconds when M is 0.  Latency: submit sent → high stored.
+ *       The recipient connects to E2 when given (a slow link's proxy).
  *
  *   ewh-bench fill-outbox --dir NODEDIR --to CC,CC... --count N
  *                         [--body-bytes B] [--level L]
@@ -77,7 +78,7 @@
 
 struct s_opts {
     const char *key, *rkey, *hub_pub, *endpoint, *in, *out, *pubs, *to, *db;
-    const char *dir;
+    const char *dir, *rendpoint;
     enum ewh_level level;
     long count, body_bytes, window, credit, backlog, interval_ms, threads;
     double timeout, seconds;
@@ -937,7 +938,8 @@ s_high(const struct s_opts *o, const struct ewh_pubid *hub)
     s_rstore_open(&h.st, o->db);
     s_conn_open(ctx, &h.snd, o->key, hub, o->endpoint);
     s_wait_roster(&h.snd, hub, 20);
-    s_conn_open(ctx, &h.rcv, o->rkey, hub, o->endpoint);
+    s_conn_open(ctx, &h.rcv, o->rkey, hub,
+                o->rendpoint != NULL ? o->rendpoint : o->endpoint);
     s_hello(&h.rcv, (uint32_t)o->credit);
     t0 = s_us();
     end = ewh_mono_ms() + (int64_t)(o->seconds * 1000);
@@ -1146,6 +1148,7 @@ main(int argc, char **argv)
         {"timeout", required_argument, NULL, 'T'},
         {"seconds", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 'N'},
+        {"rendpoint", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0}};
     struct s_opts o;
     struct ewh_err err = {0};
@@ -1232,6 +1235,9 @@ main(int argc, char **argv)
             break;
         case 'N':
             o.threads = atol(optarg);
+            break;
+        case 'R':
+            o.rendpoint = optarg;
             break;
         default:
             return 2;
