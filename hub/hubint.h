@@ -89,6 +89,7 @@ struct hub_pend {
     struct hub_from from;
     uint8_t *env;
     size_t len;
+    bool high; /* level high in its (unverified) header */
 };
 
 struct hub_admit {
@@ -99,6 +100,7 @@ struct hub_admit {
     size_t n_vpend, cap_vpend;
     struct hub_verify_job *jobs;
     size_t cap_jobs;
+    size_t n_high; /* high submits in pend: they jump the queue */
     struct hub_ratelog {
         char cc[EWH_CC_BYTES];
         int64_t at_ms;       /* last rate refusal logged */

@@ -185,8 +185,8 @@ s_stat(hub_store_t *st, const char *sql, const char *what, int64_t now,
 }
 
 int
-hub_store_stats(hub_store_t *st, int64_t now, hub_stat_fn fn, void *ctx,
-                struct ewh_err *err)
+hub_store_stats(hub_store_t *st, int64_t now, bool oldest, hub_stat_fn fn,
+                void *ctx, struct ewh_err *err)
 {
     sqlite3_stmt *s;
     char cc[EWH_CC_BYTES];
@@ -195,6 +195,8 @@ hub_store_stats(hub_store_t *st, int64_t now, hub_stat_fn fn, void *ctx,
     if (s_stat(st, s_st_sent, "sent", now, fn, ctx, err) != 0 ||
         s_stat(st, s_st_recv, "received", now, fn, ctx, err) != 0)
         return -1;
+    if (!oldest)
+        return 0;
     if ((s = ewh_db_stmt(st->db, s_st_oldest, err)) == NULL)
         return -1;
     while ((rc = ewh_db_step(st->db, s, "oldest queued", err)) == 1) {

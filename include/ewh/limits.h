@@ -107,6 +107,13 @@
 #define EWH_HUB_NONHIGH_WINDOW 96u /* low and medium */
 /* Traffic events waiting for a transaction (more are counted, dropped). */
 #define EWH_HUB_MAX_PENDING_EVENTS 10000u
+/* libzmq I/O threads (CURVE en/decryption): a flooding peer's decryption
+ * does not hold every other connection's frames. */
+#define EWH_HUB_IO_THREADS 2
+/* High submits read while the verify pool is busy are verified on the loop
+ * thread at once, at most this many a turn (docs/performance.md, "High
+ * under a flood"). */
+#define EWH_HUB_VERIFY_HIGH_INLINE 64u
 
 /* Node agent (node/agent_int.h has its timers) */
 #define EWH_NODE_SUBMIT_WINDOW 256u /* submits in flight, unacknowledged */
