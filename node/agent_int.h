@@ -47,7 +47,12 @@
 #define NODE_ALT_MS         1500  /* down this long: try announced keys */
 #define NODE_ALT_FAILED_MS  300   /* ... after a failed handshake */
 #define NODE_REOPEN_MS      1000  /* a failed socket re-open: retry */
-#define NODE_FAST_POLL_MS   20    /* Hello or submits waiting to go */
+/* After a handshake refused (ZAP) or failed, libzmq ends the session and
+ * never reconnects: the agent opens the socket again, with a backoff
+ * doubling from ..._MIN to ..._MAX (EWH_NODE_REFUSED_REOPEN_*_MS). */
+#define NODE_REFUSED_MIN_MS ((int64_t)EWH_NODE_REFUSED_REOPEN_MIN_MS)
+#define NODE_REFUSED_MAX_MS ((int64_t)EWH_NODE_REFUSED_REOPEN_MAX_MS)
+#define NODE_FAST_POLL_MS   20 /* Hello or submits waiting to go */
 
 /* ---- state, by owner ---- */
 
@@ -71,6 +76,9 @@ struct node_link {
     int64_t down_since;
     bool alt_now;
     int64_t reopen_at; /* > 0: the socket is closed; open it again then */
+    /* A handshake failed on this socket; libzmq will not try again. */
+    bool hs_failed;
+    int64_t refused_at, refused_backoff; /* the last re-open after one */
 };
 
 struct node_flight {

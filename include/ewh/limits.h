@@ -57,4 +57,11 @@
 #define EWH_NODE_SUBMIT_WINDOW 256u /* submits in flight, unacknowledged */
 #define EWH_NODE_TURN_FRAMES   256u /* frames read from the hub per turn */
 
+/* Hardening, second round (issue 16; docs/operations.md "Limits of the
+ * second hardening round") */
+/* An agent whose handshake the hub refused opens its socket again after
+ * a backoff doubling from MIN to MAX ms (libzmq gives up on its own). */
+#define EWH_NODE_REFUSED_REOPEN_MIN_MS 1000
+#define EWH_NODE_REFUSED_REOPEN_MAX_MS 30000
+
 #endif
