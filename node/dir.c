@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ewh/db.h"
 #include "ewh/keyfile.h"
 
 const char *
@@ -70,6 +71,11 @@ node_dir_open(struct node_dir *d, const char *path, bool with_secret,
         }
     }
     node_dir_file(d, "store.db", f, sizeof(f));
+    /* `ewnode init` made the store: missing or empty now, it was lost. */
+    if (ewh_db_must_exist(f, err) != 0) {
+        node_dir_close(d);
+        return -1;
+    }
     if ((d->store = node_store_open(f, true, err)) == NULL) {
         node_dir_close(d);
         return -1;

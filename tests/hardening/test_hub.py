@@ -5,7 +5,7 @@ reads the roster as it is now, not the loop's copy of up to 250 ms ago)."""
 
 import time
 
-from ewhtest import HubCase, main, of_type, wait_for
+from ewhtest import HubCase, node_main, of_type, wait_for
 
 
 class RevokeWindow(HubCase):
@@ -35,4 +35,4 @@ class RevokeWindow(HubCase):
 
 
 if __name__ == "__main__":
-    main()
+    node_main()

@@ -5,7 +5,7 @@ country was enrolled) reconnects by itself once the hub admits it."""
 
 import os
 
-from ewhtest import EWHUB, NodeCase, main, wait_for
+from ewhtest import EWHUB, NodeCase, node_main, wait_for
 
 
 class RefusedThenEnrolled(NodeCase):
@@ -40,4 +40,4 @@ class RefusedThenEnrolled(NodeCase):
 
 
 if __name__ == "__main__":
-    main()
+    node_main()
