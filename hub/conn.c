@@ -284,6 +284,35 @@ hub_conn_send_ack(struct hub *h, const struct hub_from *to,
 
 /* ---- frames from nodes ---- */
 
+/* A node holds a checkpoint we signed at a length beyond our chain: this
+ * hub lost acknowledged reports (a damaged WAL, a restore).  Said at
+ * error, counted, shown in status, and told to the node. */
+static void
+s_check_chain(struct hub *h, struct hub_peer *n, const struct hub_from *from,
+              uint64_t len)
+{
+    char why[EWH_MAX_REASON_BYTES];
+
+    if (len <= h->chain.len) {
+        n->ckpt_ahead = 0;
+        return;
+    }
+    n->ckpt_ahead = len;
+    h->n.audit_behind++;
+    h->status_due = true;
+    hub_metrics_audit_behind(h->m);
+    ewh_log_errx("audit: %s holds a checkpoint at length %llu, beyond this "
+                 "hub's chain (%llu): the hub lost acknowledged reports "
+                 "(damaged store or restore; docs/operations.md)",
+                 n->cc, (unsigned long long)len,
+                 (unsigned long long)h->chain.len);
+    snprintf(why, sizeof(why),
+             "hub audit chain at %llu is behind your checkpoint at %llu: "
+             "the hub lost acknowledged reports",
+             (unsigned long long)h->chain.len, (unsigned long long)len);
+    hub_conn_send_error(h, from->rid, from->rid_len, EWH_E_STORE, why);
+}
+
 static void
 s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
            int fd, const char *key, const Ewh__Hello *m)
@@ -307,6 +336,7 @@ s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
     ewh_log_info("router: %s connected (credit %u, roster %llu, queued %llu)",
                  n->cc, m->credit, (unsigned long long)m->roster_version,
                  (unsigned long long)queued);
+    s_check_chain(h, n, from, m->checkpoint_length);
     hub_roster_send(h, n);
 }
 

@@ -209,6 +209,9 @@ struct hub_evq {
 struct hub_counts {
     uint64_t accepted, duplicate, refused, delivered, expired;
     uint64_t zap_refused, bad_frames, receipts, rebinds;
+    /* issue 16: nodes holding a checkpoint beyond our chain (hellos);
+     * deliveries resent on a stalled session */
+    uint64_t audit_behind, stalled;
 };
 
 struct hub {

@@ -42,6 +42,7 @@ struct hub_peer {
     bool want_fill;         /* something new may be sendable */
     struct hub_bucket bucket; /* submit rate */
     uint32_t pending_submits; /* received, not yet acknowledged */
+    uint64_t ckpt_ahead;      /* its checkpoint is beyond our chain: length */
 };
 
 typedef struct hub_peers hub_peers_t;

@@ -81,9 +81,16 @@ s_on_frame(struct node_agent *a, const uint8_t *buf, size_t len)
         node_outbox_on_notice(a, f->notice);
         break;
     case EWH__FRAME__MSG_ERROR:
-        ewh_log_warnx("agent: hub error %s: %s",
-                      ewh_errcode_name((enum ewh_errcode)f->error->code),
-                      f->error->reason);
+        if (f->error->code == EWH_E_STORE)
+            /* The hub's store failed or lost data (its audit chain behind
+             * our checkpoint): the operator must act. */
+            ewh_log_errx("agent: hub error %s: %s",
+                         ewh_errcode_name((enum ewh_errcode)f->error->code),
+                         f->error->reason);
+        else
+            ewh_log_warnx("agent: hub error %s: %s",
+                          ewh_errcode_name((enum ewh_errcode)f->error->code),
+                          f->error->reason);
         break;
     default:
         ewh_log_debug("agent: ignored %s", ewh_frame_name(f));

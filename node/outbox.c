@@ -151,6 +151,25 @@ node_outbox_pump(struct node_agent *a)
 
 /* ---- SubmitAck ---- */
 
+/* A checkpoint shorter than the longest we hold: the hub's audit chain
+ * went back, so it lost reports it had acknowledged (a damaged store, a
+ * restore).  The hub says so too when our Hello names the longer one. */
+static void
+s_check_chain(struct node_agent *a, const struct ewh_checkpoint *cp)
+{
+    struct ewh_err err = {0};
+    uint64_t held = 0;
+
+    if (node_store_checkpoint_length(a->d->store, &held, &err) != 0 ||
+        cp->length >= held)
+        return;
+    ewh_log_errx("agent: AUDIT: the hub's chain is at length %llu, behind "
+                 "its own checkpoint at %llu that this node holds: the hub "
+                 "lost acknowledged reports (ewnode audit; resubmit from "
+                 "ewnode outbox what was sent after that)",
+                 (unsigned long long)cp->length, (unsigned long long)held);
+}
+
 /* The audit checkpoint an ack carries: verified against the pinned hub
  * key and stored once (a batch's acks all carry the same one). */
 static void
@@ -175,11 +194,14 @@ s_keep_checkpoint(struct node_agent *a, const Ewh__Checkpoint *c,
         free(raw); /* verified and stored with an earlier ack */
         return;
     }
-    if (ewh_checkpoint_verify(raw, len, a->d->hub.sign, &cp, &err) != 0)
+    if (ewh_checkpoint_verify(raw, len, a->d->hub.sign, &cp, &err) != 0) {
         ewh_log_warnx("agent: bad audit checkpoint with id=%s: %s", id,
                       err.reason);
-    else if (node_store_checkpoint_put(a->d->store, cp.length, cp.head, cp.time,
-                                       raw, len, &err) != 0)
+        goto out;
+    }
+    s_check_chain(a, &cp);
+    if (node_store_checkpoint_put(a->d->store, cp.length, cp.head, cp.time, raw,
+                                  len, &err) != 0)
         ewh_log_warnx("agent: checkpoint: %s", err.reason);
     else {
         free(q->cp_raw);
@@ -187,6 +209,7 @@ s_keep_checkpoint(struct node_agent *a, const Ewh__Checkpoint *c,
         q->cp_len = len;
         raw = NULL;
     }
+out:
     free(raw);
 }
 

@@ -1,9 +1,15 @@
 """Issue 16, a country goes dark: real ewhub and ewnode agents.
 
 Item 1: an agent whose handshake the hub refused (started before its
-country was enrolled) reconnects by itself once the hub admits it."""
+country was enrolled) reconnects by itself once the hub admits it.
+Item 10: a hub that lost acknowledged reports (its store restored from an
+older copy, as a damaged WAL does) hears a Hello naming a checkpoint beyond
+its chain: both sides say so at error, the hub counts it and shows it in
+status."""
 
+import json
 import os
+import shutil
 
 from ewhtest import EWHUB, NodeCase, node_main, wait_for
 
@@ -37,6 +43,61 @@ class RefusedThenEnrolled(NodeCase):
                           body="b")
         self.wait_inbox(dirs["HR"], rid)
         self.assertTrue(hr.alive() and rs.alive())
+
+
+class HubLostReports(NodeCase):
+
+    def test_checkpoint_ahead_of_the_hub_is_loud(self):
+        dirs = self.region(["RS", "HR"])
+        hub = self.path("hub")
+        port = self.endpoint.rsplit(":", 1)[1]
+        rs = self.agent_start(dirs["RS"])
+        hr = self.agent_start(dirs["HR"])
+        for d in dirs.values():
+            self.wait_ready(d)
+        backup = self.path("before.db")
+        self.run_cmd([EWHUB, "backup", "--dir", hub, backup])
+        rids = [self.submit(dirs["RS"], to="HR", level="high",
+                            category="cyber", title="t%d" % i, body="b")
+                for i in range(3)]
+        for rid in rids:
+            self.wait_inbox(dirs["HR"], rid)
+        wait_for(lambda: all(m["state"] != "queued" for m in
+                             self.outbox(dirs["RS"])), 30,
+                 what="RS's reports acknowledged")
+        # The hub loses them: its store goes back to the copy from before.
+        self.hub_proc.term()
+        for ext in ("", "-wal", "-shm"):
+            f = os.path.join(hub, "store.db" + ext)
+            if os.path.exists(f):
+                os.unlink(f)
+        shutil.copy(backup, os.path.join(hub, "store.db"))
+        os.chmod(os.path.join(hub, "store.db"), 0o600)
+        self.hub_start(port=port, name="hub2")
+        hub2 = self.hub_proc
+        wait_for(lambda: "RS holds a checkpoint at length 3, beyond this "
+                 "hub's chain (0)" in hub2.logtext(), 30,
+                 what="hub says it lost reports")
+        self.assertIn("error", hub2.logtext().split("RS holds a checkpoint")
+                      [0].rsplit("\n", 1)[-1])
+
+        def st():
+            with open(os.path.join(hub, "status.json")) as f:
+                j = json.load(f)
+            return j if j["audit_behind"] >= 1 else None
+        j = wait_for(st, 20, what="status.json audit_behind")
+        self.assertEqual(j["nodes"]["RS"]["checkpoint_ahead"], 3)
+        out = self.run_cmd([EWHUB, "status", "--dir", hub]).stdout.decode()
+        self.assertIn("AUDIT:", out)
+        wait_for(lambda: "hub audit chain at 0 is behind your checkpoint at "
+                 "3" in rs.logtext(), 20, what="RS told by the hub")
+        # RS sees it itself from the next checkpoint, however the hub acts.
+        self.submit(dirs["RS"], to="HR", level="high", category="cyber",
+                    title="after", body="b")
+        wait_for(lambda: "AUDIT: the hub's chain is at length 1, behind its "
+                 "own checkpoint at 3" in rs.logtext(), 30,
+                 what="RS notices the chain went back")
+        self.assertTrue(hr.alive() and rs.alive() and hub2.alive())
 
 
 if __name__ == "__main__":
