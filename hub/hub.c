@@ -183,6 +183,7 @@ s_tick(struct hub *h, int64_t now)
     size_t i;
 
     hub_deliver_expire(h);
+    hub_deliver_stalled(h);
     hub_retention_tick(h->st, h->cfg, now);
     for (i = 0; i < hub_peers_count(h->peers); i++)
         hub_peers_at(h->peers, i)->want_fill = true;

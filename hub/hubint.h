@@ -323,6 +323,8 @@ void hub_receipt_on(struct hub *h, struct hub_peer *n,
 void hub_deliver_fill(struct hub *h);
 /* One expiry sweep (its own transaction). */
 void hub_deliver_expire(struct hub *h);
+/* Resend what a live session left unacknowledged past stall_resend. */
+void hub_deliver_stalled(struct hub *h);
 
 /* ---- rosterpush.c ---- */
 

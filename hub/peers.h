@@ -43,6 +43,8 @@ struct hub_peer {
     struct hub_bucket bucket; /* submit rate */
     uint32_t pending_submits; /* received, not yet acknowledged */
     uint64_t ckpt_ahead;      /* its checkpoint is beyond our chain: length */
+    int64_t progress_ms;      /* mono ms: last ack, or first send into an empty
+                                 window (the stalled-session rule, deliver.c) */
 };
 
 typedef struct hub_peers hub_peers_t;

@@ -63,5 +63,9 @@
  * a backoff doubling from MIN to MAX ms (libzmq gives up on its own). */
 #define EWH_NODE_REFUSED_REOPEN_MIN_MS 1000
 #define EWH_NODE_REFUSED_REOPEN_MAX_MS 30000
+/* The stalled-session rule: a live session whose deliveries wait
+ * unacknowledged this long, nothing acknowledged meanwhile, gets them
+ * again (ewhub.conf [limits] stall_resend). */
+#define EWH_DEFAULT_STALL_RESEND_S 30
 
 #endif

@@ -5,11 +5,16 @@ country was enrolled) reconnects by itself once the hub admits it.
 Item 10: a hub that lost acknowledged reports (its store restored from an
 older copy, as a damaged WAL does) hears a Hello naming a checkpoint beyond
 its chain: both sides say so at error, the hub counts it and shows it in
-status."""
+status.
+Item 3: a recipient whose store could not take its deliveries (its disk
+full; here another process holds its write lock) gets them all once it
+can, on the same session, without a restart or a reconnect."""
 
 import json
 import os
 import shutil
+import sqlite3
+import time
 
 from ewhtest import EWHUB, NodeCase, node_main, wait_for
 
@@ -98,6 +103,49 @@ class HubLostReports(NodeCase):
                  "own checkpoint at 3" in rs.logtext(), 30,
                  what="RS notices the chain went back")
         self.assertTrue(hr.alive() and rs.alive() and hub2.alive())
+
+
+class StalledRecipient(NodeCase):
+
+    def test_deliveries_resent_on_a_stalled_session(self):
+        hub = self.path("hub")
+        self.run_cmd([EWHUB, "init", "--dir", hub])
+        with open(os.path.join(hub, "ewhub.conf"), "a") as f:
+            f.write("\n[limits]\nstall_resend = 5s\n")
+        dirs = self.region(["RS", "HR"])
+        rs = self.agent_start(dirs["RS"])
+        hr = self.agent_start(dirs["HR"])
+        for d in dirs.values():
+            self.wait_ready(d)
+        # HR cannot store: another process holds its store's write lock.
+        db = sqlite3.connect(os.path.join(dirs["HR"], "store.db"),
+                             isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            rids = [self.submit(dirs["RS"], to="HR", level="high",
+                                category="cyber", title="t%d" % i, body="b")
+                    for i in range(10)]
+            wait_for(lambda: "cannot store delivery" in hr.logtext() or
+                     "store: begin" in hr.logtext(), 60,
+                     what="HR cannot store its deliveries")
+        finally:
+            db.execute("ROLLBACK")
+            db.close()
+        t0 = time.monotonic()
+        got = wait_for(lambda: (lambda ids: ids if set(rids) <= ids
+                                else None)({m["id"] for m in
+                                            self.inbox(dirs["HR"])}),
+                       60, what="all 10 deliveries in HR's inbox")
+        self.assertEqual(len(got), 10)
+        # On the same session: no reconnect, no restart.
+        self.assertNotIn("disconnected from hub", hr.logtext())
+        self.assertEqual(hr.logtext().count("connected to hub"), 1)
+        self.assertIn("HR: stalled session", self.hub_proc.logtext())
+        with open(os.path.join(hub, "status.json")) as f:
+            self.assertGreaterEqual(json.load(f)["stalled"], 1)
+        self.assertTrue(hr.alive() and rs.alive())
+        sys_t = time.monotonic() - t0
+        self.assertLess(sys_t, 60)
 
 
 if __name__ == "__main__":
