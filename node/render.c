@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "ewh/limits.h"
+
 static json_t *
 s_time(int64_t t)
 {
@@ -32,6 +34,8 @@ node_render_json(const struct node_msg *m, bool with_body)
     json_object_set_new(o, "urgency", json_string(m->urgency));
     json_object_set_new(o, "certainty", json_string(m->certainty));
     json_object_set_new(o, "created_at", s_time(m->created_at));
+    if (!m->outgoing)
+        json_object_set_new(o, "late", json_boolean(node_render_is_late(m)));
     json_object_set_new(o, "expires_at", s_time(m->expires_at));
     a = json_array();
     for (i = 0; i < m->n_recipients; i++)
@@ -95,6 +99,13 @@ node_render_json_line(FILE *f, const struct node_msg *m, bool with_body)
     }
     json_decref(o);
     return rc;
+}
+
+bool
+node_render_is_late(const struct node_msg *m)
+{
+    return !m->outgoing &&
+           m->received_at - m->created_at > EWH_MAX_CLOCK_SKEW_S;
 }
 
 static void
@@ -171,9 +182,15 @@ node_render_line(FILE *f, const struct node_msg *m, bool color)
 
     if (color && m->level == EWH_LEVEL_HIGH)
         fputs("\033[1;31m", f);
+    /* A received report shows when it arrived; one created long before
+     * (a sender's clock behind, or a long outage) says so. */
     fprintf(f, "%s %s %s %-7s %-6s [%s] %s", mark, m->id,
-            ewh_time_format(m->created_at, t, sizeof(t)), m->origin,
-            ewh_type_name(m->type), m->category, m->title);
+            ewh_time_format(m->outgoing ? m->created_at : m->received_at, t,
+                            sizeof(t)),
+            m->origin, ewh_type_name(m->type), m->category, m->title);
+    if (node_render_is_late(m))
+        fprintf(f, " (created %s)",
+                ewh_time_format(m->created_at, t, sizeof(t)));
     if (m->superseded_by[0])
         fprintf(f, " (%s by %s)",
                 m->superseded_type == EWH_TYPE_CANCEL ? "cancelled" : "updated",

@@ -318,7 +318,9 @@ node_store_created_at(node_store_t *s, const char *id, int64_t *out,
     " ORDER BY "
 static const char s_list_level[] = S_LIST "level DESC, seq ASC";
 static const char s_list_oldest[] = S_LIST "seq ASC";
-static const char s_list_newest[] = S_LIST "created_at DESC, seq DESC";
+/* Newest first by arrival (seq), never by the sender's clock: a report
+ * from a clock days behind is listed (and alerted) when it arrives. */
+static const char s_list_newest[] = S_LIST "seq DESC";
 
 int
 node_store_msg_list(node_store_t *s, const struct node_filter *f,

@@ -8,7 +8,9 @@ its chain: both sides say so at error, the hub counts it and shows it in
 status.
 Item 3: a recipient whose store could not take its deliveries (its disk
 full; here another process holds its write lock) gets them all once it
-can, on the same session, without a restart or a reconnect."""
+can, on the same session, without a restart or a reconnect.
+Item 11: a high report from a sender whose clock is 3 days behind is
+listed first in the recipient's inbox (by arrival), flagged late."""
 
 import json
 import os
@@ -16,7 +18,7 @@ import shutil
 import sqlite3
 import time
 
-from ewhtest import EWHUB, NodeCase, node_main, wait_for
+from ewhtest import EWHUB, EWNODE, NodeCase, node_main, wait_for
 
 
 class RefusedThenEnrolled(NodeCase):
@@ -146,6 +148,40 @@ class StalledRecipient(NodeCase):
         self.assertTrue(hr.alive() and rs.alive())
         sys_t = time.monotonic() - t0
         self.assertLess(sys_t, 60)
+
+
+class SenderClockBehind(NodeCase):
+
+    def test_inbox_by_arrival(self):
+        dirs = self.region(["RS", "HR"])
+        self.agent_start(dirs["RS"])
+        self.agent_start(dirs["HR"])
+        for d in dirs.values():
+            self.wait_ready(d)
+        for i in range(5):
+            rid = self.submit(dirs["RS"], to="HR", level="low",
+                              category="cyber", title="n%d" % i, body="b")
+            self.wait_inbox(dirs["HR"], rid)
+        env = dict(os.environ)
+        env["LD_PRELOAD"] = os.environ["EWH_SKEWTIME"]
+        env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + \
+            ":verify_asan_link_order=0"
+        env["EWH_SKEW_S"] = str(-3 * 86400)
+        late = self.run_cmd([EWNODE, "submit", "--dir", dirs["RS"], "--to",
+                             "HR", "--level", "high", "--category", "other",
+                             "--title", "clock behind", "--body", "b"],
+                            env=env).stdout.decode().strip()
+        self.wait_inbox(dirs["HR"], late)
+        ids = [m["id"] for m in self.inbox(dirs["HR"])]
+        self.assertEqual(ids.index(late), 0, "listed %d of %d"
+                         % (ids.index(late) + 1, len(ids)))
+        flags = {m["id"]: m["late"] for m in self.inbox(dirs["HR"])}
+        self.assertTrue(flags[late])
+        self.assertEqual(sum(flags.values()), 1)
+        text = self.ewnode("inbox", "--dir", dirs["HR"]).stdout.decode()
+        first = text.splitlines()[0]
+        self.assertIn(late, first)
+        self.assertIn("(created ", first)
 
 
 if __name__ == "__main__":
