@@ -100,6 +100,7 @@ struct node_outq {
      * same one, verified once. */
     uint8_t *cp_raw;
     size_t cp_len;
+    uint64_t hub_faults; /* notices that contradict our signed fields */
 };
 
 /* A report stored this turn whose delivered receipt is not signed yet. */

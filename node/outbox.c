@@ -288,6 +288,43 @@ fail:
 
 /* ---- Notice: one addressee expired or refused ---- */
 
+/* A Notice{EXPIRED} checked against our own signed expires_at: a report
+ * that never expires, or not yet (beyond the clock skew), did not expire;
+ * the hub dropped it or lies.  1: forged (said at error, counted, noted
+ * beside the addressee), 0: plausible, -1: the store failed. */
+static int
+s_expiry_forged(struct node_agent *a, const char *id, const char *cc)
+{
+    struct ewh_err err = {0};
+    char why[EWH_MAX_REASON_BYTES];
+    int64_t exp = 0, now = ewh_now();
+
+    if (node_store_expires_at(a->d->store, id, &exp, &err) != 0) {
+        if (err.code == EWH_E_NOTFOUND)
+            return 0; /* not ours: the update finds no row either */
+        ewh_log_errx("agent: notice id=%s: %s", id, err.reason);
+        return -1;
+    }
+    if (exp != 0 && exp <= now + EWH_MAX_CLOCK_SKEW_S)
+        return 0;
+    a->out.hub_faults++;
+    if (exp == 0)
+        snprintf(why, sizeof(why),
+                 "hub fault: said expired, but the report never expires");
+    else
+        snprintf(why, sizeof(why),
+                 "hub fault: said expired, but the report expires in %llds",
+                 (long long)(exp - now));
+    ewh_log_errx("agent: HUB FAULT: notice id=%s country=%s: %s (refused; "
+                 "%llu hub faults since start)",
+                 id, cc, why, (unsigned long long)a->out.hub_faults);
+    if (node_store_rcpt_note(a->d->store, id, cc, why, &err) != 0) {
+        ewh_log_errx("agent: notice id=%s: %s", id, err.reason);
+        return -1;
+    }
+    return 1;
+}
+
 void
 node_outbox_on_notice(struct node_agent *a, const Ewh__Notice *n)
 {
@@ -300,14 +337,25 @@ node_outbox_on_notice(struct node_agent *a, const Ewh__Notice *n)
                               : NODE_R_REFUSED;
 
     ewh_hex(n->id.data, EWH_ID_BYTES, id, sizeof(id));
-    ewh_log_warnx("agent: notice id=%s country=%s %s: %s", id, n->country,
-                  node_rstate_name(st), n->reason);
-    if (node_agent_begin(a, &err) != 0 ||
-        node_store_rcpt_update(a->d->store, id, n->country, st,
-                               n->reason[0] ? n->reason : node_rstate_name(st),
-                               n->at > 0 ? n->at : ewh_now(), &err) != 0) {
+    if (node_agent_begin(a, &err) != 0) {
         ewh_log_errx("agent: notice id=%s: %s", id, err.reason);
         return;
+    }
+    switch (st == NODE_R_EXPIRED ? s_expiry_forged(a, id, n->country) : 0) {
+    case -1:
+        return; /* the store failed: the hub sends the notice again */
+    case 1:
+        break; /* a hub fault, noted: acknowledged, never taken */
+    default:
+        ewh_log_warnx("agent: notice id=%s country=%s %s: %s", id, n->country,
+                      node_rstate_name(st), n->reason);
+        if (node_store_rcpt_update(a->d->store, id, n->country, st,
+                                   n->reason[0] ? n->reason
+                                                : node_rstate_name(st),
+                                   n->at > 0 ? n->at : ewh_now(), &err) != 0) {
+            ewh_log_errx("agent: notice id=%s: %s", id, err.reason);
+            return;
+        }
     }
     k.seq = n->seq;
     f.msg_case = EWH__FRAME__MSG_NOTICE_ACK;

@@ -216,7 +216,10 @@ node_render_outbox_line(FILE *f, const struct node_msg *m)
         fputc(')', f);
     for (i = 0; i < m->n_rcpt; i++) {
         fprintf(f, " %s=%s", m->rcpt[i].cc, node_rstate_name(m->rcpt[i].state));
-        if (m->rcpt[i].reason[0] && m->rcpt[i].state >= NODE_R_EXPIRED)
+        /* Final states say why; an accepted one only carries a note of
+         * a hub fault (a forged expiry, outbox.c). */
+        if (m->rcpt[i].reason[0] && (m->rcpt[i].state >= NODE_R_EXPIRED ||
+                                     m->rcpt[i].state == NODE_R_ACCEPTED))
             fprintf(f, "(%s)", m->rcpt[i].reason);
     }
     fputc('\n', f);

@@ -309,6 +309,24 @@ node_store_created_at(node_store_t *s, const char *id, int64_t *out,
     return 0;
 }
 
+int
+node_store_expires_at(node_store_t *s, const char *id, int64_t *out,
+                      struct ewh_err *err)
+{
+    sqlite3_stmt *st =
+        ewh_db_stmt(s->db, "SELECT expires_at FROM msg WHERE id = ?", err);
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (ewh_db_int(s->db, st, "read expires_at", out, err) != 0) {
+        if (err != NULL && err->code == EWH_E_NOTFOUND)
+            ewh_err_set(err, EWH_E_NOTFOUND, "no report %s", id);
+        return -1;
+    }
+    return 0;
+}
+
 /* One statement per order, so that each stays in the cache. */
 #define S_LIST                                                                 \
     "SELECT " NODE_MSG_COLS " FROM msg WHERE dir = ? AND seq > ?"              \

@@ -10,7 +10,10 @@ Item 3: a recipient whose store could not take its deliveries (its disk
 full; here another process holds its write lock) gets them all once it
 can, on the same session, without a restart or a reconnect.
 Item 11: a high report from a sender whose clock is 3 days behind is
-listed first in the recipient's inbox (by arrival), flagged late."""
+listed first in the recipient's inbox (by arrival), flagged late.
+Item 8: a compromised hub moves a queued delivery's expiry into the past;
+the Notice "expired" it then sends contradicts the origin's own signed
+expires_at: refused, said at error, noted beside the addressee."""
 
 import json
 import os
@@ -182,6 +185,42 @@ class SenderClockBehind(NodeCase):
         first = text.splitlines()[0]
         self.assertIn(late, first)
         self.assertIn("(created ", first)
+
+
+class ForgedExpiry(NodeCase):
+
+    def test_notice_contradicting_expires_at_is_refused(self):
+        dirs = self.region(["RS", "HR"])  # HR stays offline
+        hub = self.path("hub")
+        port = self.endpoint.rsplit(":", 1)[1]
+        rs = self.agent_start(dirs["RS"])
+        self.wait_ready(dirs["RS"])
+        never = self.submit(dirs["RS"], to="HR", level="high",
+                            category="cyber", title="no expiry", body="b")
+        later = self.submit(dirs["RS"], to="HR", level="high",
+                            category="cyber", title="expires in 2h",
+                            body="b", expires="2h")
+        for rid in (never, later):
+            self.wait_recipients(dirs["RS"], rid, {"HR": "accepted"})
+        # The hub's operator (or an intruder) forges the expiry.
+        self.hub_proc.term()
+        con = sqlite3.connect(os.path.join(hub, "store.db"))
+        with con:
+            n = con.execute("UPDATE fanout SET expires_at = 1").rowcount
+        con.close()
+        self.assertEqual(n, 2)
+        self.hub_start(port=port, name="hub2")
+        wait_for(lambda: rs.logtext().count("HUB FAULT: notice") >= 2, 30,
+                 what="RS refuses both forged notices")
+        for rid in (never, later):
+            m = [x for x in self.outbox(dirs["RS"]) if x["id"] == rid][0]
+            self.assertEqual(m["recipients"], {"HR": "accepted"})
+            self.assertIn("hub fault: said expired", m["reasons"]["HR"])
+        self.assertIn("never expires", rs.logtext())
+        self.assertIn("error: agent: HUB FAULT", rs.logtext())
+        text = self.ewnode("outbox", "--dir", dirs["RS"]).stdout.decode()
+        self.assertIn("HR=accepted(hub fault: said expired", text)
+        self.assertTrue(rs.alive())
 
 
 if __name__ == "__main__":
