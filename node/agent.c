@@ -249,6 +249,7 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
         node_rekey_reseal_if_due(&a);
         s_poll_store(&a);
         node_link_tick(&a);
+        ewh_log_flush_suppressed();
         node_outbox_pump(&a);
         node_receipts_pump(&a);
         node_link_try_keys(&a);

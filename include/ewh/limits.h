@@ -67,5 +67,9 @@
  * unacknowledged this long, nothing acknowledged meanwhile, gets them
  * again (ewhub.conf [limits] stall_resend). */
 #define EWH_DEFAULT_STALL_RESEND_S 30
+/* Logs: at most EWH_LOG_BURST lines of one kind (call site) per
+ * EWH_LOG_WINDOW_MS; the rest are counted and said in one line. */
+#define EWH_LOG_BURST     20
+#define EWH_LOG_WINDOW_MS 10000
 
 #endif

@@ -1,8 +1,12 @@
 """Issue 16 at the hub, played with ewh-peer against a real ewhub.
 
 Item 12: a country revoked a moment ago cannot connect (the ZAP handler
-reads the roster as it is now, not the loop's copy of up to 250 ms ago)."""
+reads the roster as it is now, not the loop's copy of up to 250 ms ago).
+Item 7: a flood of junk frames from an enrolled node (and of refused
+handshakes) writes a few lines and one count, not a line per frame."""
 
+import json
+import os
 import time
 
 from ewhtest import HubCase, node_main, of_type, wait_for
@@ -32,6 +36,36 @@ class RevokeWindow(HubCase):
         wait_for(lambda: hub.logtext().count("zap: refused") >= len(victims),
                  10, what="refusals logged")
         self.assertTrue(hub.alive())
+
+
+class LogFlood(HubCase):
+
+    def test_repeated_warnings_are_limited_and_counted(self):
+        hubdir, peers, hub = self.hub_with(["RS", "HR"])
+        n = 3000
+        self.peer("submit", peers["RS"], hubdir, "--to", "HR", "--junk",
+                  str(n), ok=False, timeout=180)
+
+        def bad():
+            with open(os.path.join(hubdir, "status.json")) as f:
+                j = json.load(f)
+            return j if j["bad_frames"] >= n else None
+        j = wait_for(bad, 60, what="every junk frame counted")
+        lines = hub.logtext().count("refused frame from=RS")
+        self.assertLessEqual(lines, 100, "one line per junk frame")
+        self.assertGreaterEqual(lines, 1)
+        # What was hidden is said, with its count, within a window or so.
+        wait_for(lambda: "lines like \"router: refused frame from=%s" in
+                 hub.logtext(), 30, what="suppressed count said")
+        said = 0
+        for line in hub.logtext().splitlines():
+            if "lines like \"router: refused frame" in line:
+                said += int(line.split("(", 1)[1].split(" ", 1)[0])
+        wait_for(lambda: json.load(open(os.path.join(
+            hubdir, "status.json")))["log_suppressed"] >= n - lines, 30,
+            what="status log_suppressed")
+        self.assertTrue(hub.alive())
+        self.assertGreater(said, 0)
 
 
 if __name__ == "__main__":
