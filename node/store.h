@@ -147,7 +147,8 @@ EWH_MUST_CHECK int node_store_expires_at(node_store_t *s, const char *id,
                                          int64_t *out, struct ewh_err *err);
 
 /* Set the reason shown for addressee cc of our report id, its state
- * unchanged (a hub fault noted beside it).  Not final states only. */
+ * unchanged (a hub fault noted beside it): queued or accepted only (a
+ * delivered one shows its receipt). */
 EWH_MUST_CHECK int node_store_rcpt_note(node_store_t *s, const char *id,
                                         const char *cc, const char *reason,
                                         struct ewh_err *err);

@@ -159,7 +159,7 @@ node_store_rcpt_note(node_store_t *s, const char *id, const char *cc,
 {
     sqlite3_stmt *st = ewh_db_stmt(s->db,
                                    "UPDATE rcpt SET reason = ?1 WHERE id = ?2 "
-                                   "AND country = ?3 AND state < 4",
+                                   "AND country = ?3 AND state < 2",
                                    err);
 
     if (st == NULL)
