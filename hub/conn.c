@@ -22,7 +22,7 @@ s_options(struct hub *h)
 {
     void *r = h->conn.router;
     int one = 1, hwm = HUB_SNDHWM, rcvhwm = HUB_RCVHWM, hb = HUB_HEARTBEAT_MS;
-    int ttl = HUB_HEARTBEAT_TTL;
+    int ttl = HUB_HEARTBEAT_TTL, hs = EWH_HUB_HANDSHAKE_MS;
     int64_t maxmsg = EWH_MAX_FRAME_BYTES + 1024;
 
     if (zmq_setsockopt(r, ZMQ_CURVE_SERVER, &one, sizeof(one)) != 0 ||
@@ -35,7 +35,8 @@ s_options(struct hub *h)
         zmq_setsockopt(r, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
         zmq_setsockopt(r, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb)) != 0 ||
         zmq_setsockopt(r, ZMQ_HEARTBEAT_TTL, &ttl, sizeof(ttl)) != 0 ||
-        zmq_setsockopt(r, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof(ttl)) != 0)
+        zmq_setsockopt(r, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof(ttl)) != 0 ||
+        zmq_setsockopt(r, ZMQ_HANDSHAKE_IVL, &hs, sizeof(hs)) != 0)
         return -1;
     return 0;
 }
@@ -68,7 +69,9 @@ hub_conn_open(struct hub *h, const char *endpoint, struct ewh_err *err)
                            zmq_strerror(zmq_errno()));
     snprintf(monep, sizeof(monep), "inproc://ewhub-monitor-%u", c->mon_gen++);
     if (zmq_socket_monitor(c->router, monep,
-                           ZMQ_EVENT_DISCONNECTED |
+                           ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPTED |
+                               ZMQ_EVENT_CLOSED |
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
@@ -99,6 +102,7 @@ hub_conn_close(struct hub *h, int linger)
     }
     for (i = 0; h->peers != NULL && i < hub_peers_count(h->peers); i++)
         hub_peer_conn_clear(hub_peers_at(h->peers, i));
+    hub_gate_clear(h);
 }
 
 int
@@ -189,11 +193,16 @@ hub_conn_on_monitor(struct hub *h)
         if (zmq_msg_size(&m) >= 6) {
             memcpy(&ev, zmq_msg_data(&m), 2);
             memcpy(&val, (uint8_t *)zmq_msg_data(&m) + 2, 4);
-            if (ev == ZMQ_EVENT_DISCONNECTED)
+            if (ev == ZMQ_EVENT_ACCEPTED)
+                hub_gate_accepted(h, (int)val);
+            else if (ev != ZMQ_EVENT_DISCONNECTED)
+                hub_gate_done(h, (int)val);
+            if (ev == ZMQ_EVENT_DISCONNECTED) {
+                hub_gate_done(h, (int)val);
                 s_on_disconnect(h, (int)val);
-            else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
+            } else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
                 ewh_log_debug("router: handshake failed (event %u, %u)", ev,
                               val);
         }

@@ -94,6 +94,7 @@ s_setup(struct hub *h, struct ewh_err *err)
     if ((h->zap = zmq_socket(h->zctx, ZMQ_REP)) == NULL ||
         zmq_bind(h->zap, HUB_ZAP_ENDPOINT) != 0)
         return ewh_err_set(err, EWH_E_IO, "zap: %s", zmq_strerror(zmq_errno()));
+    hub_gate_init(h);
     if (hub_conn_open(h, h->cfg->listen, err) != 0 ||
         hub_conn_write_endpoint(h, err) != 0 || s_metrics_listen(h, err) != 0)
         return -1;

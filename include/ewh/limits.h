@@ -106,5 +106,12 @@
  * EWH_LOG_WINDOW_MS; the rest are counted and said in one line. */
 #define EWH_LOG_BURST     20
 #define EWH_LOG_WINDOW_MS 10000
+/* Hub connections before their CURVE handshake ends (hub/gate.c): at
+ * most MAX_PENDING, each closed by libzmq after HANDSHAKE_MS, and never
+ * within FD_RESERVE descriptors of the open-file limit (over a bound the
+ * oldest pending one is shut down). */
+#define EWH_HUB_MAX_PENDING  256
+#define EWH_HUB_HANDSHAKE_MS 10000
+#define EWH_HUB_FD_RESERVE   64
 
 #endif

@@ -3,13 +3,18 @@
 Item 12: a country revoked a moment ago cannot connect (the ZAP handler
 reads the roster as it is now, not the loop's copy of up to 250 ms ago).
 Item 7: a flood of junk frames from an enrolled node (and of refused
-handshakes) writes a few lines and one count, not a line per frame."""
+handshakes) writes a few lines and one count, not a line per frame.
+Item 4: plain TCP connections from anyone, far beyond the hub's open-file
+limit, neither starve an enrolled node nor kill the hub on the next
+revoke: connections before their handshake are bounded and the oldest is
+closed to make room, descriptors are kept in reserve."""
 
 import json
 import os
+import socket
 import time
 
-from ewhtest import HubCase, node_main, of_type, wait_for
+from ewhtest import EWHUB, HubCase, node_main, of_type, wait_for
 
 
 class RevokeWindow(HubCase):
@@ -66,6 +71,47 @@ class LogFlood(HubCase):
             what="status log_suppressed")
         self.assertTrue(hub.alive())
         self.assertGreater(said, 0)
+
+
+class DescriptorFlood(HubCase):
+
+    def test_plain_connections_beyond_the_fd_limit(self):
+        hubdir, peers, _ = self.hub_with(["RS", "HR", "BG"], start=False)
+        ep = os.path.join(hubdir, "endpoint")
+        hub = self.start(["prlimit", "--nofile=200:200", EWHUB, "run",
+                          "--dir", hubdir, "--listen", "tcp://127.0.0.1:*"],
+                         "hub")
+        wait_for(lambda: os.path.exists(ep), 20, what="hub endpoint")
+        with open(ep) as f:
+            self.endpoint = f.read().strip()
+        wait_for(lambda: "listening on" in hub.logtext(), 10)
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR")
+        self.assertEqual(of_type(lines, "ack")[0]["status"], "accepted")
+        host, port = self.endpoint[len("tcp://"):].rsplit(":", 1)
+        held = []
+        try:
+            for i in range(400):
+                s = socket.create_connection((host, int(port)), timeout=5)
+                held.append(s)
+            # The hub still serves an enrolled node while they are held.
+            rc, lines = self.peer("recv", peers["HR"], hubdir, "--count",
+                                  "1", "--timeout", "30", ok=False)
+            self.assertEqual(len(of_type(lines, "deliver")), 1,
+                             "HR starved: %r" % lines)
+            # A routine revoke does not kill it.
+            self.ewhub("revoke", "--dir", hubdir, "BG")
+            time.sleep(1)
+            self.assertTrue(hub.alive(), hub.logtext()[-2000:])
+            rc, lines = self.peer("submit", peers["RS"], hubdir, "--to",
+                                  "HR", ok=False, timeout=60)
+            self.assertEqual(of_type(lines, "ack")[0]["status"], "accepted")
+        finally:
+            for s in held:
+                s.close()
+        self.assertIn("closed a connection before its handshake",
+                      hub.logtext())
+        self.assertNotIn("fatal", hub.logtext())
+        self.assertTrue(hub.alive())
 
 
 if __name__ == "__main__":
