@@ -366,13 +366,28 @@ s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
 /* AuditRequest: answer on the connection that asked (ewnode audit may use
  * a second connection of the same country; the agent's is untouched). */
 static void
-s_on_audit(struct hub *h, const struct hub_from *from,
+s_on_audit(struct hub *h, struct hub_peer *n, const struct hub_from *from,
            const Ewh__AuditRequest *m)
 {
     struct ewh_err err = {0};
     uint8_t *buf = NULL;
     size_t len = 0;
 
+    /* A budget per country (each answer is up to tens of kB, queued
+     * whether or not the node reads): beyond it, no answer. */
+    if (!hub_bucket_take(&n->audit, EWH_HUB_AUDIT_PER_S, ewh_mono_ms())) {
+        h->n.req_dropped++;
+        ewh_log_warnx("router: audit request from=%s over its budget (%d/s): "
+                      "not answered",
+                      from->cc, EWH_HUB_AUDIT_PER_S);
+        /* Said once a second at most (a client asking in turn waits and
+         * asks again); a flood that does not read gets nothing more. */
+        if (hub_bucket_take(&n->audit_no, 1, ewh_mono_ms()))
+            hub_conn_send_error(h, from->rid, from->rid_len, EWH_E_RATE,
+                                "audit requests over budget: ask again in "
+                                "a second");
+        return;
+    }
     if (hub_audit_proof(h->st, h->a->key, h->chain.len, h->chain.head,
                         m->from_length, m->max_entries, &buf, &len,
                         &err) != 0) {
@@ -430,7 +445,7 @@ s_dispatch(struct hub *h, struct hub_peer *n, const struct hub_from *from,
         hub_batch_add_rack(h, n->cc, f->notice_ack->seq);
         break;
     case EWH__FRAME__MSG_AUDIT_REQUEST:
-        s_on_audit(h, from, f->audit_request);
+        s_on_audit(h, n, from, f->audit_request);
         break;
     default:
         ewh_err_set(&err, EWH_E_INVALID, "unexpected %s frame",

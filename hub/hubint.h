@@ -232,6 +232,7 @@ struct hub_counts {
     /* issue 16: nodes holding a checkpoint beyond our chain (hellos);
      * deliveries resent on a stalled session */
     uint64_t audit_behind, stalled;
+    uint64_t req_dropped; /* requests over their per-node budget */
 };
 
 struct hub {

@@ -26,7 +26,8 @@ hub_status_write(struct hub *h)
         "\"accepted\": %llu, \"duplicate\": %llu, \"refused\": %llu, "
         "\"delivered\": %llu, \"expired\": %llu, \"zap_refused\": %llu, "
         "\"bad_frames\": %llu, \"receipts\": %llu, \"audit_behind\": %llu, "
-        "\"stalled\": %llu, \"log_suppressed\": %llu, \"nodes\": {",
+        "\"stalled\": %llu, \"log_suppressed\": %llu, \"requests_dropped\": "
+        "%llu, \"nodes\": {",
         (long)getpid(), (long long)ewh_now(), h->conn.endpoint,
         (unsigned long long)ewh_roster_version(h->ros.roster),
         (unsigned long long)h->chain.len, (unsigned long long)h->n.accepted,
@@ -35,7 +36,8 @@ hub_status_write(struct hub *h)
         (unsigned long long)h->n.zap_refused,
         (unsigned long long)h->n.bad_frames, (unsigned long long)h->n.receipts,
         (unsigned long long)h->n.audit_behind, (unsigned long long)h->n.stalled,
-        (unsigned long long)ewh_log_suppressed());
+        (unsigned long long)ewh_log_suppressed(),
+        (unsigned long long)h->n.req_dropped);
     for (i = 0; i < hub_peers_count(h->peers); i++) {
         struct hub_peer *n = hub_peers_at(h->peers, i);
         fprintf(f,

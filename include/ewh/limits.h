@@ -113,5 +113,8 @@
 #define EWH_HUB_MAX_PENDING  256
 #define EWH_HUB_HANDSHAKE_MS 10000
 #define EWH_HUB_FD_RESERVE   64
+/* AuditRequests answered per second per country (a token bucket, one
+ * second of burst); beyond it they are dropped unanswered, counted. */
+#define EWH_HUB_AUDIT_PER_S 10
 
 #endif

@@ -7,11 +7,15 @@ handshakes) writes a few lines and one count, not a line per frame.
 Item 4: plain TCP connections from anyone, far beyond the hub's open-file
 limit, neither starve an enrolled node nor kill the hub on the next
 revoke: connections before their handshake are bounded and the oldest is
-closed to make room, descriptors are kept in reserve."""
+closed to make room, descriptors are kept in reserve.
+Item 5 (in part): thousands of AuditRequests from a node that never reads
+its answers do not grow the hub: a per-country budget, beyond which
+requests go unanswered (told once a second), counted."""
 
 import json
 import os
 import socket
+import sys
 import time
 
 from ewhtest import EWHUB, HubCase, node_main, of_type, wait_for
@@ -111,6 +115,41 @@ class DescriptorFlood(HubCase):
         self.assertIn("closed a connection before its handshake",
                       hub.logtext())
         self.assertNotIn("fatal", hub.logtext())
+        self.assertTrue(hub.alive())
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+
+
+class UnreadRequests(HubCase):
+
+    def test_audit_requests_never_read(self):
+        hubdir, peers, hub = self.hub_with(["RS", "HR"])
+        # An audit chain of 300 entries: each full proof is tens of kB.
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--count", "300", "--window", "100",
+                              timeout=300)
+        self.assertEqual(len(of_type(lines, "ack")), 300)
+        before = rss_kb(hub.pid)
+        n = 2000
+        rc, lines = self.peer("forge", peers["HR"], hubdir, "--audit",
+                              str(n), "--stall", "--idle", "8",
+                              timeout=120)
+        self.assertEqual(of_type(lines, "audit_sent")[0]["requests"], n)
+
+        def dropped():
+            with open(os.path.join(hubdir, "status.json")) as f:
+                v = json.load(f)["requests_dropped"]
+            return v if v >= n // 2 else None
+        wait_for(dropped, 30, what="requests over the budget counted")
+        grown = rss_kb(hub.pid) - before
+        sys.stderr.write("hub grew by %d kB\n" % grown)
+        self.assertLess(grown, 10 * 1024, "hub grew by %d kB" % grown)
+        self.assertIn("over its budget", hub.logtext())
         self.assertTrue(hub.alive())
 
 
