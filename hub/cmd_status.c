@@ -345,8 +345,8 @@ hub_cmd_status(int argc, char **argv)
                         json_integer((json_int_t)(tq[1] + tq[2] + tq[3])));
     if (running) {
         static const char *const keys[] = {
-            "accepted", "duplicate",   "refused",  "delivered",
-            "expired",  "zap_refused", "receipts", NULL};
+            "accepted",    "duplicate", "refused",      "delivered", "expired",
+            "zap_refused", "receipts",  "audit_behind", "stalled",   NULL};
         for (i = 0; keys[i] != NULL; i++)
             json_object_set(tot, keys[i], json_object_get(live, keys[i]));
     }
@@ -452,6 +452,18 @@ hub_cmd_status(int argc, char **argv)
                 (long long)json_integer_value(json_object_get(tot, "expired")),
                 (long long)json_integer_value(
                     json_object_get(tot, "zap_refused")));
+        if (running &&
+            json_integer_value(json_object_get(tot, "audit_behind")) > 0)
+            printf("AUDIT: %lld hellos named a checkpoint beyond this hub's "
+                   "chain: the hub lost acknowledged reports (see the log, "
+                   "docs/operations.md)\n",
+                   (long long)json_integer_value(
+                       json_object_get(tot, "audit_behind")));
+        if (running && json_integer_value(json_object_get(tot, "stalled")) > 0)
+            printf(
+                "stalled sessions: %lld deliveries resent (none was "
+                "acknowledged in time)\n",
+                (long long)json_integer_value(json_object_get(tot, "stalled")));
         printf("refusals (last hour / day / retained):");
         if (json_array_size(refusals) == 0)
             printf(" none");

@@ -102,6 +102,7 @@ s_setup(struct hub *h, struct ewh_err *err)
     if ((h->zap = zmq_socket(h->zctx, ZMQ_REP)) == NULL ||
         zmq_bind(h->zap, HUB_ZAP_ENDPOINT) != 0)
         return ewh_err_set(err, EWH_E_IO, "zap: %s", zmq_strerror(zmq_errno()));
+    hub_gate_init(h);
     if (hub_conn_open(h, h->cfg->listen, err) != 0 ||
         hub_conn_write_endpoint(h, err) != 0 || s_metrics_listen(h, err) != 0)
         return -1;
@@ -196,7 +197,9 @@ s_tick(struct hub *h, int64_t now)
 {
     size_t i;
 
+    ewh_log_flush_suppressed();
     hub_deliver_expire(h);
+    hub_deliver_stalled(h);
     hub_retention_tick(h->st, h->cfg, now);
     for (i = 0; i < hub_peers_count(h->peers); i++)
         hub_peers_at(h->peers, i)->want_fill = true;

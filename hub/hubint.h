@@ -82,6 +82,26 @@ struct hub_conn {
     bool rebind_due; /* the last re-bind failed: try again */
 };
 
+/* ---- gate.c: connections not yet through their handshake ---- */
+
+struct hub_gate {
+    struct {
+        int fd;
+        int64_t at;           /* mono ms accepted */
+    } p[EWH_HUB_MAX_PENDING]; /* oldest first */
+    size_t n;
+    int fd_limit; /* RLIMIT_NOFILE at start */
+    uint64_t cut; /* connections shut down by the gate */
+};
+
+struct hub;
+void hub_gate_init(struct hub *h);
+void hub_gate_clear(struct hub *h);
+/* A connection accepted (fd): bounded, the oldest pending cut if over. */
+void hub_gate_accepted(struct hub *h, int fd);
+/* Its handshake ended (succeeded, failed) or it closed. */
+void hub_gate_done(struct hub *h, int fd);
+
 /* ---- admit.c ---- */
 
 /* A submit read, waiting for (or in) the verify pool. */
@@ -194,6 +214,10 @@ struct hub_evq {
 struct hub_counts {
     uint64_t accepted, duplicate, refused, delivered, expired;
     uint64_t zap_refused, bad_frames, receipts, rebinds;
+    /* issue 16: nodes holding a checkpoint beyond our chain (hellos);
+     * deliveries resent on a stalled session */
+    uint64_t audit_behind, stalled;
+    uint64_t req_dropped; /* requests over their per-node budget */
 };
 
 struct hub {
@@ -205,6 +229,7 @@ struct hub {
     hub_peers_t *peers;
     hub_metrics_t *m;
     struct hub_conn conn;   /* conn.c */
+    struct hub_gate gate;   /* gate.c */
     struct hub_admit adm;   /* admit.c */
     struct hub_batch b;     /* batch.c */
     struct hub_chain chain; /* batch.c */
@@ -305,6 +330,8 @@ void hub_receipt_on(struct hub *h, struct hub_peer *n,
 void hub_deliver_fill(struct hub *h);
 /* One expiry sweep (its own transaction). */
 void hub_deliver_expire(struct hub *h);
+/* Resend what a live session left unacknowledged past stall_resend. */
+void hub_deliver_stalled(struct hub *h);
 
 /* ---- rosterpush.c ---- */
 

@@ -143,5 +143,29 @@
 #define EWH_DESK_MAX_HOOK_BYTES     1024u     /* escalate hook command */
 #define EWH_DESK_MAX_CERT_BYTES     (64u * 1024u) /* tls_cert, tls_key */
 #define EWH_DESK_MAX_AUDIT_ROWS     500u /* audit rows on the admin page */
+/* Hardening, second round (issue 16; docs/operations.md "Limits of the
+ * second hardening round") */
+/* An agent whose handshake the hub refused opens its socket again after
+ * a backoff doubling from MIN to MAX ms (libzmq gives up on its own). */
+#define EWH_NODE_REFUSED_REOPEN_MIN_MS 1000
+#define EWH_NODE_REFUSED_REOPEN_MAX_MS 30000
+/* The stalled-session rule: a live session whose deliveries wait
+ * unacknowledged this long, nothing acknowledged meanwhile, gets them
+ * again (ewhub.conf [limits] stall_resend). */
+#define EWH_DEFAULT_STALL_RESEND_S 30
+/* Logs: at most EWH_LOG_BURST lines of one kind (call site) per
+ * EWH_LOG_WINDOW_MS; the rest are counted and said in one line. */
+#define EWH_LOG_BURST     20
+#define EWH_LOG_WINDOW_MS 10000
+/* Hub connections before their CURVE handshake ends (hub/gate.c): at
+ * most MAX_PENDING, each closed by libzmq after HANDSHAKE_MS, and never
+ * within FD_RESERVE descriptors of the open-file limit (over a bound the
+ * oldest pending one is shut down). */
+#define EWH_HUB_MAX_PENDING  256
+#define EWH_HUB_HANDSHAKE_MS 10000
+#define EWH_HUB_FD_RESERVE   64
+/* AuditRequests answered per second per country (a token bucket, one
+ * second of burst); beyond it they are dropped unanswered, counted. */
+#define EWH_HUB_AUDIT_PER_S 10
 
 #endif

@@ -69,7 +69,8 @@
  *         [--receipt-id HEX[,HEX...] --origin CC
  *          [--kind delivered|acknowledged]
  *          [--from CC] [--seal-key other.key]] [--ack-seq A:B]
- *         [--multipart N [--part-bytes B]] [--idle SECONDS]
+ *         [--multipart N [--part-bytes B]] [--audit N [--stall]]
+ *         [--idle SECONDS]
  *       Sends frames a misbehaving node might: a Receipt for the reports
  *       HEX,... (signed by --seal-key or the node's key, claiming to be from
  *       --from, default the signer's country) and/or a DeliverAck with an
@@ -117,7 +118,7 @@ struct s_opts {
     const char *to_pub, *receipt_id, *origin, *from, *kind, *ack_seq;
     const char *report_id, *body_file;
     long return_year;
-    long multipart, part_bytes;
+    long multipart, part_bytes, audit;
     double flood;
     bool dry_run, stall;
     enum ewh_level level;
@@ -986,6 +987,25 @@ s_run_forge(struct s_peer *p)
             (void)s_send(p, &f);
         }
     }
+    if (p->o.audit > 0) {
+        long k;
+        for (k = 0; k < p->o.audit; k++) {
+            Ewh__Frame f = EWH__FRAME__INIT;
+            Ewh__AuditRequest m = EWH__AUDIT_REQUEST__INIT;
+            m.from_length = 0;
+            m.max_entries = EWH_MAX_PROOF_ENTRIES;
+            f.msg_case = EWH__FRAME__MSG_AUDIT_REQUEST;
+            f.audit_request = &m;
+            (void)s_send(p, &f);
+        }
+        s_emit(json_pack("{s:s,s:i}", "type", "audit_sent", "requests",
+                         (json_int_t)p->o.audit));
+    }
+    if (p->o.stall) {
+        /* Never read: the hub's answers back up (a slow-loris peer). */
+        usleep((useconds_t)(idle * 1e6));
+        return 0;
+    }
     p->last_frame_ms = ewh_mono_ms();
     while (ewh_mono_ms() < deadline &&
            ewh_mono_ms() - p->last_frame_ms < (int64_t)(idle * 1000))
@@ -1062,6 +1082,7 @@ main(int argc, char **argv)
         {"part-bytes", required_argument, NULL, 'B'},
         {"return-year", required_argument, NULL, 'Y'},
         {"body-file", required_argument, NULL, 'W'},
+        {"audit", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0}};
     struct s_peer p;
     struct ewh_err err = {0};
@@ -1198,6 +1219,9 @@ main(int argc, char **argv)
             break;
         case 'W':
             p.o.body_file = optarg;
+            break;
+        case 'A':
+            p.o.audit = atol(optarg);
             break;
         default:
             return 2;
