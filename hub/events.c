@@ -63,6 +63,12 @@ hub_event_new_code(struct hub *h, int kind, const char *cc, const uint8_t *id,
     return e;
 }
 
+void
+hub_event_count(struct hub *h, int kind, const char *code)
+{
+    s_lost(&h->evq, kind, code);
+}
+
 struct hub_event *
 hub_event_new(struct hub *h, int kind, const char *cc, const uint8_t *id)
 {

@@ -33,7 +33,7 @@ s_node(hub_metrics_t *m, hub_store_t *st, const ewh_roster_t *r,
         ewh_log_debug("gauges: %s: %s", cc, err.reason);
     for (l = 1; l <= 3; l++)
         if (q[l] > 0 &&
-            hub_store_queue_oldest(st, cc, l, &mn.oldest[l], &err) != 0)
+            hub_store_queue_oldest_of(st, cc, l, &mn.oldest[l], &err) != 0)
             ewh_log_debug("gauges: %s: %s", cc, err.reason);
     if (hub_store_receipts_waiting(st, cc, &mn.receipts, &err) != 0)
         ewh_log_debug("gauges: %s: %s", cc, err.reason);

@@ -146,13 +146,16 @@ EWH_MUST_CHECK int hub_store_queue_open(hub_store_t *st, struct ewh_err *err);
  * (q[1..3]; q[0] is 0). */
 EWH_MUST_CHECK int hub_store_queued(hub_store_t *st, const char *cc,
                                     uint64_t *n, struct ewh_err *err);
+/* When cc's oldest queued delivery was queued (0: none), from the lanes'
+ * first delivery of each level: no scan (issue 19). */
+EWH_MUST_CHECK int hub_store_queue_oldest(hub_store_t *st, const char *cc,
+                                          int64_t *at, struct ewh_err *err);
 EWH_MUST_CHECK int hub_store_queued_levels(hub_store_t *st, const char *cc,
                                            uint64_t q[4], struct ewh_err *err);
-/* ewhub run: the queue time of cc's oldest waiting delivery of level (from
- * the lanes, one row read; 0 when none waits). */
-EWH_MUST_CHECK int hub_store_queue_oldest(hub_store_t *st, const char *cc,
-                                          int level, int64_t *queued_at,
-                                          struct ewh_err *err);
+/* The same for one level (issue 20: the oldest high report). */
+EWH_MUST_CHECK int hub_store_queue_oldest_of(hub_store_t *st, const char *cc,
+                                             int level, int64_t *queued_at,
+                                             struct ewh_err *err);
 
 /* Walk cc's queued deliveries, high before medium before low, oldest
  * first, at most limit (outside a transaction: as of the last commit).  Rows
@@ -236,6 +239,16 @@ EWH_MUST_CHECK int hub_store_relay_walk(hub_store_t *st, const char *cc,
 EWH_MUST_CHECK int hub_store_relay_done(hub_store_t *st, const char *cc,
                                         uint64_t seq, bool *changed,
                                         struct ewh_err *err);
+
+/* ---- annual exchange (docs/exchange.md) ---- */
+
+/* Returns seen per origin and reporting year (from the clear header of
+ * TYPE_RETURN envelopes, noted by hub_store_envelope_add): how many, the
+ * last received.  Ordered by year, origin. */
+typedef void (*hub_return_fn)(void *ctx, const char *origin, unsigned year,
+                              uint64_t n, int64_t last_at);
+EWH_MUST_CHECK int hub_store_returns_walk(hub_store_t *st, hub_return_fn fn,
+                                          void *ctx, struct ewh_err *err);
 
 /* ---- retention and key rotation ---- */
 
@@ -321,12 +334,14 @@ EWH_MUST_CHECK int hub_store_event_walk(hub_store_t *st, int64_t after,
 /* ---- statistics for ewhub status ---- */
 
 /* what: "sent" (by origin), "received" (deliveries done, by recipient),
- * with counts over the last hour and day; "oldest": the queue time of
- * cc's oldest undelivered delivery of that level, in hour. */
+ * with counts over the last hour and day; "oldest" (only when oldest is
+ * true: a scan of the queue): the queue time of cc's oldest undelivered
+ * delivery of that level, in hour. */
 typedef void (*hub_stat_fn)(void *ctx, const char *what, const char *cc,
                             int level, int64_t hour, int64_t day);
-EWH_MUST_CHECK int hub_store_stats(hub_store_t *st, int64_t now, hub_stat_fn fn,
-                                   void *ctx, struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_stats(hub_store_t *st, int64_t now, bool oldest,
+                                   hub_stat_fn fn, void *ctx,
+                                   struct ewh_err *err);
 /* Refusals by error code name: last hour, last day, all retained. */
 typedef void (*hub_refusal_fn)(void *ctx, const char *code, int64_t hour,
                                int64_t day, int64_t all);
