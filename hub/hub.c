@@ -166,9 +166,9 @@ static void
 s_on_router(struct hub *h)
 {
     int64_t t_end = ewh_mono_ms() + HUB_TURN_MS;
-    int i;
+    unsigned i;
 
-    for (i = 0; i < HUB_TURN_BUDGET; i++) {
+    for (i = 0; i < EWH_HUB_TURN_FRAMES; i++) {
         if (hub_conn_read(h) != 0)
             break;
         if ((i & 63) == 63 && ewh_mono_ms() >= t_end)

@@ -64,6 +64,25 @@
 #define EWH_DEFAULT_MAX_QUEUE            200000u /* deliveries per node */
 #define EWH_DEFAULT_CREDIT               256u    /* node's delivery window */
 
+/* Hub loop (hub/hubint.h has its timers; docs/performance.md says why) */
+#define EWH_HUB_TURN_FRAMES 2048u  /* ROUTER messages read per loop turn */
+#define EWH_HUB_SNDHWM      100000 /* messages queued to one node */
+/* Messages queued from one node before libzmq stops reading its socket
+ * (TCP pushes back): more than max_inflight_submits of a well-behaved node,
+ * few enough that a flooding node cannot fill the hub's memory. */
+#define EWH_HUB_RCVHWM     4096
+#define EWH_HUB_VERIFY_RUN 1024u /* submits per verification run */
+/* Slots of the in-batch duplicate check: a batch with more submits than
+ * half of it checks in the store instead. */
+#define EWH_HUB_BATCH_IDS 4096u
+/* Deliveries of a level in flight to one node, at most: a new high report
+ * waits behind what is already in the node's pipe, so low and medium fill
+ * only part of a large credit window. */
+#define EWH_HUB_LOW_WINDOW     64u /* low */
+#define EWH_HUB_NONHIGH_WINDOW 96u /* low and medium */
+/* Traffic events waiting for a transaction (more are counted, dropped). */
+#define EWH_HUB_MAX_PENDING_EVENTS 10000u
+
 /* Node agent (node/agent_int.h has its timers) */
 #define EWH_NODE_SUBMIT_WINDOW 256u /* submits in flight, unacknowledged */
 #define EWH_NODE_TURN_FRAMES   256u /* frames read from the hub per turn */
