@@ -362,6 +362,7 @@ s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
                  (unsigned long long)queued);
     s_check_chain(h, n, from, m->checkpoint_length);
     hub_roster_send(h, n);
+    hub_catalogue_send(h, n);
 }
 
 /* AuditRequest: answer on the connection that asked (ewnode audit may use

@@ -83,6 +83,8 @@ s_setup(struct hub *h, struct ewh_err *err)
     if (hub_roster_refresh(h, err) != 0)
         return -1;
     h->ros.pushed_version = ewh_roster_version(h->ros.roster);
+    if (hub_catalogue_open(h, err) != 0)
+        return -1;
     if (hub_store_audit_head(h->st, &h->chain.len, h->chain.head, err) != 0 ||
         hub_store_queue_open(h->st, err) != 0 ||
         hub_store_queue_counts(h->st, s_seed_peer, h, err) != 0 ||
@@ -90,6 +92,12 @@ s_setup(struct hub *h, struct ewh_err *err)
         return -1;
     if ((h->zctx = zmq_ctx_new()) == NULL)
         return ewh_err_set(err, EWH_E_IO, "zmq_ctx_new: %s",
+                           zmq_strerror(zmq_errno()));
+    /* Two I/O threads: a connection is given to the less loaded one, so a
+     * flooding peer's CURVE decryption does not queue every other peer's
+     * frames behind its own (docs/performance.md, "High under a flood"). */
+    if (zmq_ctx_set(h->zctx, ZMQ_IO_THREADS, EWH_HUB_IO_THREADS) != 0)
+        return ewh_err_set(err, EWH_E_IO, "zmq io threads: %s",
                            zmq_strerror(zmq_errno()));
     if ((h->zap = zmq_socket(h->zctx, ZMQ_REP)) == NULL ||
         zmq_bind(h->zap, HUB_ZAP_ENDPOINT) != 0)
@@ -121,6 +129,7 @@ s_teardown(struct hub *h)
         zmq_ctx_term(h->zctx);
     ewh_roster_destroy(&h->ros.roster);
     free(h->ros.buf);
+    hub_catalogue_destroy(&h->ros.cat);
     hub_peers_destroy(&h->peers);
     hub_metrics_destroy(&h->m);
     hub_events_free(h);
@@ -161,7 +170,8 @@ s_on_zap(struct hub *h, struct ewh_err *err)
 }
 
 /* Drain the ROUTER.  A turn ends after HUB_TURN_MS too, so that a flood
- * of cheap frames cannot delay the commit (and a high report) long. */
+ * of cheap frames cannot delay the commit (and a high report) long, and
+ * at once after a high submit. */
 static void
 s_on_router(struct hub *h)
 {
@@ -170,6 +180,10 @@ s_on_router(struct hub *h)
 
     for (i = 0; i < EWH_HUB_TURN_FRAMES; i++) {
         if (hub_conn_read(h) != 0)
+            break;
+        /* A high submit ends the turn: verified, committed and
+         * acknowledged now, not after the rest of a flood is read. */
+        if (h->adm.n_high > 0)
             break;
         if ((i & 63) == 63 && ewh_mono_ms() >= t_end)
             break;

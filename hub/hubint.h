@@ -20,7 +20,8 @@
  *                audit chain's head; the acks sent after the commit
  *   receipts.c   a receipt from a recipient: verified, checked, batched
  *   deliver.c    delivery windows, relays to origins, expiry
- *   rosterpush.c the signed roster: load, sign, push, cut revoked peers
+ *   rosterpush.c the signed roster: load, sign, push, cut revoked peers;
+ *                the catalogue of concern pushed beside it
  *   events.c     traffic events waiting for the next transaction
  *   status.c     status.json and the /metrics gauges
  */
@@ -32,6 +33,7 @@
 #include <stdint.h>
 
 #include "ewh.pb-c.h"
+#include "catalogue.h"
 #include "hub.h"
 #include "metrics.h"
 #include "peers.h"
@@ -107,6 +109,7 @@ struct hub_pend {
     struct hub_from from;
     uint8_t *env;
     size_t len;
+    bool high; /* level high in its (unverified) header */
 };
 
 struct hub_admit {
@@ -117,6 +120,7 @@ struct hub_admit {
     size_t n_vpend, cap_vpend;
     struct hub_verify_job *jobs;
     size_t cap_jobs;
+    size_t n_high; /* high submits in pend: they jump the queue */
     struct hub_ratelog {
         char cc[EWH_CC_BYTES];
         int64_t at_ms;       /* last rate refusal logged */
@@ -195,6 +199,7 @@ struct hub_rpush {
     size_t len;
     uint64_t pushed_version; /* roster version last pushed to nodes */
     int64_t next_check_ms;
+    hub_catalogue_t *cat; /* the catalogue of concern (catalogue.h) */
 };
 
 /* ---- events.c ---- */
@@ -335,8 +340,16 @@ EWH_MUST_CHECK int hub_roster_refresh(struct hub *h, struct ewh_err *err);
 /* For the ZAP handler (hub_zap_roster_fn). */
 const ewh_roster_t *hub_roster_zap(void *ctx, bool refresh);
 void hub_roster_send(struct hub *h, struct hub_peer *n);
-/* The roster changed in the store: re-sign, push, cut revoked/re-keyed. */
+/* The roster changed in the store: re-sign, push, cut revoked/re-keyed.
+ * Also pushes a newly published catalogue of concern. */
 void hub_roster_check(struct hub *h);
+/* The catalogue of concern for the roster's categories (publishing the
+ * built-in one as version 1 if DIR holds none); after hub_roster_refresh.
+ * Destroyed with hub_catalogue_destroy(&h->ros.cat). */
+EWH_MUST_CHECK int hub_catalogue_open(struct hub *h, struct ewh_err *err);
+/* The catalogue held, to one peer (on hello and when a new one is
+ * published); nothing when none is usable. */
+void hub_catalogue_send(struct hub *h, struct hub_peer *n);
 
 /* ---- events.c ---- */
 

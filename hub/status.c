@@ -40,14 +40,27 @@ hub_status_write(struct hub *h)
         (unsigned long long)h->n.req_dropped);
     for (i = 0; i < hub_peers_count(h->peers); i++) {
         struct hub_peer *n = hub_peers_at(h->peers, i);
+        uint64_t q[4] = {0};
+        int64_t oldest = 0;
+        /* The queue as the lanes count it, so that `ewhub status` need
+         * not scan the fan-out rows while the hub runs (issue 19). */
+        bool have = hub_store_queued_levels(h->st, n->cc, q, &err) == 0 &&
+                    hub_store_queue_oldest(h->st, n->cc, &oldest, &err) == 0;
         fprintf(f,
                 "%s\"%s\": {\"connected\": %s, \"last_seen\": %lld, "
                 "\"in_flight\": %zu, \"credit\": %u, "
-                "\"connected_since\": %lld, \"checkpoint_ahead\": %llu}",
+                "\"connected_since\": %lld, \"checkpoint_ahead\": %llu",
                 i ? ", " : "", n->cc, n->connected ? "true" : "false",
                 (long long)n->last_seen, hub_seqset_size(n->inflight),
                 n->credit, (long long)(n->connected ? n->connected_at : 0),
                 (unsigned long long)n->ckpt_ahead);
+        if (have)
+            fprintf(f,
+                    ", \"queued\": {\"low\": %llu, \"medium\": %llu, "
+                    "\"high\": %llu}, \"oldest_queued_at\": %lld",
+                    (unsigned long long)q[1], (unsigned long long)q[2],
+                    (unsigned long long)q[3], (long long)oldest);
+        fprintf(f, "}");
     }
     fprintf(f, "}}\n");
     fclose(f);

@@ -71,6 +71,11 @@ static const char s_schema[] =
     " seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind INTEGER NOT NULL,"
     " id BLOB, origin TEXT, recipients TEXT, level INTEGER,"
     " size INTEGER, code TEXT, reason TEXT);"
+    /* Annual exchange (docs/exchange.md): which origin sent a return for
+     * which year, from the clear routing header; metadata only. */
+    "CREATE TABLE IF NOT EXISTS returns("
+    " origin TEXT NOT NULL, year INTEGER NOT NULL, id BLOB NOT NULL,"
+    " received_at INTEGER NOT NULL, PRIMARY KEY(origin, year, id));"
     "CREATE TABLE IF NOT EXISTS checkpoints("
     " length INTEGER PRIMARY KEY, head BLOB NOT NULL, time INTEGER NOT NULL,"
     " cp BLOB NOT NULL);";

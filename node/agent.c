@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "ewh/log.h"
+#include "catalogue.h"
 
 /* ---- the turn ---- */
 
@@ -79,6 +80,9 @@ s_on_frame(struct node_agent *a, const uint8_t *buf, size_t len)
         break;
     case EWH__FRAME__MSG_NOTICE:
         node_outbox_on_notice(a, f->notice);
+        break;
+    case EWH__FRAME__MSG_CATALOGUE:
+        node_catalogue_receive(a->d, f->catalogue);
         break;
     case EWH__FRAME__MSG_ERROR:
         if (f->error->code == EWH_E_STORE)

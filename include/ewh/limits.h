@@ -28,6 +28,31 @@
 #define EWH_MAX_EXPIRY_S       (90 * 24 * 3600) /* 90 days */
 #define EWH_MAX_CLOCK_SKEW_S   300 /* created_at ahead of the hub's clock */
 
+/* Why a report's level departs from the catalogue's default (sealed) */
+#define EWH_MAX_LEVEL_REASON_BYTES 500u
+
+/* Annual exchange on security forces (docs/exchange.md).  A return is the
+ * body of a report, so it fits in one. */
+#define EWH_MIN_RETURN_YEAR       1990u
+#define EWH_MAX_RETURN_YEAR       2100u
+#define EWH_MAX_RETURN_BYTES      EWH_MAX_BODY_BYTES /* the JSON file */
+#define EWH_MAX_RETURN_CSV_BYTES  (256u * 1024u)     /* an import's CSV */
+#define EWH_MAX_RETURN_CSV_FIELDS 32u                /* cells per CSV record */
+#define EWH_MAX_RETURN_CSV_CELL   2048u              /* bytes per CSV cell */
+#define EWH_MAX_RETURN_AGENCIES   16u
+#define EWH_MAX_RETURN_UNITS      256u /* per agency */
+#define EWH_MAX_RETURN_TEXT       200u /* names, designations (code points) */
+#define EWH_MAX_RETURN_NOTES      2000u
+#define EWH_MAX_RETURN_COUNT      1000000000u      /* personnel, holdings */
+#define EWH_MAX_RETURN_MINOR      99999999999999LL /* budget cell, minor units */
+
+/* Catalogue of concern (docs/catalogue.md) */
+#define EWH_MAX_CATALOGUE_BYTES  (64u * 1024u) /* serialized, signed */
+#define EWH_MAX_GUIDANCE_BYTES   600u          /* one level's sentence(s) */
+#define EWH_MAX_AREA_TITLE_BYTES 120u
+#define EWH_MAX_INDICATORS       16u /* per area */
+#define EWH_MAX_INDICATOR_BYTES  200u
+
 /* Roster */
 #define EWH_MAX_ROSTER_ENTRIES 64u
 #define EWH_MAX_CATEGORIES     64u
@@ -82,6 +107,13 @@
 #define EWH_HUB_NONHIGH_WINDOW 96u /* low and medium */
 /* Traffic events waiting for a transaction (more are counted, dropped). */
 #define EWH_HUB_MAX_PENDING_EVENTS 10000u
+/* libzmq I/O threads (CURVE en/decryption): a flooding peer's decryption
+ * does not hold every other connection's frames. */
+#define EWH_HUB_IO_THREADS 2
+/* High submits read while the verify pool is busy are verified on the loop
+ * thread at once, at most this many a turn (docs/performance.md, "High
+ * under a flood"). */
+#define EWH_HUB_VERIFY_HIGH_INLINE 64u
 
 /* Node agent (node/agent_int.h has its timers) */
 #define EWH_NODE_SUBMIT_WINDOW 256u /* submits in flight, unacknowledged */
