@@ -7,81 +7,98 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "ewh/keyfile.h"
 #include "ewh/log.h"
+
+/* One node's entry of status.json; NULL when out of memory. */
+static json_t *
+s_node_json(struct hub *h, struct hub_peer *n)
+{
+    struct ewh_err err = {0};
+    uint64_t q[4] = {0};
+    int64_t oldest = 0, ol[4] = {0};
+    json_t *o;
+    bool have;
+    int l;
+
+    /* The queue as the lanes count it, so that `ewhub status` need not
+     * scan the fan-out rows while the hub runs (issue 19), and the oldest
+     * by level (issue 20: the oldest high report). */
+    have = hub_store_queued_levels(h->st, n->cc, q, &err) == 0 &&
+           hub_store_queue_oldest(h->st, n->cc, &oldest, &err) == 0;
+    for (l = 1; l <= 3 && have; l++)
+        have = q[l] == 0 ||
+               hub_store_queue_oldest_of(h->st, n->cc, l, &ol[l], &err) == 0;
+    o = json_pack(
+        "{s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "connected", n->connected,
+        "last_seen", (json_int_t)n->last_seen, "in_flight",
+        (json_int_t)hub_seqset_size(n->inflight), "credit",
+        (json_int_t)n->credit, "connected_since",
+        (json_int_t)(n->connected ? n->connected_at : 0), "checkpoint_ahead",
+        (json_int_t)n->ckpt_ahead, "roster_version",
+        n->roster_known ? (json_int_t)n->roster_version : (json_int_t)-1);
+    if (o != NULL && have &&
+        (json_object_set_new(
+             o, "queued",
+             json_pack("{s:I, s:I, s:I}", "low", (json_int_t)q[1], "medium",
+                       (json_int_t)q[2], "high", (json_int_t)q[3])) != 0 ||
+         json_object_set_new(o, "oldest_queued_at",
+                             json_integer((json_int_t)oldest)) != 0 ||
+         json_object_set_new(
+             o, "oldest",
+             json_pack("{s:I, s:I, s:I}", "low", (json_int_t)ol[1], "medium",
+                       (json_int_t)ol[2], "high", (json_int_t)ol[3])) != 0))
+        json_decref(o), o = NULL;
+    return o;
+}
 
 void
 hub_status_write(struct hub *h)
 {
     char path[4096], *buf = NULL;
-    size_t len = 0, i;
-    FILE *f;
     struct ewh_err err = {0};
+    json_t *root, *nodes;
+    size_t i;
 
-    if ((f = open_memstream(&buf, &len)) == NULL)
-        return;
-    fprintf(
-        f,
-        "{\"pid\": %ld, \"time\": %lld, \"endpoint\": \"%s\", "
-        "\"roster_version\": %llu, \"audit_length\": %llu, "
-        "\"accepted\": %llu, \"duplicate\": %llu, \"refused\": %llu, "
-        "\"delivered\": %llu, \"expired\": %llu, \"zap_refused\": %llu, "
-        "\"bad_frames\": %llu, \"receipts\": %llu, \"audit_behind\": %llu, "
-        "\"stalled\": %llu, \"log_suppressed\": %llu, \"requests_dropped\": "
-        "%llu, \"started\": %lld, \"nodes\": {",
-        (long)getpid(), (long long)ewh_now(), h->conn.endpoint,
-        (unsigned long long)ewh_roster_version(h->ros.roster),
-        (unsigned long long)h->chain.len, (unsigned long long)h->n.accepted,
-        (unsigned long long)h->n.duplicate, (unsigned long long)h->n.refused,
-        (unsigned long long)h->n.delivered, (unsigned long long)h->n.expired,
-        (unsigned long long)h->n.zap_refused,
-        (unsigned long long)h->n.bad_frames, (unsigned long long)h->n.receipts,
-        (unsigned long long)h->n.audit_behind, (unsigned long long)h->n.stalled,
-        (unsigned long long)ewh_log_suppressed(),
-        (unsigned long long)h->n.req_dropped, (long long)h->started);
+    /* Written with jansson, as `ewhub status` reads it. */
+    root = json_pack(
+        "{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+        " s:I, s:I, s:I, s:I, s:I}",
+        "pid", (json_int_t)getpid(), "time", (json_int_t)ewh_now(), "endpoint",
+        h->conn.endpoint, "roster_version",
+        (json_int_t)ewh_roster_version(h->ros.roster), "audit_length",
+        (json_int_t)h->chain.len, "accepted", (json_int_t)h->n.accepted,
+        "duplicate", (json_int_t)h->n.duplicate, "refused",
+        (json_int_t)h->n.refused, "delivered", (json_int_t)h->n.delivered,
+        "expired", (json_int_t)h->n.expired, "zap_refused",
+        (json_int_t)h->n.zap_refused, "bad_frames", (json_int_t)h->n.bad_frames,
+        "receipts", (json_int_t)h->n.receipts, "audit_behind",
+        (json_int_t)h->n.audit_behind, "stalled", (json_int_t)h->n.stalled,
+        "log_suppressed", (json_int_t)ewh_log_suppressed(), "requests_dropped",
+        (json_int_t)h->n.req_dropped, "started", (json_int_t)h->started);
+    nodes = json_object();
+    if (root == NULL || nodes == NULL ||
+        json_object_set(root, "nodes", nodes) != 0)
+        goto nomem;
     for (i = 0; i < hub_peers_count(h->peers); i++) {
         struct hub_peer *n = hub_peers_at(h->peers, i);
-        uint64_t q[4] = {0};
-        int64_t oldest = 0;
-        /* The queue as the lanes count it, so that `ewhub status` need
-         * not scan the fan-out rows while the hub runs (issue 19). */
-        int64_t ol[4] = {0};
-        bool have = hub_store_queued_levels(h->st, n->cc, q, &err) == 0 &&
-                    hub_store_queue_oldest(h->st, n->cc, &oldest, &err) == 0;
-        int l;
-        /* ... and by level (issue 20: the oldest high report). */
-        for (l = 1; l <= 3 && have; l++)
-            have = q[l] == 0 || hub_store_queue_oldest_of(h->st, n->cc, l,
-                                                          &ol[l], &err) == 0;
-        fprintf(f,
-                "%s\"%s\": {\"connected\": %s, \"last_seen\": %lld, "
-                "\"in_flight\": %zu, \"credit\": %u, "
-                "\"connected_since\": %lld, \"checkpoint_ahead\": %llu, "
-                "\"roster_version\": %lld",
-                i ? ", " : "", n->cc, n->connected ? "true" : "false",
-                (long long)n->last_seen, hub_seqset_size(n->inflight),
-                n->credit, (long long)(n->connected ? n->connected_at : 0),
-                (unsigned long long)n->ckpt_ahead,
-                n->roster_known ? (long long)n->roster_version : -1LL);
-        if (have)
-            fprintf(f,
-                    ", \"queued\": {\"low\": %llu, \"medium\": %llu, "
-                    "\"high\": %llu}, \"oldest_queued_at\": %lld",
-                    (unsigned long long)q[1], (unsigned long long)q[2],
-                    (unsigned long long)q[3], (long long)oldest);
-        if (have)
-            fprintf(f,
-                    ", \"oldest\": {\"low\": %lld, \"medium\": %lld, "
-                    "\"high\": %lld}",
-                    (long long)ol[1], (long long)ol[2], (long long)ol[3]);
-        fprintf(f, "}");
+        if (json_object_set_new(nodes, n->cc, s_node_json(h, n)) != 0)
+            goto nomem;
     }
-    fprintf(f, "}}\n");
-    fclose(f);
+    if ((buf = json_dumps(root, JSON_COMPACT)) == NULL)
+        goto nomem;
     snprintf(path, sizeof(path), "%s/status.json", h->a->dir);
-    if (ewh_keyfile_write(path, buf, len, 0644, &err) != 0)
+    if (ewh_keyfile_write(path, buf, strlen(buf), 0644, &err) != 0)
         ewh_log_debug("router: status file: %s", err.reason);
+    goto out;
+nomem:
+    ewh_log_warnx("router: status file: out of memory");
+out:
     free(buf);
+    json_decref(nodes);
+    json_decref(root);
 }
 
 void
