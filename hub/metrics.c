@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 
 #include "ewh/limits.h"
+#include "ewh/addr.h"
 #include "ewh/log.h"
 
 #if MHD_VERSION < 0x00097002
@@ -598,65 +599,24 @@ int
 hub_metrics_listen(hub_metrics_t *m, const char *hostport, char *bound,
                    size_t bound_cap, struct ewh_err *err)
 {
-    struct sockaddr_storage ss;
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
     const union MHD_DaemonInfo *info;
-    char host[128];
-    const char *colon, *p;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
-    unsigned long port;
-    char *end;
-    bool v6 = false;
+    struct ewh_addr la;
+    uint16_t port;
 
-    memset(&ss, 0, sizeof(ss));
-    if (hostport[0] == '[') {
-        if ((p = strchr(hostport, ']')) == NULL || p[1] != ':')
-            return ewh_err_set(err, EWH_E_INVALID,
-                               "metrics: '%s' is not [ADDR]:PORT", hostport);
-        snprintf(host, sizeof(host), "%.*s", (int)(p - hostport - 1),
-                 hostport + 1);
-        colon = p + 1;
-        v6 = true;
-    } else {
-        if ((colon = strrchr(hostport, ':')) == NULL ||
-            (size_t)(colon - hostport) >= sizeof(host))
-            return ewh_err_set(err, EWH_E_INVALID,
-                               "metrics: '%s' is not HOST:PORT", hostport);
-        snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport), hostport);
-        if (host[0] == '\0' || strcmp(host, "localhost") == 0)
-            snprintf(host, sizeof(host), "127.0.0.1");
-    }
-    port = strtoul(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || port > 65535)
-        return ewh_err_set(err, EWH_E_INVALID, "metrics: bad port in '%s'",
-                           hostport);
-    if (v6) {
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
-            return ewh_err_set(err, EWH_E_INVALID,
-                               "metrics: bad IPv6 address '%s'", host);
+    if (ewh_addr_parse("metrics", hostport, &la, err) != 0)
+        return -1;
+    if (la.v6)
         flags |= MHD_USE_IPv6;
-    } else {
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-            return ewh_err_set(err, EWH_E_INVALID,
-                               "metrics: bad IPv4 address '%s' (use an "
-                               "address, not a name)",
-                               host);
-    }
     m->httpd = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, s_handler, m, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+        flags, la.port, NULL, NULL, s_handler, m, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&la.ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
     if (m->httpd == NULL)
-        return ewh_err_set(err, EWH_E_IO, "metrics: cannot listen on %s",
+        return ewh_err_set(err, EWH_E_IO, "metrics: cannot listen on %.64s",
                            hostport);
     info = MHD_get_daemon_info(m->httpd, MHD_DAEMON_INFO_BIND_PORT);
-    if (info != NULL && info->port != 0)
-        port = info->port;
-    snprintf(bound, bound_cap, v6 ? "[%s]:%lu" : "%s:%lu", host, port);
+    port = info != NULL && info->port != 0 ? info->port : la.port;
+    ewh_addr_format(&la, port, bound, bound_cap);
     return 0;
 }

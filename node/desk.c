@@ -24,6 +24,7 @@
 #include "action.h"
 #include "cap.h"
 #include "cmd.h"
+#include "ewh/addr.h"
 #include "ewh/catalogue.h"
 #include "exchange.h"
 #include "ewh/log.h"
@@ -2358,13 +2359,13 @@ int
 node_desk_http_run(struct node_dir *d, const struct node_desk_config *c, int fd)
 {
     struct ewh_err err = {0};
-    struct sockaddr_in sa;
+    struct ewh_addr la;
     struct MHD_Daemon *daemon;
     const union MHD_DaemonInfo *info;
-    char host[64], *colon, *cert = NULL, *key = NULL, url[128], f[1100];
+    char hostport[EWH_MAX_ADDR_HOST_BYTES + 8],
+        *cert = NULL, *key = NULL, url[EWH_MAX_ADDR_HOST_BYTES + 24], f[1100];
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    unsigned long port;
     sigset_t set;
     FILE *uf;
     int sig;
@@ -2381,20 +2382,12 @@ node_desk_http_run(struct node_dir *d, const struct node_desk_config *c, int fd)
         ewh_log_err("desk: %s", err.reason);
         return 1;
     }
-    snprintf(host, sizeof(host), "%s", c->listen);
-    if ((colon = strrchr(host, ':')) == NULL) {
-        ewh_log_err("desk: listen '%s': expected HOST:PORT", c->listen);
+    if (ewh_addr_parse("desk: listen", c->listen, &la, &err) != 0) {
+        ewh_log_err("%s", err.reason);
         return 1;
     }
-    *colon = '\0';
-    port = strtoul(colon + 1, NULL, 10);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    if (port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        ewh_log_err("desk: listen '%s': expected IPv4-ADDRESS:PORT", c->listen);
-        return 1;
-    }
+    if (la.v6)
+        flags |= MHD_USE_IPv6;
     if (c->tls_cert[0]) {
         if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
             ewh_log_err("desk: this libmicrohttpd has no TLS support");
@@ -2446,7 +2439,7 @@ node_desk_http_run(struct node_dir *d, const struct node_desk_config *c, int fd)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     if (s_g.tls)
         daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, s_handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+            flags, 0, NULL, NULL, s_handler, NULL, MHD_OPTION_SOCK_ADDR, &la.ss,
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)EWH_DESK_MAX_CONNECTIONS,
             MHD_OPTION_CONNECTION_TIMEOUT, 120u,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
@@ -2455,7 +2448,7 @@ node_desk_http_run(struct node_dir *d, const struct node_desk_config *c, int fd)
             MHD_OPTION_END);
     else
         daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, s_handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+            flags, 0, NULL, NULL, s_handler, NULL, MHD_OPTION_SOCK_ADDR, &la.ss,
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)EWH_DESK_MAX_CONNECTIONS,
             MHD_OPTION_CONNECTION_TIMEOUT, 120u,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
@@ -2471,8 +2464,10 @@ node_desk_http_run(struct node_dir *d, const struct node_desk_config *c, int fd)
         return 1;
     }
     info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(url, sizeof(url), "%s://%s:%u/", s_g.tls ? "https" : "http", host,
-             info ? (unsigned)info->port : (unsigned)port);
+    ewh_addr_format(&la, info ? info->port : la.port, hostport,
+                    sizeof(hostport));
+    snprintf(url, sizeof(url), "%s://%s/", s_g.tls ? "https" : "http",
+             hostport);
     fprintf(uf, "%s\n", url);
     fclose(uf);
     ewh_log_info("desk: listening on %s", url);

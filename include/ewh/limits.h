@@ -66,6 +66,8 @@
 /* Text */
 #define EWH_MAX_REASON_BYTES  200u /* refusal reasons, incl. NUL */
 #define EWH_MAX_WHO_BYTES     64u  /* officer name on a receipt */
+/* The address part of a listening HOST:PORT (metrics, desk), incl. NUL. */
+#define EWH_MAX_ADDR_HOST_BYTES 128u
 #define EWH_MAX_PUBID_BYTES   1024u
 #define EWH_MAX_KEYFILE_BYTES 2048u
 
