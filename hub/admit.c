@@ -288,27 +288,27 @@ s_collect(struct hub *h)
 }
 
 /* Move the submits read into the run to verify: all, or the first
- * HUB_VERIFY_RUN.  -1 when out of memory (they wait for the next turn). */
+ * EWH_HUB_VERIFY_RUN.  -1 when out of memory (they wait for the next turn). */
 static int
 s_take_run(struct hub_admit *a)
 {
     struct hub_pend *tp;
     size_t tc;
 
-    if (a->n_pend > HUB_VERIFY_RUN) {
+    if (a->n_pend > EWH_HUB_VERIFY_RUN) {
         /* The rest waits for the next run: small runs keep verification
          * and the commit of the previous run overlapping, and the acks
          * (which free the senders' windows) flowing. */
-        tp = hub_grow(a->vpend, &a->cap_vpend, HUB_VERIFY_RUN,
+        tp = hub_grow(a->vpend, &a->cap_vpend, EWH_HUB_VERIFY_RUN,
                       sizeof(*a->vpend));
         if (tp == NULL)
             return -1;
         a->vpend = tp;
-        memcpy(a->vpend, a->pend, HUB_VERIFY_RUN * sizeof(*a->pend));
-        memmove(a->pend, a->pend + HUB_VERIFY_RUN,
-                (a->n_pend - HUB_VERIFY_RUN) * sizeof(*a->pend));
-        a->n_vpend = HUB_VERIFY_RUN;
-        a->n_pend -= HUB_VERIFY_RUN;
+        memcpy(a->vpend, a->pend, EWH_HUB_VERIFY_RUN * sizeof(*a->pend));
+        memmove(a->pend, a->pend + EWH_HUB_VERIFY_RUN,
+                (a->n_pend - EWH_HUB_VERIFY_RUN) * sizeof(*a->pend));
+        a->n_vpend = EWH_HUB_VERIFY_RUN;
+        a->n_pend -= EWH_HUB_VERIFY_RUN;
         return 0;
     }
     tp = a->vpend;
@@ -323,7 +323,7 @@ s_take_run(struct hub_admit *a)
 }
 
 /* High submits first: verified here on the loop thread, at most
- * HUB_VERIFY_HIGH_INLINE a turn, and into this turn's batch, so that a
+ * EWH_HUB_VERIFY_HIGH_INLINE a turn, and into this turn's batch, so that a
  * high report waits neither for the pool's run of other countries' (or
  * a flooder's) submits nor for its own turn in the pending list.  The
  * rest of pend keeps its order. */
@@ -338,7 +338,7 @@ s_start_high(struct hub *h)
         return;
     for (i = 0; i < a->n_pend; i++) {
         struct hub_pend p = a->pend[i];
-        if (!p.high || done == HUB_VERIFY_HIGH_INLINE) {
+        if (!p.high || done == EWH_HUB_VERIFY_HIGH_INLINE) {
             a->pend[k++] = p;
             continue;
         }
@@ -368,7 +368,8 @@ s_start(struct hub *h)
     if (a->n_pend == 0 || a->n_vpend > 0)
         return;
     nj = hub_grow(a->jobs, &a->cap_jobs,
-                  a->n_pend < HUB_VERIFY_RUN ? a->n_pend : HUB_VERIFY_RUN,
+                  a->n_pend < EWH_HUB_VERIFY_RUN ? a->n_pend
+                                                 : EWH_HUB_VERIFY_RUN,
                   sizeof(*a->jobs));
     if (nj == NULL || s_take_run(a) != 0) {
         ewh_log_warnx("router: out of memory: %zu submits wait a turn",

@@ -21,7 +21,8 @@ static int
 s_options(struct hub *h)
 {
     void *r = h->conn.router;
-    int one = 1, hwm = HUB_SNDHWM, rcvhwm = HUB_RCVHWM, hb = HUB_HEARTBEAT_MS;
+    int one = 1, hwm = EWH_HUB_SNDHWM, rcvhwm = EWH_HUB_RCVHWM,
+        hb = HUB_HEARTBEAT_MS;
     int ttl = HUB_HEARTBEAT_TTL;
     int64_t maxmsg = EWH_MAX_FRAME_BYTES + 1024;
 

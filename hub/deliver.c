@@ -139,9 +139,10 @@ s_fill_deliveries(struct hub *h, struct hub_peer *n, struct s_fill *c)
     if (queued <= in_flight)
         return;
     c->free = n->credit - in_flight;
-    c->low_cap = n->credit < HUB_LOW_WINDOW ? n->credit : HUB_LOW_WINDOW;
+    c->low_cap =
+        n->credit < EWH_HUB_LOW_WINDOW ? n->credit : EWH_HUB_LOW_WINDOW;
     c->nonhigh_cap =
-        n->credit < HUB_NONHIGH_WINDOW ? n->credit : HUB_NONHIGH_WINDOW;
+        n->credit < EWH_HUB_NONHIGH_WINDOW ? n->credit : EWH_HUB_NONHIGH_WINDOW;
     hub_seqset_tag_counts(n->inflight, by_level);
     c->low = by_level[EWH_LEVEL_LOW];
     c->nonhigh = in_flight - by_level[EWH_LEVEL_HIGH];

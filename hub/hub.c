@@ -94,7 +94,7 @@ s_setup(struct hub *h, struct ewh_err *err)
     /* Two I/O threads: a connection is given to the less loaded one, so a
      * flooding peer's CURVE decryption does not queue every other peer's
      * frames behind its own (docs/performance.md, "High under a flood"). */
-    if (zmq_ctx_set(h->zctx, ZMQ_IO_THREADS, HUB_IO_THREADS) != 0)
+    if (zmq_ctx_set(h->zctx, ZMQ_IO_THREADS, EWH_HUB_IO_THREADS) != 0)
         return ewh_err_set(err, EWH_E_IO, "zmq io threads: %s",
                            zmq_strerror(zmq_errno()));
     if ((h->zap = zmq_socket(h->zctx, ZMQ_REP)) == NULL ||
@@ -172,9 +172,9 @@ static void
 s_on_router(struct hub *h)
 {
     int64_t t_end = ewh_mono_ms() + HUB_TURN_MS;
-    int i;
+    unsigned i;
 
-    for (i = 0; i < HUB_TURN_BUDGET; i++) {
+    for (i = 0; i < EWH_HUB_TURN_FRAMES; i++) {
         if (hub_conn_read(h) != 0)
             break;
         /* A high submit ends the turn: verified, committed and

@@ -43,42 +43,17 @@
 #include "ewh/roster.h"
 #include "ewh/util.h"
 
-/* ---- tuning (see docs/performance.md) ---- */
+/* ---- timers (the loop's limits are in include/ewh/limits.h) ---- */
 
-#define HUB_TURN_BUDGET     2048 /* ROUTER messages read per loop turn */
-#define HUB_TURN_MS         10   /* ... or for at most this long */
+#define HUB_TURN_MS         10   /* a turn reads for at most this long */
 #define HUB_ROSTER_CHECK_MS 250  /* how often enroll/revoke are noticed */
 #define HUB_TICK_MS         1000 /* expiry sweep, status file, gauges */
-#define HUB_SNDHWM          100000
-/* Messages queued from one node before libzmq stops reading its socket
- * (TCP pushes back): more than max_inflight_submits of a well-behaved node,
- * few enough that a flooding node cannot fill the hub's memory. */
-#define HUB_RCVHWM          4096
-#define HUB_IO_THREADS      2 /* libzmq I/O threads (CURVE en/decryption) */
 #define HUB_HEARTBEAT_MS    5000
 #define HUB_HEARTBEAT_TTL   15000
 #define HUB_CLOSE_LINGER_MS 200 /* flush final acks on close/re-bind */
 /* Below this many submits the loop thread verifies them itself: a lone
  * report (the common case) gets no hand-over latency. */
 #define HUB_VERIFY_INLINE 4
-/* At most this many submits per verification run (admit.c). */
-#define HUB_VERIFY_RUN 1024
-/* High submits read while the pool is busy are verified on the loop
- * thread at once, at most this many a turn (docs/performance.md, "High
- * under a flood"). */
-#define HUB_VERIFY_HIGH_INLINE 64
-/* The ids of a batch's submits, for the duplicates within one batch:
- * open addressing over this many slots; a batch with more submits than
- * half of it checks in the store instead. */
-#define HUB_BATCH_IDS 4096
-/* Deliveries of a level in flight to one node, at most: a new high report
- * waits behind what is already in the node's pipe, so low and medium fill
- * only part of a large credit window (docs/performance.md). */
-#define HUB_LOW_WINDOW     64 /* low */
-#define HUB_NONHIGH_WINDOW 96 /* low and medium */
-/* Traffic events waiting for a transaction, at most (more are counted
- * and dropped). */
-#define HUB_MAX_PENDING_EVENTS 10000
 
 /* A submit's fate in the batch; the values are the wire's AckStatus. */
 enum hub_status {
@@ -169,7 +144,7 @@ struct hub_rcpt {
 struct hub_batch {
     struct hub_submit *sub;
     size_t n_sub, cap_sub;
-    uint32_t ids[HUB_BATCH_IDS]; /* index + 1 into sub */
+    uint32_t ids[EWH_HUB_BATCH_IDS]; /* index + 1 into sub */
     bool ids_full;
     struct hub_dack *dack;
     size_t n_dack, cap_dack;

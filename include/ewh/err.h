@@ -41,6 +41,9 @@ enum ewh_errcode {
     EWH_E_IDREUSED,  /* the id is already used by a different envelope */
     EWH_E_SHUTDOWN,  /* the hub is shutting down */
     EWH_E_BUSY,      /* the store is locked by another connection */
+    EWH_E_AUTH,      /* bad credentials or no valid session (desk) */
+    EWH_E_LOCKED,    /* account locked after failed sign-ins (desk) */
+    EWH_E_FORBIDDEN, /* the signed-in person's roles do not allow it */
     EWH_E__COUNT
 };
 

@@ -64,8 +64,59 @@
 #define EWH_DEFAULT_MAX_QUEUE            200000u /* deliveries per node */
 #define EWH_DEFAULT_CREDIT               256u    /* node's delivery window */
 
+/* Hub loop (hub/hubint.h has its timers; docs/performance.md says why) */
+#define EWH_HUB_TURN_FRAMES 2048u  /* ROUTER messages read per loop turn */
+#define EWH_HUB_SNDHWM      100000 /* messages queued to one node */
+/* Messages queued from one node before libzmq stops reading its socket
+ * (TCP pushes back): more than max_inflight_submits of a well-behaved node,
+ * few enough that a flooding node cannot fill the hub's memory. */
+#define EWH_HUB_RCVHWM     4096
+#define EWH_HUB_VERIFY_RUN 1024u /* submits per verification run */
+/* High submits read while the pool is busy are verified on the loop
+ * thread at once, at most this many a turn (docs/performance.md, "High
+ * under a flood"). */
+#define EWH_HUB_VERIFY_HIGH_INLINE 64u
+/* libzmq I/O threads (CURVE en/decryption): a connection goes to the less
+ * loaded one, so a flooding node's frames do not hold everyone's. */
+#define EWH_HUB_IO_THREADS 2
+/* Slots of the in-batch duplicate check: a batch with more submits than
+ * half of it checks in the store instead. */
+#define EWH_HUB_BATCH_IDS 4096u
+/* Deliveries of a level in flight to one node, at most: a new high report
+ * waits behind what is already in the node's pipe, so low and medium fill
+ * only part of a large credit window. */
+#define EWH_HUB_LOW_WINDOW     64u /* low */
+#define EWH_HUB_NONHIGH_WINDOW 96u /* low and medium */
+/* Traffic events waiting for a transaction (more are counted, dropped). */
+#define EWH_HUB_MAX_PENDING_EVENTS 10000u
+
 /* Node agent (node/agent_int.h has its timers) */
 #define EWH_NODE_SUBMIT_WINDOW 256u /* submits in flight, unacknowledged */
 #define EWH_NODE_TURN_FRAMES   256u /* frames read from the hub per turn */
+
+/* Node desk: the web console (docs/desk.md).  The *_S defaults can be set
+ * in ewnode.conf's [desk] section. */
+#define EWH_DESK_MAX_NAME_BYTES     32u  /* account name */
+#define EWH_DESK_MIN_PASSWORD_BYTES 10u
+#define EWH_DESK_MAX_PASSWORD_BYTES 256u
+/* Argon2id (crypto_pwhash_str): libsodium's "interactive" limits. */
+#define EWH_DESK_PWHASH_OPSLIMIT    2u
+#define EWH_DESK_PWHASH_MEMLIMIT    (64u * 1024u * 1024u)
+#define EWH_DESK_SESSION_IDLE_S     900         /* idle timeout */
+#define EWH_DESK_SESSION_MAX_S      (12 * 3600) /* a session's whole life */
+#define EWH_DESK_LOCKOUT_FAILURES   5u  /* bad passwords in a row ... */
+#define EWH_DESK_LOCKOUT_S          900 /* ... lock the account this long */
+#define EWH_DESK_MAX_POST_BYTES     (96u * 1024u) /* one request body */
+#define EWH_DESK_MAX_QUERY_BYTES    128u /* one query-string value */
+#define EWH_DESK_PAGE_ROWS          50u  /* reports per inbox/outbox page */
+#define EWH_DESK_MAX_PAGE           10000u
+#define EWH_DESK_MAX_CONNECTIONS    64u
+#define EWH_DESK_MAX_EVENT_STREAMS  32u  /* open live-update streams */
+#define EWH_DESK_POLL_MS            100u /* live updates: store poll */
+#define EWH_DESK_MAX_ALERTS         20u  /* reports named in the banner */
+#define EWH_DESK_ESCALATE_AFTER_S   (15 * 60) /* first escalation step */
+#define EWH_DESK_MAX_HOOK_BYTES     1024u     /* escalate hook command */
+#define EWH_DESK_MAX_CERT_BYTES     (64u * 1024u) /* tls_cert, tls_key */
+#define EWH_DESK_MAX_AUDIT_ROWS     500u /* audit rows on the admin page */
 
 #endif
