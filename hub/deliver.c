@@ -136,18 +136,21 @@ s_relay_one(void *ctx, const struct hub_relay *r)
 
 /* ---- the byte window ---- */
 
-/* Non-high bytes n may have in flight: its delivery rate times (its
- * shortest round trip + EWH_HUB_QUEUE_TARGET_MS), at least
- * EWH_HUB_WINDOW_MIN_BYTES, which is also the window until both are
- * measured.  On a fast link this is far above the count windows; on a
- * slow one it keeps the bytes ahead of a new high report to about
- * EWH_HUB_QUEUE_TARGET_MS of the link. */
+/* Non-high bytes n may have in flight, on a link of at least
+ * EWH_HUB_WAN_RTT_MS: its delivery rate times (its shortest round trip +
+ * EWH_HUB_QUEUE_TARGET_MS), at least EWH_HUB_WINDOW_MIN_BYTES, which is
+ * also the window until the round trip (one delivery's) and the rate are
+ * measured.  On a fast link this is far above
+ * the count windows; on a slow one it keeps the bytes ahead of a new high
+ * report to about EWH_HUB_QUEUE_TARGET_MS of the link. */
 static uint64_t
 s_byte_cap(const struct hub_link *l)
 {
     double cap;
 
-    if (l->rate <= 0 || !l->have_rtt)
+    if (l->have_rtt && l->rtt_ms < EWH_HUB_WAN_RTT_MS)
+        return UINT64_MAX; /* a LAN: the count windows alone */
+    if (!l->have_rtt || l->rate <= 0)
         return EWH_HUB_WINDOW_MIN_BYTES;
     cap = l->rate * (double)(l->rtt_ms + EWH_HUB_QUEUE_TARGET_MS);
     return cap < EWH_HUB_WINDOW_MIN_BYTES ? EWH_HUB_WINDOW_MIN_BYTES
@@ -184,8 +187,12 @@ hub_deliver_acked(struct hub_peer *n, uint64_t seq, unsigned level)
         l->rate_at_ms = now;
     l->acked += size;
     if (now - l->rate_at_ms >= EWH_HUB_RATE_PERIOD_MS) {
+        /* The best rate of the last few periods: a period the window
+         * itself or a slow turn of the node held back must not shrink
+         * the window further. */
+        double r = (double)l->acked / (double)(now - l->rate_at_ms);
         if (l->acked > 0)
-            l->rate = (double)l->acked / (double)(now - l->rate_at_ms);
+            l->rate = r > l->rate * 0.9 ? r : l->rate * 0.9;
         l->acked = 0;
         l->rate_at_ms = now;
     }

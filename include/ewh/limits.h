@@ -92,7 +92,11 @@
  * most its measured delivery rate times (its shortest round trip +
  * EWH_HUB_QUEUE_TARGET_MS), never below EWH_HUB_WINDOW_MIN_BYTES.  A high
  * report then waits behind about EWH_HUB_QUEUE_TARGET_MS of others. */
-#define EWH_HUB_QUEUE_TARGET_MS  50
+#define EWH_HUB_QUEUE_TARGET_MS 50
+/* Only on a link whose shortest round trip is at least this long: on a
+ * LAN the round trip is mostly the recipient's own turn and commit, which
+ * a smaller window would not shorten but would starve of deliveries. */
+#define EWH_HUB_WAN_RTT_MS       20
 #define EWH_HUB_WINDOW_MIN_BYTES 16384u
 #define EWH_HUB_RATE_PERIOD_MS   500   /* the delivery rate is measured over */
 #define EWH_HUB_RTT_PERIOD_MS    10000 /* the shortest round trip is kept */
