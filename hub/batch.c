@@ -443,6 +443,7 @@ s_ack_acks(struct hub *h)
             if (hub_seqset_del(n->inflight, d->seq, &level))
                 hub_deliver_acked(n, d->seq, level);
         }
+        n->progress_ms = ewh_mono_ms();
         if (d->done) {
             h->n.delivered++;
             hub_metrics_delivered(h->m, d->level);
@@ -453,6 +454,7 @@ s_ack_acks(struct hub *h)
         if ((n = hub_peers_get(h->peers, b->rack[i].cc, false)) == NULL)
             continue;
         hub_seqset_del(n->relays, b->rack[i].seq, NULL);
+        n->progress_ms = ewh_mono_ms();
         n->want_fill = true;
     }
     for (i = 0; i < b->n_rcpt; i++) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ewh/config.h"
+#include "ewh/util.h"
 
 #define HUB_DEFAULT_LISTEN "tcp://127.0.0.1:7700"
 
@@ -42,6 +43,10 @@ static const char s_template[] =
     "# Deliveries waiting in one node's queue; beyond it submits addressed\n"
     "# to that node are refused (retry later).\n"
     "# max_queue = 200000\n"
+    "# A live session whose deliveries (or receipt relays) wait\n"
+    "# unacknowledged this long, nothing acknowledged meanwhile, gets them\n"
+    "# all again (logged, counted as stalled).  0 or never: off.\n"
+    "# stall_resend = 30s\n"
     "\n"
     "[store]\n"
     "# Quota of the store in database pages (SQLite max_page_count; pages\n"
@@ -91,50 +96,29 @@ hub_config_defaults(struct hub_config *c)
     c->retention_delivered_s = HUB_DEFAULT_RETENTION_S;
     c->retention_expired_s = HUB_DEFAULT_RETENTION_S;
     c->events_keep = HUB_DEFAULT_EVENTS_KEEP;
+    c->stall_resend_s = EWH_DEFAULT_STALL_RESEND_S;
 }
 
 int
 hub_config_duration(const char *name, const char *value, int64_t *out,
                     struct ewh_err *err)
 {
-    char *end = NULL;
-    unsigned long long v;
-    int64_t mul = 1;
+    struct ewh_err e = {0};
 
-    if (strcmp(value, "never") == 0) {
+    /* "never" and a zero of any unit mean no limit; everything else is
+     * the one duration syntax of libewh (ewh_duration_parse). */
+    if (strcmp(value, "never") == 0 ||
+        (value[0] == '0' &&
+         (value[1] == '\0' || (strchr("smhd", value[1]) != NULL &&
+                               value[1] != '\0' && value[2] == '\0')))) {
         *out = 0;
         return 0;
     }
-    if (value[0] < '0' || value[0] > '9')
-        goto bad;
-    errno = 0;
-    v = strtoull(value, &end, 10);
-    if (errno != 0)
-        goto bad;
-    switch (*end) {
-    case '\0':
-    case 's':
-        break;
-    case 'm':
-        mul = 60;
-        break;
-    case 'h':
-        mul = 3600;
-        break;
-    case 'd':
-        mul = 86400;
-        break;
-    default:
-        goto bad;
-    }
-    if (*end != '\0' && end[1] != '\0')
-        goto bad;
-    if (v > (unsigned long long)(100LL * 365 * 86400) / (unsigned long long)mul)
+    if (ewh_duration_parse(value, HUB_MAX_DURATION_S, out, &e) == 0)
+        return 0;
+    if (e.code == EWH_E_TOOBIG)
         return ewh_err_set(err, EWH_E_INVALID,
                            "%s = %.32s: longer than 100 years", name, value);
-    *out = (int64_t)v * mul;
-    return 0;
-bad:
     return ewh_err_set(err, EWH_E_INVALID,
                        "%s = %.32s: expected a duration like 30d, 12h, 90m, "
                        "45s, or 0/never",
@@ -207,6 +191,8 @@ hub_config_set(struct hub_config *c, const char *section, const char *name,
             return s_u32(name, value, 1, 10000000, &c->submits_per_s, err);
         if (strcmp(name, "max_queue") == 0)
             return s_u32(name, value, 1, 100000000, &c->max_queue, err);
+        if (strcmp(name, "stall_resend") == 0)
+            return hub_config_duration(name, value, &c->stall_resend_s, err);
     }
     if (strcmp(section, "store") == 0 && strcmp(name, "max_pages") == 0)
         return ewh_config_uint(name, value, 0, UINT32_MAX, &c->store_max_pages,

@@ -29,9 +29,12 @@ struct hub_config {
     int64_t retention_expired_s;    /* [retention] expired, 0: never */
     char metrics[HUB_MAX_ENDPOINT]; /* [monitor] metrics HOST:PORT, "": off */
     uint64_t events_keep;           /* [monitor] events_keep, 0: keep all */
+    int64_t stall_resend_s;         /* [limits] stall_resend, 0: never */
 };
 
 #define HUB_DEFAULT_RETENTION_S (30 * 86400)
+/* The longest duration a config key takes (a typo guard, not a policy). */
+#define HUB_MAX_DURATION_S (100LL * 365 * 86400)
 #define HUB_DEFAULT_EVENTS_KEEP 100000u /* [monitor] events_keep */
 
 /* A command-line override: one "section.name = value" applied after the

@@ -12,6 +12,7 @@
 
 #include <zmq.h>
 
+#include "gauges.h"
 #include "retention.h"
 #include "zap.h"
 #include "ewh/keyfile.h"
@@ -80,13 +81,16 @@ s_setup(struct hub *h, struct ewh_err *err)
     if ((h->peers = hub_peers_new()) == NULL ||
         (h->m = hub_metrics_new()) == NULL)
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+    h->started = hub_metrics_started(h->m);
     if (hub_roster_refresh(h, err) != 0)
         return -1;
     h->ros.pushed_version = ewh_roster_version(h->ros.roster);
+    if (hub_catalogue_open(h, err) != 0)
+        return -1;
     if (hub_store_audit_head(h->st, &h->chain.len, h->chain.head, err) != 0 ||
         hub_store_queue_open(h->st, err) != 0 ||
         hub_store_queue_counts(h->st, s_seed_peer, h, err) != 0 ||
-        hub_admit_init(h, err) != 0)
+        hub_gauges_seed(h->m, h->st, err) != 0 || hub_admit_init(h, err) != 0)
         return -1;
     if ((h->zctx = zmq_ctx_new()) == NULL)
         return ewh_err_set(err, EWH_E_IO, "zmq_ctx_new: %s",
@@ -100,6 +104,7 @@ s_setup(struct hub *h, struct ewh_err *err)
     if ((h->zap = zmq_socket(h->zctx, ZMQ_REP)) == NULL ||
         zmq_bind(h->zap, HUB_ZAP_ENDPOINT) != 0)
         return ewh_err_set(err, EWH_E_IO, "zap: %s", zmq_strerror(zmq_errno()));
+    hub_gate_init(h);
     if (hub_conn_open(h, h->cfg->listen, err) != 0 ||
         hub_conn_write_endpoint(h, err) != 0 || s_metrics_listen(h, err) != 0)
         return -1;
@@ -126,6 +131,7 @@ s_teardown(struct hub *h)
         zmq_ctx_term(h->zctx);
     ewh_roster_destroy(&h->ros.roster);
     free(h->ros.buf);
+    hub_catalogue_destroy(&h->ros.cat);
     hub_peers_destroy(&h->peers);
     hub_metrics_destroy(&h->m);
     hub_events_free(h);
@@ -151,17 +157,41 @@ s_on_signal(struct hub *h)
     }
 }
 
+/* A traffic event per refused handshake, naming the key and, when the
+ * roster knows it, the country and its identity's fingerprint (as
+ * compared by telephone). */
+static void
+s_zap_refused(void *ctx, const char *keyhex, const char *country,
+              enum ewh_errcode code, const char *why)
+{
+    struct hub *h = ctx;
+    struct hub_event *ev = hub_event_new_code(h, HUB_EV_ZAP_REFUSED, country,
+                                              NULL, ewh_errcode_name(code));
+    const struct ewh_pubid *id;
+    char fp[EWH_FINGERPRINT_CHARS];
+
+    if (ev == NULL)
+        return;
+    snprintf(ev->key, sizeof(ev->key), "%s", keyhex);
+    snprintf(ev->reason, sizeof(ev->reason), "%s", why);
+    if (country != NULL &&
+        (id = ewh_roster_find(h->ros.roster, country, NULL)) != NULL) {
+        ewh_pubid_fingerprint(id, fp);
+        snprintf(ev->reason, sizeof(ev->reason), "%s (fingerprint %s)", why,
+                 fp);
+    }
+}
+
 static int
 s_on_zap(struct hub *h, struct ewh_err *err)
 {
     uint64_t z0 = h->n.zap_refused;
 
-    if (hub_zap_handle(h->zap, hub_roster_zap, h, &h->n.zap_refused, err) != 0)
+    if (hub_zap_handle(h->zap, hub_roster_zap, s_zap_refused, h,
+                       &h->n.zap_refused, err) != 0)
         return -1;
-    if (h->n.zap_refused > z0) {
+    if (h->n.zap_refused > z0)
         hub_metrics_zap_refused(h->m, h->n.zap_refused - z0);
-        (void)hub_event_new(h, HUB_EV_ZAP_REFUSED, NULL, NULL);
-    }
     return 0;
 }
 
@@ -193,7 +223,9 @@ s_tick(struct hub *h, int64_t now)
 {
     size_t i;
 
+    ewh_log_flush_suppressed();
     hub_deliver_expire(h);
+    hub_deliver_stalled(h);
     hub_retention_tick(h->st, h->cfg, now);
     for (i = 0; i < hub_peers_count(h->peers); i++)
         hub_peers_at(h->peers, i)->want_fill = true;

@@ -20,7 +20,8 @@
  *                audit chain's head; the acks sent after the commit
  *   receipts.c   a receipt from a recipient: verified, checked, batched
  *   deliver.c    delivery windows, relays to origins, expiry
- *   rosterpush.c the signed roster: load, sign, push, cut revoked peers
+ *   rosterpush.c the signed roster: load, sign, push, cut revoked peers;
+ *                the catalogue of concern pushed beside it
  *   events.c     traffic events waiting for the next transaction
  *   status.c     status.json and the /metrics gauges
  */
@@ -32,6 +33,7 @@
 #include <stdint.h>
 
 #include "ewh.pb-c.h"
+#include "catalogue.h"
 #include "hub.h"
 #include "metrics.h"
 #include "peers.h"
@@ -79,6 +81,26 @@ struct hub_conn {
     char endpoint[HUB_MAX_ENDPOINT];
     bool rebind_due; /* the last re-bind failed: try again */
 };
+
+/* ---- gate.c: connections not yet through their handshake ---- */
+
+struct hub_gate {
+    struct {
+        int fd;
+        int64_t at;           /* mono ms accepted */
+    } p[EWH_HUB_MAX_PENDING]; /* oldest first */
+    size_t n;
+    int fd_limit; /* RLIMIT_NOFILE at start */
+    uint64_t cut; /* connections shut down by the gate */
+};
+
+struct hub;
+void hub_gate_init(struct hub *h);
+void hub_gate_clear(struct hub *h);
+/* A connection accepted (fd): bounded, the oldest pending cut if over. */
+void hub_gate_accepted(struct hub *h, int fd);
+/* Its handshake ended (succeeded, failed) or it closed. */
+void hub_gate_done(struct hub *h, int fd);
 
 /* ---- admit.c ---- */
 
@@ -177,6 +199,7 @@ struct hub_rpush {
     size_t len;
     uint64_t pushed_version; /* roster version last pushed to nodes */
     int64_t next_check_ms;
+    hub_catalogue_t *cat; /* the catalogue of concern (catalogue.h) */
 };
 
 /* ---- events.c ---- */
@@ -185,12 +208,25 @@ struct hub_evq {
     struct hub_event *ev;
     size_t n, cap;
     uint64_t dropped;
+    /* Counted events (refusals, duplicates, refused handshakes) dropped
+     * from the full list: still added to the store's counters with the
+     * next events written, so that the counters stay exact (issue 20). */
+    struct hub_lost {
+        int kind;
+        char code[32];
+        uint64_t n;
+    } lost[2 * EWH_E__COUNT + 2];
+    size_t n_lost;
 };
 
 /* Counters for status.json and the exit line; each module counts its own. */
 struct hub_counts {
     uint64_t accepted, duplicate, refused, delivered, expired;
     uint64_t zap_refused, bad_frames, receipts, rebinds;
+    /* issue 16: nodes holding a checkpoint beyond our chain (hellos);
+     * deliveries resent on a stalled session */
+    uint64_t audit_behind, stalled;
+    uint64_t req_dropped; /* requests over their per-node budget */
 };
 
 struct hub {
@@ -202,6 +238,7 @@ struct hub {
     hub_peers_t *peers;
     hub_metrics_t *m;
     struct hub_conn conn;   /* conn.c */
+    struct hub_gate gate;   /* gate.c */
     struct hub_admit adm;   /* admit.c */
     struct hub_batch b;     /* batch.c */
     struct hub_chain chain; /* batch.c */
@@ -212,6 +249,7 @@ struct hub {
     bool expire_due; /* deliver.c: a sweep found more, or a row expired */
     bool status_due; /* status.c: connection state changed */
     int64_t next_tick_ms;
+    int64_t started; /* unix seconds (status.json, /metrics) */
 };
 
 /* ---- small helpers (hub.c) ---- */
@@ -305,6 +343,8 @@ void hub_deliver_fill(struct hub *h);
 void hub_deliver_acked(struct hub_peer *n, uint64_t seq, unsigned level);
 /* One expiry sweep (its own transaction). */
 void hub_deliver_expire(struct hub *h);
+/* Resend what a live session left unacknowledged past stall_resend. */
+void hub_deliver_stalled(struct hub *h);
 
 /* ---- rosterpush.c ---- */
 
@@ -313,8 +353,16 @@ EWH_MUST_CHECK int hub_roster_refresh(struct hub *h, struct ewh_err *err);
 /* For the ZAP handler (hub_zap_roster_fn). */
 const ewh_roster_t *hub_roster_zap(void *ctx, bool refresh);
 void hub_roster_send(struct hub *h, struct hub_peer *n);
-/* The roster changed in the store: re-sign, push, cut revoked/re-keyed. */
+/* The roster changed in the store: re-sign, push, cut revoked/re-keyed.
+ * Also pushes a newly published catalogue of concern. */
 void hub_roster_check(struct hub *h);
+/* The catalogue of concern for the roster's categories (publishing the
+ * built-in one as version 1 if DIR holds none); after hub_roster_refresh.
+ * Destroyed with hub_catalogue_destroy(&h->ros.cat). */
+EWH_MUST_CHECK int hub_catalogue_open(struct hub *h, struct ewh_err *err);
+/* The catalogue held, to one peer (on hello and when a new one is
+ * published); nothing when none is usable. */
+void hub_catalogue_send(struct hub *h, struct hub_peer *n);
 
 /* ---- events.c ---- */
 
@@ -322,6 +370,13 @@ void hub_roster_check(struct hub *h);
  * wait or out of memory (counted).  Valid until the next call. */
 struct hub_event *hub_event_new(struct hub *h, int kind, const char *cc,
                                 const uint8_t *id);
+/* The same, with the refusal's code name (may be NULL) set; a dropped one
+ * is still counted in the store by kind and code. */
+struct hub_event *hub_event_new_code(struct hub *h, int kind, const char *cc,
+                                     const uint8_t *id, const char *code);
+/* An event left unrecorded (rate refusals are recorded once a second) that
+ * the store's counters still count, with the next events written. */
+void hub_event_count(struct hub *h, int kind, const char *code);
 void hub_event_recipients(struct hub_event *e, const struct ewh_header *hdr);
 /* Write the waiting events (inside the batch transaction). */
 EWH_MUST_CHECK int hub_events_write(struct hub *h, struct ewh_err *err);

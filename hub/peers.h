@@ -52,11 +52,13 @@ struct hub_peer {
     bool connected;           /* said hello on the current socket */
     uint8_t rid[HUB_MAX_RID]; /* ZeroMQ routing id of the latest hello */
     size_t rid_len;
-    int fd;                 /* connection fd (ZMQ_SRCFD), -1 unknown */
-    char key[65];           /* hex CURVE key the connection used */
-    int64_t last_seen;      /* unix seconds of the last frame, 0 never */
-    int64_t connected_at;   /* unix seconds of the latest hello */
-    uint32_t credit;        /* from hello */
+    int fd;                  /* connection fd (ZMQ_SRCFD), -1 unknown */
+    char key[65];            /* hex CURVE key the connection used */
+    int64_t last_seen;       /* unix seconds of the last frame, 0 never */
+    int64_t connected_at;    /* unix seconds of the latest hello */
+    uint32_t credit;         /* from hello */
+    bool roster_known;       /* roster_version was said (hello) */
+    uint64_t roster_version; /* roster it holds (hello, heartbeat) */
     hub_seqset_t *inflight; /* deliveries sent, not acknowledged (tag: level) */
     hub_seqset_t *relays;   /* receipt relays / notices sent */
     bool want_fill;         /* something new may be sendable */
@@ -72,8 +74,13 @@ struct hub_peer {
         int64_t rate_at_ms;
         double rate; /* bytes per ms, 0 not measured yet */
     } link;
-    struct hub_bucket bucket; /* submit rate */
-    uint32_t pending_submits; /* received, not yet acknowledged */
+    struct hub_bucket bucket;   /* submit rate */
+    struct hub_bucket audit;    /* AuditRequests answered (a budget) */
+    struct hub_bucket audit_no; /* ... and told they are over it */
+    uint32_t pending_submits;   /* received, not yet acknowledged */
+    uint64_t ckpt_ahead;        /* its checkpoint is beyond our chain: length */
+    int64_t progress_ms; /* mono ms: last ack, or first send into an empty
+                            window (the stalled-session rule, deliver.c) */
 };
 
 typedef struct hub_peers hub_peers_t;

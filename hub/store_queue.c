@@ -219,6 +219,24 @@ hub_store_queued(hub_store_t *st, const char *cc, uint64_t *n,
     return 0;
 }
 
+int
+hub_store_queue_oldest_of(hub_store_t *st, const char *cc, int level,
+                          int64_t *queued_at, struct ewh_err *err)
+{
+    sqlite3_stmt *s;
+    uint64_t seq = 0;
+
+    *queued_at = 0;
+    if (s_lanes_load(st, err) != 0)
+        return -1;
+    if (hub_lanes_walk(st->lanes, cc, level, s_first_seq, &seq) == 0)
+        return 0;
+    if ((s = ewh_db_stmt(st->db, s_queued_at, err)) == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)seq);
+    return ewh_db_int(st->db, s, "oldest queued", queued_at, err);
+}
+
 /* ---- envelopes and fan-out rows ---- */
 
 int
@@ -304,6 +322,9 @@ hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
     if (ewh_db_done(st->db, s, "store envelope", err) != 0)
         return -1;
     f.rowid = sqlite3_last_insert_rowid(hub_store__sql(st));
+    if (hdr->type == EWH_TYPE_RETURN &&
+        hub_store__return_note(st, hdr, received_at, err) != 0)
+        return -1;
     EWH_ASSERT(hdr->n_recipients >= 1 && hdr->n_recipients <= HUB_SEQ_SPAN);
     for (f.n = 0; f.n < hdr->n_recipients; f.n++)
         memcpy(&f.rcpts[2 * f.n], hdr->recipients[f.n], 2);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -14,7 +15,10 @@
 
 #include <zmq.h>
 
+#include "metrics.h"
+#include "ewh/keyfile.h"
 #include "ewh/log.h"
+#include "catalogue.h"
 
 /* ---- the turn ---- */
 
@@ -61,6 +65,7 @@ s_on_frame(struct node_agent *a, const uint8_t *buf, size_t len)
         return;
     }
     ewh_log_debug("agent: got %s", ewh_frame_name(f));
+    a->link.last_frame = ewh_now();
     switch (f->msg_case) {
     case EWH__FRAME__MSG_ROSTER:
         node_link_on_roster(a, f->roster);
@@ -80,10 +85,20 @@ s_on_frame(struct node_agent *a, const uint8_t *buf, size_t len)
     case EWH__FRAME__MSG_NOTICE:
         node_outbox_on_notice(a, f->notice);
         break;
+    case EWH__FRAME__MSG_CATALOGUE:
+        node_catalogue_receive(a->d, f->catalogue);
+        break;
     case EWH__FRAME__MSG_ERROR:
-        ewh_log_warnx("agent: hub error %s: %s",
-                      ewh_errcode_name((enum ewh_errcode)f->error->code),
-                      f->error->reason);
+        if (f->error->code == EWH_E_STORE)
+            /* The hub's store failed or lost data (its audit chain behind
+             * our checkpoint): the operator must act. */
+            ewh_log_errx("agent: hub error %s: %s",
+                         ewh_errcode_name((enum ewh_errcode)f->error->code),
+                         f->error->reason);
+        else
+            ewh_log_warnx("agent: hub error %s: %s",
+                          ewh_errcode_name((enum ewh_errcode)f->error->code),
+                          f->error->reason);
         if (f->error->code == EWH_E_REVOKED)
             node_linkstate_set(a->d, &a->link.ls, NODE_LS_REFUSED,
                                f->error->reason);
@@ -190,6 +205,64 @@ s_poll(struct node_agent *a, struct ewh_err *err)
     return 0;
 }
 
+/* ---- /metrics (issue 20) ---- */
+
+/* Once a second, when /metrics is served: the figures as a whole. */
+static void
+s_figures(struct node_agent *a)
+{
+    struct node_metrics_state ms;
+    struct node_store_figures fg;
+    struct ewh_err err = {0};
+    int64_t now = ewh_mono_ms();
+
+    if (a->metrics == NULL || now - a->figures_at < 1000)
+        return;
+    a->figures_at = now;
+    memset(&ms, 0, sizeof(ms));
+    snprintf(ms.hub, sizeof(ms.hub), "%s", a->d->cfg.hub);
+    ms.hub_key = (a->link.try_idx & 2) ? "announced" : "pinned";
+    ms.connected = a->link.connected;
+    ms.ready = a->link.ready;
+    ms.roster_version =
+        a->link.roster != NULL ? ewh_roster_version(a->link.roster) : 0;
+    ms.last_frame = a->link.last_frame;
+    ms.in_flight = a->out.n_fl;
+    ms.now = ewh_now();
+    if (node_store_figures(a->d->store, &fg, &err) != 0) {
+        ewh_log_debug("agent: figures: %s", err.reason);
+        return;
+    }
+    ms.outbox = fg.outbox;
+    ms.outbox_oldest = fg.outbox_oldest;
+    ms.unacked_high = fg.unacked_high;
+    ms.unacked_high_oldest = fg.unacked_high_oldest;
+    node_metrics_set(a->metrics, &ms);
+}
+
+/* Serve /metrics on the configured HOST:PORT; the bound one goes to
+ * DIR/metrics_endpoint. */
+static int
+s_metrics_listen(struct node_agent *a, struct ewh_err *err)
+{
+    char bound[160], path[1100], line[170];
+
+    if (a->d->cfg.metrics[0] == '\0')
+        return 0;
+    if ((a->metrics = node_metrics_new(a->me)) == NULL)
+        return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+    if (node_metrics_listen(a->metrics, a->d->cfg.metrics, bound, sizeof(bound),
+                            err) != 0)
+        return -1;
+    node_dir_file(a->d, "metrics_endpoint", path, sizeof(path));
+    snprintf(line, sizeof(line), "%s\n", bound);
+    if (ewh_keyfile_write(path, line, strlen(line), 0644, err) != 0)
+        return -1;
+    s_figures(a);
+    ewh_log_info("agent: metrics on http://%s/metrics", bound);
+    return 0;
+}
+
 /* ---- setup and the loop ---- */
 
 static int
@@ -206,7 +279,7 @@ s_setup(struct node_agent *a, struct node_dir *d, int sfd, struct ewh_err *err)
     if (node_rekey_load(a, err) != 0)
         return -1;
     node_rekey_check(a);
-    if (node_link_open(a, err) != 0)
+    if (node_link_open(a, err) != 0 || s_metrics_listen(a, err) != 0)
         return -1;
     ewh_log_info("agent: node %s connecting to %s (roster version %llu, "
                  "credit %u, heartbeat %ums)",
@@ -226,6 +299,7 @@ s_teardown(struct node_agent *a)
     a->out.cp_raw = NULL;
     ewh_wrapcache_destroy(&a->wc);
     node_link_close(a);
+    node_metrics_destroy(&a->metrics);
     node_rekey_free(a);
 }
 
@@ -245,9 +319,11 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
         node_rekey_reseal_if_due(&a);
         s_poll_store(&a);
         node_link_tick(&a);
+        ewh_log_flush_suppressed();
         node_outbox_pump(&a);
         node_receipts_pump(&a);
         node_link_try_keys(&a);
+        s_figures(&a);
     }
     rc = 0;
 out:

@@ -20,7 +20,9 @@
  * Every piece of struct node_agent has one owner: the module whose name
  * the sub-struct carries writes it; others read it, or ask the owner
  * through a function (node_outbox_reset(), node_receipts_rescan()).  All
- * of it belongs to the loop thread; no other thread exists in ewnode run.
+ * of it belongs to the loop thread.  The one other thread of ewnode run
+ * is the /metrics server (metrics.h, when configured): it reads only the
+ * snapshot the loop hands it once a second (node_metrics_set()).
  */
 #ifndef NODE_AGENT_INT_H
 #define NODE_AGENT_INT_H
@@ -48,7 +50,12 @@
 #define NODE_ALT_MS         1500  /* down this long: try announced keys */
 #define NODE_ALT_FAILED_MS  300   /* ... after a failed handshake */
 #define NODE_REOPEN_MS      1000  /* a failed socket re-open: retry */
-#define NODE_FAST_POLL_MS   20    /* Hello or submits waiting to go */
+/* After a handshake refused (ZAP) or failed, libzmq ends the session and
+ * never reconnects: the agent opens the socket again, with a backoff
+ * doubling from ..._MIN to ..._MAX (EWH_NODE_REFUSED_REOPEN_*_MS). */
+#define NODE_REFUSED_MIN_MS ((int64_t)EWH_NODE_REFUSED_REOPEN_MIN_MS)
+#define NODE_REFUSED_MAX_MS ((int64_t)EWH_NODE_REFUSED_REOPEN_MAX_MS)
+#define NODE_FAST_POLL_MS   20 /* Hello or submits waiting to go */
 
 /* ---- state, by owner ---- */
 
@@ -78,6 +85,14 @@ struct node_link {
     bool warned, tcp_seen, probed;
     int probe_fd; /* our own TCP connect to the hub (probe.h), or -1 */
     char probe_why[128];
+    /* A handshake failed on this socket; libzmq will not try again. */
+    bool hs_failed;
+    int64_t refused_at, refused_backoff; /* the last re-open after one */
+    /* Monitoring (issue 20): the Heartbeat that tells the hub we are
+     * alive and which roster we hold (mono ms of the last), and the wall
+     * time of the last frame from the hub. */
+    int64_t beat_at;
+    int64_t last_frame;
 };
 
 struct node_flight {
@@ -99,6 +114,7 @@ struct node_outq {
      * same one, verified once. */
     uint8_t *cp_raw;
     size_t cp_len;
+    uint64_t hub_faults; /* notices that contradict our signed fields */
 };
 
 /* A report stored this turn whose delivered receipt is not signed yet. */
@@ -142,6 +158,8 @@ struct node_agent {
     struct node_rcq rc;
     struct node_keys key;
     ewh_wrapcache_t *wc; /* pair keys for opening deliveries (inbox.c) */
+    struct node_metrics *metrics; /* /metrics, NULL unless configured */
+    int64_t figures_at;           /* mono ms it was last given figures */
 };
 
 /* ---- agent.c: the turn ---- */
@@ -169,7 +187,8 @@ void node_link_send_later(struct node_agent *a, const Ewh__Frame *f);
 void node_link_send_deferred(struct node_agent *a, bool ok);
 /* Socket monitor events: handshake done, disconnected, refused. */
 void node_link_on_monitor(struct node_agent *a);
-/* Timers: Hello until the roster comes, a socket re-open. */
+/* Timers: Hello until the roster comes, a socket re-open, the
+ * Heartbeat every heartbeat_ms of a ready session. */
 void node_link_tick(struct node_agent *a);
 /* Down for a while (or a handshake failed) and new keys are pending: try
  * the next combination of keys. */

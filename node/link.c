@@ -136,6 +136,25 @@ s_hello(struct node_agent *a)
                       (unsigned long long)h.roster_version);
 }
 
+/* Tell the hub we are alive and which roster we hold (a pushed roster is
+ * applied without a new Hello): every heartbeat_ms once ready, and after
+ * each roster. */
+static void
+s_heartbeat(struct node_agent *a)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__Heartbeat hb = EWH__HEARTBEAT__INIT;
+    struct node_link *l = &a->link;
+
+    if (!l->connected || !l->ready)
+        return;
+    hb.roster_version = l->roster != NULL ? ewh_roster_version(l->roster) : 0;
+    f.msg_case = EWH__FRAME__MSG_HEARTBEAT;
+    f.heartbeat = &hb;
+    l->beat_at = ewh_mono_ms();
+    (void)node_link_send(a, &f);
+}
+
 void
 node_link_reload_roster(struct node_agent *a)
 {
@@ -214,6 +233,7 @@ node_link_on_roster(struct node_agent *a, const Ewh__SignedRoster *sr)
         ewh_log_info("agent: session ready (roster version %llu)",
                      (unsigned long long)ewh_roster_version(l->roster));
     l->ready = true;
+    s_heartbeat(a);
     node_outbox_rescan(a);
     node_receipts_rescan(a);
 }
@@ -248,6 +268,8 @@ s_on_event(struct node_agent *a, uint16_t ev)
         l->tcp_seen = false;
         l->connected = true;
         l->ready = false;
+        l->hs_failed = false;
+        l->refused_backoff = 0;
         node_outbox_reset(a);
         node_receipts_reset(a);
         s_hello(a);
@@ -274,6 +296,7 @@ s_on_event(struct node_agent *a, uint16_t ev)
                                "the hub refused this node's key in the "
                                "handshake (revoked, or not enrolled)");
         l->alt_now = true;
+        l->hs_failed = true;
         break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
@@ -285,6 +308,7 @@ s_on_event(struct node_agent *a, uint16_t ev)
                                "the CURVE handshake with the hub fails "
                                "(wrong hub key in hub.pub?)");
         l->alt_now = true;
+        l->hs_failed = true;
         break;
     default:
         break;
@@ -333,6 +357,7 @@ s_sock_close(struct node_agent *a)
     }
     l->connected = false;
     l->ready = false;
+    l->hs_failed = false;
     node_outbox_reset(a);
 }
 
@@ -539,6 +564,8 @@ node_link_tick(struct node_agent *a)
         (l->need_hello ||
          (!l->ready && now - l->hello_at > NODE_HELLO_RETRY_MS)))
         s_hello(a);
+    if (l->ready && now - l->beat_at >= (int64_t)a->d->cfg.heartbeat_ms)
+        s_heartbeat(a);
 }
 
 /* The next combination of (node key, hub key) to try: current or, when
@@ -561,6 +588,30 @@ s_next_try(struct node_agent *a)
     }
 }
 
+/* libzmq ends a session whose handshake failed (a ZAP refusal: not
+ * enrolled yet, or revoked) and never reconnects it: open the socket again,
+ * on a backoff, so that a country enrolled (again) later is admitted
+ * without a restart. */
+static void
+s_reopen_refused(struct node_agent *a, int64_t now)
+{
+    struct node_link *l = &a->link;
+
+    if (!l->hs_failed || l->sock == NULL)
+        return;
+    if (l->refused_backoff > 0 && now - l->refused_at < l->refused_backoff)
+        return;
+    l->refused_backoff = l->refused_backoff == 0 ? NODE_REFUSED_MIN_MS
+                         : l->refused_backoff * 2 > NODE_REFUSED_MAX_MS
+                             ? NODE_REFUSED_MAX_MS
+                             : l->refused_backoff * 2;
+    l->refused_at = now;
+    ewh_log_info("agent: handshake refused: opening the connection again "
+                 "(next in %lld ms)",
+                 (long long)l->refused_backoff);
+    node_link_reopen(a);
+}
+
 /* A new node key is refused until the hub enrols it; a hub key works only
  * if the pinned hub key announced it. */
 void
@@ -581,8 +632,10 @@ node_link_try_keys(struct node_agent *a)
     l->alt_now = false;
     l->down_since = now;
     node_rekey_find_pending(a);
-    if (a->key.next == NULL && !a->d->has_hub_next && l->try_idx == 0)
+    if (a->key.next == NULL && !a->d->has_hub_next && l->try_idx == 0) {
+        s_reopen_refused(a, now);
         return;
+    }
     s_next_try(a);
     node_link_reopen(a);
 }

@@ -148,6 +148,17 @@ EWH_MUST_CHECK int node_store_envelope_get(node_store_t *s, const char *id,
                                            uint8_t **env, size_t *len,
                                            struct ewh_err *err);
 
+/* The expires_at (0: never) of the report id, signed by its origin. */
+EWH_MUST_CHECK int node_store_expires_at(node_store_t *s, const char *id,
+                                         int64_t *out, struct ewh_err *err);
+
+/* Set the reason shown for addressee cc of our report id, its state
+ * unchanged (a hub fault noted beside it): queued or accepted only (a
+ * delivered one shows its receipt). */
+EWH_MUST_CHECK int node_store_rcpt_note(node_store_t *s, const char *id,
+                                        const char *cc, const char *reason,
+                                        struct ewh_err *err);
+
 /* created_at of a stored report (for CAP references); EWH_E_NOTFOUND if
  * it is not stored here. */
 EWH_MUST_CHECK int node_store_created_at(node_store_t *s, const char *id,
@@ -238,6 +249,17 @@ EWH_MUST_CHECK int node_store_outbox_retry(node_store_t *s, const char *id,
                                            int64_t next_try_ms,
                                            const char *reason,
                                            struct ewh_err *err);
+/* For the agent's /metrics: reports queued in the outbox (not yet
+ * accepted by the hub) and the created_at of the oldest; high reports
+ * received and not acknowledged by a liaison officer and the received_at
+ * of the oldest (unix seconds, 0 when none). */
+struct node_store_figures {
+    int64_t outbox, outbox_oldest;
+    int64_t unacked_high, unacked_high_oldest;
+};
+EWH_MUST_CHECK int node_store_figures(node_store_t *s,
+                                      struct node_store_figures *f,
+                                      struct ewh_err *err);
 /* Earliest next_try after now_ms of queued reports into *out (0 if
  * none). */
 EWH_MUST_CHECK int node_store_outbox_next_try(node_store_t *s, int64_t now_ms,

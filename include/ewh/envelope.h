@@ -47,6 +47,12 @@ struct ewh_report {
     char title[EWH_MAX_TITLE_BYTES + 1];
     char urgency[EWH_MAX_CAPWORD_BYTES + 1];
     char certainty[EWH_MAX_CAPWORD_BYTES + 1];
+    /* why the level departs from the catalogue's default for the category
+     * (sealed; empty: none given) */
+    char level_reason[EWH_MAX_LEVEL_REASON_BYTES + 1];
+    /* EWH_TYPE_RETURN only: the reporting year, copied into the clear
+     * header (docs/exchange.md); 0 otherwise */
+    uint32_t return_year;
     char *body;
     size_t body_len;
 };
@@ -64,6 +70,7 @@ struct ewh_header {
     enum ewh_type type;
     uint8_t refs[EWH_MAX_REFERENCES][EWH_ID_BYTES];
     size_t n_refs;
+    uint32_t return_year; /* EWH_TYPE_RETURN only, else 0 */
 };
 
 /* Copy len bytes of body into r (replacing any); wiped when freed. */

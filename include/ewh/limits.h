@@ -28,6 +28,31 @@
 #define EWH_MAX_EXPIRY_S       (90 * 24 * 3600) /* 90 days */
 #define EWH_MAX_CLOCK_SKEW_S   300 /* created_at ahead of the hub's clock */
 
+/* Why a report's level departs from the catalogue's default (sealed) */
+#define EWH_MAX_LEVEL_REASON_BYTES 500u
+
+/* Annual exchange on security forces (docs/exchange.md).  A return is the
+ * body of a report, so it fits in one. */
+#define EWH_MIN_RETURN_YEAR       1990u
+#define EWH_MAX_RETURN_YEAR       2100u
+#define EWH_MAX_RETURN_BYTES      EWH_MAX_BODY_BYTES /* the JSON file */
+#define EWH_MAX_RETURN_CSV_BYTES  (256u * 1024u)     /* an import's CSV */
+#define EWH_MAX_RETURN_CSV_FIELDS 32u                /* cells per CSV record */
+#define EWH_MAX_RETURN_CSV_CELL   2048u              /* bytes per CSV cell */
+#define EWH_MAX_RETURN_AGENCIES   16u
+#define EWH_MAX_RETURN_UNITS      256u /* per agency */
+#define EWH_MAX_RETURN_TEXT       200u /* names, designations (code points) */
+#define EWH_MAX_RETURN_NOTES      2000u
+#define EWH_MAX_RETURN_COUNT      1000000000u      /* personnel, holdings */
+#define EWH_MAX_RETURN_MINOR      99999999999999LL /* budget cell, minor units */
+
+/* Catalogue of concern (docs/catalogue.md) */
+#define EWH_MAX_CATALOGUE_BYTES  (64u * 1024u) /* serialized, signed */
+#define EWH_MAX_GUIDANCE_BYTES   600u          /* one level's sentence(s) */
+#define EWH_MAX_AREA_TITLE_BYTES 120u
+#define EWH_MAX_INDICATORS       16u /* per area */
+#define EWH_MAX_INDICATOR_BYTES  200u
+
 /* Roster */
 #define EWH_MAX_ROSTER_ENTRIES 64u
 #define EWH_MAX_CATEGORIES     64u
@@ -113,16 +138,19 @@
 #define EWH_DESK_MIN_PASSWORD_BYTES 10u
 #define EWH_DESK_MAX_PASSWORD_BYTES 256u
 /* Argon2id (crypto_pwhash_str): libsodium's "interactive" limits. */
-#define EWH_DESK_PWHASH_OPSLIMIT   2u
-#define EWH_DESK_PWHASH_MEMLIMIT   (64u * 1024u * 1024u)
-#define EWH_DESK_SESSION_IDLE_S    900         /* idle timeout */
-#define EWH_DESK_SESSION_MAX_S     (12 * 3600) /* a session's whole life */
-#define EWH_DESK_LOCKOUT_FAILURES  5u          /* bad passwords in a row ... */
-#define EWH_DESK_LOCKOUT_S         900 /* ... lock the account this long */
-#define EWH_DESK_MAX_POST_BYTES    (96u * 1024u) /* one request body */
-#define EWH_DESK_MAX_QUERY_BYTES   128u          /* one query-string value */
-#define EWH_DESK_PAGE_ROWS         50u /* reports per inbox/outbox page */
-#define EWH_DESK_MAX_PAGE          10000u
+#define EWH_DESK_PWHASH_OPSLIMIT  2u
+#define EWH_DESK_PWHASH_MEMLIMIT  (64u * 1024u * 1024u)
+#define EWH_DESK_SESSION_IDLE_S   900         /* idle timeout */
+#define EWH_DESK_SESSION_MAX_S    (12 * 3600) /* a session's whole life */
+#define EWH_DESK_LOCKOUT_FAILURES 5u          /* bad passwords in a row ... */
+#define EWH_DESK_LOCKOUT_S        900 /* ... lock the account this long */
+#define EWH_DESK_MAX_POST_BYTES   (96u * 1024u) /* one request body */
+#define EWH_DESK_MAX_QUERY_BYTES  128u          /* one query-string value */
+#define EWH_DESK_PAGE_ROWS        50u /* reports per inbox/outbox page */
+#define EWH_DESK_MAX_PAGE         10000u
+/* A submit's notes (catalogue guidance, warnings) wait for the report's
+ * page in the HTTP part's memory: this many at once, the oldest dropped. */
+#define EWH_DESK_SENT_NOTES        32u
 #define EWH_DESK_MAX_CONNECTIONS   64u
 #define EWH_DESK_MAX_EVENT_STREAMS 32u       /* open live-update streams */
 #define EWH_DESK_POLL_MS           100u      /* live updates: store poll */
@@ -131,5 +159,29 @@
 #define EWH_DESK_MAX_HOOK_BYTES    1024u     /* escalate hook command */
 #define EWH_DESK_MAX_CERT_BYTES    (64u * 1024u) /* tls_cert, tls_key */
 #define EWH_DESK_MAX_AUDIT_ROWS    500u /* audit rows on the admin page */
+/* Hardening, second round (issue 16; docs/operations.md "Limits of the
+ * second hardening round") */
+/* An agent whose handshake the hub refused opens its socket again after
+ * a backoff doubling from MIN to MAX ms (libzmq gives up on its own). */
+#define EWH_NODE_REFUSED_REOPEN_MIN_MS 1000
+#define EWH_NODE_REFUSED_REOPEN_MAX_MS 30000
+/* The stalled-session rule: a live session whose deliveries wait
+ * unacknowledged this long, nothing acknowledged meanwhile, gets them
+ * again (ewhub.conf [limits] stall_resend). */
+#define EWH_DEFAULT_STALL_RESEND_S 30
+/* Logs: at most EWH_LOG_BURST lines of one kind (call site) per
+ * EWH_LOG_WINDOW_MS; the rest are counted and said in one line. */
+#define EWH_LOG_BURST     20
+#define EWH_LOG_WINDOW_MS 10000
+/* Hub connections before their CURVE handshake ends (hub/gate.c): at
+ * most MAX_PENDING, each closed by libzmq after HANDSHAKE_MS, and never
+ * within FD_RESERVE descriptors of the open-file limit (over a bound the
+ * oldest pending one is shut down). */
+#define EWH_HUB_MAX_PENDING  256
+#define EWH_HUB_HANDSHAKE_MS 10000
+#define EWH_HUB_FD_RESERVE   64
+/* AuditRequests answered per second per country (a token bucket, one
+ * second of burst); beyond it they are dropped unanswered, counted. */
+#define EWH_HUB_AUDIT_PER_S 10
 
 #endif
