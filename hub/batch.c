@@ -438,7 +438,11 @@ s_ack_acks(struct hub *h)
             continue;
         /* The level from the store: a disconnect in the same turn has
          * already emptied the node's in-flight set. */
-        (void)hub_seqset_del(n->inflight, d->seq, NULL);
+        {
+            unsigned level;
+            if (hub_seqset_del(n->inflight, d->seq, &level))
+                hub_deliver_acked(n, d->seq, level);
+        }
         n->progress_ms = ewh_mono_ms();
         if (d->done) {
             h->n.delivered++;

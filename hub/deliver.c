@@ -17,6 +17,7 @@ struct s_fill {
     size_t free;
     size_t low, nonhigh;         /* in flight now */
     size_t low_cap, nonhigh_cap; /* at most */
+    uint64_t byte_cap;           /* non-high bytes in flight, at most */
     int64_t now;
     bool stop;
 };
@@ -57,6 +58,9 @@ s_fill_one(void *ctx, const struct hub_qrow *row)
     /* Rows come high first: a full level window ends the walk. */
     if (row->level != EWH_LEVEL_HIGH && c->nonhigh >= c->nonhigh_cap)
         return 1;
+    if (row->level != EWH_LEVEL_HIGH && c->nonhigh > 0 &&
+        c->n->link.bytes + row->env_len > c->byte_cap)
+        return 1;
     if (row->level == EWH_LEVEL_LOW && c->low >= c->low_cap)
         return 1;
     d.seq = row->seq;
@@ -79,6 +83,14 @@ s_fill_one(void *ctx, const struct hub_qrow *row)
         return 1;
     }
     c->free--;
+    if (c->n->link.probe_seq == 0) {
+        c->n->link.probe_seq = row->seq;
+        c->n->link.probe_ms = ewh_mono_ms();
+    }
+    if (row->level != EWH_LEVEL_HIGH) {
+        c->n->link.bytes += row->env_len;
+        c->n->link.n++;
+    }
     if (row->level != EWH_LEVEL_HIGH)
         c->nonhigh++;
     if (row->level == EWH_LEVEL_LOW)
@@ -132,6 +144,70 @@ s_relay_one(void *ctx, const struct hub_relay *r)
     return 0;
 }
 
+/* ---- the byte window ---- */
+
+/* Non-high bytes n may have in flight, on a link of at least
+ * EWH_HUB_WAN_RTT_MS: its delivery rate times (its shortest round trip +
+ * EWH_HUB_QUEUE_TARGET_MS), at least EWH_HUB_WINDOW_MIN_BYTES, which is
+ * also the window until the round trip (one delivery's) and the rate are
+ * measured.  On a fast link this is far above
+ * the count windows; on a slow one it keeps the bytes ahead of a new high
+ * report to about EWH_HUB_QUEUE_TARGET_MS of the link. */
+static uint64_t
+s_byte_cap(const struct hub_link *l)
+{
+    double cap;
+
+    if (l->have_rtt && l->rtt_ms < EWH_HUB_WAN_RTT_MS)
+        return UINT64_MAX; /* a LAN: the count windows alone */
+    if (!l->have_rtt || l->rate <= 0)
+        return EWH_HUB_WINDOW_MIN_BYTES;
+    cap = l->rate * (double)(l->rtt_ms + EWH_HUB_QUEUE_TARGET_MS);
+    return cap < EWH_HUB_WINDOW_MIN_BYTES ? EWH_HUB_WINDOW_MIN_BYTES
+                                          : (uint64_t)cap;
+}
+
+void
+hub_deliver_acked(struct hub_peer *n, uint64_t seq, unsigned level)
+{
+    struct hub_link *l = &n->link;
+    int64_t now = ewh_mono_ms();
+    uint64_t size = 0;
+
+    if (level != EWH_LEVEL_HIGH && l->n > 0) {
+        size = l->bytes / l->n; /* sizes are not kept per delivery */
+        l->bytes -= size;
+        l->n--;
+        if (l->n == 0)
+            l->bytes = 0;
+    }
+    if (l->probe_seq != 0 &&
+        (seq == l->probe_seq || now - l->probe_ms > EWH_HUB_RTT_PERIOD_MS)) {
+        int64_t rtt = now - l->probe_ms;
+        if (seq == l->probe_seq &&
+            (!l->have_rtt || rtt < l->rtt_ms ||
+             now - l->rtt_at_ms > EWH_HUB_RTT_PERIOD_MS)) {
+            l->rtt_ms = rtt;
+            l->rtt_at_ms = now;
+            l->have_rtt = true;
+        }
+        l->probe_seq = 0;
+    }
+    if (l->rate_at_ms == 0)
+        l->rate_at_ms = now;
+    l->acked += size;
+    if (now - l->rate_at_ms >= EWH_HUB_RATE_PERIOD_MS) {
+        /* The best rate of the last few periods: a period the window
+         * itself or a slow turn of the node held back must not shrink
+         * the window further. */
+        double r = (double)l->acked / (double)(now - l->rate_at_ms);
+        if (l->acked > 0)
+            l->rate = r > l->rate * 0.9 ? r : l->rate * 0.9;
+        l->acked = 0;
+        l->rate_at_ms = now;
+    }
+}
+
 /* Deliveries to n within its credit and its level windows. */
 static void
 s_fill_deliveries(struct hub *h, struct hub_peer *n, struct s_fill *c)
@@ -156,6 +232,14 @@ s_fill_deliveries(struct hub *h, struct hub_peer *n, struct s_fill *c)
     hub_seqset_tag_counts(n->inflight, by_level);
     c->low = by_level[EWH_LEVEL_LOW];
     c->nonhigh = in_flight - by_level[EWH_LEVEL_HIGH];
+    /* Deliveries that left the set otherwise (expiry, a resend) leave
+     * their share of the bytes. */
+    if (n->link.n > c->nonhigh) {
+        n->link.bytes =
+            c->nonhigh > 0 ? n->link.bytes / n->link.n * c->nonhigh : 0;
+        n->link.n = c->nonhigh;
+    }
+    c->byte_cap = s_byte_cap(&n->link);
     if (hub_store_queue_walk(h->st, n->cc, in_flight + c->free, s_in_flight, h,
                              s_fill_one, c, &err) != 0)
         ewh_log_warnx("router: cannot read queue of %s: %s", n->cc, err.reason);

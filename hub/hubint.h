@@ -338,6 +338,9 @@ void hub_receipt_on(struct hub *h, struct hub_peer *n,
 
 /* Send what the windows allow to every peer that wants it. */
 void hub_deliver_fill(struct hub *h);
+/* Delivery seq of level left n's in-flight set, acknowledged: the byte
+ * window's accounting and its rate and round-trip measures. */
+void hub_deliver_acked(struct hub_peer *n, uint64_t seq, unsigned level);
 /* One expiry sweep (its own transaction). */
 void hub_deliver_expire(struct hub *h);
 /* Resend what a live session left unacknowledged past stall_resend. */

@@ -78,6 +78,7 @@ hub_peer_disconnect(struct hub_peer *n)
     n->rid_len = 0;
     n->fd = -1;
     n->credit = 0;
+    memset(&n->link, 0, sizeof(n->link));
     hub_seqset_clear(n->inflight);
     hub_seqset_clear(n->relays);
 }

@@ -62,6 +62,18 @@ struct hub_peer {
     hub_seqset_t *inflight; /* deliveries sent, not acknowledged (tag: level) */
     hub_seqset_t *relays;   /* receipt relays / notices sent */
     bool want_fill;         /* something new may be sendable */
+    /* The byte window of low and medium deliveries (deliver.c). */
+    struct hub_link {
+        uint64_t bytes, n;  /* non-high in flight: bytes, deliveries */
+        uint64_t probe_seq; /* one delivery timed at a time (0: none) */
+        int64_t probe_ms;   /* when it was sent */
+        int64_t rtt_ms;     /* shortest round trip seen (have_rtt) */
+        bool have_rtt;
+        int64_t rtt_at_ms; /* when that period began */
+        uint64_t acked;    /* bytes acknowledged since rate_at_ms */
+        int64_t rate_at_ms;
+        double rate; /* bytes per ms, 0 not measured yet */
+    } link;
     struct hub_bucket bucket;   /* submit rate */
     struct hub_bucket audit;    /* AuditRequests answered (a budget) */
     struct hub_bucket audit_no; /* ... and told they are over it */

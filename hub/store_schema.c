@@ -18,6 +18,10 @@ static const char s_schema[] =
     " id BLOB PRIMARY KEY, origin TEXT NOT NULL, level INTEGER NOT NULL,"
     " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
     " received_at INTEGER NOT NULL, hash BLOB NOT NULL, env BLOB NOT NULL);"
+    /* `ewhub status`'s reports sent over the last day, without reading
+     * the envelopes' pages (issue 19: 90 ms for 91,000 reports). */
+    "CREATE INDEX IF NOT EXISTS envelopes_recv ON envelopes(received_at,"
+    " origin, level);"
     /* Delivery state, one fan-out row per report (layout 3): seq is the
      * envelope's rowid, rcpts its recipients in header order (two letters
      * each), and bit i of waiting is set while rcpts' i-th has not had it.

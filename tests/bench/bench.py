@@ -244,10 +244,10 @@ def phase_accept(procs, tmp, q, res):
     res["envelope_bytes"] = s["envelope_bytes"]
     # The hub's ceiling: each accepted report costs one Ed25519
     # verification, so no hub can accept more than the machine verifies on
-    # all its cores.  Measured just before the accept timing.
+    # all its cores.  Measured just before and just after the accept
+    # timing (a shared machine's speed drifts); the mean is the ceiling.
     c = ceiling(hub, origin, others[0], others, 1 if q else 2)
     res["ceiling_accept_detail"] = c
-    res["hub_verify_ceiling_per_s"] = c["verify_per_s_all"]
     hub.start()
     hub.stop()
     before = hub.disk_bytes()
@@ -260,6 +260,10 @@ def phase_accept(procs, tmp, q, res):
     if r["accepted"] != n:
         raise RuntimeError("accept: %r" % r)
     res["hub_accept_per_s"] = r["per_s"]
+    c2 = ceiling(hub, origin, others[0], others, 1 if q else 2)
+    res["ceiling_accept_after_detail"] = c2
+    res["hub_verify_ceiling_per_s"] = (c["verify_per_s_all"] +
+                                       c2["verify_per_s_all"]) / 2
     res["accept_vs_ceiling"] = r["per_s"] / res["hub_verify_ceiling_per_s"]
     res["accept_detail"] = r
     log("ack latency: %d submits, one at a time" % n_ack)
@@ -664,6 +668,11 @@ def table(res, m):
             res["e2e_cpu_us_per_report"]["agents"]))
     t.append("")
     rows = [
+        # Same-run ratios first: they carry from one machine to another.
+        ("accept_vs_ceiling", "%.3f", ">= 0.9"),
+        ("e2e_vs_ceiling", "%.3f", ">= 0.6"),
+        ("hub_verify_ceiling_per_s", "%.0f", "(same run, all cores)"),
+        ("e2e_ceiling_per_s", "%.0f", "(same run, crypto only)"),
         ("hub_accept_per_s", "%.0f", ">= 15000"),
         ("e2e_per_s", "%.0f", ">= 3000"),
         ("ack_ms_p50", "%.2f", "<= 1"),
@@ -673,8 +682,14 @@ def table(res, m):
         ("hub_rss_mb_peak", "%.1f", "<= 64"),
         ("disk_bytes_per_report", "%.0f", "<= %.0f (1.5 x envelope)" %
          (1.5 * res.get("envelope_bytes", 0))),
-        ("high_flood_ms_p50", "%.2f", "(flood, table only)"),
-        ("high_flood_ms_p99", "%.2f", "(flood, table only)"),
+        ("high_flood_ms_p50", "%.2f", ""),
+        ("high_flood_ms_p99", "%.2f", "<= 20"),
+        ("high_calm_ms_p99", "%.2f", "(same run, no flood)"),
+        ("slow_link_high_ms_p50", "%.1f", ""),
+        ("slow_link_high_ms_p99", "%.1f", "<= %.0f (2 RTT + tx + 50)" %
+         res.get("slow_link_target_ms", 0)),
+        ("startup_ms_1m", "%.0f", "<= 2000"),
+        ("status_ms_1m", "%.0f", "<= 100"),
         ("desk_inbox_ms_100k", "%.1f", "<= 300 (desk, table only)"),
         ("desk_alert_ms_p99", "%.0f", "<= 1000 (desk, table only)"),
     ]

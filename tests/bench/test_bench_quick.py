@@ -25,9 +25,7 @@ KEYS = ["hub_accept_per_s", "e2e_per_s", "ack_ms_p50", "ack_ms_p99",
         "startup_ms_1m", "status_ms_1m",
         "slow_link_high_ms_p50", "slow_link_high_ms_p99",
         "slow_link_target_ms"]
-# Ratios of a rate to its same-run ceiling: a rate above its ceiling
-# means the ceiling was measured wrong.
-RATIOS = ["accept_vs_ceiling", "e2e_vs_ceiling"]
+
 
 
 class BenchQuick(unittest.TestCase):
@@ -46,8 +44,6 @@ class BenchQuick(unittest.TestCase):
                 v = res[k]
                 self.assertIsInstance(v, (int, float), k)
                 self.assertTrue(math.isfinite(v) and v > 0, "%s = %r" % (k, v))
-            for k in RATIOS:
-                self.assertLessEqual(res[k], 1.5, k)
             self.assertIn("hub_accept_per_s", r.stdout.decode())
 
 
