@@ -68,6 +68,8 @@
 #define EWH_MAX_WHO_BYTES     64u  /* officer name on a receipt */
 /* The address part of a listening HOST:PORT (metrics, desk), incl. NUL. */
 #define EWH_MAX_ADDR_HOST_BYTES 128u
+/* A listening HOST:PORT setting as a whole (metrics, desk), incl. NUL. */
+#define EWH_MAX_LISTEN_BYTES 160u
 #define EWH_MAX_PUBID_BYTES   1024u
 #define EWH_MAX_KEYFILE_BYTES 2048u
 
