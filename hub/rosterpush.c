@@ -5,6 +5,7 @@
 #include "hubint.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <zmq.h>
@@ -28,31 +29,69 @@ s_categories(struct hub *h, ewh_roster_t *r, struct ewh_err *err)
     return ewh_roster_set_categories(r, cats, i, err);
 }
 
+/* The roster of version v signed once and kept: each version has one
+ * hash, which nodes compare (docs/trust.md).  A kept one that no longer
+ * verifies with our key (the hub keys rotated) is signed again. */
+static ewh_roster_t *
+s_kept(struct hub *h, uint64_t v, uint8_t **buf, size_t *len)
+{
+    struct ewh_err e2 = {0};
+    ewh_roster_t *r;
+
+    if (hub_store_roster_signed_get(h->st, v, buf, len, &e2) != 0)
+        return NULL;
+    r = ewh_roster_open(*buf, *len, ewh_secret_pubid(h->a->key)->sign, &e2);
+    if (r == NULL) {
+        free(*buf);
+        *buf = NULL;
+    }
+    return r;
+}
+
 int
 hub_roster_refresh(struct hub *h, struct ewh_err *err)
 {
-    ewh_roster_t *r = NULL;
-    uint8_t *buf = NULL;
+    ewh_roster_t *r = NULL, *signed_r = NULL;
+    uint8_t *buf = NULL, ph[32];
     size_t len = 0;
+    uint64_t pv = 0;
+    bool found;
 
     /* The workers may be reading the roster that this replaces. */
     if (h->adm.vpool != NULL)
         hub_verify_wait(h->adm.vpool);
     if (hub_store_roster_load(h->st, &r, err) != 0)
         return -1;
+    if ((signed_r = s_kept(h, ewh_roster_version(r), &buf, &len)) != NULL)
+        goto done;
     if (s_categories(h, r, err) != 0)
         goto fail;
     /* During a key rotation: announce the next keys (ewhub rotate-keys). */
     hub_rotate_announce(h->a->dir, r);
+    /* The chain: this roster commits to the one signed before it. */
+    if (hub_store_roster_signed_before(h->st, ewh_roster_version(r), &found,
+                                       &pv, ph, err) != 0)
+        goto fail;
+    ewh_roster_set_prev(r, pv, found ? ph : NULL);
     if (ewh_roster_sign(r, h->a->key, &buf, &len, err) != 0)
         goto fail;
+    if ((signed_r = ewh_roster_open(buf, len, ewh_secret_pubid(h->a->key)->sign,
+                                    err)) == NULL ||
+        hub_store_roster_signed_put(h->st, ewh_roster_version(r),
+                                    ewh_roster_hash(signed_r), buf, len,
+                                    err) != 0)
+        goto fail;
+done:
+    ewh_roster_destroy(&r);
     ewh_roster_destroy(&h->ros.roster);
     free(h->ros.buf);
-    h->ros.roster = r;
+    h->ros.roster = signed_r;
     h->ros.buf = buf;
     h->ros.len = len;
     return 0;
 fail:
+    free(buf);
+    ewh_roster_destroy(&signed_r);
     ewh_roster_destroy(&r);
     return -1;
 }

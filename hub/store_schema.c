@@ -14,6 +14,16 @@ static const char s_schema[] =
     " country TEXT PRIMARY KEY, curve BLOB NOT NULL, sign BLOB NOT NULL,"
     " box BLOB NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,"
     " enrolled_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    /* Key continuity (docs/trust.md): the endorsement of a country's
+     * signing key by its previous one; keys the hub revoked (never enrolled
+     * again without --override); every signed roster, so that a version is
+     * signed once and each names the hash of the one before. */
+    "CREATE TABLE IF NOT EXISTS endorsements(sign BLOB PRIMARY KEY,"
+    " endorsed_by BLOB NOT NULL, sig BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS revoked_keys(key BLOB PRIMARY KEY,"
+    " country TEXT NOT NULL, fingerprint TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS rosters(version INTEGER PRIMARY KEY,"
+    " hash BLOB NOT NULL, signed BLOB NOT NULL, at INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS envelopes("
     " id BLOB PRIMARY KEY, origin TEXT NOT NULL, level INTEGER NOT NULL,"
     " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "trust.h"
 #include "ewh/receipt.h"
 
 int
@@ -21,6 +22,7 @@ node_cmd_ack(int argc, char **argv)
     struct node_msg m;
     struct ewh_receipt rc;
     struct ewh_err err = {0};
+    ewh_roster_t *ro = NULL;
     uint8_t *buf = NULL;
     size_t len = 0;
     char id[EWH_ID_HEX];
@@ -67,6 +69,9 @@ node_cmd_ack(int argc, char **argv)
     rc.kind = EWH_RECEIPT_ACKNOWLEDGED;
     rc.at = ewh_now();
     snprintf(rc.who, sizeof(rc.who), "%s", who);
+    if ((ro = node_dir_roster(&d, &err)) == NULL)
+        goto fail;
+    node_trust_head(ro, &rc.has_head, &rc.roster_version, rc.roster_hash);
     if (ewh_receipt_sign(&rc, d.secret, &buf, &len, &err) != 0)
         goto fail;
     if (node_store_begin(d.store, &err) != 0)
@@ -89,6 +94,7 @@ fail:
     rv = node_cmd_fail("ack", &err);
 out:
     free(buf);
+    ewh_roster_destroy(&ro);
     node_msg_clear(&m);
     node_dir_close(&d);
     return rv;

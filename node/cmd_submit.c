@@ -7,6 +7,7 @@
 
 #include "cap.h"
 #include "cmd.h"
+#include "trust.h"
 #include "ewh/envelope.h"
 #include "ewh/log.h"
 
@@ -81,6 +82,58 @@ s_recipients(const ewh_roster_t *ro, const char *me, const char *to,
     }
     if (*n == 0)
         return ewh_err_set(err, EWH_E_INVALID, "no addressee in --to");
+    return 0;
+}
+
+/* Keep the addressees this node may seal for (docs/trust.md): an
+ * unverified peer is left out of --to all (and said so), and refused when
+ * named; `unverified = warn` seals for it with a warning.  A peer in a
+ * split view is refused under any policy. */
+static int
+s_trusted_only(struct node_dir *d, const struct ewh_pubid **ids, size_t *n,
+               bool to_all, struct ewh_err *err)
+{
+    struct node_trust t;
+    size_t i, k = 0;
+    bool ok, warn;
+
+    for (i = 0; i < *n; i++) {
+        char fp[EWH_FINGERPRINT_CHARS];
+        if (node_trust_sealable(d->store, ids[i]->country,
+                                d->cfg.unverified_warn, &ok, &warn, &t,
+                                err) != 0)
+            return -1;
+        ewh_pubid_fingerprint(ids[i], fp);
+        if (ok && t.fp[0] != '\0' && strcmp(t.fp, fp) != 0)
+            ok = warn = false; /* the roster moved on since trust was set */
+        if (ok) {
+            if (warn)
+                fprintf(stderr,
+                        "submit: warning: %s is unverified (%s), sealed for "
+                        "it anyway (unverified = warn)\n",
+                        ids[i]->country, t.why);
+            ids[k++] = ids[i];
+            continue;
+        }
+        if (!to_all)
+            return ewh_err_set(err,
+                               strcmp(t.why, "split-view") == 0
+                                   ? EWH_E_SPLITVIEW
+                                   : EWH_E_UNVERIFIED,
+                               "addressee %s is unverified (%s): nothing "
+                               "sealed; compare fingerprint %s by telephone, "
+                               "then `ewnode peers verify %s %s`",
+                               ids[i]->country, t.why, fp, ids[i]->country, fp);
+        fprintf(stderr,
+                "submit: left out %s: unverified (%s); compare fingerprint "
+                "%s by telephone, then `ewnode peers verify %s %s`\n",
+                ids[i]->country, t.why, fp, ids[i]->country, fp);
+    }
+    *n = k;
+    if (k == 0)
+        return ewh_err_set(err, EWH_E_UNVERIFIED,
+                           "no verified country to address (see `ewnode "
+                           "peers`)");
     return 0;
 }
 
@@ -388,8 +441,10 @@ node_cmd_submit(int argc, char **argv)
         ewh_err_set(&err, EWH_E_INVALID, "missing --to (all or CC[,CC...])");
         goto fail;
     }
-    if (s_recipients(ro, d.cfg.country, to, to_ids, &n, &to_all, &err) != 0)
+    if (s_recipients(ro, d.cfg.country, to, to_ids, &n, &to_all, &err) != 0 ||
+        s_trusted_only(&d, to_ids, &n, to_all, &err) != 0)
         goto fail;
+    node_trust_head(ro, &r.has_head, &r.roster_version, r.roster_hash);
     if (ewh_envelope_seal(&r, to_ids, n, d.secret, NULL, &env, &env_len,
                           &err) != 0)
         goto fail;

@@ -53,8 +53,8 @@ static const struct s_cmd s_cmds[] = {
      "sent reports and their state for every addressee\n"
      "            [--json]"},
     {"peers", node_cmd_peers,
-     "the roster: countries, fingerprints, revoked flags, version\n"
-     "            [--json]"},
+     "the roster: countries, fingerprints, verified or not, revoked\n"
+     "            [--json] | verify CC FINGERPRINT (compared by telephone)"},
     {"import-roster", node_cmd_import_roster,
      "apply a hub-signed roster file (offline enrolment)\n"
      "            FILE"},

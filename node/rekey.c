@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent_int.h"
+#include "trust.h"
 #include "ewh/envelope.h"
 #include "ewh/keyfile.h"
 #include "ewh/log.h"
@@ -111,6 +112,7 @@ s_reseal_one(struct node_dir *d, const ewh_secret_t *old,
             goto out;
         }
     }
+    node_trust_head(roster, &r.has_head, &r.roster_version, r.roster_hash);
     if (ewh_envelope_seal(&r, to, h.n_recipients, d->secret, NULL, &env, &len,
                           err) != 0 ||
         node_store_outbox_set_envelope(d->store, row->id, env, len, err) != 0)
@@ -204,48 +206,9 @@ node_rekey_reseal(struct node_dir *d, const ewh_secret_t *old,
 
 /* ---- the agent's side ---- */
 
-/* The roster that was held before the one just applied: kept (and saved
- * as DIR/roster.prev) so that envelopes and receipts a peer signed before
- * its re-key still verify. */
-void
-node_rekey_keep_prev_roster(struct node_agent *a, const uint8_t *old,
-                            size_t len)
-{
-    struct ewh_err err = {0};
-    ewh_roster_t *r;
-    char f[1200];
-
-    if (old == NULL)
-        return;
-    if ((r = ewh_roster_open(old, len, a->d->hub.sign, &err)) == NULL)
-        return; /* signed by the hub's keys before a rotation */
-    ewh_roster_destroy(&a->key.prev_roster);
-    a->key.prev_roster = r;
-    node_dir_file(a->d, "roster.prev", f, sizeof(f));
-    if (ewh_keyfile_write(f, old, len, 0644, &err) != 0)
-        ewh_log_warnx("agent: %s", err.reason);
-}
-
-static void
-s_load_prev_roster(struct node_agent *a)
-{
-    struct ewh_err err = {0};
-    char f[1200], *buf = NULL;
-    size_t len = 0;
-
-    node_dir_file(a->d, "roster.prev", f, sizeof(f));
-    if (access(f, F_OK) != 0 ||
-        ewh_file_read(f, EWH_MAX_FRAME_BYTES, &buf, &len, &err) != 0)
-        return;
-    a->key.prev_roster =
-        ewh_roster_open((uint8_t *)buf, len, a->d->hub.sign, &err);
-    free(buf);
-}
-
 int
 node_rekey_load(struct node_agent *a, struct ewh_err *err)
 {
-    s_load_prev_roster(a);
     if (node_dir_load_key(a->d, "node.key.new", &a->key.next, err) != 0 ||
         node_dir_load_key(a->d, "node.key.old", &a->key.prev, err) != 0)
         return -1;
@@ -349,7 +312,6 @@ node_rekey_reseal_if_due(struct node_agent *a)
 void
 node_rekey_free(struct node_agent *a)
 {
-    ewh_roster_destroy(&a->key.prev_roster);
     ewh_secret_destroy(&a->key.next);
     ewh_secret_destroy(&a->key.prev);
 }

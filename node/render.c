@@ -24,6 +24,12 @@ node_render_json(const struct node_msg *m, bool with_body)
     json_object_set_new(o, "id", json_string(m->id));
     json_object_set_new(o, "type", json_string(ewh_type_name(m->type)));
     json_object_set_new(o, "origin", json_string(m->origin));
+    if (!m->outgoing) {
+        /* docs/trust.md: never the country's plain word when unverified */
+        json_object_set_new(o, "origin_verified", json_boolean(!m->unverified));
+        if (m->unverified)
+            json_object_set_new(o, "origin_key", json_string(m->unverified_fp));
+    }
     json_object_set_new(o, "author", json_string(m->author));
     json_object_set_new(o, "level", json_string(ewh_level_name(m->level)));
     json_object_set_new(o, "category", json_string(m->category));
@@ -120,6 +126,12 @@ node_render_text(FILE *f, const struct node_msg *m)
             m->level == EWH_LEVEL_HIGH ? "  !!!" : "");
     fprintf(f, "from:       %s%s%s\n", m->origin, m->author[0] ? " / " : "",
             m->author);
+    if (m->unverified)
+        fprintf(f,
+                "            UNVERIFIED: signed by key %s, which this node "
+                "has not verified\n            as %s's (not %s's word until "
+                "an officer verifies it)\n",
+                m->unverified_fp, m->origin, m->origin);
     fputs("to:         ", f);
     s_cc_list(f, m);
     fputc('\n', f);
@@ -171,8 +183,12 @@ node_render_line(FILE *f, const struct node_msg *m, bool color)
 
     if (color && m->level == EWH_LEVEL_HIGH)
         fputs("\033[1;31m", f);
+    char from[24];
+
+    snprintf(from, sizeof(from), "%s%s", m->origin,
+             m->unverified ? "?UNVERIFIED" : "");
     fprintf(f, "%s %s %s %-7s %-6s [%s] %s", mark, m->id,
-            ewh_time_format(m->created_at, t, sizeof(t)), m->origin,
+            ewh_time_format(m->created_at, t, sizeof(t)), from,
             ewh_type_name(m->type), m->category, m->title);
     if (m->superseded_by[0])
         fprintf(f, " (%s by %s)",

@@ -32,6 +32,8 @@ static const char *const s_names[EWH_E__COUNT] = {
     [EWH_E_IDREUSED] = "id-reused",
     [EWH_E_SHUTDOWN] = "shutting-down",
     [EWH_E_BUSY] = "busy",
+    [EWH_E_UNVERIFIED] = "unverified",
+    [EWH_E_SPLITVIEW] = "split-view",
 };
 
 /* May a submit refused with this code be sent again, unchanged, later?

@@ -22,6 +22,11 @@ struct ewh_roster {
     uint8_t next_sign[32];
     uint8_t next_curve[32];
     bool has_next;
+    uint8_t hash[EWH_ROSTER_HASH_BYTES]; /* of the body, set by open */
+    bool has_hash;
+    uint64_t prev_version;
+    uint8_t prev_hash[EWH_ROSTER_HASH_BYTES];
+    bool has_prev;
 };
 
 const char *const ewh_default_categories[] = {
@@ -249,6 +254,12 @@ ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
         ent[i].box.data = (uint8_t *)r->e[i].id.box;
         ent[i].box.len = 32;
         ent[i].revoked = r->e[i].revoked;
+        if (r->e[i].id.endorsed) {
+            ent[i].endorsed_by.data = (uint8_t *)r->e[i].id.endorsed_by;
+            ent[i].endorsed_by.len = 32;
+            ent[i].endorsement.data = (uint8_t *)r->e[i].id.endorsement;
+            ent[i].endorsement.len = 64;
+        }
         entp[i] = &ent[i];
     }
     body.version = r->version;
@@ -267,6 +278,11 @@ ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
         cats[i] = (char *)r->cats[i];
     body.n_categories = r->n_cats;
     body.categories = cats;
+    if (r->has_prev) {
+        body.prev_version = r->prev_version;
+        body.prev_hash.data = (uint8_t *)r->prev_hash;
+        body.prev_hash.len = EWH_ROSTER_HASH_BYTES;
+    }
     blen = ewh__roster_body__get_packed_size(&body);
     if ((bbuf = malloc(blen)) == NULL)
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
@@ -349,6 +365,20 @@ ewh_roster_open(const uint8_t *buf, size_t len, const uint8_t hub_sign[32],
         memcpy(id.curve, e->curve.data, 32);
         memcpy(id.sign, e->sign.data, 32);
         memcpy(id.box, e->box.data, 32);
+        if (e->endorsed_by.len != 0 || e->endorsement.len != 0) {
+            /* A hub-signed entry whose endorsement does not verify is a
+             * lie, not an unendorsed change: the roster is refused. */
+            if (e->endorsed_by.len != 32 || e->endorsement.len != 64) {
+                ewh_err_set(err, EWH_E_INVALID,
+                            "bad endorsement in roster entry %zu", i);
+                goto fail;
+            }
+            memcpy(id.endorsed_by, e->endorsed_by.data, 32);
+            memcpy(id.endorsement, e->endorsement.data, 64);
+            id.endorsed = true;
+            if (ewh_pubid_endorsement_check(&id, NULL, err) != 0)
+                goto fail;
+        }
         if (ewh_roster_put(r, &id, e->revoked, err) != 0)
             goto fail;
     }
@@ -362,6 +392,23 @@ ewh_roster_open(const uint8_t *buf, size_t len, const uint8_t hub_sign[32],
         ewh_err_set(err, EWH_E_INVALID, "bad next hub keys");
         goto fail;
     }
+    if (b->prev_hash.len == EWH_ROSTER_HASH_BYTES) {
+        if (b->prev_version >= b->version) {
+            ewh_err_set(err, EWH_E_INVALID,
+                        "roster %llu names a previous version %llu not "
+                        "before it",
+                        (unsigned long long)b->version,
+                        (unsigned long long)b->prev_version);
+            goto fail;
+        }
+        ewh_roster_set_prev(r, b->prev_version, b->prev_hash.data);
+    } else if (b->prev_hash.len != 0 || b->prev_version != 0) {
+        ewh_err_set(err, EWH_E_INVALID, "bad previous roster hash");
+        goto fail;
+    }
+    crypto_generichash(r->hash, sizeof(r->hash), sr->body.data, sr->body.len,
+                       NULL, 0);
+    r->has_hash = true;
     ewh__roster_body__free_unpacked(b, NULL);
     ewh__signed_roster__free_unpacked(sr, NULL);
     return r;
@@ -372,4 +419,41 @@ fail:
     if (sr != NULL)
         ewh__signed_roster__free_unpacked(sr, NULL);
     return NULL;
+}
+
+void
+ewh_roster_set_prev(ewh_roster_t *r, uint64_t version,
+                    const uint8_t hash[EWH_ROSTER_HASH_BYTES])
+{
+    if (hash == NULL) {
+        r->has_prev = false;
+        r->prev_version = 0;
+        return;
+    }
+    r->prev_version = version;
+    memcpy(r->prev_hash, hash, EWH_ROSTER_HASH_BYTES);
+    r->has_prev = true;
+}
+
+const uint8_t *
+ewh_roster_prev(const ewh_roster_t *r, uint64_t *version)
+{
+    if (version != NULL)
+        *version = r->has_prev ? r->prev_version : 0;
+    return r->has_prev ? r->prev_hash : NULL;
+}
+
+const uint8_t *
+ewh_roster_hash(const ewh_roster_t *r)
+{
+    return r->has_hash ? r->hash : NULL;
+}
+
+bool
+ewh_roster_links(const ewh_roster_t *next, const ewh_roster_t *prev)
+{
+    return next->has_prev && prev->has_hash &&
+           next->prev_version == prev->version &&
+           sodium_memcmp(next->prev_hash, prev->hash, EWH_ROSTER_HASH_BYTES) ==
+               0;
 }
