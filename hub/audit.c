@@ -144,7 +144,8 @@ struct s_verify {
     /* recomputed heads, index n (0: genesis), for the checkpoints */
     uint8_t (*heads)[EWH_HASH_BYTES];
     size_t n_heads, cap_heads;
-    const uint8_t *hub_sign;
+    const uint8_t (*keys)[32]; /* the rotation chain, oldest first */
+    size_t n_keys, key_at;     /* key_at: the key of the last checkpoint */
     bool broken; /* heads past the first break are not comparable */
 };
 
@@ -257,12 +258,30 @@ s_verify_cp(void *ctx, uint64_t length, const uint8_t *buf, size_t len)
     struct ewh_checkpoint cp;
     struct ewh_err e = {0};
 
+    size_t k;
+
     v->r->checkpoints++;
-    if (ewh_checkpoint_verify(buf, len, v->hub_sign, &cp, &e) != 0) {
-        s_problem(v, "checkpoint %llu: %s", (unsigned long long)length,
-                  e.reason);
+    /* The key in force: the last one's, or one rotated in after it. */
+    for (k = v->key_at; k < v->n_keys; k++)
+        if (ewh_checkpoint_verify(buf, len, v->keys[k], &cp, &e) == 0)
+            break;
+    if (k == v->n_keys) {
+        for (k = 0; k < v->key_at; k++)
+            if (ewh_checkpoint_verify(buf, len, v->keys[k], &cp, NULL) == 0)
+                break;
+        if (k < v->key_at)
+            s_problem(v,
+                      "checkpoint %llu: signed with hub key %zu of the "
+                      "rotation chain, retired before an earlier "
+                      "checkpoint's key %zu",
+                      (unsigned long long)length, k + 1, v->key_at + 1);
+        else
+            s_problem(v, "checkpoint %llu: %s (tried %zu hub key%s)",
+                      (unsigned long long)length, e.reason, v->n_keys,
+                      v->n_keys == 1 ? "" : "s");
         return 0;
     }
+    v->key_at = k;
     if (cp.length != length) {
         s_problem(v, "checkpoint %llu: signed for length %llu",
                   (unsigned long long)length, (unsigned long long)cp.length);
@@ -295,8 +314,8 @@ s_unchained(void *ctx, const uint8_t *id, size_t id_len, const char *origin)
 }
 
 int
-hub_audit_verify(hub_store_t *st, const uint8_t hub_sign[32], FILE *out,
-                 size_t max_lines, struct hub_audit_result *r,
+hub_audit_verify(hub_store_t *st, const uint8_t (*keys)[32], size_t n_keys,
+                 FILE *out, size_t max_lines, struct hub_audit_result *r,
                  struct ewh_err *err)
 {
     struct s_verify v;
@@ -308,7 +327,8 @@ hub_audit_verify(hub_store_t *st, const uint8_t hub_sign[32], FILE *out,
     v.out = out;
     v.max_lines = max_lines;
     v.expect_n = 1;
-    v.hub_sign = hub_sign;
+    v.keys = keys;
+    v.n_keys = n_keys;
     if (s_push_head(&v) != 0) /* genesis */
         goto nomem;
     if (hub_store_audit_walk(st, 0, 0, s_verify_row, &v, err) != 0)

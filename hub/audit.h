@@ -42,12 +42,16 @@ struct hub_audit_result {
 };
 
 /* Recompute the chain from the genesis head, check every stored envelope
- * and every stored signed checkpoint (against hub_sign).  Each problem is
- * printed to out (may be NULL), one line each, up to max_lines.  Returns
- * 0 when the walk ran (r->problems tells the verdict), -1 on a store
- * error. */
-EWH_MUST_CHECK int hub_audit_verify(hub_store_t *st, const uint8_t hub_sign[32],
-                                    FILE *out, size_t max_lines,
+ * and every stored signed checkpoint against the hub key in force when it
+ * was signed.  keys[0..n_keys-1] are the hub's signing keys oldest first
+ * (the rotation chain, ending with the current key): checkpoints, in the
+ * order of their length, may only move forward along it, so a checkpoint
+ * signed with a key retired before an earlier checkpoint's is a problem.
+ * Each problem is printed to out (may be NULL), one line each, up to
+ * max_lines.  Returns 0 when the walk ran (r->problems tells the
+ * verdict), -1 on a store error. */
+EWH_MUST_CHECK int hub_audit_verify(hub_store_t *st, const uint8_t (*keys)[32],
+                                    size_t n_keys, FILE *out, size_t max_lines,
                                     struct hub_audit_result *r,
                                     struct ewh_err *err);
 

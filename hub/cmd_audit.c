@@ -3,11 +3,13 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "audit.h"
+#include "rotate.h"
 #include "store.h"
 #include "ewh/identity.h"
 #include "ewh/log.h"
@@ -18,8 +20,11 @@ static const char s_usage[] =
     "usage: ewhub audit verify [--dir DIR] [--json]\n"
     "  Recompute the audit hash chain from the genesis head, check every\n"
     "  stored envelope against its entry and every stored signed\n"
-    "  checkpoint against the recomputed head.  Names the first entry\n"
-    "  that does not match.  Exit 0: intact, 1: mismatch, 2: usage/error.\n"
+    "  checkpoint against the recomputed head and the hub key in force\n"
+    "  when it was signed (the rotation chain: DIR/hub.pub.retired-N,\n"
+    "  hub.pub.old, hub.pub).  Names the first entry\n"
+    "  that does not match.  Exit 0: intact, 1: a mismatch or an error\n"
+    "  (the message says which), 2: usage error.\n"
     "  Safe while the hub runs (a read transaction).\n";
 
 int
@@ -31,12 +36,13 @@ hub_cmd_audit(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     struct ewh_err err = {0};
     struct hub_audit_result r;
-    struct ewh_pubid hub;
+    uint8_t(*keys)[32] = NULL;
+    size_t n_keys = 0;
     hub_store_t *st;
     const char *dir = NULL;
     char path[4096];
     bool json = false;
-    int c;
+    int c, rc;
 
     if (argc < 2 || strcmp(argv[1], "verify") != 0) {
         if (argc >= 2 &&
@@ -66,21 +72,33 @@ hub_cmd_audit(int argc, char **argv)
         }
     }
     if (optind != argc)
-        fatalx("audit: unexpected argument '%s'", argv[optind]);
+        return hub_cmd_usage(s_usage, "audit: unexpected argument '%s'",
+                             argv[optind]);
     dir = hub_cmd_dir(dir);
-    hub_cmd_path(dir, "hub.pub", path, sizeof(path));
-    if (ewh_pubid_load(path, &hub, &err) != 0)
-        fatalx("audit: %s", err.reason);
+    /* Each checkpoint against the key in force when it was signed. */
+    if ((keys = calloc(EWH_MAX_HUB_KEYS, sizeof(*keys))) == NULL)
+        return hub_cmd_fail("audit: out of memory");
+    if (hub_rotate_chain(dir, keys, EWH_MAX_HUB_KEYS, &n_keys, &err) != 0) {
+        free(keys);
+        return hub_cmd_fail("audit: %s", err.reason);
+    }
     hub_cmd_path(dir, "store.db", path, sizeof(path));
-    if ((st = hub_store_open(path, 0, 0, &err)) == NULL)
-        fatalx("audit: %s", err.reason);
+    if ((st = hub_store_open(path, 0, 0, &err)) == NULL) {
+        free(keys);
+        return hub_cmd_fail("audit: %s", err.reason);
+    }
     /* One read transaction: a consistent view while the hub writes. */
-    if (hub_store_read_begin(st, &err) != 0 ||
-        hub_audit_verify(st, hub.sign, json ? NULL : stdout, S_MAX_LINES, &r,
-                         &err) != 0)
-        fatalx("audit: %s", err.reason);
+    rc = hub_store_read_begin(st, &err) != 0 ||
+                 hub_audit_verify(st, (const uint8_t(*)[32])keys, n_keys,
+                                  json ? NULL : stdout, S_MAX_LINES, &r,
+                                  &err) != 0
+             ? -1
+             : 0;
     hub_store_read_end(st);
     hub_store_close(&st);
+    free(keys);
+    if (rc != 0)
+        return hub_cmd_fail("audit: %s", err.reason);
     if (json) {
         json_t *o = json_object();
         json_object_set_new(o, "ok", json_boolean(r.problems == 0));
@@ -88,6 +106,7 @@ hub_cmd_audit(int argc, char **argv)
         json_object_set_new(o, "envelopes",
                             json_integer((json_int_t)r.envelopes));
         json_object_set_new(o, "pruned", json_integer((json_int_t)r.pruned));
+        json_object_set_new(o, "hub_keys", json_integer((json_int_t)n_keys));
         json_object_set_new(o, "checkpoints",
                             json_integer((json_int_t)r.checkpoints));
         json_object_set_new(o, "problems",

@@ -1,6 +1,7 @@
 /* cmd_backup.c — ewhub backup: a consistent online copy of the store. */
 #include "cmd.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <sys/stat.h>
@@ -50,14 +51,19 @@ hub_cmd_backup(int argc, char **argv)
     hub_cmd_path(dir, "store.db", path, sizeof(path));
     umask(077); /* the copy is as sensitive as the store */
     if (access(argv[optind], F_OK) == 0)
-        fatalx("backup: %s exists; choose a new file", argv[optind]);
+        return hub_cmd_fail("backup: %s exists; choose a new file",
+                            argv[optind]);
     if (hub_store_backup(path, argv[optind], &err) != 0) {
         unlink(argv[optind]);
-        fatalx("backup: %s", err.reason);
+        return hub_cmd_fail("backup: %s", err.reason);
     }
     /* Make the copy durable before saying so. */
-    if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) < 0 || fsync(fd) != 0)
-        fatal("backup: %s", argv[optind]);
+    if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return hub_cmd_fail("backup: %s: %s", argv[optind], strerror(e));
+    }
     close(fd);
     printf("backup: %s -> %s\n", path, argv[optind]);
     return 0;

@@ -14,9 +14,11 @@
 #include "ewh/log.h"
 #include "ewh/util.h"
 
+/* The data dir, and the one argument in *arg; NULL with *exit_code set
+ * (0 after --help, 2 on a usage error) when the command must stop. */
 static const char *
 s_parse(int argc, char **argv, const char *usage, const char **arg,
-        bool *override)
+        bool *override, int *exit_code)
 {
     static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
                                          {"override", no_argument, NULL, 'O'},
@@ -31,22 +33,28 @@ s_parse(int argc, char **argv, const char *usage, const char **arg,
             dir = optarg;
             break;
         case 'O':
-            if (override == NULL) {
-                fputs(usage, stderr);
-                exit(2);
+            if (override != NULL) {
+                *override = true;
+                break;
             }
-            *override = true;
-            break;
+            fputs(usage, stderr);
+            *exit_code = 2;
+            return NULL;
         case 'h':
             printf("%s", usage);
-            exit(0);
+            *exit_code = 0;
+            return NULL;
         default:
-            exit(2);
+            fputs(usage, stderr);
+            *exit_code = 2;
+            return NULL;
         }
     }
     if (optind + 1 != argc) {
-        fputs(usage, stderr);
-        exit(2);
+        *exit_code = hub_cmd_usage(usage, "%s",
+                                   optind == argc ? "missing argument"
+                                                  : "too many arguments");
+        return NULL;
     }
     *arg = argv[optind];
     return hub_cmd_dir(dir);
@@ -61,7 +69,7 @@ s_open(const char *dir)
 
     hub_cmd_path(dir, "store.db", path, sizeof(path));
     if ((st = hub_store_open(path, 0, 0, &err)) == NULL)
-        fatalx("%s (run 'ewhub init --dir %s' first?)", err.reason, dir);
+        hub_cmd_fail("%s (run 'ewhub init --dir %s' first?)", err.reason, dir);
     return st;
 }
 
@@ -74,23 +82,29 @@ hub_cmd_enroll(int argc, char **argv)
     const char *file, *dir;
     char fp[EWH_FINGERPRINT_CHARS];
     bool override = false, revoked = false;
-    enum hub_enrol_result res;
+    enum hub_enrol_result res = HUB_ENROL_SAME;
     uint64_t v = 0;
+    int rc = 0;
 
     dir = s_parse(argc, argv,
                   "usage: ewhub enroll [--dir DIR] [--override] FILE.pub\n"
                   "--override enrols key material the hub revoked; every "
                   "node then sees\nan unendorsed key change (docs/trust.md).\n",
-                  &file, &override);
+                  &file, &override, &rc);
+    if (dir == NULL)
+        return rc;
     if (ewh_pubid_load(file, &id, &err) != 0)
-        fatalx("enroll: %s", err.reason);
+        return hub_cmd_fail("enroll: %s", err.reason);
     if (id.kind != EWH_KIND_NODE)
-        fatalx("enroll: %s is not a node identity", file);
-    st = s_open(dir);
+        return hub_cmd_fail("enroll: %s is not a node identity", file);
+    if ((st = s_open(dir)) == NULL)
+        return 1;
     if (hub_store_node_enrol(st, &id, override, &res, &revoked, &err) != 0 ||
         hub_store_roster_version(st, &v, &err) != 0)
-        fatalx("enroll: %s", err.reason);
+        rc = -1;
     hub_store_close(&st);
+    if (rc != 0)
+        return hub_cmd_fail("enroll: %s", err.reason);
     ewh_pubid_fingerprint(&id, fp);
     switch (res) {
     case HUB_ENROL_SAME:
@@ -140,16 +154,24 @@ hub_cmd_revoke(int argc, char **argv)
     const char *cc, *dir;
     bool changed;
     uint64_t v = 0;
+    int rc = 0;
 
-    dir =
-        s_parse(argc, argv, "usage: ewhub revoke [--dir DIR] CC\n", &cc, NULL);
+    dir = s_parse(argc, argv, "usage: ewhub revoke [--dir DIR] CC\n", &cc, NULL,
+                  &rc);
+    if (dir == NULL)
+        return rc;
     if (!ewh_country_is_valid(cc))
-        fatalx("revoke: '%s' is not an ISO 3166-1 alpha-2 code", cc);
-    st = s_open(dir);
+        return hub_cmd_fail("revoke: '%s' is not an ISO 3166-1 alpha-2 code "
+                            "(upper case, e.g. RS)",
+                            cc);
+    if ((st = s_open(dir)) == NULL)
+        return 1;
     if (hub_store_node_revoke(st, cc, &changed, &err) != 0 ||
         hub_store_roster_version(st, &v, &err) != 0)
-        fatalx("revoke: %s", err.reason);
+        rc = -1;
     hub_store_close(&st);
+    if (rc != 0)
+        return hub_cmd_fail("revoke: %s", err.reason);
     if (changed) {
         printf("revoked %s: roster version %llu\n", cc, (unsigned long long)v);
         ewh_log_info("revoke: %s revoked", cc);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,14 +28,45 @@ hub_cmd_dir(const char *opt)
     return HUB_DEFAULT_DIR;
 }
 
+int
+hub_cmd_fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("ewhub: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+int
+hub_cmd_usage(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("ewhub: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fputs(usage, stderr);
+    return 2;
+}
+
 void
 hub_cmd_path(const char *dir, const char *name, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "%s/%s", dir, name);
 
-    if (n < 0 || (size_t)n >= cap)
-        fatalx("path too long: %s/%s", dir, name);
+    EWH_ASSERT(n >= 0 && (size_t)n < cap);
 }
+
+static const char s_usage[] =
+    "usage: ewhub init [--dir DIR]\n"
+    "  Create the data dir (mode 0700), the hub's keys (hub.key, hub.pub),\n"
+    "  a commented ewhub.conf and the store.  Give hub.pub to every node.\n";
 
 int
 hub_cmd_init(int argc, char **argv)
@@ -47,7 +79,7 @@ hub_cmd_init(int argc, char **argv)
     hub_store_t *st = NULL;
     const char *dir = NULL;
     char path[4096], fp[EWH_FINGERPRINT_CHARS];
-    int c;
+    int c, rc = 1;
 
     while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
         switch (c) {
@@ -55,34 +87,38 @@ hub_cmd_init(int argc, char **argv)
             dir = optarg;
             break;
         case 'h':
-            printf("usage: ewhub init [--dir DIR]\n");
+            fputs(s_usage, stdout);
             return 0;
         default:
+            fputs(s_usage, stderr);
             return 2;
         }
     }
     if (optind != argc)
-        fatalx("init: unexpected argument '%s'", argv[optind]);
+        return hub_cmd_usage(s_usage, "init: unexpected argument '%s'",
+                             argv[optind]);
     dir = hub_cmd_dir(dir);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        fatal("init: mkdir %s", dir);
+        return hub_cmd_fail("init: mkdir %s: %s", dir, strerror(errno));
     hub_cmd_path(dir, "hub.key", path, sizeof(path));
     if (access(path, F_OK) == 0)
-        fatalx("init: %s already exists; this hub is initialised", path);
+        return hub_cmd_fail("init: %s already exists; this hub is "
+                            "initialised",
+                            path);
     if ((key = ewh_secret_generate(EWH_KIND_HUB, NULL, &err)) == NULL ||
         ewh_secret_save(key, path, &err) != 0)
-        fatalx("init: %s", err.reason);
+        goto fail;
     hub_cmd_path(dir, "hub.pub", path, sizeof(path));
     if (ewh_pubid_save(ewh_secret_pubid(key), path, &err) != 0)
-        fatalx("init: %s", err.reason);
+        goto fail;
     hub_cmd_path(dir, "ewhub.conf", path, sizeof(path));
     if (access(path, F_OK) != 0 &&
         ewh_keyfile_write(path, hub_config_template(),
                           strlen(hub_config_template()), 0644, &err) != 0)
-        fatalx("init: %s", err.reason);
+        goto fail;
     hub_cmd_path(dir, "store.db", path, sizeof(path));
     if ((st = hub_store_open(path, HUB_STORE_CREATE, 0, &err)) == NULL)
-        fatalx("init: %s", err.reason);
+        goto fail;
     hub_store_close(&st);
     ewh_pubid_fingerprint(ewh_secret_pubid(key), fp);
     ewh_secret_destroy(&key);
@@ -91,5 +127,12 @@ hub_cmd_init(int argc, char **argv)
     printf("give %s/hub.pub to every node and compare the fingerprint by "
            "telephone\n",
            dir);
+    printf("the default ewhub.conf listens on 127.0.0.1 only: for nodes "
+           "on other machines\nset [hub] listen (or run --listen "
+           "tcp://0.0.0.0:7700); see docs/operations.md\n");
     return 0;
+fail:
+    rc = hub_cmd_fail("init: %s", err.reason);
+    ewh_secret_destroy(&key);
+    return rc;
 }

@@ -206,7 +206,8 @@ hub_cmd_run(int argc, char **argv)
         }
     }
     if (optind != argc)
-        fatalx("run: unexpected argument '%s'", argv[optind]);
+        return hub_cmd_usage(s_usage, "run: unexpected argument '%s'",
+                             argv[optind]);
     dir = hub_cmd_dir(dir);
 
     /* Before any thread (the zmq context) starts. */

@@ -145,6 +145,11 @@ s_age(int64_t s, char *out, size_t cap)
     return out;
 }
 
+static const char s_usage[] =
+    "usage: ewhub status [--dir DIR] [--json]\n"
+    "  Nodes, connections, queue depths, traffic by level and the recent\n"
+    "  refusals (metadata only).\n";
+
 int
 hub_cmd_status(int argc, char **argv)
 {
@@ -178,24 +183,39 @@ hub_cmd_status(int argc, char **argv)
             json = true;
             break;
         case 'h':
-            printf("usage: ewhub status [--dir DIR] [--json]\n");
+            fputs(s_usage, stdout);
+            json_decref(refusals);
             return 0;
         default:
+            fputs(s_usage, stderr);
+            json_decref(refusals);
             return 2;
         }
+    }
+    if (optind != argc) {
+        json_decref(refusals);
+        return hub_cmd_usage(s_usage, "status: unexpected argument '%s'",
+                             argv[optind]);
     }
     dir = hub_cmd_dir(dir);
     memset(&s, 0, sizeof(s));
     hub_cmd_path(dir, "store.db", path, sizeof(path));
-    if ((st = hub_store_open(path, 0, 0, &err)) == NULL)
-        fatalx("status: %s", err.reason);
+    if ((st = hub_store_open(path, 0, 0, &err)) == NULL) {
+        json_decref(refusals);
+        return hub_cmd_fail("status: %s", err.reason);
+    }
     if (hub_store_roster_load(st, &r, &err) != 0 ||
         hub_store_read_begin(st, &err) != 0 ||
         hub_store_queue_counts(st, s_count, &s, &err) != 0 ||
         hub_store_stats(st, now, s_stat, &s, &err) != 0 ||
         hub_store_refusals(st, now, s_refusal, refusals, &err) != 0 ||
-        hub_store_size(st, &store_bytes, &err) != 0)
-        fatalx("status: %s", err.reason);
+        hub_store_size(st, &store_bytes, &err) != 0) {
+        hub_store_read_end(st);
+        hub_store_close(&st);
+        ewh_roster_destroy(&r);
+        json_decref(refusals);
+        return hub_cmd_fail("status: %s", err.reason);
+    }
     hub_store_read_end(st);
     {
         char wal[4096 + 8];

@@ -89,18 +89,19 @@ s_print(void *ctx, const struct hub_event *ev)
     return 0;
 }
 
+/* --since: unix seconds, or a duration back from now; -1 (err set) when
+ * neither. */
 static int64_t
-s_since(const char *arg)
+s_since(const char *arg, struct ewh_err *err)
 {
-    struct ewh_err err = {0};
     int64_t v;
     char *end;
 
     v = strtoll(arg, &end, 10);
-    if (*end == '\0' && end != arg)
+    if (*end == '\0' && end != arg && v >= 0)
         return v;
-    if (ewh_duration_parse(arg, 10LL * 365 * 86400, &v, &err) != 0)
-        fatalx("traffic: --since %s: %s", arg, err.reason);
+    if (ewh_duration_parse(arg, 10LL * 365 * 86400, &v, err) != 0)
+        return -1;
     return ewh_now() - v;
 }
 
@@ -132,7 +133,7 @@ hub_cmd_traffic(int argc, char **argv)
             follow = true;
             break;
         case 's':
-            since = s_since(optarg);
+            since = s_since(optarg, &err);
             break;
         case 'j':
             c.json = true;
@@ -146,17 +147,22 @@ hub_cmd_traffic(int argc, char **argv)
         }
     }
     if (optind != argc)
-        fatalx("traffic: unexpected argument '%s'", argv[optind]);
+        return hub_cmd_usage(s_usage, "traffic: unexpected argument '%s'",
+                             argv[optind]);
+    if (since < 0)
+        return hub_cmd_usage(s_usage, "traffic: --since: %s", err.reason);
     dir = hub_cmd_dir(dir);
     signal(SIGPIPE, SIG_DFL);
     hub_cmd_path(dir, "store.db", path, sizeof(path));
     if ((st = hub_store_open(path, 0, 0, &err)) == NULL)
-        fatalx("traffic: %s", err.reason);
+        return hub_cmd_fail("traffic: %s", err.reason);
     for (;;) {
         before = c.last;
         if (hub_store_event_walk(st, c.last, since, S_PAGE, s_print, &c,
-                                 &err) != 0)
-            fatalx("traffic: %s", err.reason);
+                                 &err) != 0) {
+            hub_store_close(&st);
+            return hub_cmd_fail("traffic: %s", err.reason);
+        }
         fflush(stdout);
         if (c.last - before >= S_PAGE || (c.last != before && !follow))
             continue;

@@ -98,7 +98,7 @@ hub_conn_close(struct hub *h, int linger)
         c->mon = NULL;
     }
     for (i = 0; h->peers != NULL && i < hub_peers_count(h->peers); i++)
-        hub_peer_disconnect(hub_peers_at(h->peers, i));
+        hub_peer_conn_clear(hub_peers_at(h->peers, i));
 }
 
 int
@@ -140,6 +140,8 @@ hub_conn_write_endpoint(struct hub *h, struct ewh_err *err)
 
 /* ---- the monitor: disconnects ---- */
 
+/* That one connection went: another of the same country keeps (or takes
+ * over) the session. */
 static void
 s_on_disconnect(struct hub *h, int fd)
 {
@@ -147,11 +149,24 @@ s_on_disconnect(struct hub *h, int fd)
 
     for (i = 0; i < hub_peers_count(h->peers); i++) {
         struct hub_peer *n = hub_peers_at(h->peers, i);
-        if (n->connected && n->fd == fd) {
+        switch (hub_peer_conn_gone(n, fd, NULL, 0)) {
+        case 1:
+            ewh_log_info("router: %s: a second connection went away; the "
+                         "session stays",
+                         n->cc);
+            break;
+        case 2:
+            ewh_log_info("router: %s: session moved to its other connection",
+                         n->cc);
+            hub_roster_send(h, n);
+            break;
+        case 3:
             ewh_log_info("router: %s disconnected", n->cc);
-            hub_peer_disconnect(n);
             (void)hub_event_new(h, HUB_EV_DISCONNECTED, n->cc, NULL);
             h->status_due = true;
+            break;
+        default:
+            break;
         }
     }
 }
@@ -314,17 +329,16 @@ s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
     struct ewh_err err = {0};
     uint64_t queued = 0;
 
-    hub_peer_disconnect(n);
-    snprintf(n->key, sizeof(n->key), "%s", key);
-    memcpy(n->rid, from->rid, from->rid_len);
-    n->rid_len = from->rid_len;
-    n->fd = fd;
-    n->connected = true;
-    n->connected_at = ewh_now();
+    /* A closed connection's fd may be this one's now: take its
+     * DISCONNECTED event first, so that it cannot end this session. */
+    hub_conn_on_monitor(h);
+    if (n->n_conns > 0)
+        ewh_log_info("router: %s: another connection (%zu already)", n->cc,
+                     n->n_conns);
+    (void)hub_peer_conn_hello(n, from->rid, from->rid_len, fd, key, m->credit,
+                              ewh_now());
     (void)hub_event_new(h, HUB_EV_CONNECTED, n->cc, NULL);
     h->status_due = true;
-    n->credit = m->credit;
-    n->want_fill = true;
     if (hub_store_queued(h->st, n->cc, &queued, &err) != 0)
         ewh_log_warnx("router: queue of %s: %s", n->cc, err.reason);
     ewh_log_info("router: %s connected (credit %u, roster %llu, queued %llu)",
@@ -449,8 +463,9 @@ s_drop_multipart(struct hub *h, zmq_msg_t *body)
 /* The connection was admitted under the roster of that moment: check the
  * country and its key against the roster of now. */
 static bool
-s_sender_ok(struct hub *h, const char *cc, const char *key)
+s_sender_ok(struct hub *h, zmq_msg_t *rid, const char *cc, const char *key)
 {
+    struct ewh_err err = {0};
     const struct ewh_pubid *id;
     char keyhex[65];
     bool revoked;
@@ -460,10 +475,17 @@ s_sender_ok(struct hub *h, const char *cc, const char *key)
         strcmp(ewh_hex(id->curve, 32, keyhex, sizeof(keyhex)), key) == 0)
         return true;
     h->n.bad_frames++;
-    ewh_log_warnx("router: dropped frame from=%s reason=\"%s\"", cc,
-                  id == NULL ? "not enrolled"
-                  : revoked  ? "revoked"
-                             : "key replaced");
+    /* Told why.  revoked: the country is refused; unknown: this key is (a
+     * re-key), the node's new key is not. */
+    ewh_err_set(&err, id == NULL || revoked ? EWH_E_REVOKED : EWH_E_UNKNOWN,
+                "%s",
+                id == NULL ? "this node is not enrolled"
+                : revoked  ? "this node is revoked"
+                           : "this node's key was replaced");
+    ewh_log_warnx("router: refused frame from=%s reason=\"%s\"", cc,
+                  err.reason);
+    hub_conn_send_error(h, zmq_msg_data(rid), zmq_msg_size(rid), err.code,
+                        err.reason);
     return false;
 }
 
@@ -530,7 +552,7 @@ hub_conn_read(struct hub *h)
         h->n.bad_frames++;
         goto out;
     }
-    if (s_sender_ok(h, cc, key))
+    if (s_sender_ok(h, &rid, cc, key))
         s_on_frame(h, &rid, &body, cc, key);
 out:
     zmq_msg_close(&body);

@@ -59,7 +59,8 @@ s_fill_one(void *ctx, const struct hub_qrow *row)
     if (hub_conn_send(c->h, c->n->rid, c->n->rid_len, &f) != 0) {
         if (zmq_errno() == EHOSTUNREACH) {
             ewh_log_info("router: %s unreachable", c->n->cc);
-            hub_peer_disconnect(c->n);
+            if (hub_peer_conn_gone(c->n, -1, c->n->rid, c->n->rid_len) == 0)
+                hub_peer_disconnect(c->n);
         }
         c->stop = true;
         return 1;

@@ -1,5 +1,7 @@
 /* main.c — ewhub: the hub daemon and the operator's subcommands. */
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,8 +37,11 @@ static const char s_usage[] =
     "\n"
     "options:\n"
     "  --dir DIR   data dir (default $EWHUB_DIR, else " HUB_DEFAULT_DIR ")\n"
-    "  --help      this text\n"
+    "  --help      this text (COMMAND --help: that command's)\n"
     "  --version   print the version\n"
+    "\n"
+    "exit status: 0 success, 1 failure (the reason on stderr), 2 usage "
+    "error\n"
     "\n"
     "report categories (default list; set [roster] categories in\n"
     "DIR/ewhub.conf):\n";
@@ -50,6 +55,29 @@ s_help(FILE *f)
     for (i = 0; ewh_default_categories[i] != NULL; i++)
         fprintf(f, "  %-24s %s\n", ewh_default_categories[i],
                 ewh_default_category_help[i]);
+}
+
+/* No data dir longer than HUB_MAX_DIR_CHARS, so every DIR/name fits. */
+static bool
+s_dir_fits(int argc, char **argv)
+{
+    const char *env = getenv("EWHUB_DIR");
+    int i;
+
+    if (env != NULL && strlen(env) > HUB_MAX_DIR_CHARS)
+        return false;
+    for (i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--dir=", 6) == 0 &&
+            strlen(argv[i] + 6) > HUB_MAX_DIR_CHARS)
+            return false;
+        if ((strcmp(argv[i], "--dir") == 0 || strcmp(argv[i], "-d") == 0) &&
+            i + 1 < argc && strlen(argv[i + 1]) > HUB_MAX_DIR_CHARS)
+            return false;
+        if (strncmp(argv[i], "-d", 2) == 0 && argv[i][2] != '\0' &&
+            argv[i][2] != '-' && strlen(argv[i] + 2) > HUB_MAX_DIR_CHARS)
+            return false;
+    }
+    return true;
 }
 
 int
@@ -77,10 +105,19 @@ main(int argc, char **argv)
         printf("ewhub %s\n", EWH_VERSION);
         return 0;
     }
+    if (!s_dir_fits(argc, argv)) {
+        fprintf(stderr,
+                "ewhub: the data dir (--dir or $EWHUB_DIR) is longer "
+                "than %d characters\n",
+                HUB_MAX_DIR_CHARS);
+        return 2;
+    }
     if (sodium_init() < 0)
         fatalx("sodium_init failed");
     for (i = 0; cmds[i].name != NULL; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);
-    fatalx("unknown command '%s' (see ewhub --help)", argv[1]);
+    fprintf(stderr, "ewhub: unknown command '%s' (see ewhub --help)\n",
+            argv[1]);
+    return 2;
 }

@@ -1,8 +1,10 @@
 /* peers.c — the peer table (per-country state, in memory). */
 #include "peers.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 struct hub_peers {
     struct hub_peer n[EWH_MAX_ROSTER_ENTRIES];
@@ -76,4 +78,124 @@ hub_peer_disconnect(struct hub_peer *n)
     n->credit = 0;
     hub_seqset_clear(n->inflight);
     hub_seqset_clear(n->relays);
+}
+
+/* ---- connections ---- */
+
+/* Make c the session of n. */
+static void
+s_use(struct hub_peer *n, const struct hub_peer_conn *c)
+{
+    hub_peer_disconnect(n);
+    snprintf(n->key, sizeof(n->key), "%s", c->key);
+    memcpy(n->rid, c->rid, c->rid_len);
+    n->rid_len = c->rid_len;
+    n->fd = c->fd;
+    n->credit = c->credit;
+    n->connected = true;
+    n->connected_at = c->at;
+    n->want_fill = true;
+}
+
+static void
+s_conn_del(struct hub_peer *n, size_t i)
+{
+    memmove(&n->conns[i], &n->conns[i + 1],
+            (n->n_conns - i - 1) * sizeof(n->conns[0]));
+    n->n_conns--;
+}
+
+struct hub_peer_conn *
+hub_peer_conn_hello(struct hub_peer *n, const uint8_t *rid, size_t rid_len,
+                    int fd, const char *key, uint32_t credit, int64_t now)
+{
+    struct hub_peer_conn *c;
+    struct sockaddr_storage sa;
+    socklen_t sl = sizeof(sa);
+    size_t i;
+
+    if (rid_len > HUB_MAX_RID)
+        rid_len = HUB_MAX_RID;
+    for (i = 0; i < n->n_conns; i++)
+        if ((n->conns[i].rid_len == rid_len &&
+             memcmp(n->conns[i].rid, rid, rid_len) == 0) ||
+            (fd >= 0 && n->conns[i].fd == fd))
+            s_conn_del(n, i--);
+    if (n->n_conns == EWH_MAX_NODE_CONNS)
+        s_conn_del(n, 0);
+    c = &n->conns[n->n_conns++];
+    memset(c, 0, sizeof(*c));
+    memcpy(c->rid, rid, rid_len);
+    c->rid_len = rid_len;
+    c->fd = fd;
+    snprintf(c->key, sizeof(c->key), "%s", key);
+    c->credit = credit;
+    c->at = now;
+    if (fd >= 0 && getpeername(fd, (struct sockaddr *)&sa, &sl) == 0 &&
+        sl <= sizeof(c->peer)) {
+        memcpy(c->peer, &sa, sl);
+        c->peer_len = (uint32_t)sl;
+    }
+    s_use(n, c);
+    return c;
+}
+
+int
+hub_peer_conn_gone(struct hub_peer *n, int fd, const uint8_t *rid,
+                   size_t rid_len)
+{
+    bool current;
+    size_t i;
+
+    for (i = 0; i < n->n_conns; i++) {
+        const struct hub_peer_conn *c = &n->conns[i];
+        if (fd >= 0
+                ? c->fd == fd
+                : c->rid_len == rid_len && memcmp(c->rid, rid, rid_len) == 0)
+            break;
+    }
+    if (i == n->n_conns)
+        return 0;
+    current = n->connected && n->rid_len == n->conns[i].rid_len &&
+              memcmp(n->rid, n->conns[i].rid, n->rid_len) == 0;
+    s_conn_del(n, i);
+    if (!current)
+        return 1;
+    /* The newest connection not being cut takes over. */
+    for (i = n->n_conns; i > 0; i--)
+        if (n->conns[i - 1].cut_at_ms == 0) {
+            s_use(n, &n->conns[i - 1]);
+            return 2;
+        }
+    hub_peer_disconnect(n);
+    return 3;
+}
+
+void
+hub_peer_conn_use(struct hub_peer *n, const struct hub_peer_conn *c)
+{
+    s_use(n, c);
+}
+
+void
+hub_peer_conn_clear(struct hub_peer *n)
+{
+    n->n_conns = 0;
+    hub_peer_disconnect(n);
+}
+
+bool
+hub_peer_conn_cut(const struct hub_peer_conn *c)
+{
+    struct sockaddr_storage sa;
+    socklen_t sl = sizeof(sa);
+
+    /* The fd is libzmq's: never close it, only shut the connection down,
+     * and only while it is still the connection seen at hello (an fd
+     * number is reused once libzmq closes it). */
+    if (c->fd < 0 || c->peer_len == 0 ||
+        getpeername(c->fd, (struct sockaddr *)&sa, &sl) != 0 ||
+        sl != c->peer_len || memcmp(&sa, c->peer, sl) != 0)
+        return false;
+    return shutdown(c->fd, SHUT_RDWR) == 0;
 }

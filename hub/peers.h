@@ -27,8 +27,28 @@
 
 #define HUB_MAX_RID 256 /* bytes of a ZeroMQ routing id */
 
+/* One connection of a country that said hello, tracked by its routing id
+ * and fd, so that one connection going away never ends the session of
+ * another (a stray second client with the same key, a reconnect whose
+ * old TCP connection is noticed dead late). */
+struct hub_peer_conn {
+    uint8_t rid[HUB_MAX_RID];
+    size_t rid_len;
+    int fd;            /* ZMQ_SRCFD at hello */
+    char key[65];      /* hex CURVE key it authenticated with */
+    uint32_t credit;   /* from its hello */
+    int64_t at;        /* unix seconds of its hello */
+    uint8_t peer[128]; /* getpeername() at hello: the fd is still it */
+    uint32_t peer_len; /* 0: unknown */
+    int64_t cut_at_ms; /* > 0: shut it down at this monotonic time */
+};
+
 struct hub_peer {
     char cc[EWH_CC_BYTES];
+    /* Live connections of this country, oldest first; the session (rid,
+     * fd, key, credit below) is the newest hello's. */
+    struct hub_peer_conn conns[EWH_MAX_NODE_CONNS];
+    size_t n_conns;
     bool connected;           /* said hello on the current socket */
     uint8_t rid[HUB_MAX_RID]; /* ZeroMQ routing id of the latest hello */
     size_t rid_len;
@@ -59,5 +79,33 @@ struct hub_peer *hub_peers_at(hub_peers_t *p, size_t i);
 /* Forget the peer's connection: not connected, no credit, nothing in
  * flight. */
 void hub_peer_disconnect(struct hub_peer *n);
+
+/* Record the connection of a hello (replacing a record of the same
+ * routing id, or of the same fd, which is then surely closed; the oldest
+ * is forgotten when EWH_MAX_NODE_CONNS are held) and make it the session:
+ * in flight is forgotten (the node gets it again).  Returns the record. */
+struct hub_peer_conn *hub_peer_conn_hello(struct hub_peer *n,
+                                          const uint8_t *rid, size_t rid_len,
+                                          int fd, const char *key,
+                                          uint32_t credit, int64_t now);
+
+/* A connection went away (its fd, or with fd < 0 its routing id).
+ * Returns 0 when n held no such connection, 1 when it was another than
+ * the session (nothing else changes), 2 when the session moved to n's
+ * newest remaining connection not being cut (in flight forgotten), 3 when
+ * none remains (n is disconnected). */
+int hub_peer_conn_gone(struct hub_peer *n, int fd, const uint8_t *rid,
+                       size_t rid_len);
+
+/* Make c (one of n's connections) the session; in flight is forgotten. */
+void hub_peer_conn_use(struct hub_peer *n, const struct hub_peer_conn *c);
+
+/* Forget every connection of n and the session (a re-bind). */
+void hub_peer_conn_clear(struct hub_peer *n);
+
+/* Shut down the TCP connection of c (libzmq's I/O thread then sees it
+ * closed and drops that one peer).  Only when the fd still belongs to the
+ * same peer as at hello.  Returns true if it shut it down. */
+bool hub_peer_conn_cut(const struct hub_peer_conn *c);
 
 #endif

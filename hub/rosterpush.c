@@ -1,7 +1,7 @@
 /* rosterpush.c — the signed roster: loaded from the store and signed
  * (with the categories and, during a key rotation, the next hub keys),
  * pushed to every node when its version changes, and the connections of
- * countries revoked or re-keyed cut. */
+ * countries revoked or re-keyed cut, each alone. */
 #include "hubint.h"
 
 #include <stdio.h>
@@ -114,8 +114,8 @@ hub_roster_zap(void *ctx, bool refresh)
     return h->ros.roster;
 }
 
-void
-hub_roster_send(struct hub *h, struct hub_peer *n)
+static void
+s_send_to(struct hub *h, const char *cc, const uint8_t *rid, size_t rid_len)
 {
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__SignedRoster *sr;
@@ -125,27 +125,91 @@ hub_roster_send(struct hub *h, struct hub_peer *n)
         return;
     f.msg_case = EWH__FRAME__MSG_ROSTER;
     f.roster = sr;
-    if (hub_conn_send(h, n->rid, n->rid_len, &f) != 0)
-        ewh_log_warnx("router: cannot send roster to %s: %s", n->cc,
+    if (hub_conn_send(h, rid, rid_len, &f) != 0)
+        ewh_log_warnx("router: cannot send roster to %s: %s", cc,
                       zmq_strerror(zmq_errno()));
     ewh__signed_roster__free_unpacked(sr, NULL);
 }
 
-/* Is a connected peer revoked or re-keyed in the roster of now? */
+void
+hub_roster_send(struct hub *h, struct hub_peer *n)
+{
+    s_send_to(h, n->cc, n->rid, n->rid_len);
+}
+
+/* Connections marked to be cut (their Error sent HUB_CLOSE_LINGER_MS
+ * ago): shut each down alone.  Returns false if one could not be (libzmq
+ * gave no fd for it), and the caller falls back to a re-bind. */
 static bool
-s_must_cut(struct hub *h, const struct hub_peer *n)
+s_cut_due(struct hub *h)
+{
+    int64_t now = ewh_mono_ms();
+    bool ok = true;
+    size_t i, k;
+
+    for (i = 0; i < hub_peers_count(h->peers); i++) {
+        struct hub_peer *n = hub_peers_at(h->peers, i);
+        for (k = 0; k < n->n_conns; k++) {
+            struct hub_peer_conn c = n->conns[k];
+            if (c.cut_at_ms == 0 || now < c.cut_at_ms)
+                continue;
+            /* Not cut when its fd is another peer's by now: it is gone. */
+            if (!hub_peer_conn_cut(&c) && c.fd < 0)
+                ok = false;
+            /* Not the session any more (s_cut_mark). */
+            (void)hub_peer_conn_gone(n, -1, c.rid, c.rid_len);
+            k--;
+        }
+    }
+    return ok;
+}
+
+/* Mark n's connections that the roster no longer admits (revoked, or a
+ * key the roster replaced) to be cut, and tell each why. */
+static void
+s_cut_mark(struct hub *h, struct hub_peer *n)
 {
     const struct ewh_pubid *id;
+    struct ewh_err err = {0};
     char hex[65];
-    bool rev = false;
+    bool rev = false, session = false;
+    size_t k;
 
     id = ewh_roster_find(h->ros.roster, n->cc, &rev);
-    if (id != NULL && !rev &&
-        strcmp(ewh_hex(id->curve, 32, hex, sizeof(hex)), n->key) == 0)
-        return false;
-    ewh_log_info("router: cutting %s (%s)", n->cc,
-                 id == NULL || rev ? "revoked" : "re-keyed");
-    return true;
+    if (id != NULL)
+        ewh_hex(id->curve, 32, hex, sizeof(hex));
+    for (k = 0; k < n->n_conns; k++) {
+        struct hub_peer_conn *c = &n->conns[k];
+        if (c->cut_at_ms != 0 ||
+            (id != NULL && !rev && strcmp(hex, c->key) == 0))
+            continue;
+        /* revoked: the country is refused; unknown: this key is. */
+        ewh_err_set(&err, id == NULL || rev ? EWH_E_REVOKED : EWH_E_UNKNOWN,
+                    "%s",
+                    id == NULL || rev ? "this node is revoked"
+                                      : "this node's key was replaced");
+        ewh_log_info("router: cutting %s's connection (%s)", n->cc,
+                     id == NULL || rev ? "revoked" : "re-keyed");
+        hub_conn_send_error(h, c->rid, c->rid_len, err.code, err.reason);
+        c->cut_at_ms = ewh_mono_ms() + HUB_CLOSE_LINGER_MS;
+        session |= n->connected && n->rid_len == c->rid_len &&
+                   memcmp(n->rid, c->rid, c->rid_len) == 0;
+    }
+    if (session) {
+        /* Nothing more goes to it: the newest connection still admitted
+         * takes the session, or the country is disconnected now. */
+        for (k = n->n_conns; k > 0; k--)
+            if (n->conns[k - 1].cut_at_ms == 0)
+                break;
+        if (k > 0) {
+            hub_peer_conn_use(n, &n->conns[k - 1]);
+        } else {
+            hub_peer_disconnect(n);
+            ewh_log_info("router: %s disconnected", n->cc);
+            (void)hub_event_new(h, HUB_EV_DISCONNECTED, n->cc, NULL);
+            h->status_due = true;
+        }
+    }
 }
 
 void
@@ -153,9 +217,14 @@ hub_roster_check(struct hub *h)
 {
     struct ewh_err err = {0};
     uint64_t v;
-    size_t i;
-    bool cut = false;
+    size_t i, k;
 
+    if (!s_cut_due(h)) {
+        /* A connection whose fd libzmq did not tell: the old way (a
+         * failed bind is logged and retried, hub_conn_retry). */
+        (void)hub_conn_rebind(h);
+        return;
+    }
     if (hub_store_roster_version(h->st, &v, &err) != 0) {
         ewh_log_warnx("router: roster check: %s", err.reason);
         return;
@@ -171,22 +240,16 @@ hub_roster_check(struct hub *h)
     ewh_log_info("roster: version %llu, %zu countries",
                  (unsigned long long)h->ros.pushed_version,
                  ewh_roster_count(h->ros.roster));
+    /* libzmq 4.3 has no call to drop one ROUTER peer: each connection
+     * the roster no longer admits is told why, then its TCP connection is
+     * shut down (s_cut_due, HUB_CLOSE_LINGER_MS later) and the ZAP
+     * handler refuses its reconnects.  Every other connection keeps its
+     * session and gets the new roster. */
     for (i = 0; i < hub_peers_count(h->peers); i++) {
         struct hub_peer *n = hub_peers_at(h->peers, i);
-        if (n->connected && s_must_cut(h, n))
-            cut = true;
-    }
-    if (cut) {
-        /* libzmq cannot drop one ROUTER peer: re-bind.  The batch is
-         * committed and its acks sent; nodes reconnect and say hello
-         * (and get the new roster then).  A failed bind is logged and
-         * retried (hub_conn_retry). */
-        (void)hub_conn_rebind(h);
-        return;
-    }
-    for (i = 0; i < hub_peers_count(h->peers); i++) {
-        struct hub_peer *n = hub_peers_at(h->peers, i);
-        if (n->connected)
-            hub_roster_send(h, n);
+        s_cut_mark(h, n);
+        for (k = 0; k < n->n_conns; k++)
+            if (n->conns[k].cut_at_ms == 0)
+                s_send_to(h, n->cc, n->conns[k].rid, n->conns[k].rid_len);
     }
 }

@@ -84,6 +84,9 @@ s_on_frame(struct node_agent *a, const uint8_t *buf, size_t len)
         ewh_log_warnx("agent: hub error %s: %s",
                       ewh_errcode_name((enum ewh_errcode)f->error->code),
                       f->error->reason);
+        if (f->error->code == EWH_E_REVOKED)
+            node_linkstate_set(a->d, &a->link.ls, NODE_LS_REFUSED,
+                               f->error->reason);
         break;
     default:
         ewh_log_debug("agent: ignored %s", ewh_frame_name(f));

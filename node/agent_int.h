@@ -34,6 +34,7 @@
 #include "ewh/limits.h"
 #include "ewh/roster.h"
 #include "agent.h"
+#include "linkstate.h"
 
 /* Tuning of the agent (docs/performance.md); its two limits are named in
  * limits.h. */
@@ -71,6 +72,12 @@ struct node_link {
     int64_t down_since;
     bool alt_now;
     int64_t reopen_at; /* > 0: the socket is closed; open it again then */
+    /* The link as the commands see it (linkstate.h, DIR/link.json). */
+    struct node_linkstate ls;
+    int64_t down_ms; /* monotonic: no session since; 0 while connected */
+    bool warned, tcp_seen, probed;
+    int probe_fd; /* our own TCP connect to the hub (probe.h), or -1 */
+    char probe_why[128];
 };
 
 struct node_flight {

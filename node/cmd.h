@@ -27,6 +27,8 @@ int node_cmd_audit(int argc, char **argv);
 
 /* Print "ewnode CMD: reason" and return 1. */
 int node_cmd_fail(const char *cmd, const struct ewh_err *err);
+/* Print cmd's usage and options on stdout and return 0 (for --help). */
+int node_cmd_help(const char *cmd);
 /* Print a usage error for cmd and return 2. */
 int node_cmd_usage(const char *cmd, const char *msg);
 /* Open the directory named by --dir (or the default); prints errors. */

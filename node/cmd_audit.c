@@ -151,7 +151,7 @@ node_cmd_audit(int argc, char **argv)
     uint8_t head[EWH_HASH_BYTES] = {0};
     uint64_t len = 0;
     size_t idx = 0, i, bad = 0, nsplit = 0;
-    int ch, zero = 0, tmo = S_TIMEOUT_MS, ret = 2;
+    int ch, zero = 0, tmo = S_TIMEOUT_MS, ret = 1;
     bool complete = false, have_cp = false;
     char hex[2 * EWH_HASH_BYTES + 1];
 
@@ -164,16 +164,17 @@ node_cmd_audit(int argc, char **argv)
             printf("usage: ewnode audit [--dir DIR]\n"
                    "  Ask the hub for its audit chain and check that every "
                    "checkpoint this\n  node holds is a prefix of it.  Exit 0: "
-                   "OK, 1: rewrite found, 2: error.\n");
+                   "OK, 1: a rewrite found or the check could not\n  be "
+                   "made (the message says which), 2: usage error.\n");
             return 0;
         default:
-            return node_cmd_usage("audit", NULL);
+            return node_cmd_usage("audit", "bad option");
         }
     }
     if (optind != argc)
         return node_cmd_usage("audit", "unexpected argument");
     if (node_cmd_open_dir(&d, dir, true, "audit") != 0)
-        return 2;
+        return 1;
     if (node_store_checkpoint_walk(d.store, s_collect, &held, &err) != 0 ||
         node_store_split_list(d.store, s_split, NULL, &nsplit, &err) != 0) {
         node_cmd_fail("audit", &err);

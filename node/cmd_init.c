@@ -28,6 +28,7 @@ node_cmd_init(int argc, char **argv)
     ewh_secret_t *sec = NULL;
     node_store_t *st = NULL;
     char f[1200], fp[EWH_FINGERPRINT_CHARS], hfp[EWH_FINGERPRINT_CHARS];
+    bool tightened = false;
     int c, rc = 1;
 
     while ((c = getopt_long(argc, argv, "d:c:H:k:a:h", opts, NULL)) != -1) {
@@ -48,7 +49,7 @@ node_cmd_init(int argc, char **argv)
             author = optarg;
             break;
         case 'h':
-            return node_cmd_usage("init", "create a node directory");
+            return node_cmd_help("init");
         default:
             return node_cmd_usage("init", "bad option");
         }
@@ -86,6 +87,14 @@ node_cmd_init(int argc, char **argv)
         fprintf(stderr, "ewnode init: %s: %s\n", d.path, strerror(errno));
         return 1;
     }
+    /* A directory made beforehand (mkdir -m 755) is closed to others. */
+    if (node_dir_check_private(d.path, true, &tightened, &err) != 0)
+        return node_cmd_fail("init", &err);
+    if (tightened)
+        fprintf(stderr,
+                "ewnode init: %s was open to group or others; set it to "
+                "0700 (it will hold report plaintext)\n",
+                d.path);
     node_dir_file(&d, "node.key", f, sizeof(f));
     if (access(f, F_OK) == 0) {
         fprintf(stderr,
@@ -112,7 +121,8 @@ node_cmd_init(int argc, char **argv)
     if (node_config_write(f, &cfg, &err) != 0)
         goto fail;
     node_dir_file(&d, "store.db", f, sizeof(f));
-    if ((st = node_store_open(f, true, &err)) == NULL)
+    if (node_dir_store_create(d.path, &err) != 0 ||
+        (st = node_store_open(f, true, &err)) == NULL)
         goto fail;
     node_store_close(&st);
 

@@ -32,6 +32,8 @@ node_cmd_open(int argc, char **argv)
         case 'd':
             dir = optarg;
             break;
+        case 'h':
+            return node_cmd_help("open");
         default:
             return node_cmd_usage("open", "bad option");
         }

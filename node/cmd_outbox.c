@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "linkstate.h"
 #include "render.h"
 
 static int
@@ -36,6 +37,8 @@ node_cmd_outbox(int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'h':
+            return node_cmd_help("outbox");
         default:
             return node_cmd_usage("outbox", "bad option");
         }
@@ -45,6 +48,8 @@ node_cmd_outbox(int argc, char **argv)
     if (node_cmd_open_dir(&d, dir, false, "outbox") != 0)
         return 1;
     rc = node_store_msg_list(d.store, &f, s_print, &json, &err);
+    if (rc == 0)
+        (void)node_linkstate_hint(&d, "outbox", stderr);
     node_dir_close(&d);
     if (rc != 0)
         return node_cmd_fail("outbox", &err);

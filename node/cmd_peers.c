@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "linkstate.h"
 #include "trust.h"
 
 /* ewnode peers verify CC FINGERPRINT: an officer compared the fingerprint
@@ -102,6 +103,8 @@ node_cmd_peers(int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'h':
+            return node_cmd_help("peers");
         default:
             return node_cmd_usage("peers", "bad option");
         }
@@ -116,6 +119,7 @@ node_cmd_peers(int argc, char **argv)
         return 1;
     ewh_pubid_fingerprint(&d.hub, fp);
     if ((ro = node_dir_roster(&d, &err)) == NULL) {
+        (void)node_linkstate_hint(&d, "peers", stderr);
         node_dir_close(&d);
         if (err.code == EWH_E_NOTFOUND)
             ewh_err_set(&err, EWH_E_NOTFOUND,
@@ -148,6 +152,7 @@ node_cmd_peers(int argc, char **argv)
         for (i = 0; i < ewh_roster_category_count(ro); i++)
             json_array_append_new(c, json_string(ewh_roster_category(ro, i)));
         json_object_set_new(o, "categories", c);
+        json_object_set_new(o, "link", node_linkstate_json(&d));
         if ((s = json_dumps(o, JSON_COMPACT)) != NULL)
             printf("%s\n", s);
         free(s);
@@ -180,6 +185,8 @@ node_cmd_peers(int argc, char **argv)
             printf(" %s", ewh_roster_category(ro, i));
         printf("\n");
     }
+    (void)fflush(stdout);
+    (void)node_linkstate_hint(&d, "peers", stderr);
     ewh_roster_destroy(&ro);
     node_dir_close(&d);
     return fflush(stdout) == 0 ? 0 : 1;

@@ -27,6 +27,8 @@ node_cmd_import_roster(int argc, char **argv)
         case 'd':
             dir = optarg;
             break;
+        case 'h':
+            return node_cmd_help("import-roster");
         default:
             return node_cmd_usage("import-roster", "bad option");
         }

@@ -91,6 +91,10 @@ node_cmd_run(int argc, char **argv)
 
     if (node_dir_open(&d, node_dir_default(dir), true, &err) != 0)
         fatalx("%s", err.reason);
+    if (node_dir_lock(&d, &err) != 0) {
+        node_dir_close(&d);
+        fatalx("run: %s", err.reason);
+    }
     if (node_store_check(d.store, &err) != 0) {
         node_dir_close(&d);
         fatalx("%s", err.reason);

@@ -20,7 +20,6 @@ node_cmd_show(int argc, char **argv)
     struct node_dir d;
     struct node_msg m;
     struct ewh_err err = {0};
-    uint8_t bin[EWH_ID_BYTES];
     char id[EWH_ID_HEX], *xml = NULL;
     size_t len = 0;
     int ch, rc = 1;
@@ -36,6 +35,8 @@ node_cmd_show(int argc, char **argv)
         case 'j':
             fmt = "json";
             break;
+        case 'h':
+            return node_cmd_help("show");
         default:
             return node_cmd_usage("show", "bad option");
         }
@@ -45,13 +46,11 @@ node_cmd_show(int argc, char **argv)
     if (strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0 &&
         strcmp(fmt, "cap") != 0)
         return node_cmd_usage("show", "--format is text, json or cap");
-    if (ewh_id_parse(argv[optind], bin, &err) != 0)
-        return node_cmd_fail("show", &err);
-    ewh_hex(bin, sizeof(bin), id, sizeof(id));
     if (node_cmd_open_dir(&d, dir, false, "show") != 0)
         return 1;
     memset(&m, 0, sizeof(m));
-    if (node_store_msg_get(d.store, id, &m, &err) != 0)
+    if (node_store_id_resolve(d.store, argv[optind], id, &err) != 0 ||
+        node_store_msg_get(d.store, id, &m, &err) != 0)
         goto fail;
     if (strcmp(fmt, "json") == 0) {
         if (node_render_json_line(stdout, &m, true) != 0) {

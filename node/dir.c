@@ -2,6 +2,7 @@
 #include "dir.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,95 @@ node_dir_file(const struct node_dir *d, const char *name, char *out, size_t cap)
     snprintf(out, cap, "%s/%s", d->path, name);
 }
 
+/* The store's files hold report plaintext: none of them may be open to
+ * group or others (docs/usage.md, "Permissions"). */
+static const char *const s_store_files[] = {"store.db", "store.db-wal",
+                                            "store.db-shm"};
+
+int
+node_dir_check_private(const char *path, bool fix, bool *fixed,
+                       struct ewh_err *err)
+{
+    char f[1200];
+    struct stat sb;
+    size_t i;
+    int fd;
+
+    if (fixed != NULL)
+        *fixed = false;
+    if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return ewh_err_set(err, EWH_E_NOTFOUND,
+                           "%s: not a node directory (run `ewnode init "
+                           "--dir %s` first)",
+                           path, path);
+    if (fstat(fd, &sb) != 0) {
+        close(fd);
+        return ewh_err_set(err, EWH_E_IO, "%s: %s", path, strerror(errno));
+    }
+    if (sb.st_uid != geteuid()) {
+        close(fd);
+        return ewh_err_set(err, EWH_E_PERM,
+                           "%s: owned by uid %ld, not by this user (uid "
+                           "%ld); the node directory must be its agent's "
+                           "own (chown it, or run as its owner)",
+                           path, (long)sb.st_uid, (long)geteuid());
+    }
+    if ((sb.st_mode & 0077) != 0) {
+        if (!fix) {
+            close(fd);
+            return ewh_err_set(err, EWH_E_PERM,
+                               "%s: mode %04o lets group or others into the "
+                               "node directory, which holds report "
+                               "plaintext; fix: chmod 700 %s",
+                               path, (unsigned)(sb.st_mode & 07777), path);
+        }
+        if (fchmod(fd, 0700) != 0) {
+            close(fd);
+            return ewh_err_set(err, EWH_E_IO, "%s: chmod 700: %s", path,
+                               strerror(errno));
+        }
+        if (fixed != NULL)
+            *fixed = true;
+    }
+    close(fd);
+    for (i = 0; i < sizeof(s_store_files) / sizeof(s_store_files[0]); i++) {
+        snprintf(f, sizeof(f), "%s/%s", path, s_store_files[i]);
+        if (lstat(f, &sb) != 0)
+            continue; /* not there (yet) */
+        if (!S_ISREG(sb.st_mode))
+            return ewh_err_set(err, EWH_E_PERM, "%s: not a regular file", f);
+        if ((sb.st_mode & 0077) != 0)
+            return ewh_err_set(err, EWH_E_PERM,
+                               "%s: mode %04o lets group or others read "
+                               "report plaintext; fix: chmod 600 %s",
+                               f, (unsigned)(sb.st_mode & 07777), f);
+    }
+    return 0;
+}
+
+int
+node_dir_store_create(const char *path, struct ewh_err *err)
+{
+    char f[1200];
+    int fd;
+
+    /* SQLite creates the file with 0644 & ~umask and gives the -wal and
+     * -shm files the mode of the database: create it 0600 first. */
+    snprintf(f, sizeof(f), "%s/store.db", path);
+    fd = open(f, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno == EEXIST
+                   ? 0
+                   : ewh_err_set(err, EWH_E_IO, "%s: %s", f, strerror(errno));
+    if (fchmod(fd, 0600) != 0) {
+        int e = errno;
+        close(fd);
+        return ewh_err_set(err, EWH_E_IO, "%s: %s", f, strerror(e));
+    }
+    close(fd);
+    return 0;
+}
+
 int
 node_dir_open(struct node_dir *d, const char *path, bool with_secret,
               struct ewh_err *err)
@@ -43,6 +133,8 @@ node_dir_open(struct node_dir *d, const char *path, bool with_secret,
                            "%s: not a node directory (run `ewnode init "
                            "--dir %s` first)",
                            path, path);
+    if (node_dir_check_private(path, false, NULL, err) != 0)
+        return -1;
     node_dir_file(d, "ewnode.conf", f, sizeof(f));
     if (node_config_load(f, &d->cfg, err) != 0)
         return -1;
@@ -69,6 +161,10 @@ node_dir_open(struct node_dir *d, const char *path, bool with_secret,
                                d->cfg.country);
         }
     }
+    if (node_dir_store_create(d->path, err) != 0) {
+        node_dir_close(d);
+        return -1;
+    }
     node_dir_file(d, "store.db", f, sizeof(f));
     if ((d->store = node_store_open(f, true, err)) == NULL) {
         node_dir_close(d);
@@ -82,6 +178,80 @@ node_dir_close(struct node_dir *d)
 {
     node_store_close(&d->store);
     ewh_secret_destroy(&d->secret);
+    if (d->lock_fd > 0)
+        close(d->lock_fd); /* releases the agent lock */
+    d->lock_fd = 0;
+}
+
+/* ---- the agent's lock (DIR/ewnode.pid) ---- */
+
+static int
+s_lock_open(const struct node_dir *d, int flags, struct ewh_err *err)
+{
+    char f[1200];
+    int fd;
+
+    node_dir_file(d, "ewnode.pid", f, sizeof(f));
+    fd = open(f, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno != ENOENT || (flags & O_CREAT)))
+        ewh_err_set(err, EWH_E_IO, "%s: %s", f, strerror(errno));
+    return fd;
+}
+
+int
+node_dir_lock(struct node_dir *d, struct ewh_err *err)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    char f[1200], buf[32];
+    long pid;
+    int fd, n;
+
+    node_dir_file(d, "ewnode.pid", f, sizeof(f));
+    if ((fd = s_lock_open(d, O_RDWR | O_CREAT, err)) < 0)
+        return -1;
+    /* A POSIX record lock: the kernel drops it when the agent exits, even
+     * by SIGKILL, so a stale file never blocks a start. */
+    if (fcntl(fd, F_SETLK, &fl) != 0) {
+        int e = errno;
+        pid = 0;
+        if (e == EACCES || e == EAGAIN) {
+            struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+            if (fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK)
+                pid = (long)q.l_pid;
+            close(fd);
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "an agent already runs on this dir (pid %ld, "
+                               "%s)",
+                               pid, d->path);
+        }
+        close(fd);
+        return ewh_err_set(err, EWH_E_IO, "%s: lock: %s", f, strerror(e));
+    }
+    n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+        int e = errno;
+        close(fd);
+        return ewh_err_set(err, EWH_E_IO, "%s: %s", f, strerror(e));
+    }
+    d->lock_fd = fd;
+    return 0;
+}
+
+long
+node_dir_agent_pid(const struct node_dir *d)
+{
+    struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int fd;
+
+    if (d->lock_fd > 0)
+        return (long)getpid();
+    if ((fd = s_lock_open(d, O_RDONLY, NULL)) < 0)
+        return 0;
+    /* F_GETLK only asks: it takes no lock, so it never races a start. */
+    if (fcntl(fd, F_GETLK, &q) != 0 || q.l_type == F_UNLCK)
+        q.l_pid = 0;
+    close(fd);
+    return (long)q.l_pid;
 }
 
 ewh_roster_t *

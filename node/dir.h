@@ -28,6 +28,7 @@ struct node_dir {
     bool has_hub_next;
     ewh_secret_t *secret; /* NULL unless loaded */
     node_store_t *store;
+    int lock_fd; /* > 0 while this process holds the agent lock */
 };
 
 /* The directory from --dir, else $EWNODE_DIR, else NODE_DEFAULT_DIR. */
@@ -37,10 +38,34 @@ const char *node_dir_default(const char *arg);
 void node_dir_file(const struct node_dir *d, const char *name, char *out,
                    size_t cap);
 
-/* Open an initialised directory.  with_secret loads node.key. */
+/* Check that the node directory is this user's and closed to group and
+ * others (no 0077 bit), and that store.db, -wal and -shm, where present,
+ * are regular files closed to them too.  With fix, a directory open to
+ * others is chmod'ed 0700 instead (and *fixed set); a loose store file
+ * is always refused.  -1 with err (EWH_E_PERM) naming the path, the mode
+ * found and the fix. */
+EWH_MUST_CHECK int node_dir_check_private(const char *path, bool fix,
+                                          bool *fixed, struct ewh_err *err);
+
+/* Create DIR/store.db empty with mode 0600 unless it exists, so that
+ * SQLite (and its -wal, -shm) never make it wider, whatever the umask. */
+EWH_MUST_CHECK int node_dir_store_create(const char *path, struct ewh_err *err);
+
+/* Open an initialised directory (refused as node_dir_check_private()
+ * says).  with_secret loads node.key. */
 EWH_MUST_CHECK int node_dir_open(struct node_dir *d, const char *path,
                                  bool with_secret, struct ewh_err *err);
 void node_dir_close(struct node_dir *d);
+
+/* Take the agent's lock on the directory (a record lock on
+ * DIR/ewnode.pid, which then holds our pid), held until node_dir_close()
+ * or exit.  -1 with err "an agent already runs on this dir (pid N, DIR)"
+ * when another process holds it. */
+EWH_MUST_CHECK int node_dir_lock(struct node_dir *d, struct ewh_err *err);
+
+/* The pid of the agent holding the directory's lock, or 0 when no agent
+ * runs on it.  Takes no lock. */
+long node_dir_agent_pid(const struct node_dir *d);
 
 /* The roster held in the store, verified against the pinned hub key.
  * EWH_E_NOTFOUND when none has arrived.  Caller owns it. */

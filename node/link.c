@@ -15,10 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
 #include "ewh/log.h"
+#include "linkstate.h"
+#include "probe.h"
 #include "roster.h"
 
 #define S_MON_EP "inproc://ewnode-monitor-%u"
@@ -209,14 +212,32 @@ node_link_on_roster(struct node_agent *a, const Ewh__SignedRoster *sr)
 
 /* ---- connection events ---- */
 
+/* node.key.new exists (loaded or not yet): the hub may refuse the
+ * current key because it enrolled the new one. */
+static bool
+s_rekey_pending(const struct node_agent *a)
+{
+    char f[1200];
+
+    node_dir_file(a->d, "node.key.new", f, sizeof(f));
+    return a->key.next != NULL || access(f, F_OK) == 0;
+}
+
 static void
 s_on_event(struct node_agent *a, uint16_t ev)
 {
     struct node_link *l = &a->link;
 
     switch (ev) {
+    case ZMQ_EVENT_CONNECTED:
+        l->tcp_seen = true;
+        break;
     case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
         ewh_log_info("agent: connected to hub %s", a->d->cfg.hub);
+        node_linkstate_set(a->d, &l->ls, NODE_LS_CONNECTED, NULL);
+        l->down_ms = 0;
+        l->warned = false;
+        l->tcp_seen = false;
         l->connected = true;
         l->ready = false;
         node_outbox_reset(a);
@@ -224,8 +245,12 @@ s_on_event(struct node_agent *a, uint16_t ev)
         s_hello(a);
         break;
     case ZMQ_EVENT_DISCONNECTED:
-        if (l->connected)
+        if (l->connected) {
             ewh_log_info("agent: disconnected from hub; reconnecting");
+            if (l->ls.state != NODE_LS_REFUSED)
+                node_linkstate_set(a->d, &l->ls, NODE_LS_DISCONNECTED,
+                                   "connection lost; reconnecting");
+        }
         l->connected = false;
         l->ready = false;
         node_outbox_reset(a);
@@ -233,6 +258,13 @@ s_on_event(struct node_agent *a, uint16_t ev)
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
         ewh_log_warnx("agent: hub refused this node (not enrolled or "
                       "revoked?); retrying");
+        /* A new key is refused until enrolled, and the current one once
+         * the new one is: neither is a verdict on the node. */
+        if ((l->try_idx & 1) == 0 && !s_rekey_pending(a) &&
+            l->ls.state != NODE_LS_REFUSED)
+            node_linkstate_set(a->d, &l->ls, NODE_LS_REFUSED,
+                               "the hub refused this node's key in the "
+                               "handshake (revoked, or not enrolled)");
         l->alt_now = true;
         break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
@@ -240,6 +272,10 @@ s_on_event(struct node_agent *a, uint16_t ev)
         ewh_log_warnx("agent: handshake with hub failed (wrong hub key? "
                       "only keys announced by the pinned hub key are "
                       "accepted); retrying");
+        if (!a->d->has_hub_next && l->ls.state != NODE_LS_REFUSED)
+            node_linkstate_set(a->d, &l->ls, NODE_LS_HANDSHAKE,
+                               "the CURVE handshake with the hub fails "
+                               "(wrong hub key in hub.pub?)");
         l->alt_now = true;
         break;
     default:
@@ -327,7 +363,7 @@ s_sock_monitor(struct node_agent *a, struct ewh_err *err)
 
     snprintf(ep, sizeof(ep), S_MON_EP, l->mon_gen++);
     if (zmq_socket_monitor(l->sock, ep,
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                ZMQ_EVENT_DISCONNECTED |
                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
@@ -372,9 +408,19 @@ s_sock_open(struct node_agent *a, struct ewh_err *err)
 int
 node_link_open(struct node_agent *a, struct ewh_err *err)
 {
-    if ((a->link.ctx = zmq_ctx_new()) == NULL)
+    struct node_link *l = &a->link;
+
+    l->probe_fd = -1;
+    if ((l->ctx = zmq_ctx_new()) == NULL)
         return ewh_err_set(err, EWH_E_IO, "zmq: %s", zmq_strerror(errno));
-    return s_sock_open(a, err);
+    if (s_sock_open(a, err) != 0)
+        return -1;
+    /* Keep when the link was last up, from the previous run. */
+    node_linkstate_read(a->d, &l->ls);
+    l->ls.state = NODE_LS_UNKNOWN;
+    l->ls.started = 0;
+    node_linkstate_set(a->d, &l->ls, NODE_LS_CONNECTING, NULL);
+    return 0;
 }
 
 void
@@ -383,8 +429,13 @@ node_link_close(struct node_agent *a)
     struct node_link *l = &a->link;
 
     s_sock_close(a);
-    if (l->ctx != NULL)
+    if (l->probe_fd >= 0)
+        close(l->probe_fd);
+    l->probe_fd = -1;
+    if (l->ctx != NULL) {
         zmq_ctx_term(l->ctx);
+        node_linkstate_set(a->d, &l->ls, NODE_LS_STOPPED, "the agent stopped");
+    }
     l->ctx = NULL;
     free(l->later);
     l->later = NULL;
@@ -414,11 +465,65 @@ node_link_reopen(struct node_agent *a)
 
 /* ---- timers ---- */
 
+/* No session for NODE_LS_WARN_MS: say so once, and why if the monitor or
+ * a TCP connect of our own tells (linkstate.h, probe.h). */
+static void
+s_link_watch(struct node_agent *a)
+{
+    struct node_link *l = &a->link;
+    int64_t now = ewh_mono_ms();
+    const char *why;
+    char buf[200];
+
+    if (l->connected) {
+        l->probed = false;
+        if (l->probe_fd >= 0)
+            close(l->probe_fd);
+        l->probe_fd = -1;
+        return;
+    }
+    if (l->down_ms == 0) {
+        l->down_ms = now;
+        return;
+    }
+    if (!l->probed && now - l->down_ms >= NODE_LS_WARN_MS / 3) {
+        l->probed = true;
+        l->probe_fd =
+            node_probe_start(a->d->cfg.hub, l->probe_why, sizeof(l->probe_why));
+    }
+    if (l->warned || now - l->down_ms < NODE_LS_WARN_MS)
+        return;
+    l->warned = true;
+    if (l->probe_fd >= 0) {
+        node_probe_result(l->probe_fd, l->probe_why, sizeof(l->probe_why));
+        l->probe_fd = -1;
+    }
+    if (l->ls.state == NODE_LS_REFUSED || l->ls.state == NODE_LS_HANDSHAKE)
+        why = l->ls.reason;
+    else if (l->tcp_seen)
+        why = "TCP connects but no handshake completes (is it an ewhub?)";
+    else if (l->probe_why[0] != '\0' &&
+             strcmp(l->probe_why, "TCP connects") != 0) {
+        snprintf(buf, sizeof(buf), "no TCP connection: %s", l->probe_why);
+        why = buf;
+    } else
+        why = "no TCP connection: nothing listening there, connection "
+              "refused, or no route";
+    ewh_log_warnx("agent: cannot reach the hub at %s for %lld s: %s; "
+                  "retrying (at most every %u ms)",
+                  a->d->cfg.hub, (long long)(now - l->down_ms) / 1000, why,
+                  a->d->cfg.reconnect_max_ms);
+    if (l->ls.state != NODE_LS_REFUSED && l->ls.state != NODE_LS_HANDSHAKE)
+        node_linkstate_set(a->d, &l->ls, NODE_LS_UNREACHABLE, why);
+}
+
 void
 node_link_tick(struct node_agent *a)
 {
     struct node_link *l = &a->link;
     int64_t now = ewh_mono_ms();
+
+    s_link_watch(a);
 
     if (l->reopen_at > 0 && now >= l->reopen_at)
         node_link_reopen(a);

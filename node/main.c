@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "rekey.h"
+#include "ewh/limits.h"
 #include "ewh/log.h"
 #include "ewh/roster.h"
 
@@ -17,16 +18,24 @@ struct s_cmd {
     const char *name;
     int (*fn)(int, char **);
     const char *help;
+    const char *more; /* printed by `ewnode CMD --help` only */
 };
+
+/* The submit help states these limits in words. */
+_Static_assert(EWH_MAX_TITLE_BYTES == 200 && EWH_MAX_BODY_BYTES == 65536 &&
+                   EWH_MAX_EXPIRY_S == 90 * 24 * 3600,
+               "update the limits in submit's help text");
 
 static const struct s_cmd s_cmds[] = {
     {"init", node_cmd_init,
      "create keys, config and store; pin the hub's identity\n"
      "            --country CC --hub tcp://HOST:PORT --hub-key hub.pub "
-     "[--author NAME]"},
+     "[--author NAME]",
+     NULL},
     {"run", node_cmd_run,
      "run the node agent (connects to the hub, sends and receives)\n"
-     "            [--hub tcp://HOST:PORT] [-v]"},
+     "            [--hub tcp://HOST:PORT] [-v]",
+     NULL},
     {"submit", node_cmd_submit,
      "seal a report and queue it; prints its id\n"
      "            --level high|medium|low --to all|CC[,CC...] --category "
@@ -34,44 +43,139 @@ static const struct s_cmd s_cmds[] = {
      "            --title TEXT (--body TEXT | --body-file FILE|-)\n"
      "            [--tlp red|amber|green|clear] [--expires 90m|12h|3d]\n"
      "            [--author NAME] [--urgency U] [--certainty C]\n"
-     "            [--updates ID | --cancels ID]"},
+     "            [--updates ID | --cancels ID]",
+     "  --title      at most 200 bytes of UTF-8 "
+     "(200 Latin letters, about 100\n"
+     "               Cyrillic or Greek letters); not empty or only spaces\n"
+     "  --body       at most 65536 bytes (64 KiB) of "
+     "UTF-8 text; --body-file -\n"
+     "               reads standard input\n"
+     "  --to         all (every unrevoked country but this one) or country "
+     "codes\n"
+     "               separated by commas (\"HR,BG\", \"hr, bg\": case and "
+     "spaces\n"
+     "               do not matter)\n"
+     "  --tlp        red, amber (default), green or clear; white is "
+     "accepted as\n"
+     "               the TLP 1.0 name of clear and stored as TLP:CLEAR\n"
+     "  --expires    at most 90 days (90d); without it a report never "
+     "expires\n"
+     "  --updates ID replace the latest report of a chain of this node's "
+     "own\n"
+     "  --cancels ID end the whole chain of this node's report ID\n"
+     "               Both go to every addressee of the chain unless --to "
+     "narrows\n"
+     "               them (with a warning); a cancelled chain cannot be "
+     "updated.\n"
+     "  ID           the full id or any unique abbreviation of it (at least "
+     "4\n"
+     "               hex digits, from its start or its end)\n"},
     {"inbox", node_cmd_inbox,
      "list received reports, newest first\n"
-     "            [--level L[,L]] [--from CC] [--unacked] [--json]"},
+     "            [--level L[,L]] [--from CC] [--unacked] [--json]\n"
+     "            [--search TEXT] [--category CAT] [--since T] [--until T]\n"
+     "            [--limit N] [--offset N]",
+     "  --search TEXT  reports whose title or body contain every word of "
+     "TEXT\n"
+     "                 (case-insensitive for ASCII letters)\n"
+     "  --since T, --until T  created at or after / before T: "
+     "2026-11-22,\n"
+     "                 2026-11-22T14:00 (local time), RFC 3339 with an "
+     "offset,\n"
+     "                 or a duration back from now (90m, 12h, 3d)\n"
+     "  --limit N, --offset N  at most N reports, skipping the first "
+     "N\n"
+     "  Times are shown in the local time zone (TZ); --json stays in UTC.\n"},
     {"show", node_cmd_show,
      "show one report, received or sent\n"
-     "            ID [--format text|json|cap]"},
+     "            ID [--format text|json|cap]",
+     NULL},
     {"ack", node_cmd_ack,
      "acknowledge a received report (a signed receipt goes to its "
      "origin)\n"
-     "            ID [--who NAME]"},
+     "            ID [--who NAME]",
+     NULL},
     {"watch", node_cmd_watch,
      "print reports as they arrive (unacknowledged backlog first, high "
      "first)\n"
-     "            [--level L[,L]] [--json] [--exec CMD] [--exec-timeout S]"},
+     "            [--level L[,L]] [--json] [--exec CMD] [--exec-timeout S]",
+     NULL},
     {"outbox", node_cmd_outbox,
      "sent reports and their state for every addressee\n"
-     "            [--json]"},
+     "            [--json]",
+     NULL},
     {"peers", node_cmd_peers,
      "the roster: countries, fingerprints, verified or not, revoked\n"
-     "            [--json] | verify CC FINGERPRINT (compared by telephone)"},
+     "            [--json] | verify CC FINGERPRINT (compared by telephone)",
+     NULL},
     {"import-roster", node_cmd_import_roster,
      "apply a hub-signed roster file (offline enrolment)\n"
-     "            FILE"},
+     "            FILE",
+     NULL},
     {"rekey", node_cmd_rekey,
      "new keys beside the current ones; the agent switches once the hub\n"
-     "            enrols node-CC.pub.new (no gap)   [--abort]"},
+     "            enrols node-CC.pub.new (no gap)   [--abort]",
+     NULL},
     {"audit", node_cmd_audit,
      "check that the audit checkpoints this node holds are a prefix of\n"
-     "            the hub's chain (reports any rewrite)"},
+     "            the hub's chain (reports any rewrite)",
+     NULL},
     {"open", node_cmd_open,
      "verify and open an envelope file with this node's key\n"
-     "            FILE|-"},
-    {NULL, NULL, NULL},
+     "            FILE|-",
+     NULL},
+    {NULL, NULL, NULL, NULL},
 };
 
+static const char *
+s_category_help(const char *cat)
+{
+    size_t i;
+
+    for (i = 0; ewh_default_categories[i] != NULL; i++)
+        if (strcmp(ewh_default_categories[i], cat) == 0)
+            return ewh_default_category_help[i];
+    return "";
+}
+
+/* The categories of the roster the node holds (the hub's configured
+ * list), else the defaults. */
 static void
-s_usage(FILE *f)
+s_categories(FILE *f, const char *dir)
+{
+    struct node_dir d;
+    struct ewh_err err = {0};
+    ewh_roster_t *ro = NULL;
+    size_t i;
+
+    if (sodium_init() >= 0 &&
+        node_dir_open(&d, node_dir_default(dir), false, &err) == 0) {
+        ro = node_dir_roster(&d, &err);
+        node_dir_close(&d);
+    }
+    if (ro != NULL && ewh_roster_category_count(ro) > 0) {
+        fprintf(f,
+                "\nreport categories (roster version %llu of this "
+                "node; `ewnode peers` lists them too):\n",
+                (unsigned long long)ewh_roster_version(ro));
+        for (i = 0; i < ewh_roster_category_count(ro); i++)
+            fprintf(f, "  %-24s %s\n", ewh_roster_category(ro, i),
+                    s_category_help(ewh_roster_category(ro, i)));
+    } else {
+        fprintf(f,
+                "\nreport categories (the defaults%s; the hub may "
+                "configure others,\nsee `ewnode peers` once the node "
+                "holds a roster):\n",
+                ro != NULL ? " of the roster held" : "");
+        for (i = 0; ewh_default_categories[i] != NULL; i++)
+            fprintf(f, "  %-24s %s\n", ewh_default_categories[i],
+                    ewh_default_category_help[i]);
+    }
+    ewh_roster_destroy(&ro);
+}
+
+static void
+s_usage(FILE *f, const char *dir)
 {
     size_t i;
 
@@ -86,16 +190,46 @@ s_usage(FILE *f)
           f);
     for (i = 0; s_cmds[i].name != NULL; i++)
         fprintf(f, "  %-9s %s\n", s_cmds[i].name, s_cmds[i].help);
-    fputs("\nreport categories (the hub may configure others; see "
-          "`ewnode peers`):\n",
-          f);
-    for (i = 0; ewh_default_categories[i] != NULL; i++)
-        fprintf(f, "  %-24s %s\n", ewh_default_categories[i],
-                ewh_default_category_help[i]);
+    s_categories(f, dir);
     fputs("\noptions:\n"
-          "  --help      this text\n"
-          "  --version   print the version\n",
+          "  --help      this text (COMMAND --help: that command's)\n"
+          "  --version   print the version\n"
+          "\nids: the full id or a unique abbreviation (4+ hex digits from "
+          "its start or end)\n"
+          "times: local time zone (TZ) for people, UTC in --json\n"
+          "exit status: 0 success, 1 failure (the reason on stderr), 2 usage "
+          "error\n",
           f);
+}
+
+static const struct s_cmd *
+s_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; s_cmds[i].name != NULL; i++)
+        if (strcmp(s_cmds[i].name, name) == 0)
+            return &s_cmds[i];
+    return NULL;
+}
+
+int
+node_cmd_help(const char *cmd)
+{
+    const struct s_cmd *c = s_find(cmd);
+    const char *nl;
+
+    if (c == NULL)
+        return 0;
+    nl = strchr(c->help, '\n');
+    printf("usage: ewnode %s [--dir DIR] %s\n  ", cmd,
+           nl != NULL ? nl + 13 : "");
+    fwrite(c->help, 1, nl != NULL ? (size_t)(nl - c->help) : strlen(c->help),
+           stdout);
+    putchar('\n');
+    if (c->more != NULL)
+        fputs(c->more, stdout);
+    return 0;
 }
 
 int
@@ -199,7 +333,9 @@ main(int argc, char **argv)
     ewh_log_init("ewnode", EWH_LOG_INFO);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-        s_usage(argc < 2 ? stderr : stdout);
+        /* ewnode --help [--dir DIR]: the categories of that node */
+        s_usage(argc < 2 ? stderr : stdout,
+                argc >= 4 && strcmp(argv[2], "--dir") == 0 ? argv[3] : NULL);
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {

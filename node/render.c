@@ -2,6 +2,7 @@
 #include "render.h"
 
 #include <string.h>
+#include <time.h>
 
 static json_t *
 s_time(int64_t t)
@@ -11,6 +12,25 @@ s_time(int64_t t)
     if (t <= 0)
         return json_null();
     return json_string(ewh_time_format(t, buf, sizeof(buf)));
+}
+
+char *
+node_render_tlp(enum ewh_tlp tlp, char *out, size_t cap)
+{
+    size_t i;
+
+    snprintf(out, cap, "TLP:%s", ewh_tlp_name(tlp));
+    for (i = 4; out[i] != '\0'; i++)
+        if (out[i] >= 'a' && out[i] <= 'z')
+            out[i] = (char)(out[i] - 'a' + 'A');
+    return out;
+}
+
+bool
+node_render_is_alarm(const struct node_msg *m)
+{
+    return m->level == EWH_LEVEL_HIGH && m->type != EWH_TYPE_CANCEL &&
+           m->superseded_by[0] == '\0';
 }
 
 json_t *
@@ -32,6 +52,9 @@ node_render_json(const struct node_msg *m, bool with_body)
     }
     json_object_set_new(o, "author", json_string(m->author));
     json_object_set_new(o, "level", json_string(ewh_level_name(m->level)));
+    /* what watch rings the bell for: a live high alert or update (a hook
+     * pages on this, not on level alone) */
+    json_object_set_new(o, "alarm", json_boolean(node_render_is_alarm(m)));
     json_object_set_new(o, "category", json_string(m->category));
     json_object_set_new(o, "tlp", json_string(ewh_tlp_name(m->tlp)));
     json_object_set_new(o, "title", json_string(m->title));
@@ -55,8 +78,19 @@ node_render_json(const struct node_msg *m, bool with_body)
                         m->superseded_by[0]
                             ? json_string(ewh_type_name(m->superseded_type))
                             : json_null());
+    json_object_set_new(o, "superseded_at",
+                        m->superseded_by[0] ? s_time(m->superseded_at)
+                                            : json_null());
+    json_object_set_new(o, "superseded_author",
+                        m->superseded_by[0] ? json_string(m->superseded_author)
+                                            : json_null());
+    /* what an update or cancel replaces, when this node holds it */
+    json_object_set_new(o, "replaces_title",
+                        m->ref_title[0] ? json_string(m->ref_title)
+                                        : json_null());
     if (m->outgoing) {
         json_t *r = json_object(), *why = json_object();
+        json_t *by = json_object(), *at = json_object();
         json_object_set_new(o, "direction", json_string("sent"));
         json_object_set_new(o, "queued_at", s_time(m->received_at));
         json_object_set_new(o, "state", json_string(m->state));
@@ -66,12 +100,21 @@ node_render_json(const struct node_msg *m, bool with_body)
             json_object_set_new(
                 r, m->rcpt[i].cc,
                 json_string(node_rstate_name(m->rcpt[i].state)));
-            if (m->rcpt[i].reason[0])
+            /* an acknowledged addressee's row holds the officer's name
+             * where others hold a reason */
+            if (m->rcpt[i].state == NODE_R_ACKNOWLEDGED) {
+                json_object_set_new(by, m->rcpt[i].cc,
+                                    json_string(m->rcpt[i].reason));
+                json_object_set_new(at, m->rcpt[i].cc, s_time(m->rcpt[i].at));
+            } else if (m->rcpt[i].reason[0] &&
+                       m->rcpt[i].state != NODE_R_DELIVERED)
                 json_object_set_new(why, m->rcpt[i].cc,
                                     json_string(m->rcpt[i].reason));
         }
         json_object_set_new(o, "recipients", r);
         json_object_set_new(o, "reasons", why);
+        json_object_set_new(o, "acknowledged_by", by);
+        json_object_set_new(o, "acknowledged_at", at);
     } else {
         json_object_set_new(o, "direction", json_string("received"));
         json_object_set_new(o, "received_at", s_time(m->received_at));
@@ -114,89 +157,137 @@ s_cc_list(FILE *f, const struct node_msg *m)
         fputs(" (all)", f);
 }
 
+char *
+node_render_time(int64_t t, char *out, size_t cap)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    char z[8];
+
+    if (cap < NODE_TIME_CHARS || localtime_r(&tt, &tm) == NULL ||
+        strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+        strftime(z, sizeof(z), "%z", &tm) != 5)
+        return ewh_time_format(t, out, cap);
+    /* RFC 3339 wants the offset as +01:00, strftime gives +0100 */
+    snprintf(out + strlen(out), cap - strlen(out), "%.3s:%.2s", z, z + 3);
+    return out;
+}
+
+#define S_LABEL "%-14s"
+
 void
 node_render_text(FILE *f, const struct node_msg *m)
 {
-    char t[32];
+    char t[NODE_TIME_CHARS], tlp[16];
     size_t i;
 
-    fprintf(f, "id:         %s\n", m->id);
-    fprintf(f, "type:       %s\n", ewh_type_name(m->type));
-    fprintf(f, "level:      %s%s\n", ewh_level_name(m->level),
-            m->level == EWH_LEVEL_HIGH ? "  !!!" : "");
-    fprintf(f, "from:       %s%s%s\n", m->origin, m->author[0] ? " / " : "",
-            m->author);
+    fprintf(f, S_LABEL "%s\n", "id:", m->id);
+    fprintf(f, S_LABEL "%s\n", "type:", ewh_type_name(m->type));
+    fprintf(f, S_LABEL "%s%s\n", "level:", ewh_level_name(m->level),
+            node_render_is_alarm(m) ? "  !!!" : "");
+    fprintf(f, S_LABEL "%s%s%s\n", "from:", m->origin,
+            m->author[0] ? " / " : "", m->author);
     if (m->unverified)
         fprintf(f,
                 "            UNVERIFIED: signed by key %s, which this node "
                 "has not verified\n            as %s's (not %s's word until "
                 "an officer verifies it)\n",
                 m->unverified_fp, m->origin, m->origin);
-    fputs("to:         ", f);
+    fprintf(f, S_LABEL, "to:");
     s_cc_list(f, m);
     fputc('\n', f);
-    fprintf(f, "category:   %s\n", m->category);
-    fprintf(f, "tlp:        TLP:%s\n", ewh_tlp_name(m->tlp));
-    fprintf(f, "urgency:    %s\n", m->urgency);
-    fprintf(f, "certainty:  %s\n", m->certainty);
-    fprintf(f, "created:    %s\n",
-            ewh_time_format(m->created_at, t, sizeof(t)));
+    fprintf(f, S_LABEL "%s\n", "category:", m->category);
+    fprintf(f, S_LABEL "%s\n",
+            "tlp:", node_render_tlp(m->tlp, tlp, sizeof(tlp)));
+    fprintf(f, S_LABEL "%s\n", "urgency:", m->urgency);
+    fprintf(f, S_LABEL "%s\n", "certainty:", m->certainty);
+    fprintf(f, S_LABEL "%s\n",
+            "created:", node_render_time(m->created_at, t, sizeof(t)));
     if (m->expires_at > 0)
-        fprintf(f, "expires:    %s\n",
-                ewh_time_format(m->expires_at, t, sizeof(t)));
-    for (i = 0; i < m->n_refs; i++)
-        fprintf(f, "%s %s\n",
-                m->type == EWH_TYPE_CANCEL ? "cancels:   " : "updates:   ",
-                m->refs[i]);
+        fprintf(f, S_LABEL "%s\n",
+                "expires:", node_render_time(m->expires_at, t, sizeof(t)));
+    for (i = 0; i < m->n_refs; i++) {
+        fprintf(
+            f, S_LABEL "%s",
+            m->type == EWH_TYPE_CANCEL ? "cancels:" : "replaces:", m->refs[i]);
+        if (i == 0 && m->ref_title[0])
+            fprintf(f, " \"%s\" of %s", m->ref_title,
+                    node_render_time(m->ref_created_at, t, sizeof(t)));
+        fputc('\n', f);
+    }
     if (m->superseded_by[0])
-        fprintf(f, "%s %s\n",
+        fprintf(f, S_LABEL "%s by %s%s%s at %s\n",
                 m->superseded_type == EWH_TYPE_CANCEL ? "cancelled by:"
-                                                      : "updated by: ",
-                m->superseded_by);
+                                                      : "updated by:",
+                m->superseded_by, m->origin,
+                m->superseded_author[0] ? " / " : "", m->superseded_author,
+                node_render_time(m->superseded_at, t, sizeof(t)));
     if (m->outgoing) {
-        fprintf(f, "state:      %s%s%s\n", m->state, m->reason[0] ? ": " : "",
-                m->reason);
-        for (i = 0; i < m->n_rcpt; i++)
-            fprintf(f, "  %s  %s%s%s\n", m->rcpt[i].cc,
-                    node_rstate_name(m->rcpt[i].state),
-                    m->rcpt[i].reason[0] ? ": " : "", m->rcpt[i].reason);
+        fprintf(f, S_LABEL "%s%s%s\n", "state:", m->state,
+                m->reason[0] ? ": " : "", m->reason);
+        for (i = 0; i < m->n_rcpt; i++) {
+            fprintf(f, "  %s  %s", m->rcpt[i].cc,
+                    node_rstate_name(m->rcpt[i].state));
+            if (m->rcpt[i].state == NODE_R_ACKNOWLEDGED) {
+                if (m->rcpt[i].reason[0])
+                    fprintf(f, " by %s", m->rcpt[i].reason);
+                if (m->rcpt[i].at > 0)
+                    fprintf(f, " at %s",
+                            node_render_time(m->rcpt[i].at, t, sizeof(t)));
+            } else if (m->rcpt[i].reason[0])
+                fprintf(f, ": %s", m->rcpt[i].reason);
+            fputc('\n', f);
+        }
     } else {
-        fprintf(f, "received:   %s\n",
-                ewh_time_format(m->received_at, t, sizeof(t)));
+        fprintf(f, S_LABEL "%s\n",
+                "received:", node_render_time(m->received_at, t, sizeof(t)));
         if (m->acked_at > 0)
-            fprintf(f, "acknowledged: %s%s%s\n",
-                    ewh_time_format(m->acked_at, t, sizeof(t)),
+            fprintf(f, S_LABEL "%s%s%s\n", "acknowledged:",
+                    node_render_time(m->acked_at, t, sizeof(t)),
                     m->acked_by[0] ? " by " : "", m->acked_by);
         else
-            fputs("acknowledged: no\n", f);
+            fprintf(f, S_LABEL "no\n", "acknowledged:");
     }
-    fprintf(f, "title:      %s\n\n%s\n", m->title, m->body ? m->body : "");
+    fprintf(f, S_LABEL "%s\n\n%s\n", "title:", m->title,
+            m->body ? m->body : "");
 }
 
 void
 node_render_line(FILE *f, const struct node_msg *m, bool color)
 {
-    char t[32];
-    const char *mark = m->level == EWH_LEVEL_HIGH     ? "!!! HIGH  "
+    char t[NODE_TIME_CHARS];
+    bool alarm = node_render_is_alarm(m);
+    const char *mark = alarm                          ? "!!! HIGH  "
+                       : m->level == EWH_LEVEL_HIGH   ? "    high  "
                        : m->level == EWH_LEVEL_MEDIUM ? "    medium"
                                                       : "    low   ";
 
-    if (color && m->level == EWH_LEVEL_HIGH)
+    if (color && alarm)
         fputs("\033[1;31m", f);
     char from[24];
 
     snprintf(from, sizeof(from), "%s%s", m->origin,
              m->unverified ? "?UNVERIFIED" : "");
     fprintf(f, "%s %s %s %-7s %-6s [%s] %s", mark, m->id,
-            ewh_time_format(m->created_at, t, sizeof(t)), from,
+            node_render_time(m->created_at, t, sizeof(t)), from,
             ewh_type_name(m->type), m->category, m->title);
+    /* what a cancel or update replaces, so the line reads on its own */
+    if (m->n_refs > 0) {
+        fprintf(f, " (%s %s",
+                m->type == EWH_TYPE_CANCEL ? "cancels" : "replaces",
+                m->refs[0]);
+        if (m->ref_title[0])
+            fprintf(f, " \"%s\"", m->ref_title);
+        fputc(')', f);
+    }
     if (m->superseded_by[0])
-        fprintf(f, " (%s by %s)",
+        fprintf(f, " (%s by %s at %s)",
                 m->superseded_type == EWH_TYPE_CANCEL ? "cancelled" : "updated",
-                m->superseded_by);
+                m->superseded_by,
+                node_render_time(m->superseded_at, t, sizeof(t)));
     if (!m->outgoing && m->acked_at == 0)
         fputs(" *unacknowledged*", f);
-    if (color && m->level == EWH_LEVEL_HIGH)
+    if (color && alarm)
         fputs("\033[0m", f);
     fputc('\n', f);
 }
@@ -204,11 +295,11 @@ node_render_line(FILE *f, const struct node_msg *m, bool color)
 void
 node_render_outbox_line(FILE *f, const struct node_msg *m)
 {
-    char t[32];
+    char t[NODE_TIME_CHARS];
     size_t i;
 
     fprintf(f, "%s %-6s %s %-6s [%s] %s\n", m->id, ewh_level_name(m->level),
-            ewh_time_format(m->created_at, t, sizeof(t)),
+            node_render_time(m->created_at, t, sizeof(t)),
             ewh_type_name(m->type), m->category, m->title);
     fprintf(f, "    %s%s%s:", m->state, m->reason[0] ? " (" : "", m->reason);
     if (m->reason[0])

@@ -12,6 +12,22 @@
 
 #include "store.h"
 
+/* Room for node_render_time(). */
+#define NODE_TIME_CHARS 32
+
+/* t as RFC 3339 in the local time zone (TZ), with its offset:
+ * "2026-11-22T15:26:33+01:00".  For people; JSON stays in UTC
+ * (ewh_time_format).  out needs NODE_TIME_CHARS.  Returns out. */
+char *node_render_time(int64_t t, char *out, size_t cap);
+
+/* The TLP label as CAP and FIRST spell it: "TLP:AMBER".  Returns out. */
+char *node_render_tlp(enum ewh_tlp tlp, char *out, size_t cap);
+
+/* True if the report should alarm (the "!!! HIGH" mark, red, the bell):
+ * a high alert or update still live.  A cancellation never alarms, nor a
+ * report already cancelled or replaced. */
+bool node_render_is_alarm(const struct node_msg *m);
+
 /* The report as a JSON object; caller owns the reference.  with_body adds
  * the body. */
 json_t *node_render_json(const struct node_msg *m, bool with_body);

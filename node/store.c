@@ -48,7 +48,7 @@ static const char s_schema[] =
     "  head BLOB NOT NULL, time INTEGER NOT NULL, raw BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS refusal(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  id TEXT NOT NULL, origin TEXT NOT NULL, reason TEXT NOT NULL,"
-    "  at INTEGER NOT NULL);";
+    "  at INTEGER NOT NULL);" NODE_STORE_HOOK_SCHEMA;
 
 static const char *const s_rstates[] = {"queued",       "accepted", "delivered",
                                         "acknowledged", "expired",  "refused"};

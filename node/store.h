@@ -79,9 +79,15 @@ struct node_msg {
     char unverified_fp[EWH_FINGERPRINT_CHARS];
     int64_t acked_at; /* 0: not acknowledged */
     char acked_by[EWH_MAX_WHO_BYTES + 1];
-    /* the latest report of the same origin that references this one */
+    /* the latest report of the same origin that references this one (a
+     * cancellation first: it ends the chain), its author and creation */
     char superseded_by[EWH_ID_HEX];
     enum ewh_type superseded_type;
+    char superseded_author[EWH_MAX_AUTHOR_BYTES + 1];
+    int64_t superseded_at;
+    /* the report refs[0] names, when stored here: its title, creation */
+    char ref_title[EWH_MAX_TITLE_BYTES + 1];
+    int64_t ref_created_at;
     /* outbox */
     char state[16]; /* queued, accepted, refused */
     char reason[EWH_MAX_REASON_BYTES];
@@ -154,9 +160,16 @@ struct node_filter {
     unsigned levels; /* bit (1 << level); 0 = all */
     char from[EWH_CC_BYTES];
     bool unacked;
-    int64_t after_seq; /* only seq > after_seq */
-    bool level_first;  /* order high first, then oldest first */
-    bool oldest_first; /* default: newest first */
+    /* every word (space-separated, at most EWH_MAX_SEARCH_WORDS) appears
+     * in the title or the body; SQL LIKE, so case-insensitive for ASCII
+     * letters only.  NULL or "": no search. */
+    const char *search;
+    char category[EWH_MAX_CATEGORY_BYTES + 1]; /* "" = all */
+    int64_t since, until;  /* created_at >= since, < until; 0 = open */
+    int64_t limit, offset; /* limit 0 = no limit */
+    int64_t after_seq;     /* only seq > after_seq */
+    bool level_first;      /* order high first, then oldest first */
+    bool oldest_first;     /* default: newest first */
 };
 
 /* Call fn for each report matching f (m is cleared after fn returns). */
@@ -165,6 +178,33 @@ EWH_MUST_CHECK int node_store_msg_list(node_store_t *s,
                                        const struct node_filter *f,
                                        node_msg_fn fn, void *ctx,
                                        struct ewh_err *err);
+
+/* The full id of a stored report from an abbreviation: the whole id, or
+ * at least EWH_MIN_ID_ABBREV hex digits from its start or its end.
+ * EWH_E_NOTFOUND when none matches, EWH_E_INVALID (naming a few of the
+ * matches) when several do. */
+EWH_MUST_CHECK int node_store_id_resolve(node_store_t *s, const char *abbrev,
+                                         char out[EWH_ID_HEX],
+                                         struct ewh_err *err);
+
+/* The chain of report id: its first report (the last one id references,
+ * or id itself) and every stored report of the same origin that
+ * references that first one, oldest first.  At most max ids; *n may
+ * exceed max (the chain is longer than ids holds). */
+EWH_MUST_CHECK int node_store_chain(node_store_t *s, const char *id,
+                                    char (*ids)[EWH_ID_HEX], size_t max,
+                                    size_t *n, struct ewh_err *err);
+
+/* `watch --exec`: has the hook command run to success for report id?
+ * Recorded with node_store_hook_record() so that a restart of watch does
+ * not run it again. */
+EWH_MUST_CHECK int node_store_hook_has_run(node_store_t *s, const char *id,
+                                           const char *hook, bool *ran,
+                                           struct ewh_err *err);
+/* Record that hook ran for id at time at, with its exit status (0 ok). */
+EWH_MUST_CHECK int node_store_hook_record(node_store_t *s, const char *id,
+                                          const char *hook, int64_t at,
+                                          int status, struct ewh_err *err);
 
 /* Highest seq stored (0 if empty). */
 EWH_MUST_CHECK int node_store_max_seq(node_store_t *s, int64_t *out,

@@ -13,6 +13,8 @@
  *   store_receipt.c  receipts we signed (queued until the hub acks them)
  *                    and receipts about our reports
  *   store_audit.c    the hub's audit checkpoints
+ *   store_find.c     finding reports by an abbreviated id, a report's
+ *                    chain, the `watch --exec` hooks that ran
  *
  * Every statement goes through libewhdb (ewh/db.h): one statement cache,
  * one error mapping (disk full, I/O, busy), step helpers that never turn
@@ -29,6 +31,13 @@
 struct node_store {
     ewh_db_t *db;
 };
+
+/* `watch --exec` runs (store_find.c); in the schema, and created on first
+ * use in stores made before it existed. */
+#define NODE_STORE_HOOK_SCHEMA                                                 \
+    "CREATE TABLE IF NOT EXISTS hook_run(id TEXT NOT NULL, hook TEXT NOT "     \
+    "NULL, at INTEGER NOT NULL, status INTEGER NOT NULL, PRIMARY KEY(id, "     \
+    "hook));"
 
 /* The columns node_store_msg_fill() reads, in its order. */
 #define NODE_MSG_COLS                                                          \

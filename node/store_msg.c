@@ -190,15 +190,17 @@ s_fill_refs(node_store_t *s, struct node_msg *m, struct ewh_err *err)
     return rc < 0 ? -1 : 0;
 }
 
-/* The latest report of the same origin that references this one. */
+/* The latest report of the same origin that references this one, a
+ * cancellation first (it ends the whole chain), with its author and
+ * creation. */
 static int
 s_fill_superseded(node_store_t *s, struct node_msg *m, struct ewh_err *err)
 {
     sqlite3_stmt *q = ewh_db_stmt(
         s->db,
-        "SELECT m.id, m.type FROM refs r JOIN msg m ON m.id = r.id WHERE "
-        "r.ref = ? AND m.origin = ? ORDER BY m.created_at DESC, m.seq DESC "
-        "LIMIT 1",
+        "SELECT m.id, m.type, m.author, m.created_at FROM refs r JOIN msg m "
+        "ON m.id = r.id WHERE r.ref = ? AND m.origin = ? ORDER BY m.type = 3 "
+        "DESC, m.created_at DESC, m.seq DESC LIMIT 1",
         err);
     int rc;
 
@@ -209,6 +211,35 @@ s_fill_superseded(node_store_t *s, struct node_msg *m, struct ewh_err *err)
     if ((rc = ewh_db_step(s->db, q, "read what supersedes", err)) == 1) {
         (void)ewh_db_text(q, 0, m->superseded_by, sizeof(m->superseded_by));
         m->superseded_type = (enum ewh_type)sqlite3_column_int(q, 1);
+        (void)ewh_db_text(q, 2, m->superseded_author,
+                          sizeof(m->superseded_author));
+        m->superseded_at = sqlite3_column_int64(q, 3);
+        sqlite3_reset(q);
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+/* What an update or cancel names first, when stored here: its title and
+ * creation. */
+static int
+s_fill_replaces(node_store_t *s, struct node_msg *m, struct ewh_err *err)
+{
+    sqlite3_stmt *q;
+    int rc;
+
+    if (m->n_refs == 0)
+        return 0;
+    q = ewh_db_stmt(s->db,
+                    "SELECT title, created_at FROM msg WHERE id = ? AND "
+                    "origin = ?",
+                    err);
+    if (q == NULL)
+        return -1;
+    sqlite3_bind_text(q, 1, m->refs[0], -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, m->origin, -1, SQLITE_STATIC);
+    if ((rc = ewh_db_step(s->db, q, "read what is replaced", err)) == 1) {
+        (void)ewh_db_text(q, 0, m->ref_title, sizeof(m->ref_title));
+        m->ref_created_at = sqlite3_column_int64(q, 1);
         sqlite3_reset(q);
     }
     return rc < 0 ? -1 : 0;
@@ -246,7 +277,7 @@ node_store_msg_fill(node_store_t *s, sqlite3_stmt *st, struct node_msg *m,
 {
     memset(m, 0, sizeof(*m));
     if (s_fill_row(st, m, err) != 0 || s_fill_refs(s, m, err) != 0 ||
-        s_fill_superseded(s, m, err) != 0)
+        s_fill_superseded(s, m, err) != 0 || s_fill_replaces(s, m, err) != 0)
         return -1;
     if (!m->outgoing)
         return node_store_unverified_is(s, m->id, &m->unverified,
@@ -310,30 +341,85 @@ node_store_created_at(node_store_t *s, const char *id, int64_t *out,
     return 0;
 }
 
-/* One statement per order, so that each stays in the cache. */
-#define S_LIST                                                                 \
-    "SELECT " NODE_MSG_COLS " FROM msg WHERE dir = ? AND seq > ?"              \
-    " AND (? = 0 OR ((1 << level) & ?) != 0)"                                  \
-    " AND (? = '' OR origin = ?)"                                              \
-    " AND (? = 0 OR acked_at = 0)"                                             \
-    " ORDER BY "
-static const char s_list_level[] = S_LIST "level DESC, seq ASC";
-static const char s_list_oldest[] = S_LIST "seq ASC";
-static const char s_list_newest[] = S_LIST "created_at DESC, seq DESC";
+/* Split a search into LIKE patterns "%word%", with %, _ and \ escaped. */
+static int
+s_search_words(const char *q, char (*out)[EWH_MAX_TITLE_BYTES + 3], size_t *n,
+               struct ewh_err *err)
+{
+    size_t len, o;
 
+    *n = 0;
+    if (q == NULL)
+        return 0;
+    while (*q != '\0') {
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q == '\0')
+            break;
+        len = strcspn(q, " \t");
+        if (*n == EWH_MAX_SEARCH_WORDS)
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "more than %u words to search for",
+                               EWH_MAX_SEARCH_WORDS);
+        if (2 * len + 3 > sizeof(out[0]))
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "a search word longer than %u bytes",
+                               (EWH_MAX_TITLE_BYTES - 1) / 2);
+        o = 0;
+        out[*n][o++] = '%';
+        for (; len > 0; len--, q++) {
+            if (*q == '%' || *q == '_' || *q == '\\')
+                out[*n][o++] = '\\';
+            out[*n][o++] = *q;
+        }
+        out[*n][o++] = '%';
+        out[*n][o] = '\0';
+        (*n)++;
+    }
+    return 0;
+}
+
+/* The statement text depends on the order and the number of search
+ * words only, so that each variant stays in the cache. */
 int
 node_store_msg_list(node_store_t *s, const struct node_filter *f,
                     node_msg_fn fn, void *ctx, struct ewh_err *err)
 {
-    const char *sql = f->level_first    ? s_list_level
-                      : f->oldest_first ? s_list_oldest
-                                        : s_list_newest;
-    sqlite3_stmt *st = ewh_db_stmt(s->db, sql, err);
+    char sql[1536], words[EWH_MAX_SEARCH_WORDS][EWH_MAX_TITLE_BYTES + 3];
+    size_t n_words = 0, off, i;
+    sqlite3_stmt *st;
     struct node_msg m;
     int rc = 0, step;
 
-    if (st == NULL)
+    if (s_search_words(f->search, words, &n_words, err) != 0)
         return -1;
+    off = (size_t)snprintf(sql, sizeof(sql),
+                           "SELECT " NODE_MSG_COLS
+                           " FROM msg WHERE dir = ? AND seq > ?"
+                           " AND (? = 0 OR ((1 << level) & ?) != 0)"
+                           " AND (? = '' OR origin = ?)"
+                           " AND (? = 0 OR acked_at = 0)"
+                           " AND (?8 = '' OR category = ?8)"
+                           " AND (?9 = 0 OR created_at >= ?9)"
+                           " AND (?10 = 0 OR created_at < ?10)");
+    for (i = 0; i < n_words; i++)
+        off += (size_t)snprintf(sql + off, sizeof(sql) - off,
+                                " AND (title LIKE ?%zu ESCAPE '\\' OR body "
+                                "LIKE ?%zu ESCAPE '\\')",
+                                13 + i, 13 + i);
+    snprintf(sql + off, sizeof(sql) - off, " ORDER BY %s LIMIT ?11 OFFSET ?12",
+             f->level_first    ? "level DESC, seq ASC"
+             : f->oldest_first ? "seq ASC"
+                               : "created_at DESC, seq DESC");
+    if ((st = ewh_db_stmt(s->db, sql, err)) == NULL)
+        return -1;
+    sqlite3_bind_text(st, 8, f->category, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, f->since);
+    sqlite3_bind_int64(st, 10, f->until);
+    sqlite3_bind_int64(st, 11, f->limit > 0 ? f->limit : -1);
+    sqlite3_bind_int64(st, 12, f->offset > 0 ? f->offset : 0);
+    for (i = 0; i < n_words; i++)
+        sqlite3_bind_text(st, 13 + (int)i, words[i], -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 1, f->outgoing ? "out" : "in", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, f->after_seq);
     sqlite3_bind_int(st, 3, (int)f->levels);

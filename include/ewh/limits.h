@@ -31,6 +31,12 @@
 /* Roster */
 #define EWH_MAX_ROSTER_ENTRIES 64u
 #define EWH_MAX_CATEGORIES     64u
+/* Hub keys kept in the rotation chain (DIR/hub.pub.retired-N, hub.pub):
+ * rotations `ewhub audit verify` can follow. */
+#define EWH_MAX_HUB_KEYS 256u
+/* Connections one country may hold at once that the hub keeps track of
+ * (an agent, a reconnect not yet noticed as dead, a stray second client). */
+#define EWH_MAX_NODE_CONNS 8u
 
 /* Text */
 #define EWH_MAX_REASON_BYTES  200u /* refusal reasons, incl. NUL */
@@ -42,6 +48,11 @@
  * origin; its serialized form (ids, fields, signature) fits in the bytes. */
 #define EWH_MAX_RECEIPT_IDS   256u
 #define EWH_MAX_RECEIPT_BYTES 8192u
+
+/* Node commands */
+#define EWH_MAX_SEARCH_WORDS  8u /* words of `ewnode inbox --search` */
+#define EWH_MAX_HOOKS_RUNNING 4u /* `watch --exec` hooks at once */
+#define EWH_MIN_ID_ABBREV     4u /* hex digits of an abbreviated id */
 
 /* Stores: how long a connection waits for another's lock before the
  * store reports EWH_E_BUSY (include/ewh/db.h). */

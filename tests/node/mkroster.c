@@ -30,6 +30,8 @@ main(int argc, char **argv)
     ewh_roster_t *r = NULL;
     uint8_t *out = NULL;
     size_t len = 0;
+    const char *cats[64];
+    size_t n_cats = 0;
     int i;
 
     if (sodium_init() < 0)
@@ -47,8 +49,9 @@ main(int argc, char **argv)
         return 0;
     }
     if (argc < 5 || strcmp(argv[1], "sign") != 0) {
-        fprintf(stderr, "usage: mkroster init HUBDIR | mkroster sign HUBDIR "
-                        "VERSION OUT [-r CC]... node.pub...\n");
+        fprintf(stderr,
+                "usage: mkroster init HUBDIR | mkroster sign HUBDIR "
+                "VERSION OUT [-r CC]... [-c CATEGORY]... node.pub...\n");
         return 2;
     }
     snprintf(path, sizeof(path), "%s/hub.key", argv[2]);
@@ -58,9 +61,10 @@ main(int argc, char **argv)
         return s_die("roster", NULL);
     for (i = 5; i < argc; i++) {
         struct ewh_pubid id;
-        if (strcmp(argv[i], "-r") == 0)
+        if (strcmp(argv[i], "-r") == 0 || strcmp(argv[i], "-c") == 0)
             continue;
-        if (i > 5 && strcmp(argv[i - 1], "-r") == 0)
+        if (i > 5 &&
+            (strcmp(argv[i - 1], "-r") == 0 || strcmp(argv[i - 1], "-c") == 0))
             continue;
         if (ewh_pubid_load(argv[i], &id, &err) != 0)
             return s_die(argv[i], &err);
@@ -78,6 +82,11 @@ main(int argc, char **argv)
             if (ewh_roster_put(r, &copy, true, &err) != 0)
                 return s_die("revoke", &err);
         }
+    for (i = 5; i + 1 < argc; i++)
+        if (strcmp(argv[i], "-c") == 0 && n_cats < 64)
+            cats[n_cats++] = argv[i + 1];
+    if (n_cats > 0 && ewh_roster_set_categories(r, cats, n_cats, &err) != 0)
+        return s_die("categories", &err);
     if (ewh_roster_sign(r, hub, &out, &len, &err) != 0)
         return s_die("sign", &err);
     if (ewh_keyfile_write(argv[4], out, len, 0644, &err) != 0)

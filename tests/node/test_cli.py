@@ -79,7 +79,7 @@ class CliTest(NodeCase):
         self.assertEqual(j["tlp"], "amber")
         text = self.ewnode("show", "--dir", self.rs, rid).stdout.decode()
         self.assertIn("Armed group", text)
-        self.assertIn("TLP:red", text)
+        self.assertIn("TLP:RED", text)
 
     def test_submit_refusals(self):
         self.import_roster(revoked=("BG",))
