@@ -153,6 +153,7 @@ node_cmd_peers(int argc, char **argv)
             json_array_append_new(c, json_string(ewh_roster_category(ro, i)));
         json_object_set_new(o, "categories", c);
         json_object_set_new(o, "link", node_linkstate_json(&d));
+        json_object_set_new(o, "trust", node_trust_json(d.store));
         if ((s = json_dumps(o, JSON_COMPACT)) != NULL)
             printf("%s\n", s);
         free(s);
@@ -187,6 +188,8 @@ node_cmd_peers(int argc, char **argv)
     }
     (void)fflush(stdout);
     (void)node_linkstate_hint(&d, "peers", stderr);
+    if (!json)
+        (void)node_trust_hint(d.store, "peers", stderr);
     ewh_roster_destroy(&ro);
     node_dir_close(&d);
     return fflush(stdout) == 0 ? 0 : 1;

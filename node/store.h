@@ -342,6 +342,12 @@ EWH_MUST_CHECK int node_store_trust_get(node_store_t *s, const char *cc,
 EWH_MUST_CHECK int node_store_trust_put(node_store_t *s,
                                         const struct node_trust *t,
                                         struct ewh_err *err);
+/* The unverified peers, by country: fn(ctx, cc, why, fingerprint). */
+typedef void (*node_trust_fn)(void *ctx, const char *cc, const char *why,
+                              const char *fp);
+EWH_MUST_CHECK int node_store_trust_unverified(node_store_t *s,
+                                               node_trust_fn fn, void *ctx,
+                                               size_t *n, struct ewh_err *err);
 /* How many peers have a trust row. */
 EWH_MUST_CHECK int node_store_trust_count(node_store_t *s, int64_t *n,
                                           struct ewh_err *err);

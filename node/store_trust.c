@@ -330,3 +330,29 @@ node_store_key_distrust(node_store_t *s, const char *cc,
     sqlite3_bind_blob(st, 2, sign, EWH_KEY_BYTES, SQLITE_STATIC);
     return ewh_db_done(s->db, st, "distrust peer key", err);
 }
+
+int
+node_store_trust_unverified(node_store_t *s, node_trust_fn fn, void *ctx,
+                            size_t *n, struct ewh_err *err)
+{
+    sqlite3_stmt *st = ewh_db_stmt(s->db,
+                                   "SELECT country, why, fingerprint FROM"
+                                   " peer_trust WHERE verified = 0"
+                                   " ORDER BY country",
+                                   err);
+    char cc[EWH_CC_BYTES], why[16], fp[EWH_FINGERPRINT_CHARS];
+    int rc;
+
+    *n = 0;
+    if (st == NULL)
+        return -1;
+    while ((rc = ewh_db_step(s->db, st, "read peer trust", err)) == 1) {
+        (void)ewh_db_text(st, 0, cc, sizeof(cc));
+        (void)ewh_db_text(st, 1, why, sizeof(why));
+        (void)ewh_db_text(st, 2, fp, sizeof(fp));
+        if (fn != NULL)
+            fn(ctx, cc, why, fp);
+        (*n)++;
+    }
+    return rc < 0 ? -1 : 0;
+}

@@ -328,3 +328,68 @@ node_trust_lookup_one(void *ctx, const char *cc)
 
     return strcmp(id->country, cc) == 0 ? id : NULL;
 }
+
+struct s_hint {
+    const char *cmd;
+    FILE *out;
+    json_t *a;
+};
+
+static void
+s_hint_one(void *ctx, const char *cc, const char *why, const char *fp)
+{
+    struct s_hint *h = ctx;
+
+    if (h->a != NULL) {
+        json_t *o = json_object();
+        json_object_set_new(o, "country", json_string(cc));
+        json_object_set_new(o, "why", json_string(why));
+        json_object_set_new(o, "fingerprint", json_string(fp));
+        json_array_append_new(h->a, o);
+        return;
+    }
+    if (h->out == NULL)
+        return;
+    fprintf(h->out,
+            "ewnode %s: %s is UNVERIFIED (%s, key %s): nothing is sealed "
+            "for it and what it signs is marked; `ewnode peers`\n",
+            h->cmd, cc, why, fp);
+}
+
+int
+node_trust_hint(node_store_t *s, const char *cmd, FILE *out)
+{
+    struct ewh_err err = {0};
+    struct s_hint h = {cmd, out, NULL};
+    size_t n = 0, ns = 0;
+
+    if (node_store_trust_unverified(s, s_hint_one, &h, &n, &err) != 0 ||
+        node_store_split_list(s, NULL, NULL, &ns, &err) != 0) {
+        if (out != NULL)
+            fprintf(out, "ewnode %s: cannot read peer trust: %s\n", cmd,
+                    err.reason);
+        return 1;
+    }
+    if (ns > 0 && out != NULL)
+        fprintf(out,
+                "ewnode %s: SPLIT VIEW: the hub showed peers different "
+                "rosters (%zu piece(s) of evidence held): `ewnode audit`\n",
+                cmd, ns);
+    return (int)(n + (ns > 0));
+}
+
+json_t *
+node_trust_json(node_store_t *s)
+{
+    struct ewh_err err = {0};
+    struct s_hint h = {"", NULL, json_array()};
+    json_t *o = json_object();
+    size_t n = 0, ns = 0;
+
+    if (node_store_trust_unverified(s, s_hint_one, &h, &n, &err) != 0 ||
+        node_store_split_list(s, NULL, NULL, &ns, &err) != 0)
+        json_object_set_new(o, "error", json_string(err.reason));
+    json_object_set_new(o, "unverified", h.a);
+    json_object_set_new(o, "split_views", json_integer((json_int_t)ns));
+    return o;
+}

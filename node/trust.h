@@ -16,6 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
 
 #include "store.h"
 #include "ewh/envelope.h"
@@ -77,6 +80,15 @@ EWH_MUST_CHECK int node_trust_signer_verified(node_store_t *s,
                                               const char *cc, bool *verified,
                                               char fp[EWH_FINGERPRINT_CHARS],
                                               struct ewh_err *err);
+
+/* For the commands (peers, outbox, watch, submit): print to out what the
+ * user must know ("ewnode CMD: HR is UNVERIFIED ..."; a split view held).
+ * Returns the number of lines (out NULL: counts them, prints nothing). */
+int node_trust_hint(node_store_t *s, const char *cmd, FILE *out);
+
+/* The same as JSON: {"unverified": [{country, why, fingerprint}],
+ * "split_views": N}.  Caller owns it. */
+json_t *node_trust_json(node_store_t *s);
 
 /* A lookup over one identity (ctx is a struct ewh_pubid). */
 const struct ewh_pubid *node_trust_lookup_one(void *ctx, const char *cc);

@@ -92,6 +92,11 @@ class Trust(NodeCase):
         self.assertEqual(p["trust"], "unendorsed")
         self.assertIn(b"UNVERIFIED",
                       self.ewnode("peers", "--dir", rs).stdout)
+        j = json.loads(self.ewnode("peers", "--dir", rs, "--json").stdout)
+        self.assertEqual([u["country"] for u in j["trust"]["unverified"]],
+                         ["HR"])
+        self.assertIn(b"HR is UNVERIFIED",
+                      self.ewnode("outbox", "--dir", rs).stderr)
         self.assertTrue(self.peers("BG")["RS"]["verified"])
 
         # The genuine HR is cut by the hub; the impostor takes its place.
@@ -233,6 +238,8 @@ class Trust(NodeCase):
             self.assertIn(("SPLIT VIEW: %s's %s" % (other, what)).encode(),
                           r.stdout)
         self.assertEqual(self.peers("RS")["HR"]["trust"], "split-view")
+        j = json.loads(self.ewnode("peers", "--dir", rs, "--json").stdout)
+        self.assertEqual(j["trust"]["split_views"], 1)
         self.assertEqual(self.peers("HR")["RS"]["trust"], "split-view")
         # The keys in dispute: RS seals nothing more for HR.
         r = self.submit(rs, ok=False, to="HR", level="high",
