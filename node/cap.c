@@ -226,3 +226,63 @@ out:
         xmlBufferFree(buf);
     return rc;
 }
+
+int
+node_cap_write_ack(const struct node_msg *m, const char *me, char **out,
+                   size_t *out_len, struct ewh_err *err)
+{
+    xmlBufferPtr buf = NULL;
+    xmlTextWriterPtr w = NULL;
+    char ident[EWH_ID_HEX + 16], sender[32], orig_sender[32], sent[32],
+        orig_sent[32], refs[128], note[EWH_MAX_WHO_BYTES + 64];
+    int rc = -1;
+
+    if (m->acked_at <= 0)
+        return ewh_err_set(err, EWH_E_NOTFOUND, "%s is not acknowledged",
+                           m->id);
+    snprintf(ident, sizeof(ident), "%s-ack-%s", m->id, me);
+    node_cap_sender(me, sender, sizeof(sender));
+    node_cap_sender(m->origin, orig_sender, sizeof(orig_sender));
+    ewh_time_format(m->acked_at, sent, sizeof(sent));
+    ewh_time_format(m->created_at, orig_sent, sizeof(orig_sent));
+    snprintf(refs, sizeof(refs), "%s,%s,%s", orig_sender, m->id, orig_sent);
+    snprintf(note, sizeof(note), "Acknowledged by %s",
+             m->acked_by[0] ? m->acked_by : "(unnamed)");
+    if ((buf = xmlBufferCreate()) == NULL ||
+        (w = xmlNewTextWriterMemory(buf, 0)) == NULL) {
+        ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    xmlTextWriterSetIndent(w, 1);
+    xmlTextWriterSetIndentString(w, S_X("  "));
+    if (xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL) < 0 ||
+        xmlTextWriterStartElement(w, S_X("alert")) < 0 ||
+        xmlTextWriterWriteAttribute(w, S_X("xmlns"), S_X(S_CAP_NS)) < 0 ||
+        s_elem(w, "identifier", ident) != 0 ||
+        s_elem(w, "sender", sender) != 0 || s_elem(w, "sent", sent) != 0 ||
+        s_elem(w, "status", "Actual") != 0 ||
+        s_elem(w, "msgType", "Ack") != 0 ||
+        s_elem(w, "scope", "Private") != 0 ||
+        s_elem(w, "addresses", m->origin) != 0 ||
+        s_elem(w, "note", note) != 0 || s_elem(w, "references", refs) != 0 ||
+        xmlTextWriterEndElement(w) < 0 || xmlTextWriterEndDocument(w) < 0) {
+        ewh_err_set(err, EWH_E_INVALID, "cannot write CAP XML");
+        goto out;
+    }
+    xmlFreeTextWriter(w);
+    w = NULL;
+    *out_len = (size_t)xmlBufferLength(buf);
+    if ((*out = malloc(*out_len + 1)) == NULL) {
+        ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(*out, xmlBufferContent(buf), *out_len);
+    (*out)[*out_len] = '\0';
+    rc = 0;
+out:
+    if (w != NULL)
+        xmlFreeTextWriter(w);
+    if (buf != NULL)
+        xmlBufferFree(buf);
+    return rc;
+}

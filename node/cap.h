@@ -29,4 +29,11 @@ EWH_MUST_CHECK int node_cap_write(const struct node_msg *m, node_store_t *s,
                                   char **out, size_t *out_len,
                                   struct ewh_err *err);
 
+/* An acknowledgement of the received report m (acked_at set) by country
+ * me as a CAP 1.2 alert of msgType Ack referencing it, its note naming who
+ * acknowledged.  Caller owns *out (free()). */
+EWH_MUST_CHECK int node_cap_write_ack(const struct node_msg *m, const char *me,
+                                      char **out, size_t *out_len,
+                                      struct ewh_err *err);
+
 #endif

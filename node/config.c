@@ -26,6 +26,8 @@ s_config_kv(void *ctx, const char *section, const char *name, const char *value,
     struct node_config *cfg = ctx;
     uint64_t v;
 
+    if (strcmp(section, "desk") == 0)
+        return 0; /* the web console's own (node/cmd_desk.c) */
     if (strcmp(section, "node") != 0)
         return ewh_err_set(err, EWH_E_INVALID, "unknown section [%.32s]",
                            section);

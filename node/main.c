@@ -120,6 +120,17 @@ static const struct s_cmd s_cmds[] = {
      "check that the audit checkpoints this node holds are a prefix of\n"
      "            the hub's chain (reports any rewrite)",
      NULL},
+    {"desk", node_cmd_desk,
+     "serve the web console for analysts and liaison officers\n"
+     "            [--listen 127.0.0.1:PORT] [-v]   (docs/desk.md)",
+     NULL},
+    {"user", node_cmd_user,
+     "the desk's accounts: add|del|passwd|role|list\n"
+     "            add NAME --role analyst|liaison|admin[,...] "
+     "[--password-file F]",
+     "  del NAME | passwd NAME [--password-file F] | role NAME --role R[,R]\n"
+     "  | list [--json].  Without --password-file the password is read from\n"
+     "  the terminal (twice, not echoed) or the first line of stdin.\n"},
     {"open", node_cmd_open,
      "verify and open an envelope file with this node's key\n"
      "            FILE|-",

@@ -30,6 +30,9 @@ static const char s_schema[] =
     "  state TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',"
     "  next_try INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS msg_dir ON msg(dir, state, seq);"
+    /* Pages of the inbox newest first, and the unacknowledged (desk). */
+    "CREATE INDEX IF NOT EXISTS msg_created ON msg(dir, created_at, seq);"
+    "CREATE INDEX IF NOT EXISTS msg_unacked ON msg(dir, acked_at, level, seq);"
     "CREATE TABLE IF NOT EXISTS refs(id TEXT NOT NULL, ref TEXT NOT NULL,"
     "  PRIMARY KEY(id, ref));"
     "CREATE INDEX IF NOT EXISTS refs_ref ON refs(ref);"

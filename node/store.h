@@ -170,6 +170,7 @@ struct node_filter {
     int64_t after_seq;     /* only seq > after_seq */
     bool level_first;      /* order high first, then oldest first */
     bool oldest_first;     /* default: newest first */
+    bool level_newest;     /* order high first, then newest first (desk) */
 };
 
 /* Call fn for each report matching f (m is cleared after fn returns). */

@@ -398,17 +398,21 @@ node_store_msg_list(node_store_t *s, const struct node_filter *f,
                            " FROM msg WHERE dir = ? AND seq > ?"
                            " AND (? = 0 OR ((1 << level) & ?) != 0)"
                            " AND (? = '' OR origin = ?)"
-                           " AND (? = 0 OR acked_at = 0)"
+                           " AND (? = 0 OR acked_at = 0)%s"
                            " AND (?8 = '' OR category = ?8)"
                            " AND (?9 = 0 OR created_at >= ?9)"
-                           " AND (?10 = 0 OR created_at < ?10)");
+                           " AND (?10 = 0 OR created_at < ?10)",
+                           /* a literal term, so that the msg_unacked
+                            * index serves the unacknowledged (desk) */
+                           f->unacked ? " AND acked_at = 0" : "");
     for (i = 0; i < n_words; i++)
         off += (size_t)snprintf(sql + off, sizeof(sql) - off,
                                 " AND (title LIKE ?%zu ESCAPE '\\' OR body "
                                 "LIKE ?%zu ESCAPE '\\')",
                                 13 + i, 13 + i);
     snprintf(sql + off, sizeof(sql) - off, " ORDER BY %s LIMIT ?11 OFFSET ?12",
-             f->level_first    ? "level DESC, seq ASC"
+             f->level_newest   ? "level DESC, seq DESC"
+             : f->level_first  ? "level DESC, seq ASC"
              : f->oldest_first ? "seq ASC"
                                : "created_at DESC, seq DESC");
     if ((st = ewh_db_stmt(s->db, sql, err)) == NULL)

@@ -32,6 +32,9 @@ static const char *const s_names[EWH_E__COUNT] = {
     [EWH_E_IDREUSED] = "id-reused",
     [EWH_E_SHUTDOWN] = "shutting-down",
     [EWH_E_BUSY] = "busy",
+    [EWH_E_AUTH] = "auth",
+    [EWH_E_LOCKED] = "locked",
+    [EWH_E_FORBIDDEN] = "forbidden",
     [EWH_E_UNVERIFIED] = "unverified",
     [EWH_E_SPLITVIEW] = "split-view",
 };

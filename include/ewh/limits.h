@@ -68,4 +68,29 @@
 #define EWH_NODE_SUBMIT_WINDOW 256u /* submits in flight, unacknowledged */
 #define EWH_NODE_TURN_FRAMES   256u /* frames read from the hub per turn */
 
+/* Node desk: the web console (docs/desk.md).  The *_S defaults can be set
+ * in ewnode.conf's [desk] section. */
+#define EWH_DESK_MAX_NAME_BYTES     32u  /* account name */
+#define EWH_DESK_MIN_PASSWORD_BYTES 10u
+#define EWH_DESK_MAX_PASSWORD_BYTES 256u
+/* Argon2id (crypto_pwhash_str): libsodium's "interactive" limits. */
+#define EWH_DESK_PWHASH_OPSLIMIT    2u
+#define EWH_DESK_PWHASH_MEMLIMIT    (64u * 1024u * 1024u)
+#define EWH_DESK_SESSION_IDLE_S     900         /* idle timeout */
+#define EWH_DESK_SESSION_MAX_S      (12 * 3600) /* a session's whole life */
+#define EWH_DESK_LOCKOUT_FAILURES   5u  /* bad passwords in a row ... */
+#define EWH_DESK_LOCKOUT_S          900 /* ... lock the account this long */
+#define EWH_DESK_MAX_POST_BYTES     (96u * 1024u) /* one request body */
+#define EWH_DESK_MAX_QUERY_BYTES    128u /* one query-string value */
+#define EWH_DESK_PAGE_ROWS          50u  /* reports per inbox/outbox page */
+#define EWH_DESK_MAX_PAGE           10000u
+#define EWH_DESK_MAX_CONNECTIONS    64u
+#define EWH_DESK_MAX_EVENT_STREAMS  32u  /* open live-update streams */
+#define EWH_DESK_POLL_MS            100u /* live updates: store poll */
+#define EWH_DESK_MAX_ALERTS         20u  /* reports named in the banner */
+#define EWH_DESK_ESCALATE_AFTER_S   (15 * 60) /* first escalation step */
+#define EWH_DESK_MAX_HOOK_BYTES     1024u     /* escalate hook command */
+#define EWH_DESK_MAX_CERT_BYTES     (64u * 1024u) /* tls_cert, tls_key */
+#define EWH_DESK_MAX_AUDIT_ROWS     500u /* audit rows on the admin page */
+
 #endif

@@ -11,6 +11,8 @@ Phases (see docs/performance.md for what each one times):
   backlog  high_ms_p50/p99 while a low backlog drains, hub_rss_mb_peak
   flood    high latency while an enrolled node floods (table only)
   e2e      e2e_per_s with three real ewnode agents
+  desk     desk_inbox_ms_100k, desk_alert_ms_p99 (bench_desk.py; full runs
+           and --only desk, not --quick)
 """
 
 import argparse
@@ -25,6 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from bench_desk import chromium as desk_chromium
+from bench_desk import phase_desk
 
 EWHUB = os.environ.get("EWHUB", "ewhub")
 EWNODE = os.environ.get("EWNODE", "ewnode")
@@ -447,6 +452,8 @@ def table(res, m):
          (1.5 * res.get("envelope_bytes", 0))),
         ("high_flood_ms_p50", "%.2f", "(flood, table only)"),
         ("high_flood_ms_p99", "%.2f", "(flood, table only)"),
+        ("desk_inbox_ms_100k", "%.1f", "<= 300 (desk, table only)"),
+        ("desk_alert_ms_p99", "%.0f", "<= 1000 (desk, table only)"),
     ]
     t.append("| %-22s | %12s | %-28s |" % ("figure", "value", "target"))
     t.append("|%s|%s|%s|" % ("-" * 24, "-" * 14, "-" * 30))
@@ -463,7 +470,7 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--details")
     ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--only", choices=["accept", "backlog", "e2e"],
+    ap.add_argument("--only", choices=["accept", "backlog", "e2e", "desk"],
                     help="run one phase (for profiling; no --json)")
     a = ap.parse_args()
     q = 0 if a.quick else 1
@@ -478,6 +485,10 @@ def main():
                          ("backlog", phase_backlog), ("e2e", phase_e2e)):
             if a.only in (None, name):
                 fn(procs, tmp, q, res)
+        if a.only == "desk" or (a.only is None and not a.quick):
+            phase_desk(procs, tmp, q, res, {
+                "EWHUB": EWHUB, "EWNODE": EWNODE, "run": run,
+                "wait_for": wait_for, "log": log, "browser": desk_chromium})
         ok = True
     finally:
         procs.killall()

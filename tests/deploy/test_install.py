@@ -48,13 +48,15 @@ class Install(unittest.TestCase):
             self.assertIn("run", r.stdout)
 
     def _unit(self, prog):
+        unit, cmd = {"ewnode-desk": ("ewnode-desk", "ewnode desk")}.get(
+            prog, (prog, prog + " run"))
         path = os.path.join(self.root, "lib", "systemd", "system",
-                            prog + ".service")
+                            unit + ".service")
         self.assertTrue(os.path.exists(path), path)
         with open(path) as f:
             text = f.read()
         self.assertNotIn("@BINDIR@", text)
-        self.assertIn("ExecStart=%s/bin/%s run" % (self.prefix, prog), text)
+        self.assertIn("ExecStart=%s/bin/%s" % (self.prefix, cmd), text)
         return text
 
     def test_units_verify(self):
@@ -62,7 +64,7 @@ class Install(unittest.TestCase):
             self.skipTest("systemd-analyze not installed")
         tmp = tempfile.mkdtemp(prefix="ewh-units-")
         try:
-            for prog in ("ewhub", "ewnode"):
+            for prog in ("ewhub", "ewnode", "ewnode-desk"):
                 text = self._unit(prog)
                 # Point ExecStart at the binary in the destdir, so verify
                 # can check that it exists and is executable.
