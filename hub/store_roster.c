@@ -157,6 +157,15 @@ hub_store_node_enrol(hub_store_t *st, const struct ewh_pubid *id, bool override,
     }
     if (exists && s_node_sign(st, id->country, &exists, cur, &rev, err) != 0)
         goto fail;
+    /* A store from before revoked_keys: the country's revoked keys are
+     * still in its row. */
+    if (rev && !override && memcmp(cur, id->sign, 32) == 0) {
+        ewh_err_set(err, EWH_E_REVOKED,
+                    "these are %s's revoked keys: a revocation is lifted "
+                    "with new keys, or with --override",
+                    id->country);
+        goto fail;
+    }
     /* An endorsement counts only from the key in the roster now, and not
      * from a revoked one (its holder may be whom it was revoked for). */
     endorsed = exists && !rev && !override && id->endorsed &&
