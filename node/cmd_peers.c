@@ -92,7 +92,7 @@ node_cmd_peers(int argc, char **argv)
     bool json = false, revoked;
     struct node_trust t;
     const char *mark;
-    size_t i, n_unv = 0;
+    size_t i, n_unv = 0, n_tofu = 0;
     int ch;
 
     while ((ch = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
@@ -172,7 +172,13 @@ node_cmd_peers(int argc, char **argv)
                                                            : "");
             if (mark[0])
                 n_unv++;
+            else if (strcmp(t.why, "tofu") == 0)
+                n_tofu++;
         }
+        if (n_tofu > 0)
+            printf("[tofu]: trusted on first use (this node's first "
+                   "roster); compare those fingerprints\nby telephone once, "
+                   "then `ewnode peers verify CC FINGERPRINT`\n");
         if (n_unv > 0)
             printf("%zu peer(s) unverified: nothing is sealed for them until "
                    "an officer\ncompares the fingerprint by telephone and runs "

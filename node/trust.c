@@ -176,8 +176,16 @@ node_trust_on_roster(node_store_t *s, const char *self, const ewh_roster_t *got,
     for (i = 0; i < ewh_roster_count(got); i++) {
         const struct ewh_pubid *id = ewh_roster_at(got, i, &revoked);
         char fp[EWH_FINGERPRINT_CHARS];
-        if (strcmp(id->country, self) == 0)
+        if (strcmp(id->country, self) == 0) {
+            /* Our own row marks that the first roster was seen, even
+             * when it names no other country yet. */
+            if (first) {
+                s_trust_of(&t, id, true, "self");
+                if (node_store_trust_put(s, &t, err) != 0)
+                    return -1;
+            }
             continue;
+        }
         if (node_store_trust_get(s, id->country, &t, err) != 0) {
             if (err == NULL || err->code != EWH_E_NOTFOUND)
                 return -1;

@@ -60,6 +60,17 @@ class Trust(NodeCase):
             f.write("reconnect_max_ms = 300\nheartbeat_ms = 500\n")
         return fake
 
+    def set_policy(self, d, value):
+        conf = os.path.join(d, "ewnode.conf")
+        with open(conf) as f:
+            text = f.read()
+        self.assertIn("\nunverified = ", text)  # ewnode init writes it
+        text = "\n".join("unverified = " + value
+                         if ln.startswith("unverified = ") else ln
+                         for ln in text.split("\n"))
+        with open(conf, "w") as f:
+            f.write(text)
+
     def enroll(self, pub, *extra, ok=True):
         return self.run_cmd([EWHUB, "enroll", "--dir", self.hub] +
                             list(extra) + [pub], ok=ok)
@@ -166,6 +177,27 @@ class Trust(NodeCase):
         rid5 = self.submit(rs, to="HR", level="high", category="other",
                            title="genuine again", body="ok")
         self.wait_inbox(hr, rid5)
+
+    def test_warn_policy(self):
+        """unverified = warn seals for an unverified peer, saying so; a
+        peer in a split view stays refused (test_split_view_...)."""
+        rs, bg = self.n["RS"], self.n["BG"]
+        fake = self.impostor()
+        self.enroll(os.path.join(fake, "node-HR.pub"))
+        wait_for(lambda: not self.peers("RS")["HR"]["verified"], 20,
+                 what="HR unverified at RS")
+        r = self.submit(rs, ok=False, to="HR", level="low",
+                        category="other", title="refused", body="x")
+        self.assertNotEqual(r.returncode, 0)
+        self.set_policy(rs, "warn")
+        r = self.ewnode("submit", "--dir", rs, "--to", "HR", "--level",
+                        "low", "--category", "other", "--title", "warned",
+                        "--body", "x")
+        self.assertIn(b"warning: HR is unverified", r.stderr)
+        self.assertRegex(r.stdout.decode().strip(), r"^[0-9a-f]{32}$")
+        self.set_policy(rs, "maybe")
+        r = self.ewnode("peers", "--dir", rs, ok=False)
+        self.assertIn(b"expected refuse or warn", r.stderr)
 
     # ---- a normal re-key ----
 

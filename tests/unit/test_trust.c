@@ -331,6 +331,47 @@ test_node_decisions(void)
     ewh_secret_destroy(&x);
 }
 
+/* A first roster naming only this node still counts as the first: a
+ * country appearing later is unverified, not trusted on first use. */
+static void
+test_first_roster_only_self(void)
+{
+    struct ewh_err err = {0};
+    char dir[] = "/tmp/ewh-trust-XXXXXX", path[64];
+    ewh_secret_t *hub = ewh_secret_generate(EWH_KIND_HUB, NULL, &err);
+    ewh_secret_t *rs = s_gen("RS"), *hr = s_gen("HR");
+    ewh_roster_t *r1 = ewh_roster_new(1), *r2 = ewh_roster_new(2), *o1, *o2;
+    uint8_t *b1 = NULL, *b2 = NULL;
+    size_t l1 = 0, l2 = 0;
+    node_store_t *st;
+    struct node_trust t;
+
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/store.db", dir);
+    CHECK((st = node_store_open(path, true, &err)) != NULL);
+    CHECK_OK(ewh_roster_put(r1, ewh_secret_pubid(rs), false, &err), &err);
+    CHECK_OK(ewh_roster_put(r2, ewh_secret_pubid(rs), false, &err), &err);
+    CHECK_OK(ewh_roster_put(r2, ewh_secret_pubid(hr), false, &err), &err);
+    o1 = s_cycle(r1, hub, &b1, &l1);
+    o2 = s_cycle(r2, hub, &b2, &l2);
+    CHECK_OK(node_trust_on_roster(st, "RS", o1, NULL, b1, l1, &err), &err);
+    CHECK_OK(node_trust_on_roster(st, "RS", o2, o1, b2, l2, &err), &err);
+    CHECK_OK(node_store_trust_get(st, "HR", &t, &err), &err);
+    CHECK(!t.verified && strcmp(t.why, "new-country") == 0);
+    node_store_close(&st);
+    snprintf(path, sizeof(path), "rm -rf %s", dir);
+    CHECK(system(path) == 0);
+    free(b1);
+    free(b2);
+    ewh_roster_destroy(&o1);
+    ewh_roster_destroy(&o2);
+    ewh_roster_destroy(&r1);
+    ewh_roster_destroy(&r2);
+    ewh_secret_destroy(&hub);
+    ewh_secret_destroy(&rs);
+    ewh_secret_destroy(&hr);
+}
+
 int
 main(void)
 {
@@ -340,5 +381,6 @@ main(void)
     RUN(test_pubid_file);
     RUN(test_roster_endorsement_and_chain);
     RUN(test_node_decisions);
+    RUN(test_first_roster_only_self);
     return 0;
 }
