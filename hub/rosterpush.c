@@ -30,22 +30,62 @@ s_categories(struct hub *h, ewh_roster_t *r, struct ewh_err *err)
 }
 
 /* The roster of version v signed once and kept: each version has one
- * hash, which nodes compare (docs/trust.md).  A kept one that no longer
- * verifies with our key (the hub keys rotated) is signed again. */
+ * hash, which nodes compare (docs/trust.md).  *had says one is kept (even
+ * if it no longer verifies with our key: the hub keys rotated). */
 static ewh_roster_t *
-s_kept(struct hub *h, uint64_t v, uint8_t **buf, size_t *len)
+s_kept(struct hub *h, uint64_t v, uint8_t **buf, size_t *len, bool *had)
 {
     struct ewh_err e2 = {0};
     ewh_roster_t *r;
 
+    *had = false;
     if (hub_store_roster_signed_get(h->st, v, buf, len, &e2) != 0)
         return NULL;
+    *had = true;
     r = ewh_roster_open(*buf, *len, ewh_secret_pubid(h->a->key)->sign, &e2);
     if (r == NULL) {
         free(*buf);
         *buf = NULL;
     }
     return r;
+}
+
+/* Does the kept roster say what the store and config say now? */
+static bool
+s_same(const ewh_roster_t *a, const ewh_roster_t *b)
+{
+    const uint8_t *x = ewh_roster_next_hub_sign(a);
+    const uint8_t *y = ewh_roster_next_hub_sign(b);
+    size_t i;
+
+    if (ewh_roster_count(a) != ewh_roster_count(b) ||
+        ewh_roster_category_count(a) != ewh_roster_category_count(b) ||
+        (x == NULL) != (y == NULL) || (x != NULL && memcmp(x, y, 32) != 0))
+        return false;
+    for (i = 0; i < ewh_roster_count(a); i++) {
+        bool ra, rb;
+        const struct ewh_pubid *p = ewh_roster_at(a, i, &ra);
+        const struct ewh_pubid *q = ewh_roster_at(b, i, &rb);
+        if (ra != rb || !ewh_pubid_equal(p, q) || p->endorsed != q->endorsed ||
+            (p->endorsed && memcmp(p->endorsement, q->endorsement, 64) != 0))
+            return false;
+    }
+    for (i = 0; i < ewh_roster_category_count(a); i++)
+        if (strcmp(ewh_roster_category(a, i), ewh_roster_category(b, i)) != 0)
+            return false;
+    return true;
+}
+
+/* The roster as the store and config say now, at the store's version. */
+static int
+s_build(struct hub *h, ewh_roster_t **r, struct ewh_err *err)
+{
+    if (hub_store_roster_load(h->st, r, err) != 0 ||
+        s_categories(h, *r, err) != 0)
+        return -1;
+    /* During a key rotation: announce the next keys (ewhub rotate-keys). */
+    hub_rotate_announce(h->a->dir, *r);
+    return 0;
 }
 
 int
@@ -55,19 +95,28 @@ hub_roster_refresh(struct hub *h, struct ewh_err *err)
     uint8_t *buf = NULL, ph[32];
     size_t len = 0;
     uint64_t pv = 0;
-    bool found;
+    bool found, had;
 
     /* The workers may be reading the roster that this replaces. */
     if (h->adm.vpool != NULL)
         hub_verify_wait(h->adm.vpool);
-    if (hub_store_roster_load(h->st, &r, err) != 0)
-        return -1;
-    if ((signed_r = s_kept(h, ewh_roster_version(r), &buf, &len)) != NULL)
-        goto done;
-    if (s_categories(h, r, err) != 0)
+    if (s_build(h, &r, err) != 0)
         goto fail;
-    /* During a key rotation: announce the next keys (ewhub rotate-keys). */
-    hub_rotate_announce(h->a->dir, r);
+    signed_r = s_kept(h, ewh_roster_version(r), &buf, &len, &had);
+    if (signed_r != NULL && s_same(signed_r, r))
+        goto done;
+    if (had) {
+        /* Version v was signed with other content (config changed while
+         * stopped, or other hub keys): never a second roster of one
+         * version — a new version. */
+        ewh_roster_destroy(&signed_r);
+        free(buf);
+        buf = NULL;
+        ewh_roster_destroy(&r);
+        if (hub_store_roster_bump(h->st, NULL, err) != 0 ||
+            s_build(h, &r, err) != 0)
+            goto fail;
+    }
     /* The chain: this roster commits to the one signed before it. */
     if (hub_store_roster_signed_before(h->st, ewh_roster_version(r), &found,
                                        &pv, ph, err) != 0)

@@ -285,6 +285,34 @@ class Trust(NodeCase):
         self.assertEqual(n, 1)
         self.assertIn(rid, [m["id"] for m in self.inbox(hr)])
 
+    def test_config_change_while_stopped_is_a_new_version(self):
+        """The hub signs each version once: new categories set while it
+        was stopped make a new version (linked to the last), never a
+        second roster of the same version."""
+        rs = self.n["RS"]
+        v, _ = self.hub_roster()
+        self.assertEqual(self.hub_proc.term(), 0)
+        conf = os.path.join(self.hub, "ewhub.conf")
+        with open(conf) as f:
+            text = f.read()
+        text = text.replace("[roster]\n",
+                            "[roster]\ncategories = early-warning, other\n",
+                            1)
+        with open(conf, "w") as f:
+            f.write(text)
+        self.hub_start(port=self.port, name="hub-new-categories")
+        self.wait_ready(rs, v + 1)
+        j = json.loads(self.ewnode("peers", "--dir", rs, "--json").stdout)
+        self.assertEqual(j["categories"], ["early-warning", "other"])
+        db = sqlite3.connect(os.path.join(self.hub, "store.db"), timeout=10)
+        versions = [r[0] for r in db.execute(
+            "SELECT version FROM rosters ORDER BY version")]
+        db.close()
+        self.assertEqual(versions, sorted(set(versions)))
+        self.assertIn(v + 1, versions)
+        self.assertNotIn("SPLIT", self.log("RS"))
+        self.assertNotIn("refused roster", self.log("RS"))
+
     def test_unlinked_chain_refused(self):
         rs = self.n["RS"]
         v, held = self.hub_roster()
