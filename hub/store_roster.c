@@ -34,6 +34,14 @@ static const char s_endo_put[] =
     "INSERT OR REPLACE INTO endorsements(sign, endorsed_by, sig)"
     " VALUES(?1, ?2, ?3)";
 static const char s_endo_del[] = "DELETE FROM endorsements WHERE sign = ?1";
+static const char s_hist_add[] =
+    "INSERT OR REPLACE INTO key_history(sign, country, curve, box,"
+    " endorsed_by, sig, at) SELECT n.sign, n.country, n.curve, n.box,"
+    " e.endorsed_by, e.sig, ?2 FROM nodes n LEFT JOIN endorsements e"
+    " ON e.sign = n.sign WHERE n.country = ?1";
+static const char s_hist_get[] =
+    "SELECT curve, box, endorsed_by, sig FROM key_history"
+    " WHERE sign = ?1 AND country = ?2";
 static const char s_rs_get[] = "SELECT signed FROM rosters WHERE version = ?1";
 static const char s_rs_before[] = "SELECT version, hash FROM rosters"
                                   " WHERE version < ?1"
@@ -170,6 +178,15 @@ hub_store_node_enrol(hub_store_t *st, const struct ewh_pubid *id, bool override,
      * from a revoked one (its holder may be whom it was revoked for). */
     endorsed = exists && !rev && !override && id->endorsed &&
                ewh_pubid_endorsement_check(id, cur, NULL) == 0;
+    /* The key it replaces joins the chain nodes may follow. */
+    if (endorsed) {
+        if ((s = ewh_db_stmt(st->db, s_hist_add, err)) == NULL)
+            goto fail;
+        sqlite3_bind_text(s, 1, id->country, 2, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, ewh_now());
+        if (ewh_db_done(st->db, s, "keep the key replaced", err) != 0)
+            goto fail;
+    }
     if ((s = ewh_db_stmt(st->db, exists ? s_node_upd : s_node_ins, err)) ==
         NULL)
         goto fail;
@@ -306,9 +323,51 @@ hub_store_roster_version(hub_store_t *st, uint64_t *v, struct ewh_err *err)
     return 0;
 }
 
+/* The endorsed chain back from id->endorsed_by, from key_history. */
+static int
+s_chain(hub_store_t *st, const struct ewh_pubid *id, ewh_roster_t *r,
+        struct ewh_err *err)
+{
+    struct ewh_pubid links[EWH_MAX_KEY_CHAIN];
+    const uint8_t *by = id->endorsed_by;
+    sqlite3_stmt *s;
+    size_t n = 0;
+    int rc;
+
+    while (n < EWH_MAX_KEY_CHAIN) {
+        struct ewh_pubid *c = &links[n];
+        if ((s = ewh_db_stmt(st->db, s_hist_get, err)) == NULL)
+            return -1;
+        sqlite3_bind_blob(s, 1, by, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 2, id->country, 2, SQLITE_STATIC);
+        if ((rc = ewh_db_step(st->db, s, "read key history", err)) < 0)
+            return -1;
+        if (rc == 0)
+            break;
+        memset(c, 0, sizeof(*c));
+        c->kind = EWH_KIND_NODE;
+        memcpy(c->country, id->country, 3);
+        memcpy(c->sign, by, 32);
+        if (!ewh_db_blob(s, 0, c->curve, 32) ||
+            !ewh_db_blob(s, 1, c->box, 32)) {
+            sqlite3_reset(s);
+            return ewh_err_set(err, EWH_E_STORE, "store: bad key history");
+        }
+        c->endorsed = ewh_db_blob(s, 2, c->endorsed_by, 32) &&
+                      ewh_db_blob(s, 3, c->endorsement, 64);
+        sqlite3_reset(s);
+        n++;
+        if (!c->endorsed)
+            break;
+        by = c->endorsed_by;
+    }
+    return n > 0 ? ewh_roster_set_chain(r, id->country, links, n, err) : 0;
+}
+
 /* One row of the nodes table into r. */
 static int
-s_roster_row(sqlite3_stmt *s, ewh_roster_t *r, struct ewh_err *err)
+s_roster_row(hub_store_t *st, sqlite3_stmt *s, ewh_roster_t *r,
+             struct ewh_err *err)
 {
     struct ewh_pubid id;
 
@@ -322,7 +381,9 @@ s_roster_row(sqlite3_stmt *s, ewh_roster_t *r, struct ewh_err *err)
                            id.country);
     id.endorsed = ewh_db_blob(s, 5, id.endorsed_by, 32) &&
                   ewh_db_blob(s, 6, id.endorsement, 64);
-    return ewh_roster_put(r, &id, sqlite3_column_int(s, 4) != 0, err);
+    if (ewh_roster_put(r, &id, sqlite3_column_int(s, 4) != 0, err) != 0)
+        return -1;
+    return id.endorsed ? s_chain(st, &id, r, err) : 0;
 }
 
 int
@@ -346,7 +407,7 @@ hub_store_roster_load(hub_store_t *st, ewh_roster_t **out, struct ewh_err *err)
     if ((s = ewh_db_stmt(st->db, s_nodes, err)) == NULL)
         goto fail;
     while ((rc = ewh_db_step(st->db, s, "read nodes", err)) == 1)
-        if (s_roster_row(s, r, err) != 0) {
+        if (s_roster_row(st, s, r, err) != 0) {
             sqlite3_reset(s);
             goto fail;
         }

@@ -20,6 +20,9 @@ static const char s_schema[] =
      * signed once and each names the hash of the one before. */
     "CREATE TABLE IF NOT EXISTS endorsements(sign BLOB PRIMARY KEY,"
     " endorsed_by BLOB NOT NULL, sig BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS key_history(sign BLOB PRIMARY KEY,"
+    " country TEXT NOT NULL, curve BLOB NOT NULL, box BLOB NOT NULL,"
+    " endorsed_by BLOB, sig BLOB, at INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS revoked_keys(key BLOB PRIMARY KEY,"
     " country TEXT NOT NULL, fingerprint TEXT NOT NULL, at INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS rosters(version INTEGER PRIMARY KEY,"

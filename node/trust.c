@@ -99,27 +99,74 @@ s_first_seen(node_store_t *s, const struct ewh_pubid *id, bool tofu,
     return 0;
 }
 
+/* Is id endorsed, through links (newest first, as the roster carries
+ * them), by the signing key held[32]?  *k gets the number of links
+ * between (0: endorsed by held directly). */
+static bool
+s_endorsed_from(const struct ewh_pubid *id, const struct ewh_pubid *links,
+                size_t n, const uint8_t *held, size_t *k)
+{
+    size_t j;
+
+    *k = 0;
+    if (!id->endorsed || ewh_pubid_endorsement_check(id, NULL, NULL) != 0)
+        return false;
+    if (sodium_memcmp(id->endorsed_by, held, 32) == 0)
+        return true;
+    for (j = 0; j < n; j++) {
+        /* each link is the key that endorsed the one before it */
+        const uint8_t *by = j == 0 ? id->endorsed_by : links[j - 1].endorsed_by;
+        if (memcmp(links[j].sign, by, 32) != 0)
+            return false;
+        if (sodium_memcmp(links[j].sign, held, 32) == 0) {
+            *k = j;
+            return true;
+        }
+        if (!links[j].endorsed ||
+            ewh_pubid_endorsement_check(&links[j], NULL, NULL) != 0)
+            return false;
+        if (sodium_memcmp(links[j].endorsed_by, held, 32) == 0) {
+            *k = j + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* A peer whose keys changed. */
 static int
 s_changed(node_store_t *s, const struct node_trust *t,
-          const struct ewh_pubid *id, struct ewh_err *err)
+          const struct ewh_pubid *id, const struct ewh_pubid *links,
+          size_t n_links, struct ewh_err *err)
 {
+    size_t k = 0, j;
     struct node_trust nt;
     struct ewh_pubid prev = {.kind = EWH_KIND_NODE};
     bool found, trusted;
     char how[16];
 
-    if (id->endorsed && strcmp(t->why, "split-view") != 0 &&
-        ewh_pubid_endorsement_check(id, t->sign, NULL) == 0) {
-        /* Key continuity: the key held endorsed the new one. */
+    if (strcmp(t->why, "split-view") != 0 &&
+        s_endorsed_from(id, links, n_links, t->sign, &k)) {
+        /* Key continuity: the key held endorsed the new one (through the
+         * keys in between when this node missed re-keys). */
         s_trust_of(&nt, id, t->verified, t->verified ? "endorsed" : t->why);
         if (node_store_trust_put(s, &nt, err) != 0 ||
             node_store_key_put(s, id, t->verified, "endorsed", err) != 0)
             return -1;
-        ewh_log_info("trust: %s re-keyed %s -> %s, endorsed by its "
-                     "previous key%s",
-                     id->country, t->fp, nt.fp,
-                     t->verified ? "" : " (still unverified)");
+        for (j = 0; j < k; j++)
+            if (node_store_key_put(s, &links[j], t->verified, "endorsed",
+                                   err) != 0)
+                return -1;
+        if (k == 0)
+            ewh_log_info("trust: %s re-keyed %s -> %s, endorsed by its "
+                         "previous key%s",
+                         id->country, t->fp, nt.fp,
+                         t->verified ? "" : " (still unverified)");
+        else
+            ewh_log_info("trust: %s re-keyed %s -> %s, endorsed through %zu "
+                         "key(s) in between%s",
+                         id->country, t->fp, nt.fp, k,
+                         t->verified ? "" : " (still unverified)");
         return 0;
     }
     /* Not endorsed by the key held: a lost key, or the hub lying.  A key
@@ -194,8 +241,13 @@ node_trust_on_roster(node_store_t *s, const char *self, const ewh_roster_t *got,
             continue;
         }
         ewh_pubid_fingerprint(id, fp);
-        if (strcmp(fp, t.fp) != 0 && s_changed(s, &t, id, err) != 0)
-            return -1;
+        if (strcmp(fp, t.fp) != 0) {
+            size_t nl = 0;
+            const struct ewh_pubid *links =
+                ewh_roster_chain(got, id->country, &nl);
+            if (s_changed(s, &t, id, links, nl, err) != 0)
+                return -1;
+        }
     }
     return 0;
 }

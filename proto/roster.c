@@ -11,6 +11,8 @@
 struct s_entry {
     struct ewh_pubid id;
     bool revoked;
+    struct ewh_pubid chain[EWH_MAX_KEY_CHAIN];
+    size_t n_chain;
 };
 
 struct ewh_roster {
@@ -147,6 +149,7 @@ ewh_roster_put(ewh_roster_t *r, const struct ewh_pubid *id, bool revoked,
         if (c == 0) {
             r->e[i].id = *id;
             r->e[i].revoked = revoked;
+            r->e[i].n_chain = 0;
             return 0;
         }
         if (c > 0)
@@ -159,8 +162,43 @@ ewh_roster_put(ewh_roster_t *r, const struct ewh_pubid *id, bool revoked,
     memmove(&r->e[i + 1], &r->e[i], (r->n - i) * sizeof(r->e[0]));
     r->e[i].id = *id;
     r->e[i].revoked = revoked;
+    r->e[i].n_chain = 0;
     r->n++;
     return 0;
+}
+
+int
+ewh_roster_set_chain(ewh_roster_t *r, const char *cc,
+                     const struct ewh_pubid *links, size_t n,
+                     struct ewh_err *err)
+{
+    size_t i;
+
+    if (n > EWH_MAX_KEY_CHAIN)
+        return ewh_err_set(err, EWH_E_TOOBIG,
+                           "%zu chained keys > EWH_MAX_KEY_CHAIN %u", n,
+                           EWH_MAX_KEY_CHAIN);
+    for (i = 0; i < r->n; i++)
+        if (strcmp(r->e[i].id.country, cc) == 0) {
+            memcpy(r->e[i].chain, links, n * sizeof(links[0]));
+            r->e[i].n_chain = n;
+            return 0;
+        }
+    return ewh_err_set(err, EWH_E_NOTFOUND, "%s is not in the roster", cc);
+}
+
+const struct ewh_pubid *
+ewh_roster_chain(const ewh_roster_t *r, const char *cc, size_t *n)
+{
+    size_t i;
+
+    *n = 0;
+    for (i = 0; i < r->n; i++)
+        if (strcmp(r->e[i].id.country, cc) == 0) {
+            *n = r->e[i].n_chain;
+            return *n > 0 ? r->e[i].chain : NULL;
+        }
+    return NULL;
 }
 
 uint64_t
@@ -238,6 +276,9 @@ ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
     Ewh__SignedRoster sr = EWH__SIGNED_ROSTER__INIT;
     Ewh__RosterEntry ent[EWH_MAX_ROSTER_ENTRIES];
     Ewh__RosterEntry *entp[EWH_MAX_ROSTER_ENTRIES];
+    Ewh__KeyLink lk[EWH_MAX_ROSTER_ENTRIES][EWH_MAX_KEY_CHAIN];
+    Ewh__KeyLink *lkp[EWH_MAX_ROSTER_ENTRIES][EWH_MAX_KEY_CHAIN];
+    size_t k;
     char *cats[EWH_MAX_CATEGORIES];
     uint8_t sig[EWH_SIG_BYTES], *bbuf = NULL, *obuf = NULL;
     size_t i, blen, olen;
@@ -260,6 +301,25 @@ ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
             ent[i].endorsement.data = (uint8_t *)r->e[i].id.endorsement;
             ent[i].endorsement.len = 64;
         }
+        for (k = 0; k < r->e[i].n_chain; k++) {
+            const struct ewh_pubid *c = &r->e[i].chain[k];
+            ewh__key_link__init(&lk[i][k]);
+            lk[i][k].curve.data = (uint8_t *)c->curve;
+            lk[i][k].curve.len = 32;
+            lk[i][k].sign.data = (uint8_t *)c->sign;
+            lk[i][k].sign.len = 32;
+            lk[i][k].box.data = (uint8_t *)c->box;
+            lk[i][k].box.len = 32;
+            if (c->endorsed) {
+                lk[i][k].endorsed_by.data = (uint8_t *)c->endorsed_by;
+                lk[i][k].endorsed_by.len = 32;
+                lk[i][k].endorsement.data = (uint8_t *)c->endorsement;
+                lk[i][k].endorsement.len = 64;
+            }
+            lkp[i][k] = &lk[i][k];
+        }
+        ent[i].n_chain = r->e[i].n_chain;
+        ent[i].chain = r->e[i].n_chain > 0 ? lkp[i] : NULL;
         entp[i] = &ent[i];
     }
     body.version = r->version;
@@ -306,6 +366,46 @@ ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
     *out = obuf;
     *out_len = olen;
     return 0;
+}
+
+/* An entry's chain: each link a key of the same country, its endorsement
+ * (if any) verifying over it.  Whether the links join up is the node's to
+ * judge (docs/trust.md). */
+static int
+s_open_chain(ewh_roster_t *r, const Ewh__RosterEntry *e, struct ewh_err *err)
+{
+    struct ewh_pubid links[EWH_MAX_KEY_CHAIN];
+    size_t k;
+
+    if (e->n_chain > EWH_MAX_KEY_CHAIN)
+        return ewh_err_set(err, EWH_E_TOOBIG,
+                           "%zu chained keys > EWH_MAX_KEY_CHAIN %u",
+                           e->n_chain, EWH_MAX_KEY_CHAIN);
+    for (k = 0; k < e->n_chain; k++) {
+        const Ewh__KeyLink *l = e->chain[k];
+        struct ewh_pubid *c = &links[k];
+        memset(c, 0, sizeof(*c));
+        c->kind = EWH_KIND_NODE;
+        memcpy(c->country, e->country, 3);
+        if (l->curve.len != 32 || l->sign.len != 32 || l->box.len != 32)
+            return ewh_err_set(err, EWH_E_INVALID, "bad chained key");
+        memcpy(c->curve, l->curve.data, 32);
+        memcpy(c->sign, l->sign.data, 32);
+        memcpy(c->box, l->box.data, 32);
+        if (l->endorsed_by.len != 0 || l->endorsement.len != 0) {
+            if (l->endorsed_by.len != 32 || l->endorsement.len != 64)
+                return ewh_err_set(err, EWH_E_INVALID,
+                                   "bad chained endorsement");
+            memcpy(c->endorsed_by, l->endorsed_by.data, 32);
+            memcpy(c->endorsement, l->endorsement.data, 64);
+            c->endorsed = true;
+            if (ewh_pubid_endorsement_check(c, NULL, err) != 0)
+                return -1;
+        }
+    }
+    return e->n_chain > 0
+               ? ewh_roster_set_chain(r, e->country, links, e->n_chain, err)
+               : 0;
 }
 
 ewh_roster_t *
@@ -379,7 +479,8 @@ ewh_roster_open(const uint8_t *buf, size_t len, const uint8_t hub_sign[32],
             if (ewh_pubid_endorsement_check(&id, NULL, err) != 0)
                 goto fail;
         }
-        if (ewh_roster_put(r, &id, e->revoked, err) != 0)
+        if (ewh_roster_put(r, &id, e->revoked, err) != 0 ||
+            s_open_chain(r, e, err) != 0)
             goto fail;
     }
     if (ewh_roster_set_categories(r, (const char *const *)b->categories,

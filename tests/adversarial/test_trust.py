@@ -233,6 +233,30 @@ class Trust(NodeCase):
         self.assertTrue(self.show_json(rs, back)["origin_verified"])
         self.wait_recipients(rs, after, {"HR": "delivered"})
 
+    def test_two_rekeys_while_offline(self):
+        """RS is offline while HR re-keys twice: the roster carries the
+        chain back to the key RS holds, and RS follows it with no step."""
+        rs, hr = self.n["RS"], self.n["HR"]
+        self.agents["RS"].term()
+        for i in range(2):
+            self.ewnode("rekey", "--dir", hr)
+            fp = self.pub_fingerprint(hr, "HR", ".new")
+            r = self.enroll(os.path.join(hr, "node-HR.pub.new"))
+            self.assertIn(b"endorsed by its previous key", r.stdout)
+            wait_for(lambda: self.peers("HR")["HR"]["fingerprint"] == fp and
+                     not os.path.exists(os.path.join(hr, "node.key.new")),
+                     30, what="HR switching to its new keys")
+        self.agents["RS"] = self.agent_start(rs, "agent-RS-back")
+        wait_for(lambda: self.peers("RS")["HR"]["fingerprint"] == fp, 30,
+                 what="RS holding HR's newest key")
+        p = self.peers("RS")["HR"]
+        self.assertTrue(p["verified"], p)
+        self.assertIn("endorsed through 1 key(s) in between", self.log("RS"))
+        self.assertNotIn("WITHOUT", self.log("RS"))
+        rid = self.submit(rs, to="HR", level="high", category="other",
+                          title="after two re-keys", body="x")
+        self.wait_inbox(hr, rid)
+
     # ---- split views ----
 
     def test_split_view_caught_by_both(self):

@@ -372,6 +372,66 @@ test_first_roster_only_self(void)
     ewh_secret_destroy(&hr);
 }
 
+/* A node that missed re-keys follows the chain the roster carries back
+ * to the key it holds; a chain with a link not endorsed by the next is
+ * not followed. */
+static void
+test_chain_of_rekeys(void)
+{
+    struct ewh_err err = {0};
+    char dir[] = "/tmp/ewh-trust-XXXXXX", path[64];
+    ewh_secret_t *hub = ewh_secret_generate(EWH_KIND_HUB, NULL, &err);
+    ewh_secret_t *a = s_gen("HR"), *b = s_gen("HR"), *c = s_gen("HR");
+    ewh_secret_t *x = s_gen("HR");
+    struct ewh_pubid pa = *ewh_secret_pubid(a), pb = *ewh_secret_pubid(b);
+    struct ewh_pubid pc = *ewh_secret_pubid(c), bx;
+    ewh_roster_t *held = NULL, *r, *o;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    node_store_t *st;
+    struct node_trust t;
+    int round;
+
+    CHECK_OK(ewh_pubid_endorse(&pb, a, &err), &err);
+    CHECK_OK(ewh_pubid_endorse(&pc, b, &err), &err);
+    bx = *ewh_secret_pubid(b);
+    CHECK_OK(ewh_pubid_endorse(&bx, x, &err), &err); /* b endorsed by x */
+    for (round = 0; round < 2; round++) {
+        CHECK(mkdtemp(strcpy(dir, "/tmp/ewh-trust-XXXXXX")) != NULL);
+        snprintf(path, sizeof(path), "%s/store.db", dir);
+        CHECK((st = node_store_open(path, true, &err)) != NULL);
+        s_apply(st, hub, 1, &pa, &held);
+        r = ewh_roster_new(2);
+        CHECK_OK(ewh_roster_put(r, &pc, false, &err), &err);
+        CHECK_OK(ewh_roster_set_chain(r, "HR", round == 0 ? &pb : &bx, 1, &err),
+                 &err);
+        o = s_cycle(r, hub, &buf, &len);
+        CHECK_OK(node_store_begin(st, &err), &err);
+        CHECK_OK(node_trust_on_roster(st, "RS", o, held, buf, len, &err), &err);
+        CHECK_OK(node_store_commit(st, &err), &err);
+        CHECK_OK(node_store_trust_get(st, "HR", &t, &err), &err);
+        if (round == 0) {
+            CHECK(t.verified && strcmp(t.why, "endorsed") == 0);
+            CHECK(s_trusted(st, &pb) == 1 && s_trusted(st, &pc) == 1);
+        } else {
+            CHECK(!t.verified && strcmp(t.why, "unendorsed") == 0);
+        }
+        free(buf);
+        buf = NULL;
+        ewh_roster_destroy(&o);
+        ewh_roster_destroy(&r);
+        ewh_roster_destroy(&held);
+        node_store_close(&st);
+        snprintf(path, sizeof(path), "rm -rf %s", dir);
+        CHECK(system(path) == 0);
+    }
+    ewh_secret_destroy(&hub);
+    ewh_secret_destroy(&a);
+    ewh_secret_destroy(&b);
+    ewh_secret_destroy(&c);
+    ewh_secret_destroy(&x);
+}
+
 int
 main(void)
 {
@@ -382,5 +442,6 @@ main(void)
     RUN(test_roster_endorsement_and_chain);
     RUN(test_node_decisions);
     RUN(test_first_roster_only_self);
+    RUN(test_chain_of_rekeys);
     return 0;
 }
