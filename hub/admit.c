@@ -38,11 +38,13 @@ hub_admit_free(struct hub *h)
 
 /* ---- refusals ---- */
 
-/* A flooding node must not flood the log too: rate (and shutdown)
- * refusals are logged once a second per country, with the number left
- * out.  True when this one is to be left out. */
+/* A flooding node must not flood the log, nor the traffic events (a row
+ * each in the next commit, which a high report waits for): rate (and
+ * shutdown) refusals are logged and recorded once a second per country,
+ * with the number left out.  True when this one is to be left out;
+ * *left_out gets the number left out before this one otherwise. */
 static bool
-s_ratelog_quiet(struct hub *h, const char *cc)
+s_ratelog_quiet(struct hub *h, const char *cc, uint64_t *left_out)
 {
     struct hub_admit *a = &h->adm;
     struct hub_ratelog *rl = NULL;
@@ -63,6 +65,7 @@ s_ratelog_quiet(struct hub *h, const char *cc)
         return true;
     }
     rl->at_ms = now;
+    *left_out = rl->suppressed;
     if (rl->suppressed > 0)
         ewh_log_warnx("router: %llu more rate-limit refusals from=%s "
                       "not logged",
@@ -78,18 +81,27 @@ hub_admit_refuse(struct hub *h, const struct hub_from *to, const uint8_t *id,
     static const uint8_t zero[EWH_ID_BYTES];
     struct hub_event *ev;
     char hex[EWH_ID_HEX];
+    uint64_t left_out = 0;
 
     h->n.refused++;
     hub_metrics_refused(h->m, err->code);
+    if ((err->code == EWH_E_RATE || err->code == EWH_E_SHUTDOWN) &&
+        s_ratelog_quiet(h, to->cc, &left_out)) {
+        hub_conn_send_ack(h, to, id != NULL ? id : zero, HUB_REFUSED, err, NULL,
+                          0);
+        return;
+    }
     if ((ev = hub_event_new(h, HUB_EV_REFUSED, to->cc, id)) != NULL) {
         snprintf(ev->code, sizeof(ev->code), "%s", ewh_errcode_name(err->code));
-        snprintf(ev->reason, sizeof(ev->reason), "%s", err->reason);
+        if (left_out > 0)
+            snprintf(ev->reason, sizeof(ev->reason),
+                     "%.150s (and %llu more not recorded)", err->reason,
+                     (unsigned long long)left_out);
+        else
+            snprintf(ev->reason, sizeof(ev->reason), "%s", err->reason);
     }
-    if ((err->code != EWH_E_RATE && err->code != EWH_E_SHUTDOWN) ||
-        !s_ratelog_quiet(h, to->cc))
-        ewh_log_warnx("router: refused submit from=%s id=%s reason=\"%s\"",
-                      to->cc, id != NULL ? hub_idhex(id, hex) : "-",
-                      err->reason);
+    ewh_log_warnx("router: refused submit from=%s id=%s reason=\"%s\"", to->cc,
+                  id != NULL ? hub_idhex(id, hex) : "-", err->reason);
     hub_conn_send_ack(h, to, id != NULL ? id : zero, HUB_REFUSED, err, NULL, 0);
 }
 
@@ -134,6 +146,13 @@ hub_admit_submit(struct hub *h, struct hub_peer *n, const struct hub_from *from,
         return;
     }
     p = &a->pend[a->n_pend++];
+    /* The level decides the queue only: the signature over it is checked
+     * before anything is stored, and a forged "high" gains a sender no
+     * more than its own rate limit allows. */
+    p->high =
+        ewh_envelope_peek(m->envelope.data, m->envelope.len, &hdr, NULL) == 0 &&
+        hdr.level == EWH_LEVEL_HIGH;
+    a->n_high += p->high;
     p->from = *from;
     p->env = env;
     memcpy(p->env, m->envelope.data, m->envelope.len);
@@ -269,27 +288,27 @@ s_collect(struct hub *h)
 }
 
 /* Move the submits read into the run to verify: all, or the first
- * HUB_VERIFY_RUN.  -1 when out of memory (they wait for the next turn). */
+ * EWH_HUB_VERIFY_RUN.  -1 when out of memory (they wait for the next turn). */
 static int
 s_take_run(struct hub_admit *a)
 {
     struct hub_pend *tp;
     size_t tc;
 
-    if (a->n_pend > HUB_VERIFY_RUN) {
+    if (a->n_pend > EWH_HUB_VERIFY_RUN) {
         /* The rest waits for the next run: small runs keep verification
          * and the commit of the previous run overlapping, and the acks
          * (which free the senders' windows) flowing. */
-        tp = hub_grow(a->vpend, &a->cap_vpend, HUB_VERIFY_RUN,
+        tp = hub_grow(a->vpend, &a->cap_vpend, EWH_HUB_VERIFY_RUN,
                       sizeof(*a->vpend));
         if (tp == NULL)
             return -1;
         a->vpend = tp;
-        memcpy(a->vpend, a->pend, HUB_VERIFY_RUN * sizeof(*a->pend));
-        memmove(a->pend, a->pend + HUB_VERIFY_RUN,
-                (a->n_pend - HUB_VERIFY_RUN) * sizeof(*a->pend));
-        a->n_vpend = HUB_VERIFY_RUN;
-        a->n_pend -= HUB_VERIFY_RUN;
+        memcpy(a->vpend, a->pend, EWH_HUB_VERIFY_RUN * sizeof(*a->pend));
+        memmove(a->pend, a->pend + EWH_HUB_VERIFY_RUN,
+                (a->n_pend - EWH_HUB_VERIFY_RUN) * sizeof(*a->pend));
+        a->n_vpend = EWH_HUB_VERIFY_RUN;
+        a->n_pend -= EWH_HUB_VERIFY_RUN;
         return 0;
     }
     tp = a->vpend;
@@ -303,6 +322,38 @@ s_take_run(struct hub_admit *a)
     return 0;
 }
 
+/* High submits first: verified here on the loop thread, at most
+ * EWH_HUB_VERIFY_HIGH_INLINE a turn, and into this turn's batch, so that a
+ * high report waits neither for the pool's run of other countries' (or
+ * a flooder's) submits nor for its own turn in the pending list.  The
+ * rest of pend keeps its order. */
+static void
+s_start_high(struct hub *h)
+{
+    struct hub_admit *a = &h->adm;
+    struct hub_verify_job job;
+    size_t i, k = 0, done = 0;
+
+    if (a->n_high == 0)
+        return;
+    for (i = 0; i < a->n_pend; i++) {
+        struct hub_pend p = a->pend[i];
+        if (!p.high || done == EWH_HUB_VERIFY_HIGH_INLINE) {
+            a->pend[k++] = p;
+            continue;
+        }
+        memset(&job, 0, sizeof(job));
+        job.env = p.env;
+        job.len = p.len;
+        job.cc = p.from.cc;
+        hub_verify_run(NULL, &job, 1, ewh_roster_lookup, h->ros.roster);
+        s_on_verified(h, &p, &job);
+        done++;
+    }
+    a->n_pend = k;
+    a->n_high -= done;
+}
+
 /* Hand this turn's submits to the pool if it is idle (else they wait for
  * the next turn).  While the workers verify, the loop thread commits the
  * previous batch and acknowledges it. */
@@ -313,10 +364,12 @@ s_start(struct hub *h)
     struct hub_verify_job *nj;
     size_t i;
 
+    s_start_high(h);
     if (a->n_pend == 0 || a->n_vpend > 0)
         return;
     nj = hub_grow(a->jobs, &a->cap_jobs,
-                  a->n_pend < HUB_VERIFY_RUN ? a->n_pend : HUB_VERIFY_RUN,
+                  a->n_pend < EWH_HUB_VERIFY_RUN ? a->n_pend
+                                                 : EWH_HUB_VERIFY_RUN,
                   sizeof(*a->jobs));
     if (nj == NULL || s_take_run(a) != 0) {
         ewh_log_warnx("router: out of memory: %zu submits wait a turn",
@@ -326,6 +379,9 @@ s_start(struct hub *h)
         return;
     }
     a->jobs = nj;
+    a->n_high = 0;
+    for (i = 0; i < a->n_pend; i++)
+        a->n_high += a->pend[i].high;
     for (i = 0; i < a->n_vpend; i++) {
         memset(&a->jobs[i], 0, sizeof(a->jobs[i]));
         a->jobs[i].env = a->vpend[i].env;

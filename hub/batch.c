@@ -58,13 +58,13 @@ s_batch_id(struct hub_batch *b, struct hub_submit *s)
     uint64_t k;
     size_t i;
 
-    if (b->ids_full || b->n_sub > HUB_BATCH_IDS / 2) {
+    if (b->ids_full || b->n_sub > EWH_HUB_BATCH_IDS / 2) {
         b->ids_full = true;
         return;
     }
     memcpy(&k, s->hdr.id + EWH_ID_BYTES - sizeof(k), sizeof(k));
-    for (i = (size_t)(k % HUB_BATCH_IDS); b->ids[i] != 0;
-         i = (i + 1) % HUB_BATCH_IDS) {
+    for (i = (size_t)(k % EWH_HUB_BATCH_IDS); b->ids[i] != 0;
+         i = (i + 1) % EWH_HUB_BATCH_IDS) {
         const struct hub_submit *o = &b->sub[b->ids[i] - 1];
         if (memcmp(o->hdr.id, s->hdr.id, EWH_ID_BYTES) != 0)
             continue;
@@ -439,6 +439,7 @@ s_ack_acks(struct hub *h)
         /* The level from the store: a disconnect in the same turn has
          * already emptied the node's in-flight set. */
         (void)hub_seqset_del(n->inflight, d->seq, NULL);
+        n->progress_ms = ewh_mono_ms();
         if (d->done) {
             h->n.delivered++;
             hub_metrics_delivered(h->m, d->level);
@@ -449,6 +450,7 @@ s_ack_acks(struct hub *h)
         if ((n = hub_peers_get(h->peers, b->rack[i].cc, false)) == NULL)
             continue;
         hub_seqset_del(n->relays, b->rack[i].seq, NULL);
+        n->progress_ms = ewh_mono_ms();
         n->want_fill = true;
     }
     for (i = 0; i < b->n_rcpt; i++) {

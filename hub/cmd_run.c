@@ -36,6 +36,7 @@ static const char s_usage[] =
     "  --max-inflight-submits N    [limits] max_inflight_submits\n"
     "  --submits-per-second N      [limits] submits_per_second\n"
     "  --max-queue N               [limits] max_queue\n"
+    "  --stall-resend DUR          [limits] stall_resend (30s; never: off)\n"
     "  --max-pages N               [store] max_pages (0: no quota)\n"
     "  --categories LIST           [roster] categories, comma-separated\n"
     "  --retention-delivered DUR   [retention] delivered (30d, 12h, never)\n"
@@ -56,6 +57,7 @@ static const struct {
     {"max-inflight-submits", "limits", "max_inflight_submits"},
     {"submits-per-second", "limits", "submits_per_second"},
     {"max-queue", "limits", "max_queue"},
+    {"stall-resend", "limits", "stall_resend"},
     {"max-pages", "store", "max_pages"},
     {"categories", "roster", "categories"},
     {"retention-delivered", "retention", "delivered"},

@@ -42,6 +42,10 @@ static const char s_template[] =
     "# Deliveries waiting in one node's queue; beyond it submits addressed\n"
     "# to that node are refused (retry later).\n"
     "# max_queue = 200000\n"
+    "# A live session whose deliveries (or receipt relays) wait\n"
+    "# unacknowledged this long, nothing acknowledged meanwhile, gets them\n"
+    "# all again (logged, counted as stalled).  0 or never: off.\n"
+    "# stall_resend = 30s\n"
     "\n"
     "[store]\n"
     "# Quota of the store in database pages (SQLite max_page_count; pages\n"
@@ -91,6 +95,7 @@ hub_config_defaults(struct hub_config *c)
     c->retention_delivered_s = HUB_DEFAULT_RETENTION_S;
     c->retention_expired_s = HUB_DEFAULT_RETENTION_S;
     c->events_keep = HUB_DEFAULT_EVENTS_KEEP;
+    c->stall_resend_s = EWH_DEFAULT_STALL_RESEND_S;
 }
 
 int
@@ -207,6 +212,8 @@ hub_config_set(struct hub_config *c, const char *section, const char *name,
             return s_u32(name, value, 1, 10000000, &c->submits_per_s, err);
         if (strcmp(name, "max_queue") == 0)
             return s_u32(name, value, 1, 100000000, &c->max_queue, err);
+        if (strcmp(name, "stall_resend") == 0)
+            return hub_config_duration(name, value, &c->stall_resend_s, err);
     }
     if (strcmp(section, "store") == 0 && strcmp(name, "max_pages") == 0)
         return ewh_config_uint(name, value, 0, UINT32_MAX, &c->store_max_pages,

@@ -29,6 +29,7 @@ struct hub_config {
     int64_t retention_expired_s;    /* [retention] expired, 0: never */
     char metrics[HUB_MAX_ENDPOINT]; /* [monitor] metrics HOST:PORT, "": off */
     uint64_t events_keep;           /* [monitor] events_keep, 0: keep all */
+    int64_t stall_resend_s;         /* [limits] stall_resend, 0: never */
 };
 
 #define HUB_DEFAULT_RETENTION_S (30 * 86400)

@@ -21,8 +21,9 @@ static int
 s_options(struct hub *h)
 {
     void *r = h->conn.router;
-    int one = 1, hwm = HUB_SNDHWM, rcvhwm = HUB_RCVHWM, hb = HUB_HEARTBEAT_MS;
-    int ttl = HUB_HEARTBEAT_TTL;
+    int one = 1, hwm = EWH_HUB_SNDHWM, rcvhwm = EWH_HUB_RCVHWM,
+        hb = HUB_HEARTBEAT_MS;
+    int ttl = HUB_HEARTBEAT_TTL, hs = EWH_HUB_HANDSHAKE_MS;
     int64_t maxmsg = EWH_MAX_FRAME_BYTES + 1024;
 
     if (zmq_setsockopt(r, ZMQ_CURVE_SERVER, &one, sizeof(one)) != 0 ||
@@ -35,7 +36,8 @@ s_options(struct hub *h)
         zmq_setsockopt(r, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
         zmq_setsockopt(r, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb)) != 0 ||
         zmq_setsockopt(r, ZMQ_HEARTBEAT_TTL, &ttl, sizeof(ttl)) != 0 ||
-        zmq_setsockopt(r, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof(ttl)) != 0)
+        zmq_setsockopt(r, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof(ttl)) != 0 ||
+        zmq_setsockopt(r, ZMQ_HANDSHAKE_IVL, &hs, sizeof(hs)) != 0)
         return -1;
     return 0;
 }
@@ -68,7 +70,9 @@ hub_conn_open(struct hub *h, const char *endpoint, struct ewh_err *err)
                            zmq_strerror(zmq_errno()));
     snprintf(monep, sizeof(monep), "inproc://ewhub-monitor-%u", c->mon_gen++);
     if (zmq_socket_monitor(c->router, monep,
-                           ZMQ_EVENT_DISCONNECTED |
+                           ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPTED |
+                               ZMQ_EVENT_CLOSED |
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
@@ -99,6 +103,7 @@ hub_conn_close(struct hub *h, int linger)
     }
     for (i = 0; h->peers != NULL && i < hub_peers_count(h->peers); i++)
         hub_peer_conn_clear(hub_peers_at(h->peers, i));
+    hub_gate_clear(h);
 }
 
 int
@@ -189,11 +194,16 @@ hub_conn_on_monitor(struct hub *h)
         if (zmq_msg_size(&m) >= 6) {
             memcpy(&ev, zmq_msg_data(&m), 2);
             memcpy(&val, (uint8_t *)zmq_msg_data(&m) + 2, 4);
-            if (ev == ZMQ_EVENT_DISCONNECTED)
+            if (ev == ZMQ_EVENT_ACCEPTED)
+                hub_gate_accepted(h, (int)val);
+            else if (ev != ZMQ_EVENT_DISCONNECTED)
+                hub_gate_done(h, (int)val);
+            if (ev == ZMQ_EVENT_DISCONNECTED) {
+                hub_gate_done(h, (int)val);
                 s_on_disconnect(h, (int)val);
-            else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
+            } else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
                 ewh_log_debug("router: handshake failed (event %u, %u)", ev,
                               val);
         }
@@ -322,6 +332,35 @@ s_tell_not_upgraded(struct hub *h, struct hub_peer *n)
     (void)hub_conn_send(h, n->rid, n->rid_len, &f);
 }
 
+/* A node holds a checkpoint we signed at a length beyond our chain: this
+ * hub lost acknowledged reports (a damaged WAL, a restore).  Said at
+ * error, counted, shown in status, and told to the node. */
+static void
+s_check_chain(struct hub *h, struct hub_peer *n, const struct hub_from *from,
+              uint64_t len)
+{
+    char why[EWH_MAX_REASON_BYTES];
+
+    if (len <= h->chain.len) {
+        n->ckpt_ahead = 0;
+        return;
+    }
+    n->ckpt_ahead = len;
+    h->n.audit_behind++;
+    h->status_due = true;
+    hub_metrics_audit_behind(h->m);
+    ewh_log_errx("audit: %s holds a checkpoint at length %llu, beyond this "
+                 "hub's chain (%llu): the hub lost acknowledged reports "
+                 "(damaged store or restore; docs/operations.md)",
+                 n->cc, (unsigned long long)len,
+                 (unsigned long long)h->chain.len);
+    snprintf(why, sizeof(why),
+             "hub audit chain at %llu is behind your checkpoint at %llu: "
+             "the hub lost acknowledged reports",
+             (unsigned long long)h->chain.len, (unsigned long long)len);
+    hub_conn_send_error(h, from->rid, from->rid_len, EWH_E_STORE, why);
+}
+
 static void
 s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
            int fd, const char *key, const Ewh__Hello *m)
@@ -344,6 +383,7 @@ s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
     ewh_log_info("router: %s connected (credit %u, roster %llu, queued %llu)",
                  n->cc, m->credit, (unsigned long long)m->roster_version,
                  (unsigned long long)queued);
+    s_check_chain(h, n, from, m->checkpoint_length);
     if (!(m->features & EWH_FEATURE_TRUST))
         /* docs/trust.md: told in its own log (the Error frame) and ours. */
         s_tell_not_upgraded(h, n);
@@ -351,18 +391,34 @@ s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
      * first roster is the one it trusts on first use (docs/trust.md). */
     (void)hub_roster_zap(h, true);
     hub_roster_send(h, n);
+    hub_catalogue_send(h, n);
 }
 
 /* AuditRequest: answer on the connection that asked (ewnode audit may use
  * a second connection of the same country; the agent's is untouched). */
 static void
-s_on_audit(struct hub *h, const struct hub_from *from,
+s_on_audit(struct hub *h, struct hub_peer *n, const struct hub_from *from,
            const Ewh__AuditRequest *m)
 {
     struct ewh_err err = {0};
     uint8_t *buf = NULL;
     size_t len = 0;
 
+    /* A budget per country (each answer is up to tens of kB, queued
+     * whether or not the node reads): beyond it, no answer. */
+    if (!hub_bucket_take(&n->audit, EWH_HUB_AUDIT_PER_S, ewh_mono_ms())) {
+        h->n.req_dropped++;
+        ewh_log_warnx("router: audit request from=%s over its budget (%d/s): "
+                      "not answered",
+                      from->cc, EWH_HUB_AUDIT_PER_S);
+        /* Said once a second at most (a client asking in turn waits and
+         * asks again); a flood that does not read gets nothing more. */
+        if (hub_bucket_take(&n->audit_no, 1, ewh_mono_ms()))
+            hub_conn_send_error(h, from->rid, from->rid_len, EWH_E_RATE,
+                                "audit requests over budget: ask again in "
+                                "a second");
+        return;
+    }
     if (hub_audit_proof(h->st, h->a->key, h->chain.len, h->chain.head,
                         m->from_length, m->max_entries, &buf, &len,
                         &err) != 0) {
@@ -420,7 +476,7 @@ s_dispatch(struct hub *h, struct hub_peer *n, const struct hub_from *from,
         hub_batch_add_rack(h, n->cc, f->notice_ack->seq);
         break;
     case EWH__FRAME__MSG_AUDIT_REQUEST:
-        s_on_audit(h, from, f->audit_request);
+        s_on_audit(h, n, from, f->audit_request);
         break;
     default:
         ewh_err_set(&err, EWH_E_INVALID, "unexpected %s frame",

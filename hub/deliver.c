@@ -31,6 +31,14 @@ s_in_flight(void *ctx, const char *cc, uint64_t seq)
     return n != NULL && hub_seqset_has(n->inflight, seq);
 }
 
+/* The first send into an empty window starts the stall clock. */
+static void
+s_window_opens(struct hub_peer *n)
+{
+    if (hub_seqset_size(n->inflight) == 0 && hub_seqset_size(n->relays) == 0)
+        n->progress_ms = ewh_mono_ms();
+}
+
 static int
 s_fill_one(void *ctx, const struct hub_qrow *row)
 {
@@ -65,6 +73,7 @@ s_fill_one(void *ctx, const struct hub_qrow *row)
         c->stop = true;
         return 1;
     }
+    s_window_opens(c->n);
     if (hub_seqset_add(c->n->inflight, row->seq, (unsigned)row->level) != 0) {
         c->stop = true;
         return 1;
@@ -114,6 +123,7 @@ s_relay_one(void *ctx, const struct hub_relay *r)
         c->stop = true;
         return 1;
     }
+    s_window_opens(c->n);
     if (hub_seqset_add(c->n->relays, r->seq, 0) != 0) {
         c->stop = true;
         return 1;
@@ -139,9 +149,10 @@ s_fill_deliveries(struct hub *h, struct hub_peer *n, struct s_fill *c)
     if (queued <= in_flight)
         return;
     c->free = n->credit - in_flight;
-    c->low_cap = n->credit < HUB_LOW_WINDOW ? n->credit : HUB_LOW_WINDOW;
+    c->low_cap =
+        n->credit < EWH_HUB_LOW_WINDOW ? n->credit : EWH_HUB_LOW_WINDOW;
     c->nonhigh_cap =
-        n->credit < HUB_NONHIGH_WINDOW ? n->credit : HUB_NONHIGH_WINDOW;
+        n->credit < EWH_HUB_NONHIGH_WINDOW ? n->credit : EWH_HUB_NONHIGH_WINDOW;
     hub_seqset_tag_counts(n->inflight, by_level);
     c->low = by_level[EWH_LEVEL_LOW];
     c->nonhigh = in_flight - by_level[EWH_LEVEL_HIGH];
@@ -240,4 +251,38 @@ hub_deliver_expire(struct hub *h)
     }
     if (n >= HUB_EXPIRE_ROWS)
         h->expire_due = true;
+}
+
+/* The stalled-session rule: a live session on which deliveries (or
+ * relays) wait unacknowledged past stall_resend while nothing at all was
+ * acknowledged is not left to a reconnect that may never come (a recipient
+ * whose disk was full and is not any more, a lost ack): its windows are
+ * emptied and everything is sent again.  A node drops what it already
+ * holds (ids are unique) and acknowledges it. */
+void
+hub_deliver_stalled(struct hub *h)
+{
+    int64_t now = ewh_mono_ms(), lim = h->cfg->stall_resend_s * 1000;
+    size_t i, nd, nr;
+
+    if (lim <= 0)
+        return;
+    for (i = 0; i < hub_peers_count(h->peers); i++) {
+        struct hub_peer *n = hub_peers_at(h->peers, i);
+        nd = hub_seqset_size(n->inflight);
+        nr = hub_seqset_size(n->relays);
+        if (!n->connected || nd + nr == 0 || now - n->progress_ms < lim)
+            continue;
+        ewh_log_warnx("router: %s: stalled session: %zu deliveries and %zu "
+                      "relays unacknowledged for %lld s; sending them again",
+                      n->cc, nd, nr,
+                      (long long)((now - n->progress_ms) / 1000));
+        h->n.stalled += nd + nr;
+        hub_metrics_stalled(h->m, nd + nr);
+        hub_seqset_clear(n->inflight);
+        hub_seqset_clear(n->relays);
+        n->progress_ms = now;
+        n->want_fill = true;
+        h->status_due = true;
+    }
 }

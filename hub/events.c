@@ -14,7 +14,7 @@ hub_event_new(struct hub *h, int kind, const char *cc, const uint8_t *id)
     struct hub_evq *q = &h->evq;
     struct hub_event *e;
 
-    if (q->n >= HUB_MAX_PENDING_EVENTS ||
+    if (q->n >= EWH_HUB_MAX_PENDING_EVENTS ||
         (e = hub_grow(q->ev, &q->cap, q->n + 1, sizeof(*q->ev))) == NULL) {
         q->dropped++;
         return NULL;
@@ -79,10 +79,10 @@ hub_events_tick(struct hub *h)
         h->evq.n = 0;
     }
     if (h->evq.dropped > 0) {
-        ewh_log_warnx("router: %llu traffic events dropped (more than %d "
+        ewh_log_warnx("router: %llu traffic events dropped (more than %u "
                       "waiting)",
                       (unsigned long long)h->evq.dropped,
-                      HUB_MAX_PENDING_EVENTS);
+                      EWH_HUB_MAX_PENDING_EVENTS);
         h->evq.dropped = 0;
     }
 }

@@ -83,6 +83,8 @@ s_setup(struct hub *h, struct ewh_err *err)
     if (hub_roster_refresh(h, err) != 0)
         return -1;
     h->ros.pushed_version = ewh_roster_version(h->ros.roster);
+    if (hub_catalogue_open(h, err) != 0)
+        return -1;
     if (hub_store_audit_head(h->st, &h->chain.len, h->chain.head, err) != 0 ||
         hub_store_queue_open(h->st, err) != 0 ||
         hub_store_queue_counts(h->st, s_seed_peer, h, err) != 0 ||
@@ -91,9 +93,16 @@ s_setup(struct hub *h, struct ewh_err *err)
     if ((h->zctx = zmq_ctx_new()) == NULL)
         return ewh_err_set(err, EWH_E_IO, "zmq_ctx_new: %s",
                            zmq_strerror(zmq_errno()));
+    /* Two I/O threads: a connection is given to the less loaded one, so a
+     * flooding peer's CURVE decryption does not queue every other peer's
+     * frames behind its own (docs/performance.md, "High under a flood"). */
+    if (zmq_ctx_set(h->zctx, ZMQ_IO_THREADS, EWH_HUB_IO_THREADS) != 0)
+        return ewh_err_set(err, EWH_E_IO, "zmq io threads: %s",
+                           zmq_strerror(zmq_errno()));
     if ((h->zap = zmq_socket(h->zctx, ZMQ_REP)) == NULL ||
         zmq_bind(h->zap, HUB_ZAP_ENDPOINT) != 0)
         return ewh_err_set(err, EWH_E_IO, "zap: %s", zmq_strerror(zmq_errno()));
+    hub_gate_init(h);
     if (hub_conn_open(h, h->cfg->listen, err) != 0 ||
         hub_conn_write_endpoint(h, err) != 0 || s_metrics_listen(h, err) != 0)
         return -1;
@@ -120,6 +129,7 @@ s_teardown(struct hub *h)
         zmq_ctx_term(h->zctx);
     ewh_roster_destroy(&h->ros.roster);
     free(h->ros.buf);
+    hub_catalogue_destroy(&h->ros.cat);
     hub_peers_destroy(&h->peers);
     hub_metrics_destroy(&h->m);
     hub_events_free(h);
@@ -160,15 +170,20 @@ s_on_zap(struct hub *h, struct ewh_err *err)
 }
 
 /* Drain the ROUTER.  A turn ends after HUB_TURN_MS too, so that a flood
- * of cheap frames cannot delay the commit (and a high report) long. */
+ * of cheap frames cannot delay the commit (and a high report) long, and
+ * at once after a high submit. */
 static void
 s_on_router(struct hub *h)
 {
     int64_t t_end = ewh_mono_ms() + HUB_TURN_MS;
-    int i;
+    unsigned i;
 
-    for (i = 0; i < HUB_TURN_BUDGET; i++) {
+    for (i = 0; i < EWH_HUB_TURN_FRAMES; i++) {
         if (hub_conn_read(h) != 0)
+            break;
+        /* A high submit ends the turn: verified, committed and
+         * acknowledged now, not after the rest of a flood is read. */
+        if (h->adm.n_high > 0)
             break;
         if ((i & 63) == 63 && ewh_mono_ms() >= t_end)
             break;
@@ -182,7 +197,9 @@ s_tick(struct hub *h, int64_t now)
 {
     size_t i;
 
+    ewh_log_flush_suppressed();
     hub_deliver_expire(h);
+    hub_deliver_stalled(h);
     hub_retention_tick(h->st, h->cfg, now);
     for (i = 0; i < hub_peers_count(h->peers); i++)
         hub_peers_at(h->peers, i)->want_fill = true;

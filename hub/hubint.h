@@ -20,7 +20,8 @@
  *                audit chain's head; the acks sent after the commit
  *   receipts.c   a receipt from a recipient: verified, checked, batched
  *   deliver.c    delivery windows, relays to origins, expiry
- *   rosterpush.c the signed roster: load, sign, push, cut revoked peers
+ *   rosterpush.c the signed roster: load, sign, push, cut revoked peers;
+ *                the catalogue of concern pushed beside it
  *   events.c     traffic events waiting for the next transaction
  *   status.c     status.json and the /metrics gauges
  */
@@ -32,6 +33,7 @@
 #include <stdint.h>
 
 #include "ewh.pb-c.h"
+#include "catalogue.h"
 #include "hub.h"
 #include "metrics.h"
 #include "peers.h"
@@ -43,37 +45,17 @@
 #include "ewh/roster.h"
 #include "ewh/util.h"
 
-/* ---- tuning (see docs/performance.md) ---- */
+/* ---- timers (the loop's limits are in include/ewh/limits.h) ---- */
 
-#define HUB_TURN_BUDGET     2048 /* ROUTER messages read per loop turn */
-#define HUB_TURN_MS         10   /* ... or for at most this long */
+#define HUB_TURN_MS         10   /* a turn reads for at most this long */
 #define HUB_ROSTER_CHECK_MS 250  /* how often enroll/revoke are noticed */
 #define HUB_TICK_MS         1000 /* expiry sweep, status file, gauges */
-#define HUB_SNDHWM          100000
-/* Messages queued from one node before libzmq stops reading its socket
- * (TCP pushes back): more than max_inflight_submits of a well-behaved node,
- * few enough that a flooding node cannot fill the hub's memory. */
-#define HUB_RCVHWM          4096
 #define HUB_HEARTBEAT_MS    5000
 #define HUB_HEARTBEAT_TTL   15000
 #define HUB_CLOSE_LINGER_MS 200 /* flush final acks on close/re-bind */
 /* Below this many submits the loop thread verifies them itself: a lone
  * report (the common case) gets no hand-over latency. */
 #define HUB_VERIFY_INLINE 4
-/* At most this many submits per verification run (admit.c). */
-#define HUB_VERIFY_RUN 1024
-/* The ids of a batch's submits, for the duplicates within one batch:
- * open addressing over this many slots; a batch with more submits than
- * half of it checks in the store instead. */
-#define HUB_BATCH_IDS 4096
-/* Deliveries of a level in flight to one node, at most: a new high report
- * waits behind what is already in the node's pipe, so low and medium fill
- * only part of a large credit window (docs/performance.md). */
-#define HUB_LOW_WINDOW     64 /* low */
-#define HUB_NONHIGH_WINDOW 96 /* low and medium */
-/* Traffic events waiting for a transaction, at most (more are counted
- * and dropped). */
-#define HUB_MAX_PENDING_EVENTS 10000
 
 /* A submit's fate in the batch; the values are the wire's AckStatus. */
 enum hub_status {
@@ -100,6 +82,26 @@ struct hub_conn {
     bool rebind_due; /* the last re-bind failed: try again */
 };
 
+/* ---- gate.c: connections not yet through their handshake ---- */
+
+struct hub_gate {
+    struct {
+        int fd;
+        int64_t at;           /* mono ms accepted */
+    } p[EWH_HUB_MAX_PENDING]; /* oldest first */
+    size_t n;
+    int fd_limit; /* RLIMIT_NOFILE at start */
+    uint64_t cut; /* connections shut down by the gate */
+};
+
+struct hub;
+void hub_gate_init(struct hub *h);
+void hub_gate_clear(struct hub *h);
+/* A connection accepted (fd): bounded, the oldest pending cut if over. */
+void hub_gate_accepted(struct hub *h, int fd);
+/* Its handshake ended (succeeded, failed) or it closed. */
+void hub_gate_done(struct hub *h, int fd);
+
 /* ---- admit.c ---- */
 
 /* A submit read, waiting for (or in) the verify pool. */
@@ -107,6 +109,7 @@ struct hub_pend {
     struct hub_from from;
     uint8_t *env;
     size_t len;
+    bool high; /* level high in its (unverified) header */
 };
 
 struct hub_admit {
@@ -117,6 +120,7 @@ struct hub_admit {
     size_t n_vpend, cap_vpend;
     struct hub_verify_job *jobs;
     size_t cap_jobs;
+    size_t n_high; /* high submits in pend: they jump the queue */
     struct hub_ratelog {
         char cc[EWH_CC_BYTES];
         int64_t at_ms;       /* last rate refusal logged */
@@ -162,7 +166,7 @@ struct hub_rcpt {
 struct hub_batch {
     struct hub_submit *sub;
     size_t n_sub, cap_sub;
-    uint32_t ids[HUB_BATCH_IDS]; /* index + 1 into sub */
+    uint32_t ids[EWH_HUB_BATCH_IDS]; /* index + 1 into sub */
     bool ids_full;
     struct hub_dack *dack;
     size_t n_dack, cap_dack;
@@ -195,6 +199,7 @@ struct hub_rpush {
     size_t len;
     uint64_t pushed_version; /* roster version last pushed to nodes */
     int64_t next_check_ms;
+    hub_catalogue_t *cat; /* the catalogue of concern (catalogue.h) */
 };
 
 /* ---- events.c ---- */
@@ -209,6 +214,10 @@ struct hub_evq {
 struct hub_counts {
     uint64_t accepted, duplicate, refused, delivered, expired;
     uint64_t zap_refused, bad_frames, receipts, rebinds;
+    /* issue 16: nodes holding a checkpoint beyond our chain (hellos);
+     * deliveries resent on a stalled session */
+    uint64_t audit_behind, stalled;
+    uint64_t req_dropped; /* requests over their per-node budget */
 };
 
 struct hub {
@@ -220,6 +229,7 @@ struct hub {
     hub_peers_t *peers;
     hub_metrics_t *m;
     struct hub_conn conn;   /* conn.c */
+    struct hub_gate gate;   /* gate.c */
     struct hub_admit adm;   /* admit.c */
     struct hub_batch b;     /* batch.c */
     struct hub_chain chain; /* batch.c */
@@ -320,6 +330,8 @@ void hub_receipt_on(struct hub *h, struct hub_peer *n,
 void hub_deliver_fill(struct hub *h);
 /* One expiry sweep (its own transaction). */
 void hub_deliver_expire(struct hub *h);
+/* Resend what a live session left unacknowledged past stall_resend. */
+void hub_deliver_stalled(struct hub *h);
 
 /* ---- rosterpush.c ---- */
 
@@ -328,8 +340,16 @@ EWH_MUST_CHECK int hub_roster_refresh(struct hub *h, struct ewh_err *err);
 /* For the ZAP handler (hub_zap_roster_fn). */
 const ewh_roster_t *hub_roster_zap(void *ctx, bool refresh);
 void hub_roster_send(struct hub *h, struct hub_peer *n);
-/* The roster changed in the store: re-sign, push, cut revoked/re-keyed. */
+/* The roster changed in the store: re-sign, push, cut revoked/re-keyed.
+ * Also pushes a newly published catalogue of concern. */
 void hub_roster_check(struct hub *h);
+/* The catalogue of concern for the roster's categories (publishing the
+ * built-in one as version 1 if DIR holds none); after hub_roster_refresh.
+ * Destroyed with hub_catalogue_destroy(&h->ros.cat). */
+EWH_MUST_CHECK int hub_catalogue_open(struct hub *h, struct ewh_err *err);
+/* The catalogue held, to one peer (on hello and when a new one is
+ * published); nothing when none is usable. */
+void hub_catalogue_send(struct hub *h, struct hub_peer *n);
 
 /* ---- events.c ---- */
 

@@ -34,6 +34,9 @@ static const char s_usage[] =
     "  audit     verify the audit trail: ewhub audit verify [--dir DIR]\n"
     "  backup    take a consistent online copy of the store: ewhub backup\n"
     "            [--dir DIR] FILE (restore: docs/operations.md)\n"
+    "  catalogue the catalogue of concern: ewhub catalogue export [--dir\n"
+    "            DIR] > FILE; ewhub catalogue publish [--dir DIR] [--yes]\n"
+    "            FILE (docs/catalogue.md)\n"
     "\n"
     "options:\n"
     "  --dir DIR   data dir (default $EWHUB_DIR, else " HUB_DEFAULT_DIR ")\n"
@@ -87,11 +90,17 @@ main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"init", hub_cmd_init},       {"enroll", hub_cmd_enroll},
-        {"revoke", hub_cmd_revoke},   {"run", hub_cmd_run},
-        {"status", hub_cmd_status},   {"rotate-keys", hub_cmd_rotate},
-        {"traffic", hub_cmd_traffic}, {"audit", hub_cmd_audit},
-        {"backup", hub_cmd_backup},   {NULL, NULL},
+        {"init", hub_cmd_init},
+        {"enroll", hub_cmd_enroll},
+        {"revoke", hub_cmd_revoke},
+        {"run", hub_cmd_run},
+        {"status", hub_cmd_status},
+        {"rotate-keys", hub_cmd_rotate},
+        {"traffic", hub_cmd_traffic},
+        {"audit", hub_cmd_audit},
+        {"backup", hub_cmd_backup},
+        {"catalogue", hub_cmd_catalogue},
+        {NULL, NULL},
     };
     size_t i;
 

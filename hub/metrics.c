@@ -43,6 +43,7 @@ struct hub_metrics {
     uint64_t acknowledged;
     uint64_t expired;
     uint64_t zap_refused;
+    uint64_t audit_behind, stalled;
     uint64_t commit_bucket[S_NBUCKETS]; /* not cumulative; summed on render */
     uint64_t commit_count;
     double commit_sum;
@@ -142,6 +143,18 @@ void
 hub_metrics_zap_refused(hub_metrics_t *m, uint64_t n)
 {
     S_LOCKED(m, m->zap_refused += n);
+}
+
+void
+hub_metrics_audit_behind(hub_metrics_t *m)
+{
+    S_LOCKED(m, m->audit_behind++);
+}
+
+void
+hub_metrics_stalled(hub_metrics_t *m, uint64_t n)
+{
+    S_LOCKED(m, m->stalled += n);
 }
 
 void
@@ -267,6 +280,14 @@ s_render(hub_metrics_t *m, FILE *f)
           m->expired);
     s_one(f, "ewhub_connections_refused_total", "counter",
           "Connections refused at the CURVE handshake (ZAP).", m->zap_refused);
+    s_one(f, "ewhub_audit_behind_total", "counter",
+          "Hellos naming a checkpoint beyond the hub's audit chain (the hub "
+          "lost acknowledged reports).",
+          m->audit_behind);
+    s_one(f, "ewhub_deliveries_stalled_total", "counter",
+          "Deliveries resent because none was acknowledged in time on a "
+          "live session.",
+          m->stalled);
     s_one(f, "ewhub_nodes_connected", "gauge", "Nodes connected now.",
           m->connected);
     s_one(f, "ewhub_nodes_enrolled", "gauge",

@@ -39,6 +39,10 @@ void hub_metrics_delivered(hub_metrics_t *m, enum ewh_level level);
 void hub_metrics_acknowledged(hub_metrics_t *m, uint64_t n);
 void hub_metrics_expired(hub_metrics_t *m);
 void hub_metrics_zap_refused(hub_metrics_t *m, uint64_t n);
+/* A node's Hello names a checkpoint beyond the hub's audit chain. */
+void hub_metrics_audit_behind(hub_metrics_t *m);
+/* Deliveries resent on a session where none was acknowledged in time. */
+void hub_metrics_stalled(hub_metrics_t *m, uint64_t n);
 void hub_metrics_commit(hub_metrics_t *m, double seconds);
 
 /* Gauges, set as a whole.  queue: depth by level (index 1..3). */

@@ -53,6 +53,8 @@ hub_peers_get(hub_peers_t *p, const char *cc, bool create)
     memcpy(n->cc, cc, 2);
     n->fd = -1;
     hub_bucket_init(&n->bucket);
+    hub_bucket_init(&n->audit);
+    hub_bucket_init(&n->audit_no);
     p->count++;
     return n;
 }

@@ -60,8 +60,13 @@ struct hub_peer {
     hub_seqset_t *inflight; /* deliveries sent, not acknowledged (tag: level) */
     hub_seqset_t *relays;   /* receipt relays / notices sent */
     bool want_fill;         /* something new may be sendable */
-    struct hub_bucket bucket; /* submit rate */
-    uint32_t pending_submits; /* received, not yet acknowledged */
+    struct hub_bucket bucket;   /* submit rate */
+    struct hub_bucket audit;    /* AuditRequests answered (a budget) */
+    struct hub_bucket audit_no; /* ... and told they are over it */
+    uint32_t pending_submits;   /* received, not yet acknowledged */
+    uint64_t ckpt_ahead;        /* its checkpoint is beyond our chain: length */
+    int64_t progress_ms; /* mono ms: last ack, or first send into an empty
+                            window (the stalled-session rule, deliver.c) */
 };
 
 typedef struct hub_peers hub_peers_t;

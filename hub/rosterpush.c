@@ -1,7 +1,9 @@
 /* rosterpush.c — the signed roster: loaded from the store and signed
  * (with the categories and, during a key rotation, the next hub keys),
  * pushed to every node when its version changes, and the connections of
- * countries revoked or re-keyed cut, each alone. */
+ * countries revoked or re-keyed cut, each alone.  The signed catalogue of
+ * concern (catalogue.c) travels the same way: on hello and when a new
+ * version is published. */
 #include "hubint.h"
 
 #include <stdio.h>
@@ -186,6 +188,46 @@ hub_roster_send(struct hub *h, struct hub_peer *n)
     s_send_to(h, n->cc, n->rid, n->rid_len);
 }
 
+int
+hub_catalogue_open(struct hub *h, struct ewh_err *err)
+{
+    const char *cats[EWH_MAX_CATEGORIES];
+    size_t k;
+
+    for (k = 0; k < ewh_roster_category_count(h->ros.roster); k++)
+        cats[k] = ewh_roster_category(h->ros.roster, k);
+    h->ros.cat = hub_catalogue_new(h->a->dir, h->a->key, cats, k, err);
+    return h->ros.cat == NULL ? -1 : 0;
+}
+
+static void
+s_catalogue_to(struct hub *h, const char *cc, const uint8_t *rid,
+               size_t rid_len)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__SignedCatalogue *sc;
+    const uint8_t *buf;
+    size_t len;
+
+    hub_catalogue_bytes(h->ros.cat, &buf, &len);
+    if (len == 0)
+        return; /* none usable (catalogue.c) */
+    if ((sc = ewh__signed_catalogue__unpack(NULL, len, buf)) == NULL)
+        return;
+    f.msg_case = EWH__FRAME__MSG_CATALOGUE;
+    f.catalogue = sc;
+    if (hub_conn_send(h, rid, rid_len, &f) != 0)
+        ewh_log_warnx("router: cannot send catalogue to %s: %s", cc,
+                      zmq_strerror(zmq_errno()));
+    ewh__signed_catalogue__free_unpacked(sc, NULL);
+}
+
+void
+hub_catalogue_send(struct hub *h, struct hub_peer *n)
+{
+    s_catalogue_to(h, n->cc, n->rid, n->rid_len);
+}
+
 /* Connections marked to be cut (their Error sent HUB_CLOSE_LINGER_MS
  * ago): shut each down alone.  Returns false if one could not be (libzmq
  * gave no fd for it), and the caller falls back to a re-bind. */
@@ -268,6 +310,15 @@ hub_roster_check(struct hub *h)
     uint64_t v;
     size_t i, k;
 
+    /* A new catalogue goes to every connection still admitted. */
+    if (hub_catalogue_poll(h->ros.cat))
+        for (i = 0; i < hub_peers_count(h->peers); i++) {
+            struct hub_peer *n = hub_peers_at(h->peers, i);
+            for (k = 0; k < n->n_conns; k++)
+                if (n->conns[k].cut_at_ms == 0)
+                    s_catalogue_to(h, n->cc, n->conns[k].rid,
+                                   n->conns[k].rid_len);
+        }
     if (!s_cut_due(h)) {
         /* A connection whose fd libzmq did not tell: the old way (a
          * failed bind is logged and retried, hub_conn_retry). */

@@ -25,23 +25,42 @@ hub_status_write(struct hub *h)
         "\"roster_version\": %llu, \"audit_length\": %llu, "
         "\"accepted\": %llu, \"duplicate\": %llu, \"refused\": %llu, "
         "\"delivered\": %llu, \"expired\": %llu, \"zap_refused\": %llu, "
-        "\"bad_frames\": %llu, \"receipts\": %llu, \"nodes\": {",
+        "\"bad_frames\": %llu, \"receipts\": %llu, \"audit_behind\": %llu, "
+        "\"stalled\": %llu, \"log_suppressed\": %llu, \"requests_dropped\": "
+        "%llu, \"nodes\": {",
         (long)getpid(), (long long)ewh_now(), h->conn.endpoint,
         (unsigned long long)ewh_roster_version(h->ros.roster),
         (unsigned long long)h->chain.len, (unsigned long long)h->n.accepted,
         (unsigned long long)h->n.duplicate, (unsigned long long)h->n.refused,
         (unsigned long long)h->n.delivered, (unsigned long long)h->n.expired,
         (unsigned long long)h->n.zap_refused,
-        (unsigned long long)h->n.bad_frames, (unsigned long long)h->n.receipts);
+        (unsigned long long)h->n.bad_frames, (unsigned long long)h->n.receipts,
+        (unsigned long long)h->n.audit_behind, (unsigned long long)h->n.stalled,
+        (unsigned long long)ewh_log_suppressed(),
+        (unsigned long long)h->n.req_dropped);
     for (i = 0; i < hub_peers_count(h->peers); i++) {
         struct hub_peer *n = hub_peers_at(h->peers, i);
+        uint64_t q[4] = {0};
+        int64_t oldest = 0;
+        /* The queue as the lanes count it, so that `ewhub status` need
+         * not scan the fan-out rows while the hub runs (issue 19). */
+        bool have = hub_store_queued_levels(h->st, n->cc, q, &err) == 0 &&
+                    hub_store_queue_oldest(h->st, n->cc, &oldest, &err) == 0;
         fprintf(f,
                 "%s\"%s\": {\"connected\": %s, \"last_seen\": %lld, "
                 "\"in_flight\": %zu, \"credit\": %u, "
-                "\"connected_since\": %lld}",
+                "\"connected_since\": %lld, \"checkpoint_ahead\": %llu",
                 i ? ", " : "", n->cc, n->connected ? "true" : "false",
                 (long long)n->last_seen, hub_seqset_size(n->inflight),
-                n->credit, (long long)(n->connected ? n->connected_at : 0));
+                n->credit, (long long)(n->connected ? n->connected_at : 0),
+                (unsigned long long)n->ckpt_ahead);
+        if (have)
+            fprintf(f,
+                    ", \"queued\": {\"low\": %llu, \"medium\": %llu, "
+                    "\"high\": %llu}, \"oldest_queued_at\": %lld",
+                    (unsigned long long)q[1], (unsigned long long)q[2],
+                    (unsigned long long)q[3], (long long)oldest);
+        fprintf(f, "}");
     }
     fprintf(f, "}}\n");
     fclose(f);

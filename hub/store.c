@@ -19,6 +19,10 @@ hub_store_open(const char *path, unsigned flags, uint64_t max_pages,
         ewh_err_set(err, EWH_E_NOMEM, "out of memory");
         return NULL;
     }
+    /* Only init creates a store: anywhere else a missing or empty file is
+     * a lost store, refused, never run as a new empty hub. */
+    if (!(flags & HUB_STORE_CREATE) && ewh_db_must_exist(path, err) != 0)
+        goto fail;
     st->db =
         ewh_db_open(path, (flags & HUB_STORE_CREATE) ? EWH_DB_CREATE : 0, err);
     if (st->db == NULL)

@@ -179,6 +179,10 @@ EWH_MUST_CHECK int hub_store_queue_open(hub_store_t *st, struct ewh_err *err);
  * (q[1..3]; q[0] is 0). */
 EWH_MUST_CHECK int hub_store_queued(hub_store_t *st, const char *cc,
                                     uint64_t *n, struct ewh_err *err);
+/* When cc's oldest queued delivery was queued (0: none), from the lanes'
+ * first delivery of each level: no scan (issue 19). */
+EWH_MUST_CHECK int hub_store_queue_oldest(hub_store_t *st, const char *cc,
+                                          int64_t *at, struct ewh_err *err);
 EWH_MUST_CHECK int hub_store_queued_levels(hub_store_t *st, const char *cc,
                                            uint64_t q[4], struct ewh_err *err);
 
@@ -265,6 +269,16 @@ EWH_MUST_CHECK int hub_store_relay_done(hub_store_t *st, const char *cc,
                                         uint64_t seq, bool *changed,
                                         struct ewh_err *err);
 
+/* ---- annual exchange (docs/exchange.md) ---- */
+
+/* Returns seen per origin and reporting year (from the clear header of
+ * TYPE_RETURN envelopes, noted by hub_store_envelope_add): how many, the
+ * last received.  Ordered by year, origin. */
+typedef void (*hub_return_fn)(void *ctx, const char *origin, unsigned year,
+                              uint64_t n, int64_t last_at);
+EWH_MUST_CHECK int hub_store_returns_walk(hub_store_t *st, hub_return_fn fn,
+                                          void *ctx, struct ewh_err *err);
+
 /* ---- retention and key rotation ---- */
 
 /* Bump the roster version (the hub re-signs and pushes the roster: new
@@ -348,12 +362,14 @@ EWH_MUST_CHECK int hub_store_event_walk(hub_store_t *st, int64_t after,
 /* ---- statistics for ewhub status ---- */
 
 /* what: "sent" (by origin), "received" (deliveries done, by recipient),
- * with counts over the last hour and day; "oldest" (level 0): the
- * queue time of cc's oldest undelivered delivery, in hour. */
+ * with counts over the last hour and day; "oldest" (level 0, only when
+ * oldest is true: a scan of the queue): the queue time of cc's oldest
+ * undelivered delivery, in hour. */
 typedef void (*hub_stat_fn)(void *ctx, const char *what, const char *cc,
                             int level, int64_t hour, int64_t day);
-EWH_MUST_CHECK int hub_store_stats(hub_store_t *st, int64_t now, hub_stat_fn fn,
-                                   void *ctx, struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_stats(hub_store_t *st, int64_t now, bool oldest,
+                                   hub_stat_fn fn, void *ctx,
+                                   struct ewh_err *err);
 /* Refusals by error code name: last hour, last day, all retained. */
 typedef void (*hub_refusal_fn)(void *ctx, const char *code, int64_t hour,
                                int64_t day, int64_t all);

@@ -1,6 +1,7 @@
 /* store_events.c — traffic events (metadata only) and the figures of
  * `ewhub status`: reports sent and received, the oldest waiting, the
- * refusals by code, the store's size. */
+ * refusals by code, the store's size, and the annual exchange's returns
+ * ledger (who sent which year's return, from the clear header). */
 #include "storeint.h"
 
 #include <string.h>
@@ -41,6 +42,12 @@ static const char s_st_refused[] =
     "SELECT coalesce(code, '-'), sum(at > ?1 - 3600),"
     " sum(at > ?1 - 86400), count(*) FROM events"
     " WHERE kind = 2 GROUP BY 1 ORDER BY 1";
+static const char s_ret_ins[] =
+    "INSERT OR IGNORE INTO returns(origin, year, id, received_at)"
+    " VALUES(?1, ?2, ?3, ?4)";
+static const char s_ret_walk[] =
+    "SELECT origin, year, count(*), max(received_at) FROM returns"
+    " GROUP BY origin, year ORDER BY year, origin";
 static const char s_st_size[] =
     "SELECT page_count * page_size FROM pragma_page_count(),"
     " pragma_page_size()";
@@ -178,8 +185,8 @@ s_stat(hub_store_t *st, const char *sql, const char *what, int64_t now,
 }
 
 int
-hub_store_stats(hub_store_t *st, int64_t now, hub_stat_fn fn, void *ctx,
-                struct ewh_err *err)
+hub_store_stats(hub_store_t *st, int64_t now, bool oldest, hub_stat_fn fn,
+                void *ctx, struct ewh_err *err)
 {
     sqlite3_stmt *s;
     char cc[EWH_CC_BYTES];
@@ -188,6 +195,8 @@ hub_store_stats(hub_store_t *st, int64_t now, hub_stat_fn fn, void *ctx,
     if (s_stat(st, s_st_sent, "sent", now, fn, ctx, err) != 0 ||
         s_stat(st, s_st_recv, "received", now, fn, ctx, err) != 0)
         return -1;
+    if (!oldest)
+        return 0;
     if ((s = ewh_db_stmt(st->db, s_st_oldest, err)) == NULL)
         return -1;
     while ((rc = ewh_db_step(st->db, s, "oldest queued", err)) == 1) {
@@ -227,4 +236,39 @@ hub_store_size(hub_store_t *st, uint64_t *bytes, struct ewh_err *err)
         return -1;
     *bytes = (uint64_t)n;
     return 0;
+}
+
+/* ---- the annual exchange's returns ledger ---- */
+
+int
+hub_store__return_note(hub_store_t *st, const struct ewh_header *hdr,
+                       int64_t received_at, struct ewh_err *err)
+{
+    sqlite3_stmt *s = ewh_db_stmt(st->db, s_ret_ins, err);
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, hdr->origin, 2, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, (int)hdr->return_year);
+    sqlite3_bind_blob(s, 3, hdr->id, EWH_ID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, received_at);
+    return ewh_db_done(st->db, s, "note return", err);
+}
+
+int
+hub_store_returns_walk(hub_store_t *st, hub_return_fn fn, void *ctx,
+                       struct ewh_err *err)
+{
+    sqlite3_stmt *s = ewh_db_stmt(st->db, s_ret_walk, err);
+    char origin[EWH_CC_BYTES];
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    while ((rc = ewh_db_step(st->db, s, "returns", err)) == 1) {
+        (void)ewh_db_text(s, 0, origin, sizeof(origin));
+        fn(ctx, origin, (unsigned)sqlite3_column_int(s, 1),
+           (uint64_t)sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3));
+    }
+    return rc;
 }

@@ -38,6 +38,8 @@ static const char s_counts[] =
     "SELECT " S_SLOT_CC ", f.level, count(*)" S_WAITING_ROWS " GROUP BY 1, 2";
 static const char s_load[] = "SELECT seq, rcpts, level, waiting FROM fanout"
                              " WHERE waiting != 0 ORDER BY seq";
+static const char s_queued_at[] = "SELECT queued_at FROM fanout"
+                                  " WHERE seq = ?1 / " S_SPAN;
 static const char s_expired[] =
     "SELECT f.seq, f.rcpts, f.waiting, e.id, e.origin"
     " FROM fanout f JOIN envelopes e ON e.rowid = f.seq"
@@ -153,6 +155,43 @@ hub_store_queue_open(hub_store_t *st, struct ewh_err *err)
     return s_lanes_load(st, err);
 }
 
+static int
+s_first_seq(void *arg, uint64_t seq)
+{
+    *(uint64_t *)arg = seq;
+    return 1;
+}
+
+int
+hub_store_queue_oldest(hub_store_t *st, const char *cc, int64_t *at,
+                       struct ewh_err *err)
+{
+    sqlite3_stmt *s;
+    int level, rc;
+
+    *at = 0;
+    if (s_lanes_load(st, err) != 0 ||
+        (s = ewh_db_stmt(st->db, s_queued_at, err)) == NULL)
+        return -1;
+    for (level = EWH_LEVEL_LOW; level <= EWH_LEVEL_HIGH; level++) {
+        uint64_t seq = 0;
+        int64_t q;
+
+        if (hub_lanes_walk(st->lanes, cc, level, s_first_seq, &seq) == 0)
+            continue;
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
+        if ((rc = ewh_db_step(st->db, s, "oldest queued", err)) < 0)
+            return -1;
+        if (rc == 1) {
+            q = sqlite3_column_int64(s, 0);
+            if (*at == 0 || q < *at)
+                *at = q;
+        }
+        sqlite3_reset(s);
+    }
+    return 0;
+}
+
 int
 hub_store_queued_levels(hub_store_t *st, const char *cc, uint64_t q[4],
                         struct ewh_err *err)
@@ -265,6 +304,9 @@ hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
     if (ewh_db_done(st->db, s, "store envelope", err) != 0)
         return -1;
     f.rowid = sqlite3_last_insert_rowid(hub_store__sql(st));
+    if (hdr->type == EWH_TYPE_RETURN &&
+        hub_store__return_note(st, hdr, received_at, err) != 0)
+        return -1;
     EWH_ASSERT(hdr->n_recipients >= 1 && hdr->n_recipients <= HUB_SEQ_SPAN);
     for (f.n = 0; f.n < hdr->n_recipients; f.n++)
         memcpy(&f.rcpts[2 * f.n], hdr->recipients[f.n], 2);

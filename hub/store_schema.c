@@ -84,6 +84,11 @@ static const char s_schema[] =
     " seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind INTEGER NOT NULL,"
     " id BLOB, origin TEXT, recipients TEXT, level INTEGER,"
     " size INTEGER, code TEXT, reason TEXT);"
+    /* Annual exchange (docs/exchange.md): which origin sent a return for
+     * which year, from the clear routing header; metadata only. */
+    "CREATE TABLE IF NOT EXISTS returns("
+    " origin TEXT NOT NULL, year INTEGER NOT NULL, id BLOB NOT NULL,"
+    " received_at INTEGER NOT NULL, PRIMARY KEY(origin, year, id));"
     "CREATE TABLE IF NOT EXISTS checkpoints("
     " length INTEGER PRIMARY KEY, head BLOB NOT NULL, time INTEGER NOT NULL,"
     " cp BLOB NOT NULL);";
@@ -118,18 +123,18 @@ static const char s_upgrade_2_drop[] = "DROP INDEX IF EXISTS queue_next;"
                                        "DROP INDEX IF EXISTS queue_exp;"
                                        "DROP TABLE queue;";
 
-static int64_t
-s_count(hub_store_t *st, const char *sql)
+/* The one integer a counting query answers; -1 (err) when it fails. */
+static int
+s_count(hub_store_t *st, const char *sql, int64_t *n, struct ewh_err *err)
 {
-    sqlite3_stmt *s = NULL;
-    int64_t n = -1;
+    sqlite3_stmt *s = ewh_db_prepare(st->db, sql, err);
+    int rc;
 
-    if (sqlite3_prepare_v2(hub_store__sql(st), sql, -1, &s, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int64(s, 0);
+    if (s == NULL)
+        return -1;
+    rc = ewh_db_int(st->db, s, "count", n, err);
     sqlite3_finalize(s);
-    return n;
+    return rc;
 }
 
 /* Layout 2 to 3 (inside the upgrade's transaction): a fan-out row per
@@ -200,42 +205,53 @@ static int
 s_layout_of(hub_store_t *st, const char *path, int64_t *layout,
             struct ewh_err *err)
 {
-    int64_t had = s_count(st, "SELECT count(*) FROM sqlite_master"
-                              " WHERE type = 'table' AND name = 'queue'");
+    struct ewh_err e2 = {0};
+    int64_t had = 0;
 
-    *layout = s_count(st, "SELECT count(*) FROM sqlite_master"
-                          " WHERE type = 'table' AND name = 'meta'");
-    if (*layout > 0)
-        *layout = s_count(st, "SELECT coalesce((SELECT v FROM meta"
-                              " WHERE k = 'layout'), 0)");
-    if (had < 0 || *layout < 0)
-        return ewh_err_set(err, EWH_E_STORE, "%s: %s", path,
-                           sqlite3_errmsg(hub_store__sql(st)));
+    if (s_count(st,
+                "SELECT count(*) FROM sqlite_master"
+                " WHERE type = 'table' AND name = 'queue'",
+                &had, &e2) != 0 ||
+        s_count(st,
+                "SELECT count(*) FROM sqlite_master"
+                " WHERE type = 'table' AND name = 'meta'",
+                layout, &e2) != 0 ||
+        (*layout > 0 && s_count(st,
+                                "SELECT coalesce((SELECT v FROM meta"
+                                " WHERE k = 'layout'), 0)",
+                                layout, &e2) != 0))
+        return ewh_err_set(err, e2.code, "%s: %s", path, e2.reason);
     if (*layout == 0 && had > 0)
         *layout = 1; /* before meta('layout') */
     return 0;
 }
 
 /* Inside the upgrade's transaction: renumber layout 1's queue rows from
- * their envelope's rowid (layout 2).  *why explains a refusal. */
+ * their envelope's rowid (layout 2).  *why explains a refusal; e2 a
+ * failed count. */
 static int
-s_renumber_1(hub_store_t *st, const char **why, char **msg)
+s_renumber_1(hub_store_t *st, const char **why, char **msg, struct ewh_err *e2)
 {
-    int64_t n1 = s_count(st, "SELECT count(*) FROM queue"), n2;
+    static char buf[128];
+    int64_t n1 = 0, n2 = 0, big = 0;
 
-    if (s_count(st, "SELECT count(*) FROM (SELECT 1 FROM queue GROUP BY id"
-                    " HAVING count(*) > " S_SPAN ")") != 0) {
+    if (s_count(st, "SELECT count(*) FROM queue", &n1, e2) != 0 ||
+        s_count(st,
+                "SELECT count(*) FROM (SELECT 1 FROM queue GROUP BY id"
+                " HAVING count(*) > " S_SPAN ")",
+                &big, e2) != 0)
+        return -1;
+    if (big != 0) {
         *why = "a report has more than " S_SPAN " queue rows";
         return -1;
     }
     if (sqlite3_exec(hub_store__sql(st), s_upgrade_1, NULL, NULL, msg) !=
             SQLITE_OK ||
         sqlite3_exec(hub_store__sql(st), s_upgrade_1_copy, NULL, NULL, msg) !=
-            SQLITE_OK)
+            SQLITE_OK ||
+        s_count(st, "SELECT count(*) FROM queue", &n2, e2) != 0)
         return -1;
-    n2 = s_count(st, "SELECT count(*) FROM queue");
     if (n1 != n2) {
-        static char buf[128];
         snprintf(buf, sizeof(buf), "%lld of %lld queue rows have no envelope",
                  (long long)(n1 - n2), (long long)n1);
         *why = buf;
@@ -257,13 +273,13 @@ s_upgrade(hub_store_t *st, const char *path, int64_t layout,
     struct ewh_err e2 = {0};
     const char *why = NULL;
     char *msg = NULL;
-    int64_t n1, n2 = 0;
+    int64_t n1 = 0, n2 = 0;
     sqlite3 *db = hub_store__sql(st);
 
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
         goto dberr;
     if (sqlite3_exec(db, s_schema, NULL, NULL, &msg) != SQLITE_OK ||
-        (layout == 1 && s_renumber_1(st, &why, &msg) != 0) ||
+        (layout == 1 && s_renumber_1(st, &why, &msg, &e2) != 0) ||
         s_upgrade_2(st, &n2, &why, &e2) != 0)
         goto refuse;
     /* One fan-out row per report (layout 3); the queue becomes a view. */
@@ -271,7 +287,9 @@ s_upgrade(hub_store_t *st, const char *path, int64_t layout,
         sqlite3_exec(db, s_schema, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(db, mark, NULL, NULL, &msg) != SQLITE_OK)
         goto refuse;
-    if ((n1 = s_count(st, "SELECT count(*) FROM queue")) != n2) {
+    if (s_count(st, "SELECT count(*) FROM queue", &n1, &e2) != 0)
+        goto refuse;
+    if (n1 != n2) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return ewh_err_set(err, EWH_E_STORE,
                            "%s: cannot upgrade store layout %lld: %lld of "

@@ -12,6 +12,7 @@
  *   store_relay.c   receipts and the relays owed to origins
  *   store_audit.c   the audit chain and its signed checkpoints
  *   store_events.c  traffic events and the figures of `ewhub status`
+ *                   (the annual exchange's returns ledger among them)
  *
  * Every statement goes through libewhdb (include/ewh/db.h): one cache,
  * one SQLite-error mapping, no error turned into a default or "no rows".
@@ -121,5 +122,9 @@ void hub_store__lanes_commit(hub_store_t *st);
 void hub_store__lanes_rollback(hub_store_t *st);
 /* store_roster.c: bump the roster version (inside a transaction). */
 int hub_store__bump(hub_store_t *st, struct ewh_err *err);
+/* store_events.c: note a TYPE_RETURN envelope in the returns ledger
+ * (inside hub_store_envelope_add's transaction). */
+int hub_store__return_note(hub_store_t *st, const struct ewh_header *hdr,
+                           int64_t received_at, struct ewh_err *err);
 
 #endif

@@ -117,9 +117,10 @@ s_one(void *sock, hub_zap_roster_fn fn, void *ctx, uint64_t *refused,
     }
     key = zmq_msg_data(&f[6]);
     ewh_hex(key, 32, keyhex, sizeof(keyhex));
-    cc = hub_zap_country_of(fn(ctx, false), key);
-    if (cc == NULL)
-        cc = hub_zap_country_of(fn(ctx, true), key);
+    /* The roster as it is now: the store's version is read for every
+     * handshake (the loop's roster check comes up to HUB_ROSTER_CHECK_MS
+     * later), so a country revoked a moment ago is refused at once. */
+    cc = hub_zap_country_of(fn(ctx, true), key);
     if (cc != NULL)
         meta_len = s_meta(meta, HUB_ZAP_KEY_PROP, keyhex);
     else

@@ -21,9 +21,9 @@
 #define HUB_ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define HUB_ZAP_KEY_PROP "X-Curve-Key"
 
-/* Return the current roster; refresh asks to re-read the store first
- * (called when a key is unknown, so that a fresh enrolment is seen at
- * once). */
+/* Return the current roster; refresh asks to re-read the store first if
+ * its version changed (every handshake asks: a fresh enrolment or revoke
+ * is seen at once). */
 typedef const ewh_roster_t *(*hub_zap_roster_fn)(void *ctx, bool refresh);
 
 /* Answer every ZAP request waiting on sock.  *refused is incremented per

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "cap.h"
+#include "catalogue.h"
 #include "trust.h"
 #include "ewh/envelope.h"
 #include "ewh/receipt.h"
@@ -367,6 +368,15 @@ s_build(const struct node_submit_req *a, const struct node_dir *d,
                ewh_err_set(err, EWH_E_TOOBIG, "category longer than %u bytes",
                            EWH_MAX_CATEGORY_BYTES);
     snprintf(r->category, sizeof(r->category), "%s", v);
+    if (a->reason != NULL) {
+        if (strlen(a->reason) > EWH_MAX_LEVEL_REASON_BYTES)
+            return s_field(field, "reason"),
+                   ewh_err_set(err, EWH_E_TOOBIG,
+                               "--reason longer than "
+                               "EWH_MAX_LEVEL_REASON_BYTES %u bytes",
+                               EWH_MAX_LEVEL_REASON_BYTES);
+        snprintf(r->level_reason, sizeof(r->level_reason), "%s", a->reason);
+    }
 
     if (a->title != NULL)
         v = a->title;
@@ -608,6 +618,18 @@ node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
                     "`ewnode peers`)",
                     r.category);
         goto out;
+    }
+    /* The catalogue of concern: its guidance, and a warning when the level
+     * departs from the category's default without a reason. */
+    if (notes != NULL && r.type != EWH_TYPE_CANCEL) {
+        char guide[EWH_MAX_GUIDANCE_BYTES + 2 * EWH_MAX_CATEGORY_BYTES + 512];
+        char *line = guide, *nl;
+        (void)node_catalogue_guide(d, r.category, r.level, r.level_reason,
+                                   guide, sizeof(guide));
+        while ((nl = strchr(line, '\n')) != NULL) {
+            s_note(notes, "%.*s", (int)(nl - line), line);
+            line = nl + 1;
+        }
     }
     if (to == NULL && have_orig) {
         /* An update or cancel goes to whoever got the chain. */

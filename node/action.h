@@ -21,14 +21,16 @@ struct node_submit_req {
     size_t body_len;
     const char *tlp, *expires, *author, *urgency, *certainty;
     const char *updates, *cancels; /* id (or abbreviation) of our report */
+    /* why the level departs from the catalogue's default (sealed) */
+    const char *reason;
 };
 
 /* Validate req, seal the report for its addressees and store it in the
  * outbox in one transaction; id_out gets its hex id.  On refusal nothing
  * is stored, err says why and *field (if not NULL) names the field at
  * fault ("level", "to", "category", "title", "body", "tlp", "expires",
- * "author", "urgency", "certainty", "updates", "cancels") or "" when it is
- * no one field's. */
+ * "author", "urgency", "certainty", "updates", "cancels", "reason") or ""
+ * when it is no one field's. */
 EWH_MUST_CHECK int node_action_submit(struct node_dir *d,
                                       const struct node_submit_req *req,
                                       char id_out[EWH_ID_HEX],
@@ -36,7 +38,8 @@ EWH_MUST_CHECK int node_action_submit(struct node_dir *d,
 
 /* What the person should read besides the id: notes and warnings, one
  * per line, e.g. "warning: --to leaves out BG, who had the earlier
- * report: there it stays live (not cancelled). ..." */
+ * report: there it stays live (not cancelled). ...", and the catalogue of
+ * concern's guidance for the category and level (node/catalogue.h). */
 struct node_action_notes {
     char text[2048];
     size_t len;

@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "ewh/log.h"
+#include "catalogue.h"
 
 /* ---- the turn ---- */
 
@@ -80,10 +81,20 @@ s_on_frame(struct node_agent *a, const uint8_t *buf, size_t len)
     case EWH__FRAME__MSG_NOTICE:
         node_outbox_on_notice(a, f->notice);
         break;
+    case EWH__FRAME__MSG_CATALOGUE:
+        node_catalogue_receive(a->d, f->catalogue);
+        break;
     case EWH__FRAME__MSG_ERROR:
-        ewh_log_warnx("agent: hub error %s: %s",
-                      ewh_errcode_name((enum ewh_errcode)f->error->code),
-                      f->error->reason);
+        if (f->error->code == EWH_E_STORE)
+            /* The hub's store failed or lost data (its audit chain behind
+             * our checkpoint): the operator must act. */
+            ewh_log_errx("agent: hub error %s: %s",
+                         ewh_errcode_name((enum ewh_errcode)f->error->code),
+                         f->error->reason);
+        else
+            ewh_log_warnx("agent: hub error %s: %s",
+                          ewh_errcode_name((enum ewh_errcode)f->error->code),
+                          f->error->reason);
         if (f->error->code == EWH_E_REVOKED)
             node_linkstate_set(a->d, &a->link.ls, NODE_LS_REFUSED,
                                f->error->reason);
@@ -245,6 +256,7 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
         node_rekey_reseal_if_due(&a);
         s_poll_store(&a);
         node_link_tick(&a);
+        ewh_log_flush_suppressed();
         node_outbox_pump(&a);
         node_receipts_pump(&a);
         node_link_try_keys(&a);

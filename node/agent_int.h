@@ -48,7 +48,12 @@
 #define NODE_ALT_MS         1500  /* down this long: try announced keys */
 #define NODE_ALT_FAILED_MS  300   /* ... after a failed handshake */
 #define NODE_REOPEN_MS      1000  /* a failed socket re-open: retry */
-#define NODE_FAST_POLL_MS   20    /* Hello or submits waiting to go */
+/* After a handshake refused (ZAP) or failed, libzmq ends the session and
+ * never reconnects: the agent opens the socket again, with a backoff
+ * doubling from ..._MIN to ..._MAX (EWH_NODE_REFUSED_REOPEN_*_MS). */
+#define NODE_REFUSED_MIN_MS ((int64_t)EWH_NODE_REFUSED_REOPEN_MIN_MS)
+#define NODE_REFUSED_MAX_MS ((int64_t)EWH_NODE_REFUSED_REOPEN_MAX_MS)
+#define NODE_FAST_POLL_MS   20 /* Hello or submits waiting to go */
 
 /* ---- state, by owner ---- */
 
@@ -78,6 +83,9 @@ struct node_link {
     bool warned, tcp_seen, probed;
     int probe_fd; /* our own TCP connect to the hub (probe.h), or -1 */
     char probe_why[128];
+    /* A handshake failed on this socket; libzmq will not try again. */
+    bool hs_failed;
+    int64_t refused_at, refused_backoff; /* the last re-open after one */
 };
 
 struct node_flight {
@@ -99,6 +107,7 @@ struct node_outq {
      * same one, verified once. */
     uint8_t *cp_raw;
     size_t cp_len;
+    uint64_t hub_faults; /* notices that contradict our signed fields */
 };
 
 /* A report stored this turn whose delivered receipt is not signed yet. */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
@@ -24,6 +25,10 @@
 #include "ewh/limits.h"
 #include "ewh/log.h"
 #include "ewh/util.h"
+
+/* A request over the hub's budget is asked again after a second, at
+ * most this many times in a row. */
+#define S_RATE_TRIES 30
 
 #define S_TIMEOUT_MS 10000 /* per proof page */
 
@@ -105,8 +110,10 @@ s_ask(void *sock, uint64_t from, ewh_frame_t **out, struct ewh_err *err)
         if ((*out)->msg_case == EWH__FRAME__MSG_AUDIT_PROOF)
             return 0;
         if ((*out)->msg_case == EWH__FRAME__MSG_ERROR) {
-            ewh_err_set(err, EWH_E_INVALID, "hub: %s",
-                        (*out)->error->reason ? (*out)->error->reason : "");
+            enum ewh_errcode code = (enum ewh_errcode)(*out)->error->code;
+            ewh_err_set(
+                err, ewh_errcode_is_retryable(code) ? code : EWH_E_INVALID,
+                "hub: %s", (*out)->error->reason ? (*out)->error->reason : "");
             ewh_frame_destroy(out);
             return -1;
         }
@@ -146,6 +153,7 @@ node_cmd_audit(int argc, char **argv)
     struct s_list held = {0};
     struct ewh_checkpoint cp = {0};
     ewh_frame_t *f = NULL;
+    int tries = 0;
     void *ctx = NULL, *sock = NULL;
     const char *dir = NULL;
     uint8_t head[EWH_HASH_BYTES] = {0};
@@ -201,7 +209,15 @@ node_cmd_audit(int argc, char **argv)
         size_t rlen;
 
         ewh_frame_destroy(&f);
-        if (s_ask(sock, len, &f, &err) != 0) {
+        if (s_ask(sock, len, &f, &err) != 0 && err.code == EWH_E_RATE &&
+            tries++ < S_RATE_TRIES) {
+            /* The hub's budget of audit requests (EWH_HUB_AUDIT_PER_S):
+             * wait for it and ask again. */
+            sleep(1);
+            continue;
+        }
+        tries = 0;
+        if (f == NULL) {
             node_cmd_fail("audit", &err);
             goto out;
         }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cap.h"
+#include "catalogue.h"
 #include "cmd.h"
 #include "render.h"
 
@@ -21,6 +22,9 @@ node_cmd_show(int argc, char **argv)
     struct node_msg m;
     struct ewh_err err = {0};
     char id[EWH_ID_HEX], *xml = NULL;
+    char why[EWH_MAX_LEVEL_REASON_BYTES + 1];
+    struct ewh_err werr = {0};
+    bool have_why;
     size_t len = 0;
     int ch, rc = 1;
 
@@ -52,17 +56,31 @@ node_cmd_show(int argc, char **argv)
     if (node_store_id_resolve(d.store, argv[optind], id, &err) != 0 ||
         node_store_msg_get(d.store, id, &m, &err) != 0)
         goto fail;
+    /* The catalogue's level reason is sealed in the envelope only. */
+    have_why =
+        node_catalogue_level_reason(&d, id, why, sizeof(why), &werr) == 0;
     if (strcmp(fmt, "json") == 0) {
-        if (node_render_json_line(stdout, &m, true) != 0) {
+        json_t *o = node_render_json(&m, true);
+        if (o != NULL && have_why && why[0] != '\0')
+            json_object_set_new(o, "level_reason", json_string(why));
+        if (o == NULL || json_dumpf(o, stdout, JSON_COMPACT) != 0 ||
+            putchar('\n') == EOF) {
+            json_decref(o);
             ewh_err_set(&err, EWH_E_IO, "cannot write JSON");
             goto fail;
         }
+        json_decref(o);
     } else if (strcmp(fmt, "cap") == 0) {
         if (node_cap_write(&m, d.store, &xml, &len, &err) != 0)
             goto fail;
         fwrite(xml, 1, len, stdout);
-    } else
+    } else {
         node_render_text(stdout, &m);
+        if (!have_why)
+            printf("level reason: (not shown: %s)\n", werr.reason);
+        else if (why[0] != '\0')
+            printf("level reason: %s\n", why);
+    }
     rc = fflush(stdout) == 0 ? 0 : 1;
     goto out;
 fail:

@@ -13,7 +13,7 @@
 struct s_args {
     const char *dir, *level, *to, *category, *title, *body, *body_file;
     const char *tlp, *expires, *author, *urgency, *certainty;
-    const char *updates, *cancels;
+    const char *updates, *cancels, *reason;
 };
 
 static int
@@ -34,12 +34,13 @@ s_parse(int argc, char **argv, struct s_args *a)
         {"certainty", required_argument, NULL, 'C'},
         {"updates", required_argument, NULL, 'u'},
         {"cancels", required_argument, NULL, 'x'},
+        {"reason", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
 
     memset(a, 0, sizeof(*a));
-    while ((c = getopt_long(argc, argv, "d:l:t:c:T:b:B:p:e:a:U:C:u:x:h", opts,
+    while ((c = getopt_long(argc, argv, "d:l:t:c:T:b:B:p:e:a:U:C:u:x:R:h", opts,
                             NULL)) != -1) {
         switch (c) {
         case 'd':
@@ -83,6 +84,9 @@ s_parse(int argc, char **argv, struct s_args *a)
             break;
         case 'x':
             a->cancels = optarg;
+            break;
+        case 'R':
+            a->reason = optarg;
             break;
         case 'h':
             return 1;
@@ -151,6 +155,7 @@ node_cmd_submit(int argc, char **argv)
     q.certainty = a.certainty;
     q.updates = a.updates;
     q.cancels = a.cancels;
+    q.reason = a.reason;
     memset(&notes, 0, sizeof(notes));
     rc = node_action_submit_noted(&d, &q, id, NULL, &notes, &err);
     if (notes.len > 0) {

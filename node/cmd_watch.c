@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "exchange.h"
 #include "linkstate.h"
 #include "trust.h"
 #include "render.h"
@@ -377,6 +378,9 @@ node_cmd_watch(int argc, char **argv)
         return node_cmd_usage("watch", "unexpected argument");
     if (node_cmd_open_dir(&d, dir, false, "watch") != 0)
         return 1;
+    /* The annual exchange's reminder (exchange.h), on stderr so that
+     * --json output stays one report a line. */
+    (void)node_exchange_remind(&d, ewh_now(), stderr);
     w.timeout_s = tmo > 0 ? (unsigned)tmo : d.cfg.hook_timeout_s;
     w.store = d.store;
     w.color = !w.json && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;

@@ -17,6 +17,9 @@ node_config_defaults(struct node_config *cfg)
     cfg->reconnect_max_ms = NODE_DEFAULT_RECONNECT_MAX_MS;
     cfg->heartbeat_ms = NODE_DEFAULT_HEARTBEAT_MS;
     cfg->hook_timeout_s = NODE_DEFAULT_HOOK_TIMEOUT;
+    snprintf(cfg->exchange_due, sizeof(cfg->exchange_due), "%s",
+             NODE_DEFAULT_EXCHANGE_DUE);
+    cfg->exchange_remind_days = NODE_DEFAULT_REMIND_DAYS;
 }
 
 static int
@@ -77,6 +80,19 @@ s_config_kv(void *ctx, const char *section, const char *name, const char *value,
         if (ewh_config_uint(name, value, 1, 3600, &v, err) != 0)
             return -1;
         cfg->hook_timeout_s = (uint32_t)v;
+    } else if (strcmp(name, "exchange_due") == 0) {
+        /* MM-DD */
+        int mo = 0, dd = 0, nn = 0;
+        if (strlen(value) != 5 ||
+            sscanf(value, "%2d-%2d%n", &mo, &dd, &nn) != 2 || nn != 5 ||
+            mo < 1 || mo > 12 || dd < 1 || dd > 31)
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "exchange_due: expected MM-DD (e.g. 12-15)");
+        snprintf(cfg->exchange_due, sizeof(cfg->exchange_due), "%s", value);
+    } else if (strcmp(name, "exchange_remind_days") == 0) {
+        if (ewh_config_uint(name, value, 0, 366, &v, err) != 0)
+            return -1;
+        cfg->exchange_remind_days = (uint32_t)v;
     } else
         return ewh_err_set(err, EWH_E_INVALID, "unknown setting '%.32s'", name);
     return 0;
@@ -124,6 +140,10 @@ node_config_write(const char *path, const struct node_config *cfg,
         "heartbeat_ms = %u\n"
         "# Seconds a `watch --exec` hook may run before it is killed.\n"
         "hook_timeout = %u\n"
+        "# Annual exchange on security forces (docs/exchange.md): the due\n"
+        "# date (MM-DD) and how many days before it to remind.\n"
+        "# exchange_due = 12-15\n"
+        "# exchange_remind_days = 30\n"
         "# Default author name for submitted reports (optional).\n"
         "%sauthor = %s\n"
         "# Peers whose keys are unverified (docs/trust.md): refuse to seal\n"

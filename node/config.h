@@ -17,6 +17,8 @@
 #define NODE_DEFAULT_RECONNECT_MS     100 /* first reconnect interval */
 #define NODE_DEFAULT_RECONNECT_MAX_MS 5000
 #define NODE_DEFAULT_HEARTBEAT_MS     2000
+#define NODE_DEFAULT_EXCHANGE_DUE     "12-15" /* Vienna Document: 15 Dec */
+#define NODE_DEFAULT_REMIND_DAYS      30
 
 struct node_config {
     char country[EWH_CC_BYTES];
@@ -28,6 +30,9 @@ struct node_config {
     uint32_t hook_timeout_s;
     char author[EWH_MAX_AUTHOR_BYTES + 1];
     bool unverified_warn; /* unverified = warn (default refuse) */
+    /* annual exchange (docs/exchange.md): due date MM-DD, reminder days */
+    char exchange_due[6];
+    uint32_t exchange_remind_days;
 };
 
 /* The defaults of every key (country and hub empty). */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ewh/db.h"
 #include "ewh/keyfile.h"
 
 const char *
@@ -161,11 +162,14 @@ node_dir_open(struct node_dir *d, const char *path, bool with_secret,
                                d->cfg.country);
         }
     }
-    if (node_dir_store_create(d->path, err) != 0) {
+    node_dir_file(d, "store.db", f, sizeof(f));
+    /* `ewnode init` made the store: missing or empty now, it was lost
+     * (checked before anything could create it). */
+    if (ewh_db_must_exist(f, err) != 0 ||
+        node_dir_store_create(d->path, err) != 0) {
         node_dir_close(d);
         return -1;
     }
-    node_dir_file(d, "store.db", f, sizeof(f));
     if ((d->store = node_store_open(f, true, err)) == NULL) {
         node_dir_close(d);
         return -1;

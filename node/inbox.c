@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ewh/log.h"
+#include "ewh/secforces.h"
 
 /* Is the report addressed to every other country the roster names? */
 static bool
@@ -30,6 +31,31 @@ s_to_all(const ewh_roster_t *ro, const struct ewh_header *h)
             return false;
     }
     return n > 0 && n == h->n_recipients;
+}
+
+/* A return says its year twice: in the clear header (what the hub's
+ * ledger and `ewhub status` count) and in the sealed JSON (what people
+ * read and compare).  A return whose two years differ is the sender's
+ * fault and is refused (docs/exchange.md). */
+static int
+s_check_return(const struct ewh_report *r, const struct ewh_header *h,
+               struct ewh_err *err)
+{
+    unsigned year;
+
+    if (h->type != EWH_TYPE_RETURN)
+        return 0;
+    if (ewh_sf_year(r->body, r->body_len, &year, err) != 0)
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "return for %u without a valid year inside",
+                           h->return_year);
+    /* The reason is logged: it names the clear year only. */
+    if (year != h->return_year)
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "return year %u in the routing header differs "
+                           "from the sealed return's",
+                           h->return_year);
+    return 0;
 }
 
 /* Open a delivery: our keys (and those before our own re-key), with the
@@ -194,7 +220,8 @@ node_inbox_on_deliver(struct node_agent *a, const Ewh__Deliver *dv)
     if (s_open_env(a, dv->envelope.data, dv->envelope.len, &r, &h, &hist,
                    &err) != 0 ||
         (strcmp(h.origin, a->me) == 0 &&
-         ewh_err_set(&err, EWH_E_ORIGIN, "report from this node") != 0))
+         ewh_err_set(&err, EWH_E_ORIGIN, "report from this node") != 0) ||
+        s_check_return(&r, &h, &err) != 0)
         s_refuse(a, dv, err.reason);
     else
         s_store(a, dv, &r, &h, hist);

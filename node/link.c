@@ -240,6 +240,8 @@ s_on_event(struct node_agent *a, uint16_t ev)
         l->tcp_seen = false;
         l->connected = true;
         l->ready = false;
+        l->hs_failed = false;
+        l->refused_backoff = 0;
         node_outbox_reset(a);
         node_receipts_reset(a);
         s_hello(a);
@@ -266,6 +268,7 @@ s_on_event(struct node_agent *a, uint16_t ev)
                                "the hub refused this node's key in the "
                                "handshake (revoked, or not enrolled)");
         l->alt_now = true;
+        l->hs_failed = true;
         break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
@@ -277,6 +280,7 @@ s_on_event(struct node_agent *a, uint16_t ev)
                                "the CURVE handshake with the hub fails "
                                "(wrong hub key in hub.pub?)");
         l->alt_now = true;
+        l->hs_failed = true;
         break;
     default:
         break;
@@ -325,6 +329,7 @@ s_sock_close(struct node_agent *a)
     }
     l->connected = false;
     l->ready = false;
+    l->hs_failed = false;
     node_outbox_reset(a);
 }
 
@@ -553,6 +558,30 @@ s_next_try(struct node_agent *a)
     }
 }
 
+/* libzmq ends a session whose handshake failed (a ZAP refusal: not
+ * enrolled yet, or revoked) and never reconnects it: open the socket again,
+ * on a backoff, so that a country enrolled (again) later is admitted
+ * without a restart. */
+static void
+s_reopen_refused(struct node_agent *a, int64_t now)
+{
+    struct node_link *l = &a->link;
+
+    if (!l->hs_failed || l->sock == NULL)
+        return;
+    if (l->refused_backoff > 0 && now - l->refused_at < l->refused_backoff)
+        return;
+    l->refused_backoff = l->refused_backoff == 0 ? NODE_REFUSED_MIN_MS
+                         : l->refused_backoff * 2 > NODE_REFUSED_MAX_MS
+                             ? NODE_REFUSED_MAX_MS
+                             : l->refused_backoff * 2;
+    l->refused_at = now;
+    ewh_log_info("agent: handshake refused: opening the connection again "
+                 "(next in %lld ms)",
+                 (long long)l->refused_backoff);
+    node_link_reopen(a);
+}
+
 /* A new node key is refused until the hub enrols it; a hub key works only
  * if the pinned hub key announced it. */
 void
@@ -573,8 +602,10 @@ node_link_try_keys(struct node_agent *a)
     l->alt_now = false;
     l->down_since = now;
     node_rekey_find_pending(a);
-    if (a->key.next == NULL && !a->d->has_hub_next && l->try_idx == 0)
+    if (a->key.next == NULL && !a->d->has_hub_next && l->try_idx == 0) {
+        s_reopen_refused(a, now);
         return;
+    }
     s_next_try(a);
     node_link_reopen(a);
 }

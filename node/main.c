@@ -43,7 +43,7 @@ static const struct s_cmd s_cmds[] = {
      "            --title TEXT (--body TEXT | --body-file FILE|-)\n"
      "            [--tlp red|amber|green|clear] [--expires 90m|12h|3d]\n"
      "            [--author NAME] [--urgency U] [--certainty C]\n"
-     "            [--updates ID | --cancels ID]",
+     "            [--updates ID | --cancels ID] [--reason TEXT]",
      "  --title      at most 200 bytes of UTF-8 "
      "(200 Latin letters, about 100\n"
      "               Cyrillic or Greek letters); not empty or only spaces\n"
@@ -69,7 +69,11 @@ static const struct s_cmd s_cmds[] = {
      "updated.\n"
      "  ID           the full id or any unique abbreviation of it (at least "
      "4\n"
-     "               hex digits, from its start or its end)\n"},
+     "               hex digits, from its start or its end)\n"
+     "  --reason TEXT why the level departs from the catalogue of concern's\n"
+     "               default for the category (sealed); the guidance for\n"
+     "               the category and level is shown, with a warning when\n"
+     "               the level departs from it without a reason\n"},
     {"inbox", node_cmd_inbox,
      "list received reports, newest first\n"
      "            [--level L[,L]] [--from CC] [--unacked] [--json]\n"
@@ -119,6 +123,15 @@ static const struct s_cmd s_cmds[] = {
     {"audit", node_cmd_audit,
      "check that the audit checkpoints this node holds are a prefix of\n"
      "            the hub's chain (reports any rewrite)",
+     NULL},
+    {"catalogue", node_cmd_catalogue,
+     "the catalogue of concern: what high, medium and low mean per\n"
+     "            category   [--json] [AREA]",
+     NULL},
+    {"exchange", node_cmd_exchange,
+     "the annual exchange on security forces (docs/exchange.md)\n"
+     "            template|import|validate|submit|list|show|compare|table|"
+     "export",
      NULL},
     {"desk", node_cmd_desk,
      "serve the web console for analysts and liaison officers\n"

@@ -151,6 +151,25 @@ node_outbox_pump(struct node_agent *a)
 
 /* ---- SubmitAck ---- */
 
+/* A checkpoint shorter than the longest we hold: the hub's audit chain
+ * went back, so it lost reports it had acknowledged (a damaged store, a
+ * restore).  The hub says so too when our Hello names the longer one. */
+static void
+s_check_chain(struct node_agent *a, const struct ewh_checkpoint *cp)
+{
+    struct ewh_err err = {0};
+    uint64_t held = 0;
+
+    if (node_store_checkpoint_length(a->d->store, &held, &err) != 0 ||
+        cp->length >= held)
+        return;
+    ewh_log_errx("agent: AUDIT: the hub's chain is at length %llu, behind "
+                 "its own checkpoint at %llu that this node holds: the hub "
+                 "lost acknowledged reports (ewnode audit; resubmit from "
+                 "ewnode outbox what was sent after that)",
+                 (unsigned long long)cp->length, (unsigned long long)held);
+}
+
 /* The audit checkpoint an ack carries: verified against the pinned hub
  * key and stored once (a batch's acks all carry the same one). */
 static void
@@ -175,11 +194,14 @@ s_keep_checkpoint(struct node_agent *a, const Ewh__Checkpoint *c,
         free(raw); /* verified and stored with an earlier ack */
         return;
     }
-    if (ewh_checkpoint_verify(raw, len, a->d->hub.sign, &cp, &err) != 0)
+    if (ewh_checkpoint_verify(raw, len, a->d->hub.sign, &cp, &err) != 0) {
         ewh_log_warnx("agent: bad audit checkpoint with id=%s: %s", id,
                       err.reason);
-    else if (node_store_checkpoint_put(a->d->store, cp.length, cp.head, cp.time,
-                                       raw, len, &err) != 0)
+        goto out;
+    }
+    s_check_chain(a, &cp);
+    if (node_store_checkpoint_put(a->d->store, cp.length, cp.head, cp.time, raw,
+                                  len, &err) != 0)
         ewh_log_warnx("agent: checkpoint: %s", err.reason);
     else {
         free(q->cp_raw);
@@ -187,6 +209,7 @@ s_keep_checkpoint(struct node_agent *a, const Ewh__Checkpoint *c,
         q->cp_len = len;
         raw = NULL;
     }
+out:
     free(raw);
 }
 
@@ -265,6 +288,43 @@ fail:
 
 /* ---- Notice: one addressee expired or refused ---- */
 
+/* A Notice{EXPIRED} checked against our own signed expires_at: a report
+ * that never expires, or not yet (beyond the clock skew), did not expire;
+ * the hub dropped it or lies.  1: forged (said at error, counted, noted
+ * beside the addressee), 0: plausible, -1: the store failed. */
+static int
+s_expiry_forged(struct node_agent *a, const char *id, const char *cc)
+{
+    struct ewh_err err = {0};
+    char why[EWH_MAX_REASON_BYTES];
+    int64_t exp = 0, now = ewh_now();
+
+    if (node_store_expires_at(a->d->store, id, &exp, &err) != 0) {
+        if (err.code == EWH_E_NOTFOUND)
+            return 0; /* not ours: the update finds no row either */
+        ewh_log_errx("agent: notice id=%s: %s", id, err.reason);
+        return -1;
+    }
+    if (exp != 0 && exp <= now + EWH_MAX_CLOCK_SKEW_S)
+        return 0;
+    a->out.hub_faults++;
+    if (exp == 0)
+        snprintf(why, sizeof(why),
+                 "hub fault: said expired, but the report never expires");
+    else
+        snprintf(why, sizeof(why),
+                 "hub fault: said expired, but the report expires in %llds",
+                 (long long)(exp - now));
+    ewh_log_errx("agent: HUB FAULT: notice id=%s country=%s: %s (refused; "
+                 "%llu hub faults since start)",
+                 id, cc, why, (unsigned long long)a->out.hub_faults);
+    if (node_store_rcpt_note(a->d->store, id, cc, why, &err) != 0) {
+        ewh_log_errx("agent: notice id=%s: %s", id, err.reason);
+        return -1;
+    }
+    return 1;
+}
+
 void
 node_outbox_on_notice(struct node_agent *a, const Ewh__Notice *n)
 {
@@ -277,14 +337,25 @@ node_outbox_on_notice(struct node_agent *a, const Ewh__Notice *n)
                               : NODE_R_REFUSED;
 
     ewh_hex(n->id.data, EWH_ID_BYTES, id, sizeof(id));
-    ewh_log_warnx("agent: notice id=%s country=%s %s: %s", id, n->country,
-                  node_rstate_name(st), n->reason);
-    if (node_agent_begin(a, &err) != 0 ||
-        node_store_rcpt_update(a->d->store, id, n->country, st,
-                               n->reason[0] ? n->reason : node_rstate_name(st),
-                               n->at > 0 ? n->at : ewh_now(), &err) != 0) {
+    if (node_agent_begin(a, &err) != 0) {
         ewh_log_errx("agent: notice id=%s: %s", id, err.reason);
         return;
+    }
+    switch (st == NODE_R_EXPIRED ? s_expiry_forged(a, id, n->country) : 0) {
+    case -1:
+        return; /* the store failed: the hub sends the notice again */
+    case 1:
+        break; /* a hub fault, noted: acknowledged, never taken */
+    default:
+        ewh_log_warnx("agent: notice id=%s country=%s %s: %s", id, n->country,
+                      node_rstate_name(st), n->reason);
+        if (node_store_rcpt_update(a->d->store, id, n->country, st,
+                                   n->reason[0] ? n->reason
+                                                : node_rstate_name(st),
+                                   n->at > 0 ? n->at : ewh_now(), &err) != 0) {
+            ewh_log_errx("agent: notice id=%s: %s", id, err.reason);
+            return;
+        }
     }
     k.seq = n->seq;
     f.msg_case = EWH__FRAME__MSG_NOTICE_ACK;

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "ewh/limits.h"
+
 static json_t *
 s_time(int64_t t)
 {
@@ -61,6 +63,8 @@ node_render_json(const struct node_msg *m, bool with_body)
     json_object_set_new(o, "urgency", json_string(m->urgency));
     json_object_set_new(o, "certainty", json_string(m->certainty));
     json_object_set_new(o, "created_at", s_time(m->created_at));
+    if (!m->outgoing)
+        json_object_set_new(o, "late", json_boolean(node_render_is_late(m)));
     json_object_set_new(o, "expires_at", s_time(m->expires_at));
     a = json_array();
     for (i = 0; i < m->n_recipients; i++)
@@ -144,6 +148,13 @@ node_render_json_line(FILE *f, const struct node_msg *m, bool with_body)
     }
     json_decref(o);
     return rc;
+}
+
+bool
+node_render_is_late(const struct node_msg *m)
+{
+    return !m->outgoing &&
+           m->received_at - m->created_at > EWH_MAX_CLOCK_SKEW_S;
 }
 
 static void
@@ -268,9 +279,15 @@ node_render_line(FILE *f, const struct node_msg *m, bool color)
 
     snprintf(from, sizeof(from), "%s%s", m->origin,
              m->unverified ? "?UNVERIFIED" : "");
+    /* A received report shows when it arrived; one created long before
+     * (a sender's clock behind, or a long outage) says so. */
     fprintf(f, "%s %s %s %-7s %-6s [%s] %s", mark, m->id,
-            node_render_time(m->created_at, t, sizeof(t)), from,
-            ewh_type_name(m->type), m->category, m->title);
+            node_render_time(m->outgoing ? m->created_at : m->received_at, t,
+                             sizeof(t)),
+            from, ewh_type_name(m->type), m->category, m->title);
+    if (node_render_is_late(m))
+        fprintf(f, " (created %s)",
+                node_render_time(m->created_at, t, sizeof(t)));
     /* what a cancel or update replaces, so the line reads on its own */
     if (m->n_refs > 0) {
         fprintf(f, " (%s %s",
@@ -306,7 +323,10 @@ node_render_outbox_line(FILE *f, const struct node_msg *m)
         fputc(')', f);
     for (i = 0; i < m->n_rcpt; i++) {
         fprintf(f, " %s=%s", m->rcpt[i].cc, node_rstate_name(m->rcpt[i].state));
-        if (m->rcpt[i].reason[0] && m->rcpt[i].state >= NODE_R_EXPIRED)
+        /* Final states say why; an accepted one only carries a note of
+         * a hub fault (a forged expiry, outbox.c). */
+        if (m->rcpt[i].reason[0] && (m->rcpt[i].state >= NODE_R_EXPIRED ||
+                                     m->rcpt[i].state == NODE_R_ACCEPTED))
             fprintf(f, "(%s)", m->rcpt[i].reason);
     }
     fputc('\n', f);

@@ -43,6 +43,10 @@ void node_render_text(FILE *f, const struct node_msg *m);
  * bold red when color is true. */
 void node_render_line(FILE *f, const struct node_msg *m, bool color);
 
+/* A received report created more than EWH_MAX_CLOCK_SKEW_S before it
+ * arrived (its sender's clock behind, or a long outage). */
+bool node_render_is_late(const struct node_msg *m);
+
 /* One line per sent report with each addressee's state. */
 void node_render_outbox_line(FILE *f, const struct node_msg *m);
 

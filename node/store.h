@@ -150,6 +150,17 @@ EWH_MUST_CHECK int node_store_envelope_get(node_store_t *s, const char *id,
                                            uint8_t **env, size_t *len,
                                            struct ewh_err *err);
 
+/* The expires_at (0: never) of the report id, signed by its origin. */
+EWH_MUST_CHECK int node_store_expires_at(node_store_t *s, const char *id,
+                                         int64_t *out, struct ewh_err *err);
+
+/* Set the reason shown for addressee cc of our report id, its state
+ * unchanged (a hub fault noted beside it): queued or accepted only (a
+ * delivered one shows its receipt). */
+EWH_MUST_CHECK int node_store_rcpt_note(node_store_t *s, const char *id,
+                                        const char *cc, const char *reason,
+                                        struct ewh_err *err);
+
 /* created_at of a stored report (for CAP references); EWH_E_NOTFOUND if
  * it is not stored here. */
 EWH_MUST_CHECK int node_store_created_at(node_store_t *s, const char *id,

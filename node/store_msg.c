@@ -341,6 +341,24 @@ node_store_created_at(node_store_t *s, const char *id, int64_t *out,
     return 0;
 }
 
+int
+node_store_expires_at(node_store_t *s, const char *id, int64_t *out,
+                      struct ewh_err *err)
+{
+    sqlite3_stmt *st =
+        ewh_db_stmt(s->db, "SELECT expires_at FROM msg WHERE id = ?", err);
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (ewh_db_int(s->db, st, "read expires_at", out, err) != 0) {
+        if (err != NULL && err->code == EWH_E_NOTFOUND)
+            ewh_err_set(err, EWH_E_NOTFOUND, "no report %s", id);
+        return -1;
+    }
+    return 0;
+}
+
 /* Split a search into LIKE patterns "%word%", with %, _ and \ escaped. */
 static int
 s_search_words(const char *q, char (*out)[EWH_MAX_TITLE_BYTES + 3], size_t *n,
@@ -414,7 +432,11 @@ node_store_msg_list(node_store_t *s, const struct node_filter *f,
              f->level_newest   ? "level DESC, seq DESC"
              : f->level_first  ? "level DESC, seq ASC"
              : f->oldest_first ? "seq ASC"
-                               : "created_at DESC, seq DESC");
+                               /* newest first by arrival (seq), never by
+                                * the sender's clock: a report from a
+                                * clock days behind is listed (and
+                                * alerted) when it arrives */
+                               : "seq DESC");
     if ((st = ewh_db_stmt(s->db, sql, err)) == NULL)
         return -1;
     sqlite3_bind_text(st, 8, f->category, -1, SQLITE_STATIC);

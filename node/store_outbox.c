@@ -154,6 +154,23 @@ node_store_rcpt_update(node_store_t *s, const char *id, const char *cc,
 }
 
 int
+node_store_rcpt_note(node_store_t *s, const char *id, const char *cc,
+                     const char *reason, struct ewh_err *err)
+{
+    sqlite3_stmt *st = ewh_db_stmt(s->db,
+                                   "UPDATE rcpt SET reason = ?1 WHERE id = ?2 "
+                                   "AND country = ?3 AND state < 2",
+                                   err);
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, cc, -1, SQLITE_STATIC);
+    return ewh_db_done(s->db, st, "note a hub fault", err);
+}
+
+int
 node_store_outbox_set_envelope(node_store_t *s, const char *id,
                                const uint8_t *env, size_t len,
                                struct ewh_err *err)

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct s_slot {
     const char *key; /* the caller's sql pointer */
@@ -17,6 +18,30 @@ struct ewh_db {
     struct s_slot *slot;
     size_t cap, n; /* cap a power of two; n < cap / 2 */
 };
+
+int
+ewh_db_must_exist(const char *path, struct ewh_err *err)
+{
+    struct stat sb, wb;
+    char wal[1100];
+
+    if (stat(path, &sb) != 0)
+        return ewh_err_set(err, EWH_E_STORE,
+                           "%s: missing in an initialised directory (never "
+                           "taken for a new store): restore the last backup, "
+                           "see docs/operations.md \"Backup and restore\"",
+                           path);
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    if (S_ISREG(sb.st_mode) && sb.st_size == 0 &&
+        (stat(wal, &wb) != 0 || wb.st_size == 0))
+        return ewh_err_set(
+            err, EWH_E_STORE,
+            "%s: empty (0 bytes) in an initialised directory "
+            "(never taken for a new store): restore the last "
+            "backup, see docs/operations.md \"Backup and restore\"",
+            path);
+    return 0;
+}
 
 ewh_db_t *
 ewh_db_open(const char *path, unsigned flags, struct ewh_err *err)

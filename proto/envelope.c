@@ -114,7 +114,7 @@ s_check_str(const char *what, const char *s, size_t min, size_t max,
 int
 ewh_report_check(const struct ewh_report *r, struct ewh_err *err)
 {
-    if (r->type < EWH_TYPE_ALERT || r->type > EWH_TYPE_CANCEL)
+    if (r->type < EWH_TYPE_ALERT || r->type > EWH_TYPE_RETURN)
         return ewh_err_set(err, EWH_E_INVALID, "bad report type %d",
                            (int)r->type);
     if (r->level < EWH_LEVEL_LOW || r->level > EWH_LEVEL_HIGH)
@@ -130,10 +130,27 @@ ewh_report_check(const struct ewh_report *r, struct ewh_err *err)
     if (r->type == EWH_TYPE_ALERT && r->n_refs != 0)
         return ewh_err_set(err, EWH_E_INVALID,
                            "an alert cannot reference other reports");
-    if (r->type != EWH_TYPE_ALERT && r->n_refs == 0)
+    if ((r->type == EWH_TYPE_UPDATE || r->type == EWH_TYPE_CANCEL) &&
+        r->n_refs == 0)
         return ewh_err_set(err, EWH_E_INVALID,
                            "an %s must reference the report it replaces",
                            ewh_type_name(r->type));
+    /* A return names its year; a later return for the same year references
+     * the one it replaces (or none: the first). */
+    if ((r->type == EWH_TYPE_RETURN) !=
+        (r->return_year >= EWH_MIN_RETURN_YEAR &&
+         r->return_year <= EWH_MAX_RETURN_YEAR))
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "a return, and only a return, names a year "
+                           "%u..%u",
+                           EWH_MIN_RETURN_YEAR, EWH_MAX_RETURN_YEAR);
+    if (strnlen(r->level_reason, sizeof(r->level_reason)) >
+            EWH_MAX_LEVEL_REASON_BYTES ||
+        !ewh_text_is_valid(r->level_reason, strlen(r->level_reason), false))
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "level reason is not valid one-line text of at "
+                           "most EWH_MAX_LEVEL_REASON_BYTES %u bytes",
+                           EWH_MAX_LEVEL_REASON_BYTES);
     if (r->created_at <= 0)
         return ewh_err_set(err, EWH_E_INVALID, "bad creation time");
     if (r->expires_at != 0 &&
@@ -334,6 +351,7 @@ ewh_envelope_seal(const struct ewh_report *r, const struct ewh_pubid *const *to,
     hdr.n_recipients = n;
     hdr.recipients = rcpt;
     hdr.type = (Ewh__ReportType)r->type;
+    hdr.return_year = r->return_year;
     s_refs_to_pb(rrefs, r->n_refs, refs);
     hdr.n_references = r->n_refs;
     hdr.references = refs;
@@ -363,6 +381,7 @@ ewh_envelope_seal(const struct ewh_report *r, const struct ewh_pubid *const *to,
     rep.body = r->body != NULL ? r->body : (char *)"";
     rep.urgency = (char *)r->urgency;
     rep.certainty = (char *)r->certainty;
+    rep.level_reason = (char *)r->level_reason;
     pt_len = ewh__report__get_packed_size(&rep);
     if ((pt = malloc(pt_len)) == NULL)
         goto nomem;
@@ -483,9 +502,15 @@ s_header_from_pb(const Ewh__Header *h, struct ewh_header *out,
         return ewh_err_set(err, EWH_E_INVALID, "bad level %d", (int)h->level);
     out->level = (enum ewh_level)h->level;
     if (h->type < EWH__REPORT_TYPE__TYPE_ALERT ||
-        h->type > EWH__REPORT_TYPE__TYPE_CANCEL)
+        h->type > EWH__REPORT_TYPE__TYPE_RETURN)
         return ewh_err_set(err, EWH_E_INVALID, "bad type %d", (int)h->type);
     out->type = (enum ewh_type)h->type;
+    if ((out->type == EWH_TYPE_RETURN) !=
+        (h->return_year >= EWH_MIN_RETURN_YEAR &&
+         h->return_year <= EWH_MAX_RETURN_YEAR))
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "return year does not fit the report type");
+    out->return_year = h->return_year;
     if (h->created_at <= 0)
         return ewh_err_set(err, EWH_E_INVALID, "bad creation time");
     out->created_at = h->created_at;
@@ -522,7 +547,9 @@ s_header_from_pb(const Ewh__Header *h, struct ewh_header *out,
         return ewh_err_set(err, EWH_E_TOOBIG,
                            "%zu references > EWH_MAX_REFERENCES %u",
                            h->n_references, EWH_MAX_REFERENCES);
-    if ((out->type == EWH_TYPE_ALERT) != (h->n_references == 0))
+    if ((out->type == EWH_TYPE_ALERT && h->n_references != 0) ||
+        ((out->type == EWH_TYPE_UPDATE || out->type == EWH_TYPE_CANCEL) &&
+         h->n_references == 0))
         return ewh_err_set(err, EWH_E_INVALID,
                            "references do not fit the report type");
     for (i = 0; i < h->n_references; i++) {
@@ -694,6 +721,8 @@ s_report_from_pb(const Ewh__Report *pb, const struct ewh_header *h,
     S_COPY(title, EWH_MAX_TITLE_BYTES, "EWH_MAX_TITLE_BYTES");
     S_COPY(urgency, EWH_MAX_CAPWORD_BYTES, "EWH_MAX_CAPWORD_BYTES");
     S_COPY(certainty, EWH_MAX_CAPWORD_BYTES, "EWH_MAX_CAPWORD_BYTES");
+    S_COPY(level_reason, EWH_MAX_LEVEL_REASON_BYTES,
+           "EWH_MAX_LEVEL_REASON_BYTES");
 #undef S_COPY
     memcpy(r->id, h->id, EWH_ID_BYTES);
     memcpy(r->origin, h->origin, 3);
@@ -702,6 +731,7 @@ s_report_from_pb(const Ewh__Report *pb, const struct ewh_header *h,
     r->created_at = h->created_at;
     r->expires_at = h->expires_at;
     r->n_refs = h->n_refs;
+    r->return_year = h->return_year;
     memcpy(r->refs, h->refs, sizeof(r->refs));
     r->tlp = (enum ewh_tlp)pb->tlp;
     if (ewh_report_set_body(r, pb->body, strlen(pb->body), err) != 0)

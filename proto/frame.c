@@ -66,6 +66,12 @@ s_check(const Ewh__Frame *f, struct ewh_err *err)
                                "roster > EWH_MAX_ROSTER_BYTES %u",
                                EWH_MAX_ROSTER_BYTES);
         return 0;
+    case EWH__FRAME__MSG_CATALOGUE:
+        if (f->catalogue->body.len > EWH_MAX_CATALOGUE_BYTES)
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "catalogue > EWH_MAX_CATALOGUE_BYTES %u",
+                               EWH_MAX_CATALOGUE_BYTES);
+        return 0;
     case EWH__FRAME__MSG_ERROR:
         if (!s_reason_ok(f->error->reason))
             return ewh_err_set(err, EWH_E_TOOBIG, "error reason too long");
@@ -188,6 +194,8 @@ ewh_frame_name(const ewh_frame_t *f)
         return "receipt";
     case EWH__FRAME__MSG_ROSTER:
         return "roster";
+    case EWH__FRAME__MSG_CATALOGUE:
+        return "catalogue";
     case EWH__FRAME__MSG_ERROR:
         return "error";
     case EWH__FRAME__MSG_NOTICE:

@@ -74,7 +74,8 @@ ewh_country_is_valid(const char *cc)
 }
 
 static const char *const s_levels[] = {"none", "low", "medium", "high"};
-static const char *const s_types[] = {"none", "alert", "update", "cancel"};
+static const char *const s_types[] = {"none", "alert", "update", "cancel",
+                                      "return"};
 static const char *const s_tlps[] = {"none", "clear", "green", "amber", "red"};
 
 static int
@@ -105,13 +106,13 @@ ewh_level_parse(const char *s)
 const char *
 ewh_type_name(enum ewh_type t)
 {
-    return (unsigned)t <= EWH_TYPE_CANCEL ? s_types[t] : "invalid";
+    return (unsigned)t <= EWH_TYPE_RETURN ? s_types[t] : "invalid";
 }
 
 enum ewh_type
 ewh_type_parse(const char *s)
 {
-    return (enum ewh_type)s_parse(s, s_types, 4);
+    return (enum ewh_type)s_parse(s, s_types, 5);
 }
 
 const char *

@@ -43,6 +43,13 @@ typedef struct ewh_db ewh_db_t;
 EWH_MUST_CHECK ewh_db_t *ewh_db_open(const char *path, unsigned flags,
                                      struct ewh_err *err);
 
+/* The store of an initialised directory is never taken for a new one: 0
+ * if path exists and holds data (a non-empty file, or a non-empty -wal
+ * beside an empty one), else -1 with EWH_E_STORE and a reason naming the
+ * path and what to do (restore the last backup, docs/operations.md).  Call
+ * it before ewh_db_open() wherever the directory was initialised. */
+EWH_MUST_CHECK int ewh_db_must_exist(const char *path, struct ewh_err *err);
+
 /* Finalize every cached statement, close the connection, free, set *db to
  * NULL.  Accepts NULL. */
 void ewh_db_close(ewh_db_t **db);

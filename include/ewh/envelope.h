@@ -48,6 +48,12 @@ struct ewh_report {
     char title[EWH_MAX_TITLE_BYTES + 1];
     char urgency[EWH_MAX_CAPWORD_BYTES + 1];
     char certainty[EWH_MAX_CAPWORD_BYTES + 1];
+    /* why the level departs from the catalogue's default for the category
+     * (sealed; empty: none given) */
+    char level_reason[EWH_MAX_LEVEL_REASON_BYTES + 1];
+    /* EWH_TYPE_RETURN only: the reporting year, copied into the clear
+     * header (docs/exchange.md); 0 otherwise */
+    uint32_t return_year;
     char *body;
     size_t body_len;
     /* Not encrypted: the sealer's roster head, copied into the signed
@@ -73,6 +79,7 @@ struct ewh_header {
     bool has_head; /* the origin's roster head, if it sent one */
     uint64_t roster_version;
     uint8_t roster_hash[EWH_HEAD_HASH_BYTES];
+    uint32_t return_year; /* EWH_TYPE_RETURN only, else 0 */
 };
 
 /* Copy len bytes of body into r (replacing any); wiped when freed. */

@@ -28,6 +28,31 @@
 #define EWH_MAX_EXPIRY_S       (90 * 24 * 3600) /* 90 days */
 #define EWH_MAX_CLOCK_SKEW_S   300 /* created_at ahead of the hub's clock */
 
+/* Why a report's level departs from the catalogue's default (sealed) */
+#define EWH_MAX_LEVEL_REASON_BYTES 500u
+
+/* Annual exchange on security forces (docs/exchange.md).  A return is the
+ * body of a report, so it fits in one. */
+#define EWH_MIN_RETURN_YEAR       1990u
+#define EWH_MAX_RETURN_YEAR       2100u
+#define EWH_MAX_RETURN_BYTES      EWH_MAX_BODY_BYTES /* the JSON file */
+#define EWH_MAX_RETURN_CSV_BYTES  (256u * 1024u)     /* an import's CSV */
+#define EWH_MAX_RETURN_CSV_FIELDS 32u                /* cells per CSV record */
+#define EWH_MAX_RETURN_CSV_CELL   2048u              /* bytes per CSV cell */
+#define EWH_MAX_RETURN_AGENCIES   16u
+#define EWH_MAX_RETURN_UNITS      256u /* per agency */
+#define EWH_MAX_RETURN_TEXT       200u /* names, designations (code points) */
+#define EWH_MAX_RETURN_NOTES      2000u
+#define EWH_MAX_RETURN_COUNT      1000000000u      /* personnel, holdings */
+#define EWH_MAX_RETURN_MINOR      99999999999999LL /* budget cell, minor units */
+
+/* Catalogue of concern (docs/catalogue.md) */
+#define EWH_MAX_CATALOGUE_BYTES  (64u * 1024u) /* serialized, signed */
+#define EWH_MAX_GUIDANCE_BYTES   600u          /* one level's sentence(s) */
+#define EWH_MAX_AREA_TITLE_BYTES 120u
+#define EWH_MAX_INDICATORS       16u /* per area */
+#define EWH_MAX_INDICATOR_BYTES  200u
+
 /* Roster */
 #define EWH_MAX_ROSTER_ENTRIES 64u
 /* Earlier keys a roster entry may carry to link its endorsement to a key a
@@ -68,6 +93,32 @@
 #define EWH_DEFAULT_MAX_QUEUE            200000u /* deliveries per node */
 #define EWH_DEFAULT_CREDIT               256u    /* node's delivery window */
 
+/* Hub loop (hub/hubint.h has its timers; docs/performance.md says why) */
+#define EWH_HUB_TURN_FRAMES 2048u  /* ROUTER messages read per loop turn */
+#define EWH_HUB_SNDHWM      100000 /* messages queued to one node */
+/* Messages queued from one node before libzmq stops reading its socket
+ * (TCP pushes back): more than max_inflight_submits of a well-behaved node,
+ * few enough that a flooding node cannot fill the hub's memory. */
+#define EWH_HUB_RCVHWM     4096
+#define EWH_HUB_VERIFY_RUN 1024u /* submits per verification run */
+/* Slots of the in-batch duplicate check: a batch with more submits than
+ * half of it checks in the store instead. */
+#define EWH_HUB_BATCH_IDS 4096u
+/* Deliveries of a level in flight to one node, at most: a new high report
+ * waits behind what is already in the node's pipe, so low and medium fill
+ * only part of a large credit window. */
+#define EWH_HUB_LOW_WINDOW     64u /* low */
+#define EWH_HUB_NONHIGH_WINDOW 96u /* low and medium */
+/* Traffic events waiting for a transaction (more are counted, dropped). */
+#define EWH_HUB_MAX_PENDING_EVENTS 10000u
+/* libzmq I/O threads (CURVE en/decryption): a flooding peer's decryption
+ * does not hold every other connection's frames. */
+#define EWH_HUB_IO_THREADS 2
+/* High submits read while the verify pool is busy are verified on the loop
+ * thread at once, at most this many a turn (docs/performance.md, "High
+ * under a flood"). */
+#define EWH_HUB_VERIFY_HIGH_INLINE 64u
+
 /* Node agent (node/agent_int.h has its timers) */
 #define EWH_NODE_SUBMIT_WINDOW 256u /* submits in flight, unacknowledged */
 #define EWH_NODE_TURN_FRAMES   256u /* frames read from the hub per turn */
@@ -96,5 +147,29 @@
 #define EWH_DESK_MAX_HOOK_BYTES     1024u     /* escalate hook command */
 #define EWH_DESK_MAX_CERT_BYTES     (64u * 1024u) /* tls_cert, tls_key */
 #define EWH_DESK_MAX_AUDIT_ROWS     500u /* audit rows on the admin page */
+/* Hardening, second round (issue 16; docs/operations.md "Limits of the
+ * second hardening round") */
+/* An agent whose handshake the hub refused opens its socket again after
+ * a backoff doubling from MIN to MAX ms (libzmq gives up on its own). */
+#define EWH_NODE_REFUSED_REOPEN_MIN_MS 1000
+#define EWH_NODE_REFUSED_REOPEN_MAX_MS 30000
+/* The stalled-session rule: a live session whose deliveries wait
+ * unacknowledged this long, nothing acknowledged meanwhile, gets them
+ * again (ewhub.conf [limits] stall_resend). */
+#define EWH_DEFAULT_STALL_RESEND_S 30
+/* Logs: at most EWH_LOG_BURST lines of one kind (call site) per
+ * EWH_LOG_WINDOW_MS; the rest are counted and said in one line. */
+#define EWH_LOG_BURST     20
+#define EWH_LOG_WINDOW_MS 10000
+/* Hub connections before their CURVE handshake ends (hub/gate.c): at
+ * most MAX_PENDING, each closed by libzmq after HANDSHAKE_MS, and never
+ * within FD_RESERVE descriptors of the open-file limit (over a bound the
+ * oldest pending one is shut down). */
+#define EWH_HUB_MAX_PENDING  256
+#define EWH_HUB_HANDSHAKE_MS 10000
+#define EWH_HUB_FD_RESERVE   64
+/* AuditRequests answered per second per country (a token bucket, one
+ * second of burst); beyond it they are dropped unanswered, counted. */
+#define EWH_HUB_AUDIT_PER_S 10
 
 #endif

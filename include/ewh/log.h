@@ -9,6 +9,8 @@
 #ifndef EWH_LOG_H
 #define EWH_LOG_H
 
+#include <stdint.h>
+
 #include "ewh/err.h"
 
 enum ewh_loglevel {
@@ -29,6 +31,13 @@ void ewh_log_warn(const char *fmt, ...) EWH_PRINTF(1, 2);
 void ewh_log_warnx(const char *fmt, ...) EWH_PRINTF(1, 2);
 void ewh_log_err(const char *fmt, ...) EWH_PRINTF(1, 2);
 void ewh_log_errx(const char *fmt, ...) EWH_PRINTF(1, 2);
+/* Repeated warnings and errors (not fatal) are limited per kind, the call
+ * site's format: EWH_LOG_BURST per EWH_LOG_WINDOW_MS, the rest counted
+ * and said in one line ("N more lines like ... suppressed").  The loops
+ * call ewh_log_flush_suppressed() each second so that a count is said
+ * even when the flood has stopped; ewh_log_suppressed() is the total. */
+void ewh_log_flush_suppressed(void);
+uint64_t ewh_log_suppressed(void);
 __attribute__((noreturn)) void fatal(const char *fmt, ...) EWH_PRINTF(1, 2);
 __attribute__((noreturn)) void fatalx(const char *fmt, ...) EWH_PRINTF(1, 2);
 

@@ -26,6 +26,7 @@ enum ewh_type {
     EWH_TYPE_ALERT = 1,
     EWH_TYPE_UPDATE = 2,
     EWH_TYPE_CANCEL = 3,
+    EWH_TYPE_RETURN = 4, /* annual return on security forces (exchange.md) */
 };
 
 enum ewh_tlp {

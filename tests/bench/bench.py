@@ -41,7 +41,14 @@ COUNTRIES = ["RS", "HR", "BA", "ME", "MK", "AL", "BG", "RO", "GR", "SI",
 
 KEYS = ["hub_accept_per_s", "e2e_per_s", "ack_ms_p50", "ack_ms_p99",
         "high_ms_p50", "high_ms_p99", "hub_rss_mb_peak",
-        "disk_bytes_per_report"]
+        "disk_bytes_per_report",
+        # Issue 19: same-run ceilings and their ratios, high under a flood.
+        "hub_verify_ceiling_per_s", "accept_vs_ceiling",
+        "e2e_ceiling_per_s", "e2e_vs_ceiling",
+        "high_flood_ms_p50", "high_flood_ms_p99",
+        "startup_ms_1m", "status_ms_1m",
+        "slow_link_high_ms_p50", "slow_link_high_ms_p99",
+        "slow_link_target_ms"]
 
 # Sizes: (quick, full)
 SIZES = {
@@ -167,13 +174,12 @@ class Hub:
     def db(self):
         return os.path.join(self.dir, "store.db")
 
-    def start(self):
+    def start(self, listen="tcp://127.0.0.1:*"):
         ep = os.path.join(self.dir, "endpoint")
         if os.path.exists(ep):
             os.unlink(ep)
         self.proc = self.procs.start([EWHUB, "run", "--dir", self.dir,
-                                      "--listen", "tcp://127.0.0.1:*"],
-                                     self.name)
+                                      "--listen", listen], self.name)
         wait_for(lambda: os.path.exists(ep) or self.proc.poll() is not None,
                  30, "hub endpoint")
         if self.proc.poll() is not None:
@@ -217,6 +223,16 @@ def seal(hub, origin, to, count, level, out, body=2048):
                      "--level", level, "--body-bytes", body, "--out", out])
 
 
+def ceiling(hub, origin, rcpt, to, secs, ids=1):
+    """ewh-bench ceiling: verifications per second on one and on every
+    core, and each crypto step's microseconds, on envelopes sealed like
+    the phase's own (same recipients, 2 KiB body)."""
+    return run_json([EWH_BENCH, "ceiling", "--key", hub.key(origin),
+                     "--rkey", hub.key(rcpt), "--pubs", hub.peers,
+                     "--to", ",".join(to), "--seconds", secs,
+                     "--count", ids])
+
+
 def phase_accept(procs, tmp, q, res):
     n, n_ack = SIZES["accept"][q], SIZES["ack"][q]
     hub = Hub(procs, tmp, "hub-accept", COUNTRIES, FAST_CONF)
@@ -226,6 +242,12 @@ def phase_accept(procs, tmp, q, res):
     fa = os.path.join(tmp, "ack.envs")
     seal(hub, origin, others, n_ack, "medium", fa)
     res["envelope_bytes"] = s["envelope_bytes"]
+    # The hub's ceiling: each accepted report costs one Ed25519
+    # verification, so no hub can accept more than the machine verifies on
+    # all its cores.  Measured just before the accept timing.
+    c = ceiling(hub, origin, others[0], others, 1 if q else 2)
+    res["ceiling_accept_detail"] = c
+    res["hub_verify_ceiling_per_s"] = c["verify_per_s_all"]
     hub.start()
     hub.stop()
     before = hub.disk_bytes()
@@ -238,6 +260,7 @@ def phase_accept(procs, tmp, q, res):
     if r["accepted"] != n:
         raise RuntimeError("accept: %r" % r)
     res["hub_accept_per_s"] = r["per_s"]
+    res["accept_vs_ceiling"] = r["per_s"] / res["hub_verify_ceiling_per_s"]
     res["accept_detail"] = r
     log("ack latency: %d submits, one at a time" % n_ack)
     r = hub.bench("submit", origin, "--in", fa, "--window", 1)
@@ -276,16 +299,36 @@ def phase_backlog(procs, tmp, q, res):
     res["backlog_detail"] = r
     res["hub_rss_mb_peak"] = vm_hwm_mb(hub.proc.pid)
     hub.stop()
+    shutil.rmtree(hub.dir)
+    for p in (fl, fh):
+        os.unlink(p)
 
-    # Flood: default limits again; BG floods (addressed to MK, offline)
-    # far beyond submits_per_second while RS's highs go to HR.
-    hub.set_conf("")
+
+def phase_flood(procs, tmp, q, res):
+    """BG, enrolled, floods far beyond its submits_per_second (default
+    limits), its reports addressed to MK (offline), while RS sends a high
+    report to HR every 20 ms."""
+    hub = Hub(procs, tmp, "hub-flood", ["RS", "HR", "BG", "MK"], "")
     hub.start()
     secs = SIZES["flood_s"][q]
     ff = os.path.join(tmp, "flood.envs")
     seal(hub, "BG", ["MK"], 20000 if not q else 20000, "low", ff)
     fh2 = os.path.join(tmp, "high2.envs")
     seal(hub, "RS", ["HR"], 2000, "high", fh2)
+    # The same highs with nothing else running first: what this machine
+    # gives a high report right now, for comparison in the same run.
+    fh3 = os.path.join(tmp, "high3.envs")
+    seal(hub, "RS", ["HR"], 500, "high", fh3)
+    r = run_json([EWH_BENCH, "high", "--key", hub.key("RS"), "--rkey",
+                  hub.key("HR"), "--hub-pub", hub.pub, "--endpoint",
+                  hub.endpoint, "--in", fh3, "--db",
+                  os.path.join(tmp, "recv-HR3.db"), "--seconds",
+                  2 if q else 4, "--interval-ms", 20, "--timeout", 120],
+                 timeout=300)
+    res["high_calm_ms_p50"] = r["high_p50_ms"]
+    res["high_calm_ms_p99"] = r["high_p99_ms"]
+    res["calm_detail"] = r
+    os.unlink(fh3)
     log("flood: BG floods for %ds, RS sends highs to HR" % secs)
     flood = procs.start([EWH_BENCH, "flood", "--key", hub.key("BG"),
                          "--hub-pub", hub.pub, "--endpoint", hub.endpoint,
@@ -305,7 +348,153 @@ def phase_backlog(procs, tmp, q, res):
     res["flood_detail"] = {"high": r, "flood": fo[-1] if fo else None}
     hub.stop()
     shutil.rmtree(hub.dir)
-    for p in (fl, fh, ff, fh2):
+    for p in (ff, fh2):
+        os.unlink(p)
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def make_backlog(db, deliveries, per_row):
+    """Setup step (not timed): the store's rows of a big backlog written
+    directly, as accepted reports leave them (envelope, fan-out row with
+    every recipient waiting), by copying the one real report the hub
+    accepted with fresh ids.  Copies carry the original's envelope bytes
+    (their ids inside do not match: nothing here opens them)."""
+    rows = -(-deliveries // per_row) - 1
+    c = sqlite3.connect(db, timeout=30)
+    c.execute("PRAGMA journal_mode=WAL")
+    c.execute("PRAGMA synchronous=OFF")
+    with c:
+        c.execute("INSERT INTO envelopes(id, origin, level, created_at,"
+                  " expires_at, received_at, hash, env)"
+                  " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+                  " FROM n WHERE i < ?1)"
+                  " SELECT randomblob(16), e.origin, e.level, e.created_at,"
+                  " e.expires_at, e.received_at, e.hash, e.env"
+                  " FROM n, (SELECT * FROM envelopes ORDER BY rowid LIMIT 1) e",
+                  (rows,))
+        c.execute("INSERT INTO fanout(seq, rcpts, level, expires_at,"
+                  " queued_at, waiting)"
+                  " SELECT e.rowid, f.rcpts, f.level, f.expires_at,"
+                  " f.queued_at, f.waiting FROM envelopes e,"
+                  " (SELECT * FROM fanout ORDER BY seq LIMIT 1) f"
+                  " WHERE e.rowid > (SELECT max(seq) FROM fanout)")
+    c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    c.close()
+    return (rows + 1) * per_row
+
+
+def phase_restart(procs, tmp, q, res):
+    """A hub restarted with 1,000,000 queued deliveries (100,000 with
+    --quick): time from `ewhub run` to HR's first high delivery (HR
+    connecting as the hub starts), and `ewhub status` with it running."""
+    want = 1000000
+    hub = Hub(procs, tmp, "hub-restart", COUNTRIES, FAST_CONF)
+    origin, others = COUNTRIES[0], COUNTRIES[1:]
+    f1 = os.path.join(tmp, "restart-low.envs")
+    fh = os.path.join(tmp, "restart-high.envs")
+    seal(hub, origin, others, 1, "low", f1, body=256)
+    seal(hub, "BG", ["HR"], 1, "high", fh)
+    hub.start()
+    hub.bench("submit", origin, "--in", f1, "--window", 1)
+    hub.stop()
+    t = time.monotonic()
+    n = make_backlog(hub.db(), want, len(others))
+    res["restart_setup_s"] = time.monotonic() - t
+    # The high report comes last: the newest row of the store.
+    hub.start()
+    hub.bench("submit", "BG", "--in", fh, "--window", 1)
+    hub.stop()
+    res["restart_deliveries"] = n + 1
+    log("restart: %d queued deliveries (setup %.1fs)" %
+        (n + 1, res["restart_setup_s"]))
+    port = free_port()
+    ep = "tcp://127.0.0.1:%d" % port
+    out = os.path.join(tmp, "first.out")
+    first = procs.start([EWH_BENCH, "first", "--key", hub.key("HR"),
+                         "--hub-pub", hub.pub, "--endpoint", ep,
+                         "--timeout", 120], "first",
+                        stdout=open(out, "wb"))
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    hub.start(listen=ep)
+    first.wait(150)
+    with open(out) as f:
+        r = json.loads([x for x in f if x.strip()][-1])
+    res["startup_ms_1m"] = (r["first_high_us"] / 1e6 - t0) * 1000
+    res["restart_detail"] = r
+    times = []
+    for _ in range(5):
+        t = time.monotonic()
+        run([EWHUB, "status", "--dir", hub.dir, "--json"])
+        times.append((time.monotonic() - t) * 1000)
+    times.sort()
+    res["status_ms_1m"] = times[len(times) // 2]
+    res["status_ms_all"] = times
+    st = json.loads(run([EWHUB, "status", "--dir", hub.dir, "--json"]))
+    res["restart_status_running"] = st.get("running")
+    res["restart_status_queued"] = st.get("totals", {}).get("queued")
+    hub.stop()
+    if os.environ.get("EWH_BENCH_KEEP_RESTART"):
+        log("kept %s" % hub.dir)
+        return
+    shutil.rmtree(hub.dir)
+    for p in (f1, fh):
+        os.unlink(p)
+
+
+SLOW_RATE_BPS = 1000000
+SLOW_DELAY_MS = 50  # one way: RTT 100 ms
+
+
+def phase_slowlink(procs, tmp, q, res):
+    """HR on a 1 Mbit/s link with 100 ms RTT (tests/bench/slowlink.py)
+    while a backlog of low reports drains to it; BG sends HR a high report
+    every 500 ms.  Figure: BG's submit sent -> the high stored at HR."""
+    n_low = 3000
+    secs = 8 if q == 0 else 20
+    hub = Hub(procs, tmp, "hub-slow", ["RS", "HR", "BG"], FAST_CONF)
+    fl = os.path.join(tmp, "slow-low.envs")
+    fh = os.path.join(tmp, "slow-high.envs")
+    seal(hub, "RS", ["HR"], n_low, "low", fl)
+    s = seal(hub, "BG", ["HR"], 200, "high", fh)
+    hub.start()
+    r = hub.bench("submit", "RS", "--in", fl, "--window", 2000)
+    if r["accepted"] != n_low:
+        raise RuntimeError("slowlink fill: %r" % r)
+    port = free_port()
+    link = procs.start([sys.executable, os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "slowlink.py"), port,
+        hub.endpoint.rsplit(":", 1)[1], SLOW_RATE_BPS, SLOW_DELAY_MS],
+        "slowlink", stdout=subprocess.PIPE)
+    link.stdout.readline()
+    log("slowlink: %d lows of %d bytes queued for HR behind 1 Mbit/s, "
+        "RTT %d ms; a high every 500 ms for %ds" %
+        (n_low, s["envelope_bytes"], 2 * SLOW_DELAY_MS, secs))
+    r = run_json([EWH_BENCH, "high", "--key", hub.key("BG"), "--rkey",
+                  hub.key("HR"), "--hub-pub", hub.pub, "--endpoint",
+                  hub.endpoint, "--rendpoint", "tcp://127.0.0.1:%d" % port,
+                  "--in", fh, "--db", os.path.join(tmp, "recv-slow.db"),
+                  "--seconds", secs, "--interval-ms", 500, "--timeout",
+                  secs + 60], timeout=secs + 120)
+    rtt = 2 * SLOW_DELAY_MS
+    tx_ms = s["envelope_bytes"] * 8.0 / SLOW_RATE_BPS * 1000
+    res["slow_link_high_ms_p50"] = r["high_p50_ms"]
+    res["slow_link_high_ms_p99"] = r["high_p99_ms"]
+    res["slow_link_target_ms"] = 2 * rtt + tx_ms + 50
+    res["slow_link_detail"] = dict(r, rtt_ms=rtt, rate_bps=SLOW_RATE_BPS,
+                                   high_tx_ms=tx_ms)
+    procs.stop(link)
+    hub.stop()
+    shutil.rmtree(hub.dir)
+    for p in (fl, fh):
         os.unlink(p)
 
 
@@ -402,6 +591,40 @@ def phase_e2e(procs, tmp, q, res):
     for a in agents:
         procs.stop(a)
     procs.stop(hp)
+    e2e_ceiling(procs, tmp, hubdir, ccs, n, q, res)
+
+
+def e2e_ceiling(procs, tmp, hubdir, ccs, n, q, res):
+    """The crypto of one report end to end, as the e2e run batched it: the
+    origin seals (signs, wraps for 2), the hub verifies, each of the 2
+    recipients opens (verifies, unwraps, decrypts); each delivered receipt
+    is signed by its recipient and verified by the hub and by the origin,
+    and covers (deliveries / receipts) reports.  The ceiling is the
+    machine's parallel verify throughput divided by that work:
+      e2e_ceiling = (verify_per_s_all / verify_per_s_1) * 1e6 / work_us."""
+    c = sqlite3.connect(os.path.join(hubdir, "store.db"))
+    receipts = c.execute("SELECT count(DISTINCT receipt) FROM receipts"
+                         " WHERE kind = 1").fetchone()[0]
+    c.close()
+    reports, deliveries = 3 * n, 6 * n
+    receipts = max(receipts, 1)
+    ids = max(1, min(256, round(deliveries / receipts)))
+    # Keys: the e2e nodes' own keys are in their dirs; a throwaway pair is
+    # as good for timing, so use a small hub of the same shape.
+    h = Hub(procs, tmp, "hub-ceiling", ccs, "")
+    cc = ceiling(h, ccs[0], ccs[1], ccs[1:], 1 if q else 2, ids)
+    work = (cc["seal_us"] + cc["verify_us"] + 2 * cc["open_us"] +
+            receipts / float(reports) *
+            (cc["receipt_sign_us"] + 2 * cc["receipt_verify_us"]))
+    scale = cc["verify_per_s_all"] / cc["verify_per_s_1"]
+    res["e2e_ceiling_detail"] = dict(cc, receipts=receipts,
+                                     receipts_per_report=receipts /
+                                     float(reports),
+                                     work_us_per_report=work,
+                                     parallel_scale=scale)
+    res["e2e_ceiling_per_s"] = scale * 1e6 / work
+    res["e2e_vs_ceiling"] = res["e2e_per_s"] / res["e2e_ceiling_per_s"]
+    shutil.rmtree(h.dir)
 
 
 def machine():
@@ -470,7 +693,8 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--details")
     ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--only", choices=["accept", "backlog", "e2e", "desk"],
+    ap.add_argument("--only", choices=["accept", "backlog", "flood", "e2e",
+                                       "restart", "slowlink", "desk"],
                     help="run one phase (for profiling; no --json)")
     a = ap.parse_args()
     q = 0 if a.quick else 1
@@ -482,7 +706,9 @@ def main():
     ok = False
     try:
         for name, fn in (("accept", phase_accept),
-                         ("backlog", phase_backlog), ("e2e", phase_e2e)):
+                         ("backlog", phase_backlog), ("flood", phase_flood),
+                         ("e2e", phase_e2e), ("restart", phase_restart),
+                         ("slowlink", phase_slowlink)):
             if a.only in (None, name):
                 fn(procs, tmp, q, res)
         if a.only == "desk" or (a.only is None and not a.quick):

@@ -20,22 +20,40 @@
  *
  *   ewh-bench high --key SENDER --rkey RECIPIENT --hub-pub P --endpoint E
  *                  --in HIGHFILE --db PATH [--credit N] [--backlog M]
- *                  [--interval-ms I] [--seconds S]
+ *                  [--interval-ms I] [--seconds S] [--rendpoint E2]
  *       The recipient connects with credit N, verifies and opens every
  *       delivery, stores it in SQLite (WAL, synchronous=FULL, one commit
  *       per poll turn) and acknowledges after the commit, like ewnode's
  *       agent.  Meanwhile the sender submits one high report of HIGHFILE
  *       every I ms, until M other (low) deliveries have been stored, or for
  *       S seconds when M is 0.  Latency: submit sent → high stored.
+ *       The recipient connects to E2 when given (a slow link's proxy).
  *
  *   ewh-bench fill-outbox --dir NODEDIR --to CC,CC... --count N
  *                         [--body-bytes B] [--level L]
  *       Bulk `ewnode submit`: seals N reports with the node's key and puts
- *       them in its outbox through node/store.c, 1000 per transaction.
+ *       them in its outbox through node/store.c, 1000 per transaction. *
+ *   ewh-bench first --key RECIPIENT --hub-pub P --endpoint E [--timeout S]
+ *       Connects (re-trying every 10 ms, so it may start before the hub)
+ *       and waits for the first delivery of a high report; prints the
+ *       CLOCK_MONOTONIC microsecond it came at and how many deliveries
+ *       came before it.  --in is not needed.
+ *
+ *   ewh-bench ceiling --key ORIGIN --rkey RECIPIENT --pubs DIR --to CC,...
+ *                     [--body-bytes B] [--seconds S] [--threads N]
+ *                     [--count IDS]
+ *       What the machine allows, measured on envelopes like the run's own
+ *       (sealed here for the --to list, B bytes of body): Ed25519 envelope
+ *       verifications per second on one thread and on N threads (default:
+ *       every core) for S seconds each, and the microseconds of each piece
+ *       of a report's crypto on one thread: seal (sign and wrap), verify
+ *       (the hub), open (a recipient: verify, unwrap with a warm pair-key
+ *       cache, decrypt), sign and verify a receipt of IDS ids.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +70,7 @@
 #include "ewh/identity.h"
 #include "ewh/keyfile.h"
 #include "ewh/log.h"
+#include "ewh/receipt.h"
 #include "ewh/roster.h"
 #include "ewh/util.h"
 #include "dir.h"
@@ -59,9 +78,9 @@
 
 struct s_opts {
     const char *key, *rkey, *hub_pub, *endpoint, *in, *out, *pubs, *to, *db;
-    const char *dir;
+    const char *dir, *rendpoint;
     enum ewh_level level;
-    long count, body_bytes, window, credit, backlog, interval_ms;
+    long count, body_bytes, window, credit, backlog, interval_ms, threads;
     double timeout, seconds;
 };
 
@@ -256,6 +275,211 @@ s_seal(const struct s_opts *o)
     printf("\"count\":%ld}\n", o->count);
     free(body);
     ewh_wrapcache_destroy(&cache);
+    ewh_secret_destroy(&me);
+    return 0;
+}
+
+/* ---- ceiling: what the machine allows ---- */
+
+#define S_CEIL_POOL 64
+
+struct s_ceil {
+    uint8_t *env[S_CEIL_POOL];
+    size_t len[S_CEIL_POOL];
+    const struct ewh_pubid *ids[2];
+    double seconds;
+    uint64_t done;
+    pthread_t th;
+};
+
+static const struct ewh_pubid *
+s_ceil_lookup(void *ctx, const char *cc)
+{
+    struct s_ceil *c = ctx;
+    size_t i;
+
+    for (i = 0; i < 2; i++)
+        if (memcmp(c->ids[i]->country, cc, EWH_CC_BYTES) == 0)
+            return c->ids[i];
+    return NULL;
+}
+
+/* Verify the pool round and round for c->seconds; c->done gets the count. */
+static void *
+s_ceil_verify(void *arg)
+{
+    struct s_ceil *c = arg;
+    int64_t end = s_us() + (int64_t)(c->seconds * 1e6);
+    uint64_t n = 0;
+
+    do {
+        struct ewh_header hdr;
+        struct ewh_err err = {0};
+        size_t i = n % S_CEIL_POOL;
+
+        if (ewh_envelope_verify(c->env[i], c->len[i], NULL, s_ceil_lookup, c,
+                                &hdr, &err) != 0)
+            fatalx("verify: %s", err.reason);
+        n++;
+    } while ((n & 15) != 0 || s_us() < end);
+    c->done = n;
+    return NULL;
+}
+
+static int
+s_ceiling(const struct s_opts *o)
+{
+    struct ewh_err err = {0};
+    struct ewh_pubid ids[EWH_MAX_RECIPIENTS];
+    const struct ewh_pubid *to[EWH_MAX_RECIPIENTS];
+    struct s_ceil base, *th;
+    ewh_wrapcache_t *cache, *rcache;
+    ewh_secret_t *me, *rme;
+    struct ewh_receipt rc;
+    char list[256], *tok, *save = NULL, path[4096], *body;
+    size_t n_to = 0, i, rlen = 0;
+    uint8_t *rbuf = NULL;
+    long nt = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    int64_t t0 = 0, t_seal, t_verify, t_open, t_rsign, t_rverify;
+    uint64_t total = 0;
+    double one_s, all_s;
+    long k, reps = 200;
+
+    if (o->key == NULL || o->rkey == NULL || o->pubs == NULL || o->to == NULL)
+        fatalx("ceiling needs --key, --rkey, --pubs and --to");
+    if (nt < 1)
+        nt = 1;
+    if ((me = ewh_secret_load(o->key, &err)) == NULL ||
+        (rme = ewh_secret_load(o->rkey, &err)) == NULL)
+        fatalx("%s", err.reason);
+    snprintf(list, sizeof(list), "%s", o->to);
+    for (tok = strtok_r(list, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (n_to == EWH_MAX_RECIPIENTS)
+            fatalx("too many recipients");
+        snprintf(path, sizeof(path), "%s/node-%s.pub", o->pubs, tok);
+        if (ewh_pubid_load(path, &ids[n_to], &err) != 0)
+            fatalx("%s", err.reason);
+        to[n_to] = &ids[n_to];
+        n_to++;
+    }
+    memset(&base, 0, sizeof(base));
+    base.ids[0] = ewh_secret_pubid(me);
+    base.ids[1] = ewh_secret_pubid(rme);
+    if ((cache = ewh_wrapcache_new()) == NULL ||
+        (rcache = ewh_wrapcache_new()) == NULL)
+        fatalx("out of memory");
+    body = s_body(o->body_bytes);
+
+    /* Seal: the pool, then more of the same for the timing (warm cache, as
+     * an origin sealing many reports). */
+    for (k = 0; k < S_CEIL_POOL + reps; k++) {
+        struct ewh_report r;
+        uint8_t *env = NULL;
+        size_t len = 0;
+
+        if (k == S_CEIL_POOL)
+            t0 = s_us();
+        s_report_fill(&r, base.ids[0]->country, o->level, body,
+                      (size_t)o->body_bytes, k);
+        if (ewh_envelope_seal(&r, to, n_to, me, cache, &env, &len, &err) != 0)
+            fatalx("seal: %s", err.reason);
+        ewh_report_clear(&r);
+        if (k < S_CEIL_POOL) {
+            base.env[k] = env;
+            base.len[k] = len;
+        } else {
+            free(env);
+        }
+    }
+    t_seal = s_us() - t0;
+
+    t0 = s_us();
+    for (k = 0; k < reps; k++) {
+        struct ewh_header hdr;
+        if (ewh_envelope_verify(base.env[k % S_CEIL_POOL],
+                                base.len[k % S_CEIL_POOL], NULL, s_ceil_lookup,
+                                &base, &hdr, &err) != 0)
+            fatalx("verify: %s", err.reason);
+    }
+    t_verify = s_us() - t0;
+
+    for (k = -1; k < reps; k++) { /* k = -1 warms the pair-key cache */
+        struct ewh_report r;
+        if (k == 0)
+            t0 = s_us();
+        memset(&r, 0, sizeof(r));
+        if (ewh_envelope_open_cached(base.env[(k + 1) % S_CEIL_POOL],
+                                     base.len[(k + 1) % S_CEIL_POOL], rme,
+                                     rcache, s_ceil_lookup, &base, &r, NULL,
+                                     &err) != 0)
+            fatalx("open: %s", err.reason);
+        ewh_report_clear(&r);
+    }
+    t_open = s_us() - t0;
+
+    memset(&rc, 0, sizeof(rc));
+    rc.n_ids = o->count < 1                             ? 1
+               : (size_t)o->count > EWH_MAX_RECEIPT_IDS ? EWH_MAX_RECEIPT_IDS
+                                                        : (size_t)o->count;
+    for (i = 0; i < rc.n_ids; i++)
+        ewh_id_new(rc.ids[i]);
+    memcpy(rc.origin, base.ids[0]->country, EWH_CC_BYTES);
+    memcpy(rc.from, base.ids[1]->country, EWH_CC_BYTES);
+    rc.kind = EWH_RECEIPT_DELIVERED;
+    rc.at = ewh_now();
+    t0 = s_us();
+    for (k = 0; k < reps; k++) {
+        free(rbuf);
+        rbuf = NULL;
+        if (ewh_receipt_sign(&rc, rme, &rbuf, &rlen, &err) != 0)
+            fatalx("receipt: %s", err.reason);
+    }
+    t_rsign = s_us() - t0;
+    t0 = s_us();
+    for (k = 0; k < reps; k++) {
+        struct ewh_receipt out;
+        if (ewh_receipt_verify(rbuf, rlen, base.ids[1]->country, s_ceil_lookup,
+                               &base, &out, &err) != 0)
+            fatalx("receipt verify: %s", err.reason);
+    }
+    t_rverify = s_us() - t0;
+
+    /* Verifications per second: one thread, then nt at once. */
+    base.seconds = o->seconds;
+    t0 = s_us();
+    s_ceil_verify(&base);
+    one_s = (double)base.done / ((double)(s_us() - t0) / 1e6);
+    if ((th = calloc((size_t)nt, sizeof(*th))) == NULL)
+        fatalx("out of memory");
+    t0 = s_us();
+    for (k = 0; k < nt; k++) {
+        th[k] = base;
+        if (pthread_create(&th[k].th, NULL, s_ceil_verify, &th[k]) != 0)
+            fatalx("pthread_create failed");
+    }
+    for (k = 0; k < nt; k++) {
+        pthread_join(th[k].th, NULL);
+        total += th[k].done;
+    }
+    all_s = (double)total / ((double)(s_us() - t0) / 1e6);
+
+    printf("{\"mode\":\"ceiling\",\"envelope_bytes\":%zu,\"recipients\":%zu,"
+           "\"threads\":%ld,\"verify_per_s_1\":%.1f,\"verify_per_s_all\":%.1f,"
+           "\"seal_us\":%.2f,\"verify_us\":%.2f,\"open_us\":%.2f,"
+           "\"receipt_ids\":%zu,\"receipt_sign_us\":%.2f,"
+           "\"receipt_verify_us\":%.2f}\n",
+           base.len[0], n_to, nt, one_s, all_s, (double)t_seal / reps,
+           (double)t_verify / reps, (double)t_open / reps, rc.n_ids,
+           (double)t_rsign / reps, (double)t_rverify / reps);
+    for (i = 0; i < S_CEIL_POOL; i++)
+        free(base.env[i]);
+    free(th);
+    free(rbuf);
+    free(body);
+    ewh_wrapcache_destroy(&rcache);
+    ewh_wrapcache_destroy(&cache);
+    ewh_secret_destroy(&rme);
     ewh_secret_destroy(&me);
     return 0;
 }
@@ -598,6 +822,8 @@ struct s_high {
     size_t n_pending;
     int64_t *lat;
     size_t n_lat;
+    int64_t *rx; /* submit sent -> its delivery read by the recipient */
+    size_t n_rx;
     uint64_t lows, others;
 };
 
@@ -608,6 +834,7 @@ s_high_deliver(struct s_high *h, const Ewh__Deliver *d)
     struct ewh_report r;
     struct ewh_header hdr;
     sqlite3_stmt *s = h->st.ins;
+    int64_t rx_us = s_us();
 
     memset(&r, 0, sizeof(r));
     if (ewh_envelope_open(d->envelope.data, d->envelope.len, h->rcv.me,
@@ -639,6 +866,7 @@ s_high_deliver(struct s_high *h, const Ewh__Deliver *d)
             struct s_env *e = s_find(&h->f, &h->cursor, hdr.id);
             if (e != NULL && !e->acked) {
                 e->acked = true;
+                h->rx[h->n_rx++] = rx_us - e->sent_us;
                 h->pending[h->n_pending++] = (size_t)(e - h->f.e);
             }
         } else if (hdr.level == EWH_LEVEL_LOW) {
@@ -704,12 +932,14 @@ s_high(const struct s_opts *o, const struct ewh_pubid *hub)
     if (h.f.n == 0)
         fatalx("%s: empty", o->in);
     if ((h.lat = calloc(h.f.n, sizeof(*h.lat))) == NULL ||
-        (h.pending = calloc(h.f.n, sizeof(*h.pending))) == NULL)
+        (h.pending = calloc(h.f.n, sizeof(*h.pending))) == NULL ||
+        (h.rx = calloc(h.f.n, sizeof(*h.rx))) == NULL)
         fatalx("out of memory");
     s_rstore_open(&h.st, o->db);
     s_conn_open(ctx, &h.snd, o->key, hub, o->endpoint);
     s_wait_roster(&h.snd, hub, 20);
-    s_conn_open(ctx, &h.rcv, o->rkey, hub, o->endpoint);
+    s_conn_open(ctx, &h.rcv, o->rkey, hub,
+                o->rendpoint != NULL ? o->rendpoint : o->endpoint);
     s_hello(&h.rcv, (uint32_t)o->credit);
     t0 = s_us();
     end = ewh_mono_ms() + (int64_t)(o->seconds * 1000);
@@ -762,15 +992,19 @@ s_high(const struct s_opts *o, const struct ewh_pubid *hub)
             done = true;
     }
     qsort(h.lat, h.n_lat, sizeof(*h.lat), s_cmp_i64);
+    qsort(h.rx, h.n_rx, sizeof(*h.rx), s_cmp_i64);
     printf("{\"mode\":\"high\",\"highs_sent\":%zu,\"highs_stored\":%zu,"
            "\"lows_stored\":%llu,\"others_stored\":%llu,\"secs\":%.3f,"
            "\"high_p50_ms\":%.3f,\"high_p99_ms\":%.3f,"
-           "\"high_max_ms\":%.3f}\n",
+           "\"high_max_ms\":%.3f,\"high_rx_p50_ms\":%.3f,"
+           "\"high_rx_p99_ms\":%.3f}\n",
            h.next, h.n_lat, (unsigned long long)h.lows,
            (unsigned long long)h.others, (double)(s_us() - t0) / 1e6,
            s_pct_ms(h.lat, h.n_lat, 50), s_pct_ms(h.lat, h.n_lat, 99),
-           s_pct_ms(h.lat, h.n_lat, 100));
+           s_pct_ms(h.lat, h.n_lat, 100), s_pct_ms(h.rx, h.n_rx, 50),
+           s_pct_ms(h.rx, h.n_rx, 99));
     free(h.lat);
+    free(h.rx);
     free(h.pending);
     free(h.ack_seq);
     free(h.ack_id);
@@ -780,6 +1014,48 @@ s_high(const struct s_opts *o, const struct ewh_pubid *hub)
     s_rstore_close(&h.st);
     s_file_free(&h.f);
     return h.n_lat > 0 ? 0 : 1;
+}
+
+/* ---- first: the first high delivery after a hub starts ---- */
+
+static int
+s_first(const struct s_opts *o, const struct ewh_pubid *hub)
+{
+    void *ctx = zmq_ctx_new();
+    struct s_conn c;
+    int ivl = 10;
+    int64_t deadline = ewh_mono_ms() + (int64_t)(o->timeout * 1000);
+    uint64_t before = 0;
+    ewh_frame_t *f;
+
+    s_conn_open(ctx, &c, o->key, hub, o->endpoint);
+    if (zmq_setsockopt(c.sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) != 0)
+        fatalx("reconnect: %s", zmq_strerror(zmq_errno()));
+    s_hello(&c, (uint32_t)o->credit);
+    while (ewh_mono_ms() < deadline) {
+        zmq_pollitem_t it = {c.sock, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, 100) <= 0)
+            continue;
+        while ((f = s_recv(c.sock)) != NULL) {
+            struct ewh_header hdr;
+            if (f->msg_case == EWH__FRAME__MSG_DELIVER &&
+                ewh_envelope_peek(f->deliver->envelope.data,
+                                  f->deliver->envelope.len, &hdr, NULL) == 0) {
+                if (hdr.level == EWH_LEVEL_HIGH) {
+                    printf("{\"mode\":\"first\",\"first_high_us\":%lld,"
+                           "\"delivered_before\":%llu}\n",
+                           (long long)s_us(), (unsigned long long)before);
+                    ewh_frame_destroy(&f);
+                    s_conn_close(&c);
+                    zmq_ctx_term(ctx);
+                    return 0;
+                }
+                before++;
+            }
+            ewh_frame_destroy(&f);
+        }
+    }
+    fatalx("no high delivery within %.0fs", o->timeout);
 }
 
 /* ---- fill-outbox: bulk ewnode submit ---- */
@@ -871,6 +1147,8 @@ main(int argc, char **argv)
         {"interval-ms", required_argument, NULL, 'I'},
         {"timeout", required_argument, NULL, 'T'},
         {"seconds", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 'N'},
+        {"rendpoint", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0}};
     struct s_opts o;
     struct ewh_err err = {0};
@@ -889,7 +1167,8 @@ main(int argc, char **argv)
     o.seconds = 5;
     ewh_log_init("ewh-bench", EWH_LOG_WARN);
     if (argc < 2)
-        fatalx("usage: ewh-bench seal|submit|flood|high|fill-outbox ... "
+        fatalx("usage: ewh-bench "
+               "seal|submit|flood|high|first|fill-outbox|ceiling ... "
                "(see tests/bench/ewh-bench.c)");
     cmd = argv[1];
     argc--;
@@ -954,6 +1233,12 @@ main(int argc, char **argv)
         case 's':
             o.seconds = atof(optarg);
             break;
+        case 'N':
+            o.threads = atol(optarg);
+            break;
+        case 'R':
+            o.rendpoint = optarg;
+            break;
         default:
             return 2;
         }
@@ -964,6 +1249,14 @@ main(int argc, char **argv)
         return s_seal(&o);
     if (strcmp(cmd, "fill-outbox") == 0)
         return s_fill_outbox(&o);
+    if (strcmp(cmd, "ceiling") == 0)
+        return s_ceiling(&o);
+    if (strcmp(cmd, "first") == 0 && o.key != NULL && o.hub_pub != NULL &&
+        o.endpoint != NULL) {
+        if (ewh_pubid_load(o.hub_pub, &hub, &err) != 0)
+            fatalx("%s", err.reason);
+        return s_first(&o, &hub);
+    }
     if (o.key == NULL || o.hub_pub == NULL || o.endpoint == NULL ||
         o.in == NULL)
         fatalx("%s needs --key, --hub-pub, --endpoint and --in", cmd);

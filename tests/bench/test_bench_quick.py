@@ -18,7 +18,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.join(HERE, "..", "..", "deploy", "bench")
 KEYS = ["hub_accept_per_s", "e2e_per_s", "ack_ms_p50", "ack_ms_p99",
         "high_ms_p50", "high_ms_p99", "hub_rss_mb_peak",
-        "disk_bytes_per_report"]
+        "disk_bytes_per_report",
+        "hub_verify_ceiling_per_s", "accept_vs_ceiling",
+        "e2e_ceiling_per_s", "e2e_vs_ceiling",
+        "high_flood_ms_p50", "high_flood_ms_p99",
+        "startup_ms_1m", "status_ms_1m",
+        "slow_link_high_ms_p50", "slow_link_high_ms_p99",
+        "slow_link_target_ms"]
+# Ratios of a rate to its same-run ceiling: a rate above its ceiling
+# means the ceiling was measured wrong.
+RATIOS = ["accept_vs_ceiling", "e2e_vs_ceiling"]
 
 
 class BenchQuick(unittest.TestCase):
@@ -37,6 +46,8 @@ class BenchQuick(unittest.TestCase):
                 v = res[k]
                 self.assertIsInstance(v, (int, float), k)
                 self.assertTrue(math.isfinite(v) and v > 0, "%s = %r" % (k, v))
+            for k in RATIOS:
+                self.assertLessEqual(res[k], 1.5, k)
             self.assertIn("hub_accept_per_s", r.stdout.decode())
 
 

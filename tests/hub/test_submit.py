@@ -92,6 +92,9 @@ class Submit(HubCase):
                              ["accepted", "refused"], (window, lines))
             self.assertIn("id already used by a different envelope",
                           acks[1].get("reason", ""), acks[1])
+            # its own code, final (issue 14): nodes decide on the code
+            self.assertEqual((acks[1].get("code"), acks[1].get("retry")),
+                             ("id-reused", False), acks[1])
             blob = bytes.fromhex(rid)
             self.assertEqual(db_count(self.hubdir, "SELECT count(*) FROM "
                                       "envelopes WHERE id = ?", blob), 1)

@@ -27,6 +27,9 @@
  *       --expires is counted from created_at (created-offset + expires < 0
  *       makes an already expired report); --dry-run seals (and saves with
  *       --env-out) without submitting.
+ *       --return-year Y --body-file FILE seals annual returns instead
+ *       (TYPE_RETURN, category security-forces, the clear header naming
+ *       year Y, FILE as the sealed body, whatever year it names).
  *       Exits 0 when every submit got an ack, 1 on timeout.
  *
  *   ewh-peer recv --key node.key --hub-pub hub.pub --endpoint E
@@ -66,7 +69,8 @@
  *         [--receipt-id HEX[,HEX...] --origin CC
  *          [--kind delivered|acknowledged]
  *          [--from CC] [--seal-key other.key]] [--ack-seq A:B]
- *         [--multipart N [--part-bytes B]] [--idle SECONDS]
+ *         [--multipart N [--part-bytes B]] [--audit N [--stall]]
+ *         [--idle SECONDS]
  *       Sends frames a misbehaving node might: a Receipt for the reports
  *       HEX,... (signed by --seal-key or the node's key, claiming to be from
  *       --from, default the signer's country) and/or a DeliverAck with an
@@ -112,8 +116,9 @@ struct s_opts {
     const char *key, *hub_pub, *endpoint, *to, *seal_key, *env_out, *env_in;
     const char *country, *out, *receipt, *title;
     const char *to_pub, *receipt_id, *origin, *from, *kind, *ack_seq;
-    const char *report_id;
-    long multipart, part_bytes;
+    const char *report_id, *body_file;
+    long return_year;
+    long multipart, part_bytes, audit;
     double flood;
     bool dry_run, stall;
     enum ewh_level level;
@@ -664,9 +669,16 @@ s_seal_all(struct s_peer *p)
             fatalx("%s", err.reason);
         to[n_to++] = &p->extra;
     }
-    if ((body = malloc((size_t)p->o.body_bytes + 1)) == NULL)
+    if (p->o.body_file != NULL) {
+        size_t blen = 0;
+        if (ewh_file_read(p->o.body_file, EWH_MAX_BODY_BYTES, &body, &blen,
+                          &err) != 0)
+            fatalx("--body-file: %s", err.reason);
+        p->o.body_bytes = (long)blen;
+    } else if ((body = malloc((size_t)p->o.body_bytes + 1)) == NULL)
         fatalx("out of memory");
-    memset(body, 'x', (size_t)p->o.body_bytes);
+    else
+        memset(body, 'x', (size_t)p->o.body_bytes);
     for (i = 0; i < p->o.count; i++) {
         struct ewh_report r;
         struct s_sub *s = &p->subs[i];
@@ -676,14 +688,16 @@ s_seal_all(struct s_peer *p)
         if (p->o.report_id != NULL &&
             ewh_id_parse(p->o.report_id, r.id, &err) != 0)
             fatalx("--id: %s", err.reason);
-        r.type = EWH_TYPE_ALERT;
+        r.type = p->o.return_year != 0 ? EWH_TYPE_RETURN : EWH_TYPE_ALERT;
+        r.return_year = (uint32_t)p->o.return_year;
         memcpy(r.origin, ewh_secret_pubid(p->sealer)->country, EWH_CC_BYTES);
         snprintf(r.author, sizeof(r.author), "ewh-peer");
         r.created_at = now + p->o.created_offset;
         r.expires_at =
             p->o.expires != 0 ? r.created_at + (int64_t)p->o.expires : 0;
         r.level = p->o.level;
-        snprintf(r.category, sizeof(r.category), "other");
+        snprintf(r.category, sizeof(r.category), "%s",
+                 p->o.return_year != 0 ? "security-forces" : "other");
         r.tlp = EWH_TLP_GREEN;
         snprintf(r.title, sizeof(r.title), "%s %ld",
                  p->o.title != NULL ? p->o.title : "ewh-peer test report", i);
@@ -975,6 +989,25 @@ s_run_forge(struct s_peer *p)
             (void)s_send(p, &f);
         }
     }
+    if (p->o.audit > 0) {
+        long k;
+        for (k = 0; k < p->o.audit; k++) {
+            Ewh__Frame f = EWH__FRAME__INIT;
+            Ewh__AuditRequest m = EWH__AUDIT_REQUEST__INIT;
+            m.from_length = 0;
+            m.max_entries = EWH_MAX_PROOF_ENTRIES;
+            f.msg_case = EWH__FRAME__MSG_AUDIT_REQUEST;
+            f.audit_request = &m;
+            (void)s_send(p, &f);
+        }
+        s_emit(json_pack("{s:s,s:i}", "type", "audit_sent", "requests",
+                         (json_int_t)p->o.audit));
+    }
+    if (p->o.stall) {
+        /* Never read: the hub's answers back up (a slow-loris peer). */
+        usleep((useconds_t)(idle * 1e6));
+        return 0;
+    }
     p->last_frame_ms = ewh_mono_ms();
     while (ewh_mono_ms() < deadline &&
            ewh_mono_ms() - p->last_frame_ms < (int64_t)(idle * 1000))
@@ -1050,6 +1083,9 @@ main(int argc, char **argv)
         {"ack-seq", required_argument, NULL, 'q'},
         {"multipart", required_argument, NULL, 'M'},
         {"part-bytes", required_argument, NULL, 'B'},
+        {"return-year", required_argument, NULL, 'Y'},
+        {"body-file", required_argument, NULL, 'W'},
+        {"audit", required_argument, NULL, 'A'},
         {NULL, 0, NULL, 0}};
     struct s_peer p;
     struct ewh_err err = {0};
@@ -1183,6 +1219,15 @@ main(int argc, char **argv)
             break;
         case 'B':
             p.o.part_bytes = atol(optarg);
+            break;
+        case 'Y':
+            p.o.return_year = atol(optarg);
+            break;
+        case 'W':
+            p.o.body_file = optarg;
+            break;
+        case 'A':
+            p.o.audit = atol(optarg);
             break;
         default:
             return 2;

@@ -654,6 +654,74 @@ test_reopen(void)
     CHECK(err.code == EWH_E_STORE);
 }
 
+/* ---- the annual exchange's returns ledger ---- */
+
+struct s_rets {
+    char origin[4][EWH_CC_BYTES];
+    unsigned year[4];
+    uint64_t n[4];
+    size_t count;
+};
+
+static void
+s_ret(void *ctx, const char *origin, unsigned year, uint64_t n, int64_t last)
+{
+    struct s_rets *r = ctx;
+
+    CHECK(r->count < 4 && last > 0);
+    snprintf(r->origin[r->count], EWH_CC_BYTES, "%s", origin);
+    r->year[r->count] = year;
+    r->n[r->count++] = n;
+}
+
+/* One TYPE_RETURN envelope (header year) in its own transaction, or
+ * rolled back. */
+static void
+s_add_return(hub_store_t *st, unsigned n, const char *origin, unsigned year,
+             bool commit)
+{
+    struct ewh_err err = {0};
+    struct ewh_header h;
+    uint8_t hash[EWH_HASH_BYTES], env[64];
+
+    memset(env, (int)n, sizeof(env));
+    s_header(&h, n, origin, EWH_LEVEL_LOW, 0, "BG", NULL);
+    h.type = EWH_TYPE_RETURN;
+    h.return_year = year;
+    s_hash(hash, n);
+    CHECK_OK(hub_store_begin(st, &err), &err);
+    CHECK_OK(
+        hub_store_envelope_add(st, env, sizeof(env), &h, hash, ewh_now(), &err),
+        &err);
+    if (commit)
+        CHECK_OK(hub_store_commit(st, &err), &err);
+    else
+        hub_store_rollback(st);
+}
+
+static void
+test_returns(void)
+{
+    struct ewh_err err = {0};
+    hub_store_t *st = s_open(0);
+    struct s_rets r = {0};
+
+    CHECK_OK(hub_store_queue_open(st, &err), &err);
+    CHECK_OK(hub_store_returns_walk(st, s_ret, &r, &err), &err);
+    CHECK(r.count == 0);
+    s_add_return(st, 10, "RS", 2026, true);
+    s_add_return(st, 11, "RS", 2026, true); /* a second version */
+    s_add_return(st, 12, "HR", 2025, true);
+    s_add_return(st, 13, "HR", 2026, false); /* rolled back: not noted */
+    CHECK_OK(s_add(st, 14, "BG", NULL, EWH_LEVEL_HIGH, 0, 64, &err), &err);
+    CHECK_OK(hub_store_returns_walk(st, s_ret, &r, &err), &err);
+    /* by year, then origin; an alert is not a return */
+    CHECK(r.count == 2);
+    CHECK(strcmp(r.origin[0], "HR") == 0 && r.year[0] == 2025 && r.n[0] == 1);
+    CHECK(strcmp(r.origin[1], "RS") == 0 && r.year[1] == 2026 && r.n[1] == 2);
+    hub_store_close(&st);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -667,6 +735,7 @@ main(int argc, char **argv)
     RUN(test_full);
     RUN(test_failing_write);
     RUN(test_reopen);
+    RUN(test_returns);
     /* slow (the busy timeout): last, and skippable by hand with "quick" */
     if (argc < 2 || strcmp(argv[1], "quick") != 0)
         RUN(test_busy);

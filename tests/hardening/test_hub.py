@@ -1,0 +1,157 @@
+"""Issue 16 at the hub, played with ewh-peer against a real ewhub.
+
+Item 12: a country revoked a moment ago cannot connect (the ZAP handler
+reads the roster as it is now, not the loop's copy of up to 250 ms ago).
+Item 7: a flood of junk frames from an enrolled node (and of refused
+handshakes) writes a few lines and one count, not a line per frame.
+Item 4: plain TCP connections from anyone, far beyond the hub's open-file
+limit, neither starve an enrolled node nor kill the hub on the next
+revoke: connections before their handshake are bounded and the oldest is
+closed to make room, descriptors are kept in reserve.
+Item 5 (in part): thousands of AuditRequests from a node that never reads
+its answers do not grow the hub: a per-country budget, beyond which
+requests go unanswered (told once a second), counted."""
+
+import json
+import os
+import socket
+import sys
+import time
+
+from ewhtest import EWHUB, HubCase, node_main, of_type, wait_for
+
+
+class RevokeWindow(HubCase):
+
+    def test_no_window_after_a_revoke(self):
+        victims = ["HR", "BG", "MK", "AL", "ME", "SI"]
+        hubdir, peers, hub = self.hub_with(["RS"] + victims)
+        for cc in victims:
+            rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", cc)
+            self.assertEqual(of_type(lines, "ack")[0]["status"], "accepted")
+        admitted = []
+        for cc in victims:
+            # Connect right after the revoke has committed.
+            self.ewhub("revoke", "--dir", hubdir, cc)
+            t0 = time.monotonic()
+            rc, lines = self.peer("recv", peers[cc], hubdir, "--timeout",
+                                  "2", "--idle", "2", ok=False)
+            ev = [x["event"] for x in of_type(lines, "link")]
+            if "up" in ev or of_type(lines, "deliver") or \
+                    of_type(lines, "roster"):
+                admitted.append((cc, ev, len(of_type(lines, "deliver")),
+                                 round(time.monotonic() - t0, 2)))
+        self.assertEqual(admitted, [], "revoked countries admitted")
+        wait_for(lambda: hub.logtext().count("zap: refused") >= len(victims),
+                 10, what="refusals logged")
+        self.assertTrue(hub.alive())
+
+
+class LogFlood(HubCase):
+
+    def test_repeated_warnings_are_limited_and_counted(self):
+        hubdir, peers, hub = self.hub_with(["RS", "HR"])
+        n = 3000
+        self.peer("submit", peers["RS"], hubdir, "--to", "HR", "--junk",
+                  str(n), ok=False, timeout=180)
+
+        def bad():
+            with open(os.path.join(hubdir, "status.json")) as f:
+                j = json.load(f)
+            return j if j["bad_frames"] >= n else None
+        j = wait_for(bad, 60, what="every junk frame counted")
+        lines = hub.logtext().count("refused frame from=RS")
+        self.assertLessEqual(lines, 100, "one line per junk frame")
+        self.assertGreaterEqual(lines, 1)
+        # What was hidden is said, with its count, within a window or so.
+        wait_for(lambda: "lines like \"router: refused frame from=%s" in
+                 hub.logtext(), 30, what="suppressed count said")
+        said = 0
+        for line in hub.logtext().splitlines():
+            if "lines like \"router: refused frame" in line:
+                said += int(line.split("(", 1)[1].split(" ", 1)[0])
+        wait_for(lambda: json.load(open(os.path.join(
+            hubdir, "status.json")))["log_suppressed"] >= n - lines, 30,
+            what="status log_suppressed")
+        self.assertTrue(hub.alive())
+        self.assertGreater(said, 0)
+
+
+class DescriptorFlood(HubCase):
+
+    def test_plain_connections_beyond_the_fd_limit(self):
+        hubdir, peers, _ = self.hub_with(["RS", "HR", "BG"], start=False)
+        ep = os.path.join(hubdir, "endpoint")
+        hub = self.start(["prlimit", "--nofile=200:200", EWHUB, "run",
+                          "--dir", hubdir, "--listen", "tcp://127.0.0.1:*"],
+                         "hub")
+        wait_for(lambda: os.path.exists(ep), 20, what="hub endpoint")
+        with open(ep) as f:
+            self.endpoint = f.read().strip()
+        wait_for(lambda: "listening on" in hub.logtext(), 10)
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR")
+        self.assertEqual(of_type(lines, "ack")[0]["status"], "accepted")
+        host, port = self.endpoint[len("tcp://"):].rsplit(":", 1)
+        held = []
+        try:
+            for i in range(400):
+                s = socket.create_connection((host, int(port)), timeout=5)
+                held.append(s)
+            # The hub still serves an enrolled node while they are held.
+            rc, lines = self.peer("recv", peers["HR"], hubdir, "--count",
+                                  "1", "--timeout", "30", ok=False)
+            self.assertEqual(len(of_type(lines, "deliver")), 1,
+                             "HR starved: %r" % lines)
+            # A routine revoke does not kill it.
+            self.ewhub("revoke", "--dir", hubdir, "BG")
+            time.sleep(1)
+            self.assertTrue(hub.alive(), hub.logtext()[-2000:])
+            rc, lines = self.peer("submit", peers["RS"], hubdir, "--to",
+                                  "HR", ok=False, timeout=60)
+            self.assertEqual(of_type(lines, "ack")[0]["status"], "accepted")
+        finally:
+            for s in held:
+                s.close()
+        self.assertIn("closed a connection before its handshake",
+                      hub.logtext())
+        self.assertNotIn("fatal", hub.logtext())
+        self.assertTrue(hub.alive())
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+
+
+class UnreadRequests(HubCase):
+
+    def test_audit_requests_never_read(self):
+        hubdir, peers, hub = self.hub_with(["RS", "HR"])
+        # An audit chain of 300 entries: each full proof is tens of kB.
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--count", "300", "--window", "100",
+                              timeout=300)
+        self.assertEqual(len(of_type(lines, "ack")), 300)
+        before = rss_kb(hub.pid)
+        n = 2000
+        rc, lines = self.peer("forge", peers["HR"], hubdir, "--audit",
+                              str(n), "--stall", "--idle", "8",
+                              timeout=120)
+        self.assertEqual(of_type(lines, "audit_sent")[0]["requests"], n)
+
+        def dropped():
+            with open(os.path.join(hubdir, "status.json")) as f:
+                v = json.load(f)["requests_dropped"]
+            return v if v >= n // 2 else None
+        wait_for(dropped, 30, what="requests over the budget counted")
+        grown = rss_kb(hub.pid) - before
+        sys.stderr.write("hub grew by %d kB\n" % grown)
+        self.assertLess(grown, 10 * 1024, "hub grew by %d kB" % grown)
+        self.assertIn("over its budget", hub.logtext())
+        self.assertTrue(hub.alive())
+
+
+if __name__ == "__main__":
+    node_main()
