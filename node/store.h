@@ -400,6 +400,20 @@ EWH_MUST_CHECK int node_store_split_add(node_store_t *s, const char *cc,
                                         const uint8_t theirs[32],
                                         const char *what, const uint8_t *peer,
                                         size_t peer_len, struct ewh_err *err);
+/* A head a peer named for a version this node does not hold yet. */
+EWH_MUST_CHECK int
+node_store_peer_head_add(node_store_t *s, const char *cc, uint64_t version,
+                         const uint8_t hash[32], const char *what,
+                         const uint8_t *buf, size_t len, struct ewh_err *err);
+/* The roster of version arrived with hash ours: fn for each kept peer
+ * head of that version with another hash (non-zero stops: -1), then the
+ * heads of that version and before forgotten. */
+typedef int (*node_head_fn)(void *ctx, const char *cc, const uint8_t hash[32],
+                            const char *what, const uint8_t *buf, size_t len);
+EWH_MUST_CHECK int node_store_peer_head_take(node_store_t *s, uint64_t version,
+                                             const uint8_t ours[32],
+                                             node_head_fn fn, void *ctx,
+                                             struct ewh_err *err);
 /* One split view per row: fn(ctx, cc, version, what, at). */
 typedef void (*node_split_fn)(void *ctx, const char *cc, uint64_t version,
                               const char *what, int64_t at);

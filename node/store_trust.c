@@ -27,6 +27,12 @@ static const char s_schema[] =
     "  ours BLOB NOT NULL, theirs BLOB NOT NULL, what TEXT NOT NULL,"
     "  our_roster BLOB NOT NULL, peer_signed BLOB NOT NULL,"
     "  at INTEGER NOT NULL);"
+    /* heads peers named for versions this node had not yet: compared when
+     * the hub's roster of that version arrives */
+    "CREATE TABLE IF NOT EXISTS peer_heads(country TEXT NOT NULL,"
+    "  version INTEGER NOT NULL, hash BLOB NOT NULL, what TEXT NOT NULL,"
+    "  signed BLOB NOT NULL, at INTEGER NOT NULL,"
+    "  PRIMARY KEY(country, version, hash));"
     "CREATE TABLE IF NOT EXISTS unverified(kind TEXT NOT NULL,"
     "  id TEXT NOT NULL, country TEXT NOT NULL, fingerprint TEXT NOT NULL,"
     "  signed BLOB NOT NULL, at INTEGER NOT NULL, PRIMARY KEY(kind, id));";
@@ -355,4 +361,61 @@ node_store_trust_unverified(node_store_t *s, node_trust_fn fn, void *ctx,
         (*n)++;
     }
     return rc < 0 ? -1 : 0;
+}
+
+int
+node_store_peer_head_add(node_store_t *s, const char *cc, uint64_t version,
+                         const uint8_t hash[32], const char *what,
+                         const uint8_t *buf, size_t len, struct ewh_err *err)
+{
+    sqlite3_stmt *st = ewh_db_stmt(
+        s->db,
+        "INSERT OR IGNORE INTO peer_heads(country, version, hash, what,"
+        " signed, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+        err);
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, cc, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)version);
+    sqlite3_bind_blob(st, 3, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, what, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, buf, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, ewh_now());
+    return ewh_db_done(s->db, st, "keep a peer's roster head", err);
+}
+
+int
+node_store_peer_head_take(node_store_t *s, uint64_t version,
+                          const uint8_t ours[32], node_head_fn fn, void *ctx,
+                          struct ewh_err *err)
+{
+    sqlite3_stmt *st = ewh_db_stmt(s->db,
+                                   "SELECT country, hash, what, signed FROM"
+                                   " peer_heads WHERE version = ?1",
+                                   err);
+    char cc[EWH_CC_BYTES], what[16];
+    uint8_t h[32];
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)version);
+    while ((rc = ewh_db_step(s->db, st, "read peer heads", err)) == 1) {
+        (void)ewh_db_text(st, 0, cc, sizeof(cc));
+        (void)ewh_db_text(st, 2, what, sizeof(what));
+        if (ewh_db_blob(st, 1, h, 32) && memcmp(h, ours, 32) != 0 &&
+            fn(ctx, cc, h, what, sqlite3_column_blob(st, 3),
+               (size_t)sqlite3_column_bytes(st, 3)) != 0) {
+            sqlite3_reset(st);
+            return -1;
+        }
+    }
+    if (rc < 0)
+        return -1;
+    if ((st = ewh_db_stmt(s->db, "DELETE FROM peer_heads WHERE version <= ?1",
+                          err)) == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)version);
+    return ewh_db_done(s->db, st, "forget peer heads", err);
 }

@@ -17,6 +17,50 @@ s_hex8(const uint8_t *h, char out[17])
     return ewh_hex(h, 8, out, 17);
 }
 
+/* A split view: keep the evidence, mark the peer, say it at error. */
+static int
+s_split(node_store_t *s, const char *cc, uint64_t version, const uint8_t *ours,
+        const uint8_t *theirs, const char *what, const uint8_t *signed_buf,
+        size_t len, struct ewh_err *err)
+{
+    struct node_trust t;
+    char a[17], b[17];
+
+    if (node_store_split_add(s, cc, version, ours, theirs, what, signed_buf,
+                             len, err) != 0)
+        return -1;
+    if (node_store_trust_get(s, cc, &t, err) == 0) {
+        t.verified = false;
+        snprintf(t.why, sizeof(t.why), "split-view");
+        if (node_store_trust_put(s, &t, err) != 0)
+            return -1;
+    } else if (err == NULL || err->code != EWH_E_NOTFOUND)
+        return -1;
+    ewh_log_errx("trust: SPLIT VIEW: %s's %s names roster version %llu with "
+                 "hash %s..., this node holds %s... for it: the hub showed "
+                 "the two countries different rosters.  Evidence kept; "
+                 "nothing is sealed for %s (ewnode audit)",
+                 cc, what, (unsigned long long)version, s_hex8(theirs, a),
+                 s_hex8(ours, b), cc);
+    return 0;
+}
+
+struct s_late {
+    node_store_t *s;
+    uint64_t version;
+    const uint8_t *ours;
+    struct ewh_err *err;
+};
+
+static int
+s_late_split(void *ctx, const char *cc, const uint8_t hash[32],
+             const char *what, const uint8_t *buf, size_t len)
+{
+    struct s_late *l = ctx;
+
+    return s_split(l->s, cc, l->version, l->ours, hash, what, buf, len, l->err);
+}
+
 int
 node_trust_chain_check(const ewh_roster_t *got, const ewh_roster_t *held,
                        struct ewh_err *err)
@@ -202,10 +246,15 @@ node_trust_on_roster(node_store_t *s, const char *self, const ewh_roster_t *got,
     size_t i;
     bool first, revoked;
 
-    if (ewh_roster_hash(got) != NULL &&
-        node_store_head_put(s, ewh_roster_version(got), ewh_roster_hash(got),
-                            buf, len, err) != 0)
-        return -1;
+    if (ewh_roster_hash(got) != NULL) {
+        struct s_late l = {s, ewh_roster_version(got), ewh_roster_hash(got),
+                           err};
+        /* and the heads peers named for it before it came */
+        if (node_store_head_put(s, l.version, l.ours, buf, len, err) != 0 ||
+            node_store_peer_head_take(s, l.version, l.ours, s_late_split, &l,
+                                      err) != 0)
+            return -1;
+    }
     if (node_store_trust_count(s, &n, err) != 0)
         return -1;
     first = n == 0;
@@ -331,8 +380,6 @@ node_trust_check_head(node_store_t *s, const char *cc, bool has,
                       struct ewh_err *err)
 {
     uint8_t ours[32];
-    char a[17], b[17];
-    struct node_trust t;
     bool found;
 
     *split = false;
@@ -340,26 +387,15 @@ node_trust_check_head(node_store_t *s, const char *cc, bool has,
         return 0; /* a peer that has not upgraded: nothing to compare */
     if (node_store_head_get(s, version, &found, ours, err) != 0)
         return -1;
-    if (!found || sodium_memcmp(ours, hash, 32) == 0)
+    if (!found)
+        /* A version this node has not had (yet): compared when the hub's
+         * roster of that version arrives (node_trust_on_roster). */
+        return node_store_peer_head_add(s, cc, version, hash, what, signed_buf,
+                                        len, err);
+    if (sodium_memcmp(ours, hash, 32) == 0)
         return 0;
     *split = true;
-    if (node_store_split_add(s, cc, version, ours, hash, what, signed_buf, len,
-                             err) != 0)
-        return -1;
-    if (node_store_trust_get(s, cc, &t, err) == 0) {
-        t.verified = false;
-        snprintf(t.why, sizeof(t.why), "split-view");
-        if (node_store_trust_put(s, &t, err) != 0)
-            return -1;
-    } else if (err == NULL || err->code != EWH_E_NOTFOUND)
-        return -1;
-    ewh_log_errx("trust: SPLIT VIEW: %s's %s names roster version %llu with "
-                 "hash %s..., this node holds %s... for it: the hub showed "
-                 "the two countries different rosters.  Evidence kept; "
-                 "nothing is sealed for %s (ewnode audit)",
-                 cc, what, (unsigned long long)version, s_hex8(hash, a),
-                 s_hex8(ours, b), cc);
-    return 0;
+    return s_split(s, cc, version, ours, hash, what, signed_buf, len, err);
 }
 
 int

@@ -309,6 +309,30 @@ class Trust(NodeCase):
         self.assertEqual(n, 1)
         self.assertIn(rid, [m["id"] for m in self.inbox(hr)])
 
+    def test_split_view_caught_later(self):
+        """RS is shown version v+1 first; its report reaches HR, still at
+        v.  When the hub later shows HR another v+1, HR compares it with
+        the head RS signed and catches the split."""
+        rs, hr = self.n["RS"], self.n["HR"]
+        v, held = self.hub_roster()
+        self.agents["RS"].term()
+        a, b = self.path("fork-a.bin"), self.path("fork-b.bin")
+        self.run_cmd([FORK, self.hub, held, a, b])
+        self.ewnode("import-roster", "--dir", rs, a)
+        self.agents["RS"] = self.agent_start(rs, "agent-RS-ahead")
+        rid = self.submit(rs, to="HR", level="high",
+                          category="early-warning", title="ahead", body="x")
+        self.wait_inbox(hr, rid)
+        self.assertNotIn("SPLIT", self.log("HR"))
+        self.agents["HR"].term()
+        r = self.ewnode("import-roster", "--dir", hr, b)
+        self.assertIn(b"SPLIT VIEW: RS's envelope names roster version %d"
+                      % (v + 1), r.stderr)
+        r = self.ewnode("audit", "--dir", hr, ok=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"SPLIT VIEW: RS's envelope", r.stdout)
+        self.assertEqual(self.peers("HR")["RS"]["trust"], "split-view")
+
     def test_config_change_while_stopped_is_a_new_version(self):
         """The hub signs each version once: new categories set while it
         was stopped make a new version (linked to the last), never a
