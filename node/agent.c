@@ -4,6 +4,7 @@
  * (agent_int.h).
  */
 #include "agent_int.h"
+#include "trust.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -47,6 +48,11 @@ node_agent_flush(struct node_agent *a)
         }
     }
     node_link_send_deferred(a, ok);
+    if (a->trust_due && ok) {
+        /* docs/trust.md: the node's status of its peers' keys */
+        a->trust_due = false;
+        node_trust_status_write(a->d);
+    }
 }
 
 /* ---- frames from the hub ---- */

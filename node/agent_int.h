@@ -148,6 +148,7 @@ struct node_agent {
     struct node_rcq rc;
     struct node_keys key;
     ewh_wrapcache_t *wc; /* pair keys for opening deliveries (inbox.c) */
+    bool trust_due;      /* DIR/trust.json to write after the commit */
 };
 
 /* ---- agent.c: the turn ---- */

@@ -183,7 +183,8 @@ s_store(struct node_agent *a, const Ewh__Deliver *dv,
                      err.reason);
         goto out;
     }
-    (void)split; /* logged at error and kept by node_trust_check_head */
+    if (split)
+        a->trust_due = true; /* logged and kept by node_trust_check_head */
     if (!verified)
         ewh_log_warnx("agent: id=%s from=%s is signed by UNVERIFIED key %s: "
                       "stored marked unverified, not as %s's word",

@@ -163,6 +163,7 @@ s_apply_roster(struct node_agent *a, const uint8_t *buf, size_t len)
     if (node_roster_apply(a->d, buf, len, &v, &err) == 0) {
         ewh_log_info("agent: roster version %llu applied",
                      (unsigned long long)v);
+        a->trust_due = true;
         node_link_reload_roster(a);
         if ((l->try_idx & 2) && !a->d->has_hub_next)
             l->try_idx &= ~2u; /* the announced hub keys are pinned now */

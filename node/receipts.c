@@ -256,6 +256,8 @@ s_judge(struct node_agent *a, const struct ewh_receipt *rc, const uint8_t *buf,
                      err.reason);
         return -1;
     }
+    if (split)
+        a->trust_due = true;
     if (!verified)
         ewh_log_warnx("agent: receipt id=%s from=%s signed by UNVERIFIED key "
                       "%s: held, not recorded as %s's",

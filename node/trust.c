@@ -5,10 +5,13 @@
 #include "trust.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "dir.h"
+#include "ewh/keyfile.h"
 #include "ewh/log.h"
 
 static const char *
@@ -488,4 +491,24 @@ node_trust_json(node_store_t *s)
     json_object_set_new(o, "unverified", h.a);
     json_object_set_new(o, "split_views", json_integer((json_int_t)ns));
     return o;
+}
+
+void
+node_trust_status_write(struct node_dir *d)
+{
+    struct ewh_err err = {0};
+    json_t *o = node_trust_json(d->store);
+    char path[1200], *text;
+
+    json_object_set_new(o, "at", json_integer((json_int_t)ewh_now()));
+    text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (text == NULL) {
+        ewh_log_errx("trust: out of memory writing trust.json");
+        return;
+    }
+    node_dir_file(d, "trust.json", path, sizeof(path));
+    if (ewh_keyfile_write(path, text, strlen(text), 0600, &err) != 0)
+        ewh_log_errx("trust: %s", err.reason);
+    free(text);
 }

@@ -90,6 +90,12 @@ int node_trust_hint(node_store_t *s, const char *cmd, FILE *out);
  * "split_views": N}.  Caller owns it. */
 json_t *node_trust_json(node_store_t *s);
 
+/* Write DIR/trust.json (node_trust_json and the time; 0600, atomically):
+ * the node's status of its peers' keys, for monitoring.  Errors are
+ * logged, never fatal. */
+struct node_dir;
+void node_trust_status_write(struct node_dir *d);
+
 /* A lookup over one identity (ctx is a struct ewh_pubid). */
 const struct ewh_pubid *node_trust_lookup_one(void *ctx, const char *cc);
 

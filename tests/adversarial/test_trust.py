@@ -48,6 +48,13 @@ class Trust(NodeCase):
                                    "--json").stdout)
         return {p["country"]: p for p in j["peers"]}
 
+    def trust_status(self, d):
+        try:
+            with open(os.path.join(d, "trust.json")) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
     def log(self, cc):
         return self.agents[cc].logtext()
 
@@ -108,6 +115,9 @@ class Trust(NodeCase):
                          ["HR"])
         self.assertIn(b"HR is UNVERIFIED",
                       self.ewnode("outbox", "--dir", rs).stderr)
+        wait_for(lambda: [u["country"] for u in
+                          self.trust_status(rs).get("unverified", [])]
+                 == ["HR"], 10, what="DIR/trust.json at RS")
         self.assertTrue(self.peers("BG")["RS"]["verified"])
 
         # The genuine HR is cut by the hub; the impostor takes its place.
@@ -296,6 +306,9 @@ class Trust(NodeCase):
         self.assertEqual(self.peers("RS")["HR"]["trust"], "split-view")
         j = json.loads(self.ewnode("peers", "--dir", rs, "--json").stdout)
         self.assertEqual(j["trust"]["split_views"], 1)
+        # the node's status file, for monitoring
+        wait_for(lambda: self.trust_status(rs).get("split_views") == 1, 10,
+                 what="DIR/trust.json at RS")
         self.assertEqual(self.peers("HR")["RS"]["trust"], "split-view")
         # The keys in dispute: RS seals nothing more for HR.
         r = self.submit(rs, ok=False, to="HR", level="high",
