@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ewh/config.h"
+#include "ewh/util.h"
 
 #define HUB_DEFAULT_LISTEN "tcp://127.0.0.1:7700"
 
@@ -102,44 +103,22 @@ int
 hub_config_duration(const char *name, const char *value, int64_t *out,
                     struct ewh_err *err)
 {
-    char *end = NULL;
-    unsigned long long v;
-    int64_t mul = 1;
+    struct ewh_err e = {0};
 
-    if (strcmp(value, "never") == 0) {
+    /* "never" and a zero of any unit mean no limit; everything else is
+     * the one duration syntax of libewh (ewh_duration_parse). */
+    if (strcmp(value, "never") == 0 ||
+        (value[0] == '0' &&
+         (value[1] == '\0' || (strchr("smhd", value[1]) != NULL &&
+                               value[1] != '\0' && value[2] == '\0')))) {
         *out = 0;
         return 0;
     }
-    if (value[0] < '0' || value[0] > '9')
-        goto bad;
-    errno = 0;
-    v = strtoull(value, &end, 10);
-    if (errno != 0)
-        goto bad;
-    switch (*end) {
-    case '\0':
-    case 's':
-        break;
-    case 'm':
-        mul = 60;
-        break;
-    case 'h':
-        mul = 3600;
-        break;
-    case 'd':
-        mul = 86400;
-        break;
-    default:
-        goto bad;
-    }
-    if (*end != '\0' && end[1] != '\0')
-        goto bad;
-    if (v > (unsigned long long)(100LL * 365 * 86400) / (unsigned long long)mul)
+    if (ewh_duration_parse(value, HUB_MAX_DURATION_S, out, &e) == 0)
+        return 0;
+    if (e.code == EWH_E_TOOBIG)
         return ewh_err_set(err, EWH_E_INVALID,
                            "%s = %.32s: longer than 100 years", name, value);
-    *out = (int64_t)v * mul;
-    return 0;
-bad:
     return ewh_err_set(err, EWH_E_INVALID,
                        "%s = %.32s: expected a duration like 30d, 12h, 90m, "
                        "45s, or 0/never",

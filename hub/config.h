@@ -33,6 +33,8 @@ struct hub_config {
 };
 
 #define HUB_DEFAULT_RETENTION_S (30 * 86400)
+/* The longest duration a config key takes (a typo guard, not a policy). */
+#define HUB_MAX_DURATION_S (100LL * 365 * 86400)
 #define HUB_DEFAULT_EVENTS_KEEP 100000u /* [monitor] events_keep */
 
 /* A command-line override: one "section.name = value" applied after the

@@ -112,6 +112,12 @@ test_durations(void)
 
     CHECK_OK(hub_config_duration("d", "0", &v, &err), &err);
     CHECK(v == 0);
+    CHECK_OK(hub_config_duration("d", "never", &v, &err), &err);
+    CHECK(v == 0);
+    CHECK_OK(hub_config_duration("d", "0d", &v, &err), &err);
+    CHECK(v == 0);
+    CHECK_OK(hub_config_duration("d", "12", &v, &err), &err);
+    CHECK(v == 12);
     CHECK_OK(hub_config_duration("d", "45s", &v, &err), &err);
     CHECK(v == 45);
     CHECK_OK(hub_config_duration("d", "90m", &v, &err), &err);
@@ -126,6 +132,8 @@ test_durations(void)
     CHECK_FAILS(hub_config_duration("d", "1hh", &v, &err), &err, EWH_E_INVALID,
                 "expected a duration");
     CHECK_FAILS(hub_config_duration("d", "", &v, &err), &err, EWH_E_INVALID,
+                "expected a duration");
+    CHECK_FAILS(hub_config_duration("d", "0x", &v, &err), &err, EWH_E_INVALID,
                 "expected a duration");
 }
 
