@@ -97,7 +97,7 @@ hub_roster_refresh(struct hub *h, struct ewh_err *err)
     uint8_t *buf = NULL, ph[32];
     size_t len = 0;
     uint64_t pv = 0;
-    bool found, had;
+    bool found = false, had;
 
     /* The workers may be reading the roster that this replaces. */
     if (h->adm.vpool != NULL)
@@ -107,6 +107,19 @@ hub_roster_refresh(struct hub *h, struct ewh_err *err)
     signed_r = s_kept(h, ewh_roster_version(r), &buf, &len, &had);
     if (signed_r != NULL && s_same(signed_r, r))
         goto done;
+    if (!had && ewh_roster_version(r) > 0 &&
+        hub_store_roster_signed_before(h->st, ewh_roster_version(r) + 1, &found,
+                                       &pv, ph, err) != 0)
+        goto fail;
+    /* A store from before the chain keeps no signed roster: nodes may hold
+     * one the old hub signed at this version, so the chain starts at a new
+     * one (never two rosters of one version). */
+    if (!had && ewh_roster_version(r) > 0 && !found) {
+        bool born;
+        if (hub_store_roster_chained(h->st, &born, err) != 0)
+            goto fail;
+        had = !born;
+    }
     if (had) {
         /* Version v was signed with other content (config changed while
          * stopped, or other hub keys): never a second roster of one

@@ -105,6 +105,11 @@ EWH_MUST_CHECK int hub_store_roster_version(hub_store_t *st, uint64_t *v,
  * Caller owns *out. */
 EWH_MUST_CHECK int hub_store_roster_load(hub_store_t *st, ewh_roster_t **out,
                                          struct ewh_err *err);
+/* Was this store created with the roster chain (docs/trust.md)?  An older
+ * store's nodes may hold a roster the old hub signed at the current
+ * version, so its chain starts at a new version. */
+EWH_MUST_CHECK int hub_store_roster_chained(hub_store_t *st, bool *yes,
+                                            struct ewh_err *err);
 /* The signed roster kept for version v (caller owns *buf, free()), or
  * EWH_E_NOTFOUND. */
 EWH_MUST_CHECK int hub_store_roster_signed_get(hub_store_t *st, uint64_t v,

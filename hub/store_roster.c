@@ -431,6 +431,19 @@ hub_store_roster_bump(hub_store_t *st, uint64_t *v, struct ewh_err *err)
 }
 
 int
+hub_store_roster_chained(hub_store_t *st, bool *yes, struct ewh_err *err)
+{
+    sqlite3_stmt *s = ewh_db_stmt(
+        st->db, "SELECT count(*) FROM meta WHERE k = 'roster_chain'", err);
+    int64_t n = 0;
+
+    if (s == NULL || ewh_db_int(st->db, s, "roster chain mark", &n, err) != 0)
+        return -1;
+    *yes = n > 0;
+    return 0;
+}
+
+int
 hub_store_roster_signed_get(hub_store_t *st, uint64_t v, uint8_t **buf,
                             size_t *len, struct ewh_err *err)
 {

@@ -442,6 +442,25 @@ class Trust(NodeCase):
         self.assertFalse(self.peers("RS")["HR"]["verified"])
         self.assertTrue(self.peers("RS")["BG"]["verified"])
 
+    def test_hub_store_upgrade_in_place(self):
+        """A hub store from before the chain (no signed rosters kept, no
+        chain mark): the new hub's first roster is a new version, so that
+        it never signs a second roster of a version the old hub signed."""
+        v, _ = self.hub_roster()
+        self.assertEqual(self.hub_proc.term(), 0)
+        db = sqlite3.connect(os.path.join(self.hub, "store.db"))
+        with db:
+            db.execute("DELETE FROM rosters")
+            db.execute("DELETE FROM meta WHERE k = 'roster_chain'")
+        db.close()
+        self.hub_start(port=self.port, name="hub-upgraded")
+        db = sqlite3.connect(os.path.join(self.hub, "store.db"), timeout=10)
+        got = wait_for(lambda: db.execute(
+            "SELECT min(version) FROM rosters").fetchone()[0], 10,
+            what="the upgraded hub's first roster")
+        db.close()
+        self.assertEqual(got, v + 1)
+
     def test_node_not_upgraded_is_told(self):
         peer = self.path("old-BG")
         os.makedirs(peer)
