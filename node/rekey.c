@@ -85,6 +85,34 @@ s_self(void *ctx, const char *cc)
     return strcmp(id->country, cc) == 0 ? id : NULL;
 }
 
+/* The key to seal for id's country: id when this node may seal for it,
+ * else the newest key of its trusted history (*n 1, in *kept); none:
+ * EWH_E_UNVERIFIED. */
+static int
+s_trusted_key(struct node_dir *d, const struct ewh_pubid *id,
+              struct ewh_pubid *kept, size_t *n, struct ewh_err *err)
+{
+    struct node_trust t;
+    char fp[EWH_FINGERPRINT_CHARS];
+    bool ok, warn;
+
+    *n = 0;
+    if (node_trust_sealable(d->store, id->country, d->cfg.unverified_warn, &ok,
+                            &warn, &t, err) != 0)
+        return -1;
+    ewh_pubid_fingerprint(id, fp);
+    if (ok && (t.fp[0] == '\0' || strcmp(t.fp, fp) == 0))
+        return 0;
+    if (node_store_keys_trusted(d->store, id->country, kept, 1, n, err) != 0)
+        return -1;
+    if (*n == 0)
+        return ewh_err_set(err, EWH_E_UNVERIFIED,
+                           "recipient %s is unverified and no key of it is "
+                           "trusted: not resealed",
+                           id->country);
+    return 0;
+}
+
 static int
 s_reseal_one(struct node_dir *d, const ewh_secret_t *old,
              const ewh_roster_t *roster, const struct s_row *row,
@@ -93,8 +121,9 @@ s_reseal_one(struct node_dir *d, const ewh_secret_t *old,
     struct ewh_report r;
     struct ewh_header h;
     const struct ewh_pubid *to[EWH_MAX_RECIPIENTS];
+    struct ewh_pubid kept[EWH_MAX_RECIPIENTS];
     uint8_t *env = NULL;
-    size_t len = 0, i;
+    size_t len = 0, i, n;
     int rc = -1;
 
     memset(&r, 0, sizeof(r));
@@ -111,6 +140,12 @@ s_reseal_one(struct node_dir *d, const ewh_secret_t *old,
                         h.recipients[i]);
             goto out;
         }
+        /* docs/trust.md: never sealed again for a key this node does not
+         * trust: the report keeps going to the key it was written for. */
+        if (s_trusted_key(d, to[i], &kept[i], &n, err) != 0)
+            goto out;
+        if (n == 1)
+            to[i] = &kept[i];
     }
     node_trust_head(roster, &r.has_head, &r.roster_version, r.roster_hash);
     if (ewh_envelope_seal(&r, to, h.n_recipients, d->secret, NULL, &env, &len,

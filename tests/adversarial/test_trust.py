@@ -267,6 +267,29 @@ class Trust(NodeCase):
                           title="after two re-keys", body="x")
         self.wait_inbox(hr, rid)
 
+    def test_reseal_never_for_unverified_key(self):
+        """RS re-keys with a report still queued for HR while the hub has
+        given HR an impostor's key: the report is resealed for the HR key
+        RS trusts, and the impostor cannot read it."""
+        rs, hr = self.n["RS"], self.n["HR"]
+        self.agents["RS"].term()
+        rid = self.submit(rs, to="HR", level="high", category="other",
+                          title="queued before", body="for the genuine HR")
+        self.agents["HR"].term()
+        fake = self.impostor()
+        self.enroll(os.path.join(fake, "node-HR.pub"))
+        self.ewnode("rekey", "--dir", rs)
+        self.enroll(os.path.join(rs, "node-RS.pub.new"))
+        self.agents["HRX"] = self.agent_start(fake, "agent-impostor")
+        self.wait_ready(fake)
+        self.agents["RS"] = self.agent_start(rs, "agent-RS-rekeyed")
+        wait_for(lambda: "WITHOUT an endorsement" in self.log("RS"), 30,
+                 what="RS marking HR unverified")
+        self.wait_recipients(rs, rid, {"HR": "accepted"}, timeout=60)
+        wait_for(lambda: "refused delivery" in self.log("HRX"), 30,
+                 what="the impostor failing to open it")
+        self.assertEqual(self.inbox(fake), [])
+
     # ---- split views ----
 
     def test_split_view_caught_by_both(self):
