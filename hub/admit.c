@@ -87,12 +87,14 @@ hub_admit_refuse(struct hub *h, const struct hub_from *to, const uint8_t *id,
     hub_metrics_refused(h->m, err->code);
     if ((err->code == EWH_E_RATE || err->code == EWH_E_SHUTDOWN) &&
         s_ratelog_quiet(h, to->cc, &left_out)) {
+        /* Not recorded as an event, but counted (issue 20). */
+        hub_event_count(h, HUB_EV_REFUSED, ewh_errcode_name(err->code));
         hub_conn_send_ack(h, to, id != NULL ? id : zero, HUB_REFUSED, err, NULL,
                           0);
         return;
     }
-    if ((ev = hub_event_new(h, HUB_EV_REFUSED, to->cc, id)) != NULL) {
-        snprintf(ev->code, sizeof(ev->code), "%s", ewh_errcode_name(err->code));
+    if ((ev = hub_event_new_code(h, HUB_EV_REFUSED, to->cc, id,
+                                 ewh_errcode_name(err->code))) != NULL) {
         if (left_out > 0)
             snprintf(ev->reason, sizeof(ev->reason),
                      "%.150s (and %llu more not recorded)", err->reason,

@@ -378,6 +378,8 @@ s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
                               ewh_now());
     (void)hub_event_new(h, HUB_EV_CONNECTED, n->cc, NULL);
     h->status_due = true;
+    n->roster_known = true;
+    n->roster_version = m->roster_version;
     if (hub_store_queued(h->st, n->cc, &queued, &err) != 0)
         ewh_log_warnx("router: queue of %s: %s", n->cc, err.reason);
     ewh_log_info("router: %s connected (credit %u, roster %llu, queued %llu)",
@@ -477,6 +479,15 @@ s_dispatch(struct hub *h, struct hub_peer *n, const struct hub_from *from,
         break;
     case EWH__FRAME__MSG_AUDIT_REQUEST:
         s_on_audit(h, n, from, f->audit_request);
+        break;
+    case EWH__FRAME__MSG_HEARTBEAT:
+        /* The node is alive (last_seen is set for every frame) and holds
+         * this roster (a pushed one is applied without a new Hello). */
+        if (n->connected && from->rid_len == n->rid_len &&
+            memcmp(from->rid, n->rid, n->rid_len) == 0) {
+            n->roster_known = true;
+            n->roster_version = f->heartbeat->roster_version;
+        }
         break;
     default:
         ewh_err_set(&err, EWH_E_INVALID, "unexpected %s frame",

@@ -8,8 +8,34 @@
 
 #include "ewh/log.h"
 
+/* Remember a dropped event that the store's counters count. */
+static void
+s_lost(struct hub_evq *q, int kind, const char *code)
+{
+    size_t i;
+
+    if (kind != HUB_EV_REFUSED && kind != HUB_EV_DUPLICATE &&
+        kind != HUB_EV_ZAP_REFUSED)
+        return;
+    if (code == NULL)
+        code = "";
+    for (i = 0; i < q->n_lost; i++)
+        if (q->lost[i].kind == kind && strcmp(q->lost[i].code, code) == 0)
+            break;
+    if (i == q->n_lost) {
+        if (i == sizeof(q->lost) / sizeof(q->lost[0]))
+            return;
+        q->lost[i].kind = kind;
+        snprintf(q->lost[i].code, sizeof(q->lost[i].code), "%s", code);
+        q->lost[i].n = 0;
+        q->n_lost++;
+    }
+    q->lost[i].n++;
+}
+
 struct hub_event *
-hub_event_new(struct hub *h, int kind, const char *cc, const uint8_t *id)
+hub_event_new_code(struct hub *h, int kind, const char *cc, const uint8_t *id,
+                   const char *code)
 {
     struct hub_evq *q = &h->evq;
     struct hub_event *e;
@@ -17,6 +43,7 @@ hub_event_new(struct hub *h, int kind, const char *cc, const uint8_t *id)
     if (q->n >= EWH_HUB_MAX_PENDING_EVENTS ||
         (e = hub_grow(q->ev, &q->cap, q->n + 1, sizeof(*q->ev))) == NULL) {
         q->dropped++;
+        s_lost(q, kind, code);
         return NULL;
     }
     q->ev = e;
@@ -31,7 +58,21 @@ hub_event_new(struct hub *h, int kind, const char *cc, const uint8_t *id)
         e->has_id = true;
         memcpy(e->id, id, EWH_ID_BYTES);
     }
+    if (code != NULL)
+        snprintf(e->code, sizeof(e->code), "%s", code);
     return e;
+}
+
+void
+hub_event_count(struct hub *h, int kind, const char *code)
+{
+    s_lost(&h->evq, kind, code);
+}
+
+struct hub_event *
+hub_event_new(struct hub *h, int kind, const char *cc, const uint8_t *id)
+{
+    return hub_event_new_code(h, kind, cc, id, NULL);
 }
 
 void
@@ -53,6 +94,11 @@ hub_events_write(struct hub *h, struct ewh_err *err)
     for (i = 0; i < h->evq.n; i++)
         if (hub_store_event_add(h->st, &h->evq.ev[i], err) != 0)
             return -1;
+    for (i = 0; i < h->evq.n_lost; i++)
+        if (hub_store_counter_add(h->st, h->evq.lost[i].kind, 0,
+                                  h->evq.lost[i].code, h->evq.lost[i].n,
+                                  err) != 0)
+            return -1;
     return 0;
 }
 
@@ -60,6 +106,7 @@ void
 hub_events_written(struct hub *h)
 {
     h->evq.n = 0;
+    h->evq.n_lost = 0;
 }
 
 void
@@ -76,7 +123,7 @@ hub_events_tick(struct hub *h)
             ewh_log_warnx("router: %zu traffic events not stored: %s", h->evq.n,
                           err.reason);
         }
-        h->evq.n = 0;
+        hub_events_written(h);
     }
     if (h->evq.dropped > 0) {
         ewh_log_warnx("router: %llu traffic events dropped (more than %u "

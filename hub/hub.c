@@ -12,6 +12,7 @@
 
 #include <zmq.h>
 
+#include "gauges.h"
 #include "retention.h"
 #include "zap.h"
 #include "ewh/keyfile.h"
@@ -80,6 +81,7 @@ s_setup(struct hub *h, struct ewh_err *err)
     if ((h->peers = hub_peers_new()) == NULL ||
         (h->m = hub_metrics_new()) == NULL)
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+    h->started = hub_metrics_started(h->m);
     if (hub_roster_refresh(h, err) != 0)
         return -1;
     h->ros.pushed_version = ewh_roster_version(h->ros.roster);
@@ -88,7 +90,7 @@ s_setup(struct hub *h, struct ewh_err *err)
     if (hub_store_audit_head(h->st, &h->chain.len, h->chain.head, err) != 0 ||
         hub_store_queue_open(h->st, err) != 0 ||
         hub_store_queue_counts(h->st, s_seed_peer, h, err) != 0 ||
-        hub_admit_init(h, err) != 0)
+        hub_gauges_seed(h->m, h->st, err) != 0 || hub_admit_init(h, err) != 0)
         return -1;
     if ((h->zctx = zmq_ctx_new()) == NULL)
         return ewh_err_set(err, EWH_E_IO, "zmq_ctx_new: %s",
@@ -155,17 +157,41 @@ s_on_signal(struct hub *h)
     }
 }
 
+/* A traffic event per refused handshake, naming the key and, when the
+ * roster knows it, the country and its identity's fingerprint (as
+ * compared by telephone). */
+static void
+s_zap_refused(void *ctx, const char *keyhex, const char *country,
+              enum ewh_errcode code, const char *why)
+{
+    struct hub *h = ctx;
+    struct hub_event *ev = hub_event_new_code(h, HUB_EV_ZAP_REFUSED, country,
+                                              NULL, ewh_errcode_name(code));
+    const struct ewh_pubid *id;
+    char fp[EWH_FINGERPRINT_CHARS];
+
+    if (ev == NULL)
+        return;
+    snprintf(ev->key, sizeof(ev->key), "%s", keyhex);
+    snprintf(ev->reason, sizeof(ev->reason), "%s", why);
+    if (country != NULL &&
+        (id = ewh_roster_find(h->ros.roster, country, NULL)) != NULL) {
+        ewh_pubid_fingerprint(id, fp);
+        snprintf(ev->reason, sizeof(ev->reason), "%s (fingerprint %s)", why,
+                 fp);
+    }
+}
+
 static int
 s_on_zap(struct hub *h, struct ewh_err *err)
 {
     uint64_t z0 = h->n.zap_refused;
 
-    if (hub_zap_handle(h->zap, hub_roster_zap, h, &h->n.zap_refused, err) != 0)
+    if (hub_zap_handle(h->zap, hub_roster_zap, s_zap_refused, h,
+                       &h->n.zap_refused, err) != 0)
         return -1;
-    if (h->n.zap_refused > z0) {
+    if (h->n.zap_refused > z0)
         hub_metrics_zap_refused(h->m, h->n.zap_refused - z0);
-        (void)hub_event_new(h, HUB_EV_ZAP_REFUSED, NULL, NULL);
-    }
     return 0;
 }
 

@@ -208,6 +208,15 @@ struct hub_evq {
     struct hub_event *ev;
     size_t n, cap;
     uint64_t dropped;
+    /* Counted events (refusals, duplicates, refused handshakes) dropped
+     * from the full list: still added to the store's counters with the
+     * next events written, so that the counters stay exact (issue 20). */
+    struct hub_lost {
+        int kind;
+        char code[32];
+        uint64_t n;
+    } lost[2 * EWH_E__COUNT + 2];
+    size_t n_lost;
 };
 
 /* Counters for status.json and the exit line; each module counts its own. */
@@ -240,6 +249,7 @@ struct hub {
     bool expire_due; /* deliver.c: a sweep found more, or a row expired */
     bool status_due; /* status.c: connection state changed */
     int64_t next_tick_ms;
+    int64_t started; /* unix seconds (status.json, /metrics) */
 };
 
 /* ---- small helpers (hub.c) ---- */
@@ -357,6 +367,13 @@ void hub_catalogue_send(struct hub *h, struct hub_peer *n);
  * wait or out of memory (counted).  Valid until the next call. */
 struct hub_event *hub_event_new(struct hub *h, int kind, const char *cc,
                                 const uint8_t *id);
+/* The same, with the refusal's code name (may be NULL) set; a dropped one
+ * is still counted in the store by kind and code. */
+struct hub_event *hub_event_new_code(struct hub *h, int kind, const char *cc,
+                                     const uint8_t *id, const char *code);
+/* An event left unrecorded (rate refusals are recorded once a second) that
+ * the store's counters still count, with the next events written. */
+void hub_event_count(struct hub *h, int kind, const char *code);
 void hub_event_recipients(struct hub_event *e, const struct ewh_header *hdr);
 /* Write the waiting events (inside the batch transaction). */
 EWH_MUST_CHECK int hub_events_write(struct hub *h, struct ewh_err *err);

@@ -31,6 +31,8 @@ static const double s_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
 struct s_country {
     char cc[EWH_CC_BYTES];
     uint64_t q[4];
+    bool has_node; /* hub_metrics_node() was called for it */
+    struct hub_metrics_node n;
 };
 
 struct hub_metrics {
@@ -53,6 +55,12 @@ struct hub_metrics {
     struct s_country c[S_MAX_COUNTRIES];
     size_t n_c;
     int64_t started;
+    int64_t counters_since;
+    uint64_t roster_version;
+    int64_t now; /* of the last gauge refresh: ages are computed at it */
+    uint64_t db_bytes, wal_bytes, fs_size, fs_avail;
+    int64_t verify_at; /* last `ewhub audit verify`, 0 never */
+    bool verify_ok;
 };
 
 hub_metrics_t *
@@ -68,6 +76,12 @@ hub_metrics_new(void)
     }
     m->started = ewh_now();
     return m;
+}
+
+int64_t
+hub_metrics_started(const hub_metrics_t *m)
+{
+    return m->started;
 }
 
 void
@@ -181,6 +195,24 @@ hub_metrics_nodes(hub_metrics_t *m, unsigned connected, unsigned enrolled)
     });
 }
 
+/* The country's slot, added when new (NULL when full).  Locked. */
+static struct s_country *
+s_country(hub_metrics_t *m, const char *cc)
+{
+    size_t i;
+
+    for (i = 0; i < m->n_c && strcmp(m->c[i].cc, cc) != 0; i++)
+        ;
+    if (i == m->n_c) {
+        if (m->n_c == S_MAX_COUNTRIES)
+            return NULL;
+        memset(&m->c[i], 0, sizeof(m->c[i]));
+        snprintf(m->c[i].cc, sizeof(m->c[i].cc), "%.2s", cc);
+        m->n_c++;
+    }
+    return &m->c[i];
+}
+
 void
 hub_metrics_queue_clear(hub_metrics_t *m)
 {
@@ -195,15 +227,9 @@ void
 hub_metrics_queue(hub_metrics_t *m, const char *cc, const uint64_t q[4])
 {
     S_LOCKED(m, {
-        size_t i;
-        for (i = 0; i < m->n_c && strcmp(m->c[i].cc, cc) != 0; i++)
-            ;
-        if (i == m->n_c && m->n_c < S_MAX_COUNTRIES) {
-            snprintf(m->c[i].cc, sizeof(m->c[i].cc), "%.2s", cc);
-            m->n_c++;
-        }
-        if (i < m->n_c)
-            memcpy(m->c[i].q, q, sizeof(m->c[i].q));
+        struct s_country *c = s_country(m, cc);
+        if (c != NULL)
+            memcpy(c->q, q, sizeof(c->q));
     });
 }
 
@@ -224,6 +250,93 @@ hub_metrics_wal(hub_metrics_t *m, uint64_t checkpoints, uint64_t failed,
     });
 }
 
+void
+hub_metrics_seed(hub_metrics_t *m, int kind, int level, const char *code,
+                 uint64_t n)
+{
+    S_LOCKED(m, {
+        size_t i;
+        bool lv = level >= 1 && level <= 3;
+        switch (kind) {
+        case 1: /* HUB_EV_ACCEPTED */
+            if (lv)
+                m->accepted[level] += n;
+            break;
+        case 2: /* HUB_EV_REFUSED */
+            for (i = 1; i < EWH_E__COUNT; i++)
+                if (strcmp(code, ewh_errcode_name((enum ewh_errcode)i)) == 0)
+                    m->refused[i] += n;
+            break;
+        case 3:
+            m->duplicate += n;
+            break;
+        case 4:
+            if (lv)
+                m->delivered[level] += n;
+            break;
+        case 5:
+            m->acknowledged += n;
+            break;
+        case 6:
+            m->expired += n;
+            break;
+        case 9:
+            m->zap_refused += n;
+            break;
+        default:
+            break;
+        }
+    });
+}
+
+void
+hub_metrics_counters_since(hub_metrics_t *m, int64_t since)
+{
+    S_LOCKED(m, m->counters_since = since);
+}
+
+void
+hub_metrics_node(hub_metrics_t *m, const struct hub_metrics_node *n)
+{
+    S_LOCKED(m, {
+        struct s_country *c = s_country(m, n->cc);
+        if (c != NULL) {
+            c->n = *n;
+            c->has_node = true;
+        }
+    });
+}
+
+void
+hub_metrics_hub(hub_metrics_t *m, int64_t now, uint64_t roster_version)
+{
+    S_LOCKED(m, {
+        m->now = now;
+        m->roster_version = roster_version;
+    });
+}
+
+void
+hub_metrics_disk(hub_metrics_t *m, uint64_t db_bytes, uint64_t wal_bytes,
+                 uint64_t fs_size, uint64_t fs_avail)
+{
+    S_LOCKED(m, {
+        m->db_bytes = db_bytes;
+        m->wal_bytes = wal_bytes;
+        m->fs_size = fs_size;
+        m->fs_avail = fs_avail;
+    });
+}
+
+void
+hub_metrics_audit_verify(hub_metrics_t *m, int64_t at, bool ok)
+{
+    S_LOCKED(m, {
+        m->verify_at = at;
+        m->verify_ok = ok;
+    });
+}
+
 static void
 s_head(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -236,6 +349,67 @@ s_one(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
 {
     s_head(f, name, type, help);
     fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* The per-node families: one sample per country the hub has figures
+ * for (hub_metrics_node()). */
+static void
+s_render_nodes(hub_metrics_t *m, FILE *f)
+{
+    static const char *const lv[] = {NULL, "low", "medium", "high"};
+    const struct hub_metrics_node *n;
+    size_t i;
+    int l;
+
+    s_one(f, "ewhub_roster_version", "gauge",
+          "Version of the roster the hub signs and serves now.",
+          m->roster_version);
+    s_head(f, "ewhub_node_connected", "gauge",
+           "1 while the country's node is connected, by enrolled country.");
+    for (i = 0; i < m->n_c; i++)
+        if (m->c[i].has_node && (n = &m->c[i].n)->enrolled)
+            fprintf(f, "ewhub_node_connected{country=\"%s\"} %d\n", n->cc,
+                    n->connected ? 1 : 0);
+    s_head(f, "ewhub_node_roster_version", "gauge",
+           "Roster version the node last said it holds (Hello, Heartbeat).");
+    for (i = 0; i < m->n_c; i++)
+        if (m->c[i].has_node && (n = &m->c[i].n)->roster_known)
+            fprintf(f, "ewhub_node_roster_version{country=\"%s\"} %llu\n",
+                    n->cc, (unsigned long long)n->roster_version);
+    s_head(f, "ewhub_node_last_frame_timestamp_seconds", "gauge",
+           "Unix time of the last frame received from the node.");
+    for (i = 0; i < m->n_c; i++)
+        if (m->c[i].has_node && (n = &m->c[i].n)->last_frame > 0)
+            fprintf(f,
+                    "ewhub_node_last_frame_timestamp_seconds{country=\"%s\"} "
+                    "%lld\n",
+                    n->cc, (long long)n->last_frame);
+    s_head(f, "ewhub_node_deliveries_unacknowledged", "gauge",
+           "Deliveries sent to the node and not yet acknowledged by it.");
+    for (i = 0; i < m->n_c; i++)
+        if (m->c[i].has_node)
+            fprintf(f,
+                    "ewhub_node_deliveries_unacknowledged{country=\"%s\"} "
+                    "%llu\n",
+                    m->c[i].cc, (unsigned long long)m->c[i].n.in_flight);
+    s_head(f, "ewhub_node_receipts_waiting", "gauge",
+           "Receipts held for the country (as origin), not yet taken.");
+    for (i = 0; i < m->n_c; i++)
+        if (m->c[i].has_node)
+            fprintf(f, "ewhub_node_receipts_waiting{country=\"%s\"} %llu\n",
+                    m->c[i].cc, (unsigned long long)m->c[i].n.receipts);
+    s_head(f, "ewhub_queue_oldest_age_seconds", "gauge",
+           "Age of the oldest delivery waiting, by recipient country and "
+           "level (0: none waits).");
+    for (i = 0; i < m->n_c; i++)
+        for (l = 3; l >= 1 && m->c[i].has_node; l--) {
+            int64_t t = m->c[i].n.oldest[l];
+            fprintf(f,
+                    "ewhub_queue_oldest_age_seconds{country=\"%s\","
+                    "level=\"%s\"} %lld\n",
+                    m->c[i].cc, lv[l],
+                    (long long)(t > 0 && m->now > t ? m->now - t : 0));
+        }
 }
 
 static void
@@ -252,6 +426,11 @@ s_render(hub_metrics_t *m, FILE *f)
     s_head(f, "ewhub_start_time_seconds", "gauge",
            "Unix time the hub started.");
     fprintf(f, "ewhub_start_time_seconds %lld\n", (long long)m->started);
+    s_head(f, "ewhub_counters_since_timestamp_seconds", "gauge",
+           "Unix time the _total counters count from: the store's creation "
+           "(they are kept in the store and survive restarts).");
+    fprintf(f, "ewhub_counters_since_timestamp_seconds %lld\n",
+            (long long)m->counters_since);
     s_head(f, "ewhub_reports_accepted_total", "counter",
            "Reports stored and chained, by level.");
     for (l = 3; l >= 1; l--)
@@ -298,6 +477,7 @@ s_render(hub_metrics_t *m, FILE *f)
         for (l = 3; l >= 1; l--)
             fprintf(f, "ewhub_queue_depth{country=\"%s\",level=\"%s\"} %llu\n",
                     m->c[i].cc, lv[l], (unsigned long long)m->c[i].q[l]);
+    s_render_nodes(m, f);
     s_one(f, "ewhub_audit_chain_length", "gauge",
           "Entries in the audit hash chain.", m->audit_length);
     s_one(f, "ewhub_store_checkpoints_total", "counter",
@@ -309,6 +489,24 @@ s_render(hub_metrics_t *m, FILE *f)
     s_one(f, "ewhub_store_wal_pages", "gauge",
           "Pages in the store's write-ahead log after the last commit.",
           m->wal_pages);
+    s_one(f, "ewhub_store_db_bytes", "gauge",
+          "Bytes of the store's database file.", m->db_bytes);
+    s_one(f, "ewhub_store_wal_bytes", "gauge",
+          "Bytes of the store's write-ahead log file.", m->wal_bytes);
+    s_one(f, "ewhub_store_filesystem_size_bytes", "gauge",
+          "Size of the file system holding the store.", m->fs_size);
+    s_one(f, "ewhub_store_filesystem_avail_bytes", "gauge",
+          "Bytes free for the hub on the file system holding the store.",
+          m->fs_avail);
+    s_head(f, "ewhub_audit_verify_last_run_timestamp_seconds", "gauge",
+           "Unix time `ewhub audit verify` last ran on this store (0: "
+           "never).");
+    fprintf(f, "ewhub_audit_verify_last_run_timestamp_seconds %lld\n",
+            (long long)m->verify_at);
+    s_one(f, "ewhub_audit_verify_last_ok", "gauge",
+          "1 when the last `ewhub audit verify` found the chain intact, 0 "
+          "when it failed or never ran.",
+          m->verify_ok && m->verify_at > 0);
     s_head(f, "ewhub_store_commit_seconds", "histogram",
            "Time to write and commit one batch (fsync included).");
     for (i = 0; i < S_NBUCKETS; i++) {

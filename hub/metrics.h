@@ -15,12 +15,15 @@
 #include <stdint.h>
 
 #include "ewh/err.h"
+#include "ewh/limits.h"
 #include "ewh/util.h"
 
 typedef struct hub_metrics hub_metrics_t;
 
 /* Caller owns the result; NULL when out of memory. */
 EWH_MUST_CHECK hub_metrics_t *hub_metrics_new(void);
+/* The unix time hub_metrics_new() ran (ewhub_start_time_seconds). */
+int64_t hub_metrics_started(const hub_metrics_t *m);
 /* Stop the HTTP server (if started) and free.  Accepts NULL. */
 void hub_metrics_destroy(hub_metrics_t **m);
 
@@ -53,6 +56,35 @@ void hub_metrics_audit_length(hub_metrics_t *m, uint64_t n);
 /* The store's WAL: checkpoints run, failed, pages in it now. */
 void hub_metrics_wal(hub_metrics_t *m, uint64_t checkpoints, uint64_t failed,
                      uint64_t pages);
+
+/* Counters kept in the store (hub_store_counters()), added before the
+ * loop starts: kind is enum hub_event_kind, code the refusal's code name.
+ * since: the time they count from. */
+void hub_metrics_seed(hub_metrics_t *m, int kind, int level, const char *code,
+                      uint64_t n);
+void hub_metrics_counters_since(hub_metrics_t *m, int64_t since);
+
+/* One country's figures, set as a whole at each refresh. */
+struct hub_metrics_node {
+    char cc[EWH_CC_BYTES];
+    bool enrolled; /* enrolled, not revoked */
+    bool connected;
+    bool roster_known; /* it said which roster it holds */
+    uint64_t roster_version;
+    int64_t last_frame; /* unix seconds, 0 never */
+    uint64_t in_flight; /* deliveries not yet acknowledged */
+    uint64_t receipts;  /* receipts waiting to be relayed to it */
+    int64_t oldest[4];  /* queued_at of the oldest waiting, by level */
+};
+void hub_metrics_node(hub_metrics_t *m, const struct hub_metrics_node *n);
+/* The time of this refresh (ages are computed at it) and the roster
+ * version the hub serves. */
+void hub_metrics_hub(hub_metrics_t *m, int64_t now, uint64_t roster_version);
+/* The store's files and the file system under it. */
+void hub_metrics_disk(hub_metrics_t *m, uint64_t db_bytes, uint64_t wal_bytes,
+                      uint64_t fs_size, uint64_t fs_avail);
+/* The last `ewhub audit verify` (DIR/audit_verified), at 0: never. */
+void hub_metrics_audit_verify(hub_metrics_t *m, int64_t at, bool ok);
 
 /* The Prometheus text of now.  Caller owns *out (free()). */
 EWH_MUST_CHECK int hub_metrics_render(hub_metrics_t *m, char **out,

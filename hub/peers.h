@@ -52,11 +52,13 @@ struct hub_peer {
     bool connected;           /* said hello on the current socket */
     uint8_t rid[HUB_MAX_RID]; /* ZeroMQ routing id of the latest hello */
     size_t rid_len;
-    int fd;                 /* connection fd (ZMQ_SRCFD), -1 unknown */
-    char key[65];           /* hex CURVE key the connection used */
-    int64_t last_seen;      /* unix seconds of the last frame, 0 never */
-    int64_t connected_at;   /* unix seconds of the latest hello */
-    uint32_t credit;        /* from hello */
+    int fd;                  /* connection fd (ZMQ_SRCFD), -1 unknown */
+    char key[65];            /* hex CURVE key the connection used */
+    int64_t last_seen;       /* unix seconds of the last frame, 0 never */
+    int64_t connected_at;    /* unix seconds of the latest hello */
+    uint32_t credit;         /* from hello */
+    bool roster_known;       /* roster_version was said (hello) */
+    uint64_t roster_version; /* roster it holds (hello, heartbeat) */
     hub_seqset_t *inflight; /* deliveries sent, not acknowledged (tag: level) */
     hub_seqset_t *relays;   /* receipt relays / notices sent */
     bool want_fill;         /* something new may be sendable */

@@ -177,3 +177,33 @@ out:
         sqlite3_close(from);
     return ret;
 }
+
+int
+hub_store_meta_get(hub_store_t *st, const char *k, int64_t *v,
+                   struct ewh_err *err)
+{
+    static const char sql[] = "SELECT coalesce((SELECT v FROM meta"
+                              " WHERE k = ?1), 0)";
+    sqlite3_stmt *s = ewh_db_stmt(st->db, sql, err);
+
+    *v = 0;
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
+    return ewh_db_int(st->db, s, "read meta", v, err);
+}
+
+int
+hub_store_meta_set(hub_store_t *st, const char *k, int64_t v,
+                   struct ewh_err *err)
+{
+    static const char sql[] = "INSERT OR REPLACE INTO meta(k, v)"
+                              " VALUES(?1, ?2)";
+    sqlite3_stmt *s = ewh_db_stmt(st->db, sql, err);
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, v);
+    return ewh_db_done(st->db, s, "set meta", err);
+}

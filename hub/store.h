@@ -190,6 +190,10 @@ EWH_MUST_CHECK int hub_store_queue_oldest(hub_store_t *st, const char *cc,
                                           int64_t *at, struct ewh_err *err);
 EWH_MUST_CHECK int hub_store_queued_levels(hub_store_t *st, const char *cc,
                                            uint64_t q[4], struct ewh_err *err);
+/* The same for one level (issue 20: the oldest high report). */
+EWH_MUST_CHECK int hub_store_queue_oldest_of(hub_store_t *st, const char *cc,
+                                             int level, int64_t *queued_at,
+                                             struct ewh_err *err);
 
 /* Walk cc's queued deliveries, high before medium before low, oldest
  * first, at most limit (outside a transaction: as of the last commit).  Rows
@@ -342,6 +346,7 @@ struct hub_event {
     int64_t size;  /* bytes; -1: the stored envelope's */
     char code[32]; /* ewh_errcode_name(), refusals */
     char reason[EWH_MAX_REASON_BYTES];
+    char key[65]; /* hex CURVE key of a refused handshake, or "" */
 };
 
 /* Inside a transaction. */
@@ -367,9 +372,9 @@ EWH_MUST_CHECK int hub_store_event_walk(hub_store_t *st, int64_t after,
 /* ---- statistics for ewhub status ---- */
 
 /* what: "sent" (by origin), "received" (deliveries done, by recipient),
- * with counts over the last hour and day; "oldest" (level 0, only when
- * oldest is true: a scan of the queue): the queue time of cc's oldest
- * undelivered delivery, in hour. */
+ * with counts over the last hour and day; "oldest" (only when oldest is
+ * true: a scan of the queue): the queue time of cc's oldest undelivered
+ * delivery of that level, in hour. */
 typedef void (*hub_stat_fn)(void *ctx, const char *what, const char *cc,
                             int level, int64_t hour, int64_t day);
 EWH_MUST_CHECK int hub_store_stats(hub_store_t *st, int64_t now, bool oldest,
@@ -384,6 +389,39 @@ EWH_MUST_CHECK int hub_store_refusals(hub_store_t *st, int64_t now,
 /* Bytes in the main database file (pages in use and free). */
 EWH_MUST_CHECK int hub_store_size(hub_store_t *st, uint64_t *bytes,
                                   struct ewh_err *err);
+
+/* The counters (table counters, kept by triggers since the store's
+ * creation, issue 20): one call per (kind, level, code) seen, n since
+ * meta 'counters_since'.  kind is enum hub_event_kind; code a refusal's
+ * code name, else "". */
+typedef void (*hub_counter_fn)(void *ctx, int kind, int level, const char *code,
+                               uint64_t n);
+EWH_MUST_CHECK int hub_store_counters(hub_store_t *st, hub_counter_fn fn,
+                                      void *ctx, struct ewh_err *err);
+/* Inside a transaction: add n to a counter, for a refusal, duplicate or
+ * refused handshake counted but not stored as an event (the loop's list of
+ * waiting events was full). */
+EWH_MUST_CHECK int hub_store_counter_add(hub_store_t *st, int kind, int level,
+                                         const char *code, uint64_t n,
+                                         struct ewh_err *err);
+/* Per country: what "receipts" / "notices" (relays owed to it, n), and
+ * "refused" / "zap_refused" with code (its submits and handshakes refused
+ * in the last hour, by code, from the retained events). */
+typedef void (*hub_node_stat_fn)(void *ctx, const char *cc, const char *what,
+                                 const char *code, uint64_t n);
+EWH_MUST_CHECK int hub_store_node_stats(hub_store_t *st, int64_t now,
+                                        hub_node_stat_fn fn, void *ctx,
+                                        struct ewh_err *err);
+/* Receipts waiting to be relayed to cc (its origin). */
+EWH_MUST_CHECK int hub_store_receipts_waiting(hub_store_t *st, const char *cc,
+                                              uint64_t *n, struct ewh_err *err);
+/* meta value k (0 when absent), and set it (its own statement; in or out
+ * of a transaction).  "counters_since": when the counters start;
+ * "audit_verified_at" / "audit_verified_ok": the last `audit verify`. */
+EWH_MUST_CHECK int hub_store_meta_get(hub_store_t *st, const char *k,
+                                      int64_t *v, struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_meta_set(hub_store_t *st, const char *k, int64_t v,
+                                      struct ewh_err *err);
 
 /* ---- audit trail (issue 5) ---- */
 

@@ -9,10 +9,10 @@
 /* level and size default to the stored envelope's, when there is one */
 static const char s_ev_ins[] =
     "INSERT INTO events(at, kind, id, origin, recipients, level,"
-    " size, code, reason) VALUES(?1, ?2, ?3, ?4, ?5,"
+    " size, code, reason, peer_key) VALUES(?1, ?2, ?3, ?4, ?5,"
     " coalesce(?6, (SELECT level FROM envelopes WHERE id = ?3)),"
     " coalesce(?7, (SELECT length(env) FROM envelopes"
-    " WHERE id = ?3)), ?8, ?9)";
+    " WHERE id = ?3)), ?8, ?9, ?10)";
 static const char s_ev_delivered[] =
     "INSERT INTO events(at, kind, id, origin, recipients,"
     " level, size) SELECT ?3, ?4, e.id, e.origin, ?2,"
@@ -24,7 +24,7 @@ static const char s_ev_trim[] =
     " events) - ?1";
 static const char s_ev_walk[] =
     "SELECT seq, at, kind, id, origin, recipients, level, size,"
-    " code, reason FROM events WHERE seq > ?1 AND at >= ?2"
+    " code, reason, peer_key FROM events WHERE seq > ?1 AND at >= ?2"
     " ORDER BY seq LIMIT ?3";
 static const char s_st_sent[] =
     "SELECT origin, level, sum(received_at > ?1 - 3600),"
@@ -37,7 +37,8 @@ static const char s_st_recv[] =
     " WHERE d.state = 1 AND d.done_at > ?1 - 86400"
     " GROUP BY d.country, f.level";
 static const char s_st_oldest[] =
-    "SELECT " S_SLOT_CC ", min(f.queued_at)" S_WAITING_ROWS " GROUP BY 1";
+    "SELECT " S_SLOT_CC ", f.level, min(f.queued_at)" S_WAITING_ROWS
+    " GROUP BY 1, 2";
 static const char s_st_refused[] =
     "SELECT coalesce(code, '-'), sum(at > ?1 - 3600),"
     " sum(at > ?1 - 86400), count(*) FROM events"
@@ -51,6 +52,22 @@ static const char s_ret_walk[] =
 static const char s_st_size[] =
     "SELECT page_count * page_size FROM pragma_page_count(),"
     " pragma_page_size()";
+
+static const char s_st_counters[] =
+    "SELECT kind, level, code, n FROM counters ORDER BY kind, level, code";
+static const char s_counter_add[] =
+    "INSERT INTO counters(kind, level, code, n) VALUES(?1, ?2, ?3, ?4)"
+    " ON CONFLICT(kind, level, code) DO UPDATE SET n = n + ?4";
+static const char s_st_relays[] =
+    "SELECT country, kind, count(*) FROM relay WHERE done = 0"
+    " GROUP BY country, kind";
+static const char s_st_node_refused[] =
+    "SELECT origin, kind, coalesce(code, '-'), count(*) FROM events"
+    " WHERE kind IN (2, 9) AND origin IS NOT NULL AND at > ?1 - 3600"
+    " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+static const char s_st_receipts_of[] =
+    "SELECT count(*) FROM relay WHERE country = ?1 AND done = 0"
+    " AND kind = ?2";
 
 const char *
 hub_event_kind_name(int kind)
@@ -89,6 +106,8 @@ hub_store_event_add(hub_store_t *st, const struct hub_event *ev,
         sqlite3_bind_text(s, 8, ev->code, -1, SQLITE_STATIC);
     if (ev->reason[0] != '\0')
         sqlite3_bind_text(s, 9, ev->reason, -1, SQLITE_STATIC);
+    if (ev->key[0] != '\0')
+        sqlite3_bind_text(s, 10, ev->key, -1, SQLITE_STATIC);
     return ewh_db_done(st->db, s, "add event", err);
 }
 
@@ -137,6 +156,7 @@ s_event_row(sqlite3_stmt *s, struct hub_event *ev)
                    : sqlite3_column_int64(s, 7);
     ewh_db_text(s, 8, ev->code, sizeof(ev->code));
     ewh_db_text(s, 9, ev->reason, sizeof(ev->reason));
+    ewh_db_text(s, 10, ev->key, sizeof(ev->key));
 }
 
 int
@@ -201,7 +221,8 @@ hub_store_stats(hub_store_t *st, int64_t now, bool oldest, hub_stat_fn fn,
         return -1;
     while ((rc = ewh_db_step(st->db, s, "oldest queued", err)) == 1) {
         ewh_db_text(s, 0, cc, sizeof(cc));
-        fn(ctx, "oldest", cc, 0, sqlite3_column_int64(s, 1), 0);
+        fn(ctx, "oldest", cc, sqlite3_column_int(s, 1),
+           sqlite3_column_int64(s, 2), 0);
     }
     return rc < 0 ? -1 : 0;
 }
@@ -271,4 +292,90 @@ hub_store_returns_walk(hub_store_t *st, hub_return_fn fn, void *ctx,
            (uint64_t)sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3));
     }
     return rc;
+}
+
+/* ---- counters since the store's creation (issue 20) ---- */
+
+int
+hub_store_counters(hub_store_t *st, hub_counter_fn fn, void *ctx,
+                   struct ewh_err *err)
+{
+    sqlite3_stmt *s = ewh_db_stmt(st->db, s_st_counters, err);
+    char code[32];
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    while ((rc = ewh_db_step(st->db, s, "counters", err)) == 1) {
+        ewh_db_text(s, 2, code, sizeof(code));
+        fn(ctx, sqlite3_column_int(s, 0), sqlite3_column_int(s, 1), code,
+           (uint64_t)sqlite3_column_int64(s, 3));
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+int
+hub_store_counter_add(hub_store_t *st, int kind, int level, const char *code,
+                      uint64_t n, struct ewh_err *err)
+{
+    sqlite3_stmt *s = ewh_db_stmt(st->db, s_counter_add, err);
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int(s, 1, kind);
+    sqlite3_bind_int(s, 2, level);
+    sqlite3_bind_text(s, 3, code, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, (int64_t)n);
+    return ewh_db_done(st->db, s, "add to counter", err);
+}
+
+/* ---- per-country figures (issue 20) ---- */
+
+int
+hub_store_node_stats(hub_store_t *st, int64_t now, hub_node_stat_fn fn,
+                     void *ctx, struct ewh_err *err)
+{
+    char cc[EWH_CC_BYTES], code[32];
+    sqlite3_stmt *s;
+    int rc;
+
+    if ((s = ewh_db_stmt(st->db, s_st_relays, err)) == NULL)
+        return -1;
+    while ((rc = ewh_db_step(st->db, s, "relays waiting", err)) == 1) {
+        ewh_db_text(s, 0, cc, sizeof(cc));
+        fn(ctx, cc,
+           sqlite3_column_int(s, 1) == HUB_RELAY_RECEIPT ? "receipts"
+                                                         : "notices",
+           NULL, (uint64_t)sqlite3_column_int64(s, 2));
+    }
+    if (rc < 0 || (s = ewh_db_stmt(st->db, s_st_node_refused, err)) == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, now);
+    while ((rc = ewh_db_step(st->db, s, "refusals by node", err)) == 1) {
+        ewh_db_text(s, 0, cc, sizeof(cc));
+        ewh_db_text(s, 2, code, sizeof(code));
+        fn(ctx, cc,
+           sqlite3_column_int(s, 1) == HUB_EV_ZAP_REFUSED ? "zap_refused"
+                                                          : "refused",
+           code, (uint64_t)sqlite3_column_int64(s, 3));
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+int
+hub_store_receipts_waiting(hub_store_t *st, const char *cc, uint64_t *n,
+                           struct ewh_err *err)
+{
+    sqlite3_stmt *s = ewh_db_stmt(st->db, s_st_receipts_of, err);
+    int64_t v = 0;
+
+    *n = 0;
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, cc, 2, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, HUB_RELAY_RECEIPT);
+    if (ewh_db_int(st->db, s, "receipts waiting", &v, err) != 0)
+        return -1;
+    *n = (uint64_t)v;
+    return 0;
 }

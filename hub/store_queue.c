@@ -219,6 +219,24 @@ hub_store_queued(hub_store_t *st, const char *cc, uint64_t *n,
     return 0;
 }
 
+int
+hub_store_queue_oldest_of(hub_store_t *st, const char *cc, int level,
+                          int64_t *queued_at, struct ewh_err *err)
+{
+    sqlite3_stmt *s;
+    uint64_t seq = 0;
+
+    *queued_at = 0;
+    if (s_lanes_load(st, err) != 0)
+        return -1;
+    if (hub_lanes_walk(st->lanes, cc, level, s_first_seq, &seq) == 0)
+        return 0;
+    if ((s = ewh_db_stmt(st->db, s_queued_at, err)) == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)seq);
+    return ewh_db_int(st->db, s, "oldest queued", queued_at, err);
+}
+
 /* ---- envelopes and fan-out rows ---- */
 
 int

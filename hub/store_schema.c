@@ -91,7 +91,70 @@ static const char s_schema[] =
     " received_at INTEGER NOT NULL, PRIMARY KEY(origin, year, id));"
     "CREATE TABLE IF NOT EXISTS checkpoints("
     " length INTEGER PRIMARY KEY, head BLOB NOT NULL, time INTEGER NOT NULL,"
-    " cp BLOB NOT NULL);";
+    " cp BLOB NOT NULL);"
+    /* Counters since the store's creation (issue 20), keyed like the
+     * events (kind, level, refusal code) and kept by triggers in the
+     * transaction that writes what they count: reports accepted
+     * (envelopes), deliveries done and expired (deliveries), reports
+     * acknowledged by an officer (receipts), and refusals, duplicates and
+     * refused handshakes (events; those the loop could not keep as events
+     * are added by hub_store_counter_add()).  They survive restarts and
+     * the events cap, and agree with the rest of the store at every
+     * moment.  A store made before them is counted once from its tables
+     * (s_counters_seed).  No layout change: an older ewhub of this layout
+     * leaves them be. */
+    "CREATE TABLE IF NOT EXISTS counters("
+    " kind INTEGER NOT NULL, level INTEGER NOT NULL, code TEXT NOT NULL,"
+    " n INTEGER NOT NULL, PRIMARY KEY(kind, level, code));"
+    "CREATE TRIGGER IF NOT EXISTS count_events AFTER INSERT ON events"
+    " WHEN NEW.kind IN (2, 3, 9) BEGIN"
+    " INSERT INTO counters(kind, level, code, n)"
+    " VALUES(NEW.kind, 0, coalesce(NEW.code, ''), 1)"
+    " ON CONFLICT(kind, level, code) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS count_envelopes AFTER INSERT ON envelopes"
+    " BEGIN INSERT INTO counters(kind, level, code, n)"
+    " VALUES(1, NEW.level, '', 1)"
+    " ON CONFLICT(kind, level, code) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS count_deliveries AFTER INSERT ON deliveries"
+    " WHEN NEW.state IN (1, 2) BEGIN"
+    " INSERT INTO counters(kind, level, code, n)"
+    " VALUES(CASE NEW.state WHEN 1 THEN 4 ELSE 6 END, coalesce((SELECT level"
+    " FROM fanout WHERE seq = NEW.seq / " S_SPAN "), 0), '', 1)"
+    " ON CONFLICT(kind, level, code) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS count_receipts AFTER INSERT ON receipts"
+    " WHEN NEW.kind = 2 BEGIN INSERT INTO counters(kind, level, code, n)"
+    " VALUES(5, 0, '', 1)"
+    " ON CONFLICT(kind, level, code) DO UPDATE SET n = n + 1; END;";
+
+/* Count a store made before the counters from what it holds: accepted,
+ * delivered, expired and acknowledged exactly (retention keeps those rows),
+ * refusals, duplicates and refused handshakes as far as the events go
+ * back.  They count from the first enrolment or report. */
+static const char s_counters_seed[] =
+    "BEGIN IMMEDIATE;"
+    "DELETE FROM counters WHERE NOT EXISTS"
+    " (SELECT 1 FROM meta WHERE k = 'counters_since');"
+    "INSERT INTO counters(kind, level, code, n)"
+    " SELECT 1, level, '', count(*) FROM envelopes"
+    " WHERE NOT EXISTS (SELECT 1 FROM meta WHERE k = 'counters_since')"
+    " GROUP BY level;"
+    "INSERT INTO counters(kind, level, code, n)"
+    " SELECT CASE d.state WHEN 1 THEN 4 ELSE 6 END, coalesce(f.level, 0), '',"
+    " count(*) FROM deliveries d LEFT JOIN fanout f"
+    " ON f.seq = d.seq / " S_SPAN " WHERE d.state IN (1, 2) AND NOT EXISTS"
+    " (SELECT 1 FROM meta WHERE k = 'counters_since') GROUP BY 1, 2;"
+    "INSERT INTO counters(kind, level, code, n)"
+    " SELECT 5, 0, '', count(*) FROM receipts WHERE kind = 2 AND NOT EXISTS"
+    " (SELECT 1 FROM meta WHERE k = 'counters_since') HAVING count(*) > 0;"
+    "INSERT INTO counters(kind, level, code, n)"
+    " SELECT kind, 0, coalesce(code, ''), count(*) FROM events"
+    " WHERE kind IN (2, 3, 9) AND NOT EXISTS"
+    " (SELECT 1 FROM meta WHERE k = 'counters_since') GROUP BY 1, 3;"
+    "INSERT OR IGNORE INTO meta(k, v) SELECT 'counters_since',"
+    " min(coalesce((SELECT min(enrolled_at) FROM nodes), 1e18),"
+    " coalesce((SELECT min(received_at) FROM envelopes), 1e18),"
+    " CAST(strftime('%s', 'now') AS INTEGER));"
+    "COMMIT;";
 
 /* The store's layout, in meta('layout').  Layout 1 (before 2026-11-22,
  * no meta row) numbered queue rows in arrival order and indexed them by
@@ -317,6 +380,41 @@ dberr:
     return -1;
 }
 
+/* What the monitoring round (issue 20) added to a store of this layout
+ * made before it: the CURVE key of a refused handshake (a column of
+ * events) and the counters, counted once from the tables.  Each runs once
+ * per store; the counters' tables and triggers come with the schema. */
+static int
+s_monitoring(hub_store_t *st, const char *path, struct ewh_err *err)
+{
+    sqlite3 *db = hub_store__sql(st);
+    char *msg = NULL;
+    int64_t has_key = 0, has_since = 0;
+
+    if (s_count(st,
+                "SELECT count(*) FROM pragma_table_info('events')"
+                " WHERE name = 'peer_key'",
+                &has_key, err) != 0 ||
+        s_count(st, "SELECT count(*) FROM meta WHERE k = 'counters_since'",
+                &has_since, err) != 0)
+        return -1;
+    if (has_key == 0 &&
+        sqlite3_exec(db, "ALTER TABLE events ADD COLUMN peer_key TEXT", NULL,
+                     NULL, &msg) != SQLITE_OK)
+        goto fail;
+    if (has_since == 0 &&
+        sqlite3_exec(db, s_counters_seed, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        goto fail;
+    }
+    return 0;
+fail:
+    ewh_err_set(err, EWH_E_STORE, "%s: %s", path,
+                msg != NULL ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return -1;
+}
+
 int
 hub_store__layout(hub_store_t *st, const char *path, bool upgrade,
                   struct ewh_err *err)
@@ -349,7 +447,7 @@ hub_store__layout(hub_store_t *st, const char *path, bool upgrade,
             sqlite3_free(msg);
             return -1;
         }
-        return 0;
+        return s_monitoring(st, path, err);
     }
     /* An older layout: convert it, in ewhub run only (another command may
      * be run by hand while an older ewhub still serves the store). */
@@ -359,5 +457,7 @@ hub_store__layout(hub_store_t *st, const char *path, bool upgrade,
                            "(%d): start this version's 'ewhub run' once to "
                            "upgrade it",
                            path, (long long)layout, S_LAYOUT);
-    return s_upgrade(st, path, layout, err);
+    if (s_upgrade(st, path, layout, err) != 0)
+        return -1;
+    return s_monitoring(st, path, err);
 }

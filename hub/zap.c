@@ -29,7 +29,7 @@ hub_zap_country_of(const ewh_roster_t *r, const uint8_t key[32])
  * so the operator sees who keeps trying), else simply unknown. */
 static const char *
 s_why_refused(const ewh_roster_t *r, const uint8_t key[32], char *buf,
-              size_t cap)
+              size_t cap, const char **country)
 {
     size_t i, n = r != NULL ? ewh_roster_count(r) : 0;
     bool revoked;
@@ -38,6 +38,7 @@ s_why_refused(const ewh_roster_t *r, const uint8_t key[32], char *buf,
         const struct ewh_pubid *id = ewh_roster_at(r, i, &revoked);
         if (revoked && id != NULL && memcmp(id->curve, key, 32) == 0) {
             snprintf(buf, cap, "key of revoked country %s", id->country);
+            *country = id->country;
             return buf;
         }
     }
@@ -69,9 +70,11 @@ s_meta(uint8_t *out, const char *name, const char *value)
 
 /* Read one request (all frames) and answer it. */
 static int
-s_one(void *sock, hub_zap_roster_fn fn, void *ctx, uint64_t *refused,
-      struct ewh_err *err)
+s_one(void *sock, hub_zap_roster_fn fn, hub_zap_refused_fn on_refused,
+      void *ctx, uint64_t *refused, struct ewh_err *err)
 {
+    const char *whose = NULL;
+    enum ewh_errcode code = EWH_E_INVALID;
     zmq_msg_t f[S_FRAMES];
     size_t n = 0, i;
     int more = 1, rc = -1;
@@ -123,13 +126,18 @@ s_one(void *sock, hub_zap_roster_fn fn, void *ctx, uint64_t *refused,
     cc = hub_zap_country_of(fn(ctx, true), key);
     if (cc != NULL)
         meta_len = s_meta(meta, HUB_ZAP_KEY_PROP, keyhex);
-    else
-        why = s_why_refused(fn(ctx, false), key, revbuf, sizeof(revbuf));
+    else {
+        why =
+            s_why_refused(fn(ctx, false), key, revbuf, sizeof(revbuf), &whose);
+        code = whose != NULL ? EWH_E_REVOKED : EWH_E_UNKNOWN;
+    }
 reply:
     if (cc == NULL) {
         (*refused)++;
         ewh_log_warnx("zap: refused key=%.8s reason=\"%s\"",
                       keyhex[0] ? keyhex : "-", why);
+        if (on_refused != NULL)
+            on_refused(ctx, keyhex, whose, code, why);
     } else {
         ewh_log_debug("zap: admitted %s key=%.8s", cc, keyhex);
     }
@@ -152,13 +160,13 @@ out:
 }
 
 int
-hub_zap_handle(void *sock, hub_zap_roster_fn fn, void *ctx, uint64_t *refused,
-               struct ewh_err *err)
+hub_zap_handle(void *sock, hub_zap_roster_fn fn, hub_zap_refused_fn on_refused,
+               void *ctx, uint64_t *refused, struct ewh_err *err)
 {
     int rc, budget = 256;
 
     while (budget-- > 0) {
-        rc = s_one(sock, fn, ctx, refused, err);
+        rc = s_one(sock, fn, on_refused, ctx, refused, err);
         if (rc < 0)
             return -1;
         if (rc == 1)

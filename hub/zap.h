@@ -26,9 +26,18 @@
  * is seen at once). */
 typedef const ewh_roster_t *(*hub_zap_roster_fn)(void *ctx, bool refresh);
 
+/* Called per refusal with the hex CURVE key ("" when the request carried
+ * none), the country it belongs to when known (a revoked country's key;
+ * NULL otherwise), a code (EWH_E_REVOKED, EWH_E_UNKNOWN, EWH_E_INVALID for
+ * a malformed or non-CURVE request) and the reason. */
+typedef void (*hub_zap_refused_fn)(void *ctx, const char *keyhex,
+                                   const char *country, enum ewh_errcode code,
+                                   const char *why);
+
 /* Answer every ZAP request waiting on sock.  *refused is incremented per
- * refusal. */
-EWH_MUST_CHECK int hub_zap_handle(void *sock, hub_zap_roster_fn fn, void *ctx,
+ * refusal; on_refused (may be NULL) is told of each. */
+EWH_MUST_CHECK int hub_zap_handle(void *sock, hub_zap_roster_fn fn,
+                                  hub_zap_refused_fn on_refused, void *ctx,
                                   uint64_t *refused, struct ewh_err *err);
 
 /* The country whose current curve key is key (32 bytes), or NULL. */

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -15,6 +16,8 @@
 
 #include <zmq.h>
 
+#include "metrics.h"
+#include "ewh/keyfile.h"
 #include "ewh/log.h"
 #include "catalogue.h"
 
@@ -68,6 +71,7 @@ s_on_frame(struct node_agent *a, const uint8_t *buf, size_t len)
         return;
     }
     ewh_log_debug("agent: got %s", ewh_frame_name(f));
+    a->link.last_frame = ewh_now();
     switch (f->msg_case) {
     case EWH__FRAME__MSG_ROSTER:
         node_link_on_roster(a, f->roster);
@@ -207,6 +211,64 @@ s_poll(struct node_agent *a, struct ewh_err *err)
     return 0;
 }
 
+/* ---- /metrics (issue 20) ---- */
+
+/* Once a second, when /metrics is served: the figures as a whole. */
+static void
+s_figures(struct node_agent *a)
+{
+    struct node_metrics_state ms;
+    struct node_store_figures fg;
+    struct ewh_err err = {0};
+    int64_t now = ewh_mono_ms();
+
+    if (a->metrics == NULL || now - a->figures_at < 1000)
+        return;
+    a->figures_at = now;
+    memset(&ms, 0, sizeof(ms));
+    snprintf(ms.hub, sizeof(ms.hub), "%s", a->d->cfg.hub);
+    ms.hub_key = (a->link.try_idx & 2) ? "announced" : "pinned";
+    ms.connected = a->link.connected;
+    ms.ready = a->link.ready;
+    ms.roster_version =
+        a->link.roster != NULL ? ewh_roster_version(a->link.roster) : 0;
+    ms.last_frame = a->link.last_frame;
+    ms.in_flight = a->out.n_fl;
+    ms.now = ewh_now();
+    if (node_store_figures(a->d->store, &fg, &err) != 0) {
+        ewh_log_debug("agent: figures: %s", err.reason);
+        return;
+    }
+    ms.outbox = fg.outbox;
+    ms.outbox_oldest = fg.outbox_oldest;
+    ms.unacked_high = fg.unacked_high;
+    ms.unacked_high_oldest = fg.unacked_high_oldest;
+    node_metrics_set(a->metrics, &ms);
+}
+
+/* Serve /metrics on the configured HOST:PORT; the bound one goes to
+ * DIR/metrics_endpoint. */
+static int
+s_metrics_listen(struct node_agent *a, struct ewh_err *err)
+{
+    char bound[160], path[1100], line[170];
+
+    if (a->d->cfg.metrics[0] == '\0')
+        return 0;
+    if ((a->metrics = node_metrics_new(a->me)) == NULL)
+        return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+    if (node_metrics_listen(a->metrics, a->d->cfg.metrics, bound, sizeof(bound),
+                            err) != 0)
+        return -1;
+    node_dir_file(a->d, "metrics_endpoint", path, sizeof(path));
+    snprintf(line, sizeof(line), "%s\n", bound);
+    if (ewh_keyfile_write(path, line, strlen(line), 0644, err) != 0)
+        return -1;
+    s_figures(a);
+    ewh_log_info("agent: metrics on http://%s/metrics", bound);
+    return 0;
+}
+
 /* ---- setup and the loop ---- */
 
 static int
@@ -223,7 +285,7 @@ s_setup(struct node_agent *a, struct node_dir *d, int sfd, struct ewh_err *err)
     if (node_rekey_load(a, err) != 0)
         return -1;
     node_rekey_check(a);
-    if (node_link_open(a, err) != 0)
+    if (node_link_open(a, err) != 0 || s_metrics_listen(a, err) != 0)
         return -1;
     ewh_log_info("agent: node %s connecting to %s (roster version %llu, "
                  "credit %u, heartbeat %ums)",
@@ -243,6 +305,7 @@ s_teardown(struct node_agent *a)
     a->out.cp_raw = NULL;
     ewh_wrapcache_destroy(&a->wc);
     node_link_close(a);
+    node_metrics_destroy(&a->metrics);
     node_rekey_free(a);
 }
 
@@ -266,6 +329,7 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
         node_outbox_pump(&a);
         node_receipts_pump(&a);
         node_link_try_keys(&a);
+        s_figures(&a);
     }
     rc = 0;
 out:

@@ -20,7 +20,9 @@
  * Every piece of struct node_agent has one owner: the module whose name
  * the sub-struct carries writes it; others read it, or ask the owner
  * through a function (node_outbox_reset(), node_receipts_rescan()).  All
- * of it belongs to the loop thread; no other thread exists in ewnode run.
+ * of it belongs to the loop thread.  The one other thread of ewnode run
+ * is the /metrics server (metrics.h, when configured): it reads only the
+ * snapshot the loop hands it once a second (node_metrics_set()).
  */
 #ifndef NODE_AGENT_INT_H
 #define NODE_AGENT_INT_H
@@ -86,6 +88,11 @@ struct node_link {
     /* A handshake failed on this socket; libzmq will not try again. */
     bool hs_failed;
     int64_t refused_at, refused_backoff; /* the last re-open after one */
+    /* Monitoring (issue 20): the Heartbeat that tells the hub we are
+     * alive and which roster we hold (mono ms of the last), and the wall
+     * time of the last frame from the hub. */
+    int64_t beat_at;
+    int64_t last_frame;
 };
 
 struct node_flight {
@@ -149,6 +156,8 @@ struct node_agent {
     struct node_keys key;
     ewh_wrapcache_t *wc; /* pair keys for opening deliveries (inbox.c) */
     bool trust_due;      /* DIR/trust.json to write after the commit */
+    struct node_metrics *metrics; /* /metrics, NULL unless configured */
+    int64_t figures_at;           /* mono ms it was last given figures */
 };
 
 /* ---- agent.c: the turn ---- */
@@ -176,7 +185,8 @@ void node_link_send_later(struct node_agent *a, const Ewh__Frame *f);
 void node_link_send_deferred(struct node_agent *a, bool ok);
 /* Socket monitor events: handshake done, disconnected, refused. */
 void node_link_on_monitor(struct node_agent *a);
-/* Timers: Hello until the roster comes, a socket re-open. */
+/* Timers: Hello until the roster comes, a socket re-open, the
+ * Heartbeat every heartbeat_ms of a ready session. */
 void node_link_tick(struct node_agent *a);
 /* Down for a while (or a handshake failed) and new keys are pending: try
  * the next combination of keys. */

@@ -18,7 +18,7 @@ node_cmd_run(int argc, char **argv)
     /* Flags that override a key of ewnode.conf: val - 256 indexes s_keys. */
     static const char *const s_keys[] = {
         "hub",          "credit",       "reconnect_ms", "reconnect_max_ms",
-        "heartbeat_ms", "hook_timeout",
+        "heartbeat_ms", "hook_timeout", "metrics",
     };
     static const struct option opts[] = {
         {"dir", required_argument, NULL, 'd'},
@@ -28,10 +28,11 @@ node_cmd_run(int argc, char **argv)
         {"reconnect-max-ms", required_argument, NULL, 259},
         {"heartbeat-ms", required_argument, NULL, 260},
         {"hook-timeout", required_argument, NULL, 261},
+        {"metrics", required_argument, NULL, 262},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *ov[6] = {NULL};
+    const char *ov[7] = {NULL};
     const char *dir = NULL;
     size_t k;
     struct node_dir d;
@@ -54,12 +55,14 @@ node_cmd_run(int argc, char **argv)
         case 259:
         case 260:
         case 261:
+        case 262:
             ov[ch - 256] = optarg;
             break;
         case 'h':
             fputs("usage: ewnode run [--dir DIR] [-v] [--hub tcp://HOST:PORT]\n"
                   "  [--credit N] [--reconnect-ms MS] [--reconnect-max-ms MS]\n"
-                  "  [--heartbeat-ms MS] [--hook-timeout S]\n"
+                  "  [--heartbeat-ms MS] [--hook-timeout S] "
+                  "[--metrics HOST:PORT]\n"
                   "Each flag overrides the ewnode.conf key of the same name "
                   "(- for _).\n",
                   stdout);

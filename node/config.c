@@ -76,6 +76,12 @@ s_config_kv(void *ctx, const char *section, const char *name, const char *value,
         else
             return ewh_err_set(err, EWH_E_INVALID,
                                "unverified: expected refuse or warn");
+    } else if (strcmp(name, "metrics") == 0) {
+        if (strlen(value) >= sizeof(cfg->metrics))
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "metrics: longer than %zu bytes",
+                               sizeof(cfg->metrics) - 1);
+        snprintf(cfg->metrics, sizeof(cfg->metrics), "%s", value);
     } else if (strcmp(name, "hook_timeout") == 0) {
         if (ewh_config_uint(name, value, 1, 3600, &v, err) != 0)
             return -1;
@@ -148,7 +154,10 @@ node_config_write(const char *path, const struct node_config *cfg,
         "%sauthor = %s\n"
         "# Peers whose keys are unverified (docs/trust.md): refuse to seal\n"
         "# for them until `ewnode peers verify`, or warn and seal.\n"
-        "unverified = %s\n",
+        "unverified = %s\n"
+        "# Serve the agent's Prometheus metrics on HOST:PORT (optional;\n"
+        "# docs/operations.md, \"Node agent metrics\").\n"
+        "# metrics = 127.0.0.1:9465\n",
         cfg->country, cfg->hub, EWH_MAX_CREDIT, cfg->credit, cfg->reconnect_ms,
         cfg->reconnect_max_ms, cfg->heartbeat_ms, cfg->hook_timeout_s,
         cfg->author[0] ? "" : "# ", cfg->author,

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,8 +21,11 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "action.h"
 #include "cap.h"
 #include "cmd.h"
+#include "ewh/catalogue.h"
+#include "exchange.h"
 #include "ewh/log.h"
 #include "html.h"
 #include "render.h"
@@ -42,6 +46,16 @@ struct s_desk {
     atomic_uint streams;
     atomic_bool stopping;
     const char *cookie; /* the session cookie's name */
+    /* A submit's notes until its report's page shows them (once), keyed
+     * by a hash of the session token and the report id. */
+    pthread_mutex_t sent_lock;
+    struct s_sent {
+        bool used;
+        unsigned char tok[crypto_generichash_BYTES];
+        char id[EWH_ID_HEX];
+        char notes[sizeof(((struct node_action_notes *)0)->text)];
+    } sent[EWH_DESK_SENT_NOTES];
+    size_t sent_next;
 };
 
 static struct s_desk s_g;
@@ -359,6 +373,28 @@ s_late_html(struct node_buf *b)
     node_buf_free(&l.items);
 }
 
+/* The annual exchange's reminder (exchange.h: the same text `watch` and
+ * `ewnode exchange remind` print), for those who act on it. */
+static void
+s_remind_html(struct node_buf *b)
+{
+    char *txt = NULL;
+    size_t len = 0, n;
+    FILE *f = open_memstream(&txt, &len);
+
+    if (f == NULL)
+        return;
+    pthread_mutex_lock(&s_g.store_lock);
+    n = node_exchange_remind(s_g.d, ewh_now(), f);
+    pthread_mutex_unlock(&s_g.store_lock);
+    if (fclose(f) == 0 && n > 0 && txt != NULL) {
+        while (len > 0 && txt[len - 1] == '\n')
+            txt[--len] = '\0';
+        node_html(b, "<div class=notice id=exchange-remind>{s}</div>", txt);
+    }
+    free(txt);
+}
+
 static void
 s_page(struct s_req *r, const char *title, const struct node_buf *body)
 {
@@ -396,6 +432,8 @@ s_page(struct s_req *r, const char *title, const struct node_buf *body)
                   &inner);
         node_buf_free(&inner);
     }
+    if (s_has(r, NODE_ROLE_ANALYST) || s_has(r, NODE_ROLE_ADMIN))
+        s_remind_html(&alerts);
     if (s_has(r, NODE_ROLE_LIAISON)) {
         struct node_buf inner;
         node_buf_init(&inner);
@@ -1029,11 +1067,82 @@ s_report_load(struct s_req *r, const char *hex, struct node_msg *m,
     return 0;
 }
 
+/* ---- a submit's notes, shown once on its report's page ------------ */
+
+static void
+s_sent_key(const char *token, unsigned char out[crypto_generichash_BYTES])
+{
+    crypto_generichash(out, crypto_generichash_BYTES,
+                       (const unsigned char *)token, strlen(token), NULL, 0);
+}
+
+static void
+s_sent_put(const char *token, const char *id, const char *notes)
+{
+    struct s_sent *e;
+
+    if (token == NULL || notes == NULL || notes[0] == '\0')
+        return;
+    pthread_mutex_lock(&s_g.sent_lock);
+    e = &s_g.sent[s_g.sent_next];
+    s_g.sent_next = (s_g.sent_next + 1) % EWH_DESK_SENT_NOTES;
+    e->used = true;
+    s_sent_key(token, e->tok);
+    snprintf(e->id, sizeof(e->id), "%.*s", (int)sizeof(e->id) - 1, id);
+    snprintf(e->notes, sizeof(e->notes), "%s", notes);
+    pthread_mutex_unlock(&s_g.sent_lock);
+}
+
+/* The notes for report id sent in this session, as HTML onto b, and
+ * forgotten. */
+static void
+s_sent_take(const struct s_req *r, const char *id, struct node_buf *b)
+{
+    unsigned char k[crypto_generichash_BYTES];
+    struct node_buf items;
+    char notes[sizeof(s_g.sent[0].notes)] = "";
+    char *line, *nl;
+    size_t i;
+
+    if (!r->signed_in || r->token == NULL)
+        return;
+    s_sent_key(r->token, k);
+    pthread_mutex_lock(&s_g.sent_lock);
+    for (i = 0; i < EWH_DESK_SENT_NOTES; i++) {
+        struct s_sent *e = &s_g.sent[i];
+        if (e->used && strcmp(e->id, id) == 0 &&
+            sodium_memcmp(e->tok, k, sizeof(k)) == 0) {
+            memcpy(notes, e->notes, sizeof(notes));
+            sodium_memzero(e, sizeof(*e));
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s_g.sent_lock);
+    if (notes[0] == '\0')
+        return;
+    node_buf_init(&items);
+    for (line = notes; *line != '\0'; line = nl + 1) {
+        if ((nl = strchr(line, '\n')) != NULL)
+            *nl = '\0';
+        if (*line != '\0')
+            node_html(&items, "<li{s}>{s}</li>",
+                      strncmp(line, "warning:", 8) == 0 ? " class=error" : "",
+                      line);
+        if (nl == NULL)
+            break;
+    }
+    node_html(b,
+              "<div class=notice id=notes><p>Sealed and queued. Notes on "
+              "this report:</p><ul>{h}</ul></div>",
+              &items);
+    node_buf_free(&items);
+}
+
 static enum MHD_Result
 s_report_page(struct s_req *r, const char *hex)
 {
     struct node_msg m;
-    struct node_buf b, refs, acts, st;
+    struct node_buf b, refs, acts, st, notes;
     char addr[EWH_MAX_RECIPIENTS * 4 + 8];
     enum MHD_Result res;
     size_t i;
@@ -1052,6 +1161,9 @@ s_report_page(struct s_req *r, const char *hex)
     node_buf_init(&refs);
     node_buf_init(&acts);
     node_buf_init(&st);
+    node_buf_init(&notes);
+    if (m.outgoing)
+        s_sent_take(r, m.id, &notes);
     for (i = 0; i < m.n_refs; i++)
         node_html(&refs, "<li><a href=\"/report/{s}\">{s}</a></li>", m.refs[i],
                   m.refs[i]);
@@ -1111,7 +1223,7 @@ s_report_page(struct s_req *r, const char *hex)
               "<dt>chain</dt><dd><ul>{h}</ul></dd></dl>"
               "<pre class=body id=body>{s}</pre>{h}"
               "</div>",
-              m.outgoing ? "" : " data-live-none", NULL, m.id,
+              m.outgoing ? "" : " data-live-none", &notes, m.id,
               ewh_level_name(m.level), ewh_level_name(m.level),
               ewh_type_name(m.type), m.origin, m.author, m.category,
               ewh_tlp_name(m.tlp), m.urgency, m.certainty,
@@ -1123,6 +1235,7 @@ s_report_page(struct s_req *r, const char *hex)
     node_buf_free(&refs);
     node_buf_free(&acts);
     node_buf_free(&st);
+    node_buf_free(&notes);
     node_msg_clear(&m);
     return s_send(r);
 }
@@ -1233,7 +1346,7 @@ s_report_ack(struct s_req *r, const char *hex)
 
 struct s_sub {
     const char *level, *to, *category, *title, *body, *tlp, *expires, *urgency,
-        *certainty, *updates, *cancels;
+        *certainty, *updates, *cancels, *reason;
     const char *ccs[EWH_MAX_RECIPIENTS];
     size_t n_ccs;
     const char *err_field, *err_reason;
@@ -1274,6 +1387,86 @@ s_cc_chosen(const struct s_sub *v, const char *cc)
         if (strcmp(v->ccs[i], cc) == 0)
             return true;
     return false;
+}
+
+/* The catalogue of concern's guidance for every area of the form, one
+ * block each (desk.js shows the chosen area's and marks the chosen
+ * level; without script all are shown).  The catalogue comes from the
+ * privileged part, which reads and verifies DIR/catalogue.signed. */
+static void
+s_guidance_html(struct s_req *r, struct node_buf *b, const char *const *cats)
+{
+    struct ewh_err err = {0};
+    ewh_catalogue_t *c = NULL;
+    json_t *req, *rep = NULL;
+    const char *txt;
+    uint64_t based_on = 0;
+    size_t i, j;
+    int lv;
+
+    req = json_pack("{s:s, s:s}", "op", "catalogue", "token", r->token);
+    rep = req ? s_priv(req, &err) : NULL;
+    json_decref(req);
+    if (rep != NULL && json_is_true(json_object_get(rep, "ok")) &&
+        (txt = json_string_value(json_object_get(rep, "catalogue"))) != NULL)
+        c = ewh_catalogue_from_json(txt, strlen(txt), &based_on, &err);
+    else if (rep != NULL)
+        snprintf(err.reason, sizeof(err.reason), "%s",
+                 json_string_value(json_object_get(rep, "reason"))
+                     ? json_string_value(json_object_get(rep, "reason"))
+                     : "refused");
+    json_decref(rep);
+    if (c == NULL) {
+        node_html(b,
+                  "<p class=notice id=guidance-none>No catalogue of concern "
+                  "to guide the level: {s}</p>",
+                  err.reason);
+        return;
+    }
+    node_html(b,
+              "<section id=guidance><p>Catalogue of concern, version "
+              "<span id=cat-version>{d}</span> (docs/catalogue.md): what "
+              "each level means for the area chosen.</p>",
+              (long long)based_on);
+    for (i = 0; cats[i] != NULL; i++) {
+        const struct ewh_catalogue_area *a = ewh_catalogue_find(c, cats[i]);
+        struct node_buf lv_html, ind;
+        if (a == NULL) {
+            node_html(b,
+                      "<div class=guide data-area=\"{s}\">The catalogue "
+                      "has no area {s}.</div>",
+                      cats[i], cats[i]);
+            continue;
+        }
+        node_buf_init(&lv_html);
+        node_buf_init(&ind);
+        for (lv = EWH_LEVEL_HIGH; lv >= EWH_LEVEL_LOW; lv--)
+            node_html(&lv_html,
+                      "<dt data-level=\"{s}\">{s}{s}</dt>"
+                      "<dd data-level=\"{s}\">{s}</dd>",
+                      ewh_level_name((enum ewh_level)lv),
+                      ewh_level_name((enum ewh_level)lv),
+                      (enum ewh_level)lv == a->default_level ? " (default)"
+                                                             : "",
+                      ewh_level_name((enum ewh_level)lv), a->guide[lv]);
+        if (a->n_ind > 0)
+            node_html(&ind, "<p>Indicators:</p><ul>");
+        for (j = 0; j < a->n_ind; j++)
+            node_html(&ind, "<li>{s}</li>", a->ind[j]);
+        if (a->n_ind > 0)
+            node_html(&ind, "</ul>");
+        node_html(b,
+                  "<div class=guide id=\"guide-{s}\" data-area=\"{s}\" "
+                  "data-default=\"{s}\"><p><strong>{s}</strong> ({s}): "
+                  "default level <strong class=default>{s}</strong></p>"
+                  "<dl>{h}</dl>{h}</div>",
+                  a->area, a->area, ewh_level_name(a->default_level), a->title,
+                  a->area, ewh_level_name(a->default_level), &lv_html, &ind);
+        node_buf_free(&lv_html);
+        node_buf_free(&ind);
+    }
+    node_html(b, "</section>");
+    ewh_catalogue_destroy(&c);
 }
 
 static void
@@ -1360,6 +1553,16 @@ s_submit_form(struct s_req *r, const struct s_sub *v)
                   strcmp(to, "same") == 0 ? " checked" : "");
     s_field_err(&b, v, "to");
     s_select(&b, v, "category", "Category", cats, v->category);
+    s_guidance_html(r, &b, cats);
+    node_html(&b,
+              "<label for=reason>Reason for this level (when it departs "
+              "from the catalogue's default for the area; sealed in the "
+              "report)</label><p class=notice id=departs hidden></p>"
+              "<textarea id=reason name=reason class=short "
+              "maxlength={d}>{s}</textarea>",
+              (long long)EWH_MAX_LEVEL_REASON_BYTES,
+              v->reason ? v->reason : "");
+    s_field_err(&b, v, "reason");
     node_html(&b,
               "<label for=title>Title</label><input type=text id=title "
               "name=title maxlength={d} value=\"{s}\">",
@@ -1412,10 +1615,11 @@ s_sub_check(struct s_sub *v)
                {"urgency", EWH_MAX_CAPWORD_BYTES},
                {"certainty", EWH_MAX_CAPWORD_BYTES},
                {"updates", 64},
-               {"cancels", 64}};
+               {"cancels", 64},
+               {"reason", EWH_MAX_LEVEL_REASON_BYTES}};
     const char *vals[] = {v->level,   v->category, v->title,   v->body,
                           v->tlp,     v->expires,  v->urgency, v->certainty,
-                          v->updates, v->cancels};
+                          v->updates, v->cancels,  v->reason};
     size_t i;
 
     for (i = 0; i < sizeof(lim) / sizeof(lim[0]); i++)
@@ -1511,6 +1715,7 @@ s_submit(struct s_req *r)
     v.certainty = s_form(r, "certainty");
     v.updates = s_form(r, "updates");
     v.cancels = s_form(r, "cancels");
+    v.reason = s_form(r, "reason");
     for (i = 0; i < r->cn->n; i++)
         if (strcmp(r->cn->f[i].name, "cc") == 0) {
             const char *cc = r->cn->f[i].val.p ? r->cn->f[i].val.p : "";
@@ -1546,6 +1751,17 @@ s_submit(struct s_req *r)
     s_json_opt(f, "certainty", v.certainty);
     s_json_opt(f, "updates", v.updates);
     s_json_opt(f, "cancels", v.cancels);
+    s_json_opt(f, "reason", v.reason);
+    if (f != NULL && v.reason != NULL && v.reason[0] != '\0' &&
+        json_object_get(f, "reason") == NULL) {
+        json_decref(f);
+        f = NULL;
+        v.err_field = "reason";
+        v.err_reason = "the reason is not valid UTF-8 text";
+        r->status = 422;
+        s_submit_form(r, &v);
+        return s_send(r);
+    }
     if (f != NULL && v.body != NULL && v.body[0] != '\0' &&
         json_object_get(f, "body") == NULL) {
         /* jansson refuses text that is not UTF-8 */
@@ -1591,6 +1807,8 @@ s_submit(struct s_req *r)
     }
     snprintf(loc, sizeof(loc), "/report/%.32s",
              json_string_value(json_object_get(rep, "id")));
+    s_sent_put(r->token, loc + 8,
+               json_string_value(json_object_get(rep, "notes")));
     json_decref(rep);
     return s_redirect(r, loc);
 }
@@ -2180,6 +2398,7 @@ node_desk_http_run(struct node_dir *d, const struct node_desk_config *c, int fd)
     pthread_mutex_init(&s_g.store_lock, NULL);
     pthread_mutex_init(&s_g.priv_lock, NULL);
     pthread_mutex_init(&s_g.login_lock, NULL);
+    pthread_mutex_init(&s_g.sent_lock, NULL);
     if ((s_g.u = node_users_open(d->path, false, &err)) == NULL) {
         ewh_log_err("desk: %s", err.reason);
         return 1;

@@ -137,6 +137,25 @@ s_hello(struct node_agent *a)
                       (unsigned long long)h.roster_version);
 }
 
+/* Tell the hub we are alive and which roster we hold (a pushed roster is
+ * applied without a new Hello): every heartbeat_ms once ready, and after
+ * each roster. */
+static void
+s_heartbeat(struct node_agent *a)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__Heartbeat hb = EWH__HEARTBEAT__INIT;
+    struct node_link *l = &a->link;
+
+    if (!l->connected || !l->ready)
+        return;
+    hb.roster_version = l->roster != NULL ? ewh_roster_version(l->roster) : 0;
+    f.msg_case = EWH__FRAME__MSG_HEARTBEAT;
+    f.heartbeat = &hb;
+    l->beat_at = ewh_mono_ms();
+    (void)node_link_send(a, &f);
+}
+
 void
 node_link_reload_roster(struct node_agent *a)
 {
@@ -207,6 +226,7 @@ node_link_on_roster(struct node_agent *a, const Ewh__SignedRoster *sr)
         ewh_log_info("agent: session ready (roster version %llu)",
                      (unsigned long long)ewh_roster_version(l->roster));
     l->ready = true;
+    s_heartbeat(a);
     node_outbox_rescan(a);
     node_receipts_rescan(a);
 }
@@ -537,6 +557,8 @@ node_link_tick(struct node_agent *a)
         (l->need_hello ||
          (!l->ready && now - l->hello_at > NODE_HELLO_RETRY_MS)))
         s_hello(a);
+    if (l->ready && now - l->beat_at >= (int64_t)a->d->cfg.heartbeat_ms)
+        s_heartbeat(a);
 }
 
 /* The next combination of (node key, hub key) to try: current or, when

@@ -251,6 +251,17 @@ EWH_MUST_CHECK int node_store_outbox_retry(node_store_t *s, const char *id,
                                            int64_t next_try_ms,
                                            const char *reason,
                                            struct ewh_err *err);
+/* For the agent's /metrics: reports queued in the outbox (not yet
+ * accepted by the hub) and the created_at of the oldest; high reports
+ * received and not acknowledged by a liaison officer and the received_at
+ * of the oldest (unix seconds, 0 when none). */
+struct node_store_figures {
+    int64_t outbox, outbox_oldest;
+    int64_t unacked_high, unacked_high_oldest;
+};
+EWH_MUST_CHECK int node_store_figures(node_store_t *s,
+                                      struct node_store_figures *f,
+                                      struct ewh_err *err);
 /* Earliest next_try after now_ms of queued reports into *out (0 if
  * none). */
 EWH_MUST_CHECK int node_store_outbox_next_try(node_store_t *s, int64_t now_ms,

@@ -470,3 +470,31 @@ node_store_msg_list(node_store_t *s, const struct node_filter *f,
         rc = -1;
     return rc;
 }
+
+int
+node_store_figures(node_store_t *s, struct node_store_figures *f,
+                   struct ewh_err *err)
+{
+    static const char *const sql[2] = {
+        "SELECT count(*), coalesce(min(created_at), 0) FROM msg"
+        " WHERE dir = 'out' AND state = 'queued'",
+        "SELECT count(*), coalesce(min(received_at), 0) FROM msg"
+        " WHERE dir = 'in' AND level = 3 AND acked_at = 0"};
+    int64_t *out[2][2] = {{&f->outbox, &f->outbox_oldest},
+                          {&f->unacked_high, &f->unacked_high_oldest}};
+    sqlite3_stmt *st;
+    int i, rc;
+
+    memset(f, 0, sizeof(*f));
+    for (i = 0; i < 2; i++) {
+        if ((st = ewh_db_stmt(s->db, sql[i], err)) == NULL)
+            return -1;
+        if ((rc = ewh_db_step(s->db, st, "read the figures", err)) != 1)
+            return rc < 0 ? -1
+                          : ewh_err_set(err, EWH_E_STORE, "figures: no row");
+        *out[i][0] = sqlite3_column_int64(st, 0);
+        *out[i][1] = sqlite3_column_int64(st, 1);
+        sqlite3_reset(st);
+    }
+    return 0;
+}

@@ -116,6 +116,7 @@ s_check(const Ewh__Frame *f, struct ewh_err *err)
             return ewh_err_set(err, EWH_E_INVALID, "bad receipt-ack reason");
         return 0;
     case EWH__FRAME__MSG_NOTICE_ACK:
+    case EWH__FRAME__MSG_HEARTBEAT:
         return 0;
     case EWH__FRAME__MSG__NOT_SET:
     default:
@@ -210,6 +211,8 @@ ewh_frame_name(const ewh_frame_t *f)
         return "receipt-ack";
     case EWH__FRAME__MSG_NOTICE_ACK:
         return "notice-ack";
+    case EWH__FRAME__MSG_HEARTBEAT:
+        return "heartbeat";
     default:
         return "none";
     }

@@ -139,6 +139,9 @@
 #define EWH_DESK_MAX_QUERY_BYTES    128u /* one query-string value */
 #define EWH_DESK_PAGE_ROWS          50u  /* reports per inbox/outbox page */
 #define EWH_DESK_MAX_PAGE           10000u
+/* A submit's notes (catalogue guidance, warnings) wait for the report's
+ * page in the HTTP part's memory: this many at once, the oldest dropped. */
+#define EWH_DESK_SENT_NOTES         32u
 #define EWH_DESK_MAX_CONNECTIONS    64u
 #define EWH_DESK_MAX_EVENT_STREAMS  32u  /* open live-update streams */
 #define EWH_DESK_POLL_MS            100u /* live updates: store poll */

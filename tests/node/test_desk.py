@@ -2,8 +2,12 @@
 desks on a real hub and two real nodes.  Refusals (no session, CSRF,
 roles, lock-out), the person named on the signed receipt, escalation
 hooks firing once per step and stopping at acknowledgement, accounts on
-the command line, security headers, escaping, and HTTPS."""
+the command line, security headers, escaping, and HTTPS.  The catalogue
+of concern on the submit form (guidance, the level's reason sealed, the
+level-departs warning) and the annual exchange's reminder banner."""
 
+import datetime
+import html
 import json
 import os
 import re
@@ -12,7 +16,7 @@ import subprocess
 import time
 
 from desktest import PASSWORD, Desk, DeskCase
-from ewhtest import EWNODE, node_main, wait_for
+from ewhtest import EWNODE, TEST_DATA, node_main, wait_for
 
 HOOK = ('sh -c \'printf "%%s %%s %%s %%s [%%s]\\n" "$EWH_STEP" '
         '"$EWH_REPORT_ID" "$EWH_LEVEL" "$EWH_ORIGIN" "$EWH_TITLE" '
@@ -440,6 +444,149 @@ class DeskTest(DeskCase):
             "user", "list", "--dir", d, "--json").stdout), [])
         r = self.ewnode("user", "del", "--dir", d, "lia", ok=False)
         self.assertEqual(r.returncode, 1)
+
+    # -- the catalogue of concern and the annual exchange (issue 21) -----
+
+    def catalogue(self, d):
+        def got():
+            r = self.ewnode("catalogue", "--dir", d, "--json", ok=False)
+            return json.loads(r.stdout) if r.returncode == 0 else None
+        return wait_for(got, timeout=60, what="catalogue at " + d)
+
+    def test_catalogue_on_submit(self):
+        self.setup_region()
+        rs, hr = self.rs, self.hr
+        cat = self.catalogue(self.nodes["RS"])
+        self.catalogue(self.nodes["HR"])
+        ana = rs.login("ana")
+        tok = rs.csrf(ana)
+        st, _, body = rs.get("/submit", ana)
+        self.assertEqual(st, 200)
+        # the guidance for every area and level, server-rendered, escaped
+        self.assertIn('<span id=cat-version>%d</span>' % cat["version"], body)
+        for a in cat["areas"]:
+            m = re.search(r'<div class=guide id="guide-%s" data-area="%s" '
+                          r'data-default="%s">(.*?)</div>'
+                          % (a["area"], a["area"], a["default_level"]),
+                          body, re.S)
+            self.assertIsNotNone(m, a["area"])
+            for lv in ("high", "medium", "low"):
+                self.assertIn('<dd data-level="%s">%s</dd>'
+                              % (lv, html.escape(a[lv])), m.group(1))
+        self.assertIn('id=reason name=reason class=short maxlength=500',
+                      body)
+        # no inline script: the guidance is shown by /static/desk.js
+        self.assertNotRegex(body, r"<script(?![^>]*src=)")
+        st, _, js = rs.get("/static/desk.js")
+        self.assertIn("data-default", js)
+        ter = {a["area"]: a for a in cat["areas"]}["terrorism"]
+        other = "low" if ter["default_level"] != "low" else "high"
+        form = {"csrf": tok, "level": other, "to": "all",
+                "category": "terrorism", "title": "Leaflets",
+                "body": "Propaganda leaflets found."}
+        # a reason longer than the CLI's --reason limit: refused at it
+        st, _, body = rs.post("/submit", dict(form, reason="x" * 501), ana)
+        self.assertEqual(st, 422)
+        self.assertIn('id="err-reason"', body)
+        self.assertEqual(self.outbox(self.nodes["RS"]), [])
+        # departs from the default without a reason: sent, with the warning
+        st, hd, _ = rs.post("/submit", form, ana)
+        self.assertEqual(st, 303)
+        rid = hd["location"][0].rsplit("/", 1)[1]
+        st, _, page = rs.get("/report/" + rid, ana)
+        self.assertEqual(st, 200)
+        notes = re.search(r"<div class=notice id=notes>(.*?)</div>", page,
+                          re.S)
+        self.assertIsNotNone(notes)
+        text = html.unescape(notes.group(1))
+        self.assertIn("%s concern: %s" % (other, ter[other]), text)
+        self.assertIn("warning: level %s departs from the catalogue's "
+                      "default (%s) for terrorism" % (other,
+                                                      ter["default_level"]),
+                      text)
+        self.assertIn('<li class=error>warning:', notes.group(1))
+        # shown once, to the person who sent it
+        self.assertNotIn("id=notes", rs.get("/report/" + rid, ana)[2])
+        # with a reason: no warning; it travels sealed to the addressee
+        why = "old material <b>no</b> group & active"
+        st, hd, _ = rs.post("/submit", dict(form, title="Leaflets again",
+                                            reason=why), ana)
+        self.assertEqual(st, 303)
+        rid2 = hd["location"][0].rsplit("/", 1)[1]
+        page = rs.get("/report/" + rid2, ana)[2]
+        notes = re.search(r"<div class=notice id=notes>(.*?)</div>", page,
+                          re.S)
+        self.assertIsNotNone(notes)
+        self.assertIn("reason given", notes.group(1))
+        self.assertNotIn("warning", notes.group(1))
+        self.wait_inbox(self.nodes["HR"], rid2)
+        self.assertEqual(self.show_json(self.nodes["HR"], rid2)
+                         ["level_reason"], why)
+        t = self.ewnode("show", "--dir", self.nodes["HR"],
+                        rid2).stdout.decode()
+        self.assertIn("level reason: " + why, t)
+        self.assertEqual(self.show_json(self.nodes["HR"], rid)
+                         .get("level_reason", ""), "")
+
+    def xc_return(self, cc, year):
+        """This year's return of cc: the sample CSV under year."""
+        d = self.nodes[cc]
+        out = self.path("%s-%d.json" % (cc, year))
+        r = self.ewnode("exchange", "import", "--dir", d,
+                        os.path.join(TEST_DATA, "exchange",
+                                     "%s-2026.csv" % cc.lower()),
+                        "--out", out)
+        with open(out) as f:
+            doc = json.load(f)
+        doc["year"] = year
+        doc["date"] = "%d-11-30" % year
+        with open(out, "w") as f:
+            json.dump(doc, f)
+        r = self.ewnode("exchange", "submit", "--dir", d, out, "--to", "all")
+        return r.stdout.decode().strip()
+
+    def test_exchange_reminder(self):
+        self.desk_region(["RS", "HR"])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        due = now + datetime.timedelta(days=5)
+        for d in self.nodes.values():
+            p = os.path.join(d, "ewnode.conf")
+            with open(p) as f:
+                conf = f.read()
+            with open(p, "w") as f:
+                f.write(conf.replace("\n[desk]\n", "\nexchange_due = %s\n"
+                                     "\n[desk]\n" % due.strftime("%m-%d")))
+        self.add_user("RS", "ana", "analyst")
+        self.add_user("RS", "rsadmin", "admin")
+        self.add_user("RS", "lia", "liaison")
+        rs = self.desk_start("RS")
+        ana, adm, lia = rs.login("ana"), rs.login("rsadmin"), rs.login("lia")
+        banner = r"<div class=notice id=exchange-remind>([^<]*)</div>"
+
+        def remind(cookie, path="/outbox"):
+            st, _, body = rs.get(path, cookie)
+            self.assertEqual(st, 200)
+            m = re.search(banner, body)
+            return html.unescape(m.group(1)) if m else None
+        cli = self.ewnode("exchange", "remind", "--dir",
+                          self.nodes["RS"]).stdout.decode().strip()
+        self.assertIn("reminder: annual exchange on security forces", cli)
+        # the same text as `ewnode exchange remind`, for analyst and admin
+        self.assertEqual(remind(ana), cli)
+        self.assertEqual(remind(adm, "/admin"), cli)
+        self.assertIn("this node included", cli)
+        self.assertIsNone(remind(lia, "/inbox"))
+        # RS sends its return: the banner still names HR, not RS
+        self.xc_return("RS", now.year)
+        t = remind(ana)
+        self.assertIsNotNone(t)
+        self.assertNotIn("this node included", t)
+        self.assertTrue(t.endswith(": HR"), t)
+        # HR's arrives: every return is held, the banner is gone
+        self.xc_return("HR", now.year)
+        wait_for(lambda: remind(ana) is None, timeout=60,
+                 what="the reminder banner gone")
+        self.assertIsNone(remind(adm, "/admin"))
 
     def test_https(self):
         self.desk_region(["RS", "HR"])

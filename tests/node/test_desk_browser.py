@@ -8,6 +8,7 @@ and acknowledges it; the analyst's outbox at RS shows "acknowledged by
 With EWH_DESK_SCREENSHOTS=DIR it also saves the screenshots shown in
 docs/usage.md (inbox with a high alert, report page, submit form)."""
 
+import json
 import os
 import unittest
 
@@ -76,6 +77,13 @@ class DeskBrowserTest(DeskCase):
         # RS's analyst submits through the form
         b_rs = self.browser()
         browser_login(b_rs, rs, "ana")
+        def catalogue():
+            r = self.ewnode("catalogue", "--dir", self.nodes["RS"], "--json",
+                            ok=False)
+            return json.loads(r.stdout) if r.returncode == 0 else None
+        cat = wait_for(catalogue, timeout=60, what="catalogue at RS")
+        bs_default = {a["area"]: a for a in cat["areas"]}[
+            "border-security"]["default_level"]
         b_rs.get(rs.url + "/submit")
         Select(b_rs.find_element(By.ID, "level")).select_by_visible_text(
             "high")
@@ -91,6 +99,25 @@ class DeskBrowserTest(DeskCase):
             "trucks.")
         Select(b_rs.find_element(By.ID, "tlp")).select_by_visible_text("red")
         b_rs.find_element(By.ID, "expires").send_keys("12h")
+        # the catalogue's guidance: only the chosen area's shows, the
+        # chosen level marked; a hint while the level departs from the
+        # area's default with no reason (desk.js)
+        self.assertTrue(b_rs.find_element(
+            By.ID, "guide-border-security").is_displayed())
+        self.assertFalse(b_rs.find_element(By.ID,
+                                           "guide-cyber").is_displayed())
+        self.assertIn("chosen", b_rs.find_element(
+            By.CSS_SELECTOR, "#guide-border-security dd[data-level=high]"
+        ).get_attribute("class"))
+        hint = b_rs.find_element(By.ID, "departs")
+        self.assertEqual(hint.is_displayed(),
+                         bs_default != "high")
+        if bs_default != "high":
+            self.assertIn("departs from the catalogue's default",
+                          hint.text)
+            b_rs.find_element(By.ID, "reason").send_keys(
+                "Armed, and at a crossing")
+            self.assertFalse(hint.is_displayed())
         if os.environ.get("EWH_DESK_SCREENSHOTS"):
             b_rs.set_window_size(1280, 1500)
             b_rs.execute_script("window.scrollTo(0, 0);")
@@ -99,6 +126,11 @@ class DeskBrowserTest(DeskCase):
         rid = wait_for(lambda: b_rs.find_elements(By.ID, "rid"), timeout=60,
                        what="report page at RS")[0].text
         self.assertRegex(rid, r"^[0-9a-f]{32}$")
+        # the notes of the submit (catalogue guidance) on its page
+        notes = b_rs.find_element(By.ID, "notes").text
+        self.assertIn("high concern", notes)
+        if bs_default != "high":
+            self.assertIn("reason given", notes)
 
         # HR: the report appears without a reload, high, with the banner
         sel = "#reports tr[data-id='%s']" % rid

@@ -83,6 +83,28 @@ test_roundtrip_each_kind(void)
     CHECK(strcmp(got->submit_ack->reason, "bad signature") == 0);
     ewh_frame_destroy(&got);
     free(buf);
+
+    /* A heartbeat (issue 20) carries the roster version the node holds;
+     * an empty one (version 0: no roster yet) is a valid heartbeat too. */
+    {
+        Ewh__Heartbeat hb = EWH__HEARTBEAT__INIT;
+        hb.roster_version = 12;
+        f.msg_case = EWH__FRAME__MSG_HEARTBEAT;
+        f.heartbeat = &hb;
+        s_encode(&f, &buf, &len);
+        CHECK_OK(ewh_frame_decode(buf, len, &got, &err), &err);
+        CHECK(got->msg_case == EWH__FRAME__MSG_HEARTBEAT &&
+              got->heartbeat->roster_version == 12);
+        CHECK(strcmp(ewh_frame_name(got), "heartbeat") == 0);
+        ewh_frame_destroy(&got);
+        free(buf);
+        hb.roster_version = 0;
+        s_encode(&f, &buf, &len);
+        CHECK_OK(ewh_frame_decode(buf, len, &got, &err), &err);
+        CHECK(got->heartbeat->roster_version == 0);
+        ewh_frame_destroy(&got);
+        free(buf);
+    }
 }
 
 static void

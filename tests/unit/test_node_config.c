@@ -136,6 +136,17 @@ test_text_keys(void)
     snprintf(line, sizeof(line), "author = %s\n", author);
     CHECK_FAILS(s_load(line, &cfg, &err), &err, EWH_E_TOOBIG,
                 "author too long");
+    /* metrics (issue 20): HOST:PORT, checked when the agent listens; at
+     * most sizeof(cfg.metrics) - 1 bytes here. */
+    CHECK(cfg.metrics[0] == '\0');
+    CHECK_OK(s_load("metrics = 127.0.0.1:9465\n", &cfg, &err), &err);
+    CHECK(strcmp(cfg.metrics, "127.0.0.1:9465") == 0);
+    memset(line, 0, sizeof(line));
+    memset(line, '1', sizeof(cfg.metrics));
+    CHECK_FAILS(node_config_set(&cfg, "metrics", line, &err), &err,
+                EWH_E_TOOBIG, "metrics: longer than");
+    line[sizeof(cfg.metrics) - 1] = '\0';
+    CHECK_OK(node_config_set(&cfg, "metrics", line, &err), &err);
 }
 
 static void

@@ -1,0 +1,286 @@
+/* metrics.c — the node agent's Prometheus text on /metrics. */
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "ewh/limits.h"
+
+#if MHD_VERSION < 0x00097002
+#define S_RESULT int
+#else
+#define S_RESULT enum MHD_Result
+#endif
+
+struct node_metrics {
+    pthread_mutex_t mu;
+    struct MHD_Daemon *httpd;
+    char country[EWH_CC_BYTES];
+    int64_t started;
+    struct node_metrics_state s;
+};
+
+node_metrics_t *
+node_metrics_new(const char *country)
+{
+    node_metrics_t *m = calloc(1, sizeof(*m));
+
+    if (m == NULL)
+        return NULL;
+    if (pthread_mutex_init(&m->mu, NULL) != 0) {
+        free(m);
+        return NULL;
+    }
+    snprintf(m->country, sizeof(m->country), "%.2s", country);
+    m->started = ewh_now();
+    m->s.hub_key = "pinned";
+    return m;
+}
+
+void
+node_metrics_destroy(node_metrics_t **mp)
+{
+    node_metrics_t *m;
+
+    if (mp == NULL || *mp == NULL)
+        return;
+    m = *mp;
+    if (m->httpd != NULL)
+        MHD_stop_daemon(m->httpd);
+    pthread_mutex_destroy(&m->mu);
+    free(m);
+    *mp = NULL;
+}
+
+void
+node_metrics_set(node_metrics_t *m, const struct node_metrics_state *s)
+{
+    if (m == NULL)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->s = *s;
+    pthread_mutex_unlock(&m->mu);
+}
+
+static void
+s_head(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static long long
+s_age(int64_t now, int64_t t)
+{
+    return t > 0 && now > t ? (long long)(now - t) : 0;
+}
+
+/* A label value in the text format: \, " and newline escaped. */
+static void
+s_label(FILE *f, const char *v)
+{
+    for (; *v != '\0'; v++) {
+        if (*v == '\\' || *v == '"')
+            fputc('\\', f);
+        if (*v == '\n') {
+            fputs("\\n", f);
+            continue;
+        }
+        fputc(*v, f);
+    }
+}
+
+static void
+s_render(node_metrics_t *m, FILE *f)
+{
+    const struct node_metrics_state *s = &m->s;
+
+    s_head(f, "ewnode_build_info", "gauge",
+           "Always 1; the labels name the build and the node's country.");
+    fprintf(f, "ewnode_build_info{version=\"%s\",country=\"%s\"} 1\n",
+            EWH_VERSION, m->country);
+    s_head(f, "ewnode_start_time_seconds", "gauge",
+           "Unix time the agent started.");
+    fprintf(f, "ewnode_start_time_seconds %lld\n", (long long)m->started);
+    s_head(f, "ewnode_hub_connected", "gauge",
+           "1 while the agent has a session with the hub (handshake done and "
+           "roster received), by hub endpoint and the hub key used.");
+    fprintf(f, "ewnode_hub_connected{hub=\"");
+    s_label(f, s->hub);
+    fprintf(f, "\",key=\"%s\"} %d\n", s->hub_key,
+            s->connected && s->ready ? 1 : 0);
+    s_head(f, "ewnode_hub_last_frame_timestamp_seconds", "gauge",
+           "Unix time of the last frame received from the hub (0: none).");
+    fprintf(f, "ewnode_hub_last_frame_timestamp_seconds %lld\n",
+            (long long)s->last_frame);
+    s_head(f, "ewnode_roster_version", "gauge",
+           "Version of the roster the node holds (0: none yet).");
+    fprintf(f, "ewnode_roster_version %llu\n",
+            (unsigned long long)s->roster_version);
+    s_head(f, "ewnode_outbox_depth", "gauge",
+           "Reports in the outbox the hub has not accepted yet.");
+    fprintf(f, "ewnode_outbox_depth %lld\n", (long long)s->outbox);
+    s_head(f, "ewnode_outbox_oldest_age_seconds", "gauge",
+           "Age of the oldest report the hub has not accepted yet (0: "
+           "none).");
+    fprintf(f, "ewnode_outbox_oldest_age_seconds %lld\n",
+            s_age(s->now, s->outbox_oldest));
+    s_head(f, "ewnode_submits_in_flight", "gauge",
+           "Submits sent to the hub and not yet acknowledged by it.");
+    fprintf(f, "ewnode_submits_in_flight %llu\n",
+            (unsigned long long)s->in_flight);
+    s_head(f, "ewnode_inbox_unacknowledged_high", "gauge",
+           "High reports received that no liaison officer has acknowledged "
+           "(ewnode ack).");
+    fprintf(f, "ewnode_inbox_unacknowledged_high %lld\n",
+            (long long)s->unacked_high);
+    s_head(f, "ewnode_inbox_unacknowledged_high_oldest_age_seconds", "gauge",
+           "Age of the oldest high report not acknowledged (0: none).");
+    fprintf(f, "ewnode_inbox_unacknowledged_high_oldest_age_seconds %lld\n",
+            s_age(s->now, s->unacked_high_oldest));
+}
+
+int
+node_metrics_render(node_metrics_t *m, char **out, size_t *len)
+{
+    FILE *f;
+
+    *out = NULL;
+    *len = 0;
+    if ((f = open_memstream(out, len)) == NULL)
+        return -1;
+    pthread_mutex_lock(&m->mu);
+    s_render(m, f);
+    pthread_mutex_unlock(&m->mu);
+    if (fclose(f) != 0) {
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static S_RESULT
+s_reply(struct MHD_Connection *c, unsigned status, const char *ctype,
+        char *body, size_t len, bool must_free)
+{
+    struct MHD_Response *r;
+    S_RESULT ret;
+
+    r = MHD_create_response_from_buffer(
+        len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (r == NULL) {
+        if (must_free)
+            free(body);
+        return MHD_NO;
+    }
+    (void)MHD_add_response_header(r, "Content-Type", ctype);
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static S_RESULT
+s_handler(void *cls, struct MHD_Connection *c, const char *url,
+          const char *method, const char *version, const char *upload,
+          size_t *upload_len, void **state)
+{
+    static char notfound[] = "not found; try /metrics\n";
+    static char badmethod[] = "method not allowed\n";
+    static int first;
+    node_metrics_t *m = cls;
+    char *body = NULL;
+    size_t len = 0;
+
+    (void)version;
+    (void)upload;
+    if (*state == NULL) {
+        *state = &first; /* headers first; answer on the second call */
+        return MHD_YES;
+    }
+    if (*upload_len != 0)
+        return MHD_NO;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return s_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", badmethod,
+                       strlen(badmethod), false);
+    if (strcmp(url, "/metrics") != 0)
+        return s_reply(c, MHD_HTTP_NOT_FOUND, "text/plain", notfound,
+                       strlen(notfound), false);
+    if (node_metrics_render(m, &body, &len) != 0)
+        return MHD_NO;
+    return s_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                   body, len, true);
+}
+
+int
+node_metrics_listen(node_metrics_t *m, const char *hostport, char *bound,
+                    size_t bound_cap, struct ewh_err *err)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    const union MHD_DaemonInfo *info;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+    const char *colon, *p;
+    char host[128], *end;
+    unsigned long port;
+    bool v6 = false;
+
+    memset(&ss, 0, sizeof(ss));
+    if (hostport[0] == '[') {
+        if ((p = strchr(hostport, ']')) == NULL || p[1] != ':' ||
+            (size_t)(p - hostport) >= sizeof(host))
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "metrics: '%.64s' is not [ADDR]:PORT", hostport);
+        snprintf(host, sizeof(host), "%.*s", (int)(p - hostport - 1),
+                 hostport + 1);
+        colon = p + 1;
+        v6 = true;
+    } else {
+        if ((colon = strrchr(hostport, ':')) == NULL ||
+            (size_t)(colon - hostport) >= sizeof(host))
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "metrics: '%.64s' is not HOST:PORT", hostport);
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport), hostport);
+        if (host[0] == '\0' || strcmp(host, "localhost") == 0)
+            snprintf(host, sizeof(host), "127.0.0.1");
+    }
+    port = strtoul(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || port > 65535)
+        return ewh_err_set(err, EWH_E_INVALID, "metrics: bad port in '%.64s'",
+                           hostport);
+    if (v6) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "metrics: bad IPv6 address '%.64s'", host);
+        flags |= MHD_USE_IPv6;
+    } else {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "metrics: bad IPv4 address '%.64s' (use an "
+                               "address, not a name)",
+                               host);
+    }
+    m->httpd = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, s_handler, m, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+    if (m->httpd == NULL)
+        return ewh_err_set(err, EWH_E_IO, "metrics: cannot listen on %.64s",
+                           hostport);
+    info = MHD_get_daemon_info(m->httpd, MHD_DAEMON_INFO_BIND_PORT);
+    if (info != NULL && info->port != 0)
+        port = info->port;
+    snprintf(bound, bound_cap, v6 ? "[%s]:%lu" : "%s:%lu", host, port);
+    return 0;
+}
