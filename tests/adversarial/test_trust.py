@@ -23,6 +23,7 @@ import os
 import sqlite3
 import subprocess
 import time
+import urllib.request
 
 from ewhtest import EWHUB, EWNODE, NodeCase, main, wait_for
 
@@ -307,6 +308,8 @@ class Trust(NodeCase):
         for d in (rs, hr):
             self.assertNotIn(b"SPLIT", self.ewnode(
                 "peers", "--dir", d).stdout)
+        with open(os.path.join(rs, "ewnode.conf"), "a") as f:
+            f.write("metrics = 127.0.0.1:0\n")
         self.agents["RS"] = self.agent_start(rs, "agent-RS-forked")
         self.agents["HR"] = self.agent_start(hr, "agent-HR-forked")
         rid = self.submit(rs, to="HR", level="high",
@@ -329,9 +332,15 @@ class Trust(NodeCase):
         self.assertEqual(self.peers("RS")["HR"]["trust"], "split-view")
         j = json.loads(self.ewnode("peers", "--dir", rs, "--json").stdout)
         self.assertEqual(j["trust"]["split_views"], 1)
-        # the node's status file, for monitoring
+        # the node's status file and metrics, for monitoring
         wait_for(lambda: self.trust_status(rs).get("split_views") == 1, 10,
                  what="DIR/trust.json at RS")
+        with open(os.path.join(rs, "metrics_endpoint")) as f:
+            ep = f.read().strip()
+        wait_for(lambda: "\newnode_split_views 1\n" in
+                 urllib.request.urlopen("http://%s/metrics" % ep,
+                                        timeout=10).read().decode(), 10,
+                 what="ewnode_split_views 1 at RS")
         self.assertEqual(self.peers("HR")["RS"]["trust"], "split-view")
         # The keys in dispute: RS seals nothing more for HR.
         r = self.submit(rs, ok=False, to="HR", level="high",
