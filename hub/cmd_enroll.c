@@ -18,9 +18,10 @@
  * (0 after --help, 2 on a usage error) when the command must stop. */
 static const char *
 s_parse(int argc, char **argv, const char *usage, const char **arg,
-        int *exit_code)
+        bool *override, int *exit_code)
 {
     static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+                                         {"override", no_argument, NULL, 'O'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *dir = NULL;
@@ -31,6 +32,14 @@ s_parse(int argc, char **argv, const char *usage, const char **arg,
         case 'd':
             dir = optarg;
             break;
+        case 'O':
+            if (override != NULL) {
+                *override = true;
+                break;
+            }
+            fputs(usage, stderr);
+            *exit_code = 2;
+            return NULL;
         case 'h':
             printf("%s", usage);
             *exit_code = 0;
@@ -72,13 +81,16 @@ hub_cmd_enroll(int argc, char **argv)
     hub_store_t *st;
     const char *file, *dir;
     char fp[EWH_FINGERPRINT_CHARS];
-    bool was, changed, revoked = false;
+    bool override = false, revoked = false;
+    enum hub_enrol_result res = HUB_ENROL_SAME;
     uint64_t v = 0;
-    ewh_roster_t *r = NULL;
     int rc = 0;
 
-    dir = s_parse(argc, argv, "usage: ewhub enroll [--dir DIR] FILE.pub\n",
-                  &file, &rc);
+    dir = s_parse(argc, argv,
+                  "usage: ewhub enroll [--dir DIR] [--override] FILE.pub\n"
+                  "--override enrols key material the hub revoked; every "
+                  "node then sees\nan unendorsed key change (docs/trust.md).\n",
+                  &file, &override, &rc);
     if (dir == NULL)
         return rc;
     if (ewh_pubid_load(file, &id, &err) != 0)
@@ -87,32 +99,50 @@ hub_cmd_enroll(int argc, char **argv)
         return hub_cmd_fail("enroll: %s is not a node identity", file);
     if ((st = s_open(dir)) == NULL)
         return 1;
-    if (hub_store_roster_load(st, &r, &err) != 0) {
-        hub_store_close(&st);
-        return hub_cmd_fail("enroll: %s", err.reason);
-    }
-    was = ewh_roster_find(r, id.country, &revoked) != NULL;
-    ewh_roster_destroy(&r);
-    if (hub_store_node_put(st, &id, &changed, &err) != 0 ||
+    if (hub_store_node_enrol(st, &id, override, &res, &revoked, &err) != 0 ||
         hub_store_roster_version(st, &v, &err) != 0)
         rc = -1;
     hub_store_close(&st);
     if (rc != 0)
         return hub_cmd_fail("enroll: %s", err.reason);
     ewh_pubid_fingerprint(&id, fp);
-    if (!changed)
+    switch (res) {
+    case HUB_ENROL_SAME:
         printf("%s already enrolled with these keys (fingerprint %s)\n",
                id.country, fp);
-    else if (was)
-        printf("re-keyed %s%s: fingerprint %s, roster version %llu\n",
+        return 0;
+    case HUB_ENROL_NEW:
+        printf("enrolled %s: fingerprint %s, roster version %llu\n"
+               "Every node enrolled before sees %s as unverified until its "
+               "liaison officer\ncompares this fingerprint by telephone "
+               "(ewnode peers verify %s %s).\n",
+               id.country, fp, (unsigned long long)v, id.country, id.country,
+               fp);
+        break;
+    case HUB_ENROL_ENDORSED:
+        printf("re-keyed %s: fingerprint %s, roster version %llu (endorsed "
+               "by its previous key)\n",
+               id.country, fp, (unsigned long long)v);
+        break;
+    case HUB_ENROL_UNENDORSED:
+        printf("re-keyed %s%s: fingerprint %s, roster version %llu\n"
+               "WARNING: not endorsed by %s's current key%s: every node "
+               "marks %s unverified\nand seals nothing for it until its "
+               "officer compares the fingerprint by telephone.\n",
                id.country, revoked ? " (revocation lifted)" : "", fp,
-               (unsigned long long)v);
-    else
-        printf("enrolled %s: fingerprint %s, roster version %llu\n", id.country,
-               fp, (unsigned long long)v);
-    if (changed)
-        ewh_log_info("enroll: %s %s fingerprint %s", id.country,
-                     was ? "re-keyed" : "enrolled", fp);
+               (unsigned long long)v, id.country,
+               revoked ? " (it was revoked)" : "", id.country);
+        break;
+    }
+    if (override)
+        ewh_log_warnx("enroll: %s enrolled with --override (revoked key "
+                      "material allowed), fingerprint %s",
+                      id.country, fp);
+    ewh_log_info("enroll: %s %s fingerprint %s", id.country,
+                 res == HUB_ENROL_NEW        ? "enrolled"
+                 : res == HUB_ENROL_ENDORSED ? "re-keyed (endorsed)"
+                                             : "re-keyed (unendorsed)",
+                 fp);
     return 0;
 }
 
@@ -126,7 +156,8 @@ hub_cmd_revoke(int argc, char **argv)
     uint64_t v = 0;
     int rc = 0;
 
-    dir = s_parse(argc, argv, "usage: ewhub revoke [--dir DIR] CC\n", &cc, &rc);
+    dir = s_parse(argc, argv, "usage: ewhub revoke [--dir DIR] CC\n", &cc, NULL,
+                  &rc);
     if (dir == NULL)
         return rc;
     if (!ewh_country_is_valid(cc))

@@ -309,6 +309,29 @@ hub_conn_send_ack(struct hub *h, const struct hub_from *to,
 
 /* ---- frames from nodes ---- */
 
+/* A node from before key continuity: it would accept any key the hub
+ * gives for a peer.  The hub goes on serving it (an upgrade is rolled out
+ * node by node) but says, once per connection, what it lacks. */
+static void
+s_tell_not_upgraded(struct hub *h, struct hub_peer *n)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__Error e = EWH__ERROR__INIT;
+
+    ewh_log_warnx("router: %s has not upgraded: its agent does not check "
+                  "key continuity, roster chains or split views "
+                  "(docs/trust.md)",
+                  n->cc);
+    e.code = EWH_E_VERSION;
+    e.reason = "this node has not upgraded: it lacks key continuity "
+               "(endorsed re-keys), unverified-peer checks and split-view "
+               "detection, so it would seal for any key the hub gives; "
+               "upgrade ewnode (docs/trust.md)";
+    f.msg_case = EWH__FRAME__MSG_ERROR;
+    f.error = &e;
+    (void)hub_conn_send(h, n->rid, n->rid_len, &f);
+}
+
 /* A node holds a checkpoint we signed at a length beyond our chain: this
  * hub lost acknowledged reports (a damaged WAL, a restore).  Said at
  * error, counted, shown in status, and told to the node. */
@@ -363,6 +386,12 @@ s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
                  n->cc, m->credit, (unsigned long long)m->roster_version,
                  (unsigned long long)queued);
     s_check_chain(h, n, from, m->checkpoint_length);
+    if (!(m->features & EWH_FEATURE_TRUST))
+        /* docs/trust.md: told in its own log (the Error frame) and ours. */
+        s_tell_not_upgraded(h, n);
+    /* The newest roster, not one from before the last enrolment: a node's
+     * first roster is the one it trusts on first use (docs/trust.md). */
+    (void)hub_roster_zap(h, true);
     hub_roster_send(h, n);
     hub_catalogue_send(h, n);
 }

@@ -7,6 +7,7 @@
 #include "hubint.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <zmq.h>
@@ -30,31 +31,131 @@ s_categories(struct hub *h, ewh_roster_t *r, struct ewh_err *err)
     return ewh_roster_set_categories(r, cats, i, err);
 }
 
+/* The roster of version v signed once and kept: each version has one
+ * hash, which nodes compare (docs/trust.md).  *had says one is kept (even
+ * if it no longer verifies with our key: the hub keys rotated). */
+static ewh_roster_t *
+s_kept(struct hub *h, uint64_t v, uint8_t **buf, size_t *len, bool *had)
+{
+    struct ewh_err e2 = {0};
+    ewh_roster_t *r;
+
+    *had = false;
+    if (hub_store_roster_signed_get(h->st, v, buf, len, &e2) != 0)
+        return NULL;
+    *had = true;
+    r = ewh_roster_open(*buf, *len, ewh_secret_pubid(h->a->key)->sign, &e2);
+    if (r == NULL) {
+        free(*buf);
+        *buf = NULL;
+    }
+    return r;
+}
+
+/* Does the kept roster say what the store and config say now? */
+static bool
+s_same(const ewh_roster_t *a, const ewh_roster_t *b)
+{
+    const uint8_t *x = ewh_roster_next_hub_sign(a);
+    const uint8_t *y = ewh_roster_next_hub_sign(b);
+    size_t i;
+
+    if (ewh_roster_count(a) != ewh_roster_count(b) ||
+        ewh_roster_category_count(a) != ewh_roster_category_count(b) ||
+        (x == NULL) != (y == NULL) || (x != NULL && memcmp(x, y, 32) != 0))
+        return false;
+    for (i = 0; i < ewh_roster_count(a); i++) {
+        bool ra, rb;
+        const struct ewh_pubid *p = ewh_roster_at(a, i, &ra);
+        const struct ewh_pubid *q = ewh_roster_at(b, i, &rb);
+        if (ra != rb || !ewh_pubid_equal(p, q) || p->endorsed != q->endorsed ||
+            (p->endorsed && memcmp(p->endorsement, q->endorsement, 64) != 0))
+            return false;
+    }
+    for (i = 0; i < ewh_roster_category_count(a); i++)
+        if (strcmp(ewh_roster_category(a, i), ewh_roster_category(b, i)) != 0)
+            return false;
+    return true;
+}
+
+/* The roster as the store and config say now, at the store's version. */
+static int
+s_build(struct hub *h, ewh_roster_t **r, struct ewh_err *err)
+{
+    if (hub_store_roster_load(h->st, r, err) != 0 ||
+        s_categories(h, *r, err) != 0)
+        return -1;
+    /* During a key rotation: announce the next keys (ewhub rotate-keys). */
+    hub_rotate_announce(h->a->dir, *r);
+    return 0;
+}
+
 int
 hub_roster_refresh(struct hub *h, struct ewh_err *err)
 {
-    ewh_roster_t *r = NULL;
-    uint8_t *buf = NULL;
+    ewh_roster_t *r = NULL, *signed_r = NULL;
+    uint8_t *buf = NULL, ph[32];
     size_t len = 0;
+    uint64_t pv = 0;
+    bool found = false, had;
 
     /* The workers may be reading the roster that this replaces. */
     if (h->adm.vpool != NULL)
         hub_verify_wait(h->adm.vpool);
-    if (hub_store_roster_load(h->st, &r, err) != 0)
-        return -1;
-    if (s_categories(h, r, err) != 0)
+    if (s_build(h, &r, err) != 0)
         goto fail;
-    /* During a key rotation: announce the next keys (ewhub rotate-keys). */
-    hub_rotate_announce(h->a->dir, r);
+    signed_r = s_kept(h, ewh_roster_version(r), &buf, &len, &had);
+    if (signed_r != NULL && s_same(signed_r, r))
+        goto done;
+    if (!had && ewh_roster_version(r) > 0 &&
+        hub_store_roster_signed_before(h->st, ewh_roster_version(r) + 1, &found,
+                                       &pv, ph, err) != 0)
+        goto fail;
+    /* A store from before the chain keeps no signed roster: nodes may hold
+     * one the old hub signed at this version, so the chain starts at a new
+     * one (never two rosters of one version). */
+    if (!had && ewh_roster_version(r) > 0 && !found) {
+        bool born;
+        if (hub_store_roster_chained(h->st, &born, err) != 0)
+            goto fail;
+        had = !born;
+    }
+    if (had) {
+        /* Version v was signed with other content (config changed while
+         * stopped, or other hub keys): never a second roster of one
+         * version — a new version. */
+        ewh_roster_destroy(&signed_r);
+        free(buf);
+        buf = NULL;
+        ewh_roster_destroy(&r);
+        if (hub_store_roster_bump(h->st, NULL, err) != 0 ||
+            s_build(h, &r, err) != 0)
+            goto fail;
+    }
+    /* The chain: this roster commits to the one signed before it. */
+    if (hub_store_roster_signed_before(h->st, ewh_roster_version(r), &found,
+                                       &pv, ph, err) != 0)
+        goto fail;
+    ewh_roster_set_prev(r, pv, found ? ph : NULL);
     if (ewh_roster_sign(r, h->a->key, &buf, &len, err) != 0)
         goto fail;
+    if ((signed_r = ewh_roster_open(buf, len, ewh_secret_pubid(h->a->key)->sign,
+                                    err)) == NULL ||
+        hub_store_roster_signed_put(h->st, ewh_roster_version(r),
+                                    ewh_roster_hash(signed_r), buf, len,
+                                    err) != 0)
+        goto fail;
+done:
+    ewh_roster_destroy(&r);
     ewh_roster_destroy(&h->ros.roster);
     free(h->ros.buf);
-    h->ros.roster = r;
+    h->ros.roster = signed_r;
     h->ros.buf = buf;
     h->ros.len = len;
     return 0;
 fail:
+    free(buf);
+    ewh_roster_destroy(&signed_r);
     ewh_roster_destroy(&r);
     return -1;
 }

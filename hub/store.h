@@ -79,7 +79,24 @@ void hub_store_rollback(hub_store_t *st);
 EWH_MUST_CHECK int hub_store_node_put(hub_store_t *st,
                                       const struct ewh_pubid *id, bool *changed,
                                       struct ewh_err *err);
-/* Revoke cc (EWH_E_NOTFOUND when not enrolled); bumps the version. */
+/* hub_store_node_put with the key-continuity rules (docs/trust.md):
+ * key material the hub revoked is refused (EWH_E_REVOKED) unless
+ * override; id's endorsement is kept only when made by the country's
+ * current, unrevoked signing key (else the change is enrolled unendorsed,
+ * and every node marks the country unverified).  *res says what happened. */
+enum hub_enrol_result {
+    HUB_ENROL_SAME = 0,   /* already enrolled with these keys */
+    HUB_ENROL_NEW,        /* a country new to the roster */
+    HUB_ENROL_ENDORSED,   /* a re-key endorsed by the current key */
+    HUB_ENROL_UNENDORSED, /* a re-key without a valid endorsement */
+};
+EWH_MUST_CHECK int hub_store_node_enrol(hub_store_t *st,
+                                        const struct ewh_pubid *id,
+                                        bool override,
+                                        enum hub_enrol_result *res,
+                                        bool *was_revoked, struct ewh_err *err);
+/* Revoke cc (EWH_E_NOTFOUND when not enrolled); bumps the version.  Its
+ * keys are remembered as revoked. */
 EWH_MUST_CHECK int hub_store_node_revoke(hub_store_t *st, const char *cc,
                                          bool *changed, struct ewh_err *err);
 EWH_MUST_CHECK int hub_store_roster_version(hub_store_t *st, uint64_t *v,
@@ -88,6 +105,27 @@ EWH_MUST_CHECK int hub_store_roster_version(hub_store_t *st, uint64_t *v,
  * Caller owns *out. */
 EWH_MUST_CHECK int hub_store_roster_load(hub_store_t *st, ewh_roster_t **out,
                                          struct ewh_err *err);
+/* Was this store created with the roster chain (docs/trust.md)?  An older
+ * store's nodes may hold a roster the old hub signed at the current
+ * version, so its chain starts at a new version. */
+EWH_MUST_CHECK int hub_store_roster_chained(hub_store_t *st, bool *yes,
+                                            struct ewh_err *err);
+/* The signed roster kept for version v (caller owns *buf, free()), or
+ * EWH_E_NOTFOUND. */
+EWH_MUST_CHECK int hub_store_roster_signed_get(hub_store_t *st, uint64_t v,
+                                               uint8_t **buf, size_t *len,
+                                               struct ewh_err *err);
+/* The newest signed roster before version v: its version and hash (*found
+ * false when there is none: the chain starts). */
+EWH_MUST_CHECK int hub_store_roster_signed_before(hub_store_t *st, uint64_t v,
+                                                  bool *found, uint64_t *pv,
+                                                  uint8_t hash[32],
+                                                  struct ewh_err *err);
+/* Keep the signed roster of version v (once). */
+EWH_MUST_CHECK int hub_store_roster_signed_put(hub_store_t *st, uint64_t v,
+                                               const uint8_t hash[32],
+                                               const uint8_t *buf, size_t len,
+                                               struct ewh_err *err);
 
 /* ---- envelopes, queue, audit ---- */
 

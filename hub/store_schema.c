@@ -14,6 +14,19 @@ static const char s_schema[] =
     " country TEXT PRIMARY KEY, curve BLOB NOT NULL, sign BLOB NOT NULL,"
     " box BLOB NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,"
     " enrolled_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    /* Key continuity (docs/trust.md): the endorsement of a country's
+     * signing key by its previous one; keys the hub revoked (never enrolled
+     * again without --override); every signed roster, so that a version is
+     * signed once and each names the hash of the one before. */
+    "CREATE TABLE IF NOT EXISTS endorsements(sign BLOB PRIMARY KEY,"
+    " endorsed_by BLOB NOT NULL, sig BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS key_history(sign BLOB PRIMARY KEY,"
+    " country TEXT NOT NULL, curve BLOB NOT NULL, box BLOB NOT NULL,"
+    " endorsed_by BLOB, sig BLOB, at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS revoked_keys(key BLOB PRIMARY KEY,"
+    " country TEXT NOT NULL, fingerprint TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS rosters(version INTEGER PRIMARY KEY,"
+    " hash BLOB NOT NULL, signed BLOB NOT NULL, at INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS envelopes("
     " id BLOB PRIMARY KEY, origin TEXT NOT NULL, level INTEGER NOT NULL,"
     " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
@@ -426,7 +439,13 @@ hub_store__layout(hub_store_t *st, const char *path, bool upgrade,
         if (sqlite3_exec(hub_store__sql(st), s_schema, NULL, NULL, &msg) !=
                 SQLITE_OK ||
             (layout == 0 && sqlite3_exec(hub_store__sql(st), mark, NULL, NULL,
-                                         &msg) != SQLITE_OK)) {
+                                         &msg) != SQLITE_OK) ||
+            /* docs/trust.md: a store born with the roster chain */
+            (layout == 0 &&
+             sqlite3_exec(hub_store__sql(st),
+                          "INSERT OR IGNORE INTO meta(k, v)"
+                          " VALUES('roster_chain', 1)",
+                          NULL, NULL, &msg) != SQLITE_OK)) {
             ewh_err_set(err, EWH_E_STORE, "%s: %s", path,
                         msg != NULL ? msg : sqlite3_errmsg(hub_store__sql(st)));
             sqlite3_free(msg);

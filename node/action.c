@@ -12,6 +12,7 @@
 
 #include "cap.h"
 #include "catalogue.h"
+#include "trust.h"
 #include "ewh/envelope.h"
 #include "ewh/receipt.h"
 #include "ewh/roster.h"
@@ -482,6 +483,59 @@ s_body(const struct node_submit_req *a, const struct node_msg *orig,
     return rc;
 }
 
+/* Keep the addressees this node may seal for (docs/trust.md): an
+ * unverified peer is left out of --to all (and the notes say so), and
+ * refused when named; `unverified = warn` seals for it with a warning.  A
+ * peer in a split view is refused under any policy. */
+static int
+s_trusted_only(struct node_dir *d, const struct ewh_pubid **ids, size_t *n,
+               bool to_all, struct node_action_notes *notes,
+               struct ewh_err *err)
+{
+    struct node_trust t;
+    size_t i, k = 0;
+    bool ok, warn;
+
+    for (i = 0; i < *n; i++) {
+        char fp[EWH_FINGERPRINT_CHARS];
+        if (node_trust_sealable(d->store, ids[i]->country,
+                                d->cfg.unverified_warn, &ok, &warn, &t,
+                                err) != 0)
+            return -1;
+        ewh_pubid_fingerprint(ids[i], fp);
+        if (ok && t.fp[0] != '\0' && strcmp(t.fp, fp) != 0)
+            ok = warn = false; /* the roster moved on since trust was set */
+        if (ok) {
+            if (warn)
+                s_note(notes,
+                       "warning: %s is unverified (%s), sealed for it "
+                       "anyway (unverified = warn)",
+                       ids[i]->country, t.why);
+            ids[k++] = ids[i];
+            continue;
+        }
+        if (!to_all)
+            return ewh_err_set(err,
+                               strcmp(t.why, "split-view") == 0
+                                   ? EWH_E_SPLITVIEW
+                                   : EWH_E_UNVERIFIED,
+                               "addressee %s is unverified (%s): nothing "
+                               "sealed; compare fingerprint %s by telephone, "
+                               "then `ewnode peers verify %s %s`",
+                               ids[i]->country, t.why, fp, ids[i]->country, fp);
+        s_note(notes,
+               "left out %s: unverified (%s); compare fingerprint %s by "
+               "telephone, then `ewnode peers verify %s %s`",
+               ids[i]->country, t.why, fp, ids[i]->country, fp);
+    }
+    *n = k;
+    if (k == 0)
+        return ewh_err_set(err, EWH_E_UNVERIFIED,
+                           "no verified country to address (see `ewnode "
+                           "peers`)");
+    return 0;
+}
+
 int
 node_action_submit(struct node_dir *d, const struct node_submit_req *req,
                    char id_out[EWH_ID_HEX], const char **field,
@@ -588,10 +642,12 @@ node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
         ewh_err_set(err, EWH_E_INVALID, "missing --to (all or CC[,CC...])");
         goto out;
     }
-    if (s_recipients(ro, d->cfg.country, to, to_ids, &n, &to_all, err) != 0) {
+    if (s_recipients(ro, d->cfg.country, to, to_ids, &n, &to_all, err) != 0 ||
+        s_trusted_only(d, to_ids, &n, to_all, notes, err) != 0) {
         s_field(field, "to");
         goto out;
     }
+    node_trust_head(ro, &r.has_head, &r.roster_version, r.roster_hash);
     if (have_orig && req->to != NULL)
         s_chain_warn(&chain, req->cancels != NULL, d->cfg.country, to_ids, n,
                      notes);
@@ -635,6 +691,7 @@ node_action_ack(struct node_dir *d, const char *id, const char *who,
 {
     struct node_msg m;
     struct ewh_receipt rc;
+    ewh_roster_t *ro = NULL;
     uint8_t *buf = NULL;
     size_t len = 0;
     char hex[EWH_ID_HEX];
@@ -666,6 +723,9 @@ node_action_ack(struct node_dir *d, const char *id, const char *who,
     rc.kind = EWH_RECEIPT_ACKNOWLEDGED;
     rc.at = ewh_now();
     snprintf(rc.who, sizeof(rc.who), "%s", who);
+    if ((ro = node_dir_roster(d, err)) == NULL)
+        goto out;
+    node_trust_head(ro, &rc.has_head, &rc.roster_version, rc.roster_hash);
     if (ewh_receipt_sign(&rc, d->secret, &buf, &len, err) != 0)
         goto out;
     if (node_store_begin(d->store, err) != 0)
@@ -681,6 +741,7 @@ node_action_ack(struct node_dir *d, const char *id, const char *who,
     rv = 0;
 out:
     free(buf);
+    ewh_roster_destroy(&ro);
     node_msg_clear(&m);
     return rv;
 }

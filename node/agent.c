@@ -4,6 +4,7 @@
  * (agent_int.h).
  */
 #include "agent_int.h"
+#include "trust.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -50,6 +51,11 @@ node_agent_flush(struct node_agent *a)
         }
     }
     node_link_send_deferred(a, ok);
+    if (a->trust_due && ok) {
+        /* docs/trust.md: the node's status of its peers' keys */
+        a->trust_due = false;
+        node_trust_status_write(a->d);
+    }
 }
 
 /* ---- frames from the hub ---- */
@@ -237,6 +243,15 @@ s_figures(struct node_agent *a)
     ms.outbox_oldest = fg.outbox_oldest;
     ms.unacked_high = fg.unacked_high;
     ms.unacked_high_oldest = fg.unacked_high_oldest;
+    {
+        size_t nu = 0, ns = 0;
+        if (node_store_trust_unverified(a->d->store, NULL, NULL, &nu, &err) ==
+                0 &&
+            node_store_split_list(a->d->store, NULL, NULL, &ns, &err) == 0) {
+            ms.peers_unverified = (int64_t)nu;
+            ms.split_views = (int64_t)ns;
+        }
+    }
     node_metrics_set(a->metrics, &ms);
 }
 

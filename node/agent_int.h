@@ -135,14 +135,11 @@ struct node_rcq {
 };
 
 struct node_keys {
-    ewh_secret_t *next;        /* node.key.new: a re-key not yet enrolled */
-    ewh_secret_t *prev;        /* node.key.old: opens deliveries sealed
-                                  for the keys before a re-key */
-    ewh_roster_t *prev_roster; /* the roster before the last one: verifies
-                                  envelopes and receipts signed with a
-                                  peer's keys before its re-key */
-    bool rekeyed;              /* switched keys in this run */
-    bool reseal_due;           /* an old-key submit came back refused */
+    ewh_secret_t *next; /* node.key.new: a re-key not yet enrolled */
+    ewh_secret_t *prev; /* node.key.old: opens deliveries sealed
+                           for the keys before a re-key */
+    bool rekeyed;       /* switched keys in this run */
+    bool reseal_due;    /* an old-key submit came back refused */
 };
 
 struct node_agent {
@@ -158,6 +155,7 @@ struct node_agent {
     struct node_rcq rc;
     struct node_keys key;
     ewh_wrapcache_t *wc; /* pair keys for opening deliveries (inbox.c) */
+    bool trust_due;      /* DIR/trust.json to write after the commit */
     struct node_metrics *metrics; /* /metrics, NULL unless configured */
     int64_t figures_at;           /* mono ms it was last given figures */
 };
@@ -235,15 +233,13 @@ void node_receipts_on_ack(struct node_agent *a, const Ewh__ReceiptAck *k);
 
 /* ---- rekey.c ---- */
 
-/* At start: node.key.new, node.key.old and DIR/roster.prev. */
+/* At start: node.key.new and node.key.old.  (What peers signed before
+ * their re-key is verified with their trusted key history, trust.h.) */
 EWH_MUST_CHECK int node_rekey_load(struct node_agent *a, struct ewh_err *err);
 /* `ewnode rekey` may have run since the agent started. */
 void node_rekey_find_pending(struct node_agent *a);
 /* The roster names our new identity: switch keys and reseal. */
 void node_rekey_check(struct node_agent *a);
-/* Keep the roster held before the one just applied. */
-void node_rekey_keep_prev_roster(struct node_agent *a, const uint8_t *old,
-                                 size_t len);
 /* Is our outbox envelope of id sealed with the keys before the re-key? */
 bool node_rekey_sealed_with_prev(struct node_agent *a, const char *id);
 /* Reseal if an old-key submit came back refused (end of a turn). */

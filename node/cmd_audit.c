@@ -121,6 +121,27 @@ s_ask(void *sock, uint64_t from, ewh_frame_t **out, struct ewh_err *err)
     }
 }
 
+/* docs/trust.md: evidence that the hub showed peers different rosters. */
+static void
+s_split(void *ctx, const char *cc, uint64_t version, const char *what,
+        int64_t at)
+{
+    char t[32];
+
+    (void)ctx;
+    if (strcmp(what, "roster") == 0)
+        printf("SPLIT VIEW: the hub signed two rosters of version %llu "
+               "(seen %s; evidence in the store, table split_view)\n",
+               (unsigned long long)version, ewh_time_format(at, t, sizeof(t)));
+    else
+        printf("SPLIT VIEW: %s's %s names roster version %llu with another "
+               "hash than this node's (seen %s): the hub showed %s and this "
+               "node different rosters; nothing is sealed for %s (evidence "
+               "in the store, table split_view)\n",
+               cc, what, (unsigned long long)version,
+               ewh_time_format(at, t, sizeof(t)), cc, cc);
+}
+
 int
 node_cmd_audit(int argc, char **argv)
 {
@@ -137,7 +158,7 @@ node_cmd_audit(int argc, char **argv)
     const char *dir = NULL;
     uint8_t head[EWH_HASH_BYTES] = {0};
     uint64_t len = 0;
-    size_t idx = 0, i, bad = 0;
+    size_t idx = 0, i, bad = 0, nsplit = 0;
     int ch, zero = 0, tmo = S_TIMEOUT_MS, ret = 1;
     bool complete = false, have_cp = false;
     char hex[2 * EWH_HASH_BYTES + 1];
@@ -162,7 +183,8 @@ node_cmd_audit(int argc, char **argv)
         return node_cmd_usage("audit", "unexpected argument");
     if (node_cmd_open_dir(&d, dir, true, "audit") != 0)
         return 1;
-    if (node_store_checkpoint_walk(d.store, s_collect, &held, &err) != 0) {
+    if (node_store_checkpoint_walk(d.store, s_collect, &held, &err) != 0 ||
+        node_store_split_list(d.store, s_split, NULL, &nsplit, &err) != 0) {
         node_cmd_fail("audit", &err);
         goto out;
     }
@@ -255,6 +277,7 @@ node_cmd_audit(int argc, char **argv)
                ewh_hex(cp.head, EWH_HASH_BYTES, hex, sizeof(hex)));
         bad++;
     }
+    bad += nsplit;
     if (bad == 0)
         printf("audit: OK: %zu checkpoint(s) held, all on the hub's chain "
                "(length %llu, head %s)\n",

@@ -4,6 +4,7 @@
 
 #include "cmd.h"
 #include "linkstate.h"
+#include "trust.h"
 #include "render.h"
 
 static int
@@ -48,8 +49,10 @@ node_cmd_outbox(int argc, char **argv)
     if (node_cmd_open_dir(&d, dir, false, "outbox") != 0)
         return 1;
     rc = node_store_msg_list(d.store, &f, s_print, &json, &err);
-    if (rc == 0)
+    if (rc == 0) {
         (void)node_linkstate_hint(&d, "outbox", stderr);
+        (void)node_trust_hint(d.store, "outbox", stderr);
+    }
     node_dir_close(&d);
     if (rc != 0)
         return node_cmd_fail("outbox", &err);

@@ -7,6 +7,75 @@
 
 #include "cmd.h"
 #include "linkstate.h"
+#include "trust.h"
+
+/* ewnode peers verify CC FINGERPRINT: an officer compared the fingerprint
+ * by telephone (docs/trust.md). */
+static int
+s_verify(const char *dir, const char *cc, const char *fp)
+{
+    struct node_dir d;
+    struct ewh_err err = {0};
+    ewh_roster_t *ro = NULL;
+    int rc = 1;
+
+    if (!ewh_country_is_valid(cc)) {
+        fprintf(stderr,
+                "ewnode peers verify: '%s' is not an ISO 3166-1 "
+                "alpha-2 code\n",
+                cc);
+        return 2;
+    }
+    if (node_cmd_open_dir(&d, dir, false, "peers") != 0)
+        return 1;
+    if ((ro = node_dir_roster(&d, &err)) == NULL)
+        goto fail;
+    if (node_store_begin(d.store, &err) != 0)
+        goto fail;
+    if (node_trust_verify(d.store, ro, cc, fp, &err) != 0 ||
+        node_store_commit(d.store, &err) != 0) {
+        node_store_rollback(d.store);
+        goto fail;
+    }
+    printf("%s verified: fingerprint %s; this node seals for %s again\n", cc,
+           fp, cc);
+    rc = 0;
+    goto out;
+fail:
+    rc = node_cmd_fail("peers verify", &err);
+out:
+    ewh_roster_destroy(&ro);
+    node_dir_close(&d);
+    return rc;
+}
+
+/* The trust of a roster entry: t and *mark ("" when verified). */
+static void
+s_trust(struct node_dir *d, const struct ewh_pubid *id, struct node_trust *t,
+        const char **mark)
+{
+    struct ewh_err err = {0};
+    bool ok, warn;
+    char fp[EWH_FINGERPRINT_CHARS];
+
+    *mark = "";
+    if (strcmp(id->country, d->cfg.country) == 0) {
+        memset(t, 0, sizeof(*t));
+        t->verified = true;
+        return;
+    }
+    if (node_trust_sealable(d->store, id->country, false, &ok, &warn, t,
+                            &err) != 0) {
+        t->verified = false;
+        snprintf(t->why, sizeof(t->why), "unknown");
+    }
+    ewh_pubid_fingerprint(id, fp);
+    if (t->fp[0] != '\0' && strcmp(t->fp, fp) != 0)
+        t->verified = false;
+    if (!t->verified)
+        *mark = strcmp(t->why, "split-view") == 0 ? "  SPLIT-VIEW (disputed)"
+                                                  : "  UNVERIFIED";
+}
 
 int
 node_cmd_peers(int argc, char **argv)
@@ -21,7 +90,9 @@ node_cmd_peers(int argc, char **argv)
     ewh_roster_t *ro = NULL;
     char fp[EWH_FINGERPRINT_CHARS];
     bool json = false, revoked;
-    size_t i;
+    struct node_trust t;
+    const char *mark;
+    size_t i, n_unv = 0, n_tofu = 0;
     int ch;
 
     while ((ch = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
@@ -38,8 +109,12 @@ node_cmd_peers(int argc, char **argv)
             return node_cmd_usage("peers", "bad option");
         }
     }
+    if (optind + 3 == argc && strcmp(argv[optind], "verify") == 0)
+        return s_verify(dir, argv[optind + 1], argv[optind + 2]);
     if (optind != argc)
-        return node_cmd_usage("peers", "unexpected argument");
+        return node_cmd_usage("peers",
+                              "unexpected argument (ewnode peers verify CC "
+                              "FINGERPRINT?)");
     if (node_cmd_open_dir(&d, dir, false, "peers") != 0)
         return 1;
     ewh_pubid_fingerprint(&d.hub, fp);
@@ -65,6 +140,9 @@ node_cmd_peers(int argc, char **argv)
             json_object_set_new(e, "country", json_string(id->country));
             json_object_set_new(e, "fingerprint", json_string(fp));
             json_object_set_new(e, "revoked", json_boolean(revoked));
+            s_trust(&d, id, &t, &mark);
+            json_object_set_new(e, "verified", json_boolean(t.verified));
+            json_object_set_new(e, "trust", json_string(t.why));
             json_object_set_new(
                 e, "self",
                 json_boolean(strcmp(id->country, d.cfg.country) == 0));
@@ -75,6 +153,7 @@ node_cmd_peers(int argc, char **argv)
             json_array_append_new(c, json_string(ewh_roster_category(ro, i)));
         json_object_set_new(o, "categories", c);
         json_object_set_new(o, "link", node_linkstate_json(&d));
+        json_object_set_new(o, "trust", node_trust_json(d.store));
         if ((s = json_dumps(o, JSON_COMPACT)) != NULL)
             printf("%s\n", s);
         free(s);
@@ -85,10 +164,26 @@ node_cmd_peers(int argc, char **argv)
         for (i = 0; i < ewh_roster_count(ro); i++) {
             const struct ewh_pubid *id = ewh_roster_at(ro, i, &revoked);
             ewh_pubid_fingerprint(id, fp);
-            printf(
-                "  %s  %s%s%s\n", id->country, fp, revoked ? "  REVOKED" : "",
-                strcmp(id->country, d.cfg.country) == 0 ? "  (this node)" : "");
+            s_trust(&d, id, &t, &mark);
+            printf("  %s  %s%s%s%s%s%s%s\n", id->country, fp,
+                   revoked ? "  REVOKED" : "", mark, t.why[0] ? "  [" : "",
+                   t.why, t.why[0] ? "]" : "",
+                   strcmp(id->country, d.cfg.country) == 0 ? "  (this node)"
+                                                           : "");
+            if (mark[0])
+                n_unv++;
+            else if (strcmp(t.why, "tofu") == 0)
+                n_tofu++;
         }
+        if (n_tofu > 0)
+            printf("[tofu]: trusted on first use (this node's first "
+                   "roster); compare those fingerprints\nby telephone once, "
+                   "then `ewnode peers verify CC FINGERPRINT`\n");
+        if (n_unv > 0)
+            printf("%zu peer(s) unverified: nothing is sealed for them until "
+                   "an officer\ncompares the fingerprint by telephone and runs "
+                   "`ewnode peers verify CC FINGERPRINT`\n",
+                   n_unv);
         printf("categories:");
         if (ewh_roster_category_count(ro) == 0)
             for (i = 0; ewh_default_categories[i] != NULL; i++)
@@ -99,6 +194,8 @@ node_cmd_peers(int argc, char **argv)
     }
     (void)fflush(stdout);
     (void)node_linkstate_hint(&d, "peers", stderr);
+    if (!json)
+        (void)node_trust_hint(d.store, "peers", stderr);
     ewh_roster_destroy(&ro);
     node_dir_close(&d);
     return fflush(stdout) == 0 ? 0 : 1;

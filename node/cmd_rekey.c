@@ -24,6 +24,7 @@ node_cmd_rekey(int argc, char **argv)
     struct node_dir d;
     struct ewh_err err = {0};
     ewh_secret_t *next = NULL;
+    struct ewh_pubid npub;
     const char *dir = NULL;
     char f[1200], pub[1200], fp[EWH_FINGERPRINT_CHARS], name[32];
     bool abort_ = false;
@@ -54,7 +55,7 @@ node_cmd_rekey(int argc, char **argv)
     }
     if (optind != argc)
         return node_cmd_usage("rekey", "unexpected argument");
-    if (node_cmd_open_dir(&d, dir, false, "rekey") != 0)
+    if (node_cmd_open_dir(&d, dir, true, "rekey") != 0)
         return 1;
     node_dir_file(&d, "node.key.new", f, sizeof(f));
     snprintf(name, sizeof(name), "node-%s.pub.new", d.cfg.country);
@@ -82,14 +83,19 @@ node_cmd_rekey(int argc, char **argv)
                     fp, pub);
         goto fail;
     }
+    /* Key continuity: the current signing key endorses the new keys, so
+     * that every node accepts them with no manual step (docs/trust.md). */
     if ((next = ewh_secret_generate(EWH_KIND_NODE, d.cfg.country, &err)) ==
-            NULL ||
-        ewh_pubid_save(ewh_secret_pubid(next), pub, &err) != 0 ||
+        NULL)
+        goto fail;
+    npub = *ewh_secret_pubid(next);
+    if (ewh_pubid_endorse(&npub, d.secret, &err) != 0 ||
+        ewh_pubid_save(&npub, pub, &err) != 0 ||
         ewh_secret_save(next, f, &err) != 0)
         goto fail;
     ewh_pubid_fingerprint(ewh_secret_pubid(next), fp);
     printf("new keys for %s: %s\n"
-           "new fingerprint: %s\n"
+           "new fingerprint: %s (endorsed by the current key)\n"
            "The node keeps its current keys until the hub enrols the new "
            "ones.\n"
            "Send %s to the hub operator, compare the fingerprint by "

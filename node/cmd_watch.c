@@ -31,6 +31,7 @@
 #include "cmd.h"
 #include "exchange.h"
 #include "linkstate.h"
+#include "trust.h"
 #include "render.h"
 #include "ewh/limits.h"
 
@@ -344,7 +345,7 @@ node_cmd_watch(int argc, char **argv)
     const char *dir = NULL;
     int64_t start = 0, dv = 0, last_dv = -1;
     long tmo = 0;
-    int ch, rc = 0, link;
+    int ch, rc = 0, link, trust;
 
     while ((ch = getopt_long(argc, argv, "d:l:je:t:h", opts, NULL)) != -1) {
         switch (ch) {
@@ -402,11 +403,15 @@ node_cmd_watch(int argc, char **argv)
     /* New arrivals. */
     f.unacked = false;
     link = node_linkstate_follow(&d, "watch", -1, stderr);
+    trust = node_trust_hint(d.store, "watch", stderr);
     while (!s_stop) {
         link = node_linkstate_follow(&d, "watch", link, stderr);
         if (node_store_data_version(d.store, &dv, &err) != 0)
             goto fail;
         if (dv != last_dv) {
+            /* a peer became unverified, or a split view was caught */
+            if (node_trust_hint(d.store, "watch", NULL) != trust)
+                trust = node_trust_hint(d.store, "watch", stderr);
             last_dv = dv;
             f.after_seq = w.max_seq;
             if (node_store_msg_list(d.store, &f, s_show, &w, &err) != 0)

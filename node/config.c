@@ -67,6 +67,15 @@ s_config_kv(void *ctx, const char *section, const char *name, const char *value,
         if (ewh_config_uint(name, value, 100, 600000, &v, err) != 0)
             return -1;
         cfg->heartbeat_ms = (uint32_t)v;
+    } else if (strcmp(name, "unverified") == 0) {
+        /* docs/trust.md: seal for an unverified peer, or not. */
+        if (strcmp(value, "refuse") == 0)
+            cfg->unverified_warn = false;
+        else if (strcmp(value, "warn") == 0)
+            cfg->unverified_warn = true;
+        else
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "unverified: expected refuse or warn");
     } else if (strcmp(name, "metrics") == 0) {
         if (strlen(value) >= sizeof(cfg->metrics))
             return ewh_err_set(err, EWH_E_TOOBIG,
@@ -143,12 +152,16 @@ node_config_write(const char *path, const struct node_config *cfg,
         "# exchange_remind_days = 30\n"
         "# Default author name for submitted reports (optional).\n"
         "%sauthor = %s\n"
+        "# Peers whose keys are unverified (docs/trust.md): refuse to seal\n"
+        "# for them until `ewnode peers verify`, or warn and seal.\n"
+        "unverified = %s\n"
         "# Serve the agent's Prometheus metrics on HOST:PORT (optional;\n"
         "# docs/operations.md, \"Node agent metrics\").\n"
         "# metrics = 127.0.0.1:9465\n",
         cfg->country, cfg->hub, EWH_MAX_CREDIT, cfg->credit, cfg->reconnect_ms,
         cfg->reconnect_max_ms, cfg->heartbeat_ms, cfg->hook_timeout_s,
-        cfg->author[0] ? "" : "# ", cfg->author);
+        cfg->author[0] ? "" : "# ", cfg->author,
+        cfg->unverified_warn ? "warn" : "refuse");
     if (n < 0 || (size_t)n >= sizeof(buf))
         return ewh_err_set(err, EWH_E_INVALID, "config too long");
     return ewh_keyfile_write(path, buf, (size_t)n, 0640, err);

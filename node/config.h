@@ -6,6 +6,7 @@
 #ifndef NODE_CONFIG_H
 #define NODE_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ewh/err.h"
@@ -28,6 +29,7 @@ struct node_config {
     uint32_t heartbeat_ms;
     uint32_t hook_timeout_s;
     char author[EWH_MAX_AUTHOR_BYTES + 1];
+    bool unverified_warn; /* unverified = warn (default refuse) */
     /* annual exchange (docs/exchange.md): due date MM-DD, reminder days */
     char exchange_due[6];
     uint32_t exchange_remind_days;

@@ -30,6 +30,7 @@
 #include "ewh/log.h"
 #include "html.h"
 #include "render.h"
+#include "trust.h"
 
 #define S_MAX_FIELDS  64
 #define S_SSE_BEAT_MS 2000
@@ -1837,16 +1838,37 @@ s_peers(struct s_req *r)
     else {
         for (i = 0; i < ewh_roster_count(ro); i++) {
             const struct ewh_pubid *id = ewh_roster_at(ro, i, &revoked);
-            char pf[EWH_FINGERPRINT_CHARS];
+            char pf[EWH_FINGERPRINT_CHARS], why[200];
+            struct node_trust t;
+            bool ok = false, warn = false;
             ewh_pubid_fingerprint(id, pf);
+            /* docs/trust.md: the node's own judgement of the key, not
+             * the hub's word */
+            pthread_mutex_lock(&s_g.store_lock);
+            if (node_trust_sealable(s_g.d->store, id->country, false, &ok,
+                                    &warn, &t, &err) != 0)
+                ok = false;
+            pthread_mutex_unlock(&s_g.store_lock);
+            if (ok && t.fp[0] != '\0' && strcmp(t.fp, pf) != 0)
+                ok = false;
+            if (strcmp(id->country, s_g.d->cfg.country) == 0)
+                ok = true;
+            if (ok)
+                snprintf(why, sizeof(why), "verified (%s)",
+                         t.why[0] ? t.why : "tofu");
+            else
+                snprintf(why, sizeof(why),
+                         "UNVERIFIED (%s): nothing is sealed for it; "
+                         "compare the fingerprint by telephone, then "
+                         "ewnode peers verify %s %s",
+                         t.why, id->country, pf);
             node_html(&rows,
-                      "<tr><td>{s}</td><td><code>{s}</code></td><td>{s}</td>"
-                      "<td>{s}</td></tr>",
-                      id->country, pf, revoked ? "REVOKED" : "active",
-                      strcmp(id->country, s_g.d->cfg.country) == 0
-                          ? "this node"
-                          : "as signed by the hub in roster version shown; "
-                            "compare the fingerprint by telephone");
+                      "<tr data-verified=\"{s}\"><td>{s}</td><td><code>{s}"
+                      "</code></td><td>{s}</td><td>{s}</td></tr>",
+                      ok ? "true" : "false", id->country, pf,
+                      revoked ? "REVOKED" : "active",
+                      strcmp(id->country, s_g.d->cfg.country) == 0 ? "this node"
+                                                                   : why);
         }
         node_html(&b,
                   "<p>Roster version <strong>{d}</strong>; hub fingerprint "

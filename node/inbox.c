@@ -5,6 +5,7 @@
  * report (receipts.c signs them at the end of the turn).
  */
 #include "agent_int.h"
+#include "trust.h"
 
 #include <string.h>
 
@@ -57,29 +58,53 @@ s_check_return(const struct ewh_report *r, const struct ewh_header *h,
     return 0;
 }
 
-/* Open a delivery: our keys, then the keys before a re-key; the roster,
- * then the one before it. */
+/* Open a delivery: our keys (and those before our own re-key), with the
+ * origin's key in the roster; then with the keys of the origin's trusted
+ * history (docs/trust.md: its endorsed chain, never a key that came
+ * without endorsement and was replaced).  *hist says a history key
+ * opened it. */
 static int
 s_open_env(struct node_agent *a, const uint8_t *env, size_t len,
-           struct ewh_report *r, struct ewh_header *h, struct ewh_err *err)
+           struct ewh_report *r, struct ewh_header *h, bool *hist,
+           struct ewh_err *err)
 {
     const ewh_secret_t *keys[2] = {a->d->secret, a->key.prev};
-    ewh_roster_t *ros[2] = {a->link.roster, a->key.prev_roster};
+    struct ewh_pubid ids[NODE_TRUST_HISTORY];
+    const struct ewh_pubid *cur;
+    struct ewh_header ph;
     struct ewh_err e2 = {0};
-    int i, j;
+    size_t i, n = 0;
+    int j;
 
+    *hist = false;
     if (ewh_envelope_open_cached(env, len, keys[0], a->wc, ewh_roster_lookup,
-                                 ros[0], r, h, err) == 0)
+                                 a->link.roster, r, h, err) == 0)
         return 0;
-    for (i = 0; i < 2; i++)
+    if (keys[1] != NULL) {
+        ewh_report_clear(r);
+        if (ewh_envelope_open(env, len, keys[1], ewh_roster_lookup,
+                              a->link.roster, r, h, &e2) == 0)
+            return 0;
+    }
+    if (ewh_envelope_peek(env, len, &ph, &e2) != 0 ||
+        node_store_keys_trusted(a->d->store, ph.origin, ids, NODE_TRUST_HISTORY,
+                                &n, &e2) != 0)
+        return -1;
+    cur = ewh_roster_find(a->link.roster, ph.origin, NULL);
+    for (i = 0; i < n; i++) {
+        if (cur != NULL && memcmp(cur->sign, ids[i].sign, 32) == 0)
+            continue;
         for (j = 0; j < 2; j++) {
-            if ((i == 0 && j == 0) || keys[i] == NULL || ros[j] == NULL)
+            if (keys[j] == NULL)
                 continue;
             ewh_report_clear(r);
-            if (ewh_envelope_open(env, len, keys[i], ewh_roster_lookup, ros[j],
-                                  r, h, &e2) == 0)
+            if (ewh_envelope_open(env, len, keys[j], node_trust_lookup_one,
+                                  &ids[i], r, h, &e2) == 0) {
+                *hist = true;
                 return 0;
+            }
         }
+    }
     return -1;
 }
 
@@ -124,11 +149,12 @@ s_refuse(struct node_agent *a, const Ewh__Deliver *dv, const char *reason)
  * hub sends it again). */
 static void
 s_store(struct node_agent *a, const Ewh__Deliver *dv,
-        const struct ewh_report *r, const struct ewh_header *h)
+        const struct ewh_report *r, const struct ewh_header *h, bool hist)
 {
     struct ewh_err err = {0};
     struct node_msg m;
-    bool dup = false;
+    bool dup = false, split = false, verified = hist;
+    char fp[EWH_FINGERPRINT_CHARS] = "";
 
     node_msg_from_report(&m, r, h, false);
     m.to_all = s_to_all(a->link.roster, h);
@@ -140,6 +166,29 @@ s_store(struct node_agent *a, const Ewh__Deliver *dv,
                      err.reason[0] ? err.reason : "out of memory");
         goto out;
     }
+    /* docs/trust.md: the origin's roster head against ours, then whether
+     * the key that signed is one this node verified. */
+    if (node_trust_check_head(a->d->store, h->origin, h->has_head,
+                              h->roster_version, h->roster_hash, "envelope",
+                              dv->envelope.data, dv->envelope.len, &split,
+                              &err) != 0 ||
+        (!hist &&
+         node_trust_signer_verified(a->d->store, a->link.roster, h->origin,
+                                    &verified, fp, &err) != 0) ||
+        (!verified && !dup &&
+         node_store_unverified_add(a->d->store, "report", m.id, h->origin, fp,
+                                   dv->envelope.data, dv->envelope.len,
+                                   &err) != 0)) {
+        ewh_log_errx("agent: cannot judge delivery id=%s: %s", m.id,
+                     err.reason);
+        goto out;
+    }
+    if (split)
+        a->trust_due = true; /* logged and kept by node_trust_check_head */
+    if (!verified)
+        ewh_log_warnx("agent: id=%s from=%s is signed by UNVERIFIED key %s: "
+                      "stored marked unverified, not as %s's word",
+                      m.id, h->origin, fp, h->origin);
     if (!dup) {
         node_receipts_owe(a, h->id, h->origin);
         ewh_log_info("agent: stored id=%s from=%s level=%s type=%s", m.id,
@@ -158,6 +207,7 @@ node_inbox_on_deliver(struct node_agent *a, const Ewh__Deliver *dv)
     struct ewh_err err = {0};
     struct ewh_report r;
     struct ewh_header h;
+    bool hist = false;
 
     memset(&r, 0, sizeof(r));
     memset(&h, 0, sizeof(h));
@@ -168,12 +218,13 @@ node_inbox_on_deliver(struct node_agent *a, const Ewh__Deliver *dv)
                       (unsigned long long)dv->seq);
         return;
     }
-    if (s_open_env(a, dv->envelope.data, dv->envelope.len, &r, &h, &err) != 0 ||
+    if (s_open_env(a, dv->envelope.data, dv->envelope.len, &r, &h, &hist,
+                   &err) != 0 ||
         (strcmp(h.origin, a->me) == 0 &&
          ewh_err_set(&err, EWH_E_ORIGIN, "report from this node") != 0) ||
         s_check_return(&r, &h, &err) != 0)
         s_refuse(a, dv, err.reason);
     else
-        s_store(a, dv, &r, &h);
+        s_store(a, dv, &r, &h, hist);
     ewh_report_clear(&r);
 }

@@ -119,6 +119,7 @@ s_hello(struct node_agent *a)
     h.version = EWH_ENVELOPE_VERSION;
     h.roster_version = l->roster != NULL ? ewh_roster_version(l->roster) : 0;
     h.credit = a->d->cfg.credit;
+    h.features = EWH_FEATURE_TRUST; /* docs/trust.md */
     l->hello_at = ewh_mono_ms();
     if (node_store_checkpoint_length(a->d->store, &h.checkpoint_length, &err) !=
         0) {
@@ -177,18 +178,11 @@ s_apply_roster(struct node_agent *a, const uint8_t *buf, size_t len)
     struct ewh_err err = {0};
     struct node_link *l = &a->link;
     uint64_t v = 0;
-    uint8_t *old = NULL;
-    size_t old_len = 0;
 
-    if (node_store_roster_get(a->d->store, &old, &old_len, &err) != 0) {
-        if (err.code != EWH_E_NOTFOUND)
-            ewh_log_warnx("agent: roster held: %s", err.reason);
-        old = NULL;
-    }
     if (node_roster_apply(a->d, buf, len, &v, &err) == 0) {
         ewh_log_info("agent: roster version %llu applied",
                      (unsigned long long)v);
-        node_rekey_keep_prev_roster(a, old, old_len);
+        a->trust_due = true;
         node_link_reload_roster(a);
         if ((l->try_idx & 2) && !a->d->has_hub_next)
             l->try_idx &= ~2u; /* the announced hub keys are pinned now */
@@ -206,7 +200,6 @@ s_apply_roster(struct node_agent *a, const uint8_t *buf, size_t len)
         ewh_log_errx("agent: roster not stored: %s", err.reason);
     else
         ewh_log_warnx("agent: refused roster: %s", err.reason);
-    free(old);
 }
 
 void

@@ -109,8 +109,8 @@ static const struct s_cmd s_cmds[] = {
      "            [--json]",
      NULL},
     {"peers", node_cmd_peers,
-     "the roster: countries, fingerprints, revoked flags, version\n"
-     "            [--json]",
+     "the roster: countries, fingerprints, verified or not, revoked\n"
+     "            [--json] | verify CC FINGERPRINT (compared by telephone)",
      NULL},
     {"import-roster", node_cmd_import_roster,
      "apply a hub-signed roster file (offline enrolment)\n"

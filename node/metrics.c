@@ -145,6 +145,15 @@ s_render(node_metrics_t *m, FILE *f)
            "Age of the oldest high report not acknowledged (0: none).");
     fprintf(f, "ewnode_inbox_unacknowledged_high_oldest_age_seconds %lld\n",
             s_age(s->now, s->unacked_high_oldest));
+    s_head(f, "ewnode_peers_unverified", "gauge",
+           "Peers whose key this node has not verified: nothing is sealed "
+           "for them (docs/trust.md).");
+    fprintf(f, "ewnode_peers_unverified %lld\n",
+            (long long)s->peers_unverified);
+    s_head(f, "ewnode_split_views", "gauge",
+           "Split views caught: the hub showed peers different rosters "
+           "(ewnode audit; docs/trust.md).");
+    fprintf(f, "ewnode_split_views %lld\n", (long long)s->split_views);
 }
 
 int

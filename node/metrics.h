@@ -44,6 +44,8 @@ struct node_metrics_state {
     int64_t outbox, outbox_oldest;             /* created_at, unix s */
     int64_t unacked_high, unacked_high_oldest; /* received_at, unix s */
     int64_t now;                               /* ages are computed at it */
+    int64_t peers_unverified; /* docs/trust.md: peers not sealed for */
+    int64_t split_views;      /* evidence of split views held */
 };
 void node_metrics_set(node_metrics_t *m, const struct node_metrics_state *s);
 

@@ -7,6 +7,7 @@
  * commits.
  */
 #include "agent_int.h"
+#include "trust.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,8 @@ node_receipts_sign_owed(struct node_agent *a)
             taken[j] = true;
         }
         ewh_hex(rc.ids[0], EWH_ID_BYTES, id, sizeof(id));
+        node_trust_head(a->link.roster, &rc.has_head, &rc.roster_version,
+                        rc.roster_hash);
         if (ewh_receipt_sign(&rc, a->d->secret, &buf, &len, &err) != 0 ||
             node_store_receipt_queue(a->d->store, id, EWH_RECEIPT_DELIVERED,
                                      buf, len, &err) != 0)
@@ -168,20 +171,41 @@ node_receipts_on_ack(struct node_agent *a, const Ewh__ReceiptAck *k)
 
 /* ---- receipts about our reports ---- */
 
-/* Verify a relayed receipt with the roster, then the one before it. */
+/* Verify a relayed receipt with the roster, then with the signer's
+ * trusted key history (docs/trust.md); *verified says whether the key
+ * that signed is one this node verified, *fp its fingerprint. */
 static int
 s_verify(struct node_agent *a, const uint8_t *buf, size_t len,
-         struct ewh_receipt *rc, struct ewh_err *err)
+         struct ewh_receipt *rc, bool *verified, char fp[EWH_FINGERPRINT_CHARS],
+         struct ewh_err *err)
 {
+    struct ewh_pubid ids[NODE_TRUST_HISTORY];
+    struct ewh_err e2 = {0};
+    size_t i, n = 0;
+
+    *verified = false;
     if (a->link.roster == NULL)
         return ewh_err_set(err, EWH_E_UNKNOWN, "no roster");
     if (ewh_receipt_verify(buf, len, NULL, ewh_roster_lookup, a->link.roster,
                            rc, err) == 0)
-        return 0;
-    if (a->key.prev_roster == NULL)
-        return -1;
-    return ewh_receipt_verify(buf, len, NULL, ewh_roster_lookup,
-                              a->key.prev_roster, rc, err);
+        return node_trust_signer_verified(a->d->store, a->link.roster, rc->from,
+                                          verified, fp, err);
+    /* The signer's country is in the body; try its trusted keys. */
+    for (i = 0; i < ewh_roster_count(a->link.roster) && n == 0; i++) {
+        const struct ewh_pubid *id = ewh_roster_at(a->link.roster, i, NULL);
+        size_t k, m = 0;
+        if (node_store_keys_trusted(a->d->store, id->country, ids,
+                                    NODE_TRUST_HISTORY, &m, &e2) != 0)
+            continue;
+        for (k = 0; k < m; k++)
+            if (ewh_receipt_verify(buf, len, NULL, node_trust_lookup_one,
+                                   &ids[k], rc, &e2) == 0) {
+                ewh_pubid_fingerprint(&ids[k], fp);
+                *verified = true;
+                return 0;
+            }
+    }
+    return -1;
 }
 
 /* Store each report's receipt and move its addressee forward. */
@@ -209,6 +233,38 @@ s_store(struct node_agent *a, const struct ewh_receipt *rc, const uint8_t *buf,
     return 0;
 }
 
+/* The signer's roster head against ours; a receipt signed by an
+ * unverified key is held (kept apart, logged), never recorded as the
+ * country's word.  -1 on a store error. */
+static int
+s_judge(struct node_agent *a, const struct ewh_receipt *rc, const uint8_t *buf,
+        size_t len, bool verified, const char *fp)
+{
+    struct ewh_err err = {0};
+    char id[EWH_ID_HEX];
+    bool split = false;
+
+    ewh_hex(rc->ids[0], EWH_ID_BYTES, id, sizeof(id));
+    if (node_agent_begin(a, &err) != 0 ||
+        node_trust_check_head(a->d->store, rc->from, rc->has_head,
+                              rc->roster_version, rc->roster_hash, "receipt",
+                              buf, len, &split, &err) != 0 ||
+        (!verified &&
+         node_store_unverified_add(a->d->store, "receipt", id, rc->from, fp,
+                                   buf, len, &err) != 0)) {
+        ewh_log_errx("agent: receipt id=%s from=%s: %s", id, rc->from,
+                     err.reason);
+        return -1;
+    }
+    if (split)
+        a->trust_due = true;
+    if (!verified)
+        ewh_log_warnx("agent: receipt id=%s from=%s signed by UNVERIFIED key "
+                      "%s: held, not recorded as %s's",
+                      id, rc->from, fp, rc->from);
+    return 0;
+}
+
 void
 node_receipts_on_relay(struct node_agent *a, const Ewh__ReceiptRelay *rr)
 {
@@ -217,6 +273,8 @@ node_receipts_on_relay(struct node_agent *a, const Ewh__ReceiptRelay *rr)
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__ReceiptAck k = EWH__RECEIPT_ACK__INIT;
     ProtobufCBinaryData ids[EWH_MAX_RECEIPT_IDS];
+    char fp[EWH_FINGERPRINT_CHARS] = "";
+    bool verified = false;
     size_t len = ewh__receipt__get_packed_size(rr->receipt);
     uint8_t *buf = malloc(len > 0 ? len : 1);
 
@@ -227,9 +285,15 @@ node_receipts_on_relay(struct node_agent *a, const Ewh__ReceiptRelay *rr)
         return;
     }
     ewh__receipt__pack(rr->receipt, buf);
-    if (s_verify(a, buf, len, &rc, &err) != 0)
+    if (s_verify(a, buf, len, &rc, &verified, fp, &err) != 0)
         ewh_log_warnx("agent: refused receipt relay seq=%llu: %s",
                       (unsigned long long)rr->seq, err.reason);
+    else if (s_judge(a, &rc, buf, len, verified, fp) != 0) {
+        /* Not acknowledged: relayed again. */
+        free(buf);
+        return;
+    } else if (!verified)
+        ewh_receipt_ack_fill(&k, &rc, ids); /* held, not recorded */
     else if (strcmp(rc.origin, a->me) != 0)
         ewh_log_warnx("agent: receipt relay seq=%llu is about a report of %s",
                       (unsigned long long)rr->seq, rc.origin);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent_int.h"
+#include "trust.h"
 #include "ewh/envelope.h"
 #include "ewh/keyfile.h"
 #include "ewh/log.h"
@@ -84,6 +85,34 @@ s_self(void *ctx, const char *cc)
     return strcmp(id->country, cc) == 0 ? id : NULL;
 }
 
+/* The key to seal for id's country: id when this node may seal for it,
+ * else the newest key of its trusted history (*n 1, in *kept); none:
+ * EWH_E_UNVERIFIED. */
+static int
+s_trusted_key(struct node_dir *d, const struct ewh_pubid *id,
+              struct ewh_pubid *kept, size_t *n, struct ewh_err *err)
+{
+    struct node_trust t;
+    char fp[EWH_FINGERPRINT_CHARS];
+    bool ok, warn;
+
+    *n = 0;
+    if (node_trust_sealable(d->store, id->country, d->cfg.unverified_warn, &ok,
+                            &warn, &t, err) != 0)
+        return -1;
+    ewh_pubid_fingerprint(id, fp);
+    if (ok && (t.fp[0] == '\0' || strcmp(t.fp, fp) == 0))
+        return 0;
+    if (node_store_keys_trusted(d->store, id->country, kept, 1, n, err) != 0)
+        return -1;
+    if (*n == 0)
+        return ewh_err_set(err, EWH_E_UNVERIFIED,
+                           "recipient %s is unverified and no key of it is "
+                           "trusted: not resealed",
+                           id->country);
+    return 0;
+}
+
 static int
 s_reseal_one(struct node_dir *d, const ewh_secret_t *old,
              const ewh_roster_t *roster, const struct s_row *row,
@@ -92,8 +121,9 @@ s_reseal_one(struct node_dir *d, const ewh_secret_t *old,
     struct ewh_report r;
     struct ewh_header h;
     const struct ewh_pubid *to[EWH_MAX_RECIPIENTS];
+    struct ewh_pubid kept[EWH_MAX_RECIPIENTS];
     uint8_t *env = NULL;
-    size_t len = 0, i;
+    size_t len = 0, i, n;
     int rc = -1;
 
     memset(&r, 0, sizeof(r));
@@ -110,7 +140,14 @@ s_reseal_one(struct node_dir *d, const ewh_secret_t *old,
                         h.recipients[i]);
             goto out;
         }
+        /* docs/trust.md: never sealed again for a key this node does not
+         * trust: the report keeps going to the key it was written for. */
+        if (s_trusted_key(d, to[i], &kept[i], &n, err) != 0)
+            goto out;
+        if (n == 1)
+            to[i] = &kept[i];
     }
+    node_trust_head(roster, &r.has_head, &r.roster_version, r.roster_hash);
     if (ewh_envelope_seal(&r, to, h.n_recipients, d->secret, NULL, &env, &len,
                           err) != 0 ||
         node_store_outbox_set_envelope(d->store, row->id, env, len, err) != 0)
@@ -204,48 +241,9 @@ node_rekey_reseal(struct node_dir *d, const ewh_secret_t *old,
 
 /* ---- the agent's side ---- */
 
-/* The roster that was held before the one just applied: kept (and saved
- * as DIR/roster.prev) so that envelopes and receipts a peer signed before
- * its re-key still verify. */
-void
-node_rekey_keep_prev_roster(struct node_agent *a, const uint8_t *old,
-                            size_t len)
-{
-    struct ewh_err err = {0};
-    ewh_roster_t *r;
-    char f[1200];
-
-    if (old == NULL)
-        return;
-    if ((r = ewh_roster_open(old, len, a->d->hub.sign, &err)) == NULL)
-        return; /* signed by the hub's keys before a rotation */
-    ewh_roster_destroy(&a->key.prev_roster);
-    a->key.prev_roster = r;
-    node_dir_file(a->d, "roster.prev", f, sizeof(f));
-    if (ewh_keyfile_write(f, old, len, 0644, &err) != 0)
-        ewh_log_warnx("agent: %s", err.reason);
-}
-
-static void
-s_load_prev_roster(struct node_agent *a)
-{
-    struct ewh_err err = {0};
-    char f[1200], *buf = NULL;
-    size_t len = 0;
-
-    node_dir_file(a->d, "roster.prev", f, sizeof(f));
-    if (access(f, F_OK) != 0 ||
-        ewh_file_read(f, EWH_MAX_FRAME_BYTES, &buf, &len, &err) != 0)
-        return;
-    a->key.prev_roster =
-        ewh_roster_open((uint8_t *)buf, len, a->d->hub.sign, &err);
-    free(buf);
-}
-
 int
 node_rekey_load(struct node_agent *a, struct ewh_err *err)
 {
-    s_load_prev_roster(a);
     if (node_dir_load_key(a->d, "node.key.new", &a->key.next, err) != 0 ||
         node_dir_load_key(a->d, "node.key.old", &a->key.prev, err) != 0)
         return -1;
@@ -349,7 +347,6 @@ node_rekey_reseal_if_due(struct node_agent *a)
 void
 node_rekey_free(struct node_agent *a)
 {
-    ewh_roster_destroy(&a->key.prev_roster);
     ewh_secret_destroy(&a->key.next);
     ewh_secret_destroy(&a->key.prev);
 }

@@ -46,6 +46,12 @@ node_render_json(const struct node_msg *m, bool with_body)
     json_object_set_new(o, "id", json_string(m->id));
     json_object_set_new(o, "type", json_string(ewh_type_name(m->type)));
     json_object_set_new(o, "origin", json_string(m->origin));
+    if (!m->outgoing) {
+        /* docs/trust.md: never the country's plain word when unverified */
+        json_object_set_new(o, "origin_verified", json_boolean(!m->unverified));
+        if (m->unverified)
+            json_object_set_new(o, "origin_key", json_string(m->unverified_fp));
+    }
     json_object_set_new(o, "author", json_string(m->author));
     json_object_set_new(o, "level", json_string(ewh_level_name(m->level)));
     /* what watch rings the bell for: a live high alert or update (a hook
@@ -192,6 +198,12 @@ node_render_text(FILE *f, const struct node_msg *m)
             node_render_is_alarm(m) ? "  !!!" : "");
     fprintf(f, S_LABEL "%s%s%s\n", "from:", m->origin,
             m->author[0] ? " / " : "", m->author);
+    if (m->unverified)
+        fprintf(f,
+                "            UNVERIFIED: signed by key %s, which this node "
+                "has not verified\n            as %s's (not %s's word until "
+                "an officer verifies it)\n",
+                m->unverified_fp, m->origin, m->origin);
     fprintf(f, S_LABEL, "to:");
     s_cc_list(f, m);
     fputc('\n', f);
@@ -263,12 +275,16 @@ node_render_line(FILE *f, const struct node_msg *m, bool color)
 
     if (color && alarm)
         fputs("\033[1;31m", f);
+    char from[24];
+
+    snprintf(from, sizeof(from), "%s%s", m->origin,
+             m->unverified ? "?UNVERIFIED" : "");
     /* A received report shows when it arrived; one created long before
      * (a sender's clock behind, or a long outage) says so. */
     fprintf(f, "%s %s %s %-7s %-6s [%s] %s", mark, m->id,
             node_render_time(m->outgoing ? m->created_at : m->received_at, t,
                              sizeof(t)),
-            m->origin, ewh_type_name(m->type), m->category, m->title);
+            from, ewh_type_name(m->type), m->category, m->title);
     if (node_render_is_late(m))
         fprintf(f, " (created %s)",
                 node_render_time(m->created_at, t, sizeof(t)));

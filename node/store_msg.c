@@ -280,7 +280,8 @@ node_store_msg_fill(node_store_t *s, sqlite3_stmt *st, struct node_msg *m,
         s_fill_superseded(s, m, err) != 0 || s_fill_replaces(s, m, err) != 0)
         return -1;
     if (!m->outgoing)
-        return 0;
+        return node_store_unverified_is(s, m->id, &m->unverified,
+                                        m->unverified_fp, err);
     return s_fill_rcpts(s, m, err);
 }
 

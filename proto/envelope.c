@@ -355,6 +355,11 @@ ewh_envelope_seal(const struct ewh_report *r, const struct ewh_pubid *const *to,
     s_refs_to_pb(rrefs, r->n_refs, refs);
     hdr.n_references = r->n_refs;
     hdr.references = refs;
+    if (r->has_head) {
+        hdr.roster_version = r->roster_version;
+        hdr.roster_hash.data = (uint8_t *)r->roster_hash;
+        hdr.roster_hash.len = EWH_HEAD_HASH_BYTES;
+    }
     hdr_len = ewh__header__get_packed_size(&hdr);
     if ((hdr_buf = malloc(hdr_len)) == NULL)
         goto nomem;
@@ -553,6 +558,15 @@ s_header_from_pb(const Ewh__Header *h, struct ewh_header *out,
         memcpy(out->refs[i], h->references[i].data, EWH_ID_BYTES);
     }
     out->n_refs = h->n_references;
+    out->has_head = false;
+    out->roster_version = 0;
+    if (h->roster_hash.len == EWH_HEAD_HASH_BYTES) {
+        memcpy(out->roster_hash, h->roster_hash.data, EWH_HEAD_HASH_BYTES);
+        out->roster_version = h->roster_version;
+        out->has_head = true;
+    } else if (h->roster_hash.len != 0 || h->roster_version != 0) {
+        return ewh_err_set(err, EWH_E_INVALID, "bad roster head");
+    }
     return 0;
 }
 

@@ -35,6 +35,8 @@ static const char *const s_names[EWH_E__COUNT] = {
     [EWH_E_AUTH] = "auth",
     [EWH_E_LOCKED] = "locked",
     [EWH_E_FORBIDDEN] = "forbidden",
+    [EWH_E_UNVERIFIED] = "unverified",
+    [EWH_E_SPLITVIEW] = "split-view",
 };
 
 /* May a submit refused with this code be sent again, unchanged, later?

@@ -321,20 +321,29 @@ ewh_pubid_format(const struct ewh_pubid *id, char *out, size_t out_cap,
                  struct ewh_err *err)
 {
     char fp[EWH_FINGERPRINT_CHARS], h1[65], h2[65], h3[65];
+    char eb[65], es[129], endo[320] = "";
     int n;
 
     ewh_pubid_fingerprint(id, fp);
     sodium_bin2hex(h1, sizeof(h1), id->curve, 32);
     sodium_bin2hex(h2, sizeof(h2), id->sign, 32);
     sodium_bin2hex(h3, sizeof(h3), id->box, 32);
+    if (id->kind == EWH_KIND_NODE && id->endorsed) {
+        sodium_bin2hex(eb, sizeof(eb), id->endorsed_by, 32);
+        sodium_bin2hex(es, sizeof(es), id->endorsement, 64);
+        snprintf(endo, sizeof(endo),
+                 "# Endorsed by the country's previous signing key.\n"
+                 "endorsed_by = %s\nendorsement = %s\n",
+                 eb, es);
+    }
     if (id->kind == EWH_KIND_NODE)
         n = snprintf(out, out_cap,
                      "# ewhub public identity of node %s.\n"
                      "# Safe to mail. Before enrolling, compare the "
                      "fingerprint by telephone.\n"
                      "[identity]\nkind = node\ncountry = %s\n"
-                     "curve = %s\nsign = %s\nbox = %s\nfingerprint = %s\n",
-                     id->country, id->country, h1, h2, h3, fp);
+                     "curve = %s\nsign = %s\nbox = %s\nfingerprint = %s\n%s",
+                     id->country, id->country, h1, h2, h3, fp, endo);
     else
         n = snprintf(out, out_cap,
                      "# ewhub public identity of the hub.\n"
@@ -355,7 +364,16 @@ struct s_pub_ctx {
     char bad[64];
 };
 
-enum { P_KIND = 1, P_CC = 2, P_CURVE = 4, P_SIGN = 8, P_BOX = 16, P_FP = 32 };
+enum {
+    P_KIND = 1,
+    P_CC = 2,
+    P_CURVE = 4,
+    P_SIGN = 8,
+    P_BOX = 16,
+    P_FP = 32,
+    P_EBY = 64,
+    P_ESIG = 128
+};
 
 static int
 s_pub_handler(void *user, const char *section, const char *name,
@@ -387,6 +405,10 @@ s_pub_handler(void *user, const char *section, const char *name,
             goto bad;
         memcpy(c->fp, value, EWH_FINGERPRINT_CHARS);
         bit = P_FP;
+    } else if (strcmp(name, "endorsement") == 0) {
+        if (ewh_unhex(value, c->id->endorsement, EWH_SIG_BYTES, NULL) != 0)
+            goto bad;
+        bit = P_ESIG;
     } else {
         if (strcmp(name, "curve") == 0) {
             dst = c->id->curve;
@@ -397,6 +419,9 @@ s_pub_handler(void *user, const char *section, const char *name,
         } else if (strcmp(name, "box") == 0) {
             dst = c->id->box;
             bit = P_BOX;
+        } else if (strcmp(name, "endorsed_by") == 0) {
+            dst = c->id->endorsed_by;
+            bit = P_EBY;
         } else {
             snprintf(c->bad, sizeof(c->bad), "unknown key '%.32s'", name);
             return 0;
@@ -449,6 +474,20 @@ ewh_pubid_parse(const char *text, size_t len, struct ewh_pubid *out,
     if (id.kind == EWH_KIND_HUB && (c.seen & (P_CC | P_BOX)))
         return ewh_err_set(err, EWH_E_INVALID,
                            "hub identity has country or box");
+    if (!(c.seen & P_EBY) != !(c.seen & P_ESIG))
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "identity has one of endorsed_by and endorsement "
+                           "without the other");
+    if ((c.seen & P_EBY) && id.kind != EWH_KIND_NODE)
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "only a node identity carries an endorsement");
+    if (c.seen & P_EBY) {
+        id.endorsed = true;
+        if (ewh_pubid_endorsement_check(&id, NULL, NULL) != 0)
+            return ewh_err_set(err, EWH_E_SIGNATURE,
+                               "the endorsement does not verify over these "
+                               "keys (file altered?)");
+    }
     if (c.seen & P_FP) {
         char fp[EWH_FINGERPRINT_CHARS];
         ewh_pubid_fingerprint(&id, fp);
@@ -532,5 +571,62 @@ ewh_verify(const char *ctx, const uint8_t *msg, size_t len,
     free(buf);
     if (rc != 0)
         return ewh_err_set(err, EWH_E_SIGNATURE, "bad signature");
+    return 0;
+}
+
+/* The bytes an endorsement signs: country || curve || sign || box. */
+static void
+s_endorse_msg(const struct ewh_pubid *id, uint8_t msg[2 + 3 * EWH_KEY_BYTES])
+{
+    memcpy(msg, id->country, 2);
+    memcpy(msg + 2, id->curve, EWH_KEY_BYTES);
+    memcpy(msg + 2 + EWH_KEY_BYTES, id->sign, EWH_KEY_BYTES);
+    memcpy(msg + 2 + 2 * EWH_KEY_BYTES, id->box, EWH_KEY_BYTES);
+}
+
+int
+ewh_pubid_endorse(struct ewh_pubid *next, const ewh_secret_t *old,
+                  struct ewh_err *err)
+{
+    const struct ewh_pubid *o = ewh_secret_pubid(old);
+    uint8_t msg[2 + 3 * EWH_KEY_BYTES];
+
+    if (next->kind != EWH_KIND_NODE || o->kind != EWH_KIND_NODE ||
+        strcmp(next->country, o->country) != 0)
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "a country's keys endorse only its own next keys");
+    if (memcmp(next->sign, o->sign, EWH_KEY_BYTES) == 0)
+        return ewh_err_set(err, EWH_E_INVALID, "a key does not endorse itself");
+    s_endorse_msg(next, msg);
+    if (ewh_sign(EWH_CTX_ENDORSE, msg, sizeof(msg), ewh_secret_sign_sk(old),
+                 next->endorsement, err) != 0)
+        return -1;
+    memcpy(next->endorsed_by, o->sign, EWH_KEY_BYTES);
+    next->endorsed = true;
+    return 0;
+}
+
+int
+ewh_pubid_endorsement_check(const struct ewh_pubid *id, const uint8_t *by,
+                            struct ewh_err *err)
+{
+    uint8_t msg[2 + 3 * EWH_KEY_BYTES];
+
+    if (id->kind != EWH_KIND_NODE || !id->endorsed)
+        return ewh_err_set(err, EWH_E_SIGNATURE, "%s's keys are not endorsed",
+                           id->country);
+    if (by != NULL && sodium_memcmp(id->endorsed_by, by, EWH_KEY_BYTES) != 0)
+        return ewh_err_set(err, EWH_E_SIGNATURE,
+                           "%s's keys are endorsed by another key than the "
+                           "one held",
+                           id->country);
+    if (memcmp(id->endorsed_by, id->sign, EWH_KEY_BYTES) == 0)
+        return ewh_err_set(err, EWH_E_SIGNATURE, "%s's keys endorse themselves",
+                           id->country);
+    s_endorse_msg(id, msg);
+    if (ewh_verify(EWH_CTX_ENDORSE, msg, sizeof(msg), id->endorsed_by,
+                   id->endorsement, EWH_SIG_BYTES, NULL) != 0)
+        return ewh_err_set(err, EWH_E_SIGNATURE,
+                           "%s's endorsement does not verify", id->country);
     return 0;
 }

@@ -91,6 +91,11 @@ ewh_receipt_sign(const struct ewh_receipt *rc, const ewh_secret_t *me,
     b.kind = (Ewh__ReceiptKind)rc->kind;
     b.at = rc->at;
     b.who = (char *)rc->who;
+    if (rc->has_head) {
+        b.roster_version = rc->roster_version;
+        b.roster_hash.data = (uint8_t *)rc->roster_hash;
+        b.roster_hash.len = sizeof(rc->roster_hash);
+    }
     blen = ewh__receipt_body__get_packed_size(&b);
     if ((bbuf = malloc(blen)) == NULL)
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
@@ -161,6 +166,12 @@ ewh_receipt_verify(const uint8_t *buf, size_t len, const char *expect_from,
         ewh_err_set(err, EWH_E_INVALID, "bad receipt fields");
         goto out;
     }
+    if ((b->roster_hash.len != 0 &&
+         b->roster_hash.len != sizeof(rc->roster_hash)) ||
+        (b->roster_hash.len == 0 && b->roster_version != 0)) {
+        ewh_err_set(err, EWH_E_INVALID, "bad roster head in receipt");
+        goto out;
+    }
     if (expect_from != NULL && strcmp(b->from, expect_from) != 0) {
         ewh_err_set(err, EWH_E_ORIGIN,
                     "receipt from %s sent by authenticated country %s", b->from,
@@ -181,6 +192,10 @@ ewh_receipt_verify(const uint8_t *buf, size_t len, const char *expect_from,
     rc->kind = (enum ewh_receipt_kind)b->kind;
     rc->at = b->at;
     snprintf(rc->who, sizeof(rc->who), "%s", b->who);
+    rc->has_head = b->roster_hash.len == sizeof(rc->roster_hash);
+    rc->roster_version = rc->has_head ? b->roster_version : 0;
+    if (rc->has_head)
+        memcpy(rc->roster_hash, b->roster_hash.data, sizeof(rc->roster_hash));
     rv = 0;
 out:
     if (b != NULL)

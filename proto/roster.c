@@ -11,6 +11,8 @@
 struct s_entry {
     struct ewh_pubid id;
     bool revoked;
+    struct ewh_pubid chain[EWH_MAX_KEY_CHAIN];
+    size_t n_chain;
 };
 
 struct ewh_roster {
@@ -22,6 +24,11 @@ struct ewh_roster {
     uint8_t next_sign[32];
     uint8_t next_curve[32];
     bool has_next;
+    uint8_t hash[EWH_ROSTER_HASH_BYTES]; /* of the body, set by open */
+    bool has_hash;
+    uint64_t prev_version;
+    uint8_t prev_hash[EWH_ROSTER_HASH_BYTES];
+    bool has_prev;
 };
 
 const char *const ewh_default_categories[] = {
@@ -142,6 +149,7 @@ ewh_roster_put(ewh_roster_t *r, const struct ewh_pubid *id, bool revoked,
         if (c == 0) {
             r->e[i].id = *id;
             r->e[i].revoked = revoked;
+            r->e[i].n_chain = 0;
             return 0;
         }
         if (c > 0)
@@ -154,8 +162,43 @@ ewh_roster_put(ewh_roster_t *r, const struct ewh_pubid *id, bool revoked,
     memmove(&r->e[i + 1], &r->e[i], (r->n - i) * sizeof(r->e[0]));
     r->e[i].id = *id;
     r->e[i].revoked = revoked;
+    r->e[i].n_chain = 0;
     r->n++;
     return 0;
+}
+
+int
+ewh_roster_set_chain(ewh_roster_t *r, const char *cc,
+                     const struct ewh_pubid *links, size_t n,
+                     struct ewh_err *err)
+{
+    size_t i;
+
+    if (n > EWH_MAX_KEY_CHAIN)
+        return ewh_err_set(err, EWH_E_TOOBIG,
+                           "%zu chained keys > EWH_MAX_KEY_CHAIN %u", n,
+                           EWH_MAX_KEY_CHAIN);
+    for (i = 0; i < r->n; i++)
+        if (strcmp(r->e[i].id.country, cc) == 0) {
+            memcpy(r->e[i].chain, links, n * sizeof(links[0]));
+            r->e[i].n_chain = n;
+            return 0;
+        }
+    return ewh_err_set(err, EWH_E_NOTFOUND, "%s is not in the roster", cc);
+}
+
+const struct ewh_pubid *
+ewh_roster_chain(const ewh_roster_t *r, const char *cc, size_t *n)
+{
+    size_t i;
+
+    *n = 0;
+    for (i = 0; i < r->n; i++)
+        if (strcmp(r->e[i].id.country, cc) == 0) {
+            *n = r->e[i].n_chain;
+            return *n > 0 ? r->e[i].chain : NULL;
+        }
+    return NULL;
 }
 
 uint64_t
@@ -233,6 +276,9 @@ ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
     Ewh__SignedRoster sr = EWH__SIGNED_ROSTER__INIT;
     Ewh__RosterEntry ent[EWH_MAX_ROSTER_ENTRIES];
     Ewh__RosterEntry *entp[EWH_MAX_ROSTER_ENTRIES];
+    Ewh__KeyLink lk[EWH_MAX_ROSTER_ENTRIES][EWH_MAX_KEY_CHAIN];
+    Ewh__KeyLink *lkp[EWH_MAX_ROSTER_ENTRIES][EWH_MAX_KEY_CHAIN];
+    size_t k;
     char *cats[EWH_MAX_CATEGORIES];
     uint8_t sig[EWH_SIG_BYTES], *bbuf = NULL, *obuf = NULL;
     size_t i, blen, olen;
@@ -249,6 +295,31 @@ ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
         ent[i].box.data = (uint8_t *)r->e[i].id.box;
         ent[i].box.len = 32;
         ent[i].revoked = r->e[i].revoked;
+        if (r->e[i].id.endorsed) {
+            ent[i].endorsed_by.data = (uint8_t *)r->e[i].id.endorsed_by;
+            ent[i].endorsed_by.len = 32;
+            ent[i].endorsement.data = (uint8_t *)r->e[i].id.endorsement;
+            ent[i].endorsement.len = 64;
+        }
+        for (k = 0; k < r->e[i].n_chain; k++) {
+            const struct ewh_pubid *c = &r->e[i].chain[k];
+            ewh__key_link__init(&lk[i][k]);
+            lk[i][k].curve.data = (uint8_t *)c->curve;
+            lk[i][k].curve.len = 32;
+            lk[i][k].sign.data = (uint8_t *)c->sign;
+            lk[i][k].sign.len = 32;
+            lk[i][k].box.data = (uint8_t *)c->box;
+            lk[i][k].box.len = 32;
+            if (c->endorsed) {
+                lk[i][k].endorsed_by.data = (uint8_t *)c->endorsed_by;
+                lk[i][k].endorsed_by.len = 32;
+                lk[i][k].endorsement.data = (uint8_t *)c->endorsement;
+                lk[i][k].endorsement.len = 64;
+            }
+            lkp[i][k] = &lk[i][k];
+        }
+        ent[i].n_chain = r->e[i].n_chain;
+        ent[i].chain = r->e[i].n_chain > 0 ? lkp[i] : NULL;
         entp[i] = &ent[i];
     }
     body.version = r->version;
@@ -267,6 +338,11 @@ ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
         cats[i] = (char *)r->cats[i];
     body.n_categories = r->n_cats;
     body.categories = cats;
+    if (r->has_prev) {
+        body.prev_version = r->prev_version;
+        body.prev_hash.data = (uint8_t *)r->prev_hash;
+        body.prev_hash.len = EWH_ROSTER_HASH_BYTES;
+    }
     blen = ewh__roster_body__get_packed_size(&body);
     if ((bbuf = malloc(blen)) == NULL)
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
@@ -290,6 +366,46 @@ ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
     *out = obuf;
     *out_len = olen;
     return 0;
+}
+
+/* An entry's chain: each link a key of the same country, its endorsement
+ * (if any) verifying over it.  Whether the links join up is the node's to
+ * judge (docs/trust.md). */
+static int
+s_open_chain(ewh_roster_t *r, const Ewh__RosterEntry *e, struct ewh_err *err)
+{
+    struct ewh_pubid links[EWH_MAX_KEY_CHAIN];
+    size_t k;
+
+    if (e->n_chain > EWH_MAX_KEY_CHAIN)
+        return ewh_err_set(err, EWH_E_TOOBIG,
+                           "%zu chained keys > EWH_MAX_KEY_CHAIN %u",
+                           e->n_chain, EWH_MAX_KEY_CHAIN);
+    for (k = 0; k < e->n_chain; k++) {
+        const Ewh__KeyLink *l = e->chain[k];
+        struct ewh_pubid *c = &links[k];
+        memset(c, 0, sizeof(*c));
+        c->kind = EWH_KIND_NODE;
+        memcpy(c->country, e->country, 3);
+        if (l->curve.len != 32 || l->sign.len != 32 || l->box.len != 32)
+            return ewh_err_set(err, EWH_E_INVALID, "bad chained key");
+        memcpy(c->curve, l->curve.data, 32);
+        memcpy(c->sign, l->sign.data, 32);
+        memcpy(c->box, l->box.data, 32);
+        if (l->endorsed_by.len != 0 || l->endorsement.len != 0) {
+            if (l->endorsed_by.len != 32 || l->endorsement.len != 64)
+                return ewh_err_set(err, EWH_E_INVALID,
+                                   "bad chained endorsement");
+            memcpy(c->endorsed_by, l->endorsed_by.data, 32);
+            memcpy(c->endorsement, l->endorsement.data, 64);
+            c->endorsed = true;
+            if (ewh_pubid_endorsement_check(c, NULL, err) != 0)
+                return -1;
+        }
+    }
+    return e->n_chain > 0
+               ? ewh_roster_set_chain(r, e->country, links, e->n_chain, err)
+               : 0;
 }
 
 ewh_roster_t *
@@ -349,7 +465,22 @@ ewh_roster_open(const uint8_t *buf, size_t len, const uint8_t hub_sign[32],
         memcpy(id.curve, e->curve.data, 32);
         memcpy(id.sign, e->sign.data, 32);
         memcpy(id.box, e->box.data, 32);
-        if (ewh_roster_put(r, &id, e->revoked, err) != 0)
+        if (e->endorsed_by.len != 0 || e->endorsement.len != 0) {
+            /* A hub-signed entry whose endorsement does not verify is a
+             * lie, not an unendorsed change: the roster is refused. */
+            if (e->endorsed_by.len != 32 || e->endorsement.len != 64) {
+                ewh_err_set(err, EWH_E_INVALID,
+                            "bad endorsement in roster entry %zu", i);
+                goto fail;
+            }
+            memcpy(id.endorsed_by, e->endorsed_by.data, 32);
+            memcpy(id.endorsement, e->endorsement.data, 64);
+            id.endorsed = true;
+            if (ewh_pubid_endorsement_check(&id, NULL, err) != 0)
+                goto fail;
+        }
+        if (ewh_roster_put(r, &id, e->revoked, err) != 0 ||
+            s_open_chain(r, e, err) != 0)
             goto fail;
     }
     if (ewh_roster_set_categories(r, (const char *const *)b->categories,
@@ -362,6 +493,23 @@ ewh_roster_open(const uint8_t *buf, size_t len, const uint8_t hub_sign[32],
         ewh_err_set(err, EWH_E_INVALID, "bad next hub keys");
         goto fail;
     }
+    if (b->prev_hash.len == EWH_ROSTER_HASH_BYTES) {
+        if (b->prev_version >= b->version) {
+            ewh_err_set(err, EWH_E_INVALID,
+                        "roster %llu names a previous version %llu not "
+                        "before it",
+                        (unsigned long long)b->version,
+                        (unsigned long long)b->prev_version);
+            goto fail;
+        }
+        ewh_roster_set_prev(r, b->prev_version, b->prev_hash.data);
+    } else if (b->prev_hash.len != 0 || b->prev_version != 0) {
+        ewh_err_set(err, EWH_E_INVALID, "bad previous roster hash");
+        goto fail;
+    }
+    crypto_generichash(r->hash, sizeof(r->hash), sr->body.data, sr->body.len,
+                       NULL, 0);
+    r->has_hash = true;
     ewh__roster_body__free_unpacked(b, NULL);
     ewh__signed_roster__free_unpacked(sr, NULL);
     return r;
@@ -372,4 +520,41 @@ fail:
     if (sr != NULL)
         ewh__signed_roster__free_unpacked(sr, NULL);
     return NULL;
+}
+
+void
+ewh_roster_set_prev(ewh_roster_t *r, uint64_t version,
+                    const uint8_t hash[EWH_ROSTER_HASH_BYTES])
+{
+    if (hash == NULL) {
+        r->has_prev = false;
+        r->prev_version = 0;
+        return;
+    }
+    r->prev_version = version;
+    memcpy(r->prev_hash, hash, EWH_ROSTER_HASH_BYTES);
+    r->has_prev = true;
+}
+
+const uint8_t *
+ewh_roster_prev(const ewh_roster_t *r, uint64_t *version)
+{
+    if (version != NULL)
+        *version = r->has_prev ? r->prev_version : 0;
+    return r->has_prev ? r->prev_hash : NULL;
+}
+
+const uint8_t *
+ewh_roster_hash(const ewh_roster_t *r)
+{
+    return r->has_hash ? r->hash : NULL;
+}
+
+bool
+ewh_roster_links(const ewh_roster_t *next, const ewh_roster_t *prev)
+{
+    return next->has_prev && prev->has_hash &&
+           next->prev_version == prev->version &&
+           sodium_memcmp(next->prev_hash, prev->hash, EWH_ROSTER_HASH_BYTES) ==
+               0;
 }

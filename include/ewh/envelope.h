@@ -29,6 +29,7 @@
 #include "ewh/util.h"
 
 #define EWH_ENVELOPE_VERSION 1u
+#define EWH_HEAD_HASH_BYTES  32u /* a roster head's hash (roster.h) */
 
 /* The plaintext report.  body is heap memory owned by the struct (NULL when
  * empty); ewh_report_clear() wipes and frees it. */
@@ -55,6 +56,11 @@ struct ewh_report {
     uint32_t return_year;
     char *body;
     size_t body_len;
+    /* Not encrypted: the sealer's roster head, copied into the signed
+     * header when has_head (docs/trust.md). */
+    bool has_head;
+    uint64_t roster_version;
+    uint8_t roster_hash[EWH_HEAD_HASH_BYTES];
 };
 
 /* The clear routing header, as the hub sees it. */
@@ -70,6 +76,9 @@ struct ewh_header {
     enum ewh_type type;
     uint8_t refs[EWH_MAX_REFERENCES][EWH_ID_BYTES];
     size_t n_refs;
+    bool has_head; /* the origin's roster head, if it sent one */
+    uint64_t roster_version;
+    uint8_t roster_hash[EWH_HEAD_HASH_BYTES];
     uint32_t return_year; /* EWH_TYPE_RETURN only, else 0 */
 };
 

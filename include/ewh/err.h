@@ -44,6 +44,8 @@ enum ewh_errcode {
     EWH_E_AUTH,      /* bad credentials or no valid session (desk) */
     EWH_E_LOCKED,    /* account locked after failed sign-ins (desk) */
     EWH_E_FORBIDDEN, /* the signed-in person's roles do not allow it */
+    EWH_E_UNVERIFIED, /* a peer's key is not verified (docs/trust.md) */
+    EWH_E_SPLITVIEW, /* the hub showed peers different rosters */
     EWH_E__COUNT
 };
 

@@ -38,6 +38,13 @@ struct ewh_pubid {
     uint8_t curve[EWH_KEY_BYTES];
     uint8_t sign[EWH_KEY_BYTES];
     uint8_t box[EWH_KEY_BYTES];
+    /* Key continuity (docs/trust.md): set when the country's previous
+     * signing key endorsed these keys (ewh_pubid_endorse).  Not part of the
+     * fingerprint nor of ewh_pubid_equal: it vouches for the keys, it is
+     * not one of them. */
+    bool endorsed;
+    uint8_t endorsed_by[EWH_KEY_BYTES];
+    uint8_t endorsement[EWH_SIG_BYTES];
 };
 
 typedef struct ewh_secret ewh_secret_t;
@@ -105,6 +112,23 @@ EWH_MUST_CHECK int ewh_verify(const char *ctx, const uint8_t *msg, size_t len,
 #define EWH_CTX_ROSTER     "ewh-roster-v1"
 #define EWH_CTX_RECEIPT    "ewh-receipt-v1"
 #define EWH_CTX_CHECKPOINT "ewh-checkpoint-v1"
+#define EWH_CTX_ENDORSE    "ewh-endorse-v1"
+
+/* Key continuity.  Endorse next (a node identity of old's country) with
+ * old's signing key: an Ed25519 signature by old over EWH_CTX_ENDORSE ||
+ * country || curve || sign || box, kept in next->endorsed_by and
+ * next->endorsement.  The two identities' keys must differ. */
+EWH_MUST_CHECK int ewh_pubid_endorse(struct ewh_pubid *next,
+                                     const ewh_secret_t *old,
+                                     struct ewh_err *err);
+
+/* True when id carries an endorsement made by the signing key by[32] that
+ * verifies over id's keys.  by NULL: whoever id says endorsed it.  Returns
+ * 0, or -1 with EWH_E_SIGNATURE (no endorsement, another endorser, a bad
+ * signature). */
+EWH_MUST_CHECK int ewh_pubid_endorsement_check(const struct ewh_pubid *id,
+                                               const uint8_t *by,
+                                               struct ewh_err *err);
 
 /* A lookup from country code to its public identity, or NULL when unknown
  * or revoked.  Rosters provide one (ewh_roster_lookup). */

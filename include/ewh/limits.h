@@ -55,6 +55,10 @@
 
 /* Roster */
 #define EWH_MAX_ROSTER_ENTRIES 64u
+/* Earlier keys a roster entry may carry to link its endorsement to a key a
+ * node held before several re-keys (docs/trust.md); a node that missed
+ * more re-keys marks the peer unverified. */
+#define EWH_MAX_KEY_CHAIN 4u
 #define EWH_MAX_CATEGORIES     64u
 /* Hub keys kept in the rotation chain (DIR/hub.pub.retired-N, hub.pub):
  * rotations `ewhub audit verify` can follow. */

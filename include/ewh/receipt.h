@@ -31,6 +31,9 @@ struct ewh_receipt {
     enum ewh_receipt_kind kind;
     int64_t at;
     char who[EWH_MAX_WHO_BYTES + 1];
+    bool has_head; /* the signer's roster head (docs/trust.md) */
+    uint64_t roster_version;
+    uint8_t roster_hash[32];
 };
 
 /* Sign rc (rc->from must be the secret's country) into a serialized

@@ -17,6 +17,11 @@
 
 typedef struct ewh_roster ewh_roster_t;
 
+#define EWH_ROSTER_HASH_BYTES 32u /* BLAKE2b-256 of a RosterBody */
+/* Hello.features: the node checks key continuity, roster chains and
+ * roster heads (docs/trust.md). */
+#define EWH_FEATURE_TRUST 1u
+
 /* An empty roster of the given version.  Caller owns it. */
 EWH_MUST_CHECK ewh_roster_t *ewh_roster_new(uint64_t version);
 void ewh_roster_destroy(ewh_roster_t **r);
@@ -74,5 +79,27 @@ EWH_MUST_CHECK int ewh_roster_sign(const ewh_roster_t *r,
 EWH_MUST_CHECK ewh_roster_t *ewh_roster_open(const uint8_t *buf, size_t len,
                                              const uint8_t hub_sign[32],
                                              struct ewh_err *err);
+
+/* The endorsed chain of cc's entry (earlier identities, newest first, each
+ * with its own endorsement): set (n <= EWH_MAX_KEY_CHAIN) / get (borrowed,
+ * *n gets the count; NULL when none). */
+EWH_MUST_CHECK int ewh_roster_set_chain(ewh_roster_t *r, const char *cc,
+                                        const struct ewh_pubid *links,
+                                        size_t n, struct ewh_err *err);
+const struct ewh_pubid *ewh_roster_chain(const ewh_roster_t *r, const char *cc,
+                                         size_t *n);
+
+/* The hash chain (docs/trust.md).  A roster commits to the one before it
+ * by version and hash; a roster without one starts the chain.  set_prev
+ * with hash NULL clears it. */
+void ewh_roster_set_prev(ewh_roster_t *r, uint64_t version,
+                         const uint8_t hash[EWH_ROSTER_HASH_BYTES]);
+/* The previous roster's hash (borrowed) and *version, or NULL. */
+const uint8_t *ewh_roster_prev(const ewh_roster_t *r, uint64_t *version);
+/* The hash of this roster's signed body, known for a roster from
+ * ewh_roster_open (NULL for one built with ewh_roster_new). */
+const uint8_t *ewh_roster_hash(const ewh_roster_t *r);
+/* True when next names prev (version and hash) as its previous roster. */
+bool ewh_roster_links(const ewh_roster_t *next, const ewh_roster_t *prev);
 
 #endif

@@ -187,6 +187,9 @@ class Compromise(NodeCase):
         self.wait_ready(bg)
         rs, hr = self.n["RS"], self.n["HR"]
         self.wait_ready(rs, 3)
+        # BG is new after RS's first roster: unverified until RS's officer
+        # compares its fingerprint (docs/trust.md).
+        self.verify_peer(rs, "BG", self.pub_fingerprint(bg, "BG"))
         secret = self.submit(rs, level="high", to="BG", category="other",
                              title="for BG only", body="not for HR")
         self.wait_inbox(bg, secret)

@@ -170,6 +170,18 @@ class NodeCase(Case):
         self.run_cmd(argv)
         return out
 
+    def pub_fingerprint(self, d, cc, suffix=""):
+        """The fingerprint line of DIR/node-CC.pub (or .pub.new)."""
+        with open(os.path.join(d, "node-%s.pub%s" % (cc, suffix))) as f:
+            for ln in f:
+                if ln.startswith("fingerprint"):
+                    return ln.split("=", 1)[1].strip()
+        raise AssertionError("no fingerprint in %s" % d)
+
+    def verify_peer(self, d, cc, fp, ok=True):
+        """ewnode peers verify CC FP at node dir d (the officer's call)."""
+        return self.ewnode("peers", "--dir", d, "verify", cc, fp, ok=ok)
+
     def submit(self, d, ok=True, input=None, **kw):
         """ewnode submit with keyword options (body_file -> --body-file)."""
         argv = ["submit", "--dir", d]

@@ -125,6 +125,7 @@ struct s_opts {
     long count, window, body_bytes, junk, credit, created_offset;
     double expires, resend, timeout, idle;
     bool no_ack;
+    bool old_node; /* a Hello without features (not upgraded) */
     long ack_delay_ms;
 };
 
@@ -275,6 +276,7 @@ s_hello(struct s_peer *p)
     h.version = 1;
     h.roster_version = p->roster != NULL ? ewh_roster_version(p->roster) : 0;
     h.credit = (uint32_t)p->o.credit;
+    h.features = p->o.old_node ? 0 : EWH_FEATURE_TRUST;
     f.msg_case = EWH__FRAME__MSG_HELLO;
     f.hello = &h;
     (void)s_send(p, &f);
@@ -1061,6 +1063,7 @@ main(int argc, char **argv)
         {"resend", required_argument, NULL, 'R'},
         {"timeout", required_argument, NULL, 'T'},
         {"credit", required_argument, NULL, 'c'},
+        {"old-node", no_argument, NULL, 0x101},
         {"idle", required_argument, NULL, 'i'},
         {"no-ack", no_argument, NULL, 'N'},
         {"ack-delay", required_argument, NULL, 'j'},
@@ -1156,6 +1159,9 @@ main(int argc, char **argv)
             break;
         case 'c':
             p.o.credit = atol(optarg);
+            break;
+        case 0x101:
+            p.o.old_node = true;
             break;
         case 'i':
             p.o.idle = atof(optarg);

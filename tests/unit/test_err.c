@@ -41,7 +41,8 @@ test_retryable(void)
         EWH_E_ORIGIN,  EWH_E_UNKNOWN, EWH_E_REVOKED,  EWH_E_NOTFORME,
         EWH_E_DECRYPT, EWH_E_EXPIRED, EWH_E_CLOCK,    EWH_E_VERSION,
         EWH_E_PERM,    EWH_E_CRYPTO,  EWH_E_NOTFOUND, EWH_E_IDREUSED,
-        EWH_E_AUTH,    EWH_E_LOCKED,  EWH_E_FORBIDDEN};
+        EWH_E_AUTH,    EWH_E_LOCKED,  EWH_E_FORBIDDEN, EWH_E_UNVERIFIED,
+        EWH_E_SPLITVIEW};
     size_t i;
 
     CHECK(sizeof(yes) / sizeof(yes[0]) + sizeof(no) / sizeof(no[0]) ==
