@@ -413,7 +413,8 @@ s_page(struct s_req *r, const char *title, const struct node_buf *body)
     if (r->signed_in)
         node_html(&nav, "<a href=\"/peers\">Peers</a>");
     if (s_has(r, NODE_ROLE_ADMIN))
-        node_html(&nav, "<a href=\"/admin\">Accounts &amp; audit</a>");
+        node_html(&nav, "<a href=\"/admin\">Accounts &amp; audit</a>"
+                        "<a href=\"/settings\">Settings</a>");
     if (r->signed_in) {
         node_roles_format(r->s.roles, roles, sizeof(roles));
         node_html(&who,
@@ -1816,8 +1817,10 @@ s_submit(struct s_req *r)
 
 /* ---- peers and admin ------------------------------------------------ */
 
+/* The peers page; msg (when not NULL) is the outcome of a verification
+ * of cc, shown next to that peer's field (an error) or above the table. */
 static enum MHD_Result
-s_peers(struct s_req *r)
+s_peers(struct s_req *r, const char *cc, const char *msg, bool ok_msg)
 {
     struct ewh_err err = {0};
     struct node_buf b, rows;
@@ -1839,6 +1842,7 @@ s_peers(struct s_req *r)
         for (i = 0; i < ewh_roster_count(ro); i++) {
             const struct ewh_pubid *id = ewh_roster_at(ro, i, &revoked);
             char pf[EWH_FINGERPRINT_CHARS], why[200];
+            struct node_buf form, fe;
             struct node_trust t;
             bool ok = false, warn = false;
             ewh_pubid_fingerprint(id, pf);
@@ -1862,14 +1866,46 @@ s_peers(struct s_req *r)
                          "compare the fingerprint by telephone, then "
                          "ewnode peers verify %s %s",
                          t.why, id->country, pf);
+            node_buf_init(&form);
+            /* An admin verifies here what `ewnode peers verify` would:
+             * the privileged part checks the session and calls the same
+             * node_trust_verify. */
+            if (!ok && s_has(r, NODE_ROLE_ADMIN)) {
+                node_buf_init(&fe);
+                if (msg != NULL && !ok_msg && cc != NULL &&
+                    strcmp(cc, id->country) == 0)
+                    node_html(&fe,
+                              "<p class=error id=\"err-verify-{s}\">"
+                              "{s}</p>",
+                              id->country, msg);
+                node_html(&form,
+                          "<form method=post action=\"/peers/verify\" "
+                          "class=verify id=\"verify-{s}\"><input "
+                          "type=hidden name=csrf value=\"{s}\"><input "
+                          "type=hidden name=cc value=\"{s}\"><label "
+                          "for=\"fp-{s}\">Fingerprint read out on the "
+                          "telephone</label> <input type=text id=\"fp-{s}\" "
+                          "name=fingerprint maxlength={d} autocomplete=off "
+                          "placeholder=\"XXXX-XXXX-XXXX-XXXX-XXXX\"> "
+                          "<button>Verify {s}</button>{h}</form>",
+                          id->country, r->s.csrf, id->country, id->country,
+                          id->country, (long long)(EWH_FINGERPRINT_CHARS - 1),
+                          id->country, &fe);
+                node_buf_free(&fe);
+            }
             node_html(&rows,
-                      "<tr data-verified=\"{s}\"><td>{s}</td><td><code>{s}"
-                      "</code></td><td>{s}</td><td>{s}</td></tr>",
-                      ok ? "true" : "false", id->country, pf,
+                      "<tr data-verified=\"{s}\" data-cc=\"{s}\"><td>{s}"
+                      "</td><td><code>{s}</code></td><td>{s}</td><td>{s}{h}"
+                      "</td></tr>",
+                      ok ? "true" : "false", id->country, id->country, pf,
                       revoked ? "REVOKED" : "active",
                       strcmp(id->country, s_g.d->cfg.country) == 0 ? "this node"
-                                                                   : why);
+                                                                   : why,
+                      &form);
+            node_buf_free(&form);
         }
+        if (msg != NULL && ok_msg)
+            node_html(&b, "<p class=ok id=peers-msg>{s}</p>", msg);
         node_html(&b,
                   "<p>Roster version <strong>{d}</strong>; hub fingerprint "
                   "<code>{s}</code> (pinned at init).</p><table id=peers>"
@@ -1882,6 +1918,129 @@ s_peers(struct s_req *r)
     ewh_roster_destroy(&ro);
     node_buf_free(&b);
     node_buf_free(&rows);
+    return s_send(r);
+}
+
+/* POST /peers/verify: an admin enters the fingerprint read out on the
+ * telephone; the privileged part checks the admin's session again and
+ * calls node_trust_verify, as `ewnode peers verify` does. */
+static enum MHD_Result
+s_peers_verify_post(struct s_req *r)
+{
+    struct ewh_err err = {0};
+    const char *cc = s_form(r, "cc"), *fp = s_form(r, "fingerprint");
+    char msg[EWH_MAX_REASON_BYTES + 64];
+    json_t *req, *rep;
+    bool ok;
+
+    NEED(r, NODE_ROLE_ADMIN, true);
+    if (!s_csrf_ok(r))
+        return s_error_page(r, MHD_HTTP_FORBIDDEN,
+                            "Refused: the form's CSRF token is missing or "
+                            "wrong. Reload the page and try again.");
+    if (cc == NULL || !ewh_country_is_valid(cc)) {
+        r->status = MHD_HTTP_BAD_REQUEST;
+        return s_peers(r, NULL, "Refused: not an ISO 3166-1 alpha-2 code.",
+                       false);
+    }
+    if (fp == NULL || fp[0] == '\0' || strlen(fp) >= EWH_FINGERPRINT_CHARS) {
+        r->status = 422;
+        return s_peers(r, cc,
+                       "Give the fingerprint as read out (XXXX-XXXX-XXXX-"
+                       "XXXX-XXXX).",
+                       false);
+    }
+    req = json_pack("{s:s, s:s, s:s, s:s}", "op", "verify", "token", r->token,
+                    "cc", cc, "fingerprint", fp);
+    rep = req ? s_priv(req, &err) : NULL;
+    json_decref(req);
+    if (rep == NULL)
+        return s_error_page(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                            err.reason[0] ? err.reason : "out of memory");
+    ok = json_is_true(json_object_get(rep, "ok"));
+    if (ok)
+        snprintf(msg, sizeof(msg),
+                 "%s verified: fingerprint %s; this node seals for %s again.",
+                 cc, fp, cc);
+    else {
+        int code = (int)json_integer_value(json_object_get(rep, "code"));
+        const char *why = json_string_value(json_object_get(rep, "reason"));
+        snprintf(msg, sizeof(msg), "Refused: %s", why ? why : "?");
+        r->status = code == EWH_E_FORBIDDEN || code == EWH_E_AUTH
+                        ? MHD_HTTP_FORBIDDEN
+                        : 422;
+    }
+    json_decref(rep);
+    return s_peers(r, cc, msg, ok);
+}
+
+static const char *
+s_secs(char *buf, size_t n, int64_t s)
+{
+    snprintf(buf, n, "%lld s", (long long)s);
+    return buf;
+}
+
+/* GET /settings: what the desk runs with, read-only (docs/desk.md: the
+ * node's administrator changes them in ewnode.conf). */
+static enum MHD_Result
+s_settings(struct s_req *r)
+{
+    const struct node_desk_config *c = s_g.c;
+    struct node_buf b;
+    char levels[64] = "", a[32], bb[32], cc[32], dd[32], ee[32], ff[32];
+    enum ewh_level l;
+
+    NEED(r, NODE_ROLE_ADMIN, true);
+    for (l = EWH_LEVEL_LOW; l <= EWH_LEVEL_HIGH; l++)
+        if (c->escalate_levels & (1u << l)) {
+            if (levels[0] != '\0')
+                strcat(levels, ", ");
+            strcat(levels, ewh_level_name(l));
+        }
+    node_buf_init(&b);
+    node_html(
+        &b,
+        "<p>Read-only. These are changed in <code>ewnode.conf</code> by the "
+        "node's administrator, and take effect when the desk (or the agent) "
+        "is restarted; see docs/desk.md.</p><table id=settings><tbody>"
+        "<tr><th colspan=2>Desk</th></tr>"
+        "<tr><td>listen</td><td><code>{s}</code></td></tr>"
+        "<tr><td>HTTPS</td><td>{s}</td></tr>"
+        "<tr><td>session idle timeout</td><td>{s}</td></tr>"
+        "<tr><td>session longest life</td><td>{s}</td></tr>"
+        "<tr><td>lock-out after failures</td><td>{d}</td></tr>"
+        "<tr><td>lock-out for</td><td>{s}</td></tr>"
+        "<tr><th colspan=2>Escalation</th></tr>"
+        "<tr><td>levels</td><td id=set-escalate-levels>{s}</td></tr>"
+        "<tr><td>step 1 after</td><td>{s}</td></tr>"
+        "<tr><td>step 1 hook</td><td><code>{s}</code></td></tr>"
+        "<tr><td>step 2 after</td><td>{s}</td></tr>"
+        "<tr><td>step 2 hook</td><td><code>{s}</code></td></tr>"
+        "<tr><td>report content in hooks</td><td>{s}</td></tr>"
+        "<tr><td>hook timeout</td><td>{s}</td></tr>"
+        "<tr><th colspan=2>Peers</th></tr>"
+        "<tr><td>unverified peers</td><td id=set-unverified>{s}</td></tr>"
+        "</tbody></table>",
+        c->listen, s_g.tls ? "yes" : "no",
+        s_secs(a, sizeof(a), c->policy.idle_s),
+        s_secs(bb, sizeof(bb), c->policy.max_s),
+        (long long)c->policy.lockout_failures,
+        s_secs(cc, sizeof(cc), c->policy.lockout_s),
+        levels[0] ? levels : "none",
+        s_secs(dd, sizeof(dd), c->escalate_after_s[0]),
+        c->escalate_hook[0][0] ? c->escalate_hook[0] : "(none)",
+        c->escalate_after_s[1] > 0
+            ? s_secs(ee, sizeof(ee), c->escalate_after_s[1])
+            : "(no step 2)",
+        c->escalate_hook[1][0] ? c->escalate_hook[1] : "(none)",
+        c->escalate_content ? "yes (escalate_content)" : "no (metadata only)",
+        s_secs(ff, sizeof(ff), (int64_t)s_g.d->cfg.hook_timeout_s),
+        s_g.d->cfg.unverified_warn
+            ? "warn: sealed for, with a warning"
+            : "refuse: nothing is sealed for them until verified");
+    s_page(r, "Settings", &b);
+    node_buf_free(&b);
     return s_send(r);
 }
 
@@ -2220,7 +2379,7 @@ s_route(struct s_req *r)
     if (strcmp(u, "/logout") == 0)
         return s_logout(r);
     if (r->post && strcmp(u, "/submit") != 0 && strcmp(u, "/admin/user") != 0 &&
-        strncmp(u, "/report/", 8) != 0)
+        strcmp(u, "/peers/verify") != 0 && strncmp(u, "/report/", 8) != 0)
         return s_text(r, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only");
     if (strcmp(u, "/") == 0) {
         if (!r->signed_in)
@@ -2247,7 +2406,14 @@ s_route(struct s_req *r)
     if (strcmp(u, "/submit") == 0)
         return s_submit(r);
     if (strcmp(u, "/peers") == 0)
-        return s_peers(r);
+        return s_peers(r, NULL, NULL, false);
+    if (strcmp(u, "/peers/verify") == 0) {
+        if (!r->post)
+            return s_redirect(r, "/peers");
+        return s_peers_verify_post(r);
+    }
+    if (strcmp(u, "/settings") == 0)
+        return s_settings(r);
     if (strcmp(u, "/admin") == 0)
         return s_admin(r, NULL, false);
     if (strcmp(u, "/admin/user") == 0) {

@@ -19,6 +19,7 @@
 #include "action.h"
 #include "catalogue.h"
 #include "ewh/log.h"
+#include "trust.h"
 
 /* ---- messages ------------------------------------------------------- */
 
@@ -280,6 +281,48 @@ s_do_user(struct s_priv *p, json_t *req)
     return json_pack("{s:b}", "ok", 1);
 }
 
+/* An admin verifies a peer from the peers page: the session is checked
+ * here again, then the same node_trust_verify as `ewnode peers verify`
+ * (a wrong fingerprint is refused with its message, and nothing
+ * changes).  The audit log names the admin. */
+static json_t *
+s_do_verify(struct s_priv *p, json_t *req)
+{
+    struct node_session s;
+    struct ewh_err err = {0};
+    const char *cc = s_str(req, "cc"), *fp = s_str(req, "fingerprint");
+    ewh_roster_t *ro = NULL;
+    char detail[EWH_CC_BYTES + EWH_FINGERPRINT_CHARS + 1];
+
+    if (s_session(p, req, NODE_ROLE_ADMIN, &s, &err) != 0)
+        return s_refusal(&err, "");
+    if (cc == NULL || fp == NULL || !ewh_country_is_valid(cc)) {
+        ewh_err_set(&err, EWH_E_INVALID, "no country or fingerprint");
+        return s_refusal(&err, "fingerprint");
+    }
+    if ((ro = node_dir_roster(p->d, &err)) == NULL)
+        return s_refusal(&err, "");
+    if (node_store_begin(p->d->store, &err) != 0) {
+        ewh_roster_destroy(&ro);
+        return s_refusal(&err, "");
+    }
+    if (node_trust_verify(p->d->store, ro, cc, fp, &err) != 0 ||
+        node_store_commit(p->d->store, &err) != 0) {
+        node_store_rollback(p->d->store);
+        ewh_roster_destroy(&ro);
+        ewh_log_info("desk: peer verify refused cc=%s who=%s code=%s", cc,
+                     s.name, ewh_errcode_name(err.code));
+        return s_refusal(&err, "fingerprint");
+    }
+    ewh_roster_destroy(&ro);
+    snprintf(detail, sizeof(detail), "%s %s", cc, fp);
+    if (node_users_audit(p->u, ewh_now(), s.name, "verify-peer", "", detail,
+                         &err) != 0)
+        ewh_log_warnx("desk: audit: %s", err.reason);
+    ewh_log_info("desk: peer %s verified fingerprint=%s by=%s", cc, fp, s.name);
+    return json_pack("{s:b}", "ok", 1);
+}
+
 static int
 s_request(struct s_priv *p, int fd)
 {
@@ -300,6 +343,8 @@ s_request(struct s_priv *p, int fd)
         rep = s_do_ack(p, req);
     else if (op != NULL && strcmp(op, "user") == 0)
         rep = s_do_user(p, req);
+    else if (op != NULL && strcmp(op, "verify") == 0)
+        rep = s_do_verify(p, req);
     else if (op != NULL && strcmp(op, "catalogue") == 0)
         rep = s_do_catalogue(p, req);
     else {

@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from desktest import PASSWORD, Desk, DeskCase
-from ewhtest import EWNODE, TEST_DATA, node_main, wait_for
+from ewhtest import EWHUB, EWNODE, TEST_DATA, node_main, wait_for
 
 HOOK = ('sh -c \'printf "%%s %%s %%s %%s [%%s]\\n" "$EWH_STEP" '
         '"$EWH_REPORT_ID" "$EWH_LEVEL" "$EWH_ORIGIN" "$EWH_TITLE" '
@@ -395,6 +395,89 @@ class DeskTest(DeskCase):
         st, _, body = hr.get("/admin", boss)
         self.assertRegex(body, r"<td>boss</td><td>account</td><td></td>"
                                r"<td>add newbie</td>")
+
+    def test_verify_peer(self):
+        """An admin verifies an unverified peer from the peers page, through
+        the privileged part and the same check as `ewnode peers verify`;
+        nobody else can; a wrong fingerprint changes nothing."""
+        self.setup_region()
+        rs, rsd = self.rs, self.nodes["RS"]
+        genuine_fp = self.pub_fingerprint(self.nodes["HR"], "HR")
+
+        def hr_at_rs():
+            j = json.loads(self.ewnode("peers", "--dir", rsd,
+                                       "--json").stdout)
+            return {p["country"]: p for p in j["peers"]}["HR"]
+        self.assertTrue(hr_at_rs()["verified"])
+        # an unendorsed key change for HR (as tests/adversarial/test_trust)
+        fake = self.path("impostor-HR")
+        self.ewnode("init", "--dir", fake, "--country", "HR", "--hub",
+                    self.endpoint, "--hub-key",
+                    os.path.join(self.path("hub"), "hub.pub"))
+        fake_fp = self.pub_fingerprint(fake, "HR")
+        self.run_cmd([EWHUB, "enroll", "--dir", self.path("hub"),
+                      os.path.join(fake, "node-HR.pub")])
+        wait_for(lambda: not hr_at_rs()["verified"], 30,
+                 what="HR unverified at RS")
+
+        # -- no form for a non-admin, and a forged POST is refused --
+        ana, adm = rs.login("ana"), rs.login("rsadmin")
+        st, _, body = rs.get("/peers", ana)
+        self.assertEqual(st, 200)
+        self.assertIn('data-cc="HR"', body)
+        self.assertNotIn("/peers/verify", body)
+        st, _, _ = rs.post("/peers/verify", {"csrf": rs.csrf(ana), "cc": "HR",
+                                             "fingerprint": fake_fp}, ana)
+        self.assertEqual(st, 403)
+        self.assertFalse(hr_at_rs()["verified"])
+        self.assertEqual(rs.get("/settings", ana)[0], 403)
+        # an admin, without the CSRF token
+        st, _, _ = rs.post("/peers/verify", {"csrf": "x" * 43, "cc": "HR",
+                                             "fingerprint": fake_fp}, adm)
+        self.assertEqual(st, 403)
+        self.assertFalse(hr_at_rs()["verified"])
+
+        # -- the admin sees the form; a wrong fingerprint is refused with
+        # the CLI's message, next to the field, and nothing changes --
+        st, _, body = rs.get("/peers", adm)
+        self.assertIn('id="verify-HR"', body)
+        self.assertNotIn('id="verify-RS"', body)
+        tok = rs.csrf(adm)
+        cli = self.ewnode("peers", "verify", "--dir", rsd, "HR", genuine_fp,
+                          ok=False)
+        reason = cli.stderr.decode().strip()
+        self.assertTrue(reason.startswith("ewnode peers verify: "), reason)
+        reason = reason[len("ewnode peers verify: "):]
+        st, _, body = rs.post("/peers/verify", {"csrf": tok, "cc": "HR",
+                                                "fingerprint": genuine_fp},
+                              adm)
+        self.assertEqual(st, 422)
+        m = re.search(r'<p class=error id="err-verify-HR">(.*?)</p>', body)
+        self.assertIsNotNone(m, body[-2000:])
+        self.assertEqual(html.unescape(m.group(1)), "Refused: " + reason)
+        self.assertFalse(hr_at_rs()["verified"])
+        self.assertEqual(hr_at_rs()["fingerprint"], fake_fp)
+        st, _, body = rs.get("/admin", adm)
+        self.assertNotIn("verify-peer", body)
+
+        # -- the right one: verified, and the audit log names the admin --
+        st, _, body = rs.post("/peers/verify", {"csrf": tok, "cc": "HR",
+                                                "fingerprint": fake_fp}, adm)
+        self.assertEqual(st, 200, body[-1500:])
+        self.assertIn("HR verified", body)
+        self.assertTrue(hr_at_rs()["verified"])
+        self.assertNotIn('id="verify-HR"', body)
+        st, _, body = rs.get("/admin", adm)
+        self.assertRegex(body, r"<td>rsadmin</td><td>verify-peer</td><td>"
+                               r"</td><td>HR %s</td>" % re.escape(fake_fp))
+
+        # -- settings: read-only, the effective values --
+        st, _, body = rs.get("/settings", adm)
+        self.assertEqual(st, 200)
+        self.assertIn("ewnode.conf", body)
+        self.assertIn('<td id=set-unverified>refuse', body)
+        self.assertIn("<td id=set-escalate-levels>high</td>", body)
+        self.assertNotIn("<form method=post action=\"/settings", body)
 
     def test_http_part_confined(self):
         """The HTTP part holds no key and, where the kernel has Landlock,
