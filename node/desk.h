@@ -8,8 +8,9 @@
  *     and acknowledgements, after checking the person's session and roles
  *     itself in desk.db, and runs the escalation timer and its hooks.  It
  *     parses no HTTP.
- *   - the HTTP part (desk.c), forked before the key is loaded, serves the
- *     pages with libmicrohttpd.  It reads the store for display and asks
+ *   - the HTTP part (desk.c; its pages in desk_*.c behind desk_int.h),
+ *     forked before the key is loaded, serves the pages with
+ *     libmicrohttpd.  It reads the store for display and asks
  *     the privileged part, over a socketpair, to submit or acknowledge.
  *
  * The two speak JSON messages (jansson) of at most NODE_DESK_MAX_MSG
