@@ -152,6 +152,18 @@ EWH_MUST_CHECK int hub_store_queue_oldest(hub_store_t *st, const char *cc,
                                           int64_t *at, struct ewh_err *err);
 EWH_MUST_CHECK int hub_store_queued_levels(hub_store_t *st, const char *cc,
                                            uint64_t q[4], struct ewh_err *err);
+/* Storage budgets (issue 16): bytes of the envelopes still waiting for
+ * cc (one per delivery), and of cc's envelopes still waiting for any
+ * addressee.  A scan of the waiting rows: the hub asks only when its own
+ * running estimate says a budget is reached. */
+EWH_MUST_CHECK int hub_store_bytes_for(hub_store_t *st, const char *cc,
+                                       uint64_t *n, struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_bytes_from(hub_store_t *st, const char *cc,
+                                        uint64_t *n, struct ewh_err *err);
+/* Bytes of the store's pages in use, and its quota in bytes (0: none;
+ * [store] max_pages or a PRAGMA max_page_count set on the file). */
+EWH_MUST_CHECK int hub_store_quota(hub_store_t *st, uint64_t *used,
+                                   uint64_t *max, struct ewh_err *err);
 /* The same for one level (issue 20: the oldest high report). */
 EWH_MUST_CHECK int hub_store_queue_oldest_of(hub_store_t *st, const char *cc,
                                              int level, int64_t *queued_at,

@@ -44,6 +44,7 @@ enum ewh_errcode {
     EWH_E_AUTH,      /* bad credentials or no valid session (desk) */
     EWH_E_LOCKED,    /* account locked after failed sign-ins (desk) */
     EWH_E_FORBIDDEN, /* the signed-in person's roles do not allow it */
+    EWH_E_BUDGET,    /* a country's storage budget at the hub is used up */
     EWH_E__COUNT
 };
 

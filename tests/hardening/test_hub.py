@@ -8,6 +8,8 @@ Item 4: plain TCP connections from anyone, far beyond the hub's open-file
 limit, neither starve an enrolled node nor kill the hub on the next
 revoke: connections before their handshake are bounded and the oldest is
 closed to make room, descriptors are kept in reserve.
+Item 6: one country cannot fill the store for the others (storage
+budgets per recipient and per origin, a reserve for high reports).
 Item 5 (in part): thousands of AuditRequests from a node that never reads
 its answers do not grow the hub: a per-country budget, beyond which
 requests go unanswered (told once a second), counted."""
@@ -151,6 +153,89 @@ class UnreadRequests(HubCase):
         self.assertLess(grown, 10 * 1024, "hub grew by %d kB" % grown)
         self.assertIn("over its budget", hub.logtext())
         self.assertTrue(hub.alive())
+
+
+class StorageBudget(HubCase):
+    """Item 6: RS fills its budget with large envelopes for an offline HR;
+    BG's reports to MK are still accepted and delivered, RS's further
+    submits are refused with over-budget (retry), and a high report from
+    RS still gets through the reserve."""
+
+    def test_one_country_cannot_fill_the_store(self):
+        conf = ("[limits]\nrecipient_bytes = 1500000\n"
+                "origin_bytes = 2000000\n"
+                "[store]\nmax_pages = 1000\n")  # 4 MB
+        hubdir, peers, hub = self.hub_with(["RS", "HR", "BG", "MK"],
+                                           conf=conf)
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--count", "80", "--body-bytes", "60000",
+                              "--window", "1", "--level", "low",
+                              ok=False, timeout=300)
+        acks = of_type(lines, "ack")
+        self.assertEqual(len(acks), 80)
+        accepted = [a for a in acks if a["status"] == "accepted"]
+        refused = [a for a in acks if a["status"] == "refused"]
+        self.assertTrue(accepted, "nothing fitted")
+        self.assertTrue(refused, "RS never reached a limit")
+        codes = sorted(set(a["code"] for a in refused))
+        self.assertEqual(codes, ["over-budget"], refused[:3])
+        for a in refused:
+            self.assertTrue(a["retry"], a)
+        self.assertLessEqual(len(accepted) * 60000, 1500000 + 200000)
+        # Another country is not denied: a high and a low report, as large
+        # as RS's (before the budgets: both disk-full).
+        for level in ("high", "low"):
+            rc, lines = self.peer("submit", peers["BG"], hubdir, "--to",
+                                  "MK", "--level", level, "--body-bytes",
+                                  "60000", ok=False)
+            [ack] = of_type(lines, "ack")
+            self.assertEqual(ack["status"], "accepted", (level, ack))
+        rc, lines = self.peer("recv", peers["MK"], hubdir, "--count", "2",
+                              "--timeout", "60")
+        self.assertEqual(len(of_type(lines, "deliver")), 2)
+        # RS is still refused, and told why; its high report gets through.
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--body-bytes", "60000", ok=False)
+        [ack] = of_type(lines, "ack")
+        self.assertEqual((ack["status"], ack["code"]),
+                         ("refused", "over-budget"))
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--level", "high", "--body-bytes", "20000",
+                              ok=False)
+        [ack] = of_type(lines, "ack")
+        self.assertEqual(ack["status"], "accepted", ack)
+        # Counted, per code, and HR gets everything that was accepted.
+        self.assertIn("recipient_bytes", hub.logtext())
+        rc, lines = self.peer("recv", peers["HR"], hubdir, "--count",
+                              str(len(accepted) + 1), "--credit", "8",
+                              "--timeout", "120")
+        self.assertEqual(len(of_type(lines, "deliver")), len(accepted) + 1)
+        self.assertTrue(hub.alive())
+
+    def test_reserve_of_the_store_for_high_reports(self):
+        # Budgets larger than the store: only the reserve protects.
+        conf = ("[limits]\nhigh_reserve_percent = 20\n"
+                "[store]\nmax_pages = 1000\n")  # 4 MB
+        hubdir, peers, hub = self.hub_with(["RS", "HR", "BG", "MK"],
+                                           conf=conf)
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--count", "80", "--body-bytes", "60000",
+                              "--window", "1", "--level", "low",
+                              ok=False, timeout=300)
+        acks = of_type(lines, "ack")
+        refused = [a for a in acks if a["status"] == "refused"]
+        self.assertTrue(refused, "the store never filled")
+        self.assertEqual(sorted(set(a["code"] for a in refused)),
+                         ["over-budget"], refused[:3])
+        rc, lines = self.peer("submit", peers["BG"], hubdir, "--to", "MK",
+                              "--level", "high", "--body-bytes", "60000",
+                              ok=False)
+        [ack] = of_type(lines, "ack")
+        self.assertEqual(ack["status"], "accepted", ack)
+        rc, lines = self.peer("recv", peers["MK"], hubdir, "--count", "1",
+                              "--timeout", "60")
+        self.assertEqual(len(of_type(lines, "deliver")), 1)
+        self.assertIn("kept for high reports", hub.logtext())
 
 
 if __name__ == "__main__":
