@@ -84,6 +84,11 @@ EWH_MUST_CHECK int hub_store_node_revoke(hub_store_t *st, const char *cc,
                                          bool *changed, struct ewh_err *err);
 EWH_MUST_CHECK int hub_store_roster_version(hub_store_t *st, uint64_t *v,
                                             struct ewh_err *err);
+/* SQLite's PRAGMA data_version: changes when another connection (ewhub
+ * enroll, revoke, rotate) committed to the file; cheap, for every loop
+ * turn. */
+EWH_MUST_CHECK int hub_store_data_version(hub_store_t *st, uint64_t *v,
+                                          struct ewh_err *err);
 /* Build the roster (all countries, revoked flagged) at the stored version.
  * Caller owns *out. */
 EWH_MUST_CHECK int hub_store_roster_load(hub_store_t *st, ewh_roster_t **out,

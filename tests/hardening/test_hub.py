@@ -48,6 +48,35 @@ class RevokeWindow(HubCase):
                  10, what="refusals logged")
         self.assertTrue(hub.alive())
 
+    def test_no_delivery_after_a_revoke_on_an_open_connection(self):
+        """A connection open when the revoke commits got deliveries until
+        the next roster check (HUB_ROSTER_CHECK_MS); now the loop sees
+        the store change on its next turn and cuts it first."""
+        hubdir, peers, hub = self.hub_with(["RS", "HR"])
+        credit = 4
+        hr = self.peer_start("recv", peers["HR"], hubdir, "--credit",
+                             str(credit), "--timeout", "120", "--idle", "120",
+                             name="hr")
+        wait_for(lambda: "HR connected" in hub.logtext(), 30,
+                 what="HR connected")
+        self.peer_start("submit", peers["RS"], hubdir, "--to", "HR",
+                        "--count", "3000", "--window", "8", "--timeout",
+                        "120", name="rs")
+
+        def got():
+            return len(of_type(hr.lines(), "deliver"))
+        wait_for(lambda: got() >= 30, 60, what="a stream of deliveries")
+        self.ewhub("revoke", "--dir", hubdir, "HR")
+        n0 = got()
+        time.sleep(2)
+        after = got() - n0
+        sys.stderr.write("deliveries after the revoke returned: %d\n" %
+                         after)
+        # Only what was already sent (at most HR's credit) may still land.
+        self.assertLessEqual(after, credit, "delivered after the revoke")
+        self.assertIn("cutting HR's connection", hub.logtext())
+        self.assertTrue(hub.alive())
+
 
 class LogFlood(HubCase):
 
