@@ -170,6 +170,9 @@
 /* A refusal on a budget rests on an exact count from the store, reused
  * for this long (deliveries only lower it; the refusal is retryable). */
 #define EWH_HUB_BUDGET_RECHECK_MS 250
+/* Bytes of deliveries sent to one session and not yet acknowledged (with
+ * its credit, the bound on what a node that does not read costs). */
+#define EWH_HUB_INFLIGHT_BYTES (8u * 1024u * 1024u)
 /* Logs: at most EWH_LOG_BURST lines of one kind (call site) per
  * EWH_LOG_WINDOW_MS; the rest are counted and said in one line. */
 #define EWH_LOG_BURST     20

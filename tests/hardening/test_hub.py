@@ -183,6 +183,43 @@ class UnreadRequests(HubCase):
         self.assertIn("over its budget", hub.logtext())
         self.assertTrue(hub.alive())
 
+    def test_deliveries_to_a_node_that_never_reads(self):
+        """A node says hello with the largest credit and never reads: what
+        the hub sends it without an acknowledgement is bounded in bytes
+        (EWH_HUB_INFLIGHT_BYTES, 8 MiB), not only in messages (credit).
+        High reports: the lower levels have windows of their own."""
+        hubdir, peers, hub = self.hub_with(["RS", "HR"])
+        stall = self.peer_start("recv", peers["HR"], hubdir, "--stall",
+                                "--credit", "4096", "--timeout", "300",
+                                name="stall")
+        wait_for(lambda: "HR connected" in hub.logtext(), 30,
+                 what="HR connected")
+        before = rss_kb(hub.pid)
+        n = 1200
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--count", str(n), "--body-bytes", "60000",
+                              "--window", "50", "--level", "high",
+                              timeout=300)
+        self.assertEqual(len([a for a in of_type(lines, "ack")
+                              if a["status"] == "accepted"]), n)
+        time.sleep(2)  # status.json is written every tick
+        with open(os.path.join(hubdir, "status.json")) as f:
+            hr = json.load(f)["nodes"]["HR"]
+        grown = rss_kb(hub.pid) - before
+        sys.stderr.write("in flight to HR: %d; hub grew by %d kB\n" %
+                         (hr["in_flight"], grown))
+        self.assertGreater(hr["in_flight"], 0)
+        self.assertLessEqual(hr["in_flight"] * 60000, 8 * 1024 * 1024 + 65536)
+        self.assertLess(grown, 50 * 1024, "hub grew by %d kB" % grown)
+        self.assertTrue(hub.alive())
+        stall.kill()
+        # The real node, back, gets every report.
+        rc, got = self.peer("recv", peers["HR"], hubdir, "--count", str(n),
+                            "--credit", "64", "--timeout", "200",
+                            timeout=240)
+        self.assertEqual(len(set(d["id"] for d in of_type(got, "deliver"))),
+                         n)
+
 
 class StorageBudget(HubCase):
     """Item 6: RS fills its budget with large envelopes for an offline HR;
