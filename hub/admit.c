@@ -284,7 +284,11 @@ s_check_budget(struct hub *h, const struct hub_from *from,
     struct hub_peer *n;
     size_t i;
 
-    if (hub_store_quota(h->st, &used, &max, err) != 0)
+    /* The quota is the connection's (PRAGMA max_page_count, set from
+     * [store] max_pages): no quota, no query. */
+    used = max = 0;
+    if (!high && c->store_max_pages > 0 &&
+        hub_store_quota(h->st, &used, &max, err) != 0)
         return -1;
     /* A store with no room at all says disk-full (the batch's commit). */
     if (!high && max > 0 && used + len <= max &&
