@@ -242,6 +242,108 @@ s_check_recipients(struct hub *h, const struct ewh_header *hdr,
     return 0;
 }
 
+/* ---- storage budgets (issue 16, item 6) ---- */
+
+/* Bytes waiting for n (for) or from n (!for), exact from the store when
+ * the running estimate is unknown or would reach limit with len more
+ * (at most once per EWH_HUB_BUDGET_RECHECK_MS).  True when len fits. */
+static bool
+s_budget_fits(struct hub *h, struct hub_peer *n, bool for_, uint64_t len,
+              uint64_t limit, uint64_t *have, struct ewh_err *err)
+{
+    uint64_t *est = for_ ? &n->bytes_for : &n->bytes_from;
+    int64_t now = ewh_mono_ms();
+    uint64_t f, o;
+
+    if (!n->budget_known ||
+        (*est + len > limit &&
+         now - n->budget_exact_ms >= EWH_HUB_BUDGET_RECHECK_MS)) {
+        if (hub_store_bytes_for(h->st, n->cc, &f, err) != 0 ||
+            hub_store_bytes_from(h->st, n->cc, &o, err) != 0)
+            return false;
+        n->bytes_for = f;
+        n->bytes_from = o;
+        n->budget_known = true;
+        n->budget_exact_ms = now;
+    }
+    *have = *est;
+    return *est + len <= limit;
+}
+
+/* A country's budgets: bytes waiting for each recipient and from the
+ * origin; and, where the store has a quota, its last high_reserve_percent
+ * for high reports.  A high report may go beyond a country's budgets by
+ * that percent of them. */
+static int
+s_check_budget(struct hub *h, const struct hub_from *from,
+               const struct ewh_header *hdr, uint64_t len, struct ewh_err *err)
+{
+    const struct hub_config *c = h->cfg;
+    bool high = hdr->level == EWH_LEVEL_HIGH;
+    uint64_t used, max, have, limit;
+    struct hub_peer *n;
+    size_t i;
+
+    /* The quota is the connection's (PRAGMA max_page_count, set from
+     * [store] max_pages): no quota, no query. */
+    used = max = 0;
+    if (!high && c->store_max_pages > 0 &&
+        hub_store_quota(h->st, &used, &max, err) != 0)
+        return -1;
+    /* A store with no room at all says disk-full (the batch's commit). */
+    if (!high && max > 0 && used + len <= max &&
+        used + len > max / 100 * (100 - c->high_reserve_pct))
+        return ewh_err_set(err, EWH_E_BUDGET,
+                           "store %llu of %llu bytes used: the last %u%% "
+                           "(high_reserve_percent) is kept for high reports",
+                           (unsigned long long)used, (unsigned long long)max,
+                           c->high_reserve_pct);
+    if ((n = hub_peers_get(h->peers, from->cc, true)) == NULL)
+        return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+    limit = c->origin_bytes;
+    if (high)
+        limit += limit / 100 * c->high_reserve_pct;
+    if (!s_budget_fits(h, n, false, len, limit, &have, err))
+        return err->code != EWH_E_OK
+                   ? -1
+                   : ewh_err_set(err, EWH_E_BUDGET,
+                                 "%s has %llu bytes waiting at the hub "
+                                 "(origin_bytes %u)",
+                                 from->cc, (unsigned long long)have,
+                                 c->origin_bytes);
+    for (i = 0; i < hdr->n_recipients; i++) {
+        if ((n = hub_peers_get(h->peers, hdr->recipients[i], true)) == NULL)
+            return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+        limit = c->recipient_bytes;
+        if (high)
+            limit += limit / 100 * c->high_reserve_pct;
+        if (!s_budget_fits(h, n, true, len, limit, &have, err))
+            return err->code != EWH_E_OK
+                       ? -1
+                       : ewh_err_set(err, EWH_E_BUDGET,
+                                     "%llu bytes wait for %s at the hub "
+                                     "(recipient_bytes %u)",
+                                     (unsigned long long)have,
+                                     hdr->recipients[i], c->recipient_bytes);
+    }
+    return 0;
+}
+
+/* Accepted: the estimates grow by len until the next exact count. */
+static void
+s_budget_add(struct hub *h, const struct hub_from *from,
+             const struct ewh_header *hdr, uint64_t len)
+{
+    struct hub_peer *n;
+    size_t i;
+
+    if ((n = hub_peers_get(h->peers, from->cc, false)) != NULL)
+        n->bytes_from += len;
+    for (i = 0; i < hdr->n_recipients; i++)
+        if ((n = hub_peers_get(h->peers, hdr->recipients[i], false)) != NULL)
+            n->bytes_for += len;
+}
+
 /* A submit after verification (j): the remaining checks in order, then
  * into the batch.  Takes over p->env. */
 static void
@@ -264,11 +366,13 @@ s_on_verified(struct hub *h, struct hub_pend *p, const struct hub_verify_job *j)
         goto out;
     if (s_check_time(&j->hdr, ewh_now(), &err) != 0 ||
         s_check_recipients(h, &j->hdr, &err) != 0 ||
+        s_check_budget(h, &p->from, &j->hdr, p->len, &err) != 0 ||
         hub_batch_add_submit(h, &p->from, &p->env, p->len, &j->hdr, j->hash,
                              &err) != 0) {
         hub_admit_refuse(h, &p->from, j->hdr.id, &err);
         goto out;
     }
+    s_budget_add(h, &p->from, &j->hdr, p->len);
     n->pending_submits++;
 out:
     free(p->env);

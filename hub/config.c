@@ -47,6 +47,16 @@ static const char s_template[] =
     "# unacknowledged this long, nothing acknowledged meanwhile, gets them\n"
     "# all again (logged, counted as stalled).  0 or never: off.\n"
     "# stall_resend = 30s\n"
+    "# Storage budgets, bytes: envelopes waiting for one recipient, and one\n"
+    "# origin's envelopes still waiting for any addressee.  Beyond either,\n"
+    "# submits are refused with over-budget (retry later), so that one\n"
+    "# country's traffic cannot fill the store for the others.\n"
+    "# recipient_bytes = 1073741824\n"
+    "# origin_bytes = 1073741824\n"
+    "# High reports may go this far (percent) beyond a budget; and with a\n"
+    "# store quota ([store] max_pages), this share of it is kept for high\n"
+    "# reports alone (0 to 50).\n"
+    "# high_reserve_percent = 10\n"
     "\n"
     "[store]\n"
     "# Quota of the store in database pages (SQLite max_page_count; pages\n"
@@ -97,6 +107,9 @@ hub_config_defaults(struct hub_config *c)
     c->retention_expired_s = HUB_DEFAULT_RETENTION_S;
     c->events_keep = HUB_DEFAULT_EVENTS_KEEP;
     c->stall_resend_s = EWH_DEFAULT_STALL_RESEND_S;
+    c->recipient_bytes = EWH_DEFAULT_RECIPIENT_BYTES;
+    c->origin_bytes = EWH_DEFAULT_ORIGIN_BYTES;
+    c->high_reserve_pct = EWH_DEFAULT_HIGH_RESERVE_PCT;
 }
 
 int
@@ -193,6 +206,15 @@ hub_config_set(struct hub_config *c, const char *section, const char *name,
             return s_u32(name, value, 1, 100000000, &c->max_queue, err);
         if (strcmp(name, "stall_resend") == 0)
             return hub_config_duration(name, value, &c->stall_resend_s, err);
+        if (strcmp(name, "recipient_bytes") == 0)
+            return s_u32(name, value, EWH_MIN_COUNTRY_BYTES, UINT32_MAX,
+                         &c->recipient_bytes, err);
+        if (strcmp(name, "origin_bytes") == 0)
+            return s_u32(name, value, EWH_MIN_COUNTRY_BYTES, UINT32_MAX,
+                         &c->origin_bytes, err);
+        if (strcmp(name, "high_reserve_percent") == 0)
+            return s_u32(name, value, 0, EWH_MAX_HIGH_RESERVE_PCT,
+                         &c->high_reserve_pct, err);
     }
     if (strcmp(section, "store") == 0 && strcmp(name, "max_pages") == 0)
         return ewh_config_uint(name, value, 0, UINT32_MAX, &c->store_max_pages,

@@ -30,11 +30,14 @@ struct hub_config {
     char metrics[HUB_MAX_ENDPOINT]; /* [monitor] metrics HOST:PORT, "": off */
     uint64_t events_keep;           /* [monitor] events_keep, 0: keep all */
     int64_t stall_resend_s;         /* [limits] stall_resend, 0: never */
+    uint32_t recipient_bytes;       /* [limits] recipient_bytes */
+    uint32_t origin_bytes;          /* [limits] origin_bytes */
+    uint32_t high_reserve_pct;      /* [limits] high_reserve_percent */
 };
 
 #define HUB_DEFAULT_RETENTION_S (30 * 86400)
 /* The longest duration a config key takes (a typo guard, not a policy). */
-#define HUB_MAX_DURATION_S (100LL * 365 * 86400)
+#define HUB_MAX_DURATION_S      (100LL * 365 * 86400)
 #define HUB_DEFAULT_EVENTS_KEEP 100000u /* [monitor] events_keep */
 
 /* A command-line override: one "section.name = value" applied after the

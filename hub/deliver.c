@@ -55,6 +55,13 @@ s_fill_one(void *ctx, const struct hub_qrow *row)
         c->h->expire_due = true;
         return 0;
     }
+    /* A session's deliveries in flight are bounded in bytes too, so that
+     * a node that does not read holds at most EWH_HUB_INFLIGHT_BYTES of
+     * the hub's memory (one always goes, whatever its size). */
+    if (hub_seqset_size(c->n->inflight) > 0 &&
+        hub_seqset_bytes(c->n->inflight) + row->env_len >
+            EWH_HUB_INFLIGHT_BYTES)
+        return 1;
     /* Rows come high first: a full level window ends the walk. */
     if (row->level != EWH_LEVEL_HIGH && c->nonhigh >= c->nonhigh_cap)
         return 1;
@@ -78,7 +85,8 @@ s_fill_one(void *ctx, const struct hub_qrow *row)
         return 1;
     }
     s_window_opens(c->n);
-    if (hub_seqset_add(c->n->inflight, row->seq, (unsigned)row->level) != 0) {
+    if (hub_seqset_add_sized(c->n->inflight, row->seq, (unsigned)row->level,
+                             (uint32_t)row->env_len) != 0) {
         c->stop = true;
         return 1;
     }

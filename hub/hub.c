@@ -252,6 +252,23 @@ s_timers(struct hub *h)
 
 /* ---- the loop ---- */
 
+static void
+s_roster_poll(struct hub *h)
+{
+    struct ewh_err err = {0};
+    uint64_t v;
+
+    if (hub_store_data_version(h->st, &v, &err) != 0) {
+        ewh_log_warnx("router: data version: %s", err.reason);
+        return;
+    }
+    if (v == h->ros.data_version)
+        return;
+    h->ros.data_version = v;
+    h->ros.next_check_ms = ewh_mono_ms() + HUB_ROSTER_CHECK_MS;
+    hub_roster_check(h);
+}
+
 /* One turn: poll, read, then (STYLE.md "Event loop") commit the batch
  * before the acks and deliveries that depend on it. */
 static int
@@ -285,6 +302,10 @@ s_turn(struct hub *h, struct ewh_err *err)
         hub_conn_on_monitor(h);
     if (items[0].revents & ZMQ_POLLIN && !h->stopping)
         s_on_router(h);
+    /* Another process committed (a revoke, an enrol): the roster check
+     * now, before this turn admits or delivers anything, so that nothing
+     * reaches a country after its revoke has returned (issue 16). */
+    s_roster_poll(h);
     /* Take what the pool verified, hand it the next submits, commit,
      * then acknowledge, then deliver. */
     hub_admit_turn(h, (items[4].revents & ZMQ_POLLIN) != 0);

@@ -199,7 +199,8 @@ struct hub_rpush {
     size_t len;
     uint64_t pushed_version; /* roster version last pushed to nodes */
     int64_t next_check_ms;
-    hub_catalogue_t *cat; /* the catalogue of concern (catalogue.h) */
+    uint64_t data_version; /* the store's, at the last turn (hub.c) */
+    hub_catalogue_t *cat;  /* the catalogue of concern (catalogue.h) */
 };
 
 /* ---- events.c ---- */

@@ -81,6 +81,12 @@ struct hub_peer {
     uint64_t ckpt_ahead;        /* its checkpoint is beyond our chain: length */
     int64_t progress_ms; /* mono ms: last ack, or first send into an empty
                             window (the stalled-session rule, deliver.c) */
+    /* Storage budgets (admit.c): bytes waiting for it and from it, an
+     * upper bound (accepted submits add, deliveries do not subtract)
+     * made exact from the store when it reaches a budget. */
+    bool budget_known;
+    uint64_t bytes_for, bytes_from;
+    int64_t budget_exact_ms; /* mono ms of the last exact count */
 };
 
 typedef struct hub_peers hub_peers_t;

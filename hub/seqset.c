@@ -7,8 +7,10 @@
 #include "ewh/limits.h"
 
 struct hub_seqset {
-    uint64_t *v; /* seq << 2 | tag, sorted by seq; EWH_MAX_CREDIT slots */
+    uint64_t *v;  /* seq << 2 | tag, sorted by seq; EWH_MAX_CREDIT slots */
+    uint32_t *sz; /* the bytes of each, in v's order */
     size_t n;
+    uint64_t bytes; /* sum of sz */
 };
 
 hub_seqset_t *
@@ -23,6 +25,7 @@ hub_seqset_destroy(hub_seqset_t **sp)
     if (sp == NULL || *sp == NULL)
         return;
     free((*sp)->v);
+    free((*sp)->sz);
     free(*sp);
     *sp = NULL;
 }
@@ -52,11 +55,15 @@ hub_seqset_has(const hub_seqset_t *s, uint64_t seq)
 }
 
 int
-hub_seqset_add(hub_seqset_t *s, uint64_t seq, unsigned tag)
+hub_seqset_add_sized(hub_seqset_t *s, uint64_t seq, unsigned tag,
+                     uint32_t bytes)
 {
     size_t i;
 
     if (s->v == NULL && (s->v = calloc(EWH_MAX_CREDIT, sizeof(*s->v))) == NULL)
+        return -1;
+    if (s->sz == NULL &&
+        (s->sz = calloc(EWH_MAX_CREDIT, sizeof(*s->sz))) == NULL)
         return -1;
     i = s_lower(s, seq);
     if (i < s->n && (s->v[i] >> 2) == seq)
@@ -64,9 +71,24 @@ hub_seqset_add(hub_seqset_t *s, uint64_t seq, unsigned tag)
     if (s->n == EWH_MAX_CREDIT)
         return -1;
     memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
+    memmove(&s->sz[i + 1], &s->sz[i], (s->n - i) * sizeof(*s->sz));
     s->v[i] = seq << 2 | (tag & 3u);
+    s->sz[i] = bytes;
+    s->bytes += bytes;
     s->n++;
     return 0;
+}
+
+int
+hub_seqset_add(hub_seqset_t *s, uint64_t seq, unsigned tag)
+{
+    return hub_seqset_add_sized(s, seq, tag, 0);
+}
+
+uint64_t
+hub_seqset_bytes(const hub_seqset_t *s)
+{
+    return s->bytes;
 }
 
 bool
@@ -78,7 +100,9 @@ hub_seqset_del(hub_seqset_t *s, uint64_t seq, unsigned *tag)
         return false;
     if (tag != NULL)
         *tag = (unsigned)(s->v[i] & 3u);
+    s->bytes -= s->sz[i];
     memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof(*s->v));
+    memmove(&s->sz[i], &s->sz[i + 1], (s->n - i - 1) * sizeof(*s->sz));
     s->n--;
     return true;
 }
@@ -87,6 +111,7 @@ void
 hub_seqset_clear(hub_seqset_t *s)
 {
     s->n = 0;
+    s->bytes = 0;
 }
 
 size_t

@@ -25,6 +25,11 @@ bool hub_seqset_has(const hub_seqset_t *s, uint64_t seq);
 /* Insert seq with tag (0..3; a present seq is left as it is).  -1 when
  * the set holds EWH_MAX_CREDIT already or out of memory. */
 EWH_MUST_CHECK int hub_seqset_add(hub_seqset_t *s, uint64_t seq, unsigned tag);
+/* The same, counting bytes (the message sent) in hub_seqset_bytes(). */
+EWH_MUST_CHECK int hub_seqset_add_sized(hub_seqset_t *s, uint64_t seq,
+                                        unsigned tag, uint32_t bytes);
+/* The bytes of the members added with a size. */
+uint64_t hub_seqset_bytes(const hub_seqset_t *s);
 /* Remove seq; true if it was there, and then *tag (may be NULL) gets its
  * tag. */
 bool hub_seqset_del(hub_seqset_t *s, uint64_t seq, unsigned *tag);

@@ -101,6 +101,11 @@ EWH_MUST_CHECK int hub_store_node_revoke(hub_store_t *st, const char *cc,
                                          bool *changed, struct ewh_err *err);
 EWH_MUST_CHECK int hub_store_roster_version(hub_store_t *st, uint64_t *v,
                                             struct ewh_err *err);
+/* SQLite's PRAGMA data_version: changes when another connection (ewhub
+ * enroll, revoke, rotate) committed to the file; cheap, for every loop
+ * turn. */
+EWH_MUST_CHECK int hub_store_data_version(hub_store_t *st, uint64_t *v,
+                                          struct ewh_err *err);
 /* Build the roster (all countries, revoked flagged) at the stored version.
  * Caller owns *out. */
 EWH_MUST_CHECK int hub_store_roster_load(hub_store_t *st, ewh_roster_t **out,
@@ -190,6 +195,18 @@ EWH_MUST_CHECK int hub_store_queue_oldest(hub_store_t *st, const char *cc,
                                           int64_t *at, struct ewh_err *err);
 EWH_MUST_CHECK int hub_store_queued_levels(hub_store_t *st, const char *cc,
                                            uint64_t q[4], struct ewh_err *err);
+/* Storage budgets (issue 16): bytes of the envelopes still waiting for
+ * cc (one per delivery), and of cc's envelopes still waiting for any
+ * addressee.  A scan of the waiting rows: the hub asks only when its own
+ * running estimate says a budget is reached. */
+EWH_MUST_CHECK int hub_store_bytes_for(hub_store_t *st, const char *cc,
+                                       uint64_t *n, struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_bytes_from(hub_store_t *st, const char *cc,
+                                        uint64_t *n, struct ewh_err *err);
+/* Bytes of the store's pages in use, and its quota in bytes (0: none;
+ * [store] max_pages or a PRAGMA max_page_count set on the file). */
+EWH_MUST_CHECK int hub_store_quota(hub_store_t *st, uint64_t *used,
+                                   uint64_t *max, struct ewh_err *err);
 /* The same for one level (issue 20: the oldest high report). */
 EWH_MUST_CHECK int hub_store_queue_oldest_of(hub_store_t *st, const char *cc,
                                              int level, int64_t *queued_at,

@@ -623,3 +623,79 @@ hub_store_retention_sweep(hub_store_t *st, int64_t delivered_before,
     *next = after + span < max_rowid ? after + span : 0;
     return 0;
 }
+
+/* ---- storage budgets (issue 16, item 6) ---- */
+
+/* Bytes of the envelopes still waiting for cc (one per delivery). */
+static const char s_bytes_for[] =
+    "SELECT coalesce(sum(length(e.env)), 0)"
+    " FROM fanout f JOIN slots s ON s.i < length(f.rcpts) / 2"
+    " JOIN envelopes e ON e.rowid = f.seq"
+    " WHERE f.waiting != 0 AND (f.waiting >> s.i) & 1"
+    " AND substr(f.rcpts, 2 * s.i + 1, 2) = ?1";
+/* Bytes of cc's envelopes still waiting for any addressee. */
+static const char s_bytes_from[] =
+    "SELECT coalesce(sum(length(e.env)), 0)"
+    " FROM fanout f JOIN envelopes e ON e.rowid = f.seq"
+    " WHERE f.waiting != 0 AND e.origin = ?1";
+
+static int
+s_bytes(hub_store_t *st, const char *sql, const char *cc, uint64_t *n,
+        struct ewh_err *err)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    *n = 0;
+    if ((s = ewh_db_stmt(st->db, sql, err)) == NULL)
+        return -1;
+    sqlite3_bind_text(s, 1, cc, 2, SQLITE_STATIC);
+    if ((rc = ewh_db_step(st->db, s, "budget bytes", err)) < 0)
+        return -1;
+    if (rc == 1)
+        *n = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return 0;
+}
+
+int
+hub_store_bytes_for(hub_store_t *st, const char *cc, uint64_t *n,
+                    struct ewh_err *err)
+{
+    return s_bytes(st, s_bytes_for, cc, n, err);
+}
+
+int
+hub_store_bytes_from(hub_store_t *st, const char *cc, uint64_t *n,
+                     struct ewh_err *err)
+{
+    return s_bytes(st, s_bytes_from, cc, n, err);
+}
+
+int
+hub_store_quota(hub_store_t *st, uint64_t *used, uint64_t *max,
+                struct ewh_err *err)
+{
+    static const char *const q[4] = {
+        "PRAGMA page_count", "PRAGMA freelist_count", "PRAGMA max_page_count",
+        "PRAGMA page_size"};
+    sqlite3_stmt *s;
+    int64_t v[4] = {0, 0, 0, 0};
+    int i, rc;
+
+    *used = *max = 0;
+    for (i = 0; i < 4; i++) {
+        if ((s = ewh_db_stmt(st->db, q[i], err)) == NULL)
+            return -1;
+        if ((rc = ewh_db_step(st->db, s, "store size", err)) < 0)
+            return -1;
+        if (rc == 1)
+            v[i] = sqlite3_column_int64(s, 0);
+        sqlite3_reset(s);
+    }
+    *used = (uint64_t)(v[0] > v[1] ? v[0] - v[1] : 0) * (uint64_t)v[3];
+    /* SQLite's default max_page_count (4294967294) means "no quota". */
+    if (v[2] > 0 && v[2] < 4294967294LL)
+        *max = (uint64_t)v[2] * (uint64_t)v[3];
+    return 0;
+}

@@ -364,6 +364,18 @@ s_chain(hub_store_t *st, const struct ewh_pubid *id, ewh_roster_t *r,
     return n > 0 ? ewh_roster_set_chain(r, id->country, links, n, err) : 0;
 }
 
+int
+hub_store_data_version(hub_store_t *st, uint64_t *v, struct ewh_err *err)
+{
+    sqlite3_stmt *s = ewh_db_stmt(st->db, "PRAGMA data_version", err);
+    int64_t n = 0;
+
+    if (s == NULL || ewh_db_int(st->db, s, "data version", &n, err) != 0)
+        return -1;
+    *v = (uint64_t)n;
+    return 0;
+}
+
 /* One row of the nodes table into r. */
 static int
 s_roster_row(hub_store_t *st, sqlite3_stmt *s, ewh_roster_t *r,

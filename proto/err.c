@@ -37,6 +37,7 @@ static const char *const s_names[EWH_E__COUNT] = {
     [EWH_E_FORBIDDEN] = "forbidden",
     [EWH_E_UNVERIFIED] = "unverified",
     [EWH_E_SPLITVIEW] = "split-view",
+    [EWH_E_BUDGET] = "over-budget",
 };
 
 /* May a submit refused with this code be sent again, unchanged, later?
@@ -45,7 +46,7 @@ static const char *const s_names[EWH_E__COUNT] = {
 static const bool s_retryable[EWH_E__COUNT] = {
     [EWH_E_RATE] = true,     [EWH_E_QUEUEFULL] = true, [EWH_E_DISKFULL] = true,
     [EWH_E_STORE] = true,    [EWH_E_IO] = true,        [EWH_E_NOMEM] = true,
-    [EWH_E_SHUTDOWN] = true, [EWH_E_BUSY] = true,
+    [EWH_E_SHUTDOWN] = true, [EWH_E_BUSY] = true,      [EWH_E_BUDGET] = true,
 };
 
 int

@@ -46,6 +46,7 @@ enum ewh_errcode {
     EWH_E_FORBIDDEN, /* the signed-in person's roles do not allow it */
     EWH_E_UNVERIFIED, /* a peer's key is not verified (docs/trust.md) */
     EWH_E_SPLITVIEW, /* the hub showed peers different rosters */
+    EWH_E_BUDGET,    /* a country's storage budget at the hub is used up */
     EWH_E__COUNT
 };
 

@@ -177,6 +177,23 @@
  * unacknowledged this long, nothing acknowledged meanwhile, gets them
  * again (ewhub.conf [limits] stall_resend). */
 #define EWH_DEFAULT_STALL_RESEND_S 30
+/* Storage budgets at the hub (ewhub.conf [limits], issue 16 item 6):
+ * bytes of envelopes waiting for one recipient, and bytes of one origin's
+ * envelopes still waiting for any addressee.  Beyond either, a submit is
+ * refused with EWH_E_BUDGET (retry).  High reports may go beyond a
+ * budget by high_reserve_percent of it; and where the store has a quota,
+ * that share of the quota is kept for high reports alone. */
+#define EWH_DEFAULT_RECIPIENT_BYTES  (1024u * 1024u * 1024u) /* 1 GiB */
+#define EWH_DEFAULT_ORIGIN_BYTES     (1024u * 1024u * 1024u) /* 1 GiB */
+#define EWH_DEFAULT_HIGH_RESERVE_PCT 10u
+#define EWH_MAX_HIGH_RESERVE_PCT     50u
+#define EWH_MIN_COUNTRY_BYTES        65536u
+/* A refusal on a budget rests on an exact count from the store, reused
+ * for this long (deliveries only lower it; the refusal is retryable). */
+#define EWH_HUB_BUDGET_RECHECK_MS 250
+/* Bytes of deliveries sent to one session and not yet acknowledged (with
+ * its credit, the bound on what a node that does not read costs). */
+#define EWH_HUB_INFLIGHT_BYTES (8u * 1024u * 1024u)
 /* Logs: at most EWH_LOG_BURST lines of one kind (call site) per
  * EWH_LOG_WINDOW_MS; the rest are counted and said in one line. */
 #define EWH_LOG_BURST     20

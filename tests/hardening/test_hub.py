@@ -8,6 +8,8 @@ Item 4: plain TCP connections from anyone, far beyond the hub's open-file
 limit, neither starve an enrolled node nor kill the hub on the next
 revoke: connections before their handshake are bounded and the oldest is
 closed to make room, descriptors are kept in reserve.
+Item 6: one country cannot fill the store for the others (storage
+budgets per recipient and per origin, a reserve for high reports).
 Item 5 (in part): thousands of AuditRequests from a node that never reads
 its answers do not grow the hub: a per-country budget, beyond which
 requests go unanswered (told once a second), counted."""
@@ -44,6 +46,35 @@ class RevokeWindow(HubCase):
         self.assertEqual(admitted, [], "revoked countries admitted")
         wait_for(lambda: hub.logtext().count("zap: refused") >= len(victims),
                  10, what="refusals logged")
+        self.assertTrue(hub.alive())
+
+    def test_no_delivery_after_a_revoke_on_an_open_connection(self):
+        """A connection open when the revoke commits got deliveries until
+        the next roster check (HUB_ROSTER_CHECK_MS); now the loop sees
+        the store change on its next turn and cuts it first."""
+        hubdir, peers, hub = self.hub_with(["RS", "HR"])
+        credit = 4
+        hr = self.peer_start("recv", peers["HR"], hubdir, "--credit",
+                             str(credit), "--timeout", "120", "--idle", "120",
+                             name="hr")
+        wait_for(lambda: "HR connected" in hub.logtext(), 30,
+                 what="HR connected")
+        self.peer_start("submit", peers["RS"], hubdir, "--to", "HR",
+                        "--count", "3000", "--window", "8", "--timeout",
+                        "120", name="rs")
+
+        def got():
+            return len(of_type(hr.lines(), "deliver"))
+        wait_for(lambda: got() >= 30, 60, what="a stream of deliveries")
+        self.ewhub("revoke", "--dir", hubdir, "HR")
+        n0 = got()
+        time.sleep(2)
+        after = got() - n0
+        sys.stderr.write("deliveries after the revoke returned: %d\n" %
+                         after)
+        # Only what was already sent (at most HR's credit) may still land.
+        self.assertLessEqual(after, credit, "delivered after the revoke")
+        self.assertIn("cutting HR's connection", hub.logtext())
         self.assertTrue(hub.alive())
 
 
@@ -151,6 +182,126 @@ class UnreadRequests(HubCase):
         self.assertLess(grown, 10 * 1024, "hub grew by %d kB" % grown)
         self.assertIn("over its budget", hub.logtext())
         self.assertTrue(hub.alive())
+
+    def test_deliveries_to_a_node_that_never_reads(self):
+        """A node says hello with the largest credit and never reads: what
+        the hub sends it without an acknowledgement is bounded in bytes
+        (EWH_HUB_INFLIGHT_BYTES, 8 MiB), not only in messages (credit).
+        High reports: the lower levels have windows of their own."""
+        hubdir, peers, hub = self.hub_with(["RS", "HR"])
+        stall = self.peer_start("recv", peers["HR"], hubdir, "--stall",
+                                "--credit", "4096", "--timeout", "300",
+                                name="stall")
+        wait_for(lambda: "HR connected" in hub.logtext(), 30,
+                 what="HR connected")
+        before = rss_kb(hub.pid)
+        n = 1200
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--count", str(n), "--body-bytes", "60000",
+                              "--window", "50", "--level", "high",
+                              timeout=300)
+        self.assertEqual(len([a for a in of_type(lines, "ack")
+                              if a["status"] == "accepted"]), n)
+        time.sleep(2)  # status.json is written every tick
+        with open(os.path.join(hubdir, "status.json")) as f:
+            hr = json.load(f)["nodes"]["HR"]
+        grown = rss_kb(hub.pid) - before
+        sys.stderr.write("in flight to HR: %d; hub grew by %d kB\n" %
+                         (hr["in_flight"], grown))
+        self.assertGreater(hr["in_flight"], 0)
+        self.assertLessEqual(hr["in_flight"] * 60000, 8 * 1024 * 1024 + 65536)
+        self.assertLess(grown, 50 * 1024, "hub grew by %d kB" % grown)
+        self.assertTrue(hub.alive())
+        stall.kill()
+        # The real node, back, gets every report.
+        rc, got = self.peer("recv", peers["HR"], hubdir, "--count", str(n),
+                            "--credit", "64", "--timeout", "200",
+                            timeout=240)
+        self.assertEqual(len(set(d["id"] for d in of_type(got, "deliver"))),
+                         n)
+
+
+class StorageBudget(HubCase):
+    """Item 6: RS fills its budget with large envelopes for an offline HR;
+    BG's reports to MK are still accepted and delivered, RS's further
+    submits are refused with over-budget (retry), and a high report from
+    RS still gets through the reserve."""
+
+    def test_one_country_cannot_fill_the_store(self):
+        conf = ("[limits]\nrecipient_bytes = 1500000\n"
+                "origin_bytes = 2000000\n"
+                "[store]\nmax_pages = 1000\n")  # 4 MB
+        hubdir, peers, hub = self.hub_with(["RS", "HR", "BG", "MK"],
+                                           conf=conf)
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--count", "80", "--body-bytes", "60000",
+                              "--window", "1", "--level", "low",
+                              ok=False, timeout=300)
+        acks = of_type(lines, "ack")
+        self.assertEqual(len(acks), 80)
+        accepted = [a for a in acks if a["status"] == "accepted"]
+        refused = [a for a in acks if a["status"] == "refused"]
+        self.assertTrue(accepted, "nothing fitted")
+        self.assertTrue(refused, "RS never reached a limit")
+        codes = sorted(set(a["code"] for a in refused))
+        self.assertEqual(codes, ["over-budget"], refused[:3])
+        for a in refused:
+            self.assertTrue(a["retry"], a)
+        self.assertLessEqual(len(accepted) * 60000, 1500000 + 200000)
+        # Another country is not denied: a high and a low report, as large
+        # as RS's (before the budgets: both disk-full).
+        for level in ("high", "low"):
+            rc, lines = self.peer("submit", peers["BG"], hubdir, "--to",
+                                  "MK", "--level", level, "--body-bytes",
+                                  "60000", ok=False)
+            [ack] = of_type(lines, "ack")
+            self.assertEqual(ack["status"], "accepted", (level, ack))
+        rc, lines = self.peer("recv", peers["MK"], hubdir, "--count", "2",
+                              "--timeout", "60")
+        self.assertEqual(len(of_type(lines, "deliver")), 2)
+        # RS is still refused, and told why; its high report gets through.
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--body-bytes", "60000", ok=False)
+        [ack] = of_type(lines, "ack")
+        self.assertEqual((ack["status"], ack["code"]),
+                         ("refused", "over-budget"))
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--level", "high", "--body-bytes", "20000",
+                              ok=False)
+        [ack] = of_type(lines, "ack")
+        self.assertEqual(ack["status"], "accepted", ack)
+        # Counted, per code, and HR gets everything that was accepted.
+        self.assertIn("recipient_bytes", hub.logtext())
+        rc, lines = self.peer("recv", peers["HR"], hubdir, "--count",
+                              str(len(accepted) + 1), "--credit", "8",
+                              "--timeout", "120")
+        self.assertEqual(len(of_type(lines, "deliver")), len(accepted) + 1)
+        self.assertTrue(hub.alive())
+
+    def test_reserve_of_the_store_for_high_reports(self):
+        # Budgets larger than the store: only the reserve protects.
+        conf = ("[limits]\nhigh_reserve_percent = 20\n"
+                "[store]\nmax_pages = 1000\n")  # 4 MB
+        hubdir, peers, hub = self.hub_with(["RS", "HR", "BG", "MK"],
+                                           conf=conf)
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--count", "80", "--body-bytes", "60000",
+                              "--window", "1", "--level", "low",
+                              ok=False, timeout=300)
+        acks = of_type(lines, "ack")
+        refused = [a for a in acks if a["status"] == "refused"]
+        self.assertTrue(refused, "the store never filled")
+        self.assertEqual(sorted(set(a["code"] for a in refused)),
+                         ["over-budget"], refused[:3])
+        rc, lines = self.peer("submit", peers["BG"], hubdir, "--to", "MK",
+                              "--level", "high", "--body-bytes", "60000",
+                              ok=False)
+        [ack] = of_type(lines, "ack")
+        self.assertEqual(ack["status"], "accepted", ack)
+        rc, lines = self.peer("recv", peers["MK"], hubdir, "--count", "1",
+                              "--timeout", "60")
+        self.assertEqual(len(of_type(lines, "deliver")), 1)
+        self.assertIn("kept for high reports", hub.logtext())
 
 
 if __name__ == "__main__":

@@ -34,6 +34,9 @@ test_defaults(void)
     CHECK(c.max_inflight_submits == EWH_DEFAULT_MAX_INFLIGHT_SUBMITS);
     CHECK(c.submits_per_s == EWH_DEFAULT_SUBMITS_PER_S);
     CHECK(c.max_queue == EWH_DEFAULT_MAX_QUEUE);
+    CHECK(c.recipient_bytes == EWH_DEFAULT_RECIPIENT_BYTES &&
+          c.origin_bytes == EWH_DEFAULT_ORIGIN_BYTES &&
+          c.high_reserve_pct == EWH_DEFAULT_HIGH_RESERVE_PCT);
     CHECK(c.store_max_pages == 0 && c.n_cats == 0 && c.metrics[0] == '\0');
 }
 
@@ -46,6 +49,8 @@ test_load(void)
     s_write("[hub]\nlisten = tcp://127.0.0.1:*\n"
             "[limits]\nmax_frame_bytes = 1024\nmax_inflight_submits = 5\n"
             "submits_per_second = 10000000\nmax_queue = 3\n"
+            "recipient_bytes = 65536\norigin_bytes = 4294967295\n"
+            "high_reserve_percent = 0\n"
             "[store]\nmax_pages = 100\n"
             "[roster]\ncategories = cyber, other,disaster\n"
             "[retention]\ndelivered = 12h\nexpired = never\n"
@@ -55,6 +60,8 @@ test_load(void)
     CHECK(strcmp(c.listen, "tcp://127.0.0.1:*") == 0);
     CHECK(c.max_frame_bytes == 1024 && c.max_inflight_submits == 5);
     CHECK(c.submits_per_s == 10000000 && c.max_queue == 3);
+    CHECK(c.recipient_bytes == 65536 && c.origin_bytes == 4294967295u &&
+          c.high_reserve_pct == 0);
     CHECK(c.store_max_pages == 100);
     CHECK(c.n_cats == 3 && strcmp(c.cats[0], "cyber") == 0 &&
           strcmp(c.cats[2], "disaster") == 0);
@@ -74,6 +81,9 @@ test_refused(void)
         {"[limits]\nmax_inflight_submits = 0\n", "max_inflight_submits"},
         {"[limits]\nmax_queue = 100000001\n", "max_queue"},
         {"[limits]\nmax_queue = 12x\n", "max_queue"},
+        {"[limits]\nrecipient_bytes = 65535\n", "recipient_bytes"},
+        {"[limits]\norigin_bytes = 4294967296\n", "origin_bytes"},
+        {"[limits]\nhigh_reserve_percent = 51\n", "high_reserve_percent"},
         {"[limits]\nbogus = 1\n", "unknown key 'bogus' in [limits]"},
         {"[nowhere]\nlisten = x\n", "unknown key 'listen' in [nowhere]"},
         {"[hub]\nlisten =\n", "listen"},

@@ -34,8 +34,8 @@ static void
 test_retryable(void)
 {
     static const enum ewh_errcode yes[] = {
-        EWH_E_RATE, EWH_E_QUEUEFULL, EWH_E_DISKFULL, EWH_E_STORE,
-        EWH_E_IO,   EWH_E_NOMEM,     EWH_E_SHUTDOWN, EWH_E_BUSY};
+        EWH_E_RATE,  EWH_E_QUEUEFULL, EWH_E_DISKFULL, EWH_E_STORE, EWH_E_IO,
+        EWH_E_NOMEM, EWH_E_SHUTDOWN,  EWH_E_BUSY,     EWH_E_BUDGET};
     static const enum ewh_errcode no[] = {
         EWH_E_OK,      EWH_E_INVALID, EWH_E_TOOBIG,   EWH_E_SIGNATURE,
         EWH_E_ORIGIN,  EWH_E_UNKNOWN, EWH_E_REVOKED,  EWH_E_NOTFORME,
