@@ -213,7 +213,8 @@ out:
     free(raw);
 }
 
-/* A refusal: deferred (try again later), an old-key envelope (reseal),
+/* A refusal: deferred (try again later), an old-key envelope (reseal,
+ * now or at the pending switch),
  * the old-key twin the hub already holds (accepted), or final. */
 static int
 s_on_refusal(struct node_agent *a, const Ewh__SubmitAck *k, const char *id,
@@ -237,6 +238,18 @@ s_on_refusal(struct node_agent *a, const Ewh__SubmitAck *k, const char *id,
                      id);
         a->key.reseal_due = true;
         return 0;
+    }
+    if (code == EWH_E_SIGNATURE)
+        node_rekey_find_pending(a); /* `ewnode rekey` may have run since */
+    if (a->key.next != NULL && code == EWH_E_SIGNATURE) {
+        /* The hub enrolled our pending new keys and checked this
+         * envelope, signed with the old ones, against them before this
+         * agent switched: kept queued, the switch reseals it (rekey.c). */
+        ewh_log_info("agent: id=%s refused with the old keys while a "
+                     "re-key is pending; kept for the switch",
+                     id);
+        return node_store_outbox_retry(st, id, ewh_now_ms() + NODE_RETRY_MS,
+                                       k->reason, err);
     }
     if (a->key.rekeyed && code == EWH_E_IDREUSED) {
         /* Resealed at the re-key, but the hub had already accepted the
