@@ -210,7 +210,11 @@ class UnreadRequests(HubCase):
                          (hr["in_flight"], grown))
         self.assertGreater(hr["in_flight"], 0)
         self.assertLessEqual(hr["in_flight"] * 60000, 8 * 1024 * 1024 + 65536)
-        self.assertLess(grown, 50 * 1024, "hub grew by %d kB" % grown)
+        # Under ASan freed blocks wait in its quarantine (256 MB by
+        # default), so the hub's RSS says nothing there: the bound in
+        # bytes in flight above is the check that holds in both builds.
+        if not os.environ.get("EWH_SANITIZED"):
+            self.assertLess(grown, 50 * 1024, "hub grew by %d kB" % grown)
         self.assertTrue(hub.alive())
         stall.kill()
         # The real node, back, gets every report.
