@@ -89,8 +89,14 @@ class Case(unittest.TestCase):
                     p.p.wait(10)
                 except ProcessLookupError:
                     pass
-        failed = any(e for _, e in getattr(self._outcome, "errors", []) if e) \
-            if hasattr(self._outcome, "errors") else False
+        # Python 3.11 records a failure in the result as it happens (older
+        # ones in _outcome.errors): either way the logs of a failed test
+        # are kept and printed.
+        res = getattr(self._outcome, "result", None)
+        failed = any(t is self for t, _ in
+                     getattr(res, "failures", []) + getattr(res, "errors", []))
+        failed = failed or any(
+            e for _, e in getattr(self._outcome, "errors", []) if e)
         if os.environ.get("EWH_KEEP_TMP") or failed:
             sys.stderr.write("kept %s\n" % self.tmp)
             for p in self.procs:
