@@ -441,11 +441,10 @@ hub_store__layout(hub_store_t *st, const char *path, bool upgrade,
             (layout == 0 && sqlite3_exec(hub_store__sql(st), mark, NULL, NULL,
                                          &msg) != SQLITE_OK) ||
             /* docs/trust.md: a store born with the roster chain */
-            (layout == 0 &&
-             sqlite3_exec(hub_store__sql(st),
-                          "INSERT OR IGNORE INTO meta(k, v)"
-                          " VALUES('roster_chain', 1)",
-                          NULL, NULL, &msg) != SQLITE_OK)) {
+            (layout == 0 && sqlite3_exec(hub_store__sql(st),
+                                         "INSERT OR IGNORE INTO meta(k, v)"
+                                         " VALUES('roster_chain', 1)",
+                                         NULL, NULL, &msg) != SQLITE_OK)) {
             ewh_err_set(err, EWH_E_STORE, "%s: %s", path,
                         msg != NULL ? msg : sqlite3_errmsg(hub_store__sql(st)));
             sqlite3_free(msg);

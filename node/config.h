@@ -33,7 +33,8 @@ struct node_config {
     /* annual exchange (docs/exchange.md): due date MM-DD, reminder days */
     char exchange_due[6];
     uint32_t exchange_remind_days;
-    char metrics[EWH_MAX_LISTEN_BYTES]; /* HOST:PORT of the agent's /metrics, "" none */
+    char metrics[EWH_MAX_LISTEN_BYTES]; /* HOST:PORT of the agent's /metrics, ""
+                                           none */
 };
 
 /* The defaults of every key (country and hub empty). */

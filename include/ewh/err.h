@@ -18,35 +18,35 @@
 
 enum ewh_errcode {
     EWH_E_OK = 0,
-    EWH_E_INVALID,   /* malformed or meaningless input */
-    EWH_E_TOOBIG,    /* a named limit was exceeded */
-    EWH_E_SIGNATURE, /* a signature did not verify */
-    EWH_E_ORIGIN,    /* origin differs from the authenticated peer */
-    EWH_E_UNKNOWN,   /* unknown country or key */
-    EWH_E_REVOKED,   /* revoked country */
-    EWH_E_NOTFORME,  /* not addressed to this node */
-    EWH_E_DECRYPT,   /* authentication of ciphertext failed */
-    EWH_E_EXPIRED,   /* past its expires_at */
-    EWH_E_CLOCK,     /* timestamp outside the allowed skew */
-    EWH_E_VERSION,   /* unsupported version */
-    EWH_E_RATE,      /* rate or in-flight limit */
-    EWH_E_QUEUEFULL, /* a recipient queue is full */
-    EWH_E_DISKFULL,  /* the store is full */
-    EWH_E_STORE,     /* the store failed */
-    EWH_E_IO,        /* file system or OS error */
-    EWH_E_PERM,      /* unsafe file permissions or ownership */
-    EWH_E_NOMEM,     /* out of memory */
-    EWH_E_CRYPTO,    /* a crypto primitive failed */
-    EWH_E_NOTFOUND,  /* no such object */
-    EWH_E_IDREUSED,  /* the id is already used by a different envelope */
-    EWH_E_SHUTDOWN,  /* the hub is shutting down */
-    EWH_E_BUSY,      /* the store is locked by another connection */
-    EWH_E_AUTH,      /* bad credentials or no valid session (desk) */
-    EWH_E_LOCKED,    /* account locked after failed sign-ins (desk) */
-    EWH_E_FORBIDDEN, /* the signed-in person's roles do not allow it */
+    EWH_E_INVALID,    /* malformed or meaningless input */
+    EWH_E_TOOBIG,     /* a named limit was exceeded */
+    EWH_E_SIGNATURE,  /* a signature did not verify */
+    EWH_E_ORIGIN,     /* origin differs from the authenticated peer */
+    EWH_E_UNKNOWN,    /* unknown country or key */
+    EWH_E_REVOKED,    /* revoked country */
+    EWH_E_NOTFORME,   /* not addressed to this node */
+    EWH_E_DECRYPT,    /* authentication of ciphertext failed */
+    EWH_E_EXPIRED,    /* past its expires_at */
+    EWH_E_CLOCK,      /* timestamp outside the allowed skew */
+    EWH_E_VERSION,    /* unsupported version */
+    EWH_E_RATE,       /* rate or in-flight limit */
+    EWH_E_QUEUEFULL,  /* a recipient queue is full */
+    EWH_E_DISKFULL,   /* the store is full */
+    EWH_E_STORE,      /* the store failed */
+    EWH_E_IO,         /* file system or OS error */
+    EWH_E_PERM,       /* unsafe file permissions or ownership */
+    EWH_E_NOMEM,      /* out of memory */
+    EWH_E_CRYPTO,     /* a crypto primitive failed */
+    EWH_E_NOTFOUND,   /* no such object */
+    EWH_E_IDREUSED,   /* the id is already used by a different envelope */
+    EWH_E_SHUTDOWN,   /* the hub is shutting down */
+    EWH_E_BUSY,       /* the store is locked by another connection */
+    EWH_E_AUTH,       /* bad credentials or no valid session (desk) */
+    EWH_E_LOCKED,     /* account locked after failed sign-ins (desk) */
+    EWH_E_FORBIDDEN,  /* the signed-in person's roles do not allow it */
     EWH_E_UNVERIFIED, /* a peer's key is not verified (docs/trust.md) */
-    EWH_E_SPLITVIEW, /* the hub showed peers different rosters */
-    EWH_E_BUDGET,    /* a country's storage budget at the hub is used up */
+    EWH_E_SPLITVIEW,  /* the hub showed peers different rosters */
+    EWH_E_BUDGET,     /* a country's storage budget at the hub is used up */
     EWH_E__COUNT
 };
 

@@ -58,8 +58,8 @@
 /* Earlier keys a roster entry may carry to link its endorsement to a key a
  * node held before several re-keys (docs/trust.md); a node that missed
  * more re-keys marks the peer unverified. */
-#define EWH_MAX_KEY_CHAIN 4u
-#define EWH_MAX_CATEGORIES     64u
+#define EWH_MAX_KEY_CHAIN  4u
+#define EWH_MAX_CATEGORIES 64u
 /* Hub keys kept in the rotation chain (DIR/hub.pub.retired-N, hub.pub):
  * rotations `ewhub audit verify` can follow. */
 #define EWH_MAX_HUB_KEYS 256u
@@ -68,12 +68,12 @@
 #define EWH_MAX_NODE_CONNS 8u
 
 /* Text */
-#define EWH_MAX_REASON_BYTES  200u /* refusal reasons, incl. NUL */
-#define EWH_MAX_WHO_BYTES     64u  /* officer name on a receipt */
+#define EWH_MAX_REASON_BYTES 200u /* refusal reasons, incl. NUL */
+#define EWH_MAX_WHO_BYTES    64u  /* officer name on a receipt */
 /* The address part of a listening HOST:PORT (metrics, desk), incl. NUL. */
 #define EWH_MAX_ADDR_HOST_BYTES 128u
 /* A listening HOST:PORT setting as a whole (metrics, desk), incl. NUL. */
-#define EWH_MAX_LISTEN_BYTES 160u
+#define EWH_MAX_LISTEN_BYTES  160u
 #define EWH_MAX_PUBID_BYTES   1024u
 #define EWH_MAX_KEYFILE_BYTES 2048u
 

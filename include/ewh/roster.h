@@ -84,8 +84,8 @@ EWH_MUST_CHECK ewh_roster_t *ewh_roster_open(const uint8_t *buf, size_t len,
  * with its own endorsement): set (n <= EWH_MAX_KEY_CHAIN) / get (borrowed,
  * *n gets the count; NULL when none). */
 EWH_MUST_CHECK int ewh_roster_set_chain(ewh_roster_t *r, const char *cc,
-                                        const struct ewh_pubid *links,
-                                        size_t n, struct ewh_err *err);
+                                        const struct ewh_pubid *links, size_t n,
+                                        struct ewh_err *err);
 const struct ewh_pubid *ewh_roster_chain(const ewh_roster_t *r, const char *cc,
                                          size_t *n);
 
