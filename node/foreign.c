@@ -19,6 +19,7 @@
 struct s_region {
     char name[EWH_MAX_REGION_BYTES + 1];
     ewh_roster_t *ro;
+    struct node_foreign_row row;
 };
 
 struct node_foreign {
@@ -45,6 +46,7 @@ s_load_one(void *ctx, const struct node_foreign_row *row, const uint8_t *buf,
     }
     snprintf(f->r[f->n].name, sizeof(f->r[f->n].name), "%s", row->region);
     f->r[f->n].ro = ro;
+    f->r[f->n].row = *row;
     f->n++;
     return 0;
 }
@@ -90,6 +92,12 @@ node_foreign_at(const node_foreign_t *f, size_t i, const char **region)
     if (region != NULL)
         *region = f->r[i].name;
     return f->r[i].ro;
+}
+
+const struct node_foreign_row *
+node_foreign_row_at(const node_foreign_t *f, size_t i)
+{
+    return f != NULL && i < f->n ? &f->r[i].row : NULL;
 }
 
 const ewh_roster_t *
@@ -314,6 +322,34 @@ node_foreign_check_distribution(const ewh_roster_t *local,
                            h->origin);
     return ewh_fed_may_enter(h->distribution, origin_region, NULL, 0, own,
                              ewh_roster_has_peer(local, origin_region), err);
+}
+
+int
+node_foreign_json_add(node_store_t *s, const ewh_roster_t *local,
+                      const node_foreign_t *f, const char *id,
+                      const char *origin, json_t *o, struct ewh_err *err)
+{
+    struct ewh_header ph;
+    const char *region = "";
+    uint8_t *env = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (node_store_envelope_get(s, id, &env, &len, err) != 0)
+        return -1;
+    rc = ewh_envelope_peek(env, len, &ph, err);
+    free(env);
+    if (rc != 0)
+        return -1;
+    if (local != NULL && ewh_roster_find(local, origin, NULL) != NULL)
+        region = ewh_roster_region(local);
+    else
+        (void)node_foreign_find(f, origin, &region, NULL);
+    json_object_set_new(o, "distribution",
+                        json_string(ewh_distribution_name(ph.distribution)));
+    json_object_set_new(o, "origin_region",
+                        json_string(region != NULL ? region : ""));
+    return 0;
 }
 
 /* ---- the agent ---- */

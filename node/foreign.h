@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "ewh.pb-c.h"
 #include "ewh/envelope.h"
 #include "ewh/roster.h"
@@ -40,6 +42,9 @@ size_t node_foreign_count(const node_foreign_t *f);
 /* The i-th region (by name) and its roster, borrowed. */
 const ewh_roster_t *node_foreign_at(const node_foreign_t *f, size_t i,
                                     const char **region);
+/* The i-th region's stored row (pinned hub key, version, path). */
+const struct node_foreign_row *node_foreign_row_at(const node_foreign_t *f,
+                                                   size_t i);
 /* The roster of region, or NULL. */
 const ewh_roster_t *node_foreign_roster(const node_foreign_t *f,
                                         const char *region);
@@ -78,6 +83,15 @@ EWH_MUST_CHECK int node_foreign_check_distribution(const ewh_roster_t *local,
                                                    const node_foreign_t *f,
                                                    const struct ewh_header *h,
                                                    struct ewh_err *err);
+
+/* For the exports (`ewnode show --json`, `ewnode export`): add to o the
+ * report id's "distribution" (from its stored, signed envelope) and its
+ * origin's "origin_region" (local: ours; "" when no roster names it). */
+EWH_MUST_CHECK int node_foreign_json_add(node_store_t *s,
+                                         const ewh_roster_t *local,
+                                         const node_foreign_t *f,
+                                         const char *id, const char *origin,
+                                         json_t *o, struct ewh_err *err);
 
 /* ---- the agent ---- */
 

@@ -152,6 +152,11 @@ static const struct s_cmd s_cmds[] = {
      "  del NAME | passwd NAME [--password-file F] | role NAME --role R[,R]\n"
      "  | list [--json].  Without --password-file the password is read from\n"
      "  the terminal (twice, not echoed) or the first line of stdin.\n"},
+    {"export", node_cmd_export,
+     "every report of one type, sent and received, as one JSON document\n"
+     "            --type lessons|alert|update|cancel|return [--json]",
+     "  Each report as `ewnode show --json` gives it, with its\n"
+     "  distribution and its origin's region (docs/federation-node.md).\n"},
     {"open", node_cmd_open,
      "verify and open an envelope file with this node's key\n"
      "            FILE|-",
