@@ -114,11 +114,18 @@ s_check_str(const char *what, const char *s, size_t min, size_t max,
 int
 ewh_report_check(const struct ewh_report *r, struct ewh_err *err)
 {
-    if (r->type < EWH_TYPE_ALERT || r->type > EWH_TYPE_RETURN)
+    if (r->type < EWH_TYPE_ALERT || r->type > EWH_TYPE_LESSONS)
         return ewh_err_set(err, EWH_E_INVALID, "bad report type %d",
                            (int)r->type);
     if (r->level < EWH_LEVEL_LOW || r->level > EWH_LEVEL_HIGH)
         return ewh_err_set(err, EWH_E_INVALID, "bad level %d", (int)r->level);
+    if (r->type == EWH_TYPE_LESSONS && r->level == EWH_LEVEL_HIGH)
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "lessons learned are of low or medium concern, "
+                           "never high");
+    if ((unsigned)r->distribution > EWH_DIST_ALL)
+        return ewh_err_set(err, EWH_E_INVALID, "bad distribution %d",
+                           (int)r->distribution);
     if (r->tlp < EWH_TLP_CLEAR || r->tlp > EWH_TLP_RED)
         return ewh_err_set(err, EWH_E_INVALID, "bad TLP %d", (int)r->tlp);
     if (!ewh_country_is_valid(r->origin))
@@ -127,9 +134,11 @@ ewh_report_check(const struct ewh_report *r, struct ewh_err *err)
         return ewh_err_set(err, EWH_E_TOOBIG,
                            "%zu references > EWH_MAX_REFERENCES %u", r->n_refs,
                            EWH_MAX_REFERENCES);
-    if (r->type == EWH_TYPE_ALERT && r->n_refs != 0)
-        return ewh_err_set(err, EWH_E_INVALID,
-                           "an alert cannot reference other reports");
+    if ((r->type == EWH_TYPE_ALERT || r->type == EWH_TYPE_LESSONS) &&
+        r->n_refs != 0)
+        return ewh_err_set(
+            err, EWH_E_INVALID, "an %s cannot reference other reports",
+            r->type == EWH_TYPE_ALERT ? "alert" : "lessons report");
     if ((r->type == EWH_TYPE_UPDATE || r->type == EWH_TYPE_CANCEL) &&
         r->n_refs == 0)
         return ewh_err_set(err, EWH_E_INVALID,
@@ -355,6 +364,7 @@ ewh_envelope_seal(const struct ewh_report *r, const struct ewh_pubid *const *to,
     s_refs_to_pb(rrefs, r->n_refs, refs);
     hdr.n_references = r->n_refs;
     hdr.references = refs;
+    hdr.distribution = (Ewh__Distribution)r->distribution;
     if (r->has_head) {
         hdr.roster_version = r->roster_version;
         hdr.roster_hash.data = (uint8_t *)r->roster_hash;
@@ -502,9 +512,16 @@ s_header_from_pb(const Ewh__Header *h, struct ewh_header *out,
         return ewh_err_set(err, EWH_E_INVALID, "bad level %d", (int)h->level);
     out->level = (enum ewh_level)h->level;
     if (h->type < EWH__REPORT_TYPE__TYPE_ALERT ||
-        h->type > EWH__REPORT_TYPE__TYPE_RETURN)
+        h->type > EWH__REPORT_TYPE__TYPE_LESSONS)
         return ewh_err_set(err, EWH_E_INVALID, "bad type %d", (int)h->type);
     out->type = (enum ewh_type)h->type;
+    if (out->type == EWH_TYPE_LESSONS && out->level == EWH_LEVEL_HIGH)
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "a lessons report of high concern");
+    if ((unsigned)h->distribution > EWH_DIST_ALL)
+        return ewh_err_set(err, EWH_E_INVALID, "bad distribution %d",
+                           (int)h->distribution);
+    out->distribution = (enum ewh_distribution)h->distribution;
     if ((out->type == EWH_TYPE_RETURN) !=
         (h->return_year >= EWH_MIN_RETURN_YEAR &&
          h->return_year <= EWH_MAX_RETURN_YEAR))
@@ -547,7 +564,8 @@ s_header_from_pb(const Ewh__Header *h, struct ewh_header *out,
         return ewh_err_set(err, EWH_E_TOOBIG,
                            "%zu references > EWH_MAX_REFERENCES %u",
                            h->n_references, EWH_MAX_REFERENCES);
-    if ((out->type == EWH_TYPE_ALERT && h->n_references != 0) ||
+    if (((out->type == EWH_TYPE_ALERT || out->type == EWH_TYPE_LESSONS) &&
+         h->n_references != 0) ||
         ((out->type == EWH_TYPE_UPDATE || out->type == EWH_TYPE_CANCEL) &&
          h->n_references == 0))
         return ewh_err_set(err, EWH_E_INVALID,
@@ -732,6 +750,7 @@ s_report_from_pb(const Ewh__Report *pb, const struct ewh_header *h,
     r->expires_at = h->expires_at;
     r->n_refs = h->n_refs;
     r->return_year = h->return_year;
+    r->distribution = h->distribution;
     memcpy(r->refs, h->refs, sizeof(r->refs));
     r->tlp = (enum ewh_tlp)pb->tlp;
     if (ewh_report_set_body(r, pb->body, strlen(pb->body), err) != 0)

@@ -38,6 +38,7 @@ static const char *const s_names[EWH_E__COUNT] = {
     [EWH_E_UNVERIFIED] = "unverified",
     [EWH_E_SPLITVIEW] = "split-view",
     [EWH_E_BUDGET] = "over-budget",
+    [EWH_E_DISTRIBUTION] = "distribution",
 };
 
 /* May a submit refused with this code be sent again, unchanged, later?

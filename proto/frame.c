@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "ewh/fed.h"
 #include "ewh/util.h"
 
 static int
@@ -118,6 +119,56 @@ s_check(const Ewh__Frame *f, struct ewh_err *err)
     case EWH__FRAME__MSG_NOTICE_ACK:
     case EWH__FRAME__MSG_HEARTBEAT:
         return 0;
+    case EWH__FRAME__MSG_FOREIGN_ROSTER: {
+        const Ewh__ForeignRoster *fr = f->foreign_roster;
+        if (!ewh_region_is_valid(fr->region))
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "foreign roster: bad region name");
+        if (fr->signed_roster.len == 0 ||
+            fr->signed_roster.len > EWH_MAX_ROSTER_BYTES)
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "foreign roster: roster empty or > "
+                               "EWH_MAX_ROSTER_BYTES %u",
+                               EWH_MAX_ROSTER_BYTES);
+        if (fr->hub_key.len != 32)
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "foreign roster: hub key is %zu bytes, not 32",
+                               fr->hub_key.len);
+        if (ewh_fed_path_check((const char *const *)fr->path, fr->n_path,
+                               err) != 0)
+            return -1;
+        if (strcmp(fr->path[0], fr->region) != 0)
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "foreign roster: path does not start at its "
+                               "region");
+        return 0;
+    }
+    case EWH__FRAME__MSG_FED_HELLO:
+        if (!ewh_region_is_valid(f->fed_hello->region))
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "federation hello: bad region name");
+        if (f->fed_hello->credit == 0 || f->fed_hello->credit > EWH_MAX_CREDIT)
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "federation hello credit %u outside "
+                               "1..EWH_MAX_CREDIT %u",
+                               f->fed_hello->credit, EWH_MAX_CREDIT);
+        return 0;
+    case EWH__FRAME__MSG_TRANSFER:
+        if (f->transfer->envelope.len == 0 ||
+            f->transfer->envelope.len > EWH_MAX_ENVELOPE_BYTES)
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "transfer: envelope empty or > "
+                               "EWH_MAX_ENVELOPE_BYTES %u",
+                               EWH_MAX_ENVELOPE_BYTES);
+        return ewh_fed_path_check((const char *const *)f->transfer->path,
+                                  f->transfer->n_path, err);
+    case EWH__FRAME__MSG_TRANSFER_ACK:
+        if (!s_id_ok(&f->transfer_ack->id) ||
+            f->transfer_ack->status < EWH__ACK_STATUS__ACK_ACCEPTED ||
+            f->transfer_ack->status > EWH__ACK_STATUS__ACK_REFUSED ||
+            !s_reason_ok(f->transfer_ack->reason))
+            return ewh_err_set(err, EWH_E_INVALID, "bad transfer-ack");
+        return 0;
     case EWH__FRAME__MSG__NOT_SET:
     default:
         break;
@@ -213,6 +264,14 @@ ewh_frame_name(const ewh_frame_t *f)
         return "notice-ack";
     case EWH__FRAME__MSG_HEARTBEAT:
         return "heartbeat";
+    case EWH__FRAME__MSG_FOREIGN_ROSTER:
+        return "foreign-roster";
+    case EWH__FRAME__MSG_FED_HELLO:
+        return "fed-hello";
+    case EWH__FRAME__MSG_TRANSFER:
+        return "transfer";
+    case EWH__FRAME__MSG_TRANSFER_ACK:
+        return "transfer-ack";
     default:
         return "none";
     }

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "ewh.pb-c.h"
+#include "ewh/util.h"
 
 struct s_entry {
     struct ewh_pubid id;
@@ -29,6 +30,9 @@ struct ewh_roster {
     uint64_t prev_version;
     uint8_t prev_hash[EWH_ROSTER_HASH_BYTES];
     bool has_prev;
+    char region[EWH_MAX_REGION_BYTES + 1]; /* empty: EWH_DEFAULT_REGION */
+    char peers[EWH_MAX_FED_PEERS][EWH_MAX_REGION_BYTES + 1];
+    size_t n_peers;
 };
 
 const char *const ewh_default_categories[] = {
@@ -112,6 +116,81 @@ ewh_roster_has_category(const ewh_roster_t *r, const char *cat)
     }
     for (i = 0; i < r->n_cats; i++)
         if (strcmp(r->cats[i], cat) == 0)
+            return true;
+    return false;
+}
+
+int
+ewh_roster_set_region(ewh_roster_t *r, const char *region, struct ewh_err *err)
+{
+    if (!ewh_region_is_valid(region))
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "bad region name (1..%u of a-z, 0-9 and '-')",
+                           EWH_MAX_REGION_BYTES);
+    snprintf(r->region, sizeof(r->region), "%s", region);
+    return 0;
+}
+
+const char *
+ewh_roster_region(const ewh_roster_t *r)
+{
+    return r->region[0] != '\0' ? r->region : EWH_DEFAULT_REGION;
+}
+
+static int
+s_cmp_region(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+int
+ewh_roster_set_peers(ewh_roster_t *r, const char *const *peers, size_t n,
+                     struct ewh_err *err)
+{
+    char tmp[EWH_MAX_FED_PEERS][EWH_MAX_REGION_BYTES + 1];
+    size_t i, j;
+
+    if (n > EWH_MAX_FED_PEERS)
+        return ewh_err_set(err, EWH_E_TOOBIG,
+                           "%zu peer regions > EWH_MAX_FED_PEERS %u", n,
+                           EWH_MAX_FED_PEERS);
+    for (i = 0; i < n; i++) {
+        if (!ewh_region_is_valid(peers[i]))
+            return ewh_err_set(err, EWH_E_INVALID, "bad peer region name");
+        if (strcmp(peers[i], ewh_roster_region(r)) == 0)
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "a region does not peer with itself");
+        for (j = 0; j < i; j++)
+            if (strcmp(peers[i], peers[j]) == 0)
+                return ewh_err_set(err, EWH_E_INVALID,
+                                   "peer region %s given twice", peers[i]);
+        snprintf(tmp[i], sizeof(tmp[i]), "%s", peers[i]);
+    }
+    qsort(tmp, n, sizeof(tmp[0]), s_cmp_region);
+    memcpy(r->peers, tmp, n * sizeof(tmp[0]));
+    r->n_peers = n;
+    return 0;
+}
+
+size_t
+ewh_roster_peer_count(const ewh_roster_t *r)
+{
+    return r->n_peers;
+}
+
+const char *
+ewh_roster_peer(const ewh_roster_t *r, size_t i)
+{
+    return i < r->n_peers ? r->peers[i] : NULL;
+}
+
+bool
+ewh_roster_has_peer(const ewh_roster_t *r, const char *region)
+{
+    size_t i;
+
+    for (i = 0; i < r->n_peers; i++)
+        if (strcmp(r->peers[i], region) == 0)
             return true;
     return false;
 }
@@ -280,6 +359,7 @@ ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
     Ewh__KeyLink *lkp[EWH_MAX_ROSTER_ENTRIES][EWH_MAX_KEY_CHAIN];
     size_t k;
     char *cats[EWH_MAX_CATEGORIES];
+    char *peers[EWH_MAX_FED_PEERS];
     uint8_t sig[EWH_SIG_BYTES], *bbuf = NULL, *obuf = NULL;
     size_t i, blen, olen;
 
@@ -338,6 +418,14 @@ ewh_roster_sign(const ewh_roster_t *r, const ewh_secret_t *hub, uint8_t **out,
         cats[i] = (char *)r->cats[i];
     body.n_categories = r->n_cats;
     body.categories = cats;
+    /* An unset region stays off the wire: the roster of a hub that has
+     * not configured federation is byte for byte what it was. */
+    if (r->region[0] != '\0')
+        body.region = (char *)r->region;
+    for (i = 0; i < r->n_peers; i++)
+        peers[i] = (char *)r->peers[i];
+    body.n_peers = r->n_peers;
+    body.peers = peers;
     if (r->has_prev) {
         body.prev_version = r->prev_version;
         body.prev_hash.data = (uint8_t *)r->prev_hash;
@@ -493,6 +581,12 @@ ewh_roster_open(const uint8_t *buf, size_t len, const uint8_t hub_sign[32],
         ewh_err_set(err, EWH_E_INVALID, "bad next hub keys");
         goto fail;
     }
+    if (b->region != NULL && b->region[0] != '\0' &&
+        ewh_roster_set_region(r, b->region, err) != 0)
+        goto fail;
+    if (ewh_roster_set_peers(r, (const char *const *)b->peers, b->n_peers,
+                             err) != 0)
+        goto fail;
     if (b->prev_hash.len == EWH_ROSTER_HASH_BYTES) {
         if (b->prev_version >= b->version) {
             ewh_err_set(err, EWH_E_INVALID,

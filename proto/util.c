@@ -74,8 +74,9 @@ ewh_country_is_valid(const char *cc)
 }
 
 static const char *const s_levels[] = {"none", "low", "medium", "high"};
-static const char *const s_types[] = {"none", "alert", "update", "cancel",
-                                      "return"};
+static const char *const s_types[] = {"none",   "alert",  "update",
+                                      "cancel", "return", "lessons"};
+static const char *const s_dists[] = {"region", "connected", "all"};
 static const char *const s_tlps[] = {"none", "clear", "green", "amber", "red"};
 
 static int
@@ -106,13 +107,49 @@ ewh_level_parse(const char *s)
 const char *
 ewh_type_name(enum ewh_type t)
 {
-    return (unsigned)t <= EWH_TYPE_RETURN ? s_types[t] : "invalid";
+    return (unsigned)t <= EWH_TYPE_LESSONS ? s_types[t] : "invalid";
 }
 
 enum ewh_type
 ewh_type_parse(const char *s)
 {
-    return (enum ewh_type)s_parse(s, s_types, 5);
+    return (enum ewh_type)s_parse(s, s_types, 6);
+}
+
+const char *
+ewh_distribution_name(enum ewh_distribution d)
+{
+    return (unsigned)d <= EWH_DIST_ALL ? s_dists[d] : "invalid";
+}
+
+int
+ewh_distribution_parse(const char *s, enum ewh_distribution *out)
+{
+    int i;
+
+    for (i = 0; s != NULL && i <= (int)EWH_DIST_ALL; i++)
+        if (strcasecmp(s, s_dists[i]) == 0) {
+            *out = (enum ewh_distribution)i;
+            return 0;
+        }
+    return -1;
+}
+
+bool
+ewh_region_is_valid(const char *s)
+{
+    size_t i, n;
+
+    if (s == NULL)
+        return false;
+    n = strnlen(s, EWH_MAX_REGION_BYTES + 1);
+    if (n == 0 || n > EWH_MAX_REGION_BYTES)
+        return false;
+    for (i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+              s[i] == '-'))
+            return false;
+    return true;
 }
 
 const char *

@@ -61,6 +61,9 @@ struct ewh_report {
     bool has_head;
     uint64_t roster_version;
     uint8_t roster_hash[EWH_HEAD_HASH_BYTES];
+    /* Not encrypted: how far it may travel, copied into the signed header
+     * (docs/federation.md).  0 (zeroed struct) is EWH_DIST_REGION. */
+    enum ewh_distribution distribution;
 };
 
 /* The clear routing header, as the hub sees it. */
@@ -80,6 +83,8 @@ struct ewh_header {
     uint64_t roster_version;
     uint8_t roster_hash[EWH_HEAD_HASH_BYTES];
     uint32_t return_year; /* EWH_TYPE_RETURN only, else 0 */
+    /* EWH_DIST_REGION for envelopes from before issue 22 */
+    enum ewh_distribution distribution;
 };
 
 /* Copy len bytes of body into r (replacing any); wiped when freed. */

@@ -47,6 +47,8 @@ enum ewh_errcode {
     EWH_E_UNVERIFIED, /* a peer's key is not verified (docs/trust.md) */
     EWH_E_SPLITVIEW,  /* the hub showed peers different rosters */
     EWH_E_BUDGET,     /* a country's storage budget at the hub is used up */
+    /* travelled further than its distribution allows (federation) */
+    EWH_E_DISTRIBUTION,
     EWH_E__COUNT
 };
 

@@ -67,6 +67,17 @@
  * (an agent, a reconnect not yet noticed as dead, a stray second client). */
 #define EWH_MAX_NODE_CONNS 8u
 
+/* Federation (issue 22, docs/federation.md) */
+#define EWH_MAX_REGION_BYTES 32u /* a region's name, [a-z0-9-] */
+#define EWH_MAX_FED_PEERS    16u /* regions one hub peers with directly */
+/* Regions a transfer or a foreign roster may carry in its path. */
+#define EWH_MAX_FED_PATH 16u
+/* Foreign regions a node keeps rosters for. */
+#define EWH_MAX_FOREIGN_REGIONS 32u
+/* A lessons-learned report's expiry when none is given (days); at most
+ * EWH_MAX_EXPIRY_S like any other. */
+#define EWH_LESSONS_EXPIRY_DAYS 90
+
 /* Text */
 #define EWH_MAX_REASON_BYTES 200u /* refusal reasons, incl. NUL */
 #define EWH_MAX_WHO_BYTES    64u  /* officer name on a receipt */

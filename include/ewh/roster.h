@@ -89,6 +89,21 @@ EWH_MUST_CHECK int ewh_roster_set_chain(ewh_roster_t *r, const char *cc,
 const struct ewh_pubid *ewh_roster_chain(const ewh_roster_t *r, const char *cc,
                                          size_t *n);
 
+/* Federation (docs/federation.md).  The region the roster's hub serves
+ * (ewh_region_is_valid; a roster that names none, from a hub before
+ * issue 22, reads as EWH_DEFAULT_REGION) and the regions that hub is
+ * directly peered with (at most EWH_MAX_FED_PEERS, none twice, never its
+ * own; kept sorted). */
+EWH_MUST_CHECK int ewh_roster_set_region(ewh_roster_t *r, const char *region,
+                                         struct ewh_err *err);
+const char *ewh_roster_region(const ewh_roster_t *r);
+EWH_MUST_CHECK int ewh_roster_set_peers(ewh_roster_t *r,
+                                        const char *const *peers, size_t n,
+                                        struct ewh_err *err);
+size_t ewh_roster_peer_count(const ewh_roster_t *r);
+const char *ewh_roster_peer(const ewh_roster_t *r, size_t i);
+bool ewh_roster_has_peer(const ewh_roster_t *r, const char *region);
+
 /* The hash chain (docs/trust.md).  A roster commits to the one before it
  * by version and hash; a roster without one starts the chain.  set_prev
  * with hash NULL clears it. */

@@ -26,8 +26,19 @@ enum ewh_type {
     EWH_TYPE_ALERT = 1,
     EWH_TYPE_UPDATE = 2,
     EWH_TYPE_CANCEL = 3,
-    EWH_TYPE_RETURN = 4, /* annual return on security forces (exchange.md) */
+    EWH_TYPE_RETURN = 4,  /* annual return on security forces (exchange.md) */
+    EWH_TYPE_LESSONS = 5, /* lessons learned, low or medium (federation) */
 };
+
+/* How far a report may travel (docs/federation.md). */
+enum ewh_distribution {
+    EWH_DIST_REGION = 0,    /* never leaves the origin's region (default) */
+    EWH_DIST_CONNECTED = 1, /* to regions directly peered with the origin's */
+    EWH_DIST_ALL = 2,       /* onward through peers, never back */
+};
+
+/* The default region name of a hub (and roster) that names none. */
+#define EWH_DEFAULT_REGION "region"
 
 enum ewh_tlp {
     EWH_TLP_NONE = 0,
@@ -56,6 +67,14 @@ const char *ewh_type_name(enum ewh_type t);
 enum ewh_type ewh_type_parse(const char *s);
 const char *ewh_tlp_name(enum ewh_tlp t);
 enum ewh_tlp ewh_tlp_parse(const char *s);
+/* "region", "connected", "all" and back; parse returns -1 for unknown
+ * text (case-insensitive). */
+const char *ewh_distribution_name(enum ewh_distribution d);
+EWH_MUST_CHECK int ewh_distribution_parse(const char *s,
+                                          enum ewh_distribution *out);
+
+/* True if s is a region name: 1..EWH_MAX_REGION_BYTES of a-z, 0-9, '-'. */
+bool ewh_region_is_valid(const char *s);
 
 /* Wall clock, unix seconds / milliseconds; monotonic milliseconds. */
 int64_t ewh_now(void);

@@ -37,12 +37,12 @@ test_retryable(void)
         EWH_E_RATE,  EWH_E_QUEUEFULL, EWH_E_DISKFULL, EWH_E_STORE, EWH_E_IO,
         EWH_E_NOMEM, EWH_E_SHUTDOWN,  EWH_E_BUSY,     EWH_E_BUDGET};
     static const enum ewh_errcode no[] = {
-        EWH_E_OK,       EWH_E_INVALID, EWH_E_TOOBIG,    EWH_E_SIGNATURE,
-        EWH_E_ORIGIN,   EWH_E_UNKNOWN, EWH_E_REVOKED,   EWH_E_NOTFORME,
-        EWH_E_DECRYPT,  EWH_E_EXPIRED, EWH_E_CLOCK,     EWH_E_VERSION,
-        EWH_E_PERM,     EWH_E_CRYPTO,  EWH_E_NOTFOUND,  EWH_E_IDREUSED,
-        EWH_E_AUTH,     EWH_E_LOCKED,  EWH_E_FORBIDDEN, EWH_E_UNVERIFIED,
-        EWH_E_SPLITVIEW};
+        EWH_E_OK,        EWH_E_INVALID,     EWH_E_TOOBIG,    EWH_E_SIGNATURE,
+        EWH_E_ORIGIN,    EWH_E_UNKNOWN,     EWH_E_REVOKED,   EWH_E_NOTFORME,
+        EWH_E_DECRYPT,   EWH_E_EXPIRED,     EWH_E_CLOCK,     EWH_E_VERSION,
+        EWH_E_PERM,      EWH_E_CRYPTO,      EWH_E_NOTFOUND,  EWH_E_IDREUSED,
+        EWH_E_AUTH,      EWH_E_LOCKED,      EWH_E_FORBIDDEN, EWH_E_UNVERIFIED,
+        EWH_E_SPLITVIEW, EWH_E_DISTRIBUTION};
     size_t i;
 
     CHECK(sizeof(yes) / sizeof(yes[0]) + sizeof(no) / sizeof(no[0]) ==
