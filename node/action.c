@@ -12,8 +12,10 @@
 
 #include "cap.h"
 #include "catalogue.h"
+#include "foreign.h"
 #include "trust.h"
 #include "ewh/envelope.h"
+#include "ewh/fed.h"
 #include "ewh/receipt.h"
 #include "ewh/roster.h"
 
@@ -49,14 +51,68 @@ s_field(const char **field, const char *name)
     return 0;
 }
 
-/* Resolve --to into roster identities.  "all": every unrevoked country
- * but this one. */
+/* Add every unrevoked country of ro but me to out (none twice). */
 static int
-s_recipients(const ewh_roster_t *ro, const char *me, const char *to,
-             const struct ewh_pubid **out, size_t *n, bool *to_all,
+s_add_roster(const ewh_roster_t *ro, const char *me,
+             const struct ewh_pubid **out, size_t *n, struct ewh_err *err)
+{
+    const struct ewh_pubid *id;
+    bool revoked, dup;
+    size_t i, j;
+
+    for (i = 0; i < ewh_roster_count(ro); i++) {
+        id = ewh_roster_at(ro, i, &revoked);
+        if (revoked || strcmp(id->country, me) == 0)
+            continue;
+        for (j = 0, dup = false; j < *n && !dup; j++)
+            dup = strcmp(out[j]->country, id->country) == 0;
+        if (dup)
+            continue;
+        if (*n == EWH_MAX_RECIPIENTS)
+            return ewh_err_set(err, EWH_E_TOOBIG,
+                               "more than EWH_MAX_RECIPIENTS %u addressees",
+                               EWH_MAX_RECIPIENTS);
+        out[(*n)++] = id;
+    }
+    return 0;
+}
+
+/* "region:NAME" in --to: every unrevoked country of that region's roster
+ * (ours: of our roster), expanded here so that the signed header lists
+ * countries (docs/federation-node.md). */
+static int
+s_add_region(const ewh_roster_t *ro, const node_foreign_t *fo, const char *me,
+             const char *name, const struct ewh_pubid **out, size_t *n,
              struct ewh_err *err)
 {
-    char buf[EWH_MAX_RECIPIENTS * 4 + 8], *tok, *save = NULL;
+    const ewh_roster_t *r = NULL;
+    size_t before = *n;
+
+    if (strcmp(name, ewh_roster_region(ro)) == 0)
+        r = ro;
+    else if ((r = node_foreign_roster(fo, name)) == NULL)
+        return ewh_err_set(err, EWH_E_UNKNOWN,
+                           "unknown region '%.32s' in --to: this node holds "
+                           "no roster of it (see `ewnode peers`)",
+                           name);
+    if (s_add_roster(r, me, out, n, err) != 0)
+        return -1;
+    if (*n == before)
+        return ewh_err_set(err, EWH_E_NOTFOUND,
+                           "region %s has no country to address", name);
+    return 0;
+}
+
+/* Resolve --to into roster identities.  "all": every unrevoked country
+ * of our roster but this one; "region:NAME" a whole region; a code a
+ * country of our roster or of a foreign one (fo, may be NULL). */
+static int
+s_recipients(const ewh_roster_t *ro, const node_foreign_t *fo, const char *me,
+             const char *to, const struct ewh_pubid **out, size_t *n,
+             bool *to_all, struct ewh_err *err)
+{
+    char buf[EWH_MAX_RECIPIENTS * 4 + 8 + 4 * (EWH_MAX_REGION_BYTES + 8)];
+    char *tok, *save = NULL;
     const struct ewh_pubid *id;
     bool revoked;
     size_t i, j;
@@ -96,6 +152,11 @@ s_recipients(const ewh_roster_t *ro, const char *me, const char *to,
         if (*tok == '\0')
             return ewh_err_set(err, EWH_E_INVALID,
                                "an empty addressee in --to '%.64s'", to);
+        if (strncmp(tok, "region:", 7) == 0) {
+            if (s_add_region(ro, fo, me, tok + 7, out, n, err) != 0)
+                return -1;
+            continue;
+        }
         for (end = tok; *end != '\0'; end++)
             if (*end >= 'a' && *end <= 'z')
                 *end = (char)(*end - 'a' + 'A');
@@ -108,10 +169,11 @@ s_recipients(const ewh_roster_t *ro, const char *me, const char *to,
         if (strcmp(tok, me) == 0)
             return ewh_err_set(err, EWH_E_INVALID, "addressee %s is this node",
                                tok);
-        if ((id = ewh_roster_find(ro, tok, &revoked)) == NULL)
+        if ((id = ewh_roster_find(ro, tok, &revoked)) == NULL &&
+            (id = node_foreign_find(fo, tok, NULL, &revoked)) == NULL)
             return ewh_err_set(err, EWH_E_UNKNOWN,
                                "unknown addressee %s: not in the roster "
-                               "(see `ewnode peers`)",
+                               "nor in a foreign one (see `ewnode peers`)",
                                tok);
         if (revoked)
             return ewh_err_set(err, EWH_E_REVOKED, "addressee %s is revoked",
@@ -247,8 +309,9 @@ s_chain_refs(const struct s_chain *c, const struct node_msg *orig,
  * the roster still lists unrevoked ("all" when every report went to
  * all).  out holds "CC,CC,...". */
 static void
-s_chain_to(const struct s_chain *c, const ewh_roster_t *ro, const char *me,
-           char *out, size_t cap, struct node_action_notes *notes)
+s_chain_to(const struct s_chain *c, const ewh_roster_t *ro,
+           const node_foreign_t *fo, const char *me, char *out, size_t cap,
+           struct node_action_notes *notes)
 {
     size_t i, off = 0;
     bool revoked;
@@ -261,7 +324,9 @@ s_chain_to(const struct s_chain *c, const ewh_roster_t *ro, const char *me,
     for (i = 0; i < c->n_cc; i++) {
         if (strcmp(c->cc[i], me) == 0)
             continue;
-        if (ewh_roster_find(ro, c->cc[i], &revoked) == NULL || revoked) {
+        if ((ewh_roster_find(ro, c->cc[i], &revoked) == NULL &&
+             node_foreign_find(fo, c->cc[i], NULL, &revoked) == NULL) ||
+            revoked) {
             s_note(notes,
                    "note: %s had the earlier report but is no longer an "
                    "unrevoked country of the roster; it is left out",
@@ -328,6 +393,30 @@ s_build(const struct node_submit_req *a, const struct node_dir *d,
     r->type = a->updates   ? EWH_TYPE_UPDATE
               : a->cancels ? EWH_TYPE_CANCEL
                            : EWH_TYPE_ALERT;
+    if (a->type != NULL) {
+        enum ewh_type t = ewh_type_parse(a->type);
+        if (t != EWH_TYPE_ALERT && t != EWH_TYPE_LESSONS)
+            return s_field(field, "type"),
+                   ewh_err_set(err, EWH_E_INVALID,
+                               "bad type '%.16s': use alert or lessons "
+                               "(updates and cancellations: --updates, "
+                               "--cancels)",
+                               a->type);
+        if (t == EWH_TYPE_LESSONS && orig != NULL)
+            return s_field(field, "type"),
+                   ewh_err_set(err, EWH_E_INVALID,
+                               "--type lessons starts a report of its own; "
+                               "an update or cancellation keeps its type");
+        if (orig == NULL)
+            r->type = t;
+    }
+    if (a->distribution != NULL &&
+        ewh_distribution_parse(a->distribution, &r->distribution) != 0)
+        return s_field(field, "distribution"),
+               ewh_err_set(err, EWH_E_INVALID,
+                           "bad distribution '%.16s': use region, connected "
+                           "or all",
+                           a->distribution);
     memcpy(r->origin, d->cfg.country, EWH_CC_BYTES);
     r->created_at = ewh_now();
 
@@ -343,6 +432,11 @@ s_build(const struct node_submit_req *a, const struct node_dir *d,
         return s_field(field, "level"),
                ewh_err_set(err, EWH_E_INVALID,
                            "missing --level (high, medium or low)");
+    if (r->type == EWH_TYPE_LESSONS && r->level == EWH_LEVEL_HIGH)
+        return s_field(field, "level"),
+               ewh_err_set(err, EWH_E_INVALID,
+                           "lessons learned are of low or medium concern, "
+                           "never high");
 
     if (a->tlp != NULL) {
         if ((r->tlp = ewh_tlp_parse(a->tlp)) == EWH_TLP_NONE)
@@ -432,6 +526,12 @@ s_build(const struct node_submit_req *a, const struct node_dir *d,
         if (ewh_duration_parse(a->expires, EWH_MAX_EXPIRY_S, &secs, err) != 0)
             return s_field(field, "expires"), -1;
         r->expires_at = r->created_at + secs;
+    } else if (r->type == EWH_TYPE_LESSONS) {
+        /* lessons stay useful for long: EWH_LESSONS_EXPIRY_DAYS */
+        EWH_ASSERT((int64_t)EWH_LESSONS_EXPIRY_DAYS * 86400 <=
+                   EWH_MAX_EXPIRY_S);
+        r->expires_at =
+            r->created_at + (int64_t)EWH_LESSONS_EXPIRY_DAYS * 86400;
     }
 
     /* The references are the chain's (s_chain_refs()). */
@@ -536,6 +636,59 @@ s_trusted_only(struct node_dir *d, const struct ewh_pubid **ids, size_t *n,
     return 0;
 }
 
+/* May the report reach each foreign addressee, as its distribution says
+ * (docs/federation.md)?  Said here rather than found refused later. */
+static int
+s_check_reach(const ewh_roster_t *ro, const node_foreign_t *fo,
+              const struct ewh_report *r, const struct ewh_pubid **ids,
+              size_t n, struct ewh_err *err)
+{
+    const char *own = ewh_roster_region(ro), *path[1] = {own}, *region;
+    struct ewh_err e2 = {0};
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (ewh_roster_find(ro, ids[i]->country, NULL) != NULL ||
+            node_foreign_find(fo, ids[i]->country, &region, NULL) == NULL)
+            continue;
+        if (ewh_fed_may_enter(r->distribution, own, path, 1, region,
+                              ewh_roster_has_peer(ro, region), &e2) == 0)
+            continue;
+        if (r->distribution == EWH_DIST_REGION)
+            return ewh_err_set(err, EWH_E_DISTRIBUTION,
+                               "addressee %s is in region %s, and "
+                               "distribution region never leaves %s: give "
+                               "--distribution connected or all",
+                               ids[i]->country, region, own);
+        return ewh_err_set(err, EWH_E_DISTRIBUTION,
+                           "addressee %s is in region %s, not directly "
+                           "peered with %s: distribution connected does not "
+                           "reach it (--distribution all does)",
+                           ids[i]->country, region, own);
+    }
+    return 0;
+}
+
+/* An update or cancel travels as far as the report it follows, unless
+ * --distribution says otherwise. */
+static int
+s_inherit_distribution(struct node_dir *d, const struct node_msg *orig,
+                       struct ewh_report *r, struct ewh_err *err)
+{
+    struct ewh_header ph;
+    uint8_t *env = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (node_store_envelope_get(d->store, orig->id, &env, &len, err) != 0)
+        return -1;
+    rc = ewh_envelope_peek(env, len, &ph, err);
+    free(env);
+    if (rc == 0)
+        r->distribution = ph.distribution;
+    return rc;
+}
+
 int
 node_action_submit(struct node_dir *d, const struct node_submit_req *req,
                    char id_out[EWH_ID_HEX], const char **field,
@@ -554,6 +707,7 @@ node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
     struct node_msg m, orig;
     const struct ewh_pubid *to_ids[EWH_MAX_RECIPIENTS];
     ewh_roster_t *ro = NULL;
+    node_foreign_t *fo = NULL;
     const char *to = NULL, *ref = NULL;
     struct s_chain chain;
     char chain_to[EWH_MAX_ROSTER_ENTRIES * 3 + 8];
@@ -595,6 +749,9 @@ node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
     if (s_build(req, d, have_orig ? &orig : NULL, &r, &to, field, notes, err) !=
         0)
         goto out;
+    if (have_orig && req->distribution == NULL &&
+        s_inherit_distribution(d, &orig, &r, err) != 0)
+        goto out;
     if (s_body(req, have_orig ? &orig : NULL, &r, err) != 0) {
         s_field(field, "body");
         goto out;
@@ -611,6 +768,8 @@ node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
                         "the hub (the roster says who can be addressed)");
         goto out;
     }
+    if ((fo = node_foreign_load(d->store, err)) == NULL)
+        goto out;
     if (!ewh_roster_has_category(ro, r.category)) {
         s_field(field, "category");
         ewh_err_set(err, EWH_E_INVALID,
@@ -633,7 +792,7 @@ node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
     }
     if (to == NULL && have_orig) {
         /* An update or cancel goes to whoever got the chain. */
-        s_chain_to(&chain, ro, d->cfg.country, chain_to, sizeof(chain_to),
+        s_chain_to(&chain, ro, fo, d->cfg.country, chain_to, sizeof(chain_to),
                    notes);
         to = chain_to;
     }
@@ -642,9 +801,14 @@ node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
         ewh_err_set(err, EWH_E_INVALID, "missing --to (all or CC[,CC...])");
         goto out;
     }
-    if (s_recipients(ro, d->cfg.country, to, to_ids, &n, &to_all, err) != 0 ||
+    if (s_recipients(ro, fo, d->cfg.country, to, to_ids, &n, &to_all, err) !=
+            0 ||
         s_trusted_only(d, to_ids, &n, to_all, notes, err) != 0) {
         s_field(field, "to");
+        goto out;
+    }
+    if (s_check_reach(ro, fo, &r, to_ids, n, err) != 0) {
+        s_field(field, req->distribution != NULL ? "distribution" : "to");
         goto out;
     }
     node_trust_head(ro, &r.has_head, &r.roster_version, r.roster_hash);
@@ -677,6 +841,7 @@ node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
     rc = 0;
 out:
     free(env);
+    node_foreign_destroy(&fo);
     ewh_roster_destroy(&ro);
     node_msg_clear(&m);
     node_msg_clear(&orig);

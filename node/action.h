@@ -23,13 +23,18 @@ struct node_submit_req {
     const char *updates, *cancels; /* id (or abbreviation) of our report */
     /* why the level departs from the catalogue's default (sealed) */
     const char *reason;
+    /* issue 22 (docs/federation-node.md): "alert" (default) or "lessons";
+     * how far it may travel: "region" (default; an update or cancel
+     * keeps its chain's), "connected" or "all" */
+    const char *type, *distribution;
 };
 
 /* Validate req, seal the report for its addressees and store it in the
  * outbox in one transaction; id_out gets its hex id.  On refusal nothing
  * is stored, err says why and *field (if not NULL) names the field at
  * fault ("level", "to", "category", "title", "body", "tlp", "expires",
- * "author", "urgency", "certainty", "updates", "cancels", "reason") or ""
+ * "author", "urgency", "certainty", "updates", "cancels", "reason",
+ * "type", "distribution") or ""
  * when it is no one field's. */
 EWH_MUST_CHECK int node_action_submit(struct node_dir *d,
                                       const struct node_submit_req *req,

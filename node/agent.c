@@ -5,6 +5,7 @@
  */
 #include "agent_int.h"
 #include "trust.h"
+#include "foreign.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -93,6 +94,9 @@ s_on_frame(struct node_agent *a, const uint8_t *buf, size_t len)
         break;
     case EWH__FRAME__MSG_CATALOGUE:
         node_catalogue_receive(a->d, f->catalogue);
+        break;
+    case EWH__FRAME__MSG_FOREIGN_ROSTER:
+        node_foreign_on_frame(a, f->foreign_roster);
         break;
     case EWH__FRAME__MSG_ERROR:
         if (f->error->code == EWH_E_STORE)

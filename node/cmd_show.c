@@ -6,6 +6,7 @@
 #include "cap.h"
 #include "catalogue.h"
 #include "cmd.h"
+#include "foreign.h"
 #include "render.h"
 
 int
@@ -61,8 +62,16 @@ node_cmd_show(int argc, char **argv)
         node_catalogue_level_reason(&d, id, why, sizeof(why), &werr) == 0;
     if (strcmp(fmt, "json") == 0) {
         json_t *o = node_render_json(&m, true);
+        ewh_roster_t *ro = node_dir_roster(&d, NULL);
+        node_foreign_t *fo = node_foreign_load(d.store, NULL);
         if (o != NULL && have_why && why[0] != '\0')
             json_object_set_new(o, "level_reason", json_string(why));
+        /* issue 22: how far it may travel, its origin's region */
+        if (o != NULL &&
+            node_foreign_json_add(d.store, ro, fo, id, m.origin, o, &werr) != 0)
+            json_object_set_new(o, "distribution", json_null());
+        node_foreign_destroy(&fo);
+        ewh_roster_destroy(&ro);
         if (o == NULL || json_dumpf(o, stdout, JSON_COMPACT) != 0 ||
             putchar('\n') == EOF) {
             json_decref(o);

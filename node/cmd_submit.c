@@ -14,6 +14,7 @@ struct s_args {
     const char *dir, *level, *to, *category, *title, *body, *body_file;
     const char *tlp, *expires, *author, *urgency, *certainty;
     const char *updates, *cancels, *reason;
+    const char *type, *distribution;
 };
 
 static int
@@ -35,13 +36,15 @@ s_parse(int argc, char **argv, struct s_args *a)
         {"updates", required_argument, NULL, 'u'},
         {"cancels", required_argument, NULL, 'x'},
         {"reason", required_argument, NULL, 'R'},
+        {"type", required_argument, NULL, 'y'},
+        {"distribution", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
 
     memset(a, 0, sizeof(*a));
-    while ((c = getopt_long(argc, argv, "d:l:t:c:T:b:B:p:e:a:U:C:u:x:R:h", opts,
-                            NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:l:t:c:T:b:B:p:e:a:U:C:u:x:R:y:D:h",
+                            opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             a->dir = optarg;
@@ -87,6 +90,12 @@ s_parse(int argc, char **argv, struct s_args *a)
             break;
         case 'R':
             a->reason = optarg;
+            break;
+        case 'y':
+            a->type = optarg;
+            break;
+        case 'D':
+            a->distribution = optarg;
             break;
         case 'h':
             return 1;
@@ -156,6 +165,8 @@ node_cmd_submit(int argc, char **argv)
     q.updates = a.updates;
     q.cancels = a.cancels;
     q.reason = a.reason;
+    q.type = a.type;
+    q.distribution = a.distribution;
     memset(&notes, 0, sizeof(notes));
     rc = node_action_submit_noted(&d, &q, id, NULL, &notes, &err);
     if (notes.len > 0) {

@@ -6,6 +6,7 @@
  */
 #include "agent_int.h"
 #include "trust.h"
+#include "foreign.h"
 
 #include <string.h>
 
@@ -69,6 +70,7 @@ s_open_env(struct node_agent *a, const uint8_t *env, size_t len,
            struct ewh_err *err)
 {
     const ewh_secret_t *keys[2] = {a->d->secret, a->key.prev};
+    struct node_lookup lk = {a->link.roster, node_foreign_of_agent(a)};
     struct ewh_pubid ids[NODE_TRUST_HISTORY];
     const struct ewh_pubid *cur;
     struct ewh_header ph;
@@ -77,13 +79,14 @@ s_open_env(struct node_agent *a, const uint8_t *env, size_t len,
     int j;
 
     *hist = false;
-    if (ewh_envelope_open_cached(env, len, keys[0], a->wc, ewh_roster_lookup,
-                                 a->link.roster, r, h, err) == 0)
+    /* The origin's key: our roster's, or a foreign region's. */
+    if (ewh_envelope_open_cached(env, len, keys[0], a->wc, node_lookup_any, &lk,
+                                 r, h, err) == 0)
         return 0;
     if (keys[1] != NULL) {
         ewh_report_clear(r);
-        if (ewh_envelope_open(env, len, keys[1], ewh_roster_lookup,
-                              a->link.roster, r, h, &e2) == 0)
+        if (ewh_envelope_open(env, len, keys[1], node_lookup_any, &lk, r, h,
+                              &e2) == 0)
             return 0;
     }
     if (ewh_envelope_peek(env, len, &ph, &e2) != 0 ||
@@ -91,6 +94,8 @@ s_open_env(struct node_agent *a, const uint8_t *env, size_t len,
                                 &n, &e2) != 0)
         return -1;
     cur = ewh_roster_find(a->link.roster, ph.origin, NULL);
+    if (cur == NULL)
+        cur = node_foreign_find(lk.foreign, ph.origin, NULL, NULL);
     for (i = 0; i < n; i++) {
         if (cur != NULL && memcmp(cur->sign, ids[i].sign, 32) == 0)
             continue;
@@ -155,6 +160,19 @@ s_store(struct node_agent *a, const Ewh__Deliver *dv,
     struct node_msg m;
     bool dup = false, split = false, verified = hist;
     char fp[EWH_FINGERPRINT_CHARS] = "";
+    const char *region = NULL;
+    /* A foreign origin's roster head is of its own region's chain: it is
+     * not compared with ours, and its key is judged in its region's
+     * roster (docs/federation-node.md). */
+    bool foreign = ewh_roster_find(a->link.roster, h->origin, NULL) == NULL;
+    const ewh_roster_t *oro = a->link.roster;
+
+    if (foreign) {
+        const node_foreign_t *f = node_foreign_of_agent(a);
+        oro = node_foreign_find(f, h->origin, &region, NULL) != NULL
+                  ? node_foreign_roster(f, region)
+                  : NULL;
+    }
 
     node_msg_from_report(&m, r, h, false);
     m.to_all = s_to_all(a->link.roster, h);
@@ -168,13 +186,13 @@ s_store(struct node_agent *a, const Ewh__Deliver *dv,
     }
     /* docs/trust.md: the origin's roster head against ours, then whether
      * the key that signed is one this node verified. */
-    if (node_trust_check_head(a->d->store, h->origin, h->has_head,
-                              h->roster_version, h->roster_hash, "envelope",
-                              dv->envelope.data, dv->envelope.len, &split,
-                              &err) != 0 ||
-        (!hist &&
-         node_trust_signer_verified(a->d->store, a->link.roster, h->origin,
-                                    &verified, fp, &err) != 0) ||
+    if ((!foreign && node_trust_check_head(
+                         a->d->store, h->origin, h->has_head, h->roster_version,
+                         h->roster_hash, "envelope", dv->envelope.data,
+                         dv->envelope.len, &split, &err) != 0) ||
+        (!hist && oro != NULL &&
+         node_trust_signer_verified(a->d->store, oro, h->origin, &verified, fp,
+                                    &err) != 0) ||
         (!verified && !dup &&
          node_store_unverified_add(a->d->store, "report", m.id, h->origin, fp,
                                    dv->envelope.data, dv->envelope.len,
@@ -201,6 +219,36 @@ out:
     node_msg_clear(&m);
 }
 
+/* A foreign origin's report is taken only when signed by a key this node
+ * trusts for it (first seen, endorsed or verified): a foreign hub that
+ * put another key in its roster for one of its countries cannot make
+ * this node show what that key signed (docs/federation-node.md). */
+static int
+s_check_foreign_signer(struct node_agent *a, const struct ewh_header *h,
+                       bool hist, struct ewh_err *err)
+{
+    const node_foreign_t *f = node_foreign_of_agent(a);
+    const char *region = NULL;
+    char fp[EWH_FINGERPRINT_CHARS];
+    bool verified = false;
+
+    if (hist || ewh_roster_find(a->link.roster, h->origin, NULL) != NULL)
+        return 0;
+    if (node_foreign_find(f, h->origin, &region, NULL) == NULL)
+        return ewh_err_set(err, EWH_E_UNKNOWN,
+                           "origin %s is in no roster this node holds",
+                           h->origin);
+    if (node_trust_signer_verified(a->d->store, node_foreign_roster(f, region),
+                                   h->origin, &verified, fp, err) != 0)
+        return -1;
+    if (!verified)
+        return ewh_err_set(err, EWH_E_UNVERIFIED,
+                           "foreign origin %s (region %s) signed with key %s, "
+                           "which this node does not trust for it",
+                           h->origin, region, fp);
+    return 0;
+}
+
 void
 node_inbox_on_deliver(struct node_agent *a, const Ewh__Deliver *dv)
 {
@@ -222,7 +270,10 @@ node_inbox_on_deliver(struct node_agent *a, const Ewh__Deliver *dv)
                    &err) != 0 ||
         (strcmp(h.origin, a->me) == 0 &&
          ewh_err_set(&err, EWH_E_ORIGIN, "report from this node") != 0) ||
-        s_check_return(&r, &h, &err) != 0)
+        s_check_return(&r, &h, &err) != 0 ||
+        node_foreign_check_distribution(
+            a->link.roster, node_foreign_of_agent(a), &h, &err) != 0 ||
+        s_check_foreign_signer(a, &h, hist, &err) != 0)
         s_refuse(a, dv, err.reason);
     else
         s_store(a, dv, &r, &h, hist);

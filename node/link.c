@@ -119,7 +119,8 @@ s_hello(struct node_agent *a)
     h.version = EWH_ENVELOPE_VERSION;
     h.roster_version = l->roster != NULL ? ewh_roster_version(l->roster) : 0;
     h.credit = a->d->cfg.credit;
-    h.features = EWH_FEATURE_TRUST; /* docs/trust.md */
+    /* docs/trust.md; docs/federation-node.md */
+    h.features = EWH_FEATURE_TRUST | EWH_FEATURE_FEDERATION;
     l->hello_at = ewh_mono_ms();
     if (node_store_checkpoint_length(a->d->store, &h.checkpoint_length, &err) !=
         0) {

@@ -43,7 +43,8 @@ static const struct s_cmd s_cmds[] = {
      "            --title TEXT (--body TEXT | --body-file FILE|-)\n"
      "            [--tlp red|amber|green|clear] [--expires 90m|12h|3d]\n"
      "            [--author NAME] [--urgency U] [--certainty C]\n"
-     "            [--updates ID | --cancels ID] [--reason TEXT]",
+     "            [--updates ID | --cancels ID] [--reason TEXT]\n"
+     "            [--type alert|lessons] [--distribution region|connected|all]",
      "  --title      at most 200 bytes of UTF-8 "
      "(200 Latin letters, about 100\n"
      "               Cyrillic or Greek letters); not empty or only spaces\n"
@@ -54,7 +55,14 @@ static const struct s_cmd s_cmds[] = {
      "codes\n"
      "               separated by commas (\"HR,BG\", \"hr, bg\": case and "
      "spaces\n"
-     "               do not matter)\n"
+     "               do not matter); a country of a foreign region, or\n"
+     "               region:NAME (every country of that region's roster)\n"
+     "  --type       alert (default) or lessons: lessons learned, low or\n"
+     "               medium only, expiring after 90 days unless --expires\n"
+     "  --distribution region (default: never leaves this region),\n"
+     "               connected (also regions peered with this one) or all\n"
+     "               (onward through peers); signed, no hub can widen it.\n"
+     "               An update or cancel keeps its chain's unless given\n"
      "  --tlp        red, amber (default), green or clear; white is "
      "accepted as\n"
      "               the TLP 1.0 name of clear and stored as TLP:CLEAR\n"
@@ -144,6 +152,11 @@ static const struct s_cmd s_cmds[] = {
      "  del NAME | passwd NAME [--password-file F] | role NAME --role R[,R]\n"
      "  | list [--json].  Without --password-file the password is read from\n"
      "  the terminal (twice, not echoed) or the first line of stdin.\n"},
+    {"export", node_cmd_export,
+     "every report of one type, sent and received, as one JSON document\n"
+     "            --type lessons|alert|update|cancel|return [--json]",
+     "  Each report as `ewnode show --json` gives it, with its\n"
+     "  distribution and its origin's region (docs/federation-node.md).\n"},
     {"open", node_cmd_open,
      "verify and open an envelope file with this node's key\n"
      "            FILE|-",

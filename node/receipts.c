@@ -8,6 +8,7 @@
  */
 #include "agent_int.h"
 #include "trust.h"
+#include "foreign.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -181,15 +182,25 @@ s_verify(struct node_agent *a, const uint8_t *buf, size_t len,
 {
     struct ewh_pubid ids[NODE_TRUST_HISTORY];
     struct ewh_err e2 = {0};
+    struct node_lookup lk = {a->link.roster, NULL};
+    const char *region = NULL;
     size_t i, n = 0;
 
     *verified = false;
     if (a->link.roster == NULL)
         return ewh_err_set(err, EWH_E_UNKNOWN, "no roster");
-    if (ewh_receipt_verify(buf, len, NULL, ewh_roster_lookup, a->link.roster,
-                           rc, err) == 0)
-        return node_trust_signer_verified(a->d->store, a->link.roster, rc->from,
-                                          verified, fp, err);
+    /* A foreign recipient's receipt: its key is in its region's roster
+     * (docs/federation-node.md). */
+    lk.foreign = node_foreign_of_agent(a);
+    if (ewh_receipt_verify(buf, len, NULL, node_lookup_any, &lk, rc, err) ==
+        0) {
+        const ewh_roster_t *ro = a->link.roster;
+        if (ewh_roster_find(ro, rc->from, NULL) == NULL &&
+            node_foreign_find(lk.foreign, rc->from, &region, NULL) != NULL)
+            ro = node_foreign_roster(lk.foreign, region);
+        return node_trust_signer_verified(a->d->store, ro, rc->from, verified,
+                                          fp, err);
+    }
     /* The signer's country is in the body; try its trusted keys. */
     for (i = 0; i < ewh_roster_count(a->link.roster) && n == 0; i++) {
         const struct ewh_pubid *id = ewh_roster_at(a->link.roster, i, NULL);
@@ -245,10 +256,12 @@ s_judge(struct node_agent *a, const struct ewh_receipt *rc, const uint8_t *buf,
     bool split = false;
 
     ewh_hex(rc->ids[0], EWH_ID_BYTES, id, sizeof(id));
+    /* A foreign signer names its own region's roster head: not ours. */
     if (node_agent_begin(a, &err) != 0 ||
-        node_trust_check_head(a->d->store, rc->from, rc->has_head,
-                              rc->roster_version, rc->roster_hash, "receipt",
-                              buf, len, &split, &err) != 0 ||
+        (ewh_roster_find(a->link.roster, rc->from, NULL) != NULL &&
+         node_trust_check_head(a->d->store, rc->from, rc->has_head,
+                               rc->roster_version, rc->roster_hash, "receipt",
+                               buf, len, &split, &err) != 0) ||
         (!verified &&
          node_store_unverified_add(a->d->store, "receipt", id, rc->from, fp,
                                    buf, len, &err) != 0)) {

@@ -14,6 +14,7 @@
 
 #include "agent_int.h"
 #include "trust.h"
+#include "foreign.h"
 #include "ewh/envelope.h"
 #include "ewh/keyfile.h"
 #include "ewh/log.h"
@@ -122,6 +123,8 @@ s_reseal_one(struct node_dir *d, const ewh_secret_t *old,
     struct ewh_header h;
     const struct ewh_pubid *to[EWH_MAX_RECIPIENTS];
     struct ewh_pubid kept[EWH_MAX_RECIPIENTS];
+    node_foreign_t *fo = NULL; /* loaded for a foreign recipient */
+    struct node_lookup lk = {roster, NULL};
     uint8_t *env = NULL;
     size_t len = 0, i, n;
     int rc = -1;
@@ -133,8 +136,13 @@ s_reseal_one(struct node_dir *d, const ewh_secret_t *old,
         goto out;
     }
     for (i = 0; i < h.n_recipients; i++) {
-        if ((to[i] = ewh_roster_lookup((void *)roster, h.recipients[i])) ==
-            NULL) {
+        if (ewh_roster_find(roster, h.recipients[i], NULL) == NULL &&
+            fo == NULL) {
+            if ((fo = node_foreign_load(d->store, err)) == NULL)
+                goto out;
+            lk.foreign = fo;
+        }
+        if ((to[i] = node_lookup_any(&lk, h.recipients[i])) == NULL) {
             /* Revoked meanwhile: the hub refuses it either way. */
             ewh_err_set(err, EWH_E_REVOKED, "recipient %s not in roster",
                         h.recipients[i]);
@@ -155,6 +163,7 @@ s_reseal_one(struct node_dir *d, const ewh_secret_t *old,
     rc = 0;
 out:
     free(env);
+    node_foreign_destroy(&fo);
     ewh_report_clear(&r);
     return rc;
 }

@@ -445,6 +445,41 @@ EWH_MUST_CHECK int node_store_unverified_is(node_store_t *s, const char *id,
                                             char fp[EWH_FINGERPRINT_CHARS],
                                             struct ewh_err *err);
 
+/* ---- foreign rosters (store_foreign.c; docs/federation-node.md) ---- */
+
+/* One region's row: the hub key pinned for it, the next key that key
+ * announced, the version held, the path it came by ("a>b"). */
+struct node_foreign_row {
+    char region[EWH_MAX_REGION_BYTES + 1];
+    uint8_t hub_sign[EWH_KEY_BYTES];
+    bool has_next;
+    uint8_t next_sign[EWH_KEY_BYTES];
+    uint64_t version;
+    char path[EWH_MAX_FED_PATH * (EWH_MAX_REGION_BYTES + 1) + 1];
+    int64_t at;
+};
+
+/* Create the table if missing (an older store upgrades in place). */
+EWH_MUST_CHECK int node_store_foreign_schema(node_store_t *s,
+                                             struct ewh_err *err);
+/* The row of region (EWH_E_NOTFOUND when none); buf (may be NULL) gets a
+ * copy of the signed roster held, caller owns it (free()). */
+EWH_MUST_CHECK int node_store_foreign_get(node_store_t *s, const char *region,
+                                          struct node_foreign_row *out,
+                                          uint8_t **buf, size_t *len,
+                                          struct ewh_err *err);
+/* Insert or replace the row of row->region with signed roster buf. */
+EWH_MUST_CHECK int node_store_foreign_put(node_store_t *s,
+                                          const struct node_foreign_row *row,
+                                          const uint8_t *buf, size_t len,
+                                          struct ewh_err *err);
+/* fn for each region held, by name; buf is borrowed for the call.  fn
+ * returns 0 to go on, 1 to stop, -1 to fail (the walk returns -1). */
+typedef int (*node_foreign_fn)(void *ctx, const struct node_foreign_row *row,
+                               const uint8_t *buf, size_t len);
+EWH_MUST_CHECK int node_store_foreign_walk(node_store_t *s, node_foreign_fn fn,
+                                           void *ctx, struct ewh_err *err);
+
 /* PRAGMA quick_check of the whole store, for the agent at start: a
  * damaged file is refused with the path and SQLite's first complaint. */
 EWH_MUST_CHECK int node_store_check(node_store_t *s, struct ewh_err *err);

@@ -305,6 +305,38 @@ node_trust_on_roster(node_store_t *s, const char *self, const ewh_roster_t *got,
 }
 
 int
+node_trust_on_foreign(node_store_t *s, const char *region,
+                      const ewh_roster_t *got, bool first, struct ewh_err *err)
+{
+    struct node_trust t;
+    char when[EWH_MAX_REGION_BYTES + 40];
+    size_t i;
+    bool revoked;
+
+    snprintf(when, sizeof(when), "first roster of region %s", region);
+    for (i = 0; i < ewh_roster_count(got); i++) {
+        const struct ewh_pubid *id = ewh_roster_at(got, i, &revoked);
+        char fp[EWH_FINGERPRINT_CHARS];
+        if (node_store_trust_get(s, id->country, &t, err) != 0) {
+            if (err == NULL || err->code != EWH_E_NOTFOUND)
+                return -1;
+            if (s_first_seen(s, id, first, when, err) != 0)
+                return -1;
+            continue;
+        }
+        ewh_pubid_fingerprint(id, fp);
+        if (strcmp(fp, t.fp) != 0) {
+            size_t nl = 0;
+            const struct ewh_pubid *links =
+                ewh_roster_chain(got, id->country, &nl);
+            if (s_changed(s, &t, id, links, nl, err) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int
 node_trust_sealable(node_store_t *s, const char *cc, bool policy_warn, bool *ok,
                     bool *warn, struct node_trust *t, struct ewh_err *err)
 {

@@ -44,6 +44,15 @@ EWH_MUST_CHECK int node_trust_on_roster(node_store_t *s, const char *self,
                                         const uint8_t *buf, size_t len,
                                         struct ewh_err *err);
 
+/* The same for a foreign region's roster (docs/federation-node.md),
+ * inside the caller's transaction: each country's keys trusted on first
+ * use when first is true (the first roster of that region this node
+ * accepts), otherwise a country new in it is unverified; key changes
+ * follow the endorsement rules of local peers. */
+EWH_MUST_CHECK int node_trust_on_foreign(node_store_t *s, const char *region,
+                                         const ewh_roster_t *got, bool first,
+                                         struct ewh_err *err);
+
 /* May this node seal for cc now?  *ok false with *t saying why (an
  * unverified peer under `unverified = refuse`, or a peer in a split view,
  * which is refused under any policy).  *warn true when sealing for an

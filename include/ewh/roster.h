@@ -21,6 +21,11 @@ typedef struct ewh_roster ewh_roster_t;
 /* Hello.features: the node checks key continuity, roster chains and
  * roster heads (docs/trust.md). */
 #define EWH_FEATURE_TRUST 1u
+/* Hello.features: the node takes ForeignRoster frames, opens reports of
+ * foreign origins and checks their distribution (issue 22,
+ * docs/federation-node.md).  A hub sends foreign rosters and
+ * foreign-origin reports only to nodes that set it. */
+#define EWH_FEATURE_FEDERATION 2u
 
 /* An empty roster of the given version.  Caller owns it. */
 EWH_MUST_CHECK ewh_roster_t *ewh_roster_new(uint64_t version);
