@@ -416,7 +416,7 @@ hub_fed_route(struct hub *h, int in_link, const struct ewh_header *hdr,
         }
         if ((r = hub_fed_region_of(h, cc)) == NULL) {
             f->unreach |= UINT64_C(1) << i;
-            f->why[EWH_MAX_FED_PEERS] = HUB_FED_W_NOROUTE;
+            f->noroute++;
             continue;
         }
         if (s_on_path(here, n, r->name))
@@ -425,29 +425,29 @@ hub_fed_route(struct hub *h, int in_link, const struct ewh_header *hdr,
             L = hub_fed_link_of(h, r->via);
         if (L < 0 || s_on_path(here, n, h->fed.link[L].p.region)) {
             f->unreach |= UINT64_C(1) << i;
-            f->why[EWH_MAX_FED_PEERS] = HUB_FED_W_NOROUTE;
+            f->noroute++;
             continue;
         }
         if (s_may_go(h, hdr->distribution, origin_region, here, n,
                      h->fed.link[L].p.region, r->name, &e) != 0) {
             f->unreach |= UINT64_C(1) << i;
-            if (!(f->out & (1u << L)))
-                f->why[L] = HUB_FED_W_DISTRIBUTION;
+            f->filtered[L]++;
             dist = true;
             continue;
         }
         f->out |= 1u << L;
-        f->why[L] = HUB_FED_OK;
     }
     if (f->local == 0 && f->out == 0) {
-        /* Nothing to store it for: refused, and what would have been
-         * queued is counted as filtered all the same. */
-        for (i = 0; i <= EWH_MAX_FED_PEERS; i++)
-            if (f->why[i] != HUB_FED_OK)
-                hub_fed_count(h,
-                              i < EWH_MAX_FED_PEERS ? h->fed.link[i].p.region
-                                                    : "-",
-                              "filtered", s_why_name(f->why[i]), 1);
+        /* Nothing to store it for: refused, and the recipients that would
+         * have gone on a link are counted as filtered all the same. */
+        for (i = 0; i < h->fed.n_link; i++)
+            if (f->filtered[i] > 0)
+                hub_fed_count(h, h->fed.link[i].p.region, "filtered",
+                              s_why_name(HUB_FED_W_DISTRIBUTION),
+                              f->filtered[i]);
+        if (f->noroute > 0)
+            hub_fed_count(h, "-", "filtered", s_why_name(HUB_FED_W_NOROUTE),
+                          f->noroute);
         free(f);
         if (dist)
             return ewh_err_set(err, EWH_E_DISTRIBUTION,
@@ -508,15 +508,17 @@ hub_fed_stored(struct hub *h, const struct hub_submit *s, int64_t rowid,
                                       f->path, now, err) != 0)
                 return -1;
             h->fed.link[i].want_fill = true;
-        } else if (f->why[i] != HUB_FED_OK &&
-                   hub_store_fed_count_add(h->st, h->fed.link[i].p.region,
-                                           "filtered", s_why_name(f->why[i]),
-                                           1, err) != 0)
+        }
+        if (f->filtered[i] > 0 &&
+            hub_store_fed_count_add(h->st, h->fed.link[i].p.region,
+                                    "filtered",
+                                    s_why_name(HUB_FED_W_DISTRIBUTION),
+                                    f->filtered[i], err) != 0)
             return -1;
     }
-    if (f->why[EWH_MAX_FED_PEERS] != HUB_FED_OK &&
+    if (f->noroute > 0 &&
         hub_store_fed_count_add(h->st, "-", "filtered",
-                                s_why_name(f->why[EWH_MAX_FED_PEERS]), 1,
+                                s_why_name(HUB_FED_W_NOROUTE), f->noroute,
                                 err) != 0)
         return -1;
     /* A local origin is told which recipients it will not reach. */

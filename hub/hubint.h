@@ -149,7 +149,10 @@ struct hub_fed_sub {
     char path[HUB_FED_PATH_BYTES]; /* as held here: ours last */
     uint64_t local;                /* recipients (bit i) delivered here */
     uint32_t out;                  /* links (bit) it is queued for */
-    uint8_t why[EWH_MAX_FED_PEERS + 1]; /* per link; [MAX]: no link */
+    /* Recipients filtered, counted: by distribution on the link they
+     * would have taken, and those no link reaches. */
+    uint8_t filtered[EWH_MAX_FED_PEERS];
+    uint8_t noroute;
     uint64_t unreach;                   /* recipients it cannot reach */
 };
 
