@@ -115,10 +115,11 @@ hub_status_fed_print(const json_t *fed)
 
     if (fed == NULL || json_array_size(links) == 0)
         return;
-    printf("\nfederation (region %s):\n",
-           json_string_value(json_object_get(fed, "region")) != NULL
-               ? json_string_value(json_object_get(fed, "region"))
-               : "-");
+    if (json_string_value(json_object_get(fed, "region")) != NULL)
+        printf("\nfederation (region %s):\n",
+               json_string_value(json_object_get(fed, "region")));
+    else
+        printf("\nfederation (the hub is not running: stored figures):\n");
     json_array_foreach(links, i, l)
     {
         json_t *up = json_object_get(l, "up");

@@ -196,8 +196,8 @@ struct hub_fed_region {
 /* A counter to be added to the store with the next batch. */
 struct hub_fed_cnt {
     char peer[EWH_MAX_REGION_BYTES + 1];
-    char what[16];
-    char code[24];
+    char what[32];
+    char code[32];
     uint64_t n;
 };
 

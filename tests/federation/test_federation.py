@@ -321,22 +321,42 @@ class ForgeryTest(FedCase):
 
 class KillTest(FedCase):
 
+    def link(self, name, peer):
+        for l in self.fed(name)["links"]:
+            if l["peer"] == peer:
+                return l
+        return {}
+
     def stream(self, victim):
         self.world()
         rs = self.nodes["RS"]
         ids = []
-        # A stream from RS to NO and SE; the victim hub is SIGKILLed in
-        # the middle of it and started again on the same port.
-        for i in range(24):
-            ids.append(self.submit(rs, level=("high" if i % 5 == 0
-                                              else "medium"),
-                                   to="NO,SE", category="other",
-                                   distribution="connected",
-                                   title="stream %d" % i, body="x" * 300))
-            if i == 12:
-                self.hub_proc[victim].signal(signal.SIGKILL)
-                self.hub_proc[victim].wait(10)
-                self.hub_up(victim, listen=self.endpoints[victim])
+
+        def burst(n):
+            for _ in range(n):
+                i = len(ids)
+                ids.append(self.submit(
+                    rs, level=("high" if i % 5 == 0 else "medium"),
+                    to="NO,SE", category="other", distribution="connected",
+                    title="stream %d" % i, body="x" * 300))
+
+        burst(8)
+        # B freezes: what A accepts from now on waits on the link, durably
+        # queued at A, some of it sent and never acknowledged.
+        b = self.hub_proc["b"]
+        b.signal(signal.SIGSTOP)
+        burst(8)
+        wait_for(lambda: self.link("a", "nordic").get("stalled"), timeout=60,
+                 what="A's link to a frozen B shown stalled")
+        self.assertGreater(self.link("a", "nordic")["queued"], 0)
+        # SIGKILL of the victim in the middle of the stream, started again
+        # on the same port; the stream goes on.
+        self.hub_proc[victim].signal(signal.SIGKILL)
+        self.hub_proc[victim].wait(10)
+        if victim != "b":
+            b.signal(signal.SIGCONT)
+        self.hub_up(victim, listen=self.endpoints[victim])
+        burst(8)
         for cc in ("NO", "SE"):
             def all_there(cc=cc):
                 got = self.inbox_ids(cc)
@@ -348,7 +368,10 @@ class KillTest(FedCase):
         for r in ids:
             self.wait_recipients(rs, r, {"NO": "delivered",
                                          "SE": "delivered"}, timeout=120)
-        # Each stored once at B: the audit chain and the envelopes agree.
+        wait_for(lambda: not self.link("a", "nordic").get("stalled") and
+                 self.link("a", "nordic").get("queued") == 0, timeout=60,
+                 what="A's link drained")
+        # Each stored once at B.
         db = sqlite3.connect(os.path.join(self.hubs["b"], "store.db"))
         try:
             for r in ids:
