@@ -223,9 +223,14 @@ s_check_recipients(struct hub *h, const struct ewh_header *hdr,
 
     for (i = 0; i < hdr->n_recipients; i++) {
         const char *rc = hdr->recipients[i];
-        if (ewh_roster_find(h->ros.roster, rc, &revoked) == NULL)
+        if (ewh_roster_find(h->ros.roster, rc, &revoked) == NULL) {
+            /* A country of a foreign region goes to a peer hub
+             * (hub_fed_route decides whether it may). */
+            if (hub_fed_region_of(h, rc) != NULL)
+                continue;
             return ewh_err_set(err, EWH_E_UNKNOWN,
                                "recipient %s is not enrolled", rc);
+        }
         if (revoked)
             return ewh_err_set(err, EWH_E_REVOKED, "recipient %s is revoked",
                                rc);
@@ -240,6 +245,13 @@ s_check_recipients(struct hub *h, const struct ewh_header *hdr,
                                h->cfg->max_queue);
     }
     return 0;
+}
+
+int
+hub_admit_check_local(struct hub *h, const struct ewh_header *hdr,
+                      struct ewh_err *err)
+{
+    return s_check_recipients(h, hdr, err);
 }
 
 /* ---- storage budgets (issue 16, item 6) ---- */
@@ -350,6 +362,7 @@ static void
 s_on_verified(struct hub *h, struct hub_pend *p, const struct hub_verify_job *j)
 {
     struct ewh_err err = {0};
+    struct hub_fed_sub *fs = NULL;
     struct hub_peer *n;
 
     if ((n = hub_peers_get(h->peers, p->from.cc, true)) == NULL)
@@ -367,11 +380,17 @@ s_on_verified(struct hub *h, struct hub_pend *p, const struct hub_verify_job *j)
     if (s_check_time(&j->hdr, ewh_now(), &err) != 0 ||
         s_check_recipients(h, &j->hdr, &err) != 0 ||
         s_check_budget(h, &p->from, &j->hdr, p->len, &err) != 0 ||
+        /* Foreign recipients: which links it may go on (fed.c). */
+        (hub_fed_has_foreign(h, &j->hdr) &&
+         hub_fed_route(h, -1, &j->hdr, h->cfg->region, NULL, 0, &fs, &err) !=
+             0) ||
         hub_batch_add_submit(h, &p->from, &p->env, p->len, &j->hdr, j->hash,
                              &err) != 0) {
+        free(fs);
         hub_admit_refuse(h, &p->from, j->hdr.id, &err);
         goto out;
     }
+    h->b.sub[h->b.n_sub - 1].fed = fs;
     s_budget_add(h, &p->from, &j->hdr, p->len);
     n->pending_submits++;
 out:

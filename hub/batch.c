@@ -211,9 +211,16 @@ s_write_submit(struct hub *h, struct hub_submit *s, int64_t now,
                     "id already used by a different envelope");
         return 0;
     }
-    if (hub_store_envelope_add(h->st, s->env, s->len, &s->hdr, s->hash, now,
-                               err) != 0)
-        return -1;
+    {
+        int64_t rowid = 0;
+        if (hub_store_envelope_add_local(h->st, s->env, s->len, &s->hdr,
+                                         s->hash, now,
+                                         s->fed != NULL ? s->fed->local
+                                                        : UINT64_MAX,
+                                         &rowid, err) != 0 ||
+            hub_fed_stored(h, s, rowid, now, err) != 0)
+            return -1;
+    }
     ewh_audit_next(h->chain.head, s->hdr.id, s->hash, s->hdr.origin, now,
                    h->chain.head);
     h->chain.len++;
@@ -298,6 +305,12 @@ s_write_receipts(struct hub *h, bool events, int64_t now, struct ewh_err *err)
 
     for (i = 0; i < b->n_rcpt; i++) {
         struct hub_rcpt *r = &b->rcpt[i];
+        bool fed = false;
+        /* A foreign origin's report: back across its link (fed.c). */
+        if (hub_fed_receipt_write(h, r, &fed, err) != 0)
+            return -1;
+        if (fed)
+            continue;
         if (hub_store_receipt_add(
                 h->st, (const uint8_t(*)[EWH_ID_BYTES])r->rc.ids, r->rc.n_ids,
                 r->from.cc, (int)r->rc.kind, r->origin, r->rc.at, r->buf,
@@ -334,7 +347,7 @@ s_write(struct hub *h, bool submits, int64_t now, struct ewh_err *err)
         goto fail;
     if (s_write_acks(h, submits, now, err) != 0 ||
         s_write_receipts(h, submits, now, err) != 0 ||
-        hub_store_commit(h->st, err) != 0)
+        hub_fed_write(h, err) != 0 || hub_store_commit(h->st, err) != 0)
         goto fail;
     if (submits)
         hub_events_written(h);
@@ -351,8 +364,10 @@ s_clear(struct hub_batch *b)
 {
     size_t i;
 
-    for (i = 0; i < b->n_sub; i++)
+    for (i = 0; i < b->n_sub; i++) {
         free(b->sub[i].env);
+        free(b->sub[i].fed);
+    }
     for (i = 0; i < b->n_rcpt; i++)
         free(b->rcpt[i].buf);
     if (b->n_sub > 0) /* a batch of acks alone left the set empty */
@@ -384,10 +399,26 @@ static void
 s_ack_submit(struct hub *h, struct hub_submit *s, const struct ewh_err *failed,
              const uint8_t *cp, size_t cplen)
 {
-    struct hub_peer *on = hub_peers_get(h->peers, s->from.cc, false);
+    struct hub_peer *on;
     char hex[EWH_ID_HEX];
     size_t j;
 
+    if (s->fed != NULL && s->fed->in_link >= 0) {
+        /* A transfer from a peer hub (fed_in.c): its TransferAck. */
+        if (failed == NULL && s->status == HUB_ACCEPTED) {
+            h->n.accepted++;
+            hub_metrics_accepted(h->m, s->hdr.level);
+            for (j = 0; j < s->hdr.n_recipients; j++) {
+                struct hub_peer *rn =
+                    hub_peers_get(h->peers, s->hdr.recipients[j], false);
+                if (rn != NULL)
+                    rn->want_fill = true;
+            }
+        }
+        hub_fed_ack_transfer(h, s, failed);
+        return;
+    }
+    on = hub_peers_get(h->peers, s->from.cc, false);
     if (on != NULL && on->pending_submits > 0)
         on->pending_submits--;
     if (failed != NULL) {
@@ -459,7 +490,10 @@ s_ack_acks(struct hub *h)
     }
     for (i = 0; i < b->n_rcpt; i++) {
         struct hub_rcpt *r = &b->rcpt[i];
-        hub_conn_send_receipt_ack(h, &r->from, &r->rc, NULL);
+        if (r->fed_link > 0)
+            hub_fed_ack_receipt(h, r, NULL); /* a peer's (fed_in.c) */
+        else
+            hub_conn_send_receipt_ack(h, &r->from, &r->rc, NULL);
         if (r->added == 0)
             continue;
         h->n.receipts += r->added;
@@ -509,7 +543,8 @@ hub_batch_commit(struct hub *h)
     size_t cplen = 0, i, n_acc = 0;
     bool ok, acks_ok = true;
 
-    if (b->n_sub + b->n_dack + b->n_rack + b->n_rcpt == 0)
+    if (b->n_sub + b->n_dack + b->n_rack + b->n_rcpt == 0 &&
+        !hub_fed_pending(h))
         return;
     memcpy(head0, h->chain.head, sizeof(head0));
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -530,6 +565,7 @@ hub_batch_commit(struct hub *h)
         n_acc += ok && b->sub[i].status == HUB_ACCEPTED;
         s_ack_submit(h, &b->sub[i], ok ? NULL : &err, cp, cplen);
     }
+    hub_fed_committed(h, ok || acks_ok);
     if (ok || acks_ok)
         s_ack_acks(h);
     if (n_acc > 0)

@@ -25,6 +25,7 @@ int hub_cmd_traffic(int argc, char **argv);
 int hub_cmd_audit(int argc, char **argv);
 int hub_cmd_backup(int argc, char **argv);
 int hub_cmd_catalogue(int argc, char **argv);
+int hub_cmd_peer(int argc, char **argv);
 
 /* The data dir: --dir if given, else $EWHUB_DIR, else HUB_DEFAULT_DIR. */
 const char *hub_cmd_dir(const char *opt);

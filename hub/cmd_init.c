@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,20 +65,43 @@ hub_cmd_path(const char *dir, const char *name, char *out, size_t cap)
 }
 
 static const char s_usage[] =
-    "usage: ewhub init [--dir DIR]\n"
+    "usage: ewhub init [--dir DIR] [--region NAME]\n"
     "  Create the data dir (mode 0700), the hub's keys (hub.key, hub.pub),\n"
-    "  a commented ewhub.conf and the store.  Give hub.pub to every node.\n";
+    "  a commented ewhub.conf and the store.  Give hub.pub to every node.\n"
+    "  --region names the region this hub serves ([hub] region; 1 to 32\n"
+    "  of a-z, 0-9 and '-'; default \"" EWH_DEFAULT_REGION "\"):\n"
+    "  docs/federation.md.\n";
+
+/* The config template with [hub] region set (caller owns, free()). */
+static char *
+s_config_text(const char *region)
+{
+    const char *t = hub_config_template(), *at = strstr(t, "[hub]\n");
+    size_t n = strlen(t) + strlen(region) + 32;
+    char *out = malloc(n);
+
+    if (out == NULL || at == NULL) {
+        free(out);
+        return NULL;
+    }
+    at += strlen("[hub]\n");
+    snprintf(out, n, "%.*sregion = %s\n%s", (int)(at - t), t, region, at);
+    return out;
+}
 
 int
 hub_cmd_init(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"region", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     struct ewh_err err = {0};
     ewh_secret_t *key = NULL;
     hub_store_t *st = NULL;
-    const char *dir = NULL;
+    const char *dir = NULL, *region = NULL;
+    char *conf = NULL;
     char path[4096], fp[EWH_FINGERPRINT_CHARS];
     int c, rc = 1;
 
@@ -85,6 +109,9 @@ hub_cmd_init(int argc, char **argv)
         switch (c) {
         case 'd':
             dir = optarg;
+            break;
+        case 'r':
+            region = optarg;
             break;
         case 'h':
             fputs(s_usage, stdout);
@@ -97,6 +124,11 @@ hub_cmd_init(int argc, char **argv)
     if (optind != argc)
         return hub_cmd_usage(s_usage, "init: unexpected argument '%s'",
                              argv[optind]);
+    if (region != NULL && !ewh_region_is_valid(region))
+        return hub_cmd_usage(s_usage,
+                             "init: --region '%.40s': expected 1 to %u of "
+                             "a-z, 0-9 and '-'",
+                             region, EWH_MAX_REGION_BYTES);
     dir = hub_cmd_dir(dir);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return hub_cmd_fail("init: mkdir %s: %s", dir, strerror(errno));
@@ -112,17 +144,32 @@ hub_cmd_init(int argc, char **argv)
     if (ewh_pubid_save(ewh_secret_pubid(key), path, &err) != 0)
         goto fail;
     hub_cmd_path(dir, "ewhub.conf", path, sizeof(path));
-    if (access(path, F_OK) != 0 &&
-        ewh_keyfile_write(path, hub_config_template(),
-                          strlen(hub_config_template()), 0644, &err) != 0)
+    if (access(path, F_OK) != 0) {
+        if (region != NULL && (conf = s_config_text(region)) == NULL) {
+            ewh_err_set(&err, EWH_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        if (ewh_keyfile_write(path, conf != NULL ? conf : hub_config_template(),
+                              strlen(conf != NULL ? conf
+                                                  : hub_config_template()),
+                              0644, &err) != 0)
+            goto fail;
+    } else if (region != NULL) {
+        ewh_err_set(&err, EWH_E_INVALID,
+                    "%s exists: set [hub] region = %s in it by hand", path,
+                    region);
         goto fail;
+    }
+    free(conf);
+    conf = NULL;
     hub_cmd_path(dir, "store.db", path, sizeof(path));
     if ((st = hub_store_open(path, HUB_STORE_CREATE, 0, &err)) == NULL)
         goto fail;
     hub_store_close(&st);
     ewh_pubid_fingerprint(ewh_secret_pubid(key), fp);
     ewh_secret_destroy(&key);
-    printf("initialised %s\n", dir);
+    printf("initialised %s (region %s)\n", dir,
+           region != NULL ? region : EWH_DEFAULT_REGION);
     printf("hub fingerprint: %s\n", fp);
     printf("give %s/hub.pub to every node and compare the fingerprint by "
            "telephone\n",
@@ -133,6 +180,7 @@ hub_cmd_init(int argc, char **argv)
     return 0;
 fail:
     rc = hub_cmd_fail("init: %s", err.reason);
+    free(conf);
     ewh_secret_destroy(&key);
     return rc;
 }

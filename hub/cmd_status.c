@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "cmd_status_exchange.h"
+#include "cmd_status_fed.h"
 #include "store.h"
 #include "ewh/log.h"
 #include "ewh/roster.h"
@@ -475,6 +476,7 @@ s_print_text(json_t *out, json_t *arr, json_t *tot, json_t *refusals,
         printf("\n");
     }
     hub_status_returns_print(json_object_get(out, "returns"));
+    hub_status_fed_print(json_object_get(out, "federation"));
 }
 
 static const char s_usage[] =
@@ -510,7 +512,7 @@ hub_cmd_status(int argc, char **argv)
     hub_store_t *st;
     ewh_roster_t *r = NULL;
     json_t *live = NULL, *lnodes = NULL, *out, *arr, *tot, *behind;
-    json_t *refusals = json_array(), *returns = NULL;
+    json_t *refusals = json_array(), *returns = NULL, *fed = NULL;
     uint64_t store_bytes = 0, wal_bytes = 0, rv;
     int64_t now = ewh_now(), since = 0, v_at = 0, v_ok = 0;
     struct stat sb;
@@ -598,7 +600,9 @@ hub_cmd_status(int argc, char **argv)
         if (stat(wal, &sb) == 0)
             wal_bytes = (uint64_t)sb.st_size;
     }
-    if ((returns = hub_status_returns(st, r, now, &err)) == NULL) {
+    if ((returns = hub_status_returns(st, r, now, &err)) == NULL ||
+        (fed = hub_status_fed(st, running ? live : NULL, &err)) == NULL) {
+        json_decref(returns);
         hub_store_close(&st);
         ewh_roster_destroy(&r);
         json_decref(refusals);
@@ -776,6 +780,7 @@ hub_cmd_status(int argc, char **argv)
     }
 
     json_object_set_new(out, "returns", returns);
+    json_object_set_new(out, "federation", fed);
 
     if (json) {
         json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

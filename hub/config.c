@@ -31,6 +31,11 @@ static const char s_template[] =
     "# an address they can reach, e.g. listen = tcp://0.0.0.0:7700\n"
     "# (CURVE and the ZAP handler admit only enrolled nodes).\n"
     "# listen = " HUB_DEFAULT_LISTEN "\n"
+    "# The region this hub serves: 1 to 32 of a-z, 0-9 and '-'.  The\n"
+    "# signed roster names it; peer hubs enrol this hub under it (ewhub\n"
+    "# peer add, docs/federation.md).  Changing it needs a restart and\n"
+    "# every peer's operator to enrol the new name.\n"
+    "# region = " EWH_DEFAULT_REGION "\n"
     "\n"
     "[limits]\n"
     "# Largest ZeroMQ message accepted from a node, bytes (at most 262144,\n"
@@ -99,6 +104,7 @@ hub_config_defaults(struct hub_config *c)
 {
     memset(c, 0, sizeof(*c));
     snprintf(c->listen, sizeof(c->listen), "%s", HUB_DEFAULT_LISTEN);
+    snprintf(c->region, sizeof(c->region), "%s", EWH_DEFAULT_REGION);
     c->max_frame_bytes = EWH_MAX_FRAME_BYTES;
     c->max_inflight_submits = EWH_DEFAULT_MAX_INFLIGHT_SUBMITS;
     c->submits_per_s = EWH_DEFAULT_SUBMITS_PER_S;
@@ -191,6 +197,15 @@ hub_config_set(struct hub_config *c, const char *section, const char *name,
         if (strlen(value) >= sizeof(c->listen) || value[0] == '\0')
             return ewh_err_set(err, EWH_E_INVALID, "listen: bad endpoint");
         snprintf(c->listen, sizeof(c->listen), "%s", value);
+        return 0;
+    }
+    if (strcmp(section, "hub") == 0 && strcmp(name, "region") == 0) {
+        if (!ewh_region_is_valid(value))
+            return ewh_err_set(err, EWH_E_INVALID,
+                               "region = %.40s: expected 1 to %u of a-z, "
+                               "0-9 and '-'",
+                               value, EWH_MAX_REGION_BYTES);
+        snprintf(c->region, sizeof(c->region), "%s", value);
         return 0;
     }
     if (strcmp(section, "limits") == 0) {

@@ -18,6 +18,8 @@
 
 struct hub_config {
     char listen[HUB_MAX_ENDPOINT]; /* [hub] listen */
+    /* [hub] region: the region this hub serves (docs/federation.md) */
+    char region[EWH_MAX_REGION_BYTES + 1];
     uint32_t max_frame_bytes;      /* [limits] max_frame_bytes */
     uint32_t max_inflight_submits; /* [limits] max_inflight_submits */
     uint32_t submits_per_s;        /* [limits] submits_per_second */

@@ -394,6 +394,8 @@ s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
     (void)hub_roster_zap(h, true);
     hub_roster_send(h, n);
     hub_catalogue_send(h, n);
+    /* The foreign regions' rosters (docs/federation.md). */
+    hub_fed_rosters_to_node(h, from->rid, from->rid_len);
 }
 
 /* AuditRequest: answer on the connection that asked (ewnode audit may use
@@ -615,6 +617,13 @@ hub_conn_read(struct hub *h)
     }
     cc = zmq_msg_gets(&body, "User-Id");
     key = zmq_msg_gets(&body, HUB_ZAP_KEY_PROP);
+    if (cc != NULL && cc[0] == '@' && key != NULL) {
+        /* A peer hub's link (docs/federation.md): fed_in.c. */
+        hub_fed_on_frame(h, cc + 1, key, zmq_msg_data(&rid),
+                         zmq_msg_size(&rid), zmq_msg_data(&body),
+                         zmq_msg_size(&body));
+        goto out;
+    }
     if (cc == NULL || strlen(cc) != 2 || key == NULL) {
         h->n.bad_frames++;
         goto out;

@@ -312,8 +312,11 @@ s_on_expired(void *ctx, const char *cc, const uint8_t id[EWH_ID_BYTES],
     len = ewh__notice__get_packed_size(&nt);
     EWH_ASSERT(len <= sizeof(buf));
     ewh__notice__pack(&nt, buf);
-    if (hub_store_relay_add(h->st, origin, HUB_RELAY_NOTICE, buf, len, err) !=
-        0)
+    /* A foreign origin is not told across the link (docs/federation.md,
+     * "Limits"); the expiry is counted here all the same. */
+    if (hub_fed_region_of(h, origin) == NULL &&
+        hub_store_relay_add(h->st, origin, HUB_RELAY_NOTICE, buf, len, err) !=
+            0)
         return -1;
     h->n.expired++;
     hub_metrics_expired(h->m);

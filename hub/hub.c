@@ -105,6 +105,8 @@ s_setup(struct hub *h, struct ewh_err *err)
         zmq_bind(h->zap, HUB_ZAP_ENDPOINT) != 0)
         return ewh_err_set(err, EWH_E_IO, "zap: %s", zmq_strerror(zmq_errno()));
     hub_gate_init(h);
+    if (hub_fed_init(h, err) != 0)
+        return -1;
     if (hub_conn_open(h, h->cfg->listen, err) != 0 ||
         hub_conn_write_endpoint(h, err) != 0 || s_metrics_listen(h, err) != 0)
         return -1;
@@ -121,6 +123,7 @@ s_teardown(struct hub *h)
 {
     hub_batch_free(h);
     hub_admit_free(h);
+    hub_fed_free(h);
     hub_conn_close(h, HUB_CLOSE_LINGER_MS);
     if (h->zap != NULL) {
         int zero = 0;
@@ -182,12 +185,26 @@ s_zap_refused(void *ctx, const char *keyhex, const char *country,
     }
 }
 
+/* hub_zap_peer_fn: an enrolled peer hub's key (fed.c's links). */
+static const char *
+s_zap_peer(void *ctx, const uint8_t key[32])
+{
+    struct hub *h = ctx;
+    size_t i;
+
+    for (i = 0; i < h->fed.n_link; i++)
+        if (h->fed.link[i].live &&
+            memcmp(h->fed.link[i].p.curve, key, 32) == 0)
+            return h->fed.link[i].p.region;
+    return NULL;
+}
+
 static int
 s_on_zap(struct hub *h, struct ewh_err *err)
 {
     uint64_t z0 = h->n.zap_refused;
 
-    if (hub_zap_handle(h->zap, hub_roster_zap, s_zap_refused, h,
+    if (hub_zap_handle(h->zap, hub_roster_zap, s_zap_peer, s_zap_refused, h,
                        &h->n.zap_refused, err) != 0)
         return -1;
     if (h->n.zap_refused > z0)
@@ -227,6 +244,7 @@ s_tick(struct hub *h, int64_t now)
     hub_deliver_expire(h);
     hub_deliver_stalled(h);
     hub_retention_tick(h->st, h->cfg, now);
+    hub_fed_tick(h);
     for (i = 0; i < hub_peers_count(h->peers); i++)
         hub_peers_at(h->peers, i)->want_fill = true;
     hub_events_tick(h);
@@ -248,6 +266,7 @@ s_timers(struct hub *h)
         h->next_tick_ms = now + HUB_TICK_MS;
         s_tick(h, now);
     }
+    hub_fed_timers(h);
 }
 
 /* ---- the loop ---- */
@@ -274,13 +293,15 @@ s_roster_poll(struct hub *h)
 static int
 s_turn(struct hub *h, struct ewh_err *err)
 {
-    zmq_pollitem_t items[5] = {
+    zmq_pollitem_t items[5 + 2 * EWH_MAX_FED_PEERS] = {
         {h->conn.router, h->conn.router != NULL ? 0 : -1, ZMQ_POLLIN, 0},
         {h->zap, 0, ZMQ_POLLIN, 0},
         {h->conn.mon, h->conn.mon != NULL ? 0 : -1, ZMQ_POLLIN, 0},
         {NULL, h->a->sigfd, ZMQ_POLLIN, 0},
         {NULL, hub_verify_fd(h->adm.vpool), ZMQ_POLLIN, 0},
     };
+    /* The federation links (fed_link.c) after the fixed five. */
+    size_t n_fed = hub_fed_poll_items(h, items + 5, 2 * EWH_MAX_FED_PEERS);
     int64_t timeout = h->ros.next_check_ms < h->next_tick_ms
                           ? h->ros.next_check_ms
                           : h->next_tick_ms;
@@ -288,7 +309,9 @@ s_turn(struct hub *h, struct ewh_err *err)
     timeout -= ewh_mono_ms();
     if (timeout < 0 || h->expire_due)
         timeout = 0;
-    if (zmq_poll(items, 5, (long)timeout) < 0) {
+    if (n_fed > 0 && timeout > HUB_ROSTER_CHECK_MS)
+        timeout = HUB_ROSTER_CHECK_MS; /* heartbeats, reopens */
+    if (zmq_poll(items, (int)(5 + n_fed), (long)timeout) < 0) {
         if (zmq_errno() == EINTR)
             return 0;
         return ewh_err_set(err, EWH_E_IO, "zmq_poll: %s",
@@ -302,6 +325,8 @@ s_turn(struct hub *h, struct ewh_err *err)
         hub_conn_on_monitor(h);
     if (items[0].revents & ZMQ_POLLIN && !h->stopping)
         s_on_router(h);
+    if (n_fed > 0)
+        hub_fed_poll_done(h, items + 5, n_fed);
     /* Another process committed (a revoke, an enrol): the roster check
      * now, before this turn admits or delivers anything, so that nothing
      * reaches a country after its revoke has returned (issue 16). */
@@ -313,6 +338,7 @@ s_turn(struct hub *h, struct ewh_err *err)
     if (h->expire_due)
         hub_deliver_expire(h);
     hub_deliver_fill(h);
+    hub_fed_fill(h);
     if (h->status_due) {
         /* Connection state shows in `ewhub status` at once. */
         h->status_due = false;

@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <zmq.h>
+
 #include "ewh.pb-c.h"
 #include "catalogue.h"
 #include "hub.h"
@@ -129,10 +131,102 @@ struct hub_admit {
     size_t n_ratelog;
 };
 
+/* ---- fed*.c: federation (issue 22, docs/federation.md) ---- */
+
+/* Why a report was not queued for a link (counted by name). */
+enum hub_fed_why {
+    HUB_FED_OK = 0,
+    HUB_FED_W_DISTRIBUTION, /* its distribution does not reach there */
+    HUB_FED_W_NOROUTE,      /* no link reaches the recipient's region */
+};
+
+/* A report's federation part in the batch: where it came from, where it
+ * goes.  Decided at admission (hub_fed_route), written with it. */
+struct hub_fed_sub {
+    int in_link;    /* the link it came on, -1: a local origin */
+    uint64_t in_seq; /* its Transfer seq there (echoed in the ack) */
+    char origin_region[EWH_MAX_REGION_BYTES + 1];
+    char path[HUB_FED_PATH_BYTES]; /* as held here: ours last */
+    uint64_t local;                /* recipients (bit i) delivered here */
+    uint32_t out;                  /* links (bit) it is queued for */
+    /* Recipients filtered, counted: by distribution on the link they
+     * would have taken, and those no link reaches. */
+    uint8_t filtered[EWH_MAX_FED_PEERS];
+    uint8_t noroute;
+    uint64_t unreach;                   /* recipients it cannot reach */
+};
+
+/* One enrolled peer hub: our link to it (we send) and its link to us
+ * (it sends). */
+struct hub_fed_link {
+    struct hub_fed_peer_row p;
+    bool live; /* enrolled (a removed one keeps its slot, closed) */
+    /* ours: a DEALER to its ROUTER */
+    void *sock, *mon;
+    bool up;                /* CURVE handshake done, FedHello sent */
+    hub_seqset_t *inflight; /* transfers sent, not acknowledged */
+    hub_seqset_t *rflight;  /* receipts sent, not acknowledged */
+    bool want_fill;
+    int64_t moved_ms;  /* mono: last ack, or first send into an empty window */
+    int64_t hb_ms;     /* mono: last heartbeat sent */
+    int64_t retry_ms;  /* mono: a retryable refusal waits until then */
+    int64_t up_at;     /* unix seconds it came up, 0 never */
+    int64_t reopen_ms; /* mono: the peer refused us; open again then */
+    int backoff_ms;
+    uint64_t queued, rqueued; /* waiting, as of the last tick */
+    bool stalled;
+    /* its: a DEALER on our ROUTER */
+    uint8_t rid[HUB_MAX_RID];
+    size_t rid_len;
+    int64_t in_seen; /* unix seconds of its last frame, 0 never */
+};
+
+/* A foreign region, from the roster its hub signed. */
+struct hub_fed_region {
+    char name[EWH_MAX_REGION_BYTES + 1];
+    char via[EWH_MAX_REGION_BYTES + 1]; /* the peer it came from */
+    uint8_t hub_sign[32];
+    uint8_t *buf; /* the SignedRoster as received */
+    size_t len;
+    char path[HUB_FED_PATH_BYTES];
+    ewh_roster_t *roster; /* opened (its peers) */
+    ewh_roster_t *pins;   /* the keys pinned for its countries */
+};
+
+/* A counter to be added to the store with the next batch. */
+struct hub_fed_cnt {
+    char peer[EWH_MAX_REGION_BYTES + 1];
+    char what[32];
+    char code[32];
+    uint64_t n;
+};
+
+/* An acknowledgement from a peer, stored with the next batch. */
+struct hub_fed_ack {
+    size_t link;
+    uint64_t seq;
+    bool receipt; /* a receipt relay's, else a transfer's */
+    enum hub_fed_out_state state;
+};
+
+struct hub_fed {
+    struct hub_fed_link link[EWH_MAX_FED_PEERS];
+    size_t n_link;
+    struct hub_fed_region reg[EWH_MAX_FOREIGN_REGIONS];
+    size_t n_reg;
+    struct hub_fed_cnt *cnt; /* pending, for the next batch */
+    size_t n_cnt, cap_cnt;
+    struct hub_fed_ack *ack;
+    size_t n_ack, cap_ack;
+    size_t n_ack_written; /* of ack, in the transaction being written */
+    char *metrics;        /* the last /metrics text of the links */
+};
+
 /* ---- batch.c ---- */
 
 struct hub_submit {
     struct hub_from from;
+    struct hub_fed_sub *fed; /* NULL: nothing foreign (fed.c) */
     uint8_t *env;
     size_t len;
     struct ewh_header hdr;
@@ -156,6 +250,8 @@ struct hub_rack {
 
 struct hub_rcpt {
     struct hub_from from;
+    int fed_link;    /* came over link fed_link - 1 (fed_in.c); 0: a node's */
+    uint64_t fed_seq; /* its ReceiptRelay seq there */
     struct ewh_receipt rc;
     char origin[EWH_CC_BYTES];
     uint8_t *buf;
@@ -245,6 +341,7 @@ struct hub {
     struct hub_chain chain; /* batch.c */
     struct hub_rpush ros;   /* rosterpush.c */
     struct hub_evq evq;     /* events.c */
+    struct hub_fed fed;     /* fed*.c */
     struct hub_counts n;
     bool stopping;   /* hub.c: a signal asked to stop */
     bool expire_due; /* deliver.c: a sweep found more, or a row expired */
@@ -386,6 +483,105 @@ void hub_events_written(struct hub *h);
 /* Once a tick: the events no batch carried, the cap, dropped ones. */
 void hub_events_tick(struct hub *h);
 void hub_events_free(struct hub *h);
+
+/* ---- fed.c: federation state, routing, counters ---- */
+
+/* Load the peers, foreign rosters and pinned keys; open the links. */
+EWH_MUST_CHECK int hub_fed_init(struct hub *h, struct ewh_err *err);
+void hub_fed_free(struct hub *h);
+/* Set the region and direct peers on a roster being built (rosterpush). */
+EWH_MUST_CHECK int hub_fed_roster_fields(struct hub *h, ewh_roster_t *r,
+                                         struct ewh_err *err);
+/* The roster version changed: peers re-read, links opened or closed,
+ * our roster sent to every peer. */
+void hub_fed_on_roster(struct hub *h);
+/* The foreign region holding cc's pinned keys, or NULL. */
+const struct hub_fed_region *hub_fed_region_of(const struct hub *h,
+                                               const char *cc);
+/* An ewh_lookup_fn over every foreign region's pinned keys (ctx: hub). */
+const struct ewh_pubid *hub_fed_lookup(void *ctx, const char *cc);
+/* The link to region (enrolled), or -1. */
+int hub_fed_link_of(const struct hub *h, const char *region);
+/* Does hdr name a recipient outside this region? */
+bool hub_fed_has_foreign(const struct hub *h, const struct ewh_header *hdr);
+/* Decide where a report goes (path: as received, NULL for a local
+ * origin): *out (caller owns, free()) says which recipients are local,
+ * which links to queue it for, and why others were filtered.  -1 (err,
+ * EWH_E_DISTRIBUTION or EWH_E_UNKNOWN) when it reaches no one. */
+EWH_MUST_CHECK int hub_fed_route(struct hub *h, int in_link,
+                                 const struct ewh_header *hdr,
+                                 const char *origin_region,
+                                 const char *const *path, size_t n_path,
+                                 struct hub_fed_sub **out,
+                                 struct ewh_err *err);
+/* Count n on (link's peer or "-", what, code) with the next batch. */
+void hub_fed_count(struct hub *h, const char *peer, const char *what,
+                   const char *code, uint64_t n);
+/* Inside the batch transaction: the submit s just stored as envelope row
+ * rowid: its fed_in row, its transfers, its filter counts and the notices
+ * owed to a local origin for recipients it cannot reach. */
+EWH_MUST_CHECK int hub_fed_stored(struct hub *h, const struct hub_submit *s,
+                                  int64_t rowid, int64_t now,
+                                  struct ewh_err *err);
+/* Inside the batch transaction: a receipt for a foreign origin's report
+ * is kept and queued for the link the report came on.  *handled false:
+ * a local origin's (the caller stores it as usual). */
+EWH_MUST_CHECK int hub_fed_receipt_write(struct hub *h, struct hub_rcpt *r,
+                                         bool *handled, struct ewh_err *err);
+/* Anything for the next batch (acks from peers, counters)? */
+bool hub_fed_pending(const struct hub *h);
+/* Inside the batch transaction: the peers' acks and the counters. */
+EWH_MUST_CHECK int hub_fed_write(struct hub *h, struct ewh_err *err);
+/* After the batch: committed (ok) or not. */
+void hub_fed_committed(struct hub *h, bool ok);
+/* After the commit: the TransferAck for a transfer in the batch. */
+void hub_fed_ack_transfer(struct hub *h, const struct hub_submit *s,
+                          const struct ewh_err *failed);
+/* After the commit: the ReceiptAck for a receipt relayed by a peer. */
+void hub_fed_ack_receipt(struct hub *h, const struct hub_rcpt *r,
+                         const struct ewh_err *refused);
+/* Once a tick: expiry of queued transfers, queue figures, stall. */
+void hub_fed_tick(struct hub *h);
+/* The status.json "federation" object (caller owns; a json_t *). */
+void *hub_fed_status_json(struct hub *h);
+/* Between the fed files: the regions and pinned keys again from the
+ * store; one region's roster on a link's DEALER, or to every node. */
+EWH_MUST_CHECK int hub_fed__reload_regions(struct hub *h, struct ewh_err *err);
+void hub_fed__foreign_to(struct hub *h, const struct hub_fed_region *r,
+                         void *dealer);
+void hub_fed__region_to_nodes(struct hub *h, const struct hub_fed_region *r);
+/* admit.c: a transfer's local recipients, checked as a submit's are. */
+EWH_MUST_CHECK int hub_admit_check_local(struct hub *h,
+                                         const struct ewh_header *hdr,
+                                         struct ewh_err *err);
+/* The links' Prometheus families (caller owns, free(); NULL: none). */
+char *hub_fed_metrics_text(struct hub *h);
+/* Every foreign roster to one node connection (on hello). */
+void hub_fed_rosters_to_node(struct hub *h, const uint8_t *rid,
+                             size_t rid_len);
+
+/* ---- fed_link.c: our links (DEALER, we send) ---- */
+
+EWH_MUST_CHECK int hub_fed_link_open(struct hub *h, struct hub_fed_link *l,
+                                     struct ewh_err *err);
+void hub_fed_link_close(struct hub_fed_link *l);
+/* Poll items of the open links (sockets and monitors): at most cap. */
+size_t hub_fed_poll_items(struct hub *h, zmq_pollitem_t *it, size_t cap);
+/* After the poll: read what the items say (same order). */
+void hub_fed_poll_done(struct hub *h, const zmq_pollitem_t *it, size_t n);
+/* Send what the windows allow on every link that is up. */
+void hub_fed_fill(struct hub *h);
+/* Heartbeats and stall resends (every turn; cheap). */
+void hub_fed_timers(struct hub *h);
+/* Our roster and the foreign ones to link l's peer (on up and change). */
+void hub_fed_rosters_to_link(struct hub *h, struct hub_fed_link *l);
+
+/* ---- fed_in.c: peers' links to us (frames on the ROUTER) ---- */
+
+/* A frame from peer hub region (ZAP user id "@region"). */
+void hub_fed_on_frame(struct hub *h, const char *region, const char *key,
+                      const uint8_t *rid, size_t rid_len, const uint8_t *buf,
+                      size_t len);
 
 /* ---- status.c ---- */
 

@@ -37,6 +37,9 @@ static const char s_usage[] =
     "  catalogue the catalogue of concern: ewhub catalogue export [--dir\n"
     "            DIR] > FILE; ewhub catalogue publish [--dir DIR] [--yes]\n"
     "            FILE (docs/catalogue.md)\n"
+    "  peer      peer hubs of other regions: ewhub peer add --name REGION\n"
+    "            --endpoint E --key PEER-hub.pub; peer remove REGION; peer\n"
+    "            list [--json] (docs/federation.md)\n"
     "\n"
     "options:\n"
     "  --dir DIR   data dir (default $EWHUB_DIR, else " HUB_DEFAULT_DIR ")\n"
@@ -100,6 +103,7 @@ main(int argc, char **argv)
         {"audit", hub_cmd_audit},
         {"backup", hub_cmd_backup},
         {"catalogue", hub_cmd_catalogue},
+        {"peer", hub_cmd_peer},
         {NULL, NULL},
     };
     size_t i;

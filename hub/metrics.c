@@ -62,6 +62,7 @@ struct hub_metrics {
     uint64_t db_bytes, wal_bytes, fs_size, fs_avail;
     int64_t verify_at; /* last `ewhub audit verify`, 0 never */
     bool verify_ok;
+    char *fed_text; /* the federation links' families (fed.c) */
 };
 
 hub_metrics_t *
@@ -96,6 +97,7 @@ hub_metrics_destroy(hub_metrics_t **mp)
     if (m->httpd != NULL)
         MHD_stop_daemon(m->httpd);
     pthread_mutex_destroy(&m->mu);
+    free(m->fed_text);
     free(m);
     *mp = NULL;
 }
@@ -520,6 +522,8 @@ s_render(hub_metrics_t *m, FILE *f)
     fprintf(f, "ewhub_store_commit_seconds_sum %.9f\n", m->commit_sum);
     fprintf(f, "ewhub_store_commit_seconds_count %llu\n",
             (unsigned long long)m->commit_count);
+    if (m->fed_text != NULL)
+        fputs(m->fed_text, f);
 }
 
 int
@@ -619,4 +623,13 @@ hub_metrics_listen(hub_metrics_t *m, const char *hostport, char *bound,
     port = info != NULL && info->port != 0 ? info->port : la.port;
     ewh_addr_format(&la, port, bound, bound_cap);
     return 0;
+}
+
+void
+hub_metrics_fed(hub_metrics_t *m, char *text)
+{
+    pthread_mutex_lock(&m->mu);
+    free(m->fed_text);
+    m->fed_text = text;
+    pthread_mutex_unlock(&m->mu);
 }

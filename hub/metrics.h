@@ -86,6 +86,10 @@ void hub_metrics_disk(hub_metrics_t *m, uint64_t db_bytes, uint64_t wal_bytes,
 /* The last `ewhub audit verify` (DIR/audit_verified), at 0: never. */
 void hub_metrics_audit_verify(hub_metrics_t *m, int64_t at, bool ok);
 
+/* The federation links' families, as Prometheus text (fed.c builds it;
+ * takes text, which may be NULL). */
+void hub_metrics_fed(hub_metrics_t *m, char *text);
+
 /* The Prometheus text of now.  Caller owns *out (free()). */
 EWH_MUST_CHECK int hub_metrics_render(hub_metrics_t *m, char **out,
                                       size_t *len);

@@ -75,6 +75,12 @@ s_same(const ewh_roster_t *a, const ewh_roster_t *b)
     for (i = 0; i < ewh_roster_category_count(a); i++)
         if (strcmp(ewh_roster_category(a, i), ewh_roster_category(b, i)) != 0)
             return false;
+    if (strcmp(ewh_roster_region(a), ewh_roster_region(b)) != 0 ||
+        ewh_roster_peer_count(a) != ewh_roster_peer_count(b))
+        return false;
+    for (i = 0; i < ewh_roster_peer_count(a); i++)
+        if (strcmp(ewh_roster_peer(a, i), ewh_roster_peer(b, i)) != 0)
+            return false;
     return true;
 }
 
@@ -83,7 +89,9 @@ static int
 s_build(struct hub *h, ewh_roster_t **r, struct ewh_err *err)
 {
     if (hub_store_roster_load(h->st, r, err) != 0 ||
-        s_categories(h, *r, err) != 0)
+        s_categories(h, *r, err) != 0 ||
+        /* federation (docs/federation.md): the region and its peers */
+        hub_fed_roster_fields(h, *r, err) != 0)
         return -1;
     /* During a key rotation: announce the next keys (ewhub rotate-keys). */
     hub_rotate_announce(h->a->dir, *r);
@@ -365,4 +373,7 @@ hub_roster_check(struct hub *h)
             if (n->conns[k].cut_at_ms == 0)
                 s_send_to(h, n->cc, n->conns[k].rid, n->conns[k].rid_len);
     }
+    /* Peers added or removed (they bump the version): links follow, and
+     * every peer gets the new roster (fed.c). */
+    hub_fed_on_roster(h);
 }

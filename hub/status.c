@@ -87,6 +87,9 @@ hub_status_write(struct hub *h)
         if (json_object_set_new(nodes, n->cc, s_node_json(h, n)) != 0)
             goto nomem;
     }
+    /* docs/federation.md: the links, their counters, the regions. */
+    if (json_object_set_new(root, "federation", hub_fed_status_json(h)) != 0)
+        goto nomem;
     if ((buf = json_dumps(root, JSON_COMPACT)) == NULL)
         goto nomem;
     snprintf(path, sizeof(path), "%s/status.json", h->a->dir);
@@ -127,6 +130,7 @@ hub_status_gauges(struct hub *h)
     }
     hub_metrics_nodes(h->m, conn, enrolled);
     hub_metrics_audit_length(h->m, h->chain.len);
+    hub_metrics_fed(h->m, hub_fed_metrics_text(h));
     hub_store_wal_stats(h->st, &ws);
     hub_metrics_wal(h->m, ws.checkpoints, ws.failed, ws.wal_pages);
     {

@@ -154,6 +154,14 @@ EWH_MUST_CHECK int hub_store_envelope_add(hub_store_t *st, const uint8_t *env,
                                           const uint8_t hash[EWH_HASH_BYTES],
                                           int64_t received_at,
                                           struct ewh_err *err);
+/* The same, with only the recipients whose bit is set in local (bit i:
+ * the header's i-th) queued for delivery here; the others are foreign
+ * (issue 22: they go to a peer hub instead).  *rowid (may be NULL) gets
+ * the envelope's row, for hub_store_fed_out_add(). */
+EWH_MUST_CHECK int hub_store_envelope_add_local(
+    hub_store_t *st, const uint8_t *env, size_t len,
+    const struct ewh_header *hdr, const uint8_t hash[EWH_HASH_BYTES],
+    int64_t received_at, uint64_t local, int64_t *rowid, struct ewh_err *err);
 /* Audit chain: the head now, and append entry n (1-based) with its head. */
 EWH_MUST_CHECK int hub_store_audit_head(hub_store_t *st, uint64_t *length,
                                         uint8_t head[EWH_HASH_BYTES],
@@ -272,6 +280,12 @@ hub_store_receipt_add(hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES],
                       size_t n_ids, const char *from, int kind,
                       const char *origin, int64_t at, const uint8_t *buf,
                       size_t len, size_t *added, struct ewh_err *err);
+/* The same without the relay to the origin (a foreign origin: the
+ * receipt goes back across a federation link, hub_store_fed_relay_add). */
+EWH_MUST_CHECK int hub_store_receipt_keep(
+    hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES], size_t n_ids,
+    const char *from, int kind, const char *origin, int64_t at,
+    const uint8_t *buf, size_t len, size_t *added, struct ewh_err *err);
 
 /* Queue a relay owed to cc (inside a transaction): payload as the kind
  * says. */
@@ -496,5 +510,145 @@ EWH_MUST_CHECK int hub_store_backup(const char *src, const char *dst,
  * damaged file (a bad disk, a stray write) is refused with the path and
  * SQLite's first complaint, never run on with parts unreadable. */
 EWH_MUST_CHECK int hub_store_check(hub_store_t *st, struct ewh_err *err);
+
+/* ---- federation (issue 22, store_fed.c, docs/federation.md) ---- */
+
+#define HUB_FED_ENDPOINT_BYTES 256
+#define HUB_FED_PATH_BYTES     ((EWH_MAX_REGION_BYTES + 1) * EWH_MAX_FED_PATH)
+
+/* A peer hub enrolled with `ewhub peer add`. */
+struct hub_fed_peer_row {
+    char region[EWH_MAX_REGION_BYTES + 1];
+    char endpoint[HUB_FED_ENDPOINT_BYTES];
+    uint8_t curve[32], sign[32], box[32];
+    int64_t added_at;
+};
+/* Enrol (or replace: *replaced) a peer; bumps the roster version (the
+ * roster names the direct peers).  Inside a transaction. */
+EWH_MUST_CHECK int hub_store_fed_peer_put(hub_store_t *st,
+                                          const struct hub_fed_peer_row *p,
+                                          bool *replaced, struct ewh_err *err);
+/* Remove a peer (EWH_E_NOTFOUND when none): its queued transfers are
+ * dropped (state 4, counted in *dropped) and the roster version bumped.
+ * Inside a transaction. */
+EWH_MUST_CHECK int hub_store_fed_peer_remove(hub_store_t *st,
+                                             const char *region,
+                                             uint64_t *dropped,
+                                             struct ewh_err *err);
+typedef int (*hub_fed_peer_fn)(void *ctx, const struct hub_fed_peer_row *p);
+/* Every peer, by region; fn returning non-zero stops. */
+EWH_MUST_CHECK int hub_store_fed_peer_walk(hub_store_t *st, hub_fed_peer_fn fn,
+                                           void *ctx, struct ewh_err *err);
+
+/* Transfers queued for peer links (state of fed_out). */
+enum hub_fed_out_state {
+    HUB_FED_QUEUED = 0,
+    HUB_FED_SENT = 1,    /* acknowledged by the peer (accepted, duplicate) */
+    HUB_FED_EXPIRED = 2, /* expired before the peer took it */
+    HUB_FED_REFUSED = 3, /* refused by the peer for good */
+    HUB_FED_DROPPED = 4, /* the peer was removed */
+};
+/* Queue envelope row env (hub_store_envelope_add_local's) for peer, with
+ * the path to send (regions joined by ','; the sender's own last).
+ * Inside a transaction. */
+EWH_MUST_CHECK int hub_store_fed_out_add(hub_store_t *st, const char *peer,
+                                         int64_t env, int level,
+                                         int64_t expires_at, const char *path,
+                                         int64_t now, struct ewh_err *err);
+struct hub_fed_qrow {
+    uint64_t seq;
+    uint8_t id[EWH_ID_BYTES];
+    int level;
+    int64_t expires_at;
+    const uint8_t *env; /* borrowed until the callback returns */
+    size_t env_len;
+    const char *path;
+};
+typedef int (*hub_fed_qrow_fn)(void *ctx, const struct hub_fed_qrow *r);
+typedef bool (*hub_fed_skip_fn)(void *ctx, uint64_t seq);
+/* The queued transfers of peer, high first, oldest first, at most limit;
+ * skip (may be NULL) passes over those in flight without reading them. */
+EWH_MUST_CHECK int hub_store_fed_out_walk(hub_store_t *st, const char *peer,
+                                          size_t limit, hub_fed_skip_fn skip,
+                                          void *skip_ctx, hub_fed_qrow_fn fn,
+                                          void *ctx, struct ewh_err *err);
+/* Transfer seq of peer, if queued, is over (state); *changed says so. */
+EWH_MUST_CHECK int hub_store_fed_out_done(hub_store_t *st, const char *peer,
+                                          uint64_t seq,
+                                          enum hub_fed_out_state state,
+                                          bool *changed, struct ewh_err *err);
+/* Queued transfers of peer. */
+EWH_MUST_CHECK int hub_store_fed_out_queued(hub_store_t *st, const char *peer,
+                                            uint64_t *n, struct ewh_err *err);
+/* Inside a transaction: queued transfers whose report expired are marked
+ * expired; fn (may be NULL) is told the peer of each. */
+typedef void (*hub_fed_expired_fn)(void *ctx, const char *peer);
+EWH_MUST_CHECK int hub_store_fed_out_expire(hub_store_t *st, int64_t now,
+                                            hub_fed_expired_fn fn, void *ctx,
+                                            size_t *n, struct ewh_err *err);
+
+/* Report id came from peer along path (inside the transaction that
+ * stores it); and which peer a stored foreign report came from (*found). */
+EWH_MUST_CHECK int hub_store_fed_in_add(hub_store_t *st,
+                                        const uint8_t id[EWH_ID_BYTES],
+                                        const char *peer, const char *path,
+                                        int64_t now, struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_fed_in_peer(hub_store_t *st,
+                                         const uint8_t id[EWH_ID_BYTES],
+                                         char peer[EWH_MAX_REGION_BYTES + 1],
+                                         bool *found, struct ewh_err *err);
+
+/* Receipts owed to a peer (serialized Receipt), walked in order. */
+EWH_MUST_CHECK int hub_store_fed_relay_add(hub_store_t *st, const char *peer,
+                                           const uint8_t *buf, size_t len,
+                                           struct ewh_err *err);
+typedef int (*hub_fed_relay_fn)(void *ctx, uint64_t seq, const uint8_t *buf,
+                                size_t len);
+EWH_MUST_CHECK int hub_store_fed_relay_walk(hub_store_t *st, const char *peer,
+                                            size_t limit, hub_fed_relay_fn fn,
+                                            void *ctx, struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_fed_relay_done(hub_store_t *st, const char *peer,
+                                            uint64_t seq, bool *changed,
+                                            struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_fed_relay_queued(hub_store_t *st,
+                                              const char *peer, uint64_t *n,
+                                              struct ewh_err *err);
+
+/* A foreign roster as its hub signed it, and the keys pinned from it. */
+struct hub_fed_roster_row {
+    char region[EWH_MAX_REGION_BYTES + 1];
+    char via[EWH_MAX_REGION_BYTES + 1]; /* the peer it came from */
+    uint8_t hub_sign[32];
+    uint64_t version;
+    const uint8_t *signed_roster; /* borrowed */
+    size_t len;
+    char path[HUB_FED_PATH_BYTES];
+};
+EWH_MUST_CHECK int hub_store_fed_roster_put(hub_store_t *st,
+                                            const struct hub_fed_roster_row *r,
+                                            struct ewh_err *err);
+typedef int (*hub_fed_roster_fn)(void *ctx, const struct hub_fed_roster_row *r);
+EWH_MUST_CHECK int hub_store_fed_roster_walk(hub_store_t *st,
+                                             hub_fed_roster_fn fn, void *ctx,
+                                             struct ewh_err *err);
+/* A foreign country's pinned keys (id->country), in region. */
+EWH_MUST_CHECK int hub_store_fed_key_put(hub_store_t *st, const char *region,
+                                         const struct ewh_pubid *id,
+                                         bool revoked, struct ewh_err *err);
+typedef int (*hub_fed_key_fn)(void *ctx, const char *region,
+                              const struct ewh_pubid *id, bool revoked);
+EWH_MUST_CHECK int hub_store_fed_key_walk(hub_store_t *st, hub_fed_key_fn fn,
+                                          void *ctx, struct ewh_err *err);
+
+/* Link counters: add n to (peer, what, code); walk them all. */
+EWH_MUST_CHECK int hub_store_fed_count_add(hub_store_t *st, const char *peer,
+                                           const char *what, const char *code,
+                                           uint64_t n, struct ewh_err *err);
+typedef void (*hub_fed_count_fn)(void *ctx, const char *peer,
+                                 const char *what, const char *code,
+                                 uint64_t n);
+EWH_MUST_CHECK int hub_store_fed_count_walk(hub_store_t *st,
+                                            hub_fed_count_fn fn, void *ctx,
+                                            struct ewh_err *err);
 
 #endif

@@ -305,6 +305,17 @@ hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
                        const uint8_t hash[EWH_HASH_BYTES], int64_t received_at,
                        struct ewh_err *err)
 {
+    return hub_store_envelope_add_local(st, env, len, hdr, hash, received_at,
+                                        UINT64_MAX, NULL, err);
+}
+
+int
+hub_store_envelope_add_local(hub_store_t *st, const uint8_t *env, size_t len,
+                             const struct ewh_header *hdr,
+                             const uint8_t hash[EWH_HASH_BYTES],
+                             int64_t received_at, uint64_t local,
+                             int64_t *rowid, struct ewh_err *err)
+{
     sqlite3_stmt *s = ewh_db_stmt(st->db, s_env_ins, err);
     struct hub_store_fan f;
     size_t i;
@@ -331,12 +342,15 @@ hub_store_envelope_add(hub_store_t *st, const uint8_t *env, size_t len,
     f.level = (int)hdr->level;
     f.expires_at = hdr->expires_at;
     f.queued_at = received_at;
-    f.waiting = (UINT64_C(1) << f.n) - 1;
+    f.waiting = ((UINT64_C(1) << f.n) - 1) & local;
     if (hub_store__fan_add(st, &f, err) != 0)
         return -1;
     for (i = 0; i < f.n; i++)
-        s_lane_op(st, hdr->recipients[i], f.level,
-                  (uint64_t)f.rowid * HUB_SEQ_SPAN + i);
+        if ((f.waiting >> i) & 1)
+            s_lane_op(st, hdr->recipients[i], f.level,
+                      (uint64_t)f.rowid * HUB_SEQ_SPAN + i);
+    if (rowid != NULL)
+        *rowid = f.rowid;
     return 0;
 }
 
@@ -590,6 +604,9 @@ static const char s_sweep_sql[] =
     " SELECT e.rowid FROM envelopes e LEFT JOIN fanout f ON f.seq = e.rowid"
     " WHERE e.rowid > ?3 AND e.rowid <= ?4 AND length(e.env) > 0"
     " AND coalesce(f.waiting, 0) = 0 AND " S_CUTOFF " > 0"
+    /* a transfer still queued for a peer hub keeps it (issue 22) */
+    " AND NOT EXISTS (SELECT 1 FROM fed_out o WHERE o.env = e.rowid"
+    " AND o.state = 0)"
     " AND coalesce((SELECT max(d.done_at) FROM deliveries d WHERE " S_DLV_OF_E
     "), e.received_at) <= " S_CUTOFF ")";
 /* max(rowid) is a single b-tree descent, not a scan. */

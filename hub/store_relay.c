@@ -66,6 +66,20 @@ hub_store_receipt_add(hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES],
                       const char *origin, int64_t at, const uint8_t *buf,
                       size_t len, size_t *added, struct ewh_err *err)
 {
+    if (hub_store_receipt_keep(st, ids, n_ids, from, kind, origin, at, buf,
+                               len, added, err) != 0)
+        return -1;
+    if (*added == 0)
+        return 0;
+    return hub_store_relay_add(st, origin, HUB_RELAY_RECEIPT, buf, len, err);
+}
+
+int
+hub_store_receipt_keep(hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES],
+                       size_t n_ids, const char *from, int kind,
+                       const char *origin, int64_t at, const uint8_t *buf,
+                       size_t len, size_t *added, struct ewh_err *err)
+{
     sqlite3_stmt *s = ewh_db_stmt(st->db, s_rc_ins, err);
     size_t i;
 
@@ -84,9 +98,7 @@ hub_store_receipt_add(hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES],
             return -1;
         *added += (size_t)sqlite3_changes(hub_store__sql(st));
     }
-    if (*added == 0)
-        return 0;
-    return hub_store_relay_add(st, origin, HUB_RELAY_RECEIPT, buf, len, err);
+    return 0;
 }
 
 int

@@ -107,6 +107,43 @@ static const char s_schema[] =
      * moment.  A store made before them is counted once from its tables
      * (s_counters_seed).  No layout change: an older ewhub of this layout
      * leaves them be. */
+    /* Federation (issue 22, docs/federation.md): the peer hubs enrolled
+     * (fed_peer), the transfers queued per peer link (fed_out: state 0
+     * queued, 1 acknowledged by the peer, 2 expired, 3 refused by the
+     * peer, 4 dropped when the peer was removed), the peer each foreign
+     * report came from (fed_in: receipts go back that way), the receipts
+     * owed to a peer (fed_relay), the foreign rosters as their hubs signed
+     * them (fed_roster) and the foreign keys pinned from them (fed_key),
+     * and the link counters (fed_counts).  No layout change: tables an
+     * older ewhub of this layout leaves be. */
+    "CREATE TABLE IF NOT EXISTS fed_peer(region TEXT PRIMARY KEY,"
+    " endpoint TEXT NOT NULL, curve BLOB NOT NULL, sign BLOB NOT NULL,"
+    " box BLOB NOT NULL, added_at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS fed_out(seq INTEGER PRIMARY KEY,"
+    " peer TEXT NOT NULL, env INTEGER NOT NULL, level INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL, path TEXT NOT NULL,"
+    " queued_at INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0,"
+    " done_at INTEGER);"
+    "CREATE INDEX IF NOT EXISTS fed_out_next ON fed_out(peer, level DESC, seq)"
+    " WHERE state = 0;"
+    "CREATE INDEX IF NOT EXISTS fed_out_env ON fed_out(env) WHERE state = 0;"
+    "CREATE TABLE IF NOT EXISTS fed_in(id BLOB PRIMARY KEY,"
+    " peer TEXT NOT NULL, path TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS fed_relay(seq INTEGER PRIMARY KEY,"
+    " peer TEXT NOT NULL, payload BLOB NOT NULL,"
+    " done INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS fed_relay_next ON fed_relay(peer, seq)"
+    " WHERE done = 0;"
+    "CREATE TABLE IF NOT EXISTS fed_roster(region TEXT PRIMARY KEY,"
+    " via TEXT NOT NULL, hub_sign BLOB NOT NULL, version INTEGER NOT NULL,"
+    " signed BLOB NOT NULL, path TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS fed_key(country TEXT PRIMARY KEY,"
+    " region TEXT NOT NULL, curve BLOB NOT NULL, sign BLOB NOT NULL,"
+    " box BLOB NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,"
+    " at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS fed_counts(peer TEXT NOT NULL,"
+    " what TEXT NOT NULL, code TEXT NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY(peer, what, code));"
     "CREATE TABLE IF NOT EXISTS counters("
     " kind INTEGER NOT NULL, level INTEGER NOT NULL, code TEXT NOT NULL,"
     " n INTEGER NOT NULL, PRIMARY KEY(kind, level, code));"

@@ -6,6 +6,7 @@
 
 #include <zmq.h>
 
+#include "ewh/limits.h"
 #include "ewh/log.h"
 #include "ewh/util.h"
 
@@ -70,9 +71,11 @@ s_meta(uint8_t *out, const char *name, const char *value)
 
 /* Read one request (all frames) and answer it. */
 static int
-s_one(void *sock, hub_zap_roster_fn fn, hub_zap_refused_fn on_refused,
-      void *ctx, uint64_t *refused, struct ewh_err *err)
+s_one(void *sock, hub_zap_roster_fn fn, hub_zap_peer_fn peer_fn,
+      hub_zap_refused_fn on_refused, void *ctx, uint64_t *refused,
+      struct ewh_err *err)
 {
+    char uid[EWH_MAX_REGION_BYTES + 2];
     const char *whose = NULL;
     enum ewh_errcode code = EWH_E_INVALID;
     zmq_msg_t f[S_FRAMES];
@@ -124,6 +127,13 @@ s_one(void *sock, hub_zap_roster_fn fn, hub_zap_refused_fn on_refused,
      * handshake (the loop's roster check comes up to HUB_ROSTER_CHECK_MS
      * later), so a country revoked a moment ago is refused at once. */
     cc = hub_zap_country_of(fn(ctx, true), key);
+    if (cc == NULL && peer_fn != NULL) {
+        const char *region = peer_fn(ctx, key);
+        if (region != NULL) {
+            snprintf(uid, sizeof(uid), "@%s", region);
+            cc = uid;
+        }
+    }
     if (cc != NULL)
         meta_len = s_meta(meta, HUB_ZAP_KEY_PROP, keyhex);
     else {
@@ -147,7 +157,8 @@ reply:
         s_send(sock, cc != NULL ? "200" : "400", 3, true) != 0 ||
         s_send(sock, cc != NULL ? "OK" : why, strlen(cc != NULL ? "OK" : why),
                true) != 0 ||
-        s_send(sock, cc != NULL ? cc : "", cc != NULL ? 2 : 0, true) != 0 ||
+        s_send(sock, cc != NULL ? cc : "", cc != NULL ? strlen(cc) : 0,
+               true) != 0 ||
         s_send(sock, meta, meta_len, false) != 0) {
         ewh_err_set(err, EWH_E_IO, "zap: send: %s", zmq_strerror(zmq_errno()));
         goto out;
@@ -160,13 +171,14 @@ out:
 }
 
 int
-hub_zap_handle(void *sock, hub_zap_roster_fn fn, hub_zap_refused_fn on_refused,
-               void *ctx, uint64_t *refused, struct ewh_err *err)
+hub_zap_handle(void *sock, hub_zap_roster_fn fn, hub_zap_peer_fn peer_fn,
+               hub_zap_refused_fn on_refused, void *ctx, uint64_t *refused,
+               struct ewh_err *err)
 {
     int rc, budget = 256;
 
     while (budget-- > 0) {
-        rc = s_one(sock, fn, on_refused, ctx, refused, err);
+        rc = s_one(sock, fn, peer_fn, on_refused, ctx, refused, err);
         if (rc < 0)
             return -1;
         if (rc == 1)

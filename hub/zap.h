@@ -34,9 +34,15 @@ typedef void (*hub_zap_refused_fn)(void *ctx, const char *keyhex,
                                    const char *country, enum ewh_errcode code,
                                    const char *why);
 
+/* The region of the peer hub whose curve key is key (32 bytes), or NULL
+ * (federation, docs/federation.md). */
+typedef const char *(*hub_zap_peer_fn)(void *ctx, const uint8_t key[32]);
+
 /* Answer every ZAP request waiting on sock.  *refused is incremented per
- * refusal; on_refused (may be NULL) is told of each. */
+ * refusal; on_refused (may be NULL) is told of each.  peer_fn (may be
+ * NULL) admits the keys of peer hubs too, with the user id "@REGION". */
 EWH_MUST_CHECK int hub_zap_handle(void *sock, hub_zap_roster_fn fn,
+                                  hub_zap_peer_fn peer_fn,
                                   hub_zap_refused_fn on_refused, void *ctx,
                                   uint64_t *refused, struct ewh_err *err);
 

@@ -65,6 +65,14 @@
  *   recv ... --stall
  *       says hello, then never reads (a slow-loris peer) until --timeout;
  *       receive buffers are tiny, so the hub's sends back up at once.
+ *   submit ... --distribution region|connected|all
+ *       seals with that distribution in the signed header (issue 22).
+ *   fedsend --key HUBDIR/hub.key --hub-pub TARGET/hub.pub --endpoint E
+ *           --region NAME --env-in FILE --path A[,B...] [--timeout S]
+ *       Plays a peer hub of region NAME (issue 22, a misbehaving one):
+ *       says FedHello and sends the envelope FILE as one Transfer with
+ *       the path given; prints {"type":"transfer_ack","status":...,
+ *       "code":...,"reason":...} and exits 0 when it is answered.
  *   forge --key node.key --hub-pub hub.pub --endpoint E
  *         [--receipt-id HEX[,HEX...] --origin CC
  *          [--kind delivered|acknowledged]
@@ -117,6 +125,8 @@ struct s_opts {
     const char *country, *out, *receipt, *title;
     const char *to_pub, *receipt_id, *origin, *from, *kind, *ack_seq;
     const char *report_id, *body_file;
+    const char *region, *path;
+    enum ewh_distribution distribution;
     long return_year;
     long multipart, part_bytes, audit;
     double flood;
@@ -696,6 +706,7 @@ s_seal_all(struct s_peer *p)
         r.expires_at =
             p->o.expires != 0 ? r.created_at + (int64_t)p->o.expires : 0;
         r.level = p->o.level;
+        r.distribution = p->o.distribution;
         snprintf(r.category, sizeof(r.category), "%s",
                  p->o.return_year != 0 ? "security-forces" : "other");
         r.tlp = EWH_TLP_GREEN;
@@ -1015,6 +1026,100 @@ s_run_forge(struct s_peer *p)
     return 0;
 }
 
+/* fedsend: one Transfer as a peer hub would send it. */
+static int
+s_run_fedsend(struct s_peer *p)
+{
+    struct ewh_err err = {0};
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__FedHello fh = EWH__FED_HELLO__INIT;
+    Ewh__Transfer t = EWH__TRANSFER__INIT;
+    char *env = NULL, pbuf[512], *save = NULL, *tok, *path[16];
+    size_t len = 0, n = 0;
+    int64_t end = ewh_mono_ms() + (int64_t)(p->o.timeout * 1000);
+    bool up = false, sent = false;
+
+    if (p->o.region == NULL || p->o.env_in == NULL || p->o.path == NULL)
+        fatalx("fedsend needs --region, --env-in and --path");
+    if (ewh_file_read(p->o.env_in, EWH_MAX_FRAME_BYTES, &env, &len, &err) != 0)
+        fatalx("--env-in: %s", err.reason);
+    snprintf(pbuf, sizeof(pbuf), "%s", p->o.path);
+    for (tok = strtok_r(pbuf, ",", &save); tok != NULL && n < 16;
+         tok = strtok_r(NULL, ",", &save))
+        path[n++] = tok;
+    while (ewh_mono_ms() < end) {
+        zmq_pollitem_t it[2] = {{p->sock, 0, ZMQ_POLLIN, 0},
+                                {p->mon, 0, ZMQ_POLLIN, 0}};
+        zmq_msg_t m;
+        ewh_frame_t *fr = NULL;
+
+        if (up && !sent) {
+            fh.version = 1;
+            fh.region = (char *)p->o.region;
+            fh.credit = 64;
+            f.msg_case = EWH__FRAME__MSG_FED_HELLO;
+            f.fed_hello = &fh;
+            (void)s_send(p, &f);
+            t.seq = 1;
+            t.envelope.data = (uint8_t *)env;
+            t.envelope.len = len;
+            t.n_path = n;
+            t.path = path;
+            f.msg_case = EWH__FRAME__MSG_TRANSFER;
+            f.transfer = &t;
+            (void)s_send(p, &f);
+            sent = true;
+        }
+        if (zmq_poll(it, 2, 100) < 0)
+            break;
+        if (it[1].revents & ZMQ_POLLIN) {
+            long before = p->links;
+            s_on_monitor(p);
+            up = up || p->links > before;
+        }
+        if (!(it[0].revents & ZMQ_POLLIN))
+            continue;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, p->sock, 0) < 0) {
+            zmq_msg_close(&m);
+            continue;
+        }
+        if (ewh_frame_decode(zmq_msg_data(&m), zmq_msg_size(&m), &fr, &err) ==
+                0 &&
+            fr->msg_case == EWH__FRAME__MSG_TRANSFER_ACK) {
+            json_t *o = json_object();
+            json_object_set_new(o, "type", json_string("transfer_ack"));
+            json_object_set_new(
+                o, "status",
+                json_string(fr->transfer_ack->status ==
+                                    EWH__ACK_STATUS__ACK_ACCEPTED
+                                ? "accepted"
+                            : fr->transfer_ack->status ==
+                                    EWH__ACK_STATUS__ACK_DUPLICATE
+                                ? "duplicate"
+                                : "refused"));
+            json_object_set_new(
+                o, "code",
+                json_string(ewh_errcode_name(
+                    (enum ewh_errcode)fr->transfer_ack->code)));
+            json_object_set_new(o, "reason",
+                                json_string(fr->transfer_ack->reason != NULL
+                                                ? fr->transfer_ack->reason
+                                                : ""));
+            s_emit(o);
+            ewh_frame_destroy(&fr);
+            zmq_msg_close(&m);
+            free(env);
+            return 0;
+        }
+        ewh_frame_destroy(&fr);
+        zmq_msg_close(&m);
+    }
+    free(env);
+    s_timeout("transfer_ack", 0, 1);
+    return 1;
+}
+
 static int
 s_keygen(const struct s_opts *o)
 {
@@ -1086,6 +1191,9 @@ main(int argc, char **argv)
         {"return-year", required_argument, NULL, 'Y'},
         {"body-file", required_argument, NULL, 'W'},
         {"audit", required_argument, NULL, 'A'},
+        {"distribution", required_argument, NULL, 0x102},
+        {"region", required_argument, NULL, 0x103},
+        {"path", required_argument, NULL, 0x104},
         {NULL, 0, NULL, 0}};
     struct s_peer p;
     struct ewh_err err = {0};
@@ -1229,6 +1337,16 @@ main(int argc, char **argv)
         case 'A':
             p.o.audit = atol(optarg);
             break;
+        case 0x102:
+            if (ewh_distribution_parse(optarg, &p.o.distribution) != 0)
+                fatalx("bad distribution '%s'", optarg);
+            break;
+        case 0x103:
+            p.o.region = optarg;
+            break;
+        case 0x104:
+            p.o.path = optarg;
+            break;
         default:
             return 2;
         }
@@ -1259,6 +1377,8 @@ main(int argc, char **argv)
         rc = s_run_recv(&p);
     } else if (strcmp(cmd, "forge") == 0) {
         rc = s_run_forge(&p);
+    } else if (strcmp(cmd, "fedsend") == 0) {
+        rc = s_run_fedsend(&p);
     } else {
         fatalx("unknown command '%s'", cmd);
     }

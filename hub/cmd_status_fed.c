@@ -1,0 +1,144 @@
+/* cmd_status_fed.c — the federation part of `ewhub status`: the peer
+ * links (up, queued, stalled) and their counters by reason. */
+#include "cmd_status_fed.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+struct s_fed {
+    hub_store_t *st;
+    json_t *links;    /* array */
+    json_t *counters; /* peer -> {what: n | {reason: n}} */
+    int rc;
+    struct ewh_err *err;
+};
+
+static void
+s_cnt(void *ctx, const char *peer, const char *what, const char *code,
+      uint64_t n)
+{
+    struct s_fed *f = ctx;
+    json_t *o = json_object_get(f->counters, peer), *w;
+
+    if (o == NULL) {
+        o = json_object();
+        json_object_set_new(f->counters, peer, o);
+    }
+    if (code[0] == '\0') {
+        json_object_set_new(o, what, json_integer((json_int_t)n));
+        return;
+    }
+    if ((w = json_object_get(o, what)) == NULL) {
+        w = json_object();
+        json_object_set_new(o, what, w);
+    }
+    json_object_set_new(w, code, json_integer((json_int_t)n));
+}
+
+static int
+s_peer(void *ctx, const struct hub_fed_peer_row *p)
+{
+    struct s_fed *f = ctx;
+    uint64_t q = 0, r = 0;
+    json_t *c;
+
+    if (hub_store_fed_out_queued(f->st, p->region, &q, f->err) != 0 ||
+        hub_store_fed_relay_queued(f->st, p->region, &r, f->err) != 0) {
+        f->rc = -1;
+        return 1;
+    }
+    c = json_object_get(f->counters, p->region);
+    json_array_append_new(
+        f->links,
+        json_pack("{s:s, s:s, s:I, s:I, s:O}", "peer", p->region, "endpoint",
+                  p->endpoint, "queued", (json_int_t)q, "receipts_waiting",
+                  (json_int_t)r, "counters", c != NULL ? c : json_object()));
+    return 0;
+}
+
+json_t *
+hub_status_fed(hub_store_t *st, json_t *live, struct ewh_err *err)
+{
+    struct s_fed f = {.st = st, .err = err};
+    json_t *o, *u;
+
+    if (live != NULL && (o = json_object_get(live, "federation")) != NULL)
+        return json_incref(o);
+    f.links = json_array();
+    f.counters = json_object();
+    if (hub_store_fed_count_walk(st, s_cnt, &f, err) != 0 ||
+        hub_store_fed_peer_walk(st, s_peer, &f, err) != 0 || f.rc != 0) {
+        json_decref(f.links);
+        json_decref(f.counters);
+        return NULL;
+    }
+    u = json_object_get(f.counters, "-");
+    o = json_pack("{s:O, s:O}", "links", f.links, "unrouted",
+                  u != NULL ? u : json_object());
+    json_decref(f.links);
+    json_decref(f.counters);
+    return o;
+}
+
+static void
+s_counts(const json_t *c)
+{
+    const char *k;
+    json_t *v;
+
+    json_object_foreach((json_t *)c, k, v)
+    {
+        if (json_is_integer(v)) {
+            printf(" %s %lld", k, (long long)json_integer_value(v));
+        } else if (json_is_object(v)) {
+            const char *r;
+            json_t *n;
+            bool first = true;
+            printf(" %s{", k);
+            json_object_foreach(v, r, n)
+            {
+                printf("%s%s %lld", first ? "" : ", ", r,
+                       (long long)json_integer_value(n));
+                first = false;
+            }
+            printf("}");
+        }
+    }
+}
+
+void
+hub_status_fed_print(const json_t *fed)
+{
+    const json_t *links = json_object_get(fed, "links"), *l, *u;
+    size_t i;
+
+    if (fed == NULL || json_array_size(links) == 0)
+        return;
+    if (json_string_value(json_object_get(fed, "region")) != NULL)
+        printf("\nfederation (region %s):\n",
+               json_string_value(json_object_get(fed, "region")));
+    else
+        printf("\nfederation (the hub is not running: stored figures):\n");
+    json_array_foreach(links, i, l)
+    {
+        json_t *up = json_object_get(l, "up");
+        printf("  %-16s %s%s queued %lld receipts %lld\n   ",
+               json_string_value(json_object_get(l, "peer")),
+               up == NULL             ? "(hub not running)"
+               : json_is_true(up)     ? "up"
+                                      : "DOWN",
+               json_is_true(json_object_get(l, "stalled")) ? " STALLED" : "",
+               (long long)json_integer_value(json_object_get(l, "queued")),
+               (long long)json_integer_value(
+                   json_object_get(l, "receipts_waiting")));
+        s_counts(json_object_get(l, "counters"));
+        printf("\n");
+    }
+    u = json_object_get(fed, "unrouted");
+    if (u != NULL && json_object_size(u) > 0) {
+        printf("  (no link)       ");
+        s_counts(u);
+        printf("\n");
+    }
+}

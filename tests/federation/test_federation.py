@@ -1,0 +1,392 @@
+"""Issue 22 (docs/federation.md): three regional hubs in a line,
+A (adria: RS, HR) - B (nordic: NO, SE) - C (baltic: EE, LV), real ewhub
+and ewnode processes, real CURVE links between the hubs.
+
+- distribution: `connected` from RS reaches B's countries exactly once
+  and never C's; `all` reaches C's too; `region` never leaves A — at the
+  recipients and in the hubs' counters (filtered before queuing, at the
+  relaying hub and again at the next);
+- receipts travel back across the links to the origin;
+- SIGKILL of hub A or hub B in the middle of a stream across the link:
+  every report arrives exactly once, every receipt reaches its origin;
+- a foreign hub that forges (an unendorsed key for one of its countries)
+  or widens (a path that lies, a report sent on beyond `connected`) is
+  refused by the receiving hub;
+- a canary title and body are found in no hub's store or log.
+"""
+
+import glob
+import json
+import os
+import signal
+import sqlite3
+import time
+
+from ewhtest import (EWHUB, EWNODE, EWH_PEER, NodeCase, node_main, wait_for)
+
+REGIONS = (("a", "adria", ("RS", "HR")),
+           ("b", "nordic", ("NO", "SE")),
+           ("c", "baltic", ("EE", "LV")))
+
+
+class FedCase(NodeCase):
+
+    # -- the three regions --
+
+    def hub_up(self, name, listen="tcp://127.0.0.1:*"):
+        d = self.hubs[name]
+        ep = os.path.join(d, "endpoint")
+        if os.path.exists(ep):
+            os.unlink(ep)
+        p = self.start([EWHUB, "run", "--dir", d, "--listen", listen, "-v"],
+                       "hub-" + name)
+
+        def endpoint():
+            try:
+                with open(ep) as f:
+                    return f.read().strip()
+            except OSError:
+                return None
+        e = wait_for(endpoint, what="endpoint of hub " + name)
+        self.hub_proc[name] = p
+        self.endpoints[name] = e
+        return p
+
+    def peer(self, x, y):
+        self.run_cmd([EWHUB, "peer", "add", "--dir", self.hubs[x], "--name",
+                      self.region_of[y], "--endpoint", self.endpoints[y],
+                      "--key", os.path.join(self.hubs[y], "hub.pub")])
+
+    def world(self):
+        self.hubs, self.hub_proc, self.endpoints = {}, {}, {}
+        self.region_of, self.nodes, self.agents = {}, {}, {}
+        for name, region, ccs in REGIONS:
+            d = self.path("hub-" + name)
+            self.run_cmd([EWHUB, "init", "--dir", d, "--region", region])
+            self.hubs[name] = d
+            self.region_of[name] = region
+            self.hub_up(name)
+            for cc in ccs:
+                nd = self.node_init(cc, os.path.join(d, "hub.pub"),
+                                    self.endpoints[name])
+                with open(os.path.join(nd, "ewnode.conf"), "a") as f:
+                    f.write("reconnect_max_ms = 300\nheartbeat_ms = 500\n")
+                self.run_cmd([EWHUB, "enroll", "--dir", d,
+                              os.path.join(nd, "node-%s.pub" % cc)])
+                self.nodes[cc] = nd
+        # A-B and B-C, each side enrols the other.
+        for x, y in (("a", "b"), ("b", "a"), ("b", "c"), ("c", "b")):
+            self.peer(x, y)
+        for cc, nd in self.nodes.items():
+            self.agents[cc] = self.agent_start(nd)
+        # Every node holds every other region's roster (C's reaches A
+        # through B, and A's reaches C).
+        for cc, nd in self.nodes.items():
+            self.wait_foreign(nd, 4)
+
+    def wait_foreign(self, nd, want):
+        def ok():
+            r = self.ewnode("peers", "--dir", nd, "--json", ok=False)
+            if r.returncode != 0:
+                return None
+            j = json.loads(r.stdout)
+            n = 0
+            for reg in j.get("foreign", []):
+                n += len(reg.get("peers", reg.get("countries", [])))
+            return n >= want or None
+        return wait_for(ok, timeout=60, what="foreign rosters at " + nd)
+
+    def fed(self, name):
+        """The hub's federation status (ewhub status --json)."""
+        j = json.loads(self.run_cmd([EWHUB, "status", "--dir",
+                                     self.hubs[name], "--json"]).stdout)
+        return j["federation"]
+
+    def counters(self, name, peer):
+        for link in self.fed(name)["links"]:
+            if link["peer"] == peer:
+                return link["counters"]
+        return {}
+
+    def inbox_ids(self, cc):
+        return [m["id"] for m in self.inbox(self.nodes[cc])]
+
+    def assert_never(self, ccs, rid):
+        for cc in ccs:
+            self.assertNotIn(rid, self.inbox_ids(cc), "%s got %s" % (cc, rid))
+
+    def store_envelope(self, name, rid):
+        db = sqlite3.connect(os.path.join(self.hubs[name], "store.db"))
+        try:
+            row = db.execute("SELECT env FROM envelopes WHERE id = ?",
+                             (bytes.fromhex(rid),)).fetchone()
+        finally:
+            db.close()
+        return row[0] if row else None
+
+
+class DistributionTest(FedCase):
+
+    def test_distribution_receipts_canary(self):
+        self.world()
+        rs = self.nodes["RS"]
+        canary_t = "CANARY-TITLE-7f3a9e1c"
+        canary_b = "CANARY-BODY-0b5d22aa-never-at-a-hub"
+
+        # connected: B's countries, once; never C's (RS's node would refuse
+        # to address them: here B must not pass it on either).
+        c1 = self.submit(rs, level="medium", to="NO,SE", category="other",
+                         distribution="connected", title=canary_t,
+                         body=canary_b)
+        # all: through B to C.
+        a1 = self.submit(rs, level="high", to="NO,EE", category="other",
+                         distribution="all", title="to two regions",
+                         body="onward")
+        # region: addressed at home only (RS's node refuses more).
+        r1 = self.submit(rs, level="low", to="HR", category="other",
+                         title="at home", body="stays")
+        for cc, rid in (("NO", c1), ("SE", c1), ("NO", a1), ("EE", a1),
+                        ("HR", r1)):
+            self.wait_inbox(self.nodes[cc], rid, timeout=60)
+        # Receipts back across one link and across two.
+        self.wait_recipients(rs, c1, {"NO": "delivered", "SE": "delivered"},
+                             timeout=60)
+        self.wait_recipients(rs, a1, {"NO": "delivered", "EE": "delivered"},
+                             timeout=60)
+        s = self.show_json(self.nodes["EE"], a1)
+        self.assertEqual(s["distribution"], "all")
+        self.assertEqual(s["origin_region"], "adria")
+
+        # A raw origin of region A (ewh-peer, sealing what ewnode refuses
+        # to seal) shows the hubs filter on their own.
+        me = self.path("peer-ME")
+        self.run_cmd([EWH_PEER, "keygen", "--country", "ME", "--out", me])
+        self.run_cmd([EWHUB, "enroll", "--dir", self.hubs["a"],
+                      os.path.join(me, "node-ME.pub")])
+        for cc in ("NO", "EE"):
+            self.wait_foreign(self.nodes[cc], 5)
+
+        def raw(dist, to, to_pub=None, ok=True):
+            argv = [EWH_PEER, "submit", "--key", os.path.join(me, "node.key"),
+                    "--hub-pub", os.path.join(self.hubs["a"], "hub.pub"),
+                    "--endpoint", self.endpoints["a"], "--to", to,
+                    "--distribution", dist, "--env-out", me]
+            if to_pub:
+                argv += ["--to-pub", to_pub]
+            r = self.run_cmd(argv, ok=False)
+            acks = [json.loads(x) for x in r.stdout.decode().splitlines()
+                    if x.strip()]
+            return [x for x in acks if x.get("type") == "ack"]
+
+        no_pub = os.path.join(self.nodes["NO"], "node-NO.pub")
+        ee_pub = os.path.join(self.nodes["EE"], "node-EE.pub")
+        # region, to HR and NO: HR has it, NO never; filtered at A.
+        ack = raw("region", "HR", no_pub)
+        self.assertEqual(ack[0]["status"], "accepted", ack)
+        r2 = ack[0]["id"]
+        # region, to NO alone: refused outright (reaches no one).
+        ack = raw("region", "RS", no_pub)  # RS local: accepted, NO filtered
+        r3 = ack[0]["id"]
+        # connected, to HR and EE (two hops away): EE never; filtered at A.
+        ack = raw("connected", "HR", ee_pub)
+        self.assertEqual(ack[0]["status"], "accepted", ack)
+        x1 = ack[0]["id"]
+        self.wait_inbox(self.nodes["HR"], r2, timeout=60)
+        self.wait_inbox(self.nodes["HR"], x1, timeout=60)
+        self.wait_inbox(rs, r3, timeout=60)
+
+        # All quiet: nothing waits on any link.
+        def drained():
+            for name in ("a", "b", "c"):
+                for link in self.fed(name)["links"]:
+                    if link["queued"] or link.get("in_flight"):
+                        return None
+            return True
+        wait_for(drained, timeout=60, what="links drained")
+        time.sleep(2)
+
+        # At the recipients: exactly once, and never where not allowed.
+        for cc in ("NO", "SE"):
+            self.assertEqual(self.inbox_ids(cc).count(c1), 1)
+        self.assertEqual(self.inbox_ids("NO").count(a1), 1)
+        self.assertEqual(self.inbox_ids("EE").count(a1), 1)
+        self.assert_never(("EE", "LV"), c1)
+        self.assert_never(("NO", "SE", "EE", "LV"), r1)
+        self.assert_never(("NO", "SE", "EE", "LV"), r2)
+        self.assert_never(("NO", "SE", "EE", "LV"), r3)
+        self.assert_never(("NO", "SE", "EE", "LV"), x1)
+
+        # In the counters: A sent c1, a1 to B; filtered r2, r3 (region)
+        # and x1 (connected does not reach baltic) before queuing.
+        ab = self.counters("a", "nordic")
+        self.assertEqual(ab.get("sent"), 2, ab)
+        self.assertEqual(ab.get("filtered", {}).get("distribution"), 3, ab)
+        ba = self.counters("b", "adria")
+        self.assertEqual(ba.get("received"), 2, ba)
+        self.assertNotIn("refused", ba)
+        bc = self.counters("b", "baltic")
+        self.assertEqual(bc.get("sent"), 1, bc)  # a1 only
+        cb = self.counters("c", "nordic")
+        self.assertEqual(cb.get("received"), 1, cb)
+        self.assertEqual(self.counters("c", "nordic").get("receipts-sent"),
+                         1)
+        # Receipts: B relayed NO's and SE's to A, and EE's on from C.
+        self.assertGreaterEqual(ba.get("receipts-sent", 0), 3, ba)
+
+        # The canary is nowhere at any hub: stores, WALs, logs.
+        files = []
+        for d in self.hubs.values():
+            files += glob.glob(os.path.join(d, "*"))
+        files += glob.glob(self.path("hub-*.log"))
+        for path in files:
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    data = f.read()
+                for c in (canary_t, canary_b):
+                    self.assertNotIn(c.encode(), data, path)
+        # ... and is at the recipients.
+        self.assertEqual(self.show_json(self.nodes["NO"], c1)["title"],
+                         canary_t)
+
+        # The receiving hub refuses what a lying peer sends: B's key,
+        # pretending to pass x1 (connected, adria) on to C.
+        env = self.store_envelope("a", x1)
+        self.assertIsNotNone(env)
+        envf = self.path("x1.env")
+        with open(envf, "wb") as f:
+            f.write(env)
+
+        def fedsend(path):
+            r = self.run_cmd([EWH_PEER, "fedsend", "--key",
+                              os.path.join(self.hubs["b"], "hub.key"),
+                              "--hub-pub",
+                              os.path.join(self.hubs["c"], "hub.pub"),
+                              "--endpoint", self.endpoints["c"],
+                              "--region", "nordic", "--env-in", envf,
+                              "--path", path, "--timeout", "30"])
+            return json.loads(r.stdout.decode().splitlines()[-1])
+        # honest path: connected may not go a second hop
+        a = fedsend("adria,nordic")
+        self.assertEqual((a["status"], a["code"]), ("refused",
+                                                     "distribution"), a)
+        # a path that hides the first hop
+        a = fedsend("nordic")
+        self.assertEqual(a["status"], "refused", a)
+        # a path that does not end with the sender
+        a = fedsend("adria")
+        self.assertEqual(a["status"], "refused", a)
+        time.sleep(1)
+        self.assert_never(("EE", "LV"), x1)
+        cb = self.counters("c", "nordic")
+        self.assertEqual(sum(cb.get("refused", {}).values()), 3, cb)
+        self.assertEqual(cb["refused"].get("distribution"), 2, cb)
+
+
+class ForgeryTest(FedCase):
+
+    def test_unendorsed_key_refused(self):
+        self.world()
+        # B's operator enrols a new key for NO that NO's key did not
+        # endorse (a compromised or lying hub).
+        fake = self.path("fake-NO")
+        self.run_cmd([EWH_PEER, "keygen", "--country", "NO", "--out", fake])
+        self.run_cmd([EWHUB, "enroll", "--dir", self.hubs["b"],
+                      os.path.join(fake, "node-NO.pub")])
+        # A sees B's new roster and keeps NO's pinned key.
+        wait_for(lambda: self.counters("a", "nordic").get(
+            "roster-refused", {}).get("unendorsed-key"),
+            timeout=60, what="unendorsed key noticed at A")
+        # A report "from NO" with that key, connected, to SE and RS.
+        rs_pub = os.path.join(self.nodes["RS"], "node-RS.pub")
+        r = self.run_cmd([EWH_PEER, "submit", "--key",
+                          os.path.join(fake, "node.key"), "--hub-pub",
+                          os.path.join(self.hubs["b"], "hub.pub"),
+                          "--endpoint", self.endpoints["b"], "--to", "SE",
+                          "--to-pub", rs_pub, "--distribution", "connected",
+                          "--title", "forged"])
+        acks = [json.loads(x) for x in r.stdout.decode().splitlines()
+                if x.strip() and json.loads(x).get("type") == "ack"]
+        self.assertEqual(acks[0]["status"], "accepted")
+        fid = acks[0]["id"]
+        # B sends it; A refuses it: NO's signature under a key not pinned.
+        wait_for(lambda: self.counters("a", "nordic").get("refused"),
+                 timeout=60, what="refusal at A")
+        ref = self.counters("a", "nordic")["refused"]
+        self.assertEqual(ref, {"bad-signature": 1}, ref)
+        self.assertEqual(self.counters("b", "adria").get(
+            "refused-by-peer"), {"bad-signature": 1})
+        time.sleep(1)
+        self.assert_never(("RS", "HR"), fid)
+
+
+class KillTest(FedCase):
+
+    def link(self, name, peer):
+        for l in self.fed(name)["links"]:
+            if l["peer"] == peer:
+                return l
+        return {}
+
+    def stream(self, victim):
+        self.world()
+        rs = self.nodes["RS"]
+        ids = []
+
+        def burst(n):
+            for _ in range(n):
+                i = len(ids)
+                ids.append(self.submit(
+                    rs, level=("high" if i % 5 == 0 else "medium"),
+                    to="NO,SE", category="other", distribution="connected",
+                    title="stream %d" % i, body="x" * 300))
+
+        burst(8)
+        # B freezes: what A accepts from now on waits on the link, durably
+        # queued at A, some of it sent and never acknowledged.
+        b = self.hub_proc["b"]
+        b.signal(signal.SIGSTOP)
+        burst(8)
+        wait_for(lambda: self.link("a", "nordic").get("stalled"), timeout=60,
+                 what="A's link to a frozen B shown stalled")
+        self.assertGreater(self.link("a", "nordic")["queued"], 0)
+        # SIGKILL of the victim in the middle of the stream, started again
+        # on the same port; the stream goes on.
+        self.hub_proc[victim].signal(signal.SIGKILL)
+        self.hub_proc[victim].wait(10)
+        if victim != "b":
+            b.signal(signal.SIGCONT)
+        self.hub_up(victim, listen=self.endpoints[victim])
+        burst(8)
+        for cc in ("NO", "SE"):
+            def all_there(cc=cc):
+                got = self.inbox_ids(cc)
+                return all(r in got for r in ids) and got
+            got = wait_for(all_there, timeout=120,
+                           what="every report at " + cc)
+            for r in ids:
+                self.assertEqual(got.count(r), 1, (cc, r))
+        for r in ids:
+            self.wait_recipients(rs, r, {"NO": "delivered",
+                                         "SE": "delivered"}, timeout=120)
+        wait_for(lambda: not self.link("a", "nordic").get("stalled") and
+                 self.link("a", "nordic").get("queued") == 0, timeout=60,
+                 what="A's link drained")
+        # Each stored once at B.
+        db = sqlite3.connect(os.path.join(self.hubs["b"], "store.db"))
+        try:
+            for r in ids:
+                n = db.execute("SELECT count(*) FROM envelopes WHERE id = ?",
+                               (bytes.fromhex(r),)).fetchone()[0]
+                self.assertEqual(n, 1)
+        finally:
+            db.close()
+
+    def test_kill_origin_hub(self):
+        self.stream("a")
+
+    def test_kill_receiving_hub(self):
+        self.stream("b")
+
+
+if __name__ == "__main__":
+    node_main()
