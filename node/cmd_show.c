@@ -9,6 +9,26 @@
 #include "foreign.h"
 #include "render.h"
 
+/* "distribution: all (origin's region: adria)", issue 22. */
+static void
+s_reach_text(struct node_dir *d, const char *id, const char *origin)
+{
+    ewh_roster_t *ro = node_dir_roster(d, NULL);
+    node_foreign_t *fo = node_foreign_load(d->store, NULL);
+    json_t *o = json_object();
+    struct ewh_err err = {0};
+
+    if (node_foreign_json_add(d->store, ro, fo, id, origin, o, &err) == 0)
+        printf("distribution: %s (origin's region: %s)\n",
+               json_string_value(json_object_get(o, "distribution")),
+               json_string_value(json_object_get(o, "origin_region"))[0]
+                   ? json_string_value(json_object_get(o, "origin_region"))
+                   : "unknown");
+    json_decref(o);
+    node_foreign_destroy(&fo);
+    ewh_roster_destroy(&ro);
+}
+
 int
 node_cmd_show(int argc, char **argv)
 {
@@ -89,6 +109,7 @@ node_cmd_show(int argc, char **argv)
             printf("level reason: (not shown: %s)\n", werr.reason);
         else if (why[0] != '\0')
             printf("level reason: %s\n", why);
+        s_reach_text(&d, id, m.origin);
     }
     rc = fflush(stdout) == 0 ? 0 : 1;
     goto out;

@@ -60,6 +60,8 @@ class FederationNodeTest(NodeCase):
         self.assertEqual(s["origin_region"], "region")
         self.assertAlmostEqual(ts(s["expires_at"]) - ts(s["created_at"]),
                                90 * 86400, delta=2)
+        txt = self.ewnode("show", "--dir", hr, lid).stdout.decode()
+        self.assertIn("distribution: all (origin's region: region)", txt)
         self.wait_inbox(hr, aid)
         s = self.show_json(hr, aid)
         self.assertEqual(s["distribution"], "region")
