@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "action.h"
+#include "foreign.h"
 #include "catalogue.h"
 #include "ewh/log.h"
 #include "trust.h"
@@ -294,6 +295,7 @@ s_do_verify(struct s_priv *p, json_t *req)
     struct ewh_err err = {0};
     const char *cc = s_str(req, "cc"), *fp = s_str(req, "fingerprint");
     ewh_roster_t *ro = NULL;
+    node_foreign_t *fo = NULL;
     char detail[EWH_CC_BYTES + EWH_FINGERPRINT_CHARS + 1];
 
     if (s_session(p, req, NODE_ROLE_ADMIN, &s, &err) != 0)
@@ -304,18 +306,24 @@ s_do_verify(struct s_priv *p, json_t *req)
     }
     if ((ro = node_dir_roster(p->d, &err)) == NULL)
         return s_refusal(&err, "");
-    if (node_store_begin(p->d->store, &err) != 0) {
+    /* a foreign country is verified in its region's roster (issue 22) */
+    if ((fo = node_foreign_load(p->d->store, &err)) == NULL ||
+        node_store_begin(p->d->store, &err) != 0) {
+        node_foreign_destroy(&fo);
         ewh_roster_destroy(&ro);
         return s_refusal(&err, "");
     }
-    if (node_trust_verify(p->d->store, ro, cc, fp, &err) != 0 ||
+    if (node_trust_verify(p->d->store, node_foreign_roster_of(ro, fo, cc), cc,
+                          fp, &err) != 0 ||
         node_store_commit(p->d->store, &err) != 0) {
         node_store_rollback(p->d->store);
+        node_foreign_destroy(&fo);
         ewh_roster_destroy(&ro);
         ewh_log_info("desk: peer verify refused cc=%s who=%s code=%s", cc,
                      s.name, ewh_errcode_name(err.code));
         return s_refusal(&err, "fingerprint");
     }
+    node_foreign_destroy(&fo);
     ewh_roster_destroy(&ro);
     snprintf(detail, sizeof(detail), "%s %s", cc, fp);
     if (node_users_audit(p->u, ewh_now(), s.name, "verify-peer", "", detail,

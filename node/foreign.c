@@ -127,6 +127,18 @@ node_foreign_find(const node_foreign_t *f, const char *cc, const char **region,
     return NULL;
 }
 
+const ewh_roster_t *
+node_foreign_roster_of(const ewh_roster_t *local, const node_foreign_t *f,
+                       const char *cc)
+{
+    const char *region = NULL;
+
+    if (ewh_roster_find(local, cc, NULL) == NULL &&
+        node_foreign_find(f, cc, &region, NULL) != NULL)
+        return node_foreign_roster(f, region);
+    return local;
+}
+
 const struct ewh_pubid *
 node_lookup_any(void *ctx, const char *cc)
 {

@@ -55,6 +55,12 @@ const struct ewh_pubid *node_foreign_find(const node_foreign_t *f,
                                           const char *cc, const char **region,
                                           bool *revoked);
 
+/* The roster that names cc: local when it does, else the foreign region's
+ * that does, else local (borrowed; f may be NULL). */
+const ewh_roster_t *node_foreign_roster_of(const ewh_roster_t *local,
+                                           const node_foreign_t *f,
+                                           const char *cc);
+
 /* An ewh_lookup_fn over this node's roster first, then the foreign ones
  * (unrevoked only).  ctx is a struct node_lookup. */
 struct node_lookup {

@@ -20,11 +20,12 @@ import os
 import sqlite3
 import time
 
+from desktest import DeskCase
 from ewhtest import EWHUB, EWH_PEER, node_main, wait_for
 from test_federation import FedCase
 
 
-class NodeChecksTest(FedCase):
+class NodeChecksTest(FedCase, DeskCase):
 
     def refused(self, cc):
         return json.loads(self.ewnode("refused", "--dir", self.nodes[cc],
@@ -90,11 +91,33 @@ class NodeChecksTest(FedCase):
                       os.path.join(me, "node-ME.pub")])
         for cc in ("NO", "EE"):
             self.wait_foreign(self.nodes[cc], 5)
-            # ME is new after adria's first roster: unverified until an
-            # officer at NO (EE) compares its fingerprint; they do, so that
-            # only the distribution stands in its way.
-            self.verify_peer(self.nodes[cc], "ME",
-                             self.pub_fingerprint(me, "ME"))
+        # ME is new after adria's first roster: unverified until an
+        # officer at NO (EE) compares its fingerprint; they do, so that
+        # only the distribution stands in its way.  At NO, an admin does
+        # it on the desk's peers page, which lists the foreign peers apart.
+        fp_me = self.pub_fingerprint(me, "ME")
+        self.verify_peer(self.nodes["EE"], "ME", fp_me)
+        with open(os.path.join(self.nodes["NO"], "ewnode.conf"), "a") as f:
+            f.write("\n[desk]\n")
+        self.desks = {}
+        self.add_user("NO", "noadmin", "admin")
+        desk = self.desk_start("NO")
+        adm = desk.login("noadmin")
+        st, _, body = desk.get("/peers", adm)
+        self.assertEqual(st, 200)
+        self.assertIn("id=foreign-peers", body)
+        self.assertRegex(body, r'data-verified="false" data-cc="ME" '
+                               r'data-region="adria"')
+        self.assertRegex(body, r'data-verified="true" data-cc="RS" '
+                               r'data-region="adria"')
+        self.assertIn('id="verify-ME"', body)
+        tok = desk.csrf(adm)
+        st, _, body = desk.post("/peers/verify", {"csrf": tok, "cc": "ME",
+                                                  "fingerprint": fp_me}, adm)
+        self.assertIn("ME verified", body)
+        st, _, body = desk.get("/peers", adm)
+        self.assertRegex(body, r'data-verified="true" data-cc="ME" '
+                               r'data-region="adria"')
         key = os.path.join(me, "node.key")
         r_id = self.raw(key, "a", "HR",
                         os.path.join(self.nodes["NO"], "node-NO.pub"),
