@@ -324,6 +324,9 @@ s_check_budget(struct hub *h, const struct hub_from *from,
                                  from->cc, (unsigned long long)have,
                                  c->origin_bytes);
     for (i = 0; i < hdr->n_recipients; i++) {
+        /* A foreign recipient waits on a link, not here (fed.c). */
+        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) == NULL)
+            continue;
         if ((n = hub_peers_get(h->peers, hdr->recipients[i], true)) == NULL)
             return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
         limit = c->recipient_bytes;
@@ -352,7 +355,8 @@ s_budget_add(struct hub *h, const struct hub_from *from,
     if ((n = hub_peers_get(h->peers, from->cc, false)) != NULL)
         n->bytes_from += len;
     for (i = 0; i < hdr->n_recipients; i++)
-        if ((n = hub_peers_get(h->peers, hdr->recipients[i], false)) != NULL)
+        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) != NULL &&
+            (n = hub_peers_get(h->peers, hdr->recipients[i], false)) != NULL)
             n->bytes_for += len;
 }
 

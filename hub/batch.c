@@ -106,7 +106,8 @@ hub_batch_add_submit(struct hub *h, const struct hub_from *from, uint8_t **env,
     /* Count its deliveries now, so that one batch cannot overfill a
      * queue. */
     for (i = 0; i < hdr->n_recipients; i++)
-        s_reserve(b, hdr->recipients[i]);
+        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) != NULL)
+            s_reserve(b, hdr->recipients[i]); /* not a foreign one's */
     return 0;
 }
 
