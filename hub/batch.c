@@ -214,11 +214,10 @@ s_write_submit(struct hub *h, struct hub_submit *s, int64_t now,
     }
     {
         int64_t rowid = 0;
-        if (hub_store_envelope_add_local(h->st, s->env, s->len, &s->hdr,
-                                         s->hash, now,
-                                         s->fed != NULL ? s->fed->local
-                                                        : UINT64_MAX,
-                                         &rowid, err) != 0 ||
+        if (hub_store_envelope_add_local(
+                h->st, s->env, s->len, &s->hdr, s->hash, now,
+                s->fed != NULL ? s->fed->local : UINT64_MAX, &rowid,
+                err) != 0 ||
             hub_fed_stored(h, s, rowid, now, err) != 0)
             return -1;
     }

@@ -619,9 +619,8 @@ hub_conn_read(struct hub *h)
     key = zmq_msg_gets(&body, HUB_ZAP_KEY_PROP);
     if (cc != NULL && cc[0] == '@' && key != NULL) {
         /* A peer hub's link (docs/federation.md): fed_in.c. */
-        hub_fed_on_frame(h, cc + 1, key, zmq_msg_data(&rid),
-                         zmq_msg_size(&rid), zmq_msg_data(&body),
-                         zmq_msg_size(&body));
+        hub_fed_on_frame(h, cc + 1, key, zmq_msg_data(&rid), zmq_msg_size(&rid),
+                         zmq_msg_data(&body), zmq_msg_size(&body));
         goto out;
     }
     if (cc == NULL || strlen(cc) != 2 || key == NULL) {

@@ -213,8 +213,8 @@ s_load_region(void *ctx, const struct hub_fed_roster_row *row)
         memcpy(r->buf, row->signed_roster, row->len);
         r->len = row->len;
     }
-    r->roster = ewh_roster_open(row->signed_roster, row->len, row->hub_sign,
-                                &err);
+    r->roster =
+        ewh_roster_open(row->signed_roster, row->len, row->hub_sign, &err);
     if (r->roster == NULL)
         ewh_log_warnx("fed: stored roster of %s: %s", row->region, err.reason);
     if (r->pins == NULL)
@@ -387,8 +387,8 @@ s_may_go(struct hub *h, enum ewh_distribution d, const char *origin_region,
 
 int
 hub_fed_route(struct hub *h, int in_link, const struct ewh_header *hdr,
-              const char *origin_region, const char *const *path,
-              size_t n_path, struct hub_fed_sub **out, struct ewh_err *err)
+              const char *origin_region, const char *const *path, size_t n_path,
+              struct hub_fed_sub **out, struct ewh_err *err)
 {
     const char *here[EWH_MAX_FED_PATH + 1];
     struct hub_fed_sub *f;
@@ -510,16 +510,14 @@ hub_fed_stored(struct hub *h, const struct hub_submit *s, int64_t rowid,
             h->fed.link[i].want_fill = true;
         }
         if (f->filtered[i] > 0 &&
-            hub_store_fed_count_add(h->st, h->fed.link[i].p.region,
-                                    "filtered",
+            hub_store_fed_count_add(h->st, h->fed.link[i].p.region, "filtered",
                                     s_why_name(HUB_FED_W_DISTRIBUTION),
                                     f->filtered[i], err) != 0)
             return -1;
     }
-    if (f->noroute > 0 &&
-        hub_store_fed_count_add(h->st, "-", "filtered",
-                                s_why_name(HUB_FED_W_NOROUTE), f->noroute,
-                                err) != 0)
+    if (f->noroute > 0 && hub_store_fed_count_add(h->st, "-", "filtered",
+                                                  s_why_name(HUB_FED_W_NOROUTE),
+                                                  f->noroute, err) != 0)
         return -1;
     /* A local origin is told which recipients it will not reach. */
     for (i = 0; f->in_link < 0 && i < s->hdr.n_recipients; i++)
@@ -544,8 +542,7 @@ hub_fed_receipt_write(struct hub *h, struct hub_rcpt *r, bool *handled,
         hub_fed_region_of(h, r->origin) == NULL)
         return 0;
     *handled = true;
-    if (hub_store_receipt_keep(h->st,
-                               (const uint8_t(*)[EWH_ID_BYTES])r->rc.ids,
+    if (hub_store_receipt_keep(h->st, (const uint8_t(*)[EWH_ID_BYTES])r->rc.ids,
                                r->rc.n_ids, r->from.cc, (int)r->rc.kind,
                                r->origin, r->rc.at, r->buf, r->len, &r->added,
                                err) != 0)
@@ -581,8 +578,7 @@ hub_fed_count(struct hub *h, const char *peer, const char *what,
             return;
         }
     }
-    if ((c = hub_grow(f->cnt, &f->cap_cnt, f->n_cnt + 1, sizeof(*c))) ==
-        NULL) {
+    if ((c = hub_grow(f->cnt, &f->cap_cnt, f->n_cnt + 1, sizeof(*c))) == NULL) {
         ewh_log_warnx("fed: out of memory: a %s count of %s lost", what, peer);
         return;
     }
@@ -675,8 +671,8 @@ hub_fed_ack_transfer(struct hub *h, const struct hub_submit *s,
         a.retry = ewh_errcode_is_retryable(e->code);
         if (!a.retry)
             hub_fed_count(h, peer, "refused", ewh_errcode_name(e->code), 1);
-        ewh_log_warnx("fed: refused transfer from=%s id=%s reason=\"%s\"",
-                      peer, hub_idhex(s->hdr.id, hex), e->reason);
+        ewh_log_warnx("fed: refused transfer from=%s id=%s reason=\"%s\"", peer,
+                      hub_idhex(s->hdr.id, hex), e->reason);
     } else if (st == HUB_DUPLICATE) {
         hub_fed_count(h, peer, "duplicate", "", 1);
     } else {
@@ -746,8 +742,7 @@ s_foreign_frame(struct hub *h, const struct hub_fed_region *r,
 }
 
 void
-hub_fed__foreign_to(struct hub *h, const struct hub_fed_region *r,
-                    void *dealer)
+hub_fed__foreign_to(struct hub *h, const struct hub_fed_region *r, void *dealer)
 {
     s_foreign_frame(h, r, NULL, 0, dealer);
 }
@@ -836,8 +831,8 @@ hub_fed_tick(struct hub *h)
             continue;
         if (hub_store_fed_out_queued(h->st, l->p.region, &l->queued, &err) !=
                 0 ||
-            hub_store_fed_relay_queued(h->st, l->p.region, &l->rqueued,
-                                       &err) != 0)
+            hub_store_fed_relay_queued(h->st, l->p.region, &l->rqueued, &err) !=
+                0)
             ewh_log_warnx("fed: queue of %s: %s", l->p.region, err.reason);
         /* Work waits and nothing moved for longer than a heartbeat. */
         l->stalled = l->queued + l->rqueued > 0 &&
@@ -872,8 +867,8 @@ hub_fed_status_json(struct hub *h)
         o = json_pack(
             "{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:b, s:I}", "peer",
             l->p.region, "endpoint", l->p.endpoint, "up", l->up, "inbound",
-            l->in_seen > 0 && wall - l->in_seen <= 3 * EWH_FED_HEARTBEAT_MS /
-                                                       1000,
+            l->in_seen > 0 &&
+                wall - l->in_seen <= 3 * EWH_FED_HEARTBEAT_MS / 1000,
             "queued", (json_int_t)l->queued, "receipts_waiting",
             (json_int_t)l->rqueued, "in_flight",
             (json_int_t)hub_seqset_size(l->inflight), "last_moved_s_ago",
@@ -888,12 +883,12 @@ hub_fed_status_json(struct hub *h)
         struct hub_fed_region *r = &h->fed.reg[i];
         json_array_append_new(
             regs,
-            json_pack("{s:s, s:s, s:s, s:I, s:I}", "region", r->name, "via",
-                      r->via, "path", r->path, "version",
-                      (json_int_t)(r->roster ? ewh_roster_version(r->roster)
-                                             : 0),
-                      "countries",
-                      (json_int_t)(r->pins ? ewh_roster_count(r->pins) : 0)));
+            json_pack(
+                "{s:s, s:s, s:s, s:I, s:I}", "region", r->name, "via", r->via,
+                "path", r->path, "version",
+                (json_int_t)(r->roster ? ewh_roster_version(r->roster) : 0),
+                "countries",
+                (json_int_t)(r->pins ? ewh_roster_count(r->pins) : 0)));
     }
     json_object_set_new(root, "region", json_string(h->cfg->region));
     json_object_set_new(root, "links", links);
@@ -919,7 +914,8 @@ s_prom_cnt(void *ctx, const char *peer, const char *what, const char *code,
 {
     struct s_prom *p = ctx;
 
-    fprintf(p->f, "ewhub_fed_total{peer=\"%s\",what=\"%s\",reason=\"%s\"} %llu\n",
+    fprintf(p->f,
+            "ewhub_fed_total{peer=\"%s\",what=\"%s\",reason=\"%s\"} %llu\n",
             peer, what, code, (unsigned long long)n);
 }
 

@@ -78,8 +78,7 @@ s_on_transfer(struct hub *h, struct hub_fed_link *l, const uint8_t *rid,
     size_t n = t->n_path;
     int64_t now = ewh_now();
 
-    if (ewh_envelope_peek(t->envelope.data, t->envelope.len, &peek, &err) !=
-        0)
+    if (ewh_envelope_peek(t->envelope.data, t->envelope.len, &peek, &err) != 0)
         goto refuse;
     id = peek.id;
     if (h->stopping) {
@@ -120,8 +119,7 @@ s_on_transfer(struct hub *h, struct hub_fed_link *l, const uint8_t *rid,
     if (ewh_envelope_verify(t->envelope.data, t->envelope.len, NULL,
                             hub_fed_lookup, h, &hdr, &err) != 0)
         goto refuse;
-    if (ewh_fed_may_enter(hdr.distribution, reg->name, path, n,
-                          h->cfg->region,
+    if (ewh_fed_may_enter(hdr.distribution, reg->name, path, n, h->cfg->region,
                           hub_fed_link_of(h, reg->name) >= 0, &err) != 0)
         goto refuse;
     ewh_audit_envelope_hash(t->envelope.data, t->envelope.len, hash);
@@ -289,8 +287,7 @@ s_pin(struct hub *h, struct hub_fed_link *l, const char *name,
 }
 
 static void
-s_on_roster(struct hub *h, struct hub_fed_link *l,
-            const Ewh__ForeignRoster *fr)
+s_on_roster(struct hub *h, struct hub_fed_link *l, const Ewh__ForeignRoster *fr)
 {
     struct ewh_err err = {0};
     struct hub_fed_roster_row row;
@@ -420,8 +417,7 @@ hub_fed_on_frame(struct hub *h, const char *region, const char *key,
     int i = hub_fed_link_of(h, region);
 
     if (i < 0) {
-        ewh_log_warnx("fed: frame from %s, no longer a peer: dropped",
-                      region);
+        ewh_log_warnx("fed: frame from %s, no longer a peer: dropped", region);
         return;
     }
     l = &h->fed.link[i];
@@ -443,10 +439,9 @@ hub_fed_on_frame(struct hub *h, const char *region, const char *key,
     case EWH__FRAME__MSG_FED_HELLO:
         if (f->fed_hello->region == NULL ||
             strcmp(f->fed_hello->region, region) != 0) {
-            ewh_err_set(&err, EWH_E_INVALID,
-                        "hello names region %.32s, enrolled as %s",
-                        f->fed_hello->region ? f->fed_hello->region : "-",
-                        region);
+            ewh_err_set(
+                &err, EWH_E_INVALID, "hello names region %.32s, enrolled as %s",
+                f->fed_hello->region ? f->fed_hello->region : "-", region);
             goto bad;
         }
         memcpy(l->rid, rid, rid_len);

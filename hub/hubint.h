@@ -143,7 +143,7 @@ enum hub_fed_why {
 /* A report's federation part in the batch: where it came from, where it
  * goes.  Decided at admission (hub_fed_route), written with it. */
 struct hub_fed_sub {
-    int in_link;    /* the link it came on, -1: a local origin */
+    int in_link;     /* the link it came on, -1: a local origin */
     uint64_t in_seq; /* its Transfer seq there (echoed in the ack) */
     char origin_region[EWH_MAX_REGION_BYTES + 1];
     char path[HUB_FED_PATH_BYTES]; /* as held here: ours last */
@@ -153,7 +153,7 @@ struct hub_fed_sub {
      * would have taken, and those no link reaches. */
     uint8_t filtered[EWH_MAX_FED_PEERS];
     uint8_t noroute;
-    uint64_t unreach;                   /* recipients it cannot reach */
+    uint64_t unreach; /* recipients it cannot reach */
 };
 
 /* One enrolled peer hub: our link to it (we send) and its link to us
@@ -250,7 +250,7 @@ struct hub_rack {
 
 struct hub_rcpt {
     struct hub_from from;
-    int fed_link;    /* came over link fed_link - 1 (fed_in.c); 0: a node's */
+    int fed_link;     /* came over link fed_link - 1 (fed_in.c); 0: a node's */
     uint64_t fed_seq; /* its ReceiptRelay seq there */
     struct ewh_receipt rc;
     char origin[EWH_CC_BYTES];
@@ -512,8 +512,7 @@ EWH_MUST_CHECK int hub_fed_route(struct hub *h, int in_link,
                                  const struct ewh_header *hdr,
                                  const char *origin_region,
                                  const char *const *path, size_t n_path,
-                                 struct hub_fed_sub **out,
-                                 struct ewh_err *err);
+                                 struct hub_fed_sub **out, struct ewh_err *err);
 /* Count n on (link's peer or "-", what, code) with the next batch. */
 void hub_fed_count(struct hub *h, const char *peer, const char *what,
                    const char *code, uint64_t n);
@@ -557,8 +556,7 @@ EWH_MUST_CHECK int hub_admit_check_local(struct hub *h,
 /* The links' Prometheus families (caller owns, free(); NULL: none). */
 char *hub_fed_metrics_text(struct hub *h);
 /* Every foreign roster to one node connection (on hello). */
-void hub_fed_rosters_to_node(struct hub *h, const uint8_t *rid,
-                             size_t rid_len);
+void hub_fed_rosters_to_node(struct hub *h, const uint8_t *rid, size_t rid_len);
 
 /* ---- fed_link.c: our links (DEALER, we send) ---- */
 

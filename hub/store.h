@@ -282,10 +282,11 @@ hub_store_receipt_add(hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES],
                       size_t len, size_t *added, struct ewh_err *err);
 /* The same without the relay to the origin (a foreign origin: the
  * receipt goes back across a federation link, hub_store_fed_relay_add). */
-EWH_MUST_CHECK int hub_store_receipt_keep(
-    hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES], size_t n_ids,
-    const char *from, int kind, const char *origin, int64_t at,
-    const uint8_t *buf, size_t len, size_t *added, struct ewh_err *err);
+EWH_MUST_CHECK int
+hub_store_receipt_keep(hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES],
+                       size_t n_ids, const char *from, int kind,
+                       const char *origin, int64_t at, const uint8_t *buf,
+                       size_t len, size_t *added, struct ewh_err *err);
 
 /* Queue a relay owed to cc (inside a transaction): payload as the kind
  * says. */
@@ -610,9 +611,8 @@ EWH_MUST_CHECK int hub_store_fed_relay_walk(hub_store_t *st, const char *peer,
 EWH_MUST_CHECK int hub_store_fed_relay_done(hub_store_t *st, const char *peer,
                                             uint64_t seq, bool *changed,
                                             struct ewh_err *err);
-EWH_MUST_CHECK int hub_store_fed_relay_queued(hub_store_t *st,
-                                              const char *peer, uint64_t *n,
-                                              struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_fed_relay_queued(hub_store_t *st, const char *peer,
+                                              uint64_t *n, struct ewh_err *err);
 
 /* A foreign roster as its hub signed it, and the keys pinned from it. */
 struct hub_fed_roster_row {
@@ -644,9 +644,8 @@ EWH_MUST_CHECK int hub_store_fed_key_walk(hub_store_t *st, hub_fed_key_fn fn,
 EWH_MUST_CHECK int hub_store_fed_count_add(hub_store_t *st, const char *peer,
                                            const char *what, const char *code,
                                            uint64_t n, struct ewh_err *err);
-typedef void (*hub_fed_count_fn)(void *ctx, const char *peer,
-                                 const char *what, const char *code,
-                                 uint64_t n);
+typedef void (*hub_fed_count_fn)(void *ctx, const char *peer, const char *what,
+                                 const char *code, uint64_t n);
 EWH_MUST_CHECK int hub_store_fed_count_walk(hub_store_t *st,
                                             hub_fed_count_fn fn, void *ctx,
                                             struct ewh_err *err);

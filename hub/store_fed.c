@@ -25,9 +25,8 @@ static const char s_out_walk[] =
     " WHERE peer = ?1 AND state = 0 ORDER BY level DESC, seq";
 static const char s_out_env[] =
     "SELECT id, env FROM envelopes WHERE rowid = ?1";
-static const char s_out_done[] =
-    "UPDATE fed_out SET state = ?3, done_at = ?4"
-    " WHERE seq = ?1 AND peer = ?2 AND state = 0";
+static const char s_out_done[] = "UPDATE fed_out SET state = ?3, done_at = ?4"
+                                 " WHERE seq = ?1 AND peer = ?2 AND state = 0";
 static const char s_out_queued[] =
     "SELECT count(*) FROM fed_out WHERE peer = ?1 AND state = 0";
 static const char s_out_expired[] =
@@ -114,9 +113,8 @@ hub_store_fed_peer_remove(hub_store_t *st, const char *region,
     if (ewh_db_done(st->db, s, "drop transfers", err) != 0)
         return -1;
     *dropped = (uint64_t)sqlite3_changes(hub_store__sql(st));
-    if (*dropped > 0 &&
-        hub_store_fed_count_add(st, region, "dropped", "unpeered", *dropped,
-                                err) != 0)
+    if (*dropped > 0 && hub_store_fed_count_add(st, region, "dropped",
+                                                "unpeered", *dropped, err) != 0)
         return -1;
     return hub_store__bump(st, err);
 }
@@ -152,9 +150,9 @@ hub_store_fed_peer_walk(hub_store_t *st, hub_fed_peer_fn fn, void *ctx,
 /* ---- transfers queued per peer ---- */
 
 int
-hub_store_fed_out_add(hub_store_t *st, const char *peer, int64_t env,
-                      int level, int64_t expires_at, const char *path,
-                      int64_t now, struct ewh_err *err)
+hub_store_fed_out_add(hub_store_t *st, const char *peer, int64_t env, int level,
+                      int64_t expires_at, const char *path, int64_t now,
+                      struct ewh_err *err)
 {
     sqlite3_stmt *s = ewh_db_stmt(st->db, s_out_ins, err);
 
@@ -171,8 +169,8 @@ hub_store_fed_out_add(hub_store_t *st, const char *peer, int64_t env,
 
 int
 hub_store_fed_out_walk(hub_store_t *st, const char *peer, size_t limit,
-                       hub_fed_skip_fn skip, void *skip_ctx,
-                       hub_fed_qrow_fn fn, void *ctx, struct ewh_err *err)
+                       hub_fed_skip_fn skip, void *skip_ctx, hub_fed_qrow_fn fn,
+                       void *ctx, struct ewh_err *err)
 {
     sqlite3_stmt *s = ewh_db_stmt(st->db, s_out_walk, err), *e;
     struct hub_fed_qrow r;
@@ -181,8 +179,8 @@ hub_store_fed_out_walk(hub_store_t *st, const char *peer, size_t limit,
     if (s == NULL || (e = ewh_db_stmt(st->db, s_out_env, err)) == NULL)
         return -1;
     sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-    while (limit > 0 && (rc = ewh_db_step(st->db, s, "walk transfers", err)) ==
-                            1) {
+    while (limit > 0 &&
+           (rc = ewh_db_step(st->db, s, "walk transfers", err)) == 1) {
         memset(&r, 0, sizeof(r));
         r.seq = (uint64_t)sqlite3_column_int64(s, 0);
         limit--;
@@ -415,8 +413,7 @@ hub_store_fed_roster_walk(hub_store_t *st, hub_fed_roster_fn fn, void *ctx,
             !ewh_db_blob(s, 2, r.hub_sign, 32) ||
             !ewh_db_text(s, 5, r.path, sizeof(r.path))) {
             sqlite3_reset(s);
-            return ewh_err_set(err, EWH_E_STORE,
-                               "a fed_roster row is damaged");
+            return ewh_err_set(err, EWH_E_STORE, "a fed_roster row is damaged");
         }
         r.version = (uint64_t)sqlite3_column_int64(s, 3);
         r.signed_roster = sqlite3_column_blob(s, 4);

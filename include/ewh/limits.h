@@ -78,10 +78,10 @@
  * on it, at most; a heartbeat each interval (a link that moved nothing
  * for longer while work waits shows as stalled); a refused handshake or
  * a retryable refusal tried again after a backoff from MIN to MAX ms. */
-#define EWH_FED_WINDOW        64u
-#define EWH_FED_HEARTBEAT_MS  5000
-#define EWH_FED_RETRY_MIN_MS  500
-#define EWH_FED_RETRY_MAX_MS  10000
+#define EWH_FED_WINDOW       64u
+#define EWH_FED_HEARTBEAT_MS 5000
+#define EWH_FED_RETRY_MIN_MS 500
+#define EWH_FED_RETRY_MAX_MS 10000
 /* A lessons-learned report's expiry when none is given (days); at most
  * EWH_MAX_EXPIRY_S like any other. */
 #define EWH_LESSONS_EXPIRY_DAYS 90

@@ -1091,17 +1091,15 @@ s_run_fedsend(struct s_peer *p)
             json_object_set_new(o, "type", json_string("transfer_ack"));
             json_object_set_new(
                 o, "status",
-                json_string(fr->transfer_ack->status ==
-                                    EWH__ACK_STATUS__ACK_ACCEPTED
-                                ? "accepted"
-                            : fr->transfer_ack->status ==
-                                    EWH__ACK_STATUS__ACK_DUPLICATE
-                                ? "duplicate"
-                                : "refused"));
-            json_object_set_new(
-                o, "code",
-                json_string(ewh_errcode_name(
-                    (enum ewh_errcode)fr->transfer_ack->code)));
+                json_string(
+                    fr->transfer_ack->status == EWH__ACK_STATUS__ACK_ACCEPTED
+                        ? "accepted"
+                    : fr->transfer_ack->status == EWH__ACK_STATUS__ACK_DUPLICATE
+                        ? "duplicate"
+                        : "refused"));
+            json_object_set_new(o, "code",
+                                json_string(ewh_errcode_name(
+                                    (enum ewh_errcode)fr->transfer_ack->code)));
             json_object_set_new(o, "reason",
                                 json_string(fr->transfer_ack->reason != NULL
                                                 ? fr->transfer_ack->reason
