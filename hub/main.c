@@ -93,12 +93,18 @@ main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"init", hub_cmd_init},       {"enroll", hub_cmd_enroll},
-        {"revoke", hub_cmd_revoke},   {"run", hub_cmd_run},
-        {"status", hub_cmd_status},   {"rotate-keys", hub_cmd_rotate},
-        {"traffic", hub_cmd_traffic}, {"audit", hub_cmd_audit},
-        {"backup", hub_cmd_backup},   {"catalogue", hub_cmd_catalogue},
-        {"peer", hub_cmd_peer},       {NULL, NULL},
+        {"init", hub_cmd_init},
+        {"enroll", hub_cmd_enroll},
+        {"revoke", hub_cmd_revoke},
+        {"run", hub_cmd_run},
+        {"status", hub_cmd_status},
+        {"rotate-keys", hub_cmd_rotate},
+        {"traffic", hub_cmd_traffic},
+        {"audit", hub_cmd_audit},
+        {"backup", hub_cmd_backup},
+        {"catalogue", hub_cmd_catalogue},
+        {"peer", hub_cmd_peer},
+        {NULL, NULL},
     };
     size_t i;
 
