@@ -174,6 +174,7 @@ s_load_peer(void *ctx, const struct hub_fed_peer_row *p)
         }
         l = &h->fed.link[h->fed.n_link++];
         memset(l, 0, sizeof(*l));
+        hub_bucket_init(&l->bucket);
         if ((l->inflight = hub_seqset_new()) == NULL ||
             (l->rflight = hub_seqset_new()) == NULL) {
             ewh_log_warnx("fed: out of memory for peer %s", p->region);
@@ -764,6 +765,8 @@ hub_fed__region_to_nodes(struct hub *h, const struct hub_fed_region *r)
 
     for (i = 0; i < hub_peers_count(h->peers); i++) {
         struct hub_peer *n = hub_peers_at(h->peers, i);
+        if (!(n->features & EWH_FEATURE_FEDERATION))
+            continue;
         for (k = 0; k < n->n_conns; k++)
             if (n->conns[k].cut_at_ms == 0)
                 s_foreign_frame(h, r, n->conns[k].rid, n->conns[k].rid_len,

@@ -85,6 +85,12 @@ s_on_transfer(struct hub *h, struct hub_fed_link *l, const uint8_t *rid,
         ewh_err_set(&err, EWH_E_SHUTDOWN, "hub is shutting down");
         goto refuse;
     }
+    /* A peer is held to the rate a node is (a retryable refusal). */
+    if (!hub_bucket_take(&l->bucket, h->cfg->submits_per_s, ewh_mono_ms())) {
+        ewh_err_set(&err, EWH_E_RATE, "over submits_per_second %u",
+                    h->cfg->submits_per_s);
+        goto refuse;
+    }
     /* The path: valid, the sender's region last, never ours. */
     if (ewh_fed_path_check(path, n, &err) != 0)
         goto refuse;
@@ -143,7 +149,7 @@ s_on_transfer(struct hub *h, struct hub_fed_link *l, const uint8_t *rid,
         ewh_err_set(&err, EWH_E_EXPIRED, "already expired");
         goto refuse;
     }
-    if (hub_admit_check_local(h, &hdr, &err) != 0 ||
+    if (hub_admit_check_local(h, &hdr, t->envelope.len, &err) != 0 ||
         hub_fed_route(h, (int)(l - h->fed.link), &hdr, reg->name, path, n, &fs,
                       &err) != 0)
         goto refuse;

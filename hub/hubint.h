@@ -178,7 +178,8 @@ struct hub_fed_link {
     /* its: a DEALER on our ROUTER */
     uint8_t rid[HUB_MAX_RID];
     size_t rid_len;
-    int64_t in_seen; /* unix seconds of its last frame, 0 never */
+    int64_t in_seen;          /* unix seconds of its last frame, 0 never */
+    struct hub_bucket bucket; /* its transfers, at submits_per_second */
 };
 
 /* A foreign region, from the roster its hub signed. */
@@ -552,7 +553,7 @@ void hub_fed__region_to_nodes(struct hub *h, const struct hub_fed_region *r);
 /* admit.c: a transfer's local recipients, checked as a submit's are. */
 EWH_MUST_CHECK int hub_admit_check_local(struct hub *h,
                                          const struct ewh_header *hdr,
-                                         struct ewh_err *err);
+                                         size_t len, struct ewh_err *err);
 /* The links' Prometheus families (caller owns, free(); NULL: none). */
 char *hub_fed_metrics_text(struct hub *h);
 /* Every foreign roster to one node connection (on hello). */
