@@ -465,9 +465,56 @@ hub_fed_route(struct hub *h, int in_link, const struct ewh_header *hdr,
 
 /* ---- what the batch writes ---- */
 
+/* Transfer seq on link i is over without reaching the peer's region
+ * (refused by the peer for good, or expired): a local origin is told, by
+ * a notice for each recipient that would have gone on that link.  Inside
+ * a transaction. */
+static int
+s_tell_origin(struct hub *h, size_t i, uint64_t seq, int kind, const char *why,
+              struct ewh_err *err)
+{
+    struct ewh_err e2 = {0};
+    struct ewh_header hdr;
+    uint8_t *env = NULL;
+    size_t len = 0, k;
+    int rc = 0;
+
+    if (hub_store_fed_out_envelope(h->st, h->fed.link[i].p.region, seq, &env,
+                                   &len, &e2) != 0 ||
+        ewh_envelope_peek(env, len, &hdr, &e2) != 0) {
+        free(env);
+        return 0; /* nothing to name it by: counted all the same */
+    }
+    if (ewh_roster_find(h->ros.roster, hdr.origin, NULL) == NULL)
+        goto out; /* a foreign origin: its hub is not told (federation.md) */
+    for (k = 0; k < hdr.n_recipients && rc == 0; k++) {
+        const struct hub_fed_region *r =
+            hub_fed_region_of(h, hdr.recipients[k]);
+        int L;
+        if (r == NULL)
+            continue;
+        if ((L = hub_fed_link_of(h, r->name)) < 0)
+            L = hub_fed_link_of(h, r->via);
+        if (L == (int)i)
+            rc = hub_fed__notice(h, &hdr, hdr.recipients[k], kind, why,
+                                 ewh_now(), err);
+    }
+out:
+    free(env);
+    return rc;
+}
+
 static int
 s_notice(struct hub *h, const struct ewh_header *hdr, const char *cc,
          const char *why, int64_t now, struct ewh_err *err)
+{
+    return hub_fed__notice(h, hdr, cc, EWH__NOTICE_KIND__NOTICE_REFUSED, why,
+                           now, err);
+}
+
+int
+hub_fed__notice(struct hub *h, const struct ewh_header *hdr, const char *cc,
+                int kind, const char *why, int64_t now, struct ewh_err *err)
 {
     Ewh__Notice nt = EWH__NOTICE__INIT;
     uint8_t buf[512];
@@ -476,7 +523,7 @@ s_notice(struct hub *h, const struct ewh_header *hdr, const char *cc,
     nt.id.data = (uint8_t *)hdr->id;
     nt.id.len = EWH_ID_BYTES;
     nt.country = (char *)cc;
-    nt.kind = EWH__NOTICE_KIND__NOTICE_REFUSED;
+    nt.kind = (Ewh__NoticeKind)kind;
     nt.at = now;
     nt.reason = (char *)why;
     len = ewh__notice__get_packed_size(&nt);
@@ -614,6 +661,11 @@ hub_fed_write(struct hub *h, struct ewh_err *err)
                 return -1;
         } else if (hub_store_fed_out_done(h->st, peer, a->seq, a->state,
                                           &changed, err) != 0)
+            return -1;
+        else if (changed && a->state == HUB_FED_REFUSED &&
+                 s_tell_origin(
+                     h, a->link, a->seq, EWH__NOTICE_KIND__NOTICE_REFUSED,
+                     "refused by the peer hub of its region", err) != 0)
             return -1;
     }
     for (i = 0; i < f->n_cnt; i++)
@@ -777,9 +829,18 @@ hub_fed__region_to_nodes(struct hub *h, const struct hub_fed_region *r)
 /* ---- the tick: expiry, figures, stall ---- */
 
 static void
-s_expired(void *ctx, const char *peer)
+s_expired(void *ctx, const char *peer, uint64_t seq)
 {
-    hub_fed_count(ctx, peer, "expired", "", 1);
+    struct hub *h = ctx;
+    struct ewh_err err = {0};
+    int i = hub_fed_link_of(h, peer);
+
+    hub_fed_count(h, peer, "expired", "", 1);
+    if (i >= 0 &&
+        s_tell_origin(h, (size_t)i, seq, EWH__NOTICE_KIND__NOTICE_EXPIRED,
+                      "expired before the peer hub of its region took it",
+                      &err) != 0)
+        ewh_log_warnx("fed: expiry notice: %s", err.reason);
 }
 
 struct s_cnt_json {

@@ -550,6 +550,11 @@ EWH_MUST_CHECK int hub_fed__reload_regions(struct hub *h, struct ewh_err *err);
 void hub_fed__foreign_to(struct hub *h, const struct hub_fed_region *r,
                          void *dealer);
 void hub_fed__region_to_nodes(struct hub *h, const struct hub_fed_region *r);
+/* A Notice (kind: EWH__NOTICE_KIND_*) about recipient cc queued for the
+ * report's local origin, inside a transaction. */
+EWH_MUST_CHECK int hub_fed__notice(struct hub *h, const struct ewh_header *hdr,
+                                   const char *cc, int kind, const char *why,
+                                   int64_t now, struct ewh_err *err);
 /* admit.c: a transfer's local recipients, checked as a submit's are. */
 EWH_MUST_CHECK int hub_admit_check_local(struct hub *h,
                                          const struct ewh_header *hdr,

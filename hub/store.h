@@ -578,12 +578,17 @@ EWH_MUST_CHECK int hub_store_fed_out_done(hub_store_t *st, const char *peer,
                                           uint64_t seq,
                                           enum hub_fed_out_state state,
                                           bool *changed, struct ewh_err *err);
+/* The envelope of transfer seq of peer (caller owns *buf, free()). */
+EWH_MUST_CHECK int hub_store_fed_out_envelope(hub_store_t *st, const char *peer,
+                                              uint64_t seq, uint8_t **buf,
+                                              size_t *len, struct ewh_err *err);
 /* Queued transfers of peer. */
 EWH_MUST_CHECK int hub_store_fed_out_queued(hub_store_t *st, const char *peer,
                                             uint64_t *n, struct ewh_err *err);
 /* Inside a transaction: queued transfers whose report expired are marked
- * expired; fn (may be NULL) is told the peer of each. */
-typedef void (*hub_fed_expired_fn)(void *ctx, const char *peer);
+ * expired; fn (may be NULL) is told the peer and seq of each, after the
+ * update (it may use the store). */
+typedef void (*hub_fed_expired_fn)(void *ctx, const char *peer, uint64_t seq);
 EWH_MUST_CHECK int hub_store_fed_out_expire(hub_store_t *st, int64_t now,
                                             hub_fed_expired_fn fn, void *ctx,
                                             size_t *n, struct ewh_err *err);

@@ -5,6 +5,7 @@
 #include "storeint.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char s_peer_find[] = "SELECT 1 FROM fed_peer WHERE region = ?1";
@@ -32,7 +33,10 @@ static const char s_out_queued[] =
 static const char s_out_expired[] =
     "UPDATE fed_out SET state = 2, done_at = ?1"
     " WHERE state = 0 AND expires_at > 0 AND expires_at <= ?1"
-    " RETURNING peer";
+    " RETURNING peer, seq";
+static const char s_out_envelope[] =
+    "SELECT e.env FROM fed_out o JOIN envelopes e ON e.rowid = o.env"
+    " WHERE o.seq = ?1 AND o.peer = ?2";
 static const char s_in_ins[] =
     "INSERT OR IGNORE INTO fed_in(id, peer, path, at) VALUES(?1, ?2, ?3, ?4)";
 static const char s_in_peer[] = "SELECT peer FROM fed_in WHERE id = ?1";
@@ -250,6 +254,36 @@ s_count_of(hub_store_t *st, const char *sql, const char *peer, uint64_t *n,
 }
 
 int
+hub_store_fed_out_envelope(hub_store_t *st, const char *peer, uint64_t seq,
+                           uint8_t **buf, size_t *len, struct ewh_err *err)
+{
+    sqlite3_stmt *s = ewh_db_stmt(st->db, s_out_envelope, err);
+    int rc;
+
+    *buf = NULL;
+    *len = 0;
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)seq);
+    sqlite3_bind_text(s, 2, peer, -1, SQLITE_STATIC);
+    if ((rc = ewh_db_step(st->db, s, "read transfer", err)) < 0)
+        return -1;
+    if (rc == 0)
+        return ewh_err_set(err, EWH_E_NOTFOUND, "no transfer %llu",
+                           (unsigned long long)seq);
+    *len = (size_t)sqlite3_column_bytes(s, 0);
+    if (*len == 0 || (*buf = malloc(*len)) == NULL) {
+        sqlite3_reset(s);
+        return ewh_err_set(err, *len == 0 ? EWH_E_NOTFOUND : EWH_E_NOMEM,
+                           "envelope of transfer %llu unreadable",
+                           (unsigned long long)seq);
+    }
+    memcpy(*buf, sqlite3_column_blob(s, 0), *len);
+    sqlite3_reset(s);
+    return 0;
+}
+
+int
 hub_store_fed_out_queued(hub_store_t *st, const char *peer, uint64_t *n,
                          struct ewh_err *err)
 {
@@ -261,7 +295,11 @@ hub_store_fed_out_expire(hub_store_t *st, int64_t now, hub_fed_expired_fn fn,
                          void *ctx, size_t *n, struct ewh_err *err)
 {
     sqlite3_stmt *s = ewh_db_stmt(st->db, s_out_expired, err);
-    char peer[EWH_MAX_REGION_BYTES + 1];
+    struct {
+        char peer[EWH_MAX_REGION_BYTES + 1];
+        uint64_t seq;
+    } *rows = NULL, *nr;
+    size_t cap = 0, i;
     int rc;
 
     *n = 0;
@@ -269,10 +307,22 @@ hub_store_fed_out_expire(hub_store_t *st, int64_t now, hub_fed_expired_fn fn,
         return -1;
     sqlite3_bind_int64(s, 1, now);
     while ((rc = ewh_db_step(st->db, s, "expire transfers", err)) == 1) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            if ((nr = realloc(rows, cap * sizeof(*rows))) == NULL) {
+                sqlite3_reset(s);
+                free(rows);
+                return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+            }
+            rows = nr;
+        }
+        (void)ewh_db_text(s, 0, rows[*n].peer, sizeof(rows[*n].peer));
+        rows[*n].seq = (uint64_t)sqlite3_column_int64(s, 1);
         (*n)++;
-        if (fn != NULL && ewh_db_text(s, 0, peer, sizeof(peer)))
-            fn(ctx, peer);
     }
+    for (i = 0; rc == 0 && fn != NULL && i < *n; i++)
+        fn(ctx, rows[i].peer, rows[i].seq);
+    free(rows);
     return rc < 0 ? -1 : 0;
 }
 

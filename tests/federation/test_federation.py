@@ -219,6 +219,15 @@ class DistributionTest(FedCase):
         self.assert_never(("NO", "SE", "EE", "LV"), r3)
         self.assert_never(("NO", "SE", "EE", "LV"), x1)
 
+        # ME was told which recipients were not reached (NO twice, EE).
+        db = sqlite3.connect(os.path.join(self.hubs["a"], "store.db"))
+        try:
+            n = db.execute("SELECT count(*) FROM relay WHERE country = 'ME'"
+                           " AND kind = 2").fetchone()[0]
+        finally:
+            db.close()
+        self.assertEqual(n, 3)
+
         # In the counters: A sent c1, a1 to B; filtered r2, r3 (region)
         # and x1 (connected does not reach baltic) before queuing.
         ab = self.counters("a", "nordic")
@@ -338,6 +347,15 @@ class ForgeryTest(FedCase):
             "refused-by-peer"), {"bad-signature": 1})
         time.sleep(1)
         self.assert_never(("RS", "HR"), fid)
+        # B tells the (forged) origin that RS was not reached: a
+        # Notice{REFUSED} queued for NO.
+        db = sqlite3.connect(os.path.join(self.hubs["b"], "store.db"))
+        try:
+            n = db.execute("SELECT count(*) FROM relay WHERE country = 'NO'"
+                           " AND kind = 2").fetchone()[0]
+        finally:
+            db.close()
+        self.assertEqual(n, 1)
 
 
 class KillTest(FedCase):
