@@ -26,7 +26,7 @@
 #define S_EXIT_FORGED  5 /* not a roster signed by --from-key */
 
 static const char s_usage[] =
-    "usage: ewhub roster export [--dir DIR] --out FILE [--wait SECONDS]\n"
+    "usage: ewhub roster export [--dir DIR] --out FILE|- [--wait SECONDS]\n"
     "       ewhub roster import [--dir DIR] --from-key OTHER-hub.pub\n"
     "                           [--dry-run] [--accept-unendorsed] FILE\n"
     "  export writes the roster this hub signed last (the one its nodes\n"
@@ -120,12 +120,21 @@ s_export(const char *dir, const char *out, int64_t wait_s)
                      (unsigned long long)kept, dir, err.reason);
         goto out;
     }
-    if (ewh_keyfile_write(out, buf, len, 0644, &err) != 0) {
+    if (strcmp(out, "-") == 0) {
+        /* To stdout (ssh A 'ewhub roster export --out -' > file); the
+         * line for people goes to stderr then. */
+        if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
+            hub_cmd_fail("roster export: writing to stdout failed");
+            goto out;
+        }
+    } else if (ewh_keyfile_write(out, buf, len, 0644, &err) != 0) {
         hub_cmd_fail("roster export: %s", err.reason);
         goto out;
     }
-    printf("exported roster version %llu: %zu countries, %zu bytes, to %s\n",
-           (unsigned long long)kept, ewh_roster_count(r), len, out);
+    fprintf(strcmp(out, "-") == 0 ? stderr : stdout,
+            "exported roster version %llu: %zu countries, %zu bytes, to %s\n",
+            (unsigned long long)kept, ewh_roster_count(r), len,
+            strcmp(out, "-") == 0 ? "stdout" : out);
     ewh_log_info("roster export: version %llu (%zu countries) to %s",
                  (unsigned long long)kept, ewh_roster_count(r), out);
     rc = 0;

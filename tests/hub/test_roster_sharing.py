@@ -124,7 +124,12 @@ class RosterSharing(HubCase):
         wait_for(lambda: (self.node_status(self.b, "RS") or {})
                  .get("connected"), 30, what="RS connected to B")
 
-        # Importing the same file again changes nothing.
+        # Importing the same roster again changes nothing (here exported
+        # to stdout, as over ssh).
+        r = self.ewhub("roster", "export", "--dir", self.a, "--out", "-")
+        with open(f1, "rb") as fh:
+            self.assertEqual(r.stdout, fh.read())
+        self.assertIn(b"to stdout", r.stderr)
         out, _ = self.import_b(f1)
         self.assertIn("imported: 0 change(s)", out)
         self.assertIn("2 countries already in step", out)
