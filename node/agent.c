@@ -256,6 +256,8 @@ s_figures(struct node_agent *a)
             ms.split_views = (int64_t)ns;
         }
     }
+    if (node_store_refusal_counts(a->d->store, ms.refused, &err) != 0)
+        ewh_log_debug("agent: figures: %s", err.reason);
     node_metrics_set(a->metrics, &ms);
 }
 

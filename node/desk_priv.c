@@ -156,6 +156,8 @@ s_do_submit(struct s_priv *p, json_t *req)
     /* Why the level departs from the catalogue's default: sealed in the
      * report as with `ewnode submit --reason`. */
     q.reason = s_str(f, "reason");
+    q.type = s_str(f, "type");
+    q.distribution = s_str(f, "distribution");
     /* The report's author is the signed-in person. */
     q.author = s.name;
     memset(&notes, 0, sizeof(notes));

@@ -5,6 +5,7 @@
 struct s_sub {
     const char *level, *to, *category, *title, *body, *tlp, *expires, *urgency,
         *certainty, *updates, *cancels, *reason;
+    const char *type, *distribution; /* issue 22 */
     const char *ccs[EWH_MAX_RECIPIENTS];
     size_t n_ccs;
     const char *err_field, *err_reason;
@@ -135,6 +136,8 @@ s_submit_form(struct node_desk_req *r, const struct s_sub *v)
 {
     static const char *const levels[] = {"high", "medium", "low", NULL};
     static const char *const tlps[] = {"red", "amber", "green", "clear", NULL};
+    static const char *const types[] = {"alert", "lessons", NULL};
+    static const char *const dists[] = {"region", "connected", "all", NULL};
     static const char *const urg[] = {"",     "Immediate", "Expected", "Future",
                                       "Past", "Unknown",   NULL};
     static const char *const cer[] = {
@@ -198,6 +201,13 @@ s_submit_form(struct node_desk_req *r, const struct s_sub *v)
                   v->cancels);
     s_field_err(&b, v, "updates");
     s_field_err(&b, v, "cancels");
+    if (ref == NULL) {
+        /* lessons learned: low or medium, 90 days unless given
+         * (docs/federation-node.md) */
+        s_select(&b, v, "type", "Type (lessons: lessons learned)", types,
+                 v->type ? v->type : "alert");
+        s_field_err(&b, v, "type");
+    }
     s_select(&b, v, "level", "Level of concern", levels,
              v->level ? v->level : "medium");
     node_html(&b,
@@ -235,6 +245,13 @@ s_submit_form(struct node_desk_req *r, const struct s_sub *v)
               (long long)EWH_MAX_BODY_BYTES, v->body ? v->body : "");
     s_field_err(&b, v, "body");
     s_select(&b, v, "tlp", "TLP", tlps, v->tlp ? v->tlp : "amber");
+    if (ref == NULL) /* an update or cancel keeps its chain's */
+        s_select(&b, v, "distribution",
+                 "Distribution (region: never leaves this region; "
+                 "connected: also directly peered regions; all: onward "
+                 "through peers)",
+                 dists, v->distribution ? v->distribution : "region");
+    s_field_err(&b, v, "distribution");
     node_html(&b,
               "<label for=expires>Expires after (e.g. 90m, 12h, 3d; empty: "
               "never)</label><input type=text id=expires name=expires "
@@ -277,10 +294,13 @@ s_sub_check(struct s_sub *v)
                {"certainty", EWH_MAX_CAPWORD_BYTES},
                {"updates", 64},
                {"cancels", 64},
-               {"reason", EWH_MAX_LEVEL_REASON_BYTES}};
-    const char *vals[] = {v->level,   v->category, v->title,   v->body,
-                          v->tlp,     v->expires,  v->urgency, v->certainty,
-                          v->updates, v->cancels,  v->reason};
+               {"reason", EWH_MAX_LEVEL_REASON_BYTES},
+               {"type", 16},
+               {"distribution", 16}};
+    const char *vals[] = {v->level,       v->category, v->title,   v->body,
+                          v->tlp,         v->expires,  v->urgency, v->certainty,
+                          v->updates,     v->cancels,  v->reason,  v->type,
+                          v->distribution};
     size_t i;
 
     for (i = 0; i < sizeof(lim) / sizeof(lim[0]); i++)
@@ -380,6 +400,8 @@ node_desk_submit(struct node_desk_req *r)
     v.updates = node_desk_form(r, "updates");
     v.cancels = node_desk_form(r, "cancels");
     v.reason = node_desk_form(r, "reason");
+    v.type = node_desk_form(r, "type");
+    v.distribution = node_desk_form(r, "distribution");
     for (i = 0; i < r->cn->n; i++)
         if (strcmp(r->cn->f[i].name, "cc") == 0) {
             const char *cc = r->cn->f[i].val.p ? r->cn->f[i].val.p : "";
@@ -416,6 +438,8 @@ node_desk_submit(struct node_desk_req *r)
     s_json_opt(f, "updates", v.updates);
     s_json_opt(f, "cancels", v.cancels);
     s_json_opt(f, "reason", v.reason);
+    s_json_opt(f, "type", v.type);
+    s_json_opt(f, "distribution", v.distribution);
     if (f != NULL && v.reason != NULL && v.reason[0] != '\0' &&
         json_object_get(f, "reason") == NULL) {
         json_decref(f);

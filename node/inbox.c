@@ -130,7 +130,8 @@ s_deliver_ack(struct node_agent *a, uint64_t seq, const uint8_t *id)
 /* A bad envelope is acknowledged so it does not loop, recorded, and never
  * shown. */
 static void
-s_refuse(struct node_agent *a, const Ewh__Deliver *dv, const char *reason)
+s_refuse(struct node_agent *a, const Ewh__Deliver *dv,
+         const struct ewh_err *why)
 {
     struct ewh_err e2 = {0};
     struct ewh_header ph;
@@ -141,11 +142,14 @@ s_refuse(struct node_agent *a, const Ewh__Deliver *dv, const char *reason)
 
     if (have)
         ewh_hex(ph.id, EWH_ID_BYTES, id, sizeof(id));
-    ewh_log_warnx("agent: refused delivery seq=%llu id=%s reason=\"%s\"",
-                  (unsigned long long)dv->seq, id, reason);
+    ewh_log_warnx("agent: refused delivery seq=%llu id=%s code=%s "
+                  "reason=\"%s\"",
+                  (unsigned long long)dv->seq, id, ewh_errcode_name(why->code),
+                  why->reason);
     if (node_agent_begin(a, &e2) == 0 &&
-        node_store_refusal_add(a->d->store, id, have ? ph.origin : "", reason,
-                               ewh_now(), &e2) != 0)
+        node_store_refusal_add_code(a->d->store, id, have ? ph.origin : "",
+                                    why->code, why->reason, ewh_now(),
+                                    &e2) != 0)
         ewh_log_errx("agent: %s", e2.reason);
     s_deliver_ack(a, dv->seq, have ? ph.id : zero);
 }
@@ -274,7 +278,7 @@ node_inbox_on_deliver(struct node_agent *a, const Ewh__Deliver *dv)
         node_foreign_check_distribution(
             a->link.roster, node_foreign_of_agent(a), &h, &err) != 0 ||
         s_check_foreign_signer(a, &h, hist, &err) != 0)
-        s_refuse(a, dv, err.reason);
+        s_refuse(a, dv, &err);
     else
         s_store(a, dv, &r, &h, hist);
     ewh_report_clear(&r);

@@ -157,6 +157,10 @@ static const struct s_cmd s_cmds[] = {
      "            --type lessons|alert|update|cancel|return [--json]",
      "  Each report as `ewnode show --json` gives it, with its\n"
      "  distribution and its origin's region (docs/federation-node.md).\n"},
+    {"refused", node_cmd_refused,
+     "the deliveries this node refused and never showed, by code\n"
+     "            [--json]   (e.g. distribution: travelled too far)",
+     NULL},
     {"open", node_cmd_open,
      "verify and open an envelope file with this node's key\n"
      "            FILE|-",

@@ -154,6 +154,16 @@ s_render(node_metrics_t *m, FILE *f)
            "Split views caught: the hub showed peers different rosters "
            "(ewnode audit; docs/trust.md).");
     fprintf(f, "ewnode_split_views %lld\n", (long long)s->split_views);
+    s_head(f, "ewnode_deliveries_refused_total", "counter",
+           "Deliveries refused and never shown, by reason (a bad envelope, "
+           "a report that travelled further than its distribution allows, "
+           "a foreign key not trusted; ewnode refused).");
+    for (int i = 0; i < (int)EWH_E__COUNT; i++)
+        if (s->refused[i] > 0)
+            fprintf(f, "ewnode_deliveries_refused_total{reason=\"%s\"} %lld\n",
+                    i == 0 ? "unrecorded"
+                           : ewh_errcode_name((enum ewh_errcode)i),
+                    (long long)s->refused[i]);
 }
 
 int

@@ -46,6 +46,8 @@ struct node_metrics_state {
     int64_t now;                               /* ages are computed at it */
     int64_t peers_unverified; /* docs/trust.md: peers not sealed for */
     int64_t split_views;      /* evidence of split views held */
+    /* deliveries refused (recorded, never shown), by enum ewh_errcode */
+    int64_t refused[EWH_E__COUNT];
 };
 void node_metrics_set(node_metrics_t *m, const struct node_metrics_state *s);
 

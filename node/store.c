@@ -80,7 +80,8 @@ node_store_open(const char *path, bool create, struct ewh_err *err)
         goto fail;
     /* The trust tables came later: an older store gets them here. */
     if (node_store_trust_schema(s, err) != 0 ||
-        node_store_foreign_schema(s, err) != 0)
+        node_store_foreign_schema(s, err) != 0 ||
+        node_store_refusal_schema(s, err) != 0)
         goto fail;
     return s;
 fail:

@@ -323,6 +323,26 @@ EWH_MUST_CHECK int node_store_refusal_add(node_store_t *s, const char *id,
                                           const char *origin,
                                           const char *reason, int64_t at,
                                           struct ewh_err *err);
+/* The same with the refusal's code (issue 22: refusals are counted by
+ * code, never by their text). */
+EWH_MUST_CHECK int node_store_refusal_add_code(node_store_t *s, const char *id,
+                                               const char *origin,
+                                               enum ewh_errcode code,
+                                               const char *reason, int64_t at,
+                                               struct ewh_err *err);
+/* Add the code column to a store from before it. */
+EWH_MUST_CHECK int node_store_refusal_schema(node_store_t *s,
+                                             struct ewh_err *err);
+/* Refused deliveries by code (out[0]: recorded before codes). */
+EWH_MUST_CHECK int node_store_refusal_counts(node_store_t *s,
+                                             int64_t out[EWH_E__COUNT],
+                                             struct ewh_err *err);
+/* Every refused delivery, oldest first (code 0: recorded before codes). */
+typedef void (*node_refusal_fn)(void *ctx, const char *id, const char *origin,
+                                enum ewh_errcode code, const char *reason,
+                                int64_t at);
+EWH_MUST_CHECK int node_store_refusal_walk(node_store_t *s, node_refusal_fn fn,
+                                           void *ctx, struct ewh_err *err);
 EWH_MUST_CHECK int node_store_refusal_count(node_store_t *s, int64_t *out,
                                             struct ewh_err *err);
 

@@ -286,6 +286,12 @@ class ExchangeTest(NodeCase):
         finally:
             db.close()
         self.assertEqual(rows, [(bad, "RS")])
+        # ... by its code (ewnode refused, issue 22)
+        ref = json.loads(self.run_cmd([EWNODE, "refused", "--dir", hr,
+                                       "--json"]).stdout)
+        self.assertEqual((ref["total"], ref["by_code"]), (1, {"invalid": 1}))
+        self.assertEqual([(x["id"], x["origin"], x["code"])
+                          for x in ref["refused"]], [(bad, "RS", "invalid")])
         # never shown, never held as a return
         self.assertNotIn(bad, [m["id"] for m in self.inbox(hr)])
         self.assertEqual(self.listing(hr), [])

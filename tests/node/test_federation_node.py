@@ -8,6 +8,7 @@ in tests/federation/."""
 import datetime
 import json
 
+from desktest import DeskCase
 from ewhtest import NodeCase, node_main
 
 
@@ -132,6 +133,49 @@ class FederationNodeTest(NodeCase):
         self.assertIn(b"NO: not in the roster nor in a foreign one",
                       r.stderr)
         self.assertEqual(len(self.outbox(rs)), before)
+
+
+class FederationDeskTest(DeskCase):
+    """The desk's submit form offers the type and the distribution."""
+
+    def test_desk_lessons_distribution(self):
+        self.desk_region(["RS", "HR"])
+        self.add_user("RS", "ana", "analyst")
+        rs = self.desk_start("RS")
+        ana = rs.login("ana")
+        tok = rs.csrf(ana)
+        st, _, body = rs.get("/submit", ana)
+        self.assertEqual(st, 200)
+        for field in ("type", "distribution"):
+            self.assertRegex(body, r'name="?%s"?[ >]' % field)
+        self.assertIn("lessons", body)
+        self.assertIn("connected", body)
+        form = {"csrf": tok, "type": "lessons", "level": "high",
+                "to": "all", "category": "disaster", "title": "Floods",
+                "body": "Pumps.", "distribution": "connected"}
+        st, _, body = rs.post("/submit", form, ana)
+        self.assertEqual(st, 422)
+        self.assertIn('id="err-level"', body)
+        self.assertIn("never high", body)
+        form["distribution"] = "everywhere"
+        form["level"] = "low"
+        st, _, body = rs.post("/submit", form, ana)
+        self.assertEqual(st, 422)
+        self.assertIn('id="err-distribution"', body)
+        self.assertEqual(self.outbox(self.nodes["RS"]), [])
+        form["distribution"] = "connected"
+        st, hd, _ = rs.post("/submit", form, ana)
+        self.assertEqual(st, 303)
+        rid = hd["location"][0].rsplit("/", 1)[1]
+        m = self.show_json(self.nodes["RS"], rid)
+        self.assertEqual((m["type"], m["level"], m["distribution"]),
+                         ("lessons", "low", "connected"))
+        m = self.wait_inbox(self.nodes["HR"], rid)
+        self.assertEqual(m["type"], "lessons")
+        # the update form has no distribution: the chain keeps its own
+        st, _, body = rs.get("/submit?updates=" + rid, ana)
+        self.assertEqual(st, 200)
+        self.assertNotRegex(body, r'name="?distribution"?[ >]')
 
 
 if __name__ == "__main__":
