@@ -301,6 +301,7 @@ s_on_roster(struct hub *h, struct hub_fed_link *l, const Ewh__ForeignRoster *fr)
     ewh_roster_t *ro = NULL;
     const char *const *path = (const char *const *)fr->path;
     size_t n = fr->n_path, i, k;
+    int direct;
 
     if (fr->region == NULL || !ewh_region_is_valid(fr->region)) {
         ewh_err_set(&err, EWH_E_INVALID, "foreign roster without a region");
@@ -330,10 +331,13 @@ s_on_roster(struct hub *h, struct hub_fed_link *l, const Ewh__ForeignRoster *fr)
     for (i = 0; i < h->fed.n_reg; i++)
         if (strcmp(h->fed.reg[i].name, fr->region) == 0)
             known = &h->fed.reg[i];
-    if (strcmp(fr->region, l->p.region) == 0
-            ? memcmp(fr->hub_key.data, l->p.sign, 32) != 0
-            : (known != NULL &&
-               memcmp(fr->hub_key.data, known->hub_sign, 32) != 0)) {
+    /* (A direct peer's roster relayed by another peer: the enrolled key
+     * too, never trust on first use.) */
+    direct = hub_fed_link_of(h, fr->region);
+    if (direct >= 0 ? memcmp(fr->hub_key.data, h->fed.link[direct].p.sign,
+                             32) != 0
+                    : (known != NULL &&
+                       memcmp(fr->hub_key.data, known->hub_sign, 32) != 0)) {
         ewh_err_set(&err, EWH_E_SIGNATURE,
                     "roster of %s signed by another hub key than the one "
                     "enrolled or pinned for it",
