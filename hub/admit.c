@@ -247,13 +247,6 @@ s_check_recipients(struct hub *h, const struct ewh_header *hdr,
     return 0;
 }
 
-int
-hub_admit_check_local(struct hub *h, const struct ewh_header *hdr,
-                      struct ewh_err *err)
-{
-    return s_check_recipients(h, hdr, err);
-}
-
 /* ---- storage budgets (issue 16, item 6) ---- */
 
 /* Bytes waiting for n (for) or from n (!for), exact from the store when
@@ -324,6 +317,9 @@ s_check_budget(struct hub *h, const struct hub_from *from,
                                  from->cc, (unsigned long long)have,
                                  c->origin_bytes);
     for (i = 0; i < hdr->n_recipients; i++) {
+        /* A foreign recipient waits on a link, not here (fed.c). */
+        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) == NULL)
+            continue;
         if ((n = hub_peers_get(h->peers, hdr->recipients[i], true)) == NULL)
             return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
         limit = c->recipient_bytes;
@@ -341,6 +337,45 @@ s_check_budget(struct hub *h, const struct hub_from *from,
     return 0;
 }
 
+/* A transfer from a peer hub (fed_in.c): its local recipients, checked
+ * as a submit's are, their storage budgets included (a foreign origin has
+ * no budget here: the peer's rate limit bounds it).  On success the
+ * recipients' estimates grow by len. */
+int
+hub_admit_check_local(struct hub *h, const struct ewh_header *hdr, size_t len,
+                      struct ewh_err *err)
+{
+    const struct hub_config *c = h->cfg;
+    uint64_t have, limit;
+    struct hub_peer *n;
+    size_t i;
+
+    if (s_check_recipients(h, hdr, err) != 0)
+        return -1;
+    for (i = 0; i < hdr->n_recipients; i++) {
+        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) == NULL)
+            continue;
+        if ((n = hub_peers_get(h->peers, hdr->recipients[i], true)) == NULL)
+            return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+        limit = c->recipient_bytes;
+        if (hdr->level == EWH_LEVEL_HIGH)
+            limit += limit / 100 * c->high_reserve_pct;
+        if (!s_budget_fits(h, n, true, len, limit, &have, err))
+            return err->code != EWH_E_OK
+                       ? -1
+                       : ewh_err_set(err, EWH_E_BUDGET,
+                                     "%llu bytes wait for %s at the hub "
+                                     "(recipient_bytes %u)",
+                                     (unsigned long long)have,
+                                     hdr->recipients[i], c->recipient_bytes);
+    }
+    for (i = 0; i < hdr->n_recipients; i++)
+        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) != NULL &&
+            (n = hub_peers_get(h->peers, hdr->recipients[i], false)) != NULL)
+            n->bytes_for += len;
+    return 0;
+}
+
 /* Accepted: the estimates grow by len until the next exact count. */
 static void
 s_budget_add(struct hub *h, const struct hub_from *from,
@@ -352,7 +387,8 @@ s_budget_add(struct hub *h, const struct hub_from *from,
     if ((n = hub_peers_get(h->peers, from->cc, false)) != NULL)
         n->bytes_from += len;
     for (i = 0; i < hdr->n_recipients; i++)
-        if ((n = hub_peers_get(h->peers, hdr->recipients[i], false)) != NULL)
+        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) != NULL &&
+            (n = hub_peers_get(h->peers, hdr->recipients[i], false)) != NULL)
             n->bytes_for += len;
 }
 

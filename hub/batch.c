@@ -106,7 +106,8 @@ hub_batch_add_submit(struct hub *h, const struct hub_from *from, uint8_t **env,
     /* Count its deliveries now, so that one batch cannot overfill a
      * queue. */
     for (i = 0; i < hdr->n_recipients; i++)
-        s_reserve(b, hdr->recipients[i]);
+        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) != NULL)
+            s_reserve(b, hdr->recipients[i]); /* not a foreign one's */
     return 0;
 }
 
@@ -213,11 +214,10 @@ s_write_submit(struct hub *h, struct hub_submit *s, int64_t now,
     }
     {
         int64_t rowid = 0;
-        if (hub_store_envelope_add_local(h->st, s->env, s->len, &s->hdr,
-                                         s->hash, now,
-                                         s->fed != NULL ? s->fed->local
-                                                        : UINT64_MAX,
-                                         &rowid, err) != 0 ||
+        if (hub_store_envelope_add_local(
+                h->st, s->env, s->len, &s->hdr, s->hash, now,
+                s->fed != NULL ? s->fed->local : UINT64_MAX, &rowid,
+                err) != 0 ||
             hub_fed_stored(h, s, rowid, now, err) != 0)
             return -1;
     }

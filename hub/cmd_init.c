@@ -149,10 +149,10 @@ hub_cmd_init(int argc, char **argv)
             ewh_err_set(&err, EWH_E_NOMEM, "out of memory");
             goto fail;
         }
-        if (ewh_keyfile_write(path, conf != NULL ? conf : hub_config_template(),
-                              strlen(conf != NULL ? conf
-                                                  : hub_config_template()),
-                              0644, &err) != 0)
+        if (ewh_keyfile_write(
+                path, conf != NULL ? conf : hub_config_template(),
+                strlen(conf != NULL ? conf : hub_config_template()), 0644,
+                &err) != 0)
             goto fail;
     } else if (region != NULL) {
         ewh_err_set(&err, EWH_E_INVALID,

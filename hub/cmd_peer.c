@@ -83,8 +83,7 @@ s_add(const char *dir, const char *name, const char *endpoint,
     struct ewh_err err = {0};
     struct hub_fed_peer_row p;
     struct ewh_pubid id;
-    char own[EWH_MAX_REGION_BYTES + 1], fp[EWH_FINGERPRINT_CHARS],
-        path[4096];
+    char own[EWH_MAX_REGION_BYTES + 1], fp[EWH_FINGERPRINT_CHARS], path[4096];
     struct ewh_pubid self;
     hub_store_t *st;
     bool replaced = false;

@@ -108,7 +108,12 @@ s_reload(void *ctx)
     if (n.store_max_pages != r->cfg->store_max_pages)
         ewh_log_warnx("reload: max_pages changed; takes effect at the next "
                       "restart");
+    if (strcmp(n.region, r->cfg->region) != 0)
+        ewh_log_warnx("reload: region changed to %s; takes effect at the "
+                      "next restart (docs/federation.md)",
+                      n.region);
     snprintf(n.listen, sizeof(n.listen), "%s", r->cfg->listen);
+    snprintf(n.region, sizeof(n.region), "%s", r->cfg->region);
     n.store_max_pages = r->cfg->store_max_pages;
     if (!s_same_cats(&n, r->cfg)) {
         /* A new roster version carries the categories to the nodes. */

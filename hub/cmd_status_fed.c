@@ -125,9 +125,9 @@ hub_status_fed_print(const json_t *fed)
         json_t *up = json_object_get(l, "up");
         printf("  %-16s %s%s queued %lld receipts %lld\n   ",
                json_string_value(json_object_get(l, "peer")),
-               up == NULL             ? "(hub not running)"
-               : json_is_true(up)     ? "up"
-                                      : "DOWN",
+               up == NULL         ? "(hub not running)"
+               : json_is_true(up) ? "up"
+                                  : "DOWN",
                json_is_true(json_object_get(l, "stalled")) ? " STALLED" : "",
                (long long)json_integer_value(json_object_get(l, "queued")),
                (long long)json_integer_value(

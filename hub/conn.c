@@ -380,6 +380,7 @@ s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
     h->status_due = true;
     n->roster_known = true;
     n->roster_version = m->roster_version;
+    n->features = m->features;
     if (hub_store_queued(h->st, n->cc, &queued, &err) != 0)
         ewh_log_warnx("router: queue of %s: %s", n->cc, err.reason);
     ewh_log_info("router: %s connected (credit %u, roster %llu, queued %llu)",
@@ -394,8 +395,10 @@ s_on_hello(struct hub *h, struct hub_peer *n, const struct hub_from *from,
     (void)hub_roster_zap(h, true);
     hub_roster_send(h, n);
     hub_catalogue_send(h, n);
-    /* The foreign regions' rosters (docs/federation.md). */
-    hub_fed_rosters_to_node(h, from->rid, from->rid_len);
+    /* The foreign regions' rosters (docs/federation.md), to a node that
+     * knows the frame. */
+    if (m->features & EWH_FEATURE_FEDERATION)
+        hub_fed_rosters_to_node(h, from->rid, from->rid_len);
 }
 
 /* AuditRequest: answer on the connection that asked (ewnode audit may use
@@ -619,9 +622,8 @@ hub_conn_read(struct hub *h)
     key = zmq_msg_gets(&body, HUB_ZAP_KEY_PROP);
     if (cc != NULL && cc[0] == '@' && key != NULL) {
         /* A peer hub's link (docs/federation.md): fed_in.c. */
-        hub_fed_on_frame(h, cc + 1, key, zmq_msg_data(&rid),
-                         zmq_msg_size(&rid), zmq_msg_data(&body),
-                         zmq_msg_size(&body));
+        hub_fed_on_frame(h, cc + 1, key, zmq_msg_data(&rid), zmq_msg_size(&rid),
+                         zmq_msg_data(&body), zmq_msg_size(&body));
         goto out;
     }
     if (cc == NULL || strlen(cc) != 2 || key == NULL) {

@@ -174,6 +174,7 @@ s_load_peer(void *ctx, const struct hub_fed_peer_row *p)
         }
         l = &h->fed.link[h->fed.n_link++];
         memset(l, 0, sizeof(*l));
+        hub_bucket_init(&l->bucket);
         if ((l->inflight = hub_seqset_new()) == NULL ||
             (l->rflight = hub_seqset_new()) == NULL) {
             ewh_log_warnx("fed: out of memory for peer %s", p->region);
@@ -213,8 +214,8 @@ s_load_region(void *ctx, const struct hub_fed_roster_row *row)
         memcpy(r->buf, row->signed_roster, row->len);
         r->len = row->len;
     }
-    r->roster = ewh_roster_open(row->signed_roster, row->len, row->hub_sign,
-                                &err);
+    r->roster =
+        ewh_roster_open(row->signed_roster, row->len, row->hub_sign, &err);
     if (r->roster == NULL)
         ewh_log_warnx("fed: stored roster of %s: %s", row->region, err.reason);
     if (r->pins == NULL)
@@ -387,8 +388,8 @@ s_may_go(struct hub *h, enum ewh_distribution d, const char *origin_region,
 
 int
 hub_fed_route(struct hub *h, int in_link, const struct ewh_header *hdr,
-              const char *origin_region, const char *const *path,
-              size_t n_path, struct hub_fed_sub **out, struct ewh_err *err)
+              const char *origin_region, const char *const *path, size_t n_path,
+              struct hub_fed_sub **out, struct ewh_err *err)
 {
     const char *here[EWH_MAX_FED_PATH + 1];
     struct hub_fed_sub *f;
@@ -464,9 +465,56 @@ hub_fed_route(struct hub *h, int in_link, const struct ewh_header *hdr,
 
 /* ---- what the batch writes ---- */
 
+/* Transfer seq on link i is over without reaching the peer's region
+ * (refused by the peer for good, or expired): a local origin is told, by
+ * a notice for each recipient that would have gone on that link.  Inside
+ * a transaction. */
+static int
+s_tell_origin(struct hub *h, size_t i, uint64_t seq, int kind, const char *why,
+              struct ewh_err *err)
+{
+    struct ewh_err e2 = {0};
+    struct ewh_header hdr;
+    uint8_t *env = NULL;
+    size_t len = 0, k;
+    int rc = 0;
+
+    if (hub_store_fed_out_envelope(h->st, h->fed.link[i].p.region, seq, &env,
+                                   &len, &e2) != 0 ||
+        ewh_envelope_peek(env, len, &hdr, &e2) != 0) {
+        free(env);
+        return 0; /* nothing to name it by: counted all the same */
+    }
+    if (ewh_roster_find(h->ros.roster, hdr.origin, NULL) == NULL)
+        goto out; /* a foreign origin: its hub is not told (federation.md) */
+    for (k = 0; k < hdr.n_recipients && rc == 0; k++) {
+        const struct hub_fed_region *r =
+            hub_fed_region_of(h, hdr.recipients[k]);
+        int L;
+        if (r == NULL)
+            continue;
+        if ((L = hub_fed_link_of(h, r->name)) < 0)
+            L = hub_fed_link_of(h, r->via);
+        if (L == (int)i)
+            rc = hub_fed__notice(h, &hdr, hdr.recipients[k], kind, why,
+                                 ewh_now(), err);
+    }
+out:
+    free(env);
+    return rc;
+}
+
 static int
 s_notice(struct hub *h, const struct ewh_header *hdr, const char *cc,
          const char *why, int64_t now, struct ewh_err *err)
+{
+    return hub_fed__notice(h, hdr, cc, EWH__NOTICE_KIND__NOTICE_REFUSED, why,
+                           now, err);
+}
+
+int
+hub_fed__notice(struct hub *h, const struct ewh_header *hdr, const char *cc,
+                int kind, const char *why, int64_t now, struct ewh_err *err)
 {
     Ewh__Notice nt = EWH__NOTICE__INIT;
     uint8_t buf[512];
@@ -475,7 +523,7 @@ s_notice(struct hub *h, const struct ewh_header *hdr, const char *cc,
     nt.id.data = (uint8_t *)hdr->id;
     nt.id.len = EWH_ID_BYTES;
     nt.country = (char *)cc;
-    nt.kind = EWH__NOTICE_KIND__NOTICE_REFUSED;
+    nt.kind = (Ewh__NoticeKind)kind;
     nt.at = now;
     nt.reason = (char *)why;
     len = ewh__notice__get_packed_size(&nt);
@@ -510,16 +558,14 @@ hub_fed_stored(struct hub *h, const struct hub_submit *s, int64_t rowid,
             h->fed.link[i].want_fill = true;
         }
         if (f->filtered[i] > 0 &&
-            hub_store_fed_count_add(h->st, h->fed.link[i].p.region,
-                                    "filtered",
+            hub_store_fed_count_add(h->st, h->fed.link[i].p.region, "filtered",
                                     s_why_name(HUB_FED_W_DISTRIBUTION),
                                     f->filtered[i], err) != 0)
             return -1;
     }
-    if (f->noroute > 0 &&
-        hub_store_fed_count_add(h->st, "-", "filtered",
-                                s_why_name(HUB_FED_W_NOROUTE), f->noroute,
-                                err) != 0)
+    if (f->noroute > 0 && hub_store_fed_count_add(h->st, "-", "filtered",
+                                                  s_why_name(HUB_FED_W_NOROUTE),
+                                                  f->noroute, err) != 0)
         return -1;
     /* A local origin is told which recipients it will not reach. */
     for (i = 0; f->in_link < 0 && i < s->hdr.n_recipients; i++)
@@ -544,8 +590,7 @@ hub_fed_receipt_write(struct hub *h, struct hub_rcpt *r, bool *handled,
         hub_fed_region_of(h, r->origin) == NULL)
         return 0;
     *handled = true;
-    if (hub_store_receipt_keep(h->st,
-                               (const uint8_t(*)[EWH_ID_BYTES])r->rc.ids,
+    if (hub_store_receipt_keep(h->st, (const uint8_t(*)[EWH_ID_BYTES])r->rc.ids,
                                r->rc.n_ids, r->from.cc, (int)r->rc.kind,
                                r->origin, r->rc.at, r->buf, r->len, &r->added,
                                err) != 0)
@@ -581,8 +626,7 @@ hub_fed_count(struct hub *h, const char *peer, const char *what,
             return;
         }
     }
-    if ((c = hub_grow(f->cnt, &f->cap_cnt, f->n_cnt + 1, sizeof(*c))) ==
-        NULL) {
+    if ((c = hub_grow(f->cnt, &f->cap_cnt, f->n_cnt + 1, sizeof(*c))) == NULL) {
         ewh_log_warnx("fed: out of memory: a %s count of %s lost", what, peer);
         return;
     }
@@ -617,6 +661,11 @@ hub_fed_write(struct hub *h, struct ewh_err *err)
                 return -1;
         } else if (hub_store_fed_out_done(h->st, peer, a->seq, a->state,
                                           &changed, err) != 0)
+            return -1;
+        else if (changed && a->state == HUB_FED_REFUSED &&
+                 s_tell_origin(
+                     h, a->link, a->seq, EWH__NOTICE_KIND__NOTICE_REFUSED,
+                     "refused by the peer hub of its region", err) != 0)
             return -1;
     }
     for (i = 0; i < f->n_cnt; i++)
@@ -675,8 +724,8 @@ hub_fed_ack_transfer(struct hub *h, const struct hub_submit *s,
         a.retry = ewh_errcode_is_retryable(e->code);
         if (!a.retry)
             hub_fed_count(h, peer, "refused", ewh_errcode_name(e->code), 1);
-        ewh_log_warnx("fed: refused transfer from=%s id=%s reason=\"%s\"",
-                      peer, hub_idhex(s->hdr.id, hex), e->reason);
+        ewh_log_warnx("fed: refused transfer from=%s id=%s reason=\"%s\"", peer,
+                      hub_idhex(s->hdr.id, hex), e->reason);
     } else if (st == HUB_DUPLICATE) {
         hub_fed_count(h, peer, "duplicate", "", 1);
     } else {
@@ -746,8 +795,7 @@ s_foreign_frame(struct hub *h, const struct hub_fed_region *r,
 }
 
 void
-hub_fed__foreign_to(struct hub *h, const struct hub_fed_region *r,
-                    void *dealer)
+hub_fed__foreign_to(struct hub *h, const struct hub_fed_region *r, void *dealer)
 {
     s_foreign_frame(h, r, NULL, 0, dealer);
 }
@@ -769,6 +817,8 @@ hub_fed__region_to_nodes(struct hub *h, const struct hub_fed_region *r)
 
     for (i = 0; i < hub_peers_count(h->peers); i++) {
         struct hub_peer *n = hub_peers_at(h->peers, i);
+        if (!(n->features & EWH_FEATURE_FEDERATION))
+            continue;
         for (k = 0; k < n->n_conns; k++)
             if (n->conns[k].cut_at_ms == 0)
                 s_foreign_frame(h, r, n->conns[k].rid, n->conns[k].rid_len,
@@ -779,9 +829,18 @@ hub_fed__region_to_nodes(struct hub *h, const struct hub_fed_region *r)
 /* ---- the tick: expiry, figures, stall ---- */
 
 static void
-s_expired(void *ctx, const char *peer)
+s_expired(void *ctx, const char *peer, uint64_t seq)
 {
-    hub_fed_count(ctx, peer, "expired", "", 1);
+    struct hub *h = ctx;
+    struct ewh_err err = {0};
+    int i = hub_fed_link_of(h, peer);
+
+    hub_fed_count(h, peer, "expired", "", 1);
+    if (i >= 0 &&
+        s_tell_origin(h, (size_t)i, seq, EWH__NOTICE_KIND__NOTICE_EXPIRED,
+                      "expired before the peer hub of its region took it",
+                      &err) != 0)
+        ewh_log_warnx("fed: expiry notice: %s", err.reason);
 }
 
 struct s_cnt_json {
@@ -836,8 +895,8 @@ hub_fed_tick(struct hub *h)
             continue;
         if (hub_store_fed_out_queued(h->st, l->p.region, &l->queued, &err) !=
                 0 ||
-            hub_store_fed_relay_queued(h->st, l->p.region, &l->rqueued,
-                                       &err) != 0)
+            hub_store_fed_relay_queued(h->st, l->p.region, &l->rqueued, &err) !=
+                0)
             ewh_log_warnx("fed: queue of %s: %s", l->p.region, err.reason);
         /* Work waits and nothing moved for longer than a heartbeat. */
         l->stalled = l->queued + l->rqueued > 0 &&
@@ -872,8 +931,8 @@ hub_fed_status_json(struct hub *h)
         o = json_pack(
             "{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:b, s:I}", "peer",
             l->p.region, "endpoint", l->p.endpoint, "up", l->up, "inbound",
-            l->in_seen > 0 && wall - l->in_seen <= 3 * EWH_FED_HEARTBEAT_MS /
-                                                       1000,
+            l->in_seen > 0 &&
+                wall - l->in_seen <= 3 * EWH_FED_HEARTBEAT_MS / 1000,
             "queued", (json_int_t)l->queued, "receipts_waiting",
             (json_int_t)l->rqueued, "in_flight",
             (json_int_t)hub_seqset_size(l->inflight), "last_moved_s_ago",
@@ -888,12 +947,12 @@ hub_fed_status_json(struct hub *h)
         struct hub_fed_region *r = &h->fed.reg[i];
         json_array_append_new(
             regs,
-            json_pack("{s:s, s:s, s:s, s:I, s:I}", "region", r->name, "via",
-                      r->via, "path", r->path, "version",
-                      (json_int_t)(r->roster ? ewh_roster_version(r->roster)
-                                             : 0),
-                      "countries",
-                      (json_int_t)(r->pins ? ewh_roster_count(r->pins) : 0)));
+            json_pack(
+                "{s:s, s:s, s:s, s:I, s:I}", "region", r->name, "via", r->via,
+                "path", r->path, "version",
+                (json_int_t)(r->roster ? ewh_roster_version(r->roster) : 0),
+                "countries",
+                (json_int_t)(r->pins ? ewh_roster_count(r->pins) : 0)));
     }
     json_object_set_new(root, "region", json_string(h->cfg->region));
     json_object_set_new(root, "links", links);
@@ -919,7 +978,8 @@ s_prom_cnt(void *ctx, const char *peer, const char *what, const char *code,
 {
     struct s_prom *p = ctx;
 
-    fprintf(p->f, "ewhub_fed_total{peer=\"%s\",what=\"%s\",reason=\"%s\"} %llu\n",
+    fprintf(p->f,
+            "ewhub_fed_total{peer=\"%s\",what=\"%s\",reason=\"%s\"} %llu\n",
             peer, what, code, (unsigned long long)n);
 }
 

@@ -78,12 +78,17 @@ s_on_transfer(struct hub *h, struct hub_fed_link *l, const uint8_t *rid,
     size_t n = t->n_path;
     int64_t now = ewh_now();
 
-    if (ewh_envelope_peek(t->envelope.data, t->envelope.len, &peek, &err) !=
-        0)
+    if (ewh_envelope_peek(t->envelope.data, t->envelope.len, &peek, &err) != 0)
         goto refuse;
     id = peek.id;
     if (h->stopping) {
         ewh_err_set(&err, EWH_E_SHUTDOWN, "hub is shutting down");
+        goto refuse;
+    }
+    /* A peer is held to the rate a node is (a retryable refusal). */
+    if (!hub_bucket_take(&l->bucket, h->cfg->submits_per_s, ewh_mono_ms())) {
+        ewh_err_set(&err, EWH_E_RATE, "over submits_per_second %u",
+                    h->cfg->submits_per_s);
         goto refuse;
     }
     /* The path: valid, the sender's region last, never ours. */
@@ -120,8 +125,7 @@ s_on_transfer(struct hub *h, struct hub_fed_link *l, const uint8_t *rid,
     if (ewh_envelope_verify(t->envelope.data, t->envelope.len, NULL,
                             hub_fed_lookup, h, &hdr, &err) != 0)
         goto refuse;
-    if (ewh_fed_may_enter(hdr.distribution, reg->name, path, n,
-                          h->cfg->region,
+    if (ewh_fed_may_enter(hdr.distribution, reg->name, path, n, h->cfg->region,
                           hub_fed_link_of(h, reg->name) >= 0, &err) != 0)
         goto refuse;
     ewh_audit_envelope_hash(t->envelope.data, t->envelope.len, hash);
@@ -145,7 +149,7 @@ s_on_transfer(struct hub *h, struct hub_fed_link *l, const uint8_t *rid,
         ewh_err_set(&err, EWH_E_EXPIRED, "already expired");
         goto refuse;
     }
-    if (hub_admit_check_local(h, &hdr, &err) != 0 ||
+    if (hub_admit_check_local(h, &hdr, t->envelope.len, &err) != 0 ||
         hub_fed_route(h, (int)(l - h->fed.link), &hdr, reg->name, path, n, &fs,
                       &err) != 0)
         goto refuse;
@@ -289,8 +293,7 @@ s_pin(struct hub *h, struct hub_fed_link *l, const char *name,
 }
 
 static void
-s_on_roster(struct hub *h, struct hub_fed_link *l,
-            const Ewh__ForeignRoster *fr)
+s_on_roster(struct hub *h, struct hub_fed_link *l, const Ewh__ForeignRoster *fr)
 {
     struct ewh_err err = {0};
     struct hub_fed_roster_row row;
@@ -298,6 +301,7 @@ s_on_roster(struct hub *h, struct hub_fed_link *l,
     ewh_roster_t *ro = NULL;
     const char *const *path = (const char *const *)fr->path;
     size_t n = fr->n_path, i, k;
+    int direct;
 
     if (fr->region == NULL || !ewh_region_is_valid(fr->region)) {
         ewh_err_set(&err, EWH_E_INVALID, "foreign roster without a region");
@@ -327,10 +331,13 @@ s_on_roster(struct hub *h, struct hub_fed_link *l,
     for (i = 0; i < h->fed.n_reg; i++)
         if (strcmp(h->fed.reg[i].name, fr->region) == 0)
             known = &h->fed.reg[i];
-    if (strcmp(fr->region, l->p.region) == 0
-            ? memcmp(fr->hub_key.data, l->p.sign, 32) != 0
-            : (known != NULL &&
-               memcmp(fr->hub_key.data, known->hub_sign, 32) != 0)) {
+    /* (A direct peer's roster relayed by another peer: the enrolled key
+     * too, never trust on first use.) */
+    direct = hub_fed_link_of(h, fr->region);
+    if (direct >= 0 ? memcmp(fr->hub_key.data, h->fed.link[direct].p.sign,
+                             32) != 0
+                    : (known != NULL &&
+                       memcmp(fr->hub_key.data, known->hub_sign, 32) != 0)) {
         ewh_err_set(&err, EWH_E_SIGNATURE,
                     "roster of %s signed by another hub key than the one "
                     "enrolled or pinned for it",
@@ -420,8 +427,7 @@ hub_fed_on_frame(struct hub *h, const char *region, const char *key,
     int i = hub_fed_link_of(h, region);
 
     if (i < 0) {
-        ewh_log_warnx("fed: frame from %s, no longer a peer: dropped",
-                      region);
+        ewh_log_warnx("fed: frame from %s, no longer a peer: dropped", region);
         return;
     }
     l = &h->fed.link[i];
@@ -443,10 +449,9 @@ hub_fed_on_frame(struct hub *h, const char *region, const char *key,
     case EWH__FRAME__MSG_FED_HELLO:
         if (f->fed_hello->region == NULL ||
             strcmp(f->fed_hello->region, region) != 0) {
-            ewh_err_set(&err, EWH_E_INVALID,
-                        "hello names region %.32s, enrolled as %s",
-                        f->fed_hello->region ? f->fed_hello->region : "-",
-                        region);
+            ewh_err_set(
+                &err, EWH_E_INVALID, "hello names region %.32s, enrolled as %s",
+                f->fed_hello->region ? f->fed_hello->region : "-", region);
             goto bad;
         }
         memcpy(l->rid, rid, rid_len);

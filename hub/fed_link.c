@@ -61,8 +61,7 @@ hub_fed_link_open(struct hub *h, struct hub_fed_link *l, struct ewh_err *err)
         zmq_setsockopt(l->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) != 0 ||
         zmq_setsockopt(l->sock, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
         zmq_setsockopt(l->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
-        zmq_setsockopt(l->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) !=
-            0 ||
+        zmq_setsockopt(l->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
         zmq_setsockopt(l->sock, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb)) != 0 ||
         zmq_setsockopt(l->sock, ZMQ_HEARTBEAT_TTL, &ttl, sizeof(ttl)) != 0 ||
         zmq_setsockopt(l->sock, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof(ttl)) !=
@@ -436,8 +435,7 @@ s_on_monitor(struct hub *h, struct hub_fed_link *l)
             l->moved_ms = ewh_mono_ms();
             l->hb_ms = ewh_mono_ms();
             l->want_fill = true;
-            ewh_log_info("fed: link to %s up (%s)", l->p.region,
-                         l->p.endpoint);
+            ewh_log_info("fed: link to %s up (%s)", l->p.region, l->p.endpoint);
             s_hello(h, l);
             hub_fed_rosters_to_link(h, l);
             h->status_due = true;
@@ -507,9 +505,9 @@ void
 hub_fed_timers(struct hub *h)
 {
     struct ewh_err err = {0};
-    int64_t now = ewh_mono_ms(),
-            lim = h->cfg->stall_resend_s > 0 ? h->cfg->stall_resend_s * 1000
-                                             : 30000;
+    int64_t now = ewh_mono_ms(), lim = h->cfg->stall_resend_s > 0
+                                           ? h->cfg->stall_resend_s * 1000
+                                           : 30000;
     size_t i;
 
     for (i = 0; i < h->fed.n_link; i++) {
@@ -537,8 +535,8 @@ hub_fed_timers(struct hub *h)
                           l->p.region, hub_seqset_size(l->inflight),
                           hub_seqset_size(l->rflight),
                           (long long)((now - l->moved_ms) / 1000));
-            hub_fed_count(h, l->p.region, "resent",
-                          "", hub_seqset_size(l->inflight));
+            hub_fed_count(h, l->p.region, "resent", "",
+                          hub_seqset_size(l->inflight));
             hub_seqset_clear(l->inflight);
             hub_seqset_clear(l->rflight);
             l->moved_ms = now;

@@ -193,8 +193,7 @@ s_zap_peer(void *ctx, const uint8_t key[32])
     size_t i;
 
     for (i = 0; i < h->fed.n_link; i++)
-        if (h->fed.link[i].live &&
-            memcmp(h->fed.link[i].p.curve, key, 32) == 0)
+        if (h->fed.link[i].live && memcmp(h->fed.link[i].p.curve, key, 32) == 0)
             return h->fed.link[i].p.region;
     return NULL;
 }

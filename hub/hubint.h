@@ -143,7 +143,7 @@ enum hub_fed_why {
 /* A report's federation part in the batch: where it came from, where it
  * goes.  Decided at admission (hub_fed_route), written with it. */
 struct hub_fed_sub {
-    int in_link;    /* the link it came on, -1: a local origin */
+    int in_link;     /* the link it came on, -1: a local origin */
     uint64_t in_seq; /* its Transfer seq there (echoed in the ack) */
     char origin_region[EWH_MAX_REGION_BYTES + 1];
     char path[HUB_FED_PATH_BYTES]; /* as held here: ours last */
@@ -153,7 +153,7 @@ struct hub_fed_sub {
      * would have taken, and those no link reaches. */
     uint8_t filtered[EWH_MAX_FED_PEERS];
     uint8_t noroute;
-    uint64_t unreach;                   /* recipients it cannot reach */
+    uint64_t unreach; /* recipients it cannot reach */
 };
 
 /* One enrolled peer hub: our link to it (we send) and its link to us
@@ -178,7 +178,8 @@ struct hub_fed_link {
     /* its: a DEALER on our ROUTER */
     uint8_t rid[HUB_MAX_RID];
     size_t rid_len;
-    int64_t in_seen; /* unix seconds of its last frame, 0 never */
+    int64_t in_seen;          /* unix seconds of its last frame, 0 never */
+    struct hub_bucket bucket; /* its transfers, at submits_per_second */
 };
 
 /* A foreign region, from the roster its hub signed. */
@@ -250,7 +251,7 @@ struct hub_rack {
 
 struct hub_rcpt {
     struct hub_from from;
-    int fed_link;    /* came over link fed_link - 1 (fed_in.c); 0: a node's */
+    int fed_link;     /* came over link fed_link - 1 (fed_in.c); 0: a node's */
     uint64_t fed_seq; /* its ReceiptRelay seq there */
     struct ewh_receipt rc;
     char origin[EWH_CC_BYTES];
@@ -512,8 +513,7 @@ EWH_MUST_CHECK int hub_fed_route(struct hub *h, int in_link,
                                  const struct ewh_header *hdr,
                                  const char *origin_region,
                                  const char *const *path, size_t n_path,
-                                 struct hub_fed_sub **out,
-                                 struct ewh_err *err);
+                                 struct hub_fed_sub **out, struct ewh_err *err);
 /* Count n on (link's peer or "-", what, code) with the next batch. */
 void hub_fed_count(struct hub *h, const char *peer, const char *what,
                    const char *code, uint64_t n);
@@ -550,15 +550,19 @@ EWH_MUST_CHECK int hub_fed__reload_regions(struct hub *h, struct ewh_err *err);
 void hub_fed__foreign_to(struct hub *h, const struct hub_fed_region *r,
                          void *dealer);
 void hub_fed__region_to_nodes(struct hub *h, const struct hub_fed_region *r);
+/* A Notice (kind: EWH__NOTICE_KIND_*) about recipient cc queued for the
+ * report's local origin, inside a transaction. */
+EWH_MUST_CHECK int hub_fed__notice(struct hub *h, const struct ewh_header *hdr,
+                                   const char *cc, int kind, const char *why,
+                                   int64_t now, struct ewh_err *err);
 /* admit.c: a transfer's local recipients, checked as a submit's are. */
 EWH_MUST_CHECK int hub_admit_check_local(struct hub *h,
                                          const struct ewh_header *hdr,
-                                         struct ewh_err *err);
+                                         size_t len, struct ewh_err *err);
 /* The links' Prometheus families (caller owns, free(); NULL: none). */
 char *hub_fed_metrics_text(struct hub *h);
 /* Every foreign roster to one node connection (on hello). */
-void hub_fed_rosters_to_node(struct hub *h, const uint8_t *rid,
-                             size_t rid_len);
+void hub_fed_rosters_to_node(struct hub *h, const uint8_t *rid, size_t rid_len);
 
 /* ---- fed_link.c: our links (DEALER, we send) ---- */
 

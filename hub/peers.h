@@ -58,6 +58,7 @@ struct hub_peer {
     int64_t connected_at;    /* unix seconds of the latest hello */
     uint32_t credit;         /* from hello */
     bool roster_known;       /* roster_version was said (hello) */
+    uint32_t features;       /* EWH_FEATURE_* of its latest hello */
     uint64_t roster_version; /* roster it holds (hello, heartbeat) */
     hub_seqset_t *inflight; /* deliveries sent, not acknowledged (tag: level) */
     hub_seqset_t *relays;   /* receipt relays / notices sent */

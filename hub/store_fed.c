@@ -5,6 +5,7 @@
 #include "storeint.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char s_peer_find[] = "SELECT 1 FROM fed_peer WHERE region = ?1";
@@ -25,15 +26,17 @@ static const char s_out_walk[] =
     " WHERE peer = ?1 AND state = 0 ORDER BY level DESC, seq";
 static const char s_out_env[] =
     "SELECT id, env FROM envelopes WHERE rowid = ?1";
-static const char s_out_done[] =
-    "UPDATE fed_out SET state = ?3, done_at = ?4"
-    " WHERE seq = ?1 AND peer = ?2 AND state = 0";
+static const char s_out_done[] = "UPDATE fed_out SET state = ?3, done_at = ?4"
+                                 " WHERE seq = ?1 AND peer = ?2 AND state = 0";
 static const char s_out_queued[] =
     "SELECT count(*) FROM fed_out WHERE peer = ?1 AND state = 0";
 static const char s_out_expired[] =
     "UPDATE fed_out SET state = 2, done_at = ?1"
     " WHERE state = 0 AND expires_at > 0 AND expires_at <= ?1"
-    " RETURNING peer";
+    " RETURNING peer, seq";
+static const char s_out_envelope[] =
+    "SELECT e.env FROM fed_out o JOIN envelopes e ON e.rowid = o.env"
+    " WHERE o.seq = ?1 AND o.peer = ?2";
 static const char s_in_ins[] =
     "INSERT OR IGNORE INTO fed_in(id, peer, path, at) VALUES(?1, ?2, ?3, ?4)";
 static const char s_in_peer[] = "SELECT peer FROM fed_in WHERE id = ?1";
@@ -114,9 +117,8 @@ hub_store_fed_peer_remove(hub_store_t *st, const char *region,
     if (ewh_db_done(st->db, s, "drop transfers", err) != 0)
         return -1;
     *dropped = (uint64_t)sqlite3_changes(hub_store__sql(st));
-    if (*dropped > 0 &&
-        hub_store_fed_count_add(st, region, "dropped", "unpeered", *dropped,
-                                err) != 0)
+    if (*dropped > 0 && hub_store_fed_count_add(st, region, "dropped",
+                                                "unpeered", *dropped, err) != 0)
         return -1;
     return hub_store__bump(st, err);
 }
@@ -152,9 +154,9 @@ hub_store_fed_peer_walk(hub_store_t *st, hub_fed_peer_fn fn, void *ctx,
 /* ---- transfers queued per peer ---- */
 
 int
-hub_store_fed_out_add(hub_store_t *st, const char *peer, int64_t env,
-                      int level, int64_t expires_at, const char *path,
-                      int64_t now, struct ewh_err *err)
+hub_store_fed_out_add(hub_store_t *st, const char *peer, int64_t env, int level,
+                      int64_t expires_at, const char *path, int64_t now,
+                      struct ewh_err *err)
 {
     sqlite3_stmt *s = ewh_db_stmt(st->db, s_out_ins, err);
 
@@ -171,8 +173,8 @@ hub_store_fed_out_add(hub_store_t *st, const char *peer, int64_t env,
 
 int
 hub_store_fed_out_walk(hub_store_t *st, const char *peer, size_t limit,
-                       hub_fed_skip_fn skip, void *skip_ctx,
-                       hub_fed_qrow_fn fn, void *ctx, struct ewh_err *err)
+                       hub_fed_skip_fn skip, void *skip_ctx, hub_fed_qrow_fn fn,
+                       void *ctx, struct ewh_err *err)
 {
     sqlite3_stmt *s = ewh_db_stmt(st->db, s_out_walk, err), *e;
     struct hub_fed_qrow r;
@@ -181,8 +183,8 @@ hub_store_fed_out_walk(hub_store_t *st, const char *peer, size_t limit,
     if (s == NULL || (e = ewh_db_stmt(st->db, s_out_env, err)) == NULL)
         return -1;
     sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-    while (limit > 0 && (rc = ewh_db_step(st->db, s, "walk transfers", err)) ==
-                            1) {
+    while (limit > 0 &&
+           (rc = ewh_db_step(st->db, s, "walk transfers", err)) == 1) {
         memset(&r, 0, sizeof(r));
         r.seq = (uint64_t)sqlite3_column_int64(s, 0);
         limit--;
@@ -252,6 +254,36 @@ s_count_of(hub_store_t *st, const char *sql, const char *peer, uint64_t *n,
 }
 
 int
+hub_store_fed_out_envelope(hub_store_t *st, const char *peer, uint64_t seq,
+                           uint8_t **buf, size_t *len, struct ewh_err *err)
+{
+    sqlite3_stmt *s = ewh_db_stmt(st->db, s_out_envelope, err);
+    int rc;
+
+    *buf = NULL;
+    *len = 0;
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, (int64_t)seq);
+    sqlite3_bind_text(s, 2, peer, -1, SQLITE_STATIC);
+    if ((rc = ewh_db_step(st->db, s, "read transfer", err)) < 0)
+        return -1;
+    if (rc == 0)
+        return ewh_err_set(err, EWH_E_NOTFOUND, "no transfer %llu",
+                           (unsigned long long)seq);
+    *len = (size_t)sqlite3_column_bytes(s, 0);
+    if (*len == 0 || (*buf = malloc(*len)) == NULL) {
+        sqlite3_reset(s);
+        return ewh_err_set(err, *len == 0 ? EWH_E_NOTFOUND : EWH_E_NOMEM,
+                           "envelope of transfer %llu unreadable",
+                           (unsigned long long)seq);
+    }
+    memcpy(*buf, sqlite3_column_blob(s, 0), *len);
+    sqlite3_reset(s);
+    return 0;
+}
+
+int
 hub_store_fed_out_queued(hub_store_t *st, const char *peer, uint64_t *n,
                          struct ewh_err *err)
 {
@@ -263,7 +295,11 @@ hub_store_fed_out_expire(hub_store_t *st, int64_t now, hub_fed_expired_fn fn,
                          void *ctx, size_t *n, struct ewh_err *err)
 {
     sqlite3_stmt *s = ewh_db_stmt(st->db, s_out_expired, err);
-    char peer[EWH_MAX_REGION_BYTES + 1];
+    struct {
+        char peer[EWH_MAX_REGION_BYTES + 1];
+        uint64_t seq;
+    } *rows = NULL, *nr;
+    size_t cap = 0, i;
     int rc;
 
     *n = 0;
@@ -271,10 +307,22 @@ hub_store_fed_out_expire(hub_store_t *st, int64_t now, hub_fed_expired_fn fn,
         return -1;
     sqlite3_bind_int64(s, 1, now);
     while ((rc = ewh_db_step(st->db, s, "expire transfers", err)) == 1) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            if ((nr = realloc(rows, cap * sizeof(*rows))) == NULL) {
+                sqlite3_reset(s);
+                free(rows);
+                return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+            }
+            rows = nr;
+        }
+        (void)ewh_db_text(s, 0, rows[*n].peer, sizeof(rows[*n].peer));
+        rows[*n].seq = (uint64_t)sqlite3_column_int64(s, 1);
         (*n)++;
-        if (fn != NULL && ewh_db_text(s, 0, peer, sizeof(peer)))
-            fn(ctx, peer);
     }
+    for (i = 0; rc == 0 && fn != NULL && i < *n; i++)
+        fn(ctx, rows[i].peer, rows[i].seq);
+    free(rows);
     return rc < 0 ? -1 : 0;
 }
 
@@ -415,8 +463,7 @@ hub_store_fed_roster_walk(hub_store_t *st, hub_fed_roster_fn fn, void *ctx,
             !ewh_db_blob(s, 2, r.hub_sign, 32) ||
             !ewh_db_text(s, 5, r.path, sizeof(r.path))) {
             sqlite3_reset(s);
-            return ewh_err_set(err, EWH_E_STORE,
-                               "a fed_roster row is damaged");
+            return ewh_err_set(err, EWH_E_STORE, "a fed_roster row is damaged");
         }
         r.version = (uint64_t)sqlite3_column_int64(s, 3);
         r.signed_roster = sqlite3_column_blob(s, 4);

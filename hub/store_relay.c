@@ -66,8 +66,8 @@ hub_store_receipt_add(hub_store_t *st, const uint8_t (*ids)[EWH_ID_BYTES],
                       const char *origin, int64_t at, const uint8_t *buf,
                       size_t len, size_t *added, struct ewh_err *err)
 {
-    if (hub_store_receipt_keep(st, ids, n_ids, from, kind, origin, at, buf,
-                               len, added, err) != 0)
+    if (hub_store_receipt_keep(st, ids, n_ids, from, kind, origin, at, buf, len,
+                               added, err) != 0)
         return -1;
     if (*added == 0)
         return 0;

@@ -157,8 +157,8 @@ reply:
         s_send(sock, cc != NULL ? "200" : "400", 3, true) != 0 ||
         s_send(sock, cc != NULL ? "OK" : why, strlen(cc != NULL ? "OK" : why),
                true) != 0 ||
-        s_send(sock, cc != NULL ? cc : "", cc != NULL ? strlen(cc) : 0,
-               true) != 0 ||
+        s_send(sock, cc != NULL ? cc : "", cc != NULL ? strlen(cc) : 0, true) !=
+            0 ||
         s_send(sock, meta, meta_len, false) != 0) {
         ewh_err_set(err, EWH_E_IO, "zap: send: %s", zmq_strerror(zmq_errno()));
         goto out;

@@ -63,6 +63,11 @@
 /* Hub keys kept in the rotation chain (DIR/hub.pub.retired-N, hub.pub):
  * rotations `ewhub audit verify` can follow. */
 #define EWH_MAX_HUB_KEYS 256u
+/* `ewhub audit verify --checkpoints FILE`: files at once (one per node),
+ * the size of one, and of one signed checkpoint in it (docs/operations.md). */
+#define EWH_MAX_CHECKPOINT_FILES      256u
+#define EWH_MAX_CHECKPOINT_FILE_BYTES (64u * 1024u * 1024u)
+#define EWH_MAX_CHECKPOINT_BYTES      512u
 /* Connections one country may hold at once that the hub keeps track of
  * (an agent, a reconnect not yet noticed as dead, a stray second client). */
 #define EWH_MAX_NODE_CONNS 8u
@@ -78,10 +83,10 @@
  * on it, at most; a heartbeat each interval (a link that moved nothing
  * for longer while work waits shows as stalled); a refused handshake or
  * a retryable refusal tried again after a backoff from MIN to MAX ms. */
-#define EWH_FED_WINDOW        64u
-#define EWH_FED_HEARTBEAT_MS  5000
-#define EWH_FED_RETRY_MIN_MS  500
-#define EWH_FED_RETRY_MAX_MS  10000
+#define EWH_FED_WINDOW       64u
+#define EWH_FED_HEARTBEAT_MS 5000
+#define EWH_FED_RETRY_MIN_MS 500
+#define EWH_FED_RETRY_MAX_MS 10000
 /* A lessons-learned report's expiry when none is given (days); at most
  * EWH_MAX_EXPIRY_S like any other. */
 #define EWH_LESSONS_EXPIRY_DAYS 90

@@ -21,6 +21,7 @@ import os
 import signal
 import sqlite3
 import time
+import urllib.request
 
 from ewhtest import (EWHUB, EWNODE, EWH_PEER, NodeCase, node_main, wait_for)
 
@@ -63,6 +64,8 @@ class FedCase(NodeCase):
         for name, region, ccs in REGIONS:
             d = self.path("hub-" + name)
             self.run_cmd([EWHUB, "init", "--dir", d, "--region", region])
+            with open(os.path.join(d, "ewhub.conf"), "a") as f:
+                f.write("\n[monitor]\nmetrics = 127.0.0.1:0\n")
             self.hubs[name] = d
             self.region_of[name] = region
             self.hub_up(name)
@@ -216,6 +219,15 @@ class DistributionTest(FedCase):
         self.assert_never(("NO", "SE", "EE", "LV"), r3)
         self.assert_never(("NO", "SE", "EE", "LV"), x1)
 
+        # ME was told which recipients were not reached (NO twice, EE).
+        db = sqlite3.connect(os.path.join(self.hubs["a"], "store.db"))
+        try:
+            n = db.execute("SELECT count(*) FROM relay WHERE country = 'ME'"
+                           " AND kind = 2").fetchone()[0]
+        finally:
+            db.close()
+        self.assertEqual(n, 3)
+
         # In the counters: A sent c1, a1 to B; filtered r2, r3 (region)
         # and x1 (connected does not reach baltic) before queuing.
         ab = self.counters("a", "nordic")
@@ -230,8 +242,26 @@ class DistributionTest(FedCase):
         self.assertEqual(cb.get("received"), 1, cb)
         self.assertEqual(self.counters("c", "nordic").get("receipts-sent"),
                          1)
-        # Receipts: B relayed NO's and SE's to A, and EE's on from C.
-        self.assertGreaterEqual(ba.get("receipts-sent", 0), 3, ba)
+        # Receipts: B relayed NO's and SE's to A, and EE's on from C (a
+        # node may sign one receipt for several reports).
+        self.assertGreaterEqual(ba.get("receipts-sent", 0), 2, ba)
+
+        # The same figures on /metrics.
+        with open(os.path.join(self.hubs["a"], "metrics_endpoint")) as f:
+            mep = f.read().strip()
+
+        def metrics():
+            with urllib.request.urlopen("http://%s/metrics" % mep,
+                                        timeout=10) as r:
+                return r.read().decode()
+        want = ('ewhub_fed_total{peer="nordic",what="filtered",'
+                'reason="distribution"} 3')
+        m = wait_for(lambda: want in metrics() and metrics(), timeout=30,
+                     what="filtered on /metrics")
+        self.assertIn('ewhub_fed_link_up{peer="nordic"} 1', m)
+        self.assertIn('ewhub_fed_link_stalled{peer="nordic"} 0', m)
+        self.assertIn('ewhub_fed_total{peer="nordic",what="sent",reason=""} 2',
+                      m)
 
         # The canary is nowhere at any hub: stores, WALs, logs.
         files = []
@@ -317,6 +347,15 @@ class ForgeryTest(FedCase):
             "refused-by-peer"), {"bad-signature": 1})
         time.sleep(1)
         self.assert_never(("RS", "HR"), fid)
+        # B tells the (forged) origin that RS was not reached: a
+        # Notice{REFUSED} queued for NO.
+        db = sqlite3.connect(os.path.join(self.hubs["b"], "store.db"))
+        try:
+            n = db.execute("SELECT count(*) FROM relay WHERE country = 'NO'"
+                           " AND kind = 2").fetchone()[0]
+        finally:
+            db.close()
+        self.assertEqual(n, 1)
 
 
 class KillTest(FedCase):
