@@ -12,7 +12,10 @@ serves its node what it should not, and the node alone must refuse it:
   relayed by A to its nodes as B signed it: NO is UNVERIFIED at RS,
   nothing sealed for it), served by a compromised A to RS: refused at RS
   (code `unverified`);
-- and what a node shows of the foreign regions (`ewnode peers`).
+- and what a node shows of the foreign regions (`ewnode peers`, the
+  desk), `--to region:NAME` expanded into the signed recipient list, the
+  submit-time refusals, and a lessons report to a region two hops away,
+  exported there and acknowledged back across both links.
 """
 
 import json
@@ -204,6 +207,56 @@ class NodeChecksTest(FedCase, DeskCase):
         self.assertNotIn(fid, self.inbox_ids("RS"))
         self.assertIn("which this node does not trust for it",
                       self.agents["RS"].logtext())
+
+    def test_addressing_and_lessons_across_regions(self):
+        self.world()
+        rs, ee = self.nodes["RS"], self.nodes["EE"]
+        # region:NAME is expanded at RS into the signed recipient list.
+        rid = self.submit(rs, level="medium", to="HR,region:nordic",
+                          distribution="connected", category="other",
+                          title="to HR and nordic", body="x")
+        out = [m for m in self.outbox(rs) if m["id"] == rid][0]
+        self.assertEqual(sorted(out["to"]), ["HR", "NO", "SE"])
+        for cc in ("HR", "NO", "SE"):
+            m = self.wait_inbox(self.nodes[cc], rid, timeout=60)
+            self.assertEqual(m["origin"], "RS")
+        self.wait_recipients(rs, rid, {"HR": "delivered", "NO": "delivered",
+                                       "SE": "delivered"}, timeout=60)
+        s = self.show_json(self.nodes["NO"], rid)
+        self.assertEqual((s["distribution"], s["origin_region"]),
+                         ("connected", "adria"))
+        # What the distribution cannot reach is refused at submit.
+        before = len(self.outbox(rs))
+        r = self.submit(rs, ok=False, level="low", to="NO",
+                        category="other", title="x", body="x")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"distribution region never leaves adria", r.stderr)
+        r = self.submit(rs, ok=False, level="low", to="region:baltic",
+                        distribution="connected", category="other",
+                        title="x", body="x")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"not directly peered with adria", r.stderr)
+        self.assertEqual(len(self.outbox(rs)), before)
+        # A lesson learned for the whole of baltic, two hops away.
+        lid = self.submit(rs, type="lessons", level="low",
+                          to="region:baltic", distribution="all",
+                          category="disaster", title="Floods: what worked",
+                          body="Pumps first.")
+        for cc in ("EE", "LV"):
+            self.wait_inbox(self.nodes[cc], lid, timeout=60)
+        doc = json.loads(self.ewnode("export", "--dir", ee, "--type",
+                                     "lessons").stdout)
+        self.assertEqual(doc["region"], "baltic")
+        self.assertEqual([(e["id"], e["origin"], e["origin_region"],
+                           e["distribution"], e["body"])
+                          for e in doc["reports"]],
+                         [(lid, "RS", "adria", "all", "Pumps first.")])
+        self.wait_recipients(rs, lid, {"EE": "delivered", "LV": "delivered"},
+                             timeout=60)
+        # EE acknowledges: the signed receipt crosses two links back.
+        self.ewnode("ack", "--dir", ee, lid, "--who", "duty officer")
+        self.wait_recipients(rs, lid, {"EE": "acknowledged",
+                                       "LV": "delivered"}, timeout=60)
 
 
 if __name__ == "__main__":
