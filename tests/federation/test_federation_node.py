@@ -22,6 +22,7 @@ import json
 import os
 import sqlite3
 import time
+import urllib.request
 
 from desktest import DeskCase
 from ewhtest import EWHUB, EWH_PEER, node_main, wait_for
@@ -100,6 +101,11 @@ class NodeChecksTest(FedCase, DeskCase):
         # it on the desk's peers page, which lists the foreign peers apart.
         fp_me = self.pub_fingerprint(me, "ME")
         self.verify_peer(self.nodes["EE"], "ME", fp_me)
+        # EE's agent serves /metrics from now on.
+        self.assertEqual(self.agents["EE"].term(), 0)
+        with open(os.path.join(self.nodes["EE"], "ewnode.conf"), "a") as f:
+            f.write("metrics = 127.0.0.1:0\n")
+        self.agents["EE"] = self.agent_start(self.nodes["EE"], "agent-EE-2")
         with open(os.path.join(self.nodes["NO"], "ewnode.conf"), "a") as f:
             f.write("\n[desk]\n")
         self.desks = {}
@@ -154,6 +160,12 @@ class NodeChecksTest(FedCase, DeskCase):
             self.assertIn("code=distribution", log)
         self.assertIn("distribution region: may not leave adria",
                       self.agents["NO"].logtext())
+        with open(os.path.join(self.nodes["EE"], "metrics_endpoint")) as f:
+            ep = f.read().strip()
+        line = 'ewnode_deliveries_refused_total{reason="distribution"} 1\n'
+        wait_for(lambda: line in urllib.request.urlopen(
+            "http://%s/metrics" % ep, timeout=10).read().decode(), 20,
+            what="the refusal on EE's /metrics")
         self.assertIn("baltic is not peered with the origin's region adria",
                       self.agents["EE"].logtext())
 
