@@ -1,6 +1,7 @@
 /* desk_submit.c — the submit form: every field, the catalogue's guidance,
  * validation next to the field. */
 #include "desk_int.h"
+#include "foreign.h"
 
 struct s_sub {
     const char *level, *to, *category, *title, *body, *tlp, *expires, *urgency,
@@ -146,6 +147,7 @@ s_submit_form(struct node_desk_req *r, const struct s_sub *v)
     struct ewh_err err = {0};
     struct node_buf b, ccs;
     ewh_roster_t *ro;
+    node_foreign_t *fo = NULL;
     const char *ref = v->updates ? v->updates : v->cancels;
     const char *to = v->to ? v->to : ref ? "same" : "all";
     size_t i, n = 0;
@@ -180,6 +182,29 @@ s_submit_form(struct node_desk_req *r, const struct s_sub *v)
     else
         node_html(&ccs, "<p class=error>{s}</p>",
                   "No roster yet: the agent has not reached the hub.");
+    /* issue 22: other regions' countries, with their region (the
+     * distribution must reach them: docs/federation-node.md) */
+    pthread_mutex_lock(&node_desk_g.store_lock);
+    fo = ro != NULL ? node_foreign_load(node_desk_g.d->store, NULL) : NULL;
+    pthread_mutex_unlock(&node_desk_g.store_lock);
+    for (i = 0; i < node_foreign_count(fo); i++) {
+        const char *region;
+        const ewh_roster_t *fr = node_foreign_at(fo, i, &region);
+        size_t j;
+        node_html(&ccs, "<span class=region>{s}:</span> ", region);
+        for (j = 0; j < ewh_roster_count(fr); j++) {
+            const struct ewh_pubid *id = ewh_roster_at(fr, j, &revoked);
+            if (revoked)
+                continue;
+            node_html(&ccs,
+                      "<label class=cc><input type=checkbox name=cc "
+                      "value=\"{s}\" data-region=\"{s}\"{s}> {s}</label> ",
+                      id->country, region,
+                      s_cc_chosen(v, id->country) ? " checked" : "",
+                      id->country);
+        }
+    }
+    node_foreign_destroy(&fo);
     if (v->err_field != NULL && v->err_field[0] == '\0')
         node_html(&b, "<p class=error id=err-form>{s}</p>", v->err_reason);
     if (ref != NULL)

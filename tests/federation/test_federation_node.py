@@ -237,6 +237,27 @@ class NodeChecksTest(FedCase, DeskCase):
         s = self.show_json(self.nodes["NO"], rid)
         self.assertEqual((s["distribution"], s["origin_region"]),
                          ("connected", "adria"))
+        # The desk's submit form offers the foreign countries too.
+        with open(os.path.join(rs, "ewnode.conf"), "a") as f:
+            f.write("\n[desk]\n")
+        self.desks = {}
+        self.add_user("RS", "ana", "analyst")
+        desk = self.desk_start("RS")
+        ana = desk.login("ana")
+        st, _, body = desk.get("/submit", ana)
+        self.assertEqual(st, 200)
+        self.assertIn('value="NO" data-region="nordic"', body)
+        self.assertIn('value="EE" data-region="baltic"', body)
+        tok = desk.csrf(ana)
+        st, hd, _ = desk.post("/submit", {
+            "csrf": tok, "level": "low", "to": "chosen", "cc": ["HR", "SE"],
+            "category": "other", "title": "from the desk", "body": "x",
+            "distribution": "connected"}, ana)
+        self.assertEqual(st, 303)
+        did = hd["location"][0].rsplit("/", 1)[1]
+        self.wait_inbox(self.nodes["SE"], did, timeout=60)
+        self.assertEqual(self.show_json(self.nodes["SE"], did)
+                         ["distribution"], "connected")
         # What the distribution cannot reach is refused at submit.
         before = len(self.outbox(rs))
         r = self.submit(rs, ok=False, level="low", to="NO",
