@@ -456,6 +456,40 @@ class PeerCommandTest(FedCase):
                  what="B told its link is refused")
 
 
+class OrderTest(FedCase):
+
+    def test_high_first_on_the_link(self):
+        self.world()
+        rs = self.nodes["RS"]
+        self.hub_proc["b"].kill()
+        wait_for(lambda: [l for l in self.fed("a")["links"]
+                          if l["peer"] == "nordic" and not l["up"]] or None,
+                 timeout=60, what="A's link to B down")
+        lows = [self.submit(rs, level="low", to="NO", category="other",
+                            distribution="connected", title="low %d" % i,
+                            body="l") for i in range(4)]
+        high = self.submit(rs, level="high", to="NO", category="other",
+                           distribution="connected", title="high",
+                           body="h")
+        wait_for(lambda: [l for l in self.fed("a")["links"]
+                          if l["peer"] == "nordic" and l["queued"] == 5]
+                 or None, timeout=60, what="five queued at A")
+        self.hub_up("b", listen=self.endpoints["b"])
+        for r in lows + [high]:
+            self.wait_inbox(self.nodes["NO"], r, timeout=60)
+        # B stored them in the order they crossed the link: the high one,
+        # queued last, crossed first.
+        db = sqlite3.connect(os.path.join(self.hubs["b"], "store.db"))
+        try:
+            order = [bytes(r[0]).hex() for r in db.execute(
+                "SELECT id FROM envelopes ORDER BY rowid")]
+        finally:
+            db.close()
+        mine = [x for x in order if x in lows + [high]]
+        self.assertEqual(mine[0], high, mine)
+        self.assertEqual(mine[1:], lows)
+
+
 class KillTest(FedCase):
 
     def link(self, name, peer):
