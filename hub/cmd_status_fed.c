@@ -74,8 +74,24 @@ hub_status_fed(hub_store_t *st, json_t *live, struct ewh_err *err)
         return NULL;
     }
     u = json_object_get(f.counters, "-");
-    o = json_pack("{s:O, s:O}", "links", f.links, "unrouted",
-                  u != NULL ? u : json_object());
+    o = json_pack("{s:O, s:o}", "links", f.links, "unrouted",
+                  u != NULL ? json_incref(u) : json_object());
+    {
+        /* Counters of peers no longer enrolled. */
+        json_t *former = json_object(), *v, *l;
+        const char *k;
+        size_t i;
+        json_object_foreach(f.counters, k, v)
+        {
+            bool is_peer = strcmp(k, "-") == 0;
+            json_array_foreach(f.links, i, l) is_peer =
+                is_peer ||
+                strcmp(json_string_value(json_object_get(l, "peer")), k) == 0;
+            if (!is_peer)
+                json_object_set(former, k, v);
+        }
+        json_object_set_new(o, "former", former);
+    }
     json_decref(f.links);
     json_decref(f.counters);
     return o;
@@ -113,7 +129,8 @@ hub_status_fed_print(const json_t *fed)
     const json_t *links = json_object_get(fed, "links"), *l, *u;
     size_t i;
 
-    if (fed == NULL || json_array_size(links) == 0)
+    if (fed == NULL || (json_array_size(links) == 0 &&
+                        json_object_size(json_object_get(fed, "former")) == 0))
         return;
     if (json_string_value(json_object_get(fed, "region")) != NULL)
         printf("\nfederation (region %s):\n",
@@ -140,5 +157,15 @@ hub_status_fed_print(const json_t *fed)
         printf("  (no link)       ");
         s_counts(u);
         printf("\n");
+    }
+    {
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(fed, "former"), k, v)
+        {
+            printf("  %-16s (no longer a peer)\n   ", k);
+            s_counts(v);
+            printf("\n");
+        }
     }
 }

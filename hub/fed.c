@@ -958,9 +958,18 @@ hub_fed_status_json(struct hub *h)
     json_object_set_new(root, "links", links);
     json_object_set_new(root, "regions", regs);
     {
-        json_t *u = json_object_get(c.links, "-");
+        json_t *u = json_object_get(c.links, "-"), *former = json_object();
+        const char *k;
+        json_t *v;
         json_object_set_new(root, "unrouted",
                             u != NULL ? json_incref(u) : json_object());
+        /* Counters of peers no longer enrolled (dropped{unpeered}, ...). */
+        json_object_foreach(c.links, k, v)
+        {
+            if (strcmp(k, "-") != 0 && hub_fed_link_of(h, k) < 0)
+                json_object_set(former, k, v);
+        }
+        json_object_set_new(root, "former", former);
     }
     json_decref(c.links);
     return root;

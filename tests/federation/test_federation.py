@@ -358,6 +358,138 @@ class ForgeryTest(FedCase):
         self.assertEqual(n, 1)
 
 
+class PeerCommandTest(FedCase):
+
+    def test_peer_add_remove_list(self):
+        a, b = self.path("a"), self.path("b")
+        r = self.run_cmd([EWHUB, "init", "--dir", a, "--region", "adria"])
+        self.assertIn(b"region adria", r.stdout)
+        r = self.run_cmd([EWHUB, "init", "--dir", b, "--region", "nordic"])
+        fp_b = [x.split(":", 1)[1].strip() for x in
+                r.stdout.decode().splitlines()
+                if x.startswith("hub fingerprint:")][0]
+        r = self.run_cmd([EWHUB, "init", "--dir", self.path("c"),
+                          "--region", "Nordic!"], ok=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertFalse(os.path.exists(self.path("c", "hub.key")))
+        bpub = os.path.join(b, "hub.pub")
+
+        def add(*extra, ok=True, name="nordic", ep="tcp://127.0.0.1:7799",
+                key=bpub):
+            return self.run_cmd([EWHUB, "peer", "add", "--dir", a, "--name",
+                                 name, "--endpoint", ep, "--key", key]
+                                + list(extra), ok=ok)
+        # Bad input: a clear error and nothing stored.
+        self.assertEqual(add(name="Nordic!", ok=False).returncode, 2)
+        self.assertEqual(add(ep="127.0.0.1:7799", ok=False).returncode, 2)
+        r = add(name="adria", ok=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"own region", r.stderr)
+        r = add(key=os.path.join(a, "hub.pub"), ok=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"own key", r.stderr)
+        node = self.path("peer-NO")
+        self.run_cmd([EWH_PEER, "keygen", "--country", "NO", "--out", node])
+        r = add(key=os.path.join(node, "node-NO.pub"), ok=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"not a hub identity", r.stderr)
+        j = json.loads(self.run_cmd([EWHUB, "peer", "list", "--dir", a,
+                                     "--json"]).stdout)
+        self.assertEqual(j, {"region": "adria", "peers": []})
+        # Added: the fingerprint printed is the one B's operator reads.
+        r = add()
+        self.assertIn(fp_b.encode(), r.stdout)
+        self.assertIn(b"added peer nordic", r.stdout)
+        r = add(ep="tcp://127.0.0.1:7800")
+        self.assertIn(b"updated peer nordic", r.stdout)
+        j = json.loads(self.run_cmd([EWHUB, "peer", "list", "--dir", a,
+                                     "--json"]).stdout)
+        self.assertEqual(len(j["peers"]), 1)
+        p = j["peers"][0]
+        self.assertEqual((p["region"], p["endpoint"], p["fingerprint"],
+                          p["queued"]),
+                         ("nordic", "tcp://127.0.0.1:7800", fp_b, 0))
+        r = self.run_cmd([EWHUB, "peer", "remove", "--dir", a, "baltic"],
+                         ok=False)
+        self.assertEqual(r.returncode, 1)
+        r = self.run_cmd([EWHUB, "peer", "remove", "--dir", a, "nordic"])
+        self.assertIn(b"0 queued transfers", r.stdout)
+        j = json.loads(self.run_cmd([EWHUB, "peer", "list", "--dir", a,
+                                     "--json"]).stdout)
+        self.assertEqual(j["peers"], [])
+
+    def test_unpeer_drops_queued(self):
+        self.world()
+        rs = self.nodes["RS"]
+        # B is down: what A accepts for it waits at A, unsent.
+        self.hub_proc["b"].kill()
+
+        def down():
+            return [l for l in self.fed("a")["links"]
+                    if l["peer"] == "nordic" and not l["up"]] or None
+        wait_for(down, timeout=60, what="A's link to B down")
+        rid = self.submit(rs, level="medium", to="NO", category="other",
+                          distribution="connected", title="never",
+                          body="unpeered")
+
+        def queued():
+            for l in self.fed("a")["links"]:
+                if l["peer"] == "nordic" and l["queued"] > 0:
+                    return True
+            return None
+        wait_for(queued, timeout=60, what="queued for nordic at A")
+        r = self.run_cmd([EWHUB, "peer", "remove", "--dir", self.hubs["a"],
+                          "nordic"])
+        self.assertIn(b"1 queued transfers to it dropped", r.stdout)
+        wait_for(lambda: not [l for l in self.fed("a")["links"]
+                              if l["peer"] == "nordic"], timeout=30,
+                 what="link closed")
+        self.assertEqual(self.fed("a")["former"]["nordic"]["dropped"],
+                         {"unpeered": 1})
+        self.hub_up("b", listen=self.endpoints["b"])
+        time.sleep(3)
+        self.assert_never(("NO", "SE"), rid)
+        # B still has A enrolled: A's ZAP now refuses B's link, and B
+        # says so.
+        wait_for(lambda: "adria refused this hub's handshake" in
+                 self.hub_proc["b"].logtext(), timeout=30,
+                 what="B told its link is refused")
+
+
+class OrderTest(FedCase):
+
+    def test_high_first_on_the_link(self):
+        self.world()
+        rs = self.nodes["RS"]
+        self.hub_proc["b"].kill()
+        wait_for(lambda: [l for l in self.fed("a")["links"]
+                          if l["peer"] == "nordic" and not l["up"]] or None,
+                 timeout=60, what="A's link to B down")
+        lows = [self.submit(rs, level="low", to="NO", category="other",
+                            distribution="connected", title="low %d" % i,
+                            body="l") for i in range(4)]
+        high = self.submit(rs, level="high", to="NO", category="other",
+                           distribution="connected", title="high",
+                           body="h")
+        wait_for(lambda: [l for l in self.fed("a")["links"]
+                          if l["peer"] == "nordic" and l["queued"] == 5]
+                 or None, timeout=60, what="five queued at A")
+        self.hub_up("b", listen=self.endpoints["b"])
+        for r in lows + [high]:
+            self.wait_inbox(self.nodes["NO"], r, timeout=60)
+        # B stored them in the order they crossed the link: the high one,
+        # queued last, crossed first.
+        db = sqlite3.connect(os.path.join(self.hubs["b"], "store.db"))
+        try:
+            order = [bytes(r[0]).hex() for r in db.execute(
+                "SELECT id FROM envelopes ORDER BY rowid")]
+        finally:
+            db.close()
+        mine = [x for x in order if x in lows + [high]]
+        self.assertEqual(mine[0], high, mine)
+        self.assertEqual(mine[1:], lows)
+
+
 class KillTest(FedCase):
 
     def link(self, name, peer):
