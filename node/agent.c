@@ -1,6 +1,7 @@
 /*
- * agent.c — the node agent's loop: setup, poll, the turn's transaction,
- * timers, signals.  What a frame means is decided in the modules it calls
+ * agent.c — the node agent's loop: setup, the hubs it keeps a session
+ * with (one struct node_conn each), poll, the turn's transaction, timers,
+ * signals.  What a frame means is decided in the modules it calls
  * (agent_int.h).
  */
 #include "agent_int.h"
@@ -40,7 +41,7 @@ node_agent_flush(struct node_agent *a)
     struct ewh_err err = {0};
     bool ok = true;
 
-    if (a->rc.n_owed > 0)
+    if (a->owe.n_owed > 0)
         node_receipts_sign_owed(a);
     if (a->in_tx) {
         a->in_tx = false;
@@ -58,56 +59,71 @@ node_agent_flush(struct node_agent *a)
     }
 }
 
-/* ---- frames from the hub ---- */
+struct node_conn *
+node_agent_first(struct node_agent *a)
+{
+    return &a->conn[0];
+}
+
+/* ---- frames from the hubs ---- */
 
 static void
-s_on_frame(struct node_agent *a, const uint8_t *buf, size_t len)
+s_on_frame(struct node_agent *a, struct node_conn *c, const uint8_t *buf,
+           size_t len)
 {
     struct ewh_err err = {0};
     ewh_frame_t *f = NULL;
 
     if (ewh_frame_decode(buf, len, &f, &err) != 0) {
-        ewh_log_warnx("agent: refused frame from hub: %s", err.reason);
+        ewh_log_warnx("agent: refused frame from hub %s: %s", c->endpoint,
+                      err.reason);
         return;
     }
-    ewh_log_debug("agent: got %s", ewh_frame_name(f));
-    a->link.last_frame = ewh_now();
+    ewh_log_debug("agent: got %s from %s", ewh_frame_name(f), c->endpoint);
+    c->link.last_frame = ewh_now();
     switch (f->msg_case) {
     case EWH__FRAME__MSG_ROSTER:
-        node_link_on_roster(a, f->roster);
+        node_link_on_roster(a, c, f->roster);
         break;
     case EWH__FRAME__MSG_SUBMIT_ACK:
-        node_outbox_on_ack(a, f->submit_ack);
+        node_outbox_on_ack(a, c, f->submit_ack);
         break;
     case EWH__FRAME__MSG_DELIVER:
-        node_inbox_on_deliver(a, f->deliver);
+        node_inbox_on_deliver(a, c, f->deliver);
         break;
     case EWH__FRAME__MSG_RECEIPT_RELAY:
-        node_receipts_on_relay(a, f->receipt_relay);
+        node_receipts_on_relay(a, c, f->receipt_relay);
         break;
     case EWH__FRAME__MSG_RECEIPT_ACK:
-        node_receipts_on_ack(a, f->receipt_ack);
+        node_receipts_on_ack(a, c, f->receipt_ack);
         break;
     case EWH__FRAME__MSG_NOTICE:
-        node_outbox_on_notice(a, f->notice);
+        node_outbox_on_notice(a, c, f->notice);
         break;
     case EWH__FRAME__MSG_CATALOGUE:
-        node_catalogue_receive(a->d, f->catalogue);
+        /* The catalogue is signed by the pinned hub #0's key. */
+        if (c == node_agent_first(a))
+            node_catalogue_receive(a->d, f->catalogue);
         break;
     case EWH__FRAME__MSG_ERROR:
         if (f->error->code == EWH_E_STORE)
             /* The hub's store failed or lost data (its audit chain behind
              * our checkpoint): the operator must act. */
-            ewh_log_errx("agent: hub error %s: %s",
+            ewh_log_errx("agent: hub %s error %s: %s", c->endpoint,
                          ewh_errcode_name((enum ewh_errcode)f->error->code),
                          f->error->reason);
         else
-            ewh_log_warnx("agent: hub error %s: %s",
+            ewh_log_warnx("agent: hub %s error %s: %s", c->endpoint,
                           ewh_errcode_name((enum ewh_errcode)f->error->code),
                           f->error->reason);
-        if (f->error->code == EWH_E_REVOKED)
-            node_linkstate_set(a->d, &a->link.ls, NODE_LS_REFUSED,
-                               f->error->reason);
+        if (f->error->code == EWH_E_REVOKED) {
+            if (c == node_agent_first(a))
+                node_linkstate_set(a->d, &c->link.ls, NODE_LS_REFUSED,
+                                   f->error->reason);
+            else
+                (void)node_linkstate_note(&c->link.ls, c->endpoint,
+                                          NODE_LS_REFUSED, f->error->reason);
+        }
         break;
     default:
         ewh_log_debug("agent: ignored %s", ewh_frame_name(f));
@@ -116,20 +132,20 @@ s_on_frame(struct node_agent *a, const uint8_t *buf, size_t len)
     ewh_frame_destroy(&f);
 }
 
-/* Drain the socket, at most NODE_BUDGET frames this turn. */
+/* Drain hub c's socket, at most NODE_BUDGET frames this turn. */
 static void
-s_drain(struct node_agent *a)
+s_drain(struct node_agent *a, struct node_conn *c)
 {
     size_t i;
 
-    for (i = 0; i < NODE_BUDGET && a->link.sock != NULL; i++) {
+    for (i = 0; i < NODE_BUDGET && c->link.sock != NULL; i++) {
         zmq_msg_t msg;
         zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, a->link.sock, ZMQ_DONTWAIT) < 0) {
+        if (zmq_msg_recv(&msg, c->link.sock, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&msg);
             break;
         }
-        s_on_frame(a, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        s_on_frame(a, c, zmq_msg_data(&msg), zmq_msg_size(&msg));
         zmq_msg_close(&msg);
     }
 }
@@ -143,8 +159,10 @@ s_on_signal(struct node_agent *a)
 
     while (read(a->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGHUP) {
+            size_t i;
             ewh_log_info("agent: SIGHUP: reloading the roster");
-            node_link_reload_roster(a);
+            for (i = 0; i < a->n_conn; i++)
+                node_link_reload_roster(a, &a->conn[i]);
         } else {
             ewh_log_info("agent: signal %u: stopping", si.ssi_signo);
             a->stop = true;
@@ -176,26 +194,35 @@ s_poll_store(struct node_agent *a)
     a->dv_failing = false;
     if (dv != a->dv) {
         a->dv = dv;
-        node_outbox_rescan(a);
-        node_receipts_rescan(a);
+        node_outbox_rescan(a, NULL);
+        node_receipts_rescan(a, NULL);
     }
 }
 
-/* One wait: for the hub's socket, its monitor and the signalfd, at most
+/* One wait: for every hub's socket and monitor and the signalfd, at most
  * until the nearest timer.  -1 with err when zmq_poll itself fails. */
 static int
 s_poll(struct node_agent *a, struct ewh_err *err)
 {
-    zmq_pollitem_t items[3];
+    zmq_pollitem_t items[1 + 2 * EWH_MAX_HUBS];
+    struct node_conn *by[1 + 2 * EWH_MAX_HUBS];
     long timeout = NODE_POLL_STORE_MS;
-    int n = 0;
+    size_t i;
+    int n = 0, k;
 
-    if (a->link.need_hello || node_outbox_wants_send(a))
+    if (node_outbox_wants_send(a))
         timeout = NODE_FAST_POLL_MS;
     items[n++] = (zmq_pollitem_t){NULL, a->sfd, ZMQ_POLLIN, 0};
-    if (a->link.sock != NULL) {
-        items[n++] = (zmq_pollitem_t){a->link.mon, 0, ZMQ_POLLIN, 0};
-        items[n++] = (zmq_pollitem_t){a->link.sock, 0, ZMQ_POLLIN, 0};
+    for (i = 0; i < a->n_conn; i++) {
+        struct node_conn *c = &a->conn[i];
+        if (c->link.need_hello)
+            timeout = NODE_FAST_POLL_MS;
+        if (c->link.sock == NULL)
+            continue;
+        by[n] = c;
+        items[n++] = (zmq_pollitem_t){c->link.mon, 0, ZMQ_POLLIN, 0};
+        by[n] = c;
+        items[n++] = (zmq_pollitem_t){c->link.sock, 0, ZMQ_POLLIN, 0};
     }
     if (zmq_poll(items, n, timeout) < 0) {
         if (errno == EINTR)
@@ -204,10 +231,17 @@ s_poll(struct node_agent *a, struct ewh_err *err)
     }
     if (items[0].revents & ZMQ_POLLIN)
         s_on_signal(a);
-    if (n == 3 && (items[1].revents & ZMQ_POLLIN))
-        node_link_on_monitor(a);
-    if (n == 3 && (items[2].revents & ZMQ_POLLIN))
-        s_drain(a);
+    /* A monitor event may close and open a socket again: the items after
+     * it are for the socket polled, so each pair is checked against its
+     * hub's current socket. */
+    for (k = 1; k + 1 < n; k += 2) {
+        struct node_conn *c = by[k];
+        if ((items[k].revents & ZMQ_POLLIN) && c->link.mon == items[k].socket)
+            node_link_on_monitor(a, c);
+        if ((items[k + 1].revents & ZMQ_POLLIN) &&
+            c->link.sock == items[k + 1].socket)
+            s_drain(a, c);
+    }
     return 0;
 }
 
@@ -221,19 +255,20 @@ s_figures(struct node_agent *a)
     struct node_store_figures fg;
     struct ewh_err err = {0};
     int64_t now = ewh_mono_ms();
+    struct node_conn *c0 = node_agent_first(a);
 
     if (a->metrics == NULL || now - a->figures_at < 1000)
         return;
     a->figures_at = now;
     memset(&ms, 0, sizeof(ms));
-    snprintf(ms.hub, sizeof(ms.hub), "%s", a->d->cfg.hub);
-    ms.hub_key = (a->link.try_idx & 2) ? "announced" : "pinned";
-    ms.connected = a->link.connected;
-    ms.ready = a->link.ready;
+    snprintf(ms.hub, sizeof(ms.hub), "%s", c0->endpoint);
+    ms.hub_key = (c0->link.try_idx & 2) ? "announced" : "pinned";
+    ms.connected = c0->link.connected;
+    ms.ready = c0->link.ready;
     ms.roster_version =
-        a->link.roster != NULL ? ewh_roster_version(a->link.roster) : 0;
-    ms.last_frame = a->link.last_frame;
-    ms.in_flight = a->out.n_fl;
+        c0->link.roster != NULL ? ewh_roster_version(c0->link.roster) : 0;
+    ms.last_frame = c0->link.last_frame;
+    ms.in_flight = c0->out.n_fl;
     ms.now = ewh_now();
     if (node_store_figures(a->d->store, &fg, &err) != 0) {
         ewh_log_debug("agent: figures: %s", err.reason);
@@ -280,28 +315,51 @@ s_metrics_listen(struct node_agent *a, struct ewh_err *err)
 
 /* ---- setup and the loop ---- */
 
+/* Hub #0: the one `ewnode init` pinned (ewnode.conf hub=, DIR/hub.pub). */
+static void
+s_conn_first(struct node_agent *a)
+{
+    struct node_conn *c = &a->conn[0];
+
+    memset(c, 0, sizeof(*c));
+    c->link.probe_fd = -1;
+    snprintf(c->endpoint, sizeof(c->endpoint), "%s", a->d->cfg.hub);
+    c->pin = a->d->hub;
+    ewh_pubid_fingerprint(&c->pin, c->fp);
+    a->n_conn = 1;
+    node_link_reload_roster(a, c);
+}
+
 static int
 s_setup(struct node_agent *a, struct node_dir *d, int sfd, struct ewh_err *err)
 {
+    size_t i;
+
     memset(a, 0, sizeof(*a));
     a->d = d;
     a->me = d->cfg.country;
     a->sfd = sfd;
-    a->rc.resend_at = ewh_mono_ms();
     if ((a->wc = ewh_wrapcache_new()) == NULL)
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
-    node_link_reload_roster(a);
+    s_conn_first(a);
     if (node_rekey_load(a, err) != 0)
         return -1;
     node_rekey_check(a);
-    if (node_link_open(a, err) != 0 || s_metrics_listen(a, err) != 0)
+    if (node_link_init(a, err) != 0)
+        return -1;
+    for (i = 0; i < a->n_conn; i++) {
+        a->conn[i].rc.resend_at = ewh_mono_ms();
+        if (node_link_open(a, &a->conn[i], err) != 0)
+            return -1;
+    }
+    if (s_metrics_listen(a, err) != 0)
         return -1;
     ewh_log_info("agent: node %s connecting to %s (roster version %llu, "
                  "credit %u, heartbeat %ums)",
-                 a->me, d->cfg.hub,
-                 a->link.roster
-                     ? (unsigned long long)ewh_roster_version(a->link.roster)
-                     : 0ULL,
+                 a->me, a->conn[0].endpoint,
+                 a->conn[0].link.roster ? (unsigned long long)ewh_roster_version(
+                                              a->conn[0].link.roster)
+                                        : 0ULL,
                  d->cfg.credit, d->cfg.heartbeat_ms);
     return 0;
 }
@@ -309,11 +367,15 @@ s_setup(struct node_agent *a, struct node_dir *d, int sfd, struct ewh_err *err)
 static void
 s_teardown(struct node_agent *a)
 {
+    size_t i;
+
     node_agent_flush(a);
-    free(a->out.cp_raw);
-    a->out.cp_raw = NULL;
     ewh_wrapcache_destroy(&a->wc);
-    node_link_close(a);
+    for (i = 0; i < a->n_conn; i++) {
+        node_outbox_free(&a->conn[i]);
+        node_link_close(a, &a->conn[i]);
+    }
+    node_link_term(a);
     node_metrics_destroy(&a->metrics);
     node_rekey_free(a);
 }
@@ -322,6 +384,7 @@ int
 node_run(struct node_dir *d, int sfd, struct ewh_err *err)
 {
     struct node_agent a;
+    size_t i;
     int rc = -1;
 
     if (s_setup(&a, d, sfd, err) != 0)
@@ -333,11 +396,14 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
         node_agent_flush(&a);
         node_rekey_reseal_if_due(&a);
         s_poll_store(&a);
-        node_link_tick(&a);
+        for (i = 0; i < a.n_conn; i++)
+            node_link_tick(&a, &a.conn[i]);
         ewh_log_flush_suppressed();
-        node_outbox_pump(&a);
-        node_receipts_pump(&a);
-        node_link_try_keys(&a);
+        for (i = 0; i < a.n_conn; i++) {
+            node_outbox_pump(&a, &a.conn[i]);
+            node_receipts_pump(&a, &a.conn[i]);
+            node_link_try_keys(&a, &a.conn[i]);
+        }
         s_figures(&a);
     }
     rc = 0;

@@ -43,19 +43,16 @@ s_from_name(const char *n)
     return NODE_LS_UNKNOWN;
 }
 
-void
-node_linkstate_set(const struct node_dir *d, struct node_linkstate *ls,
-                   enum node_link_state state, const char *reason)
+bool
+node_linkstate_note(struct node_linkstate *ls, const char *hub,
+                    enum node_link_state state, const char *reason)
 {
-    struct ewh_err err = {0};
-    char path[1200], *text;
-    json_t *o;
     int64_t now = ewh_now();
 
     if (reason == NULL)
         reason = "";
     if (state == ls->state && strcmp(reason, ls->reason) == 0)
-        return;
+        return false;
     if (ls->state == NODE_LS_CONNECTED || state == NODE_LS_CONNECTED)
         ls->last_connected = now;
     if (state != ls->state)
@@ -64,8 +61,21 @@ node_linkstate_set(const struct node_dir *d, struct node_linkstate *ls,
         ls->started = now;
     ls->state = state;
     ls->pid = (long)getpid();
-    snprintf(ls->hub, sizeof(ls->hub), "%s", d->cfg.hub);
+    snprintf(ls->hub, sizeof(ls->hub), "%s", hub);
     snprintf(ls->reason, sizeof(ls->reason), "%s", reason);
+    return true;
+}
+
+void
+node_linkstate_set(const struct node_dir *d, struct node_linkstate *ls,
+                   enum node_link_state state, const char *reason)
+{
+    struct ewh_err err = {0};
+    char path[1200], *text;
+    json_t *o;
+
+    if (!node_linkstate_note(ls, d->cfg.hub, state, reason))
+        return;
 
     o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s}", "state",
                   node_linkstate_name(state), "since", (json_int_t)ls->since,

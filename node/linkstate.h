@@ -52,6 +52,11 @@ const char *node_linkstate_name(enum node_link_state s);
 void node_linkstate_set(const struct node_dir *d, struct node_linkstate *ls,
                         enum node_link_state state, const char *reason);
 
+/* The same, in memory only (a hub other than #0 before the file names
+ * every hub): true when the state or its reason changed. */
+bool node_linkstate_note(struct node_linkstate *ls, const char *hub,
+                         enum node_link_state state, const char *reason);
+
 /* Read DIR/link.json into *ls; state NODE_LS_UNKNOWN when absent or
  * unreadable. */
 void node_linkstate_read(const struct node_dir *d, struct node_linkstate *ls);

@@ -1,10 +1,12 @@
 /*
- * outbox.c — our reports on their way to the hub: the submit window (at
- * most NODE_WINDOW in flight), SubmitAck (accepted, deferred, refused),
- * the audit checkpoint an ack carries, and Notice about one addressee.
+ * outbox.c — our reports on their way to each hub: per hub the submit
+ * window (at most NODE_WINDOW in flight), SubmitAck (accepted, deferred,
+ * refused), the audit checkpoint an ack carries, and Notice about one
+ * addressee.
  *
  * `ewnode submit` stores a report as queued (store: outbox_add); this
- * module sends what is queued and moves it on when the hub answers.
+ * module sends it to every hub that does not hold it yet and records
+ * each hub's answer (docs/redundancy.md).
  */
 #include "agent_int.h"
 
@@ -14,6 +16,13 @@
 
 #include "ewh/audit.h"
 #include "ewh/log.h"
+
+/* The hub's pinned signing key (hub #0 follows its announced rotation). */
+static const struct ewh_pubid *
+s_pin(const struct node_agent *a, const struct node_conn *c)
+{
+    return c == &a->conn[0] ? &a->d->hub : &c->pin;
+}
 
 /* ---- the window ---- */
 
@@ -41,42 +50,73 @@ s_land(struct node_outq *q, const char *id)
 }
 
 void
-node_outbox_reset(struct node_agent *a)
+node_outbox_reset(struct node_agent *a, struct node_conn *c)
 {
-    a->out.n_fl = 0;
-    a->out.cursor = 0;
+    (void)a;
+    c->out.n_fl = 0;
+    c->out.cursor = 0;
 }
 
 void
-node_outbox_rescan(struct node_agent *a)
+node_outbox_rescan(struct node_agent *a, struct node_conn *c)
 {
-    a->out.dirty = true;
-    a->out.cursor = 0;
+    size_t i;
+
+    for (i = 0; i < a->n_conn; i++)
+        if (c == NULL || c == &a->conn[i]) {
+            a->conn[i].out.dirty = true;
+            a->conn[i].out.cursor = 0;
+        }
 }
 
 bool
 node_outbox_wants_send(const struct node_agent *a)
 {
-    return a->link.ready && a->out.dirty && a->out.n_fl < NODE_WINDOW;
+    size_t i;
+
+    for (i = 0; i < a->n_conn; i++) {
+        const struct node_conn *c = &a->conn[i];
+        if (c->link.ready && c->out.dirty && c->out.n_fl < NODE_WINDOW)
+            return true;
+    }
+    return false;
 }
 
 void
 node_outbox_commit_failed(struct node_agent *a)
 {
-    free(a->out.cp_raw); /* its checkpoint row was not stored */
-    a->out.cp_raw = NULL;
+    size_t i;
+
+    for (i = 0; i < a->n_conn; i++) {
+        free(a->conn[i].out.cp_raw); /* its checkpoint row was not stored */
+        a->conn[i].out.cp_raw = NULL;
+    }
     /* The acks of this turn were rolled back: their reports are queued
      * again behind the cursor.  Send them again (the hub answers
      * "duplicate"). */
-    node_outbox_rescan(a);
+    node_outbox_rescan(a, NULL);
 }
+
+void
+node_outbox_free(struct node_conn *c)
+{
+    free(c->out.cp_raw);
+    c->out.cp_raw = NULL;
+}
+
+struct s_pump {
+    struct node_agent *a;
+    struct node_conn *c;
+};
 
 static int
 s_submit_one(void *ctx, int64_t seq, const char *id, const uint8_t *env,
              size_t len)
 {
-    struct node_agent *a = ctx;
-    struct node_outq *q = &a->out;
+    struct s_pump *p = ctx;
+    struct node_agent *a = p->a;
+    struct node_conn *c = p->c;
+    struct node_outq *q = &c->out;
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__Submit s = EWH__SUBMIT__INIT;
 
@@ -90,7 +130,7 @@ s_submit_one(void *ctx, int64_t seq, const char *id, const uint8_t *env,
     s.envelope.len = len;
     f.msg_case = EWH__FRAME__MSG_SUBMIT;
     f.submit = &s;
-    if (node_link_send(a, &f) != 0) {
+    if (node_link_send(a, c, &f) != 0) {
         q->dirty = true; /* try again next turn */
         return 1;
     }
@@ -98,53 +138,55 @@ s_submit_one(void *ctx, int64_t seq, const char *id, const uint8_t *env,
     q->fl[q->n_fl].at = ewh_mono_ms();
     q->n_fl++;
     q->cursor = seq;
-    ewh_log_debug("agent: submit id=%s", id);
+    ewh_log_debug("agent: submit id=%s to %s", id, c->endpoint);
     return 0;
 }
 
 /* Submits the hub has not answered in NODE_SUBMIT_TMO_MS go again. */
 static void
-s_expire_flights(struct node_agent *a, int64_t now)
+s_expire_flights(struct node_agent *a, struct node_conn *c, int64_t now)
 {
-    struct node_outq *q = &a->out;
+    struct node_outq *q = &c->out;
     size_t i;
 
     for (i = 0; i < q->n_fl;) {
         if (now - q->fl[i].at > NODE_SUBMIT_TMO_MS) {
-            ewh_log_warnx("agent: no submit-ack for id=%s, sending again",
-                          q->fl[i].id);
+            ewh_log_warnx("agent: no submit-ack for id=%s from %s, sending "
+                          "again",
+                          q->fl[i].id, c->endpoint);
             q->fl[i] = q->fl[--q->n_fl];
-            node_outbox_rescan(a);
+            node_outbox_rescan(a, c);
         } else
             i++;
     }
 }
 
 void
-node_outbox_pump(struct node_agent *a)
+node_outbox_pump(struct node_agent *a, struct node_conn *c)
 {
     struct ewh_err err = {0};
-    struct node_outq *q = &a->out;
+    struct node_outq *q = &c->out;
+    struct s_pump p = {a, c};
     int64_t wall = ewh_now_ms();
 
-    if (!a->link.ready)
+    if (!c->link.ready)
         return;
-    s_expire_flights(a, ewh_mono_ms());
+    s_expire_flights(a, c, ewh_mono_ms());
     if (q->retry_at > 0 && wall >= q->retry_at) {
         q->retry_at = 0;
-        node_outbox_rescan(a);
+        node_outbox_rescan(a, c);
     }
     if (!q->dirty || q->n_fl == NODE_WINDOW)
         return;
     q->dirty = false;
     if (node_store_outbox_pending(a->d->store, q->cursor, wall,
-                                  NODE_WINDOW + q->n_fl, s_submit_one, a,
+                                  NODE_WINDOW + q->n_fl, s_submit_one, &p,
                                   &err) < 0 ||
         node_store_outbox_next_try(a->d->store, wall, &q->retry_at, &err) !=
             0) {
         /* A busy or failing store: said, and read again after
          * NODE_RETRY_MS (not every turn: one line per try). */
-        ewh_log_warnx("agent: outbox: %s", err.reason);
+        ewh_log_warnx("agent: outbox for %s: %s", c->endpoint, err.reason);
         q->retry_at = wall + NODE_RETRY_MS;
     }
 }
@@ -155,7 +197,8 @@ node_outbox_pump(struct node_agent *a)
  * went back, so it lost reports it had acknowledged (a damaged store, a
  * restore).  The hub says so too when our Hello names the longer one. */
 static void
-s_check_chain(struct node_agent *a, const struct ewh_checkpoint *cp)
+s_check_chain(struct node_agent *a, struct node_conn *c,
+              const struct ewh_checkpoint *cp)
 {
     struct ewh_err err = {0};
     uint64_t held = 0;
@@ -163,23 +206,24 @@ s_check_chain(struct node_agent *a, const struct ewh_checkpoint *cp)
     if (node_store_checkpoint_length(a->d->store, &held, &err) != 0 ||
         cp->length >= held)
         return;
-    ewh_log_errx("agent: AUDIT: the hub's chain is at length %llu, behind "
-                 "its own checkpoint at %llu that this node holds: the hub "
-                 "lost acknowledged reports (ewnode audit; resubmit from "
-                 "ewnode outbox what was sent after that)",
-                 (unsigned long long)cp->length, (unsigned long long)held);
+    ewh_log_errx("agent: AUDIT: the chain of hub %s is at length %llu, "
+                 "behind its own checkpoint at %llu that this node holds: "
+                 "the hub lost acknowledged reports (ewnode audit; resubmit "
+                 "from ewnode outbox what was sent after that)",
+                 c->endpoint, (unsigned long long)cp->length,
+                 (unsigned long long)held);
 }
 
 /* The audit checkpoint an ack carries: verified against the pinned hub
  * key and stored once (a batch's acks all carry the same one). */
 static void
-s_keep_checkpoint(struct node_agent *a, const Ewh__Checkpoint *c,
-                  const char *id)
+s_keep_checkpoint(struct node_agent *a, struct node_conn *c,
+                  const Ewh__Checkpoint *k, const char *id)
 {
     struct ewh_err err = {0};
     struct ewh_checkpoint cp;
-    struct node_outq *q = &a->out;
-    size_t len = ewh__checkpoint__get_packed_size(c);
+    struct node_outq *q = &c->out;
+    size_t len = ewh__checkpoint__get_packed_size(k);
     uint8_t *raw = malloc(len > 0 ? len : 1);
 
     if (raw == NULL) {
@@ -188,18 +232,18 @@ s_keep_checkpoint(struct node_agent *a, const Ewh__Checkpoint *c,
                      id);
         return;
     }
-    ewh__checkpoint__pack(c, raw);
+    ewh__checkpoint__pack(k, raw);
     if (q->cp_raw != NULL && q->cp_len == len &&
         memcmp(q->cp_raw, raw, len) == 0) {
         free(raw); /* verified and stored with an earlier ack */
         return;
     }
-    if (ewh_checkpoint_verify(raw, len, a->d->hub.sign, &cp, &err) != 0) {
-        ewh_log_warnx("agent: bad audit checkpoint with id=%s: %s", id,
-                      err.reason);
+    if (ewh_checkpoint_verify(raw, len, s_pin(a, c)->sign, &cp, &err) != 0) {
+        ewh_log_warnx("agent: bad audit checkpoint from %s with id=%s: %s",
+                      c->endpoint, id, err.reason);
         goto out;
     }
-    s_check_chain(a, &cp);
+    s_check_chain(a, c, &cp);
     if (node_store_checkpoint_put(a->d->store, cp.length, cp.head, cp.time, raw,
                                   len, &err) != 0)
         ewh_log_warnx("agent: checkpoint: %s", err.reason);
@@ -217,8 +261,8 @@ out:
  * now or at the pending switch),
  * the old-key twin the hub already holds (accepted), or final. */
 static int
-s_on_refusal(struct node_agent *a, const Ewh__SubmitAck *k, const char *id,
-             struct ewh_err *err)
+s_on_refusal(struct node_agent *a, struct node_conn *c, const Ewh__SubmitAck *k,
+             const char *id, struct ewh_err *err)
 {
     node_store_t *st = a->d->store;
     enum ewh_errcode code = (enum ewh_errcode)k->code;
@@ -226,7 +270,8 @@ s_on_refusal(struct node_agent *a, const Ewh__SubmitAck *k, const char *id,
     /* Decided on the code and the one table of retryable codes; the
      * reason is for people and logs. */
     if (ewh_errcode_is_retryable(code)) {
-        ewh_log_warnx("agent: hub deferred id=%s: %s", id, k->reason);
+        ewh_log_warnx("agent: hub %s deferred id=%s: %s", c->endpoint, id,
+                      k->reason);
         return node_store_outbox_retry(st, id, ewh_now_ms() + NODE_RETRY_MS,
                                        k->reason, err);
     }
@@ -258,45 +303,48 @@ s_on_refusal(struct node_agent *a, const Ewh__SubmitAck *k, const char *id,
         ewh_log_info("agent: hub holds id=%s sealed with the old key", id);
         return node_store_outbox_accepted(st, id, ewh_now(), err);
     }
-    ewh_log_warnx("agent: hub refused id=%s: %s", id, k->reason);
+    ewh_log_warnx("agent: hub %s refused id=%s: %s", c->endpoint, id,
+                  k->reason);
     return node_store_outbox_refused(
         st, id, k->reason[0] ? k->reason : "refused", ewh_now(), err);
 }
 
 void
-node_outbox_on_ack(struct node_agent *a, const Ewh__SubmitAck *k)
+node_outbox_on_ack(struct node_agent *a, struct node_conn *c,
+                   const Ewh__SubmitAck *k)
 {
     struct ewh_err err = {0};
     char id[EWH_ID_HEX];
     int rc;
 
     ewh_hex(k->id.data, EWH_ID_BYTES, id, sizeof(id));
-    s_land(&a->out, id);
-    a->out.dirty = true;
+    s_land(&c->out, id);
+    c->out.dirty = true;
     if (node_agent_begin(a, &err) != 0)
         goto fail;
     switch (k->status) {
     case EWH__ACK_STATUS__ACK_ACCEPTED:
     case EWH__ACK_STATUS__ACK_DUPLICATE:
         ewh_log_info(
-            "agent: hub accepted id=%s%s", id,
+            "agent: hub %s accepted id=%s%s", c->endpoint, id,
             k->status == EWH__ACK_STATUS__ACK_DUPLICATE ? " (duplicate)" : "");
         rc = node_store_outbox_accepted(a->d->store, id, ewh_now(), &err);
         break;
     default:
-        rc = s_on_refusal(a, k, id, &err);
+        rc = s_on_refusal(a, c, k, id, &err);
         break;
     }
     if (rc != 0)
         goto fail;
     if (k->checkpoint != NULL && k->checkpoint->body.len > 0)
-        s_keep_checkpoint(a, k->checkpoint, id);
+        s_keep_checkpoint(a, c, k->checkpoint, id);
     return;
 fail:
     /* Not stored: the report is still queued, behind the cursor.  Send
      * it again; the hub answers "duplicate". */
-    ewh_log_errx("agent: submit-ack id=%s: %s", id, err.reason);
-    node_outbox_rescan(a);
+    ewh_log_errx("agent: submit-ack id=%s from %s: %s", id, c->endpoint,
+                 err.reason);
+    node_outbox_rescan(a, c);
 }
 
 /* ---- Notice: one addressee expired or refused ---- */
@@ -306,7 +354,8 @@ fail:
  * the hub dropped it or lies.  1: forged (said at error, counted, noted
  * beside the addressee), 0: plausible, -1: the store failed. */
 static int
-s_expiry_forged(struct node_agent *a, const char *id, const char *cc)
+s_expiry_forged(struct node_agent *a, struct node_conn *c, const char *id,
+                const char *cc)
 {
     struct ewh_err err = {0};
     char why[EWH_MAX_REASON_BYTES];
@@ -320,7 +369,7 @@ s_expiry_forged(struct node_agent *a, const char *id, const char *cc)
     }
     if (exp != 0 && exp <= now + EWH_MAX_CLOCK_SKEW_S)
         return 0;
-    a->out.hub_faults++;
+    c->out.hub_faults++;
     if (exp == 0)
         snprintf(why, sizeof(why),
                  "hub fault: said expired, but the report never expires");
@@ -328,9 +377,10 @@ s_expiry_forged(struct node_agent *a, const char *id, const char *cc)
         snprintf(why, sizeof(why),
                  "hub fault: said expired, but the report expires in %llds",
                  (long long)(exp - now));
-    ewh_log_errx("agent: HUB FAULT: notice id=%s country=%s: %s (refused; "
-                 "%llu hub faults since start)",
-                 id, cc, why, (unsigned long long)a->out.hub_faults);
+    ewh_log_errx("agent: HUB FAULT: notice from %s id=%s country=%s: %s "
+                 "(refused; %llu faults of this hub since start)",
+                 c->endpoint, id, cc, why,
+                 (unsigned long long)c->out.hub_faults);
     if (node_store_rcpt_note(a->d->store, id, cc, why, &err) != 0) {
         ewh_log_errx("agent: notice id=%s: %s", id, err.reason);
         return -1;
@@ -339,7 +389,8 @@ s_expiry_forged(struct node_agent *a, const char *id, const char *cc)
 }
 
 void
-node_outbox_on_notice(struct node_agent *a, const Ewh__Notice *n)
+node_outbox_on_notice(struct node_agent *a, struct node_conn *c,
+                      const Ewh__Notice *n)
 {
     struct ewh_err err = {0};
     Ewh__Frame f = EWH__FRAME__INIT;
@@ -354,7 +405,7 @@ node_outbox_on_notice(struct node_agent *a, const Ewh__Notice *n)
         ewh_log_errx("agent: notice id=%s: %s", id, err.reason);
         return;
     }
-    switch (st == NODE_R_EXPIRED ? s_expiry_forged(a, id, n->country) : 0) {
+    switch (st == NODE_R_EXPIRED ? s_expiry_forged(a, c, id, n->country) : 0) {
     case -1:
         return; /* the store failed: the hub sends the notice again */
     case 1:
@@ -373,5 +424,5 @@ node_outbox_on_notice(struct node_agent *a, const Ewh__Notice *n)
     k.seq = n->seq;
     f.msg_case = EWH__FRAME__MSG_NOTICE_ACK;
     f.notice_ack = &k;
-    node_link_send_later(a, &f);
+    node_link_send_later(a, c, &f);
 }
