@@ -75,11 +75,11 @@ s_on_frame(struct node_agent *a, struct node_conn *c, const uint8_t *buf,
     ewh_frame_t *f = NULL;
 
     if (ewh_frame_decode(buf, len, &f, &err) != 0) {
-        ewh_log_warnx("agent: refused frame from hub %s: %s", c->endpoint,
-                      err.reason);
+        ewh_log_warnx("agent: refused frame from hub: %s%s", err.reason,
+                      c->via);
         return;
     }
-    ewh_log_debug("agent: got %s from %s", ewh_frame_name(f), c->endpoint);
+    ewh_log_debug("agent: got %s%s", ewh_frame_name(f), c->via);
     c->link.last_frame = ewh_now();
     switch (f->msg_case) {
     case EWH__FRAME__MSG_ROSTER:
@@ -109,13 +109,13 @@ s_on_frame(struct node_agent *a, struct node_conn *c, const uint8_t *buf,
         if (f->error->code == EWH_E_STORE)
             /* The hub's store failed or lost data (its audit chain behind
              * our checkpoint): the operator must act. */
-            ewh_log_errx("agent: hub %s error %s: %s", c->endpoint,
+            ewh_log_errx("agent: hub error %s: %s%s",
                          ewh_errcode_name((enum ewh_errcode)f->error->code),
-                         f->error->reason);
+                         f->error->reason, c->via);
         else
-            ewh_log_warnx("agent: hub %s error %s: %s", c->endpoint,
+            ewh_log_warnx("agent: hub error %s: %s%s",
                           ewh_errcode_name((enum ewh_errcode)f->error->code),
-                          f->error->reason);
+                          f->error->reason, c->via);
         if (f->error->code == EWH_E_REVOKED) {
             if (c == node_agent_first(a))
                 node_linkstate_set(a->d, &c->link.ls, NODE_LS_REFUSED,
@@ -354,13 +354,14 @@ s_setup(struct node_agent *a, struct node_dir *d, int sfd, struct ewh_err *err)
     }
     if (s_metrics_listen(a, err) != 0)
         return -1;
-    ewh_log_info("agent: node %s connecting to %s (roster version %llu, "
-                 "credit %u, heartbeat %ums)",
-                 a->me, a->conn[0].endpoint,
-                 a->conn[0].link.roster ? (unsigned long long)ewh_roster_version(
-                                              a->conn[0].link.roster)
-                                        : 0ULL,
-                 d->cfg.credit, d->cfg.heartbeat_ms);
+    ewh_log_info(
+        "agent: node %s connecting to %s (roster version %llu, "
+        "credit %u, heartbeat %ums)",
+        a->me, a->conn[0].endpoint,
+        a->conn[0].link.roster
+            ? (unsigned long long)ewh_roster_version(a->conn[0].link.roster)
+            : 0ULL,
+        d->cfg.credit, d->cfg.heartbeat_ms);
     return 0;
 }
 

@@ -136,10 +136,13 @@ struct node_rcq {
  * node_agent (link: link.c, out: outbox.c, rc: receipts.c, the rest:
  * agent.c). */
 struct node_conn {
-    int64_t id;           /* the store's hubs row (NODE_HUB_FIRST_ID: #0) */
+    int64_t id; /* the store's hubs row (NODE_HUB_FIRST_ID: #0) */
     char endpoint[EWH_MAX_HUB_ENDPOINT_BYTES]; /* tcp://HOST:PORT */
     struct ewh_pubid pin; /* its pinned identity (hub #0: DIR/hub.pub) */
     char fp[EWH_FINGERPRINT_CHARS];
+    /* For the log: "" while the node has one hub, else " (hub
+     * ENDPOINT)" at the end of each line about this hub. */
+    char via[EWH_MAX_HUB_ENDPOINT_BYTES + 8];
     struct node_link link;
     struct node_outq out;
     struct node_rcq rc;
@@ -175,8 +178,8 @@ struct node_agent {
     bool in_tx;           /* the turn's transaction is open (agent.c) */
     int64_t store_at, dv; /* PRAGMA data_version polled (agent.c) */
     bool dv_failing;      /* ... and failing: said once */
-    void *zctx;        /* the zmq context of every hub socket (link.c) */
-    unsigned mon_gen;  /* monitor endpoints are unique (link.c) */
+    void *zctx;           /* the zmq context of every hub socket (link.c) */
+    unsigned mon_gen;     /* monitor endpoints are unique (link.c) */
     /* The hubs, hub #0 first (agent.c adds and removes them). */
     struct node_conn conn[EWH_MAX_HUBS];
     size_t n_conn;

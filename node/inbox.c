@@ -141,9 +141,8 @@ s_refuse(struct node_agent *a, struct node_conn *c, const Ewh__Deliver *dv,
 
     if (have)
         ewh_hex(ph.id, EWH_ID_BYTES, id, sizeof(id));
-    ewh_log_warnx("agent: refused delivery from %s seq=%llu id=%s "
-                  "reason=\"%s\"",
-                  c->endpoint, (unsigned long long)dv->seq, id, reason);
+    ewh_log_warnx("agent: refused delivery seq=%llu id=%s reason=\"%s\"%s",
+                  (unsigned long long)dv->seq, id, reason, c->via);
     if (node_agent_begin(a, &e2) == 0 &&
         node_store_refusal_add(a->d->store, id, have ? ph.origin : "", reason,
                                ewh_now(), &e2) != 0)
@@ -197,12 +196,12 @@ s_store(struct node_agent *a, struct node_conn *c, const Ewh__Deliver *dv,
                       m.id, h->origin, fp, h->origin);
     if (!dup) {
         node_receipts_owe(a, h->id, h->origin);
-        ewh_log_info("agent: stored id=%s from=%s level=%s type=%s via %s",
-                     m.id, m.origin, ewh_level_name(m.level),
-                     ewh_type_name(m.type), c->endpoint);
+        ewh_log_info("agent: stored id=%s from=%s level=%s type=%s%s", m.id,
+                     m.origin, ewh_level_name(m.level), ewh_type_name(m.type),
+                     c->via);
     } else
-        ewh_log_info("agent: redelivery id=%s from=%s via %s (stored once)",
-                     m.id, m.origin, c->endpoint);
+        ewh_log_info("agent: redelivery id=%s from=%s (stored once)%s", m.id,
+                     m.origin, c->via);
     s_deliver_ack(a, c, dv->seq, h->id);
 out:
     node_msg_clear(&m);
@@ -221,9 +220,9 @@ node_inbox_on_deliver(struct node_agent *a, struct node_conn *c,
     memset(&h, 0, sizeof(h));
     if (c->link.roster == NULL) {
         /* Cannot judge it yet: no ack, the hub sends it again. */
-        ewh_log_warnx("agent: delivery from %s seq=%llu before any roster; "
-                      "not acknowledged",
-                      c->endpoint, (unsigned long long)dv->seq);
+        ewh_log_warnx("agent: delivery seq=%llu before any roster; not "
+                      "acknowledged%s",
+                      (unsigned long long)dv->seq, c->via);
         return;
     }
     if (s_open_env(a, c, dv->envelope.data, dv->envelope.len, &r, &h, &hist,

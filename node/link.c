@@ -74,12 +74,11 @@ node_link_send(struct node_agent *a, struct node_conn *c, const Ewh__Frame *f)
     free(buf);
     if (rc < 0) {
         if (errno != EAGAIN)
-            ewh_log_warn("agent: send %s to %s", ewh_frame_name(f),
-                         c->endpoint);
+            ewh_log_warn("agent: send %s%s", ewh_frame_name(f), c->via);
         return -1;
     }
-    ewh_log_debug("agent: sent %s (%zu bytes) to %s", ewh_frame_name(f), len,
-                  c->endpoint);
+    ewh_log_debug("agent: sent %s (%zu bytes)%s", ewh_frame_name(f), len,
+                  c->via);
     return 0;
 }
 
@@ -131,8 +130,7 @@ node_link_send_deferred(struct node_agent *a, bool ok)
             if (ok && l->sock != NULL &&
                 zmq_send(l->sock, l->later[i].buf, l->later[i].len,
                          ZMQ_DONTWAIT) < 0)
-                ewh_log_debug("agent: deferred send to %s failed",
-                              a->conn[h].endpoint);
+                ewh_log_debug("agent: deferred send failed%s", a->conn[h].via);
             free(l->later[i].buf);
         }
         l->n_later = 0;
@@ -166,8 +164,8 @@ s_hello(struct node_agent *a, struct node_conn *c)
     f.hello = &h;
     l->need_hello = node_link_send(a, c, &f) != 0;
     if (!l->need_hello)
-        ewh_log_debug("agent: hello %s roster_version=%llu", c->endpoint,
-                      (unsigned long long)h.roster_version);
+        ewh_log_debug("agent: hello roster_version=%llu%s",
+                      (unsigned long long)h.roster_version, c->via);
 }
 
 /* Tell the hub we are alive and which roster we hold (a pushed roster is
@@ -197,8 +195,8 @@ node_link_reload_roster(struct node_agent *a, struct node_conn *c)
 
     if (r == NULL) {
         if (err.code != EWH_E_NOTFOUND)
-            ewh_log_warnx("agent: stored roster of %s unusable: %s",
-                          c->endpoint, err.reason);
+            ewh_log_warnx("agent: stored roster unusable: %s%s", err.reason,
+                          c->via);
         return;
     }
     ewh_roster_destroy(&c->link.roster);
@@ -215,8 +213,8 @@ s_apply_roster(struct node_agent *a, struct node_conn *c, const uint8_t *buf,
     uint64_t v = 0;
 
     if (node_roster_apply(a->d, buf, len, &v, &err) == 0) {
-        ewh_log_info("agent: roster version %llu of %s applied",
-                     (unsigned long long)v, c->endpoint);
+        ewh_log_info("agent: roster version %llu applied%s",
+                     (unsigned long long)v, c->via);
         a->trust_due = true;
         node_link_reload_roster(a, c);
         if ((l->try_idx & 2) && !a->d->has_hub_next)
@@ -255,14 +253,12 @@ node_link_on_roster(struct node_agent *a, struct node_conn *c,
     s_apply_roster(a, c, buf, len);
     free(buf);
     if (l->roster == NULL) {
-        ewh_log_warnx("agent: no usable roster from %s yet; waiting",
-                      c->endpoint);
+        ewh_log_warnx("agent: no usable roster yet; waiting%s", c->via);
         return;
     }
     if (!l->ready)
-        ewh_log_info("agent: session with %s ready (roster version %llu)",
-                     c->endpoint,
-                     (unsigned long long)ewh_roster_version(l->roster));
+        ewh_log_info("agent: session ready (roster version %llu)%s",
+                     (unsigned long long)ewh_roster_version(l->roster), c->via);
     l->ready = true;
     s_heartbeat(a, c);
     node_outbox_rescan(a, c);
@@ -307,40 +303,40 @@ s_on_event(struct node_agent *a, struct node_conn *c, uint16_t ev)
         break;
     case ZMQ_EVENT_DISCONNECTED:
         if (l->connected) {
-            ewh_log_info("agent: disconnected from hub %s; reconnecting",
-                         c->endpoint);
+            ewh_log_info("agent: disconnected from hub; reconnecting%s",
+                         c->via);
             if (l->ls.state != NODE_LS_REFUSED)
                 s_state(a, c, NODE_LS_DISCONNECTED,
-                                   "connection lost; reconnecting");
+                        "connection lost; reconnecting");
         }
         l->connected = false;
         l->ready = false;
         node_outbox_reset(a, c);
         break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-        ewh_log_warnx("agent: hub %s refused this node (not enrolled or "
-                      "revoked?); retrying",
-                      c->endpoint);
+        ewh_log_warnx("agent: hub refused this node (not enrolled or "
+                      "revoked?); retrying%s",
+                      c->via);
         /* A new key is refused until enrolled, and the current one once
          * the new one is: neither is a verdict on the node. */
         if ((l->try_idx & 1) == 0 && !s_rekey_pending(a) &&
             l->ls.state != NODE_LS_REFUSED)
             s_state(a, c, NODE_LS_REFUSED,
-                               "the hub refused this node's key in the "
-                               "handshake (revoked, or not enrolled)");
+                    "the hub refused this node's key in the "
+                    "handshake (revoked, or not enrolled)");
         l->alt_now = true;
         l->hs_failed = true;
         break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-        ewh_log_warnx("agent: handshake with hub %s failed (wrong hub key? "
+        ewh_log_warnx("agent: handshake with hub failed (wrong hub key? "
                       "only keys announced by the pinned hub key are "
-                      "accepted); retrying",
-                      c->endpoint);
+                      "accepted); retrying%s",
+                      c->via);
         if (!s_has_next(a, c) && l->ls.state != NODE_LS_REFUSED)
             s_state(a, c, NODE_LS_HANDSHAKE,
-                               "the CURVE handshake with the hub fails "
-                               "(wrong hub key in hub.pub?)");
+                    "the CURVE handshake with the hub fails "
+                    "(wrong hub key in hub.pub?)");
         l->alt_now = true;
         l->hs_failed = true;
         break;
@@ -458,10 +454,9 @@ s_sock_open(struct node_agent *a, struct node_conn *c, struct ewh_err *err)
     if ((l->sock = zmq_socket(a->zctx, ZMQ_DEALER)) == NULL)
         return ewh_err_set(err, EWH_E_IO, "zmq: %s", zmq_strerror(errno));
     if (l->try_idx != 0)
-        ewh_log_info("agent: trying %s node key and %s hub key with %s",
+        ewh_log_info("agent: trying %s node key and %s hub key%s",
                      (l->try_idx & 1) ? "the new" : "the current",
-                     (l->try_idx & 2) ? "the announced" : "the pinned",
-                     c->endpoint);
+                     (l->try_idx & 2) ? "the announced" : "the pinned", c->via);
     if (s_sock_options(l->sock, &a->d->cfg, srv, sec) != 0)
         return ewh_err_set(err, EWH_E_IO, "zmq setsockopt: %s",
                            zmq_strerror(errno));
@@ -543,8 +538,8 @@ node_link_reopen(struct node_agent *a, struct node_conn *c)
         return;
     /* Survived: without a socket the loop waits on its signals and
      * timers, and tries again. */
-    ewh_log_errx("agent: reconnect to %s: %s; trying again in %d ms",
-                 c->endpoint, err.reason, NODE_REOPEN_MS);
+    ewh_log_errx("agent: reconnect: %s; trying again in %d ms%s", err.reason,
+                 NODE_REOPEN_MS, c->via);
     s_sock_close(a, c);
     l->reopen_at = ewh_mono_ms() + NODE_REOPEN_MS;
 }
@@ -659,9 +654,9 @@ s_reopen_refused(struct node_agent *a, struct node_conn *c, int64_t now)
                              ? NODE_REFUSED_MAX_MS
                              : l->refused_backoff * 2;
     l->refused_at = now;
-    ewh_log_info("agent: handshake refused by %s: opening the connection "
-                 "again (next in %lld ms)",
-                 c->endpoint, (long long)l->refused_backoff);
+    ewh_log_info("agent: handshake refused: opening the connection again "
+                 "(next in %lld ms)%s",
+                 (long long)l->refused_backoff, c->via);
     node_link_reopen(a, c);
 }
 

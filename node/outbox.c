@@ -138,7 +138,7 @@ s_submit_one(void *ctx, int64_t seq, const char *id, const uint8_t *env,
     q->fl[q->n_fl].at = ewh_mono_ms();
     q->n_fl++;
     q->cursor = seq;
-    ewh_log_debug("agent: submit id=%s to %s", id, c->endpoint);
+    ewh_log_debug("agent: submit id=%s%s", id, c->via);
     return 0;
 }
 
@@ -151,9 +151,8 @@ s_expire_flights(struct node_agent *a, struct node_conn *c, int64_t now)
 
     for (i = 0; i < q->n_fl;) {
         if (now - q->fl[i].at > NODE_SUBMIT_TMO_MS) {
-            ewh_log_warnx("agent: no submit-ack for id=%s from %s, sending "
-                          "again",
-                          q->fl[i].id, c->endpoint);
+            ewh_log_warnx("agent: no submit-ack for id=%s, sending again%s",
+                          q->fl[i].id, c->via);
             q->fl[i] = q->fl[--q->n_fl];
             node_outbox_rescan(a, c);
         } else
@@ -186,7 +185,7 @@ node_outbox_pump(struct node_agent *a, struct node_conn *c)
             0) {
         /* A busy or failing store: said, and read again after
          * NODE_RETRY_MS (not every turn: one line per try). */
-        ewh_log_warnx("agent: outbox for %s: %s", c->endpoint, err.reason);
+        ewh_log_warnx("agent: outbox: %s%s", err.reason, c->via);
         q->retry_at = wall + NODE_RETRY_MS;
     }
 }
@@ -206,12 +205,12 @@ s_check_chain(struct node_agent *a, struct node_conn *c,
     if (node_store_checkpoint_length(a->d->store, &held, &err) != 0 ||
         cp->length >= held)
         return;
-    ewh_log_errx("agent: AUDIT: the chain of hub %s is at length %llu, "
-                 "behind its own checkpoint at %llu that this node holds: "
-                 "the hub lost acknowledged reports (ewnode audit; resubmit "
-                 "from ewnode outbox what was sent after that)",
-                 c->endpoint, (unsigned long long)cp->length,
-                 (unsigned long long)held);
+    ewh_log_errx("agent: AUDIT: the hub's chain is at length %llu, behind "
+                 "its own checkpoint at %llu that this node holds: the hub "
+                 "lost acknowledged reports (ewnode audit; resubmit from "
+                 "ewnode outbox what was sent after that)%s",
+                 (unsigned long long)cp->length, (unsigned long long)held,
+                 c->via);
 }
 
 /* The audit checkpoint an ack carries: verified against the pinned hub
@@ -239,8 +238,8 @@ s_keep_checkpoint(struct node_agent *a, struct node_conn *c,
         return;
     }
     if (ewh_checkpoint_verify(raw, len, s_pin(a, c)->sign, &cp, &err) != 0) {
-        ewh_log_warnx("agent: bad audit checkpoint from %s with id=%s: %s",
-                      c->endpoint, id, err.reason);
+        ewh_log_warnx("agent: bad audit checkpoint with id=%s: %s%s", id,
+                      err.reason, c->via);
         goto out;
     }
     s_check_chain(a, c, &cp);
@@ -270,8 +269,7 @@ s_on_refusal(struct node_agent *a, struct node_conn *c, const Ewh__SubmitAck *k,
     /* Decided on the code and the one table of retryable codes; the
      * reason is for people and logs. */
     if (ewh_errcode_is_retryable(code)) {
-        ewh_log_warnx("agent: hub %s deferred id=%s: %s", c->endpoint, id,
-                      k->reason);
+        ewh_log_warnx("agent: hub deferred id=%s: %s%s", id, k->reason, c->via);
         return node_store_outbox_retry(st, id, ewh_now_ms() + NODE_RETRY_MS,
                                        k->reason, err);
     }
@@ -303,8 +301,7 @@ s_on_refusal(struct node_agent *a, struct node_conn *c, const Ewh__SubmitAck *k,
         ewh_log_info("agent: hub holds id=%s sealed with the old key", id);
         return node_store_outbox_accepted(st, id, ewh_now(), err);
     }
-    ewh_log_warnx("agent: hub %s refused id=%s: %s", c->endpoint, id,
-                  k->reason);
+    ewh_log_warnx("agent: hub refused id=%s: %s%s", id, k->reason, c->via);
     return node_store_outbox_refused(
         st, id, k->reason[0] ? k->reason : "refused", ewh_now(), err);
 }
@@ -326,8 +323,9 @@ node_outbox_on_ack(struct node_agent *a, struct node_conn *c,
     case EWH__ACK_STATUS__ACK_ACCEPTED:
     case EWH__ACK_STATUS__ACK_DUPLICATE:
         ewh_log_info(
-            "agent: hub %s accepted id=%s%s", c->endpoint, id,
-            k->status == EWH__ACK_STATUS__ACK_DUPLICATE ? " (duplicate)" : "");
+            "agent: hub accepted id=%s%s%s", id,
+            k->status == EWH__ACK_STATUS__ACK_DUPLICATE ? " (duplicate)" : "",
+            c->via);
         rc = node_store_outbox_accepted(a->d->store, id, ewh_now(), &err);
         break;
     default:
@@ -342,8 +340,7 @@ node_outbox_on_ack(struct node_agent *a, struct node_conn *c,
 fail:
     /* Not stored: the report is still queued, behind the cursor.  Send
      * it again; the hub answers "duplicate". */
-    ewh_log_errx("agent: submit-ack id=%s from %s: %s", id, c->endpoint,
-                 err.reason);
+    ewh_log_errx("agent: submit-ack id=%s: %s%s", id, err.reason, c->via);
     node_outbox_rescan(a, c);
 }
 
@@ -377,10 +374,9 @@ s_expiry_forged(struct node_agent *a, struct node_conn *c, const char *id,
         snprintf(why, sizeof(why),
                  "hub fault: said expired, but the report expires in %llds",
                  (long long)(exp - now));
-    ewh_log_errx("agent: HUB FAULT: notice from %s id=%s country=%s: %s "
-                 "(refused; %llu faults of this hub since start)",
-                 c->endpoint, id, cc, why,
-                 (unsigned long long)c->out.hub_faults);
+    ewh_log_errx("agent: HUB FAULT: notice id=%s country=%s: %s (refused; "
+                 "%llu hub faults since start)%s",
+                 id, cc, why, (unsigned long long)c->out.hub_faults, c->via);
     if (node_store_rcpt_note(a->d->store, id, cc, why, &err) != 0) {
         ewh_log_errx("agent: notice id=%s: %s", id, err.reason);
         return -1;

@@ -124,7 +124,7 @@ s_receipt_one(void *ctx, int64_t seq, const char *id, const uint8_t *buf,
     if (rc != 0)
         return 1;
     c->rc.cursor = seq;
-    ewh_log_debug("agent: receipt id=%s to %s", id, c->endpoint);
+    ewh_log_debug("agent: receipt id=%s%s", id, c->via);
     return 0;
 }
 
@@ -156,7 +156,7 @@ node_receipts_pump(struct node_agent *a, struct node_conn *c)
                                    s_receipt_one, &p, &err) < 0) {
         /* A busy or failing store: said, and read again after
          * NODE_RETRY_MS (not every turn: one line per try). */
-        ewh_log_warnx("agent: receipts for %s: %s", c->endpoint, err.reason);
+        ewh_log_warnx("agent: receipts: %s%s", err.reason, c->via);
         q->retry_at = now + NODE_RETRY_MS;
     }
 }
@@ -173,13 +173,12 @@ node_receipts_on_ack(struct node_agent *a, struct node_conn *c,
     ewh_hex(k->ids[0].data, EWH_ID_BYTES, id, sizeof(id));
     if (k->refused[0] != '\0')
         /* Refused for good: sending it again cannot help. */
-        ewh_log_warnx("agent: hub %s refused %s receipt id=%s (+%zu) "
-                      "code=%s: %s; not sent again",
-                      c->endpoint,
+        ewh_log_warnx("agent: hub refused %s receipt id=%s (+%zu) code=%s: "
+                      "%s; not sent again%s",
                       ewh_receipt_kind_name((enum ewh_receipt_kind)k->kind), id,
                       k->n_ids - 1,
                       ewh_errcode_name((enum ewh_errcode)k->refused_code),
-                      k->refused);
+                      k->refused, c->via);
     if (node_agent_begin(a, &err) != 0 ||
         node_store_receipt_done(a->d->store, id, (enum ewh_receipt_kind)k->kind,
                                 &err) != 0)
@@ -304,8 +303,8 @@ node_receipts_on_relay(struct node_agent *a, struct node_conn *c,
     }
     ewh__receipt__pack(rr->receipt, buf);
     if (s_verify(a, c->link.roster, buf, len, &rc, &verified, fp, &err) != 0)
-        ewh_log_warnx("agent: refused receipt relay from %s seq=%llu: %s",
-                      c->endpoint, (unsigned long long)rr->seq, err.reason);
+        ewh_log_warnx("agent: refused receipt relay seq=%llu: %s%s",
+                      (unsigned long long)rr->seq, err.reason, c->via);
     else if (s_judge(a, &rc, buf, len, verified, fp) != 0) {
         /* Not acknowledged: relayed again. */
         free(buf);
