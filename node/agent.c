@@ -21,6 +21,7 @@
 #include "ewh/keyfile.h"
 #include "ewh/log.h"
 #include "catalogue.h"
+#include "hubcmp.h"
 
 /* ---- the turn ---- */
 
@@ -59,10 +60,90 @@ node_agent_flush(struct node_agent *a)
     }
 }
 
+bool
+node_agent_is_pinned(const struct node_agent *a, const struct node_conn *c)
+{
+    return memcmp(c->pin.sign, a->d->hub.sign, 32) == 0;
+}
+
 struct node_conn *
 node_agent_first(struct node_agent *a)
 {
+    size_t i;
+
+    for (i = 0; i < a->n_conn; i++)
+        if (node_agent_is_pinned(a, &a->conn[i]))
+            return &a->conn[i];
     return &a->conn[0];
+}
+
+/* ---- the rosters of several hubs (issue 18, hubcmp.h) ---- */
+
+static uint64_t
+s_fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* Compare c's roster with every other hub's: c and the others are marked
+ * while an alarm stands between them; each new set of alarms of c is
+ * logged once, one line per difference. */
+void
+node_agent_compare_rosters(struct node_agent *a, struct node_conn *c)
+{
+    struct node_hubcmp_diff d[NODE_HUBCMP_MAX_DIFFS];
+    struct ewh_err err = {0};
+    size_t i, k, n;
+
+    for (i = 0; i < a->n_conn; i++)
+        a->conn[i].roster_alarms = 0;
+    /* Every pair again (at most EWH_MAX_HUBS^2 / 2 pure comparisons):
+     * one hub's new roster may also end another pair's difference. */
+    for (i = 0; i < a->n_conn; i++) {
+        struct node_conn *x = &a->conn[i];
+        size_t j;
+        for (j = i + 1; j < a->n_conn; j++) {
+            struct node_conn *y = &a->conn[j];
+            size_t alarms;
+            uint64_t h = 1469598103934665603ULL;
+            if (x->link.roster == NULL || y->link.roster == NULL)
+                continue;
+            n = 0;
+            if (node_hubcmp_rosters(x->link.roster, y->link.roster, d,
+                                    NODE_HUBCMP_MAX_DIFFS, &n, &err) != 0 &&
+                err.code != EWH_E_TOOBIG) {
+                ewh_log_warnx("agent: roster comparison: %s", err.reason);
+                continue;
+            }
+            alarms = node_hubcmp_alarms(d, n);
+            x->roster_alarms += alarms;
+            y->roster_alarms += alarms;
+            if (x != c && y != c)
+                continue;
+            for (k = 0; k < n; k++)
+                if (d[k].alarm) {
+                    h = s_fnv(h, d[k].country, sizeof(d[k].country));
+                    h = s_fnv(h, &d[k].reason, sizeof(d[k].reason));
+                }
+            h = s_fnv(h, &y->id, sizeof(y->id));
+            if (alarms == 0 || (x == c ? x : y)->cmp_hash == h)
+                continue;
+            (x == c ? x : y)->cmp_hash = h;
+            for (k = 0; k < n; k++)
+                if (d[k].alarm)
+                    ewh_log_warnx("agent: ROSTER MISMATCH between hubs %s "
+                                  "(A) and %s (B): %s %s: %s (ewnode hubs "
+                                  "list; ask both hub operators)",
+                                  x->endpoint, y->endpoint, d[k].country,
+                                  node_hubcmp_reason_name(d[k].reason),
+                                  d[k].text);
+        }
+    }
 }
 
 /* ---- frames from the hubs ---- */
@@ -99,6 +180,9 @@ s_on_frame(struct node_agent *a, struct node_conn *c, const uint8_t *buf,
         break;
     case EWH__FRAME__MSG_NOTICE:
         node_outbox_on_notice(a, c, f->notice);
+        break;
+    case EWH__FRAME__MSG_AUDIT_PROOF:
+        node_outbox_on_proof(a, c, f->audit_proof);
         break;
     case EWH__FRAME__MSG_CATALOGUE:
         /* The catalogue is signed by the pinned hub #0's key. */
@@ -170,8 +254,102 @@ s_on_signal(struct node_agent *a)
     }
 }
 
-/* Another process (submit, ack, rekey) committed to the store: look at
- * the outbox and the receipts again. */
+/* ---- the hubs table (ewnode hubs add|remove while we run) ---- */
+
+static void
+s_conn_via(struct node_agent *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->n_conn; i++) {
+        struct node_conn *c = &a->conn[i];
+        if (a->n_conn > 1)
+            snprintf(c->via, sizeof(c->via), " (hub %s)", c->endpoint);
+        else
+            c->via[0] = '\0';
+    }
+}
+
+static void
+s_conn_init(struct node_agent *a, struct node_conn *c, const struct node_hub *h)
+{
+    struct ewh_err err = {0};
+
+    memset(c, 0, sizeof(*c));
+    c->id = h->id;
+    snprintf(c->endpoint, sizeof(c->endpoint), "%s", h->endpoint);
+    c->pin = h->key;
+    snprintf(c->fp, sizeof(c->fp), "%s", h->fp);
+    c->link.probe_fd = -1;
+    c->out.cursor = NODE_HUB_CURSOR_START;
+    c->rc.resend_at = ewh_mono_ms();
+    if (node_store_hub_refills(a->d->store, c->id, &c->out.refills, &err) != 0)
+        ewh_log_debug("agent: refills: %s", err.reason);
+}
+
+/* Read the hubs table and make the sessions match it: a hub added gets a
+ * session (and every report it still needs: the store owes it them), a
+ * hub removed is closed.  A hub keeps its session while listed with the
+ * same id and key.  At start (open false) the sockets are opened by the
+ * caller. */
+static int
+s_hubs_sync(struct node_agent *a, bool open, struct ewh_err *err)
+{
+    struct node_hub rows[EWH_MAX_HUBS];
+    struct node_conn next[EWH_MAX_HUBS];
+    bool kept[EWH_MAX_HUBS] = {false}, fresh[EWH_MAX_HUBS] = {false};
+    size_t n = 0, i, j;
+
+    if (node_store_hubs_list(a->d->store, rows, EWH_MAX_HUBS, &n, err) != 0)
+        return -1;
+    if (n == 0)
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "no hub listed (ewnode hubs add)");
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < a->n_conn; j++)
+            if (!kept[j] && a->conn[j].id == rows[i].id &&
+                memcmp(a->conn[j].pin.sign, rows[i].key.sign, 32) == 0 &&
+                memcmp(a->conn[j].pin.curve, rows[i].key.curve, 32) == 0 &&
+                strcmp(a->conn[j].endpoint, rows[i].endpoint) == 0)
+                break;
+        if (j < a->n_conn) {
+            next[i] = a->conn[j];
+            kept[j] = true;
+        } else {
+            s_conn_init(a, &next[i], &rows[i]);
+            fresh[i] = true;
+        }
+    }
+    for (j = 0; j < a->n_conn; j++)
+        if (!kept[j]) {
+            ewh_log_info("agent: hub %s removed: closing its session",
+                         a->conn[j].endpoint);
+            node_outbox_free(&a->conn[j]);
+            node_link_close(a, &a->conn[j]);
+        }
+    memcpy(a->conn, next, n * sizeof(next[0]));
+    a->n_conn = n;
+    s_conn_via(a);
+    for (i = 0; i < n; i++) {
+        struct node_conn *c = &a->conn[i];
+        if (!fresh[i])
+            continue;
+        node_link_reload_roster(a, c);
+        if (!open)
+            continue;
+        ewh_log_info("agent: hub %s added: opening a session", c->endpoint);
+        if (node_link_open(a, c, err) != 0) {
+            /* Tried again by the re-open timer. */
+            ewh_log_errx("agent: hub %s: %s", c->endpoint, err->reason);
+            c->link.reopen_at = ewh_mono_ms() + NODE_REOPEN_MS;
+        }
+    }
+    node_link_status(a);
+    return 0;
+}
+
+/* Another process (submit, ack, rekey, hubs) committed to the store: look
+ * at the hubs, the outbox and the receipts again. */
 static void
 s_poll_store(struct node_agent *a)
 {
@@ -194,6 +372,8 @@ s_poll_store(struct node_agent *a)
     a->dv_failing = false;
     if (dv != a->dv) {
         a->dv = dv;
+        if (s_hubs_sync(a, true, &err) != 0)
+            ewh_log_warnx("agent: hubs: %s", err.reason);
         node_outbox_rescan(a, NULL);
         node_receipts_rescan(a, NULL);
     }
@@ -247,6 +427,27 @@ s_poll(struct node_agent *a, struct ewh_err *err)
 
 /* ---- /metrics (issue 20) ---- */
 
+/* Every NODE_STATUS_MS: each hub's counts from the store, for
+ * DIR/link.json "hubs" (and /metrics). */
+static void
+s_hub_figures(struct node_agent *a)
+{
+    struct ewh_err err = {0};
+    int64_t now = ewh_mono_ms(), wall = ewh_now_ms();
+    size_t i;
+
+    if (now - a->status_at < NODE_STATUS_MS)
+        return;
+    a->status_at = now;
+    for (i = 0; i < a->n_conn; i++)
+        if (node_store_hub_counts(a->d->store, a->conn[i].id, wall,
+                                  &a->conn[i].counts, &err) != 0) {
+            ewh_log_debug("agent: hub counts: %s", err.reason);
+            return;
+        }
+    node_link_status(a);
+}
+
 /* Once a second, when /metrics is served: the figures as a whole. */
 static void
 s_figures(struct node_agent *a)
@@ -256,6 +457,7 @@ s_figures(struct node_agent *a)
     struct ewh_err err = {0};
     int64_t now = ewh_mono_ms();
     struct node_conn *c0 = node_agent_first(a);
+    size_t i;
 
     if (a->metrics == NULL || now - a->figures_at < 1000)
         return;
@@ -269,6 +471,18 @@ s_figures(struct node_agent *a)
         c0->link.roster != NULL ? ewh_roster_version(c0->link.roster) : 0;
     ms.last_frame = c0->link.last_frame;
     ms.in_flight = c0->out.n_fl;
+    for (i = 0; i < a->n_conn; i++) {
+        const struct node_conn *c = &a->conn[i];
+        struct node_metrics_hub *h = &ms.hubs[ms.n_hubs++];
+        snprintf(h->hub, sizeof(h->hub), "%s", c->endpoint);
+        h->hub_key = (c->link.try_idx & 2) ? "announced" : "pinned";
+        h->up = c->link.connected && c->link.ready;
+        h->last_frame = c->link.last_frame;
+        h->accepted = c->counts.accepted;
+        h->lagging = c->counts.lagging;
+        h->refills = c->out.refills;
+        h->roster_mismatch = (int64_t)c->roster_alarms;
+    }
     ms.now = ewh_now();
     if (node_store_figures(a->d->store, &fg, &err) != 0) {
         ewh_log_debug("agent: figures: %s", err.reason);
@@ -315,21 +529,6 @@ s_metrics_listen(struct node_agent *a, struct ewh_err *err)
 
 /* ---- setup and the loop ---- */
 
-/* Hub #0: the one `ewnode init` pinned (ewnode.conf hub=, DIR/hub.pub). */
-static void
-s_conn_first(struct node_agent *a)
-{
-    struct node_conn *c = &a->conn[0];
-
-    memset(c, 0, sizeof(*c));
-    c->link.probe_fd = -1;
-    snprintf(c->endpoint, sizeof(c->endpoint), "%s", a->d->cfg.hub);
-    c->pin = a->d->hub;
-    ewh_pubid_fingerprint(&c->pin, c->fp);
-    a->n_conn = 1;
-    node_link_reload_roster(a, c);
-}
-
 static int
 s_setup(struct node_agent *a, struct node_dir *d, int sfd, struct ewh_err *err)
 {
@@ -341,17 +540,19 @@ s_setup(struct node_agent *a, struct node_dir *d, int sfd, struct ewh_err *err)
     a->sfd = sfd;
     if ((a->wc = ewh_wrapcache_new()) == NULL)
         return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
-    s_conn_first(a);
+    /* The hubs listed (hub #0 seeded from ewnode.conf and hub.pub when
+     * the store opened). */
+    if (s_hubs_sync(a, false, err) != 0 ||
+        node_config_check_hubs(&d->cfg, a->n_conn, err) != 0)
+        return -1;
     if (node_rekey_load(a, err) != 0)
         return -1;
     node_rekey_check(a);
     if (node_link_init(a, err) != 0)
         return -1;
-    for (i = 0; i < a->n_conn; i++) {
-        a->conn[i].rc.resend_at = ewh_mono_ms();
+    for (i = 0; i < a->n_conn; i++)
         if (node_link_open(a, &a->conn[i], err) != 0)
             return -1;
-    }
     if (s_metrics_listen(a, err) != 0)
         return -1;
     ewh_log_info(
@@ -377,6 +578,8 @@ s_teardown(struct node_agent *a)
         node_link_close(a, &a->conn[i]);
     }
     node_link_term(a);
+    free(a->status_text);
+    a->status_text = NULL;
     node_metrics_destroy(&a->metrics);
     node_rekey_free(a);
 }
@@ -405,6 +608,7 @@ node_run(struct node_dir *d, int sfd, struct ewh_err *err)
             node_receipts_pump(&a, &a.conn[i]);
             node_link_try_keys(&a, &a.conn[i]);
         }
+        s_hub_figures(&a);
         s_figures(&a);
     }
     rc = 0;

@@ -58,7 +58,8 @@
  * doubling from ..._MIN to ..._MAX (EWH_NODE_REFUSED_REOPEN_*_MS). */
 #define NODE_REFUSED_MIN_MS ((int64_t)EWH_NODE_REFUSED_REOPEN_MIN_MS)
 #define NODE_REFUSED_MAX_MS ((int64_t)EWH_NODE_REFUSED_REOPEN_MAX_MS)
-#define NODE_FAST_POLL_MS   20 /* Hello or submits waiting to go */
+#define NODE_FAST_POLL_MS   20   /* Hello or submits waiting to go */
+#define NODE_STATUS_MS      2000 /* link.json "hubs" figures refreshed */
 
 /* ---- state, by owner ---- */
 
@@ -107,10 +108,11 @@ struct node_flight {
 
 /* Our reports on their way to one hub (outbox.c owns it). */
 struct node_outq {
-    /* The outbox is read from after cursor, the last seq sent (or found
-     * in flight) since the last full rescan, so that a turn does not read
-     * again the envelopes already in flight. */
-    int64_t cursor;
+    /* The outbox is read from after cursor, the last entry sent (or found
+     * in flight) since the last full rescan (high level first, then by
+     * seq), so that a turn does not read again the envelopes already in
+     * flight. */
+    struct node_hub_cursor cursor;
     bool dirty;
     int64_t retry_at; /* wall ms of the earliest deferred submit, or of
                          reading again after a store error */
@@ -121,6 +123,13 @@ struct node_outq {
     uint8_t *cp_raw;
     size_t cp_len;
     uint64_t hub_faults; /* notices that contradict our signed fields */
+    /* Refill (docs/redundancy.md): the checkpoint length held when this
+     * hub was last refilled in this run (not again for the same one),
+     * and the refills recorded in the store. */
+    uint64_t refilled_at_len;
+    bool refilled;
+    int64_t refills;
+    bool chain_asked; /* AuditRequest sent for this session */
 };
 
 /* Our receipts on their way to one hub (receipts.c owns it). */
@@ -146,6 +155,12 @@ struct node_conn {
     struct node_link link;
     struct node_outq out;
     struct node_rcq rc;
+    /* agent.c: the roster compared with the other hubs' (hubcmp.h):
+     * alarms found, and a hash of them so each new set is logged once */
+    size_t roster_alarms;
+    uint64_t cmp_hash;
+    /* agent.c: figures for link.json and /metrics (store, once a second) */
+    struct node_hub_counts counts;
 };
 
 /* A report stored this turn whose delivered receipt is not signed yet. */
@@ -180,9 +195,14 @@ struct node_agent {
     bool dv_failing;      /* ... and failing: said once */
     void *zctx;           /* the zmq context of every hub socket (link.c) */
     unsigned mon_gen;     /* monitor endpoints are unique (link.c) */
-    /* The hubs, hub #0 first (agent.c adds and removes them). */
+    /* The hubs in the store's order (agent.c adds and removes them when
+     * `ewnode hubs` changes the table); the pinned hub (DIR/hub.pub: its
+     * roster seals and re-keys) is node_agent_first(). */
     struct node_conn conn[EWH_MAX_HUBS];
     size_t n_conn;
+    char *status_text; /* DIR/link.json as last written (link.c) */
+    int64_t status_at; /* mono ms: link.json figures last refreshed */
+    int64_t dv_hubs;   /* hubs table re-read at this data_version */
     struct node_owe owe;
     struct node_keys key;
     ewh_wrapcache_t *wc; /* pair keys for opening deliveries (inbox.c) */
@@ -198,8 +218,16 @@ EWH_MUST_CHECK int node_agent_begin(struct node_agent *a, struct ewh_err *err);
 /* Sign the receipts owed, commit the turn, then send what depended on it.
  * If the commit fails nothing is acknowledged: the hub sends again. */
 void node_agent_flush(struct node_agent *a);
-/* Hub #0 (the pinned one of init: its roster seals and re-keys). */
+/* The pinned hub (DIR/hub.pub, `ewnode init`'s, normally hub #0): its
+ * roster is the one the node seals with and that re-keys it.  While it
+ * is not listed (removed), the first hub listed. */
 struct node_conn *node_agent_first(struct node_agent *a);
+/* Is c the pinned hub (DIR/hub.pub, with its announced rotation)? */
+bool node_agent_is_pinned(const struct node_agent *a,
+                          const struct node_conn *c);
+/* A roster of c was applied: compare it with the other hubs' (hubcmp.h),
+ * warn once per new set of differences key continuity does not explain. */
+void node_agent_compare_rosters(struct node_agent *a, struct node_conn *c);
 
 /* ---- link.c ---- */
 
@@ -237,6 +265,9 @@ void node_link_on_roster(struct node_agent *a, struct node_conn *c,
                          const Ewh__SignedRoster *sr);
 /* Read c's roster again from the store (start, SIGHUP). */
 void node_link_reload_roster(struct node_agent *a, struct node_conn *c);
+/* Rewrite DIR/link.json when what it says changed (a state, or the
+ * figures agent.c refreshes every NODE_STATUS_MS). */
+void node_link_status(struct node_agent *a);
 
 /* ---- outbox.c ---- */
 
@@ -253,6 +284,12 @@ void node_outbox_on_ack(struct node_agent *a, struct node_conn *c,
                         const Ewh__SubmitAck *k);
 void node_outbox_on_notice(struct node_agent *a, struct node_conn *c,
                            const Ewh__Notice *n);
+/* A session became ready: ask the hub for its audit chain's head (an
+ * AuditRequest), to notice a hub that lost data (refill). */
+void node_outbox_ask_chain(struct node_agent *a, struct node_conn *c);
+/* The answer: its checkpoint verified, kept, compared with ours. */
+void node_outbox_on_proof(struct node_agent *a, struct node_conn *c,
+                          const Ewh__AuditProof *p);
 /* The turn did not commit: the checkpoints kept with it were not stored. */
 void node_outbox_commit_failed(struct node_agent *a);
 /* Free what c's queue holds. */

@@ -199,9 +199,20 @@ s_store(struct node_agent *a, struct node_conn *c, const Ewh__Deliver *dv,
         ewh_log_info("agent: stored id=%s from=%s level=%s type=%s%s", m.id,
                      m.origin, ewh_level_name(m.level), ewh_type_name(m.type),
                      c->via);
-    } else
+    } else {
         ewh_log_info("agent: redelivery id=%s from=%s (stored once)%s", m.id,
                      m.origin, c->via);
+        /* Brought again, perhaps by another hub: that hub gets our
+         * receipt for it too (docs/redundancy.md). */
+        if (node_store_hub_receipt_resend(a->d->store, c->id, m.id, &err) !=
+            0) {
+            ewh_log_errx("agent: receipt for id=%s: %s%s", m.id, err.reason,
+                         c->via);
+            goto out;
+        }
+        node_receipts_reset(a, c);
+        node_receipts_rescan(a, c);
+    }
     s_deliver_ack(a, c, dv->seq, h->id);
 out:
     node_msg_clear(&m);

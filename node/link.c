@@ -24,32 +24,79 @@
 #include "linkstate.h"
 #include "probe.h"
 #include "roster.h"
+#include "trust.h"
 
 #define S_MON_EP "inproc://ewnode-monitor-%u"
 
-/* Hub #0 may rotate its keys (hub.pub.next); the others are pinned. */
-static const struct ewh_pubid *
-s_pin(const struct node_agent *a, const struct node_conn *c)
-{
-    return c == &a->conn[0] ? &a->d->hub : &c->pin;
-}
-
+/* Only the pinned hub (DIR/hub.pub) has announced keys (hub.pub.next). */
 static bool
 s_has_next(const struct node_agent *a, const struct node_conn *c)
 {
-    return c == &a->conn[0] && a->d->has_hub_next;
+    return node_agent_is_pinned(a, c) && a->d->has_hub_next;
 }
 
-/* The link state of c as the commands see it (DIR/link.json: hub #0's
- * fields, and every hub in "hubs"). */
+/* The link state of c as the commands see it (DIR/link.json: the first
+ * hub's fields, and every hub in "hubs"). */
 static void
 s_state(struct node_agent *a, struct node_conn *c, enum node_link_state st,
         const char *reason)
 {
-    if (c == &a->conn[0])
-        node_linkstate_set(a->d, &c->link.ls, st, reason);
-    else
-        node_linkstate_note(&c->link.ls, c->endpoint, st, reason);
+    if (node_linkstate_note(&c->link.ls, c->endpoint, st, reason))
+        node_link_status(a);
+}
+
+/* One hub's entry of link.json "hubs". */
+static json_t *
+s_hub_json(const struct node_conn *c)
+{
+    const struct node_link *l = &c->link;
+
+    return json_pack(
+        "{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:s}",
+        "endpoint", c->endpoint, "fingerprint", c->fp, "state",
+        node_linkstate_name(l->ls.state), "connected", l->connected && l->ready,
+        "since", (json_int_t)l->ls.since, "last_frame_at",
+        (json_int_t)l->last_frame, "accepted", (json_int_t)c->counts.accepted,
+        "lagging", (json_int_t)c->counts.lagging, "roster_version",
+        (json_int_t)(l->roster != NULL ? ewh_roster_version(l->roster) : 0),
+        "roster_mismatch", c->roster_alarms > 0, "refills",
+        (json_int_t)c->out.refills, "reason", l->ls.reason);
+}
+
+void
+node_link_status(struct node_agent *a)
+{
+    json_t *hubs = json_array(), *o, *key;
+    const struct node_linkstate *top;
+    char *text;
+    size_t i;
+
+    if (hubs == NULL || a->n_conn == 0) {
+        json_decref(hubs);
+        return;
+    }
+    for (i = 0; i < a->n_conn; i++)
+        if ((o = s_hub_json(&a->conn[i])) != NULL)
+            json_array_append_new(hubs, o);
+    /* The top-level fields (the single-hub ones) are the first hub's. */
+    top = &a->conn[0].link.ls;
+    key = json_pack("{s:s, s:I, s:I, s:s, s:s, s:O}", "state",
+                    node_linkstate_name(top->state), "since",
+                    (json_int_t)top->since, "last_connected",
+                    (json_int_t)top->last_connected, "hub", top->hub, "reason",
+                    top->reason, "hubs", hubs);
+    text = key != NULL ? json_dumps(key, JSON_COMPACT) : NULL;
+    json_decref(key);
+    if (text == NULL ||
+        (a->status_text != NULL && strcmp(text, a->status_text) == 0)) {
+        free(text); /* nothing changed (or out of memory: next time) */
+        json_decref(hubs);
+        return;
+    }
+    free(a->status_text);
+    a->status_text = text;
+    node_linkstate_write(a->d, top, hubs);
+    json_decref(hubs);
 }
 
 /* ---- sending ---- */
@@ -152,8 +199,8 @@ s_hello(struct node_agent *a, struct node_conn *c)
     h.credit = a->d->cfg.credit;
     h.features = EWH_FEATURE_TRUST; /* docs/trust.md */
     l->hello_at = ewh_mono_ms();
-    if (node_store_checkpoint_length(a->d->store, &h.checkpoint_length, &err) !=
-        0) {
+    if (node_store_hub_checkpoint_length(a->d->store, c->id,
+                                         &h.checkpoint_length, &err) != 0) {
         /* Hello must carry it: said, and tried again with the Hello
          * resend (NODE_HELLO_RETRY_MS). */
         ewh_log_warnx("agent: hello: %s", err.reason);
@@ -187,11 +234,29 @@ s_heartbeat(struct node_agent *a, struct node_conn *c)
     (void)node_link_send(a, c, &f);
 }
 
+/* The roster of a hub other than the pinned one, from its own row,
+ * verified against its own key. */
+static ewh_roster_t *
+s_hub_roster(struct node_agent *a, struct node_conn *c, struct ewh_err *err)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    ewh_roster_t *r;
+
+    if (node_store_hub_roster_get(a->d->store, c->id, &buf, &len, NULL, err) !=
+        0)
+        return NULL;
+    r = ewh_roster_open(buf, len, c->pin.sign, err);
+    free(buf);
+    return r;
+}
+
 void
 node_link_reload_roster(struct node_agent *a, struct node_conn *c)
 {
     struct ewh_err err = {0};
-    ewh_roster_t *r = node_dir_roster(a->d, &err);
+    ewh_roster_t *r = node_agent_is_pinned(a, c) ? node_dir_roster(a->d, &err)
+                                                 : s_hub_roster(a, c, &err);
 
     if (r == NULL) {
         if (err.code != EWH_E_NOTFOUND)
@@ -203,6 +268,72 @@ node_link_reload_roster(struct node_agent *a, struct node_conn *c)
     c->link.roster = r;
 }
 
+/* A roster from a hub other than the pinned one (docs/redundancy.md):
+ * genuine (its own key), newer than the one it showed before and linked
+ * to it (its own chain); its key changes judged as the pinned hub's are
+ * (trust.h, without the roster heads, which are the pinned hub's). */
+static int
+s_apply_other(struct node_agent *a, struct node_conn *c, const uint8_t *buf,
+              size_t len, uint64_t *version, struct ewh_err *err)
+{
+    const ewh_roster_t *held = c->link.roster;
+    ewh_roster_t *got = ewh_roster_open(buf, len, c->pin.sign, err);
+    int rc = -1;
+
+    if (got == NULL)
+        return -1;
+    *version = ewh_roster_version(got);
+    if (held != NULL && ewh_roster_version(held) >= *version) {
+        ewh_err_set(err, EWH_E_VERSION,
+                    "roster version %llu is not newer than the one held "
+                    "(%llu)",
+                    (unsigned long long)*version,
+                    (unsigned long long)ewh_roster_version(held));
+        goto out;
+    }
+    if (node_trust_chain_check(got, held, err) != 0)
+        goto out;
+    if (node_store_begin(a->d->store, err) != 0)
+        goto out;
+    if (node_trust_on_keys(a->d->store, a->me, got, held, err) != 0 ||
+        node_store_hub_roster_put(a->d->store, c->id, buf, len, *version,
+                                  ewh_now(), err) != 0 ||
+        node_store_commit(a->d->store, err) != 0) {
+        node_store_rollback(a->d->store);
+        goto out;
+    }
+    rc = 0;
+out:
+    ewh_roster_destroy(&got);
+    return rc;
+}
+
+/* The pinned hub's roster (roster.h: the one the node seals with, with
+ * the hub's key rotation), kept as its per-hub roster too. */
+static int
+s_apply_pinned(struct node_agent *a, struct node_conn *c, const uint8_t *buf,
+               size_t len, uint64_t *version, struct ewh_err *err)
+{
+    struct ewh_err e2 = {0};
+
+    if (node_roster_apply(a->d, buf, len, version, err) != 0)
+        return -1;
+    if (memcmp(c->pin.sign, a->d->hub.sign, 32) != 0) {
+        /* Re-pinned to the keys it announced: the hubs table follows. */
+        if (node_store_hub_set_key(a->d->store, c->id, &a->d->hub, &e2) != 0)
+            ewh_log_errx("agent: hub key rotation not recorded in the hubs "
+                         "table: %s%s",
+                         e2.reason, c->via);
+        c->pin = a->d->hub;
+        ewh_pubid_fingerprint(&c->pin, c->fp);
+    }
+    if (node_store_hub_roster_put(a->d->store, c->id, buf, len, *version,
+                                  ewh_now(), &e2) != 0)
+        ewh_log_warnx("agent: per-hub roster not kept: %s%s", e2.reason,
+                      c->via);
+    return 0;
+}
+
 /* Apply a roster frame; keep the one it replaces for the re-key. */
 static void
 s_apply_roster(struct node_agent *a, struct node_conn *c, const uint8_t *buf,
@@ -212,14 +343,20 @@ s_apply_roster(struct node_agent *a, struct node_conn *c, const uint8_t *buf,
     struct node_link *l = &c->link;
     uint64_t v = 0;
 
-    if (node_roster_apply(a->d, buf, len, &v, &err) == 0) {
+    bool pinned = node_agent_is_pinned(a, c);
+    int rc = pinned ? s_apply_pinned(a, c, buf, len, &v, &err)
+                    : s_apply_other(a, c, buf, len, &v, &err);
+
+    if (rc == 0) {
         ewh_log_info("agent: roster version %llu applied%s",
                      (unsigned long long)v, c->via);
         a->trust_due = true;
         node_link_reload_roster(a, c);
         if ((l->try_idx & 2) && !a->d->has_hub_next)
             l->try_idx &= ~2u; /* the announced hub keys are pinned now */
-        node_rekey_check(a);
+        if (pinned)
+            node_rekey_check(a);
+        node_agent_compare_rosters(a, c);
     } else if (err.code == EWH_E_VERSION && l->roster != NULL &&
                v < ewh_roster_version(l->roster))
         /* Genuinely signed but older: a hub rolled back (restored from an
@@ -261,6 +398,7 @@ node_link_on_roster(struct node_agent *a, struct node_conn *c,
                      (unsigned long long)ewh_roster_version(l->roster), c->via);
     l->ready = true;
     s_heartbeat(a, c);
+    node_outbox_ask_chain(a, c);
     node_outbox_rescan(a, c);
     node_receipts_rescan(a, c);
 }
@@ -449,7 +587,7 @@ s_sock_open(struct node_agent *a, struct node_conn *c, struct ewh_err *err)
         (l->try_idx & 1) && a->key.next != NULL ? a->key.next : a->d->secret;
     const uint8_t *srv = (l->try_idx & 2) && s_has_next(a, c)
                              ? a->d->hub_next.curve
-                             : s_pin(a, c)->curve;
+                             : c->pin.curve;
 
     if ((l->sock = zmq_socket(a->zctx, ZMQ_DEALER)) == NULL)
         return ewh_err_set(err, EWH_E_IO, "zmq: %s", zmq_strerror(errno));

@@ -12,7 +12,7 @@
 #include "ewh/util.h"
 
 #define S_FILE      "link.json"
-#define S_MAX_BYTES 4096
+#define S_MAX_BYTES 16384 /* with "hubs": EWH_MAX_HUBS entries */
 
 static const char *const s_names[] = {
     [NODE_LS_UNKNOWN] = "unknown",
@@ -70,18 +70,26 @@ void
 node_linkstate_set(const struct node_dir *d, struct node_linkstate *ls,
                    enum node_link_state state, const char *reason)
 {
+    if (node_linkstate_note(ls, d->cfg.hub, state, reason))
+        node_linkstate_write(d, ls, NULL);
+}
+
+void
+node_linkstate_write(const struct node_dir *d, const struct node_linkstate *ls,
+                     json_t *hubs)
+{
     struct ewh_err err = {0};
     char path[1200], *text;
     json_t *o;
 
-    if (!node_linkstate_note(ls, d->cfg.hub, state, reason))
-        return;
-
     o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s}", "state",
-                  node_linkstate_name(state), "since", (json_int_t)ls->since,
-                  "last_connected", (json_int_t)ls->last_connected, "started",
+                  node_linkstate_name(ls->state), "since",
+                  (json_int_t)ls->since, "last_connected",
+                  (json_int_t)ls->last_connected, "started",
                   (json_int_t)ls->started, "pid", (json_int_t)ls->pid, "hub",
                   ls->hub, "reason", ls->reason);
+    if (o != NULL && hubs != NULL)
+        json_object_set(o, "hubs", hubs);
     text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (text == NULL) {

@@ -17,13 +17,6 @@
 #include "ewh/audit.h"
 #include "ewh/log.h"
 
-/* The hub's pinned signing key (hub #0 follows its announced rotation). */
-static const struct ewh_pubid *
-s_pin(const struct node_agent *a, const struct node_conn *c)
-{
-    return c == &a->conn[0] ? &a->d->hub : &c->pin;
-}
-
 /* ---- the window ---- */
 
 static bool
@@ -54,7 +47,8 @@ node_outbox_reset(struct node_agent *a, struct node_conn *c)
 {
     (void)a;
     c->out.n_fl = 0;
-    c->out.cursor = 0;
+    c->out.cursor = NODE_HUB_CURSOR_START;
+    c->out.chain_asked = false;
 }
 
 void
@@ -65,7 +59,7 @@ node_outbox_rescan(struct node_agent *a, struct node_conn *c)
     for (i = 0; i < a->n_conn; i++)
         if (c == NULL || c == &a->conn[i]) {
             a->conn[i].out.dirty = true;
-            a->conn[i].out.cursor = 0;
+            a->conn[i].out.cursor = NODE_HUB_CURSOR_START;
         }
 }
 
@@ -90,6 +84,7 @@ node_outbox_commit_failed(struct node_agent *a)
     for (i = 0; i < a->n_conn; i++) {
         free(a->conn[i].out.cp_raw); /* its checkpoint row was not stored */
         a->conn[i].out.cp_raw = NULL;
+        a->conn[i].out.refilled = false; /* nor its refill */
     }
     /* The acks of this turn were rolled back: their reports are queued
      * again behind the cursor.  Send them again (the hub answers
@@ -110,24 +105,25 @@ struct s_pump {
 };
 
 static int
-s_submit_one(void *ctx, int64_t seq, const char *id, const uint8_t *env,
-             size_t len)
+s_submit_one(void *ctx, const struct node_hub_entry *e)
 {
     struct s_pump *p = ctx;
     struct node_agent *a = p->a;
     struct node_conn *c = p->c;
     struct node_outq *q = &c->out;
+    const char *id = e->id;
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__Submit s = EWH__SUBMIT__INIT;
 
     if (q->n_fl == NODE_WINDOW)
         return 1;
     if (s_in_flight(q, id, NULL)) {
-        q->cursor = seq;
+        q->cursor =
+            (struct node_hub_cursor){.level = (int)e->level, .seq = e->seq};
         return 0;
     }
-    s.envelope.data = (uint8_t *)env;
-    s.envelope.len = len;
+    s.envelope.data = (uint8_t *)e->env;
+    s.envelope.len = e->len;
     f.msg_case = EWH__FRAME__MSG_SUBMIT;
     f.submit = &s;
     if (node_link_send(a, c, &f) != 0) {
@@ -137,7 +133,7 @@ s_submit_one(void *ctx, int64_t seq, const char *id, const uint8_t *env,
     snprintf(q->fl[q->n_fl].id, EWH_ID_HEX, "%s", id);
     q->fl[q->n_fl].at = ewh_mono_ms();
     q->n_fl++;
-    q->cursor = seq;
+    q->cursor = (struct node_hub_cursor){.level = (int)e->level, .seq = e->seq};
     ewh_log_debug("agent: submit id=%s%s", id, c->via);
     return 0;
 }
@@ -178,10 +174,10 @@ node_outbox_pump(struct node_agent *a, struct node_conn *c)
     if (!q->dirty || q->n_fl == NODE_WINDOW)
         return;
     q->dirty = false;
-    if (node_store_outbox_pending(a->d->store, q->cursor, wall,
-                                  NODE_WINDOW + q->n_fl, s_submit_one, &p,
-                                  &err) < 0 ||
-        node_store_outbox_next_try(a->d->store, wall, &q->retry_at, &err) !=
+    if (node_store_hub_pending(a->d->store, c->id, &q->cursor, wall,
+                               NODE_WINDOW + q->n_fl, s_submit_one, &p,
+                               &err) < 0 ||
+        node_store_hub_next_try(a->d->store, c->id, wall, &q->retry_at, &err) !=
             0) {
         /* A busy or failing store: said, and read again after
          * NODE_RETRY_MS (not every turn: one line per try). */
@@ -192,25 +188,85 @@ node_outbox_pump(struct node_agent *a, struct node_conn *c)
 
 /* ---- SubmitAck ---- */
 
-/* A checkpoint shorter than the longest we hold: the hub's audit chain
- * went back, so it lost reports it had acknowledged (a damaged store, a
- * restore).  The hub says so too when our Hello names the longer one. */
+/* The hub lost data (docs/redundancy.md): every report it accepted that
+ * is not yet delivered to all its addressees (nor expired) is sent to it
+ * again; the store records it (the outbox shows it).  Once per checkpoint
+ * held: the hub's chain stays shorter than it until it has grown again.
+ * In the turn's transaction. */
+static void
+s_refill(struct node_agent *a, struct node_conn *c, uint64_t held,
+         const char *why)
+{
+    struct ewh_err err = {0};
+    int64_t n = 0;
+
+    if (c->out.refilled && c->out.refilled_at_len == held)
+        return;
+    if (node_agent_begin(a, &err) != 0 ||
+        node_store_hub_refill(a->d->store, c->id, ewh_now_ms(),
+                              a->d->cfg.min_hubs, why, &n, &err) != 0) {
+        /* Tried again with the next checkpoint it shows. */
+        ewh_log_errx("agent: refill of %s: %s", c->endpoint, err.reason);
+        return;
+    }
+    c->out.refilled = true;
+    c->out.refilled_at_len = held;
+    if (n > 0)
+        c->out.refills++;
+    ewh_log_warnx("agent: hub %s lost data (%s): sending it again %lld "
+                  "report%s not yet receipted by all their addressees",
+                  c->endpoint, why, (long long)n, n == 1 ? "" : "s");
+    node_outbox_rescan(a, c);
+}
+
+/* A checkpoint shorter than the longest we hold of that hub: its audit
+ * chain went back, so it lost reports it had acknowledged (a damaged
+ * store, a restore): refill it.  The hub says so too when our Hello names
+ * the longer one.  An empty chain at a hub that accepted reports (and
+ * never gave a checkpoint) is refilled too. */
 static void
 s_check_chain(struct node_agent *a, struct node_conn *c,
               const struct ewh_checkpoint *cp)
 {
     struct ewh_err err = {0};
+    struct node_hub_counts n = {0};
     uint64_t held = 0;
+    char why[EWH_MAX_REASON_BYTES];
 
-    if (node_store_checkpoint_length(a->d->store, &held, &err) != 0 ||
-        cp->length >= held)
+    if (node_store_hub_checkpoint_length(a->d->store, c->id, &held, &err) !=
+        0) {
+        ewh_log_warnx("agent: checkpoint: %s%s", err.reason, c->via);
         return;
-    ewh_log_errx("agent: AUDIT: the hub's chain is at length %llu, behind "
-                 "its own checkpoint at %llu that this node holds: the hub "
-                 "lost acknowledged reports (ewnode audit; resubmit from "
-                 "ewnode outbox what was sent after that)%s",
-                 (unsigned long long)cp->length, (unsigned long long)held,
-                 c->via);
+    }
+    if (cp->length < held) {
+        ewh_log_errx("agent: AUDIT: the hub's chain is at length %llu, "
+                     "behind its own checkpoint at %llu that this node "
+                     "holds: the hub lost acknowledged reports (ewnode "
+                     "audit; resubmit from ewnode outbox what was sent "
+                     "after that)%s",
+                     (unsigned long long)cp->length, (unsigned long long)held,
+                     c->via);
+        snprintf(why, sizeof(why),
+                 "its audit chain at %llu is behind its checkpoint at %llu "
+                 "held here",
+                 (unsigned long long)cp->length, (unsigned long long)held);
+        s_refill(a, c, held, why);
+        return;
+    }
+    if (cp->length > 0 || held > 0)
+        return;
+    if (node_store_hub_counts(a->d->store, c->id, ewh_now_ms(), &n, &err) !=
+        0) {
+        ewh_log_warnx("agent: hub counts: %s%s", err.reason, c->via);
+        return;
+    }
+    if (n.accepted > 0) {
+        snprintf(why, sizeof(why),
+                 "its audit chain is empty, but it had accepted %lld "
+                 "report%s",
+                 (long long)n.accepted, n.accepted == 1 ? "" : "s");
+        s_refill(a, c, 0, why);
+    }
 }
 
 /* The audit checkpoint an ack carries: verified against the pinned hub
@@ -237,14 +293,14 @@ s_keep_checkpoint(struct node_agent *a, struct node_conn *c,
         free(raw); /* verified and stored with an earlier ack */
         return;
     }
-    if (ewh_checkpoint_verify(raw, len, s_pin(a, c)->sign, &cp, &err) != 0) {
+    if (ewh_checkpoint_verify(raw, len, c->pin.sign, &cp, &err) != 0) {
         ewh_log_warnx("agent: bad audit checkpoint with id=%s: %s%s", id,
                       err.reason, c->via);
         goto out;
     }
     s_check_chain(a, c, &cp);
-    if (node_store_checkpoint_put(a->d->store, cp.length, cp.head, cp.time, raw,
-                                  len, &err) != 0)
+    if (node_store_hub_checkpoint_put(a->d->store, c->id, cp.length, cp.head,
+                                      cp.time, raw, len, &err) != 0)
         ewh_log_warnx("agent: checkpoint: %s", err.reason);
     else {
         free(q->cp_raw);
@@ -265,13 +321,14 @@ s_on_refusal(struct node_agent *a, struct node_conn *c, const Ewh__SubmitAck *k,
 {
     node_store_t *st = a->d->store;
     enum ewh_errcode code = (enum ewh_errcode)k->code;
+    bool final = false;
 
     /* Decided on the code and the one table of retryable codes; the
      * reason is for people and logs. */
     if (ewh_errcode_is_retryable(code)) {
         ewh_log_warnx("agent: hub deferred id=%s: %s%s", id, k->reason, c->via);
-        return node_store_outbox_retry(st, id, ewh_now_ms() + NODE_RETRY_MS,
-                                       k->reason, err);
+        return node_store_hub_retry(st, c->id, id, ewh_now_ms() + NODE_RETRY_MS,
+                                    k->reason, err);
     }
     if (a->key.prev != NULL && code == EWH_E_SIGNATURE &&
         node_rekey_sealed_with_prev(a, id)) {
@@ -291,19 +348,21 @@ s_on_refusal(struct node_agent *a, struct node_conn *c, const Ewh__SubmitAck *k,
         ewh_log_info("agent: id=%s refused with the old keys while a "
                      "re-key is pending; kept for the switch",
                      id);
-        return node_store_outbox_retry(st, id, ewh_now_ms() + NODE_RETRY_MS,
-                                       k->reason, err);
+        return node_store_hub_retry(st, c->id, id, ewh_now_ms() + NODE_RETRY_MS,
+                                    k->reason, err);
     }
     if (a->key.rekeyed && code == EWH_E_IDREUSED) {
         /* Resealed at the re-key, but the hub had already accepted the
          * old-key envelope of the same report (its ack was lost when the
          * connection was cut). */
         ewh_log_info("agent: hub holds id=%s sealed with the old key", id);
-        return node_store_outbox_accepted(st, id, ewh_now(), err);
+        return node_store_hub_accepted(st, c->id, id, ewh_now(),
+                                       a->d->cfg.min_hubs, err);
     }
     ewh_log_warnx("agent: hub refused id=%s: %s%s", id, k->reason, c->via);
-    return node_store_outbox_refused(
-        st, id, k->reason[0] ? k->reason : "refused", ewh_now(), err);
+    return node_store_hub_refused(st, c->id, id,
+                                  k->reason[0] ? k->reason : "refused",
+                                  ewh_now(), &final, err);
 }
 
 void
@@ -326,7 +385,8 @@ node_outbox_on_ack(struct node_agent *a, struct node_conn *c,
             "agent: hub accepted id=%s%s%s", id,
             k->status == EWH__ACK_STATUS__ACK_DUPLICATE ? " (duplicate)" : "",
             c->via);
-        rc = node_store_outbox_accepted(a->d->store, id, ewh_now(), &err);
+        rc = node_store_hub_accepted(a->d->store, c->id, id, ewh_now(),
+                                     a->d->cfg.min_hubs, &err);
         break;
     default:
         rc = s_on_refusal(a, c, k, id, &err);
@@ -421,4 +481,38 @@ node_outbox_on_notice(struct node_agent *a, struct node_conn *c,
     f.msg_case = EWH__FRAME__MSG_NOTICE_ACK;
     f.notice_ack = &k;
     node_link_send_later(a, c, &f);
+}
+
+/* ---- the hub's chain at the start of a session (refill) ---- */
+
+void
+node_outbox_ask_chain(struct node_agent *a, struct node_conn *c)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__AuditRequest r = EWH__AUDIT_REQUEST__INIT;
+
+    if (c->out.chain_asked)
+        return;
+    /* From beyond its end: no entries, only its signed head. */
+    r.from_length = UINT64_MAX;
+    r.max_entries = 1;
+    f.msg_case = EWH__FRAME__MSG_AUDIT_REQUEST;
+    f.audit_request = &r;
+    c->out.chain_asked = node_link_send(a, c, &f) == 0;
+}
+
+void
+node_outbox_on_proof(struct node_agent *a, struct node_conn *c,
+                     const Ewh__AuditProof *p)
+{
+    struct ewh_err err = {0};
+
+    if (p->checkpoint == NULL || p->checkpoint->body.len == 0)
+        return;
+    if (node_agent_begin(a, &err) != 0) {
+        ewh_log_errx("agent: audit head: %s%s", err.reason, c->via);
+        c->out.chain_asked = false; /* asked again with the next Hello */
+        return;
+    }
+    s_keep_checkpoint(a, c, p->checkpoint, "(its head)");
 }

@@ -152,8 +152,9 @@ node_receipts_pump(struct node_agent *a, struct node_conn *c)
     if (!q->dirty)
         return;
     q->dirty = false;
-    if (node_store_receipt_pending(a->d->store, q->cursor, NODE_WINDOW,
-                                   s_receipt_one, &p, &err) < 0) {
+    if (node_store_hub_receipt_pending(a->d->store, c->id, q->cursor,
+                                       NODE_WINDOW, s_receipt_one, &p,
+                                       &err) < 0) {
         /* A busy or failing store: said, and read again after
          * NODE_RETRY_MS (not every turn: one line per try). */
         ewh_log_warnx("agent: receipts: %s%s", err.reason, c->via);
@@ -180,8 +181,8 @@ node_receipts_on_ack(struct node_agent *a, struct node_conn *c,
                       ewh_errcode_name((enum ewh_errcode)k->refused_code),
                       k->refused, c->via);
     if (node_agent_begin(a, &err) != 0 ||
-        node_store_receipt_done(a->d->store, id, (enum ewh_receipt_kind)k->kind,
-                                &err) != 0)
+        node_store_hub_receipt_done(a->d->store, c->id, id,
+                                    (enum ewh_receipt_kind)k->kind, &err) != 0)
         ewh_log_errx("agent: receipt-ack id=%s: %s", id, err.reason);
 }
 
