@@ -305,6 +305,13 @@ s_hubs_sync(struct node_agent *a, bool open, struct ewh_err *err)
     if (n == 0)
         return ewh_err_set(err, EWH_E_INVALID,
                            "no hub listed (ewnode hubs add)");
+    /* The pinned hub's endpoint is ewnode.conf's hub= (or run --hub), as
+     * it was before several hubs. */
+    for (i = 0; i < n; i++)
+        if (memcmp(rows[i].key.sign, a->d->hub.sign, 32) == 0 &&
+            a->d->cfg.hub[0] != '\0')
+            snprintf(rows[i].endpoint, sizeof(rows[i].endpoint), "%s",
+                     a->d->cfg.hub);
     for (i = 0; i < n; i++) {
         for (j = 0; j < a->n_conn; j++)
             if (!kept[j] && a->conn[j].id == rows[i].id &&

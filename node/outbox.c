@@ -238,6 +238,8 @@ s_check_chain(struct node_agent *a, struct node_conn *c,
         ewh_log_warnx("agent: checkpoint: %s%s", err.reason, c->via);
         return;
     }
+    if (cp->length < held && c->out.refilled && c->out.refilled_at_len == held)
+        return; /* refilled for it: said once */
     if (cp->length < held) {
         ewh_log_errx("agent: AUDIT: the hub's chain is at length %llu, "
                      "behind its own checkpoint at %llu that this node "
