@@ -351,7 +351,8 @@ s_hubs_sync(struct node_agent *a, bool open, struct ewh_err *err)
             c->link.reopen_at = ewh_mono_ms() + NODE_REOPEN_MS;
         }
     }
-    node_link_status(a);
+    if (open)
+        node_link_status(a); /* at start node_link_open() writes it */
     return 0;
 }
 

@@ -339,7 +339,11 @@ s_on_refusal(struct node_agent *a, struct node_conn *c, const Ewh__SubmitAck *k,
         ewh_log_info("agent: id=%s was sealed with the old keys; resealing",
                      id);
         a->key.reseal_due = true;
-        return 0;
+        /* Offered to this hub again after NODE_RETRY_MS: a report another
+         * hub accepted before the re-key keeps its old-key envelope
+         * (only queued ones are resealed), and must not loop. */
+        return node_store_hub_retry(st, c->id, id, ewh_now_ms() + NODE_RETRY_MS,
+                                    k->reason, err);
     }
     if (code == EWH_E_SIGNATURE)
         node_rekey_find_pending(a); /* `ewnode rekey` may have run since */
