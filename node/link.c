@@ -397,6 +397,7 @@ node_link_on_roster(struct node_agent *a, struct node_conn *c,
         ewh_log_info("agent: session ready (roster version %llu)%s",
                      (unsigned long long)ewh_roster_version(l->roster), c->via);
     l->ready = true;
+    node_link_status(a);
     s_heartbeat(a, c);
     node_outbox_ask_chain(a, c);
     node_outbox_rescan(a, c);
@@ -439,18 +440,20 @@ s_on_event(struct node_agent *a, struct node_conn *c, uint16_t ev)
         node_receipts_reset(a, c);
         s_hello(a, c);
         break;
-    case ZMQ_EVENT_DISCONNECTED:
-        if (l->connected) {
+    case ZMQ_EVENT_DISCONNECTED: {
+        bool was = l->connected;
+        l->connected = false;
+        l->ready = false;
+        if (was) {
             ewh_log_info("agent: disconnected from hub; reconnecting%s",
                          c->via);
             if (l->ls.state != NODE_LS_REFUSED)
                 s_state(a, c, NODE_LS_DISCONNECTED,
                         "connection lost; reconnecting");
         }
-        l->connected = false;
-        l->ready = false;
         node_outbox_reset(a, c);
         break;
+    }
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
         ewh_log_warnx("agent: hub refused this node (not enrolled or "
                       "revoked?); retrying%s",
@@ -481,6 +484,7 @@ s_on_event(struct node_agent *a, struct node_conn *c, uint16_t ev)
     default:
         break;
     }
+    node_link_status(a); /* "connected" in "hubs" (written if changed) */
 }
 
 void

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sqlite3
+import time
 
 from ewhtest import EWHUB, NodeCase, node_main, wait_for
 
@@ -203,6 +204,13 @@ class TwoHubs(NodeCase):
         self.wait_inbox(self.n["HR"], rid, LONG)
         self.wait_recipients(self.n["RS"], rid, {"HR": "delivered"}, LONG)
         self.assertEqual(self.accepted_by("RS", rid), self.eps("hubB"))
+        # the commands do not say reports wait while another hub serves
+        wait_for(lambda: not self.link_hubs("RS").get(
+            self.hubs["hubA"]["ep"], {}).get("connected", True), LONG,
+            what="hub A shown down")
+        time.sleep(3.5)  # past the grace of NODE_LS_WARN_MS
+        r = self.ewnode("outbox", "--dir", self.n["RS"])
+        self.assertNotIn("has not been connected", r.stderr.decode())
         # hub A comes back at the same endpoint: a report not yet
         # receipted would go to it; this one is receipted, so it is not
         # needed there any more (docs/redundancy.md)
