@@ -19,12 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <zmq.h>
 
 #include "dir.h"
 #include "ewh.pb-c.h"
 #include "ewh/audit.h"
 #include "ewh/frame.h"
+#include "ewh/keyfile.h"
 #include "ewh/limits.h"
 #include "ewh/log.h"
 #include "ewh/util.h"
@@ -148,9 +150,9 @@ s_split(void *ctx, const char *cc, uint64_t version, const char *what,
 /* What one hub's chain says (worst last): the exit status is the worst. */
 enum s_verdict {
     S_OK = 0,
+    S_FAILED = 1,  /* the check could not be made (or a split view) */
     S_RESTORE = 3, /* shorter than held, consistent: it lost data */
-    S_FAILED = 4,  /* the check could not be made */
-    S_REWRITE = 1, /* it contradicts a checkpoint held */
+    S_REWRITE = 4, /* it contradicts a checkpoint held */
 };
 
 static int
@@ -309,36 +311,117 @@ out:
     return v;
 }
 
+/* ---- --export: the checkpoints held, for `ewhub audit verify` ---- */
+
+static int
+s_export_one(void *ctx, uint64_t length, const uint8_t head[32], int64_t time,
+             const uint8_t *raw, size_t raw_len)
+{
+    json_t *a = ctx;
+    char hex[2 * EWH_HASH_BYTES + 1], *sig;
+    json_t *e;
+
+    if ((sig = malloc(2 * raw_len + 1)) == NULL)
+        return 1;
+    ewh_hex(raw, raw_len, sig, 2 * raw_len + 1);
+    e = json_pack("{s:I, s:s, s:I, s:s}", "length", (json_int_t)length, "head",
+                  ewh_hex(head, EWH_HASH_BYTES, hex, sizeof(hex)), "time",
+                  (json_int_t)time, "signed", sig);
+    free(sig);
+    return e == NULL || json_array_append_new(a, e) != 0;
+}
+
+static int
+s_export(struct node_dir *d, const char *file, const char *ep)
+{
+    struct ewh_err err = {0};
+    struct node_hub hubs[EWH_MAX_HUBS], *h = NULL;
+    size_t n = 0, i;
+    json_t *o = NULL, *a = json_array();
+    char *text = NULL;
+    int rc = 1;
+
+    if (node_store_hubs_list(d->store, hubs, EWH_MAX_HUBS, &n, &err) != 0)
+        goto fail;
+    for (i = 0; i < n && h == NULL; i++)
+        if (ep == NULL || strcmp(hubs[i].endpoint, ep) == 0)
+            h = &hubs[i];
+    if (h == NULL) {
+        ewh_err_set(&err, EWH_E_NOTFOUND,
+                    "no hub %s is listed (ewnode hubs "
+                    "list)",
+                    ep != NULL ? ep : "");
+        goto fail;
+    }
+    if (a == NULL || node_store_hub_checkpoint_walk_raw(
+                         d->store, h->id, s_export_one, a, &err) != 0)
+        goto fail;
+    o = json_pack("{s:s, s:s, s:s, s:O}", "country", d->cfg.country, "hub",
+                  h->fp, "endpoint", h->endpoint, "checkpoints", a);
+    if (o == NULL || (text = json_dumps(o, JSON_INDENT(1))) == NULL) {
+        ewh_err_set(&err, EWH_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    if (ewh_keyfile_write(file, text, strlen(text), 0644, &err) != 0)
+        goto fail;
+    printf("%zu checkpoint(s) of hub %s written to %s\n", json_array_size(a),
+           h->endpoint, file);
+    rc = 0;
+    goto out;
+fail:
+    node_cmd_fail("audit --export", &err);
+out:
+    free(text);
+    json_decref(o);
+    json_decref(a);
+    return rc;
+}
+
 int
 node_cmd_audit(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"export", required_argument, NULL, 'e'},
+        {"hub", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     struct ewh_err err = {0};
     struct node_dir d;
     struct node_hub hubs[EWH_MAX_HUBS];
+    const char *export = NULL, *hub = NULL;
     enum s_verdict worst = S_OK, v;
     const char *dir = NULL;
     size_t n = 0, i, nsplit = 0;
     int ch;
 
-    while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "d:e:u:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'd':
             dir = optarg;
             break;
+        case 'e':
+            export = optarg;
+            break;
+        case 'u':
+            hub = optarg;
+            break;
         case 'h':
-            printf("usage: ewnode audit [--dir DIR]\n"
-                   "  Ask each hub for its audit chain and check that every "
-                   "checkpoint this\n  node holds of it is a prefix of it.\n"
-                   "  Exit 0: OK at every hub; 1: a rewrite (a hub's chain "
-                   "contradicts a\n  checkpoint held, or does not lead to "
-                   "what it signs) or a split view;\n  3: a restore (a "
-                   "hub's chain is shorter than what this node holds and\n"
-                   "  agrees with it: the hub lost data); 4: the check could "
-                   "not be made\n  at some hub (the message says why); 2: "
-                   "usage error.  The worst wins.\n");
+            printf(
+                "usage: ewnode audit [--dir DIR] [--export FILE [--hub "
+                "ENDPOINT]]\n"
+                "  Ask each hub for its audit chain and check that every "
+                "checkpoint this\n  node holds of it is a prefix of it.\n"
+                "  Exit 0: OK at every hub; 3: a restore (a hub's chain is "
+                "shorter than\n  what this node holds and agrees with it: "
+                "the hub lost data); 4: a\n  rewrite (a hub's chain "
+                "contradicts a checkpoint held, or does not lead\n  to "
+                "what it signs); 1: the check could not be made at some hub, "
+                "or a\n  split view is on record (the message says which); "
+                "2: usage error.\n  The worst wins: 4, then 1, then 3.\n"
+                "  --export FILE  write the checkpoints held of hub #0 (or "
+                "--hub) as\n                 JSON for `ewhub audit verify "
+                "--checkpoints FILE`; no network\n");
             return 0;
         default:
             return node_cmd_usage("audit", "bad option");
@@ -346,6 +429,15 @@ node_cmd_audit(int argc, char **argv)
     }
     if (optind != argc)
         return node_cmd_usage("audit", "unexpected argument");
+    if (hub != NULL && export == NULL)
+        return node_cmd_usage("audit", "--hub goes with --export");
+    if (export != NULL) {
+        if (node_cmd_open_dir(&d, dir, false, "audit") != 0)
+            return 1;
+        ch = s_export(&d, export, hub);
+        node_dir_close(&d);
+        return ch;
+    }
     if (node_cmd_open_dir(&d, dir, true, "audit") != 0)
         return 1;
     if (node_store_hubs_list(d.store, hubs, EWH_MAX_HUBS, &n, &err) != 0 ||
@@ -359,8 +451,8 @@ node_cmd_audit(int argc, char **argv)
         if (s_rank(v) > s_rank(worst))
             worst = v;
     }
-    if (nsplit > 0)
-        worst = S_REWRITE;
+    if (nsplit > 0 && s_rank(S_FAILED) > s_rank(worst))
+        worst = S_FAILED; /* a split view: the evidence is printed */
     node_dir_close(&d);
     return (int)worst;
 }
