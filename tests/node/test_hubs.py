@@ -306,6 +306,24 @@ class HubsAgentTest(HubsBase):
                          r"RESTORE: hub %s: its chain is at length \d+, "
                          r"shorter than the checkpoint at length %d" %
                          (self.endpoint, n + 50))
+        # what the agent records when it sees the hub go back
+        # (node_store_hub_chain_back()): the checkpoints beyond set aside;
+        # a restore, reported once
+        with con:
+            con.execute("INSERT INTO checkpoint_old(hub, length, head, time,"
+                        " raw, back_to, back_at) SELECT hub, length, head,"
+                        " time, raw, ?, ? FROM checkpoint WHERE hub = 1 AND"
+                        " length > ?", (n, int(time.time()), n))
+            con.execute("DELETE FROM checkpoint WHERE hub = 1 AND length > ?",
+                        (n,))
+        r = self.ewnode("audit", "--dir", rs, ok=False)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("RESTORE: hub %s: it went back to length %d" %
+                      (self.endpoint, n), r.stdout.decode())
+        r = self.ewnode("audit", "--dir", rs)
+        self.assertIn("audit: note: hub %s went back to length %d" %
+                      (self.endpoint, n), r.stdout.decode())
+        self.assertIn("audit: OK: hub", r.stdout.decode())
         # a checkpoint of a length the hub has, with another head: a
         # rewrite, whatever else
         with con:
