@@ -295,6 +295,13 @@ EWH_MUST_CHECK int node_store_receipt_queue(node_store_t *s, const char *id,
                                             enum ewh_receipt_kind kind,
                                             const uint8_t *buf, size_t len,
                                             struct ewh_err *err);
+/* The same for a receipt naming several reports: each is recorded, so
+ * that node_store_hub_receipt_resend() finds the receipt by any of them.
+ * Call inside a transaction. */
+EWH_MUST_CHECK int node_store_receipt_queue_rc(node_store_t *s,
+                                               const struct ewh_receipt *rc,
+                                               const uint8_t *buf, size_t len,
+                                               struct ewh_err *err);
 /* Unsent receipts with rowid > after, in order; at most max.  fn and the
  * result as for node_store_outbox_pending(). */
 EWH_MUST_CHECK int node_store_receipt_pending(node_store_t *s, int64_t after,
@@ -515,6 +522,12 @@ EWH_MUST_CHECK int node_store_hub_add(node_store_t *s, const char *endpoint,
  * for an unknown endpoint, EWH_E_INVALID for the last hub. */
 EWH_MUST_CHECK int node_store_hub_remove(node_store_t *s, const char *endpoint,
                                          struct ewh_err *err);
+/* Move a listed hub to another endpoint (ewnode.conf `hub=` edited for
+ * the pinned hub: node_dir_open()).  EWH_E_INVALID when another hub has
+ * it. */
+EWH_MUST_CHECK int node_store_hub_set_endpoint(node_store_t *s, int64_t id,
+                                               const char *endpoint,
+                                               struct ewh_err *err);
 /* Re-pin a listed hub to new keys (its announced key rotation). */
 EWH_MUST_CHECK int node_store_hub_set_key(node_store_t *s, int64_t id,
                                           const struct ewh_pubid *key,
@@ -689,8 +702,9 @@ EWH_MUST_CHECK int node_store_hub_receipt_done(node_store_t *s, int64_t hub,
                                                const char *id,
                                                enum ewh_receipt_kind kind,
                                                struct ewh_err *err);
-/* Send hub again our receipts whose first report is id (a second
- * delivery of a report from that hub). */
+/* Send hub again our receipts that name report id (a second delivery of
+ * it from that hub; receipts queued with node_store_receipt_queue() are
+ * found by their first report only, with _queue_rc() by any). */
 EWH_MUST_CHECK int node_store_hub_receipt_resend(node_store_t *s, int64_t hub,
                                                  const char *id,
                                                  struct ewh_err *err);

@@ -117,6 +117,26 @@ class HubsCliTest(HubsBase):
                   pubs[0])
         self.assertEqual(len(self.hubs_json(rs)["hubs"]), 2)
 
+    def test_pinned_hub_follows_the_config(self):
+        """ewnode.conf hub= moves hub #0 (as before several hubs), never
+        onto another listed hub's endpoint."""
+        rs = self.rs
+        self.hubs(rs, "add", "--hub", "tcp://127.0.0.1:10", "--hub-key",
+                  self.pubs[1])
+        conf = os.path.join(rs, "ewnode.conf")
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("hub = tcp://127.0.0.1:9",
+                                 "hub = tcp://127.0.0.1:19"))
+        self.assertEqual([h["endpoint"] for h in self.hubs_json(rs)["hubs"]],
+                         ["tcp://127.0.0.1:19", "tcp://127.0.0.1:10"])
+        with open(conf, "w") as f:
+            f.write(text.replace("hub = tcp://127.0.0.1:9",
+                                 "hub = tcp://127.0.0.1:10"))
+        self.assertEqual([h["endpoint"] for h in self.hubs_json(rs)["hubs"]],
+                         ["tcp://127.0.0.1:19", "tcp://127.0.0.1:10"])
+
     def test_usage(self):
         r = self.ewnode("hubs", "--help")
         for word in ("add --hub tcp://HOST:PORT --hub-key FILE",
