@@ -278,6 +278,12 @@ class TwoHubs(NodeCase):
         self.assertEqual(rs.logtext().count("lost data"), 1)
         wait_for(lambda: self.link_hubs("RS").get(b["ep"], {}).get(
             "refills") == 1, LONG, what="refills in link.json")
+        # the checkpoints held of B's lost history are set aside: ewnode
+        # audit tells a restore (exit 3), not a rewrite (4)
+        r = self.ewnode("audit", "--dir", self.n["RS"], ok=False,
+                        timeout=120)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn(b"RESTORE: hub " + b["ep"].encode(), r.stdout + r.stderr)
 
     def test_rosters_compared(self):
         """A country enrolled at hub A only: the node says its hubs'
