@@ -11,6 +11,7 @@ import os
 import shutil
 import sqlite3
 import time
+import urllib.request
 
 from ewhtest import EWHUB, NodeCase, node_main, wait_for
 
@@ -68,7 +69,8 @@ class TwoHubs(NodeCase):
             d = self.node_init(cc, os.path.join(a, "hub.pub"),
                                self.hubs["hubA"]["ep"])
             with open(os.path.join(d, "ewnode.conf"), "a") as f:
-                f.write("reconnect_max_ms = 300\nheartbeat_ms = 500\n")
+                f.write("reconnect_max_ms = 300\nheartbeat_ms = 500\n"
+                        "metrics = 127.0.0.1:0\n")
             self.n[cc] = d
         for cc in ccs:
             self.enroll("hubA", cc)
@@ -132,6 +134,21 @@ class TwoHubs(NodeCase):
         finally:
             con.close()
 
+    def metrics(self, cc):
+        """The agent's /metrics as {(name, hub label): value}."""
+        with open(os.path.join(self.n[cc], "metrics_endpoint")) as f:
+            ep = f.read().strip()
+        body = urllib.request.urlopen("http://%s/metrics" % ep,
+                                      timeout=10).read().decode()
+        out = {}
+        for line in body.splitlines():
+            if line.startswith("#") or "{hub=\"" not in line:
+                continue
+            name, rest = line.split("{hub=\"", 1)
+            hub = rest.split("\"", 1)[0]
+            out[(name, hub)] = float(line.rsplit(" ", 1)[1])
+        return out
+
     def eps(self, *hubs):
         return {self.hubs[h]["ep"] for h in hubs}
 
@@ -189,6 +206,17 @@ class TwoHubs(NodeCase):
         wait_for(lambda: all(h["accepted"] >= 1 and h["lagging"] == 0
                              for h in self.link_hubs("RS").values()), LONG,
                  what="link.json hubs figures")
+        # /metrics per hub
+        for h in ("hubA", "hubB"):
+            ep = self.hubs[h]["ep"]
+            wait_for(lambda: self.metrics("RS").get(
+                ("ewnode_hub_accepted", ep)) == 1, LONG,
+                what="ewnode_hub_accepted for " + h)
+            m = self.metrics("RS")
+            self.assertEqual(m[("ewnode_hub_lagging", ep)], 0)
+            self.assertEqual(m[("ewnode_hub_refills_total", ep)], 0)
+            self.assertEqual(m[("ewnode_hub_roster_mismatch", ep)], 0)
+            self.assertLess(m[("ewnode_hub_last_frame_age_seconds", ep)], 30)
 
     def test_one_hub_killed_the_other_carries_on(self):
         """SIGKILL hub A: a high report still goes through hub B; A lags
@@ -204,6 +232,9 @@ class TwoHubs(NodeCase):
         self.wait_inbox(self.n["HR"], rid, LONG)
         self.wait_recipients(self.n["RS"], rid, {"HR": "delivered"}, LONG)
         self.assertEqual(self.accepted_by("RS", rid), self.eps("hubB"))
+        wait_for(lambda: self.metrics("RS").get(
+            ("ewnode_hub_connected", self.hubs["hubA"]["ep"])) == 0, LONG,
+            what="hub A down in /metrics")
         # the commands do not say reports wait while another hub serves
         wait_for(lambda: not self.link_hubs("RS").get(
             self.hubs["hubA"]["ep"], {}).get("connected", True), LONG,
@@ -297,6 +328,9 @@ class TwoHubs(NodeCase):
         wait_for(lambda: all(h["roster_mismatch"] for h in
                              self.link_hubs("RS").values()), LONG,
                  what="roster_mismatch in link.json")
+        wait_for(lambda: self.metrics("RS").get(
+            ("ewnode_hub_roster_mismatch", self.hubs["hubB"]["ep"]), 0) >= 1,
+            LONG, what="ewnode_hub_roster_mismatch")
         # the same difference is not said again with the next roster
         self.enroll("hubB", "BG")
         wait_for(lambda: not any(h["roster_mismatch"] for h in
