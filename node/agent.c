@@ -571,6 +571,9 @@ s_setup(struct node_agent *a, struct node_dir *d, int sfd, struct ewh_err *err)
             ? (unsigned long long)ewh_roster_version(a->conn[0].link.roster)
             : 0ULL,
         d->cfg.credit, d->cfg.heartbeat_ms);
+    for (i = 1; i < a->n_conn; i++)
+        ewh_log_info("agent: and to hub #%zu %s (min_hubs %u)", i,
+                     a->conn[i].endpoint, d->cfg.min_hubs);
     return 0;
 }
 
