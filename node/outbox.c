@@ -362,6 +362,16 @@ s_on_refusal(struct node_agent *a, struct node_conn *c, const Ewh__SubmitAck *k,
         return node_store_hub_retry(st, c->id, id, ewh_now_ms() + NODE_RETRY_MS,
                                     k->reason, err);
     }
+    if (code == EWH_E_SIGNATURE && a->key.next == NULL && a->key.rekeyed &&
+        (c->link.try_idx & 1)) {
+        /* This hub still knows only our keys from before the re-key (the
+         * session runs on them): kept for it until it enrols the new. */
+        ewh_log_info("agent: id=%s refused by a hub that has not enrolled "
+                     "our new keys yet; kept for it%s",
+                     id, c->via);
+        return node_store_hub_retry(st, c->id, id, ewh_now_ms() + NODE_RETRY_MS,
+                                    k->reason, err);
+    }
     if (a->key.rekeyed && code == EWH_E_IDREUSED) {
         /* Resealed at the re-key, but the hub had already accepted the
          * old-key envelope of the same report (its ack was lost when the

@@ -338,6 +338,36 @@ class TwoHubs(NodeCase):
                  what="mismatch cleared once B enrols BG")
         self.assertEqual(rs.logtext().count("ROSTER MISMATCH"), 1)
 
+    def test_rekey_enrolled_at_one_hub_first(self):
+        """RS re-keys; hub A enrols the new key, B not yet: the agent
+        switches (A's roster names it), keeps B's session on the key from
+        before, and B gets the reports sealed with the new key once it
+        enrols it too."""
+        self.pair_up()
+        rs = self.agent("RS")
+        self.connected("RS", ["hubA", "hubB"])
+        self.ewnode("rekey", "--dir", self.n["RS"])
+        self.run_cmd([EWHUB, "enroll", "--dir", self.hubs["hubA"]["dir"],
+                      os.path.join(self.n["RS"], "node-RS.pub.new")])
+        wait_for(lambda: "re-keyed: now using fingerprint" in rs.logtext(),
+                 LONG, what="RS switched keys")
+        wait_for(lambda: "trying the previous node key and the pinned hub "
+                 "key (hub %s)" % self.hubs["hubB"]["ep"] in rs.logtext(),
+                 LONG, what="the old key tried at B")
+        self.connected("RS", ["hubA", "hubB"])
+        # HR is not running: the report stays needed until B has it
+        rid = self.send("RS", "HR", "sealed with the new key")
+        wait_for(lambda: self.accepted_by("RS", rid) == self.eps("hubA"),
+                 LONG, what="accepted by A")
+        wait_for(lambda: "id=%s refused by a hub that has not enrolled our "
+                 "new keys yet" % rid in rs.logtext(), LONG,
+                 what="B refused it, kept for B")
+        self.run_cmd([EWHUB, "enroll", "--dir", self.hubs["hubB"]["dir"],
+                      os.path.join(self.n["RS"], "node-RS.pub")])
+        wait_for(lambda: self.accepted_by("RS", rid) ==
+                 self.eps("hubA", "hubB"), LONG, what="B accepted it")
+        self.connected("RS", ["hubA", "hubB"])
+
 
 if __name__ == "__main__":
     node_main()
