@@ -189,8 +189,8 @@ static int
 s_list(const char *dir, bool json)
 {
     static const char *const agent_keys[] = {
-        "connected",      "since",           "last_frame_at",
-        "roster_version", "roster_mismatch", NULL};
+        "connected",      "state",           "since",  "last_frame_at",
+        "roster_version", "roster_mismatch", "reason", NULL};
     struct ewh_err err = {0};
     struct node_hub hubs[EWH_MAX_HUBS];
     struct node_hub_counts c[EWH_MAX_HUBS];
@@ -255,6 +255,7 @@ s_list(const char *dir, bool json)
                 continue;
             printf("    connected %s",
                    s_field(x, "connected", buf, sizeof(buf)));
+            printf(" (%s)", s_field(x, "state", buf, sizeof(buf)));
             printf("  since %s", s_field(x, "since", buf, sizeof(buf)));
             printf("  last frame %s\n",
                    s_field(x, "last_frame_at", buf, sizeof(buf)));
@@ -262,6 +263,9 @@ s_list(const char *dir, bool json)
                    s_field(x, "roster_version", buf, sizeof(buf)));
             printf("  roster mismatch %s\n",
                    s_field(x, "roster_mismatch", buf, sizeof(buf)));
+            if (strcmp(s_field(x, "reason", buf, sizeof(buf)), "-") != 0 &&
+                buf[0] != '\0')
+                printf("    %s\n", buf);
         }
         if (!running)
             printf("the agent is not running (`ewnode run`): no link state "

@@ -242,6 +242,16 @@ class HubsAgentTest(HubsBase):
                          (ep, 2, 0))
         self.assertEqual((h1["endpoint"], h1["accepted"], h1["lagging"]),
                          ("tcp://127.0.0.1:9", 0, 1))
+        if j["agent_reports"]:
+            # an agent with a session per hub (DIR/link.json "hubs"): hub
+            # #0 connected; the new one (nothing listens there) not, once
+            # the agent follows the list
+            self.assertIs(h0["connected"], True)
+            j = wait_for(lambda: (lambda j: j if j["hubs"][1]["connected"]
+                                  is False else None)(self.hubs_json(rs)),
+                         what="the agent reporting the new hub")
+            self.assertIn("connected no",
+                          self.hubs(rs, "list").stdout.decode())
         [m2] = [m for m in self.outbox(rs) if m["id"] == r2]
         self.assertEqual([(x["endpoint"], x["accepted_at"] is not None)
                           for x in m2["hubs"]],
