@@ -9,7 +9,7 @@ import os
 import sqlite3
 import time
 
-from ewhtest import EWNODE, NodeCase, node_main, wait_for
+from ewhtest import EWHUB, NodeCase, node_main, wait_for
 
 
 def fingerprint(pub):
@@ -323,6 +323,10 @@ class HubsAgentTest(HubsBase):
         self.assertEqual(max(c["length"] for c in j["checkpoints"]), n)
         self.assertTrue(all(len(c["head"]) == 64 and c["signed"]
                             for c in j["checkpoints"]))
+        # ... which the hub's own check reads: all on its chain
+        r = self.run_cmd([EWHUB, "audit", "verify", "--dir", self.path("hub"),
+                          "--checkpoints", out])
+        self.assertIn(b"audit: OK", r.stdout)
 
         # the node holds a checkpoint beyond the hub's chain, consistent
         # with the rest: what a hub restored from a backup looks like
