@@ -6,6 +6,7 @@ outbox per hub, and `ewnode audit` telling a restore from a rewrite."""
 
 import json
 import os
+import shutil
 import sqlite3
 import time
 
@@ -104,9 +105,24 @@ class HubsCliTest(HubsBase):
         self.refused(rs, ["remove", "tcp://127.0.0.1:99"], 1,
                      "no hub tcp://127.0.0.1:99 is listed")
         self.refused(rs, ["remove"], 2, "ENDPOINT")
-        for p in (9, 11, 12):
+        for p in (11, 12):
             r = self.hubs(rs, "remove", "tcp://127.0.0.1:%d" % p)
             self.assertIn("removed", r.stdout.decode())
+        # the pinned hub (hub.pub) goes only once another is pinned
+        self.assertEqual([h["pinned"] for h in self.hubs_json(rs)["hubs"]],
+                         [True, False])
+        self.refused(rs, ["remove", "tcp://127.0.0.1:9"], 1,
+                     "tcp://127.0.0.1:9 is the pinned hub")
+        shutil.copy(pubs[1], os.path.join(rs, "hub.pub"))
+        conf = os.path.join(rs, "ewnode.conf")
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("hub = tcp://127.0.0.1:9",
+                                 "hub = tcp://127.0.0.1:10"))
+        self.assertEqual([h["pinned"] for h in self.hubs_json(rs)["hubs"]],
+                         [False, True])
+        self.hubs(rs, "remove", "tcp://127.0.0.1:9")
         self.refused(rs, ["remove", "tcp://127.0.0.1:10"], 1,
                      "the only hub listed")
         [h] = self.hubs_json(rs)["hubs"]
