@@ -28,6 +28,7 @@ int node_cmd_desk(int argc, char **argv);
 int node_cmd_user(int argc, char **argv);
 int node_cmd_export(int argc, char **argv);
 int node_cmd_refused(int argc, char **argv);
+int node_cmd_hubs(int argc, char **argv);
 
 /* Shared helpers (main.c). */
 

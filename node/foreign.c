@@ -388,12 +388,13 @@ node_foreign_of_agent(struct node_agent *a)
 }
 
 void
-node_foreign_on_frame(struct node_agent *a, const Ewh__ForeignRoster *fr)
+node_foreign_on_frame(struct node_agent *a, struct node_conn *c,
+                      const Ewh__ForeignRoster *fr)
 {
     struct ewh_err err = {0};
     uint64_t v = 0;
 
-    if (a->link.roster == NULL) {
+    if (c->link.roster == NULL) {
         /* Its countries are judged against ours: wait for our roster;
          * the hub sends the foreign ones again with the next session. */
         ewh_log_warnx("foreign: roster of region %s before our own roster; "
@@ -402,13 +403,13 @@ node_foreign_on_frame(struct node_agent *a, const Ewh__ForeignRoster *fr)
         return;
     }
     node_agent_flush(a); /* the foreign roster has its own transaction */
-    if (node_foreign_apply(a->d->store, a->link.roster, fr, &v, &err) == 0) {
+    if (node_foreign_apply(a->d->store, c->link.roster, fr, &v, &err) == 0) {
         ewh_log_info("foreign: roster of region %s version %llu applied",
                      fr->region, (unsigned long long)v);
         s_agent_loaded = false;
         a->trust_due = true;
     } else if (err.code == EWH_E_VERSION)
-        ewh_log_debug("foreign: %s", err.reason);
+        ewh_log_debug("foreign: %s%s", err.reason, c->via);
     else if (ewh_errcode_is_retryable(err.code))
         ewh_log_errx("foreign: roster of region %s not stored: %s", fr->region,
                      err.reason);

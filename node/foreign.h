@@ -102,8 +102,12 @@ EWH_MUST_CHECK int node_foreign_json_add(node_store_t *s,
 /* ---- the agent ---- */
 
 struct node_agent;
-/* A ForeignRoster frame from the hub: applied, logged. */
-void node_foreign_on_frame(struct node_agent *a, const Ewh__ForeignRoster *fr);
+struct node_conn;
+/* A ForeignRoster frame from hub c: applied (judged against c's roster of
+ * this region), logged.  Foreign rosters are the node's, whichever of its
+ * hubs relays them: pinned per region, not per hub. */
+void node_foreign_on_frame(struct node_agent *a, struct node_conn *c,
+                           const Ewh__ForeignRoster *fr);
 /* The agent's foreign rosters (loaded once, again after each change;
  * NULL when none could be read).  Borrowed. */
 const node_foreign_t *node_foreign_of_agent(struct node_agent *a);

@@ -1,8 +1,10 @@
 /*
- * inbox.c — deliveries from the hub: opened (our keys and the roster, or
- * the ones from before a re-key), stored in the turn's transaction, and
- * acknowledged once it commits.  A delivered receipt is owed for each new
- * report (receipts.c signs them at the end of the turn).
+ * inbox.c — deliveries from any hub: opened (our keys and the delivering
+ * hub's roster, or the ones from before a re-key), stored once in the
+ * turn's transaction, and acknowledged to that hub once it commits.  A
+ * delivered receipt is owed for each new report (receipts.c signs them at
+ * the end of the turn); the same report brought by another hub is
+ * acknowledged and dropped, and our receipt for it goes to that hub too.
  */
 #include "agent_int.h"
 #include "trust.h"
@@ -65,12 +67,13 @@ s_check_return(const struct ewh_report *r, const struct ewh_header *h,
  * without endorsement and was replaced).  *hist says a history key
  * opened it. */
 static int
-s_open_env(struct node_agent *a, const uint8_t *env, size_t len,
-           struct ewh_report *r, struct ewh_header *h, bool *hist,
+s_open_env(struct node_agent *a, struct node_conn *c, const uint8_t *env,
+           size_t len, struct ewh_report *r, struct ewh_header *h, bool *hist,
            struct ewh_err *err)
 {
+    const ewh_roster_t *ro = c->link.roster;
     const ewh_secret_t *keys[2] = {a->d->secret, a->key.prev};
-    struct node_lookup lk = {a->link.roster, node_foreign_of_agent(a)};
+    struct node_lookup lk = {ro, node_foreign_of_agent(a)};
     struct ewh_pubid ids[NODE_TRUST_HISTORY];
     const struct ewh_pubid *cur;
     struct ewh_header ph;
@@ -93,7 +96,7 @@ s_open_env(struct node_agent *a, const uint8_t *env, size_t len,
         node_store_keys_trusted(a->d->store, ph.origin, ids, NODE_TRUST_HISTORY,
                                 &n, &e2) != 0)
         return -1;
-    cur = ewh_roster_find(a->link.roster, ph.origin, NULL);
+    cur = ewh_roster_find(ro, ph.origin, NULL);
     if (cur == NULL)
         cur = node_foreign_find(lk.foreign, ph.origin, NULL, NULL);
     for (i = 0; i < n; i++) {
@@ -114,7 +117,8 @@ s_open_env(struct node_agent *a, const uint8_t *env, size_t len,
 }
 
 static void
-s_deliver_ack(struct node_agent *a, uint64_t seq, const uint8_t *id)
+s_deliver_ack(struct node_agent *a, struct node_conn *c, uint64_t seq,
+              const uint8_t *id)
 {
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__DeliverAck k = EWH__DELIVER_ACK__INIT;
@@ -124,13 +128,13 @@ s_deliver_ack(struct node_agent *a, uint64_t seq, const uint8_t *id)
     k.id.len = EWH_ID_BYTES;
     f.msg_case = EWH__FRAME__MSG_DELIVER_ACK;
     f.deliver_ack = &k;
-    node_link_send_later(a, &f);
+    node_link_send_later(a, c, &f);
 }
 
 /* A bad envelope is acknowledged so it does not loop, recorded, and never
  * shown. */
 static void
-s_refuse(struct node_agent *a, const Ewh__Deliver *dv,
+s_refuse(struct node_agent *a, struct node_conn *c, const Ewh__Deliver *dv,
          const struct ewh_err *why)
 {
     struct ewh_err e2 = {0};
@@ -143,21 +147,21 @@ s_refuse(struct node_agent *a, const Ewh__Deliver *dv,
     if (have)
         ewh_hex(ph.id, EWH_ID_BYTES, id, sizeof(id));
     ewh_log_warnx("agent: refused delivery seq=%llu id=%s code=%s "
-                  "reason=\"%s\"",
+                  "reason=\"%s\"%s",
                   (unsigned long long)dv->seq, id, ewh_errcode_name(why->code),
-                  why->reason);
+                  why->reason, c->via);
     if (node_agent_begin(a, &e2) == 0 &&
         node_store_refusal_add_code(a->d->store, id, have ? ph.origin : "",
                                     why->code, why->reason, ewh_now(),
                                     &e2) != 0)
         ewh_log_errx("agent: %s", e2.reason);
-    s_deliver_ack(a, dv->seq, have ? ph.id : zero);
+    s_deliver_ack(a, c, dv->seq, have ? ph.id : zero);
 }
 
 /* Store an opened report; not acknowledged if it cannot be stored (the
  * hub sends it again). */
 static void
-s_store(struct node_agent *a, const Ewh__Deliver *dv,
+s_store(struct node_agent *a, struct node_conn *c, const Ewh__Deliver *dv,
         const struct ewh_report *r, const struct ewh_header *h, bool hist)
 {
     struct ewh_err err = {0};
@@ -168,8 +172,8 @@ s_store(struct node_agent *a, const Ewh__Deliver *dv,
     /* A foreign origin's roster head is of its own region's chain: it is
      * not compared with ours, and its key is judged in its region's
      * roster (docs/federation-node.md). */
-    bool foreign = ewh_roster_find(a->link.roster, h->origin, NULL) == NULL;
-    const ewh_roster_t *oro = a->link.roster;
+    bool foreign = ewh_roster_find(c->link.roster, h->origin, NULL) == NULL;
+    const ewh_roster_t *oro = c->link.roster;
 
     if (foreign) {
         const node_foreign_t *f = node_foreign_of_agent(a);
@@ -179,7 +183,7 @@ s_store(struct node_agent *a, const Ewh__Deliver *dv,
     }
 
     node_msg_from_report(&m, r, h, false);
-    m.to_all = s_to_all(a->link.roster, h);
+    m.to_all = s_to_all(c->link.roster, h);
     m.received_at = ewh_now();
     if (m.body == NULL || node_agent_begin(a, &err) != 0 ||
         node_store_inbox_add(a->d->store, &m, dv->envelope.data,
@@ -213,12 +217,24 @@ s_store(struct node_agent *a, const Ewh__Deliver *dv,
                       m.id, h->origin, fp, h->origin);
     if (!dup) {
         node_receipts_owe(a, h->id, h->origin);
-        ewh_log_info("agent: stored id=%s from=%s level=%s type=%s", m.id,
-                     m.origin, ewh_level_name(m.level), ewh_type_name(m.type));
-    } else
-        ewh_log_info("agent: redelivery id=%s from=%s (stored once)", m.id,
-                     m.origin);
-    s_deliver_ack(a, dv->seq, h->id);
+        ewh_log_info("agent: stored id=%s from=%s level=%s type=%s%s", m.id,
+                     m.origin, ewh_level_name(m.level), ewh_type_name(m.type),
+                     c->via);
+    } else {
+        ewh_log_info("agent: redelivery id=%s from=%s (stored once)%s", m.id,
+                     m.origin, c->via);
+        /* Brought again, perhaps by another hub: that hub gets our
+         * receipt for it too (docs/redundancy.md). */
+        if (node_store_hub_receipt_resend(a->d->store, c->id, m.id, &err) !=
+            0) {
+            ewh_log_errx("agent: receipt for id=%s: %s%s", m.id, err.reason,
+                         c->via);
+            goto out;
+        }
+        node_receipts_reset(a, c);
+        node_receipts_rescan(a, c);
+    }
+    s_deliver_ack(a, c, dv->seq, h->id);
 out:
     node_msg_clear(&m);
 }
@@ -228,15 +244,16 @@ out:
  * put another key in its roster for one of its countries cannot make
  * this node show what that key signed (docs/federation-node.md). */
 static int
-s_check_foreign_signer(struct node_agent *a, const struct ewh_header *h,
-                       bool hist, struct ewh_err *err)
+s_check_foreign_signer(struct node_agent *a, struct node_conn *c,
+                       const struct ewh_header *h, bool hist,
+                       struct ewh_err *err)
 {
     const node_foreign_t *f = node_foreign_of_agent(a);
     const char *region = NULL;
     char fp[EWH_FINGERPRINT_CHARS];
     bool verified = false;
 
-    if (hist || ewh_roster_find(a->link.roster, h->origin, NULL) != NULL)
+    if (hist || ewh_roster_find(c->link.roster, h->origin, NULL) != NULL)
         return 0;
     if (node_foreign_find(f, h->origin, &region, NULL) == NULL)
         return ewh_err_set(err, EWH_E_UNKNOWN,
@@ -254,7 +271,8 @@ s_check_foreign_signer(struct node_agent *a, const struct ewh_header *h,
 }
 
 void
-node_inbox_on_deliver(struct node_agent *a, const Ewh__Deliver *dv)
+node_inbox_on_deliver(struct node_agent *a, struct node_conn *c,
+                      const Ewh__Deliver *dv)
 {
     struct ewh_err err = {0};
     struct ewh_report r;
@@ -263,23 +281,23 @@ node_inbox_on_deliver(struct node_agent *a, const Ewh__Deliver *dv)
 
     memset(&r, 0, sizeof(r));
     memset(&h, 0, sizeof(h));
-    if (a->link.roster == NULL) {
+    if (c->link.roster == NULL) {
         /* Cannot judge it yet: no ack, the hub sends it again. */
         ewh_log_warnx("agent: delivery seq=%llu before any roster; not "
-                      "acknowledged",
-                      (unsigned long long)dv->seq);
+                      "acknowledged%s",
+                      (unsigned long long)dv->seq, c->via);
         return;
     }
-    if (s_open_env(a, dv->envelope.data, dv->envelope.len, &r, &h, &hist,
+    if (s_open_env(a, c, dv->envelope.data, dv->envelope.len, &r, &h, &hist,
                    &err) != 0 ||
         (strcmp(h.origin, a->me) == 0 &&
          ewh_err_set(&err, EWH_E_ORIGIN, "report from this node") != 0) ||
         s_check_return(&r, &h, &err) != 0 ||
         node_foreign_check_distribution(
-            a->link.roster, node_foreign_of_agent(a), &h, &err) != 0 ||
-        s_check_foreign_signer(a, &h, hist, &err) != 0)
-        s_refuse(a, dv, &err);
+            c->link.roster, node_foreign_of_agent(a), &h, &err) != 0 ||
+        s_check_foreign_signer(a, c, &h, hist, &err) != 0)
+        s_refuse(a, c, dv, &err);
     else
-        s_store(a, dv, &r, &h, hist);
+        s_store(a, c, dv, &r, &h, hist);
     ewh_report_clear(&r);
 }

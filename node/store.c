@@ -83,6 +83,9 @@ node_store_open(const char *path, bool create, struct ewh_err *err)
         node_store_foreign_schema(s, err) != 0 ||
         node_store_refusal_schema(s, err) != 0)
         goto fail;
+    /* ... and so did several hubs (store_hubs.c). */
+    if (node_store_hubs_schema(s, err) != 0)
+        goto fail;
     return s;
 fail:
     node_store_close(&s);
