@@ -291,6 +291,33 @@ class NodeChecksTest(FedCase, DeskCase):
         self.wait_recipients(rs, lid, {"EE": "acknowledged",
                                        "LV": "delivered"}, timeout=60)
 
+    def test_rekey_reseals_for_foreign_addressees(self):
+        self.world()
+        rs = self.nodes["RS"]
+        # A is down: RS's report to NO and SE stays in RS's outbox, sealed
+        # with RS's old keys.
+        self.assertEqual(self.hub_proc["a"].term(), 0)
+        rid = self.submit(rs, level="medium", to="NO,SE",
+                          distribution="connected", category="other",
+                          title="queued across a re-key", body="x")
+        # RS gets new keys; A's operator enrols them while A is down.
+        r = self.ewnode("rekey", "--dir", rs)
+        new_fp = r.stdout.decode().split("new fingerprint: ")[1].split()[0]
+        self.run_cmd([EWHUB, "enroll", "--dir", self.hubs["a"],
+                      os.path.join(rs, "node-RS.pub.new")])
+        self.hub_up("a", listen=self.endpoints["a"])
+        wait_for(lambda: "re-keyed: now using fingerprint " + new_fp in
+                 self.agents["RS"].logtext(), 60, what="RS switched keys")
+        # The queued report was resealed for its foreign addressees (their
+        # keys from nordic's roster) and reaches them under RS's new key.
+        for cc in ("NO", "SE"):
+            m = self.wait_inbox(self.nodes[cc], rid, timeout=60)
+            self.assertEqual(m["origin"], "RS")
+        self.wait_recipients(rs, rid, {"NO": "delivered", "SE": "delivered"},
+                             timeout=60)
+        for cc in ("NO", "SE"):
+            self.assertEqual(self.refused(cc)["total"], 0)
+
 
 if __name__ == "__main__":
     node_main()
