@@ -694,8 +694,9 @@ hub_fed_committed(struct hub *h, bool ok)
         l->moved_ms = now;
         l->want_fill = true;
     }
-    memmove(f->ack, f->ack + f->n_ack_written,
-            (f->n_ack - f->n_ack_written) * sizeof(*f->ack));
+    if (f->n_ack > f->n_ack_written)
+        memmove(f->ack, f->ack + f->n_ack_written,
+                (f->n_ack - f->n_ack_written) * sizeof(*f->ack));
     f->n_ack -= f->n_ack_written;
     f->n_ack_written = 0;
     f->n_cnt = 0;

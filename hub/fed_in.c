@@ -334,10 +334,15 @@ s_on_roster(struct hub *h, struct hub_fed_link *l, const Ewh__ForeignRoster *fr)
     /* (A direct peer's roster relayed by another peer: the enrolled key
      * too, never trust on first use.) */
     direct = hub_fed_link_of(h, fr->region);
-    if (direct >= 0 ? memcmp(fr->hub_key.data, h->fed.link[direct].p.sign,
-                             32) != 0
-                    : (known != NULL &&
-                       memcmp(fr->hub_key.data, known->hub_sign, 32) != 0)) {
+    if (direct >= 0
+            ? memcmp(fr->hub_key.data, h->fed.link[direct].p.sign, 32) != 0
+            : (known != NULL &&
+               memcmp(fr->hub_key.data, known->hub_sign, 32) != 0 &&
+               /* a rotation the pinned key announced is followed */
+               !(known->roster != NULL &&
+                 ewh_roster_next_hub_sign(known->roster) != NULL &&
+                 memcmp(ewh_roster_next_hub_sign(known->roster),
+                        fr->hub_key.data, 32) == 0))) {
         ewh_err_set(&err, EWH_E_SIGNATURE,
                     "roster of %s signed by another hub key than the one "
                     "enrolled or pinned for it",
