@@ -175,6 +175,7 @@ s_load_peer(void *ctx, const struct hub_fed_peer_row *p)
         l = &h->fed.link[h->fed.n_link++];
         memset(l, 0, sizeof(*l));
         hub_bucket_init(&l->bucket);
+        hub_bucket_init(&l->rbucket);
         if ((l->inflight = hub_seqset_new()) == NULL ||
             (l->rflight = hub_seqset_new()) == NULL) {
             ewh_log_warnx("fed: out of memory for peer %s", p->region);

@@ -468,9 +468,22 @@ hub_fed_on_frame(struct hub *h, const char *region, const char *key,
         s_on_transfer(h, l, rid, rid_len, f->transfer);
         break;
     case EWH__FRAME__MSG_RECEIPT_RELAY:
+        /* Over the link's rate: not acknowledged, so sent again. */
+        if (!hub_bucket_take(&l->bucket, h->cfg->submits_per_s,
+                             ewh_mono_ms())) {
+            hub_fed_count(h, region, "receipts-refused", "rate", 1);
+            break;
+        }
         s_on_receipt(h, l, rid, rid_len, f->receipt_relay);
         break;
     case EWH__FRAME__MSG_FOREIGN_ROSTER:
+        /* Rosters cost a transaction each: at most one a second per
+         * link beyond the burst (an honest hub sends one per change). */
+        if (!hub_bucket_take(&l->rbucket, EWH_FED_ROSTERS_PER_S,
+                             ewh_mono_ms())) {
+            hub_fed_count(h, region, "roster-refused", "rate", 1);
+            break;
+        }
         s_on_roster(h, l, f->foreign_roster);
         break;
     case EWH__FRAME__MSG_HEARTBEAT:

@@ -178,8 +178,9 @@ struct hub_fed_link {
     /* its: a DEALER on our ROUTER */
     uint8_t rid[HUB_MAX_RID];
     size_t rid_len;
-    int64_t in_seen;          /* unix seconds of its last frame, 0 never */
-    struct hub_bucket bucket; /* its transfers, at submits_per_second */
+    int64_t in_seen;           /* unix seconds of its last frame, 0 never */
+    struct hub_bucket bucket;  /* its transfers, at submits_per_second */
+    struct hub_bucket rbucket; /* its rosters, EWH_FED_ROSTERS_PER_S */
 };
 
 /* A foreign region, from the roster its hub signed. */

@@ -92,6 +92,10 @@
 #define EWH_FED_HEARTBEAT_MS 5000
 #define EWH_FED_RETRY_MIN_MS 500
 #define EWH_FED_RETRY_MAX_MS 10000
+/* Foreign rosters taken from one peer link per second (a token bucket,
+ * one second of burst); beyond it they are dropped, counted.  A hub sends
+ * one per region on each change and on every link up. */
+#define EWH_FED_ROSTERS_PER_S 40
 /* A lessons-learned report's expiry when none is given (days); at most
  * EWH_MAX_EXPIRY_S like any other. */
 #define EWH_LESSONS_EXPIRY_DAYS 90
