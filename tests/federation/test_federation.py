@@ -490,6 +490,46 @@ class OrderTest(FedCase):
         self.assertEqual(mine[1:], lows)
 
 
+class ExpiryTest(FedCase):
+
+    def test_expires_while_queued_for_the_link(self):
+        self.world()
+        me = self.path("peer-ME")
+        self.run_cmd([EWH_PEER, "keygen", "--country", "ME", "--out", me])
+        self.run_cmd([EWHUB, "enroll", "--dir", self.hubs["a"],
+                      os.path.join(me, "node-ME.pub")])
+        self.wait_foreign(self.nodes["NO"], 5)
+        self.hub_proc["b"].kill()
+        wait_for(lambda: [l for l in self.fed("a")["links"]
+                          if l["peer"] == "nordic" and not l["up"]] or None,
+                 timeout=60, what="A's link to B down")
+        r = self.run_cmd([EWH_PEER, "submit", "--key",
+                          os.path.join(me, "node.key"), "--hub-pub",
+                          os.path.join(self.hubs["a"], "hub.pub"),
+                          "--endpoint", self.endpoints["a"], "--to", "HR",
+                          "--to-pub", os.path.join(self.nodes["NO"],
+                                                   "node-NO.pub"),
+                          "--distribution", "connected", "--expires", "3"])
+        ack = [json.loads(x) for x in r.stdout.decode().splitlines()
+               if x.strip() and json.loads(x).get("type") == "ack"][0]
+        self.assertEqual(ack["status"], "accepted")
+        # It expires at A while B is away: counted, and ME is told.
+        wait_for(lambda: self.counters("a", "nordic").get("expired") == 1,
+                 timeout=60, what="expired on the link")
+        self.hub_up("b", listen=self.endpoints["b"])
+        time.sleep(3)
+        self.assert_never(("NO", "SE"), ack["id"])
+        link = [l for l in self.fed("a")["links"] if l["peer"] == "nordic"][0]
+        self.assertEqual(link["queued"], 0)
+        db = sqlite3.connect(os.path.join(self.hubs["a"], "store.db"))
+        try:
+            n = db.execute("SELECT count(*) FROM relay WHERE country = 'ME'"
+                           " AND kind = 2").fetchone()[0]
+        finally:
+            db.close()
+        self.assertEqual(n, 1)
+
+
 class KillTest(FedCase):
 
     def link(self, name, peer):
