@@ -238,6 +238,29 @@ refuse:
 
 /* ---- foreign rosters ---- */
 
+/* Does id's key follow from the pinned one: endorsed by it, or by a
+ * chain of endorsements (the roster entry's chain, newest first) back to
+ * it?  (A hub that missed a re-key follows it, as a node does.) */
+static bool
+s_follows(const ewh_roster_t *ro, const struct ewh_pubid *id,
+          const struct ewh_pubid *pin)
+{
+    const struct ewh_pubid *ch, *cur = id;
+    size_t n = 0, k;
+
+    if (ewh_pubid_endorsement_check(id, pin->sign, NULL) == 0)
+        return true;
+    ch = ewh_roster_chain(ro, id->country, &n);
+    for (k = 0; ch != NULL && k < n; k++) {
+        if (ewh_pubid_endorsement_check(cur, ch[k].sign, NULL) != 0)
+            return false;
+        if (memcmp(ch[k].sign, pin->sign, 32) == 0)
+            return true;
+        cur = &ch[k];
+    }
+    return false;
+}
+
 /* Pin the keys of roster ro for region name (inside a transaction). */
 static int
 s_pin(struct hub *h, struct hub_fed_link *l, const char *name,
@@ -250,7 +273,6 @@ s_pin(struct hub *h, struct hub_fed_link *l, const char *name,
         const struct ewh_pubid *id = ewh_roster_at(ro, i, &revoked);
         const struct hub_fed_region *other;
         const struct ewh_pubid *pin = NULL;
-        struct ewh_err e2 = {0};
 
         if (id == NULL)
             continue;
@@ -274,7 +296,7 @@ s_pin(struct hub *h, struct hub_fed_link *l, const char *name,
         if (other != NULL)
             pin = ewh_roster_find(other->pins, id->country, NULL);
         if (pin != NULL && !ewh_pubid_equal(pin, id) &&
-            ewh_pubid_endorsement_check(id, pin->sign, &e2) != 0) {
+            !s_follows(ro, id, pin)) {
             /* Key continuity: a changed key its country did not endorse
              * stays unpinned; reports signed with it are refused. */
             ewh_log_warnx("fed: roster of %s gives %s a key its current key "

@@ -18,6 +18,7 @@ and ewnode processes, real CURVE links between the hubs.
 import glob
 import json
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -356,6 +357,33 @@ class ForgeryTest(FedCase):
         finally:
             db.close()
         self.assertEqual(n, 1)
+
+
+class RekeyTest(FedCase):
+
+    def test_endorsed_rekeys_followed_across_regions(self):
+        self.world()
+        no = self.nodes["NO"]
+        # A is away while NO re-keys twice at B (each endorsed by the key
+        # before): A must follow the chain back to the key it pinned.
+        self.hub_proc["a"].kill()
+        for _ in range(2):
+            r = self.ewnode("rekey", "--dir", no)
+            fp = re.search(r"new fingerprint: (\S+)",
+                           r.stdout.decode()).group(1)
+            self.run_cmd([EWHUB, "enroll", "--dir", self.hubs["b"],
+                          os.path.join(no, "node-NO.pub.new")])
+            wait_for(lambda: "re-keyed: now using fingerprint " + fp
+                     in self.agents["NO"].logtext(), 60,
+                     what="NO switched to " + fp)
+        self.hub_up("a", listen=self.endpoints["a"])
+        rid = self.submit(no, level="medium", to="RS", category="other",
+                          distribution="connected", title="after two "
+                          "re-keys", body="signed with the third key")
+        self.wait_inbox(self.nodes["RS"], rid, timeout=60)
+        ab = self.counters("a", "nordic")
+        self.assertNotIn("roster-refused", ab)
+        self.assertNotIn("refused", ab)
 
 
 class PeerCommandTest(FedCase):
