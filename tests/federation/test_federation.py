@@ -287,13 +287,13 @@ class DistributionTest(FedCase):
         with open(envf, "wb") as f:
             f.write(env)
 
-        def fedsend(path):
+        def fedsend(path, env=envf):
             r = self.run_cmd([EWH_PEER, "fedsend", "--key",
                               os.path.join(self.hubs["b"], "hub.key"),
                               "--hub-pub",
                               os.path.join(self.hubs["c"], "hub.pub"),
                               "--endpoint", self.endpoints["c"],
-                              "--region", "nordic", "--env-in", envf,
+                              "--region", "nordic", "--env-in", env,
                               "--path", path, "--timeout", "30"])
             return json.loads(r.stdout.decode().splitlines()[-1])
         # honest path: connected may not go a second hop
@@ -306,11 +306,20 @@ class DistributionTest(FedCase):
         # a path that does not end with the sender
         a = fedsend("adria")
         self.assertEqual(a["status"], "refused", a)
+        # bytes that are no envelope at all
+        junk = self.path("junk.env")
+        with open(junk, "wb") as f:
+            f.write(os.urandom(300))
+        a = fedsend("adria,nordic", env=junk)
+        self.assertEqual(a["status"], "refused", a)
         time.sleep(1)
         self.assert_never(("EE", "LV"), x1)
         cb = self.counters("c", "nordic")
-        self.assertEqual(sum(cb.get("refused", {}).values()), 3, cb)
+        self.assertEqual(sum(cb.get("refused", {}).values()), 4, cb)
         self.assertEqual(cb["refused"].get("distribution"), 2, cb)
+        # C's link from the honest B still works: nothing was cut.
+        self.assertTrue([l for l in self.fed("c")["links"]
+                         if l["peer"] == "nordic" and l["up"]])
 
 
 class ForgeryTest(FedCase):
