@@ -312,11 +312,14 @@ s_on_expired(void *ctx, const char *cc, const uint8_t id[EWH_ID_BYTES],
     len = ewh__notice__get_packed_size(&nt);
     EWH_ASSERT(len <= sizeof(buf));
     ewh__notice__pack(&nt, buf);
-    /* A foreign origin is not told across the link (docs/federation.md,
-     * "Limits"); the expiry is counted here all the same. */
-    if (hub_fed_region_of(h, origin) == NULL &&
-        hub_store_relay_add(h->st, origin, HUB_RELAY_NOTICE, buf, len, err) !=
-            0)
+    /* A foreign origin is told across the link its report came on
+     * (fed.c, docs/federation.md). */
+    if (hub_fed_region_of(h, origin) != NULL) {
+        if (hub_fed__notice(h, id, origin, cc, EWH__NOTICE_KIND__NOTICE_EXPIRED,
+                            "expired before delivery", now, err) != 0)
+            return -1;
+    } else if (hub_store_relay_add(h->st, origin, HUB_RELAY_NOTICE, buf, len,
+                                   err) != 0)
         return -1;
     h->n.expired++;
     hub_metrics_expired(h->m);

@@ -283,6 +283,7 @@ hub_fed_free(struct hub *h)
     }
     free(h->fed.cnt);
     free(h->fed.ack);
+    free(h->fed.nin);
     free(h->fed.metrics);
     memset(&h->fed, 0, sizeof(h->fed));
 }
@@ -486,8 +487,6 @@ s_tell_origin(struct hub *h, size_t i, uint64_t seq, int kind, const char *why,
         free(env);
         return 0; /* nothing to name it by: counted all the same */
     }
-    if (ewh_roster_find(h->ros.roster, hdr.origin, NULL) == NULL)
-        goto out; /* a foreign origin: its hub is not told (federation.md) */
     for (k = 0; k < hdr.n_recipients && rc == 0; k++) {
         const struct hub_fed_region *r =
             hub_fed_region_of(h, hdr.recipients[k]);
@@ -497,10 +496,9 @@ s_tell_origin(struct hub *h, size_t i, uint64_t seq, int kind, const char *why,
         if ((L = hub_fed_link_of(h, r->name)) < 0)
             L = hub_fed_link_of(h, r->via);
         if (L == (int)i)
-            rc = hub_fed__notice(h, &hdr, hdr.recipients[k], kind, why,
-                                 ewh_now(), err);
+            rc = hub_fed__notice(h, hdr.id, hdr.origin, hdr.recipients[k], kind,
+                                 why, ewh_now(), err);
     }
-out:
     free(env);
     return rc;
 }
@@ -509,19 +507,23 @@ static int
 s_notice(struct hub *h, const struct ewh_header *hdr, const char *cc,
          const char *why, int64_t now, struct ewh_err *err)
 {
-    return hub_fed__notice(h, hdr, cc, EWH__NOTICE_KIND__NOTICE_REFUSED, why,
-                           now, err);
+    return hub_fed__notice(h, hdr->id, hdr->origin, cc,
+                           EWH__NOTICE_KIND__NOTICE_REFUSED, why, now, err);
 }
 
 int
-hub_fed__notice(struct hub *h, const struct ewh_header *hdr, const char *cc,
-                int kind, const char *why, int64_t now, struct ewh_err *err)
+hub_fed__notice(struct hub *h, const uint8_t id[EWH_ID_BYTES],
+                const char *origin, const char *cc, int kind, const char *why,
+                int64_t now, struct ewh_err *err)
 {
     Ewh__Notice nt = EWH__NOTICE__INIT;
+    char peer[EWH_MAX_REGION_BYTES + 1];
     uint8_t buf[512];
+    bool found = false;
     size_t len;
+    int L;
 
-    nt.id.data = (uint8_t *)hdr->id;
+    nt.id.data = (uint8_t *)id;
     nt.id.len = EWH_ID_BYTES;
     nt.country = (char *)cc;
     nt.kind = (Ewh__NoticeKind)kind;
@@ -530,8 +532,18 @@ hub_fed__notice(struct hub *h, const struct ewh_header *hdr, const char *cc,
     len = ewh__notice__get_packed_size(&nt);
     EWH_ASSERT(len <= sizeof(buf));
     ewh__notice__pack(&nt, buf);
-    return hub_store_relay_add(h->st, hdr->origin, HUB_RELAY_NOTICE, buf, len,
-                               err);
+    if (ewh_roster_find(h->ros.roster, origin, NULL) != NULL)
+        return hub_store_relay_add(h->st, origin, HUB_RELAY_NOTICE, buf, len,
+                                   err);
+    /* A foreign origin: back along the link the report came on, towards
+     * its hub (which relays it to the origin). */
+    if (hub_store_fed_in_peer(h->st, id, peer, &found, err) != 0)
+        return -1;
+    if (!found)
+        return 0;
+    if ((L = hub_fed_link_of(h, peer)) >= 0)
+        h->fed.link[L].want_fill = true;
+    return hub_store_fed_notice_add(h->st, peer, buf, len, err);
 }
 
 int
@@ -568,8 +580,9 @@ hub_fed_stored(struct hub *h, const struct hub_submit *s, int64_t rowid,
                                                   s_why_name(HUB_FED_W_NOROUTE),
                                                   f->noroute, err) != 0)
         return -1;
-    /* A local origin is told which recipients it will not reach. */
-    for (i = 0; f->in_link < 0 && i < s->hdr.n_recipients; i++)
+    /* The origin is told which recipients it will not reach (a foreign
+     * one through the link it came on). */
+    for (i = 0; i < s->hdr.n_recipients; i++)
         if ((f->unreach >> i) & 1 &&
             s_notice(h, &s->hdr, s->hdr.recipients[i],
                      "not sent to this country: its region is not reached "
@@ -643,7 +656,7 @@ hub_fed_count(struct hub *h, const char *peer, const char *what,
 bool
 hub_fed_pending(const struct hub *h)
 {
-    return h->fed.n_ack > 0 || h->fed.n_cnt > 0;
+    return h->fed.n_ack > 0 || h->fed.n_cnt > 0 || h->fed.n_nin > 0;
 }
 
 int
@@ -673,7 +686,27 @@ hub_fed_write(struct hub *h, struct ewh_err *err)
         if (hub_store_fed_count_add(h->st, f->cnt[i].peer, f->cnt[i].what,
                                     f->cnt[i].code, f->cnt[i].n, err) != 0)
             return -1;
+    /* Notices from peers: to our origin, or on towards a foreign one's. */
+    for (i = 0; i < f->n_nin; i++) {
+        struct hub_fed_nin *n = &f->nin[i];
+        char peer[EWH_MAX_REGION_BYTES + 1];
+        bool found = false;
+        if (ewh_roster_find(h->ros.roster, n->origin, NULL) != NULL) {
+            struct hub_peer *on = hub_peers_get(h->peers, n->origin, false);
+            if (hub_store_relay_add(h->st, n->origin, HUB_RELAY_NOTICE, n->buf,
+                                    n->len, err) != 0)
+                return -1;
+            if (on != NULL)
+                on->want_fill = true;
+            continue;
+        }
+        if (hub_store_fed_in_peer(h->st, n->id, peer, &found, err) != 0 ||
+            (found &&
+             hub_store_fed_notice_add(h->st, peer, n->buf, n->len, err) != 0))
+            return -1;
+    }
     f->n_ack_written = f->n_ack;
+    f->n_nin_written = f->n_nin;
     return 0;
 }
 
@@ -686,8 +719,23 @@ hub_fed_committed(struct hub *h, bool ok)
 
     if (!ok) {
         f->n_ack_written = 0;
+        f->n_nin_written = 0;
         return;
     }
+    /* Stored: now acknowledge the peers' notices. */
+    for (i = 0; i < f->n_nin_written; i++) {
+        Ewh__Frame fr = EWH__FRAME__INIT;
+        Ewh__NoticeAck na = EWH__NOTICE_ACK__INIT;
+        na.seq = f->nin[i].seq;
+        fr.msg_case = EWH__FRAME__MSG_NOTICE_ACK;
+        fr.notice_ack = &na;
+        (void)hub_conn_send(h, f->nin[i].rid, f->nin[i].rid_len, &fr);
+    }
+    if (f->n_nin > f->n_nin_written)
+        memmove(f->nin, f->nin + f->n_nin_written,
+                (f->n_nin - f->n_nin_written) * sizeof(*f->nin));
+    f->n_nin -= f->n_nin_written;
+    f->n_nin_written = 0;
     for (i = 0; i < f->n_ack_written; i++) {
         struct hub_fed_ack *a = &f->ack[i];
         struct hub_fed_link *l = &f->link[a->link];

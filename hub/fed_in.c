@@ -236,6 +236,68 @@ refuse:
     free(r.buf);
 }
 
+/* ---- notices for reports that went out on our link to this peer ---- */
+
+static void
+s_ack_notice(struct hub *h, const uint8_t *rid, size_t rid_len, uint64_t seq)
+{
+    Ewh__Frame f = EWH__FRAME__INIT;
+    Ewh__NoticeAck na = EWH__NOTICE_ACK__INIT;
+
+    na.seq = seq;
+    f.msg_case = EWH__FRAME__MSG_NOTICE_ACK;
+    f.notice_ack = &na;
+    (void)hub_conn_send(h, rid, rid_len, &f);
+}
+
+/* A recipient in the peer's direction was not reached (refused further
+ * on, expired there): stored with the next batch for the report's origin
+ * (or its link), then acknowledged.  One that names no report of ours
+ * addressed to that country is acknowledged and dropped, counted. */
+static void
+s_on_notice(struct hub *h, struct hub_fed_link *l, const uint8_t *rid,
+            size_t rid_len, const Ewh__Notice *m)
+{
+    struct ewh_err err = {0};
+    struct hub_fed *f = &h->fed;
+    struct hub_fed_nin *n;
+    Ewh__Notice copy = *m;
+    char origin[EWH_CC_BYTES] = "";
+    bool found = false;
+
+    if (m->id.len != EWH_ID_BYTES || m->country == NULL ||
+        !ewh_country_is_valid(m->country) ||
+        (m->kind != EWH__NOTICE_KIND__NOTICE_EXPIRED &&
+         m->kind != EWH__NOTICE_KIND__NOTICE_REFUSED) ||
+        hub_store_recipient_of(h->st, m->id.data, m->country, &found, origin,
+                               &err) != 0 ||
+        !found) {
+        hub_fed_count(h, l->p.region, "notices-refused", "", 1);
+        ewh_log_warnx("fed: notice from=%s names no report of ours for that "
+                      "country: dropped",
+                      l->p.region);
+        s_ack_notice(h, rid, rid_len, m->seq);
+        return;
+    }
+    copy.seq = 0;
+    if (ewh__notice__get_packed_size(&copy) > sizeof(n->buf)) {
+        s_ack_notice(h, rid, rid_len, m->seq);
+        return;
+    }
+    n = hub_grow(f->nin, &f->cap_nin, f->n_nin + 1, sizeof(*f->nin));
+    if (n == NULL)
+        return; /* not acknowledged: it comes again */
+    f->nin = n;
+    n = &f->nin[f->n_nin++];
+    memcpy(n->rid, rid, rid_len);
+    n->rid_len = rid_len;
+    n->seq = m->seq;
+    memcpy(n->id, m->id.data, EWH_ID_BYTES);
+    memcpy(n->origin, origin, EWH_CC_BYTES);
+    n->len = ewh__notice__pack(&copy, n->buf);
+    hub_fed_count(h, l->p.region, "notices-received", "", 1);
+}
+
 /* ---- foreign rosters ---- */
 
 /* Does id's key follow from the pinned one: endorsed by it, or by a
@@ -497,6 +559,11 @@ hub_fed_on_frame(struct hub *h, const char *region, const char *key,
             break;
         }
         s_on_receipt(h, l, rid, rid_len, f->receipt_relay);
+        break;
+    case EWH__FRAME__MSG_NOTICE:
+        if (!hub_bucket_take(&l->bucket, h->cfg->submits_per_s, ewh_mono_ms()))
+            break; /* not acknowledged: it comes again */
+        s_on_notice(h, l, rid, rid_len, f->notice);
         break;
     case EWH__FRAME__MSG_FOREIGN_ROSTER:
         /* Rosters cost a transaction each: at most one a second per

@@ -219,27 +219,40 @@ s_fill_one(void *ctx, const struct hub_fed_qrow *r)
 }
 
 static int
-s_relay_one(void *ctx, uint64_t seq, const uint8_t *buf, size_t len)
+s_relay_one(void *ctx, uint64_t seq, int kind, const uint8_t *buf, size_t len)
 {
     struct s_fill *c = ctx;
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__ReceiptRelay rr = EWH__RECEIPT_RELAY__INIT;
-    Ewh__Receipt *rc;
+    Ewh__Receipt *rc = NULL;
+    Ewh__Notice *nt = NULL;
     int sent;
 
     if (c->free == 0)
         return 1;
     if (hub_seqset_has(c->l->rflight, seq))
         return 0;
-    if ((rc = ewh__receipt__unpack(NULL, len, buf)) == NULL)
-        return 0;
-    rr.seq = seq;
-    rr.receipt = rc;
-    f.msg_case = EWH__FRAME__MSG_RECEIPT_RELAY;
-    f.receipt_relay = &rr;
+    if (kind == HUB_RELAY_NOTICE) {
+        /* A notice for a foreign origin, on towards its hub. */
+        if ((nt = ewh__notice__unpack(NULL, len, buf)) == NULL)
+            return 0;
+        nt->seq = seq;
+        f.msg_case = EWH__FRAME__MSG_NOTICE;
+        f.notice = nt;
+    } else {
+        if ((rc = ewh__receipt__unpack(NULL, len, buf)) == NULL)
+            return 0;
+        rr.seq = seq;
+        rr.receipt = rc;
+        f.msg_case = EWH__FRAME__MSG_RECEIPT_RELAY;
+        f.receipt_relay = &rr;
+    }
     s_window_opens(c->l);
     sent = s_send(c->l, &f);
-    ewh__receipt__free_unpacked(rc, NULL);
+    if (rc != NULL)
+        ewh__receipt__free_unpacked(rc, NULL);
+    if (nt != NULL)
+        ewh__notice__free_unpacked(nt, NULL);
     if (sent != 0 || hub_seqset_add(c->l->rflight, seq, 0) != 0) {
         c->stop = true;
         return 1;
@@ -367,6 +380,12 @@ s_on_frame(struct hub *h, struct hub_fed_link *l, const uint8_t *buf,
                               : "receipts-sent",
                           "", 1);
             s_ack(h, l, f->receipt_ack->seq, true, HUB_FED_SENT);
+        }
+        break;
+    case EWH__FRAME__MSG_NOTICE_ACK:
+        if (hub_seqset_has(l->rflight, f->notice_ack->seq)) {
+            hub_fed_count(h, l->p.region, "notices-sent", "", 1);
+            s_ack(h, l, f->notice_ack->seq, true, HUB_FED_SENT);
         }
         break;
     case EWH__FRAME__MSG_ERROR:

@@ -211,6 +211,18 @@ struct hub_fed_ack {
     enum hub_fed_out_state state;
 };
 
+/* A notice from a peer about a report of ours (or one passed on),
+ * stored with the next batch, then acknowledged (NoticeAck). */
+struct hub_fed_nin {
+    uint8_t rid[HUB_MAX_RID];
+    size_t rid_len;
+    uint64_t seq;
+    uint8_t id[EWH_ID_BYTES];
+    char origin[EWH_CC_BYTES];
+    uint8_t buf[512]; /* the Notice, seq unset */
+    size_t len;
+};
+
 struct hub_fed {
     struct hub_fed_link link[EWH_MAX_FED_PEERS];
     size_t n_link;
@@ -221,7 +233,9 @@ struct hub_fed {
     struct hub_fed_ack *ack;
     size_t n_ack, cap_ack;
     size_t n_ack_written; /* of ack, in the transaction being written */
-    char *metrics;        /* the last /metrics text of the links */
+    struct hub_fed_nin *nin;
+    size_t n_nin, cap_nin, n_nin_written;
+    char *metrics; /* the last /metrics text of the links */
 };
 
 /* ---- batch.c ---- */
@@ -553,9 +567,11 @@ void hub_fed__foreign_to(struct hub *h, const struct hub_fed_region *r,
 void hub_fed__region_to_nodes(struct hub *h, const struct hub_fed_region *r);
 /* A Notice (kind: EWH__NOTICE_KIND_*) about recipient cc queued for the
  * report's local origin, inside a transaction. */
-EWH_MUST_CHECK int hub_fed__notice(struct hub *h, const struct ewh_header *hdr,
-                                   const char *cc, int kind, const char *why,
-                                   int64_t now, struct ewh_err *err);
+EWH_MUST_CHECK int hub_fed__notice(struct hub *h,
+                                   const uint8_t id[EWH_ID_BYTES],
+                                   const char *origin, const char *cc, int kind,
+                                   const char *why, int64_t now,
+                                   struct ewh_err *err);
 /* admit.c: a transfer's local recipients, checked as a submit's are. */
 EWH_MUST_CHECK int hub_admit_check_local(struct hub *h,
                                          const struct ewh_header *hdr,

@@ -646,12 +646,16 @@ EWH_MUST_CHECK int hub_store_fed_in_peer(hub_store_t *st,
                                          char peer[EWH_MAX_REGION_BYTES + 1],
                                          bool *found, struct ewh_err *err);
 
-/* Receipts owed to a peer (serialized Receipt), walked in order. */
+/* Receipts (serialized Receipt) and notices (serialized Notice, seq
+ * unset) owed to a peer, walked in order; kind is enum hub_relay_kind. */
 EWH_MUST_CHECK int hub_store_fed_relay_add(hub_store_t *st, const char *peer,
                                            const uint8_t *buf, size_t len,
                                            struct ewh_err *err);
-typedef int (*hub_fed_relay_fn)(void *ctx, uint64_t seq, const uint8_t *buf,
-                                size_t len);
+EWH_MUST_CHECK int hub_store_fed_notice_add(hub_store_t *st, const char *peer,
+                                            const uint8_t *buf, size_t len,
+                                            struct ewh_err *err);
+typedef int (*hub_fed_relay_fn)(void *ctx, uint64_t seq, int kind,
+                                const uint8_t *buf, size_t len);
 EWH_MUST_CHECK int hub_store_fed_relay_walk(hub_store_t *st, const char *peer,
                                             size_t limit, hub_fed_relay_fn fn,
                                             void *ctx, struct ewh_err *err);

@@ -41,9 +41,10 @@ static const char s_in_ins[] =
     "INSERT OR IGNORE INTO fed_in(id, peer, path, at) VALUES(?1, ?2, ?3, ?4)";
 static const char s_in_peer[] = "SELECT peer FROM fed_in WHERE id = ?1";
 static const char s_relay_ins[] =
-    "INSERT INTO fed_relay(peer, payload, created_at) VALUES(?1, ?2, ?3)";
+    "INSERT INTO fed_relay(peer, kind, payload, created_at)"
+    " VALUES(?1, ?4, ?2, ?3)";
 static const char s_relay_walk[] =
-    "SELECT seq, payload FROM fed_relay WHERE peer = ?1 AND done = 0"
+    "SELECT seq, payload, kind FROM fed_relay WHERE peer = ?1 AND done = 0"
     " ORDER BY seq LIMIT ?2";
 static const char s_relay_done[] =
     "UPDATE fed_relay SET done = 1 WHERE seq = ?1 AND peer = ?2 AND done = 0";
@@ -367,9 +368,9 @@ hub_store_fed_in_peer(hub_store_t *st, const uint8_t id[EWH_ID_BYTES],
 
 /* ---- receipts owed to peers ---- */
 
-int
-hub_store_fed_relay_add(hub_store_t *st, const char *peer, const uint8_t *buf,
-                        size_t len, struct ewh_err *err)
+static int
+s_relay_add(hub_store_t *st, const char *peer, int kind, const uint8_t *buf,
+            size_t len, struct ewh_err *err)
 {
     sqlite3_stmt *s = ewh_db_stmt(st->db, s_relay_ins, err);
 
@@ -378,7 +379,22 @@ hub_store_fed_relay_add(hub_store_t *st, const char *peer, const uint8_t *buf,
     sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
     sqlite3_bind_blob(s, 2, buf, (int)len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, ewh_now());
-    return ewh_db_done(st->db, s, "queue receipt for peer", err);
+    sqlite3_bind_int(s, 4, kind);
+    return ewh_db_done(st->db, s, "queue relay for peer", err);
+}
+
+int
+hub_store_fed_relay_add(hub_store_t *st, const char *peer, const uint8_t *buf,
+                        size_t len, struct ewh_err *err)
+{
+    return s_relay_add(st, peer, HUB_RELAY_RECEIPT, buf, len, err);
+}
+
+int
+hub_store_fed_notice_add(hub_store_t *st, const char *peer, const uint8_t *buf,
+                         size_t len, struct ewh_err *err)
+{
+    return s_relay_add(st, peer, HUB_RELAY_NOTICE, buf, len, err);
 }
 
 int
@@ -394,7 +410,7 @@ hub_store_fed_relay_walk(hub_store_t *st, const char *peer, size_t limit,
     sqlite3_bind_int64(s, 2, (int64_t)limit);
     while ((rc = ewh_db_step(st->db, s, "walk peer receipts", err)) == 1)
         if (fn(ctx, (uint64_t)sqlite3_column_int64(s, 0),
-               sqlite3_column_blob(s, 1),
+               sqlite3_column_int(s, 2), sqlite3_column_blob(s, 1),
                (size_t)sqlite3_column_bytes(s, 1)) != 0) {
             sqlite3_reset(s);
             return 0;

@@ -368,6 +368,43 @@ class ForgeryTest(FedCase):
         self.assertEqual(n, 1)
 
 
+class NoticeTest(FedCase):
+
+    def test_expiry_two_hops_away_reaches_the_origin(self):
+        self.world()
+        rs = self.nodes["RS"]
+        # C is away: B holds RS's report for baltic until it expires, and
+        # says so back across the link to A, which tells RS.
+        self.hub_proc["c"].kill()
+        wait_for(lambda: [l for l in self.fed("b")["links"]
+                          if l["peer"] == "baltic" and not l["up"]] or None,
+                 timeout=60, what="B's link to C down")
+        rid = self.submit(rs, level="medium", to="NO,EE", category="other",
+                          distribution="all", title="short-lived",
+                          body="expires at B", expires="6s")
+        self.wait_inbox(self.nodes["NO"], rid, timeout=60)
+        self.wait_recipients(rs, rid, {"NO": "delivered", "EE": "expired"},
+                             timeout=90)
+        # (RS's node would mark EE expired by itself at the expiry: the
+        # counters show it came across the links.)
+        wait_for(lambda: self.counters("b", "baltic").get("expired") == 1,
+                 timeout=30, what="expired at B")
+        wait_for(lambda: self.counters("b", "adria").get("notices-sent")
+                 == 1, timeout=30, what="notice sent from B to A")
+        wait_for(lambda: self.counters("a", "nordic").get(
+            "notices-received") == 1, timeout=30, what="notice at A")
+        db = sqlite3.connect(os.path.join(self.hubs["a"], "store.db"))
+        try:
+            n = db.execute("SELECT count(*) FROM relay WHERE country = 'RS'"
+                           " AND kind = 2").fetchone()[0]
+        finally:
+            db.close()
+        self.assertEqual(n, 1)  # A relayed B's notice to RS
+        self.hub_up("c", listen=self.endpoints["c"])
+        time.sleep(3)
+        self.assert_never(("EE", "LV"), rid)
+
+
 class RekeyTest(FedCase):
 
     def test_endorsed_rekeys_followed_across_regions(self):

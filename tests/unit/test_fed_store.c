@@ -291,10 +291,11 @@ s_cnt_fn(void *ctx, const char *peer, const char *what, const char *code,
 }
 
 static int
-s_relay_fn(void *ctx, uint64_t seq, const uint8_t *buf, size_t len)
+s_relay_fn(void *ctx, uint64_t seq, int kind, const uint8_t *buf, size_t len)
 {
     uint64_t *first = ctx;
 
+    CHECK(kind == HUB_RELAY_RECEIPT);
     CHECK(len == 3 && memcmp(buf, "rcp", 3) == 0);
     if (*first == 0)
         *first = seq;
