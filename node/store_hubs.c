@@ -399,7 +399,11 @@ node_store_hub_add(node_store_t *s, const char *endpoint,
         goto fail;
     }
     if ((rc = node_store_hub_get(s, endpoint, &h, &e)) == 0) {
-        ewh_err_set(err, EWH_E_INVALID, "hub %s is listed already", endpoint);
+        ewh_err_set(err, EWH_E_INVALID,
+                    "hub %s is listed already (fingerprint %s); a hub "
+                    "there with new keys is another hub: remove this one "
+                    "first",
+                    endpoint, h.fp);
         goto fail;
     }
     if (e.code != EWH_E_NOTFOUND) {
