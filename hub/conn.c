@@ -48,7 +48,7 @@ hub_conn_open(struct hub *h, const char *endpoint, struct ewh_err *err)
     struct hub_conn *c = &h->conn;
     char monep[64];
     size_t len;
-    int tries;
+    int tries, zero = 0;
 
     c->router = zmq_socket(h->zctx, ZMQ_ROUTER);
     if (c->router == NULL)
@@ -77,6 +77,11 @@ hub_conn_open(struct hub *h, const char *endpoint, struct ewh_err *err)
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
         (c->mon = zmq_socket(h->zctx, ZMQ_PAIR)) == NULL ||
+        /* No HWM on the events' pipe: libzmq drops an event that does not
+         * fit (its send is non-blocking), and the gate must hear of every
+         * connection (an inproc pipe's limit is the sum of both sides',
+         * none if either is 0: libzmq's socket_base.cpp). */
+        zmq_setsockopt(c->mon, ZMQ_RCVHWM, &zero, sizeof(zero)) != 0 ||
         zmq_connect(c->mon, monep) != 0)
         return ewh_err_set(err, EWH_E_IO, "monitor: %s",
                            zmq_strerror(zmq_errno()));
@@ -196,10 +201,11 @@ hub_conn_on_monitor(struct hub *h)
             memcpy(&val, (uint8_t *)zmq_msg_data(&m) + 2, 4);
             if (ev == ZMQ_EVENT_ACCEPTED)
                 hub_gate_accepted(h, (int)val);
-            else if (ev != ZMQ_EVENT_DISCONNECTED)
-                hub_gate_done(h, (int)val);
+            else
+                hub_gate_done(h, (int)val,
+                              ev == ZMQ_EVENT_DISCONNECTED ||
+                                  ev == ZMQ_EVENT_CLOSED);
             if (ev == ZMQ_EVENT_DISCONNECTED) {
-                hub_gate_done(h, (int)val);
                 s_on_disconnect(h, (int)val);
             } else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                              ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
@@ -237,6 +243,15 @@ hub_conn_send(struct hub *h, const uint8_t *rid, size_t rid_len,
         ewh_log_warnx("router: cannot encode %s: %s", ewh_frame_name(f),
                       err.reason);
         return -1;
+    }
+    /* Deliveries and relays have their own bounds (deliver.c); every
+     * other frame is an answer, bounded per connection (gate.c). */
+    if (f->msg_case != EWH__FRAME__MSG_DELIVER &&
+        f->msg_case != EWH__FRAME__MSG_RECEIPT_RELAY &&
+        f->msg_case != EWH__FRAME__MSG_NOTICE &&
+        !hub_gate_out_ok(h, rid, rid_len, len)) {
+        errno = EAGAIN;
+        goto out;
     }
     if (zmq_send(h->conn.router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         goto out;
@@ -430,7 +445,8 @@ s_on_audit(struct hub *h, struct hub_peer *n, const struct hub_from *from,
     }
     ewh_log_debug("router: audit proof to=%s from_length=%llu size=%zu",
                   from->cc, (unsigned long long)m->from_length, len);
-    if (zmq_send(h->conn.router, from->rid, from->rid_len,
+    if (!hub_gate_out_ok(h, from->rid, from->rid_len, len) ||
+        zmq_send(h->conn.router, from->rid, from->rid_len,
                  ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
         zmq_send(h->conn.router, buf, len, ZMQ_DONTWAIT) < 0)
         ewh_log_debug("router: audit proof to %s not sent", from->cc);
@@ -444,7 +460,28 @@ s_refuse_frame(struct hub *h, const struct hub_from *from,
     h->n.bad_frames++;
     ewh_log_warnx("router: refused frame from=%s reason=\"%s\"", from->cc,
                   err->reason);
-    hub_conn_send_error(h, from->rid, from->rid_len, err->code, err->reason);
+    /* A budget of Errors per country: junk costs the sender its frame,
+     * and beyond the budget not even an answer. */
+    if (hub_gate_error_ok(h, from->cc))
+        hub_conn_send_error(h, from->rid, from->rid_len, err->code,
+                            err->reason);
+}
+
+/* A request over its connection's budget (gate.c): dropped unprocessed,
+ * counted, logged (limited); told so within the Errors' budget. */
+static void
+s_over_budget(struct hub *h, const struct hub_from *from, const char *what,
+              int per_s)
+{
+    char why[EWH_MAX_REASON_BYTES];
+
+    h->n.req_dropped++;
+    ewh_log_warnx("router: %s from=%s over its budget (%d/s): dropped", what,
+                  from->cc, per_s);
+    if (!hub_gate_error_ok(h, from->cc))
+        return;
+    snprintf(why, sizeof(why), "%s over budget (%d/s): dropped", what, per_s);
+    hub_conn_send_error(h, from->rid, from->rid_len, EWH_E_RATE, why);
 }
 
 static void
@@ -455,6 +492,10 @@ s_dispatch(struct hub *h, struct hub_peer *n, const struct hub_from *from,
 
     switch (f->msg_case) {
     case EWH__FRAME__MSG_HELLO:
+        if (!hub_gate_budget(h, from->rid, from->rid_len, HUB_REQ_HELLO)) {
+            s_over_budget(h, from, "hello", EWH_HUB_HELLOS_PER_S);
+            break;
+        }
         s_on_hello(h, n, from, fd, key, f->hello);
         break;
     case EWH__FRAME__MSG_SUBMIT:
@@ -469,6 +510,10 @@ s_dispatch(struct hub *h, struct hub_peer *n, const struct hub_from *from,
         hub_batch_add_dack(h, n->cc, f->deliver_ack);
         break;
     case EWH__FRAME__MSG_RECEIPT:
+        if (!hub_gate_budget(h, from->rid, from->rid_len, HUB_REQ_RECEIPT)) {
+            s_over_budget(h, from, "receipt", EWH_HUB_RECEIPTS_PER_S);
+            break;
+        }
         hub_receipt_on(h, n, from, f->receipt);
         break;
     case EWH__FRAME__MSG_RECEIPT_ACK:
@@ -619,6 +664,8 @@ hub_conn_read(struct hub *h)
         h->n.bad_frames++;
         goto out;
     }
+    hub_gate_seen(h, zmq_msg_data(&rid), zmq_msg_size(&rid),
+                  zmq_msg_get(&body, ZMQ_SRCFD));
     if (s_sender_ok(h, &rid, cc, key))
         s_on_frame(h, &rid, &body, cc, key);
 out:

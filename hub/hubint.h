@@ -92,15 +92,54 @@ struct hub_gate {
     size_t n;
     int fd_limit; /* RLIMIT_NOFILE at start */
     uint64_t cut; /* connections shut down by the gate */
+    /* Authenticated connections (seen in a frame): the bytes of answers
+     * queued to each since its socket last drained (item 5). */
+    struct hub_gate_out {
+        uint8_t rid[HUB_MAX_RID];
+        size_t rid_len;
+        int fd;
+        uint64_t ino; /* the socket's inode: the fd is still it */
+        uint64_t queued;
+        struct hub_bucket req[2]; /* HUB_REQ_HELLO, HUB_REQ_RECEIPT */
+    } * out;
+    size_t n_out, cap_out;
+    /* Per-country budgets of Errors answered (item 5). */
+    struct hub_gate_budget {
+        char cc[EWH_CC_BYTES];
+        struct hub_bucket errors;
+    } budget[EWH_MAX_ROSTER_ENTRIES];
+    size_t n_budget;
+    uint64_t answers_dropped; /* not queued: over a byte bound or budget */
+};
+
+/* The kinds of request with a budget per connection (gate.c), so that a
+ * stray connection with a country's key cannot spend its agent's; Submit
+ * and AuditRequest have per-country ones (admit.c, conn.c). */
+enum hub_req {
+    HUB_REQ_HELLO = 0, /* EWH_HUB_HELLOS_PER_S */
+    HUB_REQ_RECEIPT,   /* EWH_HUB_RECEIPTS_PER_S */
 };
 
 struct hub;
 void hub_gate_init(struct hub *h);
+/* Every connection is gone (close, re-bind): forget them all. */
 void hub_gate_clear(struct hub *h);
 /* A connection accepted (fd): bounded, the oldest pending cut if over. */
 void hub_gate_accepted(struct hub *h, int fd);
-/* Its handshake ended (succeeded, failed) or it closed. */
-void hub_gate_done(struct hub *h, int fd);
+/* Its handshake ended (succeeded, failed), or (closed) it closed. */
+void hub_gate_done(struct hub *h, int fd, bool closed);
+/* A frame came from routing id rid over fd (ZMQ_SRCFD; -1 unknown). */
+void hub_gate_seen(struct hub *h, const uint8_t *rid, size_t rid_len, int fd);
+/* May an answer of len bytes be queued to rid?  Counts it if so; false
+ * (counted in answers_dropped) when the connection's socket does not
+ * drain and EWH_HUB_CONN_OUT_BYTES are already queued to it. */
+bool hub_gate_out_ok(struct hub *h, const uint8_t *rid, size_t rid_len,
+                     size_t len);
+/* Take one request of kind k from rid's budget; false when over it. */
+bool hub_gate_budget(struct hub *h, const uint8_t *rid, size_t rid_len,
+                     enum hub_req k);
+/* May an Error be sent to cc (EWH_HUB_ERRORS_PER_S)?  Counted if not. */
+bool hub_gate_error_ok(struct hub *h, const char *cc);
 
 /* ---- admit.c ---- */
 
