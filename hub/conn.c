@@ -23,7 +23,8 @@ s_options(struct hub *h)
     void *r = h->conn.router;
     int one = 1, hwm = EWH_HUB_SNDHWM, rcvhwm = EWH_HUB_RCVHWM,
         hb = HUB_HEARTBEAT_MS;
-    int ttl = HUB_HEARTBEAT_TTL, hs = EWH_HUB_HANDSHAKE_MS;
+    int ttl = HUB_HEARTBEAT_TTL, hs = EWH_HUB_HANDSHAKE_MS,
+        backlog = EWH_HUB_BACKLOG;
     int64_t maxmsg = EWH_MAX_FRAME_BYTES + 1024;
 
     if (zmq_setsockopt(r, ZMQ_CURVE_SERVER, &one, sizeof(one)) != 0 ||
@@ -37,7 +38,8 @@ s_options(struct hub *h)
         zmq_setsockopt(r, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb)) != 0 ||
         zmq_setsockopt(r, ZMQ_HEARTBEAT_TTL, &ttl, sizeof(ttl)) != 0 ||
         zmq_setsockopt(r, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof(ttl)) != 0 ||
-        zmq_setsockopt(r, ZMQ_HANDSHAKE_IVL, &hs, sizeof(hs)) != 0)
+        zmq_setsockopt(r, ZMQ_HANDSHAKE_IVL, &hs, sizeof(hs)) != 0 ||
+        zmq_setsockopt(r, ZMQ_BACKLOG, &backlog, sizeof(backlog)) != 0)
         return -1;
     return 0;
 }
@@ -57,6 +59,28 @@ hub_conn_open(struct hub *h, const char *endpoint, struct ewh_err *err)
     if (s_options(h) != 0)
         return ewh_err_set(err, EWH_E_IO, "router options: %s",
                            zmq_strerror(zmq_errno()));
+    /* The monitor first: the gate hears of the listening socket
+     * (LISTENING) and of every connection. */
+    snprintf(monep, sizeof(monep), "inproc://ewhub-monitor-%u", c->mon_gen++);
+    if (zmq_socket_monitor(c->router, monep,
+                           ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPTED |
+                               ZMQ_EVENT_CLOSED | ZMQ_EVENT_LISTENING |
+                               ZMQ_EVENT_ACCEPT_FAILED |
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
+        (c->mon = zmq_socket(h->zctx, ZMQ_PAIR)) == NULL ||
+        /* No HWM on the events' pipe: libzmq sends each event with a
+         * blocking send from the I/O thread that saw it
+         * (socket_base.cpp monitor_event), so a full pipe would hold that
+         * thread, and an event must never wait or be lost.  An inproc
+         * pipe's limit is the sum of both sides', none if either is 0
+         * (socket_base.cpp connect). */
+        zmq_setsockopt(c->mon, ZMQ_RCVHWM, &zero, sizeof(zero)) != 0 ||
+        zmq_connect(c->mon, monep) != 0)
+        return ewh_err_set(err, EWH_E_IO, "monitor: %s",
+                           zmq_strerror(zmq_errno()));
     /* A re-bind may race the old listener's close in the I/O thread. */
     for (tries = 0; zmq_bind(c->router, endpoint) != 0; tries++) {
         if (zmq_errno() != EADDRINUSE || tries >= 200)
@@ -67,23 +91,6 @@ hub_conn_open(struct hub *h, const char *endpoint, struct ewh_err *err)
     len = sizeof(c->endpoint);
     if (zmq_getsockopt(c->router, ZMQ_LAST_ENDPOINT, c->endpoint, &len) != 0)
         return ewh_err_set(err, EWH_E_IO, "last endpoint: %s",
-                           zmq_strerror(zmq_errno()));
-    snprintf(monep, sizeof(monep), "inproc://ewhub-monitor-%u", c->mon_gen++);
-    if (zmq_socket_monitor(c->router, monep,
-                           ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPTED |
-                               ZMQ_EVENT_CLOSED |
-                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
-        (c->mon = zmq_socket(h->zctx, ZMQ_PAIR)) == NULL ||
-        /* No HWM on the events' pipe: libzmq drops an event that does not
-         * fit (its send is non-blocking), and the gate must hear of every
-         * connection (an inproc pipe's limit is the sum of both sides',
-         * none if either is 0: libzmq's socket_base.cpp). */
-        zmq_setsockopt(c->mon, ZMQ_RCVHWM, &zero, sizeof(zero)) != 0 ||
-        zmq_connect(c->mon, monep) != 0)
-        return ewh_err_set(err, EWH_E_IO, "monitor: %s",
                            zmq_strerror(zmq_errno()));
     return 0;
 }
@@ -201,6 +208,10 @@ hub_conn_on_monitor(struct hub *h)
             memcpy(&val, (uint8_t *)zmq_msg_data(&m) + 2, 4);
             if (ev == ZMQ_EVENT_ACCEPTED)
                 hub_gate_accepted(h, (int)val);
+            else if (ev == ZMQ_EVENT_LISTENING)
+                hub_gate_listening(h, (int)val);
+            else if (ev == ZMQ_EVENT_ACCEPT_FAILED)
+                hub_gate_accept_failed(h, (int)val);
             else
                 hub_gate_done(h, (int)val,
                               ev == ZMQ_EVENT_DISCONNECTED ||

@@ -24,13 +24,17 @@
  * AuditRequest). */
 #include "hubint.h"
 
+#include <fcntl.h>
+#include <linux/filter.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ewh/log.h"
 
@@ -40,6 +44,7 @@ hub_gate_init(struct hub *h)
     struct rlimit rl;
 
     memset(&h->gate, 0, sizeof(h->gate));
+    h->gate.listen_fd = -1;
     h->gate.fd_limit = 1024; /* the usual soft limit, if none can be read */
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
         h->gate.fd_limit =
@@ -56,9 +61,83 @@ void
 hub_gate_clear(struct hub *h)
 {
     h->gate.n = 0;
+    h->gate.listen_fd = -1; /* closed with the socket, filter and all */
+    h->gate.door_closed = false;
     free(h->gate.out);
     h->gate.out = NULL;
     h->gate.n_out = h->gate.cap_out = 0;
+}
+
+static uint64_t s_ino(int fd);
+
+/* ---- the door: new connections held in the kernel ---- */
+
+/* Below this descriptor the gate takes connections: beyond it, what is
+ * in the accept queue (EWH_HUB_BACKLOG) still comes, and the last
+ * EWH_HUB_FD_RESERVE stay free. */
+static int
+s_brake(const struct hub_gate *g)
+{
+    return g->fd_limit - EWH_HUB_FD_RESERVE - EWH_HUB_BACKLOG;
+}
+
+/* Close (or open) the door: a socket filter on the listening socket that
+ * drops every packet, so the kernel completes no new handshake (SYNs are
+ * dropped; clients retry them) and libzmq accepts nothing beyond the
+ * accept queue.  Connections already accepted are untouched. */
+static void
+s_door(struct hub *h, bool close)
+{
+    static struct sock_filter drop[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+    struct sock_fprog prog = {.len = 1, .filter = drop};
+    struct hub_gate *g = &h->gate;
+    int rc, zero = 0;
+
+    if (g->listen_fd < 0 || close == g->door_closed)
+        return;
+    if (s_ino(g->listen_fd) != g->listen_ino) {
+        g->listen_fd = -1; /* not ours any more */
+        return;
+    }
+    rc = close ? setsockopt(g->listen_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+                            sizeof(prog))
+               : setsockopt(g->listen_fd, SOL_SOCKET, SO_DETACH_FILTER, &zero,
+                            sizeof(zero));
+    if (rc != 0) {
+        ewh_log_warn("router: %s the door", close ? "closing" : "opening");
+        return;
+    }
+    g->door_closed = close;
+    if (close) {
+        g->door_shut++;
+        g->door_at = ewh_mono_ms();
+        ewh_log_warnx("router: descriptors short: new connections wait at the "
+                      "door (their SYNs dropped) until some close (%llu "
+                      "times so far)",
+                      (unsigned long long)g->door_shut);
+    } else
+        ewh_log_info("router: taking new connections again");
+}
+
+/* The lowest free descriptor (the kernel gives the lowest): below the
+ * brake, there is room. */
+static bool
+s_room(const struct hub_gate *g)
+{
+    int fd = fcntl(0, F_DUPFD_CLOEXEC, 0);
+
+    if (fd < 0)
+        return false;
+    (void)close(fd);
+    return fd < s_brake(g);
+}
+
+void
+hub_gate_listening(struct hub *h, int fd)
+{
+    h->gate.listen_fd = fd;
+    h->gate.listen_ino = s_ino(fd);
+    h->gate.door_closed = false;
 }
 
 static void
@@ -80,34 +159,82 @@ s_cut(struct hub *h, int fd, const char *why)
                   fd, why, (unsigned long long)h->gate.cut);
 }
 
+/* The peer's address as a key: family, then 4 or 16 bytes. */
+static void
+s_addr(int fd, uint8_t key[17])
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    memset(key, 0, 17);
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        key[0] = 4;
+        memcpy(key + 1, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+    } else if (ss.ss_family == AF_INET6) {
+        key[0] = 6;
+        memcpy(key + 1, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+    }
+}
+
+/* Shut down pending entry i (if its fd is still that socket) and forget
+ * it. */
+static void
+s_cut_pending(struct hub *h, size_t i, const char *why)
+{
+    struct hub_gate *g = &h->gate;
+
+    if (s_ino(g->p[i].fd) == g->p[i].ino)
+        s_cut(h, g->p[i].fd, why);
+    s_remove(g, i);
+}
+
 void
 hub_gate_accepted(struct hub *h, int fd)
 {
     struct hub_gate *g = &h->gate;
     int64_t now = ewh_mono_ms();
     bool low_fd = fd >= g->fd_limit - EWH_HUB_FD_RESERVE;
+    uint8_t addr[17];
+    size_t i, same = 0;
 
-    /* Forget entries whose end we did not hear of (a monitor event lost):
-     * never shut down a descriptor that may be someone else's now. */
+    /* Forget entries whose end we did not hear of: never shut down a
+     * descriptor that may be someone else's now. */
     while (g->n > 0 && now - g->p[0].at > 2 * EWH_HUB_HANDSHAKE_MS)
         s_remove(g, 0);
     if (low_fd) {
-        /* Within the reserve: this one goes, and the oldest pending one
-         * too, so that the count falls back below the reserve (libzmq
-         * accepts in bursts, ahead of the events we read). */
+        /* Within the reserve (libzmq accepted a burst ahead of the events
+         * we read): this one goes, and the oldest pending one too, so
+         * that the count falls back; and the door closes. */
+        s_door(h, true);
         s_cut(h, fd, "descriptors kept in reserve");
-        if (g->n > 0) {
-            s_cut(h, g->p[0].fd, "descriptors kept in reserve");
-            s_remove(g, 0);
-        }
+        if (g->n > 0)
+            s_cut_pending(h, 0, "descriptors kept in reserve");
         return;
     }
-    if (g->n == EWH_HUB_MAX_PENDING) {
-        s_cut(h, g->p[0].fd, "too many connections in handshake");
-        s_remove(g, 0);
+    /* One address may hold only so many: a flood from one place costs
+     * only its own connections, not another's (the newest goes). */
+    s_addr(fd, addr);
+    for (i = 0; addr[0] != 0 && i < g->n; i++)
+        same += memcmp(g->p[i].addr, addr, sizeof(addr)) == 0;
+    if (same >= EWH_HUB_MAX_PENDING_PER_ADDR) {
+        s_cut(h, fd, "too many connections in handshake from one address");
+        return;
     }
+    if (fd >= s_brake(g)) {
+        /* Descriptors short: the door closes (the accept queue still
+         * comes) and the oldest pending one makes room. */
+        s_door(h, true);
+        if (g->n > 0)
+            s_cut_pending(h, 0, "descriptors short");
+    }
+    if (g->n == EWH_HUB_MAX_PENDING)
+        s_cut_pending(h, 0, "too many connections in handshake");
     g->p[g->n].fd = fd;
     g->p[g->n].at = now;
+    g->p[g->n].ino = s_ino(fd);
+    memcpy(g->p[g->n].addr, addr, sizeof(addr));
     g->n++;
 }
 
@@ -115,6 +242,31 @@ static void
 s_out_remove(struct hub_gate *g, size_t i)
 {
     g->out[i] = g->out[--g->n_out];
+}
+
+/* libzmq is out of descriptors (EMFILE, ENFILE): it would try again and
+ * again.  Close the door and make room. */
+void
+hub_gate_accept_failed(struct hub *h, int err)
+{
+    struct hub_gate *g = &h->gate;
+
+    (void)err;
+    s_door(h, true);
+    if (g->n > 0)
+        s_cut_pending(h, 0, "descriptors exhausted");
+}
+
+void
+hub_gate_tick(struct hub *h)
+{
+    struct hub_gate *g = &h->gate;
+    int64_t now = ewh_mono_ms();
+
+    while (g->n > 0 && now - g->p[0].at > 2 * EWH_HUB_HANDSHAKE_MS)
+        s_remove(g, 0);
+    if (g->door_closed && now - g->door_at >= 100 && s_room(g))
+        s_door(h, false);
 }
 
 void
@@ -131,8 +283,13 @@ hub_gate_done(struct hub *h, int fd, bool closed)
     for (i = 0; i < g->n; i++)
         if (g->p[i].fd == fd) {
             s_remove(g, i);
-            return;
+            break;
         }
+    /* A connection went: the door opens as soon as there is room (closed
+     * 100 ms at least, so that a burst does not flap it). */
+    if (closed && g->door_closed && ewh_mono_ms() - g->door_at >= 100 &&
+        s_room(g))
+        s_door(h, false);
 }
 
 /* ---- what is queued to each authenticated connection ---- */

@@ -224,6 +224,7 @@ s_tick(struct hub *h, int64_t now)
     size_t i;
 
     ewh_log_flush_suppressed();
+    hub_gate_tick(h);
     hub_deliver_expire(h);
     hub_deliver_stalled(h);
     hub_retention_tick(h->st, h->cfg, now);

@@ -88,10 +88,19 @@ struct hub_gate {
     struct {
         int fd;
         int64_t at;           /* mono ms accepted */
+        uint64_t ino;         /* the socket's inode */
+        uint8_t addr[17];     /* family (4, 6) and the peer's address */
     } p[EWH_HUB_MAX_PENDING]; /* oldest first */
     size_t n;
     int fd_limit; /* RLIMIT_NOFILE at start */
     uint64_t cut; /* connections shut down by the gate */
+    /* The listening socket (LISTENING) and its door: while descriptors
+     * are short the kernel drops new connections' SYNs (a BPF filter). */
+    int listen_fd;
+    uint64_t listen_ino;
+    bool door_closed;
+    int64_t door_at;    /* mono ms it was closed */
+    uint64_t door_shut; /* times closed */
     /* Authenticated connections (seen in a frame): the bytes of answers
      * queued to each since its socket last drained (item 5). */
     struct hub_gate_out {
@@ -126,6 +135,11 @@ void hub_gate_init(struct hub *h);
 void hub_gate_clear(struct hub *h);
 /* A connection accepted (fd): bounded, the oldest pending cut if over. */
 void hub_gate_accepted(struct hub *h, int fd);
+/* libzmq listens on fd; it could not accept a connection (errno). */
+void hub_gate_listening(struct hub *h, int fd);
+void hub_gate_accept_failed(struct hub *h, int err);
+/* Once a tick: forget stale entries, open the door when there is room. */
+void hub_gate_tick(struct hub *h);
 /* Its handshake ended (succeeded, failed), or (closed) it closed. */
 void hub_gate_done(struct hub *h, int fd, bool closed);
 /* A frame came from routing id rid over fd (ZMQ_SRCFD; -1 unknown). */

@@ -207,6 +207,12 @@
 #define EWH_HUB_MAX_PENDING  256
 #define EWH_HUB_HANDSHAKE_MS 10000
 #define EWH_HUB_FD_RESERVE   64
+/* The listening socket's accept queue (ZMQ_BACKLOG): what can still reach
+ * libzmq once the gate has closed the door (the kernel drops new SYNs
+ * while fewer than FD_RESERVE + BACKLOG descriptors are free). */
+#define EWH_HUB_BACKLOG 64
+/* ... and at most this many pending from one address (the newest cut). */
+#define EWH_HUB_MAX_PENDING_PER_ADDR 16
 /* AuditRequests answered per second per country (a token bucket, one
  * second of burst); beyond it they are dropped unanswered, counted. */
 #define EWH_HUB_AUDIT_PER_S 10
