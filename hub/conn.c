@@ -216,6 +216,8 @@ hub_conn_on_monitor(struct hub *h)
                 hub_gate_done(h, (int)val,
                               ev == ZMQ_EVENT_DISCONNECTED ||
                                   ev == ZMQ_EVENT_CLOSED);
+            if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+                hub_gate_authenticated(h, (int)val);
             if (ev == ZMQ_EVENT_DISCONNECTED) {
                 s_on_disconnect(h, (int)val);
             } else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
@@ -557,11 +559,12 @@ s_dispatch(struct hub *h, struct hub_peer *n, const struct hub_from *from,
  * bounds each part by max_frame_bytes but buffers all parts before we see
  * the first: see docs/reliability.md.) */
 static void
-s_drop_multipart(struct hub *h, zmq_msg_t *body)
+s_drop_multipart(struct hub *h, zmq_msg_t *rid, zmq_msg_t *body)
 {
     zmq_msg_t extra;
     int more = 1;
     size_t parts = 1, total = zmq_msg_size(body);
+    uint64_t wire = hub_gate_wire(zmq_msg_size(body));
     const char *who = zmq_msg_gets(body, "User-Id");
     char from[3];
 
@@ -574,9 +577,13 @@ s_drop_multipart(struct hub *h, zmq_msg_t *body)
             more = zmq_msg_more(&extra);
             parts++;
             total += zmq_msg_size(&extra);
+            wire += hub_gate_wire(zmq_msg_size(&extra));
         }
         zmq_msg_close(&extra);
     }
+    if (who != NULL)
+        hub_gate_seen(h, zmq_msg_data(rid), zmq_msg_size(rid),
+                      zmq_msg_get(body, ZMQ_SRCFD), wire);
     h->n.bad_frames++;
     ewh_log_warnx("router: refused frame from=%s reason=\"multipart "
                   "message of %zu parts, %zu bytes\"",
@@ -666,7 +673,7 @@ hub_conn_read(struct hub *h)
         zmq_msg_recv(&body, h->conn.router, 0) < 0)
         goto out;
     if (zmq_msg_more(&body)) {
-        s_drop_multipart(h, &body);
+        s_drop_multipart(h, &rid, &body);
         goto out;
     }
     cc = zmq_msg_gets(&body, "User-Id");
@@ -676,7 +683,8 @@ hub_conn_read(struct hub *h)
         goto out;
     }
     hub_gate_seen(h, zmq_msg_data(&rid), zmq_msg_size(&rid),
-                  zmq_msg_get(&body, ZMQ_SRCFD));
+                  zmq_msg_get(&body, ZMQ_SRCFD),
+                  hub_gate_wire(zmq_msg_size(&body)));
     if (s_sender_ok(h, &rid, cc, key))
         s_on_frame(h, &rid, &body, cc, key);
 out:

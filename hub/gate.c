@@ -26,7 +26,9 @@
 
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/tcp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,12 +259,81 @@ hub_gate_accept_failed(struct hub *h, int err)
         s_cut_pending(h, 0, "descriptors exhausted");
 }
 
+/* ---- inbound: a message libzmq buffers before we see it ---- */
+
+/* Bytes libzmq holds for connection e that we have not read: what the
+ * kernel took from the peer (TCP_INFO) less the wire bytes of what we
+ * read.  Handshake and heartbeats make it a little more; the floor
+ * takes that out.  -1 when it cannot be read. */
+static int64_t
+s_rx_held(const struct hub_gate_out *e)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+
+    memset(&ti, 0, sizeof(ti));
+    if (getsockopt(e->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_received) +
+                  sizeof(ti.tcpi_bytes_received))
+        return -1;
+    return (int64_t)ti.tcpi_bytes_received - (int64_t)e->rx_read;
+}
+
+/* libzmq makes a multipart message visible only once complete and bounds
+ * only each part (ZMQ_MAXMSGSIZE): an authenticated peer could make it
+ * buffer any amount.  A connection holding more than
+ * EWH_HUB_RX_HELD_BYTES received and not yet read (all connections:
+ * EWH_HUB_RX_HELD_TOTAL, the largest goes) is shut down: libzmq then
+ * drops the incomplete message with the session. */
+static void
+s_rx_check(struct hub *h)
+{
+    struct hub_gate *g = &h->gate;
+    int64_t total = 0, worst = 0;
+    size_t i, wi = 0;
+
+    for (i = 0; i < g->n_out; i++) {
+        struct hub_gate_out *e = &g->out[i];
+        int64_t held = s_rx_held(e), over;
+
+        if (held < 0)
+            continue;
+        /* The floor follows a slow rise (heartbeats: tens of bytes a
+         * second) and any fall at once. */
+        if (!e->rx_floor_set || held < e->rx_floor) {
+            e->rx_floor = held;
+            e->rx_floor_set = true;
+        } else
+            e->rx_floor +=
+                held - e->rx_floor < 4096 ? held - e->rx_floor : 4096;
+        over = held - e->rx_floor;
+        total += over;
+        if (over > worst) {
+            worst = over;
+            wi = i;
+        }
+    }
+    if (worst == 0 || (worst <= (int64_t)EWH_HUB_RX_HELD_BYTES &&
+                       total <= (int64_t)EWH_HUB_RX_HELD_TOTAL))
+        return;
+    if (s_ino(g->out[wi].fd) == g->out[wi].ino) {
+        h->n.bad_frames++;
+        (void)shutdown(g->out[wi].fd, SHUT_RDWR);
+        ewh_log_warnx("router: cut a connection holding %lld bytes received "
+                      "and not yet read (a message not complete: "
+                      "EWH_HUB_RX_HELD_BYTES %u, fd %d)",
+                      (long long)worst, EWH_HUB_RX_HELD_BYTES, g->out[wi].fd);
+    }
+    s_out_remove(g, wi);
+}
+
 void
 hub_gate_tick(struct hub *h)
 {
     struct hub_gate *g = &h->gate;
     int64_t now = ewh_mono_ms();
 
+    s_rx_check(h);
     while (g->n > 0 && now - g->p[0].at > 2 * EWH_HUB_HANDSHAKE_MS)
         s_remove(g, 0);
     if (g->door_closed && now - g->door_at >= 100 && s_room(g))
@@ -316,40 +387,92 @@ s_out_find(struct hub_gate *g, const uint8_t *rid, size_t rid_len)
     return NULL;
 }
 
+uint64_t
+hub_gate_wire(size_t len)
+{
+    /* A CURVE MESSAGE command per part: name (8), nonce (8), flags (1)
+     * and MAC (16) around the part, in a ZMTP frame (2 or 9 bytes). */
+    return (uint64_t)len + 33 + (len + 33 > 255 ? 9 : 2);
+}
+
+static int64_t s_rx_held(const struct hub_gate_out *e);
+
+/* A new entry for fd (rid, or none yet). */
+static struct hub_gate_out *
+s_out_new(struct hub_gate *g, const uint8_t *rid, size_t rid_len, int fd)
+{
+    struct hub_gate_out *e, *np;
+    int64_t held;
+
+    /* At most one entry per open descriptor. */
+    if (g->n_out >= (size_t)g->fd_limit)
+        return NULL;
+    np = hub_grow(g->out, &g->cap_out, g->n_out + 1, sizeof(*g->out));
+    if (np == NULL)
+        return NULL; /* untracked: answered as before */
+    g->out = np;
+    e = &g->out[g->n_out++];
+    memset(e, 0, sizeof(*e));
+    if (rid_len > 0)
+        memcpy(e->rid, rid, rid_len);
+    e->rid_len = rid_len;
+    e->fd = fd;
+    e->ino = s_ino(fd);
+    hub_bucket_init(&e->req[HUB_REQ_HELLO]);
+    hub_bucket_init(&e->req[HUB_REQ_RECEIPT]);
+    if ((held = s_rx_held(e)) >= 0) {
+        e->rx_floor = held;
+        e->rx_floor_set = true;
+    }
+    return e;
+}
+
 void
-hub_gate_seen(struct hub *h, const uint8_t *rid, size_t rid_len, int fd)
+hub_gate_authenticated(struct hub *h, int fd)
 {
     struct hub_gate *g = &h->gate;
-    struct hub_gate_out *e, *np;
+    size_t i;
+
+    if (fd < 0)
+        return;
+    for (i = 0; i < g->n_out; i++)
+        if (g->out[i].fd == fd) /* a closed one's, its event not read */
+            s_out_remove(g, i--);
+    (void)s_out_new(g, NULL, 0, fd);
+}
+
+void
+hub_gate_seen(struct hub *h, const uint8_t *rid, size_t rid_len, int fd,
+              uint64_t wire)
+{
+    struct hub_gate *g = &h->gate;
+    struct hub_gate_out *e;
     size_t i;
 
     if (fd < 0 || rid_len == 0 || rid_len > HUB_MAX_RID)
         return;
-    if ((e = s_out_find(g, rid, rid_len)) != NULL && e->fd == fd)
+    if ((e = s_out_find(g, rid, rid_len)) != NULL && e->fd == fd) {
+        e->rx_read += wire;
         return;
-    /* A new connection, or its fd reused: an entry of that fd is of a
-     * connection that closed (its event not read yet). */
+    }
+    /* Its first message: the entry of its handshake takes the routing
+     * id.  Any other entry of that fd or that id is of a connection that
+     * closed (its event not read yet). */
+    for (i = 0; i < g->n_out; i++) {
+        e = &g->out[i];
+        if (e->fd == fd && e->rid_len == 0 && s_ino(fd) == e->ino) {
+            memcpy(e->rid, rid, rid_len);
+            e->rid_len = rid_len;
+            e->rx_read += wire;
+            return;
+        }
+    }
     for (i = 0; i < g->n_out; i++)
         if (g->out[i].fd == fd || (g->out[i].rid_len == rid_len &&
-                                   memcmp(g->out[i].rid, rid, rid_len) == 0)) {
-            s_out_remove(g, i);
-            i--;
-        }
-    /* At most one entry per open descriptor. */
-    if (g->n_out >= (size_t)g->fd_limit)
-        return;
-    np = hub_grow(g->out, &g->cap_out, g->n_out + 1, sizeof(*g->out));
-    if (np == NULL)
-        return; /* untracked: answered as before */
-    g->out = np;
-    e = &g->out[g->n_out++];
-    memcpy(e->rid, rid, rid_len);
-    e->rid_len = rid_len;
-    e->fd = fd;
-    e->ino = s_ino(fd);
-    e->queued = 0;
-    hub_bucket_init(&e->req[HUB_REQ_HELLO]);
-    hub_bucket_init(&e->req[HUB_REQ_RECEIPT]);
+                                   memcmp(g->out[i].rid, rid, rid_len) == 0))
+            s_out_remove(g, i--);
+    if ((e = s_out_new(g, rid, rid_len, fd)) != NULL)
+        e->rx_read = wire;
 }
 
 /* What one queued message costs besides its bytes: libzmq's msg_t in

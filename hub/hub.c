@@ -224,7 +224,6 @@ s_tick(struct hub *h, int64_t now)
     size_t i;
 
     ewh_log_flush_suppressed();
-    hub_gate_tick(h);
     hub_deliver_expire(h);
     hub_deliver_stalled(h);
     hub_retention_tick(h->st, h->cfg, now);
@@ -242,6 +241,7 @@ s_timers(struct hub *h)
 
     if (now >= h->ros.next_check_ms) {
         h->ros.next_check_ms = now + HUB_ROSTER_CHECK_MS;
+        hub_gate_tick(h);
         hub_conn_retry(h);
         hub_roster_check(h);
     }

@@ -110,6 +110,12 @@ struct hub_gate {
         uint64_t ino; /* the socket's inode: the fd is still it */
         uint64_t queued;
         struct hub_bucket req[2]; /* HUB_REQ_HELLO, HUB_REQ_RECEIPT */
+        /* Inbound: wire bytes of the messages read from it; what the
+         * kernel received beyond them is in libzmq (a message not yet
+         * complete), above a floor that follows it slowly. */
+        uint64_t rx_read;
+        int64_t rx_floor;
+        bool rx_floor_set;
     } * out;
     size_t n_out, cap_out;
     /* Per-country budgets of Errors answered (item 5). */
@@ -142,8 +148,14 @@ void hub_gate_accept_failed(struct hub *h, int err);
 void hub_gate_tick(struct hub *h);
 /* Its handshake ended (succeeded, failed), or (closed) it closed. */
 void hub_gate_done(struct hub *h, int fd, bool closed);
-/* A frame came from routing id rid over fd (ZMQ_SRCFD; -1 unknown). */
-void hub_gate_seen(struct hub *h, const uint8_t *rid, size_t rid_len, int fd);
+/* A message came from routing id rid over fd (ZMQ_SRCFD; -1 unknown):
+ * wire bytes of it on the connection (hub_gate_wire of each part). */
+void hub_gate_seen(struct hub *h, const uint8_t *rid, size_t rid_len, int fd,
+                   uint64_t wire);
+/* The connection of fd is through its handshake. */
+void hub_gate_authenticated(struct hub *h, int fd);
+/* The bytes a part of len bytes takes on a CURVE connection. */
+uint64_t hub_gate_wire(size_t len);
 /* May an answer of len bytes be queued to rid?  Counts it if so; false
  * (counted in answers_dropped) when the connection's socket does not
  * drain and EWH_HUB_CONN_OUT_BYTES are already queued to it. */

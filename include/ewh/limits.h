@@ -232,5 +232,13 @@
 #define EWH_HUB_HELLOS_PER_S   2
 #define EWH_HUB_RECEIPTS_PER_S 500
 #define EWH_HUB_ERRORS_PER_S   20
+/* What libzmq may hold received from a connection and not yet given to
+ * the hub (a multipart message is given only once complete, and
+ * ZMQ_MAXMSGSIZE bounds only each part): beyond it on one connection,
+ * or beyond the total on all, the (largest) connection is cut; checked
+ * every HUB_ROSTER_CHECK_MS (hub/gate.c).  Above what an honest node's
+ * window of submits can hold (256 x 200 kB). */
+#define EWH_HUB_RX_HELD_BYTES (64u * 1024u * 1024u)
+#define EWH_HUB_RX_HELD_TOTAL (256u * 1024u * 1024u)
 
 #endif
