@@ -212,12 +212,11 @@ hub_conn_on_monitor(struct hub *h)
                 hub_gate_listening(h, (int)val);
             else if (ev == ZMQ_EVENT_ACCEPT_FAILED)
                 hub_gate_accept_failed(h, (int)val);
-            else
-                hub_gate_done(h, (int)val,
-                              ev == ZMQ_EVENT_DISCONNECTED ||
-                                  ev == ZMQ_EVENT_CLOSED);
-            if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
-                hub_gate_authenticated(h, (int)val);
+            else if (ev == ZMQ_EVENT_DISCONNECTED || ev == ZMQ_EVENT_CLOSED)
+                hub_gate_done(h, (int)val);
+            /* The HANDSHAKE_* events carry a status, not the fd
+             * (stream_engine_base.cpp): a connection leaves the gate's
+             * pending list with its first message (hub_gate_seen). */
             if (ev == ZMQ_EVENT_DISCONNECTED) {
                 s_on_disconnect(h, (int)val);
             } else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |

@@ -313,6 +313,26 @@ s_rx_check(struct hub *h)
             wi = i;
         }
     }
+    /* A connection whose first message is not complete yet is still in
+     * the pending list: everything it sent beyond its handshake is held. */
+    for (i = 0; i < g->n; i++) {
+        struct tcp_info ti;
+        socklen_t len = sizeof(ti);
+
+        memset(&ti, 0, sizeof(ti));
+        if (getsockopt(g->p[i].fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+            ti.tcpi_bytes_received > EWH_HUB_RX_HELD_BYTES &&
+            s_ino(g->p[i].fd) == g->p[i].ino) {
+            h->n.bad_frames++;
+            ewh_log_warnx("router: cut a connection holding %llu bytes "
+                          "received and not yet read (a first message not "
+                          "complete, fd %d)",
+                          (unsigned long long)ti.tcpi_bytes_received,
+                          g->p[i].fd);
+            s_cut_pending(h, i, "a first message beyond its limit");
+            i--;
+        }
+    }
     if (worst == 0 || (worst <= (int64_t)EWH_HUB_RX_HELD_BYTES &&
                        total <= (int64_t)EWH_HUB_RX_HELD_TOTAL))
         return;
@@ -341,12 +361,12 @@ hub_gate_tick(struct hub *h)
 }
 
 void
-hub_gate_done(struct hub *h, int fd, bool closed)
+hub_gate_done(struct hub *h, int fd)
 {
     struct hub_gate *g = &h->gate;
     size_t i;
 
-    for (i = 0; closed && i < g->n_out; i++)
+    for (i = 0; i < g->n_out; i++)
         if (g->out[i].fd == fd) {
             s_out_remove(g, i);
             break;
@@ -358,8 +378,7 @@ hub_gate_done(struct hub *h, int fd, bool closed)
         }
     /* A connection went: the door opens as soon as there is room (closed
      * 100 ms at least, so that a burst does not flap it). */
-    if (closed && g->door_closed && ewh_mono_ms() - g->door_at >= 100 &&
-        s_room(g))
+    if (g->door_closed && ewh_mono_ms() - g->door_at >= 100 && s_room(g))
         s_door(h, false);
 }
 
@@ -428,20 +447,6 @@ s_out_new(struct hub_gate *g, const uint8_t *rid, size_t rid_len, int fd)
 }
 
 void
-hub_gate_authenticated(struct hub *h, int fd)
-{
-    struct hub_gate *g = &h->gate;
-    size_t i;
-
-    if (fd < 0)
-        return;
-    for (i = 0; i < g->n_out; i++)
-        if (g->out[i].fd == fd) /* a closed one's, its event not read */
-            s_out_remove(g, i--);
-    (void)s_out_new(g, NULL, 0, fd);
-}
-
-void
 hub_gate_seen(struct hub *h, const uint8_t *rid, size_t rid_len, int fd,
               uint64_t wire)
 {
@@ -455,24 +460,24 @@ hub_gate_seen(struct hub *h, const uint8_t *rid, size_t rid_len, int fd,
         e->rx_read += wire;
         return;
     }
-    /* Its first message: the entry of its handshake takes the routing
-     * id.  Any other entry of that fd or that id is of a connection that
-     * closed (its event not read yet). */
-    for (i = 0; i < g->n_out; i++) {
-        e = &g->out[i];
-        if (e->fd == fd && e->rid_len == 0 && s_ino(fd) == e->ino) {
-            memcpy(e->rid, rid, rid_len);
-            e->rid_len = rid_len;
-            e->rx_read += wire;
-            return;
+    /* Its first message: authenticated, so no longer pending.  Any
+     * other entry of that fd or that id is of a connection that closed
+     * (its event not read yet). */
+    for (i = 0; i < g->n; i++)
+        if (g->p[i].fd == fd) {
+            s_remove(g, i);
+            break;
         }
-    }
     for (i = 0; i < g->n_out; i++)
         if (g->out[i].fd == fd || (g->out[i].rid_len == rid_len &&
                                    memcmp(g->out[i].rid, rid, rid_len) == 0))
             s_out_remove(g, i--);
-    if ((e = s_out_new(g, rid, rid_len, fd)) != NULL)
+    if ((e = s_out_new(g, rid, rid_len, fd)) != NULL) {
+        /* What came before this message (the handshake) is the floor. */
         e->rx_read = wire;
+        if (e->rx_floor_set)
+            e->rx_floor -= (int64_t)wire;
+    }
 }
 
 /* What one queued message costs besides its bytes: libzmq's msg_t in

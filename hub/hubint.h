@@ -146,14 +146,13 @@ void hub_gate_listening(struct hub *h, int fd);
 void hub_gate_accept_failed(struct hub *h, int err);
 /* Once a tick: forget stale entries, open the door when there is room. */
 void hub_gate_tick(struct hub *h);
-/* Its handshake ended (succeeded, failed), or (closed) it closed. */
-void hub_gate_done(struct hub *h, int fd, bool closed);
+/* The connection of fd closed. */
+void hub_gate_done(struct hub *h, int fd);
 /* A message came from routing id rid over fd (ZMQ_SRCFD; -1 unknown):
- * wire bytes of it on the connection (hub_gate_wire of each part). */
+ * wire bytes of it on the connection (hub_gate_wire of each part).  The
+ * connection is through its handshake: no longer pending. */
 void hub_gate_seen(struct hub *h, const uint8_t *rid, size_t rid_len, int fd,
                    uint64_t wire);
-/* The connection of fd is through its handshake. */
-void hub_gate_authenticated(struct hub *h, int fd);
 /* The bytes a part of len bytes takes on a CURVE connection. */
 uint64_t hub_gate_wire(size_t len);
 /* May an answer of len bytes be queued to rid?  Counts it if so; false
