@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,6 +66,8 @@ hub_gate_clear(struct hub *h)
     h->gate.n = 0;
     h->gate.listen_fd = -1; /* closed with the socket, filter and all */
     h->gate.door_closed = false;
+    h->gate.filter_on = false;
+    h->gate.n_ban = 0;
     free(h->gate.out);
     h->gate.out = NULL;
     h->gate.n_out = h->gate.cap_out = 0;
@@ -87,13 +90,53 @@ s_brake(const struct hub_gate *g)
  * drops every packet, so the kernel completes no new handshake (SYNs are
  * dropped; clients retry them) and libzmq accepts nothing beyond the
  * accept queue.  Connections already accepted are untouched. */
+/* The listening socket's filter as the door and the bans say: all
+ * packets dropped (closed), or those from banned addresses, or none. */
+static int
+s_filter(struct hub_gate *g)
+{
+    struct sock_filter f[3 + EWH_HUB_MAX_BANNED];
+    struct sock_fprog prog = {.filter = f};
+    size_t k, n = 0;
+    int zero = 0;
+
+    if (g->door_closed)
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+    else if (g->n_ban > 0) {
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                              SKF_NET_OFF + 12); /* saddr */
+        for (k = 0; k < g->n_ban; k++)
+            f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+                                                  g->ban[k].ip,
+                                                  (uint8_t)(g->n_ban - k), 0);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffffu);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+    }
+    if (n == 0) {
+        if (!g->filter_on)
+            return 0;
+        if (setsockopt(g->listen_fd, SOL_SOCKET, SO_DETACH_FILTER, &zero,
+                       sizeof(zero)) != 0)
+            return -1;
+        g->filter_on = false;
+        return 0;
+    }
+    prog.len = (unsigned short)n;
+    if (setsockopt(g->listen_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+                   sizeof(prog)) != 0)
+        return -1;
+    g->filter_on = true;
+    return 0;
+}
+
+/* Close (or open) the door: a socket filter on the listening socket that
+ * drops every packet, so the kernel completes no new handshake (SYNs are
+ * dropped; clients retry them) and libzmq accepts nothing beyond the
+ * accept queue.  Connections already accepted are untouched. */
 static void
 s_door(struct hub *h, bool close)
 {
-    static struct sock_filter drop[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
-    struct sock_fprog prog = {.len = 1, .filter = drop};
     struct hub_gate *g = &h->gate;
-    int rc, zero = 0;
 
     if (g->listen_fd < 0 || close == g->door_closed)
         return;
@@ -101,15 +144,12 @@ s_door(struct hub *h, bool close)
         g->listen_fd = -1; /* not ours any more */
         return;
     }
-    rc = close ? setsockopt(g->listen_fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-                            sizeof(prog))
-               : setsockopt(g->listen_fd, SOL_SOCKET, SO_DETACH_FILTER, &zero,
-                            sizeof(zero));
-    if (rc != 0) {
+    g->door_closed = close;
+    if (s_filter(g) != 0) {
         ewh_log_warn("router: %s the door", close ? "closing" : "opening");
+        g->door_closed = !close;
         return;
     }
-    g->door_closed = close;
     if (close) {
         g->door_shut++;
         g->door_at = ewh_mono_ms();
@@ -118,7 +158,58 @@ s_door(struct hub *h, bool close)
                       "times so far)",
                       (unsigned long long)g->door_shut);
     } else
-        ewh_log_info("router: taking new connections again");
+        ewh_log_debug("router: taking new connections again");
+}
+
+/* Ban an IPv4 address (key from s_addr) at the door for a while. */
+static void
+s_ban(struct hub *h, const uint8_t key[17])
+{
+    struct hub_gate *g = &h->gate;
+    char txt[INET_ADDRSTRLEN];
+    uint32_t ip;
+    size_t k;
+
+    if (key[0] != 4 || !g->listen_v4 || g->listen_fd < 0 ||
+        g->n_ban == EWH_HUB_MAX_BANNED)
+        return;
+    memcpy(&ip, key + 1, 4);
+    ip = ntohl(ip);
+    /* Never the host's own address (local tools), nor a node's. */
+    if (ip == INADDR_LOOPBACK)
+        return;
+    for (k = 0; k < g->n_known; k++)
+        if (g->known[k] == ip)
+            return;
+    for (k = 0; k < g->n_ban; k++)
+        if (g->ban[k].ip == ip)
+            return;
+    g->ban[g->n_ban].ip = ip;
+    g->ban[g->n_ban].until = ewh_mono_ms() + EWH_HUB_BAN_MS;
+    g->n_ban++;
+    if (s_filter(g) != 0) {
+        ewh_log_warn("router: banning an address");
+        g->n_ban--;
+        return;
+    }
+    inet_ntop(AF_INET, key + 1, txt, sizeof(txt));
+    ewh_log_warnx("router: %s banned for %d ms: more than %d connections in "
+                  "handshake from it (its packets dropped at the door)",
+                  txt, EWH_HUB_BAN_MS, EWH_HUB_MAX_PENDING_PER_ADDR);
+}
+
+/* Bans that ran out end. */
+static void
+s_unban(struct hub *h, int64_t now)
+{
+    struct hub_gate *g = &h->gate;
+    size_t k, n = g->n_ban;
+
+    for (k = 0; k < g->n_ban; k++)
+        if (now >= g->ban[k].until)
+            g->ban[k--] = g->ban[--g->n_ban];
+    if (g->n_ban != n && s_filter(g) != 0)
+        ewh_log_warn("router: lifting a ban");
 }
 
 /* The lowest free descriptor (the kernel gives the lowest): below the
@@ -137,9 +228,16 @@ s_room(const struct hub_gate *g)
 void
 hub_gate_listening(struct hub *h, int fd)
 {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
     h->gate.listen_fd = fd;
     h->gate.listen_ino = s_ino(fd);
     h->gate.door_closed = false;
+    h->gate.filter_on = false;
+    h->gate.n_ban = 0;
+    h->gate.listen_v4 = getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+                        ss.ss_family == AF_INET;
 }
 
 static void
@@ -192,6 +290,40 @@ s_cut_pending(struct hub *h, size_t i, const char *why)
     s_remove(g, i);
 }
 
+/* The pending entry to cut to make room: the oldest of the address that
+ * holds most of them (a majority vote, one pass), so that a flood pays
+ * with its own connections.  -1 when none is pending. */
+static ssize_t
+s_victim(const struct hub_gate *g)
+{
+    size_t i, cand = 0, votes = 0;
+
+    for (i = 0; i < g->n; i++) {
+        if (votes == 0) {
+            cand = i;
+            votes = 1;
+        } else if (memcmp(g->p[i].addr, g->p[cand].addr, 17) == 0)
+            votes++;
+        else
+            votes--;
+    }
+    if (g->n == 0)
+        return -1;
+    for (i = 0; i < g->n; i++) /* its oldest */
+        if (memcmp(g->p[i].addr, g->p[cand].addr, 17) == 0)
+            return (ssize_t)i;
+    return 0;
+}
+
+static void
+s_make_room(struct hub *h, const char *why)
+{
+    ssize_t v = s_victim(&h->gate);
+
+    if (v >= 0)
+        s_cut_pending(h, (size_t)v, why);
+}
+
 void
 hub_gate_accepted(struct hub *h, int fd)
 {
@@ -199,40 +331,46 @@ hub_gate_accepted(struct hub *h, int fd)
     int64_t now = ewh_mono_ms();
     bool low_fd = fd >= g->fd_limit - EWH_HUB_FD_RESERVE;
     uint8_t addr[17];
-    size_t i, same = 0;
+    size_t i, same = 0, oldest = 0;
+    ssize_t v;
 
     /* Forget entries whose end we did not hear of: never shut down a
      * descriptor that may be someone else's now. */
     while (g->n > 0 && now - g->p[0].at > 2 * EWH_HUB_HANDSHAKE_MS)
         s_remove(g, 0);
+    s_addr(fd, addr);
+    if (low_fd || fd >= s_brake(g))
+        /* Descriptors short: the door closes (the accept queue still
+         * comes). */
+        s_door(h, true);
     if (low_fd) {
         /* Within the reserve (libzmq accepted a burst ahead of the events
-         * we read): this one goes, and the oldest pending one too, so
-         * that the count falls back; and the door closes. */
-        s_door(h, true);
-        s_cut(h, fd, "descriptors kept in reserve");
-        if (g->n > 0)
-            s_cut_pending(h, 0, "descriptors kept in reserve");
-        return;
-    }
-    /* One address may hold only so many: a flood from one place costs
-     * only its own connections, not another's (the newest goes). */
-    s_addr(fd, addr);
+         * we read): two go, so that the count falls back — this one if
+         * it is of the address that holds most, and that address's
+         * oldest. */
+        v = s_victim(g);
+        if (v < 0 || memcmp(g->p[v].addr, addr, sizeof(addr)) == 0) {
+            s_cut(h, fd, "descriptors kept in reserve");
+            s_make_room(h, "descriptors kept in reserve");
+            return;
+        }
+        s_make_room(h, "descriptors kept in reserve");
+        s_make_room(h, "descriptors kept in reserve");
+    } else if (fd >= s_brake(g))
+        s_make_room(h, "descriptors short");
+    /* One address may hold only so many: a flood from one place churns
+     * through its own connections (its oldest pending one goes), not
+     * through another's. */
     for (i = 0; addr[0] != 0 && i < g->n; i++)
-        same += memcmp(g->p[i].addr, addr, sizeof(addr)) == 0;
+        if (memcmp(g->p[i].addr, addr, sizeof(addr)) == 0 && same++ == 0)
+            oldest = i;
     if (same >= EWH_HUB_MAX_PENDING_PER_ADDR) {
-        s_cut(h, fd, "too many connections in handshake from one address");
-        return;
-    }
-    if (fd >= s_brake(g)) {
-        /* Descriptors short: the door closes (the accept queue still
-         * comes) and the oldest pending one makes room. */
-        s_door(h, true);
-        if (g->n > 0)
-            s_cut_pending(h, 0, "descriptors short");
+        s_cut_pending(h, oldest,
+                      "too many connections in handshake from one address");
+        s_ban(h, addr);
     }
     if (g->n == EWH_HUB_MAX_PENDING)
-        s_cut_pending(h, 0, "too many connections in handshake");
+        s_make_room(h, "too many connections in handshake");
     g->p[g->n].fd = fd;
     g->p[g->n].at = now;
     g->p[g->n].ino = s_ino(fd);
@@ -251,12 +389,9 @@ s_out_remove(struct hub_gate *g, size_t i)
 void
 hub_gate_accept_failed(struct hub *h, int err)
 {
-    struct hub_gate *g = &h->gate;
-
     (void)err;
     s_door(h, true);
-    if (g->n > 0)
-        s_cut_pending(h, 0, "descriptors exhausted");
+    s_make_room(h, "descriptors exhausted");
 }
 
 /* ---- inbound: a message libzmq buffers before we see it ---- */
@@ -354,6 +489,7 @@ hub_gate_tick(struct hub *h)
     int64_t now = ewh_mono_ms();
 
     s_rx_check(h);
+    s_unban(h, now);
     while (g->n > 0 && now - g->p[0].at > 2 * EWH_HUB_HANDSHAKE_MS)
         s_remove(g, 0);
     if (g->door_closed && now - g->door_at >= 100 && s_room(g))
@@ -446,6 +582,26 @@ s_out_new(struct hub_gate *g, const uint8_t *rid, size_t rid_len, int fd)
     return e;
 }
 
+/* fd's peer sent an authenticated message: its IPv4 address is known. */
+static void
+s_known(struct hub_gate *g, int fd)
+{
+    uint8_t key[17];
+    uint32_t ip;
+    size_t k;
+
+    s_addr(fd, key);
+    if (key[0] != 4)
+        return;
+    memcpy(&ip, key + 1, 4);
+    ip = ntohl(ip);
+    for (k = 0; k < g->n_known; k++)
+        if (g->known[k] == ip)
+            return;
+    if (g->n_known < EWH_MAX_ROSTER_ENTRIES)
+        g->known[g->n_known++] = ip;
+}
+
 void
 hub_gate_seen(struct hub *h, const uint8_t *rid, size_t rid_len, int fd,
               uint64_t wire)
@@ -472,6 +628,7 @@ hub_gate_seen(struct hub *h, const uint8_t *rid, size_t rid_len, int fd,
         if (g->out[i].fd == fd || (g->out[i].rid_len == rid_len &&
                                    memcmp(g->out[i].rid, rid, rid_len) == 0))
             s_out_remove(g, i--);
+    s_known(g, fd);
     if ((e = s_out_new(g, rid, rid_len, fd)) != NULL) {
         /* What came before this message (the handshake) is the floor. */
         e->rx_read = wire;

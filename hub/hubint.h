@@ -101,6 +101,19 @@ struct hub_gate {
     bool door_closed;
     int64_t door_at;    /* mono ms it was closed */
     uint64_t door_shut; /* times closed */
+    bool listen_v4;     /* an IPv4 listener: addresses can be banned */
+    bool filter_on;     /* a filter is attached */
+    /* Addresses banned at the door (the filter drops their packets) for
+     * a while after they went beyond EWH_HUB_MAX_PENDING_PER_ADDR. */
+    struct {
+        uint32_t ip; /* host order, as the filter loads it */
+        int64_t until;
+    } ban[EWH_HUB_MAX_BANNED];
+    size_t n_ban;
+    /* Addresses an authenticated connection came from: never banned (a
+     * node behind the same NAT as a flood). */
+    uint32_t known[EWH_MAX_ROSTER_ENTRIES];
+    size_t n_known;
     /* Authenticated connections (seen in a frame): the bytes of answers
      * queued to each since its socket last drained (item 5). */
     struct hub_gate_out {

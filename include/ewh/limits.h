@@ -218,6 +218,11 @@
 #define EWH_HUB_BACKLOG 64
 /* ... and at most this many pending from one address (the newest cut). */
 #define EWH_HUB_MAX_PENDING_PER_ADDR 16
+/* An IPv4 address beyond that is banned at the door (the listening
+ * socket's filter drops its packets) for BAN_MS; at most MAX_BANNED at
+ * once (a flood from more addresses meets the whole door). */
+#define EWH_HUB_MAX_BANNED 16
+#define EWH_HUB_BAN_MS     10000
 /* AuditRequests answered per second per country (a token bucket, one
  * second of burst); beyond it they are dropped unanswered, counted. */
 #define EWH_HUB_AUDIT_PER_S 10
