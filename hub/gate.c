@@ -1,27 +1,36 @@
-/* gate.c — the connections that have not finished their CURVE handshake
- * (issue 16 item 4).  Anyone who can reach the port can open them, and
- * each holds a file descriptor until libzmq's handshake timeout
- * (EWH_HUB_HANDSHAKE_MS): at most EWH_HUB_MAX_PENDING are kept, and none
- * may take the last EWH_HUB_FD_RESERVE descriptors of the process's limit
- * (the store, the roster work and a re-bind need them).  Over the count
- * the oldest pending connection is shut down to make room, so that a flood
- * cannot starve a real node's handshake; a connection given a descriptor
- * within the reserve is shut down with the oldest pending one, so that the
- * count falls back.  Fed from the ROUTER's monitor events (conn.c).
+/* gate.c — the hub's connections as libzmq does not bound them (issue 16).
  *
- * And what the hub queues to each authenticated connection (issue 16
- * item 5).  libzmq keeps what a peer does not read in that peer's pipe,
- * in the hub's memory, bounded only by ZMQ_SNDHWM in messages.  The pipe
- * grows only while the connection's socket cannot take more (its send
- * buffer full: the peer does not read), so the gate counts the bytes of
- * answers queued to a connection since its socket was last seen
- * writable, and queues no more once EWH_HUB_CONN_OUT_BYTES are counted
- * and the socket is still full.  Deliveries and relays are not answers:
- * they are bounded by the node's credit and EWH_HUB_INFLIGHT_BYTES and
- * sent again when acknowledged nothing (deliver.c).  Each kind of request
- * that has an answer has a per-country budget besides (here: Hello,
- * Receipt, the Errors for refused frames; admit.c: Submit; conn.c:
- * AuditRequest). */
+ * Before the CURVE handshake (item 4).  Anyone who can reach the port can
+ * open connections, and each holds a descriptor until libzmq's handshake
+ * timeout (EWH_HUB_HANDSHAKE_MS).  The gate hears of them from the
+ * ROUTER's monitor (conn.c: ACCEPTED, DISCONNECTED, CLOSED; a connection
+ * leaves the pending list with its first message) and keeps at most
+ * EWH_HUB_MAX_PENDING, at most EWH_HUB_MAX_PENDING_PER_ADDR from one
+ * address (an IPv4 address beyond it is banned at the door for
+ * EWH_HUB_BAN_MS), and none within EWH_HUB_FD_RESERVE of the limit; room
+ * is made by shutting down the oldest pending connection of the address
+ * holding most.  The door is a socket filter on the listening socket:
+ * closed (every packet dropped) while descriptors are short, so that the
+ * kernel completes no new handshake and at most the accept queue
+ * (EWH_HUB_BACKLOG) reaches libzmq; otherwise it drops the banned
+ * addresses' packets.
+ *
+ * What the hub queues to each authenticated connection (item 5).
+ * libzmq keeps what a peer does not read in that peer's pipe, in the
+ * hub's memory, bounded only by ZMQ_SNDHWM in messages.  The pipe grows
+ * only while the connection's socket cannot take more (the peer does not
+ * read), so the gate counts the bytes of answers queued to a connection
+ * since its socket was last seen writable, and queues no more once
+ * EWH_HUB_CONN_OUT_BYTES are counted and the socket is still full.
+ * Deliveries and relays are not answers: the credit, EWH_HUB_INFLIGHT_BYTES
+ * and EWH_HUB_RELAY_BYTES bound them (deliver.c).  Hellos and Receipts
+ * have a budget per connection here, the Errors for refused frames one
+ * per country (Submit: admit.c; AuditRequest: conn.c).
+ *
+ * What libzmq holds received and not yet given to the hub (item 5: a
+ * multipart message is given only once complete): the kernel's count of
+ * bytes received (TCP_INFO) less what the hub read; a connection holding
+ * more than EWH_HUB_RX_HELD_BYTES is cut. */
 #include "hubint.h"
 
 #include <fcntl.h>

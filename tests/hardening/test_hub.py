@@ -167,11 +167,11 @@ class ConnectionFlood(HubCase):
     accepted them all ahead of the gate, which kept up to
     EWH_HUB_MAX_PENDING of them for the handshake time, and the
     descriptors sat at the limit.  Now an address holds at most
-    EWH_HUB_MAX_PENDING_PER_ADDR pending connections (the newest are
-    cut), and while descriptors are short the kernel holds new
-    connections at the door (a socket filter on the listening socket),
-    so the count stays below the reserve; the monitor's events are never
-    lost (its pipe has no HWM)."""
+    EWH_HUB_MAX_PENDING_PER_ADDR pending connections (its oldest cut) and
+    is then banned at the door for EWH_HUB_BAN_MS (a socket filter on the
+    listening socket drops its packets); while descriptors are short the
+    door holds every new connection in the kernel; the monitor's events
+    are never lost (its pipe has no HWM)."""
 
     def test_sustained_flood_from_one_address(self):
         import threading
@@ -259,6 +259,7 @@ class ConnectionFlood(HubCase):
         # not asserted: docs/reliability.md, residual risks).
         self.assertLess(near, len(samples))
         self.assertIn("from one address", hub.logtext())
+        self.assertIn("127.0.0.2 banned", hub.logtext())
         self.assertNotIn("fatal", hub.logtext())
         self.assertTrue(hub.alive())
 
