@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "ewh/util.h"
+
 int
 node_store_outbox_add(node_store_t *s, const struct node_msg *m,
                       const uint8_t *env, size_t len, struct ewh_err *err)
@@ -29,7 +31,25 @@ node_store_outbox_add(node_store_t *s, const struct node_msg *m,
         if (ewh_db_done(s->db, st, "store an addressee", err) != 0)
             return -1;
     }
-    return 0;
+    /* Owed to every hub until each addressee's receipt (store_hubs.c);
+     * the expired ones are forgotten here. */
+    st = ewh_db_stmt(s->db,
+                     "INSERT INTO hub_need(seq, id, level, expires_at) SELECT"
+                     " seq, id, level, expires_at FROM msg WHERE id = ?",
+                     err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+    if (ewh_db_done(s->db, st, "owe a report to the hubs", err) != 0)
+        return -1;
+    st = ewh_db_stmt(s->db,
+                     "DELETE FROM hub_need WHERE expires_at > 0 AND"
+                     " expires_at < ?",
+                     err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, ewh_now());
+    return ewh_db_done(s->db, st, "forget expired reports", err);
 }
 
 int
@@ -74,12 +94,52 @@ int
 node_store_outbox_accepted(node_store_t *s, const char *id, int64_t at,
                            struct ewh_err *err)
 {
+    return node_store_hub_first_accepted(s, id, at, err);
+}
+
+int
+node_store_outbox_mark_accepted(node_store_t *s, const char *id, int64_t at,
+                                struct ewh_err *err)
+{
     if (s_update(s, s_accept_msg, id, "", 0, "mark accepted", err) != 0)
         return -1;
     return s_update(s,
                     "UPDATE rcpt SET state = 1, reason = ?, at = ? "
                     "WHERE id = ? AND state = 0",
                     id, "", at, "mark addressees accepted", err);
+}
+
+int
+node_store_outbox_mark_queued(node_store_t *s, const char *id,
+                              struct ewh_err *err)
+{
+    if (s_update(s,
+                 "UPDATE msg SET state = 'queued', reason = ?, next_try = ? "
+                 "WHERE id = ? AND dir = 'out' AND state = 'accepted'",
+                 id, "", 0, "queue again", err) != 0)
+        return -1;
+    return s_update(s,
+                    "UPDATE rcpt SET state = 0, reason = ?, at = ? "
+                    "WHERE id = ? AND state = 1",
+                    id, "", ewh_now(), "queue addressees again", err);
+}
+
+/* Every addressee has its receipt (or a final state): no hub needs the
+ * report any more. */
+static int
+s_need_done(node_store_t *s, const char *id, bool always, struct ewh_err *err)
+{
+    sqlite3_stmt *st = ewh_db_stmt(
+        s->db,
+        always ? "DELETE FROM hub_need WHERE id = ?1"
+               : "DELETE FROM hub_need WHERE id = ?1 AND NOT EXISTS (SELECT "
+                 "1 FROM rcpt WHERE id = ?1 AND state < 2)",
+        err);
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    return ewh_db_done(s->db, st, "forget a report the hubs delivered", err);
 }
 
 int
@@ -91,10 +151,12 @@ node_store_outbox_refused(node_store_t *s, const char *id, const char *reason,
                  "next_try = ? WHERE id = ? AND dir = 'out'",
                  id, reason, 0, "mark refused", err) != 0)
         return -1;
-    return s_update(s,
-                    "UPDATE rcpt SET state = 5, reason = ?, at = ? "
-                    "WHERE id = ? AND state < 2",
-                    id, reason, at, "mark addressees refused", err);
+    if (s_update(s,
+                 "UPDATE rcpt SET state = 5, reason = ?, at = ? "
+                 "WHERE id = ? AND state < 2",
+                 id, reason, at, "mark addressees refused", err) != 0)
+        return -1;
+    return s_need_done(s, id, true, err);
 }
 
 int
@@ -144,7 +206,8 @@ node_store_rcpt_update(node_store_t *s, const char *id, const char *cc,
     sqlite3_bind_int64(st, 3, at);
     sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, cc, -1, SQLITE_STATIC);
-    if (ewh_db_done(s->db, st, "move an addressee on", err) != 0)
+    if (ewh_db_done(s->db, st, "move an addressee on", err) != 0 ||
+        s_need_done(s, id, false, err) != 0)
         return -1;
     /* A receipt proves the hub has the report even if our SubmitAck was
      * lost. */
@@ -185,5 +248,13 @@ node_store_outbox_set_envelope(node_store_t *s, const char *id,
         return -1;
     sqlite3_bind_blob(st, 1, env, (int)len, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    if (ewh_db_done(s->db, st, "reseal a report", err) != 0)
+        return -1;
+    /* resealed: every hub that deferred it may have it now */
+    st = ewh_db_stmt(s->db, "DELETE FROM hub_try WHERE id = ? AND refused = 0",
+                     err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     return ewh_db_done(s->db, st, "reseal a report", err);
 }

@@ -22,7 +22,9 @@ node_store_receipt_queue(node_store_t *s, const char *id,
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, (int)kind);
     sqlite3_bind_blob(st, 3, buf, (int)len, SQLITE_STATIC);
-    return ewh_db_done(s->db, st, "queue a receipt", err);
+    if (ewh_db_done(s->db, st, "queue a receipt", err) != 0)
+        return -1;
+    return node_store_hub_receipt_owe(s, id, kind, err);
 }
 
 int
@@ -46,15 +48,7 @@ int
 node_store_receipt_done(node_store_t *s, const char *id,
                         enum ewh_receipt_kind kind, struct ewh_err *err)
 {
-    sqlite3_stmt *st = ewh_db_stmt(
-        s->db, "UPDATE receipt_out SET done = 1 WHERE id = ? AND kind = ?",
-        err);
-
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, (int)kind);
-    return ewh_db_done(s->db, st, "mark a receipt sent", err);
+    return node_store_hub_receipt_first_done(s, id, kind, err);
 }
 
 int
@@ -62,8 +56,9 @@ node_store_receipt_set(node_store_t *s, int64_t seq, const uint8_t *buf,
                        size_t len, struct ewh_err *err)
 {
     sqlite3_stmt *st = ewh_db_stmt(s->db,
-                                   "UPDATE receipt_out SET receipt = ? WHERE "
-                                   "seq = ? AND done = 0",
+                                   "UPDATE receipt_out SET receipt = ?1 WHERE "
+                                   "seq = ?2 AND (done = 0 OR EXISTS (SELECT "
+                                   "1 FROM hub_receipt_todo WHERE seq = ?2))",
                                    err);
 
     if (st == NULL)
