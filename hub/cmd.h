@@ -19,6 +19,7 @@
 int hub_cmd_init(int argc, char **argv);
 int hub_cmd_enroll(int argc, char **argv);
 int hub_cmd_revoke(int argc, char **argv);
+int hub_cmd_roster(int argc, char **argv);
 int hub_cmd_run(int argc, char **argv);
 int hub_cmd_status(int argc, char **argv);
 int hub_cmd_traffic(int argc, char **argv);

@@ -23,6 +23,9 @@ static const char s_usage[] =
     "  enroll    enrol (or re-key) a node from its public identity file:\n"
     "              ewhub enroll [--dir DIR] node-RS.pub\n"
     "  revoke    revoke a country: ewhub revoke [--dir DIR] CC\n"
+    "  roster    share the roster with the region's other hubs: ewhub\n"
+    "            roster export --out FILE; ewhub roster import --from-key\n"
+    "            OTHER-hub.pub FILE (docs/roster-sharing.md)\n"
     "  run       run the hub daemon: ewhub run [--dir DIR] [--config FILE]\n"
     "              [--listen E] [--max-queue N] [--retention-delivered D]\n"
     "              [...] [-v]  (every config key has a flag; see run --help)\n"
@@ -93,6 +96,7 @@ main(int argc, char **argv)
         {"init", hub_cmd_init},
         {"enroll", hub_cmd_enroll},
         {"revoke", hub_cmd_revoke},
+        {"roster", hub_cmd_roster},
         {"run", hub_cmd_run},
         {"status", hub_cmd_status},
         {"rotate-keys", hub_cmd_rotate},

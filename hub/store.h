@@ -99,6 +99,48 @@ EWH_MUST_CHECK int hub_store_node_enrol(hub_store_t *st,
  * keys are remembered as revoked. */
 EWH_MUST_CHECK int hub_store_node_revoke(hub_store_t *st, const char *cc,
                                          bool *changed, struct ewh_err *err);
+/* The same two inside the caller's transaction (hub_store_begin): on -1
+ * the caller rolls back; nothing is committed (ewhub roster import applies
+ * a whole roster in one transaction). */
+EWH_MUST_CHECK int
+hub_store_node_enrol_in(hub_store_t *st, const struct ewh_pubid *id,
+                        bool override, enum hub_enrol_result *res,
+                        bool *was_revoked, struct ewh_err *err);
+EWH_MUST_CHECK int hub_store_node_revoke_in(hub_store_t *st, const char *cc,
+                                            bool *changed, struct ewh_err *err);
+/* Inside a transaction: remember id's keys as revoked (never enrolled
+ * again without --override), e.g. keys another hub revoked. */
+EWH_MUST_CHECK int hub_store_keys_revoked_add(hub_store_t *st,
+                                              const struct ewh_pubid *id,
+                                              struct ewh_err *err);
+
+/* ---- roster sharing between hubs (docs/roster-sharing.md) ----
+ *
+ * One record per hub whose roster this hub imported (ewhub roster
+ * import), named by that hub's signing key. */
+struct hub_import_rec {
+    uint8_t from_sign[32];  /* the other hub's signing key */
+    uint8_t from_curve[32]; /* and its CURVE key (for its fingerprint) */
+    uint64_t version;       /* of the roster imported last */
+    uint8_t hash[32];       /* its body hash */
+    int64_t at;             /* when (wall seconds) */
+    uint64_t changes;       /* changes it made here (0: already in step) */
+    uint64_t imports;       /* imports from that hub so far */
+};
+/* The record of from_sign (*found false: never imported from it). */
+EWH_MUST_CHECK int hub_store_import_get(hub_store_t *st,
+                                        const uint8_t from_sign[32],
+                                        bool *found, struct hub_import_rec *out,
+                                        struct ewh_err *err);
+/* Inside a transaction: record an import (replaces the record of
+ * rec->from_sign, counting imports). */
+EWH_MUST_CHECK int hub_store_import_put(hub_store_t *st,
+                                        const struct hub_import_rec *rec,
+                                        struct ewh_err *err);
+/* Every record, the latest import first. */
+typedef int (*hub_import_fn)(void *ctx, const struct hub_import_rec *rec);
+EWH_MUST_CHECK int hub_store_import_walk(hub_store_t *st, hub_import_fn fn,
+                                         void *ctx, struct ewh_err *err);
 EWH_MUST_CHECK int hub_store_roster_version(hub_store_t *st, uint64_t *v,
                                             struct ewh_err *err);
 /* SQLite's PRAGMA data_version: changes when another connection (ewhub

@@ -129,10 +129,12 @@ s_node_sign(hub_store_t *st, const char *cc, bool *exists, uint8_t sign[32],
                : ewh_err_set(err, EWH_E_STORE, "store: bad keys for %s", cc);
 }
 
+/* hub_store_node_enrol inside the caller's transaction: on -1 the caller
+ * rolls back. */
 int
-hub_store_node_enrol(hub_store_t *st, const struct ewh_pubid *id, bool override,
-                     enum hub_enrol_result *res, bool *was_revoked,
-                     struct ewh_err *err)
+hub_store_node_enrol_in(hub_store_t *st, const struct ewh_pubid *id,
+                        bool override, enum hub_enrol_result *res,
+                        bool *was_revoked, struct ewh_err *err)
 {
     sqlite3_stmt *s;
     bool exists, same, rk, rev = false, endorsed = false;
@@ -144,16 +146,12 @@ hub_store_node_enrol(hub_store_t *st, const struct ewh_pubid *id, bool override,
         *was_revoked = false;
     if (id->kind != EWH_KIND_NODE)
         return ewh_err_set(err, EWH_E_INVALID, "not a node identity");
-    if (hub_store_begin(st, err) != 0)
-        return -1;
     if (s_node_same(st, id, &exists, &same, err) != 0)
-        goto fail;
-    if (same) {
-        hub_store_rollback(st);
+        return -1;
+    if (same)
         return 0;
-    }
     if (s_key_revoked(st, id, &rk, fp, err) != 0)
-        goto fail;
+        return -1;
     if (rk && !override) {
         ewh_err_set(err, EWH_E_REVOKED,
                     "this key material was revoked (fingerprint %s): a "
@@ -161,10 +159,10 @@ hub_store_node_enrol(hub_store_t *st, const struct ewh_pubid *id, bool override,
                     "ewnode rekey at the node), or with --override, which "
                     "every node sees as an unendorsed key change",
                     fp);
-        goto fail;
+        return -1;
     }
     if (exists && s_node_sign(st, id->country, &exists, cur, &rev, err) != 0)
-        goto fail;
+        return -1;
     /* A store from before revoked_keys: the country's revoked keys are
      * still in its row. */
     if (rev && !override && memcmp(cur, id->sign, 32) == 0) {
@@ -172,7 +170,7 @@ hub_store_node_enrol(hub_store_t *st, const struct ewh_pubid *id, bool override,
                     "these are %s's revoked keys: a revocation is lifted "
                     "with new keys, or with --override",
                     id->country);
-        goto fail;
+        return -1;
     }
     /* An endorsement counts only from the key in the roster now, and not
      * from a revoked one (its holder may be whom it was revoked for). */
@@ -181,42 +179,58 @@ hub_store_node_enrol(hub_store_t *st, const struct ewh_pubid *id, bool override,
     /* The key it replaces joins the chain nodes may follow. */
     if (endorsed) {
         if ((s = ewh_db_stmt(st->db, s_hist_add, err)) == NULL)
-            goto fail;
+            return -1;
         sqlite3_bind_text(s, 1, id->country, 2, SQLITE_STATIC);
         sqlite3_bind_int64(s, 2, ewh_now());
         if (ewh_db_done(st->db, s, "keep the key replaced", err) != 0)
-            goto fail;
+            return -1;
     }
     if ((s = ewh_db_stmt(st->db, exists ? s_node_upd : s_node_ins, err)) ==
         NULL)
-        goto fail;
+        return -1;
     sqlite3_bind_text(s, 1, id->country, 2, SQLITE_STATIC);
     sqlite3_bind_blob(s, 2, id->curve, 32, SQLITE_STATIC);
     sqlite3_bind_blob(s, 3, id->sign, 32, SQLITE_STATIC);
     sqlite3_bind_blob(s, 4, id->box, 32, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, ewh_now());
     if (ewh_db_done(st->db, s, "write node", err) != 0)
-        goto fail;
+        return -1;
     if ((s = ewh_db_stmt(st->db, endorsed ? s_endo_put : s_endo_del, err)) ==
         NULL)
-        goto fail;
+        return -1;
     sqlite3_bind_blob(s, 1, id->sign, 32, SQLITE_STATIC);
     if (endorsed) {
         sqlite3_bind_blob(s, 2, id->endorsed_by, 32, SQLITE_STATIC);
         sqlite3_bind_blob(s, 3, id->endorsement, 64, SQLITE_STATIC);
     }
     if (ewh_db_done(st->db, s, "write endorsement", err) != 0 ||
-        hub_store__bump(st, err) != 0 || hub_store_commit(st, err) != 0)
-        goto fail;
+        hub_store__bump(st, err) != 0)
+        return -1;
     *res = !exists    ? HUB_ENROL_NEW
            : endorsed ? HUB_ENROL_ENDORSED
                       : HUB_ENROL_UNENDORSED;
     if (was_revoked != NULL)
         *was_revoked = rev;
     return 0;
-fail:
-    hub_store_rollback(st);
-    return -1;
+}
+
+int
+hub_store_node_enrol(hub_store_t *st, const struct ewh_pubid *id, bool override,
+                     enum hub_enrol_result *res, bool *was_revoked,
+                     struct ewh_err *err)
+{
+    *res = HUB_ENROL_SAME;
+    if (hub_store_begin(st, err) != 0)
+        return -1;
+    if (hub_store_node_enrol_in(st, id, override, res, was_revoked, err) != 0 ||
+        (*res != HUB_ENROL_SAME && hub_store_commit(st, err) != 0)) {
+        hub_store_rollback(st);
+        *res = HUB_ENROL_SAME;
+        return -1;
+    }
+    if (*res == HUB_ENROL_SAME)
+        hub_store_rollback(st);
+    return 0;
 }
 
 int
@@ -259,9 +273,10 @@ s_revoked_fp(hub_store_t *st, const char *cc, char fp[EWH_FINGERPRINT_CHARS],
     return 0;
 }
 
+/* hub_store_node_revoke inside the caller's transaction. */
 int
-hub_store_node_revoke(hub_store_t *st, const char *cc, bool *changed,
-                      struct ewh_err *err)
+hub_store_node_revoke_in(hub_store_t *st, const char *cc, bool *changed,
+                         struct ewh_err *err)
 {
     sqlite3_stmt *s;
     char fp[EWH_FINGERPRINT_CHARS];
@@ -269,46 +284,82 @@ hub_store_node_revoke(hub_store_t *st, const char *cc, bool *changed,
 
     if (changed != NULL)
         *changed = false;
-    if (hub_store_begin(st, err) != 0)
-        return -1;
     if ((s = ewh_db_stmt(st->db, s_node_get, err)) == NULL)
-        goto fail;
+        return -1;
     sqlite3_bind_text(s, 1, cc, -1, SQLITE_STATIC);
     rc = ewh_db_step(st->db, s, "read node", err);
     sqlite3_reset(s);
     if (rc < 0)
-        goto fail;
-    if (rc == 0) {
-        ewh_err_set(err, EWH_E_NOTFOUND, "%s is not enrolled", cc);
-        goto fail;
-    }
+        return -1;
+    if (rc == 0)
+        return ewh_err_set(err, EWH_E_NOTFOUND, "%s is not enrolled", cc);
     if ((s = ewh_db_stmt(st->db, s_node_revoke, err)) == NULL)
-        goto fail;
+        return -1;
     sqlite3_bind_text(s, 1, cc, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, ewh_now());
     if (ewh_db_done(st->db, s, "revoke", err) != 0)
-        goto fail;
-    if (sqlite3_changes(hub_store__sql(st)) == 0) {
-        hub_store_rollback(st);
+        return -1;
+    if (sqlite3_changes(hub_store__sql(st)) == 0)
         return 0;
-    }
     /* Revocation sticks: these keys are never enrolled again. */
     if (s_revoked_fp(st, cc, fp, err) != 0 ||
         (s = ewh_db_stmt(st->db, s_rk_add, err)) == NULL)
-        goto fail;
+        return -1;
     sqlite3_bind_text(s, 1, cc, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, fp, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, ewh_now());
-    if (ewh_db_done(st->db, s, "remember revoked keys", err) != 0)
-        goto fail;
-    if (hub_store__bump(st, err) != 0 || hub_store_commit(st, err) != 0)
-        goto fail;
+    if (ewh_db_done(st->db, s, "remember revoked keys", err) != 0 ||
+        hub_store__bump(st, err) != 0)
+        return -1;
     if (changed != NULL)
         *changed = true;
     return 0;
-fail:
-    hub_store_rollback(st);
-    return -1;
+}
+
+int
+hub_store_node_revoke(hub_store_t *st, const char *cc, bool *changed,
+                      struct ewh_err *err)
+{
+    bool ch = false;
+
+    if (changed != NULL)
+        *changed = false;
+    if (hub_store_begin(st, err) != 0)
+        return -1;
+    if (hub_store_node_revoke_in(st, cc, &ch, err) != 0 ||
+        (ch && hub_store_commit(st, err) != 0)) {
+        hub_store_rollback(st);
+        return -1;
+    }
+    if (!ch)
+        hub_store_rollback(st);
+    if (changed != NULL)
+        *changed = ch;
+    return 0;
+}
+
+/* Remember id's key material as revoked (inside a transaction): another
+ * hub revoked these keys (ewhub roster import). */
+int
+hub_store_keys_revoked_add(hub_store_t *st, const struct ewh_pubid *id,
+                           struct ewh_err *err)
+{
+    static const char q[] =
+        "INSERT OR IGNORE INTO revoked_keys(key, country, fingerprint, at)"
+        " VALUES(?1, ?4, ?5, ?6), (?2, ?4, ?5, ?6), (?3, ?4, ?5, ?6)";
+    sqlite3_stmt *s = ewh_db_stmt(st->db, q, err);
+    char fp[EWH_FINGERPRINT_CHARS];
+
+    if (s == NULL)
+        return -1;
+    ewh_pubid_fingerprint(id, fp);
+    sqlite3_bind_blob(s, 1, id->curve, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, id->sign, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, id->box, 32, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, id->country, 2, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, fp, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 6, ewh_now());
+    return ewh_db_done(st->db, s, "remember revoked keys", err);
 }
 
 int
@@ -406,9 +457,12 @@ hub_store_roster_load(hub_store_t *st, ewh_roster_t **out, struct ewh_err *err)
     uint64_t v = 0;
     int rc;
 
+    bool own = !st->in_tx;
+
     *out = NULL;
-    /* One read transaction, so the version matches the rows. */
-    if (hub_store_read_begin(st, err) != 0)
+    /* One read transaction, so the version matches the rows (or the
+     * caller's transaction: ewhub roster import). */
+    if (own && hub_store_read_begin(st, err) != 0)
         return -1;
     if (hub_store_roster_version(st, &v, err) != 0)
         goto fail;
@@ -425,11 +479,13 @@ hub_store_roster_load(hub_store_t *st, ewh_roster_t **out, struct ewh_err *err)
         }
     if (rc < 0)
         goto fail;
-    hub_store_read_end(st);
+    if (own)
+        hub_store_read_end(st);
     *out = r;
     return 0;
 fail:
-    hub_store_read_end(st);
+    if (own)
+        hub_store_read_end(st);
     ewh_roster_destroy(&r);
     return -1;
 }

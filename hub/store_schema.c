@@ -27,6 +27,12 @@ static const char s_schema[] =
     " country TEXT NOT NULL, fingerprint TEXT NOT NULL, at INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS rosters(version INTEGER PRIMARY KEY,"
     " hash BLOB NOT NULL, signed BLOB NOT NULL, at INTEGER NOT NULL);"
+    /* Rosters imported from other hubs (docs/roster-sharing.md), one row
+     * per hub signing key.  No layout change: an older ewhub leaves it. */
+    "CREATE TABLE IF NOT EXISTS roster_imports(from_sign BLOB PRIMARY KEY,"
+    " from_curve BLOB NOT NULL, version INTEGER NOT NULL,"
+    " hash BLOB NOT NULL, at INTEGER NOT NULL, changes INTEGER NOT NULL,"
+    " imports INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS envelopes("
     " id BLOB PRIMARY KEY, origin TEXT NOT NULL, level INTEGER NOT NULL,"
     " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
