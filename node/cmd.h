@@ -26,6 +26,7 @@ int node_cmd_catalogue(int argc, char **argv);
 int node_cmd_exchange(int argc, char **argv);
 int node_cmd_desk(int argc, char **argv);
 int node_cmd_user(int argc, char **argv);
+int node_cmd_hubs(int argc, char **argv);
 
 /* Shared helpers (main.c). */
 
