@@ -627,6 +627,17 @@ EWH_MUST_CHECK int node_store_hub_checkpoint_walk(node_store_t *s, int64_t hub,
                                                   node_cp_fn fn, void *ctx,
                                                   struct ewh_err *err);
 
+/* The same with each checkpoint's signed bytes as the hub sent them
+ * (`ewnode audit --export`).  fn returns 0 to go on, 1 to stop. */
+typedef int (*node_cp_raw_fn)(void *ctx, uint64_t length,
+                              const uint8_t head[32], int64_t time,
+                              const uint8_t *raw, size_t raw_len);
+EWH_MUST_CHECK int node_store_hub_checkpoint_walk_raw(node_store_t *s,
+                                                      int64_t hub,
+                                                      node_cp_raw_fn fn,
+                                                      void *ctx,
+                                                      struct ewh_err *err);
+
 /* A hub's latest signed roster (verified by the caller); get gives
  * EWH_E_NOTFOUND when none arrived (caller owns *buf, free()). */
 EWH_MUST_CHECK int node_store_hub_roster_put(node_store_t *s, int64_t hub,

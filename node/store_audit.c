@@ -106,3 +106,31 @@ node_store_checkpoint_walk(node_store_t *s, node_cp_fn fn, void *ctx,
         return -1;
     return node_store_hub_checkpoint_walk(s, hub, fn, ctx, err);
 }
+
+int
+node_store_hub_checkpoint_walk_raw(node_store_t *s, int64_t hub,
+                                   node_cp_raw_fn fn, void *ctx,
+                                   struct ewh_err *err)
+{
+    sqlite3_stmt *st = ewh_db_stmt(s->db,
+                                   "SELECT length, head, time, raw FROM"
+                                   " checkpoint WHERE hub = ? ORDER BY length",
+                                   err);
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, hub);
+    while ((rc = ewh_db_step(s->db, st, "read checkpoints", err)) == 1) {
+        if (sqlite3_column_bytes(st, 1) != 32)
+            continue;
+        if (fn(ctx, (uint64_t)sqlite3_column_int64(st, 0),
+               sqlite3_column_blob(st, 1), sqlite3_column_int64(st, 2),
+               sqlite3_column_blob(st, 3),
+               (size_t)sqlite3_column_bytes(st, 3)) != 0) {
+            sqlite3_reset(st);
+            return 0;
+        }
+    }
+    return rc < 0 ? -1 : 0;
+}
