@@ -294,6 +294,46 @@ s_codes(json_t *o, char *out, size_t cap)
     return out;
 }
 
+/* One roster import record (ewhub roster import): which hub, when. */
+static int
+s_import_rec(void *ctx, const struct hub_import_rec *rec)
+{
+    struct ewh_pubid id = {.kind = EWH_KIND_HUB};
+    char fp[EWH_FINGERPRINT_CHARS];
+    json_t *o = json_object();
+
+    memcpy(id.sign, rec->from_sign, 32);
+    memcpy(id.curve, rec->from_curve, 32);
+    ewh_pubid_fingerprint(&id, fp);
+    json_object_set_new(o, "from_fingerprint", json_string(fp));
+    json_object_set_new(o, "version", json_integer((json_int_t)rec->version));
+    json_object_set_new(o, "at", json_integer(rec->at));
+    json_object_set_new(o, "changes", json_integer((json_int_t)rec->changes));
+    json_object_set_new(o, "imports", json_integer((json_int_t)rec->imports));
+    json_array_append_new(ctx, o);
+    return 0;
+}
+
+/* "roster: imported from hub FP ..." for each hub, the latest first. */
+static void
+s_print_imports(json_t *imports)
+{
+    char t[32];
+    size_t i;
+
+    for (i = 0; i < json_array_size(imports); i++) {
+        json_t *o = json_array_get(imports, i);
+        printf("roster: last imported from hub %s (its version %lld) at %s: "
+               "%lld change(s); %lld import(s) in all\n",
+               json_string_value(json_object_get(o, "from_fingerprint")),
+               (long long)json_integer_value(json_object_get(o, "version")),
+               ewh_time_format(json_integer_value(json_object_get(o, "at")), t,
+                               sizeof(t)),
+               (long long)json_integer_value(json_object_get(o, "changes")),
+               (long long)json_integer_value(json_object_get(o, "imports")));
+    }
+}
+
 static void
 s_print_text(json_t *out, json_t *arr, json_t *tot, json_t *refusals,
              uint64_t roster_version)
@@ -337,6 +377,7 @@ s_print_text(json_t *out, json_t *arr, json_t *tot, json_t *refusals,
         }
         printf("\n");
     }
+    s_print_imports(json_object_get(out, "roster_imports"));
     printf("%-7s %-8s %-4s %-25s %-25s %6s %5s %5s %5s %6s %6s %6s %5s "
            "%-11s %-11s %-11s %-11s %s\n",
            "COUNTRY", "STATE", "CONN", "SINCE", "LAST FRAME", "ROSTER", "HIGH",
@@ -511,6 +552,7 @@ hub_cmd_status(int argc, char **argv)
     ewh_roster_t *r = NULL;
     json_t *live = NULL, *lnodes = NULL, *out, *arr, *tot, *behind;
     json_t *refusals = json_array(), *returns = NULL;
+    json_t *imports = NULL;
     uint64_t store_bytes = 0, wal_bytes = 0, rv;
     int64_t now = ewh_now(), since = 0, v_at = 0, v_ok = 0;
     struct stat sb;
@@ -569,6 +611,7 @@ hub_cmd_status(int argc, char **argv)
         return hub_cmd_fail("status: %s", err.reason);
     }
     s.refused_by = json_object();
+    imports = json_array();
     /* Every figure from the store in one read transaction: counters,
      * queues and hour/day counts of one moment (issue 20).  (The roster
      * is read just before, in its own.) */
@@ -582,11 +625,13 @@ hub_cmd_status(int argc, char **argv)
         hub_store_meta_get(st, "counters_since", &since, &err) != 0 ||
         hub_store_meta_get(st, "audit_verified_at", &v_at, &err) != 0 ||
         hub_store_meta_get(st, "audit_verified_ok", &v_ok, &err) != 0 ||
-        hub_store_size(st, &store_bytes, &err) != 0) {
+        hub_store_size(st, &store_bytes, &err) != 0 ||
+        hub_store_import_walk(st, s_import_rec, imports, &err) != 0) {
         hub_store_read_end(st);
         hub_store_close(&st);
         ewh_roster_destroy(&r);
         json_decref(refusals);
+        json_decref(imports);
         json_decref(live);
         s_status_clear(&s);
         return hub_cmd_fail("status: %s", err.reason);
@@ -602,6 +647,7 @@ hub_cmd_status(int argc, char **argv)
         hub_store_close(&st);
         ewh_roster_destroy(&r);
         json_decref(refusals);
+        json_decref(imports);
         json_decref(live);
         s_status_clear(&s);
         return hub_cmd_fail("status: %s", err.reason);
@@ -628,6 +674,8 @@ hub_cmd_status(int argc, char **argv)
                                 json_object_get(live, "started"))));
     }
     json_object_set_new(out, "roster_version", json_integer((json_int_t)rv));
+    /* The other hubs this one took the roster from (docs/roster-sharing.md). */
+    json_object_set_new(out, "roster_imports", imports);
     for (i = 0; i < s.n; i++) {
         struct s_row *row = &s.rows[i];
         json_t *o = json_object();
