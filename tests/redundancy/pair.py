@@ -316,6 +316,23 @@ class Pair(NodeCase):
         return {h["endpoint"] for h in m.get("hubs", [])
                 if h.get("accepted_at")}
 
+    def assert_resent(self, rids, name):
+        """Each origin's outbox says the report went again to hub NAME
+        after it lost data: resent_at in --json, a line in the text."""
+        ep = self.hub_ep(name)
+        texts = {}
+        for rid in rids:
+            origin = self.sent[rid][0]
+            m = self.outbox_entry(origin, rid)
+            rows = [h for h in m.get("hubs", []) if h["endpoint"] == ep]
+            self.assertEqual(len(rows), 1, m)
+            self.assertTrue(rows[0].get("resent_at"), m)
+            if origin not in texts:
+                texts[origin] = self.ewnode("outbox", "--dir",
+                                            self.n[origin]).stdout.decode()
+            self.assertIn("resent to %s after it lost data" % ep,
+                          texts[origin])
+
     def peer_recv(self, cc, name, count, *extra):
         """ewh-peer recv with CC's own node key at hub NAME: the hub's
         deliveries in the order it sends them (JSON lines)."""

@@ -77,11 +77,7 @@ class Failover(Pair):
         self.assertEqual(bg["queued"]["total"], len(pending))
         if event:
             # The origins' outboxes say why the report went again.
-            for rid in pending:
-                origin = self.sent[rid][0]
-                m = self.outbox_entry(origin, rid)
-                text = str(m)
-                self.assertIn("lost data", text, m)
+            self.assert_resent(pending, "hubB")
         # A goes too: only the refilled hub can bring them.
         self.hub_proc("hubA").kill()
         self.agent_up("BG")

@@ -55,9 +55,7 @@ class Restore(Pair):
         wait_for(ok, LONG, interval=0.5,
                  what="the restored hub refilled with what it forgot")
         self.assertTrue(late <= self.hub_envelope_ids(name))
-        for rid in late:
-            m = self.outbox_entry(self.sent[rid][0], rid)
-            self.assertIn("lost data", str(m), m)
+        self.assert_resent(late, name)
 
     def test_one_hub_restored_from_an_old_backup(self):
         self.pair_up(second=False)
@@ -71,16 +69,17 @@ class Restore(Pair):
         self.hub_proc(name).kill()
         self.restore(name, bak)
         self.refilled(name, late)
+        # The node tells this restore from a rewrite: exit 3, RESTORE.
+        r = self.ewnode("audit", "--dir", self.n["RS"], ok=False)
+        out = (r.stdout + r.stderr).decode()
+        self.assertEqual(r.returncode, 3, out)
+        self.assertIn("RESTORE: hub %s" % self.hub_ep(name), out)
+        self.assertNotIn("REWRITE", out)
         self.agent_up("BG")
         self.all_arrive_once()
         want = self.want_by_country(self.sent)
         wait_for(lambda: sorted(self.watched("BG")) == sorted(want["BG"]),
                  LONG, what="BG's watch showing each report once")
-        # The node tells a restore (its checkpoints beyond the chain) from
-        # a rewrite.
-        r = self.ewnode("audit", "--dir", self.n["RS"], ok=False)
-        out = (r.stdout + r.stderr).decode()
-        self.assertNotIn("REWRITE", out)
 
     def test_one_of_two_hubs_restored_from_an_old_backup(self):
         self.pair_up()
