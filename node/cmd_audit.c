@@ -161,6 +161,36 @@ s_rank(enum s_verdict v)
     return v == S_OK ? 0 : v == S_RESTORE ? 1 : v == S_FAILED ? 2 : 3;
 }
 
+/* A restore the agent saw (node_store_hub_chain_back()): said each time,
+ * exit 3 until reported once. */
+static bool s_restore_new;
+
+static int
+s_restore_line(void *ctx, const struct node_hub_restore *r)
+{
+    const struct node_hub *h = ctx;
+    char t[32], t2[32];
+
+    if (r->reported_at == 0) {
+        s_restore_new = true;
+        printf("RESTORE: hub %s: it went back to length %llu at %s, behind "
+               "the checkpoint at length %llu this node held (%lld set "
+               "aside as evidence, table checkpoint_old); its chain agrees "
+               "with every checkpoint held up to there: the hub lost data "
+               "and was sent again every report not yet receipted by all "
+               "its addressees\n",
+               h->endpoint, (unsigned long long)r->back_to,
+               ewh_time_format(r->back_at, t, sizeof(t)),
+               (unsigned long long)r->longest, (long long)r->n);
+    } else
+        printf("audit: note: hub %s went back to length %llu at %s "
+               "(restored; reported %s)\n",
+               h->endpoint, (unsigned long long)r->back_to,
+               ewh_time_format(r->back_at, t, sizeof(t)),
+               ewh_time_format(r->reported_at, t2, sizeof(t2)));
+    return 0;
+}
+
 /* Walk hub h's whole chain and hold it against the checkpoints held of
  * it. */
 static enum s_verdict
@@ -178,6 +208,8 @@ s_audit_hub(struct node_dir *d, const struct node_hub *h)
     enum s_verdict v = S_FAILED;
     bool complete = false, have_cp = false;
     char hex[2 * EWH_HASH_BYTES + 1];
+
+    s_restore_new = false;
 
     if (node_store_hub_checkpoint_walk(d->store, h->id, s_collect, &held,
                                        &err) != 0) {
@@ -278,6 +310,11 @@ s_audit_hub(struct node_dir *d, const struct node_hub *h)
                ewh_hex(cp.head, EWH_HASH_BYTES, hex, sizeof(hex)));
         bad++;
     }
+    if (bad == 0 && node_store_hub_restores(d->store, h->id, s_restore_line,
+                                            (void *)h, &err) < 0) {
+        fprintf(stderr, "ewnode audit: hub %s: %s\n", h->endpoint, err.reason);
+        goto out;
+    }
     if (bad > 0) {
         if (on_chain > 0 || beyond > 0)
             printf("  (hub %s: the longest checkpoint held that is still on "
@@ -294,6 +331,13 @@ s_audit_hub(struct node_dir *d, const struct node_hub *h)
                h->endpoint, (unsigned long long)len,
                (unsigned long long)held.v[held.n - 1].length);
         v = S_RESTORE;
+    } else if (s_restore_new) {
+        /* seen by the agent, reported now once (table checkpoint_old) */
+        v = S_RESTORE;
+        if (node_store_hub_restores_reported(d->store, h->id, ewh_now(),
+                                             &err) != 0)
+            fprintf(stderr, "ewnode audit: hub %s: %s\n", h->endpoint,
+                    err.reason);
     } else {
         printf("audit: OK: hub %s: %zu checkpoint(s) held, all on the hub's "
                "chain (length %llu, head %s)\n",

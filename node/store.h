@@ -627,6 +627,34 @@ EWH_MUST_CHECK int node_store_hub_checkpoint_walk(node_store_t *s, int64_t hub,
                                                   node_cp_fn fn, void *ctx,
                                                   struct ewh_err *err);
 
+/* The hub showed an audit chain of chain_length, shorter than the
+ * checkpoints held of it: it lost data (call node_store_hub_refill() in
+ * the same transaction).  The checkpoints held beyond chain_length move
+ * to table checkpoint_old, kept as evidence and shown by `ewnode audit`
+ * as a restore, not a rewrite; they no longer count as held, so that the
+ * hub's new chain is held afresh.  *moved (may be NULL) gets how many. */
+EWH_MUST_CHECK int node_store_hub_chain_back(node_store_t *s, int64_t hub,
+                                             uint64_t chain_length, int64_t at,
+                                             int64_t *moved,
+                                             struct ewh_err *err);
+/* Each time hub went back: to which length, when (unix s), how many
+ * checkpoints were set aside and the longest, and when `ewnode audit`
+ * reported it (0: not yet).  fn returns 0 to go on. */
+struct node_hub_restore {
+    uint64_t back_to;
+    int64_t back_at;
+    int64_t n;
+    uint64_t longest;
+    int64_t reported_at;
+};
+typedef int (*node_hub_restore_fn)(void *ctx, const struct node_hub_restore *r);
+EWH_MUST_CHECK int node_store_hub_restores(node_store_t *s, int64_t hub,
+                                           node_hub_restore_fn fn, void *ctx,
+                                           struct ewh_err *err);
+EWH_MUST_CHECK int node_store_hub_restores_reported(node_store_t *s,
+                                                    int64_t hub, int64_t at,
+                                                    struct ewh_err *err);
+
 /* The same with each checkpoint's signed bytes as the hub sent them
  * (`ewnode audit --export`).  fn returns 0 to go on, 1 to stop. */
 typedef int (*node_cp_raw_fn)(void *ctx, uint64_t length,

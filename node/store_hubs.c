@@ -18,6 +18,10 @@
  *   hub_event(seq, hub, endpoint, kind, why, n, at)
  *   hub_roster(hub, version, signed, at)
  *   hub_receipt_todo(hub, seq)       receipt_out rows not yet acked by hub
+ *   hub_todo(hub, level, seq)        hub_need rows hub has not accepted
+ *   checkpoint_old(hub, length, ..., back_to, back_at, reported_at)
+ *                                    checkpoints beyond the chain a hub
+ *                                    showed when it went back
  *   checkpoint(hub, length, head, time, raw)   (hub added by the upgrade)
  */
 #include "store_int.h"
@@ -54,7 +58,22 @@ static const char s_tables[] =
     "CREATE TABLE IF NOT EXISTS hub_roster(hub INTEGER PRIMARY KEY,"
     "  version INTEGER NOT NULL, signed BLOB NOT NULL, at INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS hub_receipt_todo(hub INTEGER NOT NULL,"
-    "  seq INTEGER NOT NULL, PRIMARY KEY(hub, seq));";
+    "  seq INTEGER NOT NULL, PRIMARY KEY(hub, seq));"
+    /* per hub, the hub_need rows it has not accepted (nor refused):
+     * what node_store_hub_pending() walks, high level first */
+    "CREATE TABLE IF NOT EXISTS hub_todo(hub INTEGER NOT NULL,"
+    "  level INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  PRIMARY KEY(hub, level DESC, seq)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS hub_todo_seq ON hub_todo(seq);"
+    "CREATE INDEX IF NOT EXISTS hub_need_exp ON hub_need(expires_at)"
+    "  WHERE expires_at > 0;"
+    /* checkpoints held of a hub beyond the chain it showed when it went
+     * back (lost data): kept as evidence, no longer the longest held */
+    "CREATE TABLE IF NOT EXISTS checkpoint_old(hub INTEGER NOT NULL,"
+    "  length INTEGER NOT NULL, head BLOB NOT NULL, time INTEGER NOT NULL,"
+    "  raw BLOB NOT NULL, back_to INTEGER NOT NULL, back_at INTEGER NOT"
+    "  NULL, reported_at INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(hub, back_at, length));";
 
 /* The upgrade of a store made before several hubs: everything it holds
  * about its one hub becomes hub #0's (id 1).  The checkpoint table gains
@@ -79,6 +98,9 @@ static const char s_upgrade[] =
     "   NOT EXISTS (SELECT 1 FROM rcpt r WHERE r.id = m.id));"
     "INSERT OR IGNORE INTO hub_receipt_todo(hub, seq)"
     "  SELECT 1, seq FROM receipt_out WHERE done = 0;"
+    "INSERT OR IGNORE INTO hub_todo(hub, level, seq)"
+    "  SELECT 1, n.level, n.seq FROM hub_need n WHERE NOT EXISTS (SELECT 1"
+    "  FROM hub_accept a WHERE a.id = n.id AND a.hub = 1);"
     "INSERT OR IGNORE INTO hub_roster(hub, version, signed, at)"
     "  SELECT 1, version, signed, stored_at FROM roster WHERE one = 1;";
 
@@ -276,7 +298,20 @@ s_insert(node_store_t *s, int64_t id, const char *endpoint,
     sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, fp, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, at);
-    return ewh_db_done(s->db, st, "list a hub", err);
+    if (ewh_db_done(s->db, st, "list a hub", err) != 0)
+        return -1;
+    /* it is owed what is still needed and it has not accepted */
+    st = ewh_db_stmt(s->db,
+                     "INSERT OR IGNORE INTO hub_todo(hub, level, seq) SELECT"
+                     " ?1, n.level, n.seq FROM hub_need n WHERE NOT EXISTS"
+                     " (SELECT 1 FROM hub_accept a WHERE a.id = n.id AND"
+                     " a.hub = ?1)",
+                     err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(
+        st, 1, id != 0 ? id : sqlite3_last_insert_rowid(ewh_db_handle(s->db)));
+    return ewh_db_done(s->db, st, "owe reports to a new hub", err);
 }
 
 int
@@ -381,9 +416,10 @@ node_store_hub_add(node_store_t *s, const char *endpoint,
         }
         goto fail;
     }
-    if (s_insert(s, 0, endpoint, key, at, err) != 0)
+    if (s_insert(s, 0, endpoint, key, at, err) != 0 ||
+        node_store_hub_get(s, endpoint, &h, err) != 0)
         goto fail;
-    *id = sqlite3_last_insert_rowid(ewh_db_handle(s->db));
+    *id = h.id;
     /* Receipts sent to some hub already are not owed to the new one; the
      * unsent ones are (a second delivery from it sends it ours again). */
     if (s_exec_hub(s,
@@ -408,7 +444,9 @@ node_store_hub_remove(node_store_t *s, const char *endpoint,
         "DELETE FROM hub_resent WHERE hub = ?1",
         "DELETE FROM hub_roster WHERE hub = ?1",
         "DELETE FROM hub_receipt_todo WHERE hub = ?1",
+        "DELETE FROM hub_todo WHERE hub = ?1",
         "DELETE FROM checkpoint WHERE hub = ?1",
+        "DELETE FROM checkpoint_old WHERE hub = ?1",
         "DELETE FROM hubs WHERE id = ?1",
     };
     struct node_hub h;
@@ -493,6 +531,22 @@ s_accepts(node_store_t *s, const char *id, unsigned min_hubs, int64_t *have,
     return 0;
 }
 
+/* hub has report id (or refused it for good): not owed to it. */
+static int
+s_todo_done(node_store_t *s, int64_t hub, const char *id, struct ewh_err *err)
+{
+    sqlite3_stmt *st = ewh_db_stmt(s->db,
+                                   "DELETE FROM hub_todo WHERE hub = ?1 AND seq"
+                                   " = (SELECT seq FROM msg WHERE id = ?2)",
+                                   err);
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, hub);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    return ewh_db_done(s->db, st, "owe a hub less", err);
+}
+
 int
 node_store_hub_accepted(node_store_t *s, int64_t hub, const char *id,
                         int64_t at, unsigned min_hubs, struct ewh_err *err)
@@ -517,6 +571,7 @@ node_store_hub_accepted(node_store_t *s, int64_t hub, const char *id,
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, hub);
     if (ewh_db_done(s->db, st, "forget a deferral", err) != 0 ||
+        s_todo_done(s, hub, id, err) != 0 ||
         s_accepts(s, id, min_hubs, &have, &need, err) != 0)
         return -1;
     if (have < need)
@@ -574,7 +629,8 @@ node_store_hub_refused(node_store_t *s, int64_t hub, const char *id,
     sqlite3_bind_int64(st, 2, hub);
     sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, at);
-    if (ewh_db_done(s->db, st, "record a hub's refusal", err) != 0)
+    if (ewh_db_done(s->db, st, "record a hub's refusal", err) != 0 ||
+        s_todo_done(s, hub, id, err) != 0)
         return -1;
     /* Final when no listed hub is left that accepted it or may still. */
     st = ewh_db_stmt(s->db,
@@ -598,14 +654,6 @@ node_store_hub_refused(node_store_t *s, int64_t hub, const char *id,
 
 /* ---- what each hub still needs ---- */
 
-/* The entries still needed (hub_need) that hub ?1 has not accepted, not
- * refused, not expired at ?2 (ms). */
-#define S_NEEDED_BY                                                            \
-    " FROM hub_need n WHERE (n.expires_at = 0 OR n.expires_at * 1000 > ?2)"    \
-    " AND NOT EXISTS (SELECT 1 FROM hub_accept a WHERE a.id = n.id AND"        \
-    " a.hub = ?1) AND NOT EXISTS (SELECT 1 FROM hub_try t WHERE t.id = n.id"   \
-    " AND t.hub = ?1 AND t.refused = 1)"
-
 int
 node_store_hub_pending(node_store_t *s, int64_t hub,
                        const struct node_hub_cursor *after, int64_t now_ms,
@@ -614,14 +662,14 @@ node_store_hub_pending(node_store_t *s, int64_t hub,
 {
     sqlite3_stmt *st = ewh_db_stmt(
         s->db,
-        "SELECT n.seq, n.id, m.envelope, n.level FROM hub_need n JOIN msg m"
-        " ON m.seq = n.seq WHERE m.dir = 'out' AND m.state IN ('queued',"
-        " 'accepted') AND (n.level < ?3 OR (n.level = ?3 AND n.seq > ?4)) AND"
-        " (n.expires_at = 0 OR n.expires_at * 1000 > ?2) AND NOT EXISTS"
-        " (SELECT 1 FROM hub_accept a WHERE a.id = n.id AND a.hub = ?1) AND"
-        " NOT EXISTS (SELECT 1 FROM hub_try t WHERE t.id = n.id AND t.hub ="
-        " ?1 AND (t.refused = 1 OR t.next_try > ?2)) ORDER BY n.level DESC,"
-        " n.seq LIMIT ?5",
+        "SELECT t.seq, n.id, m.envelope, t.level FROM hub_todo t JOIN hub_need"
+        " n ON n.seq = t.seq JOIN msg m ON m.seq = t.seq WHERE t.hub = ?1 AND"
+        " (t.level < ?3 OR (t.level = ?3 AND t.seq > ?4)) AND m.dir = 'out'"
+        " AND m.state IN ('queued', 'accepted') AND (n.expires_at = 0 OR"
+        " n.expires_at * 1000 > ?2) AND NOT EXISTS (SELECT 1 FROM hub_accept"
+        " a WHERE a.id = n.id AND a.hub = ?1) AND NOT EXISTS (SELECT 1 FROM"
+        " hub_try x WHERE x.id = n.id AND x.hub = ?1 AND (x.refused = 1 OR"
+        " x.next_try > ?2)) ORDER BY t.level DESC, t.seq LIMIT ?5",
         err);
     char id[EWH_ID_HEX];
     struct node_hub_entry e;
@@ -676,9 +724,10 @@ node_store_hub_counts(node_store_t *s, int64_t hub, int64_t now_ms,
     sqlite3_stmt *st = ewh_db_stmt(
         s->db,
         "SELECT (SELECT count(*) FROM hub_accept WHERE hub = ?1),"
-        " (SELECT count(*)" S_NEEDED_BY " AND EXISTS (SELECT 1 FROM"
-        " hub_accept b WHERE b.id = n.id AND b.hub != ?1 AND b.hub IN"
-        " (SELECT id FROM hubs)))",
+        " (SELECT count(*) FROM hub_todo t JOIN hub_need n ON n.seq = t.seq"
+        " WHERE t.hub = ?1 AND (n.expires_at = 0 OR n.expires_at * 1000 >"
+        " ?2) AND EXISTS (SELECT 1 FROM hub_accept b WHERE b.id = n.id AND"
+        " b.hub != ?1 AND b.hub IN (SELECT id FROM hubs)))",
         err);
     int rc;
 
@@ -715,6 +764,8 @@ node_store_hub_refill(node_store_t *s, int64_t hub, int64_t now_ms,
         " id FROM temp.refill)",
         "INSERT OR REPLACE INTO hub_resent(id, hub, endpoint, at) SELECT id,"
         " ?1, ?3, ?4 FROM temp.refill",
+        "INSERT OR IGNORE INTO hub_todo(hub, level, seq) SELECT ?1, n.level,"
+        " n.seq FROM hub_need n WHERE n.id IN (SELECT id FROM temp.refill)",
     };
     struct node_hub h;
     sqlite3_stmt *st;

@@ -33,23 +33,32 @@ node_store_outbox_add(node_store_t *s, const struct node_msg *m,
     }
     /* Owed to every hub until each addressee's receipt (store_hubs.c);
      * the expired ones are forgotten here. */
-    st = ewh_db_stmt(s->db,
-                     "INSERT INTO hub_need(seq, id, level, expires_at) SELECT"
-                     " seq, id, level, expires_at FROM msg WHERE id = ?",
-                     err);
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
-    if (ewh_db_done(s->db, st, "owe a report to the hubs", err) != 0)
-        return -1;
-    st = ewh_db_stmt(s->db,
-                     "DELETE FROM hub_need WHERE expires_at > 0 AND"
-                     " expires_at < ?",
-                     err);
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_int64(st, 1, ewh_now());
-    return ewh_db_done(s->db, st, "forget expired reports", err);
+    static const char *const sql[] = {
+        "INSERT INTO hub_need(seq, id, level, expires_at) SELECT seq, id,"
+        " level, expires_at FROM msg WHERE id = ?1",
+        "INSERT INTO hub_todo(hub, level, seq) SELECT h.id, m.level, m.seq"
+        " FROM hubs h, msg m WHERE m.id = ?1",
+    };
+    static const char *const expired[] = {
+        "DELETE FROM hub_todo WHERE seq IN (SELECT seq FROM hub_need WHERE"
+        " expires_at > 0 AND expires_at < ?1)",
+        "DELETE FROM hub_need WHERE expires_at > 0 AND expires_at < ?1",
+    };
+    for (i = 0; i < 2; i++) {
+        if ((st = ewh_db_stmt(s->db, sql[i], err)) == NULL)
+            return -1;
+        sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+        if (ewh_db_done(s->db, st, "owe a report to the hubs", err) != 0)
+            return -1;
+    }
+    for (i = 0; i < 2; i++) {
+        if ((st = ewh_db_stmt(s->db, expired[i], err)) == NULL)
+            return -1;
+        sqlite3_bind_int64(st, 1, ewh_now());
+        if (ewh_db_done(s->db, st, "forget expired reports", err) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 int
@@ -129,17 +138,28 @@ node_store_outbox_mark_queued(node_store_t *s, const char *id,
 static int
 s_need_done(node_store_t *s, const char *id, bool always, struct ewh_err *err)
 {
-    sqlite3_stmt *st = ewh_db_stmt(
-        s->db,
-        always ? "DELETE FROM hub_need WHERE id = ?1"
-               : "DELETE FROM hub_need WHERE id = ?1 AND NOT EXISTS (SELECT "
-                 "1 FROM rcpt WHERE id = ?1 AND state < 2)",
-        err);
+    static const char *const sql[2][2] = {
+        {"DELETE FROM hub_todo WHERE seq IN (SELECT seq FROM hub_need WHERE "
+         "id = ?1 AND NOT EXISTS (SELECT 1 FROM rcpt WHERE id = ?1 AND state "
+         "< 2))",
+         "DELETE FROM hub_need WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM "
+         "rcpt WHERE id = ?1 AND state < 2)"},
+        {"DELETE FROM hub_todo WHERE seq IN (SELECT seq FROM hub_need WHERE "
+         "id = ?1)",
+         "DELETE FROM hub_need WHERE id = ?1"},
+    };
+    sqlite3_stmt *st;
+    int i;
 
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    return ewh_db_done(s->db, st, "forget a report the hubs delivered", err);
+    for (i = 0; i < 2; i++) {
+        if ((st = ewh_db_stmt(s->db, sql[always][i], err)) == NULL)
+            return -1;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (ewh_db_done(s->db, st, "forget a report the hubs delivered", err) !=
+            0)
+            return -1;
+    }
+    return 0;
 }
 
 int

@@ -620,6 +620,64 @@ test_refill_selection(void)
     node_store_close(&s);
 }
 
+/* ---- a hub that went back: its checkpoints set aside ---- */
+
+static int
+s_restore(void *ctx, const struct node_hub_restore *r)
+{
+    *(struct node_hub_restore *)ctx = *r;
+    return 0;
+}
+
+static void
+test_chain_back(void)
+{
+    struct ewh_err err = {0};
+    node_store_t *s = s_open();
+    struct ewh_pubid a = s_hubkey(), b = s_hubkey();
+    struct node_hub_restore r;
+    uint8_t head[32];
+    uint64_t len = 0;
+    int64_t hb = 0, moved = -1;
+    const int64_t ha = NODE_HUB_FIRST_ID;
+    unsigned i;
+
+    CHECK_OK(node_store_hubs_seed(s, "tcp://127.0.0.1:7000", &a, &err), &err);
+    CHECK_OK(node_store_hub_add(s, "tcp://127.0.0.1:7001", &b, 1, &hb, &err),
+             &err);
+    for (i = 1; i <= 5; i++) {
+        memset(head, (int)i, sizeof(head));
+        CHECK_OK(node_store_hub_checkpoint_put(s, ha, i, head, 100 + i,
+                                               (const uint8_t *)"r", 1, &err),
+                 &err);
+        CHECK_OK(node_store_hub_checkpoint_put(s, hb, i, head, 100 + i,
+                                               (const uint8_t *)"r", 1, &err),
+                 &err);
+    }
+    CHECK_OK(node_store_hub_chain_back(s, ha, 3, 500, &moved, &err), &err);
+    CHECK(moved == 2);
+    CHECK_OK(node_store_hub_checkpoint_length(s, ha, &len, &err), &err);
+    CHECK(len == 3);
+    CHECK_OK(node_store_hub_checkpoint_length(s, hb, &len, &err), &err);
+    CHECK(len == 5); /* the other hub's are its own */
+    memset(&r, 0, sizeof(r));
+    CHECK(node_store_hub_restores(s, ha, s_restore, &r, &err) == 0);
+    CHECK(r.back_to == 3 && r.back_at == 500 && r.n == 2 && r.longest == 5 &&
+          r.reported_at == 0);
+    /* the new chain is held afresh, with its own heads */
+    memset(head, 0xee, sizeof(head));
+    CHECK_OK(node_store_hub_checkpoint_put(s, ha, 4, head, 600,
+                                           (const uint8_t *)"n", 1, &err),
+             &err);
+    CHECK(s_int(s, "SELECT count(*) FROM checkpoint WHERE hub = 1 AND length"
+                   " = 4 AND time = 600") == 1);
+    CHECK_OK(node_store_hub_restores_reported(s, ha, 700, &err), &err);
+    memset(&r, 0, sizeof(r));
+    CHECK(node_store_hub_restores(s, ha, s_restore, &r, &err) == 0);
+    CHECK(r.reported_at == 700);
+    node_store_close(&s);
+}
+
 int
 main(void)
 {
@@ -629,6 +687,7 @@ main(void)
     RUN(test_min_hubs_and_order);
     RUN(test_receipts_per_hub);
     RUN(test_refill_selection);
+    RUN(test_chain_back);
     {
         char cmd[300];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s_dir);
