@@ -346,3 +346,39 @@ out:
     free(v.heads);
     return ret;
 }
+
+int
+hub_audit_claim_check(hub_store_t *st, uint64_t chain_len,
+                      const struct hub_audit_restore *rs,
+                      const struct hub_audit_claim *c,
+                      enum hub_claim_kind *kind,
+                      uint8_t chain_head[EWH_HASH_BYTES], struct ewh_err *err)
+{
+    bool found = false;
+
+    /* After a recorded restore the chain grows again (the nodes refill
+     * it) over lengths the lost history had: a checkpoint signed before
+     * the restore (or in its second: the hub was stopped then), beyond
+     * the length restored, names that lost history, whether the chain is
+     * as long again or not. */
+    bool lost = rs != NULL && rs->at > 0 && c->length > rs->length &&
+                c->time > 0 && c->time <= rs->at;
+
+    memset(chain_head, 0, EWH_HASH_BYTES);
+    if (c->length > chain_len) {
+        *kind = lost ? HUB_CLAIM_SUPERSEDED : HUB_CLAIM_BEYOND;
+        return 0;
+    }
+    if (hub_store_audit_head_at(st, c->length, chain_head, &found, err) != 0)
+        return -1;
+    if (!found)
+        return ewh_err_set(
+            err, EWH_E_STORE, "store: no audit entry %llu in a chain of %llu",
+            (unsigned long long)c->length, (unsigned long long)chain_len);
+    if (!s_differ(chain_head, c->head)) {
+        *kind = HUB_CLAIM_ON_CHAIN;
+        return 0;
+    }
+    *kind = lost ? HUB_CLAIM_SUPERSEDED : HUB_CLAIM_DIFFERS;
+    return 0;
+}

@@ -55,4 +55,42 @@ EWH_MUST_CHECK int hub_audit_verify(hub_store_t *st, const uint8_t (*keys)[32],
                                     struct hub_audit_result *r,
                                     struct ewh_err *err);
 
+/* ---- restore or rewrite (issue 18) ----
+ *
+ * A checkpoint a node holds of this hub (length, head, the time the hub
+ * signed it), from a file the node exported; `is_signed` when it came with
+ * the hub's signature, verified. */
+struct hub_audit_claim {
+    uint64_t length;
+    uint8_t head[EWH_HASH_BYTES];
+    int64_t time; /* 0: not known */
+    bool is_signed;
+};
+
+enum hub_claim_kind {
+    HUB_CLAIM_ON_CHAIN = 0, /* the chain has this head at this length */
+    HUB_CLAIM_BEYOND,       /* longer than the chain: entries lost */
+    HUB_CLAIM_DIFFERS,      /* the chain has another head there: rewrite */
+    HUB_CLAIM_SUPERSEDED,   /* beyond or differing, but beyond a recorded
+                               restore and signed before it: history the
+                               restore lost (the chain since refilled) */
+};
+
+/* A restore recorded by `ewhub audit verify` (meta restore_length,
+ * restore_at): the chain was restored to length, at time at.  at 0: none. */
+struct hub_audit_restore {
+    uint64_t length;
+    int64_t at;
+};
+
+/* Judge one claim against the chain in st (inside a read transaction;
+ * the chain itself verified by hub_audit_verify).  chain_len is the
+ * chain's length. */
+EWH_MUST_CHECK int hub_audit_claim_check(hub_store_t *st, uint64_t chain_len,
+                                         const struct hub_audit_restore *rs,
+                                         const struct hub_audit_claim *c,
+                                         enum hub_claim_kind *kind,
+                                         uint8_t chain_head[EWH_HASH_BYTES],
+                                         struct ewh_err *err);
+
 #endif

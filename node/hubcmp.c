@@ -105,8 +105,8 @@ s_compare(const ewh_roster_t *a, const struct ewh_pubid *ia, bool ra,
 }
 
 static void
-s_text(struct node_hubcmp_diff *d, const struct ewh_pubid *ia,
-       const struct ewh_pubid *ib)
+s_text(struct node_hubcmp_diff *d, const struct ewh_pubid *ia, bool ra,
+       const struct ewh_pubid *ib, bool rb)
 {
     char fa[EWH_FINGERPRINT_CHARS] = "-", fb[EWH_FINGERPRINT_CHARS] = "-";
     const char *cc = d->country;
@@ -130,11 +130,13 @@ s_text(struct node_hubcmp_diff *d, const struct ewh_pubid *ia,
         break;
     case NODE_HUBCMP_ONLY_A:
         snprintf(d->text, sizeof(d->text),
-                 "%s is in A's roster (key %s) but not in B's", cc, fa);
+                 "%s is in A's roster (key %s%s) but not in B's", cc, fa,
+                 ra ? ", revoked" : "");
         break;
     case NODE_HUBCMP_ONLY_B:
         snprintf(d->text, sizeof(d->text),
-                 "%s is in B's roster (key %s) but not in A's", cc, fb);
+                 "%s is in B's roster (key %s%s) but not in A's", cc, fb,
+                 rb ? ", revoked" : "");
         break;
     case NODE_HUBCMP_REVOKED_A:
         snprintf(d->text, sizeof(d->text),
@@ -208,7 +210,7 @@ node_hubcmp_rosters(const ewh_roster_t *a, const ewh_roster_t *b,
                  ia != NULL ? ia->country : ib->country);
         d->reason = (enum node_hubcmp_reason)reason;
         d->alarm = reason != NODE_HUBCMP_A_LAGS && reason != NODE_HUBCMP_B_LAGS;
-        s_text(d, ia, ib);
+        s_text(d, ia, ra, ib, rb);
     }
     return 0;
 }

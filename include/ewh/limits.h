@@ -63,6 +63,11 @@
 /* Hub keys kept in the rotation chain (DIR/hub.pub.retired-N, hub.pub):
  * rotations `ewhub audit verify` can follow. */
 #define EWH_MAX_HUB_KEYS 256u
+/* `ewhub audit verify --checkpoints FILE`: files at once (one per node),
+ * the size of one, and of one signed checkpoint in it (docs/operations.md). */
+#define EWH_MAX_CHECKPOINT_FILES      256u
+#define EWH_MAX_CHECKPOINT_FILE_BYTES (64u * 1024u * 1024u)
+#define EWH_MAX_CHECKPOINT_BYTES      512u
 /* Connections one country may hold at once that the hub keeps track of
  * (an agent, a reconnect not yet noticed as dead, a stray second client). */
 #define EWH_MAX_NODE_CONNS 8u

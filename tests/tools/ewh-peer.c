@@ -80,7 +80,8 @@
  *
  * JSON lines: {"type":"roster","version":N,"countries":[...]},
  * {"type":"ack","id":HEX,"status":"accepted|duplicate|refused","code":NAME,
- * "reason":TEXT,"retry":BOOL,"checkpoint":N}, {"type":"deliver","seq":N,
+ * "reason":TEXT,"retry":BOOL,"checkpoint":N,"checkpoint_head":HEX,
+ * "checkpoint_time":T,"checkpoint_signed":HEX}, {"type":"deliver","seq":N,
  * "id":HEX,"level":L,"origin":CC,"opened":BOOL}, {"type":"notice",...},
  * {"type":"receipt","seq":N,"ids":[HEX...],"from":CC,"kind":K,
  * "verified":BOOL}, {"type":"receipt_ack","ids":[HEX...],"from":CC
@@ -361,10 +362,24 @@ s_on_ack(struct s_peer *p, const Ewh__SubmitAck *a)
         size_t len = ewh__checkpoint__get_packed_size(a->checkpoint);
         uint8_t *buf = malloc(len);
         ewh__checkpoint__pack(a->checkpoint, buf);
-        if (ewh_checkpoint_verify(buf, len, p->hub.sign, &cp, NULL) == 0)
+        if (ewh_checkpoint_verify(buf, len, p->hub.sign, &cp, NULL) == 0) {
+            /* What a node keeps of it (ewhub audit verify --checkpoints
+             * takes these): head and the signed bytes. */
+            char *sx = malloc(2 * len + 1);
+            char hx[2 * EWH_HASH_BYTES + 1];
             json_object_set_new(o, "checkpoint",
                                 json_integer((json_int_t)cp.length));
-        else
+            json_object_set_new(
+                o, "checkpoint_head",
+                json_string(ewh_hex(cp.head, EWH_HASH_BYTES, hx, sizeof(hx))));
+            json_object_set_new(o, "checkpoint_time",
+                                json_integer((json_int_t)cp.time));
+            if (sx != NULL)
+                json_object_set_new(
+                    o, "checkpoint_signed",
+                    json_string(ewh_hex(buf, len, sx, 2 * len + 1)));
+            free(sx);
+        } else
             json_object_set_new(o, "checkpoint", json_string("bad"));
         free(buf);
     }
