@@ -145,6 +145,8 @@ class Rekey(NodeCase):
             db.execute("UPDATE msg SET state = 'queued' WHERE id = ?",
                        (rid,))
             db.execute("UPDATE rcpt SET state = 0 WHERE id = ?", (rid,))
+            # ... and the hub's accept of it (issue 18: per hub) unknown
+            db.execute("DELETE FROM hub_accept WHERE id = ?", (rid,))
         db.close()
         self.assertEqual({m["id"]: m["state"]
                           for m in self.outbox(dirs["RS"])}[rid], "queued")
