@@ -140,7 +140,8 @@ class BothUp(Pair):
         # Each hub, asked by BG's own key, delivers high, medium, low.
         for name in ("hubA", "hubB"):
             lines = [x for x in self.peer_recv("BG", name, len(order),
-                                               "--no-ack", "--idle", "5")
+                                               "--no-ack", "--idle", "60",
+                                               "--timeout", "170")
                      if x.get("type") == "deliver"]
             self.assertEqual(sorted(x["id"] for x in lines), sorted(order))
             levels = [x["level"] for x in lines]
