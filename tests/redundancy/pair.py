@@ -333,16 +333,13 @@ class Pair(NodeCase):
             self.assertIn("resent to %s after it lost data" % ep,
                           texts[origin])
 
-    def peer_recv(self, cc, name, count, *extra):
-        """ewh-peer recv with CC's own node key at hub NAME: the hub's
-        deliveries in the order it sends them (JSON lines)."""
-        argv = [EWH_PEER, "recv", "--key",
+    def peer_argv_recv(self, cc, name, count, *extra):
+        """ewh-peer recv with CC's own node key at hub NAME: prints the
+        hub's deliveries in the order it sends them (JSON lines)."""
+        return [EWH_PEER, "recv", "--key",
                 os.path.join(self.n[cc], "node.key"), "--hub-pub",
                 os.path.join(self.hub_dir(name), "hub.pub"), "--endpoint",
                 self.hub_ep(name), "--count", str(count)] + list(extra)
-        r = self.run_cmd(argv, timeout=LONG)
-        return [json.loads(x) for x in r.stdout.decode().splitlines()
-                if x.strip()]
 
 
 def copy_keys(src, dst):

@@ -5,7 +5,7 @@ hubs acknowledged it.  Priority: high before medium before low at each
 hub, and a node with two hubs receives a high report from whichever is
 faster (the other SIGSTOPped, or SIGKILLed)."""
 
-import os
+import json
 import signal
 
 from ewhtest import main, wait_for
@@ -137,19 +137,39 @@ class BothUp(Pair):
         for name in ("hubA", "hubB"):
             wait_for(lambda: self.hub_accepted(name) >= set(order), LONG,
                      what="%s holding all twelve" % name)
-        # Each hub, asked by BG's own key, delivers high, medium, low.
+        # Each hub, asked by BG's own key (not acknowledging, so each hub
+        # keeps them for BG's agent), sends high, then medium, then low.
+        # Its level windows let only some medium and low reports be in
+        # flight unacknowledged: every high and at least one more come.
         for name in ("hubA", "hubB"):
-            lines = [x for x in self.peer_recv("BG", name, len(order),
-                                               "--no-ack", "--idle", "60",
-                                               "--timeout", "170")
-                     if x.get("type") == "deliver"]
-            self.assertEqual(sorted(x["id"] for x in lines), sorted(order))
-            levels = [x["level"] for x in lines]
+            r = self.run_cmd(self.peer_argv_recv("BG", name, len(order),
+                                                 "--no-ack", "--idle", "10",
+                                                 "--timeout", "170"),
+                             ok=False, timeout=LONG)
+            lines = [json.loads(x) for x in r.stdout.decode().splitlines()
+                     if x.strip()]
+            got = [x for x in lines if x.get("type") == "deliver"]
+            ids = [x["id"] for x in got]
+            self.assertEqual(len(ids), len(set(ids)))
+            self.assertTrue(set(ids) <= set(order), got)
+            levels = [x["level"] for x in got]
+            self.assertGreater(len(levels), 4, lines)
+            self.assertEqual(levels[:4], ["high"] * 4, levels)
             self.assertEqual(levels, sorted(levels, key=LEVELS.index),
                              "%s delivered out of priority: %r" %
                              (name, levels))
         self.agent_up("BG")
         self.all_arrive_once()
+        # BG's agent, served by both hubs at once, stored them (first
+        # copies, in its store's order) high first, then medium, then low.
+        con = node_sqlite(self.n["BG"])
+        stored = [i for (i,) in con.execute(
+            "SELECT id FROM msg WHERE dir = 'in' ORDER BY seq")
+            if i in set(order)]
+        con.close()
+        self.assertEqual(sorted(stored), sorted(order))
+        levels = [self.sent[i][2] for i in stored]
+        self.assertEqual(levels, sorted(levels, key=LEVELS.index), levels)
 
     def high_through(self, fast, slow, how):
         """A high report RS -> HR while hub `slow` is stopped or dead."""
