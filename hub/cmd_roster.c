@@ -26,7 +26,7 @@
 #define S_EXIT_FORGED  5 /* not a roster signed by --from-key */
 
 static const char s_usage[] =
-    "usage: ewhub roster export [--dir DIR] --out FILE [--wait SECONDS]\n"
+    "usage: ewhub roster export [--dir DIR] --out FILE|- [--wait SECONDS]\n"
     "       ewhub roster import [--dir DIR] --from-key OTHER-hub.pub\n"
     "                           [--dry-run] [--accept-unendorsed] FILE\n"
     "  export writes the roster this hub signed last (the one its nodes\n"
@@ -120,12 +120,21 @@ s_export(const char *dir, const char *out, int64_t wait_s)
                      (unsigned long long)kept, dir, err.reason);
         goto out;
     }
-    if (ewh_keyfile_write(out, buf, len, 0644, &err) != 0) {
+    if (strcmp(out, "-") == 0) {
+        /* To stdout (ssh A 'ewhub roster export --out -' > file); the
+         * line for people goes to stderr then. */
+        if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
+            hub_cmd_fail("roster export: writing to stdout failed");
+            goto out;
+        }
+    } else if (ewh_keyfile_write(out, buf, len, 0644, &err) != 0) {
         hub_cmd_fail("roster export: %s", err.reason);
         goto out;
     }
-    printf("exported roster version %llu: %zu countries, %zu bytes, to %s\n",
-           (unsigned long long)kept, ewh_roster_count(r), len, out);
+    fprintf(strcmp(out, "-") == 0 ? stderr : stdout,
+            "exported roster version %llu: %zu countries, %zu bytes, to %s\n",
+            (unsigned long long)kept, ewh_roster_count(r), len,
+            strcmp(out, "-") == 0 ? "stdout" : out);
     ewh_log_info("roster export: version %llu (%zu countries) to %s",
                  (unsigned long long)kept, ewh_roster_count(r), out);
     rc = 0;
@@ -137,6 +146,57 @@ out:
 }
 
 /* ---- import ---- */
+
+/* Is category c among r's? */
+static bool
+s_has_cat(const ewh_roster_t *r, const char *c)
+{
+    size_t i;
+
+    for (i = 0; i < ewh_roster_category_count(r); i++)
+        if (strcmp(ewh_roster_category(r, i), c) == 0)
+            return true;
+    return false;
+}
+
+/* The categories are each hub's config, not shared: say so when they
+ * differ from those in the roster this hub signed last (a report one hub
+ * accepts the other would refuse). */
+static void
+s_categories_warn(hub_store_t *st, const struct ewh_pubid *own,
+                  const ewh_roster_t *from)
+{
+    struct ewh_err e = {0};
+    ewh_roster_t *mine = NULL;
+    uint8_t *buf = NULL, hash[32];
+    uint64_t kv = 0;
+    size_t len = 0, i;
+    bool found = false, same = true;
+
+    if (hub_store_roster_signed_before(st, (uint64_t)INT64_MAX, &found, &kv,
+                                       hash, &e) != 0 ||
+        !found || hub_store_roster_signed_get(st, kv, &buf, &len, &e) != 0 ||
+        (mine = ewh_roster_open(buf, len, own->sign, &e)) == NULL)
+        goto out;
+    for (i = 0; same && i < ewh_roster_category_count(from); i++)
+        same = s_has_cat(mine, ewh_roster_category(from, i));
+    for (i = 0; same && i < ewh_roster_category_count(mine); i++)
+        same = s_has_cat(from, ewh_roster_category(mine, i));
+    if (same)
+        goto out;
+    printf("  WARNING: the report categories differ (the other hub: ");
+    for (i = 0; i < ewh_roster_category_count(from); i++)
+        printf("%s%s", i ? ", " : "", ewh_roster_category(from, i));
+    printf("; this hub: ");
+    for (i = 0; i < ewh_roster_category_count(mine); i++)
+        printf("%s%s", i ? ", " : "", ewh_roster_category(mine, i));
+    printf("): they are not imported; keep [roster] categories equal in "
+           "both ewhub.conf, or a report one hub accepts the other "
+           "refuses\n");
+out:
+    ewh_roster_destroy(&mine);
+    free(buf);
+}
 
 struct s_import {
     const char *dir, *file, *from_key;
@@ -246,6 +306,7 @@ s_import(const struct s_import *o)
         if (ops[i].kind == HUB_IMPORT_KEEP_ONLY_HERE)
             only++;
     }
+    s_categories_warn(st, &own, from);
     if (refused > 0) {
         hub_cmd_fail("roster import: refused: %zu key change(s) that no "
                      "endorsement by the key this hub holds explains (see "

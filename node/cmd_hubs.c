@@ -98,11 +98,27 @@ static int
 s_remove(const char *dir, const char *ep)
 {
     struct ewh_err err = {0};
+    struct node_hub h;
     struct node_dir d;
     size_t n = 0;
 
     if (node_cmd_open_dir(&d, dir, false, "hubs remove") != 0)
         return 1;
+    if (node_store_hub_get(d.store, ep, &h, &err) == 0 &&
+        memcmp(h.key.sign, d.hub.sign, EWH_KEY_BYTES) == 0 &&
+        node_store_hubs_count(d.store, &n, &err) == 0 && n > 1) {
+        /* its roster and catalogue are the ones this node follows */
+        fprintf(stderr,
+                "ewnode hubs remove: %s is the pinned hub (DIR/hub.pub, "
+                "ewnode.conf hub=): this node's roster and catalogue are "
+                "verified with its key.  To retire it, pin another listed "
+                "hub first (agent stopped: copy that hub's identity file "
+                "over %s/hub.pub and set hub= in ewnode.conf to its "
+                "endpoint), then remove this one\n",
+                ep, d.path);
+        node_dir_close(&d);
+        return 1;
+    }
     if (node_store_hub_remove(d.store, ep, &err) != 0 ||
         node_store_hubs_count(d.store, &n, &err) != 0) {
         node_dir_close(&d);
@@ -189,8 +205,8 @@ static int
 s_list(const char *dir, bool json)
 {
     static const char *const agent_keys[] = {
-        "connected",      "since",           "last_frame_at",
-        "roster_version", "roster_mismatch", NULL};
+        "connected",      "state",           "since",  "last_frame_at",
+        "roster_version", "roster_mismatch", "reason", NULL};
     struct ewh_err err = {0};
     struct node_hub hubs[EWH_MAX_HUBS];
     struct node_hub_counts c[EWH_MAX_HUBS];
@@ -220,6 +236,10 @@ s_list(const char *dir, bool json)
             json_object_set_new(e, "endpoint", json_string(hubs[i].endpoint));
             json_object_set_new(e, "fingerprint", json_string(hubs[i].fp));
             json_object_set_new(e, "added_at", json_integer(hubs[i].added_at));
+            json_object_set_new(
+                e, "pinned",
+                json_boolean(
+                    memcmp(hubs[i].key.sign, d.hub.sign, EWH_KEY_BYTES) == 0));
             json_object_set_new(e, "accepted", json_integer(c[i].accepted));
             json_object_set_new(e, "lagging", json_integer(c[i].lagging));
             json_object_set_new(e, "refills", json_integer(refills[i]));
@@ -245,9 +265,11 @@ s_list(const char *dir, bool json)
                d.cfg.min_hubs == 1 ? "s" : "ve");
         for (i = 0; i < n; i++) {
             json_t *x = s_agent_entry(ag, hubs[i].endpoint);
-            printf("#%zu %s  fingerprint %s  added %s\n", i, hubs[i].endpoint,
-                   hubs[i].fp,
-                   node_render_time(hubs[i].added_at, t, sizeof(t)));
+            printf("#%zu %s  fingerprint %s  added %s%s\n", i, hubs[i].endpoint,
+                   hubs[i].fp, node_render_time(hubs[i].added_at, t, sizeof(t)),
+                   memcmp(hubs[i].key.sign, d.hub.sign, EWH_KEY_BYTES) == 0
+                       ? "  (pinned: hub.pub)"
+                       : "");
             printf("    accepted %lld  lagging %lld  refills %lld\n",
                    (long long)c[i].accepted, (long long)c[i].lagging,
                    (long long)refills[i]);
@@ -255,6 +277,7 @@ s_list(const char *dir, bool json)
                 continue;
             printf("    connected %s",
                    s_field(x, "connected", buf, sizeof(buf)));
+            printf(" (%s)", s_field(x, "state", buf, sizeof(buf)));
             printf("  since %s", s_field(x, "since", buf, sizeof(buf)));
             printf("  last frame %s\n",
                    s_field(x, "last_frame_at", buf, sizeof(buf)));
@@ -262,6 +285,9 @@ s_list(const char *dir, bool json)
                    s_field(x, "roster_version", buf, sizeof(buf)));
             printf("  roster mismatch %s\n",
                    s_field(x, "roster_mismatch", buf, sizeof(buf)));
+            if (strcmp(s_field(x, "reason", buf, sizeof(buf)), "-") != 0 &&
+                buf[0] != '\0')
+                printf("    %s\n", buf);
         }
         if (!running)
             printf("the agent is not running (`ewnode run`): no link state "

@@ -295,6 +295,13 @@ EWH_MUST_CHECK int node_store_receipt_queue(node_store_t *s, const char *id,
                                             enum ewh_receipt_kind kind,
                                             const uint8_t *buf, size_t len,
                                             struct ewh_err *err);
+/* The same for a receipt naming several reports: each is recorded, so
+ * that node_store_hub_receipt_resend() finds the receipt by any of them.
+ * Call inside a transaction. */
+EWH_MUST_CHECK int node_store_receipt_queue_rc(node_store_t *s,
+                                               const struct ewh_receipt *rc,
+                                               const uint8_t *buf, size_t len,
+                                               struct ewh_err *err);
 /* Unsent receipts with rowid > after, in order; at most max.  fn and the
  * result as for node_store_outbox_pending(). */
 EWH_MUST_CHECK int node_store_receipt_pending(node_store_t *s, int64_t after,
@@ -351,110 +358,6 @@ EWH_MUST_CHECK int node_store_outbox_set_envelope(node_store_t *s,
 EWH_MUST_CHECK int node_store_receipt_set(node_store_t *s, int64_t seq,
                                           const uint8_t *buf, size_t len,
                                           struct ewh_err *err);
-
-/* ---- trust in peers' keys (store_trust.c; docs/trust.md) ---- */
-
-/* A peer's current key and whether this node trusts it.  why is one of
- * "tofu", "endorsed", "verified" (by an officer), "new-country",
- * "unendorsed", "split-view". */
-struct node_trust {
-    char country[EWH_CC_BYTES];
-    uint8_t sign[EWH_KEY_BYTES];
-    char fp[EWH_FINGERPRINT_CHARS];
-    bool verified;
-    char why[16];
-    int64_t since;
-};
-
-/* Create the trust tables if missing (an older store upgrades in place). */
-EWH_MUST_CHECK int node_store_trust_schema(node_store_t *s,
-                                           struct ewh_err *err);
-/* The trust row of cc, EWH_E_NOTFOUND when none. */
-EWH_MUST_CHECK int node_store_trust_get(node_store_t *s, const char *cc,
-                                        struct node_trust *out,
-                                        struct ewh_err *err);
-EWH_MUST_CHECK int node_store_trust_put(node_store_t *s,
-                                        const struct node_trust *t,
-                                        struct ewh_err *err);
-/* The unverified peers, by country: fn(ctx, cc, why, fingerprint). */
-typedef void (*node_trust_fn)(void *ctx, const char *cc, const char *why,
-                              const char *fp);
-EWH_MUST_CHECK int node_store_trust_unverified(node_store_t *s,
-                                               node_trust_fn fn, void *ctx,
-                                               size_t *n, struct ewh_err *err);
-/* How many peers have a trust row. */
-EWH_MUST_CHECK int node_store_trust_count(node_store_t *s, int64_t *n,
-                                          struct ewh_err *err);
-/* The key history: a signing key a peer held, trusted or not for what it
- * signed, and how it came ("tofu", "endorsed", "unendorsed").  put keeps
- * the first `how` of a key and sets trusted. */
-EWH_MUST_CHECK int node_store_key_put(node_store_t *s,
-                                      const struct ewh_pubid *id, bool trusted,
-                                      const char *how, struct ewh_err *err);
-/* *trusted and *how (cap 16) of a key; *found false when unknown. */
-EWH_MUST_CHECK int node_store_key_get(node_store_t *s, const char *cc,
-                                      const uint8_t sign[EWH_KEY_BYTES],
-                                      bool *found, bool *trusted, char *how,
-                                      struct ewh_err *err);
-/* A key never trusted again (it came without endorsement and was
- * replaced). */
-EWH_MUST_CHECK int node_store_key_distrust(node_store_t *s, const char *cc,
-                                           const uint8_t sign[EWH_KEY_BYTES],
-                                           struct ewh_err *err);
-/* Up to cap trusted identities of cc, newest first. */
-EWH_MUST_CHECK int node_store_keys_trusted(node_store_t *s, const char *cc,
-                                           struct ewh_pubid *out, size_t cap,
-                                           size_t *n, struct ewh_err *err);
-/* Roster heads this node held: version -> hash (and the signed roster). */
-EWH_MUST_CHECK int node_store_head_put(node_store_t *s, uint64_t version,
-                                       const uint8_t hash[32],
-                                       const uint8_t *buf, size_t len,
-                                       struct ewh_err *err);
-EWH_MUST_CHECK int node_store_head_get(node_store_t *s, uint64_t version,
-                                       bool *found, uint8_t hash[32],
-                                       struct ewh_err *err);
-/* Evidence of a split view: our signed roster of that version and the
- * peer's signed envelope or receipt naming another hash.  what is
- * "envelope" or "receipt" or "roster". */
-EWH_MUST_CHECK int node_store_split_add(node_store_t *s, const char *cc,
-                                        uint64_t version,
-                                        const uint8_t ours[32],
-                                        const uint8_t theirs[32],
-                                        const char *what, const uint8_t *peer,
-                                        size_t peer_len, struct ewh_err *err);
-/* A head a peer named for a version this node does not hold yet. */
-EWH_MUST_CHECK int
-node_store_peer_head_add(node_store_t *s, const char *cc, uint64_t version,
-                         const uint8_t hash[32], const char *what,
-                         const uint8_t *buf, size_t len, struct ewh_err *err);
-/* The roster of version arrived with hash ours: fn for each kept peer
- * head of that version with another hash (non-zero stops: -1), then the
- * heads of that version and before forgotten. */
-typedef int (*node_head_fn)(void *ctx, const char *cc, const uint8_t hash[32],
-                            const char *what, const uint8_t *buf, size_t len);
-EWH_MUST_CHECK int node_store_peer_head_take(node_store_t *s, uint64_t version,
-                                             const uint8_t ours[32],
-                                             node_head_fn fn, void *ctx,
-                                             struct ewh_err *err);
-/* One split view per row: fn(ctx, cc, version, what, at). */
-typedef void (*node_split_fn)(void *ctx, const char *cc, uint64_t version,
-                              const char *what, int64_t at);
-EWH_MUST_CHECK int node_store_split_list(node_store_t *s, node_split_fn fn,
-                                         void *ctx, size_t *n,
-                                         struct ewh_err *err);
-/* A received report or receipt signed by an unverified key: marked (a
- * report) or held (a receipt, kept here and not recorded as the country's
- * word).  kind "report" or "receipt". */
-EWH_MUST_CHECK int node_store_unverified_add(node_store_t *s, const char *kind,
-                                             const char *id, const char *cc,
-                                             const char *fp, const uint8_t *buf,
-                                             size_t len, struct ewh_err *err);
-/* Is report id marked as signed by an unverified key?  fp (may be NULL)
- * gets the key's fingerprint. */
-EWH_MUST_CHECK int node_store_unverified_is(node_store_t *s, const char *id,
-                                            bool *marked,
-                                            char fp[EWH_FINGERPRINT_CHARS],
-                                            struct ewh_err *err);
 
 /* ---- several hubs (store_hubs.c; issue 18, docs/redundancy.md) ----
  *
@@ -515,6 +418,12 @@ EWH_MUST_CHECK int node_store_hub_add(node_store_t *s, const char *endpoint,
  * for an unknown endpoint, EWH_E_INVALID for the last hub. */
 EWH_MUST_CHECK int node_store_hub_remove(node_store_t *s, const char *endpoint,
                                          struct ewh_err *err);
+/* Move a listed hub to another endpoint (ewnode.conf `hub=` edited for
+ * the pinned hub: node_dir_open()).  EWH_E_INVALID when another hub has
+ * it. */
+EWH_MUST_CHECK int node_store_hub_set_endpoint(node_store_t *s, int64_t id,
+                                               const char *endpoint,
+                                               struct ewh_err *err);
 /* Re-pin a listed hub to new keys (its announced key rotation). */
 EWH_MUST_CHECK int node_store_hub_set_key(node_store_t *s, int64_t id,
                                           const struct ewh_pubid *key,
@@ -689,11 +598,116 @@ EWH_MUST_CHECK int node_store_hub_receipt_done(node_store_t *s, int64_t hub,
                                                const char *id,
                                                enum ewh_receipt_kind kind,
                                                struct ewh_err *err);
-/* Send hub again our receipts whose first report is id (a second
- * delivery of a report from that hub). */
+/* Send hub again our receipts that name report id (a second delivery of
+ * it from that hub; receipts queued with node_store_receipt_queue() are
+ * found by their first report only, with _queue_rc() by any). */
 EWH_MUST_CHECK int node_store_hub_receipt_resend(node_store_t *s, int64_t hub,
                                                  const char *id,
                                                  struct ewh_err *err);
+
+/* ---- trust in peers' keys (store_trust.c; docs/trust.md) ---- */
+
+/* A peer's current key and whether this node trusts it.  why is one of
+ * "tofu", "endorsed", "verified" (by an officer), "new-country",
+ * "unendorsed", "split-view". */
+struct node_trust {
+    char country[EWH_CC_BYTES];
+    uint8_t sign[EWH_KEY_BYTES];
+    char fp[EWH_FINGERPRINT_CHARS];
+    bool verified;
+    char why[16];
+    int64_t since;
+};
+
+/* Create the trust tables if missing (an older store upgrades in place). */
+EWH_MUST_CHECK int node_store_trust_schema(node_store_t *s,
+                                           struct ewh_err *err);
+/* The trust row of cc, EWH_E_NOTFOUND when none. */
+EWH_MUST_CHECK int node_store_trust_get(node_store_t *s, const char *cc,
+                                        struct node_trust *out,
+                                        struct ewh_err *err);
+EWH_MUST_CHECK int node_store_trust_put(node_store_t *s,
+                                        const struct node_trust *t,
+                                        struct ewh_err *err);
+/* The unverified peers, by country: fn(ctx, cc, why, fingerprint). */
+typedef void (*node_trust_fn)(void *ctx, const char *cc, const char *why,
+                              const char *fp);
+EWH_MUST_CHECK int node_store_trust_unverified(node_store_t *s,
+                                               node_trust_fn fn, void *ctx,
+                                               size_t *n, struct ewh_err *err);
+/* How many peers have a trust row. */
+EWH_MUST_CHECK int node_store_trust_count(node_store_t *s, int64_t *n,
+                                          struct ewh_err *err);
+/* The key history: a signing key a peer held, trusted or not for what it
+ * signed, and how it came ("tofu", "endorsed", "unendorsed").  put keeps
+ * the first `how` of a key and sets trusted. */
+EWH_MUST_CHECK int node_store_key_put(node_store_t *s,
+                                      const struct ewh_pubid *id, bool trusted,
+                                      const char *how, struct ewh_err *err);
+/* *trusted and *how (cap 16) of a key; *found false when unknown. */
+EWH_MUST_CHECK int node_store_key_get(node_store_t *s, const char *cc,
+                                      const uint8_t sign[EWH_KEY_BYTES],
+                                      bool *found, bool *trusted, char *how,
+                                      struct ewh_err *err);
+/* A key never trusted again (it came without endorsement and was
+ * replaced). */
+EWH_MUST_CHECK int node_store_key_distrust(node_store_t *s, const char *cc,
+                                           const uint8_t sign[EWH_KEY_BYTES],
+                                           struct ewh_err *err);
+/* Up to cap trusted identities of cc, newest first. */
+EWH_MUST_CHECK int node_store_keys_trusted(node_store_t *s, const char *cc,
+                                           struct ewh_pubid *out, size_t cap,
+                                           size_t *n, struct ewh_err *err);
+/* Roster heads this node held: version -> hash (and the signed roster). */
+EWH_MUST_CHECK int node_store_head_put(node_store_t *s, uint64_t version,
+                                       const uint8_t hash[32],
+                                       const uint8_t *buf, size_t len,
+                                       struct ewh_err *err);
+EWH_MUST_CHECK int node_store_head_get(node_store_t *s, uint64_t version,
+                                       bool *found, uint8_t hash[32],
+                                       struct ewh_err *err);
+/* Evidence of a split view: our signed roster of that version and the
+ * peer's signed envelope or receipt naming another hash.  what is
+ * "envelope" or "receipt" or "roster". */
+EWH_MUST_CHECK int node_store_split_add(node_store_t *s, const char *cc,
+                                        uint64_t version,
+                                        const uint8_t ours[32],
+                                        const uint8_t theirs[32],
+                                        const char *what, const uint8_t *peer,
+                                        size_t peer_len, struct ewh_err *err);
+/* A head a peer named for a version this node does not hold yet. */
+EWH_MUST_CHECK int
+node_store_peer_head_add(node_store_t *s, const char *cc, uint64_t version,
+                         const uint8_t hash[32], const char *what,
+                         const uint8_t *buf, size_t len, struct ewh_err *err);
+/* The roster of version arrived with hash ours: fn for each kept peer
+ * head of that version with another hash (non-zero stops: -1), then the
+ * heads of that version and before forgotten. */
+typedef int (*node_head_fn)(void *ctx, const char *cc, const uint8_t hash[32],
+                            const char *what, const uint8_t *buf, size_t len);
+EWH_MUST_CHECK int node_store_peer_head_take(node_store_t *s, uint64_t version,
+                                             const uint8_t ours[32],
+                                             node_head_fn fn, void *ctx,
+                                             struct ewh_err *err);
+/* One split view per row: fn(ctx, cc, version, what, at). */
+typedef void (*node_split_fn)(void *ctx, const char *cc, uint64_t version,
+                              const char *what, int64_t at);
+EWH_MUST_CHECK int node_store_split_list(node_store_t *s, node_split_fn fn,
+                                         void *ctx, size_t *n,
+                                         struct ewh_err *err);
+/* A received report or receipt signed by an unverified key: marked (a
+ * report) or held (a receipt, kept here and not recorded as the country's
+ * word).  kind "report" or "receipt". */
+EWH_MUST_CHECK int node_store_unverified_add(node_store_t *s, const char *kind,
+                                             const char *id, const char *cc,
+                                             const char *fp, const uint8_t *buf,
+                                             size_t len, struct ewh_err *err);
+/* Is report id marked as signed by an unverified key?  fp (may be NULL)
+ * gets the key's fingerprint. */
+EWH_MUST_CHECK int node_store_unverified_is(node_store_t *s, const char *id,
+                                            bool *marked,
+                                            char fp[EWH_FINGERPRINT_CHARS],
+                                            struct ewh_err *err);
 
 /* PRAGMA quick_check of the whole store, for the agent at start: a
  * damaged file is refused with the path and SQLite's first complaint. */

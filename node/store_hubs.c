@@ -67,6 +67,10 @@ static const char s_tables[] =
     "CREATE INDEX IF NOT EXISTS hub_todo_seq ON hub_todo(seq);"
     "CREATE INDEX IF NOT EXISTS hub_need_exp ON hub_need(expires_at)"
     "  WHERE expires_at > 0;"
+    /* every report each receipt we signed names (receipt_out.id is the
+     * first only): node_store_hub_receipt_resend() */
+    "CREATE TABLE IF NOT EXISTS receipt_out_ids(id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL, PRIMARY KEY(id, seq));"
     /* checkpoints held of a hub beyond the chain it showed when it went
      * back (lost data): kept as evidence, no longer the longest held */
     "CREATE TABLE IF NOT EXISTS checkpoint_old(hub INTEGER NOT NULL,"
@@ -101,6 +105,8 @@ static const char s_upgrade[] =
     "INSERT OR IGNORE INTO hub_todo(hub, level, seq)"
     "  SELECT 1, n.level, n.seq FROM hub_need n WHERE NOT EXISTS (SELECT 1"
     "  FROM hub_accept a WHERE a.id = n.id AND a.hub = 1);"
+    "INSERT OR IGNORE INTO receipt_out_ids(id, seq)"
+    "  SELECT id, seq FROM receipt_out;"
     "INSERT OR IGNORE INTO hub_roster(hub, version, signed, at)"
     "  SELECT 1, version, signed, stored_at FROM roster WHERE one = 1;";
 
@@ -393,7 +399,11 @@ node_store_hub_add(node_store_t *s, const char *endpoint,
         goto fail;
     }
     if ((rc = node_store_hub_get(s, endpoint, &h, &e)) == 0) {
-        ewh_err_set(err, EWH_E_INVALID, "hub %s is listed already", endpoint);
+        ewh_err_set(err, EWH_E_INVALID,
+                    "hub %s is listed already (fingerprint %s); a hub "
+                    "there with new keys is another hub: remove this one "
+                    "first",
+                    endpoint, h.fp);
         goto fail;
     }
     if (e.code != EWH_E_NOTFOUND) {
@@ -473,6 +483,35 @@ node_store_hub_remove(node_store_t *s, const char *endpoint,
 fail:
     ewh_db_rollback(s->db);
     return -1;
+}
+
+int
+node_store_hub_set_endpoint(node_store_t *s, int64_t id, const char *endpoint,
+                            struct ewh_err *err)
+{
+    struct ewh_err e = {0};
+    struct node_hub h;
+    sqlite3_stmt *st;
+
+    if (strlen(endpoint) >= EWH_MAX_HUB_ENDPOINT_BYTES ||
+        strncmp(endpoint, "tcp://", 6) != 0)
+        return ewh_err_set(err, EWH_E_INVALID,
+                           "hub '%.64s': expected tcp://HOST:PORT", endpoint);
+    if (node_store_hub_get(s, endpoint, &h, &e) == 0)
+        return h.id == id ? 0
+                          : ewh_err_set(err, EWH_E_INVALID,
+                                        "hub %s is listed already", endpoint);
+    if (e.code != EWH_E_NOTFOUND) {
+        if (err != NULL)
+            *err = e;
+        return -1;
+    }
+    if ((st = ewh_db_stmt(s->db, "UPDATE hubs SET endpoint = ? WHERE id = ?",
+                          err)) == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, endpoint, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    return ewh_db_done(s->db, st, "move a hub", err);
 }
 
 int
@@ -995,7 +1034,7 @@ node_store_hub_receipt_resend(node_store_t *s, int64_t hub, const char *id,
 {
     sqlite3_stmt *st = ewh_db_stmt(s->db,
                                    "INSERT OR IGNORE INTO hub_receipt_todo(hub,"
-                                   " seq) SELECT ?1, seq FROM receipt_out"
+                                   " seq) SELECT ?1, seq FROM receipt_out_ids"
                                    " WHERE id = ?2",
                                    err);
 
@@ -1025,6 +1064,25 @@ node_store_hub_receipt_owe(node_store_t *s, const char *id,
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, (int)kind);
     return ewh_db_done(s->db, st, "owe a receipt to the hubs", err);
+}
+
+int
+node_store_receipt_name(node_store_t *s, const char *first,
+                        enum ewh_receipt_kind kind, const char *id,
+                        struct ewh_err *err)
+{
+    sqlite3_stmt *st = ewh_db_stmt(s->db,
+                                   "INSERT OR IGNORE INTO receipt_out_ids(id,"
+                                   " seq) SELECT ?3, seq FROM receipt_out WHERE"
+                                   " id = ?1 AND kind = ?2",
+                                   err);
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, first, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, (int)kind);
+    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    return ewh_db_done(s->db, st, "name a receipt's report", err);
 }
 
 int

@@ -96,6 +96,10 @@ EWH_MUST_CHECK int node_store_msg_fill_hubs(node_store_t *s, struct node_msg *m,
 EWH_MUST_CHECK int node_store_hub_receipt_owe(node_store_t *s, const char *id,
                                               enum ewh_receipt_kind kind,
                                               struct ewh_err *err);
+/* Record that our receipt (first report first, kind) names report id. */
+EWH_MUST_CHECK int node_store_receipt_name(node_store_t *s, const char *first,
+                                           enum ewh_receipt_kind kind,
+                                           const char *id, struct ewh_err *err);
 /* node_store_receipt_done() and node_store_outbox_accepted(): hub #0's. */
 EWH_MUST_CHECK int node_store_hub_receipt_first_done(node_store_t *s,
                                                      const char *id,

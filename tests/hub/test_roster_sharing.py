@@ -124,7 +124,12 @@ class RosterSharing(HubCase):
         wait_for(lambda: (self.node_status(self.b, "RS") or {})
                  .get("connected"), 30, what="RS connected to B")
 
-        # Importing the same file again changes nothing.
+        # Importing the same roster again changes nothing (here exported
+        # to stdout, as over ssh).
+        r = self.ewhub("roster", "export", "--dir", self.a, "--out", "-")
+        with open(f1, "rb") as fh:
+            self.assertEqual(r.stdout, fh.read())
+        self.assertIn(b"to stdout", r.stderr)
         out, _ = self.import_b(f1)
         self.assertIn("imported: 0 change(s)", out)
         self.assertIn("2 countries already in step", out)
@@ -220,6 +225,31 @@ class RosterSharing(HubCase):
                            "HR's new key at RS")
         self.assertFalse(p["verified"])
         self.assertEqual(p["trust"], "unendorsed")
+
+    def test_categories_differ_said(self):
+        # B's operator set other categories: said at each import, not
+        # imported (each hub's config), and nothing refused for it.
+        with open(os.path.join(self.b, "ewhub.conf"), "a") as f:
+            f.write("\n[roster]\ncategories = cyber, other\n")
+        self.hub_procs_restart_b()
+        rs = self.node("RS")
+        self.ewhub("enroll", "--dir", self.a, self.pub(rs, "RS"))
+        out, _ = self.import_b(self.export_a())
+        self.assertIn("WARNING: the report categories differ", out)
+        self.assertIn("this hub: cyber, other", out)
+        self.assertIn("enrolled RS", out)
+
+    def hub_procs_restart_b(self):
+        """Restart hub B so that it signs a roster with its new config."""
+        for p in self.procs:
+            if "--dir" in p.argv and self.b in p.argv and p.alive():
+                p.term()
+        self.hub_start(self.b, name="hubB-2")
+        self.ep_b = self.endpoint
+        wait_for(lambda: self.run_cmd(
+            [EWHUB, "roster", "export", "--dir", self.b, "--out",
+             self.path("b.roster")], ok=False).returncode == 0, 30,
+            what="B signed its roster")
 
     def test_forged_file_refused(self):
         rs = self.node("RS")

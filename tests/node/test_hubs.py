@@ -6,10 +6,11 @@ outbox per hub, and `ewnode audit` telling a restore from a rewrite."""
 
 import json
 import os
+import shutil
 import sqlite3
 import time
 
-from ewhtest import EWNODE, NodeCase, node_main, wait_for
+from ewhtest import EWHUB, NodeCase, node_main, wait_for
 
 
 def fingerprint(pub):
@@ -104,9 +105,24 @@ class HubsCliTest(HubsBase):
         self.refused(rs, ["remove", "tcp://127.0.0.1:99"], 1,
                      "no hub tcp://127.0.0.1:99 is listed")
         self.refused(rs, ["remove"], 2, "ENDPOINT")
-        for p in (9, 11, 12):
+        for p in (11, 12):
             r = self.hubs(rs, "remove", "tcp://127.0.0.1:%d" % p)
             self.assertIn("removed", r.stdout.decode())
+        # the pinned hub (hub.pub) goes only once another is pinned
+        self.assertEqual([h["pinned"] for h in self.hubs_json(rs)["hubs"]],
+                         [True, False])
+        self.refused(rs, ["remove", "tcp://127.0.0.1:9"], 1,
+                     "tcp://127.0.0.1:9 is the pinned hub")
+        shutil.copy(pubs[1], os.path.join(rs, "hub.pub"))
+        conf = os.path.join(rs, "ewnode.conf")
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("hub = tcp://127.0.0.1:9",
+                                 "hub = tcp://127.0.0.1:10"))
+        self.assertEqual([h["pinned"] for h in self.hubs_json(rs)["hubs"]],
+                         [False, True])
+        self.hubs(rs, "remove", "tcp://127.0.0.1:9")
         self.refused(rs, ["remove", "tcp://127.0.0.1:10"], 1,
                      "the only hub listed")
         [h] = self.hubs_json(rs)["hubs"]
@@ -116,6 +132,26 @@ class HubsCliTest(HubsBase):
         self.hubs(rs, "add", "--hub", "tcp://127.0.0.1:9", "--hub-key",
                   pubs[0])
         self.assertEqual(len(self.hubs_json(rs)["hubs"]), 2)
+
+    def test_pinned_hub_follows_the_config(self):
+        """ewnode.conf hub= moves hub #0 (as before several hubs), never
+        onto another listed hub's endpoint."""
+        rs = self.rs
+        self.hubs(rs, "add", "--hub", "tcp://127.0.0.1:10", "--hub-key",
+                  self.pubs[1])
+        conf = os.path.join(rs, "ewnode.conf")
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("hub = tcp://127.0.0.1:9",
+                                 "hub = tcp://127.0.0.1:19"))
+        self.assertEqual([h["endpoint"] for h in self.hubs_json(rs)["hubs"]],
+                         ["tcp://127.0.0.1:19", "tcp://127.0.0.1:10"])
+        with open(conf, "w") as f:
+            f.write(text.replace("hub = tcp://127.0.0.1:9",
+                                 "hub = tcp://127.0.0.1:10"))
+        self.assertEqual([h["endpoint"] for h in self.hubs_json(rs)["hubs"]],
+                         ["tcp://127.0.0.1:19", "tcp://127.0.0.1:10"])
 
     def test_usage(self):
         r = self.ewnode("hubs", "--help")
@@ -222,6 +258,16 @@ class HubsAgentTest(HubsBase):
                          (ep, 2, 0))
         self.assertEqual((h1["endpoint"], h1["accepted"], h1["lagging"]),
                          ("tcp://127.0.0.1:9", 0, 1))
+        if j["agent_reports"]:
+            # an agent with a session per hub (DIR/link.json "hubs"): hub
+            # #0 connected; the new one (nothing listens there) not, once
+            # the agent follows the list
+            self.assertIs(h0["connected"], True)
+            j = wait_for(lambda: (lambda j: j if j["hubs"][1]["connected"]
+                                  is False else None)(self.hubs_json(rs)),
+                         what="the agent reporting the new hub")
+            self.assertIn("connected no",
+                          self.hubs(rs, "list").stdout.decode())
         [m2] = [m for m in self.outbox(rs) if m["id"] == r2]
         self.assertEqual([(x["endpoint"], x["accepted_at"] is not None)
                           for x in m2["hubs"]],
@@ -293,6 +339,10 @@ class HubsAgentTest(HubsBase):
         self.assertEqual(max(c["length"] for c in j["checkpoints"]), n)
         self.assertTrue(all(len(c["head"]) == 64 and c["signed"]
                             for c in j["checkpoints"]))
+        # ... which the hub's own check reads: all on its chain
+        r = self.run_cmd([EWHUB, "audit", "verify", "--dir", self.path("hub"),
+                          "--checkpoints", out])
+        self.assertIn(b"audit: OK", r.stdout)
 
         # the node holds a checkpoint beyond the hub's chain, consistent
         # with the rest: what a hub restored from a backup looks like

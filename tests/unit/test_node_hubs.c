@@ -348,6 +348,16 @@ test_list_checks(void)
         CHECK(hubs[i].position == (int64_t)i);
     CHECK_FAILS(node_store_hub_remove(s, "tcp://127.0.0.1:7777", &err), &err,
                 EWH_E_NOTFOUND, "no hub tcp://127.0.0.1:7777");
+    /* the pinned hub follows ewnode.conf hub=, never onto another's */
+    CHECK_FAILS(node_store_hub_set_endpoint(s, hubs[0].id,
+                                            "tcp://127.0.0.1:7001", &err),
+                &err, EWH_E_INVALID, "listed already");
+    CHECK_OK(node_store_hub_set_endpoint(s, hubs[0].id, "tcp://127.0.0.1:7050",
+                                         &err),
+             &err);
+    CHECK_OK(node_store_hub_set_endpoint(s, hubs[0].id, "tcp://127.0.0.1:7000",
+                                         &err),
+             &err);
     /* the rows of a removed hub go with it */
     CHECK_OK(node_store_hub_get(s, "tcp://127.0.0.1:7001", &h, &err), &err);
     CHECK_OK(
@@ -529,6 +539,37 @@ test_receipts_per_hub(void)
     CHECK(node_store_hub_receipt_pending(s, hc, 0, 10, s_rcount, &n, &err) ==
           0);
     CHECK(n == 1);
+    CHECK_OK(
+        node_store_hub_receipt_done(s, hc, id, EWH_RECEIPT_DELIVERED, &err),
+        &err);
+    /* a receipt naming several reports is found by any of them */
+    {
+        struct ewh_receipt r;
+        char second[EWH_ID_HEX];
+
+        memset(&r, 0, sizeof(r));
+        r.kind = EWH_RECEIPT_DELIVERED;
+        r.n_ids = 3;
+        for (n = 0; n < 3; n++)
+            memset(r.ids[n], (int)(0x40 + n), EWH_ID_BYTES);
+        CHECK_OK(node_store_receipt_queue_rc(s, &r, rc, 3, &err), &err);
+        ewh_hex(r.ids[0], EWH_ID_BYTES, id, sizeof(id));
+        ewh_hex(r.ids[1], EWH_ID_BYTES, second, sizeof(second));
+        for (n = 0; n < 3; n++)
+            CHECK_OK(node_store_hub_receipt_done(s, (int64_t[]){ha, hb, hc}[n],
+                                                 id, EWH_RECEIPT_DELIVERED,
+                                                 &err),
+                     &err);
+        CHECK_OK(node_store_hub_receipt_resend(s, hc, second, &err), &err);
+        n = 0;
+        CHECK(node_store_hub_receipt_pending(s, hc, 0, 10, s_rcount, &n,
+                                             &err) == 0);
+        CHECK(n == 1);
+        n = 0;
+        CHECK(node_store_hub_receipt_pending(s, hb, 0, 10, s_rcount, &n,
+                                             &err) == 0);
+        CHECK(n == 1); /* the first receipt, still owed to hub B */
+    }
     node_store_close(&s);
 }
 
