@@ -90,9 +90,30 @@ s_fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+/* The hash of the alarms last logged between c and the hub other (0:
+ * none); set stores it. */
+static uint64_t *
+s_cmp_slot(struct node_conn *c, int64_t other)
+{
+    size_t i;
+
+    for (i = 0; i < EWH_MAX_HUBS; i++)
+        if (c->cmp[i].other == other)
+            return &c->cmp[i].hash;
+    for (i = 0; i < EWH_MAX_HUBS; i++)
+        if (c->cmp[i].other == 0) {
+            c->cmp[i].other = other;
+            c->cmp[i].hash = 0;
+            return &c->cmp[i].hash;
+        }
+    c->cmp[0].other = other; /* hubs were removed: reuse */
+    c->cmp[0].hash = 0;
+    return &c->cmp[0].hash;
+}
+
 /* Compare c's roster with every other hub's: c and the others are marked
- * while an alarm stands between them; each new set of alarms of c is
- * logged once, one line per difference. */
+ * while an alarm stands between them; each new set of alarms between c
+ * and another hub is logged once, one line per difference. */
 void
 node_agent_compare_rosters(struct node_agent *a, struct node_conn *c)
 {
@@ -110,7 +131,7 @@ node_agent_compare_rosters(struct node_agent *a, struct node_conn *c)
         for (j = i + 1; j < a->n_conn; j++) {
             struct node_conn *y = &a->conn[j];
             size_t alarms;
-            uint64_t h = 1469598103934665603ULL;
+            uint64_t h = 1469598103934665603ULL, *slot;
             if (x->link.roster == NULL || y->link.roster == NULL)
                 continue;
             n = 0;
@@ -125,15 +146,19 @@ node_agent_compare_rosters(struct node_agent *a, struct node_conn *c)
             y->roster_alarms += alarms;
             if (x != c && y != c)
                 continue;
+            slot = x == c ? s_cmp_slot(x, y->id) : s_cmp_slot(y, x->id);
+            if (alarms == 0) {
+                *slot = 0; /* said again should it come back */
+                continue;
+            }
             for (k = 0; k < n; k++)
                 if (d[k].alarm) {
                     h = s_fnv(h, d[k].country, sizeof(d[k].country));
                     h = s_fnv(h, &d[k].reason, sizeof(d[k].reason));
                 }
-            h = s_fnv(h, &y->id, sizeof(y->id));
-            if (alarms == 0 || (x == c ? x : y)->cmp_hash == h)
+            if (*slot == h)
                 continue;
-            (x == c ? x : y)->cmp_hash = h;
+            *slot = h;
             for (k = 0; k < n; k++)
                 if (d[k].alarm)
                     ewh_log_warnx("agent: ROSTER MISMATCH between hubs %s "
@@ -200,14 +225,10 @@ s_on_frame(struct node_agent *a, struct node_conn *c, const uint8_t *buf,
             ewh_log_warnx("agent: hub error %s: %s%s",
                           ewh_errcode_name((enum ewh_errcode)f->error->code),
                           f->error->reason, c->via);
-        if (f->error->code == EWH_E_REVOKED) {
-            if (c == node_agent_first(a))
-                node_linkstate_set(a->d, &c->link.ls, NODE_LS_REFUSED,
-                                   f->error->reason);
-            else
-                (void)node_linkstate_note(&c->link.ls, c->endpoint,
-                                          NODE_LS_REFUSED, f->error->reason);
-        }
+        if (f->error->code == EWH_E_REVOKED &&
+            node_linkstate_note(&c->link.ls, c->endpoint, NODE_LS_REFUSED,
+                                f->error->reason))
+            node_link_status(a);
         break;
     default:
         ewh_log_debug("agent: ignored %s", ewh_frame_name(f));
@@ -571,6 +592,9 @@ s_setup(struct node_agent *a, struct node_dir *d, int sfd, struct ewh_err *err)
             ? (unsigned long long)ewh_roster_version(a->conn[0].link.roster)
             : 0ULL,
         d->cfg.credit, d->cfg.heartbeat_ms);
+    for (i = 1; i < a->n_conn; i++)
+        ewh_log_info("agent: and to hub #%zu %s (min_hubs %u)", i,
+                     a->conn[i].endpoint, d->cfg.min_hubs);
     return 0;
 }
 

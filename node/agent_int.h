@@ -156,10 +156,14 @@ struct node_conn {
     struct node_outq out;
     struct node_rcq rc;
     /* agent.c: the roster compared with the other hubs' (hubcmp.h):
-     * alarms found, and a hash of them so each new set is logged once */
+     * alarms found, and per other hub a hash of the alarms last logged
+     * with it, so that each new set is logged once */
     size_t roster_alarms;
-    uint64_t cmp_hash;
-    /* agent.c: figures for link.json and /metrics (store, once a second) */
+    struct {
+        int64_t other; /* the other hub's id (0: free) */
+        uint64_t hash; /* of the alarms last logged with it */
+    } cmp[EWH_MAX_HUBS];
+    /* agent.c: figures for link.json and /metrics (every NODE_STATUS_MS) */
     struct node_hub_counts counts;
 };
 

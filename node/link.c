@@ -28,6 +28,18 @@
 
 #define S_MON_EP "inproc://ewnode-monitor-%u"
 
+/* The node key tried besides the current one (bit 0 of try_idx): the new
+ * one while a re-key is pending; after the switch in this run, with
+ * several hubs, the one from before, for a hub that has not enrolled the
+ * new key yet (until its operator does: ewhub roster import). */
+static const ewh_secret_t *
+s_alt_key(const struct node_agent *a)
+{
+    if (a->key.next != NULL)
+        return a->key.next;
+    return a->key.rekeyed && a->n_conn > 1 ? a->key.prev : NULL;
+}
+
 /* Only the pinned hub (DIR/hub.pub) has announced keys (hub.pub.next). */
 static bool
 s_has_next(const struct node_agent *a, const struct node_conn *c)
@@ -397,6 +409,7 @@ node_link_on_roster(struct node_agent *a, struct node_conn *c,
         ewh_log_info("agent: session ready (roster version %llu)%s",
                      (unsigned long long)ewh_roster_version(l->roster), c->via);
     l->ready = true;
+    node_link_status(a);
     s_heartbeat(a, c);
     node_outbox_ask_chain(a, c);
     node_outbox_rescan(a, c);
@@ -439,18 +452,20 @@ s_on_event(struct node_agent *a, struct node_conn *c, uint16_t ev)
         node_receipts_reset(a, c);
         s_hello(a, c);
         break;
-    case ZMQ_EVENT_DISCONNECTED:
-        if (l->connected) {
+    case ZMQ_EVENT_DISCONNECTED: {
+        bool was = l->connected;
+        l->connected = false;
+        l->ready = false;
+        if (was) {
             ewh_log_info("agent: disconnected from hub; reconnecting%s",
                          c->via);
             if (l->ls.state != NODE_LS_REFUSED)
                 s_state(a, c, NODE_LS_DISCONNECTED,
                         "connection lost; reconnecting");
         }
-        l->connected = false;
-        l->ready = false;
         node_outbox_reset(a, c);
         break;
+    }
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
         ewh_log_warnx("agent: hub refused this node (not enrolled or "
                       "revoked?); retrying%s",
@@ -481,6 +496,7 @@ s_on_event(struct node_agent *a, struct node_conn *c, uint16_t ev)
     default:
         break;
     }
+    node_link_status(a); /* "connected" in "hubs" (written if changed) */
 }
 
 void
@@ -583,8 +599,9 @@ static int
 s_sock_open(struct node_agent *a, struct node_conn *c, struct ewh_err *err)
 {
     struct node_link *l = &c->link;
+    const ewh_secret_t *alt = s_alt_key(a);
     const ewh_secret_t *sec =
-        (l->try_idx & 1) && a->key.next != NULL ? a->key.next : a->d->secret;
+        (l->try_idx & 1) && alt != NULL ? alt : a->d->secret;
     const uint8_t *srv = (l->try_idx & 2) && s_has_next(a, c)
                              ? a->d->hub_next.curve
                              : c->pin.curve;
@@ -593,7 +610,9 @@ s_sock_open(struct node_agent *a, struct node_conn *c, struct ewh_err *err)
         return ewh_err_set(err, EWH_E_IO, "zmq: %s", zmq_strerror(errno));
     if (l->try_idx != 0)
         ewh_log_info("agent: trying %s node key and %s hub key%s",
-                     (l->try_idx & 1) ? "the new" : "the current",
+                     (l->try_idx & 1)
+                         ? (a->key.next != NULL ? "the new" : "the previous")
+                         : "the current",
                      (l->try_idx & 2) ? "the announced" : "the pinned", c->via);
     if (s_sock_options(l->sock, &a->d->cfg, srv, sec) != 0)
         return ewh_err_set(err, EWH_E_IO, "zmq setsockopt: %s",
@@ -765,7 +784,7 @@ s_next_try(struct node_agent *a, struct node_conn *c)
 
     for (i = 1; i <= 4; i++) {
         idx = (l->try_idx + i) % 4;
-        if ((idx & 1) && a->key.next == NULL)
+        if ((idx & 1) && s_alt_key(a) == NULL)
             continue;
         if ((idx & 2) && !s_has_next(a, c))
             continue;
@@ -818,7 +837,7 @@ node_link_try_keys(struct node_agent *a, struct node_conn *c)
     l->alt_now = false;
     l->down_since = now;
     node_rekey_find_pending(a);
-    if (a->key.next == NULL && !s_has_next(a, c) && l->try_idx == 0) {
+    if (s_alt_key(a) == NULL && !s_has_next(a, c) && l->try_idx == 0) {
         s_reopen_refused(a, c, now);
         return;
     }

@@ -131,6 +131,16 @@ node_linkstate_read(const struct node_dir *d, struct node_linkstate *ls)
         snprintf(ls->hub, sizeof(ls->hub), "%s", hub);
         snprintf(ls->reason, sizeof(ls->reason), "%s", reason);
     }
+    {
+        json_t *hubs = json_object_get(o, "hubs"), *e;
+        size_t i;
+        json_array_foreach(hubs, i, e)
+        {
+            ls->n_hubs++;
+            if (json_is_true(json_object_get(e, "connected")))
+                ls->n_connected++;
+        }
+    }
     json_decref(o);
 }
 
@@ -173,6 +183,10 @@ s_hint(const struct node_dir *d, const char *cmd, FILE *out)
     /* The file is the running agent's only if it wrote its pid there. */
     if (ls.pid != pid)
         return NODE_LS_UNKNOWN;
+    /* Several hubs (docs/redundancy.md): reports move while any one of
+     * them is connected. */
+    if (ls.n_connected > 0)
+        return NODE_LS_CONNECTED;
     switch (ls.state) {
     case NODE_LS_CONNECTED:
         return NODE_LS_CONNECTED;

@@ -42,6 +42,8 @@ struct node_linkstate {
     long pid;               /* the agent's */
     char hub[256];          /* the endpoint it connects to */
     char reason[256];       /* why, for people; "" when connected */
+    /* read from "hubs" (several hubs): how many, how many connected */
+    int n_hubs, n_connected;
 };
 
 const char *node_linkstate_name(enum node_link_state s);

@@ -195,14 +195,20 @@ node_outbox_pump(struct node_agent *a, struct node_conn *c)
  * In the turn's transaction. */
 static void
 s_refill(struct node_agent *a, struct node_conn *c, uint64_t held,
-         const char *why)
+         uint64_t shown, const char *why)
 {
     struct ewh_err err = {0};
-    int64_t n = 0;
+    int64_t n = 0, moved = 0;
 
     if (c->out.refilled && c->out.refilled_at_len == held)
         return;
+    /* The checkpoints beyond the chain it shows are set aside as the
+     * evidence of a restore (ewnode audit says so), and its new chain is
+     * held afresh. */
     if (node_agent_begin(a, &err) != 0 ||
+        (shown < held &&
+         node_store_hub_chain_back(a->d->store, c->id, shown, ewh_now(), &moved,
+                                   &err) != 0) ||
         node_store_hub_refill(a->d->store, c->id, ewh_now_ms(),
                               a->d->cfg.min_hubs, why, &n, &err) != 0) {
         /* Tried again with the next checkpoint it shows. */
@@ -243,16 +249,15 @@ s_check_chain(struct node_agent *a, struct node_conn *c,
     if (cp->length < held) {
         ewh_log_errx("agent: AUDIT: the hub's chain is at length %llu, "
                      "behind its own checkpoint at %llu that this node "
-                     "holds: the hub lost acknowledged reports (ewnode "
-                     "audit; resubmit from ewnode outbox what was sent "
-                     "after that)%s",
+                     "holds: the hub lost acknowledged reports (a restore? "
+                     "ewnode audit); they are sent to it again%s",
                      (unsigned long long)cp->length, (unsigned long long)held,
                      c->via);
         snprintf(why, sizeof(why),
                  "its audit chain at %llu is behind its checkpoint at %llu "
                  "held here",
                  (unsigned long long)cp->length, (unsigned long long)held);
-        s_refill(a, c, held, why);
+        s_refill(a, c, held, cp->length, why);
         return;
     }
     if (cp->length > 0 || held > 0)
@@ -267,7 +272,7 @@ s_check_chain(struct node_agent *a, struct node_conn *c,
                  "its audit chain is empty, but it had accepted %lld "
                  "report%s",
                  (long long)n.accepted, n.accepted == 1 ? "" : "s");
-        s_refill(a, c, 0, why);
+        s_refill(a, c, 0, 0, why);
     }
 }
 
@@ -354,6 +359,16 @@ s_on_refusal(struct node_agent *a, struct node_conn *c, const Ewh__SubmitAck *k,
         ewh_log_info("agent: id=%s refused with the old keys while a "
                      "re-key is pending; kept for the switch",
                      id);
+        return node_store_hub_retry(st, c->id, id, ewh_now_ms() + NODE_RETRY_MS,
+                                    k->reason, err);
+    }
+    if (code == EWH_E_SIGNATURE && a->key.next == NULL && a->key.rekeyed &&
+        (c->link.try_idx & 1)) {
+        /* This hub still knows only our keys from before the re-key (the
+         * session runs on them): kept for it until it enrols the new. */
+        ewh_log_info("agent: id=%s refused by a hub that has not enrolled "
+                     "our new keys yet; kept for it%s",
+                     id, c->via);
         return node_store_hub_retry(st, c->id, id, ewh_now_ms() + NODE_RETRY_MS,
                                     k->reason, err);
     }

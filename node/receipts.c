@@ -64,8 +64,7 @@ node_receipts_sign_owed(struct node_agent *a)
         ewh_hex(rc.ids[0], EWH_ID_BYTES, id, sizeof(id));
         node_trust_head(ro, &rc.has_head, &rc.roster_version, rc.roster_hash);
         if (ewh_receipt_sign(&rc, a->d->secret, &buf, &len, &err) != 0 ||
-            node_store_receipt_queue(a->d->store, id, EWH_RECEIPT_DELIVERED,
-                                     buf, len, &err) != 0)
+            node_store_receipt_queue_rc(a->d->store, &rc, buf, len, &err) != 0)
             ewh_log_errx("agent: delivered receipt id=%s (+%zu): %s", id,
                          rc.n_ids - 1, err.reason);
         free(buf);

@@ -10,6 +10,8 @@ import json
 import os
 import shutil
 import sqlite3
+import time
+import urllib.request
 
 from ewhtest import EWHUB, NodeCase, node_main, wait_for
 
@@ -67,7 +69,8 @@ class TwoHubs(NodeCase):
             d = self.node_init(cc, os.path.join(a, "hub.pub"),
                                self.hubs["hubA"]["ep"])
             with open(os.path.join(d, "ewnode.conf"), "a") as f:
-                f.write("reconnect_max_ms = 300\nheartbeat_ms = 500\n")
+                f.write("reconnect_max_ms = 300\nheartbeat_ms = 500\n"
+                        "metrics = 127.0.0.1:0\n")
             self.n[cc] = d
         for cc in ccs:
             self.enroll("hubA", cc)
@@ -131,6 +134,21 @@ class TwoHubs(NodeCase):
         finally:
             con.close()
 
+    def metrics(self, cc):
+        """The agent's /metrics as {(name, hub label): value}."""
+        with open(os.path.join(self.n[cc], "metrics_endpoint")) as f:
+            ep = f.read().strip()
+        body = urllib.request.urlopen("http://%s/metrics" % ep,
+                                      timeout=10).read().decode()
+        out = {}
+        for line in body.splitlines():
+            if line.startswith("#") or "{hub=\"" not in line:
+                continue
+            name, rest = line.split("{hub=\"", 1)
+            hub = rest.split("\"", 1)[0]
+            out[(name, hub)] = float(line.rsplit(" ", 1)[1])
+        return out
+
     def eps(self, *hubs):
         return {self.hubs[h]["ep"] for h in hubs}
 
@@ -188,6 +206,17 @@ class TwoHubs(NodeCase):
         wait_for(lambda: all(h["accepted"] >= 1 and h["lagging"] == 0
                              for h in self.link_hubs("RS").values()), LONG,
                  what="link.json hubs figures")
+        # /metrics per hub
+        for h in ("hubA", "hubB"):
+            ep = self.hubs[h]["ep"]
+            wait_for(lambda: self.metrics("RS").get(
+                ("ewnode_hub_accepted", ep)) == 1, LONG,
+                what="ewnode_hub_accepted for " + h)
+            m = self.metrics("RS")
+            self.assertEqual(m[("ewnode_hub_lagging", ep)], 0)
+            self.assertEqual(m[("ewnode_hub_refills_total", ep)], 0)
+            self.assertEqual(m[("ewnode_hub_roster_mismatch", ep)], 0)
+            self.assertLess(m[("ewnode_hub_last_frame_age_seconds", ep)], 30)
 
     def test_one_hub_killed_the_other_carries_on(self):
         """SIGKILL hub A: a high report still goes through hub B; A lags
@@ -203,6 +232,16 @@ class TwoHubs(NodeCase):
         self.wait_inbox(self.n["HR"], rid, LONG)
         self.wait_recipients(self.n["RS"], rid, {"HR": "delivered"}, LONG)
         self.assertEqual(self.accepted_by("RS", rid), self.eps("hubB"))
+        wait_for(lambda: self.metrics("RS").get(
+            ("ewnode_hub_connected", self.hubs["hubA"]["ep"])) == 0, LONG,
+            what="hub A down in /metrics")
+        # the commands do not say reports wait while another hub serves
+        wait_for(lambda: not self.link_hubs("RS").get(
+            self.hubs["hubA"]["ep"], {}).get("connected", True), LONG,
+            what="hub A shown down")
+        time.sleep(3.5)  # past the grace of NODE_LS_WARN_MS
+        r = self.ewnode("outbox", "--dir", self.n["RS"])
+        self.assertNotIn("has not been connected", r.stderr.decode())
         # hub A comes back at the same endpoint: a report not yet
         # receipted would go to it; this one is receipted, so it is not
         # needed there any more (docs/redundancy.md)
@@ -270,6 +309,12 @@ class TwoHubs(NodeCase):
         self.assertEqual(rs.logtext().count("lost data"), 1)
         wait_for(lambda: self.link_hubs("RS").get(b["ep"], {}).get(
             "refills") == 1, LONG, what="refills in link.json")
+        # the checkpoints held of B's lost history are set aside: ewnode
+        # audit tells a restore (exit 3), not a rewrite (4)
+        r = self.ewnode("audit", "--dir", self.n["RS"], ok=False,
+                        timeout=120)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn(b"RESTORE: hub " + b["ep"].encode(), r.stdout + r.stderr)
 
     def test_rosters_compared(self):
         """A country enrolled at hub A only: the node says its hubs'
@@ -283,12 +328,45 @@ class TwoHubs(NodeCase):
         wait_for(lambda: all(h["roster_mismatch"] for h in
                              self.link_hubs("RS").values()), LONG,
                  what="roster_mismatch in link.json")
+        wait_for(lambda: self.metrics("RS").get(
+            ("ewnode_hub_roster_mismatch", self.hubs["hubB"]["ep"]), 0) >= 1,
+            LONG, what="ewnode_hub_roster_mismatch")
         # the same difference is not said again with the next roster
         self.enroll("hubB", "BG")
         wait_for(lambda: not any(h["roster_mismatch"] for h in
                                  self.link_hubs("RS").values()), LONG,
                  what="mismatch cleared once B enrols BG")
         self.assertEqual(rs.logtext().count("ROSTER MISMATCH"), 1)
+
+    def test_rekey_enrolled_at_one_hub_first(self):
+        """RS re-keys; hub A enrols the new key, B not yet: the agent
+        switches (A's roster names it), keeps B's session on the key from
+        before, and B gets the reports sealed with the new key once it
+        enrols it too."""
+        self.pair_up()
+        rs = self.agent("RS")
+        self.connected("RS", ["hubA", "hubB"])
+        self.ewnode("rekey", "--dir", self.n["RS"])
+        self.run_cmd([EWHUB, "enroll", "--dir", self.hubs["hubA"]["dir"],
+                      os.path.join(self.n["RS"], "node-RS.pub.new")])
+        wait_for(lambda: "re-keyed: now using fingerprint" in rs.logtext(),
+                 LONG, what="RS switched keys")
+        wait_for(lambda: "trying the previous node key and the pinned hub "
+                 "key (hub %s)" % self.hubs["hubB"]["ep"] in rs.logtext(),
+                 LONG, what="the old key tried at B")
+        self.connected("RS", ["hubA", "hubB"])
+        # HR is not running: the report stays needed until B has it
+        rid = self.send("RS", "HR", "sealed with the new key")
+        wait_for(lambda: self.accepted_by("RS", rid) == self.eps("hubA"),
+                 LONG, what="accepted by A")
+        wait_for(lambda: "id=%s refused by a hub that has not enrolled our "
+                 "new keys yet" % rid in rs.logtext(), LONG,
+                 what="B refused it, kept for B")
+        self.run_cmd([EWHUB, "enroll", "--dir", self.hubs["hubB"]["dir"],
+                      os.path.join(self.n["RS"], "node-RS.pub")])
+        wait_for(lambda: self.accepted_by("RS", rid) ==
+                 self.eps("hubA", "hubB"), LONG, what="B accepted it")
+        self.connected("RS", ["hubA", "hubB"])
 
 
 if __name__ == "__main__":
