@@ -743,6 +743,10 @@ def e2e_timed(procs, tmp, tag, hubs, n):
         for c in counters:
             c.close()
     secs = time.monotonic() - t0
+    cpu = {"hubs_us_per_report": sum(cpu_s(h[1].pid) for h in hs.values())
+           / (3 * n) * 1e6,
+           "agents_us_per_report": sum(cpu_s(a.pid) for a in agents)
+           / (3 * n) * 1e6}
     for a in agents:
         procs.stop(a)
     for h in hs.values():
@@ -750,7 +754,7 @@ def e2e_timed(procs, tmp, tag, hubs, n):
         shutil.rmtree(h[0])
     for d in dirs.values():
         shutil.rmtree(d)
-    return 3 * n / secs, secs
+    return 3 * n / secs, secs, cpu
 
 
 def pct(xs, p):
@@ -761,14 +765,15 @@ def pct(xs, p):
 def phase_twohubs(procs, tmp, q, res):
     n = SIZES["e2e2"][q]
     log("twohubs: e2e with one hub, %d reports per node" % n)
-    one, s1 = e2e_timed(procs, tmp, "e2e1", 1, n)
+    one, s1, c1 = e2e_timed(procs, tmp, "e2e1", 1, n)
     log("twohubs: e2e with two hubs, %d reports per node" % n)
-    two, s2 = e2e_timed(procs, tmp, "e2e2", 2, n)
+    two, s2, c2 = e2e_timed(procs, tmp, "e2e2", 2, n)
     res["e2e_two_hubs_per_s"] = two
     res["e2e_one_hub_same_phase_per_s"] = one
     res["e2e_two_hubs_vs_one"] = two / one
     res["e2e_two_hubs_detail"] = {"reports": 3 * n, "secs_one": s1,
-                                  "secs_two": s2}
+                                  "secs_two": s2, "cpu_one": c1,
+                                  "cpu_two": c2}
     phase_failover(procs, tmp, q, res)
 
 
