@@ -782,7 +782,8 @@ def phase_failover(procs, tmp, q, res):
     then at once RS submits a high report to HR (`ewnode submit`, timed
     from its start) and HR's store is polled for it; the killed hub is
     restarted at its endpoint and both nodes reconnect before the next
-    round."""
+    round.  Between two such rounds a control round times the same with
+    both hubs up (failover_calm_ms_*, details only)."""
     rounds = SIZES["failover"][q]
     hs, dirs = e2e_region(procs, tmp, "fo", ["RS", "HR"], 2)
     agents = nodes_ready(procs, dirs, "fo")
@@ -790,14 +791,17 @@ def phase_failover(procs, tmp, q, res):
     con = sqlite3.connect("file:%s?mode=ro" % os.path.join(
         dirs["HR"], "store.db"), uri=True, timeout=5)
     lat = []
+    calm = []
     try:
-        for i in range(rounds):
+        for i in range(2 * rounds):
             wait_for(lambda: all(hubs_connected(d, 2)
                                  for d in dirs.values()), 120,
                      "both hubs connected", interval=0.05)
-            victim = hs[names[i % 2]]
-            os.kill(victim[1].pid, signal.SIGKILL)
-            victim[1].wait(10)
+            # Odd rounds are the control: the same, with no hub killed.
+            victim = hs[names[(i // 2) % 2]] if i % 2 == 0 else None
+            if victim:
+                os.kill(victim[1].pid, signal.SIGKILL)
+                victim[1].wait(10)
             t0 = time.monotonic()
             rid = run([EWNODE, "submit", "--dir", dirs["RS"], "--level",
                        "high", "--to", "HR", "--category", "other",
@@ -815,7 +819,9 @@ def phase_failover(procs, tmp, q, res):
                 if time.monotonic() > deadline:
                     raise RuntimeError("failover: %s never arrived" % rid)
                 time.sleep(0.002)
-            lat.append((time.monotonic() - t0) * 1000)
+            (lat if victim else calm).append((time.monotonic() - t0) * 1000)
+            if victim is None:
+                continue
             victim[1].logf.close()
             ep_file = os.path.join(victim[0], "endpoint")
             if os.path.exists(ep_file):
@@ -828,7 +834,10 @@ def phase_failover(procs, tmp, q, res):
         con.close()
     res["failover_high_ms_p50"] = pct(lat, 50)
     res["failover_high_ms_p99"] = pct(lat, 99)
-    res["failover_detail"] = {"rounds": rounds, "ms": lat}
+    res["failover_calm_ms_p50"] = pct(calm, 50)
+    res["failover_calm_ms_p99"] = pct(calm, 99)
+    res["failover_detail"] = {"rounds": rounds, "ms": lat,
+                              "calm_ms": calm}
     for a in agents.values():
         procs.stop(a)
     for h in hs.values():
