@@ -102,6 +102,7 @@ node_outbox_free(struct node_conn *c)
 struct s_pump {
     struct node_agent *a;
     struct node_conn *c;
+    size_t sent;
 };
 
 static int
@@ -133,6 +134,7 @@ s_submit_one(void *ctx, const struct node_hub_entry *e)
     snprintf(q->fl[q->n_fl].id, EWH_ID_HEX, "%s", id);
     q->fl[q->n_fl].at = ewh_mono_ms();
     q->n_fl++;
+    p->sent++;
     q->cursor = (struct node_hub_cursor){.level = (int)e->level, .seq = e->seq};
     ewh_log_debug("agent: submit id=%s%s", id, c->via);
     return 0;
@@ -161,8 +163,9 @@ node_outbox_pump(struct node_agent *a, struct node_conn *c)
 {
     struct ewh_err err = {0};
     struct node_outq *q = &c->out;
-    struct s_pump p = {a, c};
+    struct s_pump p = {a, c, 0};
     int64_t wall = ewh_now_ms();
+    size_t i;
 
     if (!c->link.ready)
         return;
@@ -184,6 +187,14 @@ node_outbox_pump(struct node_agent *a, struct node_conn *c)
         ewh_log_warnx("agent: outbox: %s%s", err.reason, c->via);
         q->retry_at = wall + NODE_RETRY_MS;
     }
+    /* A report this hub found may be new to the others too: an idle hub
+     * looks at once rather than at the next data_version poll (a busy one
+     * reads on with its acks), so that each report goes to every hub
+     * together and not to one only if its receipt comes back first. */
+    for (i = 0; p.sent > 0 && i < a->n_conn; i++)
+        if (&a->conn[i] != c && a->conn[i].link.ready &&
+            a->conn[i].out.n_fl == 0)
+            node_outbox_rescan(a, &a->conn[i]);
 }
 
 /* ---- SubmitAck ---- */
