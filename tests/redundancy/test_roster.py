@@ -6,6 +6,7 @@ endorsement by its key, every node raises an alarm (`ewnode hubs list`,
 its log); and the other hub refuses to import that change."""
 
 import os
+import urllib.request
 
 from ewhtest import EWH_PEER, main, wait_for
 from pair import LONG, Pair
@@ -26,7 +27,8 @@ class Rosters(Pair):
                         self.hub_ep("hubA"), "--hub-key",
                         os.path.join(a, "hub.pub"))
             with open(os.path.join(d, "ewnode.conf"), "a") as f:
-                f.write("reconnect_max_ms = 300\nheartbeat_ms = 500\n")
+                f.write("reconnect_max_ms = 300\nheartbeat_ms = 500\n"
+                        "metrics = 127.0.0.1:0\n")
             self.n[cc] = d
         self.enrolled = list(self.CCS)
         self.enroll_all(a)
@@ -46,6 +48,20 @@ class Rosters(Pair):
         for cc in self.CCS:
             self.wait_ready(self.n[cc])
             self.wait_hubs_connected(cc, ["hubA", "hubB"])
+
+    def mismatch_metric(self, cc):
+        """ewnode_hub_roster_mismatch{hub=...} from CC's agent: the
+        largest over its hubs (None before the agent serves /metrics)."""
+        try:
+            with open(os.path.join(self.n[cc], "metrics_endpoint")) as f:
+                ep = f.read().strip()
+            body = urllib.request.urlopen("http://%s/metrics" % ep,
+                                          timeout=10).read().decode()
+        except (OSError, ValueError):
+            return None
+        vals = [float(ln.rsplit(" ", 1)[1]) for ln in body.splitlines()
+                if ln.startswith("ewnode_hub_roster_mismatch{")]
+        return max(vals) if vals else None
 
     def mismatch(self, cc, name):
         row = self.hub_row(cc, name)
@@ -68,6 +84,10 @@ class Rosters(Pair):
             for h in ("hubA", "hubB"):
                 self.assertFalse(self.mismatch(cc, h),
                                  self.hub_row(cc, h))
+            self.assertEqual(wait_for(lambda: self.mismatch_metric(cc)
+                                      is not None and [
+                                          self.mismatch_metric(cc)], LONG,
+                                      what="%s's /metrics" % cc), [0.0])
         # Hub B alone re-keys BG to a key BG never endorsed (an operator's
         # mistake, or a compromised hub).
         other = self.path("other-BG")
@@ -80,6 +100,8 @@ class Rosters(Pair):
             wait_for(lambda: self.mismatch(cc, "hubA") or
                      self.mismatch(cc, "hubB"), LONG,
                      what="a roster mismatch alarm at %s" % cc)
+            wait_for(lambda: self.mismatch_metric(cc) == 1, LONG,
+                     what="ewnode_hub_roster_mismatch 1 at %s" % cc)
             wait_for(lambda: "BG" in "".join(
                 ln for ln in self.agents[cc].logtext().splitlines()
                 if "mismatch" in ln or "differ" in ln), LONG,
