@@ -12,7 +12,6 @@ import os
 import random
 import shutil
 import sqlite3
-import subprocess
 import sys
 
 from ewhtest import EWHUB, EWNODE, NodeCase, wait_for
@@ -352,7 +351,3 @@ def copy_keys(src, dst):
 def node_sqlite(d):
     return sqlite3.connect("file:%s?mode=ro" % os.path.join(d, "store.db"),
                            uri=True, timeout=30)
-
-
-def run_ok(argv):
-    return subprocess.run(argv, capture_output=True, timeout=LONG)

@@ -12,7 +12,6 @@ brings them to their addressee, once."""
 
 import os
 import shutil
-import signal
 
 from ewhtest import main, wait_for
 from pair import LONG, Pair, copy_keys
@@ -44,7 +43,7 @@ class Failover(Pair):
         shutil.rmtree(self.hub_dir("hubB"))
         self.assertFalse(os.path.exists(self.hub_dir("hubB")))
         after = self.stream(3, origins=["RS", "HR"])
-        # RS and HR get everything through A, once; BG what came before.
+        # RS and HR get everything through A, once (BG had all of first).
         self.all_arrive_once(ccs=["RS", "HR"])
         # Only A could bring what was sent after B died.
         self.assertTrue(set(after) <= self.hub_accepted("hubA"))
