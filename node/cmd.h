@@ -22,6 +22,7 @@ int node_cmd_peers(int argc, char **argv);
 int node_cmd_import_roster(int argc, char **argv);
 int node_cmd_open(int argc, char **argv);
 int node_cmd_audit(int argc, char **argv);
+int node_cmd_hubs(int argc, char **argv);
 int node_cmd_catalogue(int argc, char **argv);
 int node_cmd_exchange(int argc, char **argv);
 int node_cmd_desk(int argc, char **argv);

@@ -1,5 +1,8 @@
-/* cmd_audit.c — ewnode audit: are the checkpoints this node holds a prefix
- * of the hub's chain now?
+/* cmd_audit.c — ewnode audit: are the checkpoints this node holds of each
+ * hub a prefix of that hub's chain now?  A hub whose chain is shorter than
+ * what this node holds, and agrees with every checkpoint up to its end,
+ * lost data (a restore from a backup: exit 3); one whose chain disagrees
+ * with a checkpoint held rewrote its history (exit 1).
  *
  * A one-shot client: its own CURVE DEALER with the node's keys, beside the
  * running agent (the hub answers an AuditRequest on the connection that
@@ -16,12 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <zmq.h>
 
 #include "dir.h"
 #include "ewh.pb-c.h"
 #include "ewh/audit.h"
 #include "ewh/frame.h"
+#include "ewh/keyfile.h"
 #include "ewh/limits.h"
 #include "ewh/log.h"
 #include "ewh/util.h"
@@ -63,13 +68,13 @@ s_collect(void *ctx, uint64_t length, const uint8_t head[32], int64_t time)
 }
 
 static void
-s_rewrite(const struct s_held *c, const char *why)
+s_rewrite(const char *hub, const struct s_held *c, const char *why)
 {
     char hex[2 * EWH_HASH_BYTES + 1];
 
-    printf("REWRITE: checkpoint length %llu head %s not a prefix of hub's "
-           "chain (%s)\n",
-           (unsigned long long)c->length,
+    printf("REWRITE: hub %s: checkpoint length %llu head %s not a prefix of "
+           "hub's chain (%s)\n",
+           hub, (unsigned long long)c->length,
            ewh_hex(c->head, EWH_HASH_BYTES, hex, sizeof(hex)), why);
 }
 
@@ -142,65 +147,88 @@ s_split(void *ctx, const char *cc, uint64_t version, const char *what,
                ewh_time_format(at, t, sizeof(t)), cc, cc);
 }
 
-int
-node_cmd_audit(int argc, char **argv)
+/* What one hub's chain says (worst last): the exit status is the worst. */
+enum s_verdict {
+    S_OK = 0,
+    S_FAILED = 1,  /* the check could not be made (or a split view) */
+    S_RESTORE = 3, /* shorter than held, consistent: it lost data */
+    S_REWRITE = 4, /* it contradicts a checkpoint held */
+};
+
+static int
+s_rank(enum s_verdict v)
 {
-    static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    return v == S_OK ? 0 : v == S_RESTORE ? 1 : v == S_FAILED ? 2 : 3;
+}
+
+/* A restore the agent saw (node_store_hub_chain_back()): said each time,
+ * exit 3 until reported once. */
+static bool s_restore_new;
+
+static int
+s_restore_line(void *ctx, const struct node_hub_restore *r)
+{
+    const struct node_hub *h = ctx;
+    char t[32], t2[32];
+
+    if (r->reported_at == 0) {
+        s_restore_new = true;
+        printf("RESTORE: hub %s: it went back to length %llu at %s, behind "
+               "the checkpoint at length %llu this node held (%lld set "
+               "aside as evidence, table checkpoint_old); its chain agrees "
+               "with every checkpoint held up to there: the hub lost data "
+               "and was sent again every report not yet receipted by all "
+               "its addressees\n",
+               h->endpoint, (unsigned long long)r->back_to,
+               ewh_time_format(r->back_at, t, sizeof(t)),
+               (unsigned long long)r->longest, (long long)r->n);
+    } else
+        printf("audit: note: hub %s went back to length %llu at %s "
+               "(restored; reported %s)\n",
+               h->endpoint, (unsigned long long)r->back_to,
+               ewh_time_format(r->back_at, t, sizeof(t)),
+               ewh_time_format(r->reported_at, t2, sizeof(t2)));
+    return 0;
+}
+
+/* Walk hub h's whole chain and hold it against the checkpoints held of
+ * it. */
+static enum s_verdict
+s_audit_hub(struct node_dir *d, const struct node_hub *h)
+{
     struct ewh_err err = {0};
-    struct node_dir d;
     struct s_list held = {0};
     struct ewh_checkpoint cp = {0};
     ewh_frame_t *f = NULL;
-    int tries = 0;
     void *ctx = NULL, *sock = NULL;
-    const char *dir = NULL;
     uint8_t head[EWH_HASH_BYTES] = {0};
-    uint64_t len = 0;
-    size_t idx = 0, i, bad = 0, nsplit = 0;
-    int ch, zero = 0, tmo = S_TIMEOUT_MS, ret = 1;
+    uint64_t len = 0, on_chain = 0;
+    size_t idx = 0, i, bad = 0, beyond = 0;
+    int tries = 0, zero = 0, tmo = S_TIMEOUT_MS;
+    enum s_verdict v = S_FAILED;
     bool complete = false, have_cp = false;
     char hex[2 * EWH_HASH_BYTES + 1];
 
-    while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'd':
-            dir = optarg;
-            break;
-        case 'h':
-            printf("usage: ewnode audit [--dir DIR]\n"
-                   "  Ask the hub for its audit chain and check that every "
-                   "checkpoint this\n  node holds is a prefix of it.  Exit 0: "
-                   "OK, 1: a rewrite found or the check could not\n  be "
-                   "made (the message says which), 2: usage error.\n");
-            return 0;
-        default:
-            return node_cmd_usage("audit", "bad option");
-        }
-    }
-    if (optind != argc)
-        return node_cmd_usage("audit", "unexpected argument");
-    if (node_cmd_open_dir(&d, dir, true, "audit") != 0)
-        return 1;
-    if (node_store_checkpoint_walk(d.store, s_collect, &held, &err) != 0 ||
-        node_store_split_list(d.store, s_split, NULL, &nsplit, &err) != 0) {
-        node_cmd_fail("audit", &err);
+    s_restore_new = false;
+
+    if (node_store_hub_checkpoint_walk(d->store, h->id, s_collect, &held,
+                                       &err) != 0) {
+        fprintf(stderr, "ewnode audit: hub %s: %s\n", h->endpoint, err.reason);
         goto out;
     }
     if ((ctx = zmq_ctx_new()) == NULL ||
         (sock = zmq_socket(ctx, ZMQ_DEALER)) == NULL ||
-        zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, d.hub.curve, 32) ||
+        zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, h->key.curve, 32) ||
         zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY,
-                       ewh_secret_pubid(d.secret)->curve, 32) ||
-        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, ewh_secret_curve_sk(d.secret),
-                       32) ||
+                       ewh_secret_pubid(d->secret)->curve, 32) ||
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY,
+                       ewh_secret_curve_sk(d->secret), 32) ||
         zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero)) ||
         zmq_setsockopt(sock, ZMQ_RCVTIMEO, &tmo, sizeof(tmo)) ||
         zmq_setsockopt(sock, ZMQ_SNDTIMEO, &tmo, sizeof(tmo)) ||
-        zmq_connect(sock, d.cfg.hub) != 0) {
-        ewh_err_set(&err, EWH_E_IO, "zmq: %s", zmq_strerror(zmq_errno()));
-        node_cmd_fail("audit", &err);
+        zmq_connect(sock, h->endpoint) != 0) {
+        fprintf(stderr, "ewnode audit: hub %s: zmq: %s\n", h->endpoint,
+                zmq_strerror(zmq_errno()));
         goto out;
     }
     while (!complete) {
@@ -218,21 +246,24 @@ node_cmd_audit(int argc, char **argv)
         }
         tries = 0;
         if (f == NULL) {
-            node_cmd_fail("audit", &err);
+            fprintf(stderr, "ewnode audit: hub %s: %s\n", h->endpoint,
+                    err.reason);
             goto out;
         }
         p = f->audit_proof;
         if (p->checkpoint == NULL || p->from_length != len) {
-            fprintf(stderr, "ewnode audit: malformed proof from the hub\n");
+            fprintf(stderr, "ewnode audit: hub %s: malformed proof\n",
+                    h->endpoint);
             goto out;
         }
         rlen = ewh__checkpoint__get_packed_size(p->checkpoint);
         if ((raw = malloc(rlen)) == NULL)
             fatalx("out of memory");
         ewh__checkpoint__pack(p->checkpoint, raw);
-        if (ewh_checkpoint_verify(raw, rlen, d.hub.sign, &cp, &err) != 0) {
+        if (ewh_checkpoint_verify(raw, rlen, h->key.sign, &cp, &err) != 0) {
             free(raw);
-            fprintf(stderr, "ewnode audit: hub checkpoint: %s\n", err.reason);
+            fprintf(stderr, "ewnode audit: hub %s: checkpoint: %s\n",
+                    h->endpoint, err.reason);
             goto out;
         }
         free(raw);
@@ -243,47 +274,77 @@ node_cmd_audit(int argc, char **argv)
             if (e->id.len != EWH_ID_BYTES ||
                 e->envelope_hash.len != EWH_HASH_BYTES || e->origin == NULL ||
                 strlen(e->origin) != 2) {
-                fprintf(stderr, "ewnode audit: malformed entry %llu\n",
-                        (unsigned long long)(len + 1));
+                fprintf(stderr, "ewnode audit: hub %s: malformed entry %llu\n",
+                        h->endpoint, (unsigned long long)(len + 1));
                 goto out;
             }
             snprintf(origin, sizeof(origin), "%s", e->origin);
             ewh_audit_next(head, e->id.data, e->envelope_hash.data, origin,
                            e->received_at, head);
             len++;
-            for (; idx < held.n && held.v[idx].length <= len; idx++)
-                if (held.v[idx].length == len &&
-                    memcmp(held.v[idx].head, head, EWH_HASH_BYTES) != 0) {
-                    s_rewrite(&held.v[idx], "the hub's entries now lead to "
-                                            "another head");
+            for (; idx < held.n && held.v[idx].length <= len; idx++) {
+                if (held.v[idx].length != len)
+                    continue;
+                if (memcmp(held.v[idx].head, head, EWH_HASH_BYTES) != 0) {
+                    s_rewrite(h->endpoint, &held.v[idx],
+                              "the hub's entries now lead to another head");
                     bad++;
-                }
+                } else if (bad == 0)
+                    on_chain = len;
+            }
         }
         complete = p->complete;
         if (!complete && p->n_entries == 0) {
-            fprintf(stderr, "ewnode audit: the hub sent an empty page\n");
+            fprintf(stderr, "ewnode audit: hub %s: an empty page\n",
+                    h->endpoint);
             goto out;
         }
     }
-    for (; idx < held.n; idx++) {
-        s_rewrite(&held.v[idx], "beyond the end of the hub's chain");
-        bad++;
-    }
+    beyond = held.n - idx;
     if (have_cp &&
         (cp.length != len || memcmp(cp.head, head, EWH_HASH_BYTES))) {
-        printf("REWRITE: the hub's entries (length %llu) do not lead to the "
-               "checkpoint it signs now (length %llu head %s)\n",
-               (unsigned long long)len, (unsigned long long)cp.length,
+        printf("REWRITE: hub %s: the hub's entries (length %llu) do not lead "
+               "to the checkpoint it signs now (length %llu head %s)\n",
+               h->endpoint, (unsigned long long)len,
+               (unsigned long long)cp.length,
                ewh_hex(cp.head, EWH_HASH_BYTES, hex, sizeof(hex)));
         bad++;
     }
-    bad += nsplit;
-    if (bad == 0)
-        printf("audit: OK: %zu checkpoint(s) held, all on the hub's chain "
-               "(length %llu, head %s)\n",
-               held.n, (unsigned long long)len,
+    if (bad == 0 && node_store_hub_restores(d->store, h->id, s_restore_line,
+                                            (void *)h, &err) < 0) {
+        fprintf(stderr, "ewnode audit: hub %s: %s\n", h->endpoint, err.reason);
+        goto out;
+    }
+    if (bad > 0) {
+        if (on_chain > 0 || beyond > 0)
+            printf("  (hub %s: the longest checkpoint held that is still on "
+                   "its chain is at length %llu; a restore followed by new "
+                   "reports also looks like this: ask its operator)\n",
+                   h->endpoint, (unsigned long long)on_chain);
+        v = S_REWRITE;
+    } else if (beyond > 0) {
+        printf("RESTORE: hub %s: its chain is at length %llu, shorter than "
+               "the checkpoint at length %llu this node holds, and agrees "
+               "with every checkpoint held up to its end: the hub lost data "
+               "(a restore from a backup?); the agent sends it again every "
+               "report not yet receipted by all its addressees\n",
+               h->endpoint, (unsigned long long)len,
+               (unsigned long long)held.v[held.n - 1].length);
+        v = S_RESTORE;
+    } else if (s_restore_new) {
+        /* seen by the agent, reported now once (table checkpoint_old) */
+        v = S_RESTORE;
+        if (node_store_hub_restores_reported(d->store, h->id, ewh_now(),
+                                             &err) != 0)
+            fprintf(stderr, "ewnode audit: hub %s: %s\n", h->endpoint,
+                    err.reason);
+    } else {
+        printf("audit: OK: hub %s: %zu checkpoint(s) held, all on the hub's "
+               "chain (length %llu, head %s)\n",
+               h->endpoint, held.n, (unsigned long long)len,
                ewh_hex(head, EWH_HASH_BYTES, hex, sizeof(hex)));
-    ret = bad == 0 ? 0 : 1;
+        v = S_OK;
+    }
 out:
     ewh_frame_destroy(&f);
     if (sock != NULL)
@@ -291,6 +352,151 @@ out:
     if (ctx != NULL)
         zmq_ctx_term(ctx);
     free(held.v);
+    return v;
+}
+
+/* ---- --export: the checkpoints held, for `ewhub audit verify` ---- */
+
+static int
+s_export_one(void *ctx, uint64_t length, const uint8_t head[32], int64_t time,
+             const uint8_t *raw, size_t raw_len)
+{
+    json_t *a = ctx;
+    char hex[2 * EWH_HASH_BYTES + 1], *sig;
+    json_t *e;
+
+    if ((sig = malloc(2 * raw_len + 1)) == NULL)
+        return 1;
+    ewh_hex(raw, raw_len, sig, 2 * raw_len + 1);
+    e = json_pack("{s:I, s:s, s:I, s:s}", "length", (json_int_t)length, "head",
+                  ewh_hex(head, EWH_HASH_BYTES, hex, sizeof(hex)), "time",
+                  (json_int_t)time, "signed", sig);
+    free(sig);
+    return e == NULL || json_array_append_new(a, e) != 0;
+}
+
+static int
+s_export(struct node_dir *d, const char *file, const char *ep)
+{
+    struct ewh_err err = {0};
+    struct node_hub hubs[EWH_MAX_HUBS], *h = NULL;
+    size_t n = 0, i;
+    json_t *o = NULL, *a = json_array();
+    char *text = NULL;
+    int rc = 1;
+
+    if (node_store_hubs_list(d->store, hubs, EWH_MAX_HUBS, &n, &err) != 0)
+        goto fail;
+    for (i = 0; i < n && h == NULL; i++)
+        if (ep == NULL || strcmp(hubs[i].endpoint, ep) == 0)
+            h = &hubs[i];
+    if (h == NULL) {
+        ewh_err_set(&err, EWH_E_NOTFOUND,
+                    "no hub %s is listed (ewnode hubs "
+                    "list)",
+                    ep != NULL ? ep : "");
+        goto fail;
+    }
+    if (a == NULL || node_store_hub_checkpoint_walk_raw(
+                         d->store, h->id, s_export_one, a, &err) != 0)
+        goto fail;
+    o = json_pack("{s:s, s:s, s:s, s:O}", "country", d->cfg.country, "hub",
+                  h->fp, "endpoint", h->endpoint, "checkpoints", a);
+    if (o == NULL || (text = json_dumps(o, JSON_INDENT(1))) == NULL) {
+        ewh_err_set(&err, EWH_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    if (ewh_keyfile_write(file, text, strlen(text), 0644, &err) != 0)
+        goto fail;
+    printf("%zu checkpoint(s) of hub %s written to %s\n", json_array_size(a),
+           h->endpoint, file);
+    rc = 0;
+    goto out;
+fail:
+    node_cmd_fail("audit --export", &err);
+out:
+    free(text);
+    json_decref(o);
+    json_decref(a);
+    return rc;
+}
+
+int
+node_cmd_audit(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"export", required_argument, NULL, 'e'},
+        {"hub", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct ewh_err err = {0};
+    struct node_dir d;
+    struct node_hub hubs[EWH_MAX_HUBS];
+    const char *export = NULL, *hub = NULL;
+    enum s_verdict worst = S_OK, v;
+    const char *dir = NULL;
+    size_t n = 0, i, nsplit = 0;
+    int ch;
+
+    while ((ch = getopt_long(argc, argv, "d:e:u:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'e':
+            export = optarg;
+            break;
+        case 'u':
+            hub = optarg;
+            break;
+        case 'h':
+            printf(
+                "usage: ewnode audit [--dir DIR] [--export FILE [--hub "
+                "ENDPOINT]]\n"
+                "  Ask each hub for its audit chain and check that every "
+                "checkpoint this\n  node holds of it is a prefix of it.\n"
+                "  Exit 0: OK at every hub; 3: a restore (a hub's chain is "
+                "shorter than\n  what this node holds and agrees with it: "
+                "the hub lost data); 4: a\n  rewrite (a hub's chain "
+                "contradicts a checkpoint held, or does not lead\n  to "
+                "what it signs); 1: the check could not be made at some hub, "
+                "or a\n  split view is on record (the message says which); "
+                "2: usage error.\n  The worst wins: 4, then 1, then 3.\n"
+                "  --export FILE  write the checkpoints held of hub #0 (or "
+                "--hub) as\n                 JSON for `ewhub audit verify "
+                "--checkpoints FILE`; no network\n");
+            return 0;
+        default:
+            return node_cmd_usage("audit", "bad option");
+        }
+    }
+    if (optind != argc)
+        return node_cmd_usage("audit", "unexpected argument");
+    if (hub != NULL && export == NULL)
+        return node_cmd_usage("audit", "--hub goes with --export");
+    if (export != NULL) {
+        if (node_cmd_open_dir(&d, dir, false, "audit") != 0)
+            return 1;
+        ch = s_export(&d, export, hub);
+        node_dir_close(&d);
+        return ch;
+    }
+    if (node_cmd_open_dir(&d, dir, true, "audit") != 0)
+        return 1;
+    if (node_store_hubs_list(d.store, hubs, EWH_MAX_HUBS, &n, &err) != 0 ||
+        node_store_split_list(d.store, s_split, NULL, &nsplit, &err) != 0) {
+        node_cmd_fail("audit", &err);
+        node_dir_close(&d);
+        return S_FAILED;
+    }
+    for (i = 0; i < n; i++) {
+        v = s_audit_hub(&d, &hubs[i]);
+        if (s_rank(v) > s_rank(worst))
+            worst = v;
+    }
+    if (nsplit > 0 && s_rank(S_FAILED) > s_rank(worst))
+        worst = S_FAILED; /* a split view: the evidence is printed */
     node_dir_close(&d);
-    return ret;
+    return (int)worst;
 }

@@ -124,6 +124,10 @@ node_cmd_init(int argc, char **argv)
     if (node_dir_store_create(d.path, &err) != 0 ||
         (st = node_store_open(f, true, &err)) == NULL)
         goto fail;
+    if (node_store_hubs_seed(st, hub, &hubid, &err) != 0) {
+        node_store_close(&st);
+        goto fail;
+    }
     node_store_close(&st);
 
     ewh_pubid_fingerprint(ewh_secret_pubid(sec), fp);

@@ -110,6 +110,14 @@ node_cmd_run(int argc, char **argv)
             fatalx("--%s: %s", opts[k + 1].name, err.reason);
         }
     }
+    {
+        size_t n_hubs = 0;
+        if (node_store_hubs_count(d.store, &n_hubs, &err) != 0 ||
+            node_config_check_hubs(&d.cfg, n_hubs, &err) != 0) {
+            node_dir_close(&d);
+            fatalx("run: %s", err.reason);
+        }
+    }
     rc = node_run(&d, sfd, &err);
     node_dir_close(&d);
     close(sfd);

@@ -13,6 +13,7 @@ node_config_defaults(struct node_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->credit = EWH_DEFAULT_CREDIT;
+    cfg->min_hubs = 1;
     cfg->reconnect_ms = NODE_DEFAULT_RECONNECT_MS;
     cfg->reconnect_max_ms = NODE_DEFAULT_RECONNECT_MAX_MS;
     cfg->heartbeat_ms = NODE_DEFAULT_HEARTBEAT_MS;
@@ -95,6 +96,12 @@ s_config_kv(void *ctx, const char *section, const char *name, const char *value,
             return ewh_err_set(err, EWH_E_INVALID,
                                "exchange_due: expected MM-DD (e.g. 12-15)");
         snprintf(cfg->exchange_due, sizeof(cfg->exchange_due), "%s", value);
+    } else if (strcmp(name, "min_hubs") == 0) {
+        /* issue 18: accepted once this many hubs have it; checked
+         * against the hubs listed when the agent starts */
+        if (ewh_config_uint(name, value, 1, EWH_MAX_HUBS, &v, err) != 0)
+            return -1;
+        cfg->min_hubs = (uint32_t)v;
     } else if (strcmp(name, "exchange_remind_days") == 0) {
         if (ewh_config_uint(name, value, 0, 366, &v, err) != 0)
             return -1;
@@ -137,6 +144,10 @@ node_config_write(const char *path, const struct node_config *cfg,
         "country = %s\n"
         "# The hub's endpoint.  Its identity is pinned in hub.pub.\n"
         "hub = %s\n"
+        "# Further hubs: `ewnode hubs add` (docs/redundancy.md).  A report\n"
+        "# counts as accepted once this many hubs have it (1..%u, at most\n"
+        "# the hubs listed).\n"
+        "# min_hubs = 1\n"
         "# Deliveries accepted in flight from the hub (1..%u).\n"
         "credit = %u\n"
         "# Reconnect backoff: first interval and ceiling, milliseconds.\n"
@@ -158,11 +169,24 @@ node_config_write(const char *path, const struct node_config *cfg,
         "# Serve the agent's Prometheus metrics on HOST:PORT (optional;\n"
         "# docs/operations.md, \"Node agent metrics\").\n"
         "# metrics = 127.0.0.1:9465\n",
-        cfg->country, cfg->hub, EWH_MAX_CREDIT, cfg->credit, cfg->reconnect_ms,
-        cfg->reconnect_max_ms, cfg->heartbeat_ms, cfg->hook_timeout_s,
-        cfg->author[0] ? "" : "# ", cfg->author,
+        cfg->country, cfg->hub, EWH_MAX_HUBS, EWH_MAX_CREDIT, cfg->credit,
+        cfg->reconnect_ms, cfg->reconnect_max_ms, cfg->heartbeat_ms,
+        cfg->hook_timeout_s, cfg->author[0] ? "" : "# ", cfg->author,
         cfg->unverified_warn ? "warn" : "refuse");
     if (n < 0 || (size_t)n >= sizeof(buf))
         return ewh_err_set(err, EWH_E_INVALID, "config too long");
     return ewh_keyfile_write(path, buf, (size_t)n, 0640, err);
+}
+
+int
+node_config_check_hubs(const struct node_config *cfg, size_t n_hubs,
+                       struct ewh_err *err)
+{
+    if (cfg->min_hubs <= n_hubs)
+        return 0;
+    return ewh_err_set(err, EWH_E_INVALID,
+                       "min_hubs = %u in ewnode.conf, but %zu hub%s listed: "
+                       "a report could never count as accepted (add hubs "
+                       "with `ewnode hubs add`, or lower min_hubs)",
+                       cfg->min_hubs, n_hubs, n_hubs == 1 ? " is" : "s are");
 }

@@ -7,6 +7,7 @@
 #define NODE_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ewh/err.h"
@@ -22,7 +23,8 @@
 
 struct node_config {
     char country[EWH_CC_BYTES];
-    char hub[256];
+    char hub[256];     /* hub #0 (the store lists every hub: store.h) */
+    uint32_t min_hubs; /* accepted once this many hubs have it (1) */
     uint32_t credit;
     uint32_t reconnect_ms;
     uint32_t reconnect_max_ms;
@@ -55,5 +57,10 @@ EWH_MUST_CHECK int node_config_write(const char *path,
  * override it); -1 with err for an unknown key or a bad value. */
 EWH_MUST_CHECK int node_config_set(struct node_config *cfg, const char *name,
                                    const char *value, struct ewh_err *err);
+
+/* min_hubs against the hubs listed (the agent at start): -1 with err
+ * saying both when min_hubs is larger. */
+EWH_MUST_CHECK int node_config_check_hubs(const struct node_config *cfg,
+                                          size_t n_hubs, struct ewh_err *err);
 
 #endif

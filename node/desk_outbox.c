@@ -1,5 +1,5 @@
 /* desk_outbox.c — the outbox: per-addressee state, who acknowledged and
- * when. */
+ * when, and which hubs accepted each report. */
 #include "desk_int.h"
 
 /* ---- outbox --------------------------------------------------------- */
@@ -44,11 +44,31 @@ node_desk_rcpt_html(struct node_buf *b, const struct node_msg *m, int64_t now)
     }
 }
 
+/* Which hubs have it (issue 18): "accepted by 2 of 2 hubs", and a hub
+ * it was sent to again after that hub lost data. */
+static void
+s_hubs_html(struct node_buf *b, const struct node_msg *m)
+{
+    size_t i;
+
+    if (m->n_hubs == 0)
+        return;
+    node_html(b, "<br><span class=hubs>accepted by {d} of {d} hub{s}</span>",
+              (long long)m->n_hubs_accepted, (long long)m->n_hubs,
+              m->n_hubs == 1 ? "" : "s");
+    for (i = 0; i < m->n_hubs; i++)
+        if (m->hubs[i].resent_at != 0)
+            node_html(b,
+                      "<br><span class=refill>resent to {s} after it lost "
+                      "data at {t}</span>",
+                      m->hubs[i].endpoint, (long long)m->hubs[i].resent_at);
+}
+
 static int
 s_outbox_row(void *ctx, const struct node_msg *m)
 {
     struct node_desk_list *l = ctx;
-    struct node_buf rc;
+    struct node_buf rc, hubs;
 
     if (l->n == l->max) {
         l->more = true;
@@ -56,18 +76,21 @@ s_outbox_row(void *ctx, const struct node_msg *m)
     }
     l->n++;
     node_buf_init(&rc);
+    node_buf_init(&hubs);
     node_desk_rcpt_html(&rc, m, l->now);
+    s_hubs_html(&hubs, m);
     node_html(&l->rows,
               "<tr class=\"{s}\" data-id=\"{s}\"><td class=\"lvl-{s}\">{s}"
               "</td><td>{t}</td><td>{s}</td><td>{s}</td><td><a "
-              "href=\"/report/{s}\">{s}</a></td><td>{s}{s}{s}</td><td><ul>"
+              "href=\"/report/{s}\">{s}</a></td><td>{s}{s}{s}{h}</td><td><ul>"
               "{h}</ul></td></tr>",
               node_desk_level_class(m->level), m->id,
               node_desk_level_class(m->level), ewh_level_name(m->level),
               (long long)m->created_at, ewh_type_name(m->type), m->category,
               m->id, m->title, m->state, m->reason[0] ? ": " : "", m->reason,
-              &rc);
+              &hubs, &rc);
     node_buf_free(&rc);
+    node_buf_free(&hubs);
     return 0;
 }
 

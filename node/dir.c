@@ -120,6 +120,8 @@ node_dir_store_create(const char *path, struct ewh_err *err)
     return 0;
 }
 
+static int s_follow_conf(struct node_dir *d, struct ewh_err *err);
+
 int
 node_dir_open(struct node_dir *d, const char *path, bool with_secret,
               struct ewh_err *err)
@@ -171,6 +173,13 @@ node_dir_open(struct node_dir *d, const char *path, bool with_secret,
         return -1;
     }
     if ((d->store = node_store_open(f, true, err)) == NULL) {
+        node_dir_close(d);
+        return -1;
+    }
+    /* A store from before several hubs lists none: hub #0 is the one
+     * ewnode.conf and hub.pub name (store.h). */
+    if (node_store_hubs_seed(d->store, d->cfg.hub, &d->hub, err) != 0 ||
+        s_follow_conf(d, err) != 0) {
         node_dir_close(d);
         return -1;
     }
@@ -378,6 +387,49 @@ node_dir_hub_forget_next(struct node_dir *d)
     return unlink(f);
 }
 
+/* The pinned hub's row (its key is hub.pub's) follows ewnode.conf
+ * `hub=`, as the endpoint of the one hub did before several; left alone
+ * when another listed hub has that endpoint. */
+static int
+s_follow_conf(struct node_dir *d, struct ewh_err *err)
+{
+    struct node_hub hubs[EWH_MAX_HUBS];
+    struct ewh_err e = {0};
+    size_t n = 0, i;
+
+    if (d->cfg.hub[0] == '\0' ||
+        node_store_hubs_list(d->store, hubs, EWH_MAX_HUBS, &n, err) != 0)
+        return d->cfg.hub[0] == '\0' ? 0 : -1;
+    for (i = 0; i < n; i++)
+        if (memcmp(hubs[i].key.sign, d->hub.sign, EWH_KEY_BYTES) == 0 &&
+            strcmp(hubs[i].endpoint, d->cfg.hub) != 0) {
+            if (node_store_hub_set_endpoint(d->store, hubs[i].id, d->cfg.hub,
+                                            &e) != 0 &&
+                e.code != EWH_E_INVALID) {
+                if (err != NULL)
+                    *err = e;
+                return -1;
+            }
+            break;
+        }
+    return 0;
+}
+
+static int
+s_repin_listed(struct node_dir *d, struct ewh_err *err)
+{
+    struct node_hub hubs[EWH_MAX_HUBS];
+    size_t n = 0, i;
+
+    if (node_store_hubs_list(d->store, hubs, EWH_MAX_HUBS, &n, err) != 0)
+        return -1;
+    for (i = 0; i < n; i++)
+        if (memcmp(hubs[i].key.sign, d->hub.sign, EWH_KEY_BYTES) == 0)
+            return node_store_hub_set_key(d->store, hubs[i].id, &d->hub_next,
+                                          err);
+    return 0;
+}
+
 int
 node_dir_hub_repin(struct node_dir *d, struct ewh_err *err)
 {
@@ -386,6 +438,10 @@ node_dir_hub_repin(struct node_dir *d, struct ewh_err *err)
     if (s_rotate_file(d, "hub.pub.next", "hub.pub", "hub.pub.old", err) != 0)
         return -1;
     (void)s_sync_dir(d);
+    /* The store's list pins hub #0 by the same key: re-pin it there too
+     * (no hub listed with the old key: nothing). */
+    if (d->store != NULL && s_repin_listed(d, err) != 0)
+        return -1;
     d->hub = d->hub_next;
     d->has_hub_next = false;
     return 0;

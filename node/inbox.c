@@ -1,12 +1,15 @@
 /*
- * inbox.c — deliveries from the hub: opened (our keys and the roster, or
- * the ones from before a re-key), stored in the turn's transaction, and
- * acknowledged once it commits.  A delivered receipt is owed for each new
- * report (receipts.c signs them at the end of the turn).
+ * inbox.c — deliveries from any hub: opened (our keys and the delivering
+ * hub's roster, or the ones from before a re-key), stored once in the
+ * turn's transaction, and acknowledged to that hub once it commits.  A
+ * delivered receipt is owed for each new report (receipts.c signs them at
+ * the end of the turn); the same report brought by another hub is
+ * acknowledged and dropped, and our receipt for it goes to that hub too.
  */
 #include "agent_int.h"
 #include "trust.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ewh/log.h"
@@ -64,10 +67,11 @@ s_check_return(const struct ewh_report *r, const struct ewh_header *h,
  * without endorsement and was replaced).  *hist says a history key
  * opened it. */
 static int
-s_open_env(struct node_agent *a, const uint8_t *env, size_t len,
-           struct ewh_report *r, struct ewh_header *h, bool *hist,
+s_open_env(struct node_agent *a, struct node_conn *c, const uint8_t *env,
+           size_t len, struct ewh_report *r, struct ewh_header *h, bool *hist,
            struct ewh_err *err)
 {
+    const ewh_roster_t *ro = c->link.roster;
     const ewh_secret_t *keys[2] = {a->d->secret, a->key.prev};
     struct ewh_pubid ids[NODE_TRUST_HISTORY];
     const struct ewh_pubid *cur;
@@ -78,19 +82,19 @@ s_open_env(struct node_agent *a, const uint8_t *env, size_t len,
 
     *hist = false;
     if (ewh_envelope_open_cached(env, len, keys[0], a->wc, ewh_roster_lookup,
-                                 a->link.roster, r, h, err) == 0)
+                                 (void *)ro, r, h, err) == 0)
         return 0;
     if (keys[1] != NULL) {
         ewh_report_clear(r);
-        if (ewh_envelope_open(env, len, keys[1], ewh_roster_lookup,
-                              a->link.roster, r, h, &e2) == 0)
+        if (ewh_envelope_open(env, len, keys[1], ewh_roster_lookup, (void *)ro,
+                              r, h, &e2) == 0)
             return 0;
     }
     if (ewh_envelope_peek(env, len, &ph, &e2) != 0 ||
         node_store_keys_trusted(a->d->store, ph.origin, ids, NODE_TRUST_HISTORY,
                                 &n, &e2) != 0)
         return -1;
-    cur = ewh_roster_find(a->link.roster, ph.origin, NULL);
+    cur = ewh_roster_find(ro, ph.origin, NULL);
     for (i = 0; i < n; i++) {
         if (cur != NULL && memcmp(cur->sign, ids[i].sign, 32) == 0)
             continue;
@@ -109,7 +113,8 @@ s_open_env(struct node_agent *a, const uint8_t *env, size_t len,
 }
 
 static void
-s_deliver_ack(struct node_agent *a, uint64_t seq, const uint8_t *id)
+s_deliver_ack(struct node_agent *a, struct node_conn *c, uint64_t seq,
+              const uint8_t *id)
 {
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__DeliverAck k = EWH__DELIVER_ACK__INIT;
@@ -119,13 +124,14 @@ s_deliver_ack(struct node_agent *a, uint64_t seq, const uint8_t *id)
     k.id.len = EWH_ID_BYTES;
     f.msg_case = EWH__FRAME__MSG_DELIVER_ACK;
     f.deliver_ack = &k;
-    node_link_send_later(a, &f);
+    node_link_send_later(a, c, &f);
 }
 
 /* A bad envelope is acknowledged so it does not loop, recorded, and never
  * shown. */
 static void
-s_refuse(struct node_agent *a, const Ewh__Deliver *dv, const char *reason)
+s_refuse(struct node_agent *a, struct node_conn *c, const Ewh__Deliver *dv,
+         const char *reason)
 {
     struct ewh_err e2 = {0};
     struct ewh_header ph;
@@ -136,19 +142,39 @@ s_refuse(struct node_agent *a, const Ewh__Deliver *dv, const char *reason)
 
     if (have)
         ewh_hex(ph.id, EWH_ID_BYTES, id, sizeof(id));
-    ewh_log_warnx("agent: refused delivery seq=%llu id=%s reason=\"%s\"",
-                  (unsigned long long)dv->seq, id, reason);
+    ewh_log_warnx("agent: refused delivery seq=%llu id=%s reason=\"%s\"%s",
+                  (unsigned long long)dv->seq, id, reason, c->via);
     if (node_agent_begin(a, &e2) == 0 &&
         node_store_refusal_add(a->d->store, id, have ? ph.origin : "", reason,
                                ewh_now(), &e2) != 0)
         ewh_log_errx("agent: %s", e2.reason);
-    s_deliver_ack(a, dv->seq, have ? ph.id : zero);
+    s_deliver_ack(a, c, dv->seq, have ? ph.id : zero);
+}
+
+/* A report stored before, brought again (perhaps by another hub): that
+ * hub gets our receipt for it too (docs/redundancy.md).  In the turn's
+ * transaction. */
+static int
+s_again(struct node_agent *a, struct node_conn *c, const char *id,
+        const char *origin)
+{
+    struct ewh_err err = {0};
+
+    ewh_log_info("agent: redelivery id=%s from=%s (stored once)%s", id, origin,
+                 c->via);
+    if (node_store_hub_receipt_resend(a->d->store, c->id, id, &err) != 0) {
+        ewh_log_errx("agent: receipt for id=%s: %s%s", id, err.reason, c->via);
+        return -1;
+    }
+    node_receipts_reset(a, c);
+    node_receipts_rescan(a, c);
+    return 0;
 }
 
 /* Store an opened report; not acknowledged if it cannot be stored (the
  * hub sends it again). */
 static void
-s_store(struct node_agent *a, const Ewh__Deliver *dv,
+s_store(struct node_agent *a, struct node_conn *c, const Ewh__Deliver *dv,
         const struct ewh_report *r, const struct ewh_header *h, bool hist)
 {
     struct ewh_err err = {0};
@@ -157,7 +183,7 @@ s_store(struct node_agent *a, const Ewh__Deliver *dv,
     char fp[EWH_FINGERPRINT_CHARS] = "";
 
     node_msg_from_report(&m, r, h, false);
-    m.to_all = s_to_all(a->link.roster, h);
+    m.to_all = s_to_all(c->link.roster, h);
     m.received_at = ewh_now();
     if (m.body == NULL || node_agent_begin(a, &err) != 0 ||
         node_store_inbox_add(a->d->store, &m, dv->envelope.data,
@@ -173,7 +199,7 @@ s_store(struct node_agent *a, const Ewh__Deliver *dv,
                               dv->envelope.data, dv->envelope.len, &split,
                               &err) != 0 ||
         (!hist &&
-         node_trust_signer_verified(a->d->store, a->link.roster, h->origin,
+         node_trust_signer_verified(a->d->store, c->link.roster, h->origin,
                                     &verified, fp, &err) != 0) ||
         (!verified && !dup &&
          node_store_unverified_add(a->d->store, "report", m.id, h->origin, fp,
@@ -191,18 +217,53 @@ s_store(struct node_agent *a, const Ewh__Deliver *dv,
                       m.id, h->origin, fp, h->origin);
     if (!dup) {
         node_receipts_owe(a, h->id, h->origin);
-        ewh_log_info("agent: stored id=%s from=%s level=%s type=%s", m.id,
-                     m.origin, ewh_level_name(m.level), ewh_type_name(m.type));
-    } else
-        ewh_log_info("agent: redelivery id=%s from=%s (stored once)", m.id,
-                     m.origin);
-    s_deliver_ack(a, dv->seq, h->id);
+        ewh_log_info("agent: stored id=%s from=%s level=%s type=%s%s", m.id,
+                     m.origin, ewh_level_name(m.level), ewh_type_name(m.type),
+                     c->via);
+    } else if (s_again(a, c, m.id, m.origin) != 0)
+        goto out;
+    s_deliver_ack(a, c, dv->seq, h->id);
 out:
     node_msg_clear(&m);
 }
 
+/* A delivery byte for byte the envelope this node already verified and
+ * stored (the same report from another hub, or after a lost ack):
+ * acknowledged and its receipt resent with no signature checked or key
+ * unwrapped again (the second hub's copy costs no crypto).  false: not
+ * known, or known with other bytes (then opened and judged in full). */
+static bool
+s_known(struct node_agent *a, struct node_conn *c, const Ewh__Deliver *dv)
+{
+    struct ewh_err err = {0};
+    struct ewh_header h;
+    char id[EWH_ID_HEX];
+    uint8_t *env = NULL;
+    size_t len = 0;
+    bool same;
+
+    if (ewh_envelope_peek(dv->envelope.data, dv->envelope.len, &h, &err) != 0 ||
+        strcmp(h.origin, a->me) == 0)
+        return false;
+    ewh_hex(h.id, EWH_ID_BYTES, id, sizeof(id));
+    if (node_store_envelope_get(a->d->store, id, &env, &len, &err) != 0)
+        return false; /* EWH_E_NOTFOUND: new; else the full path says */
+    same = len == dv->envelope.len && memcmp(env, dv->envelope.data, len) == 0;
+    free(env);
+    if (!same)
+        return false;
+    if (node_agent_begin(a, &err) != 0) {
+        ewh_log_errx("agent: cannot store delivery id=%s: %s", id, err.reason);
+        return true; /* not acknowledged: the hub sends it again */
+    }
+    if (s_again(a, c, id, h.origin) == 0)
+        s_deliver_ack(a, c, dv->seq, h.id);
+    return true;
+}
+
 void
-node_inbox_on_deliver(struct node_agent *a, const Ewh__Deliver *dv)
+node_inbox_on_deliver(struct node_agent *a, struct node_conn *c,
+                      const Ewh__Deliver *dv)
 {
     struct ewh_err err = {0};
     struct ewh_report r;
@@ -211,20 +272,22 @@ node_inbox_on_deliver(struct node_agent *a, const Ewh__Deliver *dv)
 
     memset(&r, 0, sizeof(r));
     memset(&h, 0, sizeof(h));
-    if (a->link.roster == NULL) {
+    if (c->link.roster == NULL) {
         /* Cannot judge it yet: no ack, the hub sends it again. */
         ewh_log_warnx("agent: delivery seq=%llu before any roster; not "
-                      "acknowledged",
-                      (unsigned long long)dv->seq);
+                      "acknowledged%s",
+                      (unsigned long long)dv->seq, c->via);
         return;
     }
-    if (s_open_env(a, dv->envelope.data, dv->envelope.len, &r, &h, &hist,
+    if (s_known(a, c, dv))
+        return;
+    if (s_open_env(a, c, dv->envelope.data, dv->envelope.len, &r, &h, &hist,
                    &err) != 0 ||
         (strcmp(h.origin, a->me) == 0 &&
          ewh_err_set(&err, EWH_E_ORIGIN, "report from this node") != 0) ||
         s_check_return(&r, &h, &err) != 0)
-        s_refuse(a, dv, err.reason);
+        s_refuse(a, c, dv, err.reason);
     else
-        s_store(a, dv, &r, &h, hist);
+        s_store(a, c, dv, &r, &h, hist);
     ewh_report_clear(&r);
 }

@@ -12,7 +12,7 @@
 #include "ewh/util.h"
 
 #define S_FILE      "link.json"
-#define S_MAX_BYTES 4096
+#define S_MAX_BYTES 16384 /* with "hubs": EWH_MAX_HUBS entries */
 
 static const char *const s_names[] = {
     [NODE_LS_UNKNOWN] = "unknown",
@@ -43,19 +43,16 @@ s_from_name(const char *n)
     return NODE_LS_UNKNOWN;
 }
 
-void
-node_linkstate_set(const struct node_dir *d, struct node_linkstate *ls,
-                   enum node_link_state state, const char *reason)
+bool
+node_linkstate_note(struct node_linkstate *ls, const char *hub,
+                    enum node_link_state state, const char *reason)
 {
-    struct ewh_err err = {0};
-    char path[1200], *text;
-    json_t *o;
     int64_t now = ewh_now();
 
     if (reason == NULL)
         reason = "";
     if (state == ls->state && strcmp(reason, ls->reason) == 0)
-        return;
+        return false;
     if (ls->state == NODE_LS_CONNECTED || state == NODE_LS_CONNECTED)
         ls->last_connected = now;
     if (state != ls->state)
@@ -64,14 +61,35 @@ node_linkstate_set(const struct node_dir *d, struct node_linkstate *ls,
         ls->started = now;
     ls->state = state;
     ls->pid = (long)getpid();
-    snprintf(ls->hub, sizeof(ls->hub), "%s", d->cfg.hub);
+    snprintf(ls->hub, sizeof(ls->hub), "%s", hub);
     snprintf(ls->reason, sizeof(ls->reason), "%s", reason);
+    return true;
+}
+
+void
+node_linkstate_set(const struct node_dir *d, struct node_linkstate *ls,
+                   enum node_link_state state, const char *reason)
+{
+    if (node_linkstate_note(ls, d->cfg.hub, state, reason))
+        node_linkstate_write(d, ls, NULL);
+}
+
+void
+node_linkstate_write(const struct node_dir *d, const struct node_linkstate *ls,
+                     json_t *hubs)
+{
+    struct ewh_err err = {0};
+    char path[1200], *text;
+    json_t *o;
 
     o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s}", "state",
-                  node_linkstate_name(state), "since", (json_int_t)ls->since,
-                  "last_connected", (json_int_t)ls->last_connected, "started",
+                  node_linkstate_name(ls->state), "since",
+                  (json_int_t)ls->since, "last_connected",
+                  (json_int_t)ls->last_connected, "started",
                   (json_int_t)ls->started, "pid", (json_int_t)ls->pid, "hub",
                   ls->hub, "reason", ls->reason);
+    if (o != NULL && hubs != NULL)
+        json_object_set(o, "hubs", hubs);
     text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (text == NULL) {
@@ -112,6 +130,16 @@ node_linkstate_read(const struct node_dir *d, struct node_linkstate *ls)
         ls->pid = (long)pid;
         snprintf(ls->hub, sizeof(ls->hub), "%s", hub);
         snprintf(ls->reason, sizeof(ls->reason), "%s", reason);
+    }
+    {
+        json_t *hubs = json_object_get(o, "hubs"), *e;
+        size_t i;
+        json_array_foreach(hubs, i, e)
+        {
+            ls->n_hubs++;
+            if (json_is_true(json_object_get(e, "connected")))
+                ls->n_connected++;
+        }
     }
     json_decref(o);
 }
@@ -155,6 +183,10 @@ s_hint(const struct node_dir *d, const char *cmd, FILE *out)
     /* The file is the running agent's only if it wrote its pid there. */
     if (ls.pid != pid)
         return NODE_LS_UNKNOWN;
+    /* Several hubs (docs/redundancy.md): reports move while any one of
+     * them is connected. */
+    if (ls.n_connected > 0)
+        return NODE_LS_CONNECTED;
     switch (ls.state) {
     case NODE_LS_CONNECTED:
         return NODE_LS_CONNECTED;

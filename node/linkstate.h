@@ -42,6 +42,8 @@ struct node_linkstate {
     long pid;               /* the agent's */
     char hub[256];          /* the endpoint it connects to */
     char reason[256];       /* why, for people; "" when connected */
+    /* read from "hubs" (several hubs): how many, how many connected */
+    int n_hubs, n_connected;
 };
 
 const char *node_linkstate_name(enum node_link_state s);
@@ -51,6 +53,18 @@ const char *node_linkstate_name(enum node_link_state s);
  * the link works without the file. */
 void node_linkstate_set(const struct node_dir *d, struct node_linkstate *ls,
                         enum node_link_state state, const char *reason);
+
+/* The same in memory only: true when the state or its reason changed
+ * (the agent then writes the file, node_linkstate_write()). */
+bool node_linkstate_note(struct node_linkstate *ls, const char *hub,
+                         enum node_link_state state, const char *reason);
+
+/* Rewrite DIR/link.json: ls (hub #0) as the top-level fields, and hubs
+ * (borrowed; NULL: none) as "hubs", one object per hub (issue 18:
+ * endpoint, fingerprint, state, connected, since, last_frame_at,
+ * accepted, lagging, roster_version, roster_mismatch, refills). */
+void node_linkstate_write(const struct node_dir *d,
+                          const struct node_linkstate *ls, json_t *hubs);
 
 /* Read DIR/link.json into *ls; state NODE_LS_UNKNOWN when absent or
  * unreadable. */

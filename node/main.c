@@ -108,6 +108,26 @@ static const struct s_cmd s_cmds[] = {
      "sent reports and their state for every addressee\n"
      "            [--json]",
      NULL},
+    {"hubs", node_cmd_hubs,
+     "the hubs this node uses, in order (docs/redundancy.md)\n"
+     "            add --hub tcp://HOST:PORT --hub-key FILE | list [--json]"
+     " |\n"
+     "            remove ENDPOINT",
+     "  add     list another hub: its endpoint and its public identity "
+     "file\n"
+     "          (the hub's hub.pub; compare the fingerprint by telephone).\n"
+     "          It is sent every report not yet receipted by all its\n"
+     "          addressees.  At most 4 hubs (EWH_MAX_HUBS).\n"
+     "  list    each hub: fingerprint, reports it accepted, lagging "
+     "(accepted\n"
+     "          by another hub, not yet by it), refills, and from the "
+     "running\n"
+     "          agent: connected, since, last frame, roster version and\n"
+     "          mismatch\n"
+     "  remove  stop using a hub (the last one cannot be removed)\n"
+     "  All three work while the agent runs: it follows the list.\n"
+     "  [node] min_hubs in ewnode.conf (default 1): a report counts as\n"
+     "  accepted once that many hubs have it.\n"},
     {"peers", node_cmd_peers,
      "the roster: countries, fingerprints, verified or not, revoked\n"
      "            [--json] | verify CC FINGERPRINT (compared by telephone)",

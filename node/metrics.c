@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,10 +98,56 @@ s_label(FILE *f, const char *v)
     }
 }
 
+/* One gauge per hub, labelled hub="ENDPOINT". */
+static void
+s_hub_gauge(FILE *f, const struct node_metrics_state *s, const char *name,
+            const char *type, const char *help, size_t off)
+{
+    size_t i;
+
+    s_head(f, name, type, help);
+    for (i = 0; i < s->n_hubs; i++) {
+        const struct node_metrics_hub *h = &s->hubs[i];
+        int64_t v;
+        if (off == (size_t)-1)
+            v = (int64_t)s_age(s->now, h->last_frame);
+        else
+            memcpy(&v, (const char *)h + off, sizeof(v));
+        fprintf(f, "%s{hub=\"", name);
+        s_label(f, h->hub);
+        fprintf(f, "\"} %lld\n", (long long)v);
+    }
+}
+
+static void
+s_per_hub(FILE *f, const struct node_metrics_state *s)
+{
+    if (s->n_hubs == 0)
+        return;
+    s_hub_gauge(f, s, "ewnode_hub_last_frame_age_seconds", "gauge",
+                "Seconds since the last frame from this hub (0: none yet).",
+                (size_t)-1);
+    s_hub_gauge(f, s, "ewnode_hub_accepted", "gauge",
+                "Our reports this hub has acknowledged durably (SubmitAck).",
+                offsetof(struct node_metrics_hub, accepted));
+    s_hub_gauge(f, s, "ewnode_hub_lagging", "gauge",
+                "Reports another hub accepted that this one has not yet.",
+                offsetof(struct node_metrics_hub, lagging));
+    s_hub_gauge(f, s, "ewnode_hub_refills_total", "counter",
+                "Times this hub was found to have lost data and was sent "
+                "again what is not yet receipted (docs/redundancy.md).",
+                offsetof(struct node_metrics_hub, refills));
+    s_hub_gauge(f, s, "ewnode_hub_roster_mismatch", "gauge",
+                "Differences between this hub's roster and another hub's "
+                "that key continuity does not explain (0: none).",
+                offsetof(struct node_metrics_hub, roster_mismatch));
+}
+
 static void
 s_render(node_metrics_t *m, FILE *f)
 {
     const struct node_metrics_state *s = &m->s;
+    size_t i;
 
     s_head(f, "ewnode_build_info", "gauge",
            "Always 1; the labels name the build and the node's country.");
@@ -112,10 +159,18 @@ s_render(node_metrics_t *m, FILE *f)
     s_head(f, "ewnode_hub_connected", "gauge",
            "1 while the agent has a session with the hub (handshake done and "
            "roster received), by hub endpoint and the hub key used.");
-    fprintf(f, "ewnode_hub_connected{hub=\"");
-    s_label(f, s->hub);
-    fprintf(f, "\",key=\"%s\"} %d\n", s->hub_key,
-            s->connected && s->ready ? 1 : 0);
+    if (s->n_hubs == 0) {
+        fprintf(f, "ewnode_hub_connected{hub=\"");
+        s_label(f, s->hub);
+        fprintf(f, "\",key=\"%s\"} %d\n", s->hub_key,
+                s->connected && s->ready ? 1 : 0);
+    }
+    for (i = 0; i < s->n_hubs; i++) {
+        fprintf(f, "ewnode_hub_connected{hub=\"");
+        s_label(f, s->hubs[i].hub);
+        fprintf(f, "\",key=\"%s\"} %d\n", s->hubs[i].hub_key,
+                s->hubs[i].up ? 1 : 0);
+    }
     s_head(f, "ewnode_hub_last_frame_timestamp_seconds", "gauge",
            "Unix time of the last frame received from the hub (0: none).");
     fprintf(f, "ewnode_hub_last_frame_timestamp_seconds %lld\n",
@@ -154,6 +209,7 @@ s_render(node_metrics_t *m, FILE *f)
            "Split views caught: the hub showed peers different rosters "
            "(ewnode audit; docs/trust.md).");
     fprintf(f, "ewnode_split_views %lld\n", (long long)s->split_views);
+    s_per_hub(f, s);
 }
 
 int

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "ewh/err.h"
+#include "ewh/limits.h"
 #include "ewh/util.h"
 
 typedef struct node_metrics node_metrics_t;
@@ -46,6 +47,16 @@ struct node_metrics_state {
     int64_t now;                               /* ages are computed at it */
     int64_t peers_unverified; /* docs/trust.md: peers not sealed for */
     int64_t split_views;      /* evidence of split views held */
+    /* Per hub (issue 18, docs/redundancy.md), in the hubs' order. */
+    struct node_metrics_hub {
+        char hub[EWH_MAX_HUB_ENDPOINT_BYTES];
+        const char *hub_key; /* "pinned" or "announced" */
+        bool up;             /* session ready */
+        int64_t last_frame;  /* unix s, 0: none */
+        int64_t accepted, lagging, refills;
+        int64_t roster_mismatch; /* alarms between its roster and others' */
+    } hubs[EWH_MAX_HUBS];
+    size_t n_hubs;
 };
 void node_metrics_set(node_metrics_t *m, const struct node_metrics_state *s);
 

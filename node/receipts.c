@@ -1,10 +1,10 @@
 /*
  * receipts.c — receipts both ways.  Out: the delivered receipts this node
  * owes for the reports stored in a turn, signed at its end (one per
- * origin), queued in the store, sent and resent until the hub's
- * ReceiptAck.  In: the hub relays receipts about our reports from their
- * addressees; each is verified, stored, and acknowledged once the turn
- * commits.
+ * origin), queued in the store, sent to every hub and resent to each
+ * until its ReceiptAck.  In: any hub relays receipts about our reports
+ * from their addressees; each is verified, stored (once: receipt_in is
+ * keyed), and acknowledged to that hub once the turn commits.
  */
 #include "agent_int.h"
 #include "trust.h"
@@ -21,7 +21,7 @@ void
 node_receipts_owe(struct node_agent *a, const uint8_t id[EWH_ID_BYTES],
                   const char *origin)
 {
-    struct node_rcq *q = &a->rc;
+    struct node_owe *q = &a->owe;
 
     if (q->n_owed == NODE_BUDGET)
         node_receipts_sign_owed(a);
@@ -38,7 +38,8 @@ node_receipts_owe(struct node_agent *a, const uint8_t id[EWH_ID_BYTES],
 void
 node_receipts_sign_owed(struct node_agent *a)
 {
-    struct node_rcq *q = &a->rc;
+    struct node_owe *q = &a->owe;
+    const ewh_roster_t *ro = node_agent_first(a)->link.roster;
     struct ewh_err err = {0};
     struct ewh_receipt rc;
     uint8_t *buf = NULL;
@@ -61,16 +62,14 @@ node_receipts_sign_owed(struct node_agent *a)
             taken[j] = true;
         }
         ewh_hex(rc.ids[0], EWH_ID_BYTES, id, sizeof(id));
-        node_trust_head(a->link.roster, &rc.has_head, &rc.roster_version,
-                        rc.roster_hash);
+        node_trust_head(ro, &rc.has_head, &rc.roster_version, rc.roster_hash);
         if (ewh_receipt_sign(&rc, a->d->secret, &buf, &len, &err) != 0 ||
-            node_store_receipt_queue(a->d->store, id, EWH_RECEIPT_DELIVERED,
-                                     buf, len, &err) != 0)
+            node_store_receipt_queue_rc(a->d->store, &rc, buf, len, &err) != 0)
             ewh_log_errx("agent: delivered receipt id=%s (+%zu): %s", id,
                          rc.n_ids - 1, err.reason);
         free(buf);
         buf = NULL;
-        q->dirty = true;
+        node_receipts_rescan(a, NULL);
     }
     q->n_owed = 0;
 }
@@ -78,50 +77,65 @@ node_receipts_sign_owed(struct node_agent *a)
 /* ---- sending them ---- */
 
 void
-node_receipts_rescan(struct node_agent *a)
+node_receipts_rescan(struct node_agent *a, struct node_conn *c)
 {
-    a->rc.dirty = true;
+    size_t i;
+
+    for (i = 0; i < a->n_conn; i++)
+        if (c == NULL || c == &a->conn[i])
+            a->conn[i].rc.dirty = true;
 }
 
 void
-node_receipts_reset(struct node_agent *a)
+node_receipts_reset(struct node_agent *a, struct node_conn *c)
 {
-    a->rc.cursor = 0;
+    size_t i;
+
+    for (i = 0; i < a->n_conn; i++)
+        if (c == NULL || c == &a->conn[i])
+            a->conn[i].rc.cursor = 0;
 }
+
+struct s_pump {
+    struct node_agent *a;
+    struct node_conn *c;
+};
 
 static int
 s_receipt_one(void *ctx, int64_t seq, const char *id, const uint8_t *buf,
               size_t len)
 {
-    struct node_agent *a = ctx;
+    struct s_pump *p = ctx;
+    struct node_conn *c = p->c;
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__Receipt *r = ewh__receipt__unpack(NULL, len, buf);
     int rc;
 
     if (r == NULL) {
         ewh_log_warnx("agent: stored receipt for id=%s unreadable", id);
-        a->rc.cursor = seq;
+        c->rc.cursor = seq;
         return 0;
     }
     f.msg_case = EWH__FRAME__MSG_RECEIPT;
     f.receipt = r;
-    rc = node_link_send(a, &f);
+    rc = node_link_send(p->a, c, &f);
     ewh__receipt__free_unpacked(r, NULL);
     if (rc != 0)
         return 1;
-    a->rc.cursor = seq;
-    ewh_log_debug("agent: receipt id=%s", id);
+    c->rc.cursor = seq;
+    ewh_log_debug("agent: receipt id=%s%s", id, c->via);
     return 0;
 }
 
 void
-node_receipts_pump(struct node_agent *a)
+node_receipts_pump(struct node_agent *a, struct node_conn *c)
 {
-    struct node_rcq *q = &a->rc;
+    struct node_rcq *q = &c->rc;
     struct ewh_err err = {0};
+    struct s_pump p = {a, c};
     int64_t now = ewh_mono_ms();
 
-    if (!a->link.ready)
+    if (!c->link.ready)
         return;
     if (now - q->resend_at > NODE_RECEIPT_RESEND) {
         /* The hub acknowledges receipts with ReceiptAck{id, from, kind};
@@ -137,17 +151,19 @@ node_receipts_pump(struct node_agent *a)
     if (!q->dirty)
         return;
     q->dirty = false;
-    if (node_store_receipt_pending(a->d->store, q->cursor, NODE_WINDOW,
-                                   s_receipt_one, a, &err) < 0) {
+    if (node_store_hub_receipt_pending(a->d->store, c->id, q->cursor,
+                                       NODE_WINDOW, s_receipt_one, &p,
+                                       &err) < 0) {
         /* A busy or failing store: said, and read again after
          * NODE_RETRY_MS (not every turn: one line per try). */
-        ewh_log_warnx("agent: receipts: %s", err.reason);
+        ewh_log_warnx("agent: receipts: %s%s", err.reason, c->via);
         q->retry_at = now + NODE_RETRY_MS;
     }
 }
 
 void
-node_receipts_on_ack(struct node_agent *a, const Ewh__ReceiptAck *k)
+node_receipts_on_ack(struct node_agent *a, struct node_conn *c,
+                     const Ewh__ReceiptAck *k)
 {
     struct ewh_err err = {0};
     char id[EWH_ID_HEX];
@@ -158,14 +174,14 @@ node_receipts_on_ack(struct node_agent *a, const Ewh__ReceiptAck *k)
     if (k->refused[0] != '\0')
         /* Refused for good: sending it again cannot help. */
         ewh_log_warnx("agent: hub refused %s receipt id=%s (+%zu) code=%s: "
-                      "%s; not sent again",
+                      "%s; not sent again%s",
                       ewh_receipt_kind_name((enum ewh_receipt_kind)k->kind), id,
                       k->n_ids - 1,
                       ewh_errcode_name((enum ewh_errcode)k->refused_code),
-                      k->refused);
+                      k->refused, c->via);
     if (node_agent_begin(a, &err) != 0 ||
-        node_store_receipt_done(a->d->store, id, (enum ewh_receipt_kind)k->kind,
-                                &err) != 0)
+        node_store_hub_receipt_done(a->d->store, c->id, id,
+                                    (enum ewh_receipt_kind)k->kind, &err) != 0)
         ewh_log_errx("agent: receipt-ack id=%s: %s", id, err.reason);
 }
 
@@ -175,24 +191,24 @@ node_receipts_on_ack(struct node_agent *a, const Ewh__ReceiptAck *k)
  * trusted key history (docs/trust.md); *verified says whether the key
  * that signed is one this node verified, *fp its fingerprint. */
 static int
-s_verify(struct node_agent *a, const uint8_t *buf, size_t len,
-         struct ewh_receipt *rc, bool *verified, char fp[EWH_FINGERPRINT_CHARS],
-         struct ewh_err *err)
+s_verify(struct node_agent *a, const ewh_roster_t *ro, const uint8_t *buf,
+         size_t len, struct ewh_receipt *rc, bool *verified,
+         char fp[EWH_FINGERPRINT_CHARS], struct ewh_err *err)
 {
     struct ewh_pubid ids[NODE_TRUST_HISTORY];
     struct ewh_err e2 = {0};
     size_t i, n = 0;
 
     *verified = false;
-    if (a->link.roster == NULL)
+    if (ro == NULL)
         return ewh_err_set(err, EWH_E_UNKNOWN, "no roster");
-    if (ewh_receipt_verify(buf, len, NULL, ewh_roster_lookup, a->link.roster,
-                           rc, err) == 0)
-        return node_trust_signer_verified(a->d->store, a->link.roster, rc->from,
-                                          verified, fp, err);
+    if (ewh_receipt_verify(buf, len, NULL, ewh_roster_lookup, (void *)ro, rc,
+                           err) == 0)
+        return node_trust_signer_verified(a->d->store, ro, rc->from, verified,
+                                          fp, err);
     /* The signer's country is in the body; try its trusted keys. */
-    for (i = 0; i < ewh_roster_count(a->link.roster) && n == 0; i++) {
-        const struct ewh_pubid *id = ewh_roster_at(a->link.roster, i, NULL);
+    for (i = 0; i < ewh_roster_count(ro) && n == 0; i++) {
+        const struct ewh_pubid *id = ewh_roster_at(ro, i, NULL);
         size_t k, m = 0;
         if (node_store_keys_trusted(a->d->store, id->country, ids,
                                     NODE_TRUST_HISTORY, &m, &e2) != 0)
@@ -266,7 +282,8 @@ s_judge(struct node_agent *a, const struct ewh_receipt *rc, const uint8_t *buf,
 }
 
 void
-node_receipts_on_relay(struct node_agent *a, const Ewh__ReceiptRelay *rr)
+node_receipts_on_relay(struct node_agent *a, struct node_conn *c,
+                       const Ewh__ReceiptRelay *rr)
 {
     struct ewh_err err = {0};
     struct ewh_receipt rc;
@@ -285,9 +302,9 @@ node_receipts_on_relay(struct node_agent *a, const Ewh__ReceiptRelay *rr)
         return;
     }
     ewh__receipt__pack(rr->receipt, buf);
-    if (s_verify(a, buf, len, &rc, &verified, fp, &err) != 0)
-        ewh_log_warnx("agent: refused receipt relay seq=%llu: %s",
-                      (unsigned long long)rr->seq, err.reason);
+    if (s_verify(a, c->link.roster, buf, len, &rc, &verified, fp, &err) != 0)
+        ewh_log_warnx("agent: refused receipt relay seq=%llu: %s%s",
+                      (unsigned long long)rr->seq, err.reason, c->via);
     else if (s_judge(a, &rc, buf, len, verified, fp) != 0) {
         /* Not acknowledged: relayed again. */
         free(buf);
@@ -311,6 +328,6 @@ node_receipts_on_relay(struct node_agent *a, const Ewh__ReceiptRelay *rr)
     k.seq = rr->seq;
     f.msg_case = EWH__FRAME__MSG_RECEIPT_ACK;
     f.receipt_ack = &k;
-    node_link_send_later(a, &f);
+    node_link_send_later(a, c, &f);
     free(buf);
 }

@@ -274,12 +274,14 @@ node_rekey_check(struct node_agent *a)
     struct ewh_err err = {0};
     struct node_keys *k = &a->key;
     const struct ewh_pubid *mine;
-    size_t n_env = 0, n_rcpt = 0;
+    const ewh_roster_t *ro =
+        a->n_conn > 0 ? node_agent_first(a)->link.roster : NULL;
+    size_t n_env = 0, n_rcpt = 0, i;
     char fp[EWH_FINGERPRINT_CHARS];
 
-    if (k->next == NULL || a->link.roster == NULL)
+    if (k->next == NULL || ro == NULL)
         return;
-    mine = ewh_roster_find(a->link.roster, a->me, NULL);
+    mine = ewh_roster_find(ro, a->me, NULL);
     if (mine == NULL || !ewh_pubid_equal(mine, ewh_secret_pubid(k->next)))
         return;
     node_agent_flush(a);
@@ -292,23 +294,25 @@ node_rekey_check(struct node_agent *a)
     a->d->secret = k->next;
     k->next = NULL;
     k->rekeyed = true;
-    if (node_rekey_reseal(a->d, k->prev, a->link.roster, &n_env, &n_rcpt,
-                          &err) != 0)
+    if (node_rekey_reseal(a->d, k->prev, ro, &n_env, &n_rcpt, &err) != 0)
         ewh_log_errx("agent: re-key: reseal: %s", err.reason);
     ewh_pubid_fingerprint(ewh_secret_pubid(a->d->secret), fp);
     ewh_log_info("agent: re-keyed: now using fingerprint %s (resealed %zu "
                  "queued reports, re-signed %zu receipts)",
                  fp, n_env, n_rcpt);
-    node_outbox_reset(a);
-    node_outbox_rescan(a);
-    node_receipts_rescan(a);
-    node_receipts_reset(a);
-    if (a->link.try_idx & 1) {
-        /* The socket already runs on the new key (it was the trial one):
-         * the new key is now the current one. */
-        a->link.try_idx &= ~1u;
-    } else
-        node_link_reopen(a);
+    node_outbox_rescan(a, NULL);
+    node_receipts_rescan(a, NULL);
+    node_receipts_reset(a, NULL);
+    for (i = 0; i < a->n_conn; i++) {
+        struct node_conn *c = &a->conn[i];
+        node_outbox_reset(a, c);
+        if (c->link.try_idx & 1) {
+            /* The socket already runs on the new key (it was the trial
+             * one): the new key is now the current one. */
+            c->link.try_idx &= ~1u;
+        } else
+            node_link_reopen(a, c);
+    }
 }
 
 bool
@@ -334,14 +338,14 @@ node_rekey_reseal_if_due(struct node_agent *a)
 {
     struct ewh_err err = {0};
     size_t n_env = 0, n_rcpt = 0;
+    const ewh_roster_t *ro = node_agent_first(a)->link.roster;
 
-    if (!a->key.reseal_due || a->key.prev == NULL || a->link.roster == NULL)
+    if (!a->key.reseal_due || a->key.prev == NULL || ro == NULL)
         return;
     a->key.reseal_due = false;
-    if (node_rekey_reseal(a->d, a->key.prev, a->link.roster, &n_env, &n_rcpt,
-                          &err) != 0)
+    if (node_rekey_reseal(a->d, a->key.prev, ro, &n_env, &n_rcpt, &err) != 0)
         ewh_log_errx("agent: reseal: %s", err.reason);
-    node_outbox_rescan(a);
+    node_outbox_rescan(a, NULL);
 }
 
 void

@@ -35,6 +35,50 @@ node_render_is_alarm(const struct node_msg *m)
            m->superseded_by[0] == '\0';
 }
 
+/* Per hub (issue 18): which accepted the report and when, and when it
+ * was sent to a hub again after that hub lost data. */
+static void
+s_hubs_json(json_t *o, const struct node_msg *m)
+{
+    json_t *a = json_array();
+    size_t i;
+
+    for (i = 0; i < m->n_hubs; i++)
+        json_array_append_new(
+            a, json_pack("{s:s, s:o, s:o}", "endpoint", m->hubs[i].endpoint,
+                         "accepted_at",
+                         m->hubs[i].accepted_at ? s_time(m->hubs[i].accepted_at)
+                                                : json_null(),
+                         "resent_at",
+                         m->hubs[i].resent_at ? s_time(m->hubs[i].resent_at)
+                                              : json_null()));
+    json_object_set_new(o, "hubs", a);
+    json_object_set_new(o, "hubs_accepted",
+                        json_integer((json_int_t)m->n_hubs_accepted));
+}
+
+/* "accepted by N of M hubs" and, when one lost data, that it was sent to
+ * it again; prefix starts each line. */
+static void
+s_hubs_text(FILE *f, const struct node_msg *m, const char *prefix)
+{
+    char t[NODE_TIME_CHARS];
+    size_t i, k = 0;
+
+    fprintf(f, "%saccepted by %zu of %zu hub%s", prefix, m->n_hubs_accepted,
+            m->n_hubs, m->n_hubs == 1 ? "" : "s");
+    for (i = 0; i < m->n_hubs; i++)
+        if (m->hubs[i].accepted_at != 0)
+            fprintf(f, "%s %s at %s", k++ == 0 ? ":" : ",", m->hubs[i].endpoint,
+                    node_render_time(m->hubs[i].accepted_at, t, sizeof(t)));
+    fputc('\n', f);
+    for (i = 0; i < m->n_hubs; i++)
+        if (m->hubs[i].resent_at != 0)
+            fprintf(f, "%sresent to %s after it lost data, at %s\n", prefix,
+                    m->hubs[i].endpoint,
+                    node_render_time(m->hubs[i].resent_at, t, sizeof(t)));
+}
+
 json_t *
 node_render_json(const struct node_msg *m, bool with_body)
 {
@@ -116,6 +160,7 @@ node_render_json(const struct node_msg *m, bool with_body)
                                     json_string(m->rcpt[i].reason));
         }
         json_object_set_new(o, "recipients", r);
+        s_hubs_json(o, m);
         json_object_set_new(o, "reasons", why);
         json_object_set_new(o, "acknowledged_by", by);
         json_object_set_new(o, "acknowledged_at", at);
@@ -236,6 +281,7 @@ node_render_text(FILE *f, const struct node_msg *m)
     if (m->outgoing) {
         fprintf(f, S_LABEL "%s%s%s\n", "state:", m->state,
                 m->reason[0] ? ": " : "", m->reason);
+        s_hubs_text(f, m, "  ");
         for (i = 0; i < m->n_rcpt; i++) {
             fprintf(f, "  %s  %s", m->rcpt[i].cc,
                     node_rstate_name(m->rcpt[i].state));
@@ -330,4 +376,7 @@ node_render_outbox_line(FILE *f, const struct node_msg *m)
             fprintf(f, "(%s)", m->rcpt[i].reason);
     }
     fputc('\n', f);
+    /* With several hubs (or after a refill): which have it. */
+    if (m->n_hubs > 1 || (m->n_hubs == 1 && m->hubs[0].resent_at != 0))
+        s_hubs_text(f, m, "    ");
 }

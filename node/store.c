@@ -81,6 +81,9 @@ node_store_open(const char *path, bool create, struct ewh_err *err)
     /* The trust tables came later: an older store gets them here. */
     if (node_store_trust_schema(s, err) != 0)
         goto fail;
+    /* ... and so did several hubs (store_hubs.c). */
+    if (node_store_hubs_schema(s, err) != 0)
+        goto fail;
     return s;
 fail:
     node_store_close(&s);

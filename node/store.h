@@ -25,6 +25,7 @@
 #include "ewh/envelope.h"
 #include "ewh/err.h"
 #include "ewh/identity.h"
+#include "ewh/limits.h"
 #include "ewh/receipt.h"
 #include "ewh/util.h"
 
@@ -93,6 +94,16 @@ struct node_msg {
     char reason[EWH_MAX_REASON_BYTES];
     struct node_rcpt rcpt[EWH_MAX_RECIPIENTS];
     size_t n_rcpt;
+    /* outbox: every listed hub, in order, with when it accepted this
+     * report (0: not yet) and when it was last sent again after that hub
+     * lost data (0: never) */
+    struct node_msg_hub {
+        char endpoint[EWH_MAX_HUB_ENDPOINT_BYTES];
+        int64_t accepted_at;
+        int64_t resent_at;
+    } hubs[EWH_MAX_HUBS];
+    size_t n_hubs;
+    size_t n_hubs_accepted;
 };
 
 /* Fill m from an opened report and its header. */
@@ -284,6 +295,13 @@ EWH_MUST_CHECK int node_store_receipt_queue(node_store_t *s, const char *id,
                                             enum ewh_receipt_kind kind,
                                             const uint8_t *buf, size_t len,
                                             struct ewh_err *err);
+/* The same for a receipt naming several reports: each is recorded, so
+ * that node_store_hub_receipt_resend() finds the receipt by any of them.
+ * Call inside a transaction. */
+EWH_MUST_CHECK int node_store_receipt_queue_rc(node_store_t *s,
+                                               const struct ewh_receipt *rc,
+                                               const uint8_t *buf, size_t len,
+                                               struct ewh_err *err);
 /* Unsent receipts with rowid > after, in order; at most max.  fn and the
  * result as for node_store_outbox_pending(). */
 EWH_MUST_CHECK int node_store_receipt_pending(node_store_t *s, int64_t after,
@@ -340,6 +358,252 @@ EWH_MUST_CHECK int node_store_outbox_set_envelope(node_store_t *s,
 EWH_MUST_CHECK int node_store_receipt_set(node_store_t *s, int64_t seq,
                                           const uint8_t *buf, size_t len,
                                           struct ewh_err *err);
+
+/* ---- several hubs (store_hubs.c; issue 18, docs/redundancy.md) ----
+ *
+ * The hubs this node uses, in order, in table `hubs`: each with its
+ * endpoint (unique) and its pinned public identity (unique too: one hub
+ * counts once).  Hub #0 is the one `ewnode init` pinned (ewnode.conf
+ * `hub=` and DIR/hub.pub), copied in by node_store_hubs_seed() when the
+ * table is empty (node_dir_open() does it).  Every per-hub row names its
+ * hub by the stable id (never reused), not by the position.
+ *
+ * An older store is upgraded in place on open: its checkpoints, its held
+ * roster, its accepted reports and its sent receipts become hub #0's
+ * (id NODE_HUB_FIRST_ID), so an upgraded node resends nothing. */
+
+#define NODE_HUB_FIRST_ID 1 /* the id hub #0 gets in a new or old store */
+
+struct node_hub {
+    int64_t id;
+    int64_t position; /* order: 0 first */
+    char endpoint[EWH_MAX_HUB_ENDPOINT_BYTES];
+    struct ewh_pubid key; /* pinned, kind hub */
+    char fp[EWH_FINGERPRINT_CHARS];
+    int64_t added_at;
+};
+
+/* Create the hub tables and upgrade an older store (called by
+ * node_store_open()). */
+EWH_MUST_CHECK int node_store_hubs_schema(node_store_t *s, struct ewh_err *err);
+/* When no hub is listed yet: list (endpoint, key) as hub #0 with id
+ * NODE_HUB_FIRST_ID.  Nothing when some hub is listed. */
+EWH_MUST_CHECK int node_store_hubs_seed(node_store_t *s, const char *endpoint,
+                                        const struct ewh_pubid *key,
+                                        struct ewh_err *err);
+/* The hubs in order, at most cap (EWH_MAX_HUBS holds them all). */
+EWH_MUST_CHECK int node_store_hubs_list(node_store_t *s, struct node_hub *out,
+                                        size_t cap, size_t *n,
+                                        struct ewh_err *err);
+/* How many hubs are listed. */
+EWH_MUST_CHECK int node_store_hubs_count(node_store_t *s, size_t *n,
+                                         struct ewh_err *err);
+/* The hub with this endpoint; EWH_E_NOTFOUND when none. */
+EWH_MUST_CHECK int node_store_hub_get(node_store_t *s, const char *endpoint,
+                                      struct node_hub *out,
+                                      struct ewh_err *err);
+/* The hub with this id; EWH_E_NOTFOUND when none. */
+EWH_MUST_CHECK int node_store_hub_by_id(node_store_t *s, int64_t id,
+                                        struct node_hub *out,
+                                        struct ewh_err *err);
+/* Add a hub at the end of the list (its own transaction).  EWH_E_INVALID
+ * for an endpoint or a key already listed or a key that is not a hub's,
+ * EWH_E_TOOBIG when EWH_MAX_HUBS are listed.  The new hub is owed every
+ * report not yet receipted by all its addressees (nothing to record) and
+ * no receipt already sent to some hub (recorded as sent to it). */
+EWH_MUST_CHECK int node_store_hub_add(node_store_t *s, const char *endpoint,
+                                      const struct ewh_pubid *key, int64_t at,
+                                      int64_t *id, struct ewh_err *err);
+/* Remove a hub and every row of it (its own transaction).  EWH_E_NOTFOUND
+ * for an unknown endpoint, EWH_E_INVALID for the last hub. */
+EWH_MUST_CHECK int node_store_hub_remove(node_store_t *s, const char *endpoint,
+                                         struct ewh_err *err);
+/* Move a listed hub to another endpoint (ewnode.conf `hub=` edited for
+ * the pinned hub: node_dir_open()).  EWH_E_INVALID when another hub has
+ * it. */
+EWH_MUST_CHECK int node_store_hub_set_endpoint(node_store_t *s, int64_t id,
+                                               const char *endpoint,
+                                               struct ewh_err *err);
+/* Re-pin a listed hub to new keys (its announced key rotation). */
+EWH_MUST_CHECK int node_store_hub_set_key(node_store_t *s, int64_t id,
+                                          const struct ewh_pubid *key,
+                                          struct ewh_err *err);
+
+/* The hub accepted (or already had) report id durably at `at`.  The
+ * report and its queued addressees become accepted once min_hubs of the
+ * listed hubs have (min_hubs taken as 1 .. the number of hubs). */
+EWH_MUST_CHECK int node_store_hub_accepted(node_store_t *s, int64_t hub,
+                                           const char *id, int64_t at,
+                                           unsigned min_hubs,
+                                           struct ewh_err *err);
+/* The hub deferred report id: not offered to it before next_try_ms (wall
+ * clock); reason shown in the outbox. */
+EWH_MUST_CHECK int node_store_hub_retry(node_store_t *s, int64_t hub,
+                                        const char *id, int64_t next_try_ms,
+                                        const char *reason,
+                                        struct ewh_err *err);
+/* The hub refused report id for good: never offered to it again.  When
+ * every listed hub has refused it and none accepted it, the report and
+ * its addressees become refused (*final set) as node_store_outbox_refused
+ * does. */
+EWH_MUST_CHECK int node_store_hub_refused(node_store_t *s, int64_t hub,
+                                          const char *id, const char *reason,
+                                          int64_t at, bool *final,
+                                          struct ewh_err *err);
+
+/* One outbox entry a hub still needs. */
+struct node_hub_entry {
+    int64_t seq;
+    enum ewh_level level;
+    const char *id;
+    const uint8_t *env;
+    size_t len;
+};
+/* Where an iteration of node_store_hub_pending() stopped: entries come
+ * high level first, then by seq; start from NODE_HUB_CURSOR_START. */
+struct node_hub_cursor {
+    int level;
+    int64_t seq;
+};
+#define NODE_HUB_CURSOR_START ((struct node_hub_cursor){.level = 99, .seq = 0})
+/* fn returns 0 to go on, non-zero to stop (and that is returned). */
+typedef int (*node_hub_env_fn)(void *ctx, const struct node_hub_entry *e);
+/* The outbox entries hub still needs, after *after in the order above,
+ * at most max: our reports (queued or accepted) not accepted by it, not
+ * expired at now_ms, with some addressee not yet delivered (no receipt
+ * of it), not refused for good (by it, or as a whole) and not deferred by
+ * it past now_ms. */
+EWH_MUST_CHECK int node_store_hub_pending(node_store_t *s, int64_t hub,
+                                          const struct node_hub_cursor *after,
+                                          int64_t now_ms, size_t max,
+                                          node_hub_env_fn fn, void *ctx,
+                                          struct ewh_err *err);
+/* The earliest deferral of hub after now_ms into *out (0 if none). */
+EWH_MUST_CHECK int node_store_hub_next_try(node_store_t *s, int64_t hub,
+                                           int64_t now_ms, int64_t *out,
+                                           struct ewh_err *err);
+
+/* For link.json, `ewnode hubs list` and /metrics: reports hub accepted,
+ * and lagging ones (accepted by some other hub but not by it, still
+ * needed as node_store_hub_pending() says), at now_ms. */
+struct node_hub_counts {
+    int64_t accepted;
+    int64_t lagging;
+};
+EWH_MUST_CHECK int node_store_hub_counts(node_store_t *s, int64_t hub,
+                                         int64_t now_ms,
+                                         struct node_hub_counts *c,
+                                         struct ewh_err *err);
+
+/* The hub lost data (docs/redundancy.md): forget its accepts of every
+ * report not yet delivered to all its addressees and not expired at
+ * now_ms, so that they are sent to it again; such a report accepted by
+ * fewer than min_hubs hubs now is queued again.  Records an event
+ * (node_store_hub_events()) and, per report, when it was resent to that
+ * hub (node_msg.hubs[].resent_at).  *n gets how many (0: no event). */
+EWH_MUST_CHECK int node_store_hub_refill(node_store_t *s, int64_t hub,
+                                         int64_t now_ms, unsigned min_hubs,
+                                         const char *why, int64_t *n,
+                                         struct ewh_err *err);
+/* The refills (and hub additions and removals) recorded, newest first:
+ * kind is "refill", "added" or "removed". */
+struct node_hub_event {
+    int64_t seq;
+    int64_t hub;
+    char endpoint[EWH_MAX_HUB_ENDPOINT_BYTES];
+    char kind[16];
+    char why[EWH_MAX_REASON_BYTES];
+    int64_t n;
+    int64_t at;
+};
+typedef int (*node_hub_event_fn)(void *ctx, const struct node_hub_event *e);
+EWH_MUST_CHECK int node_store_hub_events(node_store_t *s, size_t max,
+                                         node_hub_event_fn fn, void *ctx,
+                                         struct ewh_err *err);
+/* How many refills of hub were recorded (link.json `refills`). */
+EWH_MUST_CHECK int node_store_hub_refills(node_store_t *s, int64_t hub,
+                                          int64_t *n, struct ewh_err *err);
+
+/* A hub's audit checkpoints (as node_store_checkpoint_put and the
+ * others, which act on hub #0). */
+EWH_MUST_CHECK int node_store_hub_checkpoint_put(
+    node_store_t *s, int64_t hub, uint64_t length, const uint8_t head[32],
+    int64_t time, const uint8_t *raw, size_t raw_len, struct ewh_err *err);
+EWH_MUST_CHECK int node_store_hub_checkpoint_length(node_store_t *s,
+                                                    int64_t hub, uint64_t *out,
+                                                    struct ewh_err *err);
+EWH_MUST_CHECK int node_store_hub_checkpoint_walk(node_store_t *s, int64_t hub,
+                                                  node_cp_fn fn, void *ctx,
+                                                  struct ewh_err *err);
+
+/* The hub showed an audit chain of chain_length, shorter than the
+ * checkpoints held of it: it lost data (call node_store_hub_refill() in
+ * the same transaction).  The checkpoints held beyond chain_length move
+ * to table checkpoint_old, kept as evidence and shown by `ewnode audit`
+ * as a restore, not a rewrite; they no longer count as held, so that the
+ * hub's new chain is held afresh.  *moved (may be NULL) gets how many. */
+EWH_MUST_CHECK int node_store_hub_chain_back(node_store_t *s, int64_t hub,
+                                             uint64_t chain_length, int64_t at,
+                                             int64_t *moved,
+                                             struct ewh_err *err);
+/* Each time hub went back: to which length, when (unix s), how many
+ * checkpoints were set aside and the longest, and when `ewnode audit`
+ * reported it (0: not yet).  fn returns 0 to go on. */
+struct node_hub_restore {
+    uint64_t back_to;
+    int64_t back_at;
+    int64_t n;
+    uint64_t longest;
+    int64_t reported_at;
+};
+typedef int (*node_hub_restore_fn)(void *ctx, const struct node_hub_restore *r);
+EWH_MUST_CHECK int node_store_hub_restores(node_store_t *s, int64_t hub,
+                                           node_hub_restore_fn fn, void *ctx,
+                                           struct ewh_err *err);
+EWH_MUST_CHECK int node_store_hub_restores_reported(node_store_t *s,
+                                                    int64_t hub, int64_t at,
+                                                    struct ewh_err *err);
+
+/* The same with each checkpoint's signed bytes as the hub sent them
+ * (`ewnode audit --export`).  fn returns 0 to go on, 1 to stop. */
+typedef int (*node_cp_raw_fn)(void *ctx, uint64_t length,
+                              const uint8_t head[32], int64_t time,
+                              const uint8_t *raw, size_t raw_len);
+EWH_MUST_CHECK int node_store_hub_checkpoint_walk_raw(node_store_t *s,
+                                                      int64_t hub,
+                                                      node_cp_raw_fn fn,
+                                                      void *ctx,
+                                                      struct ewh_err *err);
+
+/* A hub's latest signed roster (verified by the caller); get gives
+ * EWH_E_NOTFOUND when none arrived (caller owns *buf, free()). */
+EWH_MUST_CHECK int node_store_hub_roster_put(node_store_t *s, int64_t hub,
+                                             const uint8_t *buf, size_t len,
+                                             uint64_t version, int64_t at,
+                                             struct ewh_err *err);
+EWH_MUST_CHECK int node_store_hub_roster_get(node_store_t *s, int64_t hub,
+                                             uint8_t **buf, size_t *len,
+                                             uint64_t *version,
+                                             struct ewh_err *err);
+
+/* Receipts this node signed not yet acknowledged by hub, seq > after, in
+ * order, at most max (fn and result as node_store_outbox_pending()). */
+EWH_MUST_CHECK int node_store_hub_receipt_pending(node_store_t *s, int64_t hub,
+                                                  int64_t after, size_t max,
+                                                  node_env_fn fn, void *ctx,
+                                                  struct ewh_err *err);
+/* hub acknowledged our receipt whose first report is id (and the receipt
+ * counts as sent: node_store_receipt_pending() no longer lists it). */
+EWH_MUST_CHECK int node_store_hub_receipt_done(node_store_t *s, int64_t hub,
+                                               const char *id,
+                                               enum ewh_receipt_kind kind,
+                                               struct ewh_err *err);
+/* Send hub again our receipts that name report id (a second delivery of
+ * it from that hub; receipts queued with node_store_receipt_queue() are
+ * found by their first report only, with _queue_rc() by any). */
+EWH_MUST_CHECK int node_store_hub_receipt_resend(node_store_t *s, int64_t hub,
+                                                 const char *id,
+                                                 struct ewh_err *err);
 
 /* ---- trust in peers' keys (store_trust.c; docs/trust.md) ---- */
 

@@ -12,7 +12,10 @@
  *                    deliveries refused
  *   store_receipt.c  receipts we signed (queued until the hub acks them)
  *                    and receipts about our reports
- *   store_audit.c    the hub's audit checkpoints
+ *   store_audit.c    the hubs' audit checkpoints
+ *   store_hubs.c     several hubs: the list, per report and hub the
+ *                    accepts, what each hub still needs, per hub rosters
+ *                    and receipts, the refill of a hub that lost data
  *   store_find.c     finding reports by an abbreviated id, a report's
  *                    chain, the `watch --exec` hooks that ran
  *
@@ -70,5 +73,40 @@ EWH_MUST_CHECK int node_store_blob_dup(sqlite3_stmt *st, int col, uint8_t **buf,
 EWH_MUST_CHECK int node_store_walk_blobs(node_store_t *s, sqlite3_stmt *st,
                                          const char *what, node_env_fn fn,
                                          void *ctx, struct ewh_err *err);
+
+/* ---- several hubs (store_hubs.c) ---- */
+
+/* The id of hub #0: the first listed, NODE_HUB_FIRST_ID in a store with
+ * none listed yet.  What the functions without a hub act on. */
+EWH_MUST_CHECK int node_store_hub_first(node_store_t *s, int64_t *id,
+                                        struct ewh_err *err);
+/* Our report id (and its queued addressees) becomes accepted; or, taken
+ * back after a refill, queued again (store_outbox.c). */
+EWH_MUST_CHECK int node_store_outbox_mark_accepted(node_store_t *s,
+                                                   const char *id, int64_t at,
+                                                   struct ewh_err *err);
+EWH_MUST_CHECK int node_store_outbox_mark_queued(node_store_t *s,
+                                                 const char *id,
+                                                 struct ewh_err *err);
+/* Fill m->hubs: every listed hub with when it accepted m and when m was
+ * resent to it. */
+EWH_MUST_CHECK int node_store_msg_fill_hubs(node_store_t *s, struct node_msg *m,
+                                            struct ewh_err *err);
+/* A newly queued receipt is owed to every listed hub. */
+EWH_MUST_CHECK int node_store_hub_receipt_owe(node_store_t *s, const char *id,
+                                              enum ewh_receipt_kind kind,
+                                              struct ewh_err *err);
+/* Record that our receipt (first report first, kind) names report id. */
+EWH_MUST_CHECK int node_store_receipt_name(node_store_t *s, const char *first,
+                                           enum ewh_receipt_kind kind,
+                                           const char *id, struct ewh_err *err);
+/* node_store_receipt_done() and node_store_outbox_accepted(): hub #0's. */
+EWH_MUST_CHECK int node_store_hub_receipt_first_done(node_store_t *s,
+                                                     const char *id,
+                                                     enum ewh_receipt_kind kind,
+                                                     struct ewh_err *err);
+EWH_MUST_CHECK int node_store_hub_first_accepted(node_store_t *s,
+                                                 const char *id, int64_t at,
+                                                 struct ewh_err *err);
 
 #endif

@@ -282,7 +282,9 @@ node_store_msg_fill(node_store_t *s, sqlite3_stmt *st, struct node_msg *m,
     if (!m->outgoing)
         return node_store_unverified_is(s, m->id, &m->unverified,
                                         m->unverified_fp, err);
-    return s_fill_rcpts(s, m, err);
+    if (s_fill_rcpts(s, m, err) != 0)
+        return -1;
+    return node_store_msg_fill_hubs(s, m, err);
 }
 
 int

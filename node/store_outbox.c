@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "ewh/util.h"
+
 int
 node_store_outbox_add(node_store_t *s, const struct node_msg *m,
                       const uint8_t *env, size_t len, struct ewh_err *err)
@@ -27,6 +29,33 @@ node_store_outbox_add(node_store_t *s, const struct node_msg *m,
         sqlite3_bind_text(st, 2, m->recipients[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, m->received_at);
         if (ewh_db_done(s->db, st, "store an addressee", err) != 0)
+            return -1;
+    }
+    /* Owed to every hub until each addressee's receipt (store_hubs.c);
+     * the expired ones are forgotten here. */
+    static const char *const sql[] = {
+        "INSERT INTO hub_need(seq, id, level, expires_at) SELECT seq, id,"
+        " level, expires_at FROM msg WHERE id = ?1",
+        "INSERT INTO hub_todo(hub, level, seq) SELECT h.id, m.level, m.seq"
+        " FROM hubs h, msg m WHERE m.id = ?1",
+    };
+    static const char *const expired[] = {
+        "DELETE FROM hub_todo WHERE seq IN (SELECT seq FROM hub_need WHERE"
+        " expires_at > 0 AND expires_at < ?1)",
+        "DELETE FROM hub_need WHERE expires_at > 0 AND expires_at < ?1",
+    };
+    for (i = 0; i < 2; i++) {
+        if ((st = ewh_db_stmt(s->db, sql[i], err)) == NULL)
+            return -1;
+        sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+        if (ewh_db_done(s->db, st, "owe a report to the hubs", err) != 0)
+            return -1;
+    }
+    for (i = 0; i < 2; i++) {
+        if ((st = ewh_db_stmt(s->db, expired[i], err)) == NULL)
+            return -1;
+        sqlite3_bind_int64(st, 1, ewh_now());
+        if (ewh_db_done(s->db, st, "forget expired reports", err) != 0)
             return -1;
     }
     return 0;
@@ -74,12 +103,63 @@ int
 node_store_outbox_accepted(node_store_t *s, const char *id, int64_t at,
                            struct ewh_err *err)
 {
+    return node_store_hub_first_accepted(s, id, at, err);
+}
+
+int
+node_store_outbox_mark_accepted(node_store_t *s, const char *id, int64_t at,
+                                struct ewh_err *err)
+{
     if (s_update(s, s_accept_msg, id, "", 0, "mark accepted", err) != 0)
         return -1;
     return s_update(s,
                     "UPDATE rcpt SET state = 1, reason = ?, at = ? "
                     "WHERE id = ? AND state = 0",
                     id, "", at, "mark addressees accepted", err);
+}
+
+int
+node_store_outbox_mark_queued(node_store_t *s, const char *id,
+                              struct ewh_err *err)
+{
+    if (s_update(s,
+                 "UPDATE msg SET state = 'queued', reason = ?, next_try = ? "
+                 "WHERE id = ? AND dir = 'out' AND state = 'accepted'",
+                 id, "", 0, "queue again", err) != 0)
+        return -1;
+    return s_update(s,
+                    "UPDATE rcpt SET state = 0, reason = ?, at = ? "
+                    "WHERE id = ? AND state = 1",
+                    id, "", ewh_now(), "queue addressees again", err);
+}
+
+/* Every addressee has its receipt (or a final state): no hub needs the
+ * report any more. */
+static int
+s_need_done(node_store_t *s, const char *id, bool always, struct ewh_err *err)
+{
+    static const char *const sql[2][2] = {
+        {"DELETE FROM hub_todo WHERE seq IN (SELECT seq FROM hub_need WHERE "
+         "id = ?1 AND NOT EXISTS (SELECT 1 FROM rcpt WHERE id = ?1 AND state "
+         "< 2))",
+         "DELETE FROM hub_need WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM "
+         "rcpt WHERE id = ?1 AND state < 2)"},
+        {"DELETE FROM hub_todo WHERE seq IN (SELECT seq FROM hub_need WHERE "
+         "id = ?1)",
+         "DELETE FROM hub_need WHERE id = ?1"},
+    };
+    sqlite3_stmt *st;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        if ((st = ewh_db_stmt(s->db, sql[always][i], err)) == NULL)
+            return -1;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (ewh_db_done(s->db, st, "forget a report the hubs delivered", err) !=
+            0)
+            return -1;
+    }
+    return 0;
 }
 
 int
@@ -91,10 +171,12 @@ node_store_outbox_refused(node_store_t *s, const char *id, const char *reason,
                  "next_try = ? WHERE id = ? AND dir = 'out'",
                  id, reason, 0, "mark refused", err) != 0)
         return -1;
-    return s_update(s,
-                    "UPDATE rcpt SET state = 5, reason = ?, at = ? "
-                    "WHERE id = ? AND state < 2",
-                    id, reason, at, "mark addressees refused", err);
+    if (s_update(s,
+                 "UPDATE rcpt SET state = 5, reason = ?, at = ? "
+                 "WHERE id = ? AND state < 2",
+                 id, reason, at, "mark addressees refused", err) != 0)
+        return -1;
+    return s_need_done(s, id, true, err);
 }
 
 int
@@ -144,7 +226,8 @@ node_store_rcpt_update(node_store_t *s, const char *id, const char *cc,
     sqlite3_bind_int64(st, 3, at);
     sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, cc, -1, SQLITE_STATIC);
-    if (ewh_db_done(s->db, st, "move an addressee on", err) != 0)
+    if (ewh_db_done(s->db, st, "move an addressee on", err) != 0 ||
+        s_need_done(s, id, false, err) != 0)
         return -1;
     /* A receipt proves the hub has the report even if our SubmitAck was
      * lost. */
@@ -185,5 +268,13 @@ node_store_outbox_set_envelope(node_store_t *s, const char *id,
         return -1;
     sqlite3_bind_blob(st, 1, env, (int)len, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    if (ewh_db_done(s->db, st, "reseal a report", err) != 0)
+        return -1;
+    /* resealed: every hub that deferred it may have it now */
+    st = ewh_db_stmt(s->db, "DELETE FROM hub_try WHERE id = ? AND refused = 0",
+                     err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     return ewh_db_done(s->db, st, "reseal a report", err);
 }

@@ -22,7 +22,30 @@ node_store_receipt_queue(node_store_t *s, const char *id,
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, (int)kind);
     sqlite3_bind_blob(st, 3, buf, (int)len, SQLITE_STATIC);
-    return ewh_db_done(s->db, st, "queue a receipt", err);
+    if (ewh_db_done(s->db, st, "queue a receipt", err) != 0 ||
+        node_store_receipt_name(s, id, kind, id, err) != 0)
+        return -1;
+    return node_store_hub_receipt_owe(s, id, kind, err);
+}
+
+int
+node_store_receipt_queue_rc(node_store_t *s, const struct ewh_receipt *rc,
+                            const uint8_t *buf, size_t len, struct ewh_err *err)
+{
+    char first[EWH_ID_HEX], id[EWH_ID_HEX];
+    size_t i;
+
+    if (rc->n_ids == 0)
+        return ewh_err_set(err, EWH_E_INVALID, "a receipt naming no report");
+    ewh_hex(rc->ids[0], EWH_ID_BYTES, first, sizeof(first));
+    if (node_store_receipt_queue(s, first, rc->kind, buf, len, err) != 0)
+        return -1;
+    for (i = 1; i < rc->n_ids; i++) {
+        ewh_hex(rc->ids[i], EWH_ID_BYTES, id, sizeof(id));
+        if (node_store_receipt_name(s, first, rc->kind, id, err) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 int
@@ -46,15 +69,7 @@ int
 node_store_receipt_done(node_store_t *s, const char *id,
                         enum ewh_receipt_kind kind, struct ewh_err *err)
 {
-    sqlite3_stmt *st = ewh_db_stmt(
-        s->db, "UPDATE receipt_out SET done = 1 WHERE id = ? AND kind = ?",
-        err);
-
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, (int)kind);
-    return ewh_db_done(s->db, st, "mark a receipt sent", err);
+    return node_store_hub_receipt_first_done(s, id, kind, err);
 }
 
 int
@@ -62,8 +77,9 @@ node_store_receipt_set(node_store_t *s, int64_t seq, const uint8_t *buf,
                        size_t len, struct ewh_err *err)
 {
     sqlite3_stmt *st = ewh_db_stmt(s->db,
-                                   "UPDATE receipt_out SET receipt = ? WHERE "
-                                   "seq = ? AND done = 0",
+                                   "UPDATE receipt_out SET receipt = ?1 WHERE "
+                                   "seq = ?2 AND (done = 0 OR EXISTS (SELECT "
+                                   "1 FROM hub_receipt_todo WHERE seq = ?2))",
                                    err);
 
     if (st == NULL)

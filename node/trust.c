@@ -244,11 +244,6 @@ node_trust_on_roster(node_store_t *s, const char *self, const ewh_roster_t *got,
                      const ewh_roster_t *held, const uint8_t *buf, size_t len,
                      struct ewh_err *err)
 {
-    struct node_trust t;
-    int64_t n = 0;
-    size_t i;
-    bool first, revoked;
-
     if (ewh_roster_hash(got) != NULL) {
         struct s_late l = {s, ewh_roster_version(got), ewh_roster_hash(got),
                            err};
@@ -258,6 +253,18 @@ node_trust_on_roster(node_store_t *s, const char *self, const ewh_roster_t *got,
                                       err) != 0)
             return -1;
     }
+    return node_trust_on_keys(s, self, got, held, err);
+}
+
+int
+node_trust_on_keys(node_store_t *s, const char *self, const ewh_roster_t *got,
+                   const ewh_roster_t *held, struct ewh_err *err)
+{
+    struct node_trust t;
+    int64_t n = 0;
+    size_t i;
+    bool first, revoked;
+
     if (node_store_trust_count(s, &n, err) != 0)
         return -1;
     first = n == 0;

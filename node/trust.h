@@ -44,6 +44,16 @@ EWH_MUST_CHECK int node_trust_on_roster(node_store_t *s, const char *self,
                                         const uint8_t *buf, size_t len,
                                         struct ewh_err *err);
 
+/* The peers' part of node_trust_on_roster(), without the roster heads:
+ * for the roster of a hub other than the pinned hub #0 (issue 18,
+ * docs/redundancy.md), whose versions and hashes are its own and are
+ * not the heads peers name.  Endorsed key changes are followed, others
+ * and new countries marked unverified, as for hub #0's roster. */
+EWH_MUST_CHECK int node_trust_on_keys(node_store_t *s, const char *self,
+                                      const ewh_roster_t *got,
+                                      const ewh_roster_t *held,
+                                      struct ewh_err *err);
+
 /* May this node seal for cc now?  *ok false with *t saying why (an
  * unverified peer under `unverified = refuse`, or a peer in a split view,
  * which is refused under any policy).  *warn true when sealing for an

@@ -71,6 +71,11 @@
 /* Connections one country may hold at once that the hub keeps track of
  * (an agent, a reconnect not yet noticed as dead, a stray second client). */
 #define EWH_MAX_NODE_CONNS 8u
+/* Hubs one node uses at once (issue 18, docs/redundancy.md): `ewnode hubs
+ * add` refuses a fifth; the agent keeps one session per hub. */
+#define EWH_MAX_HUBS 4u
+/* A hub's endpoint tcp://HOST:PORT as configured, incl. NUL. */
+#define EWH_MAX_HUB_ENDPOINT_BYTES 256u
 
 /* Text */
 #define EWH_MAX_REASON_BYTES 200u /* refusal reasons, incl. NUL */

@@ -133,6 +133,8 @@ class DeskTest(DeskCase):
         self.assertEqual(st, 200)
         self.assertRegex(body, r"HR: <strong>acknowledged by lia</strong> at "
                                r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+        # which hubs have it (issue 18): one hub here
+        self.assertIn("<span class=hubs>accepted by 1 of 1 hub</span>", body)
         # CAP Ack export at HR
         st, hd, body = hr.get("/report/%s.ack.cap" % rid, lia)
         self.assertEqual(st, 200)

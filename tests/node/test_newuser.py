@@ -9,7 +9,8 @@ import subprocess
 from ewhtest import EWHUB, EWNODE, NodeCase, node_main
 
 NODE_CMDS = ["init", "run", "submit", "inbox", "show", "ack", "watch",
-             "outbox", "peers", "import-roster", "rekey", "audit", "open"]
+             "outbox", "peers", "import-roster", "rekey", "audit", "open",
+             "hubs"]
 HUB_CMDS = ["init", "enroll", "revoke", "run", "status", "rotate-keys",
             "traffic", "audit", "backup"]
 

@@ -145,6 +145,12 @@ class Rekey(NodeCase):
             db.execute("UPDATE msg SET state = 'queued' WHERE id = ?",
                        (rid,))
             db.execute("UPDATE rcpt SET state = 0 WHERE id = ?", (rid,))
+            # ... and the hub's accept of it (issue 18: per hub) unknown:
+            # the hub still needs it (node/store_hubs.c: hub_todo)
+            db.execute("DELETE FROM hub_accept WHERE id = ?", (rid,))
+            db.execute("INSERT OR IGNORE INTO hub_todo(hub, level, seq)"
+                       " SELECT a.id, n.level, n.seq FROM hubs a, hub_need n"
+                       " WHERE n.id = ?", (rid,))
         db.close()
         self.assertEqual({m["id"]: m["state"]
                           for m in self.outbox(dirs["RS"])}[rid], "queued")

@@ -52,6 +52,23 @@ test_defaults(void)
     CHECK(cfg.reconnect_max_ms == NODE_DEFAULT_RECONNECT_MAX_MS);
     CHECK(cfg.heartbeat_ms == NODE_DEFAULT_HEARTBEAT_MS);
     CHECK(cfg.hook_timeout_s == NODE_DEFAULT_HOOK_TIMEOUT);
+    CHECK(cfg.min_hubs == 1);
+}
+
+/* min_hubs against the hubs listed: the agent refuses to start when no
+ * report could count as accepted. */
+static void
+test_min_hubs_checked(void)
+{
+    struct ewh_err err = {0};
+    struct node_config cfg;
+
+    CHECK_OK(s_load("min_hubs = 2\n", &cfg, &err), &err);
+    CHECK(cfg.min_hubs == 2);
+    CHECK_OK(node_config_check_hubs(&cfg, 2, &err), &err);
+    CHECK_OK(node_config_check_hubs(&cfg, 3, &err), &err);
+    CHECK_FAILS(node_config_check_hubs(&cfg, 1, &err), &err, EWH_E_INVALID,
+                "min_hubs = 2 in ewnode.conf, but 1 hub is listed");
 }
 
 static void
@@ -84,7 +101,7 @@ test_numeric_limits(void)
     } k[] = {
         {"credit", 1, EWH_MAX_CREDIT},     {"reconnect_ms", 10, 600000},
         {"reconnect_max_ms", 10, 3600000}, {"heartbeat_ms", 100, 600000},
-        {"hook_timeout", 1, 3600},
+        {"hook_timeout", 1, 3600},         {"min_hubs", 1, EWH_MAX_HUBS},
     };
     struct ewh_err err = {0};
     struct node_config cfg;
@@ -225,6 +242,7 @@ main(void)
     RUN(test_defaults);
     RUN(test_every_key);
     RUN(test_numeric_limits);
+    RUN(test_min_hubs_checked);
     RUN(test_text_keys);
     RUN(test_refused_files);
     RUN(test_set);
