@@ -459,6 +459,21 @@ class HugeMultipart(HubCase):
     EWH_HUB_RX_HELD_BYTES (64 MiB): libzmq drops the incomplete message
     with the session."""
 
+    def test_huge_multipart_first_message_is_cut(self):
+        """The same as a connection's first message (no Hello before
+        it): the connection is still in the gate's pending list."""
+        hubdir, peers, hub = self.hub_with(["RS", "HR"])
+        rc, lines = self.peer("forge", peers["RS"], hubdir, "--no-hello",
+                              "--multipart", "1500", "--part-bytes",
+                              "200000", "--idle", "3", ok=False,
+                              timeout=240)
+        self.assertEqual(len(of_type(lines, "multipart_sent")), 1, lines)
+        wait_for(lambda: "a first message not complete" in hub.logtext(),
+                 30, what="the connection cut")
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR")
+        self.assertEqual(of_type(lines, "ack")[0]["status"], "accepted")
+        self.assertTrue(hub.alive())
+
     def test_huge_multipart_message_is_cut(self):
         import threading
         hubdir, peers, hub = self.hub_with(["RS", "HR"])

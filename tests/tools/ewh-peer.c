@@ -74,7 +74,7 @@
  *          [--kind delivered|acknowledged]
  *          [--from CC] [--seal-key other.key]] [--ack-seq A:B]
  *         [--multipart N [--part-bytes B]] [--audit N [--pace MS]]
- *         [--hello N] [--stall]
+ *         [--hello N] [--stall] [--no-hello]
  *         [--idle SECONDS]
  *       Sends frames a misbehaving node might: a Receipt for the reports
  *       HEX,... (signed by --seal-key or the node's key, claiming to be from
@@ -133,6 +133,7 @@ struct s_opts {
     double expires, resend, timeout, idle;
     bool no_ack;
     bool old_node; /* a Hello without features (not upgraded) */
+    bool no_hello; /* forge: never say hello (the first frame is forged) */
     long ack_delay_ms;
 };
 
@@ -285,6 +286,8 @@ s_hello(struct s_peer *p)
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__Hello h = EWH__HELLO__INIT;
 
+    if (p->o.no_hello)
+        return;
     h.version = 1;
     h.roster_version = p->roster != NULL ? ewh_roster_version(p->roster) : 0;
     h.credit = (uint32_t)p->o.credit;
@@ -936,9 +939,12 @@ s_run_forge(struct s_peer *p)
     double idle = p->o.idle > 0 ? p->o.idle : 2;
 
     s_hello(p);
-    while (p->roster == NULL && ewh_mono_ms() < deadline)
+    while (!p->o.no_hello && p->roster == NULL && ewh_mono_ms() < deadline)
         s_pump(p, 100);
-    if (p->roster == NULL) {
+    /* --no-hello: the handshake only. */
+    while (p->o.no_hello && p->links == 0 && ewh_mono_ms() < deadline)
+        s_pump(p, 100);
+    if (p->roster == NULL && !(p->o.no_hello && p->links > 0)) {
         s_timeout("roster", 0, 1);
         return 3;
     }
@@ -1110,6 +1116,7 @@ main(int argc, char **argv)
         {"timeout", required_argument, NULL, 'T'},
         {"credit", required_argument, NULL, 'c'},
         {"old-node", no_argument, NULL, 0x101},
+        {"no-hello", no_argument, NULL, 0x102},
         {"idle", required_argument, NULL, 'i'},
         {"no-ack", no_argument, NULL, 'N'},
         {"ack-delay", required_argument, NULL, 'j'},
@@ -1207,6 +1214,9 @@ main(int argc, char **argv)
             break;
         case 'c':
             p.o.credit = atol(optarg);
+            break;
+        case 0x102:
+            p.o.no_hello = true;
             break;
         case 0x101:
             p.o.old_node = true;
