@@ -23,7 +23,8 @@ s_options(struct hub *h)
     void *r = h->conn.router;
     int one = 1, hwm = EWH_HUB_SNDHWM, rcvhwm = EWH_HUB_RCVHWM,
         hb = HUB_HEARTBEAT_MS;
-    int ttl = HUB_HEARTBEAT_TTL, hs = EWH_HUB_HANDSHAKE_MS;
+    int ttl = HUB_HEARTBEAT_TTL, hs = EWH_HUB_HANDSHAKE_MS,
+        backlog = EWH_HUB_BACKLOG;
     int64_t maxmsg = EWH_MAX_FRAME_BYTES + 1024;
 
     if (zmq_setsockopt(r, ZMQ_CURVE_SERVER, &one, sizeof(one)) != 0 ||
@@ -37,7 +38,8 @@ s_options(struct hub *h)
         zmq_setsockopt(r, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb)) != 0 ||
         zmq_setsockopt(r, ZMQ_HEARTBEAT_TTL, &ttl, sizeof(ttl)) != 0 ||
         zmq_setsockopt(r, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof(ttl)) != 0 ||
-        zmq_setsockopt(r, ZMQ_HANDSHAKE_IVL, &hs, sizeof(hs)) != 0)
+        zmq_setsockopt(r, ZMQ_HANDSHAKE_IVL, &hs, sizeof(hs)) != 0 ||
+        zmq_setsockopt(r, ZMQ_BACKLOG, &backlog, sizeof(backlog)) != 0)
         return -1;
     return 0;
 }
@@ -48,7 +50,7 @@ hub_conn_open(struct hub *h, const char *endpoint, struct ewh_err *err)
     struct hub_conn *c = &h->conn;
     char monep[64];
     size_t len;
-    int tries;
+    int tries, zero = 0;
 
     c->router = zmq_socket(h->zctx, ZMQ_ROUTER);
     if (c->router == NULL)
@@ -56,6 +58,28 @@ hub_conn_open(struct hub *h, const char *endpoint, struct ewh_err *err)
                            zmq_strerror(zmq_errno()));
     if (s_options(h) != 0)
         return ewh_err_set(err, EWH_E_IO, "router options: %s",
+                           zmq_strerror(zmq_errno()));
+    /* The monitor first: the gate hears of the listening socket
+     * (LISTENING) and of every connection. */
+    snprintf(monep, sizeof(monep), "inproc://ewhub-monitor-%u", c->mon_gen++);
+    if (zmq_socket_monitor(c->router, monep,
+                           ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPTED |
+                               ZMQ_EVENT_CLOSED | ZMQ_EVENT_LISTENING |
+                               ZMQ_EVENT_ACCEPT_FAILED |
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
+        (c->mon = zmq_socket(h->zctx, ZMQ_PAIR)) == NULL ||
+        /* No HWM on the events' pipe: libzmq sends each event with a
+         * blocking send from the I/O thread that saw it
+         * (socket_base.cpp monitor_event), so a full pipe would hold that
+         * thread, and an event must never wait or be lost.  An inproc
+         * pipe's limit is the sum of both sides', none if either is 0
+         * (socket_base.cpp connect). */
+        zmq_setsockopt(c->mon, ZMQ_RCVHWM, &zero, sizeof(zero)) != 0 ||
+        zmq_connect(c->mon, monep) != 0)
+        return ewh_err_set(err, EWH_E_IO, "monitor: %s",
                            zmq_strerror(zmq_errno()));
     /* A re-bind may race the old listener's close in the I/O thread. */
     for (tries = 0; zmq_bind(c->router, endpoint) != 0; tries++) {
@@ -67,18 +91,6 @@ hub_conn_open(struct hub *h, const char *endpoint, struct ewh_err *err)
     len = sizeof(c->endpoint);
     if (zmq_getsockopt(c->router, ZMQ_LAST_ENDPOINT, c->endpoint, &len) != 0)
         return ewh_err_set(err, EWH_E_IO, "last endpoint: %s",
-                           zmq_strerror(zmq_errno()));
-    snprintf(monep, sizeof(monep), "inproc://ewhub-monitor-%u", c->mon_gen++);
-    if (zmq_socket_monitor(c->router, monep,
-                           ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPTED |
-                               ZMQ_EVENT_CLOSED |
-                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
-        (c->mon = zmq_socket(h->zctx, ZMQ_PAIR)) == NULL ||
-        zmq_connect(c->mon, monep) != 0)
-        return ewh_err_set(err, EWH_E_IO, "monitor: %s",
                            zmq_strerror(zmq_errno()));
     return 0;
 }
@@ -196,10 +208,16 @@ hub_conn_on_monitor(struct hub *h)
             memcpy(&val, (uint8_t *)zmq_msg_data(&m) + 2, 4);
             if (ev == ZMQ_EVENT_ACCEPTED)
                 hub_gate_accepted(h, (int)val);
-            else if (ev != ZMQ_EVENT_DISCONNECTED)
+            else if (ev == ZMQ_EVENT_LISTENING)
+                hub_gate_listening(h, (int)val);
+            else if (ev == ZMQ_EVENT_ACCEPT_FAILED)
+                hub_gate_accept_failed(h, (int)val);
+            else if (ev == ZMQ_EVENT_DISCONNECTED || ev == ZMQ_EVENT_CLOSED)
                 hub_gate_done(h, (int)val);
+            /* The HANDSHAKE_* events carry a status, not the fd
+             * (stream_engine_base.cpp): a connection leaves the gate's
+             * pending list with its first message (hub_gate_seen). */
             if (ev == ZMQ_EVENT_DISCONNECTED) {
-                hub_gate_done(h, (int)val);
                 s_on_disconnect(h, (int)val);
             } else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                              ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
@@ -237,6 +255,15 @@ hub_conn_send(struct hub *h, const uint8_t *rid, size_t rid_len,
         ewh_log_warnx("router: cannot encode %s: %s", ewh_frame_name(f),
                       err.reason);
         return -1;
+    }
+    /* Deliveries and relays have their own bounds (deliver.c); every
+     * other frame is an answer, bounded per connection (gate.c). */
+    if (f->msg_case != EWH__FRAME__MSG_DELIVER &&
+        f->msg_case != EWH__FRAME__MSG_RECEIPT_RELAY &&
+        f->msg_case != EWH__FRAME__MSG_NOTICE &&
+        !hub_gate_out_ok(h, rid, rid_len, len)) {
+        errno = EAGAIN;
+        goto out;
     }
     if (zmq_send(h->conn.router, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         goto out;
@@ -435,7 +462,8 @@ s_on_audit(struct hub *h, struct hub_peer *n, const struct hub_from *from,
     }
     ewh_log_debug("router: audit proof to=%s from_length=%llu size=%zu",
                   from->cc, (unsigned long long)m->from_length, len);
-    if (zmq_send(h->conn.router, from->rid, from->rid_len,
+    if (!hub_gate_out_ok(h, from->rid, from->rid_len, len) ||
+        zmq_send(h->conn.router, from->rid, from->rid_len,
                  ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
         zmq_send(h->conn.router, buf, len, ZMQ_DONTWAIT) < 0)
         ewh_log_debug("router: audit proof to %s not sent", from->cc);
@@ -449,7 +477,28 @@ s_refuse_frame(struct hub *h, const struct hub_from *from,
     h->n.bad_frames++;
     ewh_log_warnx("router: refused frame from=%s reason=\"%s\"", from->cc,
                   err->reason);
-    hub_conn_send_error(h, from->rid, from->rid_len, err->code, err->reason);
+    /* A budget of Errors per country: junk costs the sender its frame,
+     * and beyond the budget not even an answer. */
+    if (hub_gate_error_ok(h, from->cc))
+        hub_conn_send_error(h, from->rid, from->rid_len, err->code,
+                            err->reason);
+}
+
+/* A request over its connection's budget (gate.c): dropped unprocessed,
+ * counted, logged (limited); told so within the Errors' budget. */
+static void
+s_over_budget(struct hub *h, const struct hub_from *from, const char *what,
+              int per_s)
+{
+    char why[EWH_MAX_REASON_BYTES];
+
+    h->n.req_dropped++;
+    ewh_log_warnx("router: %s from=%s over its budget (%d/s): dropped", what,
+                  from->cc, per_s);
+    if (!hub_gate_error_ok(h, from->cc))
+        return;
+    snprintf(why, sizeof(why), "%s over budget (%d/s): dropped", what, per_s);
+    hub_conn_send_error(h, from->rid, from->rid_len, EWH_E_RATE, why);
 }
 
 static void
@@ -460,6 +509,10 @@ s_dispatch(struct hub *h, struct hub_peer *n, const struct hub_from *from,
 
     switch (f->msg_case) {
     case EWH__FRAME__MSG_HELLO:
+        if (!hub_gate_budget(h, from->rid, from->rid_len, HUB_REQ_HELLO)) {
+            s_over_budget(h, from, "hello", EWH_HUB_HELLOS_PER_S);
+            break;
+        }
         s_on_hello(h, n, from, fd, key, f->hello);
         break;
     case EWH__FRAME__MSG_SUBMIT:
@@ -474,6 +527,10 @@ s_dispatch(struct hub *h, struct hub_peer *n, const struct hub_from *from,
         hub_batch_add_dack(h, n->cc, f->deliver_ack);
         break;
     case EWH__FRAME__MSG_RECEIPT:
+        if (!hub_gate_budget(h, from->rid, from->rid_len, HUB_REQ_RECEIPT)) {
+            s_over_budget(h, from, "receipt", EWH_HUB_RECEIPTS_PER_S);
+            break;
+        }
         hub_receipt_on(h, n, from, f->receipt);
         break;
     case EWH__FRAME__MSG_RECEIPT_ACK:
@@ -506,11 +563,12 @@ s_dispatch(struct hub *h, struct hub_peer *n, const struct hub_from *from,
  * bounds each part by max_frame_bytes but buffers all parts before we see
  * the first: see docs/reliability.md.) */
 static void
-s_drop_multipart(struct hub *h, zmq_msg_t *body)
+s_drop_multipart(struct hub *h, zmq_msg_t *rid, zmq_msg_t *body)
 {
     zmq_msg_t extra;
     int more = 1;
     size_t parts = 1, total = zmq_msg_size(body);
+    uint64_t wire = hub_gate_wire(zmq_msg_size(body));
     const char *who = zmq_msg_gets(body, "User-Id");
     char from[3];
 
@@ -523,9 +581,13 @@ s_drop_multipart(struct hub *h, zmq_msg_t *body)
             more = zmq_msg_more(&extra);
             parts++;
             total += zmq_msg_size(&extra);
+            wire += hub_gate_wire(zmq_msg_size(&extra));
         }
         zmq_msg_close(&extra);
     }
+    if (who != NULL)
+        hub_gate_seen(h, zmq_msg_data(rid), zmq_msg_size(rid),
+                      zmq_msg_get(body, ZMQ_SRCFD), wire);
     h->n.bad_frames++;
     ewh_log_warnx("router: refused frame from=%s reason=\"multipart "
                   "message of %zu parts, %zu bytes\"",
@@ -615,7 +677,7 @@ hub_conn_read(struct hub *h)
         zmq_msg_recv(&body, h->conn.router, 0) < 0)
         goto out;
     if (zmq_msg_more(&body)) {
-        s_drop_multipart(h, &body);
+        s_drop_multipart(h, &rid, &body);
         goto out;
     }
     cc = zmq_msg_gets(&body, "User-Id");
@@ -630,6 +692,9 @@ hub_conn_read(struct hub *h)
         h->n.bad_frames++;
         goto out;
     }
+    hub_gate_seen(h, zmq_msg_data(&rid), zmq_msg_size(&rid),
+                  zmq_msg_get(&body, ZMQ_SRCFD),
+                  hub_gate_wire(zmq_msg_size(&body)));
     if (s_sender_ok(h, &rid, cc, key))
         s_on_frame(h, &rid, &body, cc, key);
 out:

@@ -120,6 +120,10 @@ s_relay_one(void *ctx, const struct hub_relay *r)
         return 1;
     if (hub_seqset_has(c->n->relays, r->seq))
         return 0;
+    /* Relays in flight are bounded in bytes too (one always goes). */
+    if (hub_seqset_size(c->n->relays) > 0 &&
+        hub_seqset_bytes(c->n->relays) + r->len > EWH_HUB_RELAY_BYTES)
+        return 1;
     if (r->kind == HUB_RELAY_RECEIPT) {
         if ((rc = ewh__receipt__unpack(NULL, r->len, r->payload)) == NULL)
             return 0;
@@ -144,7 +148,7 @@ s_relay_one(void *ctx, const struct hub_relay *r)
         return 1;
     }
     s_window_opens(c->n);
-    if (hub_seqset_add(c->n->relays, r->seq, 0) != 0) {
+    if (hub_seqset_add_sized(c->n->relays, r->seq, 0, (uint32_t)r->len) != 0) {
         c->stop = true;
         return 1;
     }

@@ -258,6 +258,7 @@ s_timers(struct hub *h)
 
     if (now >= h->ros.next_check_ms) {
         h->ros.next_check_ms = now + HUB_ROSTER_CHECK_MS;
+        hub_gate_tick(h);
         hub_conn_retry(h);
         hub_roster_check(h);
     }

@@ -90,19 +90,96 @@ struct hub_gate {
     struct {
         int fd;
         int64_t at;           /* mono ms accepted */
+        uint64_t ino;         /* the socket's inode */
+        uint8_t addr[17];     /* family (4, 6) and the peer's address */
     } p[EWH_HUB_MAX_PENDING]; /* oldest first */
     size_t n;
     int fd_limit; /* RLIMIT_NOFILE at start */
     uint64_t cut; /* connections shut down by the gate */
+    /* The listening socket (LISTENING) and its door: while descriptors
+     * are short the kernel drops new connections' SYNs (a BPF filter). */
+    int listen_fd;
+    uint64_t listen_ino;
+    bool door_closed;
+    int64_t door_at;    /* mono ms it was closed */
+    uint64_t door_shut; /* times closed */
+    bool listen_v4;     /* an IPv4 listener: addresses can be banned */
+    bool filter_on;     /* a filter is attached */
+    /* Addresses banned at the door (the filter drops their packets) for
+     * a while after they went beyond EWH_HUB_MAX_PENDING_PER_ADDR. */
+    struct {
+        uint32_t ip; /* host order, as the filter loads it */
+        int64_t until;
+    } ban[EWH_HUB_MAX_BANNED];
+    size_t n_ban;
+    /* Addresses an authenticated connection came from: never banned (a
+     * node behind the same NAT as a flood). */
+    uint32_t known[EWH_MAX_ROSTER_ENTRIES];
+    size_t n_known;
+    /* Authenticated connections (seen in a frame): the bytes of answers
+     * queued to each since its socket last drained (item 5). */
+    struct hub_gate_out {
+        uint8_t rid[HUB_MAX_RID];
+        size_t rid_len;
+        int fd;
+        uint64_t ino; /* the socket's inode: the fd is still it */
+        uint64_t queued;
+        struct hub_bucket req[2]; /* HUB_REQ_HELLO, HUB_REQ_RECEIPT */
+        /* Inbound: wire bytes of the messages read from it; what the
+         * kernel received beyond them is in libzmq (a message not yet
+         * complete), above a floor that follows it slowly. */
+        uint64_t rx_read;
+        int64_t rx_floor;
+        bool rx_floor_set;
+    } * out;
+    size_t n_out, cap_out;
+    /* Per-country budgets of Errors answered (item 5). */
+    struct hub_gate_budget {
+        char cc[EWH_CC_BYTES];
+        struct hub_bucket errors;
+    } budget[EWH_MAX_ROSTER_ENTRIES];
+    size_t n_budget;
+    uint64_t answers_dropped; /* not queued: over a byte bound or budget */
+};
+
+/* The kinds of request with a budget per connection (gate.c), so that a
+ * stray connection with a country's key cannot spend its agent's; Submit
+ * and AuditRequest have per-country ones (admit.c, conn.c). */
+enum hub_req {
+    HUB_REQ_HELLO = 0, /* EWH_HUB_HELLOS_PER_S */
+    HUB_REQ_RECEIPT,   /* EWH_HUB_RECEIPTS_PER_S */
 };
 
 struct hub;
 void hub_gate_init(struct hub *h);
+/* Every connection is gone (close, re-bind): forget them all. */
 void hub_gate_clear(struct hub *h);
 /* A connection accepted (fd): bounded, the oldest pending cut if over. */
 void hub_gate_accepted(struct hub *h, int fd);
-/* Its handshake ended (succeeded, failed) or it closed. */
+/* libzmq listens on fd; it could not accept a connection (errno). */
+void hub_gate_listening(struct hub *h, int fd);
+void hub_gate_accept_failed(struct hub *h, int err);
+/* Once a tick: forget stale entries, open the door when there is room. */
+void hub_gate_tick(struct hub *h);
+/* The connection of fd closed. */
 void hub_gate_done(struct hub *h, int fd);
+/* A message came from routing id rid over fd (ZMQ_SRCFD; -1 unknown):
+ * wire bytes of it on the connection (hub_gate_wire of each part).  The
+ * connection is through its handshake: no longer pending. */
+void hub_gate_seen(struct hub *h, const uint8_t *rid, size_t rid_len, int fd,
+                   uint64_t wire);
+/* The bytes a part of len bytes takes on a CURVE connection. */
+uint64_t hub_gate_wire(size_t len);
+/* May an answer of len bytes be queued to rid?  Counts it if so; false
+ * (counted in answers_dropped) when the connection's socket does not
+ * drain and EWH_HUB_CONN_OUT_BYTES are already queued to it. */
+bool hub_gate_out_ok(struct hub *h, const uint8_t *rid, size_t rid_len,
+                     size_t len);
+/* Take one request of kind k from rid's budget; false when over it. */
+bool hub_gate_budget(struct hub *h, const uint8_t *rid, size_t rid_len,
+                     enum hub_req k);
+/* May an Error be sent to cc (EWH_HUB_ERRORS_PER_S)?  Counted if not. */
+bool hub_gate_error_ok(struct hub *h, const char *cc);
 
 /* ---- admit.c ---- */
 

@@ -65,7 +65,7 @@ hub_status_write(struct hub *h)
     /* Written with jansson, as `ewhub status` reads it. */
     root = json_pack(
         "{s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-        " s:I, s:I, s:I, s:I, s:I}",
+        " s:I, s:I, s:I, s:I, s:I, s:I}",
         "pid", (json_int_t)getpid(), "time", (json_int_t)ewh_now(), "endpoint",
         h->conn.endpoint, "roster_version",
         (json_int_t)ewh_roster_version(h->ros.roster), "audit_length",
@@ -77,7 +77,8 @@ hub_status_write(struct hub *h)
         "receipts", (json_int_t)h->n.receipts, "audit_behind",
         (json_int_t)h->n.audit_behind, "stalled", (json_int_t)h->n.stalled,
         "log_suppressed", (json_int_t)ewh_log_suppressed(), "requests_dropped",
-        (json_int_t)h->n.req_dropped, "started", (json_int_t)h->started);
+        (json_int_t)h->n.req_dropped, "answers_dropped",
+        (json_int_t)h->gate.answers_dropped, "started", (json_int_t)h->started);
     nodes = json_object();
     if (root == NULL || nodes == NULL ||
         json_object_set(root, "nodes", nodes) != 0)

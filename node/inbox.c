@@ -10,6 +10,7 @@
 #include "trust.h"
 #include "foreign.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ewh/log.h"
@@ -158,6 +159,26 @@ s_refuse(struct node_agent *a, struct node_conn *c, const Ewh__Deliver *dv,
     s_deliver_ack(a, c, dv->seq, have ? ph.id : zero);
 }
 
+/* A report stored before, brought again (perhaps by another hub): that
+ * hub gets our receipt for it too (docs/redundancy.md).  In the turn's
+ * transaction. */
+static int
+s_again(struct node_agent *a, struct node_conn *c, const char *id,
+        const char *origin)
+{
+    struct ewh_err err = {0};
+
+    ewh_log_info("agent: redelivery id=%s from=%s (stored once)%s", id, origin,
+                 c->via);
+    if (node_store_hub_receipt_resend(a->d->store, c->id, id, &err) != 0) {
+        ewh_log_errx("agent: receipt for id=%s: %s%s", id, err.reason, c->via);
+        return -1;
+    }
+    node_receipts_reset(a, c);
+    node_receipts_rescan(a, c);
+    return 0;
+}
+
 /* Store an opened report; not acknowledged if it cannot be stored (the
  * hub sends it again). */
 static void
@@ -220,20 +241,8 @@ s_store(struct node_agent *a, struct node_conn *c, const Ewh__Deliver *dv,
         ewh_log_info("agent: stored id=%s from=%s level=%s type=%s%s", m.id,
                      m.origin, ewh_level_name(m.level), ewh_type_name(m.type),
                      c->via);
-    } else {
-        ewh_log_info("agent: redelivery id=%s from=%s (stored once)%s", m.id,
-                     m.origin, c->via);
-        /* Brought again, perhaps by another hub: that hub gets our
-         * receipt for it too (docs/redundancy.md). */
-        if (node_store_hub_receipt_resend(a->d->store, c->id, m.id, &err) !=
-            0) {
-            ewh_log_errx("agent: receipt for id=%s: %s%s", m.id, err.reason,
-                         c->via);
-            goto out;
-        }
-        node_receipts_reset(a, c);
-        node_receipts_rescan(a, c);
-    }
+    } else if (s_again(a, c, m.id, m.origin) != 0)
+        goto out;
     s_deliver_ack(a, c, dv->seq, h->id);
 out:
     node_msg_clear(&m);
@@ -270,6 +279,40 @@ s_check_foreign_signer(struct node_agent *a, struct node_conn *c,
     return 0;
 }
 
+/* A delivery byte for byte the envelope this node already verified and
+ * stored (the same report from another hub, or after a lost ack):
+ * acknowledged and its receipt resent with no signature checked or key
+ * unwrapped again (the second hub's copy costs no crypto).  false: not
+ * known, or known with other bytes (then opened and judged in full). */
+static bool
+s_known(struct node_agent *a, struct node_conn *c, const Ewh__Deliver *dv)
+{
+    struct ewh_err err = {0};
+    struct ewh_header h;
+    char id[EWH_ID_HEX];
+    uint8_t *env = NULL;
+    size_t len = 0;
+    bool same;
+
+    if (ewh_envelope_peek(dv->envelope.data, dv->envelope.len, &h, &err) != 0 ||
+        strcmp(h.origin, a->me) == 0)
+        return false;
+    ewh_hex(h.id, EWH_ID_BYTES, id, sizeof(id));
+    if (node_store_envelope_get(a->d->store, id, &env, &len, &err) != 0)
+        return false; /* EWH_E_NOTFOUND: new; else the full path says */
+    same = len == dv->envelope.len && memcmp(env, dv->envelope.data, len) == 0;
+    free(env);
+    if (!same)
+        return false;
+    if (node_agent_begin(a, &err) != 0) {
+        ewh_log_errx("agent: cannot store delivery id=%s: %s", id, err.reason);
+        return true; /* not acknowledged: the hub sends it again */
+    }
+    if (s_again(a, c, id, h.origin) == 0)
+        s_deliver_ack(a, c, dv->seq, h.id);
+    return true;
+}
+
 void
 node_inbox_on_deliver(struct node_agent *a, struct node_conn *c,
                       const Ewh__Deliver *dv)
@@ -288,6 +331,8 @@ node_inbox_on_deliver(struct node_agent *a, struct node_conn *c,
                       (unsigned long long)dv->seq, c->via);
         return;
     }
+    if (s_known(a, c, dv))
+        return;
     if (s_open_env(a, c, dv->envelope.data, dv->envelope.len, &r, &h, &hist,
                    &err) != 0 ||
         (strcmp(h.origin, a->me) == 0 &&

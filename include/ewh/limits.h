@@ -227,6 +227,8 @@
 /* Bytes of deliveries sent to one session and not yet acknowledged (with
  * its credit, the bound on what a node that does not read costs). */
 #define EWH_HUB_INFLIGHT_BYTES (8u * 1024u * 1024u)
+/* ... and of relays (receipts, notices) sent to an origin, unacknowledged. */
+#define EWH_HUB_RELAY_BYTES (1024u * 1024u)
 /* Logs: at most EWH_LOG_BURST lines of one kind (call site) per
  * EWH_LOG_WINDOW_MS; the rest are counted and said in one line. */
 #define EWH_LOG_BURST     20
@@ -238,8 +240,43 @@
 #define EWH_HUB_MAX_PENDING  256
 #define EWH_HUB_HANDSHAKE_MS 10000
 #define EWH_HUB_FD_RESERVE   64
+/* The listening socket's accept queue (ZMQ_BACKLOG): what can still reach
+ * libzmq once the gate has closed the door (the kernel drops new SYNs
+ * while fewer than FD_RESERVE + BACKLOG descriptors are free). */
+#define EWH_HUB_BACKLOG 64
+/* ... and at most this many pending from one address (the newest cut). */
+#define EWH_HUB_MAX_PENDING_PER_ADDR 16
+/* An IPv4 address beyond that is banned at the door (the listening
+ * socket's filter drops its packets) for BAN_MS; at most MAX_BANNED at
+ * once (a flood from more addresses meets the whole door). */
+#define EWH_HUB_MAX_BANNED 16
+#define EWH_HUB_BAN_MS     10000
 /* AuditRequests answered per second per country (a token bucket, one
  * second of burst); beyond it they are dropped unanswered, counted. */
 #define EWH_HUB_AUDIT_PER_S 10
+/* What the hub queues to one authenticated connection (hub/gate.c): bytes
+ * of answers (acks, Errors, receipt acks, rosters, audit proofs) queued
+ * since its socket last drained; beyond them, while the socket stays
+ * full, answers are dropped (counted).  Deliveries and relays have
+ * EWH_HUB_INFLIGHT_BYTES and EWH_HUB_RELAY_BYTES. */
+#define EWH_HUB_CONN_OUT_BYTES (512u * 1024u)
+/* Budgets (token buckets, one second of burst) of the other requests
+ * that are answered: per connection, Hellos (each answered with the
+ * roster and the catalogue; an agent says one per connection, again
+ * every 3 s until answered) and Receipts; per country, the Errors sent
+ * for refused frames.  Beyond them a Hello or Receipt is dropped
+ * unprocessed, an Error not sent; counted (requests_dropped,
+ * answers_dropped). */
+#define EWH_HUB_HELLOS_PER_S   2
+#define EWH_HUB_RECEIPTS_PER_S 500
+#define EWH_HUB_ERRORS_PER_S   20
+/* What libzmq may hold received from a connection and not yet given to
+ * the hub (a multipart message is given only once complete, and
+ * ZMQ_MAXMSGSIZE bounds only each part): beyond it on one connection,
+ * or beyond the total on all, the (largest) connection is cut; checked
+ * every HUB_ROSTER_CHECK_MS (hub/gate.c).  Above what an honest node's
+ * window of submits can hold (256 x 200 kB). */
+#define EWH_HUB_RX_HELD_BYTES (64u * 1024u * 1024u)
+#define EWH_HUB_RX_HELD_TOTAL (256u * 1024u * 1024u)
 
 #endif

@@ -11,6 +11,10 @@ Phases (see docs/performance.md for what each one times):
   backlog  high_ms_p50/p99 while a low backlog drains, hub_rss_mb_peak
   flood    high latency while an enrolled node floods (table only)
   e2e      e2e_per_s with three real ewnode agents
+  twohubs  e2e_two_hubs_per_s: the e2e run with two hubs, beside a one-hub
+           run of the same size in the same phase (e2e_two_hubs_vs_one);
+           failover_high_ms_p50/p99: a high report sent just after one of
+           two hubs is SIGKILLed, to its stored arrival (issue 18)
   desk     desk_inbox_ms_100k, desk_alert_ms_p99 (bench_desk.py; full runs
            and --only desk, not --quick)
 """
@@ -48,7 +52,10 @@ KEYS = ["hub_accept_per_s", "e2e_per_s", "ack_ms_p50", "ack_ms_p99",
         "high_flood_ms_p50", "high_flood_ms_p99",
         "startup_ms_1m", "status_ms_1m",
         "slow_link_high_ms_p50", "slow_link_high_ms_p99",
-        "slow_link_target_ms"]
+        "slow_link_target_ms",
+        # Issue 18: redundant hubs.
+        "failover_high_ms_p50", "failover_high_ms_p99",
+        "e2e_two_hubs_per_s", "e2e_two_hubs_vs_one"]
 
 # Sizes: (quick, full)
 SIZES = {
@@ -57,6 +64,8 @@ SIZES = {
     "backlog": (10000, 100000),
     "flood_s": (4, 10),
     "e2e": (400, 4000),
+    "e2e2": (150, 2000),
+    "failover": (4, 40),
 }
 
 
@@ -631,6 +640,210 @@ def e2e_ceiling(procs, tmp, hubdir, ccs, n, q, res):
     shutil.rmtree(h.dir)
 
 
+def e2e_region(procs, tmp, tag, ccs, hubs):
+    """Hubs (1 or 2) and a node per country, pinned to the first hub and
+    with the others added (`ewnode hubs add`), enrolled at every hub;
+    one agent run each to fetch the roster (the outbox needs it), left
+    running when keep_agents.  Returns ({name: (dir, proc, ep)},
+    {cc: dir})."""
+    hs = {}
+    for i in range(hubs):
+        name = "%s-hub%d" % (tag, i)
+        d = os.path.join(tmp, name)
+        run([EWHUB, "init", "--dir", d])
+        with open(os.path.join(d, "ewhub.conf"), "w") as f:
+            f.write("")
+        ep_file = os.path.join(d, "endpoint")
+        p = procs.start([EWHUB, "run", "--dir", d, "--listen",
+                         "tcp://127.0.0.1:*"], name)
+        wait_for(lambda: os.path.exists(ep_file), 30, "hub endpoint")
+        with open(ep_file) as f:
+            hs[name] = [d, p, f.read().strip()]
+    names = sorted(hs)
+    dirs = {}
+    for cc in ccs:
+        d = os.path.join(tmp, "%s-node-%s" % (tag, cc))
+        h0 = hs[names[0]]
+        run([EWNODE, "init", "--dir", d, "--country", cc, "--hub", h0[2],
+             "--hub-key", os.path.join(h0[0], "hub.pub")])
+        with open(os.path.join(d, "ewnode.conf"), "a") as f:
+            f.write("\nreconnect_max_ms = 300\nheartbeat_ms = 500\n")
+        for name in names:
+            run([EWHUB, "enroll", "--dir", hs[name][0],
+                 os.path.join(d, "node-%s.pub" % cc)])
+        for name in names[1:]:
+            run([EWNODE, "hubs", "add", "--dir", d, "--hub", hs[name][2],
+                 "--hub-key", os.path.join(hs[name][0], "hub.pub")])
+        dirs[cc] = d
+    return hs, dirs
+
+
+def nodes_ready(procs, dirs, tag):
+    agents = {cc: procs.start([EWNODE, "run", "--dir", d],
+                              "%s-agent0-%s" % (tag, cc))
+              for cc, d in dirs.items()}
+
+    def ready():
+        for cc, d in dirs.items():
+            r = subprocess.run([EWNODE, "peers", "--dir", d, "--json"],
+                               capture_output=True)
+            if r.returncode != 0 or \
+                    len(json.loads(r.stdout).get("peers", [])) < len(dirs):
+                return False
+        return True
+    wait_for(ready, 120, "node rosters", interval=0.2)
+    return agents
+
+
+def hubs_connected(d, n):
+    r = subprocess.run([EWNODE, "hubs", "list", "--dir", d, "--json"],
+                       capture_output=True)
+    if r.returncode != 0:
+        return False
+    j = json.loads(r.stdout)
+    if isinstance(j, dict):
+        j = j.get("hubs", [])
+    return sum(1 for h in j if h.get("connected")) >= n
+
+
+def e2e_timed(procs, tmp, tag, hubs, n):
+    """The e2e run (as phase_e2e) with `hubs` hubs: outboxes filled while
+    the agents are stopped, then the time from starting the agents to
+    every report stored at both its addressees (each once: msg.id is
+    unique)."""
+    ccs = ["RS", "HR", "BG"]
+    hs, dirs = e2e_region(procs, tmp, tag, ccs, hubs)
+    agents = nodes_ready(procs, dirs, tag)
+    if hubs > 1:
+        wait_for(lambda: all(hubs_connected(d, hubs) for d in
+                             dirs.values()), 120, "both hubs connected",
+                 interval=0.2)
+    for a in agents.values():
+        procs.stop(a)
+    for cc in ccs:
+        to = [x for x in ccs if x != cc]
+        run([EWH_BENCH, "fill-outbox", "--dir", dirs[cc], "--to",
+             ",".join(to), "--count", n, "--level", "low"])
+    want = 2 * n
+    t0 = time.monotonic()
+    agents = [procs.start([EWNODE, "run", "--dir", dirs[cc]],
+                          "%s-agent-%s" % (tag, cc)) for cc in ccs]
+    deadline = t0 + 900
+    counters = [InboxCounter(dirs[cc]) for cc in ccs]
+    try:
+        while True:
+            counts = [c.count() for c in counters]
+            if all(c >= want for c in counts):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s: stored %r of %d" %
+                                   (tag, counts, want))
+            time.sleep(0.02)
+    finally:
+        for c in counters:
+            c.close()
+    secs = time.monotonic() - t0
+    cpu = {"hubs_us_per_report": sum(cpu_s(h[1].pid) for h in hs.values())
+           / (3 * n) * 1e6,
+           "agents_us_per_report": sum(cpu_s(a.pid) for a in agents)
+           / (3 * n) * 1e6}
+    for a in agents:
+        procs.stop(a)
+    for h in hs.values():
+        procs.stop(h[1])
+        shutil.rmtree(h[0])
+    for d in dirs.values():
+        shutil.rmtree(d)
+    return 3 * n / secs, secs, cpu
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(math.ceil(p / 100.0 * len(xs))) - 1)]
+
+
+def phase_twohubs(procs, tmp, q, res):
+    n = SIZES["e2e2"][q]
+    log("twohubs: e2e with one hub, %d reports per node" % n)
+    one, s1, c1 = e2e_timed(procs, tmp, "e2e1", 1, n)
+    log("twohubs: e2e with two hubs, %d reports per node" % n)
+    two, s2, c2 = e2e_timed(procs, tmp, "e2e2", 2, n)
+    res["e2e_two_hubs_per_s"] = two
+    res["e2e_one_hub_same_phase_per_s"] = one
+    res["e2e_two_hubs_vs_one"] = two / one
+    res["e2e_two_hubs_detail"] = {"reports": 3 * n, "secs_one": s1,
+                                  "secs_two": s2, "cpu_one": c1,
+                                  "cpu_two": c2}
+    phase_failover(procs, tmp, q, res)
+
+
+def phase_failover(procs, tmp, q, res):
+    """RS and HR on two hubs.  Each round SIGKILLs one hub (alternately),
+    then at once RS submits a high report to HR (`ewnode submit`, timed
+    from its start) and HR's store is polled for it; the killed hub is
+    restarted at its endpoint and both nodes reconnect before the next
+    round.  Between two such rounds a control round times the same with
+    both hubs up (failover_calm_ms_*, details only)."""
+    rounds = SIZES["failover"][q]
+    hs, dirs = e2e_region(procs, tmp, "fo", ["RS", "HR"], 2)
+    agents = nodes_ready(procs, dirs, "fo")
+    names = sorted(hs)
+    con = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        dirs["HR"], "store.db"), uri=True, timeout=5)
+    lat = []
+    calm = []
+    try:
+        for i in range(2 * rounds):
+            wait_for(lambda: all(hubs_connected(d, 2)
+                                 for d in dirs.values()), 120,
+                     "both hubs connected", interval=0.05)
+            # Odd rounds are the control: the same, with no hub killed.
+            victim = hs[names[(i // 2) % 2]] if i % 2 == 0 else None
+            if victim:
+                os.kill(victim[1].pid, signal.SIGKILL)
+                victim[1].wait(10)
+            t0 = time.monotonic()
+            rid = run([EWNODE, "submit", "--dir", dirs["RS"], "--level",
+                       "high", "--to", "HR", "--category", "other",
+                       "--title", "failover %d" % i, "--body",
+                       "b" * 512]).strip()
+            deadline = t0 + 120
+            while True:
+                try:
+                    got = con.execute("SELECT 1 FROM msg WHERE id = ?",
+                                      (rid,)).fetchone()
+                except sqlite3.Error:
+                    got = None
+                if got:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("failover: %s never arrived" % rid)
+                time.sleep(0.002)
+            (lat if victim else calm).append((time.monotonic() - t0) * 1000)
+            if victim is None:
+                continue
+            victim[1].logf.close()
+            ep_file = os.path.join(victim[0], "endpoint")
+            if os.path.exists(ep_file):
+                os.unlink(ep_file)
+            victim[1] = procs.start([EWHUB, "run", "--dir", victim[0],
+                                     "--listen", victim[2]],
+                                    "fo-restart-%d" % i)
+            wait_for(lambda: os.path.exists(ep_file), 30, "hub endpoint")
+    finally:
+        con.close()
+    res["failover_high_ms_p50"] = pct(lat, 50)
+    res["failover_high_ms_p99"] = pct(lat, 99)
+    res["failover_calm_ms_p50"] = pct(calm, 50)
+    res["failover_calm_ms_p99"] = pct(calm, 99)
+    res["failover_detail"] = {"rounds": rounds, "ms": lat,
+                              "calm_ms": calm}
+    for a in agents.values():
+        procs.stop(a)
+    for h in hs.values():
+        procs.stop(h[1])
+
+
 def machine():
     m = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
          "nproc": os.cpu_count(), "kernel": platform.release()}
@@ -689,6 +902,10 @@ def table(res, m):
         ("slow_link_high_ms_p99", "%.1f", "<= %.0f (2 RTT + tx + 50)" %
          res.get("slow_link_target_ms", 0)),
         ("startup_ms_1m", "%.0f", "<= 2000"),
+        ("failover_high_ms_p50", "%.1f", ""),
+        ("failover_high_ms_p99", "%.1f", "<= 2000"),
+        ("e2e_two_hubs_per_s", "%.0f", ""),
+        ("e2e_two_hubs_vs_one", "%.3f", ">= 0.7 (same phase)"),
         ("status_ms_1m", "%.0f", "<= 100"),
         ("desk_inbox_ms_100k", "%.1f", "<= 300 (desk, table only)"),
         ("desk_alert_ms_p99", "%.0f", "<= 1000 (desk, table only)"),
@@ -709,7 +926,8 @@ def main():
     ap.add_argument("--details")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--only", choices=["accept", "backlog", "flood", "e2e",
-                                       "restart", "slowlink", "desk"],
+                                       "restart", "slowlink", "desk",
+                                       "twohubs"],
                     help="run one phase (for profiling; no --json)")
     a = ap.parse_args()
     q = 0 if a.quick else 1
@@ -723,7 +941,8 @@ def main():
         for name, fn in (("accept", phase_accept),
                          ("backlog", phase_backlog), ("flood", phase_flood),
                          ("e2e", phase_e2e), ("restart", phase_restart),
-                         ("slowlink", phase_slowlink)):
+                         ("slowlink", phase_slowlink),
+                         ("twohubs", phase_twohubs)):
             if a.only in (None, name):
                 fn(procs, tmp, q, res)
         if a.only == "desk" or (a.only is None and not a.quick):

@@ -24,7 +24,9 @@ KEYS = ["hub_accept_per_s", "e2e_per_s", "ack_ms_p50", "ack_ms_p99",
         "high_flood_ms_p50", "high_flood_ms_p99",
         "startup_ms_1m", "status_ms_1m",
         "slow_link_high_ms_p50", "slow_link_high_ms_p99",
-        "slow_link_target_ms"]
+        "slow_link_target_ms",
+        "failover_high_ms_p50", "failover_high_ms_p99",
+        "e2e_two_hubs_per_s", "e2e_two_hubs_vs_one"]
 
 
 

@@ -10,9 +10,13 @@ revoke: connections before their handshake are bounded and the oldest is
 closed to make room, descriptors are kept in reserve.
 Item 6: one country cannot fill the store for the others (storage
 budgets per recipient and per origin, a reserve for high reports).
-Item 5 (in part): thousands of AuditRequests from a node that never reads
-its answers do not grow the hub: a per-country budget, beyond which
-requests go unanswered (told once a second), counted."""
+Item 5: thousands of AuditRequests from a node that never reads its
+answers do not grow the hub: a per-country budget, beyond which requests
+go unanswered (told once a second), counted; nor do submits, junk frames,
+Hellos or paced requests never read (what is queued to a connection is
+bounded in bytes), nor one huge multipart message (a connection holding
+too much not yet read is cut).  Item 4, robustly: a sustained flood of
+connections from one address."""
 
 import json
 import os
@@ -149,6 +153,117 @@ class DescriptorFlood(HubCase):
         self.assertTrue(hub.alive())
 
 
+def fd_count(pid):
+    try:
+        return len(os.listdir("/proc/%d/fd" % pid))
+    except OSError:
+        return -1
+
+
+class ConnectionFlood(HubCase):
+    """Item 4, robustly: a sustained flood of raw TCP connections from
+    one address (127.0.0.2), thousands a second, beside real nodes on
+    127.0.0.1; the hub under a 200-descriptor limit.  Before: libzmq
+    accepted them all ahead of the gate, which kept up to
+    EWH_HUB_MAX_PENDING of them for the handshake time, and the
+    descriptors sat at the limit.  Now an address holds at most
+    EWH_HUB_MAX_PENDING_PER_ADDR pending connections (its oldest cut) and
+    is then banned at the door for EWH_HUB_BAN_MS (a socket filter on the
+    listening socket drops its packets); while descriptors are short the
+    door holds every new connection in the kernel; the monitor's events
+    are never lost (its pipe has no HWM)."""
+
+    def test_sustained_flood_from_one_address(self):
+        import threading
+        limit, reserve = 200, 64
+        hubdir, peers, _ = self.hub_with(["RS", "HR", "BG"], start=False)
+        ep = os.path.join(hubdir, "endpoint")
+        hub = self.start(["prlimit", "--nofile=%d:%d" % (limit, limit),
+                          EWHUB, "run", "--dir", hubdir, "--listen",
+                          "tcp://127.0.0.1:*"], "hub")
+        wait_for(lambda: os.path.exists(ep), 20, what="hub endpoint")
+        with open(ep) as f:
+            self.endpoint = f.read().strip()
+        wait_for(lambda: "listening on" in hub.logtext(), 10)
+        host, port = self.endpoint[len("tcp://"):].rsplit(":", 1)
+        base = fd_count(hub.pid)
+        stop = threading.Event()
+        made = [0]
+        samples = []
+        held = []
+
+        def flood():
+            while not stop.is_set():
+                for _ in range(200):
+                    s = socket.socket()
+                    s.bind(("127.0.0.2", 0))
+                    s.setblocking(False)
+                    s.connect_ex((host, int(port)))
+                    held.append(s)
+                    made[0] += 1
+                while len(held) > 600:
+                    held.pop(0).close()
+                time.sleep(0.02)
+
+        def sample():
+            while not stop.is_set():
+                samples.append(fd_count(hub.pid))
+                time.sleep(0.01)
+        threads = [threading.Thread(target=flood),
+                   threading.Thread(target=sample)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(2)
+            # Real nodes are served during the flood.
+            # (A real node may have a SYN dropped while the door is
+            # closed: the kernel retries it after 1, 3, 7, 15 s.)
+            rc, lines = self.peer("submit", peers["RS"], hubdir, "--to",
+                                  "HR", "--timeout", "90", ok=False,
+                                  timeout=120)
+            self.assertEqual([a["status"] for a in of_type(lines, "ack")],
+                             ["accepted"], lines)
+            rc, lines = self.peer("recv", peers["HR"], hubdir, "--count",
+                                  "1", "--timeout", "90", ok=False,
+                                  timeout=120)
+            self.assertEqual(len(of_type(lines, "deliver")), 1, lines)
+            self.ewhub("revoke", "--dir", hubdir, "BG")
+            steady = samples[-100:]
+            # The flood stops, its 600 sockets stay open (as a slow-loris
+            # would): what the hub still holds for them.
+            stop.set()
+            for t in threads:
+                t.join()
+            time.sleep(2)
+            after = fd_count(hub.pid)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+            for x in held:
+                x.close()
+        sys.stderr.write("descriptors at start %d, 2 s after the flood "
+                         "(its sockets open) %d\n" % (base, after))
+        # One address holds at most EWH_HUB_MAX_PENDING_PER_ADDR (16)
+        # (before: up to the reserve line, until the handshake timeout).
+        self.assertLessEqual(after, base + 16 + 8)
+        near = sum(1 for x in samples if x >= limit - reserve)
+        sys.stderr.write("%d connections tried; descriptors: max %d, last "
+                         "second max %d, %d of %d samples in the reserve "
+                         "(limit %d)\n" %
+                         (made[0], max(samples), max(steady), near,
+                          len(samples), limit))
+        self.assertGreater(made[0], 2000)
+        # The bursts libzmq accepts before the gate reacts may still reach
+        # into the reserve for moments on a loaded machine (measured,
+        # not asserted: docs/reliability.md, residual risks).
+        self.assertLess(near, len(samples))
+        self.assertIn("from one address", hub.logtext())
+        self.assertIn("127.0.0.2 banned", hub.logtext())
+        self.assertNotIn("fatal", hub.logtext())
+        self.assertTrue(hub.alive())
+
+
 def rss_kb(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -224,6 +339,175 @@ class UnreadRequests(HubCase):
         self.assertEqual(len(set(d["id"] for d in of_type(got, "deliver"))),
                          n)
 
+
+class UnreadAnswers(HubCase):
+    """Item 5: a node that sends requests and never reads the answers.
+    Before, the hub queued every answer to it, up to ZMQ_SNDHWM (100,000
+    messages) per connection: a SubmitAck per submit, an Error per junk
+    frame, the roster and the catalogue (kilobytes) per Hello.  Now each
+    kind of request has a per-country budget (EWH_HUB_HELLOS_PER_S,
+    EWH_HUB_RECEIPTS_PER_S, EWH_HUB_ERRORS_PER_S, EWH_HUB_AUDIT_PER_S,
+    submits_per_second) and what the hub queues to a connection whose
+    socket does not drain is bounded in bytes (EWH_HUB_CONN_OUT_BYTES):
+    the rest are dropped, counted (answers_dropped, requests_dropped)."""
+
+    def status_json(self, hubdir):
+        with open(os.path.join(hubdir, "status.json")) as f:
+            return json.load(f)
+
+    def test_answers_to_a_node_that_never_reads(self):
+        hubdir, peers, hub = self.hub_with(["RS", "HR", "BG"])
+        envdir = self.path("env")
+        os.makedirs(envdir)
+        self.peer("submit", peers["RS"], hubdir, "--to", "HR", "--env-out",
+                  envdir)
+        [env] = [os.path.join(envdir, x) for x in os.listdir(envdir)]
+        time.sleep(1)
+        before = rss_kb(hub.pid)
+        n, hellos = 60000, 20000
+        # Submits (duplicates and rate refusals) and junk frames ...
+        stall = self.peer_start("submit", peers["RS"], hubdir, "--env-in",
+                                env, "--count", str(n), "--junk", str(n),
+                                "--stall", "--timeout", "300", name="stall")
+        # ... and Hellos, over a second connection with the same key.
+        rc, lines = self.peer("forge", peers["RS"], hubdir, "--hello",
+                              str(hellos), "--stall", "--idle", "5",
+                              timeout=120)
+        self.assertEqual(of_type(lines, "hellos_sent")[0]["hellos"], hellos)
+        wait_for(lambda: stall.of_type("stall_sent"), 120,
+                 what="the staller's frames sent")
+
+        def read_all():
+            j = self.status_json(hubdir)
+            return j if j["bad_frames"] >= n and \
+                j["duplicate"] + j["refused"] >= n else None
+        # Every frame read by the hub, answered or not.
+        j = wait_for(read_all, 120, what="every frame read")
+        time.sleep(2)
+        grown = rss_kb(hub.pid) - before
+        j = self.status_json(hubdir)
+        sys.stderr.write("hub grew by %d kB; answers dropped %d, requests "
+                         "dropped %d\n" % (grown, j.get("answers_dropped", -1),
+                                           j["requests_dropped"]))
+        # Another country is served meanwhile.
+        rc, lines = self.peer("submit", peers["BG"], hubdir, "--to", "HR",
+                              "--count", "20", timeout=60)
+        self.assertEqual([a["status"] for a in of_type(lines, "ack")],
+                         ["accepted"] * 20)
+        rc, lines = self.peer("recv", peers["HR"], hubdir, "--count", "21",
+                              "--timeout", "60")
+        self.assertEqual(len(of_type(lines, "deliver")), 21)
+        if not os.environ.get("EWH_SANITIZED"):
+            self.assertLess(grown, 16 * 1024, "hub grew by %d kB" % grown)
+        # Most answers were never queued; most Hellos were over budget.
+        self.assertGreater(j["answers_dropped"], n)
+        self.assertGreater(j["requests_dropped"], hellos // 2)
+        self.assertIn("does not read its answers", hub.logtext())
+        self.assertTrue(hub.alive())
+        self.assertTrue(stall.alive())
+
+    def test_paced_requests_never_read(self):
+        """Within its budget (10 AuditRequests a second), for 25 s, on a
+        connection that never reads: each answer is a proof of tens of
+        kB.  The budget alone let them pile up; the byte bound stops
+        them."""
+        hubdir, peers, hub = self.hub_with(["RS", "HR"])
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--count", "800", "--window", "200",
+                              timeout=300)
+        self.assertEqual(len(of_type(lines, "ack")), 800)
+        # A fresh process, whose heap holds no memory freed by the
+        # submits (it would take the answers without growing).
+        self.assertEqual(hub.term(), 0)
+        hub = self.hub_start(hubdir, name="hub2")
+        self.peer("forge", peers["HR"], hubdir, "--audit", "1")
+        time.sleep(1)
+        before = rss_kb(hub.pid)
+        n = 250
+        stall = self.peer_start("forge", peers["HR"], hubdir, "--audit",
+                                str(n), "--pace", "100", "--stall", "--idle",
+                                "300", name="stall")
+        [sent] = wait_for(lambda: stall.of_type("audit_sent"), 120,
+                          what="the requests sent")
+        self.assertEqual(sent["requests"], n)
+        time.sleep(2)
+        # Measured while the connection is open (closed, libzmq frees
+        # what was queued to it).
+        grown = rss_kb(hub.pid) - before
+        self.assertTrue(stall.alive())
+        j = self.status_json(hubdir)
+        sys.stderr.write("hub grew by %d kB; answers dropped %d, requests "
+                         "dropped %d\n" % (grown, j.get("answers_dropped", -1),
+                                           j["requests_dropped"]))
+        self.assertGreater(j["answers_dropped"], n // 2)
+        if not os.environ.get("EWH_SANITIZED"):
+            self.assertLess(grown, 4 * 1024, "hub grew by %d kB" % grown)
+        stall.kill()
+        # The node, reading again, is answered.
+        rc, lines = self.peer("forge", peers["HR"], hubdir, "--audit", "1")
+        self.assertEqual(of_type(lines, "error"), [])
+        self.assertTrue(hub.alive())
+
+
+class HugeMultipart(HubCase):
+    """Item 5: one multipart message of 3000 parts of 200 kB (600 MB),
+    each part under max_frame_bytes.  libzmq gives a multipart message to
+    the hub only once complete, so it buffered all of it (the hub grew by
+    the message's size, toward the unit's MemoryMax of 2 GB).  Now the
+    gate compares what the kernel received on each connection (TCP_INFO)
+    with what the hub has read and cuts a connection holding more than
+    EWH_HUB_RX_HELD_BYTES (64 MiB): libzmq drops the incomplete message
+    with the session."""
+
+    def test_huge_multipart_first_message_is_cut(self):
+        """The same as a connection's first message (no Hello before
+        it): the connection is still in the gate's pending list."""
+        hubdir, peers, hub = self.hub_with(["RS", "HR"])
+        rc, lines = self.peer("forge", peers["RS"], hubdir, "--no-hello",
+                              "--multipart", "1500", "--part-bytes",
+                              "200000", "--idle", "3", ok=False,
+                              timeout=240)
+        self.assertEqual(len(of_type(lines, "multipart_sent")), 1, lines)
+        wait_for(lambda: "a first message not complete" in hub.logtext(),
+                 30, what="the connection cut")
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR")
+        self.assertEqual(of_type(lines, "ack")[0]["status"], "accepted")
+        self.assertTrue(hub.alive())
+
+    def test_huge_multipart_message_is_cut(self):
+        import threading
+        hubdir, peers, hub = self.hub_with(["RS", "HR"])
+        time.sleep(1)
+        before = rss_kb(hub.pid)
+        peak = [0]
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                peak[0] = max(peak[0], rss_kb(hub.pid) or 0)
+                time.sleep(0.02)
+        t = threading.Thread(target=sample)
+        t.start()
+        try:
+            rc, lines = self.peer("forge", peers["RS"], hubdir,
+                                  "--multipart", "3000", "--part-bytes",
+                                  "200000", "--idle", "3", ok=False,
+                                  timeout=240)
+            time.sleep(2)
+        finally:
+            stop.set()
+            t.join()
+        grown = peak[0] - before
+        sys.stderr.write("hub peak growth %d kB\n" % grown)
+        self.assertIn("cut a connection holding", hub.logtext())
+        if not os.environ.get("EWH_SANITIZED"):
+            self.assertLess(grown, 300 * 1024, "hub grew by %d kB" % grown)
+        # The hub serves on, the sender too once it behaves.
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR")
+        self.assertEqual(of_type(lines, "ack")[0]["status"], "accepted")
+        rc, lines = self.peer("recv", peers["HR"], hubdir, "--count", "1")
+        self.assertEqual(len(of_type(lines, "deliver")), 1)
+        self.assertTrue(hub.alive())
 
 class StorageBudget(HubCase):
     """Item 6: RS fills its budget with large envelopes for an offline HR;

@@ -62,6 +62,10 @@
  *       not know, or a stale key).
  *   recv ... --env-out DIR
  *       saves each delivered envelope as DIR/<id>.env (to replay it).
+ *   submit ... --stall
+ *       sends the --junk frames and all --count submits at once (no
+ *       window), prints {"type":"stall_sent",...} and never reads again
+ *       until --timeout (a node that does not read its answers).
  *   recv ... --stall
  *       says hello, then never reads (a slow-loris peer) until --timeout;
  *       receive buffers are tiny, so the hub's sends back up at once.
@@ -77,13 +81,15 @@
  *         [--receipt-id HEX[,HEX...] --origin CC
  *          [--kind delivered|acknowledged]
  *          [--from CC] [--seal-key other.key]] [--ack-seq A:B]
- *         [--multipart N [--part-bytes B]] [--audit N [--stall]]
+ *         [--multipart N [--part-bytes B]] [--audit N [--pace MS]]
+ *         [--hello N] [--stall] [--no-hello]
  *         [--idle SECONDS]
  *       Sends frames a misbehaving node might: a Receipt for the reports
  *       HEX,... (signed by --seal-key or the node's key, claiming to be from
  *       --from, default the signer's country) and/or a DeliverAck with an
  *       all-zero id for each seq A..B, and/or one message of N parts of B
- *       bytes (default 65536); prints the answers (errors,
+ *       bytes (default 65536), and/or N more Hello frames (--hello);
+ *       prints the answers (errors,
  *       receipt acks) until --idle seconds (default 2) pass without one.
  *
  * JSON lines: {"type":"roster","version":N,"countries":[...]},
@@ -129,7 +135,7 @@ struct s_opts {
     const char *region, *path;
     enum ewh_distribution distribution;
     long return_year;
-    long multipart, part_bytes, audit;
+    long multipart, part_bytes, audit, hellos, pace_ms;
     double flood;
     bool dry_run, stall;
     enum ewh_level level;
@@ -137,6 +143,7 @@ struct s_opts {
     double expires, resend, timeout, idle;
     bool no_ack;
     bool old_node; /* a Hello without features (not upgraded) */
+    bool no_hello; /* forge: never say hello (the first frame is forged) */
     long ack_delay_ms;
 };
 
@@ -199,6 +206,11 @@ s_connect(struct s_peer *p)
     int linger = 2000, hb = 2000, ttl = 10000, ivl = 100, one = 1;
     int rcvbuf = 4096;
 
+    /* A staller keeps its connection: it goes on sending heartbeats but
+     * never times the hub's out (its own input is stopped, so it would
+     * see none and reconnect every ttl, which frees what the hub queued). */
+    if (p->o.stall)
+        ttl = (int)((p->o.timeout + p->o.idle) * 1000) + ttl;
     p->ctx = zmq_ctx_new();
     p->sock = zmq_socket(p->ctx, ZMQ_DEALER);
     if (p->sock == NULL ||
@@ -284,6 +296,8 @@ s_hello(struct s_peer *p)
     Ewh__Frame f = EWH__FRAME__INIT;
     Ewh__Hello h = EWH__HELLO__INIT;
 
+    if (p->o.no_hello)
+        return;
     h.version = 1;
     h.roster_version = p->roster != NULL ? ewh_roster_version(p->roster) : 0;
     h.credit = (uint32_t)p->o.credit;
@@ -858,6 +872,17 @@ s_run_submit(struct s_peer *p)
     }
     if (p->o.flood > 0)
         return s_flood(p);
+    if (p->o.stall) {
+        /* Never read an answer (issue 16 item 5): every submit at once,
+         * then sleep until --timeout. */
+        for (i = 0; i < p->n_subs; i++)
+            s_submit_one(p, &p->subs[i]);
+        s_emit(json_pack("{s:s,s:i,s:i}", "type", "stall_sent", "submits",
+                         (json_int_t)p->n_subs, "junk", (json_int_t)p->o.junk));
+        while (ewh_mono_ms() < deadline)
+            usleep(50000);
+        return 0;
+    }
     while (p->n_acked < p->n_subs && ewh_mono_ms() < deadline) {
         int64_t now = ewh_mono_ms();
         for (i = 0; i < p->n_subs && p->in_flight < p->o.window; i++) {
@@ -925,9 +950,12 @@ s_run_forge(struct s_peer *p)
     double idle = p->o.idle > 0 ? p->o.idle : 2;
 
     s_hello(p);
-    while (p->roster == NULL && ewh_mono_ms() < deadline)
+    while (!p->o.no_hello && p->roster == NULL && ewh_mono_ms() < deadline)
         s_pump(p, 100);
-    if (p->roster == NULL) {
+    /* --no-hello: the handshake only. */
+    while (p->o.no_hello && p->links == 0 && ewh_mono_ms() < deadline)
+        s_pump(p, 100);
+    if (p->roster == NULL && !(p->o.no_hello && p->links > 0)) {
         s_timeout("roster", 0, 1);
         return 3;
     }
@@ -1025,9 +1053,18 @@ s_run_forge(struct s_peer *p)
             f.msg_case = EWH__FRAME__MSG_AUDIT_REQUEST;
             f.audit_request = &m;
             (void)s_send(p, &f);
+            if (p->o.pace_ms > 0)
+                usleep((useconds_t)p->o.pace_ms * 1000);
         }
         s_emit(json_pack("{s:s,s:i}", "type", "audit_sent", "requests",
                          (json_int_t)p->o.audit));
+    }
+    if (p->o.hellos > 0) {
+        long k;
+        for (k = 0; k < p->o.hellos; k++)
+            s_hello(p);
+        s_emit(json_pack("{s:s,s:i}", "type", "hellos_sent", "hellos",
+                         (json_int_t)p->o.hellos));
     }
     if (p->o.stall) {
         /* Never read: the hub's answers back up (a slow-loris peer). */
@@ -1182,6 +1219,7 @@ main(int argc, char **argv)
         {"timeout", required_argument, NULL, 'T'},
         {"credit", required_argument, NULL, 'c'},
         {"old-node", no_argument, NULL, 0x101},
+        {"no-hello", no_argument, NULL, 0x102},
         {"idle", required_argument, NULL, 'i'},
         {"no-ack", no_argument, NULL, 'N'},
         {"ack-delay", required_argument, NULL, 'j'},
@@ -1204,9 +1242,11 @@ main(int argc, char **argv)
         {"return-year", required_argument, NULL, 'Y'},
         {"body-file", required_argument, NULL, 'W'},
         {"audit", required_argument, NULL, 'A'},
-        {"distribution", required_argument, NULL, 0x102},
-        {"region", required_argument, NULL, 0x103},
-        {"path", required_argument, NULL, 0x104},
+        {"distribution", required_argument, NULL, 0x112},
+        {"region", required_argument, NULL, 0x113},
+        {"path", required_argument, NULL, 0x114},
+        {"hello", required_argument, NULL, 'E'},
+        {"pace", required_argument, NULL, 'Q'},
         {NULL, 0, NULL, 0}};
     struct s_peer p;
     struct ewh_err err = {0};
@@ -1281,6 +1321,9 @@ main(int argc, char **argv)
         case 'c':
             p.o.credit = atol(optarg);
             break;
+        case 0x102:
+            p.o.no_hello = true;
+            break;
         case 0x101:
             p.o.old_node = true;
             break;
@@ -1350,15 +1393,21 @@ main(int argc, char **argv)
         case 'A':
             p.o.audit = atol(optarg);
             break;
-        case 0x102:
+        case 0x112:
             if (ewh_distribution_parse(optarg, &p.o.distribution) != 0)
                 fatalx("bad distribution '%s'", optarg);
             break;
-        case 0x103:
+        case 0x113:
             p.o.region = optarg;
             break;
-        case 0x104:
+        case 0x114:
             p.o.path = optarg;
+            break;
+        case 'E':
+            p.o.hellos = atol(optarg);
+            break;
+        case 'Q':
+            p.o.pace_ms = atol(optarg);
             break;
         default:
             return 2;
