@@ -300,27 +300,17 @@ s_on_notice(struct hub *h, struct hub_fed_link *l, const uint8_t *rid,
 
 /* ---- foreign rosters ---- */
 
-/* Does id's key follow from the pinned one: endorsed by it, or by a
- * chain of endorsements (the roster entry's chain, newest first) back to
- * it?  (A hub that missed a re-key follows it, as a node does.) */
+/* Does id's key follow from the pinned one (key continuity, the rule of
+ * ewh_pubid_follows(), through the entry's chain)?  A hub that missed a
+ * re-key follows it, as a node does. */
 static bool
 s_follows(const ewh_roster_t *ro, const struct ewh_pubid *id,
           const struct ewh_pubid *pin)
 {
-    const struct ewh_pubid *ch, *cur = id;
-    size_t n = 0, k;
+    size_t n = 0;
+    const struct ewh_pubid *ch = ewh_roster_chain(ro, id->country, &n);
 
-    if (ewh_pubid_endorsement_check(id, pin->sign, NULL) == 0)
-        return true;
-    ch = ewh_roster_chain(ro, id->country, &n);
-    for (k = 0; ch != NULL && k < n; k++) {
-        if (ewh_pubid_endorsement_check(cur, ch[k].sign, NULL) != 0)
-            return false;
-        if (memcmp(ch[k].sign, pin->sign, 32) == 0)
-            return true;
-        cur = &ch[k];
-    }
-    return false;
+    return ewh_pubid_follows(id, ch, ch != NULL ? n : 0, pin->sign, NULL);
 }
 
 /* Pin the keys of roster ro for region name (inside a transaction). */

@@ -15,67 +15,13 @@ hub_import_is_change(enum hub_import_kind k)
            k == HUB_IMPORT_REVOKE || k == HUB_IMPORT_REVOKED_KEYS;
 }
 
-/* Is id endorsed, through links (newest first, as a roster carries them),
- * by the signing key held[32]?  *k gets the number of links between
- * (0: endorsed by held directly).  The rule of node/trust.c: each link is
- * the key that endorsed the one before it, and every endorsement verifies. */
-static bool
-s_endorsed_from(const struct ewh_pubid *id, const struct ewh_pubid *links,
-                size_t n, const uint8_t *held, size_t *k)
-{
-    size_t j;
-
-    *k = 0;
-    if (!id->endorsed || ewh_pubid_endorsement_check(id, NULL, NULL) != 0)
-        return false;
-    if (sodium_memcmp(id->endorsed_by, held, 32) == 0)
-        return true;
-    for (j = 0; j < n; j++) {
-        const uint8_t *by = j == 0 ? id->endorsed_by : links[j - 1].endorsed_by;
-        if (memcmp(links[j].sign, by, 32) != 0)
-            return false;
-        if (sodium_memcmp(links[j].sign, held, 32) == 0) {
-            *k = j;
-            return true;
-        }
-        if (!links[j].endorsed ||
-            ewh_pubid_endorsement_check(&links[j], NULL, NULL) != 0)
-            return false;
-        if (sodium_memcmp(links[j].endorsed_by, held, 32) == 0) {
-            *k = j + 1;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The signing keys id descends from (its endorser, then the chain's). */
-static size_t
-s_ancestry(const ewh_roster_t *r, const struct ewh_pubid *id,
-           uint8_t anc[1 + EWH_MAX_KEY_CHAIN][32])
-{
-    const struct ewh_pubid *links;
-    size_t nl = 0, j, k = 0;
-
-    if (!id->endorsed || ewh_pubid_endorsement_check(id, NULL, NULL) != 0)
-        return 0;
-    memcpy(anc[k++], id->endorsed_by, 32);
-    links = ewh_roster_chain(r, id->country, &nl);
-    for (j = 0; j < nl && j < EWH_MAX_KEY_CHAIN; j++) {
-        if (memcmp(links[j].sign, anc[k - 1], 32) != 0 || !links[j].endorsed ||
-            ewh_pubid_endorsement_check(&links[j], NULL, NULL) != 0)
-            break;
-        memcpy(anc[k++], links[j].endorsed_by, 32);
-    }
-    return k;
-}
-
 static bool
 s_forked(const ewh_roster_t *here, const struct ewh_pubid *ih,
          const ewh_roster_t *from, const struct ewh_pubid *ia)
 {
     uint8_t ah[1 + EWH_MAX_KEY_CHAIN][32], aa[1 + EWH_MAX_KEY_CHAIN][32];
-    size_t nh = s_ancestry(here, ih, ah), na = s_ancestry(from, ia, aa), i, j;
+    size_t nh = ewh_roster_ancestry(here, ih, ah),
+           na = ewh_roster_ancestry(from, ia, aa), i, j;
 
     for (i = 0; i < nh; i++)
         for (j = 0; j < na; j++)
@@ -102,7 +48,7 @@ s_both(const ewh_roster_t *here, const struct ewh_pubid *ih, bool rh,
     if (ewh_pubid_equal(ih, ia))
         return 0;
     links = ewh_roster_chain(from, ia->country, &nl);
-    if (s_endorsed_from(ia, links, nl, ih->sign, &k)) {
+    if (ewh_pubid_follows(ia, links, nl, ih->sign, &k)) {
         /* oldest first: links[k-1] was endorsed by B's key */
         for (j = 0; j < k; j++)
             op->links[j] = links[k - 1 - j];
@@ -110,7 +56,7 @@ s_both(const ewh_roster_t *here, const struct ewh_pubid *ih, bool rh,
         return HUB_IMPORT_REKEY;
     }
     links = ewh_roster_chain(here, ih->country, &nl);
-    if (s_endorsed_from(ih, links, nl, ia->sign, &k))
+    if (ewh_pubid_follows(ih, links, nl, ia->sign, &k))
         return HUB_IMPORT_KEEP_NEWER;
     op->forked = s_forked(here, ih, from, ia);
     return HUB_IMPORT_REKEY_UNENDORSED;

@@ -37,31 +37,6 @@ node_hubcmp_alarms(const struct node_hubcmp_diff *diffs, size_t n)
     return k;
 }
 
-/* The signing keys id descends from, newest first: its endorser, then
- * each chain link's endorser, as far as every endorsement verifies and
- * each link is the key that endorsed the one before it (the rule of
- * node/trust.c).  Returns how many (at most 1 + EWH_MAX_KEY_CHAIN). */
-static size_t
-s_ancestry(const ewh_roster_t *r, const struct ewh_pubid *id,
-           uint8_t anc[1 + EWH_MAX_KEY_CHAIN][EWH_KEY_BYTES])
-{
-    const struct ewh_pubid *links;
-    size_t nl = 0, j, k = 0;
-
-    if (!id->endorsed || ewh_pubid_endorsement_check(id, NULL, NULL) != 0)
-        return 0;
-    memcpy(anc[k++], id->endorsed_by, EWH_KEY_BYTES);
-    links = ewh_roster_chain(r, id->country, &nl);
-    for (j = 0; j < nl && j < EWH_MAX_KEY_CHAIN; j++) {
-        if (memcmp(links[j].sign, anc[k - 1], EWH_KEY_BYTES) != 0 ||
-            !links[j].endorsed ||
-            ewh_pubid_endorsement_check(&links[j], NULL, NULL) != 0)
-            break;
-        memcpy(anc[k++], links[j].endorsed_by, EWH_KEY_BYTES);
-    }
-    return k;
-}
-
 static bool
 s_in(const uint8_t key[EWH_KEY_BYTES],
      uint8_t set[1 + EWH_MAX_KEY_CHAIN][EWH_KEY_BYTES], size_t n)
@@ -92,8 +67,8 @@ s_compare(const ewh_roster_t *a, const struct ewh_pubid *ia, bool ra,
         return NODE_HUBCMP_REVOKED_B;
     if (ewh_pubid_equal(ia, ib))
         return 0;
-    na = s_ancestry(a, ia, anc_a);
-    nb = s_ancestry(b, ib, anc_b);
+    na = ewh_roster_ancestry(a, ia, anc_a);
+    nb = ewh_roster_ancestry(b, ib, anc_b);
     if (s_in(ia->sign, anc_b, nb))
         return NODE_HUBCMP_A_LAGS;
     if (s_in(ib->sign, anc_a, na))

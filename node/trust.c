@@ -146,40 +146,6 @@ s_first_seen(node_store_t *s, const struct ewh_pubid *id, bool tofu,
     return 0;
 }
 
-/* Is id endorsed, through links (newest first, as the roster carries
- * them), by the signing key held[32]?  *k gets the number of links
- * between (0: endorsed by held directly). */
-static bool
-s_endorsed_from(const struct ewh_pubid *id, const struct ewh_pubid *links,
-                size_t n, const uint8_t *held, size_t *k)
-{
-    size_t j;
-
-    *k = 0;
-    if (!id->endorsed || ewh_pubid_endorsement_check(id, NULL, NULL) != 0)
-        return false;
-    if (sodium_memcmp(id->endorsed_by, held, 32) == 0)
-        return true;
-    for (j = 0; j < n; j++) {
-        /* each link is the key that endorsed the one before it */
-        const uint8_t *by = j == 0 ? id->endorsed_by : links[j - 1].endorsed_by;
-        if (memcmp(links[j].sign, by, 32) != 0)
-            return false;
-        if (sodium_memcmp(links[j].sign, held, 32) == 0) {
-            *k = j;
-            return true;
-        }
-        if (!links[j].endorsed ||
-            ewh_pubid_endorsement_check(&links[j], NULL, NULL) != 0)
-            return false;
-        if (sodium_memcmp(links[j].endorsed_by, held, 32) == 0) {
-            *k = j + 1;
-            return true;
-        }
-    }
-    return false;
-}
-
 /* A peer whose keys changed. */
 static int
 s_changed(node_store_t *s, const struct node_trust *t,
@@ -193,7 +159,7 @@ s_changed(node_store_t *s, const struct node_trust *t,
     char how[16];
 
     if (strcmp(t->why, "split-view") != 0 &&
-        s_endorsed_from(id, links, n_links, t->sign, &k)) {
+        ewh_pubid_follows(id, links, n_links, t->sign, &k)) {
         /* Key continuity: the key held endorsed the new one (through the
          * keys in between when this node missed re-keys). */
         s_trust_of(&nt, id, t->verified, t->verified ? "endorsed" : t->why);

@@ -652,3 +652,58 @@ ewh_roster_links(const ewh_roster_t *next, const ewh_roster_t *prev)
            sodium_memcmp(next->prev_hash, prev->hash, EWH_ROSTER_HASH_BYTES) ==
                0;
 }
+
+/* ---- key continuity (docs/trust.md) ---- */
+
+bool
+ewh_pubid_follows(const struct ewh_pubid *id, const struct ewh_pubid *links,
+                  size_t n, const uint8_t held[32], size_t *k)
+{
+    size_t j, dummy;
+
+    if (k == NULL)
+        k = &dummy;
+    *k = 0;
+    if (!id->endorsed || ewh_pubid_endorsement_check(id, NULL, NULL) != 0)
+        return false;
+    if (sodium_memcmp(id->endorsed_by, held, 32) == 0)
+        return true;
+    for (j = 0; j < n; j++) {
+        /* each link is the key that endorsed the one before it */
+        const uint8_t *by = j == 0 ? id->endorsed_by : links[j - 1].endorsed_by;
+        if (memcmp(links[j].sign, by, 32) != 0)
+            return false;
+        if (sodium_memcmp(links[j].sign, held, 32) == 0) {
+            *k = j;
+            return true;
+        }
+        if (!links[j].endorsed ||
+            ewh_pubid_endorsement_check(&links[j], NULL, NULL) != 0)
+            return false;
+        if (sodium_memcmp(links[j].endorsed_by, held, 32) == 0) {
+            *k = j + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t
+ewh_roster_ancestry(const ewh_roster_t *r, const struct ewh_pubid *id,
+                    uint8_t anc[1 + EWH_MAX_KEY_CHAIN][32])
+{
+    const struct ewh_pubid *links;
+    size_t nl = 0, j, k = 0;
+
+    if (!id->endorsed || ewh_pubid_endorsement_check(id, NULL, NULL) != 0)
+        return 0;
+    memcpy(anc[k++], id->endorsed_by, 32);
+    links = ewh_roster_chain(r, id->country, &nl);
+    for (j = 0; j < nl && j < EWH_MAX_KEY_CHAIN; j++) {
+        if (memcmp(links[j].sign, anc[k - 1], 32) != 0 || !links[j].endorsed ||
+            ewh_pubid_endorsement_check(&links[j], NULL, NULL) != 0)
+            break;
+        memcpy(anc[k++], links[j].endorsed_by, 32);
+    }
+    return k;
+}

@@ -14,6 +14,7 @@
 
 #include "ewh/err.h"
 #include "ewh/identity.h"
+#include "ewh/limits.h"
 
 typedef struct ewh_roster ewh_roster_t;
 
@@ -93,6 +94,21 @@ EWH_MUST_CHECK int ewh_roster_set_chain(ewh_roster_t *r, const char *cc,
                                         struct ewh_err *err);
 const struct ewh_pubid *ewh_roster_chain(const ewh_roster_t *r, const char *cc,
                                          size_t *n);
+
+/* Key continuity (docs/trust.md), the one rule every holder of a key
+ * applies (node trust, hubs comparing or importing rosters, foreign
+ * rosters at a hub): is id endorsed by the signing key held[32], directly
+ * or through links (the entry's chain, newest first: each link is the key
+ * that endorsed the one before it, and every endorsement verifies)?  *k
+ * (may be NULL) gets the number of links between (0: directly). */
+bool ewh_pubid_follows(const struct ewh_pubid *id,
+                       const struct ewh_pubid *links, size_t n,
+                       const uint8_t held[32], size_t *k);
+/* The signing keys id descends from in roster r, newest first: its
+ * endorser, then each link's endorser, as far as the rule above holds.
+ * Returns how many (at most 1 + EWH_MAX_KEY_CHAIN). */
+size_t ewh_roster_ancestry(const ewh_roster_t *r, const struct ewh_pubid *id,
+                           uint8_t anc[1 + EWH_MAX_KEY_CHAIN][32]);
 
 /* Federation (docs/federation.md).  The region the roster's hub serves
  * (ewh_region_is_valid; a roster that names none, from a hub before
