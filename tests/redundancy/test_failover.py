@@ -45,8 +45,10 @@ class Failover(Pair):
         after = self.stream(3, origins=["RS", "HR"])
         # RS and HR get everything through A, once (BG had all of first).
         self.all_arrive_once(ccs=["RS", "HR"])
-        # Only A could bring what was sent after B died.
-        self.assertTrue(set(after) <= self.hub_accepted("hubA"))
+        # Only A could take what was sent after B died (a report to BG
+        # alone is not waited for above: wait for A's accept of it).
+        wait_for(lambda: set(after) <= self.hub_accepted("hubA"), LONG,
+                 what="hub A accepting every report sent after B died")
         for cc in self.CCS:
             row = self.hub_row(cc, "hubB")
             self.assertIsNotNone(row, "hub B gone from %s's list" % cc)
