@@ -294,7 +294,11 @@ class UnreadRequests(HubCase):
         wait_for(dropped, 30, what="requests over the budget counted")
         grown = rss_kb(hub.pid) - before
         sys.stderr.write("hub grew by %d kB\n" % grown)
-        self.assertLess(grown, 10 * 1024, "hub grew by %d kB" % grown)
+        # The memory bound holds in plain builds (the first pass of
+        # deploy/test); ASan's quarantine keeps the freed answers' pages
+        # (measured once at 15 MB), so there only the budget is checked.
+        if not os.environ.get("EWH_SANITIZED"):
+            self.assertLess(grown, 10 * 1024, "hub grew by %d kB" % grown)
         self.assertIn("over its budget", hub.logtext())
         self.assertTrue(hub.alive())
 
