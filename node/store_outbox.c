@@ -95,9 +95,14 @@ s_update(node_store_t *s, const char *sql, const char *id, const char *text,
     return ewh_db_done(s->db, st, what, err);
 }
 
+/* The state is read from the index msg_dir, not from the row: a report's
+ * row holds its envelope and body on overflow pages, which reading the
+ * state column from the row would fetch on every call (a receipt for a
+ * report already accepted, the common case, changes nothing). */
 static const char s_accept_msg[] =
-    "UPDATE msg SET state = 'accepted', reason = ?, next_try = ? WHERE id = "
-    "? AND dir = 'out' AND state = 'queued'";
+    "UPDATE msg SET state = 'accepted', reason = ?1, next_try = ?2 WHERE "
+    "seq = (SELECT seq FROM msg INDEXED BY msg_dir WHERE dir = 'out' AND "
+    "state = 'queued' AND seq = (SELECT seq FROM msg WHERE id = ?3))";
 
 int
 node_store_outbox_accepted(node_store_t *s, const char *id, int64_t at,
