@@ -9,6 +9,7 @@
 struct hub_peers {
     struct hub_peer n[EWH_MAX_ROSTER_ENTRIES];
     size_t count;
+    bool budgets_known; /* a country created from now on has none waiting */
 };
 
 hub_peers_t *
@@ -55,8 +56,25 @@ hub_peers_get(hub_peers_t *p, const char *cc, bool create)
     hub_bucket_init(&n->bucket);
     hub_bucket_init(&n->audit);
     hub_bucket_init(&n->audit_no);
+    n->budget_known = p->budgets_known;
     p->count++;
     return n;
+}
+
+void
+hub_peers_budgets_known(hub_peers_t *p)
+{
+    size_t i;
+
+    p->budgets_known = true;
+    for (i = 0; i < p->count; i++)
+        p->n[i].budget_known = true;
+}
+
+bool
+hub_peers_budgets_are_known(const hub_peers_t *p)
+{
+    return p->budgets_known;
 }
 
 size_t

@@ -84,7 +84,8 @@ struct hub_peer {
                             window (the stalled-session rule, deliver.c) */
     /* Storage budgets (admit.c): bytes waiting for it and from it, an
      * upper bound (accepted submits add, deliveries do not subtract)
-     * made exact from the store when it reaches a budget. */
+     * made exact from the store when it reaches a budget; every
+     * country's at once at the first check of a run. */
     bool budget_known;
     uint64_t bytes_for, bytes_from;
     int64_t budget_exact_ms; /* mono ms of the last exact count */
@@ -99,6 +100,11 @@ void hub_peers_destroy(hub_peers_t **p);
  * the table is full, or (create) out of memory. */
 struct hub_peer *hub_peers_get(hub_peers_t *p, const char *cc, bool create);
 size_t hub_peers_count(const hub_peers_t *p);
+/* Every country's storage budget estimate is exact from here on (one
+ * scan of the store for all of them, admit.c): the entries there are and
+ * those created later (none of their reports waits) are budget_known. */
+void hub_peers_budgets_known(hub_peers_t *p);
+bool hub_peers_budgets_are_known(const hub_peers_t *p);
 /* The i-th peer (0 .. count - 1; stable: peers are never removed). */
 struct hub_peer *hub_peers_at(hub_peers_t *p, size_t i);
 
