@@ -254,14 +254,8 @@ static void
 s_budget_row(void *ctx, const char *cc, bool for_, uint64_t bytes)
 {
     struct hub *h = ctx;
-    struct hub_peer *n = hub_peers_get(h->peers, cc, true);
 
-    if (n == NULL)
-        return; /* the table is full: counted exactly when it checks */
-    if (for_)
-        n->bytes_for = bytes;
-    else
-        n->bytes_from = bytes;
+    hub_peers_budget_count(h->peers, cc, for_, bytes);
 }
 
 /* Bytes waiting for n (for) or from n (!for), exact from the store when
@@ -278,18 +272,13 @@ s_budget_fits(struct hub *h, struct hub_peer *n, bool for_, uint64_t len,
     /* The first check of a run counts every country at once (issue 19:
      * two scans per country's first submit, 274 ms together with 100,000
      * reports waiting, stalled the loop and the high reports behind it). */
+    *have = 0;
     if (!n->budget_known && !hub_peers_budgets_are_known(h->peers)) {
         int64_t t0 = ewh_mono_ms();
-        size_t i;
-        for (i = 0; i < hub_peers_count(h->peers); i++) {
-            hub_peers_at(h->peers, i)->bytes_for = 0;
-            hub_peers_at(h->peers, i)->bytes_from = 0;
-        }
+        hub_peers_budgets_begin(h->peers);
         if (hub_store_bytes_all(h->st, s_budget_row, h, err) != 0)
             return false;
-        hub_peers_budgets_known(h->peers);
-        for (i = 0; i < hub_peers_count(h->peers); i++)
-            hub_peers_at(h->peers, i)->budget_exact_ms = t0;
+        hub_peers_budgets_known(h->peers, t0);
         ewh_log_info("router: storage budgets counted in %lld ms",
                      (long long)(ewh_mono_ms() - t0));
     }
