@@ -702,10 +702,11 @@ EWH_MUST_CHECK int hub_store_fed_key_walk(hub_store_t *st, hub_fed_key_fn fn,
 EWH_MUST_CHECK int hub_store_fed_count_add(hub_store_t *st, const char *peer,
                                            const char *what, const char *code,
                                            uint64_t n, struct ewh_err *err);
-typedef void (*hub_fed_count_fn)(void *ctx, const char *peer, const char *what,
-                                 const char *code, uint64_t n);
-EWH_MUST_CHECK int hub_store_fed_count_walk(hub_store_t *st,
-                                            hub_fed_count_fn fn, void *ctx,
-                                            struct ewh_err *err);
+/* Every link counter as one JSON object (jansson; caller owns it):
+ * peer -> {what: n} for a counter without a code, {what: {code: n}} for
+ * one counted by code; the peer "-" holds what had no route.  The one
+ * shape both `ewhub status` and the running hub's status.json give. */
+EWH_MUST_CHECK struct json_t *hub_store_fed_counts_json(hub_store_t *st,
+                                                        struct ewh_err *err);
 
 #endif

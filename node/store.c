@@ -125,6 +125,19 @@ node_store_rollback(node_store_t *s)
 }
 
 int
+node_store_read_begin(node_store_t *s, struct ewh_err *err)
+{
+    return ewh_db_begin(s->db, false, err);
+}
+
+void
+node_store_read_end(node_store_t *s)
+{
+    /* Nothing written: ending it by rollback loses nothing. */
+    ewh_db_rollback(s->db);
+}
+
+int
 node_store_data_version(node_store_t *s, int64_t *out, struct ewh_err *err)
 {
     sqlite3_stmt *st = ewh_db_stmt(s->db, "PRAGMA data_version", err);
