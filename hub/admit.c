@@ -258,9 +258,70 @@ s_budget_row(void *ctx, const char *cc, bool for_, uint64_t bytes)
     hub_peers_budget_count(h->peers, cc, for_, bytes);
 }
 
-/* Bytes waiting for n (for) or from n (!for), exact from the store when
- * the running estimate is unknown or would reach limit with len more
- * (at most once per EWH_HUB_BUDGET_RECHECK_MS).  True when len fits. */
+/* The counter thread's finished recounts: a country's estimates become
+ * the count plus what was accepted since its ask (deliveries since its
+ * snapshot are still counted: an upper bound, as before). */
+static void
+s_budget_results(struct hub *h)
+{
+    struct hub_store_count_res r[8];
+    struct hub_peer *n;
+    size_t i, k;
+
+    while ((k = hub_store_count_take(h->st, r, 8)) > 0)
+        for (i = 0; i < k; i++) {
+            if ((n = hub_peers_get(h->peers, r[i].cc, false)) == NULL ||
+                !n->budget_asked)
+                continue;
+            n->budget_asked = false;
+            n->budget_exact_ms = ewh_mono_ms();
+            if (!r[i].ok)
+                continue; /* the estimate stands; asked again later */
+            n->bytes_for = r[i].for_ + n->since_for;
+            n->bytes_from = r[i].from + n->since_from;
+            n->budget_known = true;
+        }
+}
+
+/* Ask the counter to recount n: 0 asked, 1 not now, -1 no counter.  The
+ * bytes the batch holds for or from n are not committed, so not in the
+ * count's snapshot: they start what is added to it. */
+static int
+s_budget_ask(struct hub *h, struct hub_peer *n)
+{
+    size_t i, k;
+    int rc;
+
+    if ((rc = hub_store_count_ask(h->st, n->cc)) != 0)
+        return rc;
+    n->budget_asked = true;
+    n->since_for = n->since_from = 0;
+    for (i = 0; i < h->b.n_sub; i++) {
+        const struct hub_submit *s = &h->b.sub[i];
+        if (memcmp(s->hdr.origin, n->cc, 2) == 0)
+            n->since_from += s->len;
+        for (k = 0; k < s->hdr.n_recipients; k++)
+            if (memcmp(s->hdr.recipients[k], n->cc, 2) == 0)
+                n->since_for += s->len;
+    }
+    return 0;
+}
+
+/* Accepted len bytes for n (for) or from n (!for). */
+static void
+s_budget_grow(struct hub_peer *n, bool for_, uint64_t len)
+{
+    *(for_ ? &n->bytes_for : &n->bytes_from) += len;
+    if (n->budget_asked)
+        *(for_ ? &n->since_for : &n->since_from) += len;
+}
+
+/* Bytes waiting for n (for) or from n (!for), an upper bound made exact
+ * from the store when it is unknown or would reach limit with len more
+ * (at most once per EWH_HUB_BUDGET_RECHECK_MS).  The recount of a known
+ * country runs on the counter thread (issue 19: two scans, 274 ms with
+ * 100,000 reports waiting, blocked the loop while a country sat at its
+ * budget); until it ends the estimate stands.  True when len fits. */
 static bool
 s_budget_fits(struct hub *h, struct hub_peer *n, bool for_, uint64_t len,
               uint64_t limit, uint64_t *have, struct ewh_err *err)
@@ -268,7 +329,9 @@ s_budget_fits(struct hub *h, struct hub_peer *n, bool for_, uint64_t len,
     uint64_t *est = for_ ? &n->bytes_for : &n->bytes_from;
     int64_t now = ewh_mono_ms();
     uint64_t f, o;
+    bool recount;
 
+    s_budget_results(h);
     /* The first check of a run counts every country at once (issue 19:
      * two scans per country's first submit, 274 ms together with 100,000
      * reports waiting, stalled the loop and the high reports behind it). */
@@ -282,9 +345,11 @@ s_budget_fits(struct hub *h, struct hub_peer *n, bool for_, uint64_t len,
         ewh_log_info("router: storage budgets counted in %lld ms",
                      (long long)(ewh_mono_ms() - t0));
     }
-    if (!n->budget_known ||
-        (*est + len > limit &&
-         now - n->budget_exact_ms >= EWH_HUB_BUDGET_RECHECK_MS)) {
+    recount = !n->budget_known;
+    if (!recount && *est + len > limit && !n->budget_asked &&
+        now - n->budget_exact_ms >= EWH_HUB_BUDGET_RECHECK_MS)
+        recount = s_budget_ask(h, n) < 0;
+    if (recount) {
         if (hub_store_bytes_for(h->st, n->cc, &f, err) != 0 ||
             hub_store_bytes_from(h->st, n->cc, &o, err) != 0)
             return false;
@@ -292,6 +357,7 @@ s_budget_fits(struct hub *h, struct hub_peer *n, bool for_, uint64_t len,
         n->bytes_from = o;
         n->budget_known = true;
         n->budget_exact_ms = now;
+        n->budget_asked = false;
     }
     *have = *est;
     return *est + len <= limit;
@@ -394,7 +460,7 @@ hub_admit_check_local(struct hub *h, const struct ewh_header *hdr, size_t len,
     for (i = 0; i < hdr->n_recipients; i++)
         if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) != NULL &&
             (n = hub_peers_get(h->peers, hdr->recipients[i], false)) != NULL)
-            n->bytes_for += len;
+            s_budget_grow(n, true, len);
     return 0;
 }
 
@@ -407,11 +473,11 @@ s_budget_add(struct hub *h, const struct hub_from *from,
     size_t i;
 
     if ((n = hub_peers_get(h->peers, from->cc, false)) != NULL)
-        n->bytes_from += len;
+        s_budget_grow(n, false, len);
     for (i = 0; i < hdr->n_recipients; i++)
         if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) != NULL &&
             (n = hub_peers_get(h->peers, hdr->recipients[i], false)) != NULL)
-            n->bytes_for += len;
+            s_budget_grow(n, true, len);
 }
 
 /* A submit after verification (j): the remaining checks in order, then

@@ -248,7 +248,8 @@ hub_cmd_run(int argc, char **argv)
                              &err)) == NULL)
         fatalx("run: %s (run 'ewhub init --dir %s' first?)", err.reason, dir);
     if (hub_store_check(st, &err) != 0 ||
-        hub_store_checkpointer_start(st, path, &err) != 0)
+        hub_store_checkpointer_start(st, path, &err) != 0 ||
+        hub_store_counter_start(st, path, &err) != 0)
         fatalx("run: %s", err.reason);
     hub_cmd_path(dir, "ewhub.pid", pidpath, sizeof(pidpath));
     s_pidfile(pidpath);

@@ -92,6 +92,11 @@ struct hub_peer {
     bool budget_known;
     uint64_t bytes_for, bytes_from;
     int64_t budget_exact_ms; /* mono ms of the last exact count */
+    /* A recount asked of the counter thread (hub_store_count_ask), and
+     * the bytes accepted since the ask (with what the batch held then,
+     * not yet committed): added to its result. */
+    bool budget_asked;
+    uint64_t since_for, since_from;
 };
 
 typedef struct hub_peers hub_peers_t;

@@ -68,8 +68,10 @@ hub_store_close(hub_store_t **stp)
     if (stp == NULL || *stp == NULL)
         return;
     st = *stp;
-    if (st->db != NULL)
+    if (st->db != NULL) {
+        hub_store__count_stop(st);
         hub_store__ckpt_stop(st);
+    }
     hub_lanes_destroy(&st->lanes);
     free(st->ops);
     ewh_db_close(&st->db);

@@ -260,6 +260,23 @@ typedef void (*hub_store_bytes_fn)(void *ctx, const char *cc, bool for_,
                                    uint64_t bytes);
 EWH_MUST_CHECK int hub_store_bytes_all(hub_store_t *st, hub_store_bytes_fn fn,
                                        void *ctx, struct ewh_err *err);
+/* The budget counter (ewhub run; store_count.c): a thread with its own
+ * read-only connection to path that counts hub_store_bytes_for and
+ * _from of one country at a time off the loop.  Ask queues cc: 0 asked,
+ * 1 not now (EWH_HUB_BUDGET_ASKS already asked: ask again later), -1 no
+ * counter (not started: count on the loop).  Each count reads a snapshot
+ * taken after its ask.  Take moves up to max finished counts to out and
+ * returns how many (a count that failed has ok false). */
+struct hub_store_count_res {
+    char cc[3]; /* NUL-terminated */
+    bool ok;
+    uint64_t for_, from;
+};
+EWH_MUST_CHECK int hub_store_counter_start(hub_store_t *st, const char *path,
+                                           struct ewh_err *err);
+int hub_store_count_ask(hub_store_t *st, const char *cc);
+size_t hub_store_count_take(hub_store_t *st, struct hub_store_count_res *out,
+                            size_t max);
 /* Bytes of the store's pages in use, and its quota in bytes (0: none;
  * [store] max_pages or a PRAGMA max_page_count set on the file). */
 EWH_MUST_CHECK int hub_store_quota(hub_store_t *st, uint64_t *used,

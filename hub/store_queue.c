@@ -644,14 +644,14 @@ hub_store_retention_sweep(hub_store_t *st, int64_t delivered_before,
 /* ---- storage budgets (issue 16, item 6) ---- */
 
 /* Bytes of the envelopes still waiting for cc (one per delivery). */
-static const char s_bytes_for[] =
+const char hub_store__bytes_for_sql[] =
     "SELECT coalesce(sum(length(e.env)), 0)"
     " FROM fanout f JOIN slots s ON s.i < length(f.rcpts) / 2"
     " JOIN envelopes e ON e.rowid = f.seq"
     " WHERE f.waiting != 0 AND (f.waiting >> s.i) & 1"
     " AND substr(f.rcpts, 2 * s.i + 1, 2) = ?1";
 /* Bytes of cc's envelopes still waiting for any addressee. */
-static const char s_bytes_from[] =
+const char hub_store__bytes_from_sql[] =
     "SELECT coalesce(sum(length(e.env)), 0)"
     " FROM fanout f JOIN envelopes e ON e.rowid = f.seq"
     " WHERE f.waiting != 0 AND e.origin = ?1";
@@ -719,14 +719,14 @@ int
 hub_store_bytes_for(hub_store_t *st, const char *cc, uint64_t *n,
                     struct ewh_err *err)
 {
-    return s_bytes(st, s_bytes_for, cc, n, err);
+    return s_bytes(st, hub_store__bytes_for_sql, cc, n, err);
 }
 
 int
 hub_store_bytes_from(hub_store_t *st, const char *cc, uint64_t *n,
                      struct ewh_err *err)
 {
-    return s_bytes(st, s_bytes_from, cc, n, err);
+    return s_bytes(st, hub_store__bytes_from_sql, cc, n, err);
 }
 
 int

@@ -6,6 +6,8 @@
  *                   integrity check, online backup
  *   store_schema.c  the schema and the in-place layout upgrades
  *   store_ckpt.c    the checkpointer thread (WAL copied back off the loop)
+ *   store_count.c   the budget counter thread (storage budgets recounted
+ *                   off the loop)
  *   store_queue.c   envelopes, fan-out rows, the lanes (queue order and
  *                   depth in memory), delivery, expiry, retention
  *   store_roster.c  countries, keys, revocations, the roster version
@@ -28,6 +30,7 @@
 #include "lanes.h"
 #include "store.h"
 #include "ewh/db.h"
+#include "ewh/limits.h"
 
 #define S_STR_(x) #x
 #define S_STR(x)  S_STR_(x)
@@ -67,6 +70,28 @@ struct hub_store_ckpt {
     uint64_t runs, failed, wal_pages; /* under mu */
 };
 
+/* The budget counter (store_count.c): a thread with its own read-only
+ * connection recounts one country's storage budgets at a time, asked by
+ * the loop (hub_store_count_ask), so that the scans never block it. */
+struct hub_store_count {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sqlite3 *db;
+    sqlite3_stmt *q_for, *q_from;
+    bool stop, started;
+    char ask[EWH_HUB_BUDGET_ASKS][2]; /* under mu: FIFO, n_ask */
+    size_t n_ask, busy;               /* busy: being counted (0 or 1) */
+    struct hub_store_count_res res[EWH_HUB_BUDGET_ASKS]; /* under mu */
+    size_t n_res;
+    int last_rc; /* of the last failed count, for one warning per change */
+};
+
+/* The statements of hub_store_bytes_for/from (store_queue.c), which the
+ * counter prepares on its own connection. */
+extern const char hub_store__bytes_for_sql[];
+extern const char hub_store__bytes_from_sql[];
+
 /* A change to the lanes, made when the transaction that wrote it
  * commits. */
 struct hub_store_lane_op {
@@ -78,6 +103,7 @@ struct hub_store_lane_op {
 struct hub_store {
     ewh_db_t *db;
     struct hub_store_ckpt ck;
+    struct hub_store_count cnt;
     bool in_tx;
     /* The queued deliveries' order and depth, loaded by
      * hub_store_queue_open() (ewhub run) or the first walk; NULL in the
@@ -118,6 +144,8 @@ int hub_store__delivery_add(hub_store_t *st, const char *cc, uint64_t seq,
                             int state, int64_t at, struct ewh_err *err);
 /* store_queue.c: the commit applies the lane changes it carried; a
  * rollback drops them. */
+/* store_count.c: stop and join the counter (hub_store_close). */
+void hub_store__count_stop(hub_store_t *st);
 void hub_store__lanes_commit(hub_store_t *st);
 void hub_store__lanes_rollback(hub_store_t *st);
 /* store_roster.c: bump the roster version (inside a transaction). */

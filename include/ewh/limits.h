@@ -229,6 +229,9 @@
 /* A refusal on a budget rests on an exact count from the store, reused
  * for this long (deliveries only lower it; the refusal is retryable). */
 #define EWH_HUB_BUDGET_RECHECK_MS 250
+/* Countries whose recount the budget counter thread (hub/store_count.c)
+ * holds at once; one more waits for a later check, still refused. */
+#define EWH_HUB_BUDGET_ASKS 32
 /* Bytes of deliveries sent to one session and not yet acknowledged (with
  * its credit, the bound on what a node that does not read costs). */
 #define EWH_HUB_INFLIGHT_BYTES (8u * 1024u * 1024u)

@@ -620,6 +620,69 @@ class StorageBudget(HubCase):
         wait_for(lambda: one("BG", "HR")["status"] == "accepted", 30,
                  interval=0.3, what="HR's budget free again")
 
+    def test_budget_holds_with_a_backlog(self):
+        # Issue 19: a country at its budget is recounted by the counter
+        # thread, off the loop, while a large backlog waits (BG's reports
+        # for MK, offline).  The budget still holds exactly: RS is refused
+        # over-budget across several recounts, never accepted beyond
+        # HR's budget, and accepted again once HR has drained.
+        conf = ("[limits]\nrecipient_bytes = 3000000\n"
+                "origin_bytes = 20000000\nsubmits_per_second = 100000\n")
+        hubdir, peers, hub = self.hub_with(["RS", "HR", "BG", "MK"],
+                                           conf=conf)
+        rc, lines = self.peer("submit", peers["BG"], hubdir, "--to", "MK",
+                              "--count", "4000", "--body-bytes", "50",
+                              "--window", "64", "--level", "low",
+                              ok=False, timeout=600)
+        acks = of_type(lines, "ack")
+        self.assertEqual([a for a in acks if a["status"] != "accepted"], [])
+        self.assertEqual(len(acks), 4000)
+
+        def fill():
+            rc, lines = self.peer("submit", peers["RS"], hubdir, "--to",
+                                  "HR", "--count", "60", "--body-bytes",
+                                  "60000", "--window", "1", "--level",
+                                  "low", ok=False, timeout=300)
+            acks = of_type(lines, "ack")
+            self.assertEqual(len(acks), 60)
+            refused = [a for a in acks if a["status"] == "refused"]
+            self.assertTrue(refused, "RS never reached HR's budget")
+            self.assertEqual(sorted(set(a["code"] for a in refused)),
+                             ["over-budget"], refused[:3])
+            for a in refused:
+                self.assertIn("recipient_bytes", a["reason"])
+            return len(acks) - len(refused)
+        # 60,000-byte bodies: at most 50 fit 3,000,000 bytes (an envelope
+        # is larger than its body), 49 with the envelopes' overhead.
+        first = fill()
+        self.assertIn(first, (49, 50))
+        # Still refused across several recounts (each at least
+        # EWH_HUB_BUDGET_RECHECK_MS apart): nothing more is accepted.
+        for _ in range(6):
+            time.sleep(0.3)
+            rc, lines = self.peer("submit", peers["RS"], hubdir, "--to",
+                                  "HR", "--body-bytes", "60000", ok=False)
+            [ack] = of_type(lines, "ack")
+            self.assertEqual((ack["status"], ack.get("code")),
+                             ("refused", "over-budget"), ack)
+        # HR drains: RS is accepted again, and the budget holds again as
+        # exactly (what was accepted after the recount's ask is counted).
+        rc, lines = self.peer("recv", peers["HR"], hubdir, "--count",
+                              str(first), "--credit", "8", "--timeout", "120")
+        self.assertEqual(len(of_type(lines, "deliver")), first)
+
+        def accepted_again():
+            rc, lines = self.peer("submit", peers["RS"], hubdir, "--to",
+                                  "HR", "--body-bytes", "60000", ok=False)
+            [ack] = of_type(lines, "ack")
+            return ack["status"] == "accepted"
+        wait_for(accepted_again, 60, interval=0.3,
+                 what="HR's budget free again")
+        second = fill()
+        self.assertGreater(second, 0)
+        self.assertLessEqual(second + 1, first)
+        self.assertTrue(hub.alive())
+
     def test_reserve_of_the_store_for_high_reports(self):
         # Budgets larger than the store: only the reserve protects.
         conf = ("[limits]\nhigh_reserve_percent = 20\n"
