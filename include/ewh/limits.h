@@ -12,6 +12,10 @@
 /* Wire */
 #define EWH_MAX_FRAME_BYTES    (256u * 1024u) /* one ZeroMQ message */
 #define EWH_MAX_ENVELOPE_BYTES (200u * 1024u) /* serialized Envelope */
+/* Stack buffer a parsed envelope's messages are allocated in (beyond it,
+ * malloc): a 2 KiB report to 11 countries takes about 9 KiB
+ * (proto/envelope.c, docs/performance.md "Accept: a queue, not runs"). */
+#define EWH_PARSE_ARENA_BYTES (16u * 1024u)
 #define EWH_MAX_ROSTER_BYTES   (64u * 1024u)  /* serialized SignedRoster */
 #define EWH_MAX_PROOF_ENTRIES  1000u          /* audit entries per proof */
 #define EWH_MAX_CREDIT         4096u          /* deliveries in flight/node */
