@@ -251,6 +251,15 @@ s_check_recipients(struct hub *h, const struct ewh_header *hdr,
 
 /* ---- storage budgets (issue 16, item 6) ---- */
 
+/* hub_store_bytes_fn: one country's exact count (hub_store_bytes_all). */
+static void
+s_budget_row(void *ctx, const char *cc, bool for_, uint64_t bytes)
+{
+    struct hub *h = ctx;
+
+    hub_peers_budget_count(h->peers, cc, for_, bytes);
+}
+
 /* Bytes waiting for n (for) or from n (!for), exact from the store when
  * the running estimate is unknown or would reach limit with len more
  * (at most once per EWH_HUB_BUDGET_RECHECK_MS).  True when len fits. */
@@ -262,6 +271,19 @@ s_budget_fits(struct hub *h, struct hub_peer *n, bool for_, uint64_t len,
     int64_t now = ewh_mono_ms();
     uint64_t f, o;
 
+    /* The first check of a run counts every country at once (issue 19:
+     * two scans per country's first submit, 274 ms together with 100,000
+     * reports waiting, stalled the loop and the high reports behind it). */
+    *have = 0;
+    if (!n->budget_known && !hub_peers_budgets_are_known(h->peers)) {
+        int64_t t0 = ewh_mono_ms();
+        hub_peers_budgets_begin(h->peers);
+        if (hub_store_bytes_all(h->st, s_budget_row, h, err) != 0)
+            return false;
+        hub_peers_budgets_known(h->peers, t0);
+        ewh_log_info("router: storage budgets counted in %lld ms",
+                     (long long)(ewh_mono_ms() - t0));
+    }
     if (!n->budget_known ||
         (*est + len > limit &&
          now - n->budget_exact_ms >= EWH_HUB_BUDGET_RECHECK_MS)) {

@@ -25,6 +25,7 @@
 struct s_row {
     char cc[EWH_CC_BYTES];
     bool revoked;
+    char region[EWH_MAX_REGION_BYTES + 1]; /* a foreign country's, or "" */
     uint64_t q[4];
     int64_t oldest[4]; /* queued_at of the oldest undelivered by level, 0 */
     int64_t sent_h[4], sent_d[4], recv_h[4], recv_d[4];
@@ -62,6 +63,24 @@ s_row(struct s_status *s, const char *cc)
     s->rows[s->n].refused = json_object();
     s->rows[s->n].zap = json_object();
     return &s->rows[s->n++];
+}
+
+/* A country of another region (a pinned foreign roster names it): its
+ * rows are traffic that came in over a peer link, not an unknown node. */
+static int
+s_foreign(void *ctx, const char *region, const struct ewh_pubid *id,
+          bool revoked)
+{
+    struct s_status *s = ctx;
+    size_t i;
+
+    (void)revoked;
+    for (i = 0; i < s->n; i++)
+        if (strcmp(s->rows[i].cc, id->country) == 0 &&
+            s->rows[i].region[0] == '\0')
+            snprintf(s->rows[i].region, sizeof(s->rows[i].region), "%s",
+                     region);
+    return 0;
 }
 
 static void
@@ -392,9 +411,10 @@ s_print_text(json_t *out, json_t *arr, json_t *tot, json_t *refusals,
         json_t *oh = json_object_get(o, "oldest_high_age_s");
         json_t *rv = json_object_get(o, "roster_version");
         const char *state =
-            !json_is_true(json_object_get(o, "enrolled")) ? "unknown"
-            : json_is_true(json_object_get(o, "revoked")) ? "revoked"
-                                                          : "enrolled";
+            json_is_string(json_object_get(o, "region"))    ? "foreign"
+            : !json_is_true(json_object_get(o, "enrolled")) ? "unknown"
+            : json_is_true(json_object_get(o, "revoked"))   ? "revoked"
+                                                            : "enrolled";
         char age[32], agh[32], ros[24], w1[40], w2[40], w3[40], w4[40];
         char ref[160], zap[160], refs[340];
         snprintf(ros, sizeof(ros), "%lld", (long long)json_integer_value(rv));
@@ -646,8 +666,10 @@ hub_cmd_status(int argc, char **argv)
             wal_bytes = (uint64_t)sb.st_size;
     }
     if ((returns = hub_status_returns(st, r, now, &err)) == NULL ||
-        (fed = hub_status_fed(st, running ? live : NULL, &err)) == NULL) {
+        (fed = hub_status_fed(st, running ? live : NULL, &err)) == NULL ||
+        hub_store_fed_key_walk(st, s_foreign, &s, &err) != 0) {
         json_decref(returns);
+        json_decref(fed);
         hub_store_close(&st);
         ewh_roster_destroy(&r);
         json_decref(refusals);
@@ -702,6 +724,12 @@ hub_cmd_status(int argc, char **argv)
         json_object_set_new(
             o, "enrolled",
             json_boolean(ewh_roster_find(r, row->cc, NULL) != NULL));
+        /* Not enrolled here but in a peer region's roster: its region. */
+        json_object_set_new(o, "region",
+                            ewh_roster_find(r, row->cc, NULL) == NULL &&
+                                    row->region[0] != '\0'
+                                ? json_string(row->region)
+                                : json_null());
         json_object_set_new(o, "revoked", json_boolean(row->revoked));
         json_object_set_new(o, "connected", json_boolean(conn));
         json_object_set_new(o, "connected_since", s_time_or_null(since_c));

@@ -14,28 +14,6 @@ struct s_fed {
     struct ewh_err *err;
 };
 
-static void
-s_cnt(void *ctx, const char *peer, const char *what, const char *code,
-      uint64_t n)
-{
-    struct s_fed *f = ctx;
-    json_t *o = json_object_get(f->counters, peer), *w;
-
-    if (o == NULL) {
-        o = json_object();
-        json_object_set_new(f->counters, peer, o);
-    }
-    if (code[0] == '\0') {
-        json_object_set_new(o, what, json_integer((json_int_t)n));
-        return;
-    }
-    if ((w = json_object_get(o, what)) == NULL) {
-        w = json_object();
-        json_object_set_new(o, what, w);
-    }
-    json_object_set_new(w, code, json_integer((json_int_t)n));
-}
-
 static int
 s_peer(void *ctx, const struct hub_fed_peer_row *p)
 {
@@ -65,10 +43,10 @@ hub_status_fed(hub_store_t *st, json_t *live, struct ewh_err *err)
 
     if (live != NULL && (o = json_object_get(live, "federation")) != NULL)
         return json_incref(o);
+    if ((f.counters = hub_store_fed_counts_json(st, err)) == NULL)
+        return NULL;
     f.links = json_array();
-    f.counters = json_object();
-    if (hub_store_fed_count_walk(st, s_cnt, &f, err) != 0 ||
-        hub_store_fed_peer_walk(st, s_peer, &f, err) != 0 || f.rc != 0) {
+    if (hub_store_fed_peer_walk(st, s_peer, &f, err) != 0 || f.rc != 0) {
         json_decref(f.links);
         json_decref(f.counters);
         return NULL;

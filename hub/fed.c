@@ -893,33 +893,6 @@ s_expired(void *ctx, const char *peer, uint64_t seq)
         ewh_log_warnx("fed: expiry notice: %s", err.reason);
 }
 
-struct s_cnt_json {
-    struct hub *h;
-    json_t *links; /* peer -> object */
-};
-
-static void
-s_cnt_one(void *ctx, const char *peer, const char *what, const char *code,
-          uint64_t n)
-{
-    struct s_cnt_json *c = ctx;
-    json_t *o = json_object_get(c->links, peer), *w;
-
-    if (o == NULL) {
-        o = json_object();
-        json_object_set_new(c->links, peer, o);
-    }
-    if (code[0] == '\0') {
-        json_object_set_new(o, what, json_integer((json_int_t)n));
-        return;
-    }
-    if ((w = json_object_get(o, what)) == NULL) {
-        w = json_object();
-        json_object_set_new(o, what, w);
-    }
-    json_object_set_new(w, code, json_integer((json_int_t)n));
-}
-
 void
 hub_fed_tick(struct hub *h)
 {
@@ -966,13 +939,15 @@ void *
 hub_fed_status_json(struct hub *h)
 {
     struct ewh_err err = {0};
-    struct s_cnt_json c = {.h = h, .links = json_object()};
+    json_t *counts = hub_store_fed_counts_json(h->st, &err);
     json_t *root = json_object(), *links = json_array(), *regs = json_array();
     int64_t now = ewh_mono_ms(), wall = ewh_now();
     size_t i;
 
-    if (hub_store_fed_count_walk(h->st, s_cnt_one, &c, &err) != 0)
+    if (counts == NULL) {
         ewh_log_warnx("fed: counters: %s", err.reason);
+        counts = json_object();
+    }
     for (i = 0; i < h->fed.n_link; i++) {
         struct hub_fed_link *l = &h->fed.link[i];
         json_t *o, *cnt;
@@ -988,7 +963,7 @@ hub_fed_status_json(struct hub *h)
             (json_int_t)hub_seqset_size(l->inflight), "last_moved_s_ago",
             (json_int_t)(l->moved_ms > 0 ? (now - l->moved_ms) / 1000 : -1),
             "stalled", l->stalled, "up_at", (json_int_t)l->up_at);
-        cnt = json_object_get(c.links, l->p.region);
+        cnt = json_object_get(counts, l->p.region);
         json_object_set_new(o, "counters",
                             cnt != NULL ? json_incref(cnt) : json_object());
         json_array_append_new(links, o);
@@ -1008,45 +983,41 @@ hub_fed_status_json(struct hub *h)
     json_object_set_new(root, "links", links);
     json_object_set_new(root, "regions", regs);
     {
-        json_t *u = json_object_get(c.links, "-"), *former = json_object();
+        json_t *u = json_object_get(counts, "-"), *former = json_object();
         const char *k;
         json_t *v;
         json_object_set_new(root, "unrouted",
                             u != NULL ? json_incref(u) : json_object());
         /* Counters of peers no longer enrolled (dropped{unpeered}, ...). */
-        json_object_foreach(c.links, k, v)
+        json_object_foreach(counts, k, v)
         {
             if (strcmp(k, "-") != 0 && hub_fed_link_of(h, k) < 0)
                 json_object_set(former, k, v);
         }
         json_object_set_new(root, "former", former);
     }
-    json_decref(c.links);
+    json_decref(counts);
     return root;
 }
 
 /* ---- /metrics ---- */
 
-struct s_prom {
-    FILE *f;
-};
-
+/* One sample of ewhub_fed_total. */
 static void
-s_prom_cnt(void *ctx, const char *peer, const char *what, const char *code,
-           uint64_t n)
+s_prom_cnt(FILE *f, const char *peer, const char *what, const char *code,
+           json_t *n)
 {
-    struct s_prom *p = ctx;
-
-    fprintf(p->f,
-            "ewhub_fed_total{peer=\"%s\",what=\"%s\",reason=\"%s\"} %llu\n",
-            peer, what, code, (unsigned long long)n);
+    fprintf(f, "ewhub_fed_total{peer=\"%s\",what=\"%s\",reason=\"%s\"} %lld\n",
+            peer, what, code, (long long)json_integer_value(n));
 }
 
 char *
 hub_fed_metrics_text(struct hub *h)
 {
     struct ewh_err err = {0};
-    struct s_prom p;
+    FILE *f;
+    json_t *counts, *o, *w, *n;
+    const char *peer, *what, *code;
     char *out = NULL;
     size_t len = 0, i;
     static const char *const g[][2] = {
@@ -1062,10 +1033,10 @@ hub_fed_metrics_text(struct hub *h)
 
     if (h->fed.n_link == 0 && h->fed.n_reg == 0)
         return NULL;
-    if ((p.f = open_memstream(&out, &len)) == NULL)
+    if ((f = open_memstream(&out, &len)) == NULL)
         return NULL;
     for (k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
-        fprintf(p.f, "# HELP %s %s\n# TYPE %s gauge\n", g[k][0], g[k][1],
+        fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", g[k][0], g[k][1],
                 g[k][0]);
         for (i = 0; i < h->fed.n_link; i++) {
             const struct hub_fed_link *l = &h->fed.link[i];
@@ -1075,18 +1046,30 @@ hub_fed_metrics_text(struct hub *h)
                          : k == 3 ? l->rqueued
                                   : hub_seqset_size(l->inflight);
             if (l->live)
-                fprintf(p.f, "%s{peer=\"%s\"} %llu\n", g[k][0], l->p.region,
+                fprintf(f, "%s{peer=\"%s\"} %llu\n", g[k][0], l->p.region,
                         (unsigned long long)v);
         }
     }
-    fprintf(p.f, "# HELP ewhub_fed_total Federation link events by peer "
-                 "(\"-\": no link), what (sent, received, filtered, refused, "
-                 "refused-by-peer, expired, duplicate, receipts-*, roster-*) "
-                 "and reason (docs/federation.md).\n"
-                 "# TYPE ewhub_fed_total counter\n");
-    if (hub_store_fed_count_walk(h->st, s_prom_cnt, &p, &err) != 0)
+    fprintf(f, "# HELP ewhub_fed_total Federation link events by peer "
+               "(\"-\": no link), what (sent, received, filtered, refused, "
+               "refused-by-peer, expired, duplicate, receipts-*, roster-*) "
+               "and reason (docs/federation.md).\n"
+               "# TYPE ewhub_fed_total counter\n");
+    if ((counts = hub_store_fed_counts_json(h->st, &err)) == NULL)
         ewh_log_warnx("fed: counters: %s", err.reason);
-    if (fclose(p.f) != 0) {
+    json_object_foreach(counts, peer, o)
+    {
+        json_object_foreach(o, what, w)
+        {
+            if (json_is_integer(w)) {
+                s_prom_cnt(f, peer, what, "", w);
+                continue;
+            }
+            json_object_foreach(w, code, n) s_prom_cnt(f, peer, what, code, n);
+        }
+    }
+    json_decref(counts);
+    if (fclose(f) != 0) {
         free(out);
         return NULL;
     }

@@ -9,6 +9,16 @@
 struct hub_peers {
     struct hub_peer n[EWH_MAX_ROSTER_ENTRIES];
     size_t count;
+    /* The run's first count of every country's waiting bytes (admit.c):
+     * for countries with no entry yet, kept for when they get one. */
+    bool budgets_known;
+    struct s_count {
+        char cc[3];
+        uint64_t for_, from;
+    } cnt[HUB_PEERS_MAX_COUNTS];
+    size_t n_cnt;
+    bool cnt_full; /* a country's count was not kept: not known */
+    int64_t budgets_at_ms;
 };
 
 hub_peers_t *
@@ -55,8 +65,75 @@ hub_peers_get(hub_peers_t *p, const char *cc, bool create)
     hub_bucket_init(&n->bucket);
     hub_bucket_init(&n->audit);
     hub_bucket_init(&n->audit_no);
+    if (p->budgets_known) {
+        /* Its count from the run's first, or none waiting then. */
+        n->budget_known = !p->cnt_full;
+        for (i = 0; i < p->n_cnt; i++)
+            if (memcmp(p->cnt[i].cc, cc, 2) == 0) {
+                n->bytes_for = p->cnt[i].for_;
+                n->bytes_from = p->cnt[i].from;
+                n->budget_known = true;
+            }
+        n->budget_exact_ms = p->budgets_at_ms;
+    }
     p->count++;
     return n;
+}
+
+void
+hub_peers_budgets_begin(hub_peers_t *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->count; i++)
+        p->n[i].bytes_for = p->n[i].bytes_from = 0;
+    p->n_cnt = 0;
+    p->cnt_full = false;
+}
+
+void
+hub_peers_budget_count(hub_peers_t *p, const char *cc, bool for_,
+                       uint64_t bytes)
+{
+    struct hub_peer *n = hub_peers_get(p, cc, false);
+    size_t i;
+
+    if (n != NULL) {
+        *(for_ ? &n->bytes_for : &n->bytes_from) = bytes;
+        return;
+    }
+    for (i = 0; i < p->n_cnt; i++)
+        if (memcmp(p->cnt[i].cc, cc, 2) == 0)
+            break;
+    if (i == p->n_cnt) {
+        if (p->n_cnt == HUB_PEERS_MAX_COUNTS) {
+            p->cnt_full = true;
+            return;
+        }
+        memset(&p->cnt[i], 0, sizeof(p->cnt[i]));
+        memcpy(p->cnt[i].cc, cc, 2);
+        p->n_cnt++;
+    }
+    *(for_ ? &p->cnt[i].for_ : &p->cnt[i].from) = bytes;
+}
+
+void
+hub_peers_budgets_known(hub_peers_t *p, int64_t at_ms)
+{
+    size_t i;
+
+    p->budgets_known = true;
+    p->budgets_at_ms = at_ms;
+    for (i = 0; i < p->count; i++) {
+        p->n[i].budget_known = true;
+        p->n[i].budget_exact_ms = at_ms;
+    }
+}
+
+bool
+hub_peers_budgets_are_known(const hub_peers_t *p)
+{
+    return p->budgets_known;
 }
 
 size_t

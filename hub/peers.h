@@ -26,6 +26,9 @@
 #include "ewh/util.h"
 
 #define HUB_MAX_RID 256 /* bytes of a ZeroMQ routing id */
+/* Countries the first budget count keeps for entries not made yet: the
+ * roster's and, as origins of transfers, each peer region's. */
+#define HUB_PEERS_MAX_COUNTS (EWH_MAX_ROSTER_ENTRIES * (1 + EWH_MAX_FED_PEERS))
 
 /* One connection of a country that said hello, tracked by its routing id
  * and fd, so that one connection going away never ends the session of
@@ -84,7 +87,8 @@ struct hub_peer {
                             window (the stalled-session rule, deliver.c) */
     /* Storage budgets (admit.c): bytes waiting for it and from it, an
      * upper bound (accepted submits add, deliveries do not subtract)
-     * made exact from the store when it reaches a budget. */
+     * made exact from the store when it reaches a budget; every
+     * country's at once at the first check of a run. */
     bool budget_known;
     uint64_t bytes_for, bytes_from;
     int64_t budget_exact_ms; /* mono ms of the last exact count */
@@ -99,6 +103,17 @@ void hub_peers_destroy(hub_peers_t **p);
  * the table is full, or (create) out of memory. */
 struct hub_peer *hub_peers_get(hub_peers_t *p, const char *cc, bool create);
 size_t hub_peers_count(const hub_peers_t *p);
+/* The run's first count of every country's storage budgets (admit.c,
+ * one scan of the store for all): begin zeroes the entries' estimates,
+ * count sets one country's (an entry's, or kept for when it gets one:
+ * no entry is created, a foreign origin is not a node), known makes
+ * every entry and every one created later budget_known (one that was
+ * not counted has none waiting), exact as of at_ms. */
+void hub_peers_budgets_begin(hub_peers_t *p);
+void hub_peers_budget_count(hub_peers_t *p, const char *cc, bool for_,
+                            uint64_t bytes);
+void hub_peers_budgets_known(hub_peers_t *p, int64_t at_ms);
+bool hub_peers_budgets_are_known(const hub_peers_t *p);
 /* The i-th peer (0 .. count - 1; stable: peers are never removed). */
 struct hub_peer *hub_peers_at(hub_peers_t *p, size_t i);
 

@@ -253,6 +253,13 @@ EWH_MUST_CHECK int hub_store_bytes_for(hub_store_t *st, const char *cc,
                                        uint64_t *n, struct ewh_err *err);
 EWH_MUST_CHECK int hub_store_bytes_from(hub_store_t *st, const char *cc,
                                         uint64_t *n, struct ewh_err *err);
+/* Both, for every country with waiting rows (for_: bytes waiting for
+ * cc; !for_: from cc), in one grouped scan each: what the hub asks once a
+ * run, at the first budget check, instead of a scan per country. */
+typedef void (*hub_store_bytes_fn)(void *ctx, const char *cc, bool for_,
+                                   uint64_t bytes);
+EWH_MUST_CHECK int hub_store_bytes_all(hub_store_t *st, hub_store_bytes_fn fn,
+                                       void *ctx, struct ewh_err *err);
 /* Bytes of the store's pages in use, and its quota in bytes (0: none;
  * [store] max_pages or a PRAGMA max_page_count set on the file). */
 EWH_MUST_CHECK int hub_store_quota(hub_store_t *st, uint64_t *used,
@@ -695,10 +702,11 @@ EWH_MUST_CHECK int hub_store_fed_key_walk(hub_store_t *st, hub_fed_key_fn fn,
 EWH_MUST_CHECK int hub_store_fed_count_add(hub_store_t *st, const char *peer,
                                            const char *what, const char *code,
                                            uint64_t n, struct ewh_err *err);
-typedef void (*hub_fed_count_fn)(void *ctx, const char *peer, const char *what,
-                                 const char *code, uint64_t n);
-EWH_MUST_CHECK int hub_store_fed_count_walk(hub_store_t *st,
-                                            hub_fed_count_fn fn, void *ctx,
-                                            struct ewh_err *err);
+/* Every link counter as one JSON object (jansson; caller owns it):
+ * peer -> {what: n} for a counter without a code, {what: {code: n}} for
+ * one counted by code; the peer "-" holds what had no route.  The one
+ * shape both `ewhub status` and the running hub's status.json give. */
+EWH_MUST_CHECK struct json_t *hub_store_fed_counts_json(hub_store_t *st,
+                                                        struct ewh_err *err);
 
 #endif

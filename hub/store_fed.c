@@ -4,6 +4,7 @@
  * the link counters.  See the fed_* tables in store_schema.c. */
 #include "storeint.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -557,21 +558,42 @@ hub_store_fed_count_add(hub_store_t *st, const char *peer, const char *what,
     return ewh_db_done(st->db, s, "count link", err);
 }
 
-int
-hub_store_fed_count_walk(hub_store_t *st, hub_fed_count_fn fn, void *ctx,
-                         struct ewh_err *err)
+json_t *
+hub_store_fed_counts_json(hub_store_t *st, struct ewh_err *err)
 {
     sqlite3_stmt *s = ewh_db_stmt(st->db, s_count_walk, err);
     char peer[EWH_MAX_REGION_BYTES + 1], what[32], code[32];
+    json_t *all, *o, *w;
     int rc;
 
     if (s == NULL)
-        return -1;
+        return NULL;
+    if ((all = json_object()) == NULL) {
+        ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+        return NULL;
+    }
     while ((rc = ewh_db_step(st->db, s, "walk link counters", err)) == 1) {
+        json_int_t n = (json_int_t)sqlite3_column_int64(s, 3);
         (void)ewh_db_text(s, 0, peer, sizeof(peer));
         (void)ewh_db_text(s, 1, what, sizeof(what));
         (void)ewh_db_text(s, 2, code, sizeof(code));
-        fn(ctx, peer, what, code, (uint64_t)sqlite3_column_int64(s, 3));
+        if ((o = json_object_get(all, peer)) == NULL) {
+            o = json_object();
+            json_object_set_new(all, peer, o);
+        }
+        if (code[0] == '\0') {
+            json_object_set_new(o, what, json_integer(n));
+            continue;
+        }
+        if ((w = json_object_get(o, what)) == NULL) {
+            w = json_object();
+            json_object_set_new(o, what, w);
+        }
+        json_object_set_new(w, code, json_integer(n));
     }
-    return rc < 0 ? -1 : 0;
+    if (rc < 0) {
+        json_decref(all);
+        return NULL;
+    }
+    return all;
 }

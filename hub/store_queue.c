@@ -675,6 +675,46 @@ s_bytes(hub_store_t *st, const char *sql, const char *cc, uint64_t *n,
     return 0;
 }
 
+/* The same for every country at once: one scan of the waiting rows for
+ * each of the two, grouped (issue 19: the two scans of each country's
+ * first submit after a start stalled the loop, 274 ms with 100,000
+ * reports waiting). */
+static const char s_bytes_for_all[] =
+    "SELECT substr(f.rcpts, 2 * s.i + 1, 2) AS cc,"
+    " coalesce(sum(length(e.env)), 0)"
+    " FROM fanout f JOIN slots s ON s.i < length(f.rcpts) / 2"
+    " JOIN envelopes e ON e.rowid = f.seq"
+    " WHERE f.waiting != 0 AND (f.waiting >> s.i) & 1 GROUP BY cc";
+static const char s_bytes_from_all[] =
+    "SELECT e.origin, coalesce(sum(length(e.env)), 0)"
+    " FROM fanout f JOIN envelopes e ON e.rowid = f.seq"
+    " WHERE f.waiting != 0 GROUP BY e.origin";
+
+int
+hub_store_bytes_all(hub_store_t *st, hub_store_bytes_fn fn, void *ctx,
+                    struct ewh_err *err)
+{
+    const char *sql[2] = {s_bytes_for_all, s_bytes_from_all};
+    sqlite3_stmt *s;
+    size_t k;
+    int rc;
+
+    for (k = 0; k < 2; k++) {
+        if ((s = ewh_db_stmt(st->db, sql[k], err)) == NULL)
+            return -1;
+        while ((rc = ewh_db_step(st->db, s, "budget bytes", err)) == 1) {
+            const unsigned char *cc = sqlite3_column_text(s, 0);
+            if (cc != NULL && sqlite3_column_bytes(s, 0) == 2)
+                fn(ctx, (const char *)cc, k == 0,
+                   (uint64_t)sqlite3_column_int64(s, 1));
+        }
+        sqlite3_reset(s);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int
 hub_store_bytes_for(hub_store_t *st, const char *cc, uint64_t *n,
                     struct ewh_err *err)

@@ -709,6 +709,7 @@ node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
     ewh_roster_t *ro = NULL;
     node_foreign_t *fo = NULL;
     const char *to = NULL, *ref = NULL;
+    bool in_read = false;
     struct s_chain chain;
     char chain_to[EWH_MAX_ROSTER_ENTRIES * 3 + 8];
     uint8_t *env = NULL;
@@ -761,6 +762,13 @@ node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
         goto out;
     }
 
+    /* The roster, the foreign rosters and the trust they are checked
+     * against are read in one snapshot: the agent applies a re-key's
+     * roster and trust in one transaction, and a submit reading the old
+     * roster, then the new trust, would refuse a verified peer. */
+    if (node_store_read_begin(d->store, err) != 0)
+        goto out;
+    in_read = true;
     if ((ro = node_dir_roster(d, err)) == NULL) {
         if (err != NULL && err->code == EWH_E_NOTFOUND)
             ewh_err_set(err, EWH_E_NOTFOUND,
@@ -811,6 +819,8 @@ node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
         s_field(field, req->distribution != NULL ? "distribution" : "to");
         goto out;
     }
+    node_store_read_end(d->store);
+    in_read = false;
     node_trust_head(ro, &r.has_head, &r.roster_version, r.roster_hash);
     if (have_orig && req->to != NULL)
         s_chain_warn(&chain, req->cancels != NULL, d->cfg.country, to_ids, n,
@@ -840,6 +850,8 @@ node_action_submit_noted(struct node_dir *d, const struct node_submit_req *req,
     snprintf(id_out, EWH_ID_HEX, "%s", m.id);
     rc = 0;
 out:
+    if (in_read)
+        node_store_read_end(d->store);
     free(env);
     node_foreign_destroy(&fo);
     ewh_roster_destroy(&ro);

@@ -5,6 +5,7 @@
  */
 #include "store_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,7 @@ node_store_t *
 node_store_open(const char *path, bool create, struct ewh_err *err)
 {
     node_store_t *s = calloc(1, sizeof(*s));
+    char pragma[64];
 
     if (s == NULL) {
         ewh_err_set(err, EWH_E_NOMEM, "out of memory");
@@ -75,6 +77,10 @@ node_store_open(const char *path, bool create, struct ewh_err *err)
         goto fail;
     if (ewh_db_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
                     "open", err) != 0)
+        goto fail;
+    snprintf(pragma, sizeof(pragma), "PRAGMA cache_size=-%d;",
+             EWH_NODE_CACHE_KIB);
+    if (ewh_db_exec(s->db, pragma, "open", err) != 0)
         goto fail;
     if (create && ewh_db_exec(s->db, s_schema, "create the schema", err) != 0)
         goto fail;
@@ -121,6 +127,19 @@ node_store_commit(node_store_t *s, struct ewh_err *err)
 void
 node_store_rollback(node_store_t *s)
 {
+    ewh_db_rollback(s->db);
+}
+
+int
+node_store_read_begin(node_store_t *s, struct ewh_err *err)
+{
+    return ewh_db_begin(s->db, false, err);
+}
+
+void
+node_store_read_end(node_store_t *s)
+{
+    /* Nothing written: ending it by rollback loses nothing. */
     ewh_db_rollback(s->db);
 }
 

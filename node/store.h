@@ -120,6 +120,10 @@ void node_store_close(node_store_t **s);
 EWH_MUST_CHECK int node_store_begin(node_store_t *s, struct ewh_err *err);
 EWH_MUST_CHECK int node_store_commit(node_store_t *s, struct ewh_err *err);
 void node_store_rollback(node_store_t *s);
+/* A read transaction (BEGIN): reads inside it see one snapshot, however
+ * the agent commits meanwhile.  End it with node_store_read_end(). */
+EWH_MUST_CHECK int node_store_read_begin(node_store_t *s, struct ewh_err *err);
+void node_store_read_end(node_store_t *s);
 
 /* PRAGMA data_version: changes when another connection commits. */
 EWH_MUST_CHECK int node_store_data_version(node_store_t *s, int64_t *out,

@@ -95,9 +95,14 @@ s_update(node_store_t *s, const char *sql, const char *id, const char *text,
     return ewh_db_done(s->db, st, what, err);
 }
 
+/* The state is read from the index msg_dir, not from the row: a report's
+ * row holds its envelope and body on overflow pages, which reading the
+ * state column from the row would fetch on every call (a receipt for a
+ * report already accepted, the common case, changes nothing). */
 static const char s_accept_msg[] =
-    "UPDATE msg SET state = 'accepted', reason = ?, next_try = ? WHERE id = "
-    "? AND dir = 'out' AND state = 'queued'";
+    "UPDATE msg SET state = 'accepted', reason = ?1, next_try = ?2 WHERE "
+    "seq = (SELECT seq FROM msg INDEXED BY msg_dir WHERE dir = 'out' AND "
+    "state = 'queued' AND seq = (SELECT seq FROM msg WHERE id = ?3))";
 
 int
 node_store_outbox_accepted(node_store_t *s, const char *id, int64_t at,
@@ -134,25 +139,37 @@ node_store_outbox_mark_queued(node_store_t *s, const char *id,
 }
 
 /* Every addressee has its receipt (or a final state): no hub needs the
- * report any more. */
+ * report any more.  always: forgotten whatever the addressees' states
+ * (the report was refused for good). */
 static int
 s_need_done(node_store_t *s, const char *id, bool always, struct ewh_err *err)
 {
-    static const char *const sql[2][2] = {
-        {"DELETE FROM hub_todo WHERE seq IN (SELECT seq FROM hub_need WHERE "
-         "id = ?1 AND NOT EXISTS (SELECT 1 FROM rcpt WHERE id = ?1 AND state "
-         "< 2))",
-         "DELETE FROM hub_need WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM "
-         "rcpt WHERE id = ?1 AND state < 2)"},
-        {"DELETE FROM hub_todo WHERE seq IN (SELECT seq FROM hub_need WHERE "
-         "id = ?1)",
-         "DELETE FROM hub_need WHERE id = ?1"},
-    };
+    static const char *const sql[2] = {
+        "DELETE FROM hub_todo WHERE seq IN (SELECT seq FROM hub_need WHERE "
+        "id = ?1)",
+        "DELETE FROM hub_need WHERE id = ?1"};
     sqlite3_stmt *st;
+    int64_t pending = 0;
     int i;
 
+    /* Still owed to an addressee: nothing to forget.  One lookup in
+     * rcpt's key, then the deletes only when they delete (the first of a
+     * report's receipts, the common case, leaves the others pending). */
+    if (!always) {
+        if ((st = ewh_db_stmt(s->db,
+                              "SELECT EXISTS(SELECT 1 FROM rcpt WHERE id = ?1 "
+                              "AND state < 2)",
+                              err)) == NULL)
+            return -1;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (ewh_db_int(s->db, st, "look for addressees still owed", &pending,
+                       err) != 0)
+            return -1;
+        if (pending)
+            return 0;
+    }
     for (i = 0; i < 2; i++) {
-        if ((st = ewh_db_stmt(s->db, sql[always][i], err)) == NULL)
+        if ((st = ewh_db_stmt(s->db, sql[i], err)) == NULL)
             return -1;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         if (ewh_db_done(s->db, st, "forget a report the hubs delivered", err) !=

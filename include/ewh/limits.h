@@ -127,6 +127,11 @@
 /* Stores: how long a connection waits for another's lock before the
  * store reports EWH_E_BUSY (include/ewh/db.h). */
 #define EWH_DB_BUSY_MS 10000
+/* The node store's page cache per connection, KiB (SQLite's default is
+ * 2,000): the agent's indexes stay cached between turns while the rows
+ * of new reports (envelope and body, on overflow pages) stream through
+ * (docs/performance.md, "Issue 19", the agents' stores). */
+#define EWH_NODE_CACHE_KIB 16384
 
 /* Hub defaults, configurable in ewhub.conf */
 #define EWH_DEFAULT_MAX_INFLIGHT_SUBMITS 1000u   /* per node */

@@ -247,6 +247,20 @@ class DistributionTest(FedCase):
         # node may sign one receipt for several reports).
         self.assertGreaterEqual(ba.get("receipts-sent", 0), 2, ba)
 
+        # B's per-country rows name RS (whose reports came in over the
+        # link) as foreign, of region adria, and its own NO as enrolled.
+        st = json.loads(self.run_cmd([EWHUB, "status", "--dir",
+                                      self.hubs["b"], "--json"]).stdout)
+        rows = {n["country"]: n for n in st["nodes"]}
+        self.assertEqual((rows["RS"]["enrolled"], rows["RS"]["region"]),
+                         (False, "adria"), rows["RS"])
+        self.assertEqual((rows["NO"]["enrolled"], rows["NO"]["region"]),
+                         (True, None), rows["NO"])
+        text = self.run_cmd([EWHUB, "status", "--dir",
+                             self.hubs["b"]]).stdout.decode()
+        self.assertRegex(text, r"(?m)^RS +foreign ")
+        self.assertNotRegex(text, r"(?m)^RS +unknown ")
+
         # The same figures on /metrics.
         with open(os.path.join(self.hubs["a"], "metrics_endpoint")) as f:
             mep = f.read().strip()

@@ -570,6 +570,56 @@ class StorageBudget(HubCase):
         self.assertEqual(len(of_type(lines, "deliver")), len(accepted) + 1)
         self.assertTrue(hub.alive())
 
+    def test_budgets_after_a_restart(self):
+        # Issue 19: after a start the hub counts every country's waiting
+        # bytes in one scan, at the first budget check (a scan per
+        # country's first submit stalled the loop before).  What was
+        # waiting before the restart still counts, for recipients and
+        # origins alike, whichever country's submit comes first.
+        conf = ("[limits]\nrecipient_bytes = 1500000\n"
+                "origin_bytes = 1480000\n")
+        hubdir, peers, hub = self.hub_with(["RS", "HR", "BG", "MK"],
+                                           conf=conf)
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR",
+                              "--count", "30", "--body-bytes", "60000",
+                              "--window", "1", "--level", "low",
+                              ok=False, timeout=300)
+        acks = of_type(lines, "ack")
+        accepted = [a for a in acks if a["status"] == "accepted"]
+        refused = [a for a in acks if a["status"] == "refused"]
+        self.assertTrue(accepted and refused, acks[-3:])
+        self.assertIn("origin_bytes", refused[0]["reason"])
+        hub.term()
+        hub = self.hub_start(hubdir, name="hub2", verbose=True)
+
+        def one(cc, to):
+            rc, lines = self.peer("submit", peers[cc], hubdir, "--to", to,
+                                  "--level", "low", "--body-bytes", "60000",
+                                  ok=False)
+            [ack] = of_type(lines, "ack")
+            return ack
+        # BG's first submit: HR's waiting bytes from before the restart.
+        ack = one("BG", "HR")
+        self.assertEqual((ack["status"], ack.get("code")),
+                         ("refused", "over-budget"), ack)
+        self.assertIn("recipient_bytes", ack.get("reason", ""))
+        self.assertIn("storage budgets counted", hub.logtext())
+        # RS's, as origin, counted by the same scan.
+        ack = one("RS", "MK")
+        self.assertEqual((ack["status"], ack.get("code")),
+                         ("refused", "over-budget"), ack)
+        self.assertIn("origin_bytes", ack.get("reason", ""))
+        # A country with nothing waiting is not held back.
+        self.assertEqual(one("BG", "MK")["status"], "accepted")
+        self.assertEqual(hub.logtext().count("storage budgets counted"), 1)
+        # HR gets what was accepted; then its budget has room again.
+        rc, lines = self.peer("recv", peers["HR"], hubdir, "--count",
+                              str(len(accepted)), "--credit", "8",
+                              "--timeout", "120")
+        self.assertEqual(len(of_type(lines, "deliver")), len(accepted))
+        wait_for(lambda: one("BG", "HR")["status"] == "accepted", 30,
+                 interval=0.3, what="HR's budget free again")
+
     def test_reserve_of_the_store_for_high_reports(self):
         # Budgets larger than the store: only the reserve protects.
         conf = ("[limits]\nhigh_reserve_percent = 20\n"

@@ -7,6 +7,7 @@
  * foreign report came from, foreign rosters and pinned keys, counters. */
 #include "store.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,24 +273,6 @@ test_transfers(void)
     hub_store_close(&st);
 }
 
-struct s_cnt {
-    uint64_t filtered, sent;
-};
-
-static void
-s_cnt_fn(void *ctx, const char *peer, const char *what, const char *code,
-         uint64_t n)
-{
-    struct s_cnt *c = ctx;
-
-    if (strcmp(peer, "baltic") != 0)
-        return;
-    if (strcmp(what, "filtered") == 0 && strcmp(code, "distribution") == 0)
-        c->filtered = n;
-    if (strcmp(what, "sent") == 0 && code[0] == '\0')
-        c->sent = n;
-}
-
 static int
 s_relay_fn(void *ctx, uint64_t seq, int kind, const uint8_t *buf, size_t len)
 {
@@ -343,7 +326,7 @@ test_relays_rosters_counters(void)
     char peer[EWH_MAX_REGION_BYTES + 1];
     struct hub_fed_roster_row row;
     struct ewh_pubid ee;
-    struct s_cnt c = {0};
+    json_t *cnt;
     struct s_keys k = {0};
     uint64_t first = 0, n = 0;
     size_t nr = 0;
@@ -403,8 +386,14 @@ test_relays_rosters_counters(void)
     CHECK_OK(hub_store_commit(st, &err), &err);
     CHECK_OK(hub_store_fed_relay_queued(st, "nordic", &n, &err), &err);
     CHECK(n == 1);
-    CHECK_OK(hub_store_fed_count_walk(st, s_cnt_fn, &c, &err), &err);
-    CHECK(c.filtered == 5 && c.sent == 1);
+    cnt = hub_store_fed_counts_json(st, &err);
+    CHECK(cnt != NULL);
+    CHECK(json_integer_value(json_object_get(
+              json_object_get(json_object_get(cnt, "baltic"), "filtered"),
+              "distribution")) == 5);
+    CHECK(json_integer_value(
+              json_object_get(json_object_get(cnt, "baltic"), "sent")) == 1);
+    json_decref(cnt);
     CHECK_OK(hub_store_fed_key_walk(st, s_key_fn, &k, &err), &err);
     CHECK(k.n == 1 && k.revoked);
     CHECK_OK(hub_store_fed_roster_walk(st, s_roster_fn, &nr, &err), &err);
