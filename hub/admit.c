@@ -309,7 +309,7 @@ s_check_budget(struct hub *h, const struct hub_from *from,
 {
     const struct hub_config *c = h->cfg;
     bool high = hdr->level == EWH_LEVEL_HIGH;
-    uint64_t used, max, have = 0, limit;
+    uint64_t used, max, have, limit;
     struct hub_peer *n;
     size_t i;
 
@@ -370,7 +370,7 @@ hub_admit_check_local(struct hub *h, const struct ewh_header *hdr, size_t len,
                       struct ewh_err *err)
 {
     const struct hub_config *c = h->cfg;
-    uint64_t have = 0, limit;
+    uint64_t have, limit;
     struct hub_peer *n;
     size_t i;
 
