@@ -601,6 +601,39 @@ class PeerCommandTest(FedCase):
         self.hub_up("a", listen=self.endpoints["a"])
         self.assert_told_unpeered(rs, rid, both)
 
+    def test_unpeer_tells_a_foreign_origin(self):
+        self.world()
+        rs = self.nodes["RS"]
+        # C is away: B holds RS's report for EE; B's operator removes the
+        # link to C, and B tells RS back across the link to A.
+        self.hub_proc["c"].kill()
+        wait_for(lambda: [l for l in self.fed("b")["links"]
+                          if l["peer"] == "baltic" and not l["up"]] or None,
+                 timeout=60, what="B's link to C down")
+        rid = self.submit(rs, level="medium", to="NO,EE", category="other",
+                          distribution="all", title="never",
+                          body="unpeered two hops away")
+        self.wait_inbox(self.nodes["NO"], rid, timeout=60)
+        wait_for(lambda: [l for l in self.fed("b")["links"]
+                          if l["peer"] == "baltic" and l["queued"] > 0]
+                 or None, timeout=60, what="queued for baltic at B")
+        r = self.run_cmd([EWHUB, "peer", "remove", "--dir", self.hubs["b"],
+                          "baltic"])
+        self.assertIn(b"1 queued transfers to it dropped", r.stdout)
+        why = ("the link to region baltic was removed at hub nordic before "
+               "it took the report")
+        m = self.wait_recipients(rs, rid, {"NO": "delivered",
+                                           "EE": "refused"}, timeout=90)
+        self.assertEqual(m["reasons"].get("EE"), why)
+        self.assertEqual(self.fed("b")["former"]["baltic"]["dropped-told"],
+                         {"unpeered": 1})
+        wait_for(lambda: self.counters("a", "nordic").get(
+            "notices-received") == 1, timeout=30, what="notice at A")
+        wait_for(lambda: self.counters("b", "adria").get("notices-sent")
+                 == 1, timeout=30, what="notice acknowledged by A")
+        time.sleep(2)
+        self.assertEqual(self.agents["RS"].logtext().count(why), 1)
+
 
 class OrderTest(FedCase):
 
