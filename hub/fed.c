@@ -607,7 +607,7 @@ s_tell_unpeered(struct hub *h)
 fail:
     hub_store_rollback(h->st);
     ewh_log_warnx("fed: notices of dropped transfers: %s (tried again at "
-                  "the next roster change or start)",
+                  "the next tick)",
                   err.reason);
 }
 
@@ -1019,6 +1019,9 @@ hub_fed_tick(struct hub *h)
     } else if (n > 0) {
         ewh_log_info("fed: %zu queued transfers expired", n);
     }
+    /* Normally done at the roster change that removed the peer: again
+     * here, should that have failed (a busy store). */
+    s_tell_unpeered(h);
     for (i = 0; i < h->fed.n_link; i++) {
         struct hub_fed_link *l = &h->fed.link[i];
         bool was = l->stalled;
