@@ -1,7 +1,10 @@
 /* envelope.c — seal, verify and open signed, encrypted envelopes. */
 #include "ewh/envelope.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -471,22 +474,85 @@ out:
 
 /* ---- parse and verify ----------------------------------------------- */
 
+/* The three messages of a parsed envelope are allocated in a buffer of
+ * the caller's stack frame (the parse is on the hub's hot path: some 70
+ * small allocations an envelope with malloc), what does not fit with
+ * malloc.  Only public bytes (ciphertext, wrapped keys, header) live
+ * there.  Under AddressSanitizer everything goes to malloc, so that each
+ * allocation keeps its own bounds. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define S_ARENA_OFF 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define S_ARENA_OFF 1
+#endif
+
+struct s_arena {
+    ProtobufCAllocator pa;
+    size_t used;
+    _Alignas(max_align_t) unsigned char buf[EWH_PARSE_ARENA_BYTES];
+};
+
+static void *
+s_arena_alloc(void *data, size_t n)
+{
+    struct s_arena *a = data;
+    size_t al = _Alignof(max_align_t);
+    size_t at = (a->used + al - 1) & ~(al - 1);
+
+#ifndef S_ARENA_OFF
+    if (n <= sizeof(a->buf) && at <= sizeof(a->buf) - n) {
+        a->used = at + n;
+        return a->buf + at;
+    }
+#else
+    (void)at;
+#endif
+    return malloc(n);
+}
+
+static void
+s_arena_free(void *data, void *ptr)
+{
+    struct s_arena *a = data;
+    uintptr_t u = (uintptr_t)ptr, b = (uintptr_t)a->buf;
+
+    if (u >= b && u < b + sizeof(a->buf))
+        return; /* with the frame */
+    free(ptr);
+}
+
 struct s_parsed {
     Ewh__Envelope *env;
     Ewh__EnvelopeBody *body;
     Ewh__Header *hdr;
+    struct s_arena ar; /* not to be copied: ar.pa points to it */
 };
+
+static void
+s_parsed_init(struct s_parsed *p)
+{
+    p->env = NULL;
+    p->body = NULL;
+    p->hdr = NULL;
+    p->ar.pa.alloc = s_arena_alloc;
+    p->ar.pa.free = s_arena_free;
+    p->ar.pa.allocator_data = &p->ar;
+    p->ar.used = 0;
+}
 
 static void
 s_parsed_free(struct s_parsed *p)
 {
     if (p->hdr != NULL)
-        ewh__header__free_unpacked(p->hdr, NULL);
+        ewh__header__free_unpacked(p->hdr, &p->ar.pa);
     if (p->body != NULL)
-        ewh__envelope_body__free_unpacked(p->body, NULL);
+        ewh__envelope_body__free_unpacked(p->body, &p->ar.pa);
     if (p->env != NULL)
-        ewh__envelope__free_unpacked(p->env, NULL);
-    memset(p, 0, sizeof(*p));
+        ewh__envelope__free_unpacked(p->env, &p->ar.pa);
+    s_parsed_init(p);
 }
 
 static int
@@ -595,26 +661,26 @@ s_parse(const uint8_t *buf, size_t len, struct s_parsed *p,
 {
     size_t i, j;
 
-    memset(p, 0, sizeof(*p));
+    s_parsed_init(p);
     if (len > EWH_MAX_ENVELOPE_BYTES)
         return ewh_err_set(err, EWH_E_TOOBIG,
                            "envelope of %zu bytes > EWH_MAX_ENVELOPE_BYTES %u",
                            len, EWH_MAX_ENVELOPE_BYTES);
     if (len == 0)
         return ewh_err_set(err, EWH_E_INVALID, "empty envelope");
-    p->env = ewh__envelope__unpack(NULL, len, buf);
+    p->env = ewh__envelope__unpack(&p->ar.pa, len, buf);
     if (p->env == NULL)
         return ewh_err_set(err, EWH_E_INVALID, "malformed envelope");
     if (p->env->signature.len != EWH_SIG_BYTES)
         goto bad_sig;
-    p->body =
-        ewh__envelope_body__unpack(NULL, p->env->body.len, p->env->body.data);
+    p->body = ewh__envelope_body__unpack(&p->ar.pa, p->env->body.len,
+                                         p->env->body.data);
     if (p->body == NULL) {
         ewh_err_set(err, EWH_E_INVALID, "malformed envelope body");
         goto fail;
     }
-    p->hdr =
-        ewh__header__unpack(NULL, p->body->header.len, p->body->header.data);
+    p->hdr = ewh__header__unpack(&p->ar.pa, p->body->header.len,
+                                 p->body->header.data);
     if (p->hdr == NULL) {
         ewh_err_set(err, EWH_E_INVALID, "malformed envelope header");
         goto fail;

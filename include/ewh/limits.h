@@ -12,6 +12,10 @@
 /* Wire */
 #define EWH_MAX_FRAME_BYTES    (256u * 1024u) /* one ZeroMQ message */
 #define EWH_MAX_ENVELOPE_BYTES (200u * 1024u) /* serialized Envelope */
+/* Stack buffer a parsed envelope's messages are allocated in (beyond it,
+ * malloc): a 2 KiB report to 11 countries takes about 9 KiB
+ * (proto/envelope.c, docs/performance.md "Accept: a queue, not runs"). */
+#define EWH_PARSE_ARENA_BYTES (16u * 1024u)
 #define EWH_MAX_ROSTER_BYTES   (64u * 1024u)  /* serialized SignedRoster */
 #define EWH_MAX_PROOF_ENTRIES  1000u          /* audit entries per proof */
 #define EWH_MAX_CREDIT         4096u          /* deliveries in flight/node */
@@ -142,7 +146,12 @@
  * (TCP pushes back): more than max_inflight_submits of a well-behaved node,
  * few enough that a flooding node cannot fill the hub's memory. */
 #define EWH_HUB_RCVHWM     4096
-#define EWH_HUB_VERIFY_RUN 1024u /* submits per verification run */
+/* Submits queued for the verify pool at most (verified or not, not yet
+ * collected); the rest wait in the loop's pending list.  The workers take
+ * them one by one while the loop checks, commits and acknowledges those
+ * verified before (hub/verify.h, docs/performance.md "Accept: a queue,
+ * not runs"). */
+#define EWH_HUB_VERIFY_QUEUE 1024u
 /* High submits read while the pool is busy are verified on the loop
  * thread at once, at most this many a turn (docs/performance.md, "High
  * under a flood"). */

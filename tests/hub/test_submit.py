@@ -169,6 +169,41 @@ class Submit(HubCase):
 
 class Limits(HubCase):
 
+    def test_burst_beyond_verify_queue(self):
+        # 2,500 submits at once: more than the verify pool's queue holds
+        # (EWH_HUB_VERIFY_QUEUE, 1,024), so some wait in the pending list
+        # and join the queue as it empties.  Every one is verified, stored
+        # once and chained once, in the order sent (the ids begin with
+        # their sealing time in ms; ewh-peer seals them all, then sends).
+        hubdir, peers, hub = self.hub_with(
+            ["RS", "HR", "BG"], conf="[limits]\nsubmits_per_second = 100000"
+            "\nmax_inflight_submits = 5000\nmax_queue = 100000\n")
+        n = 2500
+        rc, lines = self.peer("submit", peers["RS"], hubdir, "--to", "HR,BG",
+                              "--count", str(n), "--window", str(n),
+                              "--body-bytes", "64")
+        acks = of_type(lines, "ack")
+        self.assertEqual(len(acks), n)
+        self.assertEqual({a["status"] for a in acks}, {"accepted"})
+        self.assertEqual(len({a["id"] for a in acks}), n)
+        self.assertEqual(db_count(hubdir, "SELECT count(*) FROM envelopes"), n)
+        self.assertEqual(db_count(hubdir, "SELECT count(DISTINCT id) FROM "
+                                  "audit"), n)
+        con = sqlite3.connect("file:%s?mode=ro" %
+                              os.path.join(hubdir, "store.db"), uri=True,
+                              timeout=10)
+        try:
+            chain = [bytes(r[0]).hex() for r in
+                     con.execute("SELECT id FROM audit ORDER BY n")]
+        finally:
+            con.close()
+        # The acks come in the order of the chain (each batch's commit,
+        # then its acks, in order) ...
+        self.assertEqual(chain, [a["id"] for a in acks])
+        # ... and the chain in the order sent, to the millisecond.
+        ms = [c[:12] for c in chain]
+        self.assertEqual(ms, sorted(ms))
+
     def test_rate_limit(self):
         hubdir, peers, hub = self.hub_with(
             ["RS", "HR"], conf="[limits]\nsubmits_per_second = 5")

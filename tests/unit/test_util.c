@@ -64,6 +64,17 @@ test_names_and_codes(void)
     CHECK(ewh_country_is_valid("RS") && ewh_country_is_valid("ZW"));
     CHECK(ewh_country_is_valid("AD"));
     CHECK(!ewh_country_is_valid("XK") && !ewh_country_is_valid("EU"));
+    CHECK(!ewh_country_is_valid("AA") && !ewh_country_is_valid("ZZ"));
+    CHECK(ewh_country_is_valid("MK") && ewh_country_is_valid("GB"));
+    {
+        /* Every one of the 249 ISO 3166-1 codes, and no other pair. */
+        char cc[3] = {0};
+        int n = 0;
+        for (cc[0] = 'A'; cc[0] <= 'Z'; cc[0]++)
+            for (cc[1] = 'A'; cc[1] <= 'Z'; cc[1]++)
+                n += ewh_country_is_valid(cc);
+        CHECK(n == 249);
+    }
     CHECK_OK(ewh_id_parse("00112233445566778899aabbccddeeff", id, &err), &err);
     CHECK(id[15] == 0xff);
     CHECK_FAILS(ewh_id_parse("0011", id, &err), &err, EWH_E_INVALID, "32");
