@@ -1164,9 +1164,7 @@ hub_fed_metrics_text(struct hub *h)
     fprintf(f, "# HELP ewhub_fed_total Federation link events by peer "
                "(\"-\": no link), what (sent, received, filtered, refused, "
                "refused-by-peer, expired, dropped, dropped-told, duplicate, "
-               "receipts-*, "
-               "roster-*) "
-               "and reason (docs/federation.md).\n"
+               "receipts-*, roster-*) and reason (docs/federation.md).\n"
                "# TYPE ewhub_fed_total counter\n");
     if ((counts = hub_store_fed_counts_json(h->st, &err)) == NULL)
         ewh_log_warnx("fed: counters: %s", err.reason);
