@@ -163,8 +163,11 @@ s_remove(const char *dir, const char *name)
     hub_store_close(&st);
     if (rc != 0)
         return hub_cmd_fail("peer remove: %s", err.reason);
-    printf("removed peer %s; %llu queued transfers to it dropped\n", name,
-           (unsigned long long)dropped);
+    printf("removed peer %s; %llu queued transfers to it dropped%s\n", name,
+           (unsigned long long)dropped,
+           dropped > 0 ? " (the hub tells their origins: at once if it "
+                         "runs, else when it starts)"
+                       : "");
     ewh_log_info("peer: %s removed, %llu queued transfers dropped", name,
                  (unsigned long long)dropped);
     return 0;

@@ -143,6 +143,8 @@ hub_fed_roster_fields(struct hub *h, ewh_roster_t *r, struct ewh_err *err)
     return ewh_roster_set_peers(r, p, c.n, err);
 }
 
+static void s_tell_unpeered(struct hub *h);
+
 /* ---- loading ---- */
 
 static int
@@ -260,6 +262,7 @@ hub_fed_init(struct hub *h, struct ewh_err *err)
     if (hub_store_fed_peer_walk(h->st, s_load_peer, h, err) != 0 ||
         hub_fed__reload_regions(h, err) != 0)
         return -1;
+    s_tell_unpeered(h); /* a `peer remove` while this hub was stopped */
     if (h->fed.n_link > 0 || h->fed.n_reg > 0)
         ewh_log_info("fed: region %s, %zu peers, %zu foreign regions",
                      h->cfg->region, h->fed.n_link, h->fed.n_reg);
@@ -331,6 +334,7 @@ hub_fed_on_roster(struct hub *h)
         hub_seqset_clear(l->inflight);
         hub_seqset_clear(l->rflight);
     }
+    s_tell_unpeered(h);
     for (i = 0; i < h->fed.n_link; i++)
         if (h->fed.link[i].live && h->fed.link[i].up)
             hub_fed_rosters_to_link(h, &h->fed.link[i]);
@@ -501,6 +505,110 @@ s_tell_origin(struct hub *h, size_t i, uint64_t seq, int kind, const char *why,
     }
     free(env);
     return rc;
+}
+
+/* A transfer to peer, dropped by `ewhub peer remove` (state 4): its
+ * origin (local or foreign) is told, by a Notice{REFUSED} for each
+ * recipient that would have gone on that link (routed as s_tell_origin
+ * does, the removed link standing for its own region and those learnt
+ * through it).  Inside the transaction that marks it told. */
+struct s_unpeered_ctx {
+    struct hub *h;
+    struct ewh_err *err;
+    uint64_t told; /* notices made */
+};
+
+static int
+s_unpeered(void *ctx, const char *peer, uint64_t seq)
+{
+    struct s_unpeered_ctx *c = ctx;
+    struct hub *h = c->h;
+    struct ewh_err e2 = {0};
+    struct ewh_header hdr;
+    char why[160];
+    uint8_t *env = NULL;
+    size_t len = 0, k, n = 0;
+    int64_t now = ewh_now();
+
+    if (hub_store_fed_out_envelope(h->st, peer, seq, &env, &len, &e2) != 0 ||
+        ewh_envelope_peek(env, len, &hdr, &e2) != 0) {
+        free(env);
+        ewh_log_warnx("fed: transfer %llu dropped for %s: origin not told "
+                      "(%s)",
+                      (unsigned long long)seq, peer, e2.reason);
+        return hub_store_fed_count_add(h->st, peer, "dropped-untold",
+                                       "unpeered", 1, c->err);
+    }
+    snprintf(why, sizeof(why),
+             "the link to region %s was removed at hub %s before it took "
+             "the report",
+             peer, h->cfg->region);
+    for (k = 0; k < hdr.n_recipients; k++) {
+        const struct hub_fed_region *r =
+            hub_fed_region_of(h, hdr.recipients[k]);
+        /* Its own region, or one learnt through it and not peered now. */
+        if (r == NULL ||
+            (strcmp(r->name, peer) != 0 &&
+             (hub_fed_link_of(h, r->name) >= 0 || strcmp(r->via, peer) != 0)))
+            continue;
+        if (hub_fed__notice(h, hdr.id, hdr.origin, hdr.recipients[k],
+                            EWH__NOTICE_KIND__NOTICE_REFUSED, why, now,
+                            c->err) != 0) {
+            free(env);
+            return -1;
+        }
+        n++;
+    }
+    if (n > 0 && ewh_roster_find(h->ros.roster, hdr.origin, NULL) != NULL) {
+        struct hub_peer *on = hub_peers_get(h->peers, hdr.origin, false);
+        if (on != NULL)
+            on->want_fill = true;
+    }
+    free(env);
+    c->told += n;
+    if (n > 0)
+        return hub_store_fed_count_add(h->st, peer, "dropped-told", "unpeered",
+                                       n, c->err);
+    ewh_log_warnx("fed: transfer %llu dropped for %s: no recipient of it is "
+                  "routed there now; origin not told",
+                  (unsigned long long)seq, peer);
+    return hub_store_fed_count_add(h->st, peer, "dropped-untold", "unpeered", 1,
+                                   c->err);
+}
+
+/* The transfers dropped by `ewhub peer remove` and not yet told (state 4:
+ * the command ran while this hub was stopped, or since its last look):
+ * their origins are told and the rows marked told (5), in one
+ * transaction, so a kill in between loses neither the drop nor the
+ * notices and tells nobody twice.  Counted under the removed peer. */
+static void
+s_tell_unpeered(struct hub *h)
+{
+    struct ewh_err err = {0};
+    struct s_unpeered_ctx c = {h, &err, 0};
+    size_t n = 0;
+
+    if (hub_store_begin(h->st, &err) != 0) {
+        ewh_log_warnx("fed: notices of dropped transfers: %s", err.reason);
+        return;
+    }
+    if (hub_store_fed_out_unpeered(h->st, s_unpeered, &c, &n, &err) != 0)
+        goto fail;
+    if (n == 0) {
+        hub_store_rollback(h->st);
+        return;
+    }
+    if (hub_store_commit(h->st, &err) != 0)
+        goto fail;
+    ewh_log_info("fed: %zu transfers dropped by peer remove: %llu notices "
+                 "to their origins",
+                 n, (unsigned long long)c.told);
+    return;
+fail:
+    hub_store_rollback(h->st);
+    ewh_log_warnx("fed: notices of dropped transfers: %s (tried again at "
+                  "the next tick)",
+                  err.reason);
 }
 
 static int
@@ -911,6 +1019,9 @@ hub_fed_tick(struct hub *h)
     } else if (n > 0) {
         ewh_log_info("fed: %zu queued transfers expired", n);
     }
+    /* Normally done at the roster change that removed the peer: again
+     * here, should that have failed (a busy store). */
+    s_tell_unpeered(h);
     for (i = 0; i < h->fed.n_link; i++) {
         struct hub_fed_link *l = &h->fed.link[i];
         bool was = l->stalled;
@@ -1052,8 +1163,8 @@ hub_fed_metrics_text(struct hub *h)
     }
     fprintf(f, "# HELP ewhub_fed_total Federation link events by peer "
                "(\"-\": no link), what (sent, received, filtered, refused, "
-               "refused-by-peer, expired, duplicate, receipts-*, roster-*) "
-               "and reason (docs/federation.md).\n"
+               "refused-by-peer, expired, dropped, dropped-told, duplicate, "
+               "receipts-*, roster-*) and reason (docs/federation.md).\n"
                "# TYPE ewhub_fed_total counter\n");
     if ((counts = hub_store_fed_counts_json(h->st, &err)) == NULL)
         ewh_log_warnx("fed: counters: %s", err.reason);

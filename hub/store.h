@@ -613,7 +613,8 @@ enum hub_fed_out_state {
     HUB_FED_SENT = 1,    /* acknowledged by the peer (accepted, duplicate) */
     HUB_FED_EXPIRED = 2, /* expired before the peer took it */
     HUB_FED_REFUSED = 3, /* refused by the peer for good */
-    HUB_FED_DROPPED = 4, /* the peer was removed */
+    HUB_FED_DROPPED = 4, /* the peer was removed; its origin not yet told */
+    HUB_FED_DROPPED_TOLD = 5, /* the peer was removed; its origin told */
 };
 /* Queue envelope row env (hub_store_envelope_add_local's) for peer, with
  * the path to send (regions joined by ','; the sender's own last).
@@ -658,6 +659,14 @@ typedef void (*hub_fed_expired_fn)(void *ctx, const char *peer, uint64_t seq);
 EWH_MUST_CHECK int hub_store_fed_out_expire(hub_store_t *st, int64_t now,
                                             hub_fed_expired_fn fn, void *ctx,
                                             size_t *n, struct ewh_err *err);
+/* Inside a transaction: the transfers dropped by `ewhub peer remove`
+ * (state 4) are marked told (5); fn is told the peer and seq of each,
+ * after the update (it may use the store), and its -1 fails the call (the
+ * caller rolls back: the rows stay untold). */
+typedef int (*hub_fed_unpeered_fn)(void *ctx, const char *peer, uint64_t seq);
+EWH_MUST_CHECK int hub_store_fed_out_unpeered(hub_store_t *st,
+                                              hub_fed_unpeered_fn fn, void *ctx,
+                                              size_t *n, struct ewh_err *err);
 
 /* Report id came from peer along path (inside the transaction that
  * stores it); and which peer a stored foreign report came from (*found). */

@@ -35,6 +35,8 @@ static const char s_out_expired[] =
     "UPDATE fed_out SET state = 2, done_at = ?1"
     " WHERE state = 0 AND expires_at > 0 AND expires_at <= ?1"
     " RETURNING peer, seq";
+static const char s_out_unpeered[] =
+    "UPDATE fed_out SET state = 5 WHERE state = 4 RETURNING peer, seq";
 static const char s_out_envelope[] =
     "SELECT e.env FROM fed_out o JOIN envelopes e ON e.rowid = o.env"
     " WHERE o.seq = ?1 AND o.peer = ?2";
@@ -292,11 +294,14 @@ hub_store_fed_out_queued(hub_store_t *st, const char *peer, uint64_t *n,
     return s_count_of(st, s_out_queued, peer, n, err);
 }
 
-int
-hub_store_fed_out_expire(hub_store_t *st, int64_t now, hub_fed_expired_fn fn,
-                         void *ctx, size_t *n, struct ewh_err *err)
+/* Runs an UPDATE ... RETURNING peer, seq: the rows are read to the end
+ * first (the statement is done), then fn is told each (it may use the
+ * store); fn's -1 is returned. */
+static int
+s_out_returning(hub_store_t *st, sqlite3_stmt *s, const char *what,
+                int (*fn)(void *, const char *, uint64_t), void *ctx, size_t *n,
+                struct ewh_err *err)
 {
-    sqlite3_stmt *s = ewh_db_stmt(st->db, s_out_expired, err);
     struct {
         char peer[EWH_MAX_REGION_BYTES + 1];
         uint64_t seq;
@@ -305,10 +310,7 @@ hub_store_fed_out_expire(hub_store_t *st, int64_t now, hub_fed_expired_fn fn,
     int rc;
 
     *n = 0;
-    if (s == NULL)
-        return -1;
-    sqlite3_bind_int64(s, 1, now);
-    while ((rc = ewh_db_step(st->db, s, "expire transfers", err)) == 1) {
+    while ((rc = ewh_db_step(st->db, s, what, err)) == 1) {
         if (*n == cap) {
             cap = cap ? 2 * cap : 16;
             if ((nr = realloc(rows, cap * sizeof(*rows))) == NULL) {
@@ -323,9 +325,52 @@ hub_store_fed_out_expire(hub_store_t *st, int64_t now, hub_fed_expired_fn fn,
         (*n)++;
     }
     for (i = 0; rc == 0 && fn != NULL && i < *n; i++)
-        fn(ctx, rows[i].peer, rows[i].seq);
+        if (fn(ctx, rows[i].peer, rows[i].seq) != 0)
+            rc = -1;
     free(rows);
     return rc < 0 ? -1 : 0;
+}
+
+struct s_expired_ctx {
+    hub_fed_expired_fn fn;
+    void *ctx;
+};
+
+static int
+s_expired_one(void *ctx, const char *peer, uint64_t seq)
+{
+    struct s_expired_ctx *c = ctx;
+
+    if (c->fn != NULL)
+        c->fn(c->ctx, peer, seq);
+    return 0;
+}
+
+int
+hub_store_fed_out_expire(hub_store_t *st, int64_t now, hub_fed_expired_fn fn,
+                         void *ctx, size_t *n, struct ewh_err *err)
+{
+    sqlite3_stmt *s = ewh_db_stmt(st->db, s_out_expired, err);
+    struct s_expired_ctx c = {fn, ctx};
+
+    *n = 0;
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, now);
+    return s_out_returning(st, s, "expire transfers", s_expired_one, &c, n,
+                           err);
+}
+
+int
+hub_store_fed_out_unpeered(hub_store_t *st, hub_fed_unpeered_fn fn, void *ctx,
+                           size_t *n, struct ewh_err *err)
+{
+    sqlite3_stmt *s = ewh_db_stmt(st->db, s_out_unpeered, err);
+
+    *n = 0;
+    if (s == NULL)
+        return -1;
+    return s_out_returning(st, s, "tell unpeered", fn, ctx, n, err);
 }
 
 /* ---- where foreign reports came from ---- */

@@ -116,7 +116,8 @@ static const char s_schema[] =
     /* Federation (issue 22, docs/federation.md): the peer hubs enrolled
      * (fed_peer), the transfers queued per peer link (fed_out: state 0
      * queued, 1 acknowledged by the peer, 2 expired, 3 refused by the
-     * peer, 4 dropped when the peer was removed), the peer each foreign
+     * peer, 4 dropped when the peer was removed, 5 dropped and its origin
+     * told), the peer each foreign
      * report came from (fed_in: receipts go back that way), the receipts
      * owed to a peer (fed_relay), the foreign rosters as their hubs signed
      * them (fed_roster) and the foreign keys pinned from them (fed_key),
@@ -133,6 +134,8 @@ static const char s_schema[] =
     "CREATE INDEX IF NOT EXISTS fed_out_next ON fed_out(peer, level DESC, seq)"
     " WHERE state = 0;"
     "CREATE INDEX IF NOT EXISTS fed_out_env ON fed_out(env) WHERE state = 0;"
+    "CREATE INDEX IF NOT EXISTS fed_out_untold ON fed_out(seq)"
+    " WHERE state = 4;"
     "CREATE TABLE IF NOT EXISTS fed_in(id BLOB PRIMARY KEY,"
     " peer TEXT NOT NULL, path TEXT NOT NULL, at INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS fed_relay(seq INTEGER PRIMARY KEY,"

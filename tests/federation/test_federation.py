@@ -534,6 +534,12 @@ class PeerCommandTest(FedCase):
                  what="link closed")
         self.assertEqual(self.fed("a")["former"]["nordic"]["dropped"],
                          {"unpeered": 1})
+        # RS is told NO will not be reached through A, once, and it
+        # stays once across a restart of A.
+        self.assert_told_unpeered(rs, rid)
+        self.hub_proc["a"].kill()
+        self.hub_up("a", listen=self.endpoints["a"])
+        self.assert_told_unpeered(rs, rid)
         self.hub_up("b", listen=self.endpoints["b"])
         time.sleep(3)
         self.assert_never(("NO", "SE"), rid)
@@ -542,6 +548,91 @@ class PeerCommandTest(FedCase):
         wait_for(lambda: "adria refused this hub's handshake" in
                  self.hub_proc["b"].logtext(), timeout=30,
                  what="B told its link is refused")
+
+
+    WHY = ("the link to region nordic was removed at hub adria before it "
+           "took the report")
+
+    def assert_told_unpeered(self, rs, rid, want=None):
+        m = self.wait_recipients(rs, rid, want or {"NO": "refused"},
+                                 timeout=60)
+        self.assertEqual(m["reasons"].get("NO"), self.WHY)
+        wait_for(lambda: self.WHY in self.agents["RS"].logtext(),
+                 timeout=30, what="RS's node logs the notice")
+        self.assertEqual(self.fed("a")["former"]["nordic"]["dropped-told"],
+                         {"unpeered": 1})
+        db = sqlite3.connect(os.path.join(self.hubs["a"], "store.db"))
+        try:
+            n = db.execute("SELECT count(*) FROM relay WHERE country = 'RS'"
+                           " AND kind = 2").fetchone()[0]
+            st = db.execute("SELECT state FROM fed_out WHERE peer = "
+                            "'nordic'").fetchall()
+        finally:
+            db.close()
+        self.assertEqual(n, 1)  # one notice for RS, never made again
+        self.assertEqual(st, [(5,)])  # dropped, its origin told
+        time.sleep(2)
+        self.assertEqual(self.agents["RS"].logtext().count(self.WHY), 1)
+
+    def test_unpeer_while_stopped_tells_at_start(self):
+        self.world()
+        rs = self.nodes["RS"]
+        self.hub_proc["b"].kill()
+        wait_for(lambda: [l for l in self.fed("a")["links"]
+                          if l["peer"] == "nordic" and not l["up"]] or None,
+                 timeout=60, what="A's link to B down")
+        rid = self.submit(rs, level="medium", to="HR,NO", category="other",
+                          distribution="connected", title="never",
+                          body="unpeered while A is stopped")
+        wait_for(lambda: [l for l in self.fed("a")["links"]
+                          if l["peer"] == "nordic" and l["queued"] > 0]
+                 or None, timeout=60, what="queued for nordic at A")
+        self.wait_inbox(self.nodes["HR"], rid, timeout=60)
+        # A is stopped: the command drops the transfer; A tells RS when it
+        # starts again (HR, reached at A, is not named).
+        self.hub_proc["a"].kill()
+        r = self.run_cmd([EWHUB, "peer", "remove", "--dir", self.hubs["a"],
+                          "nordic"])
+        self.assertIn(b"1 queued transfers to it dropped", r.stdout)
+        self.hub_up("a", listen=self.endpoints["a"])
+        both = {"HR": "delivered", "NO": "refused"}
+        self.assert_told_unpeered(rs, rid, both)
+        self.hub_proc["a"].kill()
+        self.hub_up("a", listen=self.endpoints["a"])
+        self.assert_told_unpeered(rs, rid, both)
+
+    def test_unpeer_tells_a_foreign_origin(self):
+        self.world()
+        rs = self.nodes["RS"]
+        # C is away: B holds RS's report for EE; B's operator removes the
+        # link to C, and B tells RS back across the link to A.
+        self.hub_proc["c"].kill()
+        wait_for(lambda: [l for l in self.fed("b")["links"]
+                          if l["peer"] == "baltic" and not l["up"]] or None,
+                 timeout=60, what="B's link to C down")
+        rid = self.submit(rs, level="medium", to="NO,EE", category="other",
+                          distribution="all", title="never",
+                          body="unpeered two hops away")
+        self.wait_inbox(self.nodes["NO"], rid, timeout=60)
+        wait_for(lambda: [l for l in self.fed("b")["links"]
+                          if l["peer"] == "baltic" and l["queued"] > 0]
+                 or None, timeout=60, what="queued for baltic at B")
+        r = self.run_cmd([EWHUB, "peer", "remove", "--dir", self.hubs["b"],
+                          "baltic"])
+        self.assertIn(b"1 queued transfers to it dropped", r.stdout)
+        why = ("the link to region baltic was removed at hub nordic before "
+               "it took the report")
+        m = self.wait_recipients(rs, rid, {"NO": "delivered",
+                                           "EE": "refused"}, timeout=90)
+        self.assertEqual(m["reasons"].get("EE"), why)
+        self.assertEqual(self.fed("b")["former"]["baltic"]["dropped-told"],
+                         {"unpeered": 1})
+        wait_for(lambda: self.counters("a", "nordic").get(
+            "notices-received") == 1, timeout=30, what="notice at A")
+        wait_for(lambda: self.counters("b", "adria").get("notices-sent")
+                 == 1, timeout=30, what="notice acknowledged by A")
+        time.sleep(2)
+        self.assertEqual(self.agents["RS"].logtext().count(why), 1)
 
 
 class OrderTest(FedCase):

@@ -164,6 +164,32 @@ test_peers(void)
     hub_store_close(&st);
 }
 
+struct s_untold {
+    hub_store_t *st;
+    struct ewh_err *err; /* the caller's */
+    size_t n;
+    bool fail, env_ok;
+};
+
+static int
+s_untold_fn(void *ctx, const char *peer, uint64_t seq)
+{
+    struct s_untold *u = ctx;
+    struct ewh_err err = {0};
+    uint8_t *env = NULL;
+    size_t len = 0;
+
+    CHECK(strcmp(peer, "nordic") == 0);
+    u->n++;
+    /* the envelope is still there to name the origin by */
+    u->env_ok =
+        u->st != NULL &&
+        hub_store_fed_out_envelope(u->st, peer, seq, &env, &len, &err) == 0 &&
+        len > 0;
+    free(env);
+    return u->fail ? ewh_err_set(u->err, EWH_E_STORE, "told to fail") : 0;
+}
+
 static void
 test_transfers(void)
 {
@@ -269,6 +295,31 @@ test_transfers(void)
         CHECK(dropped == 1);
         CHECK_OK(hub_store_fed_out_queued(st, "nordic", &n, &err), &err);
         CHECK(n == 0);
+    }
+    /* The drop is told once (state 4 -> 5); a failed telling is rolled
+     * back and the row stays untold. */
+    {
+        struct s_untold u = {0};
+        size_t k = 0;
+        u.st = st;
+        u.err = &err;
+        u.fail = true;
+        CHECK_OK(hub_store_begin(st, &err), &err);
+        CHECK_FAILS(hub_store_fed_out_unpeered(st, s_untold_fn, &u, &k, &err),
+                    &err, EWH_E_STORE, "told to fail");
+        hub_store_rollback(st);
+        u.fail = false;
+        u.n = 0;
+        CHECK_OK(hub_store_begin(st, &err), &err);
+        CHECK_OK(hub_store_fed_out_unpeered(st, s_untold_fn, &u, &k, &err),
+                 &err);
+        CHECK_OK(hub_store_commit(st, &err), &err);
+        CHECK(k == 1 && u.n == 1 && u.env_ok);
+        CHECK_OK(hub_store_begin(st, &err), &err);
+        CHECK_OK(hub_store_fed_out_unpeered(st, s_untold_fn, &u, &k, &err),
+                 &err);
+        CHECK_OK(hub_store_commit(st, &err), &err);
+        CHECK(k == 0 && u.n == 1);
     }
     hub_store_close(&st);
 }
