@@ -13,10 +13,7 @@ int
 hub_admit_init(struct hub *h, struct ewh_err *err)
 {
     /* main() blocked the signals before any thread starts. */
-    if ((h->adm.vq = calloc(EWH_HUB_VERIFY_QUEUE, sizeof(*h->adm.vq))) == NULL)
-        return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
-    h->adm.vpool =
-        hub_verify_new(hub_verify_default_workers(), EWH_HUB_VERIFY_QUEUE, err);
+    h->adm.vpool = hub_verify_new(hub_verify_default_workers(), err);
     return h->adm.vpool == NULL ? -1 : 0;
 }
 
@@ -30,10 +27,11 @@ hub_admit_free(struct hub *h)
         hub_verify_wait(a->vpool);
     for (i = 0; i < a->n_pend; i++)
         free(a->pend[i].env);
-    for (i = 0; a->vq != NULL && i < a->n_vq; i++)
-        free(a->vq[(a->vq_head + i) % EWH_HUB_VERIFY_QUEUE].env);
+    for (i = 0; i < a->n_vpend; i++)
+        free(a->vpend[i].env);
     free(a->pend);
-    free(a->vq);
+    free(a->vpend);
+    free(a->jobs);
     hub_verify_destroy(&a->vpool);
     memset(a, 0, sizeof(*a));
 }
@@ -526,24 +524,56 @@ out:
 
 /* ---- the verify pool ---- */
 
-/* The submits the pool has verified, in the order they were queued. */
+/* The submits the pool has verified, in the order they came. */
 static void
 s_collect(struct hub *h)
 {
     struct hub_admit *a = &h->adm;
-    size_t i, k = hub_verify_ready(a->vpool);
+    size_t i;
 
-    for (i = 0; i < k; i++)
-        s_on_verified(h, &a->vq[(a->vq_head + i) % EWH_HUB_VERIFY_QUEUE],
-                      hub_verify_at(a->vpool, i));
-    a->vq_head = (a->vq_head + k) % EWH_HUB_VERIFY_QUEUE;
-    a->n_vq -= k;
-    hub_verify_pop(a->vpool, k);
+    for (i = 0; i < a->n_vpend; i++)
+        s_on_verified(h, &a->vpend[i], &a->jobs[i]);
+    a->n_vpend = 0;
+}
+
+/* Move the submits read into the run to verify: all, or the first
+ * EWH_HUB_VERIFY_RUN.  -1 when out of memory (they wait for the next turn). */
+static int
+s_take_run(struct hub_admit *a)
+{
+    struct hub_pend *tp;
+    size_t tc;
+
+    if (a->n_pend > EWH_HUB_VERIFY_RUN) {
+        /* The rest waits for the next run: small runs keep verification
+         * and the commit of the previous run overlapping, and the acks
+         * (which free the senders' windows) flowing. */
+        tp = hub_grow(a->vpend, &a->cap_vpend, EWH_HUB_VERIFY_RUN,
+                      sizeof(*a->vpend));
+        if (tp == NULL)
+            return -1;
+        a->vpend = tp;
+        memcpy(a->vpend, a->pend, EWH_HUB_VERIFY_RUN * sizeof(*a->pend));
+        memmove(a->pend, a->pend + EWH_HUB_VERIFY_RUN,
+                (a->n_pend - EWH_HUB_VERIFY_RUN) * sizeof(*a->pend));
+        a->n_vpend = EWH_HUB_VERIFY_RUN;
+        a->n_pend -= EWH_HUB_VERIFY_RUN;
+        return 0;
+    }
+    tp = a->vpend;
+    tc = a->cap_vpend;
+    a->vpend = a->pend;
+    a->cap_vpend = a->cap_pend;
+    a->n_vpend = a->n_pend;
+    a->pend = tp;
+    a->cap_pend = tc;
+    a->n_pend = 0;
+    return 0;
 }
 
 /* High submits first: verified here on the loop thread, at most
  * EWH_HUB_VERIFY_HIGH_INLINE a turn, and into this turn's batch, so that a
- * high report waits neither for the pool's queue of other countries' (or
+ * high report waits neither for the pool's run of other countries' (or
  * a flooder's) submits nor for its own turn in the pending list.  The
  * rest of pend keeps its order. */
 static void
@@ -565,9 +595,7 @@ s_start_high(struct hub *h)
         job.env = p.env;
         job.len = p.len;
         job.cc = p.from.cc;
-        job.lookup = ewh_roster_lookup;
-        job.lookup_ctx = h->ros.roster;
-        hub_verify_run(&job, 1);
+        hub_verify_run(NULL, &job, 1, ewh_roster_lookup, h->ros.roster);
         s_on_verified(h, &p, &job);
         done++;
     }
@@ -575,70 +603,60 @@ s_start_high(struct hub *h)
     a->n_high -= done;
 }
 
-/* A few submits and an empty queue: verified on the loop thread, with no
- * hand-over latency (a lone report, the common case). */
-static void
-s_start_inline(struct hub *h)
-{
-    struct hub_admit *a = &h->adm;
-    struct hub_verify_job job;
-    size_t i;
-
-    for (i = 0; i < a->n_pend; i++) {
-        memset(&job, 0, sizeof(job));
-        job.env = a->pend[i].env;
-        job.len = a->pend[i].len;
-        job.cc = a->pend[i].from.cc;
-        job.lookup = ewh_roster_lookup;
-        job.lookup_ctx = h->ros.roster;
-        hub_verify_run(&job, 1);
-        s_on_verified(h, &a->pend[i], &job);
-    }
-    a->n_pend = 0;
-    a->n_high = 0;
-}
-
-/* Queue this turn's submits for the pool, as many as it has room for (the
- * rest waits in pend, in order).  The workers verify them while the loop
- * thread collects, commits and acknowledges the ones before. */
+/* Hand this turn's submits to the pool if it is idle (else they wait for
+ * the next turn).  While the workers verify, the loop thread commits the
+ * previous batch and acknowledges it. */
 static void
 s_start(struct hub *h)
 {
     struct hub_admit *a = &h->adm;
-    size_t i, k;
+    struct hub_verify_job *nj;
+    size_t i;
 
     s_start_high(h);
-    if (a->n_pend == 0)
+    if (a->n_pend == 0 || a->n_vpend > 0)
         return;
-    if (a->n_vq == 0 && a->n_pend < HUB_VERIFY_INLINE) {
-        s_start_inline(h);
+    nj = hub_grow(a->jobs, &a->cap_jobs,
+                  a->n_pend < EWH_HUB_VERIFY_RUN ? a->n_pend
+                                                 : EWH_HUB_VERIFY_RUN,
+                  sizeof(*a->jobs));
+    if (nj == NULL || s_take_run(a) != 0) {
+        ewh_log_warnx("router: out of memory: %zu submits wait a turn",
+                      a->n_pend);
+        if (nj != NULL)
+            a->jobs = nj;
         return;
     }
-    for (k = 0; k < a->n_pend && a->n_vq < EWH_HUB_VERIFY_QUEUE; k++) {
-        struct hub_pend *q =
-            &a->vq[(a->vq_head + a->n_vq) % EWH_HUB_VERIFY_QUEUE];
-        *q = a->pend[k];
-        /* q->from.cc: the slot stays put until it is collected. */
-        if (!hub_verify_push(a->vpool, q->env, q->len, q->from.cc,
-                             ewh_roster_lookup, h->ros.roster))
-            break;
-        a->n_vq++;
-    }
-    if (k == 0)
-        return;
-    memmove(a->pend, a->pend + k, (a->n_pend - k) * sizeof(*a->pend));
-    a->n_pend -= k;
+    a->jobs = nj;
     a->n_high = 0;
     for (i = 0; i < a->n_pend; i++)
         a->n_high += a->pend[i].high;
+    for (i = 0; i < a->n_vpend; i++) {
+        memset(&a->jobs[i], 0, sizeof(a->jobs[i]));
+        a->jobs[i].env = a->vpend[i].env;
+        a->jobs[i].len = a->vpend[i].len;
+        a->jobs[i].cc = a->vpend[i].from.cc;
+    }
+    if (a->n_vpend < HUB_VERIFY_INLINE) {
+        hub_verify_run(NULL, a->jobs, a->n_vpend, ewh_roster_lookup,
+                       h->ros.roster);
+        s_collect(h);
+        return;
+    }
+    hub_verify_start(a->vpool, a->jobs, a->n_vpend, ewh_roster_lookup,
+                     h->ros.roster);
 }
 
 void
 hub_admit_turn(struct hub *h, bool pool_ready)
 {
-    (void)pool_ready; /* hub_verify_ready() looks in any case: cheap */
+    struct hub_admit *a = &h->adm;
+
+    if (a->n_vpend > 0 && (pool_ready || !hub_verify_busy(a->vpool))) {
+        hub_verify_wait(a->vpool);
+        s_collect(h);
+    }
     s_start(h);
-    s_collect(h);
 }
 
 void
@@ -646,10 +664,12 @@ hub_admit_drain(struct hub *h)
 {
     struct hub_admit *a = &h->adm;
 
-    for (;;) {
-        s_start(h);
-        if (a->n_vq == 0 && a->n_pend == 0)
-            break;
+    if (a->n_vpend > 0) {
+        hub_verify_wait(a->vpool);
+        s_collect(h);
+    }
+    s_start(h);
+    if (a->n_vpend > 0) {
         hub_verify_wait(a->vpool);
         s_collect(h);
     }

@@ -195,10 +195,10 @@ struct hub_admit {
     hub_verify_t *vpool;
     struct hub_pend *pend; /* read, not yet handed to the pool */
     size_t n_pend, cap_pend;
-    /* Handed to the pool, in its queue's order: EWH_HUB_VERIFY_QUEUE
-     * slots, n_vq of them from vq_head on. */
-    struct hub_pend *vq;
-    size_t vq_head, n_vq;
+    struct hub_pend *vpend; /* the pool verifies these (jobs) */
+    size_t n_vpend, cap_vpend;
+    struct hub_verify_job *jobs;
+    size_t cap_jobs;
     size_t n_high; /* high submits in pend: they jump the queue */
     struct hub_ratelog {
         char cc[EWH_CC_BYTES];
@@ -495,8 +495,8 @@ void hub_admit_submit(struct hub *h, struct hub_peer *n,
  * refusals at most once a second per country), SubmitAck. */
 void hub_admit_refuse(struct hub *h, const struct hub_from *to,
                       const uint8_t *id, const struct ewh_err *err);
-/* Once a turn: hand the pool the submits read, then take what it has
- * verified (pool_ready: its fd was readable). */
+/* Once a turn: take what the pool verified (when it is done or ready)
+ * and hand it the next submits. */
 void hub_admit_turn(struct hub *h, bool pool_ready);
 /* Everything read so far verified and in the batch (shutdown). */
 void hub_admit_drain(struct hub *h);

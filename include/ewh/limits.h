@@ -146,12 +146,7 @@
  * (TCP pushes back): more than max_inflight_submits of a well-behaved node,
  * few enough that a flooding node cannot fill the hub's memory. */
 #define EWH_HUB_RCVHWM     4096
-/* Submits queued for the verify pool at most (verified or not, not yet
- * collected); the rest wait in the loop's pending list.  The workers take
- * them one by one while the loop checks, commits and acknowledges those
- * verified before (hub/verify.h, docs/performance.md "Accept: a queue,
- * not runs"). */
-#define EWH_HUB_VERIFY_QUEUE 1024u
+#define EWH_HUB_VERIFY_RUN 1024u /* submits per verification run */
 /* High submits read while the pool is busy are verified on the loop
  * thread at once, at most this many a turn (docs/performance.md, "High
  * under a flood"). */
