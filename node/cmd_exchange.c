@@ -208,7 +208,7 @@ s_cmd_template(struct s_opts *o, struct ewh_err *err)
 {
     struct node_dir d = {0};
     char cc[EWH_CC_BYTES] = "";
-    unsigned year;
+    unsigned year = 0;
     json_t *t;
     char *s;
     int rc;
@@ -357,7 +357,7 @@ s_cmd_submit(struct s_opts *o, struct ewh_err *err)
     char *text = NULL;
     uint8_t *env = NULL;
     size_t len = 0, env_len = 0, n = 0, bad = 0, i;
-    unsigned year;
+    unsigned year = 0;
     int rc = -1;
 
     memset(&r, 0, sizeof(r));
@@ -571,7 +571,7 @@ s_need(const struct node_returns *rs, const char *cc, const char *year,
        struct ewh_err *err)
 {
     const struct node_return *r;
-    unsigned y;
+    unsigned y = 0;
 
     if (s_year(year, &y, err) != 0)
         return NULL;
@@ -870,7 +870,7 @@ s_cmd_table(struct s_opts *o, struct ewh_err *err)
     const struct node_return *col[EWH_MAX_ROSTER_ENTRIES];
     const char *sec = o->section;
     size_t nc = 0, i, k, t, r;
-    unsigned year;
+    unsigned year = 0;
     char b1[48], cell[64];
     const json_t *a;
     int rc = -1;
