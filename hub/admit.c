@@ -367,6 +367,52 @@ s_budget_fits(struct hub *h, struct hub_peer *n, bool for_, uint64_t len,
  * origin; and, where the store has a quota, its last high_reserve_percent
  * for high reports.  A high report may go beyond a country's budgets by
  * that percent of them. */
+/* Each local recipient's storage budget (a high report may use the
+ * reserve beyond it).  A foreign recipient waits on a link, not here
+ * (fed.c). */
+static int
+s_recipients_fit(struct hub *h, const struct ewh_header *hdr, uint64_t len,
+                 struct ewh_err *err)
+{
+    const struct hub_config *c = h->cfg;
+    uint64_t have, limit;
+    struct hub_peer *n;
+    size_t i;
+
+    for (i = 0; i < hdr->n_recipients; i++) {
+        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) == NULL)
+            continue;
+        if ((n = hub_peers_get(h->peers, hdr->recipients[i], true)) == NULL)
+            return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
+        limit = c->recipient_bytes;
+        if (hdr->level == EWH_LEVEL_HIGH)
+            limit += limit / 100 * c->high_reserve_pct;
+        if (!s_budget_fits(h, n, true, len, limit, &have, err))
+            return err->code != EWH_E_OK
+                       ? -1
+                       : ewh_err_set(err, EWH_E_BUDGET,
+                                     "%llu bytes wait for %s at the hub "
+                                     "(recipient_bytes %u)",
+                                     (unsigned long long)have,
+                                     hdr->recipients[i], c->recipient_bytes);
+    }
+    return 0;
+}
+
+/* Accepted for them: each local recipient's estimate grows by len until
+ * the next exact count. */
+static void
+s_recipients_grow(struct hub *h, const struct ewh_header *hdr, uint64_t len)
+{
+    struct hub_peer *n;
+    size_t i;
+
+    for (i = 0; i < hdr->n_recipients; i++)
+        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) != NULL &&
+            (n = hub_peers_get(h->peers, hdr->recipients[i], false)) != NULL)
+            s_budget_grow(n, true, len);
+}
+
 static int
 s_check_budget(struct hub *h, const struct hub_from *from,
                const struct ewh_header *hdr, uint64_t len, struct ewh_err *err)
@@ -375,7 +421,6 @@ s_check_budget(struct hub *h, const struct hub_from *from,
     bool high = hdr->level == EWH_LEVEL_HIGH;
     uint64_t used, max, have, limit;
     struct hub_peer *n;
-    size_t i;
 
     /* The quota is the connection's (PRAGMA max_page_count, set from
      * [store] max_pages): no quota, no query. */
@@ -404,25 +449,7 @@ s_check_budget(struct hub *h, const struct hub_from *from,
                                  "(origin_bytes %u)",
                                  from->cc, (unsigned long long)have,
                                  c->origin_bytes);
-    for (i = 0; i < hdr->n_recipients; i++) {
-        /* A foreign recipient waits on a link, not here (fed.c). */
-        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) == NULL)
-            continue;
-        if ((n = hub_peers_get(h->peers, hdr->recipients[i], true)) == NULL)
-            return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
-        limit = c->recipient_bytes;
-        if (high)
-            limit += limit / 100 * c->high_reserve_pct;
-        if (!s_budget_fits(h, n, true, len, limit, &have, err))
-            return err->code != EWH_E_OK
-                       ? -1
-                       : ewh_err_set(err, EWH_E_BUDGET,
-                                     "%llu bytes wait for %s at the hub "
-                                     "(recipient_bytes %u)",
-                                     (unsigned long long)have,
-                                     hdr->recipients[i], c->recipient_bytes);
-    }
-    return 0;
+    return s_recipients_fit(h, hdr, len, err);
 }
 
 /* A transfer from a peer hub (fed_in.c): its local recipients, checked
@@ -433,34 +460,11 @@ int
 hub_admit_check_local(struct hub *h, const struct ewh_header *hdr, size_t len,
                       struct ewh_err *err)
 {
-    const struct hub_config *c = h->cfg;
-    uint64_t have, limit;
-    struct hub_peer *n;
-    size_t i;
-
     if (s_check_recipients(h, hdr, err) != 0)
         return -1;
-    for (i = 0; i < hdr->n_recipients; i++) {
-        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) == NULL)
-            continue;
-        if ((n = hub_peers_get(h->peers, hdr->recipients[i], true)) == NULL)
-            return ewh_err_set(err, EWH_E_NOMEM, "out of memory");
-        limit = c->recipient_bytes;
-        if (hdr->level == EWH_LEVEL_HIGH)
-            limit += limit / 100 * c->high_reserve_pct;
-        if (!s_budget_fits(h, n, true, len, limit, &have, err))
-            return err->code != EWH_E_OK
-                       ? -1
-                       : ewh_err_set(err, EWH_E_BUDGET,
-                                     "%llu bytes wait for %s at the hub "
-                                     "(recipient_bytes %u)",
-                                     (unsigned long long)have,
-                                     hdr->recipients[i], c->recipient_bytes);
-    }
-    for (i = 0; i < hdr->n_recipients; i++)
-        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) != NULL &&
-            (n = hub_peers_get(h->peers, hdr->recipients[i], false)) != NULL)
-            s_budget_grow(n, true, len);
+    if (s_recipients_fit(h, hdr, len, err) != 0)
+        return -1;
+    s_recipients_grow(h, hdr, len);
     return 0;
 }
 
@@ -470,14 +474,10 @@ s_budget_add(struct hub *h, const struct hub_from *from,
              const struct ewh_header *hdr, uint64_t len)
 {
     struct hub_peer *n;
-    size_t i;
 
     if ((n = hub_peers_get(h->peers, from->cc, false)) != NULL)
         s_budget_grow(n, false, len);
-    for (i = 0; i < hdr->n_recipients; i++)
-        if (ewh_roster_find(h->ros.roster, hdr->recipients[i], NULL) != NULL &&
-            (n = hub_peers_get(h->peers, hdr->recipients[i], false)) != NULL)
-            s_budget_grow(n, true, len);
+    s_recipients_grow(h, hdr, len);
 }
 
 /* A submit after verification (j): the remaining checks in order, then

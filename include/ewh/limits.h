@@ -16,9 +16,9 @@
  * malloc): a 2 KiB report to 11 countries takes about 9 KiB
  * (proto/envelope.c, docs/performance.md "Accept: a queue, not runs"). */
 #define EWH_PARSE_ARENA_BYTES (16u * 1024u)
-#define EWH_MAX_ROSTER_BYTES   (64u * 1024u)  /* serialized SignedRoster */
-#define EWH_MAX_PROOF_ENTRIES  1000u          /* audit entries per proof */
-#define EWH_MAX_CREDIT         4096u          /* deliveries in flight/node */
+#define EWH_MAX_ROSTER_BYTES  (64u * 1024u) /* serialized SignedRoster */
+#define EWH_MAX_PROOF_ENTRIES 1000u         /* audit entries per proof */
+#define EWH_MAX_CREDIT        4096u         /* deliveries in flight/node */
 
 /* Report and envelope */
 #define EWH_ID_BYTES           16u
