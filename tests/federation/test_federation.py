@@ -106,6 +106,12 @@ class FedCase(NodeCase):
                                      self.hubs[name], "--json"]).stdout)
         return j["federation"]
 
+    def wait_link_down(self, name, peer, what):
+        """Until hub name's link to peer is down."""
+        wait_for(lambda: [l for l in self.fed(name)["links"]
+                          if l["peer"] == peer and not l["up"]] or None,
+                 timeout=60, what=what)
+
     def counters(self, name, peer):
         for link in self.fed(name)["links"]:
             if link["peer"] == peer:
@@ -390,9 +396,7 @@ class NoticeTest(FedCase):
         # C is away: B holds RS's report for baltic until it expires, and
         # says so back across the link to A, which tells RS.
         self.hub_proc["c"].kill()
-        wait_for(lambda: [l for l in self.fed("b")["links"]
-                          if l["peer"] == "baltic" and not l["up"]] or None,
-                 timeout=60, what="B's link to C down")
+        self.wait_link_down("b", "baltic", "B's link to C down")
         rid = self.submit(rs, level="medium", to="NO,EE", category="other",
                           distribution="all", title="short-lived",
                           body="expires at B", expires="6s")
@@ -512,10 +516,7 @@ class PeerCommandTest(FedCase):
         # B is down: what A accepts for it waits at A, unsent.
         self.hub_proc["b"].kill()
 
-        def down():
-            return [l for l in self.fed("a")["links"]
-                    if l["peer"] == "nordic" and not l["up"]] or None
-        wait_for(down, timeout=60, what="A's link to B down")
+        self.wait_link_down("a", "nordic", "A's link to B down")
         rid = self.submit(rs, level="medium", to="NO", category="other",
                           distribution="connected", title="never",
                           body="unpeered")
@@ -578,9 +579,7 @@ class PeerCommandTest(FedCase):
         self.world()
         rs = self.nodes["RS"]
         self.hub_proc["b"].kill()
-        wait_for(lambda: [l for l in self.fed("a")["links"]
-                          if l["peer"] == "nordic" and not l["up"]] or None,
-                 timeout=60, what="A's link to B down")
+        self.wait_link_down("a", "nordic", "A's link to B down")
         rid = self.submit(rs, level="medium", to="HR,NO", category="other",
                           distribution="connected", title="never",
                           body="unpeered while A is stopped")
@@ -607,9 +606,7 @@ class PeerCommandTest(FedCase):
         # C is away: B holds RS's report for EE; B's operator removes the
         # link to C, and B tells RS back across the link to A.
         self.hub_proc["c"].kill()
-        wait_for(lambda: [l for l in self.fed("b")["links"]
-                          if l["peer"] == "baltic" and not l["up"]] or None,
-                 timeout=60, what="B's link to C down")
+        self.wait_link_down("b", "baltic", "B's link to C down")
         rid = self.submit(rs, level="medium", to="NO,EE", category="other",
                           distribution="all", title="never",
                           body="unpeered two hops away")
@@ -641,9 +638,7 @@ class OrderTest(FedCase):
         self.world()
         rs = self.nodes["RS"]
         self.hub_proc["b"].kill()
-        wait_for(lambda: [l for l in self.fed("a")["links"]
-                          if l["peer"] == "nordic" and not l["up"]] or None,
-                 timeout=60, what="A's link to B down")
+        self.wait_link_down("a", "nordic", "A's link to B down")
         lows = [self.submit(rs, level="low", to="NO", category="other",
                             distribution="connected", title="low %d" % i,
                             body="l") for i in range(4)]
@@ -679,9 +674,7 @@ class ExpiryTest(FedCase):
                       os.path.join(me, "node-ME.pub")])
         self.wait_foreign(self.nodes["NO"], 5)
         self.hub_proc["b"].kill()
-        wait_for(lambda: [l for l in self.fed("a")["links"]
-                          if l["peer"] == "nordic" and not l["up"]] or None,
-                 timeout=60, what="A's link to B down")
+        self.wait_link_down("a", "nordic", "A's link to B down")
         r = self.run_cmd([EWH_PEER, "submit", "--key",
                           os.path.join(me, "node.key"), "--hub-pub",
                           os.path.join(self.hubs["a"], "hub.pub"),

@@ -519,6 +519,13 @@ class StorageBudget(HubCase):
     submits are refused with over-budget (retry), and a high report from
     RS still gets through the reserve."""
 
+    def ack_of_one(self, hubdir, peer, to, *args):
+        """One submit of a 60,000-byte body from peer to `to`: its ack."""
+        rc, lines = self.peer("submit", peer, hubdir, "--to", to,
+                              "--body-bytes", "60000", *args, ok=False)
+        [ack] = of_type(lines, "ack")
+        return ack
+
     def test_one_country_cannot_fill_the_store(self):
         conf = ("[limits]\nrecipient_bytes = 1500000\n"
                 "origin_bytes = 2000000\n"
@@ -593,11 +600,7 @@ class StorageBudget(HubCase):
         hub = self.hub_start(hubdir, name="hub2", verbose=True)
 
         def one(cc, to):
-            rc, lines = self.peer("submit", peers[cc], hubdir, "--to", to,
-                                  "--level", "low", "--body-bytes", "60000",
-                                  ok=False)
-            [ack] = of_type(lines, "ack")
-            return ack
+            return self.ack_of_one(hubdir, peers[cc], to, "--level", "low")
         # BG's first submit: HR's waiting bytes from before the restart.
         ack = one("BG", "HR")
         self.assertEqual((ack["status"], ack.get("code")),
@@ -660,9 +663,7 @@ class StorageBudget(HubCase):
         # EWH_HUB_BUDGET_RECHECK_MS apart): nothing more is accepted.
         for _ in range(6):
             time.sleep(0.3)
-            rc, lines = self.peer("submit", peers["RS"], hubdir, "--to",
-                                  "HR", "--body-bytes", "60000", ok=False)
-            [ack] = of_type(lines, "ack")
+            ack = self.ack_of_one(hubdir, peers["RS"], "HR")
             self.assertEqual((ack["status"], ack.get("code")),
                              ("refused", "over-budget"), ack)
         # HR drains: RS is accepted again, and the budget holds again as
@@ -671,12 +672,8 @@ class StorageBudget(HubCase):
                               str(first), "--credit", "8", "--timeout", "120")
         self.assertEqual(len(of_type(lines, "deliver")), first)
 
-        def accepted_again():
-            rc, lines = self.peer("submit", peers["RS"], hubdir, "--to",
-                                  "HR", "--body-bytes", "60000", ok=False)
-            [ack] = of_type(lines, "ack")
-            return ack["status"] == "accepted"
-        wait_for(accepted_again, 60, interval=0.3,
+        wait_for(lambda: self.ack_of_one(hubdir, peers["RS"], "HR")[
+            "status"] == "accepted", 60, interval=0.3,
                  what="HR's budget free again")
         second = fill()
         self.assertGreater(second, 0)
